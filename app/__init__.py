@@ -1,0 +1,1 @@
+"""Entry points: the console commands and (later) the Textual application."""

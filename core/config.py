@@ -1,0 +1,207 @@
+"""Where the databases are: a dotenv file of SQLAlchemy URLs, or a Laravel app's own `.env`.
+
+Keys (see `.env.example`):
+
+- ``GAPMEND_PRODUCTION_URL``, ``GAPMEND_CRASHED_URL``: required.
+- ``GAPMEND_SNAPSHOT_URL``: optional; the snapshot loaded into a scratch database.
+- ``GAPMEND_SNAPSHOT_AT``: optional ISO-8601 time the snapshot was taken.
+- ``GAPMEND_<ROLE>_PASSWORD``: a password kept out of the URL.
+- ``GAPMEND_DECISIONS``: the operator's decisions file (default beside the env file).
+
+Real environment variables win over the file, as python-dotenv does by default,
+so a password can come from a secret store without touching the file.
+Passwords live only inside `sqlalchemy.URL` objects, which render masked.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Mapping
+
+from dotenv.parser import parse_stream
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from .errors import ConfigError
+
+ROLES = ("production", "crashed", "snapshot")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The connections and knobs one gapmend run works with."""
+
+    production: URL
+    crashed: URL
+    snapshot: URL | None = None
+    snapshot_at: datetime | None = None
+    decisions_path: Path | None = None
+    source: str = ""  # where the settings came from, for messages
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def url(self, role: str) -> URL | None:
+        return {"production": self.production, "crashed": self.crashed, "snapshot": self.snapshot}[role]
+
+    def masked(self) -> dict[str, str | None]:
+        """URLs with passwords masked: the only form that may be printed or logged."""
+        return {role: mask(self.url(role)) for role in ROLES}
+
+
+def mask(url: URL | None) -> str | None:
+    return None if url is None else url.render_as_string(hide_password=True)
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse a dotenv file strictly: a line it cannot parse is an error, not a warning."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"env file {path} not found: pass --env-file PATH, or copy .env.example to .env and fill it in"
+        ) from None
+    except (PermissionError, IsADirectoryError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read env file {path} ({exc.__class__.__name__}): check its path and permissions") from None
+    values: dict[str, str] = {}
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:
+            raise ConfigError(
+                f"env file {path} line {binding.original.line}: cannot parse "
+                f"{binding.original.string.splitlines()[0][:40]!r}: write it as KEY=value"
+            )
+        if binding.key is not None:
+            values[binding.key] = binding.value or ""
+    return values
+
+
+def load_settings(env_file: Path, environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from a gapmend env file, with the process environment taking precedence."""
+    environ = os.environ if environ is None else environ
+    values = read_env_file(env_file)
+    values.update({k: v for k, v in environ.items() if k.startswith("GAPMEND_")})
+    urls: dict[str, URL | None] = {}
+    for role in ROLES:
+        raw = values.get(f"GAPMEND_{role.upper()}_URL", "").strip()
+        if not raw:
+            if role != "snapshot":
+                raise ConfigError(f"{env_file}: GAPMEND_{role.upper()}_URL is not set: add it (a SQLAlchemy URL)")
+            urls[role] = None
+            continue
+        url = _parse_url(raw, f"GAPMEND_{role.upper()}_URL in {env_file}")
+        password = values.get(f"GAPMEND_{role.upper()}_PASSWORD")
+        if password:
+            url = url.set(password=password)
+        urls[role] = _anchor_sqlite(url, env_file.parent)
+    decisions = values.get("GAPMEND_DECISIONS")
+    decisions_path = (env_file.parent / decisions) if decisions else env_file.with_name(env_file.name + ".decisions.json")
+    production, crashed = urls["production"], urls["crashed"]
+    assert production is not None and crashed is not None
+    return Settings(
+        production=production,
+        crashed=crashed,
+        snapshot=urls["snapshot"],
+        snapshot_at=parse_snapshot_at(values.get("GAPMEND_SNAPSHOT_AT", "")),
+        decisions_path=decisions_path,
+        source=str(env_file),
+    )
+
+
+def parse_snapshot_at(raw: str) -> datetime | None:
+    """An ISO-8601 time; naive times are taken as UTC (how Laravel stores timestamps by default)."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"GAPMEND_SNAPSHOT_AT={raw!r} is not an ISO-8601 time: write it like 2026-11-19T23:00:00") from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment
+
+
+def _parse_url(raw: str, where: str) -> URL:
+    try:
+        return make_url(raw)
+    except ArgumentError:
+        raise ConfigError(f"{where} is not a SQLAlchemy URL: write it like sqlite:///path or mysql+pymysql://user@host:3306/db") from None
+
+
+def _anchor_sqlite(url: URL, base: Path) -> URL:
+    """Relative SQLite paths are read relative to the env file, not the working directory."""
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        path = Path(url.database)
+        if not path.is_absolute():
+            return url.set(database=str((base / path).resolve()))
+    return url
+
+
+# --- Laravel -----------------------------------------------------------------
+
+CRASHED_PREFIX = "DB_CRASHED_"
+
+
+def load_laravel_settings(app_path: Path, environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from a Laravel application's `.env`.
+
+    Its ``DB_*`` keys are PRODUCTION. The crashed connection is the same keys with the
+    ``DB_CRASHED_`` prefix (``DB_CRASHED_DATABASE``, ...), the connection that step 10 of the
+    runbook adds; a key it leaves out falls back to production's value, since the crashed
+    copy is usually a second database on the same server. ``GAPMEND_*`` keys in the same
+    file or the environment still apply (snapshot URL and time).
+    """
+    environ = os.environ if environ is None else environ
+    env_file = app_path / ".env"
+    values = read_env_file(env_file)
+    if not values.get("DB_CONNECTION") and not values.get("DB_DATABASE"):
+        raise ConfigError(f"{env_file} has no DB_CONNECTION/DB_DATABASE: is {app_path} a Laravel application?")
+    production = _laravel_url(values, "DB_", app_path)
+    crashed_values = {k: v for k, v in values.items() if k.startswith(CRASHED_PREFIX)}
+    if not crashed_values.get("DB_CRASHED_DATABASE"):
+        raise ConfigError(
+            f"{env_file} has no DB_CRASHED_DATABASE: add the crashed connection first (runbook step 10: gapmend connection add)"
+        )
+    merged = dict(values)
+    merged.update({"DB_" + k[len(CRASHED_PREFIX):]: v for k, v in crashed_values.items()})
+    crashed = _laravel_url(merged, "DB_", app_path)
+    gm = {k: v for k, v in values.items() if k.startswith("GAPMEND_")}
+    gm.update({k: v for k, v in environ.items() if k.startswith("GAPMEND_")})
+    snapshot = None
+    if gm.get("GAPMEND_SNAPSHOT_URL"):
+        snapshot = _anchor_sqlite(_parse_url(gm["GAPMEND_SNAPSHOT_URL"], f"GAPMEND_SNAPSHOT_URL in {env_file}"), app_path)
+        if gm.get("GAPMEND_SNAPSHOT_PASSWORD"):
+            snapshot = snapshot.set(password=gm["GAPMEND_SNAPSHOT_PASSWORD"])
+    return Settings(
+        production=production,
+        crashed=crashed,
+        snapshot=snapshot,
+        snapshot_at=parse_snapshot_at(gm.get("GAPMEND_SNAPSHOT_AT", "")),
+        decisions_path=app_path / "storage" / "gapmend.decisions.json",
+        source=f"{env_file} (Laravel)",
+    )
+
+
+def _laravel_url(values: Mapping[str, str], prefix: str, app_path: Path) -> URL:
+    driver = values.get(prefix + "CONNECTION", "mysql")
+    database = values.get(prefix + "DATABASE", "")
+    if driver == "sqlite":
+        path = Path(database or "database/database.sqlite")
+        if not path.is_absolute():
+            path = app_path / path
+        return URL.create("sqlite", database=str(path))
+    if driver not in ("mysql", "mariadb"):
+        raise ConfigError(f"DB_CONNECTION={driver} is not supported yet: gapmend reads mysql, mariadb and sqlite connections")
+    port = values.get(prefix + "PORT") or "3306"
+    if not port.isdigit():
+        raise ConfigError(f"{prefix}PORT={port!r} is not a number: fix it in the Laravel .env")
+    return URL.create(
+        "mysql+pymysql",
+        username=values.get(prefix + "USERNAME") or None,
+        password=values.get(prefix + "PASSWORD") or None,
+        host=values.get(prefix + "HOST") or "127.0.0.1",
+        port=int(port),
+        database=database or None,
+    )

@@ -1,0 +1,124 @@
+"""Engines for the three roles, opened so that a mistake cannot damage anything.
+
+- SQLite files open read-only through a `file:...?mode=ro` URI when the caller only
+  reads, so a wrong path is an error instead of a new empty database.
+- MariaDB/MySQL sessions run in UTC (TIMESTAMP values and checksums must not depend on
+  the client's time zone) with utf8mb4, and in a read-only transaction mode when reading.
+- Driver errors become `SourceUnavailable` with one line saying what to do.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, NoSuchModuleError
+
+from .errors import SourceUnavailable
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+# MariaDB/MySQL error codes (server and client) and what to tell the operator.
+_MYSQL_HINTS = {
+    1044: "the user may not use this database: grant it access or fix the user",
+    1045: "access denied: check the user and password (GAPMEND_{ROLE}_PASSWORD or the URL)",
+    1049: "unknown database: create it or fix the database name in the URL",
+    2003: "cannot connect: is the server running, and are the host and port right?",
+    2005: "unknown host: fix the host name in the URL",
+    2006: "the server went away: check that it is running and retry",
+    2013: "lost the connection to the server: check that it is running and retry",
+}
+
+
+def is_mysql(engine: Engine) -> bool:
+    return engine.dialect.name in ("mysql", "mariadb")
+
+
+def open_engine(url: URL, role: str, *, readonly: bool = True) -> Engine:
+    """An engine for `role`, connected once so that a bad URL fails here, in one line."""
+    backend = url.get_backend_name()
+    try:
+        if backend == "sqlite":
+            engine = _sqlite_engine(url, role, readonly)
+        elif backend in ("mysql", "mariadb"):
+            engine = _mysql_engine(url, readonly)
+        else:
+            raise SourceUnavailable(f"{role}: {backend} databases are not supported: use sqlite:/// or mysql+pymysql://")
+    except NoSuchModuleError:
+        raise SourceUnavailable(f"{role}: no driver for {url.drivername}: use mysql+pymysql:// or sqlite:///") from None
+    with connect(engine, role):
+        pass
+    return engine
+
+
+@contextmanager
+def connect(engine: Engine, role: str) -> Iterator["Connection"]:
+    """A connection whose driver errors are translated to `SourceUnavailable`."""
+    try:
+        with engine.connect() as conn:
+            yield conn
+    except DBAPIError as exc:
+        raise translate(exc, role, engine.url) from None
+
+
+def translate(exc: DBAPIError, role: str, url: URL) -> SourceUnavailable:
+    where = url.render_as_string(hide_password=True)
+    orig = exc.orig
+    code = orig.args[0] if orig is not None and orig.args and isinstance(orig.args[0], int) else None
+    if code in _MYSQL_HINTS:
+        hint = _MYSQL_HINTS[code].replace("{ROLE}", role.upper())
+        return SourceUnavailable(f"{role} ({where}): {hint} [MariaDB error {code}]", code=code)
+    detail = str(orig).splitlines()[0] if orig is not None else str(exc).splitlines()[0]
+    return SourceUnavailable(f"{role} ({where}): {detail}", code=code)
+
+
+def _sqlite_engine(url: URL, role: str, readonly: bool) -> Engine:
+    database = url.database or ""
+    if database in ("", ":memory:"):
+        raise SourceUnavailable(f"{role}: an in-memory SQLite database has nothing to restore: give a file path")
+    path = Path(database)
+    if not path.exists():
+        raise SourceUnavailable(f"{role}: SQLite file {path} does not exist: fix the path in the URL")
+    uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
+
+    def creator() -> sqlite3.Connection:
+        return sqlite3.connect(uri, uri=True, check_same_thread=False)
+
+    engine = create_engine("sqlite://", creator=creator)
+    # pysqlite's own transaction handling defers BEGIN; we want real transactions.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+        dbapi_conn.isolation_level = None
+        dbapi_conn.execute("PRAGMA foreign_keys = OFF")
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: "Connection") -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def _mysql_engine(url: URL, readonly: bool) -> Engine:
+    init = "SET time_zone = '+00:00'"
+    if readonly:
+        init += ", SESSION TRANSACTION READ ONLY"
+    url = url.update_query_dict({"charset": "utf8mb4"})
+    return create_engine(
+        url,
+        connect_args={"init_command": init, "connect_timeout": 10},
+        pool_pre_ping=True,
+    )
+
+
+def server_identity(engine: Engine) -> str | None:
+    """A string that is equal for two engines on the same server (for same-server fast paths)."""
+    if not is_mysql(engine):
+        return None
+    with engine.connect() as conn:
+        ident = conn.execute(text("SELECT CONCAT(@@hostname, ':', @@port, ':', @@datadir)")).scalar()
+    return str(ident)

@@ -1,0 +1,394 @@
+"""A Laravel-like trio of databases (snapshot, crashed, production) with a known gap.
+
+Used by `gapmend demo`, by the tests and by the benchmark. The builder applies a list of
+operations to each side and records in a `Ledger` what each row is *because of the
+operations* (not by comparing data), so tests can hold the gap inspection against the
+truth. Works on any SQLAlchemy engine (SQLite files, MariaDB databases).
+
+The schema has what makes restores hard: a users/teams cycle (one declared FK, one
+implied by naming), comments with a self-reference, a pivot with a composite key,
+polymorphic images (class names) and taggables (a morph-map alias), a natural-key
+table and a table without a primary key.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+from sqlalchemy import (
+    Column, DateTime, Engine, ForeignKey, ForeignKeyConstraint, Integer, MetaData, String, Table, Text,
+    UniqueConstraint, delete, insert, update,
+)
+
+SNAPSHOT_AT = datetime(2026, 11, 19, 23, 0, 0)
+FRIDAY = SNAPSHOT_AT + timedelta(hours=10)        # Friday's writes, before the crash
+RESTORED = SNAPSHOT_AT + timedelta(days=1, hours=6)  # production live again from the snapshot
+
+
+def demo_metadata() -> MetaData:
+    md = MetaData()
+    Table(
+        "users", md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("name", String(100), nullable=False),
+        Column("email", String(190), nullable=False),
+        Column("current_team_id", Integer, nullable=True),
+        Column("created_at", DateTime), Column("updated_at", DateTime),
+        UniqueConstraint("email", name="users_email_unique"),
+        # Jetstream-style cycle: users -> teams (declared), teams -> users (implied by name).
+        ForeignKeyConstraint(["current_team_id"], ["teams.id"], name="users_current_team_fk", use_alter=True),
+    )
+    Table(
+        "teams", md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("user_id", Integer, nullable=False),
+        Column("name", String(100), nullable=False),
+        Column("created_at", DateTime), Column("updated_at", DateTime),
+    )
+    Table(
+        "posts", md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("user_id", Integer, ForeignKey("users.id", name="posts_user_fk"), nullable=False),
+        Column("title", String(200), nullable=False),
+        Column("body", Text),
+        Column("created_at", DateTime), Column("updated_at", DateTime),
+    )
+    Table(
+        "comments", md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("post_id", Integer, ForeignKey("posts.id", name="comments_post_fk"), nullable=False),
+        Column("user_id", Integer, nullable=False),
+        Column("parent_id", Integer, nullable=True),
+        Column("body", Text),
+        Column("created_at", DateTime), Column("updated_at", DateTime),
+    )
+    Table(
+        "tags", md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("name", String(100), nullable=False),
+        Column("created_at", DateTime), Column("updated_at", DateTime),
+        UniqueConstraint("name", name="tags_name_unique"),
+    )
+    Table(
+        "post_tag", md,
+        Column("post_id", Integer, ForeignKey("posts.id", name="post_tag_post_fk"), primary_key=True, autoincrement=False),
+        Column("tag_id", Integer, ForeignKey("tags.id", name="post_tag_tag_fk"), primary_key=True, autoincrement=False),
+    )
+    Table(
+        "images", md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("imageable_type", String(100), nullable=False),
+        Column("imageable_id", Integer, nullable=False),
+        Column("url", String(255), nullable=False),
+        Column("created_at", DateTime), Column("updated_at", DateTime),
+    )
+    Table(
+        "taggables", md,
+        Column("tag_id", Integer, primary_key=True, autoincrement=False),
+        Column("taggable_type", String(100), primary_key=True),
+        Column("taggable_id", Integer, primary_key=True, autoincrement=False),
+    )
+    Table(
+        "settings", md,
+        Column("key", String(100), primary_key=True),
+        Column("value", String(255)),
+        Column("created_at", DateTime), Column("updated_at", DateTime),
+    )
+    Table(
+        "activity_log", md,
+        Column("user_id", Integer, nullable=True),
+        Column("action", String(100), nullable=False),
+        Column("created_at", DateTime),
+    )
+    return md
+
+
+# Classes a row can end up in (the gap inspection's vocabulary).
+FRIDAY_INSERT = "friday_insert"
+PRODUCTION_INSERT = "production_insert"
+FRIDAY_UPDATE = "friday_update"
+PRODUCTION_UPDATE = "production_update"
+FRIDAY_DELETE = "friday_delete"
+PRODUCTION_DELETE = "production_delete"
+CONFLICT = "conflict"
+CONVERGED = "converged"
+
+
+@dataclass
+class Ledger:
+    """What each changed row is, by construction. Keys are tuples of the identity columns,
+    prefixed by side for inserts (("C", 101) is Friday's row 101, ("P", 101) production's)."""
+
+    classes: dict[str, dict[tuple[Any, ...], str]] = field(default_factory=lambda: defaultdict(dict))
+    collisions: dict[str, set[tuple[Any, ...]]] = field(default_factory=lambda: defaultdict(set))
+    orphans: dict[str, set[tuple[Any, ...]]] = field(default_factory=lambda: defaultdict(set))
+    boundaries: dict[str, int] = field(default_factory=dict)
+
+    def mark(self, table: str, key: tuple[Any, ...], cls: str) -> None:
+        self.classes[table][key] = cls
+
+
+@dataclass
+class _Side:
+    engine: Engine
+    md: MetaData
+
+    def insert(self, table: str, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            with self.engine.begin() as conn:
+                for start in range(0, len(rows), 2000):
+                    conn.execute(insert(self.md.tables[table]), rows[start : start + 2000])
+
+    def update(self, table: str, where: dict[str, Any], values: dict[str, Any]) -> None:
+        t = self.md.tables[table]
+        with self.engine.begin() as conn:
+            conn.execute(update(t).where(*(t.c[k] == v for k, v in where.items())).values(**values))
+
+    def delete(self, table: str, where: dict[str, Any]) -> None:
+        t = self.md.tables[table]
+        with self.engine.begin() as conn:
+            conn.execute(delete(t).where(*(t.c[k] == v for k, v in where.items())))
+
+
+def build_trio(
+    crashed: Engine,
+    production: Engine,
+    snapshot: Engine | None = None,
+    *,
+    users: int = 40,
+    posts_per_user: int = 3,
+    gap: float = 0.1,
+    seed: int = 7,
+) -> Ledger:
+    """Create the schema on each engine, load the same snapshot, then write Friday's
+    operations to `crashed` and production's to `production`. Returns the truth."""
+    md = demo_metadata()
+    rng = random.Random(seed)
+    engines = [e for e in (snapshot, crashed, production) if e is not None]
+    for e in engines:
+        md.create_all(e)
+    base = _snapshot_rows(rng, users, posts_per_user)
+    for e in engines:
+        side = _Side(e, md)
+        for table in ("teams", "users", "posts", "comments", "tags", "post_tag", "images", "taggables", "settings", "activity_log"):
+            side.insert(table, base[table])
+    ledger = Ledger()
+    for table in ("users", "teams", "posts", "comments", "tags", "images"):
+        ledger.boundaries[table] = max((r["id"] for r in base[table]), default=0)
+    _apply_ops(rng, ledger, base, _Side(crashed, md), _Side(production, md), gap)
+    return ledger
+
+
+def _ts(rng: random.Random) -> datetime:
+    return SNAPSHOT_AT - timedelta(days=rng.randint(1, 300), seconds=rng.randint(0, 86399))
+
+
+def _snapshot_rows(rng: random.Random, n_users: int, posts_per_user: int) -> dict[str, list[dict[str, Any]]]:
+    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    n_teams = max(2, n_users // 4)
+    for i in range(1, n_users + 1):
+        t = _ts(rng)
+        rows["users"].append(dict(id=i, name=f"user {i}", email=f"user{i}@example.test",
+                                  current_team_id=(i % n_teams) + 1, created_at=t, updated_at=t))
+    for i in range(1, n_teams + 1):
+        t = _ts(rng)
+        rows["teams"].append(dict(id=i, user_id=i, name=f"team {i}", created_at=t, updated_at=t))
+    n_posts = n_users * posts_per_user
+    for i in range(1, n_posts + 1):
+        t = _ts(rng)
+        rows["posts"].append(dict(id=i, user_id=rng.randint(1, n_users), title=f"post {i}", body=f"body of post {i}",
+                                  created_at=t, updated_at=t))
+    for i in range(1, n_posts * 2 + 1):
+        t = _ts(rng)
+        parent = rng.randint(1, i - 1) if i > 1 and rng.random() < 0.3 else None
+        rows["comments"].append(dict(id=i, post_id=rng.randint(1, n_posts), user_id=rng.randint(1, n_users),
+                                     parent_id=parent, body=f"comment {i}", created_at=t, updated_at=t))
+    for i in range(1, 11):
+        t = _ts(rng)
+        rows["tags"].append(dict(id=i, name=f"tag{i}", created_at=t, updated_at=t))
+    pt = {(rng.randint(1, n_posts), rng.randint(1, 10)) for _ in range(n_posts)}
+    rows["post_tag"] = [dict(post_id=p, tag_id=t) for p, t in sorted(pt)]
+    for i in range(1, n_users + 1):
+        t = _ts(rng)
+        kind, target = ("App\\Models\\User", i) if i % 2 else ("App\\Models\\Post", rng.randint(1, n_posts))
+        rows["images"].append(dict(id=i, imageable_type=kind, imageable_id=target, url=f"https://img.test/{i}.png",
+                                   created_at=t, updated_at=t))
+    tg = {(rng.randint(1, 10), "post", rng.randint(1, n_posts)) for _ in range(n_posts // 2)}
+    rows["taggables"] = [dict(tag_id=a, taggable_type=b, taggable_id=c) for a, b, c in sorted(tg)]
+    for k in ("site.name", "site.theme", "mail.from", "limits.upload", "feature.comments"):
+        t = _ts(rng)
+        rows["settings"].append(dict(key=k, value=f"{k} v1", created_at=t, updated_at=t))
+    for i in range(n_users):
+        rows["activity_log"].append(dict(user_id=rng.randint(1, n_users), action="login", created_at=_ts(rng)))
+    return rows
+
+
+def _apply_ops(rng: random.Random, ledger: Ledger, base: dict[str, list[dict[str, Any]]],
+               c: _Side, p: _Side, gap: float) -> None:
+    """Friday's and production's writes after the snapshot, each recorded in the ledger."""
+    B = dict(ledger.boundaries)
+    n_new_users = max(3, int(len(base["users"]) * gap))
+    n_new_posts = max(4, int(len(base["posts"]) * gap))
+    fri, prod = FRIDAY, RESTORED
+
+    # users: both sides insert at the same ids B+1..; one email registered on both sides.
+    new_c_users = [dict(id=B["users"] + i, name=f"friday user {i}", email=f"friday{i}@example.test",
+                        current_team_id=None, created_at=fri, updated_at=fri) for i in range(1, n_new_users + 1)]
+    new_p_users = [dict(id=B["users"] + i, name=f"prod user {i}", email=f"prod{i}@example.test",
+                        current_team_id=1, created_at=prod, updated_at=prod) for i in range(1, n_new_users + 2)]
+    new_p_users[0]["email"] = new_c_users[0]["email"] = "both@example.test"
+    ledger.collisions["users"].add((B["users"] + 1,))
+    # teams: Friday creates teams owned by its new users, and points them at their teams (cycle).
+    new_c_teams = [dict(id=B["teams"] + i, user_id=u["id"], name=f"friday team {i}", created_at=fri, updated_at=fri)
+                   for i, u in enumerate(new_c_users, start=1)]
+    for u, t in zip(new_c_users, new_c_teams):
+        u["current_team_id"] = t["id"]
+    new_p_teams = [dict(id=B["teams"] + 1, user_id=1, name="prod team", created_at=prod, updated_at=prod)]
+    c.insert("users", new_c_users)
+    c.insert("teams", new_c_teams)
+    p.insert("users", new_p_users)
+    p.insert("teams", new_p_teams)
+    for r in new_c_users:
+        ledger.mark("users", ("C", r["id"]), FRIDAY_INSERT)
+    for r in new_p_users:
+        ledger.mark("users", ("P", r["id"]), PRODUCTION_INSERT)
+    for r in new_c_teams:
+        ledger.mark("teams", ("C", r["id"]), FRIDAY_INSERT)
+    for r in new_p_teams:
+        ledger.mark("teams", ("P", r["id"]), PRODUCTION_INSERT)
+
+    # user updates: 2 Friday-only, 2 production-only, 1 conflict, 1 converged.
+    c.update("users", {"id": 2}, {"name": "renamed on friday", "updated_at": fri})
+    c.update("users", {"id": 3}, {"name": "renamed on friday", "updated_at": fri})
+    p.update("users", {"id": 4}, {"name": "renamed in prod", "updated_at": prod})
+    p.update("users", {"id": 5}, {"name": "renamed in prod", "updated_at": prod})
+    c.update("users", {"id": 6}, {"name": "friday's name", "updated_at": fri})
+    p.update("users", {"id": 6}, {"name": "production's name", "updated_at": prod})
+    c.update("users", {"id": 7}, {"name": "same new name", "updated_at": fri})
+    p.update("users", {"id": 7}, {"name": "same new name", "updated_at": fri})
+    for k, cls in ((2, FRIDAY_UPDATE), (3, FRIDAY_UPDATE), (4, PRODUCTION_UPDATE), (5, PRODUCTION_UPDATE),
+                   (6, CONFLICT), (7, CONVERGED)):
+        ledger.mark("users", (k,), cls)
+
+    # posts: both insert; production deletes snapshot post 1 (and its dependants).
+    new_c_posts = [dict(id=B["posts"] + i, user_id=rng.choice([u["id"] for u in new_c_users] + [1, 2, 3]),
+                        title=f"friday post {i}", body="written on friday", created_at=fri, updated_at=fri)
+                   for i in range(1, n_new_posts + 1)]
+    new_p_posts = [dict(id=B["posts"] + i, user_id=rng.randint(1, B["users"]), title=f"prod post {i}",
+                        body="written after the restore", created_at=prod, updated_at=prod)
+                   for i in range(1, n_new_posts // 2 + 1)]
+    c.insert("posts", new_c_posts)
+    p.insert("posts", new_p_posts)
+    for r in new_c_posts:
+        ledger.mark("posts", ("C", r["id"]), FRIDAY_INSERT)
+    for r in new_p_posts:
+        ledger.mark("posts", ("P", r["id"]), PRODUCTION_INSERT)
+    doomed = 1
+    for table, col in (("comments", "post_id"), ("post_tag", "post_id")):
+        victims = [r for r in base[table] if r[col] == doomed]
+        for r in victims:
+            key = (r["id"],) if "id" in r else (r["post_id"], r["tag_id"])
+            p.delete(table, {"id": r["id"]} if "id" in r else {"post_id": r["post_id"], "tag_id": r["tag_id"]})
+            ledger.mark(table, key, PRODUCTION_DELETE)
+    # comments whose parent production just deleted are gone too (as ON DELETE CASCADE would do)
+    p.delete("posts", {"id": doomed})
+    ledger.mark("posts", (doomed,), PRODUCTION_DELETE)
+
+    # comments: Friday replies to its own new comments (self-reference into the gap),
+    # to snapshot comments, and comments on the post production deleted (orphans).
+    first_c = B["comments"] + 1
+    new_c_comments = []
+    safe_parents = [r["id"] for r in base["comments"] if r["post_id"] != doomed]
+    for i in range(n_new_posts * 2):
+        cid = first_c + i
+        parent = cid - 1 if i % 3 == 2 else (rng.choice(safe_parents) if i % 3 == 1 else None)
+        post = rng.choice(new_c_posts)["id"] if i % 2 else rng.randint(2, B["posts"])
+        new_c_comments.append(dict(id=cid, post_id=post, user_id=rng.choice(new_c_users)["id"], parent_id=parent,
+                                   body=f"friday comment {i}", created_at=fri, updated_at=fri))
+    orphan = dict(id=first_c + len(new_c_comments), post_id=doomed, user_id=2, parent_id=None,
+                  body="comment on a post production deleted", created_at=fri, updated_at=fri)
+    new_c_comments.append(orphan)
+    ledger.orphans["comments"].add((orphan["id"],))
+    new_p_comments = [dict(id=first_c + i, post_id=rng.randint(2, B["posts"]), user_id=1, parent_id=None,
+                           body=f"prod comment {i}", created_at=prod, updated_at=prod) for i in range(n_new_posts)]
+    c.insert("comments", new_c_comments)
+    p.insert("comments", new_p_comments)
+    for r in new_c_comments:
+        ledger.mark("comments", ("C", r["id"]), FRIDAY_INSERT)
+    for r in new_p_comments:
+        ledger.mark("comments", ("P", r["id"]), PRODUCTION_INSERT)
+    # Friday deletes a snapshot comment production left alone.
+    survivor = next(r for r in base["comments"] if r["post_id"] != doomed and r["id"] > 10
+                    and not any(x["parent_id"] == r["id"] for x in base["comments"] + new_c_comments))
+    c.delete("comments", {"id": survivor["id"]})
+    ledger.mark("comments", (survivor["id"],), FRIDAY_DELETE)
+
+    # tags: Friday adds a tag production also added under the same name (collision) and one of its own.
+    c.insert("tags", [dict(id=B["tags"] + 1, name="blackfriday", created_at=fri, updated_at=fri),
+                      dict(id=B["tags"] + 2, name="friday-only", created_at=fri, updated_at=fri)])
+    p.insert("tags", [dict(id=B["tags"] + 1, name="blackfriday", created_at=prod, updated_at=prod)])
+    ledger.mark("tags", ("C", B["tags"] + 1), FRIDAY_INSERT)
+    ledger.mark("tags", ("C", B["tags"] + 2), FRIDAY_INSERT)
+    ledger.mark("tags", ("P", B["tags"] + 1), PRODUCTION_INSERT)
+    ledger.collisions["tags"].add((B["tags"] + 1,))
+
+    # pivot rows: Friday tags its new posts and an old one; production tags its new post.
+    c_pt = [dict(post_id=r["id"], tag_id=(j % 10) + 1) for j, r in enumerate(new_c_posts)]
+    c_pt.append(dict(post_id=2, tag_id=B["tags"] + 2))
+    c_pt = [r for r in c_pt if (r["post_id"], r["tag_id"]) not in {(x["post_id"], x["tag_id"]) for x in base["post_tag"]}]
+    p_pt = [dict(post_id=new_p_posts[0]["id"], tag_id=1)]
+    c.insert("post_tag", c_pt)
+    p.insert("post_tag", p_pt)
+    for r in c_pt:
+        ledger.mark("post_tag", ("C", r["post_id"], r["tag_id"]), FRIDAY_INSERT)
+    for r in p_pt:
+        ledger.mark("post_tag", ("P", r["post_id"], r["tag_id"]), PRODUCTION_INSERT)
+
+    # polymorphic: Friday's images point at its new posts and users; production adds one.
+    new_c_images = []
+    for i, post in enumerate(new_c_posts[:3], start=1):
+        new_c_images.append(dict(id=B["images"] + i, imageable_type="App\\Models\\Post", imageable_id=post["id"],
+                                 url=f"https://img.test/f{i}.png", created_at=fri, updated_at=fri))
+    new_c_images.append(dict(id=B["images"] + 4, imageable_type="App\\Models\\User", imageable_id=new_c_users[1]["id"],
+                             url="https://img.test/f-user.png", created_at=fri, updated_at=fri))
+    new_p_images = [dict(id=B["images"] + 1, imageable_type="App\\Models\\User", imageable_id=1,
+                         url="https://img.test/p1.png", created_at=prod, updated_at=prod)]
+    c.insert("images", new_c_images)
+    p.insert("images", new_p_images)
+    for r in new_c_images:
+        ledger.mark("images", ("C", r["id"]), FRIDAY_INSERT)
+    for r in new_p_images:
+        ledger.mark("images", ("P", r["id"]), PRODUCTION_INSERT)
+    c_tg = [dict(tag_id=1, taggable_type="post", taggable_id=new_c_posts[0]["id"])]
+    c.insert("taggables", c_tg)
+    ledger.mark("taggables", ("C", 1, "post", new_c_posts[0]["id"]), FRIDAY_INSERT)
+
+    # settings (natural key): Friday-only update, production-only update, conflict, two new keys.
+    c.update("settings", {"key": "site.name"}, {"value": "friday name", "updated_at": fri})
+    p.update("settings", {"key": "site.theme"}, {"value": "dark", "updated_at": prod})
+    c.update("settings", {"key": "mail.from"}, {"value": "friday@example.test", "updated_at": fri})
+    p.update("settings", {"key": "mail.from"}, {"value": "prod@example.test", "updated_at": prod})
+    c.insert("settings", [dict(key="feature.friday", value="on", created_at=fri, updated_at=fri)])
+    p.insert("settings", [dict(key="feature.prod", value="on", created_at=prod, updated_at=prod)])
+    for k, cls in (("site.name", FRIDAY_UPDATE), ("site.theme", PRODUCTION_UPDATE), ("mail.from", CONFLICT)):
+        ledger.mark("settings", (k,), cls)
+    ledger.mark("settings", ("C", "feature.friday"), FRIDAY_INSERT)
+    ledger.mark("settings", ("P", "feature.prod"), PRODUCTION_INSERT)
+
+    # activity_log (no primary key): rows appended on both sides.
+    c_log = [dict(user_id=u["id"], action="register", created_at=fri) for u in new_c_users]
+    p_log = [dict(user_id=1, action="login", created_at=prod)]
+    c.insert("activity_log", c_log)
+    p.insert("activity_log", p_log)
+    for r in c_log:
+        ledger.mark("activity_log", ("C", r["user_id"], r["action"], r["created_at"]), FRIDAY_INSERT)
+    for r in p_log:
+        ledger.mark("activity_log", ("P", r["user_id"], r["action"], r["created_at"]), PRODUCTION_INSERT)
+
+
+def iter_tables() -> Iterable[str]:
+    return demo_metadata().tables.keys()

@@ -1,0 +1,1 @@
+"""The wizard's screens, one per runbook step or group of steps."""
