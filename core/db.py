@@ -89,7 +89,7 @@ def _sqlite_engine(url: URL, role: str, readonly: bool) -> Engine:
     def creator() -> sqlite3.Connection:
         return sqlite3.connect(uri, uri=True, check_same_thread=False)
 
-    engine = create_engine("sqlite://", creator=creator)
+    engine = create_engine(url, creator=creator)
     # pysqlite's own transaction handling defers BEGIN; we want real transactions.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:

@@ -13,15 +13,17 @@ table and a table without a primary key.
 
 from __future__ import annotations
 
+import os
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Iterable
 
 from sqlalchemy import (
     Column, DateTime, Engine, ForeignKey, ForeignKeyConstraint, Integer, MetaData, String, Table, Text,
-    UniqueConstraint, delete, insert, update,
+    UniqueConstraint, create_engine, delete, insert, update,
 )
 
 SNAPSHOT_AT = datetime(2026, 11, 19, 23, 0, 0)
@@ -392,3 +394,31 @@ def _apply_ops(rng: random.Random, ledger: Ledger, base: dict[str, list[dict[str
 
 def iter_tables() -> Iterable[str]:
     return demo_metadata().tables.keys()
+
+
+def build_demo(directory: Path, *, with_snapshot: bool = True, users: int = 40) -> Path:
+    """Build the demo as three SQLite files plus a 0600 env file naming them; returns its path."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = {role: directory / f"{role}.sqlite" for role in ("snapshot", "crashed", "production")}
+    for path in paths.values():
+        path.unlink(missing_ok=True)
+    engines = {role: create_engine(f"sqlite:///{path}") for role, path in paths.items()}
+    build_trio(engines["crashed"], engines["production"], engines["snapshot"] if with_snapshot else None, users=users)
+    for e in engines.values():
+        e.dispose()
+    if not with_snapshot:
+        paths["snapshot"].unlink(missing_ok=True)
+    lines = [
+        "# gapmend demo: three SQLite files built by `gapmend demo`",
+        "GAPMEND_PRODUCTION_URL=sqlite:///production.sqlite",
+        "GAPMEND_CRASHED_URL=sqlite:///crashed.sqlite",
+        f"GAPMEND_SNAPSHOT_AT={SNAPSHOT_AT.isoformat()}",
+    ]
+    if with_snapshot:
+        lines.insert(3, "GAPMEND_SNAPSHOT_URL=sqlite:///snapshot.sqlite")
+    env_file = directory / "demo.env"
+    fd = os.open(env_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    return env_file

@@ -22,7 +22,7 @@ from graphlib import TopologicalSorter
 from typing import Iterable, Mapping
 
 import inflection
-from sqlalchemy import Connection, and_, distinct, func, select
+from sqlalchemy import Connection, and_, func, select
 
 from .errors import ReferenceError_
 from .schema import Schema, TableInfo
@@ -173,7 +173,7 @@ def _polymorphic(
     values: set[str] = set()
     for conn in sources:
         column = table.table.c[type_col]
-        values.update(v for v in conn.execute(select(distinct(column)).where(column.is_not(None))).scalars() if v is not None)
+        values.update(v for v in conn.execute(select(column).distinct().where(column.is_not(None))).scalars() if v is not None)
     for value in sorted(values):
         parent_name = morph_table(value, schema, morph_map)
         if parent_name is None or parent_name not in schema:

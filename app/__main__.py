@@ -1,0 +1,3 @@
+from gapmend.app.cli import main
+
+main()

@@ -1,0 +1,346 @@
+"""The console commands: a thin Click layer over `gapmend.core`.
+
+Every command loads the settings the same way (``--env-file`` or ``--laravel``), turns
+core's `GapmendError` into one line on stderr and exit code 2, and logs to a file only
+its owner can read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import click
+
+from gapmend.core.config import Settings, load_laravel_settings, load_settings
+from gapmend.core.decisions import Decisions, load_decisions, save_decisions
+from gapmend.core.errors import GapmendError
+from gapmend.core.logfile import LOGGER, close_log, open_log
+from gapmend.core.plan import Decision, to_dict
+from gapmend.core.progress import Cancelled
+
+from .render import render_plan
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXIT_ERROR = 2
+
+
+@dataclass
+class Context:
+    env_file: Path
+    laravel: Path | None
+
+    def settings(self) -> Settings:
+        if self.laravel is not None:
+            return load_laravel_settings(self.laravel)
+        return load_settings(self.env_file)
+
+    def decisions_path(self, settings: Settings) -> Path:
+        assert settings.decisions_path is not None
+        return settings.decisions_path
+
+    def log_path(self) -> Path:
+        base = self.laravel / "storage" / "logs" if self.laravel is not None else self.env_file.resolve().parent
+        return base / "gapmend.log"
+
+
+class StderrProgress:
+    """Progress as one rewritten line on stderr when it is a terminal, silent otherwise."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.label = ""
+        self.total: int | None = None
+        self.done = 0
+
+    def start(self, label: str, total: int | None) -> None:
+        self.label, self.total, self.done = label, total, 0
+        LOGGER.info("%s", label)
+        self._draw()
+
+    def advance(self, done: int) -> None:
+        self.done += done
+        self._draw()
+
+    def note(self, message: str) -> None:
+        LOGGER.info("%s", message)
+
+    def _draw(self) -> None:
+        if self.tty:
+            of = f"/{self.total}" if self.total else ""
+            sys.stderr.write(f"\r\x1b[2K{self.label} {self.done}{of}")
+            sys.stderr.flush()
+
+    def finish(self) -> None:
+        if self.tty:
+            sys.stderr.write("\r\x1b[2K")
+            sys.stderr.flush()
+
+
+def fail(message: str) -> None:
+    click.echo(f"gapmend: error: {message}", err=True)
+    LOGGER.error("%s", message)
+    sys.exit(EXIT_ERROR)
+
+
+def guarded(fn: F) -> F:
+    """Run a command with the operator's log open; core errors end it with exit code 2."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx: Context = click.get_current_context().obj
+        handler = None
+        try:
+            try:
+                handler = open_log(ctx.log_path())
+            except OSError:
+                handler = None  # an unwritable folder must not stop a read-only command
+            LOGGER.info("command: %s", " ".join(sys.argv[1:2]) or "gapmend")
+            return fn(*args, **kwargs)
+        except GapmendError as exc:
+            fail(exc.message)
+        except Cancelled:
+            fail("cancelled: nothing was written")
+        except KeyboardInterrupt:
+            fail("interrupted: nothing was written")
+        finally:
+            if handler is not None:
+                close_log(handler)
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(invoke_without_command=True)
+@click.option("--env-file", type=click.Path(path_type=Path), default=Path(".env"), show_default=True,
+              help="dotenv file with GAPMEND_PRODUCTION_URL, GAPMEND_CRASHED_URL, ...")
+@click.option("--laravel", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Read the connections from this Laravel application's .env instead.")
+@click.pass_context
+def cli(ctx: click.Context, env_file: Path, laravel: Path | None) -> None:
+    """gapmend: put the rows a crash lost back into the live database.
+
+    Example: gapmend --env-file prod.env plan
+    """
+    ctx.obj = Context(env_file=env_file, laravel=laravel)
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), help="Also write the JSON plan here (0600).")
+@guarded
+def plan(as_json: bool, output: Path | None) -> None:
+    """Inspect every table's gap and print the restore plan (read-only).
+
+    Example: gapmend --env-file prod.env plan --json > plan.json
+    """
+    ctx: Context = click.get_current_context().obj
+    settings = ctx.settings()
+    result = _build_plan(settings, load_decisions(ctx.decisions_path(settings)))
+    data = to_dict(result)
+    if output is not None:
+        write_private(output, json.dumps(data, indent=2) + "\n")
+    click.echo(json.dumps(data, indent=2) if as_json else render_plan(result))
+
+
+def _build_plan(settings: Settings, decisions: Decisions) -> Any:
+    from gapmend.core.gap import build_plan
+
+    progress = StderrProgress()
+    cancel = threading.Event()
+    LOGGER.info("plan: %s", settings.masked())
+    try:
+        result = build_plan(settings, decisions, progress, cancel)
+    except KeyboardInterrupt:
+        cancel.set()
+        raise
+    finally:
+        progress.finish()
+    LOGGER.info("plan built in %.2f s: %d tables", result.elapsed_s, len(result.tables))
+    return result
+
+
+@cli.command()
+@guarded
+def check() -> None:
+    """Connect to every configured database and say which answer (passwords masked).
+
+    Example: gapmend --env-file prod.env check
+    """
+    from gapmend.core.db import open_engine
+
+    ctx: Context = click.get_current_context().obj
+    settings = ctx.settings()
+    for role, url in (("production", settings.production), ("crashed", settings.crashed), ("snapshot", settings.snapshot)):
+        if url is None:
+            click.echo(f"{role:<10} not configured")
+            continue
+        engine = open_engine(url, role)
+        engine.dispose()
+        click.echo(f"{role:<10} ok  {url.render_as_string(hide_password=True)}")
+
+
+@cli.command()
+@guarded
+def schema() -> None:
+    """Compare the crashed and production schemas table by table.
+
+    Example: gapmend --env-file prod.env schema
+    """
+    from gapmend.core.db import open_engine
+    from gapmend.core.schema import compare, reflect
+
+    ctx: Context = click.get_current_context().obj
+    settings = ctx.settings()
+    c = open_engine(settings.crashed, "crashed")
+    p = open_engine(settings.production, "production")
+    findings = compare(reflect(c, "crashed"), reflect(p, "production"))
+    for f in findings:
+        click.echo(f.line())
+    if not findings:
+        click.echo("the schemas match")
+    if any(f.blocking for f in findings):
+        sys.exit(EXIT_ERROR)
+
+
+@cli.command()
+@click.option("--drop", multiple=True, metavar="EDGE", help="Drop an implied edge (its id as `plan` prints it).")
+@click.option("--confirm", multiple=True, metavar="EDGE", help="Confirm an implied edge.")
+@click.option("--add", multiple=True, metavar="SPEC", help="Add an edge: child.column->parent.column")
+@click.option("--morph", multiple=True, metavar="VALUE=TABLE", help="Map a polymorphic type value to a table.")
+@guarded
+def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...], morph: tuple[str, ...]) -> None:
+    """List the reference graph's edges, or record the operator's word on them.
+
+    Example: gapmend edges --drop 'comments.user_id->users.id'
+    """
+    ctx: Context = click.get_current_context().obj
+    settings = ctx.settings()
+    path = ctx.decisions_path(settings)
+    decisions = load_decisions(path)
+    if drop or confirm or add or morph:
+        decisions.drop_edges = sorted(set(decisions.drop_edges) | set(drop))
+        decisions.confirm_edges = sorted(set(decisions.confirm_edges) | set(confirm))
+        decisions.add_edges = sorted(set(decisions.add_edges) | set(add))
+        for item in morph:
+            value, sep, table = item.partition("=")
+            if not sep:
+                fail(f"--morph {item!r}: write it as VALUE=TABLE")
+            decisions.morph_map[value] = table
+        save_decisions(path, decisions)
+        LOGGER.info("edges: dropped %s, confirmed %s, added %s", drop, confirm, add)
+    from gapmend.core.db import open_engine
+    from gapmend.core.graph import build_graph
+    from gapmend.core.schema import reflect
+
+    c = open_engine(settings.crashed, "crashed")
+    p = open_engine(settings.production, "production")
+    with c.connect() as cc, p.connect() as pc:
+        graph = build_graph(reflect(c, "crashed"), [cc, pc], decisions.graph())
+    for e in graph.edges:
+        state = "declared" if e.kind == "declared" else ("confirmed" if e.id in decisions.confirm_edges else "unconfirmed")
+        click.echo(f"{e.describe_kind():<11} {state:<11} {e.id}  — {e.evidence}")
+    for e in graph.dropped:
+        click.echo(f"{'dropped':<11} {'':<11} {e}")
+    for cycle in graph.cycles:
+        click.echo("cycle: " + " ↔ ".join(cycle))
+
+
+@cli.command()
+@click.argument("table")
+@click.argument("value", required=False, type=int)
+@click.option("--clear", is_flag=True, help="Forget the override and detect the boundary again.")
+@guarded
+def boundary(table: str, value: int | None, clear: bool) -> None:
+    """Override where the snapshot ends in TABLE (its last snapshot id).
+
+    Example: gapmend boundary users 41235
+    """
+    ctx: Context = click.get_current_context().obj
+    settings = ctx.settings()
+    path = ctx.decisions_path(settings)
+    decisions = load_decisions(path)
+    if clear:
+        decisions.boundaries.pop(table, None)
+    elif value is None:
+        fail("give the last snapshot id, or --clear")
+    else:
+        decisions.boundaries[table] = value
+    save_decisions(path, decisions)
+    LOGGER.info("boundary %s = %s", table, "auto" if clear else value)
+    click.echo(f"{table}: boundary {'detected again' if clear else value}")
+
+
+def _decide(tables: tuple[str, ...], decision: Decision) -> None:
+    ctx: Context = click.get_current_context().obj
+    settings = ctx.settings()
+    path = ctx.decisions_path(settings)
+    decisions = load_decisions(path)
+    for t in tables:
+        decisions.tables[t] = decision.value
+    save_decisions(path, decisions)
+    LOGGER.info("%s: %s", decision.value, ", ".join(tables))
+    click.echo(f"{decision.value}: {', '.join(tables)}")
+
+
+@cli.command()
+@click.argument("tables", nargs=-1, required=True)
+@guarded
+def approve(tables: tuple[str, ...]) -> None:
+    """Approve TABLES for the restore.
+
+    Example: gapmend approve users posts comments
+    """
+    _decide(tables, Decision.APPROVE)
+
+
+@cli.command()
+@click.argument("tables", nargs=-1, required=True)
+@guarded
+def skip(tables: tuple[str, ...]) -> None:
+    """Leave TABLES out of the restore.
+
+    Example: gapmend skip activity_log
+    """
+    _decide(tables, Decision.SKIP)
+
+
+@cli.command()
+@click.option("--dir", "directory", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Build the demo here (default: a new temporary folder).")
+@click.option("--no-snapshot", is_flag=True, help="Leave the snapshot out (plan from the snapshot time).")
+@click.option("--users", default=40, show_default=True, help="Users in the snapshot (sets the demo's size).")
+@click.pass_context
+def demo(click_ctx: click.Context, directory: Path | None, no_snapshot: bool, users: int) -> None:
+    """Build the SQLite demo trio (snapshot, crashed, production) and show its plan.
+
+    Example: gapmend demo --dir /tmp/gapmend-demo
+    """
+    from gapmend.core.demo import build_demo
+
+    directory = directory or Path(tempfile.mkdtemp(prefix="gapmend-demo-"))
+    env_file = build_demo(directory, with_snapshot=not no_snapshot, users=users)
+    click.echo(f"demo databases and env file in {directory}")
+    click.echo(f"try: gapmend --env-file {env_file} plan\n")
+    click_ctx.obj = Context(env_file=env_file, laravel=None)
+    click_ctx.invoke(plan)
+
+
+def write_private(path: Path, content: str) -> None:
+    """Write a file readable by its owner only (reports, plans, env files)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(content)
+    os.chmod(path, 0o600)
+
+
+def main() -> None:
+    cli(prog_name="gapmend")

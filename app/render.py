@@ -1,0 +1,73 @@
+"""Plain-text rendering of the plan for the console (the wizard has its own widgets)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gapmend.core.plan import Plan, RowClass
+
+COLUMNS = [
+    ("friday ins", RowClass.FRIDAY_INSERT),
+    ("prod ins", RowClass.PRODUCTION_INSERT),
+    ("fri upd", RowClass.FRIDAY_UPDATE),
+    ("prod upd", RowClass.PRODUCTION_UPDATE),
+    ("conflicts", RowClass.CONFLICT),
+    ("fri del", RowClass.FRIDAY_DELETE),
+    ("prod del", RowClass.PRODUCTION_DELETE),
+]
+
+
+def short(value: Any, width: int = 24) -> str:
+    text = "NULL" if value is None else str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def render_plan(plan: Plan, detail: bool = True) -> str:
+    lines = [f"gapmend plan — mode: {plan.mode}; inspected in {plan.elapsed_s:.2f} s"]
+    for role, url in plan.connections.items():
+        if url:
+            lines.append(f"  {role:<10} {url}")
+    lines.append("")
+    head = f"{'table':<16} {'key':<9} {'boundary':>8} {'conf':<8} " + " ".join(f"{n:>10}" for n, _ in COLUMNS)
+    head += f" {'collide':>7} {'orphan':>6} {'ids taken':>9} {'decision':<8}"
+    lines.append(head)
+    lines.append("-" * len(head))
+    for name in plan.order:
+        g = plan.table(name)
+        b = "-" if g.boundary.value is None else str(g.boundary.value)
+        line = f"{short(g.table, 16):<16} {g.key_kind:<9} {b:>8} {g.boundary.confidence:<8} "
+        line += " ".join(f"{g.count(cls):>10}" for _, cls in COLUMNS)
+        line += f" {len(g.collisions):>7} {len(g.orphans):>6} {g.ids_taken:>9} {g.decision.value:<8}"
+        lines.append(line)
+    lines.append("")
+    lines.append("write order: " + " → ".join(plan.order))
+    for cycle in plan.cycles:
+        lines.append("cycle: " + " ↔ ".join(cycle) + "  (ids are allocated first, then rows written)")
+    if not detail:
+        return "\n".join(lines)
+    lines.append("")
+    lines.append("references:")
+    for e in plan.edges:
+        mark = "" if e["confirmed"] else "  [implied: confirm or drop with `gapmend edges`]"
+        lines.append(f"  {e['kind']:<11} {e['id']}  — {e['evidence']}{mark}")
+    if plan.unmatched_columns:
+        lines.append("  *_id columns with no table to point at: " + ", ".join(plan.unmatched_columns))
+    if plan.schema_findings:
+        lines.append("")
+        lines.append("schema differences:")
+        lines.extend("  " + f for f in plan.schema_findings)
+    for g in (plan.table(n) for n in plan.order):
+        extra = []
+        extra.append(f"  boundary: {g.boundary.evidence} [{g.boundary.method}, {g.boundary.confidence}]")
+        for c in g.conflicts[:10]:
+            vals = "; ".join(f"{col}: snapshot={short(s, 16)} friday={short(f, 16)} production={short(p, 16)}" for col, s, f, p in c.values[:4])
+            extra.append(f"  conflict {c.key}: {c.reason} — {vals}")
+        for c in g.collisions[:10]:
+            extra.append(f"  collision: Friday row {c.key} has {dict(zip(c.unique_columns, c.value))}, held by production row {c.production_key}")
+        for o in g.orphans[:10]:
+            extra.append(f"  orphan: Friday row {o.key} references {o.parent_key} via {o.edge}, which production deleted")
+        if len(extra) > 1 or g.has_work:
+            lines.append("")
+            lines.append(f"{g.table}:")
+            lines.extend(extra)
+    return "\n".join(lines)

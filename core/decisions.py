@@ -1,0 +1,71 @@
+"""The operator's decisions, kept in a small JSON file between runs (mode 0600).
+
+What the operator may say: a table's boundary, an implied edge dropped or an edge
+added, a morph-map alias, approve/skip per table. Reading a missing file gives the
+defaults, so a first run needs no file at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .graph import GraphDecisions
+
+
+@dataclass
+class Decisions:
+    boundaries: dict[str, int] = field(default_factory=dict)
+    drop_edges: list[str] = field(default_factory=list)
+    add_edges: list[str] = field(default_factory=list)
+    confirm_edges: list[str] = field(default_factory=list)
+    morph_map: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, str] = field(default_factory=dict)   # table -> "approve" | "skip"
+
+    def graph(self) -> GraphDecisions:
+        return GraphDecisions(dropped=frozenset(self.drop_edges), added=tuple(self.add_edges), morph_map=dict(self.morph_map))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "boundaries": self.boundaries,
+            "edges": {"drop": self.drop_edges, "add": self.add_edges, "confirm": self.confirm_edges},
+            "morph_map": self.morph_map,
+            "tables": self.tables,
+        }
+
+
+def load_decisions(path: Path | None) -> Decisions:
+    if path is None or not path.exists():
+        return Decisions()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"decisions file {path} is unreadable ({exc.__class__.__name__}): fix or delete it") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"decisions file {path} must hold a JSON object: fix or delete it")
+    edges = data.get("edges", {})
+    try:
+        return Decisions(
+            boundaries={str(k): int(v) for k, v in data.get("boundaries", {}).items()},
+            drop_edges=[str(e) for e in edges.get("drop", [])],
+            add_edges=[str(e) for e in edges.get("add", [])],
+            confirm_edges=[str(e) for e in edges.get("confirm", [])],
+            morph_map={str(k): str(v) for k, v in data.get("morph_map", {}).items()},
+            tables={str(k): str(v) for k, v in data.get("tables", {}).items()},
+        )
+    except (TypeError, ValueError, AttributeError):
+        raise ConfigError(f"decisions file {path} has a value of the wrong type: fix or delete it") from None
+
+
+def save_decisions(path: Path, decisions: Decisions) -> None:
+    """Write atomically, readable by the owner only."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(decisions.to_json(), fh, indent=2, sort_keys=True)
+        fh.write("\n")
+    os.replace(tmp, path)

@@ -1,0 +1,648 @@
+"""Per-table gap inspection: where the snapshot ends, and what each side did after it.
+
+Read-only on every database. For each table:
+
+1. **Boundary** (tables with one integer key): the snapshot's last id, from the
+   SNAPSHOT database when given (exact); else the highest id created at or before
+   ``GAPMEND_SNAPSHOT_AT`` (high); else the highest id both sides hold with the same
+   content (medium with ``created_at``, low without); or the operator's override.
+2. **Overlap** (ids up to the boundary): only ranges whose rows may differ are read,
+   found by chunk checksums on MariaDB or a join across ATTACHed SQLite files
+   (`compare.py`); equal rows never reach Python.
+3. **Past the boundary**: Friday's rows are read in chunks (they are the restore's
+   work and are checked for unique-key collisions and orphans); production's are counted.
+
+Tables without an integer key are merged by key (or, without any key, as multisets of
+whole rows) over streamed, ordered reads. A row whose key references a parent row from
+past that parent's boundary belongs to the side it was read from: pivot row
+``(101, 5)`` in Friday's data means Friday's post 101, not production's.
+
+Each row's class follows the three-way rule of a merge with a base (see `classify`).
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+from sqlalchemy import Connection, Engine, and_, func, select, text
+
+from . import compare, rows as rowio
+from .config import Settings, mask
+from .db import connect, is_mysql, open_engine
+from .decisions import Decisions
+from .errors import PlanError
+from .graph import Edge, ReferenceGraph, build_graph
+from .plan import Boundary, Collision, Conflict, Decision, Orphan, Plan, RowClass, TableGap
+from .progress import NullProgress, Progress, check_cancel
+from .schema import Schema, TableInfo, compare as compare_schemas, reflect, require_compatible
+
+Row = tuple[Any, ...]
+SAMPLES = 5
+DETAIL_CAP = 500            # conflicts/collisions/orphans kept per table in the plan
+LOOKUP_BATCH = 2000
+
+
+# --- the entry point ----------------------------------------------------------------
+
+@dataclass
+class Sources:
+    """Open engines for the roles taking part."""
+
+    production: Engine
+    crashed: Engine
+    snapshot: Engine | None = None
+
+    @classmethod
+    def open(cls, settings: Settings, *, readonly: bool = True) -> "Sources":
+        snap = open_engine(settings.snapshot, "snapshot") if settings.snapshot is not None else None
+        return cls(
+            production=open_engine(settings.production, "production", readonly=readonly),
+            crashed=open_engine(settings.crashed, "crashed"),
+            snapshot=snap,
+        )
+
+    def dispose(self) -> None:
+        for e in (self.production, self.crashed, self.snapshot):
+            if e is not None:
+                e.dispose()
+
+
+def build_plan(
+    settings: Settings,
+    decisions: Decisions | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    sources: Sources | None = None,
+) -> Plan:
+    """Inspect every table's gap and return the plan. Writes nothing anywhere."""
+    started = time.monotonic()
+    decisions = decisions or Decisions()
+    progress = progress or NullProgress()
+    own = sources is None
+    sources = sources or Sources.open(settings)
+    try:
+        progress.start("reflecting schemas", None)
+        crashed_schema = reflect(sources.crashed, "crashed")
+        production_schema = reflect(sources.production, "production")
+        findings = compare_schemas(crashed_schema, production_schema)
+        if sources.snapshot is not None:
+            snap_schema = reflect(sources.snapshot, "snapshot")
+            snap_findings = [f for f in compare_schemas(crashed_schema, snap_schema, "crashed", "snapshot") if f.blocking]
+            if snap_findings:
+                raise PlanError(
+                    f"the snapshot does not match the crashed database ({snap_findings[0].table}: {snap_findings[0].what}): "
+                    "load the right snapshot or drop GAPMEND_SNAPSHOT_URL"
+                )
+        require_compatible(findings)
+        for table in decisions.boundaries:
+            if table not in crashed_schema:
+                raise PlanError(f"boundary override for unknown table {table!r}: fix the decisions file")
+        with connect(sources.crashed, "crashed") as c_conn, connect(sources.production, "production") as p_conn:
+            s_ctx = connect(sources.snapshot, "snapshot") if sources.snapshot is not None else None
+            s_conn = s_ctx.__enter__() if s_ctx is not None else None
+            try:
+                graph = build_graph(crashed_schema, [c_conn, p_conn], decisions.graph())
+                inspector = _Inspector(
+                    schema=crashed_schema, graph=graph, sources=sources, c=c_conn, p=p_conn, s=s_conn,
+                    snapshot_at=settings.snapshot_at, decisions=decisions, progress=progress, cancel=cancel,
+                )
+                gaps = inspector.run()
+            finally:
+                if s_ctx is not None:
+                    s_ctx.__exit__(None, None, None)
+        mode = "three-way (snapshot)" if sources.snapshot is not None else (
+            "snapshot time" if settings.snapshot_at is not None else "content")
+        return Plan(
+            tables=gaps,
+            order=list(graph.order),
+            cycles=[list(c) for c in graph.cycles],
+            edges=[
+                {"id": e.id, "child": e.child, "columns": list(e.columns), "parent": e.parent,
+                 "parent_columns": list(e.parent_columns), "kind": e.describe_kind(), "evidence": e.evidence,
+                 "confirmed": e.kind == "declared" or e.id in decisions.confirm_edges}
+                for e in graph.edges
+            ],
+            schema_findings=[f.line() for f in findings],
+            unmatched_columns=list(graph.unmatched),
+            mode=mode,
+            created_at=datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+            connections=settings.masked(),
+            elapsed_s=round(time.monotonic() - started, 3),
+        )
+    finally:
+        if own:
+            sources.dispose()
+
+
+# --- classification -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the classifier may use for one table, beyond the rows themselves."""
+
+    has_snapshot: bool
+    snapshot_at: datetime | None
+    updated_at: int | None      # column index
+    created_at: int | None
+    ref_columns: dict[int, Callable[[Row], bool]]   # column index -> "value points past the parent's boundary"
+
+
+def classify(s: Row | None, c: Row | None, p: Row | None, ev: Evidence,
+             in_snapshot: bool = False) -> tuple[RowClass | None, str]:
+    """The class of one key's rows (None when nothing happened to it) and why.
+
+    With the snapshot it is a three-way merge: a side changed the row if its version
+    differs from the snapshot's; one side changed → that side's change stands; both
+    changed alike → converged; both changed differently → conflict. Production's
+    deletes are never undone; Friday's are applied only on request.
+    Without the snapshot, `updated_at` against the snapshot time says who changed a
+    row; when nothing can tell, the row is a conflict, never a guess. `in_snapshot`
+    says the key is known to predate the snapshot (an id up to the table's boundary).
+    """
+    if ev.has_snapshot:
+        if s is None:
+            if c is not None and p is not None:
+                return (RowClass.CONVERGED, "inserted alike on both sides") if _same(c, p, ev) else (
+                    RowClass.CONFLICT, "both sides inserted this key with different values")
+            return (RowClass.FRIDAY_INSERT, "") if c is not None else (RowClass.PRODUCTION_INSERT, "")
+        c_changed = c != s
+        p_changed = p != s
+        if not c_changed and not p_changed:
+            return None, ""
+        if c_changed and not p_changed:
+            return (RowClass.FRIDAY_DELETE, "") if c is None else (RowClass.FRIDAY_UPDATE, "")
+        if p_changed and not c_changed:
+            return (RowClass.PRODUCTION_DELETE, "") if p is None else (RowClass.PRODUCTION_UPDATE, "")
+        if c is None and p is None:
+            return RowClass.CONVERGED, "deleted on both sides"
+        if c is None:
+            return RowClass.CONFLICT, "Friday deleted a row production updated"
+        if p is None:
+            return RowClass.CONFLICT, "Friday updated a row production deleted (not resurrected)"
+        if _same(c, p, ev):
+            return RowClass.CONVERGED, "changed alike on both sides"
+        return RowClass.CONFLICT, "both sides changed the row"
+    # Without the snapshot: c and p are versions of a snapshot row, or one side's insert.
+    if c is not None and p is not None:
+        if _same(c, p, ev):
+            return None, ""
+        cu, pu = _after(c, ev.updated_at, ev), _after(p, ev.updated_at, ev)
+        if cu is None or pu is None:
+            return RowClass.CONFLICT, "the rows differ and no updated_at tells which side changed"
+        if cu and not pu:
+            return RowClass.FRIDAY_UPDATE, "Friday's updated_at is after the snapshot time"
+        if pu and not cu:
+            return RowClass.PRODUCTION_UPDATE, "production's updated_at is after the snapshot time"
+        if cu and pu:
+            return RowClass.CONFLICT, "both updated_at are after the snapshot time"
+        return RowClass.CONFLICT, "the rows differ but neither updated_at is after the snapshot time"
+    only = c if c is not None else p
+    assert only is not None
+    created = False if in_snapshot else _after(only, ev.created_at, ev)
+    updated = _after(only, ev.updated_at, ev)
+    if c is not None:
+        if created:
+            return RowClass.FRIDAY_INSERT, "created after the snapshot time"
+        if created is None:
+            return RowClass.CONFLICT, "only Friday has this row and nothing tells a Friday insert from a production delete"
+        if updated:
+            return RowClass.CONFLICT, "Friday updated a row production deleted (not resurrected)"
+        return RowClass.PRODUCTION_DELETE, "created before the snapshot, gone from production"
+    if created:
+        return RowClass.PRODUCTION_INSERT, "created after the snapshot time"
+    if created is None:
+        return RowClass.CONFLICT, "only production has this row and nothing tells a production insert from a Friday delete"
+    if updated:
+        return RowClass.CONFLICT, "Friday deleted a row production updated"
+    if updated is None:
+        return RowClass.CONFLICT, "Friday deleted this row; nothing tells whether production changed it"
+    return RowClass.FRIDAY_DELETE, "created before the snapshot, gone from Friday's data"
+
+
+def _after(row: Row, index: int | None, ev: Evidence) -> bool | None:
+    if index is None or ev.snapshot_at is None:
+        return None
+    value = row[index]
+    if not isinstance(value, datetime):
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value > ev.snapshot_at
+
+
+def _same(c: Row, p: Row, ev: Evidence) -> bool:
+    """Equal as data *and* as meaning: a reference past its parent's boundary names a
+    different row on each side, so `current_team_id = 51` on both is not agreement."""
+    if c != p:
+        return False
+    return not any(is_new(c) for is_new in ev.ref_columns.values())
+
+
+# --- the inspector ---------------------------------------------------------------------
+
+@dataclass
+class _Acc:
+    """Accumulates one table's findings with bounded memory."""
+
+    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    samples: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
+    conflicts: list[Conflict] = field(default_factory=list)
+    collisions: list[Collision] = field(default_factory=list)
+    orphans: list[Orphan] = field(default_factory=list)
+    truncated: bool = False
+    ids_taken: int = 0
+
+    def add(self, cls: RowClass, key: Row, n: int = 1) -> None:
+        self.counts[cls.value] += n
+        if len(self.samples[cls.value]) < SAMPLES:
+            self.samples[cls.value].append(key)
+
+    def keep(self, bucket: list[Any], item: Any) -> None:
+        if len(bucket) < DETAIL_CAP:
+            bucket.append(item)
+        else:
+            self.truncated = True
+
+
+@dataclass
+class _Inspector:
+    schema: Schema
+    graph: ReferenceGraph
+    sources: Sources
+    c: Connection
+    p: Connection
+    s: Connection | None
+    snapshot_at: datetime | None
+    decisions: Decisions
+    progress: Progress
+    cancel: threading.Event | None
+    boundaries: dict[str, Boundary] = field(default_factory=dict)
+
+    def run(self) -> list[TableGap]:
+        tables = [self.schema[name] for name in self.graph.order]
+        self.progress.start("finding boundaries", len(tables))
+        for t in tables:
+            check_cancel(self.cancel)
+            self.boundaries[t.name] = self._boundary(t)
+            self.progress.advance(1)
+        attached = self._attach_sqlite()
+        gaps = []
+        self.progress.start("inspecting tables", len(tables))
+        try:
+            for t in tables:
+                check_cancel(self.cancel)
+                gaps.append(self._inspect(t, attached))
+                self.progress.note(f"{t.name}: inspected")
+                self.progress.advance(1)
+        finally:
+            if attached is not None:
+                attached.close()
+        return gaps
+
+    # -- boundaries --
+
+    def _boundary(self, t: TableInfo) -> Boundary:
+        if t.key_kind != "surrogate":
+            return Boundary(None, "by key", "exact" if self.s is not None else ("high" if self.snapshot_at else "low"),
+                            "rows matched by key" + (" across the snapshot" if self.s is not None else ""))
+        key = t.table.c[t.primary_key[0]]
+        c_max = self.c.execute(select(func.max(key))).scalar() or 0
+        p_max = self.p.execute(select(func.max(key))).scalar() or 0
+        if t.name in self.decisions.boundaries:
+            value = self.decisions.boundaries[t.name]
+            if value > max(c_max, p_max) or value < 0:
+                raise PlanError(
+                    f"boundary {value} for {t.name} is past the end of the table (max id {max(c_max, p_max)}): fix the override")
+            return Boundary(value, "operator", "operator", f"set by the operator (crashed max {c_max}, production max {p_max})")
+        if self.s is not None:
+            value = self.s.execute(select(func.max(key))).scalar() or 0
+            return Boundary(int(value), "snapshot", "exact", f"the snapshot's last id is {value}")
+        created = t.table.c.get("created_at")
+        if self.snapshot_at is not None and created is not None:
+            at = self.snapshot_at
+            c_b = self.c.execute(select(func.max(key)).where(created <= at)).scalar() or 0
+            p_b = self.p.execute(select(func.max(key)).where(created <= at)).scalar() or 0
+            c_next = self.c.execute(select(func.min(key)).where(created > at)).scalar()
+            value = max(c_b, p_b)
+            evidence = (f"last id created at or before {at:%Y-%m-%d %H:%M:%S}: crashed {c_b}, production {p_b}; "
+                        f"first Friday id after it: {c_next if c_next is not None else 'none'}")
+            confidence = "high" if c_next is None or c_next > value else "medium"
+            return Boundary(int(value), "snapshot_at", confidence, evidence)
+        return self._content_boundary(t, int(c_max), int(p_max))
+
+    def _content_boundary(self, t: TableInfo, c_max: int, p_max: int) -> Boundary:
+        """The highest id whose row both sides hold alike, searched downward from the top."""
+        key = t.table.c[t.primary_key[0]]
+        idx = t.column_names.index("created_at") if "created_at" in t.column_names else None
+        hi = min(c_max, p_max)
+        scanned = 0
+        while hi > 0:
+            lo = max(0, hi - rowio.CHUNK)
+            c_rows = {r[0]: r for r in self.c.execute(select(key, *t.table.c).where(key > lo, key <= hi))}
+            p_rows = {r[0]: r for r in self.p.execute(select(key, *t.table.c).where(key > lo, key <= hi))}
+            for k in sorted(set(c_rows) & set(p_rows), reverse=True):
+                a, b = c_rows[k][1:], p_rows[k][1:]
+                same = (a[idx] == b[idx] and a[idx] is not None) if idx is not None else a == b
+                if same:
+                    how = "created_at" if idx is not None else "whole row"
+                    return Boundary(int(k), "content", "medium" if idx is not None else "low",
+                                    f"highest id with the same {how} on both sides ({scanned + hi - k} ids from the top checked)")
+            scanned += hi - lo
+            hi = lo
+        return Boundary(0, "content", "low", "no id holds the same row on both sides: every row counts as after the snapshot")
+
+    # -- per table --
+
+    def _evidence(self, t: TableInfo) -> Evidence:
+        names = t.column_names
+        refs: dict[int, Callable[[Row], bool]] = {}
+        for edge in self.graph.edges_from(t.name):
+            b = self.boundaries.get(edge.parent)
+            if b is None or b.value is None or len(edge.columns) != 1:
+                continue
+            i = names.index(edge.columns[0])
+            ti = names.index(edge.type_column) if edge.type_column else None
+            refs[i] = _past_boundary(i, ti, edge.type_value, b.value, refs.get(i))
+        return Evidence(
+            has_snapshot=self.s is not None,
+            snapshot_at=self.snapshot_at,
+            updated_at=names.index("updated_at") if "updated_at" in names else None,
+            created_at=names.index("created_at") if "created_at" in names else None,
+            ref_columns=refs,
+        )
+
+    def _inspect(self, t: TableInfo, attached: Connection | None) -> TableGap:
+        acc = _Acc()
+        ev = self._evidence(t)
+        boundary = self.boundaries[t.name]
+        key_idx = [t.column_names.index(c) for c in t.identity]
+        p_max = c_max = None
+        friday_rows = _FridayRows(self, t, acc)
+        if t.key_kind == "surrogate":
+            assert boundary.value is not None
+            b = boundary.value
+            keycol = t.table.c[t.primary_key[0]]
+            c_max = int(self.c.execute(select(func.max(keycol))).scalar() or 0)
+            p_max = int(self.p.execute(select(func.max(keycol))).scalar() or 0)
+            for s_row, c_row, p_row in self._overlap(t, b, attached):
+                self._record(t, ev, acc, friday_rows, key_idx, s_row, c_row, p_row, in_snapshot=True)
+            for chunk in rowio.page_by_id(self.c, t, lo=b):
+                check_cancel(self.cancel)
+                for row in chunk:
+                    acc.add(RowClass.FRIDAY_INSERT, _key(row, key_idx))
+                    if row[key_idx[0]] <= p_max:
+                        acc.ids_taken += 1
+                friday_rows.extend(chunk)
+            n_prod = self.p.execute(select(func.count()).select_from(t.table).where(keycol > b)).scalar_one()
+            acc.counts[RowClass.PRODUCTION_INSERT.value] += int(n_prod)
+            for row in self.p.execute(select(keycol).where(keycol > b).order_by(keycol).limit(SAMPLES)):
+                acc.samples[RowClass.PRODUCTION_INSERT.value].append((row[0],))
+        else:
+            for s_row, c_row, p_row in self._merge_keyed(t, ev, key_idx):
+                self._record(t, ev, acc, friday_rows, key_idx, s_row, c_row, p_row)
+        friday_rows.flush()
+        for cls in list(acc.counts):
+            if not acc.counts[cls]:
+                del acc.counts[cls]
+        return TableGap(
+            table=t.name,
+            key_kind=t.key_kind,
+            identity=t.identity,
+            boundary=boundary,
+            counts=dict(acc.counts),
+            samples={k: v for k, v in acc.samples.items() if v},
+            conflicts=acc.conflicts,
+            collisions=acc.collisions,
+            orphans=acc.orphans,
+            references_out=[e.id for e in self.graph.edges_from(t.name)],
+            references_in=[e.id for e in self.graph.edges_to(t.name)],
+            production_max_id=p_max,
+            crashed_max_id=c_max,
+            decision=Decision(self.decisions.tables.get(t.name, Decision.PENDING.value)),
+            truncated=acc.truncated,
+            ids_taken=acc.ids_taken,
+        )
+
+    def _record(self, t: TableInfo, ev: Evidence, acc: _Acc, friday_rows: "_FridayRows", key_idx: list[int],
+                s: Row | None, c: Row | None, p: Row | None, in_snapshot: bool = False) -> None:
+        cls, reason = classify(s, c, p, ev, in_snapshot)
+        if cls is None:
+            return
+        key = _key(next(r for r in (c, p, s) if r is not None), key_idx)
+        acc.add(cls, key)
+        if cls is RowClass.CONFLICT:
+            acc.keep(acc.conflicts, Conflict(key, reason, _diff(t.column_names, s, c, p)))
+        elif cls in (RowClass.FRIDAY_INSERT, RowClass.FRIDAY_UPDATE):
+            assert c is not None
+            friday_rows.append(c, check_unique=cls is RowClass.FRIDAY_INSERT)
+
+    def _overlap(self, t: TableInfo, b: int, attached: Connection | None) -> Iterator[tuple[Row | None, Row | None, Row | None]]:
+        """(snapshot, crashed, production) versions of every id ≤ b that may differ."""
+        if attached is not None:
+            schemas = ["crashed", "main"] + (["snap"] if self.s is not None else [])
+            if self.s is not None:
+                schemas = ["snap", "crashed", "main"]
+            ranges: Iterable[tuple[int, int]] = compare.attached_ranges(attached, schemas, t, 0, b)
+        elif is_mysql(self.sources.crashed) and is_mysql(self.sources.production) and (
+                self.s is None or is_mysql(self.sources.snapshot)):  # type: ignore[arg-type]
+            sides = [compare.Side(conn, t) for conn in (self.s, self.c, self.p) if conn is not None]
+            ranges = compare.checksum_ranges(sides, 0, b)
+        else:
+            ranges = compare.whole_range(0, b)
+        batch: list[tuple[int, int]] = []
+        for r in ranges:
+            batch.append(r)
+            if sum(hi - lo for lo, hi in batch) >= rowio.CHUNK or len(batch) >= 500:
+                yield from self._read_ranges(t, batch)
+                batch = []
+        if batch:
+            yield from self._read_ranges(t, batch)
+
+    def _read_ranges(self, t: TableInfo, ranges: list[tuple[int, int]]) -> Iterator[tuple[Row | None, Row | None, Row | None]]:
+        check_cancel(self.cancel)
+        keycol = t.table.c[t.primary_key[0]]
+        cond = _ranges_condition(keycol, ranges)
+        ki = t.column_names.index(t.primary_key[0])
+        def read(conn: Connection | None) -> dict[Any, Row]:
+            if conn is None:
+                return {}
+            return {r[ki]: tuple(r) for r in conn.execute(select(*t.table.c).where(cond))}
+        s_rows, c_rows, p_rows = read(self.s), read(self.c), read(self.p)
+        for k in sorted(set(s_rows) | set(c_rows) | set(p_rows)):
+            yield s_rows.get(k), c_rows.get(k), p_rows.get(k)
+
+    def _merge_keyed(self, t: TableInfo, ev: Evidence, key_idx: list[int]) -> Iterator[tuple[Row | None, Row | None, Row | None]]:
+        """Merge the sides' ordered streams by key; rows whose key points past a parent's
+        boundary stand alone (they are that side's insert, whatever the other side holds)."""
+        streams = []
+        key_refs = [fn for i, fn in ev.ref_columns.items() if i in key_idx]
+        for tag, engine in ((0, self.sources.snapshot), (1, self.sources.crashed), (2, self.sources.production)):
+            if engine is None:
+                continue
+            streams.append(_tagged(tag, rowio.stream_ordered(engine, t), key_idx, multiset=not t.primary_key))
+        group: list[tuple[int, Row]] = []
+        current: Any = object()
+        for sk, tag, row in heapq.merge(*streams, key=lambda x: x[0]):
+            if sk != current:
+                yield from _emit(group, key_refs)
+                group, current = [], sk
+            group.append((tag, row))
+        yield from _emit(group, key_refs)
+
+    def _attach_sqlite(self) -> Connection | None:
+        """One SQLite connection with crashed (and snapshot) ATTACHed read-only beside
+        production, for joins across the files; None unless every side is a SQLite file."""
+        engines = [e for e in (self.sources.production, self.sources.crashed, self.sources.snapshot) if e is not None]
+        if any(e.dialect.name != "sqlite" for e in engines):
+            return None
+        conn = self.sources.production.connect()
+        raw = conn.connection.driver_connection  # ATTACH must run outside a transaction
+        for alias, engine in (("crashed", self.sources.crashed), ("snap", self.sources.snapshot)):
+            if engine is None:
+                continue
+            raw.execute(f"ATTACH DATABASE ? AS {alias}", (_sqlite_uri(engine),))  # type: ignore[union-attr]
+        return conn
+
+
+def _sqlite_uri(engine: Engine) -> str:
+    raw = engine.raw_connection()
+    try:
+        row = raw.driver_connection.execute("PRAGMA database_list").fetchone()  # type: ignore[union-attr]
+        return f"file:{row[2]}?mode=ro"
+    finally:
+        raw.close()
+
+
+def _past_boundary(i: int, ti: int | None, type_value: str | None, b: int,
+                   previous: Callable[[Row], bool] | None) -> Callable[[Row], bool]:
+    def check(row: Row) -> bool:
+        if previous is not None and previous(row):
+            return True
+        if ti is not None and row[ti] != type_value:
+            return False
+        v = row[i]
+        return isinstance(v, int) and v > b
+    return check
+
+
+def _tagged(tag: int, chunks: Iterator[list[Row]], key_idx: list[int], multiset: bool) -> Iterator[tuple[Any, int, Row]]:
+    last: Any = None
+    dup = 0
+    for chunk in chunks:
+        for row in chunk:
+            sk = rowio.sort_key([row[i] for i in key_idx])
+            if multiset:
+                dup = dup + 1 if sk == last else 0
+                last = sk
+                yield (sk, dup), tag, row
+            else:
+                yield sk, tag, row
+
+
+def _emit(group: list[tuple[int, Row]], key_refs: list[Callable[[Row], bool]]) -> Iterator[tuple[Row | None, Row | None, Row | None]]:
+    if not group:
+        return
+    by = {tag: row for tag, row in group}
+    s, c, p = by.get(0), by.get(1), by.get(2)
+    c_new = c is not None and any(fn(c) for fn in key_refs)
+    p_new = p is not None and any(fn(p) for fn in key_refs)
+    if not c_new and not p_new:
+        yield s, c, p
+        return
+    # A key naming a post-boundary parent exists on one side only, by meaning.
+    if c is not None:
+        yield (None, c, None) if c_new else (s, c, None if p_new else p)
+    if p is not None and p_new:
+        yield None, None, p
+    elif p is not None and c_new and c is not None:
+        yield s, None, p
+
+
+def _key(row: Row, key_idx: list[int]) -> Row:
+    return tuple(row[i] for i in key_idx)
+
+
+def _diff(names: Sequence[str], s: Row | None, c: Row | None, p: Row | None) -> tuple[tuple[str, Any, Any, Any], ...]:
+    out = []
+    for i, name in enumerate(names):
+        vals = [r[i] if r is not None else None for r in (s, c, p)]
+        if c is None or p is None or vals[1] != vals[2] or (s is not None and vals[0] != vals[1]):
+            out.append((name, *vals))
+    return tuple(out)
+
+
+def _ranges_condition(col: Any, ranges: list[tuple[int, int]]) -> Any:
+    from sqlalchemy import or_
+    return or_(*(and_(col > lo, col <= hi) for lo, hi in ranges))
+
+
+class _FridayRows:
+    """Friday rows to write, checked in batches against production: does production hold
+    their unique values (collision)? Does a parent they reference still exist (orphan)?"""
+
+    def __init__(self, insp: _Inspector, t: TableInfo, acc: _Acc) -> None:
+        self.insp, self.t, self.acc = insp, t, acc
+        self.rows: list[tuple[Row, bool]] = []
+        self.key_idx = [t.column_names.index(c) for c in t.identity]
+
+    def append(self, row: Row, check_unique: bool) -> None:
+        self.rows.append((row, check_unique))
+        if len(self.rows) >= LOOKUP_BATCH:
+            self.flush()
+
+    def extend(self, rows: Iterable[Row]) -> None:
+        for row in rows:
+            self.append(row, True)
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        rows, self.rows = self.rows, []
+        self._collisions([r for r, unique in rows if unique])
+        self._orphans([r for r, _ in rows])
+
+    def _collisions(self, rows: list[Row]) -> None:
+        t, names = self.t, self.t.column_names
+        for cols in t.unique_keys:
+            idx = [names.index(c) for c in cols]
+            values = {tuple(r[i] for i in idx): r for r in rows if all(r[i] is not None for i in idx)}
+            if not values:
+                continue
+            ident = list(t.identity)
+            for found in rowio.fetch_keys(self.insp.p, t, cols, list(values), select_cols=list(cols) + ident):
+                value = tuple(found[: len(cols)])
+                row = values.get(value)
+                if row is None:  # case-insensitive collations match other spellings
+                    continue
+                self.acc.keep(self.acc.collisions, Collision(_key(row, self.key_idx), tuple(cols), value,
+                                                             tuple(found[len(cols):])))
+
+    def _orphans(self, rows: list[Row]) -> None:
+        names = self.t.column_names
+        for edge in self.insp.graph.edges_from(self.t.name):
+            parent_b = self.insp.boundaries.get(edge.parent)
+            if parent_b is None or parent_b.value is None or len(edge.columns) != 1:
+                continue
+            i = names.index(edge.columns[0])
+            ti = names.index(edge.type_column) if edge.type_column else None
+            wanted: dict[Any, list[Row]] = defaultdict(list)
+            for r in rows:
+                v = r[i]
+                if v is None or (ti is not None and r[ti] != edge.type_value):
+                    continue
+                if isinstance(v, int) and v <= parent_b.value:
+                    wanted[v].append(r)
+            if not wanted:
+                continue
+            parent = self.insp.schema[edge.parent]
+            present = {row[0] for row in rowio.fetch_keys(self.insp.p, parent, parent.primary_key, [(v,) for v in wanted],
+                                                          select_cols=parent.primary_key)}
+            for v in sorted(set(wanted) - present):
+                for r in wanted[v]:
+                    self.acc.keep(self.acc.orphans, Orphan(_key(r, self.key_idx), edge.id, v))

@@ -1,0 +1,134 @@
+"""The restore plan as plain data: what each table's gap holds and what to do with it.
+
+No SQLAlchemy object or widget crosses this boundary: screens and the CLI receive these
+dataclasses, render them, and hand back new ones (`dataclasses.replace`). `to_dict`
+gives the JSON form that `gapmend plan --json` prints and a later step can read.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+
+class RowClass(str, enum.Enum):
+    """What happened to a row after the snapshot, and so what the restore does with it."""
+
+    FRIDAY_INSERT = "friday_insert"          # restore (under a new id if production took it)
+    PRODUCTION_INSERT = "production_insert"  # keep
+    FRIDAY_UPDATE = "friday_update"          # apply: production left the row alone
+    PRODUCTION_UPDATE = "production_update"  # keep
+    CONFLICT = "conflict"                    # both changed it, or gapmend cannot tell: report
+    CONVERGED = "converged"                  # both made the same change: nothing to do
+    FRIDAY_DELETE = "friday_delete"          # apply only if the operator opts in
+    PRODUCTION_DELETE = "production_delete"  # never resurrected
+
+
+class Decision(str, enum.Enum):
+    PENDING = "pending"
+    APPROVE = "approve"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class Boundary:
+    """Where the snapshot ends in a table with an integer key (``value`` is the last
+    snapshot id), or how rows were attributed in any other table (``value`` None)."""
+
+    value: int | None
+    method: str        # "snapshot" | "snapshot_at" | "content" | "operator" | "by key"
+    confidence: str    # "exact" | "high" | "medium" | "low" | "operator"
+    evidence: str
+
+
+@dataclass(frozen=True)
+class Conflict:
+    key: tuple[Any, ...]
+    reason: str
+    # (column, snapshot's value, Friday's value, production's value) for differing columns
+    values: tuple[tuple[str, Any, Any, Any], ...]
+
+
+@dataclass(frozen=True)
+class Collision:
+    key: tuple[Any, ...]                 # Friday's row
+    unique_columns: tuple[str, ...]
+    value: tuple[Any, ...]
+    production_key: tuple[Any, ...]      # the production row that holds the value
+
+
+@dataclass(frozen=True)
+class Orphan:
+    key: tuple[Any, ...]                 # Friday's row
+    edge: str                            # the reference whose parent is gone
+    parent_key: Any
+
+
+@dataclass(frozen=True)
+class TableGap:
+    table: str
+    key_kind: str                                   # surrogate | natural | composite | none
+    identity: tuple[str, ...]
+    boundary: Boundary
+    counts: dict[str, int]                          # RowClass value -> rows
+    samples: dict[str, list[tuple[Any, ...]]]       # RowClass value -> a few keys
+    conflicts: list[Conflict] = field(default_factory=list)
+    collisions: list[Collision] = field(default_factory=list)
+    orphans: list[Orphan] = field(default_factory=list)
+    references_out: list[str] = field(default_factory=list)   # edges from this table
+    references_in: list[str] = field(default_factory=list)    # edges into it
+    production_max_id: int | None = None
+    crashed_max_id: int | None = None
+    decision: Decision = Decision.PENDING
+    truncated: bool = False                         # conflicts/collisions/orphans lists capped
+
+    ids_taken: int = 0                              # Friday inserts whose id production holds
+
+    def count(self, cls: RowClass) -> int:
+        return self.counts.get(cls.value, 0)
+
+    @property
+    def has_work(self) -> bool:
+        return any(self.count(c) for c in (RowClass.FRIDAY_INSERT, RowClass.FRIDAY_UPDATE, RowClass.FRIDAY_DELETE, RowClass.CONFLICT))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything gapmend knows before writing: per table gaps, the reference graph, the order."""
+
+    tables: list[TableGap]
+    order: list[str]
+    cycles: list[list[str]]
+    edges: list[dict[str, Any]]
+    schema_findings: list[str]
+    unmatched_columns: list[str]
+    mode: str                 # "three-way (snapshot)" | "snapshot time" | "content"
+    created_at: str
+    connections: dict[str, str | None]   # masked URLs
+    elapsed_s: float = 0.0
+
+    def table(self, name: str) -> TableGap:
+        return next(t for t in self.tables if t.table == name)
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (datetime, date)):
+        return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def to_dict(plan: Plan) -> dict[str, Any]:
+    return jsonable(asdict(plan))  # type: ignore[no-any-return]
