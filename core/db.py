@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL
@@ -104,15 +104,18 @@ def _sqlite_engine(url: URL, role: str, readonly: bool) -> Engine:
 
 
 def _mysql_engine(url: URL, readonly: bool) -> Engine:
-    init = "SET time_zone = '+00:00'"
-    if readonly:
-        init += ", SESSION TRANSACTION READ ONLY"
     url = url.update_query_dict({"charset": "utf8mb4"})
-    return create_engine(
-        url,
-        connect_args={"init_command": init, "connect_timeout": 10},
-        pool_pre_ping=True,
-    )
+    engine = create_engine(url, connect_args={"connect_timeout": 10}, pool_pre_ping=True)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: object) -> None:
+        with dbapi_conn.cursor() as cur:
+            cur.execute("SET time_zone = '+00:00'")
+            if readonly:
+                # A read-only session: the server itself refuses any write from this engine.
+                cur.execute("SET SESSION TRANSACTION READ ONLY")
+
+    return engine
 
 
 def server_identity(engine: Engine) -> str | None:

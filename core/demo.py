@@ -250,8 +250,8 @@ def _apply_ops(rng: random.Random, ledger: Ledger, base: dict[str, list[dict[str
     for u, t in zip(new_c_users, new_c_teams):
         u["current_team_id"] = t["id"]
     new_p_teams = [dict(id=B["teams"] + 1, user_id=1, name="prod team", created_at=prod, updated_at=prod)]
+    c.insert("teams", new_c_teams)   # teams.user_id is not a declared FK; users.current_team_id is
     c.insert("users", new_c_users)
-    c.insert("teams", new_c_teams)
     p.insert("users", new_p_users)
     p.insert("teams", new_p_teams)
     for r in new_c_users:

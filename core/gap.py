@@ -43,6 +43,7 @@ from .progress import NullProgress, Progress, check_cancel
 from .schema import Schema, TableInfo, compare as compare_schemas, reflect, require_compatible
 
 Row = tuple[Any, ...]
+RowSink = Callable[[str, RowClass, tuple[Any, ...]], None]
 SAMPLES = 5
 DETAIL_CAP = 500            # conflicts/collisions/orphans kept per table in the plan
 LOOKUP_BATCH = 2000
@@ -79,8 +80,14 @@ def build_plan(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
     sources: Sources | None = None,
+    on_row: RowSink | None = None,
 ) -> Plan:
-    """Inspect every table's gap and return the plan. Writes nothing anywhere."""
+    """Inspect every table's gap and return the plan. Writes nothing anywhere.
+
+    `on_row`, when given, hears every classified row as ``(table, class, key)``,
+    production's inserts included (which are otherwise only counted): the restore and
+    the tests use it to see each row's fate, not only the counts.
+    """
     started = time.monotonic()
     decisions = decisions or Decisions()
     progress = progress or NullProgress()
@@ -111,6 +118,7 @@ def build_plan(
                 inspector = _Inspector(
                     schema=crashed_schema, graph=graph, sources=sources, c=c_conn, p=p_conn, s=s_conn,
                     snapshot_at=settings.snapshot_at, decisions=decisions, progress=progress, cancel=cancel,
+                    on_row=on_row,
                 )
                 gaps = inspector.run()
             finally:
@@ -282,6 +290,7 @@ class _Inspector:
     decisions: Decisions
     progress: Progress
     cancel: threading.Event | None
+    on_row: RowSink | None = None
     boundaries: dict[str, Boundary] = field(default_factory=dict)
 
     def run(self) -> list[TableGap]:
@@ -396,6 +405,8 @@ class _Inspector:
                 check_cancel(self.cancel)
                 for row in chunk:
                     acc.add(RowClass.FRIDAY_INSERT, _key(row, key_idx))
+                    if self.on_row is not None:
+                        self.on_row(t.name, RowClass.FRIDAY_INSERT, _key(row, key_idx))
                     if row[key_idx[0]] <= p_max:
                         acc.ids_taken += 1
                 friday_rows.extend(chunk)
@@ -403,9 +414,16 @@ class _Inspector:
             acc.counts[RowClass.PRODUCTION_INSERT.value] += int(n_prod)
             for row in self.p.execute(select(keycol).where(keycol > b).order_by(keycol).limit(SAMPLES)):
                 acc.samples[RowClass.PRODUCTION_INSERT.value].append((row[0],))
+            if self.on_row is not None:
+                for chunk in rowio.page_by_id(self.p, t, lo=b):
+                    for row in chunk:
+                        self.on_row(t.name, RowClass.PRODUCTION_INSERT, _key(row, key_idx))
         else:
+            key_refs = [fn for i, fn in ev.ref_columns.items() if i in key_idx]
             for s_row, c_row, p_row in self._merge_keyed(t, ev, key_idx):
-                self._record(t, ev, acc, friday_rows, key_idx, s_row, c_row, p_row)
+                lone = c_row if p_row is None and s_row is None else p_row if c_row is None and s_row is None else None
+                known = lone is not None and any(fn(lone) for fn in key_refs)
+                self._record(t, ev, acc, friday_rows, key_idx, s_row, c_row, p_row, known_new=known)
         friday_rows.flush()
         for cls in list(acc.counts):
             if not acc.counts[cls]:
@@ -430,12 +448,18 @@ class _Inspector:
         )
 
     def _record(self, t: TableInfo, ev: Evidence, acc: _Acc, friday_rows: "_FridayRows", key_idx: list[int],
-                s: Row | None, c: Row | None, p: Row | None, in_snapshot: bool = False) -> None:
-        cls, reason = classify(s, c, p, ev, in_snapshot)
+                s: Row | None, c: Row | None, p: Row | None, in_snapshot: bool = False,
+                known_new: bool = False) -> None:
+        if known_new:  # its key references a row created after the snapshot
+            cls, reason = (RowClass.FRIDAY_INSERT if c is not None else RowClass.PRODUCTION_INSERT), "references a new row"
+        else:
+            cls, reason = classify(s, c, p, ev, in_snapshot)
         if cls is None:
             return
         key = _key(next(r for r in (c, p, s) if r is not None), key_idx)
         acc.add(cls, key)
+        if self.on_row is not None:
+            self.on_row(t.name, cls, key)
         if cls is RowClass.CONFLICT:
             acc.keep(acc.conflicts, Conflict(key, reason, _diff(t.column_names, s, c, p)))
         elif cls in (RowClass.FRIDAY_INSERT, RowClass.FRIDAY_UPDATE):
@@ -546,22 +570,23 @@ def _tagged(tag: int, chunks: Iterator[list[Row]], key_idx: list[int], multiset:
 
 
 def _emit(group: list[tuple[int, Row]], key_refs: list[Callable[[Row], bool]]) -> Iterator[tuple[Row | None, Row | None, Row | None]]:
+    """The (snapshot, crashed, production) versions of one key. A version whose key names
+    a parent from past that parent's boundary is its side's insert by meaning, so it is
+    yielded alone and the other side's same-looking key is matched without it."""
     if not group:
         return
     by = {tag: row for tag, row in group}
     s, c, p = by.get(0), by.get(1), by.get(2)
     c_new = c is not None and any(fn(c) for fn in key_refs)
     p_new = p is not None and any(fn(p) for fn in key_refs)
-    if not c_new and not p_new:
-        yield s, c, p
-        return
-    # A key naming a post-boundary parent exists on one side only, by meaning.
-    if c is not None:
-        yield (None, c, None) if c_new else (s, c, None if p_new else p)
-    if p is not None and p_new:
+    if c_new:
+        yield None, c, None
+        c = None
+    if p_new:
         yield None, None, p
-    elif p is not None and c_new and c is not None:
-        yield s, None, p
+        p = None
+    if s is not None or c is not None or p is not None:
+        yield s, c, p
 
 
 def _key(row: Row, key_idx: list[int]) -> Row:

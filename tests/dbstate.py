@@ -1,0 +1,18 @@
+"""A whole database's content as one comparable value (tables → sorted rows)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, MetaData, select
+
+
+def database_state(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    md = MetaData()
+    md.reflect(bind=engine)
+    state: dict[str, list[tuple[Any, ...]]] = {}
+    with engine.connect() as conn:
+        for name, table in sorted(md.tables.items()):
+            rows = [tuple(r) for r in conn.execute(select(*table.c))]
+            state[name] = sorted(rows, key=lambda r: tuple((v is None, str(v)) for v in r))
+    return state
