@@ -17,6 +17,7 @@ just those rows from every side and classifies them. Strategies:
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
@@ -24,8 +25,8 @@ from sqlalchemy import Connection, text
 
 from .schema import TableInfo
 
-CHECKSUM_CHUNK = 32          # ids per checksum chunk: small, so scattered differences drill little
-CHECKSUM_SPAN = 200_000      # ids per GROUP BY query: bounds the result held in memory
+CHECKSUM_LEVELS = (256, 32, 4, 1)   # ids per chunk at each drill-down level
+CHECKSUM_SPAN = 256_000             # ids per top-level pass: bounds what is held in memory
 
 
 @dataclass(frozen=True)
@@ -53,33 +54,58 @@ def whole_range(lo: int, hi: int) -> Iterator[tuple[int, int]]:
 
 # --- MariaDB / MySQL chunk checksums ---------------------------------------------
 
-def _checksum_sql(side: Side) -> str:
+def _row_text(side: Side) -> str:
     q = side.conn.dialect.identifier_preparer.quote
     names = [q(c) for c in side.table.column_names]
-    key = q(side.table.primary_key[0])
     values = ", ".join(f"CAST({n} AS BINARY)" for n in names)
     nulls = ", ".join(f"ISNULL({n})" for n in names)
-    return (
-        f"SELECT {key} DIV {CHECKSUM_CHUNK} AS chunk, COUNT(*) AS n, "
-        f"BIT_XOR(CRC32(CONCAT_WS('#', {values}, CONCAT({nulls})))) AS crc "
-        f"FROM {q(side.table.name)} WHERE {key} > :lo AND {key} <= :hi GROUP BY chunk"
-    )
+    return f"CRC32(CONCAT_WS('#', {values}, CONCAT({nulls})))"
+
+
+def _chunk_sums(side: Side, size: int, ranges: Sequence[tuple[int, int]]) -> dict[int, tuple[int, int]]:
+    """{chunk number: (rows, BIT_XOR of row CRCs)} for chunks of `size` ids within `ranges`."""
+    q = side.conn.dialect.identifier_preparer.quote
+    key = q(side.table.primary_key[0])
+    where = " OR ".join(f"({key} > {int(lo)} AND {key} <= {int(hi)})" for lo, hi in ranges)
+    sql = (f"SELECT {key} DIV {size}, COUNT(*), BIT_XOR({_row_text(side)}) "
+           f"FROM {q(side.table.name)} WHERE {where} GROUP BY 1")
+    return {int(ch): (int(n), int(crc)) for ch, n, crc in side.conn.execute(text(sql))}
+
+
+def _differing(sides: Sequence[Side], size: int, ranges: Sequence[tuple[int, int]],
+               pool: ThreadPoolExecutor) -> list[tuple[int, int]]:
+    """The chunks of `size` ids within `ranges` whose figures differ between any sides."""
+    out: list[tuple[int, int]] = []
+    for start in range(0, len(ranges), 500):
+        batch = ranges[start : start + 500]
+        # One query per side, run side by side: each side has its own connection (and
+        # often its own server), and the driver releases the GIL while it waits.
+        sums = list(pool.map(lambda s: _chunk_sums(s, size, batch), sides))
+        for ch in sorted(set().union(*sums)):
+            if len({s.get(ch) for s in sums}) > 1:
+                out.append((ch * size - 1, (ch + 1) * size - 1))
+    return merge_ranges(out)
 
 
 def checksum_ranges(sides: Sequence[Side], lo: int, hi: int) -> Iterator[tuple[int, int]]:
-    """Candidate ranges where any side's chunk checksum differs from the first side's."""
-    span_lo = lo
-    while span_lo < hi:
-        span_hi = min(hi, span_lo + CHECKSUM_SPAN)
-        sums = [
-            {int(r.chunk): (int(r.n), int(r.crc)) for r in s.conn.execute(text(_checksum_sql(s)), {"lo": span_lo, "hi": span_hi})}
-            for s in sides
-        ]
-        chunks = set().union(*sums)
-        differing = sorted(ch for ch in chunks if len({s.get(ch) for s in sums}) > 1)
-        ranges = [(max(span_lo, ch * CHECKSUM_CHUNK - 1), min(span_hi, (ch + 1) * CHECKSUM_CHUNK - 1)) for ch in differing]
-        yield from merge_ranges(ranges)
-        span_lo = span_hi
+    """Candidate ranges where any side differs from another, narrowed level by level.
+
+    As pt-table-sync drills down: checksums over chunks of `CHECKSUM_LEVELS[0]` ids,
+    then over smaller chunks inside the ones that differ, down to single rows; only
+    rows whose CRC differs are read in full. Each level moves a few integers per chunk
+    instead of whole rows, which is what makes scattered differences cheap.
+    """
+    with ThreadPoolExecutor(max_workers=len(sides)) as pool:
+        span_lo = lo
+        while span_lo < hi:
+            span_hi = min(hi, span_lo + CHECKSUM_SPAN)
+            ranges = [(span_lo, span_hi)]
+            for size in CHECKSUM_LEVELS:
+                ranges = [(max(a, span_lo), min(b, span_hi)) for a, b in _differing(sides, size, ranges, pool)]
+                if not ranges:
+                    break
+            yield from ranges
+            span_lo = span_hi
 
 
 # --- SQLite: ATTACH and join ---------------------------------------------------------

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from sqlalchemy import Connection, Engine, and_, func, select, text
+from sqlalchemy import Connection, Engine, and_, func, or_, select
 
 from . import compare, rows as rowio
 from .config import Settings, mask
@@ -480,11 +480,13 @@ class _Inspector:
         else:
             ranges = compare.whole_range(0, b)
         batch: list[tuple[int, int]] = []
+        width = 0
         for r in ranges:
             batch.append(r)
-            if sum(hi - lo for lo, hi in batch) >= rowio.CHUNK or len(batch) >= 500:
+            width += r[1] - r[0]
+            if width >= rowio.CHUNK or len(batch) >= 500:
                 yield from self._read_ranges(t, batch)
-                batch = []
+                batch, width = [], 0
         if batch:
             yield from self._read_ranges(t, batch)
 
@@ -603,8 +605,12 @@ def _diff(names: Sequence[str], s: Row | None, c: Row | None, p: Row | None) -> 
 
 
 def _ranges_condition(col: Any, ranges: list[tuple[int, int]]) -> Any:
-    from sqlalchemy import or_
-    return or_(*(and_(col > lo, col <= hi) for lo, hi in ranges))
+    """Single ids (the usual drill-down result) as one expanding IN, which SQLAlchemy
+    caches; wider ranges as BETWEEN-style pairs."""
+    singles = [hi for lo, hi in ranges if hi - lo == 1]
+    wide = [(lo, hi) for lo, hi in ranges if hi - lo != 1]
+    parts = ([col.in_(singles)] if singles else []) + [and_(col > lo, col <= hi) for lo, hi in wide]
+    return or_(*parts)
 
 
 class _FridayRows:

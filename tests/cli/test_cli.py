@@ -1,0 +1,154 @@
+"""The console commands: the demo's plan, and bad input → one line, exit code 2, nothing written."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from gapmend.app.cli import cli
+from gapmend.core.demo import SNAPSHOT_AT, build_demo, build_trio
+
+from ..conftest import Databases, mariadb_base_url
+from ..dbstate import database_state
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_demo_plan_text_and_json(tmp_path: Path) -> None:
+    env = build_demo(tmp_path)
+    code, out, _ = run("--env-file", str(env), "plan")
+    assert code == 0
+    assert "cycle: teams ↔ users" in out
+    assert "orphan: Friday row (265,)" in out
+    code, out, _ = run("--env-file", str(env), "plan", "--json")
+    data = json.loads(out)
+    users = next(t for t in data["tables"] if t["table"] == "users")
+    assert users["counts"]["friday_insert"] == 4 and users["counts"]["conflict"] == 1
+    assert users["boundary"]["value"] == 40 and users["boundary"]["confidence"] == "exact"
+    assert (env.parent / "gapmend.log").stat().st_mode & 0o777 == 0o600
+
+
+def test_every_command_has_help() -> None:
+    for name, command in cli.commands.items():
+        assert command.help and "Example" in command.help, name
+        code, out, _ = run(name, "--help")
+        assert code == 0 and "Usage" in out
+
+
+def test_decisions_round_trip(tmp_path: Path) -> None:
+    env = build_demo(tmp_path)
+    assert run("--env-file", str(env), "skip", "activity_log")[0] == 0
+    assert run("--env-file", str(env), "boundary", "users", "39")[0] == 0
+    assert run("--env-file", str(env), "edges", "--drop", "comments.user_id->users.id")[0] == 0
+    data = json.loads(run("--env-file", str(env), "plan", "--json")[1])
+    assert next(t for t in data["tables"] if t["table"] == "activity_log")["decision"] == "skip"
+    users = next(t for t in data["tables"] if t["table"] == "users")
+    assert users["boundary"] == {**users["boundary"], "value": 39, "method": "operator"}
+    assert "comments.user_id->users.id" not in {e["id"] for e in data["edges"]}
+    decisions = Path(str(env) + ".decisions.json")
+    assert decisions.stat().st_mode & 0o777 == 0o600
+
+
+def _files_digest(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.sqlite"))}
+
+
+SQLITE_BAD = {
+    "missing env file": (lambda d, env: d / "nope.env", "not found"),
+    "env syntax error": (lambda d, env: _write(d / "bad.env", 'GAPMEND_PRODUCTION_URL="unterminated\n'), "cannot parse"),
+    "url not a url": (lambda d, env: _write(d / "u.env", "GAPMEND_PRODUCTION_URL=::nope\nGAPMEND_CRASHED_URL=sqlite:///x\n"), "not a SQLAlchemy URL"),
+    "crashed url missing": (lambda d, env: _write(d / "m.env", "GAPMEND_PRODUCTION_URL=sqlite:///production.sqlite\n"), "GAPMEND_CRASHED_URL is not set"),
+    "missing sqlite file": (lambda d, env: _write(d / "f.env", "GAPMEND_PRODUCTION_URL=sqlite:///production.sqlite\nGAPMEND_CRASHED_URL=sqlite:///gone.sqlite\n"), "does not exist"),
+    "bad snapshot time": (lambda d, env: _write(d / "t.env", env.read_text() + "GAPMEND_SNAPSHOT_AT=friday\n"), "not an ISO-8601"),
+}
+
+
+def _write(path: Path, content: str) -> Path:
+    path.write_text(content)
+    return path
+
+
+@pytest.mark.parametrize("case", list(SQLITE_BAD))
+def test_bad_input_sqlite(tmp_path: Path, case: str) -> None:
+    env = build_demo(tmp_path)
+    make, needle = SQLITE_BAD[case]
+    bad_env = make(tmp_path, env)
+    before = _files_digest(tmp_path)
+    code, out, err = run("--env-file", str(bad_env), "plan")
+    assert code == 2
+    assert needle in err and err.count("\n") == 1 and err.startswith("gapmend: error: ")
+    assert _files_digest(tmp_path) == before
+
+
+def test_schema_drift_is_refused(dbs: Databases) -> None:
+    e = dbs.engines
+    build_trio(e["crashed"], e["production"], None)
+    with e["production"].begin() as conn:
+        conn.execute(text("DROP TABLE activity_log"))
+        conn.execute(text("CREATE TABLE activity_log (user_id INTEGER, action INTEGER NOT NULL, created_at DATETIME)"))
+    env = dbs.env_file(snapshot=False, snapshot_at=SNAPSHOT_AT.isoformat())
+    before = database_state(e["production"])
+    code, _, err = run("--env-file", str(env), "plan")
+    assert code == 2 and "activity_log: column action is" in err and "migrate" in err
+    assert database_state(e["production"]) == before
+
+
+def test_missing_table_is_refused(dbs: Databases) -> None:
+    e = dbs.engines
+    build_trio(e["crashed"], e["production"], None)
+    with e["production"].begin() as conn:
+        conn.execute(text("DROP TABLE taggables"))
+    code, _, err = run("--env-file", str(dbs.env_file(snapshot=False, snapshot_at=None)), "plan")
+    assert code == 2 and "taggables: table exists in crashed but not in production" in err
+
+
+def test_boundary_past_the_end_is_refused(tmp_path: Path) -> None:
+    env = build_demo(tmp_path)
+    run("--env-file", str(env), "boundary", "users", "100000")
+    code, _, err = run("--env-file", str(env), "plan")
+    assert code == 2 and "past the end of the table" in err
+
+
+def test_unmapped_morph_type_is_refused(tmp_path: Path) -> None:
+    env = build_demo(tmp_path)
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "crashed.sqlite") as conn:
+        conn.execute("INSERT INTO images (imageable_type, imageable_id, url) VALUES ('App\\Models\\Gizmo', 1, 'x')")
+    code, _, err = run("--env-file", str(env), "plan")
+    assert code == 2 and "names no table" in err and "morph_map" in err
+
+
+@pytest.mark.mariadb
+@pytest.mark.parametrize(
+    "case, change, needle",
+    [
+        ("wrong password", lambda u: u.set(password="not-the-password"), "access denied"),
+        ("refused port", lambda u: u.set(port=1), "cannot connect"),
+        ("unknown host", lambda u: u.set(host="no-such-host.invalid"), "cannot connect"),
+        ("missing database", lambda u: u.set(database="gm_test_does_not_exist"), "unknown database"),
+    ],
+)
+def test_bad_connection_mariadb(tmp_path: Path, case: str, change, needle: str) -> None:  # type: ignore[no-untyped-def]
+    base = mariadb_base_url()
+    if base is None:
+        pytest.skip("no MariaDB")
+    env = build_demo(tmp_path)
+    url = change(base.set(database=base.database or "mysql"))
+    text_env = (f"GAPMEND_PRODUCTION_URL={url.set(password=None).render_as_string(hide_password=False)}\n"
+                f"GAPMEND_PRODUCTION_PASSWORD={url.password}\n"
+                f"GAPMEND_CRASHED_URL=sqlite:///{tmp_path / 'crashed.sqlite'}\n")
+    bad = _write(tmp_path / "bad.env", text_env)
+    code, out, err = run("--env-file", str(bad), "plan")
+    assert code == 2 and needle in err and err.count("\n") == 1
+    assert url.password not in err and url.password not in out
+    assert url.password not in (tmp_path / "gapmend.log").read_text()
+    assert env.exists()

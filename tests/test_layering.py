@@ -1,0 +1,45 @@
+"""core must stay headless: importing it may not load Textual, Rich, Click or the UI."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CORE_MODULES = ["config", "db", "schema", "graph", "gap", "plan", "compare", "rows", "decisions", "demo", "progress", "logfile"]
+
+
+def test_core_imports_no_ui() -> None:
+    code = (
+        "import sys\n"
+        + "".join(f"import gapmend.core.{m}\n" for m in CORE_MODULES)
+        + "bad = [m for m in ('textual', 'rich', 'click', 'gapmend.app', 'gapmend.screens') if m in sys.modules]\n"
+        + "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# Forbidden imports per layer, checked statically over every import statement,
+# deferred ones inside functions included. (import-linter cannot see the package:
+# `gapmend` is assembled from top-level folders by setuptools' package-dir mapping.)
+FORBIDDEN = {
+    "core": ("textual", "rich", "click", "gapmend.app", "gapmend.screens"),
+    "screens": ("gapmend.app",),
+}
+
+
+@pytest.mark.parametrize("layer", list(FORBIDDEN))
+def test_layer_imports(layer: str) -> None:
+    root = Path(__file__).resolve().parent.parent / layer
+    offences = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+            for name in names:
+                if any(name == f or name.startswith(f + ".") for f in FORBIDDEN[layer]):
+                    offences.append(f"{path.name}:{node.lineno} imports {name}")
+    assert not offences
