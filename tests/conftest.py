@@ -19,7 +19,7 @@ ROLES = ("snapshot", "crashed", "production")
 
 def mariadb_base_url() -> URL | None:
     values = dict(os.environ)
-    env = ROOT / ".ci" / "mariadb.env"
+    env = Path("/var/lib/gapmend-test/mariadb.env")   # written by .ci/mariadb-up
     if "GAPMEND_TEST_MARIADB_URL" not in values and env.exists():
         for line in env.read_text().splitlines():
             key, _, value = line.partition("=")
@@ -37,7 +37,7 @@ def _require_mariadb() -> URL:
     url = mariadb_base_url()
     if url is None:
         if os.environ.get("CI"):
-            pytest.fail("MariaDB is part of the suite: .ci/mariadb-up must have run (no .ci/mariadb.env)")
+            pytest.fail("MariaDB is part of the suite: .ci/mariadb-up must have run first")
         pytest.skip("no MariaDB: run `bash .ci/mariadb-up` (installs and starts one) to include these tests")
     return url
 
