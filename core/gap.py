@@ -178,6 +178,8 @@ def classify(s: Row | None, c: Row | None, p: Row | None, ev: Evidence,
             if c is not None and p is not None:
                 return (RowClass.CONVERGED, "inserted alike on both sides") if _same(c, p, ev) else (
                     RowClass.CONFLICT, "both sides inserted this key with different values")
+            if c is None and p is None:
+                return None, ""
             return (RowClass.FRIDAY_INSERT, "") if c is not None else (RowClass.PRODUCTION_INSERT, "")
         c_changed = c != s
         p_changed = p != s
@@ -211,7 +213,8 @@ def classify(s: Row | None, c: Row | None, p: Row | None, ev: Evidence,
             return RowClass.CONFLICT, "both updated_at are after the snapshot time"
         return RowClass.CONFLICT, "the rows differ but neither updated_at is after the snapshot time"
     only = c if c is not None else p
-    assert only is not None
+    if only is None:
+        return None, ""
     created = False if in_snapshot else _after(only, ev.created_at, ev)
     updated = _after(only, ev.updated_at, ev)
     if c is not None:
