@@ -238,16 +238,22 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
         save_decisions(path, decisions)
         LOGGER.info("edges: dropped %s, confirmed %s, added %s", drop, confirm, add)
     from gapmend.core.db import open_engine
-    from gapmend.core.graph import build_graph
+    from gapmend.core.graph import build_graph, edge_counts
     from gapmend.core.schema import reflect
 
     c = open_engine(settings.crashed, "crashed")
     p = open_engine(settings.production, "production")
+    schema = reflect(c, "crashed")
     with c.connect() as cc, p.connect() as pc:
-        graph = build_graph(reflect(c, "crashed"), [cc, pc], decisions.graph())
-    for e in graph.edges:
-        state = "declared" if e.kind == "declared" else ("confirmed" if e.id in decisions.confirm_edges else "unconfirmed")
-        click.echo(f"{e.describe_kind():<11} {state:<11} {e.id}  — {e.evidence}")
+        graph = build_graph(schema, [cc, pc], decisions.graph())
+        for e in graph.edges:
+            state = "declared" if e.kind == "declared" else ("confirmed" if e.id in decisions.confirm_edges else "unconfirmed")
+            data = ""
+            if e.kind != "declared":
+                # The data's own word on an inferred edge: how many values find their parent.
+                total, missing = edge_counts(cc, schema, e)
+                data = f"; in crashed {total - missing}/{total} values find a parent row"
+            click.echo(f"{e.describe_kind():<11} {state:<11} {e.id}  — {e.evidence}{data}")
     for e in graph.dropped:
         click.echo(f"{'dropped':<11} {'':<11} {e}")
     for cycle in graph.cycles:
