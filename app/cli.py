@@ -320,6 +320,92 @@ def skip(tables: tuple[str, ...]) -> None:
 
 
 @cli.command()
+@click.option("--yes", is_flag=True, help="Apply without asking.")
+@click.option("--tables", default=None, metavar="A,B", help="Restore only these tables (their parents are pulled in).")
+@click.option("--collisions", type=click.Choice(["link", "skip"]), default="link", show_default=True,
+              help="A Friday row whose unique key production holds: link references to production's row, or skip it.")
+@click.option("--orphans", type=click.Choice(["skip", "null"]), default="skip", show_default=True,
+              help="A Friday row whose parent production deleted: skip it (and its dependants) or set a nullable reference to NULL.")
+@click.option("--apply-deletes", is_flag=True, help="Also apply Friday's deletes of rows production left alone.")
+@guarded
+def restore(yes: bool, tables: str | None, collisions: str, orphans: str, apply_deletes: bool) -> None:
+    """Put Friday's rows into production in one transaction, and write a report.
+
+    Example: gapmend --env-file prod.env restore --yes
+    """
+    from gapmend.core.report import render, write_report
+    from gapmend.core.restore import RestoreOptions, restore as run_restore
+
+    ctx: Context = click.get_current_context().obj
+    settings = ctx.settings()
+    decisions = load_decisions(ctx.decisions_path(settings))
+    if not yes:
+        result = _build_plan(settings, decisions)
+        click.echo(render_plan(result, detail=False))
+        click.confirm(f"\nWrite to production ({settings.production.render_as_string(hide_password=True)})?",
+                      default=False, abort=True)
+    options = RestoreOptions(
+        tables=frozenset(t.strip() for t in tables.split(",") if t.strip()) if tables else None,
+        collisions=collisions, orphans=orphans, apply_deletes=apply_deletes,
+    )
+    progress = StderrProgress()
+    LOGGER.info("restore: %s", settings.masked())
+    try:
+        report = run_restore(settings, decisions, options, progress)
+    finally:
+        progress.finish()
+    json_path, text_path = write_report(report, ctx.log_path().parent / "gapmend-reports")
+    LOGGER.info("restore %s: %s", report.run_id, report.totals())
+    click.echo(render(report))
+    click.echo(f"\nreport: {text_path} (and {json_path.name})")
+
+
+@cli.command()
+@guarded
+def verify() -> None:
+    """Check production after a restore; exits 1 on any problem.
+
+    Example: gapmend --env-file prod.env verify
+    """
+    from gapmend.core.verify import verify as run_verify
+
+    ctx: Context = click.get_current_context().obj
+    problems, counts = run_verify(ctx.settings())
+    for p in problems:
+        click.echo(f"problem: {p}")
+    LOGGER.info("verify: %d problems, %s", len(problems), counts)
+    if problems:
+        sys.exit(1)
+    click.echo(f"verified: {counts.get('rows', 0)} restored rows present once, "
+               f"{counts.get('references', 0)} references resolve, counters past every id")
+
+
+@cli.command()
+@click.argument("table")
+@click.argument("keys", nargs=-1)
+@click.option("--take", type=click.Choice(["friday", "production"]), required=True, help="Whose value wins.")
+@guarded
+def resolve(table: str, keys: tuple[str, ...], take: str) -> None:
+    """Resolve TABLE's conflicts (all of them, or those with KEYS) as Friday's or production's value.
+
+    Example: gapmend resolve users 6 --take friday
+    """
+    from gapmend.core.journal import encode
+
+    ctx: Context = click.get_current_context().obj
+    settings = ctx.settings()
+    path = ctx.decisions_path(settings)
+    decisions = load_decisions(path)
+    chosen = set(decisions.take_friday.get(table, []))
+    items = {"*"} if not keys else {encode([int(k) if k.lstrip("-").isdigit() else k]) for k in keys}
+    chosen = chosen | items if take == "friday" else chosen - items
+    decisions.take_friday[table] = sorted(chosen)
+    save_decisions(path, decisions)
+    LOGGER.info("resolve %s %s: take %s", table, keys or "all", take)
+    click.echo(f"{table} {' '.join(keys) or '(all conflicts)'}: take {take}'s value")
+
+
+@cli.command()
 @click.option("--dir", "directory", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Build the demo here (default: a new temporary folder).")
 @click.option("--no-snapshot", is_flag=True, help="Leave the snapshot out (plan from the snapshot time).")

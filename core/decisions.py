@@ -25,6 +25,12 @@ class Decisions:
     confirm_edges: list[str] = field(default_factory=list)
     morph_map: dict[str, str] = field(default_factory=dict)
     tables: dict[str, str] = field(default_factory=dict)   # table -> "approve" | "skip"
+    # Conflicts resolved as "take Friday's value": table -> ["*"] (whole table) or JSON keys.
+    take_friday: dict[str, list[str]] = field(default_factory=dict)
+
+    def takes_friday(self, table: str, key_json: str) -> bool:
+        chosen = self.take_friday.get(table, [])
+        return "*" in chosen or key_json in chosen
 
     def graph(self) -> GraphDecisions:
         return GraphDecisions(dropped=frozenset(self.drop_edges), added=tuple(self.add_edges), morph_map=dict(self.morph_map))
@@ -35,6 +41,7 @@ class Decisions:
             "edges": {"drop": self.drop_edges, "add": self.add_edges, "confirm": self.confirm_edges},
             "morph_map": self.morph_map,
             "tables": self.tables,
+            "take_friday": self.take_friday,
         }
 
 
@@ -56,6 +63,7 @@ def load_decisions(path: Path | None) -> Decisions:
             confirm_edges=[str(e) for e in edges.get("confirm", [])],
             morph_map={str(k): str(v) for k, v in data.get("morph_map", {}).items()},
             tables={str(k): str(v) for k, v in data.get("tables", {}).items()},
+            take_friday={str(k): [str(x) for x in v] for k, v in data.get("take_friday", {}).items()},
         )
     except (TypeError, ValueError, AttributeError):
         raise ConfigError(f"decisions file {path} has a value of the wrong type: fix or delete it") from None

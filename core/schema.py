@@ -18,6 +18,9 @@ from .db import translate
 from .errors import SchemaMismatch
 
 
+JOURNAL_PREFIX = "gapmend_"
+
+
 @dataclass(frozen=True)
 class ColumnInfo:
     name: str
@@ -85,7 +88,8 @@ def reflect(engine: Engine, role: str) -> Schema:
     """Every table of the database behind `engine` (views are not restored)."""
     metadata = MetaData()
     try:
-        metadata.reflect(bind=engine)
+        # gapmend's own journal tables are not application data.
+        metadata.reflect(bind=engine, only=lambda name, _md: not name.startswith(JOURNAL_PREFIX))
     except DBAPIError as exc:
         raise translate(exc, role, engine.url) from None
     tables = {name: _table_info(table, engine) for name, table in sorted(metadata.tables.items())}

@@ -1,0 +1,110 @@
+"""The restore's journal: what was restored, kept in PRODUCTION beside the rows.
+
+Two tables, ``gapmend_runs`` and ``gapmend_id_map``. They live in production, written in
+the same transaction as the restored rows, because that is the only place where "the
+rows are in" and "we know the rows are in" commit or roll back together: a state file
+written after the commit could be lost to a crash in between, and a second run would
+then insert everything twice. The id map is what makes a second restore a no-op, lets
+an interrupted per-table run resume, and lets `verify` find every restored row.
+Keys are stored as JSON arrays so natural and composite keys fit too.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any, Iterable, Iterator
+
+from sqlalchemy import Column, Connection, DateTime, Engine, Index, Integer, MetaData, String, Table, Text, insert, select
+
+RUNS = "gapmend_runs"
+ID_MAP = "gapmend_id_map"
+
+metadata = MetaData()
+runs = Table(
+    RUNS, metadata,
+    Column("run_id", String(36), primary_key=True),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+    Column("status", String(16), nullable=False),
+    Column("summary", Text),
+)
+id_map = Table(
+    ID_MAP, metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(36), nullable=False),
+    Column("table_name", String(64), nullable=False),
+    Column("old_key", String(255), nullable=False),
+    Column("new_key", String(255)),
+    Column("action", String(16), nullable=False),   # inserted | linked | updated | deleted | skipped
+    Column("detail", String(255)),
+    Index("gapmend_id_map_lookup", "table_name", "old_key"),
+)
+
+# Actions that mean "this Friday row is done": a later run must not touch it again.
+FINAL_ACTIONS = ("inserted", "linked", "updated", "deleted")
+
+
+def ensure(engine: Engine) -> None:
+    """Create the journal tables if missing. Runs before the restore's transaction, since
+    DDL commits implicitly on MariaDB."""
+    metadata.create_all(engine)
+
+
+def encode(key: Iterable[Any]) -> str:
+    """A key as JSON text; datetimes without microseconds, so both dialects spell them alike."""
+    return json.dumps([v.replace(microsecond=0).isoformat(sep=" ") if isinstance(v, datetime) else v for v in key],
+                      separators=(",", ":"), default=str)
+
+
+def decode(text: str | None) -> tuple[Any, ...] | None:
+    return None if text is None else tuple(json.loads(text))
+
+
+def done_keys(conn: Connection, table: str) -> dict[str, tuple[str, tuple[Any, ...] | None]]:
+    """Friday keys of `table` a committed run already handled: encoded old key → (action, new key)."""
+    if not conn.dialect.has_table(conn, ID_MAP):
+        return {}
+    stmt = (select(id_map.c.old_key, id_map.c.action, id_map.c.new_key)
+            .join(runs, runs.c.run_id == id_map.c.run_id)
+            .where(id_map.c.table_name == table, id_map.c.action.in_(FINAL_ACTIONS), runs.c.status == "committed"))
+    return {old: (action, decode(new)) for old, action, new in conn.execute(stmt)}
+
+
+def iter_entries(conn: Connection) -> Iterator[tuple[str, tuple[Any, ...], tuple[Any, ...] | None, str]]:
+    stmt = (select(id_map.c.table_name, id_map.c.old_key, id_map.c.new_key, id_map.c.action)
+            .join(runs, runs.c.run_id == id_map.c.run_id).where(runs.c.status == "committed")
+            .order_by(id_map.c.id))
+    for table, old, new, action in conn.execute(stmt):
+        key = decode(old)
+        assert key is not None
+        yield table, key, decode(new), action
+
+
+class Writer:
+    """Buffers journal rows and writes them in batches on the restore's connection."""
+
+    def __init__(self, conn: Connection, run_id: str, batch: int = 2000) -> None:
+        self.conn, self.run_id, self.batch = conn, run_id, batch
+        self.rows: list[dict[str, Any]] = []
+
+    def start(self) -> None:
+        now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+        self.conn.execute(insert(runs).values(run_id=self.run_id, started_at=now, status="running"))
+
+    def add(self, table: str, old: Iterable[Any], new: Iterable[Any] | None, action: str, detail: str = "") -> None:
+        self.rows.append(dict(run_id=self.run_id, table_name=table, old_key=encode(old),
+                              new_key=None if new is None else encode(new), action=action, detail=detail[:255] or None))
+        if len(self.rows) >= self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.rows:
+            self.conn.execute(insert(id_map), self.rows)
+            self.rows = []
+
+    def finish(self, summary: str) -> None:
+        self.flush()
+        now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+        self.conn.execute(runs.update().where(runs.c.run_id == self.run_id)
+                          .values(status="committed", finished_at=now, summary=summary))

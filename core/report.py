@@ -1,0 +1,54 @@
+"""The restore report: readable text and JSON, written 0600 (it holds row keys and values)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from .plan import jsonable
+from .restore import RestoreReport
+
+
+def to_dict(report: RestoreReport) -> dict[str, Any]:
+    data = jsonable(asdict(report))
+    data["totals"] = report.totals()
+    return data  # type: ignore[no-any-return]
+
+
+def render(report: RestoreReport) -> str:
+    t = report.totals()
+    head = "nothing to do: every Friday row is already restored" if report.noop else "restore committed"
+    lines = [
+        f"gapmend restore {report.run_id} — {head} in {report.seconds:.2f} s",
+        f"inserted {t['inserted']}, linked {t['linked']}, updated {t['updated']}, deleted {t['deleted']}, "
+        f"skipped {t['skipped']}, conflicts kept {t['conflicts_kept']}, already restored {t['already_done']}",
+    ]
+    if report.pulled_in:
+        lines.append("pulled in as parents of approved tables: " + ", ".join(report.pulled_in))
+    for name, r in report.tables.items():
+        if not (r.inserted or r.updated or r.deleted or r.skipped or r.linked or r.conflicts_kept or r.conflicts_taken):
+            continue
+        lines.append("")
+        lines.append(f"{name}: inserted {r.inserted} ({r.kept_ids} kept their id, {len(r.moved)} moved), "
+                     f"updated {r.updated}, deleted {r.deleted}, conflicts kept {r.conflicts_kept}, taken {r.conflicts_taken}")
+        if r.moved:
+            lines.append("  moved: " + ", ".join(f"{a}→{b}" for a, b in r.moved[:20]) + (" …" if len(r.moved) > 20 else ""))
+        for key, target in r.linked[:20]:
+            lines.append(f"  linked: Friday {key} → production {target} (same unique key)")
+        for key, why in r.skipped[:20]:
+            lines.append(f"  skipped: {key}: {why}")
+    return "\n".join(lines)
+
+
+def write_report(report: RestoreReport, folder: Path) -> tuple[Path, Path]:
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    stem = folder / f"restore-{report.started_at.replace(':', '').replace('+0000', 'Z')}-{report.run_id[:8]}"
+    paths = (stem.with_suffix(".json"), stem.with_suffix(".txt"))
+    for path, content in zip(paths, (json.dumps(to_dict(report), indent=2), render(report))):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(content + "\n")
+    return paths

@@ -1,0 +1,585 @@
+"""Apply the plan: Friday's rows into PRODUCTION, every reference rewritten, in one transaction.
+
+The order of work is what makes cycles and self-references need no guesswork:
+
+1. **Classify** (the same inspection as `gapmend plan`) to learn each table's Friday
+   inserts, updates, deletes and conflicts; rows a committed run already restored are
+   taken out (the journal, `journal.py`).
+2. **Decide each Friday row's fate** before writing anything: inserted, linked to the
+   production row that already holds its unique key (a collision), or skipped (an orphan
+   whose parent production deleted, a collision under ``--collisions skip``, or a row whose
+   Friday parent is itself skipped). Repeated until nothing changes, so skips travel
+   along cycles and self-references.
+3. **Allocate ids.** A Friday row keeps its id when it lies past everything production
+   holds; otherwise it gets the next id after the larger of production's and Friday's
+   highest, in its original order. Keeping free ids keeps the links Friday's users were
+   sent (order numbers, confirmation URLs) valid wherever production did not take them.
+4. **Write** parents first with final values (ids and references already mapped), with
+   foreign-key checks off for the session, then Friday's updates where production left
+   the row alone (and conflicts the operator resolved as "take Friday's").
+5. **Check** every reference written points at a row that exists, then commit. Any
+   failure before the commit rolls everything back: production is as it was.
+
+Reads are chunked and writes batched (multi-row INSERT / executemany): never row by row.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Iterator
+
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, text, update
+
+from . import journal, rows as rowio
+from .config import Settings
+from .db import is_mysql
+from .decisions import Decisions
+from .errors import GapmendError
+from .gap import Sources, build_plan
+from .graph import Edge, ReferenceGraph, build_graph
+from .plan import Decision, Plan, RowClass
+from .progress import NullProgress, Progress, check_cancel
+from .schema import Schema, TableInfo, reflect
+
+Key = tuple[Any, ...]
+WRITE_BATCH = 1000
+REPORT_CAP = 10_000
+
+
+class RestoreError(GapmendError):
+    title = "Restore failed"
+
+
+class ConcurrentWrite(RestoreError):
+    title = "Production changed during the restore"
+
+
+@dataclass(frozen=True)
+class RestoreOptions:
+    tables: frozenset[str] | None = None      # restrict to these (their parents are pulled in)
+    collisions: str = "link"                  # "link" | "skip"
+    orphans: str = "skip"                     # "skip" | "null"
+    apply_deletes: bool = False
+    fail_after_batches: int | None = None     # tests: raise after the Nth write batch
+
+
+@dataclass
+class TableReport:
+    inserted: int = 0
+    moved: list[tuple[Any, Any]] = field(default_factory=list)   # (old id, new id) where they differ
+    kept_ids: int = 0
+    linked: list[tuple[Key, Key]] = field(default_factory=list)   # Friday key -> production key
+    updated: int = 0
+    deleted: int = 0
+    skipped: list[tuple[Key, str]] = field(default_factory=list)
+    conflicts_kept: int = 0
+    conflicts_taken: int = 0
+    already_done: int = 0
+
+
+@dataclass
+class RestoreReport:
+    run_id: str
+    started_at: str
+    seconds: float
+    tables: dict[str, TableReport]
+    pulled_in: list[str]
+    noop: bool
+
+    def totals(self) -> dict[str, int]:
+        t = self.tables.values()
+        return {
+            "inserted": sum(r.inserted for r in t), "linked": sum(len(r.linked) for r in t),
+            "updated": sum(r.updated for r in t), "deleted": sum(r.deleted for r in t),
+            "skipped": sum(len(r.skipped) for r in t), "conflicts_kept": sum(r.conflicts_kept for r in t),
+            "already_done": sum(r.already_done for r in t),
+        }
+
+
+# --- fates -----------------------------------------------------------------------------
+
+INSERT, LINK, SKIP, DONE = "insert", "link", "skip", "done"
+
+
+@dataclass
+class _Fate:
+    action: str
+    target: Key | None = None          # new key (insert/done) or production key (link)
+    reason: str = ""
+    nulled: tuple[str, ...] = ()       # columns set to NULL (orphans under --orphans null)
+
+
+@dataclass
+class _Work:
+    """What the classification said each table needs."""
+
+    inserts: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
+    updates: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
+    deletes: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
+    conflicts: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
+
+    def sink(self, table: str, cls: RowClass, key: Key) -> None:
+        bucket = {RowClass.FRIDAY_INSERT: self.inserts, RowClass.FRIDAY_UPDATE: self.updates,
+                  RowClass.FRIDAY_DELETE: self.deletes, RowClass.CONFLICT: self.conflicts}.get(cls)
+        if bucket is not None:
+            bucket[table].append(key)
+
+
+def restore(
+    settings: Settings,
+    decisions: Decisions | None = None,
+    options: RestoreOptions = RestoreOptions(),
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> RestoreReport:
+    """Restore Friday's rows into production in one transaction; see the module docstring."""
+    decisions = decisions or Decisions()
+    progress = progress or NullProgress()
+    started = time.monotonic()
+    sources = Sources.open(settings, readonly=False)
+    try:
+        journal.ensure(sources.production)
+        work = _Work()
+        plan = build_plan(settings, decisions, progress, cancel, sources=sources, on_row=work.sink)
+        schema = reflect(sources.crashed, "crashed")
+        with sources.crashed.connect() as c_conn, sources.production.connect() as p_conn:
+            graph = build_graph(schema, [c_conn], decisions.graph())
+            run = _Run(schema, graph, plan, decisions, options, work, c_conn, p_conn, progress, cancel)
+            report = run.execute()
+        report.seconds = round(time.monotonic() - started, 3)
+        return report
+    finally:
+        sources.dispose()
+
+
+@dataclass
+class _Run:
+    schema: Schema
+    graph: ReferenceGraph
+    plan: Plan
+    decisions: Decisions
+    options: RestoreOptions
+    work: _Work
+    c: Connection
+    p: Connection
+    progress: Progress
+    cancel: threading.Event | None
+    fates: dict[str, dict[Key, _Fate]] = field(default_factory=lambda: defaultdict(dict))
+    reports: dict[str, TableReport] = field(default_factory=lambda: defaultdict(TableReport))
+    written_refs: dict[str, set[Any]] = field(default_factory=lambda: defaultdict(set))
+    batches: int = 0
+
+    # -- orchestration --
+
+    def execute(self) -> RestoreReport:
+        run_id = str(uuid.uuid4())
+        started_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        tables, pulled = self._tables()
+        mysql = is_mysql(self.p.engine)
+        trans = self.p.begin()
+        try:
+            if mysql:
+                # Cycles are written with their final ids in one pass; references are
+                # checked by `_check_references` before the commit instead.
+                self.p.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 0")
+            self._check_unchanged(tables)
+            self._load_done(tables)
+            self._decide(tables)
+            self._allocate(tables)
+            writer = journal.Writer(self.p, run_id)
+            writer.start()
+            for name in tables:
+                check_cancel(self.cancel)
+                self._write_inserts(self.schema[name], writer)
+            for name in tables:
+                check_cancel(self.cancel)
+                self._write_updates(self.schema[name], writer)
+                if self.options.apply_deletes:
+                    self._write_deletes(self.schema[name], writer)
+            for name in tables:
+                report = self.reports[name]
+                report.linked.extend((k, f.target) for k, f in self.fates[name].items() if f.action == LINK and f.target)
+                report.skipped.extend((k, f.reason) for k, f in self.fates[name].items() if f.action == SKIP)
+                for key, fate in self.fates[name].items():
+                    if fate.action == SKIP:
+                        writer.add(name, key, None, "skipped", fate.reason)
+                    elif fate.action == LINK:
+                        writer.add(name, key, fate.target, "linked", "unique key held by production")
+            self._check_references(tables)
+            totals = {k: sum(getattr(r, k) if isinstance(getattr(r, k), int) else len(getattr(r, k))
+                             for r in self.reports.values()) for k in ("inserted", "updated", "deleted")}
+            writer.finish(f"inserted {totals['inserted']}, updated {totals['updated']}, deleted {totals['deleted']}")
+            if mysql:
+                self.p.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 1")
+            trans.commit()
+        except BaseException:
+            trans.rollback()
+            if mysql:
+                self.p.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 1")
+            raise
+        report = RestoreReport(run_id, started_at, 0.0, {t: self.reports[t] for t in tables}, pulled, noop=False)
+        t = report.totals()
+        report.noop = not (t["inserted"] or t["updated"] or t["deleted"] or t["linked"])
+        return report
+
+    def _tables(self) -> tuple[list[str], list[str]]:
+        """Tables to restore, in write order: the operator's choice plus the parents its
+        Friday rows need (pulled in and reported); tables marked skip stay out."""
+        skipped = {t for t, d in self.decisions.tables.items() if d == Decision.SKIP.value}
+        wanted = set(self.options.tables) if self.options.tables is not None else set(self.schema.tables) - skipped
+        unknown = wanted - set(self.schema.tables)
+        if unknown:
+            raise RestoreError(f"no table {sorted(unknown)[0]!r}: check --tables against `gapmend plan`")
+        pulled: list[str] = []
+        frontier = list(wanted)
+        while frontier:
+            t = frontier.pop()
+            for e in self.graph.edges_from(t):
+                if e.parent not in wanted and e.parent not in skipped and self.work.inserts.get(e.parent):
+                    wanted.add(e.parent)
+                    pulled.append(e.parent)
+                    frontier.append(e.parent)
+        return [t for t in self.graph.order if t in wanted], sorted(pulled)
+
+    def _check_unchanged(self, tables: list[str]) -> None:
+        """Production's highest ids must be what the inspection saw: a write since then
+        (a cron job, a worker left running) would make the id allocation unsafe."""
+        for name in tables:
+            gap = self.plan.table(name)
+            t = self.schema[name]
+            if t.key_kind != "surrogate" or gap.production_max_id is None:
+                continue
+            now = self.p.execute(select(func.max(t.table.c[t.primary_key[0]]))).scalar() or 0
+            if int(now) != gap.production_max_id:
+                raise ConcurrentWrite(
+                    f"production's {name} changed during the restore (max id {gap.production_max_id} → {now}): "
+                    "stop the writers (maintenance mode, workers) and run the restore again")
+
+    def _load_done(self, tables: list[str]) -> None:
+        for name in tables:
+            done = journal.done_keys(self.p, name)
+            if not done:
+                continue
+            for bucket in (self.work.inserts, self.work.updates, self.work.deletes, self.work.conflicts):
+                keep = [k for k in bucket.get(name, []) if journal.encode(k) not in done]
+                self.reports[name].already_done += len(bucket.get(name, [])) - len(keep)
+                if name in bucket:
+                    bucket[name] = keep
+            for encoded, (action, target) in done.items():
+                key = journal.decode(encoded)
+                if action in ("inserted", "linked") and target is not None and key is not None:
+                    self.fates[name][key] = _Fate(DONE, target)
+
+    # -- fates --
+
+    def _decide(self, tables: list[str]) -> None:
+        """Collisions and skips for every Friday insert, until no skip changes."""
+        for name in tables:
+            for key in self.work.inserts.get(name, []):
+                self.fates[name].setdefault(key, _Fate(INSERT))
+        self.progress.start("deciding each Friday row", None)
+        for _ in range(50):
+            changed = False
+            for name in tables:
+                check_cancel(self.cancel)
+                changed |= self._decide_table(self.schema[name], tables)
+            if not changed:
+                return
+        raise RestoreError("skips kept changing after 50 passes: report this as a bug")
+
+    def _friday_rows(self, t: TableInfo, keys: list[Key]) -> Iterator[list[tuple[Any, ...]]]:
+        """Friday's rows for `keys`, in key order, chunk by chunk."""
+        ordered = sorted(keys, key=rowio.sort_key)
+        for start in range(0, len(ordered), rowio.CHUNK):
+            chunk = ordered[start : start + rowio.CHUNK]
+            found = {tuple(r[i] for i in _idx(t, t.identity)): r
+                     for r in rowio.fetch_keys(self.c, t, t.identity, chunk)} if t.primary_key else None
+            if found is None:   # no primary key: rows are their own keys
+                yield [tuple(k) for k in chunk]
+            else:
+                yield [found[_norm_row(k, found)] for k in chunk if _norm_row(k, found) in found]
+
+    def _decide_table(self, t: TableInfo, tables: list[str]) -> bool:
+        fates = self.fates[t.name]
+        keys = [k for k, f in fates.items() if f.action in (INSERT, LINK, SKIP) and k in set(self.work.inserts.get(t.name, []))]
+        if not keys:
+            return False
+        changed = False
+        names = t.column_names
+        key_idx = _idx(t, t.identity)
+        for chunk in self._friday_rows(t, keys):
+            holders = self._collisions(t, chunk) if self.options.collisions else {}
+            parents_missing = self._missing_parents(t, chunk)
+            for row in chunk:
+                key = _norm(tuple(row[i] for i in key_idx))
+                before = fates[key]
+                if before.action == SKIP:
+                    continue
+                fate = _Fate(INSERT)
+                if key in holders:
+                    fate = _Fate(LINK, holders[key]) if self.options.collisions == "link" else _Fate(
+                        SKIP, reason=f"unique key held by production row {holders[key]}")
+                nulled: list[str] = []
+                for edge, value, why in self._broken_refs(t, row, parents_missing, tables):
+                    col = edge.columns[0]
+                    nullable = t.column(col) is not None and t.column(col).nullable  # type: ignore[union-attr]
+                    if why == "orphan" and self.options.orphans == "null" and nullable:
+                        nulled.append(col)
+                    else:
+                        fate = _Fate(SKIP, reason=f"{col}={value}: {'parent deleted by production' if why == 'orphan' else why}")
+                        break
+                if fate.action != SKIP and nulled:
+                    fate.nulled = tuple(nulled)
+                if fate.action != before.action or fate.target != before.target or fate.nulled != before.nulled:
+                    fates[key] = fate
+                    changed = changed or fate.action == SKIP
+        return changed
+
+    def _collisions(self, t: TableInfo, chunk: list[tuple[Any, ...]]) -> dict[Key, Key]:
+        """Friday key -> the production key holding one of its unique values."""
+        out: dict[Key, Key] = {}
+        key_idx = _idx(t, t.identity)
+        for cols in t.unique_keys:
+            idx = _idx(t, cols)
+            by_value = {tuple(r[i] for i in idx): _norm(tuple(r[i] for i in key_idx)) for r in chunk
+                        if all(r[i] is not None for i in idx)}
+            if not by_value:
+                continue
+            for found in rowio.fetch_keys(self.p, t, cols, list(by_value), select_cols=list(cols) + list(t.identity)):
+                value, pkey = tuple(found[: len(cols)]), _norm(tuple(found[len(cols):]))
+                if value in by_value:   # the same key number may be a different row: ids collide too
+                    out.setdefault(by_value[value], pkey)
+        return out
+
+    def _missing_parents(self, t: TableInfo, chunk: list[tuple[Any, ...]]) -> dict[str, set[Any]]:
+        """Per edge: snapshot-range parent ids these rows reference that production no longer has."""
+        out: dict[str, set[Any]] = {}
+        for edge in self._single_edges(t):
+            b = self._boundary(edge.parent)
+            if b is None:
+                continue
+            i = t.column_names.index(edge.columns[0])
+            ti = t.column_names.index(edge.type_column) if edge.type_column else None
+            wanted = {r[i] for r in chunk if r[i] is not None and (ti is None or r[ti] == edge.type_value)
+                      and isinstance(r[i], int) and r[i] <= b}
+            if not wanted:
+                continue
+            parent = self.schema[edge.parent]
+            present = {r[0] for r in rowio.fetch_keys(self.p, parent, parent.primary_key, [(v,) for v in wanted],
+                                                      select_cols=parent.primary_key)}
+            out[edge.id] = wanted - present
+        return out
+
+    def _broken_refs(self, t: TableInfo, row: tuple[Any, ...], missing: dict[str, set[Any]],
+                     tables: list[str]) -> Iterator[tuple[Edge, Any, str]]:
+        for edge in self._single_edges(t):
+            i = t.column_names.index(edge.columns[0])
+            v = row[i]
+            if v is None or (edge.type_column and row[t.column_names.index(edge.type_column)] != edge.type_value):
+                continue
+            if v in missing.get(edge.id, ()):
+                yield edge, v, "orphan"
+                continue
+            b = self._boundary(edge.parent)
+            if b is None or not isinstance(v, int) or v <= b:
+                continue
+            parent_fate = self.fates[edge.parent].get((v,))
+            if parent_fate is None:
+                yield edge, v, f"Friday's {edge.parent} row {v} is not restored" + (
+                    "" if edge.parent in tables else f" ({edge.parent} is not in this restore)")
+            elif parent_fate.action == SKIP:
+                yield edge, v, f"its parent {edge.parent} {v} is skipped ({parent_fate.reason})"
+
+    # -- ids --
+
+    def _allocate(self, tables: list[str]) -> None:
+        for name in tables:
+            t = self.schema[name]
+            fates = self.fates[name]
+            if t.key_kind != "surrogate":
+                for key, fate in fates.items():
+                    if fate.action == INSERT:
+                        fate.target = key
+                continue
+            col = t.table.c[t.primary_key[0]]
+            p_max = int(self.p.execute(select(func.max(col))).scalar() or 0)
+            inserting = sorted(k[0] for k, f in fates.items() if f.action == INSERT)
+            nxt = max([p_max] + inserting) + 1
+            report = self.reports[name]
+            for old in inserting:
+                if old > p_max:
+                    fates[(old,)].target = (old,)
+                    report.kept_ids += 1
+                else:
+                    fates[(old,)].target = (nxt,)
+                    if len(report.moved) < REPORT_CAP:
+                        report.moved.append((old, nxt))
+                    nxt += 1
+
+    # -- writes --
+
+    def _map_value(self, edge: Edge, v: Any) -> Any:
+        b = self._boundary(edge.parent)
+        if b is None or not isinstance(v, int) or v <= b:
+            return v
+        fate = self.fates[edge.parent].get((v,))
+        assert fate is not None and fate.target is not None, (edge.id, v)
+        return fate.target[0]
+
+    def _final_row(self, t: TableInfo, row: tuple[Any, ...], fate: _Fate | None) -> dict[str, Any]:
+        values = dict(zip(t.column_names, row))
+        for edge in self._single_edges(t):
+            col = edge.columns[0]
+            v = values[col]
+            if v is None or (edge.type_column and values[edge.type_column] != edge.type_value):
+                continue
+            if fate is not None and col in fate.nulled:
+                values[col] = None
+                continue
+            values[col] = self._map_value(edge, v)
+            self.written_refs[edge.id].add(values[col])
+        if fate is not None and t.key_kind == "surrogate" and fate.target is not None:
+            values[t.primary_key[0]] = fate.target[0]
+        return values
+
+    def _execute(self, stmt: Any, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        self.p.execute(stmt, rows)
+        self.batches += 1
+        if self.options.fail_after_batches is not None and self.batches >= self.options.fail_after_batches:
+            raise RestoreError(f"injected failure after write batch {self.batches}")
+
+    def _write_inserts(self, t: TableInfo, writer: journal.Writer) -> None:
+        fates = self.fates[t.name]
+        keys = [k for k, f in fates.items() if f.action == INSERT]
+        if not keys:
+            return
+        self.progress.start(f"{t.name}: inserting", len(keys))
+        report = self.reports[t.name]
+        key_idx = _idx(t, t.identity)
+        stmt = insert(t.table)
+        for chunk in self._friday_rows(t, keys):
+            batch = []
+            for row in chunk:
+                key = _norm(tuple(row[i] for i in key_idx))
+                fate = fates[key]
+                values = self._final_row(t, row, fate)
+                batch.append(values)
+                writer.add(t.name, key, tuple(values[c] for c in t.identity), "inserted")
+                if len(batch) >= WRITE_BATCH:
+                    self._execute(stmt, batch)
+                    batch = []
+            self._execute(stmt, batch)
+            report.inserted += len(chunk)
+            self.progress.advance(len(chunk))
+
+    def _write_updates(self, t: TableInfo, writer: journal.Writer) -> None:
+        report = self.reports[t.name]
+        keys = list(self.work.updates.get(t.name, []))
+        for key in self.work.conflicts.get(t.name, []):
+            if self.decisions.takes_friday(t.name, journal.encode(key)):
+                keys.append(key)
+                report.conflicts_taken += 1
+            else:
+                report.conflicts_kept += 1
+        if not keys or not t.primary_key:
+            return
+        self.progress.start(f"{t.name}: applying Friday's updates", len(keys))
+        key_idx = _idx(t, t.identity)
+        cols = [c for c in t.column_names if c not in t.identity]
+        if not cols:
+            return
+        stmt = (update(t.table)
+                .where(*(t.table.c[k] == bindparam(f"k_{i}") for i, k in enumerate(t.identity)))
+                .values({c: bindparam(f"v_{c}") for c in cols}))
+        for chunk in self._friday_rows(t, keys):
+            batch = []
+            missing = self._missing_parents(t, chunk)
+            for row in chunk:
+                key = _norm(tuple(row[i] for i in key_idx))
+                broken = next(iter(self._broken_refs(t, row, missing, list(self.fates))), None)
+                if broken is not None:
+                    report.skipped.append((key, f"update not applied: {broken[0].columns[0]}={broken[1]}: {broken[2]}"))
+                    writer.add(t.name, key, None, "skipped", "update: " + broken[2])
+                    continue
+                values = self._final_row(t, row, None)
+                params = {f"v_{c}": values[c] for c in cols}
+                params.update({f"k_{i}": key[i] for i in range(len(key))})
+                batch.append(params)
+                writer.add(t.name, key, key, "updated")
+            self._execute(stmt, batch)
+            report.updated += len(batch)
+            self.progress.advance(len(chunk))
+
+    def _write_deletes(self, t: TableInfo, writer: journal.Writer) -> None:
+        keys = self.work.deletes.get(t.name, [])
+        if not keys or not t.primary_key:
+            return
+        report = self.reports[t.name]
+        referenced = self._referenced(t, keys)
+        for key in keys:
+            if key in referenced:
+                report.skipped.append((key, "delete not applied: production rows reference it"))
+                writer.add(t.name, key, None, "skipped", "delete: referenced by production rows")
+                continue
+            self.p.execute(delete(t.table).where(*(t.table.c[c] == v for c, v in zip(t.identity, key))))
+            writer.add(t.name, key, None, "deleted")
+            report.deleted += 1
+
+    def _referenced(self, t: TableInfo, keys: list[Key]) -> set[Key]:
+        if t.key_kind != "surrogate":
+            return set()
+        ids = [k[0] for k in keys]
+        out: set[Key] = set()
+        for edge in self.graph.edges_to(t.name):
+            child = self.schema[edge.child].table
+            col = child.c[edge.columns[0]]
+            cond = [col.in_(ids)]
+            if edge.type_column:
+                cond.append(child.c[edge.type_column] == edge.type_value)
+            out |= {(v,) for v in self.p.execute(select(col).distinct().where(*cond)).scalars()}
+        return out
+
+    # -- integrity --
+
+    def _check_references(self, tables: list[str]) -> None:
+        """Every reference value this run wrote must find its parent row in production."""
+        self.progress.start("checking references", len(self.written_refs))
+        for edge_id, values in self.written_refs.items():
+            edge = next(e for e in self.graph.edges if e.id == edge_id)
+            parent = self.schema[edge.parent]
+            wanted = sorted(v for v in values if v is not None)
+            present = {r[0] for r in rowio.fetch_keys(self.p, parent, edge.parent_columns, [(v,) for v in wanted],
+                                                      select_cols=edge.parent_columns)}
+            missing = [v for v in wanted if v not in present]
+            if missing:
+                raise RestoreError(f"integrity check failed: {edge_id} would point at missing {edge.parent} "
+                                   f"{missing[:5]}: nothing was written; report this with the plan")
+            self.progress.advance(1)
+
+    # -- helpers --
+
+    def _single_edges(self, t: TableInfo) -> list[Edge]:
+        return [e for e in self.graph.edges_from(t.name) if len(e.columns) == 1]
+
+    def _boundary(self, table: str) -> int | None:
+        gap = self.plan.table(table)
+        return gap.boundary.value if self.schema[table].key_kind == "surrogate" else None
+
+
+def _idx(t: TableInfo, cols: tuple[str, ...] | list[str]) -> list[int]:
+    return [t.column_names.index(c) for c in cols]
+
+
+def _norm(key: Key) -> Key:
+    return tuple(key)
+
+
+def _norm_row(key: Key, found: dict[Key, Any]) -> Key:
+    return tuple(key)
