@@ -7,9 +7,10 @@ from typing import Any
 from sqlalchemy import Engine, MetaData, select
 
 
-def database_state(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+def database_state(engine: Engine, *, journal: bool = True) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table's rows, sorted; `journal=False` leaves gapmend's own tables out."""
     md = MetaData()
-    md.reflect(bind=engine)
+    md.reflect(bind=engine, only=lambda name, _md: journal or not name.startswith("gapmend_"))
     state: dict[str, list[tuple[Any, ...]]] = {}
     with engine.connect() as conn:
         for name, table in sorted(md.tables.items()):

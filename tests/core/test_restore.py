@@ -1,0 +1,173 @@
+"""The restore, judged by whole database states on SQLite and MariaDB: every Friday row in
+production exactly once under its mapped key, every reference pointing at the same logical
+row it pointed at in the crashed database, production's own writes untouched, conflicts
+kept, collisions linked, orphans skipped, a second run a no-op, a failure a full rollback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import MetaData, select, text
+
+from gapmend.core import journal
+from gapmend.core.config import load_settings
+from gapmend.core.decisions import Decisions
+from gapmend.core.demo import FRIDAY_INSERT, FRIDAY_UPDATE, SNAPSHOT_AT, build_trio
+from gapmend.core.restore import RestoreError, RestoreOptions, restore
+from gapmend.core.verify import verify
+
+from ..conftest import Databases
+from ..dbstate import database_state
+
+# The demo's references, written down by hand so the check does not trust gapmend's graph.
+REFS = {
+    "users": [("current_team_id", "teams", None)],
+    "teams": [("user_id", "users", None)],
+    "posts": [("user_id", "users", None)],
+    "comments": [("post_id", "posts", None), ("user_id", "users", None), ("parent_id", "comments", None)],
+    "post_tag": [("post_id", "posts", None), ("tag_id", "tags", None)],
+    "images": [("imageable_id", "posts", ("imageable_type", "App\\Models\\Post")),
+               ("imageable_id", "users", ("imageable_type", "App\\Models\\User"))],
+    "taggables": [("tag_id", "tags", None), ("taggable_id", "posts", ("taggable_type", "post"))],
+    "activity_log": [("user_id", "users", None)],
+}
+# What identifies a row as "the same logical row" across the databases.
+IDENTITY = {"users": "email", "teams": "name", "posts": "title", "comments": "body", "tags": "name"}
+
+
+def _rows(engine: Any) -> dict[str, dict[tuple[Any, ...], dict[str, Any]]]:
+    md = MetaData()
+    md.reflect(bind=engine, only=lambda n, _m: not n.startswith("gapmend_"))
+    out: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
+    with engine.connect() as conn:
+        for name, t in md.tables.items():
+            pk = [c.name for c in t.primary_key.columns] or [c.name for c in t.columns]
+            out[name] = {tuple(r._mapping[c] for c in pk): dict(r._mapping) for r in conn.execute(select(*t.c))}
+    return out
+
+
+def _journal(engine: Any) -> dict[str, dict[str, tuple[str, Any]]]:
+    """table -> encoded Friday key -> (action, new key)."""
+    out: dict[str, dict[str, tuple[str, Any]]] = {}
+    with engine.connect() as conn:
+        for table, old, new, action in journal.iter_entries(conn):
+            out.setdefault(table, {})
+            if action in ("inserted", "linked", "skipped"):
+                assert journal.encode(old) not in out[table] or action == "skipped", f"{table} {old} journaled twice"
+                out[table][journal.encode(old)] = (action, new)
+    return out
+
+
+@pytest.mark.parametrize("with_snapshot", [True, False], ids=["three-way", "snapshot-time"])
+def test_restore_whole_state(dbs: Databases, with_snapshot: bool) -> None:
+    e = dbs.engines
+    ledger = build_trio(e["crashed"], e["production"], e["snapshot"] if with_snapshot else None)
+    settings = load_settings(dbs.env_file(snapshot=with_snapshot, snapshot_at=SNAPSHOT_AT.isoformat()), environ={})
+    crashed, before = _rows(e["crashed"]), _rows(e["production"])
+
+    report = restore(settings)
+    after = _rows(e["production"])
+    jmap = _journal(e["production"])
+
+    inserted_total = 0
+    for table, classes in ledger.classes.items():
+        for key, cls in classes.items():
+            if cls != FRIDAY_INSERT:
+                continue
+            old = tuple(key[1:])
+            entry = jmap[table][journal.encode(old)]
+            if old in ledger.orphans.get(table, set()):
+                assert entry[0] == "skipped"
+                continue
+            if old in ledger.collisions.get(table, set()):
+                action, target = entry
+                assert action == "linked"
+                col = IDENTITY[table]
+                assert after[table][tuple(target)][col] == crashed[table][old][col]
+                continue
+            action, new = entry
+            assert action == "inserted", (table, old)
+            inserted_total += 1
+            src = crashed[table][old]
+            dst = after[table][tuple(new)] if table != "activity_log" else next(
+                r for r in after[table].values() if r["action"] == src["action"] and r["created_at"] == src["created_at"]
+                and after["users"][(r["user_id"],)]["email"] == crashed["users"][(src["user_id"],)]["email"])
+            for col, value in src.items():
+                ref = next((r for r in REFS.get(table, []) if r[0] == col and (r[2] is None or src[r[2][0]] == r[2][1])), None)
+                if ref is None or value is None:
+                    if col not in ("id",):
+                        assert dst[col] == value, (table, old, col)
+                    continue
+                parent = ref[1]
+                # The parent the restored row points at is the same logical row as in crashed.
+                if IDENTITY.get(parent):
+                    assert after[parent][(dst[col],)][IDENTITY[parent]] == crashed[parent][(value,)][IDENTITY[parent]], (table, old, col)
+
+    # Production's own rows: unchanged, except Friday's updates where production left the row alone.
+    for table, rows in before.items():
+        for key, row in rows.items():
+            if ledger.classes.get(table, {}).get(key) == FRIDAY_UPDATE:
+                assert after[table][key] == {**crashed[table][key]}, (table, key)
+            else:
+                assert after[table][key] == row, (table, key)
+        assert len(after[table]) == len(rows) + report.tables.get(table, type("R", (), {"inserted": 0})).inserted
+    assert after["users"][(6,)]["name"] == "production's name"       # the conflict kept production's value
+    assert inserted_total == report.totals()["inserted"]
+
+    problems, _ = verify(settings)
+    assert problems == []
+
+    # A second run changes nothing and says so.
+    state = database_state(e["production"], journal=False)
+    again = restore(settings)
+    assert again.noop and database_state(e["production"], journal=False) == state
+
+    # The application's next insert lands past every restored id.
+    with e["production"].begin() as conn:
+        conn.execute(text("INSERT INTO posts (user_id, title) VALUES (1, 'after the restore')"))
+        new_id = conn.execute(text("SELECT MAX(id) FROM posts")).scalar()
+    assert new_id == max(k[0] for k in after["posts"]) + 1
+
+
+def test_verify_fails_on_a_broken_reference(dbs: Databases) -> None:
+    e = dbs.engines
+    build_trio(e["crashed"], e["production"], e["snapshot"])
+    settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
+    restore(settings)
+    assert verify(settings)[0] == []
+    with e["production"].begin() as conn:
+        target = conn.execute(text("SELECT MAX(id) FROM comments")).scalar()
+        # an implied reference (no declared FK, so the server lets it break)
+        conn.execute(text("UPDATE comments SET user_id = 999999 WHERE id = :i"), {"i": target})
+    problems, _ = verify(settings)
+    assert any("user_id = 999999" in p for p in problems)
+
+
+@pytest.mark.parametrize("nth", [1, 3, 6])
+def test_failure_mid_restore_rolls_everything_back(dbs: Databases, nth: int) -> None:
+    e = dbs.engines
+    build_trio(e["crashed"], e["production"], e["snapshot"])
+    settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
+    from gapmend.core.journal import ensure
+
+    ensure(e["production"])   # the journal tables exist before the transaction (DDL commits on MariaDB)
+    before = database_state(e["production"])
+    with pytest.raises(RestoreError, match="injected failure"):
+        restore(settings, options=RestoreOptions(fail_after_batches=nth))
+    assert database_state(e["production"]) == before
+
+
+def test_take_fridays_value_and_skip_collisions(dbs: Databases) -> None:
+    e = dbs.engines
+    ledger = build_trio(e["crashed"], e["production"], e["snapshot"])
+    settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
+    decisions = Decisions(take_friday={"users": [journal.encode([6])]})
+    report = restore(settings, decisions, RestoreOptions(collisions="skip"))
+    after = _rows(e["production"])
+    assert after["users"][(6,)]["name"] == "friday's name"
+    assert report.tables["users"].conflicts_taken == 1
+    skipped = {k for k, _ in report.tables["users"].skipped}
+    assert skipped == ledger.collisions["users"]
+    # Friday's team owned by the skipped user is skipped with it (a dependant).
+    assert any("skipped" in why for _, why in report.tables["teams"].skipped)
