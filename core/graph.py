@@ -18,6 +18,7 @@ written together once all their ids are allocated.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from graphlib import TopologicalSorter
 from typing import Iterable, Mapping
 
@@ -45,7 +46,7 @@ class Edge:
     type_column: str | None = None
     type_value: str | None = None
 
-    @property
+    @cached_property
     def id(self) -> str:
         morph = f"[{self.type_value}]" if self.type_value is not None else ""
         return f"{self.child}.{','.join(self.columns)}{morph}->{self.parent}.{','.join(self.parent_columns)}"

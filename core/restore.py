@@ -173,6 +173,18 @@ class _Run:
     reports: dict[str, TableReport] = field(default_factory=lambda: defaultdict(TableReport))
     written_refs: dict[str, set[Any]] = field(default_factory=lambda: defaultdict(set))
     batches: int = 0
+    boundaries: dict[str, int | None] = field(default_factory=dict)
+    refs: dict[str, list[tuple[Edge, int, int | None]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Looked up for every column of every Friday row: computed once here.
+        for name, t in self.schema.tables.items():
+            self.boundaries[name] = self.plan.table(name).boundary.value if t.key_kind == "surrogate" else None
+            self.refs[name] = [
+                (e, t.column_names.index(e.columns[0]),
+                 t.column_names.index(e.type_column) if e.type_column else None)
+                for e in self.graph.edges_from(name) if len(e.columns) == 1
+            ]
 
     # -- orchestration --
 
@@ -306,7 +318,8 @@ class _Run:
 
     def _decide_table(self, t: TableInfo, tables: list[str]) -> bool:
         fates = self.fates[t.name]
-        keys = [k for k, f in fates.items() if f.action in (INSERT, LINK, SKIP) and k in set(self.work.inserts.get(t.name, []))]
+        pending = set(self.work.inserts.get(t.name, []))
+        keys = [k for k, f in fates.items() if f.action in (INSERT, LINK, SKIP) and k in pending]
         if not keys:
             return False
         changed = False
@@ -359,12 +372,10 @@ class _Run:
     def _missing_parents(self, t: TableInfo, chunk: list[tuple[Any, ...]]) -> dict[str, set[Any]]:
         """Per edge: snapshot-range parent ids these rows reference that production no longer has."""
         out: dict[str, set[Any]] = {}
-        for edge in self._single_edges(t):
-            b = self._boundary(edge.parent)
+        for edge, i, ti in self.refs[t.name]:
+            b = self.boundaries[edge.parent]
             if b is None:
                 continue
-            i = t.column_names.index(edge.columns[0])
-            ti = t.column_names.index(edge.type_column) if edge.type_column else None
             wanted = {r[i] for r in chunk if r[i] is not None and (ti is None or r[ti] == edge.type_value)
                       and isinstance(r[i], int) and r[i] <= b}
             if not wanted:
@@ -377,15 +388,14 @@ class _Run:
 
     def _broken_refs(self, t: TableInfo, row: tuple[Any, ...], missing: dict[str, set[Any]],
                      tables: list[str]) -> Iterator[tuple[Edge, Any, str]]:
-        for edge in self._single_edges(t):
-            i = t.column_names.index(edge.columns[0])
+        for edge, i, ti in self.refs[t.name]:
             v = row[i]
-            if v is None or (edge.type_column and row[t.column_names.index(edge.type_column)] != edge.type_value):
+            if v is None or (ti is not None and row[ti] != edge.type_value):
                 continue
             if v in missing.get(edge.id, ()):
                 yield edge, v, "orphan"
                 continue
-            b = self._boundary(edge.parent)
+            b = self.boundaries[edge.parent]
             if b is None or not isinstance(v, int) or v <= b:
                 continue
             parent_fate = self.fates[edge.parent].get((v,))
@@ -424,7 +434,7 @@ class _Run:
     # -- writes --
 
     def _map_value(self, edge: Edge, v: Any) -> Any:
-        b = self._boundary(edge.parent)
+        b = self.boundaries[edge.parent]
         if b is None or not isinstance(v, int) or v <= b:
             return v
         fate = self.fates[edge.parent].get((v,))
@@ -433,16 +443,16 @@ class _Run:
 
     def _final_row(self, t: TableInfo, row: tuple[Any, ...], fate: _Fate | None) -> dict[str, Any]:
         values = dict(zip(t.column_names, row))
-        for edge in self._single_edges(t):
-            col = edge.columns[0]
-            v = values[col]
-            if v is None or (edge.type_column and values[edge.type_column] != edge.type_value):
+        for edge, i, ti in self.refs[t.name]:
+            v = row[i]
+            if v is None or (ti is not None and row[ti] != edge.type_value):
                 continue
+            col = edge.columns[0]
             if fate is not None and col in fate.nulled:
                 values[col] = None
                 continue
-            values[col] = self._map_value(edge, v)
-            self.written_refs[edge.id].add(values[col])
+            values[col] = mapped = self._map_value(edge, v)
+            self.written_refs[edge.id].add(mapped)
         if fate is not None and t.key_kind == "surrogate" and fate.target is not None:
             values[t.primary_key[0]] = fate.target[0]
         return values
@@ -565,12 +575,8 @@ class _Run:
 
     # -- helpers --
 
-    def _single_edges(self, t: TableInfo) -> list[Edge]:
-        return [e for e in self.graph.edges_from(t.name) if len(e.columns) == 1]
-
     def _boundary(self, table: str) -> int | None:
-        gap = self.plan.table(table)
-        return gap.boundary.value if self.schema[table].key_kind == "surrogate" else None
+        return self.boundaries[table]
 
 
 def _idx(t: TableInfo, cols: tuple[str, ...] | list[str]) -> list[int]:

@@ -9,6 +9,7 @@ for building queries but never leaves core.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Iterable
 
 from sqlalchemy import Engine, Integer, MetaData, Table
@@ -48,14 +49,14 @@ class TableInfo:
     unique_keys: tuple[tuple[str, ...], ...]
     table: Table = field(compare=False, repr=False, hash=False)
 
-    @property
+    @cached_property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
     def column(self, name: str) -> ColumnInfo | None:
         return next((c for c in self.columns if c.name == name), None)
 
-    @property
+    @cached_property
     def key_kind(self) -> str:
         """How rows are identified: 'surrogate' (one auto-increment integer), 'natural',
         'composite' or 'none' (no primary key: rows are compared as whole values)."""
@@ -66,7 +67,7 @@ class TableInfo:
         col = self.column(self.primary_key[0])
         return "surrogate" if col is not None and col.autoincrement else "natural"
 
-    @property
+    @cached_property
     def identity(self) -> tuple[str, ...]:
         """The columns that identify a row: the primary key, else every column."""
         return self.primary_key or self.column_names
