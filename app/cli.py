@@ -327,8 +327,10 @@ def skip(tables: tuple[str, ...]) -> None:
 @click.option("--orphans", type=click.Choice(["skip", "null"]), default="skip", show_default=True,
               help="A Friday row whose parent production deleted: skip it (and its dependants) or set a nullable reference to NULL.")
 @click.option("--apply-deletes", is_flag=True, help="Also apply Friday's deletes of rows production left alone.")
+@click.option("--dry-run", "dry_run", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the SQL the restore would run to this file, and change nothing.")
 @guarded
-def restore(yes: bool, tables: str | None, collisions: str, orphans: str, apply_deletes: bool) -> None:
+def restore(yes: bool, tables: str | None, collisions: str, orphans: str, apply_deletes: bool, dry_run: Path | None) -> None:
     """Put Friday's rows into production in one transaction, and write a report.
 
     Example: gapmend --env-file prod.env restore --yes
@@ -339,14 +341,14 @@ def restore(yes: bool, tables: str | None, collisions: str, orphans: str, apply_
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
     decisions = load_decisions(ctx.decisions_path(settings))
-    if not yes:
+    if not yes and dry_run is None:
         result = _build_plan(settings, decisions)
         click.echo(render_plan(result, detail=False))
         click.confirm(f"\nWrite to production ({settings.production.render_as_string(hide_password=True)})?",
                       default=False, abort=True)
     options = RestoreOptions(
         tables=frozenset(t.strip() for t in tables.split(",") if t.strip()) if tables else None,
-        collisions=collisions, orphans=orphans, apply_deletes=apply_deletes,
+        collisions=collisions, orphans=orphans, apply_deletes=apply_deletes, dry_run=dry_run,
     )
     progress = StderrProgress()
     LOGGER.info("restore: %s", settings.masked())
@@ -354,9 +356,12 @@ def restore(yes: bool, tables: str | None, collisions: str, orphans: str, apply_
         report = run_restore(settings, decisions, options, progress)
     finally:
         progress.finish()
-    json_path, text_path = write_report(report, ctx.log_path().parent / "gapmend-reports")
-    LOGGER.info("restore %s: %s", report.run_id, report.totals())
+    LOGGER.info("restore %s%s: %s", report.run_id, " (dry run)" if dry_run else "", report.totals())
     click.echo(render(report))
+    if dry_run is not None:
+        click.echo(f"\ndry run: nothing was committed; the SQL is in {dry_run}")
+        return
+    json_path, text_path = write_report(report, ctx.log_path().parent / "gapmend-reports")
     click.echo(f"\nreport: {text_path} (and {json_path.name})")
 
 

@@ -51,6 +51,18 @@ def ensure(engine: Engine) -> None:
     metadata.create_all(engine)
 
 
+def ensure_temporary(conn: Connection) -> None:
+    """For a dry run: journal tables as TEMPORARY tables when production has none, so
+    nothing persists (CREATE TEMPORARY TABLE does not commit implicitly on MariaDB)."""
+    for table in (runs, id_map):
+        if not conn.dialect.has_table(conn, table.name):
+            temp = MetaData()
+            copy = table.to_metadata(temp)
+            copy._prefixes = ["TEMPORARY"]  # type: ignore[attr-defined]
+            copy.indexes.clear()
+            copy.create(conn)
+
+
 def encode(key: Iterable[Any]) -> str:
     """A key as JSON text; datetimes without microseconds, so both dialects spell them alike."""
     return json.dumps([v.replace(microsecond=0).isoformat(sep=" ") if isinstance(v, datetime) else v for v in key],

@@ -20,7 +20,8 @@ def to_dict(report: RestoreReport) -> dict[str, Any]:
 
 def render(report: RestoreReport) -> str:
     t = report.totals()
-    head = "nothing to do: every Friday row is already restored" if report.noop else "restore committed"
+    head = ("dry run, rolled back" if report.dry_run else
+            "nothing to do: every Friday row is already restored" if report.noop else "restore committed")
     lines = [
         f"gapmend restore {report.run_id} — {head} in {report.seconds:.2f} s",
         f"inserted {t['inserted']}, linked {t['linked']}, updated {t['updated']}, deleted {t['deleted']}, "

@@ -25,15 +25,18 @@ Reads are chunked and writes batched (multi-row INSERT / executemany): never row
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Iterator
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Connection, bindparam, delete, event, func, insert, select, update
 
 from . import journal, rows as rowio
 from .config import Settings
@@ -65,6 +68,7 @@ class RestoreOptions:
     collisions: str = "link"                  # "link" | "skip"
     orphans: str = "skip"                     # "skip" | "null"
     apply_deletes: bool = False
+    dry_run: Path | None = None               # write the SQL here and roll back instead of committing
     fail_after_batches: int | None = None     # tests: raise after the Nth write batch
 
 
@@ -90,6 +94,7 @@ class RestoreReport:
     tables: dict[str, TableReport]
     pulled_in: list[str]
     noop: bool
+    dry_run: str | None = None        # the SQL file, when nothing was committed
 
     def totals(self) -> dict[str, int]:
         t = self.tables.values()
@@ -143,7 +148,8 @@ def restore(
     started = time.monotonic()
     sources = Sources.open(settings, readonly=False)
     try:
-        journal.ensure(sources.production)
+        if options.dry_run is None:
+            journal.ensure(sources.production)
         work = _Work()
         plan = build_plan(settings, decisions, progress, cancel, sources=sources, on_row=work.sink)
         schema = reflect(sources.crashed, "crashed")
@@ -193,8 +199,12 @@ class _Run:
         started_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
         tables, pulled = self._tables()
         mysql = is_mysql(self.p.engine)
+        recorder = _SqlRecorder(self.p, self.options.dry_run) if self.options.dry_run is not None else None
         trans = self.p.begin()
         try:
+            if recorder is not None:
+                journal.ensure_temporary(self.p)
+                recorder.start()
             if mysql:
                 # Cycles are written with their final ids in one pass; references are
                 # checked by `_check_references` before the commit instead.
@@ -228,13 +238,20 @@ class _Run:
             writer.finish(f"inserted {totals['inserted']}, updated {totals['updated']}, deleted {totals['deleted']}")
             if mysql:
                 self.p.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 1")
-            trans.commit()
+            if recorder is not None:
+                recorder.stop()
+                trans.rollback()   # a dry run: everything above really ran, and is undone
+            else:
+                trans.commit()
         except BaseException:
+            if recorder is not None:
+                recorder.stop()
             trans.rollback()
             if mysql:
                 self.p.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 1")
             raise
-        report = RestoreReport(run_id, started_at, 0.0, {t: self.reports[t] for t in tables}, pulled, noop=False)
+        report = RestoreReport(run_id, started_at, 0.0, {t: self.reports[t] for t in tables}, pulled, noop=False,
+                               dry_run=str(self.options.dry_run) if self.options.dry_run else None)
         t = report.totals()
         report.noop = not (t["inserted"] or t["updated"] or t["deleted"] or t["linked"])
         return report
@@ -577,6 +594,36 @@ class _Run:
 
     def _boundary(self, table: str) -> int | None:
         return self.boundaries[table]
+
+
+class _SqlRecorder:
+    """Writes every statement the restore sends to production into a file (0600), with
+    its parameters rendered by the driver where it can (PyMySQL's `mogrify`)."""
+
+    def __init__(self, conn: Connection, path: Path) -> None:
+        self.conn, self.path = conn, path
+        self.fh: Any = None
+
+    def start(self) -> None:
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        self.fh = os.fdopen(fd, "w", encoding="utf-8")
+        self.fh.write("-- gapmend restore --dry-run: the statements a restore would run, in order.\n"
+                      "-- They ran inside a transaction that was rolled back: production is unchanged.\n")
+        event.listen(self.conn, "before_cursor_execute", self._record)
+
+    def stop(self) -> None:
+        if self.fh is not None:
+            event.remove(self.conn, "before_cursor_execute", self._record)
+            self.fh.close()
+            self.fh = None
+
+    def _record(self, _conn: Any, cursor: Any, statement: str, parameters: Any, _ctx: Any, executemany: bool) -> None:
+        sets = parameters if executemany else [parameters]
+        for params in sets:
+            if hasattr(cursor, "mogrify"):
+                self.fh.write(cursor.mogrify(statement, params).strip() + ";\n")
+            else:
+                self.fh.write(statement.strip() + ";" + (f"  -- {json.dumps(list(params), default=str)}" if params else "") + "\n")
 
 
 def _idx(t: TableInfo, cols: tuple[str, ...] | list[str]) -> list[int]:

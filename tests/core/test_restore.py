@@ -171,3 +171,21 @@ def test_take_fridays_value_and_skip_collisions(dbs: Databases) -> None:
     assert skipped == ledger.collisions["users"]
     # Friday's team owned by the skipped user is skipped with it (a dependant).
     assert any("skipped" in why for _, why in report.tables["teams"].skipped)
+
+
+def test_dry_run_writes_sql_and_changes_nothing(dbs: Databases) -> None:
+    e = dbs.engines
+    build_trio(e["crashed"], e["production"], e["snapshot"])
+    settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
+    before = database_state(e["production"])
+    sql = dbs.workdir / "restore.sql"
+    report = restore(settings, options=RestoreOptions(dry_run=sql))
+    assert database_state(e["production"]) == before            # not even the journal tables
+    assert report.totals()["inserted"] > 0 and report.dry_run == str(sql)
+    script = sql.read_text()
+    assert sql.stat().st_mode & 0o777 == 0o600
+    assert script.count("INSERT INTO") >= 10 and "UPDATE" in script
+    if dbs.dialect == "mariadb":
+        assert "friday user 2" in script                           # values rendered by the driver
+    # The real restore afterwards does the same work.
+    assert restore(settings).totals()["inserted"] == report.totals()["inserted"]
