@@ -327,10 +327,13 @@ def skip(tables: tuple[str, ...]) -> None:
 @click.option("--orphans", type=click.Choice(["skip", "null"]), default="skip", show_default=True,
               help="A Friday row whose parent production deleted: skip it (and its dependants) or set a nullable reference to NULL.")
 @click.option("--apply-deletes", is_flag=True, help="Also apply Friday's deletes of rows production left alone.")
+@click.option("--per-table", is_flag=True,
+              help="Commit table by table (for very large gaps); an interrupted run resumes where it stopped.")
 @click.option("--dry-run", "dry_run", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write the SQL the restore would run to this file, and change nothing.")
 @guarded
-def restore(yes: bool, tables: str | None, collisions: str, orphans: str, apply_deletes: bool, dry_run: Path | None) -> None:
+def restore(yes: bool, tables: str | None, collisions: str, orphans: str, apply_deletes: bool, per_table: bool,
+            dry_run: Path | None) -> None:
     """Put Friday's rows into production in one transaction, and write a report.
 
     Example: gapmend --env-file prod.env restore --yes
@@ -349,6 +352,7 @@ def restore(yes: bool, tables: str | None, collisions: str, orphans: str, apply_
     options = RestoreOptions(
         tables=frozenset(t.strip() for t in tables.split(",") if t.strip()) if tables else None,
         collisions=collisions, orphans=orphans, apply_deletes=apply_deletes, dry_run=dry_run,
+        per_table=per_table,
     )
     progress = StderrProgress()
     LOGGER.info("restore: %s", settings.masked())

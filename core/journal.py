@@ -43,6 +43,9 @@ id_map = Table(
 
 # Actions that mean "this Friday row is done": a later run must not touch it again.
 FINAL_ACTIONS = ("inserted", "linked", "updated", "deleted")
+# Runs whose entries count: finished ones, and per-table runs that committed some tables
+# before they stopped ("partial"), which the next run resumes.
+COUNTING = ("committed", "partial")
 
 
 def ensure(engine: Engine) -> None:
@@ -79,13 +82,29 @@ def done_keys(conn: Connection, table: str) -> dict[str, tuple[str, tuple[Any, .
         return {}
     stmt = (select(id_map.c.old_key, id_map.c.action, id_map.c.new_key)
             .join(runs, runs.c.run_id == id_map.c.run_id)
-            .where(id_map.c.table_name == table, id_map.c.action.in_(FINAL_ACTIONS), runs.c.status == "committed"))
+            .where(id_map.c.table_name == table, id_map.c.action.in_(FINAL_ACTIONS), runs.c.status.in_(COUNTING)))
     return {old: (action, decode(new)) for old, action, new in conn.execute(stmt)}
+
+
+def allocated_keys(conn: Connection, table: str) -> dict[str, tuple[Any, ...]]:
+    """Ids a per-table run allocated (and committed) for rows it had not written yet:
+    encoded old key → new key. Resuming reuses them, so rows already written by that run
+    keep pointing at the right ids."""
+    if not conn.dialect.has_table(conn, ID_MAP):
+        return {}
+    stmt = (select(id_map.c.old_key, id_map.c.new_key).join(runs, runs.c.run_id == id_map.c.run_id)
+            .where(id_map.c.table_name == table, id_map.c.action == "allocated", runs.c.status.in_(COUNTING)))
+    out = {}
+    for old, new in conn.execute(stmt):
+        key = decode(new)
+        if key is not None:
+            out[old] = key
+    return out
 
 
 def iter_entries(conn: Connection) -> Iterator[tuple[str, tuple[Any, ...], tuple[Any, ...] | None, str]]:
     stmt = (select(id_map.c.table_name, id_map.c.old_key, id_map.c.new_key, id_map.c.action)
-            .join(runs, runs.c.run_id == id_map.c.run_id).where(runs.c.status == "committed")
+            .join(runs, runs.c.run_id == id_map.c.run_id).where(runs.c.status.in_(COUNTING))
             .order_by(id_map.c.id))
     for table, old, new, action in conn.execute(stmt):
         key = decode(old)
@@ -100,9 +119,9 @@ class Writer:
         self.conn, self.run_id, self.batch = conn, run_id, batch
         self.rows: list[dict[str, Any]] = []
 
-    def start(self) -> None:
+    def start(self, status: str = "running") -> None:
         now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
-        self.conn.execute(insert(runs).values(run_id=self.run_id, started_at=now, status="running"))
+        self.conn.execute(insert(runs).values(run_id=self.run_id, started_at=now, status=status))
 
     def add(self, table: str, old: Iterable[Any], new: Iterable[Any] | None, action: str, detail: str = "") -> None:
         self.rows.append(dict(run_id=self.run_id, table_name=table, old_key=encode(old),

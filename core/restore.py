@@ -69,6 +69,7 @@ class RestoreOptions:
     orphans: str = "skip"                     # "skip" | "null"
     apply_deletes: bool = False
     dry_run: Path | None = None               # write the SQL here and roll back instead of committing
+    per_table: bool = False                   # commit table by table (resumable) instead of once
     fail_after_batches: int | None = None     # tests: raise after the Nth write batch
 
 
@@ -117,6 +118,7 @@ class _Fate:
     target: Key | None = None          # new key (insert/done) or production key (link)
     reason: str = ""
     nulled: tuple[str, ...] = ()       # columns set to NULL (orphans under --orphans null)
+    preallocated: bool = False         # the id comes from an interrupted run's allocation
 
 
 @dataclass
@@ -181,6 +183,7 @@ class _Run:
     batches: int = 0
     boundaries: dict[str, int | None] = field(default_factory=dict)
     refs: dict[str, list[tuple[Edge, int, int | None]]] = field(default_factory=dict)
+    allocated: dict[str, dict[str, Key]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Looked up for every column of every Friday row: computed once here.
@@ -199,62 +202,102 @@ class _Run:
         started_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
         tables, pulled = self._tables()
         mysql = is_mysql(self.p.engine)
-        recorder = _SqlRecorder(self.p, self.options.dry_run) if self.options.dry_run is not None else None
-        trans = self.p.begin()
+        if mysql:
+            # Cycles are written with their final ids in one pass; references are checked
+            # by `_check_references` before the commit instead (a session setting).
+            self.p.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 0")
+            self.p.commit()
         try:
-            if recorder is not None:
-                journal.ensure_temporary(self.p)
-                recorder.start()
-            if mysql:
-                # Cycles are written with their final ids in one pass; references are
-                # checked by `_check_references` before the commit instead.
-                self.p.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 0")
-            self._check_unchanged(tables)
-            self._load_done(tables)
-            self._decide(tables)
-            self._allocate(tables)
-            writer = journal.Writer(self.p, run_id)
-            writer.start()
-            for name in tables:
-                check_cancel(self.cancel)
-                self._write_inserts(self.schema[name], writer)
-            for name in tables:
-                check_cancel(self.cancel)
-                self._write_updates(self.schema[name], writer)
-                if self.options.apply_deletes:
-                    self._write_deletes(self.schema[name], writer)
-            for name in tables:
-                report = self.reports[name]
-                report.linked.extend((k, f.target) for k, f in self.fates[name].items() if f.action == LINK and f.target)
-                report.skipped.extend((k, f.reason) for k, f in self.fates[name].items() if f.action == SKIP)
-                for key, fate in self.fates[name].items():
-                    if fate.action == SKIP:
-                        writer.add(name, key, None, "skipped", fate.reason)
-                    elif fate.action == LINK:
-                        writer.add(name, key, fate.target, "linked", "unique key held by production")
-            self._check_references(tables)
-            totals = {k: sum(getattr(r, k) if isinstance(getattr(r, k), int) else len(getattr(r, k))
-                             for r in self.reports.values()) for k in ("inserted", "updated", "deleted")}
-            writer.finish(f"inserted {totals['inserted']}, updated {totals['updated']}, deleted {totals['deleted']}")
-            if mysql:
-                self.p.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 1")
-            if recorder is not None:
-                recorder.stop()
-                trans.rollback()   # a dry run: everything above really ran, and is undone
+            if self.options.per_table:
+                self._execute_per_table(run_id, tables)
             else:
-                trans.commit()
-        except BaseException:
-            if recorder is not None:
-                recorder.stop()
-            trans.rollback()
+                self._execute_atomic(run_id, tables)
+        finally:
             if mysql:
+                self.p.rollback()
                 self.p.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 1")
-            raise
+                self.p.commit()
         report = RestoreReport(run_id, started_at, 0.0, {t: self.reports[t] for t in tables}, pulled, noop=False,
                                dry_run=str(self.options.dry_run) if self.options.dry_run else None)
         t = report.totals()
         report.noop = not (t["inserted"] or t["updated"] or t["deleted"] or t["linked"])
         return report
+
+    def _prepare(self, tables: list[str]) -> None:
+        self._check_unchanged(tables)
+        self._load_done(tables)
+        self._decide(tables)
+        self._allocate(tables)
+
+    def _execute_atomic(self, run_id: str, tables: list[str]) -> None:
+        """Everything in one transaction: any failure leaves production as it was."""
+        recorder = _SqlRecorder(self.p, self.options.dry_run) if self.options.dry_run is not None else None
+        with self.p.begin() as trans:
+            try:
+                if recorder is not None:
+                    journal.ensure_temporary(self.p)
+                    recorder.start()
+                self._prepare(tables)
+                writer = journal.Writer(self.p, run_id)
+                writer.start()
+                for name in tables:
+                    check_cancel(self.cancel)
+                    self._write_inserts(self.schema[name], writer)
+                for name in tables:
+                    check_cancel(self.cancel)
+                    self._write_changes(self.schema[name], writer)
+                self._check_references(tables)
+                writer.finish(self._summary())
+            finally:
+                if recorder is not None:
+                    recorder.stop()
+            if recorder is not None:
+                trans.rollback()   # a dry run: everything above really ran, and is undone
+
+    def _execute_per_table(self, run_id: str, tables: list[str]) -> None:
+        """One transaction per table, for gaps too large for one. The id allocation for
+        every table is committed first, so a run that stops after some tables resumes with
+        the same ids and the rows it already wrote keep pointing at the right rows."""
+        if self.options.dry_run is not None:
+            raise RestoreError("--dry-run runs as one transaction: leave out --per-table")
+        writer = journal.Writer(self.p, run_id)
+        with self.p.begin():
+            self._prepare(tables)
+            writer.start(status="partial")
+            for name in tables:
+                for key, fate in self.fates[name].items():
+                    if fate.action == INSERT and not fate.preallocated:
+                        writer.add(name, key, fate.target, "allocated")
+            writer.flush()
+        for name in tables:
+            check_cancel(self.cancel)
+            with self.p.begin():
+                self._write_inserts(self.schema[name], writer)
+                self._write_changes(self.schema[name], writer)
+                writer.flush()
+            self.progress.note(f"{name}: committed")
+        with self.p.begin():
+            self._check_references(tables)
+            writer.finish(self._summary())
+
+    def _write_changes(self, t: TableInfo, writer: journal.Writer) -> None:
+        """Updates, deletes (on request) and the journal lines for linked and skipped rows."""
+        self._write_updates(t, writer)
+        if self.options.apply_deletes:
+            self._write_deletes(t, writer)
+        report = self.reports[t.name]
+        for key, fate in self.fates[t.name].items():
+            if fate.action == SKIP:
+                report.skipped.append((key, fate.reason))
+                writer.add(t.name, key, None, "skipped", fate.reason)
+            elif fate.action == LINK and fate.target is not None:
+                report.linked.append((key, fate.target))
+                writer.add(t.name, key, fate.target, "linked", "unique key held by production")
+
+    def _summary(self) -> str:
+        r = self.reports.values()
+        return (f"inserted {sum(x.inserted for x in r)}, updated {sum(x.updated for x in r)}, "
+                f"deleted {sum(x.deleted for x in r)}")
 
     def _tables(self) -> tuple[list[str], list[str]]:
         """Tables to restore, in write order: the operator's choice plus the parents its
@@ -291,6 +334,7 @@ class _Run:
 
     def _load_done(self, tables: list[str]) -> None:
         for name in tables:
+            self.allocated[name] = journal.allocated_keys(self.p, name)
             done = journal.done_keys(self.p, name)
             if not done:
                 continue
@@ -436,10 +480,14 @@ class _Run:
             col = t.table.c[t.primary_key[0]]
             p_max = int(self.p.execute(select(func.max(col))).scalar() or 0)
             inserting = sorted(k[0] for k, f in fates.items() if f.action == INSERT)
-            nxt = max([p_max] + inserting) + 1
+            earlier = self.allocated.get(name, {})
+            nxt = max([p_max] + inserting + [k[0] for k in earlier.values()]) + 1
             report = self.reports[name]
             for old in inserting:
-                if old > p_max:
+                previous = earlier.get(journal.encode((old,)))
+                if previous is not None:   # resuming: the id an interrupted run promised this row
+                    fates[(old,)].target, fates[(old,)].preallocated = previous, True
+                elif old > p_max:
                     fates[(old,)].target = (old,)
                     report.kept_ids += 1
                 else:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -69,15 +70,18 @@ class Databases:
         return path
 
 
-@pytest.fixture(params=["sqlite", pytest.param("mariadb", marks=pytest.mark.mariadb)])
-def dbs(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databases]:
-    """Three empty databases (snapshot, crashed, production) of one dialect."""
-    if request.param == "sqlite":
-        urls = {r: make_url(f"sqlite:///{tmp_path / (r + '.sqlite')}") for r in ROLES}
+@contextmanager
+def _databases(dialect: str, workdir: Path) -> Iterator[Databases]:
+    """Three empty databases (snapshot, crashed, production) of one dialect, dropped after."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    if dialect == "sqlite":
+        urls = {r: make_url(f"sqlite:///{workdir / (r + '.sqlite')}") for r in ROLES}
         engines = {r: create_engine(u) for r, u in urls.items()}
-        yield Databases("sqlite", urls, engines, tmp_path)
-        for e in engines.values():
-            e.dispose()
+        try:
+            yield Databases("sqlite", urls, engines, workdir)
+        finally:
+            for e in engines.values():
+                e.dispose()
         return
     base = _require_mariadb()
     tag = uuid.uuid4().hex[:10]
@@ -89,7 +93,7 @@ def dbs(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databases]:
     urls = {r: base.set(database=n) for r, n in names.items()}
     engines = {r: create_engine(u) for r, u in urls.items()}
     try:
-        yield Databases("mariadb", urls, engines, tmp_path)
+        yield Databases("mariadb", urls, engines, workdir)
     finally:
         for e in engines.values():
             e.dispose()
@@ -97,3 +101,19 @@ def dbs(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databases]:
             for name in names.values():
                 conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
         admin.dispose()
+
+
+DIALECTS = ["sqlite", pytest.param("mariadb", marks=pytest.mark.mariadb)]
+
+
+@pytest.fixture(params=DIALECTS)
+def dbs(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databases]:
+    with _databases(request.param, tmp_path) as d:
+        yield d
+
+
+@pytest.fixture(params=DIALECTS)
+def dbs_pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Databases, Databases]]:
+    """Two independent trios of the same dialect: one to break, one for reference."""
+    with _databases(request.param, tmp_path / "a") as a, _databases(request.param, tmp_path / "b") as b:
+        yield a, b

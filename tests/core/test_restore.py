@@ -189,3 +189,24 @@ def test_dry_run_writes_sql_and_changes_nothing(dbs: Databases) -> None:
         assert "friday user 2" in script                           # values rendered by the driver
     # The real restore afterwards does the same work.
     assert restore(settings).totals()["inserted"] == report.totals()["inserted"]
+
+
+@pytest.mark.parametrize("nth", [4, 8])
+def test_per_table_mode_resumes_to_the_same_state(dbs_pair: tuple[Databases, Databases], nth: int) -> None:
+    broken, reference = dbs_pair
+    for d in dbs_pair:
+        build_trio(d.engines["crashed"], d.engines["production"], d.engines["snapshot"])
+    ref_settings = load_settings(reference.env_file(snapshot=True, snapshot_at=None), environ={})
+    restore(ref_settings)   # one uninterrupted, atomic run
+    settings = load_settings(broken.env_file(snapshot=True, snapshot_at=None), environ={})
+    initial = database_state(broken.engines["production"], journal=False)
+    with pytest.raises(RestoreError, match="injected failure"):
+        restore(settings, options=RestoreOptions(per_table=True, fail_after_batches=nth))
+    # Some tables were committed before the failure: the run stopped half way.
+    assert database_state(broken.engines["production"], journal=False) != initial
+    restore(settings, options=RestoreOptions(per_table=True))
+    got = database_state(broken.engines["production"], journal=False)
+    want = database_state(reference.engines["production"], journal=False)
+    assert {t: sorted(set(got[t]) ^ set(want[t]), key=str) for t in want if got[t] != want[t]} == {}
+    assert verify(settings)[0] == []
+    assert restore(settings).noop
