@@ -292,9 +292,9 @@ def _apply_ops(rng: random.Random, ledger: Ledger, base: dict[str, list[dict[str
     doomed = 1
     for table, col in (("comments", "post_id"), ("post_tag", "post_id")):
         victims = [r for r in base[table] if r[col] == doomed]
+        p.delete(table, {col: doomed})
         for r in victims:
             key = (r["id"],) if "id" in r else (r["post_id"], r["tag_id"])
-            p.delete(table, {"id": r["id"]} if "id" in r else {"post_id": r["post_id"], "tag_id": r["tag_id"]})
             ledger.mark(table, key, PRODUCTION_DELETE)
     # comments whose parent production just deleted are gone too (as ON DELETE CASCADE would do)
     p.delete("posts", {"id": doomed})
@@ -324,8 +324,8 @@ def _apply_ops(rng: random.Random, ledger: Ledger, base: dict[str, list[dict[str
     for r in new_p_comments:
         ledger.mark("comments", ("P", r["id"]), PRODUCTION_INSERT)
     # Friday deletes a snapshot comment production left alone.
-    survivor = next(r for r in base["comments"] if r["post_id"] != doomed and r["id"] > 10
-                    and not any(x["parent_id"] == r["id"] for x in base["comments"] + new_c_comments))
+    parents = {x["parent_id"] for x in base["comments"] + new_c_comments}
+    survivor = next(r for r in base["comments"] if r["post_id"] != doomed and r["id"] > 10 and r["id"] not in parents)
     c.delete("comments", {"id": survivor["id"]})
     ledger.mark("comments", (survivor["id"],), FRIDAY_DELETE)
 
@@ -341,7 +341,8 @@ def _apply_ops(rng: random.Random, ledger: Ledger, base: dict[str, list[dict[str
     # pivot rows: Friday tags its new posts and an old one; production tags its new post.
     c_pt = [dict(post_id=r["id"], tag_id=(j % 10) + 1) for j, r in enumerate(new_c_posts)]
     c_pt.append(dict(post_id=2, tag_id=B["tags"] + 2))
-    c_pt = [r for r in c_pt if (r["post_id"], r["tag_id"]) not in {(x["post_id"], x["tag_id"]) for x in base["post_tag"]}]
+    existing = {(x["post_id"], x["tag_id"]) for x in base["post_tag"]}
+    c_pt = [r for r in c_pt if (r["post_id"], r["tag_id"]) not in existing]
     p_pt = [dict(post_id=new_p_posts[0]["id"], tag_id=1)]
     c.insert("post_tag", c_pt)
     p.insert("post_tag", p_pt)
