@@ -45,6 +45,10 @@ class Context:
         assert settings.decisions_path is not None
         return settings.decisions_path
 
+    def steps_path(self) -> Path:
+        base = self.laravel / "storage" if self.laravel is not None else self.env_file.resolve().parent
+        return base / "gapmend.steps.json"
+
     def log_path(self) -> Path:
         base = self.laravel / "storage" / "logs" if self.laravel is not None else self.env_file.resolve().parent
         return base / "gapmend.log"
@@ -130,7 +134,7 @@ def cli(ctx: click.Context, env_file: Path, laravel: Path | None) -> None:
     """
     ctx.obj = Context(env_file=env_file, laravel=laravel)
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        ctx.invoke(wizard)
 
 
 @cli.command()
@@ -415,13 +419,63 @@ def resolve(table: str, keys: tuple[str, ...], take: str) -> None:
 
 
 @cli.command()
+@click.argument("action", required=False, type=click.Choice(["done", "skip", "failed", "reset"]))
+@click.argument("step_ref", required=False, metavar="STEP")
+@click.option("--reason", default=None, help="Why a step is skipped (required for skip).")
+@guarded
+def steps(action: str | None, step_ref: str | None, reason: str | None) -> None:
+    """List the fifteen runbook steps with their state, or mark one.
+
+    Example: gapmend steps skip 6 --reason "no supervisor on this host"
+    """
+    from gapmend.core.steps import STEPS, Checklist
+
+    ctx: Context = click.get_current_context().obj
+    checklist = Checklist(ctx.steps_path())
+    if action is not None:
+        if step_ref is None:
+            fail("name the step: a number 1-15 or its key")
+        state = {"done": "done", "skip": "skipped", "failed": "failed", "reset": "pending"}[action]
+        checklist.mark(step_ref, state, reason)  # type: ignore[arg-type]
+        LOGGER.info("step %s: %s %s", step_ref, state, reason or "")
+    marks = {"pending": " ", "done": "x", "skipped": "-", "failed": "!"}
+    current = checklist.current()
+    for s in STEPS:
+        st = checklist.get(s.number)
+        when = f"  {st.state} {st.at} by {st.by}" if st.at else ""
+        why = f" ({st.reason})" if st.reason else ""
+        pointer = ">" if s == current and st.state == "pending" else " "
+        click.echo(f"{pointer}[{marks[st.state]}] {s.number:>2}. {s.title:<58} {s.command}{when}{why}")
+
+
+@cli.command()
+@guarded
+def wizard() -> None:
+    """Open the terminal wizard on the configured databases (the default command).
+
+    Example: gapmend --env-file prod.env wizard
+    """
+    ctx: Context = click.get_current_context().obj
+    _run_wizard(ctx)
+
+
+def _run_wizard(ctx: Context) -> None:
+    from gapmend.app.wizard import GapmendApp
+
+    settings = ctx.settings()
+    LOGGER.info("wizard: %s", settings.masked())
+    GapmendApp(settings, ctx.log_path().parent, ctx.decisions_path(settings)).run()
+
+
+@cli.command()
 @click.option("--dir", "directory", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Build the demo here (default: a new temporary folder).")
 @click.option("--no-snapshot", is_flag=True, help="Leave the snapshot out (plan from the snapshot time).")
 @click.option("--users", default=40, show_default=True, help="Users in the snapshot (sets the demo's size).")
+@click.option("--plan", "print_plan", is_flag=True, help="Print the plan instead of opening the wizard.")
 @click.pass_context
-def demo(click_ctx: click.Context, directory: Path | None, no_snapshot: bool, users: int) -> None:
-    """Build the SQLite demo trio (snapshot, crashed, production) and show its plan.
+def demo(click_ctx: click.Context, directory: Path | None, no_snapshot: bool, users: int, print_plan: bool) -> None:
+    """Build the SQLite demo trio (snapshot, crashed, production) and open the wizard on it.
 
     Example: gapmend demo --dir /tmp/gapmend-demo
     """
@@ -430,9 +484,12 @@ def demo(click_ctx: click.Context, directory: Path | None, no_snapshot: bool, us
     directory = directory or Path(tempfile.mkdtemp(prefix="gapmend-demo-"))
     env_file = build_demo(directory, with_snapshot=not no_snapshot, users=users)
     click.echo(f"demo databases and env file in {directory}")
-    click.echo(f"try: gapmend --env-file {env_file} plan\n")
+    click.echo(f"console: gapmend --env-file {env_file} plan\n")
     click_ctx.obj = Context(env_file=env_file, laravel=None)
-    click_ctx.invoke(plan)
+    if print_plan or not sys.stdout.isatty():
+        click_ctx.invoke(plan)
+    else:
+        click_ctx.invoke(wizard)
 
 
 def write_private(path: Path, content: str) -> None:

@@ -1,0 +1,55 @@
+"""The Textual wizard: the fifteen runbook steps as screens over the same core and the
+same step file the console commands use. The app owns navigation; screens ask for it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import App
+
+from gapmend.core.config import Settings
+from gapmend.core.steps import STEPS, Checklist
+from gapmend.screens.base import StepScreen
+from gapmend.screens.connections import ConnectionsScreen
+from gapmend.screens.context import WizardContext
+from gapmend.screens.inspect_gaps import InspectGapsScreen
+from gapmend.screens.investigate import InvestigateScreen
+from gapmend.screens.manual_step import ManualStepScreen
+from gapmend.screens.messages import StepRequested
+from gapmend.screens.restore import RestoreScreen
+
+# Which screen carries which step; every other step is ticked off by hand.
+SCREENS: dict[int, type[StepScreen]] = {
+    0: ConnectionsScreen, 1: InspectGapsScreen, 2: InspectGapsScreen, 3: InspectGapsScreen,
+    4: InspectGapsScreen, 5: RestoreScreen, 11: RestoreScreen, 13: InvestigateScreen,
+}
+
+
+class GapmendApp(App[None]):
+    TITLE = "gapmend"
+    CSS_PATH = "gapmend.tcss"
+
+    def __init__(self, settings: Settings, state_dir: Path, decisions_path: Path) -> None:
+        super().__init__()
+        self.context = WizardContext(
+            settings=settings,
+            checklist=Checklist(state_dir / "gapmend.steps.json"),
+            decisions_path=decisions_path,
+            reports_dir=state_dir / "gapmend-reports",
+        )
+
+    def on_mount(self) -> None:
+        current = self.context.checklist.current().number
+        first = 0 if all(self.context.checklist.get(s.number).state == "pending" for s in STEPS) else current
+        self.push_screen(self._screen(first))
+
+    def _screen(self, number: int) -> StepScreen:
+        return SCREENS.get(number, ManualStepScreen)(self.context, number)
+
+    def on_step_requested(self, message: StepRequested) -> None:
+        if isinstance(self.screen, StepScreen) and self.screen.step_number == message.number:
+            return
+        if any(w.is_running and w.group == "restore" for w in self.screen.workers):
+            self.notify("the restore is running: cancel it (Escape) before leaving", severity="warning")
+            return
+        self.switch_screen(self._screen(message.number))

@@ -1,0 +1,115 @@
+"""The operator's runbook: fifteen steps with a state each, kept in a small file.
+
+The console (`gapmend steps`) and the wizard read and write the same file, so an
+operator who is interrupted resumes where they stopped, from either. Each step names the
+console command that carries it out; steps whose automation is not built yet are done by
+hand and ticked off here, which is what the runbook asks for anyway.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Step:
+    number: int
+    key: str
+    title: str
+    command: str        # how to do it from the console
+    changes: bool       # does it change something (the wizard confirms those)
+    short: str = ""     # for the checklist column
+
+    @property
+    def label(self) -> str:
+        return self.short or self.title
+
+
+STEPS: tuple[Step, ...] = (
+    Step(1, "inspect", "Inspect each table's gap", "gapmend plan", False, "Inspect gaps"),
+    Step(2, "order", "Plan the restore order around the references", "gapmend plan; gapmend edges", False, "Plan the order"),
+    Step(3, "decide", "Approve or skip each table", "gapmend approve / skip TABLE", False, "Approve / skip tables"),
+    Step(4, "conflicts", "Resolve conflicts", "gapmend resolve TABLE [KEY] --take friday|production", False, "Resolve conflicts"),
+    Step(5, "dry-run", "Dry-run the restore", "gapmend restore --dry-run restore.sql", False, "Dry run"),
+    Step(6, "workers-stop", "Stop the queue workers", "supervisorctl stop all", True, "Stop workers"),
+    Step(7, "maintenance-on", "Maintenance mode on", "php artisan down", True, "Maintenance on"),
+    Step(8, "backup", "Back up production", "mariadb-dump --single-transaction --routines --triggers", True, "Back up production"),
+    Step(9, "permissions", "Check the OS user can read and write the app folder", "ls -ld APP; touch APP/storage/x", False, "Check permissions"),
+    Step(10, "connection-add", "Add the crashed connection to .env and config/database.php", "DB_CRASHED_* keys", True, "Add crashed connection"),
+    Step(11, "restore", "Restore", "gapmend restore", True, "Restore"),
+    Step(12, "connection-remove", "Remove the crashed connection again", "remove the DB_CRASHED_* keys", True, "Remove crashed conn."),
+    Step(13, "investigate", "Investigate the restored data", "gapmend verify", False, "Investigate"),
+    Step(14, "workers-start", "Start the workers", "supervisorctl start all", True, "Start workers"),
+    Step(15, "maintenance-off", "Maintenance mode off", "php artisan up", True, "Maintenance off"),
+)
+
+STATES = ("pending", "done", "skipped", "failed")
+
+
+@dataclass(frozen=True)
+class StepState:
+    state: str = "pending"
+    at: str | None = None
+    by: str | None = None
+    reason: str | None = None
+
+
+def step(ref: str | int) -> Step:
+    for s in STEPS:
+        if str(s.number) == str(ref) or s.key == ref:
+            return s
+    raise ConfigError(f"no step {ref!r}: use a number 1-15 or a key such as 'inspect' (see gapmend steps)")
+
+
+class Checklist:
+    """The run's step states, saved to `path` (0600) on every change."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.states: dict[int, StepState] = {}
+        if path.exists():
+            try:
+                raw = json.loads(path.read_text(encoding="utf-8"))
+                self.states = {int(k): StepState(**v) for k, v in raw.get("steps", {}).items()}
+            except (ValueError, TypeError, OSError) as exc:
+                raise ConfigError(f"step file {path} is unreadable ({exc.__class__.__name__}): fix or delete it") from None
+
+    def get(self, number: int) -> StepState:
+        return self.states.get(number, StepState())
+
+    def mark(self, ref: str | int, state: str, reason: str | None = None) -> StepState:
+        if state not in STATES:
+            raise ConfigError(f"unknown state {state!r}: use one of {', '.join(STATES)}")
+        if state == "skipped" and not reason:
+            raise ConfigError("a skipped step needs a reason (e.g. 'no supervisor on this host')")
+        s = step(ref)
+        new = StepState(state, datetime.now(timezone.utc).replace(microsecond=0).isoformat(), _user(), reason)
+        self.states[s.number] = new if state != "pending" else StepState()
+        self._save()
+        return self.states[s.number]
+
+    def current(self) -> Step:
+        """The first step not done or skipped (the last step once all are)."""
+        return next((s for s in STEPS if self.get(s.number).state not in ("done", "skipped")), STEPS[-1])
+
+    def _save(self) -> None:
+        data = {"steps": {str(k): asdict(v) for k, v in sorted(self.states.items())}}
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2)
+        os.replace(tmp, self.path)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid())

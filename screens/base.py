@@ -1,0 +1,114 @@
+"""`StepScreen`: the frame every step shares — the checklist on the left, the step on the
+right, the keys in the footer. The app owns navigation; a screen only asks for it."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Label, ListItem, ListView, Static
+
+from gapmend.core.steps import STEPS, Step
+
+from .context import WizardContext
+from .messages import StepRequested, StepStateChanged
+
+GLYPHS = {"pending": "[ ]", "done": "[x]", "skipped": "[-]", "failed": "[!]"}
+
+
+class StepList(ListView):
+    """The fifteen steps with their state; Enter on one goes there."""
+
+    def __init__(self, context: WizardContext, current: int) -> None:
+        self.context = context
+        self.current = current
+        super().__init__(*[ListItem(Label(self._text(s), markup=False), id=f"step-{s.number}") for s in STEPS],
+                         initial_index=max(0, current - 1), id="steps")
+
+    def _text(self, s: Step) -> str:
+        state = self.context.checklist.get(s.number).state
+        return f"{GLYPHS[state]} {s.number:>2}. {s.label}"
+
+    def refresh_states(self) -> None:
+        for s in STEPS:
+            item = self.query_one(f"#step-{s.number}", ListItem)
+            item.query_one(Label).update(self._text(s))
+            item.set_class(self.context.checklist.get(s.number).state != "pending", "-settled")
+            item.set_class(s.number == self.current, "-current")
+
+    def on_mount(self) -> None:
+        self.refresh_states()
+
+    def on_list_view_selected(self, event: ListView.Selected) -> None:
+        event.stop()
+        if event.item.id:
+            self.post_message(StepRequested(int(event.item.id.split("-")[1])))
+
+
+class StepScreen(Screen[None]):
+    """Base for every step's screen. Subclasses set `STEP` (or pass `step`) and compose
+    their body in `compose_body`."""
+
+    STEP: ClassVar[int] = 1
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "next", "Next step"),
+        Binding("b", "back", "Previous"),
+        Binding("c", "connections", "Connections"),
+        Binding("x", "mark_done", "Tick off"),
+        Binding("k", "skip_step", "Skip step"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self, context: WizardContext, step: int | None = None) -> None:
+        super().__init__()
+        self.context = context
+        self.step_number = step if step is not None else self.STEP
+        self.step = STEPS[self.step_number - 1] if self.step_number >= 1 else None
+        self.sub_title = f"step {self.step_number}: {self.step.title}" if self.step else "connections"
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal():
+            yield StepList(self.context, self.step_number)
+            with Vertical(id="body"):
+                if self.step is not None:
+                    yield Static(f"Step {self.step.number} — {self.step.title}", classes="step-title")
+                    yield Static(f"console: {self.step.command}", classes="step-command")
+                yield from self.compose_body()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    def mark(self, state: str, reason: str | None = None) -> None:
+        if self.step is None:
+            return
+        self.context.checklist.mark(self.step.number, state, reason)
+        self.query_one(StepList).refresh_states()
+        self.post_message(StepStateChanged(self.step.number))
+
+    def action_next(self) -> None:
+        self.post_message(StepRequested(min(len(STEPS), self.step_number + 1)))
+
+    def action_back(self) -> None:
+        self.post_message(StepRequested(max(0, self.step_number - 1)))
+
+    def action_connections(self) -> None:
+        self.post_message(StepRequested(0))
+
+    def action_mark_done(self) -> None:
+        self.mark("done")
+        self.notify(f"step {self.step_number} ticked off")
+
+    def action_skip_step(self) -> None:
+        from .dialogs import ReasonScreen
+
+        def skipped(reason: str | None) -> None:
+            if reason:
+                self.mark("skipped", reason)
+                self.notify(f"step {self.step_number} skipped: {reason}")
+
+        self.app.push_screen(ReasonScreen(f"Why skip step {self.step_number}?"), skipped)

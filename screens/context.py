@@ -1,0 +1,25 @@
+"""What every screen needs to know about the run, handed down by the app (screens never
+import the app: the arrows run app → screens → core)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from gapmend.core.config import Settings
+from gapmend.core.decisions import Decisions, load_decisions, save_decisions
+from gapmend.core.steps import Checklist
+
+
+@dataclass
+class WizardContext:
+    settings: Settings
+    checklist: Checklist
+    decisions_path: Path
+    reports_dir: Path
+
+    def decisions(self) -> Decisions:
+        return load_decisions(self.decisions_path)
+
+    def save_decisions(self, decisions: Decisions) -> None:
+        save_decisions(self.decisions_path, decisions)

@@ -1,0 +1,183 @@
+"""Steps 1-4: every table's gap, its detail, approve/skip and conflict resolution.
+
+The plan is built in a thread worker (it reads three databases); the table is filled
+when the worker's result arrives, never from the thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Static
+from textual.worker import Worker, WorkerState
+
+from gapmend.core.gap import build_plan
+from gapmend.core.plan import Decision, Plan, RowClass, TableGap
+
+from .base import StepScreen
+
+COLUMNS = ("table", "key", "boundary", "conf", "Fri ins", "prod ins", "to apply", "conflicts",
+           "collide", "orphans", "refs", "decision")
+
+
+def _short(value: object, width: int = 18) -> str:
+    text = "NULL" if value is None else str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+class InspectGapsScreen(StepScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "approve", "Approve table"),
+        Binding("s", "skip_table", "Skip table"),
+        Binding("f", "take_friday", "Conflicts: take Friday's"),
+        Binding("p", "keep_production", "Conflicts: keep production's"),
+        Binding("r", "rescan", "Rescan"),
+    ]
+
+    def __init__(self, context, step: int | None = None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(context, step)
+        self.plan: Plan | None = None
+        self.cancel = threading.Event()
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("scanning the gap…", id="scan-status")
+        table: DataTable[str] = DataTable(id="gaps", cursor_type="row", zebra_stripes=True)
+        table.add_columns(*COLUMNS)
+        yield table
+        with VerticalScroll(id="detail-scroll"):
+            yield Static("", id="detail")
+
+    def on_mount(self) -> None:
+        self.scan()
+
+    def on_unmount(self) -> None:
+        self.cancel.set()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="db", description="scanning the gap")
+    def scan(self) -> Plan:
+        return build_plan(self.context.settings, self.context.decisions(), cancel=self.cancel)
+
+    @on(Worker.StateChanged)
+    def _scanned(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "db":
+            return
+        status = self.query_one("#scan-status", Static)
+        if event.state == WorkerState.SUCCESS:
+            self.plan = event.worker.result
+            self._fill()
+            status.update(f"{len(self.plan.tables)} tables, mode: {self.plan.mode}, scanned in {self.plan.elapsed_s:.2f} s — "
+                          f"write order: {' → '.join(self.plan.order)}")
+            if self.step_number == 1:
+                self.mark("done")
+        elif event.state == WorkerState.ERROR:
+            message = getattr(event.worker.error, "message", str(event.worker.error))
+            status.update(f"scan failed: {message}")
+            status.add_class("-error")
+            self.notify(message, title="Gap scan failed", severity="error")
+
+    def _fill(self) -> None:
+        assert self.plan is not None
+        table = self.query_one("#gaps", DataTable)
+        table.clear()
+        for name in self.plan.order:
+            table.add_row(*self._cells(self.plan.table(name)), key=name)
+        table.focus()
+        self._show_detail(self.plan.order[0] if self.plan.order else None)
+
+    def _cells(self, g: TableGap) -> tuple[str, ...]:
+        return (g.table, g.key_kind, "-" if g.boundary.value is None else str(g.boundary.value), g.boundary.confidence,
+                str(g.count(RowClass.FRIDAY_INSERT)), str(g.count(RowClass.PRODUCTION_INSERT)),
+                str(g.count(RowClass.FRIDAY_UPDATE)), str(g.count(RowClass.CONFLICT)), str(len(g.collisions)),
+                str(len(g.orphans)), str(len(g.references_out)), self._decision(g.table))
+
+    def _decision(self, name: str) -> str:
+        return self.context.decisions().tables.get(name, Decision.PENDING.value)
+
+    @on(DataTable.RowHighlighted, "#gaps")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_detail(event.row_key.value if event.row_key else None)
+
+    def _show_detail(self, name: str | None) -> None:
+        if self.plan is None or name is None:
+            return
+        g = self.plan.table(name)
+        lines = [f"{g.table}  ({g.key_kind} key: {', '.join(g.identity)})",
+                 f"boundary: {g.boundary.evidence} [{g.boundary.method}, {g.boundary.confidence}]"]
+        for cls, keys in g.samples.items():
+            lines.append(f"  {cls}: {', '.join(_short(k, 24) for k in keys)}")
+        if g.ids_taken:
+            lines.append(f"  {g.ids_taken} Friday ids are taken by production: those rows get new ids")
+        for c in g.conflicts[:8]:
+            lines.append(f"conflict {c.key}: {c.reason}")
+            for col, s, f, p in c.values[:5]:
+                lines.append(f"    {col}: snapshot {_short(s)} | friday {_short(f)} | production {_short(p)}")
+        for c in g.collisions[:5]:
+            lines.append(f"collision: Friday {c.key} has {dict(zip(c.unique_columns, c.value))}; production {c.production_key} holds it")
+        for o in g.orphans[:5]:
+            lines.append(f"orphan: Friday {o.key} → {o.parent_key} via {o.edge} (deleted by production)")
+        edges = [e for e in self.plan.edges if e["child"] == name or e["parent"] == name]
+        if edges:
+            lines.append("references:")
+            lines.extend(f"  {e['kind']:<11} {e['id']}  ({e['evidence']})" for e in edges)
+        take = self.context.decisions().take_friday.get(name, [])
+        if take:
+            lines.append(f"conflicts resolved as Friday's: {'all' if '*' in take else ', '.join(take)}")
+        self.query_one("#detail", Static).update(Text("\n".join(lines)))
+
+    def _selected(self) -> str | None:
+        table = self.query_one("#gaps", DataTable)
+        if self.plan is None or table.row_count == 0:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def _decide(self, decision: Decision) -> None:
+        name = self._selected()
+        if name is None:
+            return
+        decisions = self.context.decisions()
+        decisions.tables[name] = decision.value
+        self.context.save_decisions(decisions)
+        assert self.plan is not None
+        table = self.query_one("#gaps", DataTable)
+        table.update_cell_at((table.cursor_coordinate.row, len(COLUMNS) - 1), decision.value)
+        self.plan = replace(self.plan, tables=[replace(g, decision=decision) if g.table == name else g for g in self.plan.tables])
+        if all(self._decision(t) != Decision.PENDING.value for t in self.plan.order):
+            self.context.checklist.mark(3, "done")
+        self.notify(f"{name}: {decision.value}")
+
+    def action_approve(self) -> None:
+        self._decide(Decision.APPROVE)
+
+    def action_skip_table(self) -> None:
+        self._decide(Decision.SKIP)
+
+    def _resolve(self, take_friday: bool) -> None:
+        name = self._selected()
+        if name is None or self.plan is None:
+            return
+        g = self.plan.table(name)
+        if not g.conflicts:
+            self.notify(f"{name} has no conflicts")
+            return
+        decisions = self.context.decisions()
+        decisions.take_friday[name] = ["*"] if take_friday else []
+        self.context.save_decisions(decisions)
+        self._show_detail(name)
+        self.notify(f"{name}: {len(g.conflicts)} conflicts → {'Friday' if take_friday else 'production'}'s values")
+
+    def action_take_friday(self) -> None:
+        self._resolve(True)
+
+    def action_keep_production(self) -> None:
+        self._resolve(False)
+
+    def action_rescan(self) -> None:
+        self.query_one("#scan-status", Static).update("scanning the gap…")
+        self.scan()

@@ -1,0 +1,154 @@
+"""Steps 5 and 11: the dry run and the restore, in a worker, with live progress.
+
+The restore runs off the UI thread; core reports through `Progress`, which this screen
+adapts into messages (thread-safe `post_message`). Cancel sets the token core checks
+between chunks: the transaction rolls back and production is left as it was.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import ProgressBar, RichLog, Static
+from textual.worker import Worker, WorkerState
+
+from gapmend.core.progress import Cancelled
+from gapmend.core.report import render, write_report
+from gapmend.core.restore import RestoreOptions, RestoreReport, restore
+
+from .base import StepScreen
+from .dialogs import ConfirmScreen
+
+
+class RestoreScreen(StepScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "run", "Run"),
+        Binding("escape", "cancel", "Cancel run"),
+    ]
+
+    @dataclass
+    class PhaseStarted(Message):
+        label: str
+        total: int | None
+
+    @dataclass
+    class Advanced(Message):
+        done: int
+
+    @dataclass
+    class Noted(Message):
+        line: str
+
+    def __init__(self, context, step: int | None = None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(context, step)
+        self.cancel_token = threading.Event()
+        self.started = 0.0
+        self.phase_started = 0.0
+        self.dry = self.step_number == 5
+
+    def compose_body(self) -> ComposeResult:
+        what = ("runs the restore inside a transaction, writes every statement to a file and rolls back"
+                if self.dry else "writes Friday's rows into production in one transaction")
+        yield Static(f"Press r: gapmend {what}.", id="restore-what")
+        yield Static("overall", classes="bar-label")
+        yield ProgressBar(id="overall", show_eta=True)
+        yield Static("", id="phase-label", classes="bar-label")
+        yield ProgressBar(id="phase", show_eta=True)
+        yield Static("", id="rate")
+        yield RichLog(id="log", wrap=True, markup=False)
+
+    def action_run(self) -> None:
+        if any(w.is_running for w in self.workers):
+            self.notify("already running")
+            return
+        target = self.context.settings.production.render_as_string(hide_password=True)
+        if self.dry:
+            self._start(True)
+            return
+        self.app.push_screen(
+            ConfirmScreen("Restore into production?",
+                          f"Friday's rows go into {target} in one transaction, under new ids where production "
+                          "took theirs; approved tables only, skipped tables stay out; conflicts keep production's "
+                          "values unless resolved. Any failure or Cancel rolls everything back.",
+                          yes_label="Restore"),
+            lambda ok: self._start(False) if ok else self.notify("restore not started"),
+        )
+
+    def _start(self, dry: bool) -> None:
+        self.cancel_token.clear()
+        self.started = time.monotonic()
+        self.query_one("#log", RichLog).write("dry run started" if dry else "restore started")
+        self.run_restore(dry)
+
+    def action_cancel(self) -> None:
+        if any(w.is_running for w in self.workers):
+            self.cancel_token.set()
+            self.query_one("#log", RichLog).write("cancel requested: rolling back at the next chunk")
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="restore", description="restoring")
+    def run_restore(self, dry: bool) -> RestoreReport:
+        options = RestoreOptions(dry_run=self.context.reports_dir / "dry-run.sql" if dry else None)
+        self.context.reports_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        report = restore(self.context.settings, self.context.decisions(), options, _Progress(self), self.cancel_token)
+        if not dry:
+            write_report(report, self.context.reports_dir)
+        return report
+
+    def on_restore_screen_phase_started(self, message: PhaseStarted) -> None:
+        self.phase_started = time.monotonic()
+        self.query_one("#phase-label", Static).update(message.label)
+        self.query_one("#phase", ProgressBar).update(total=message.total, progress=0)
+        self.query_one("#log", RichLog).write(message.label)
+        overall = self.query_one("#overall", ProgressBar)
+        overall.update(total=100, progress=min(95, (overall.progress or 0) + 5))
+
+    def on_restore_screen_advanced(self, message: Advanced) -> None:
+        bar = self.query_one("#phase", ProgressBar)
+        bar.advance(message.done)
+        elapsed = max(1e-6, time.monotonic() - self.phase_started)
+        self.query_one("#rate", Static).update(f"{bar.progress / elapsed:,.0f} rows/s")
+
+    def on_restore_screen_noted(self, message: Noted) -> None:
+        self.query_one("#log", RichLog).write(message.line)
+
+    @on(Worker.StateChanged)
+    def _finished(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "restore":
+            return
+        log = self.query_one("#log", RichLog)
+        if event.state == WorkerState.SUCCESS:
+            report: RestoreReport = event.worker.result
+            self.query_one("#overall", ProgressBar).update(total=100, progress=100)
+            log.write(render(report))
+            self.mark("done")
+            self.notify("dry run done: nothing committed" if report.dry_run else "restore committed")
+        elif event.state == WorkerState.ERROR:
+            error = event.worker.error
+            message = "cancelled: rolled back, production unchanged" if isinstance(error, Cancelled) else getattr(
+                error, "message", str(error))
+            log.write(f"FAILED: {message}")
+            self.mark("failed")
+            self.notify(message, title="Restore failed", severity="error")
+
+
+class _Progress:
+    """Core's `Progress`, posted as messages (safe from the worker thread)."""
+
+    def __init__(self, screen: RestoreScreen) -> None:
+        self.screen = screen
+
+    def start(self, label: str, total: int | None) -> None:
+        self.screen.post_message(RestoreScreen.PhaseStarted(label, total))
+
+    def advance(self, done: int) -> None:
+        self.screen.post_message(RestoreScreen.Advanced(done))
+
+    def note(self, message: str) -> None:
+        self.screen.post_message(RestoreScreen.Noted(message))

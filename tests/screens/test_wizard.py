@@ -1,0 +1,82 @@
+"""Drive the whole demo through the wizard, step 1 to 15, with the keyboard only, then
+check the databases and the step file: the restore really happened as approved."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from textual.widgets import DataTable
+
+from gapmend.app.wizard import GapmendApp
+from gapmend.core.config import load_settings
+from gapmend.core.demo import build_demo
+from gapmend.core.steps import Checklist
+from gapmend.screens.base import StepScreen
+from gapmend.screens.dialogs import ConfirmScreen, ReasonScreen
+from gapmend.screens.inspect_gaps import InspectGapsScreen
+
+
+async def _settle(app: GapmendApp, pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def _count(db: Path, sql: str) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute(sql).fetchone()[0])
+
+
+async def test_walk_all_fifteen_steps(tmp_path: Path) -> None:
+    env = build_demo(tmp_path)
+    settings = load_settings(env, environ={})
+    prod = tmp_path / "production.sqlite"
+    log_rows_before = _count(prod, "SELECT COUNT(*) FROM activity_log")
+    app = GapmendApp(settings, tmp_path, Path(str(env) + ".decisions.json"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(app, pilot)
+        assert type(app.screen).__name__ == "ConnectionsScreen"
+        await pilot.press("n")                      # step 1: the gap scan runs in a worker
+        await _settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, InspectGapsScreen) and screen.plan is not None
+        table = screen.query_one("#gaps", DataTable)
+        assert table.row_count == 10
+        for name in screen.plan.order:              # approve every table but activity_log
+            await pilot.press("s" if name == "activity_log" else "a")
+            if name == "users":
+                await pilot.press("f")              # users' conflicts: take Friday's values
+            await pilot.press("down")
+        await pilot.press("n", "x", "n", "x", "n", "x", "n")   # steps 2-4 ticked off, on to 5
+        await pilot.press("r")                      # step 5: dry run (no confirmation: writes nothing)
+        await _settle(app, pilot)
+        assert (tmp_path / "gapmend-reports" / "dry-run.sql").exists()
+        await pilot.press("n", "k")                 # step 6: skip, with a reason
+        assert isinstance(app.screen, ReasonScreen)
+        await pilot.press(*"no supervisor here", "enter")
+        for _ in range(7, 11):                      # steps 7-10 done by hand, ticked off
+            await pilot.press("n", "x")
+        await pilot.press("n")                      # step 11: restore
+        assert isinstance(app.screen, StepScreen) and app.screen.step_number == 11
+        await pilot.press("r")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.focused is not None and app.screen.focused.id == "no"   # defaults to No
+        await pilot.press("y")
+        await _settle(app, pilot)
+        await pilot.press("n", "x", "n")            # step 12 ticked; step 13 verifies
+        await _settle(app, pilot)
+        await pilot.press("n", "x", "n", "x")       # steps 14, 15
+        await pilot.pause()
+
+    checklist = Checklist(tmp_path / "gapmend.steps.json")
+    states = {n: checklist.get(n).state for n in range(1, 16)}
+    assert states == {n: ("skipped" if n == 6 else "done") for n in range(1, 16)}
+    assert checklist.get(6).reason == "no supervisor here"
+    # The restore happened as approved: Friday's users are in, the conflict took Friday's
+    # value, and the skipped table got nothing.
+    assert _count(prod, "SELECT COUNT(*) FROM users WHERE name LIKE 'friday user %'") == 3
+    assert _count(prod, "SELECT COUNT(*) FROM users WHERE id = 6 AND name = 'friday''s name'") == 1
+    assert _count(prod, "SELECT COUNT(*) FROM activity_log") == log_rows_before
+    assert _count(prod, "SELECT COUNT(*) FROM gapmend_id_map WHERE table_name = 'activity_log'") == 0
+    assert list((tmp_path / "gapmend-reports").glob("restore-*.txt"))
