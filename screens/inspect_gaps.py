@@ -72,8 +72,7 @@ class InspectGapsScreen(StepScreen):
         if event.state == WorkerState.SUCCESS:
             self.plan = event.worker.result
             self._fill()
-            status.update(f"{len(self.plan.tables)} tables, mode: {self.plan.mode}, scanned in {self.plan.elapsed_s:.2f} s — "
-                          f"write order: {' → '.join(self.plan.order)}")
+            status.update(Text(f"{len(self.plan.tables)} tables · {self.plan.mode} · {self.plan.elapsed_s:.2f} s"))
             if self.step_number == 1:
                 self.mark("done")
         elif event.state == WorkerState.ERROR:
@@ -108,7 +107,9 @@ class InspectGapsScreen(StepScreen):
         if self.plan is None or name is None:
             return
         g = self.plan.table(name)
-        lines = [f"{g.table}  ({g.key_kind} key: {', '.join(g.identity)})",
+        lines = [f"write order: {' → '.join(self.plan.order)}",
+                 *(f"cycle: {' ↔ '.join(c)} (ids allocated first)" for c in self.plan.cycles), "",
+                 f"{g.table}  ({g.key_kind} key: {', '.join(g.identity)})",
                  f"boundary: {g.boundary.evidence} [{g.boundary.method}, {g.boundary.confidence}]"]
         for cls, keys in g.samples.items():
             lines.append(f"  {cls}: {', '.join(_short(k, 24) for k in keys)}")
