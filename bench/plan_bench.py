@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -24,9 +23,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from databases import empty_databases, write_env  # noqa: E402
 
 DDL = [
     "CREATE TABLE users (id INTEGER PRIMARY KEY {ai}, name VARCHAR(100) NOT NULL, email VARCHAR(190) NOT NULL, "
@@ -98,36 +99,13 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="gapmend-bench-"))
     roles = ["crashed", "production"] + (["snapshot"] if args.snapshot else [])
-    lines = []
-    if args.dialect == "sqlite":
-        for role in roles:
-            engine = create_engine(f"sqlite:///{work / role}.sqlite")
-            t = time.monotonic()
-            populate(engine, "sqlite", args.rows, args.diff, args.gap, role)
-            print(f"built {role} in {time.monotonic() - t:.1f} s", file=sys.stderr)
-            lines.append(f"GAPMEND_{role.upper()}_URL=sqlite:///{work / role}.sqlite")
-    else:
-        from tests.conftest import mariadb_base_url
-
-        base = mariadb_base_url()
-        if base is None:
-            sys.exit("no MariaDB: run bash .ci/mariadb-up first")
-        admin = create_engine(base)
-        for role in roles:
-            db = f"gm_bench_{role}"
-            with admin.begin() as conn:
-                conn.execute(text(f"DROP DATABASE IF EXISTS {db}"))
-                conn.execute(text(f"CREATE DATABASE {db}"))
-            t = time.monotonic()
-            populate(create_engine(base.set(database=db)), "mariadb", args.rows, args.diff, args.gap, role)
-            print(f"built {role} in {time.monotonic() - t:.1f} s", file=sys.stderr)
-            lines.append(f"GAPMEND_{role.upper()}_URL={base.set(database=db, password=None).render_as_string(False)}")
-            lines.append(f"GAPMEND_{role.upper()}_PASSWORD={base.password}")
+    engines, lines = empty_databases(args.dialect, work, roles, "gm_bench")
+    for role, engine in engines.items():
+        t = time.monotonic()
+        populate(engine, args.dialect, args.rows, args.diff, args.gap, role)
+        print(f"built {role} in {time.monotonic() - t:.1f} s", file=sys.stderr)
     lines.append("GAPMEND_SNAPSHOT_AT=2026-11-19T23:00:00")
-    env = work / "bench.env"
-    fd = os.open(env, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.write(fd, ("\n".join(lines) + "\n").encode())
-    os.close(fd)
+    env = write_env(work / "bench.env", lines)
     out = subprocess.run([sys.executable, __file__, "--child", str(env)], capture_output=True, text=True, check=True)
     result = json.loads(out.stdout)
     compared = 2 * args.rows

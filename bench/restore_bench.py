@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -20,9 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from databases import empty_databases, write_env  # noqa: E402
 
 
 def main() -> None:
@@ -37,34 +37,11 @@ def main() -> None:
     from gapmend.core.demo import build_trio
 
     work = Path(tempfile.mkdtemp(prefix="gapmend-rbench-"))
-    lines = []
-    if args.dialect == "sqlite":
-        engines = {r: create_engine(f"sqlite:///{work / r}.sqlite") for r in ("snapshot", "crashed", "production")}
-        for r in engines:
-            lines.append(f"GAPMEND_{r.upper()}_URL=sqlite:///{work / r}.sqlite")
-    else:
-        from tests.conftest import mariadb_base_url
-
-        base = mariadb_base_url()
-        if base is None:
-            sys.exit("no MariaDB: run bash .ci/mariadb-up first")
-        admin = create_engine(base)
-        engines = {}
-        for r in ("snapshot", "crashed", "production"):
-            db = f"gm_rbench_{r}"
-            with admin.begin() as conn:
-                conn.execute(text(f"DROP DATABASE IF EXISTS {db}"))
-                conn.execute(text(f"CREATE DATABASE {db}"))
-            engines[r] = create_engine(base.set(database=db))
-            lines.append(f"GAPMEND_{r.upper()}_URL={base.set(database=db, password=None).render_as_string(False)}")
-            lines.append(f"GAPMEND_{r.upper()}_PASSWORD={base.password}")
+    engines, lines = empty_databases(args.dialect, work, ["snapshot", "crashed", "production"], "gm_rbench")
     t = time.monotonic()
     build_trio(engines["crashed"], engines["production"], engines["snapshot"], users=args.users, gap=args.gap)
     print(f"built the trio in {time.monotonic() - t:.1f} s", file=sys.stderr)
-    env = work / "bench.env"
-    fd = os.open(env, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.write(fd, ("\n".join(lines) + "\n").encode())
-    os.close(fd)
+    env = write_env(work / "bench.env", lines)
     out = subprocess.run([sys.executable, __file__, "--child", str(env)], capture_output=True, text=True, check=True)
     result = json.loads(out.stdout)
     result.update(dialect=args.dialect, users=args.users, gap=args.gap)

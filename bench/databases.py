@@ -1,0 +1,46 @@
+"""Where a benchmark's databases live: empty SQLite files or MariaDB databases, and the
+gapmend env file (0600) that names them."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def empty_databases(dialect: str, work: Path, roles: list[str], prefix: str) -> tuple[dict[str, Engine], list[str]]:
+    """Fresh, empty databases for `roles`, and the env-file lines that point gapmend at them."""
+    engines: dict[str, Engine] = {}
+    lines: list[str] = []
+    if dialect == "sqlite":
+        for role in roles:
+            engines[role] = create_engine(f"sqlite:///{work / role}.sqlite")
+            lines.append(f"GAPMEND_{role.upper()}_URL=sqlite:///{work / role}.sqlite")
+        return engines, lines
+    from tests.conftest import mariadb_base_url
+
+    base = mariadb_base_url()
+    if base is None:
+        sys.exit("no MariaDB: run bash .ci/mariadb-up first")
+    admin = create_engine(base)
+    for role in roles:
+        db = f"{prefix}_{role}"
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {db}"))
+            conn.execute(text(f"CREATE DATABASE {db}"))
+        engines[role] = create_engine(base.set(database=db))
+        lines.append(f"GAPMEND_{role.upper()}_URL={base.set(database=db, password=None).render_as_string(False)}")
+        lines.append(f"GAPMEND_{role.upper()}_PASSWORD={base.password}")
+    admin.dispose()
+    return engines, lines
+
+
+def write_env(path: Path, lines: list[str]) -> Path:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    return path
