@@ -134,7 +134,10 @@ def cli(ctx: click.Context, env_file: Path, laravel: Path | None) -> None:
     """
     ctx.obj = Context(env_file=env_file, laravel=laravel)
     if ctx.invoked_subcommand is None:
-        ctx.invoke(wizard)
+        if sys.stdout.isatty():
+            ctx.invoke(wizard)
+        else:   # no terminal to draw on (a pipe, cron): say what there is instead
+            click.echo(ctx.get_help())
 
 
 @cli.command()

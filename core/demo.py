@@ -238,26 +238,26 @@ def _apply_ops(rng: random.Random, ledger: Ledger, base: dict[str, list[dict[str
     fri, prod = FRIDAY, RESTORED
 
     # users: both sides insert at the same ids B+1..; one email registered on both sides.
-    new_c_users = [dict(id=B["users"] + i, name=f"friday user {i}", email=f"friday{i}@example.test",
+    new_c_users: list[dict[str, Any]] = [dict(id=B["users"] + i, name=f"friday user {i}", email=f"friday{i}@example.test",
                         current_team_id=None, created_at=fri, updated_at=fri) for i in range(1, n_new_users + 1)]
-    new_p_users = [dict(id=B["users"] + i, name=f"prod user {i}", email=f"prod{i}@example.test",
+    new_p_users: list[dict[str, Any]] = [dict(id=B["users"] + i, name=f"prod user {i}", email=f"prod{i}@example.test",
                         current_team_id=1, created_at=prod, updated_at=prod) for i in range(1, n_new_users + 2)]
     new_p_users[0]["email"] = new_c_users[0]["email"] = "both@example.test"
     ledger.collisions["users"].add((B["users"] + 1,))
     # teams: Friday creates teams owned by its new users, and points them at their teams (cycle).
-    new_c_teams = [dict(id=B["teams"] + i, user_id=u["id"], name=f"friday team {i}", created_at=fri, updated_at=fri)
+    new_c_teams: list[dict[str, Any]] = [dict(id=B["teams"] + i, user_id=u["id"], name=f"friday team {i}", created_at=fri, updated_at=fri)
                    for i, u in enumerate(new_c_users, start=1)]
     for u, t in zip(new_c_users, new_c_teams):
         u["current_team_id"] = t["id"]
-    new_p_teams = [dict(id=B["teams"] + 1, user_id=1, name="prod team", created_at=prod, updated_at=prod)]
+    new_p_teams: list[dict[str, Any]] = [dict(id=B["teams"] + 1, user_id=1, name="prod team", created_at=prod, updated_at=prod)]
     c.insert("teams", new_c_teams)   # teams.user_id is not a declared FK; users.current_team_id is
     c.insert("users", new_c_users)
     p.insert("users", new_p_users)
     p.insert("teams", new_p_teams)
     for r in new_c_users:
         ledger.mark("users", ("C", r["id"]), FRIDAY_INSERT)
-    for r in new_p_users:
-        ledger.mark("users", ("P", r["id"]), PRODUCTION_INSERT)
+    for pr in new_p_users:
+        ledger.mark("users", ("P", pr["id"]), PRODUCTION_INSERT)
     for r in new_c_teams:
         ledger.mark("teams", ("C", r["id"]), FRIDAY_INSERT)
     for r in new_p_teams:
@@ -277,10 +277,10 @@ def _apply_ops(rng: random.Random, ledger: Ledger, base: dict[str, list[dict[str
         ledger.mark("users", (k,), cls)
 
     # posts: both insert; production deletes snapshot post 1 (and its dependants).
-    new_c_posts = [dict(id=B["posts"] + i, user_id=rng.choice([u["id"] for u in new_c_users] + [1, 2, 3]),
+    new_c_posts: list[dict[str, Any]] = [dict(id=B["posts"] + i, user_id=rng.choice([u["id"] for u in new_c_users] + [1, 2, 3]),
                         title=f"friday post {i}", body="written on friday", created_at=fri, updated_at=fri)
                    for i in range(1, n_new_posts + 1)]
-    new_p_posts = [dict(id=B["posts"] + i, user_id=rng.randint(1, B["users"]), title=f"prod post {i}",
+    new_p_posts: list[dict[str, Any]] = [dict(id=B["posts"] + i, user_id=rng.randint(1, B["users"]), title=f"prod post {i}",
                         body="written after the restore", created_at=prod, updated_at=prod)
                    for i in range(1, n_new_posts // 2 + 1)]
     c.insert("posts", new_c_posts)
@@ -303,7 +303,7 @@ def _apply_ops(rng: random.Random, ledger: Ledger, base: dict[str, list[dict[str
     # comments: Friday replies to its own new comments (self-reference into the gap),
     # to snapshot comments, and comments on the post production deleted (orphans).
     first_c = B["comments"] + 1
-    new_c_comments = []
+    new_c_comments: list[dict[str, Any]] = []
     safe_parents = [r["id"] for r in base["comments"] if r["post_id"] != doomed]
     for i in range(n_new_posts * 2):
         cid = first_c + i
@@ -315,7 +315,7 @@ def _apply_ops(rng: random.Random, ledger: Ledger, base: dict[str, list[dict[str
                   body="comment on a post production deleted", created_at=fri, updated_at=fri)
     new_c_comments.append(orphan)
     ledger.orphans["comments"].add((orphan["id"],))
-    new_p_comments = [dict(id=first_c + i, post_id=rng.randint(2, B["posts"]), user_id=1, parent_id=None,
+    new_p_comments: list[dict[str, Any]] = [dict(id=first_c + i, post_id=rng.randint(2, B["posts"]), user_id=1, parent_id=None,
                            body=f"prod comment {i}", created_at=prod, updated_at=prod) for i in range(n_new_posts)]
     c.insert("comments", new_c_comments)
     p.insert("comments", new_p_comments)
@@ -339,11 +339,11 @@ def _apply_ops(rng: random.Random, ledger: Ledger, base: dict[str, list[dict[str
     ledger.collisions["tags"].add((B["tags"] + 1,))
 
     # pivot rows: Friday tags its new posts and an old one; production tags its new post.
-    c_pt = [dict(post_id=r["id"], tag_id=(j % 10) + 1) for j, r in enumerate(new_c_posts)]
+    c_pt: list[dict[str, Any]] = [dict(post_id=r["id"], tag_id=(j % 10) + 1) for j, r in enumerate(new_c_posts)]
     c_pt.append(dict(post_id=2, tag_id=B["tags"] + 2))
     existing = {(x["post_id"], x["tag_id"]) for x in base["post_tag"]}
     c_pt = [r for r in c_pt if (r["post_id"], r["tag_id"]) not in existing]
-    p_pt = [dict(post_id=new_p_posts[0]["id"], tag_id=1)]
+    p_pt: list[dict[str, Any]] = [dict(post_id=new_p_posts[0]["id"], tag_id=1)]
     c.insert("post_tag", c_pt)
     p.insert("post_tag", p_pt)
     for r in c_pt:
@@ -352,13 +352,13 @@ def _apply_ops(rng: random.Random, ledger: Ledger, base: dict[str, list[dict[str
         ledger.mark("post_tag", ("P", r["post_id"], r["tag_id"]), PRODUCTION_INSERT)
 
     # polymorphic: Friday's images point at its new posts and users; production adds one.
-    new_c_images = []
+    new_c_images: list[dict[str, Any]] = []
     for i, post in enumerate(new_c_posts[:3], start=1):
         new_c_images.append(dict(id=B["images"] + i, imageable_type="App\\Models\\Post", imageable_id=post["id"],
                                  url=f"https://img.test/f{i}.png", created_at=fri, updated_at=fri))
     new_c_images.append(dict(id=B["images"] + 4, imageable_type="App\\Models\\User", imageable_id=new_c_users[1]["id"],
                              url="https://img.test/f-user.png", created_at=fri, updated_at=fri))
-    new_p_images = [dict(id=B["images"] + 1, imageable_type="App\\Models\\User", imageable_id=1,
+    new_p_images: list[dict[str, Any]] = [dict(id=B["images"] + 1, imageable_type="App\\Models\\User", imageable_id=1,
                          url="https://img.test/p1.png", created_at=prod, updated_at=prod)]
     c.insert("images", new_c_images)
     p.insert("images", new_p_images)
@@ -366,7 +366,7 @@ def _apply_ops(rng: random.Random, ledger: Ledger, base: dict[str, list[dict[str
         ledger.mark("images", ("C", r["id"]), FRIDAY_INSERT)
     for r in new_p_images:
         ledger.mark("images", ("P", r["id"]), PRODUCTION_INSERT)
-    c_tg = [dict(tag_id=1, taggable_type="post", taggable_id=new_c_posts[0]["id"])]
+    c_tg: list[dict[str, Any]] = [dict(tag_id=1, taggable_type="post", taggable_id=new_c_posts[0]["id"])]
     c.insert("taggables", c_tg)
     ledger.mark("taggables", ("C", 1, "post", new_c_posts[0]["id"]), FRIDAY_INSERT)
 
@@ -377,14 +377,14 @@ def _apply_ops(rng: random.Random, ledger: Ledger, base: dict[str, list[dict[str
     p.update("settings", {"key": "mail.from"}, {"value": "prod@example.test", "updated_at": prod})
     c.insert("settings", [dict(key="feature.friday", value="on", created_at=fri, updated_at=fri)])
     p.insert("settings", [dict(key="feature.prod", value="on", created_at=prod, updated_at=prod)])
-    for k, cls in (("site.name", FRIDAY_UPDATE), ("site.theme", PRODUCTION_UPDATE), ("mail.from", CONFLICT)):
-        ledger.mark("settings", (k,), cls)
+    for setting, cls in (("site.name", FRIDAY_UPDATE), ("site.theme", PRODUCTION_UPDATE), ("mail.from", CONFLICT)):
+        ledger.mark("settings", (setting,), cls)
     ledger.mark("settings", ("C", "feature.friday"), FRIDAY_INSERT)
     ledger.mark("settings", ("P", "feature.prod"), PRODUCTION_INSERT)
 
     # activity_log (no primary key): rows appended on both sides.
-    c_log = [dict(user_id=u["id"], action="register", created_at=fri) for u in new_c_users]
-    p_log = [dict(user_id=1, action="login", created_at=prod)]
+    c_log: list[dict[str, Any]] = [dict(user_id=u["id"], action="register", created_at=fri) for u in new_c_users]
+    p_log: list[dict[str, Any]] = [dict(user_id=1, action="login", created_at=prod)]
     c.insert("activity_log", c_log)
     p.insert("activity_log", p_log)
     for r in c_log:

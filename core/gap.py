@@ -453,6 +453,7 @@ class _Inspector:
     def _record(self, t: TableInfo, ev: Evidence, acc: _Acc, friday_rows: "_FridayRows", key_idx: list[int],
                 s: Row | None, c: Row | None, p: Row | None, in_snapshot: bool = False,
                 known_new: bool = False) -> None:
+        cls: RowClass | None
         if known_new:  # its key references a row created after the snapshot
             cls, reason = (RowClass.FRIDAY_INSERT if c is not None else RowClass.PRODUCTION_INSERT), "references a new row"
         else:
@@ -599,11 +600,11 @@ def _key(row: Row, key_idx: list[int]) -> Row:
 
 
 def _diff(names: Sequence[str], s: Row | None, c: Row | None, p: Row | None) -> tuple[tuple[str, Any, Any, Any], ...]:
-    out = []
+    out: list[tuple[str, Any, Any, Any]] = []
     for i, name in enumerate(names):
-        vals = [r[i] if r is not None else None for r in (s, c, p)]
-        if c is None or p is None or vals[1] != vals[2] or (s is not None and vals[0] != vals[1]):
-            out.append((name, *vals))
+        sv, cv, pv = (r[i] if r is not None else None for r in (s, c, p))
+        if c is None or p is None or cv != pv or (s is not None and sv != cv):
+            out.append((name, sv, cv, pv))
     return tuple(out)
 
 

@@ -61,7 +61,7 @@ def ensure_temporary(conn: Connection) -> None:
         if not conn.dialect.has_table(conn, table.name):
             temp = MetaData()
             copy = table.to_metadata(temp)
-            copy._prefixes = ["TEMPORARY"]  # type: ignore[attr-defined]
+            copy._prefixes = ["TEMPORARY"]
             copy.indexes.clear()
             copy.create(conn)
 

@@ -615,7 +615,7 @@ class _Run:
         for edge in self.graph.edges_to(t.name):
             child = self.schema[edge.child].table
             col = child.c[edge.columns[0]]
-            cond = [col.in_(ids)]
+            cond: list[Any] = [col.in_(ids)]
             if edge.type_column:
                 cond.append(child.c[edge.type_column] == edge.type_value)
             out |= {(v,) for v in self.p.execute(select(col).distinct().where(*cond)).scalars()}

@@ -122,7 +122,7 @@ def _table_info(table: Table, engine: Engine) -> TableInfo:
             columns=tuple(e.parent.name for e in fk.elements),
             ref_table=fk.elements[0].column.table.name,
             ref_columns=tuple(e.column.name for e in fk.elements),
-            name=fk.name,
+            name=fk.name if isinstance(fk.name, str) else None,
         )
         for fk in sorted(table.foreign_key_constraints, key=lambda f: [e.parent.name for e in f.elements])
     )

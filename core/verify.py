@@ -42,9 +42,9 @@ def _verify(p: Connection, schema: Schema) -> tuple[list[str], dict[str, int]]:
         if action == "inserted" and new is not None:
             inserted[table].append(new)
             olds[(table, journal.encode(old))] += 1
-    for (table, old), n in olds.items():
+    for (table, old_key), n in olds.items():
         if n > 1:
-            problems.append(f"{table}: Friday row {old} was restored {n} times")
+            problems.append(f"{table}: Friday row {old_key} was restored {n} times")
     graph = build_graph(schema, [p])
     counts = {"rows": 0, "references": 0}
     for table, keys in inserted.items():
