@@ -25,7 +25,7 @@ from sqlalchemy import Connection, text
 
 from .schema import TableInfo
 
-CHECKSUM_LEVELS = (256, 32, 4, 1)   # ids per chunk at each drill-down level
+CHECKSUM_LEVELS = (128, 8, 1)   # ids per chunk at each level (measured best of 9 shapes at 200k rows, 1 % scattered)
 CHECKSUM_SPAN = 256_000             # ids per top-level pass: bounds what is held in memory
 
 
