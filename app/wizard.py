@@ -49,7 +49,7 @@ class GapmendApp(App[None]):
     def on_step_requested(self, message: StepRequested) -> None:
         if isinstance(self.screen, StepScreen) and self.screen.step_number == message.number:
             return
-        if any(w.is_running and w.group == "restore" for w in self.screen.workers):
+        if any(w.group == "restore" and not w.is_finished for w in self.workers):
             self.notify("the restore is running: cancel it (Escape) before leaving", severity="warning")
             return
         self.switch_screen(self._screen(message.number))

@@ -58,14 +58,14 @@ class RestoreScreen(StepScreen):
                 if self.dry else "writes Friday's rows into production in one transaction")
         yield Static(f"Press r: gapmend {what}.", id="restore-what")
         yield Static("overall", classes="bar-label")
-        yield ProgressBar(id="overall", show_eta=True)
+        yield ProgressBar(total=100, id="overall", show_eta=True)
         yield Static("", id="phase-label", classes="bar-label")
-        yield ProgressBar(id="phase", show_eta=True)
+        yield ProgressBar(total=100, id="phase", show_eta=True)
         yield Static("", id="rate")
         yield RichLog(id="log", wrap=True, markup=False)
 
     def action_run(self) -> None:
-        if any(w.is_running for w in self.workers):
+        if self._busy():
             self.notify("already running")
             return
         target = self.context.settings.production.render_as_string(hide_password=True)
@@ -87,8 +87,11 @@ class RestoreScreen(StepScreen):
         self.query_one("#log", RichLog).write("dry run started" if dry else "restore started")
         self.run_restore(dry)
 
+    def _busy(self) -> bool:
+        return any(w.group == "restore" and not w.is_finished for w in self.app.workers)
+
     def action_cancel(self) -> None:
-        if any(w.is_running for w in self.workers):
+        if self._busy():
             self.cancel_token.set()
             self.query_one("#log", RichLog).write("cancel requested: rolling back at the next chunk")
 
@@ -131,8 +134,11 @@ class RestoreScreen(StepScreen):
             self.notify("dry run done: nothing committed" if report.dry_run else "restore committed")
         elif event.state == WorkerState.ERROR:
             error = event.worker.error
-            message = "cancelled: rolled back, production unchanged" if isinstance(error, Cancelled) else getattr(
-                error, "message", str(error))
+            if isinstance(error, Cancelled):   # the operator's choice, not a failure of the step
+                log.write("cancelled: rolled back, production unchanged")
+                self.notify("cancelled: rolled back, production unchanged", severity="warning")
+                return
+            message = getattr(error, "message", str(error))
             log.write(f"FAILED: {message}")
             self.mark("failed")
             self.notify(message, title="Restore failed", severity="error")

@@ -3,6 +3,9 @@ check the databases and the step file: the restore really happened as approved."
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import sqlite3
 from pathlib import Path
 
@@ -80,3 +83,49 @@ async def test_walk_all_fifteen_steps(tmp_path: Path) -> None:
     assert _count(prod, "SELECT COUNT(*) FROM activity_log") == log_rows_before
     assert _count(prod, "SELECT COUNT(*) FROM gapmend_id_map WHERE table_name = 'activity_log'") == 0
     assert list((tmp_path / "gapmend-reports").glob("restore-*.txt"))
+
+
+async def test_keys_answer_during_a_large_restore_and_cancel_rolls_back(tmp_path: Path) -> None:
+    """While a restore of ~9,000 rows runs in its worker, Escape is handled at once (the
+    worker is still running when its effect shows) and the cancel leaves production as it was."""
+    from gapmend.screens.restore import RestoreScreen
+    from gapmend.screens.messages import StepRequested
+    from textual.widgets import RichLog
+
+    from ..dbstate import database_state
+    from sqlalchemy import create_engine
+
+    env = build_demo(tmp_path, users=6000)
+    prod = create_engine(f"sqlite:///{tmp_path / 'production.sqlite'}")
+    before = database_state(prod, journal=False)
+    app = GapmendApp(load_settings(env, environ={}), tmp_path, Path(str(env) + ".decisions.json"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(app, pilot)
+        app.post_message(StepRequested(11))
+        await pilot.pause()
+        assert isinstance(app.screen, RestoreScreen)
+        screen = app.screen
+        await pilot.press("r")
+        await pilot.pause()
+        log = screen.query_one("#log", RichLog)
+        # `pilot.press` waits for the app to go idle, which it is not while a restore floods
+        # it with progress; so the keys are posted as the terminal driver posts them, and
+        # their effects polled for.
+        app.simulate_key("y")             # the restore starts in its worker
+        while not any(w.group == "restore" for w in app.workers):
+            await asyncio.sleep(0.01)
+        worker = next(w for w in app.workers if w.group == "restore")
+        await asyncio.sleep(0.2)
+        assert not worker.is_finished
+        sent = time.monotonic()
+        app.simulate_key("escape")
+        while not any("cancel requested" in str(line.text) for line in log.lines):
+            assert time.monotonic() - sent < 2, "the key was not answered within 2 s"
+            await asyncio.sleep(0.01)
+        answered = time.monotonic() - sent
+        assert not worker.is_finished          # answered while the restore was still working
+        assert answered < 0.5
+        await _settle(app, pilot)
+        assert any("cancelled: rolled back" in str(line.text) for line in log.lines)
+    assert database_state(prod, journal=False) == before
+    assert Checklist(tmp_path / "gapmend.steps.json").get(11).state == "pending"
