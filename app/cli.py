@@ -49,6 +49,9 @@ class Context:
         base = self.laravel / "storage" if self.laravel is not None else self.env_file.resolve().parent
         return base / "gapmend.steps.json"
 
+    def backups_path(self) -> Path:
+        return self.log_path().parent / "gapmend-backups"
+
     def log_path(self) -> Path:
         base = self.laravel / "storage" / "logs" if self.laravel is not None else self.env_file.resolve().parent
         return base / "gapmend.log"
@@ -85,6 +88,16 @@ class StderrProgress:
         if self.tty:
             sys.stderr.write("\r\x1b[2K")
             sys.stderr.flush()
+
+
+def tick(*numbers: int, state: str = "done") -> None:
+    """Record in the run's step file that a console command carried out these steps."""
+    from gapmend.core.steps import Checklist
+
+    ctx: Context = click.get_current_context().obj
+    checklist = Checklist(ctx.steps_path())
+    for n in numbers:
+        checklist.mark(n, state)
 
 
 def fail(message: str) -> None:
@@ -156,6 +169,7 @@ def plan(as_json: bool, output: Path | None) -> None:
     if output is not None:
         write_private(output, json.dumps(data, indent=2) + "\n")
     click.echo(json.dumps(data, indent=2) if as_json else render_plan(result))
+    tick(1, 2)
 
 
 def _build_plan(settings: Settings, decisions: Decisions) -> Any:
@@ -334,13 +348,15 @@ def skip(tables: tuple[str, ...]) -> None:
 @click.option("--orphans", type=click.Choice(["skip", "null"]), default="skip", show_default=True,
               help="A Friday row whose parent production deleted: skip it (and its dependants) or set a nullable reference to NULL.")
 @click.option("--apply-deletes", is_flag=True, help="Also apply Friday's deletes of rows production left alone.")
+@click.option("--without-backup", is_flag=True,
+              help="Restore even though no verified backup was taken in this run (you have your own).")
 @click.option("--per-table", is_flag=True,
               help="Commit table by table (for very large gaps); an interrupted run resumes where it stopped.")
 @click.option("--dry-run", "dry_run", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write the SQL the restore would run to this file, and change nothing.")
 @guarded
-def restore(yes: bool, tables: str | None, collisions: str, orphans: str, apply_deletes: bool, per_table: bool,
-            dry_run: Path | None) -> None:
+def restore(yes: bool, tables: str | None, collisions: str, orphans: str, apply_deletes: bool,
+            without_backup: bool, per_table: bool, dry_run: Path | None) -> None:
     """Put Friday's rows into production in one transaction, and write a report.
 
     Example: gapmend --env-file prod.env restore --yes
@@ -351,6 +367,13 @@ def restore(yes: bool, tables: str | None, collisions: str, orphans: str, apply_
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
     decisions = load_decisions(ctx.decisions_path(settings))
+    if dry_run is None and not without_backup:
+        from gapmend.core.backup import require_recent_backup
+        from gapmend.core.steps import Checklist
+
+        require_recent_backup(ctx.backups_path(), Checklist(ctx.steps_path()))
+    elif without_backup:
+        LOGGER.warning("restore without a verified backup, on the operator's word (--without-backup)")
     if not yes and dry_run is None:
         result = _build_plan(settings, decisions)
         click.echo(render_plan(result, detail=False))
@@ -371,9 +394,33 @@ def restore(yes: bool, tables: str | None, collisions: str, orphans: str, apply_
     click.echo(render(report))
     if dry_run is not None:
         click.echo(f"\ndry run: nothing was committed; the SQL is in {dry_run}")
+        tick(5)
         return
+    tick(11)
     json_path, text_path = write_report(report, ctx.log_path().parent / "gapmend-reports")
     click.echo(f"\nreport: {text_path} (and {json_path.name})")
+
+
+@cli.command()
+@click.option("--dir", "directory", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Where backups go (default: gapmend-backups/ beside the env file).")
+@guarded
+def backup(directory: Path | None) -> None:
+    """Back up production with its own tool, prove the backup restores, checksum it.
+
+    Example: gapmend --env-file prod.env backup
+    """
+    from gapmend.core.backup import backup as run_backup
+
+    ctx: Context = click.get_current_context().obj
+    settings = ctx.settings()
+    folder = directory or ctx.backups_path()
+    record = run_backup(settings.production, folder)
+    LOGGER.info("backup %s (%d bytes, sha256 %s), verified", record.path, record.bytes, record.sha256)
+    click.echo(f"backup {record.path} ({record.bytes:,} bytes), sha256 {record.sha256}")
+    click.echo(f"verified: loaded into a scratch database, {sum(record.row_counts.values()):,} rows in "
+               f"{len(record.row_counts)} tables match production")
+    tick(8)
 
 
 @cli.command()
@@ -391,7 +438,9 @@ def verify() -> None:
         click.echo(f"problem: {p}")
     LOGGER.info("verify: %d problems, %s", len(problems), counts)
     if problems:
+        tick(13, state="failed")
         sys.exit(1)
+    tick(13)
     click.echo(f"verified: {counts.get('rows', 0)} restored rows present once, "
                f"{counts.get('references', 0)} references resolve, counters past every id")
 

@@ -9,6 +9,7 @@ from textual.app import App
 
 from gapmend.core.config import Settings
 from gapmend.core.steps import STEPS, Checklist
+from gapmend.screens.backup import BackupScreen
 from gapmend.screens.base import StepScreen
 from gapmend.screens.connections import ConnectionsScreen
 from gapmend.screens.context import WizardContext
@@ -21,7 +22,7 @@ from gapmend.screens.restore import RestoreScreen
 # Which screen carries which step; every other step is ticked off by hand.
 SCREENS: dict[int, type[StepScreen]] = {
     0: ConnectionsScreen, 1: InspectGapsScreen, 2: InspectGapsScreen, 3: InspectGapsScreen,
-    4: InspectGapsScreen, 5: RestoreScreen, 11: RestoreScreen, 13: InvestigateScreen,
+    4: InspectGapsScreen, 5: RestoreScreen, 8: BackupScreen, 11: RestoreScreen, 13: InvestigateScreen,
 }
 
 
@@ -36,6 +37,7 @@ class GapmendApp(App[None]):
             checklist=Checklist(state_dir / "gapmend.steps.json"),
             decisions_path=decisions_path,
             reports_dir=state_dir / "gapmend-reports",
+            backups_dir=state_dir / "gapmend-backups",
         )
 
     def on_mount(self) -> None:

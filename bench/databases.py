@@ -44,3 +44,14 @@ def write_env(path: Path, lines: list[str]) -> Path:
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write("\n".join(lines) + "\n")
     return path
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size in MB, from /proc (VmHWM). Unlike getrusage's
+    ru_maxrss, it is not inherited across fork+exec, so a child's figure is its own."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,7 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from databases import empty_databases, write_env  # noqa: E402
+from databases import empty_databases, peak_rss_mb, write_env  # noqa: E402
 
 DDL = [
     "CREATE TABLE users (id INTEGER PRIMARY KEY {ai}, name VARCHAR(100) NOT NULL, email VARCHAR(190) NOT NULL, "
@@ -126,7 +125,7 @@ def run_child(env: Path) -> None:
     t = time.monotonic()
     plan = build_plan(settings)
     seconds = time.monotonic() - t
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = peak_rss_mb()
     counts = {g.table: g.counts for g in plan.tables}
     print(json.dumps({"seconds": round(seconds, 3), "peak_rss_mb": round(rss, 1), "counts": counts}))
 

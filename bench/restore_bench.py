@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -22,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from databases import empty_databases, write_env  # noqa: E402
+from databases import empty_databases, peak_rss_mb, write_env  # noqa: E402
 
 
 def main() -> None:
@@ -59,7 +58,7 @@ def child(env: Path) -> None:
     t = time.monotonic()
     report = restore(load_settings(env, environ={}))
     seconds = time.monotonic() - t
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = peak_rss_mb()
     print(json.dumps({"seconds": round(seconds, 3), "peak_rss_mb": round(rss, 1), "totals": report.totals(),
                       "tables": {n: r.inserted for n, r in report.tables.items()}}))
 

@@ -17,6 +17,7 @@ class WizardContext:
     checklist: Checklist
     decisions_path: Path
     reports_dir: Path
+    backups_dir: Path
 
     def decisions(self) -> Decisions:
         return load_decisions(self.decisions_path)

@@ -19,6 +19,8 @@ from textual.message import Message
 from textual.widgets import ProgressBar, RichLog, Static
 from textual.worker import Worker, WorkerState
 
+from gapmend.core.backup import require_recent_backup
+from gapmend.core.errors import GapmendError
 from gapmend.core.progress import Cancelled
 from gapmend.core.report import render, write_report
 from gapmend.core.restore import RestoreOptions, RestoreReport, restore
@@ -72,6 +74,12 @@ class RestoreScreen(StepScreen):
         if self.dry:
             self._start(True)
             return
+        if self.context.checklist.get(8).state != "skipped":   # skipping step 8 (with a reason) is the override
+            try:
+                require_recent_backup(self.context.backups_dir, self.context.checklist)
+            except GapmendError as exc:
+                self.notify(exc.message + " (or skip step 8 with a reason)", title="No backup", severity="error")
+                return
         self.app.push_screen(
             ConfirmScreen("Restore into production?",
                           f"Friday's rows go into {target} in one transaction, under new ids where production "

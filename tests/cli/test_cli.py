@@ -152,3 +152,16 @@ def test_bad_connection_mariadb(tmp_path: Path, case: str, change, needle: str) 
     assert url.password not in err and url.password not in out
     assert url.password not in (tmp_path / "gapmend.log").read_text()
     assert env.exists()
+
+
+def test_restore_needs_a_verified_backup(tmp_path: Path) -> None:
+    env = build_demo(tmp_path)
+    code, _, err = run("--env-file", str(env), "restore", "--yes")
+    assert code == 2 and "no verified backup" in err and "gapmend backup" in err
+    assert run("--env-file", str(env), "backup")[0] == 0
+    code, out, _ = run("--env-file", str(env), "restore", "--yes")
+    assert code == 0 and "restore committed" in out
+    code, out, _ = run("--env-file", str(env), "verify")
+    assert code == 0 and "verified" in out
+    steps = json.loads((tmp_path / "gapmend.steps.json").read_text())["steps"]
+    assert {k: v["state"] for k, v in steps.items()} == {"8": "done", "11": "done", "13": "done"}

@@ -58,7 +58,12 @@ async def test_walk_all_fifteen_steps(tmp_path: Path) -> None:
         await pilot.press("n", "k")                 # step 6: skip, with a reason
         assert isinstance(app.screen, ReasonScreen)
         await pilot.press(*"no supervisor here", "enter")
-        for _ in range(7, 11):                      # steps 7-10 done by hand, ticked off
+        await pilot.press("n", "x")                 # step 7 by hand
+        await pilot.press("n", "r")                 # step 8: the backup, confirmed
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await _settle(app, pilot)
+        for _ in range(9, 11):                      # steps 9-10 done by hand, ticked off
             await pilot.press("n", "x")
         await pilot.press("n")                      # step 11: restore
         assert isinstance(app.screen, StepScreen) and app.screen.step_number == 11
@@ -83,6 +88,7 @@ async def test_walk_all_fifteen_steps(tmp_path: Path) -> None:
     assert _count(prod, "SELECT COUNT(*) FROM activity_log") == log_rows_before
     assert _count(prod, "SELECT COUNT(*) FROM gapmend_id_map WHERE table_name = 'activity_log'") == 0
     assert list((tmp_path / "gapmend-reports").glob("restore-*.txt"))
+    assert list((tmp_path / "gapmend-backups").glob("production-*.sqlite.gz"))
 
 
 async def test_keys_answer_during_a_large_restore_and_cancel_rolls_back(tmp_path: Path) -> None:
@@ -101,6 +107,7 @@ async def test_keys_answer_during_a_large_restore_and_cancel_rolls_back(tmp_path
     app = GapmendApp(load_settings(env, environ={}), tmp_path, Path(str(env) + ".decisions.json"))
     async with app.run_test(size=(120, 40)) as pilot:
         await _settle(app, pilot)
+        app.context.checklist.mark(8, "skipped", "test: production is a throwaway demo")
         app.post_message(StepRequested(11))
         await pilot.pause()
         assert isinstance(app.screen, RestoreScreen)

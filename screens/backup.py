@@ -1,0 +1,59 @@
+"""Step 8: back up production with its own tool and prove the backup restores."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Static
+from textual.worker import Worker, WorkerState
+
+from gapmend.core.backup import Backup, backup, latest_verified
+
+from .base import StepScreen
+from .dialogs import ConfirmScreen
+
+
+class BackupScreen(StepScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "run", "Back up now")]
+
+    def compose_body(self) -> ComposeResult:
+        latest = latest_verified(self.context.backups_dir)
+        last = f"last verified backup: {latest.path} ({latest.taken_at})" if latest else "no verified backup yet"
+        yield Static(Text(last), id="last-backup")
+        yield Static("Press r to back up production now.", id="backup-status")
+
+    def action_run(self) -> None:
+        target = self.context.settings.production.render_as_string(hide_password=True)
+        self.app.push_screen(
+            ConfirmScreen("Back up production?",
+                          f"Dumps {target} into {self.context.backups_dir} (0600, compressed, checksummed), "
+                          "then loads the dump into a scratch database to prove it restores, and drops the scratch copy.",
+                          yes_label="Back up"),
+            lambda ok: self.run_backup() if ok else None,
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="backup", description="backing up")
+    def run_backup(self) -> Backup:
+        self.app.call_from_thread(self.query_one("#backup-status", Static).update, "backing up…")
+        return backup(self.context.settings.production, self.context.backups_dir)
+
+    @on(Worker.StateChanged)
+    def _done(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "backup":
+            return
+        status = self.query_one("#backup-status", Static)
+        if event.state == WorkerState.SUCCESS:
+            record: Backup = event.worker.result
+            status.update(Text(f"verified backup {record.path}\n{record.bytes:,} bytes, sha256 {record.sha256}\n"
+                               f"{sum(record.row_counts.values()):,} rows in {len(record.row_counts)} tables match production"))
+            status.set_class(True, "-ok")
+            self.mark("done")
+        elif event.state == WorkerState.ERROR:
+            message = getattr(event.worker.error, "message", str(event.worker.error))
+            status.update(Text(f"backup failed: {message}"))
+            status.set_class(True, "-error")
+            self.mark("failed")
