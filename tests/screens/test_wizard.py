@@ -131,7 +131,7 @@ async def test_keys_answer_during_a_large_restore_and_cancel_rolls_back(tmp_path
             await asyncio.sleep(0.01)
         answered = time.monotonic() - sent
         assert not worker.is_finished          # answered while the restore was still working
-        assert answered < 0.5
+        assert answered < 1.0                  # generous: CI machines are busy
         await _settle(app, pilot)
         assert any("cancelled: rolled back" in str(line.text) for line in log.lines)
     assert database_state(prod, journal=False) == before
