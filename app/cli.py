@@ -424,6 +424,31 @@ def backup(directory: Path | None) -> None:
 
 
 @cli.command()
+@click.argument("action", type=click.Choice(["status", "stop", "start"]))
+@guarded
+def workers(action: str) -> None:
+    """Stop the queue workers (step 6), start again exactly those (step 14), or show them.
+
+    Example: gapmend workers stop
+    """
+    from gapmend.core import workers as w
+
+    ctx: Context = click.get_current_context().obj
+    settings = ctx.settings()
+    sup = w.from_settings(settings.extra)
+    state = ctx.log_path().parent / "gapmend.workers.json"
+    if action == "status":
+        for name, st in sup.status().items():
+            click.echo(f"{name:<30} {st}")
+        return
+    names = w.stop(sup, state) if action == "stop" else w.start(sup, state)
+    LOGGER.info("workers %s: %s", action, names)
+    verb = "stopped" if action == "stop" else "started"
+    click.echo(f"{verb}: {', '.join(names) or 'nothing'}")
+    tick(6 if action == "stop" else 14)
+
+
+@cli.command()
 @guarded
 def verify() -> None:
     """Check production after a restore; exits 1 on any problem.

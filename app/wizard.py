@@ -18,11 +18,13 @@ from gapmend.screens.investigate import InvestigateScreen
 from gapmend.screens.manual_step import ManualStepScreen
 from gapmend.screens.messages import StepRequested
 from gapmend.screens.restore import RestoreScreen
+from gapmend.screens.workers import WorkersScreen
 
 # Which screen carries which step; every other step is ticked off by hand.
 SCREENS: dict[int, type[StepScreen]] = {
     0: ConnectionsScreen, 1: InspectGapsScreen, 2: InspectGapsScreen, 3: InspectGapsScreen,
-    4: InspectGapsScreen, 5: RestoreScreen, 8: BackupScreen, 11: RestoreScreen, 13: InvestigateScreen,
+    4: InspectGapsScreen, 5: RestoreScreen, 6: WorkersScreen, 8: BackupScreen, 11: RestoreScreen,
+    13: InvestigateScreen, 14: WorkersScreen,
 }
 
 

@@ -29,6 +29,8 @@ from sqlalchemy.exc import ArgumentError
 from .errors import ConfigError
 
 ROLES = ("production", "crashed", "snapshot")
+# Runbook settings (steps 6-15), passed through to the runbook modules as they are.
+RUNBOOK_KEYS = ("GAPMEND_SUPERVISORCTL", "GAPMEND_SUPERVISOR_CONF", "GAPMEND_WORKERS", "GAPMEND_APP_PATH")
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ def load_settings(env_file: Path, environ: Mapping[str, str] | None = None) -> S
         snapshot_at=parse_snapshot_at(values.get("GAPMEND_SNAPSHOT_AT", "")),
         decisions_path=decisions_path,
         source=str(env_file),
+        extra={k: v for k, v in values.items() if k in RUNBOOK_KEYS},
     )
 
 

@@ -1,0 +1,71 @@
+"""Steps 6 and 14: stop the queue workers through supervisorctl, and start them again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Static
+from textual.worker import Worker, WorkerState
+
+from gapmend.core import workers as w
+
+from .base import StepScreen
+from .dialogs import ConfirmScreen
+
+
+class WorkersScreen(StepScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "run", "Run"), Binding("t", "status", "Status")]
+
+    @property
+    def stopping(self) -> bool:
+        return self.step_number == 6
+
+    def _state_file(self) -> Path:
+        return self.context.reports_dir.parent / "gapmend.workers.json"
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("", id="workers-status")
+        yield Static(f"Press r to {'stop the running' if self.stopping else 'start the stopped'} workers, "
+                     "t to refresh; without supervisor here, skip this step (k) with a reason.", classes="hint")
+
+    def on_mount(self) -> None:
+        self.action_status()
+
+    def action_status(self) -> None:
+        self.run_action("status")
+
+    def action_run(self) -> None:
+        what = "Stop every running worker (and remember which)" if self.stopping else "Start the workers step 6 stopped"
+        self.app.push_screen(ConfirmScreen(f"{what}?", "Through supervisorctl on this host.", yes_label="Do it"),
+                             lambda ok: self.run_action("stop" if self.stopping else "start") if ok else None)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="workers", description="workers")
+    def run_action(self, action: str) -> tuple[str, list[str], dict[str, str]]:
+        sup = w.from_settings(self.context.settings.extra)
+        names: list[str] = []
+        if action == "stop":
+            names = w.stop(sup, self._state_file())
+        elif action == "start":
+            names = w.start(sup, self._state_file())
+        return action, names, sup.status()
+
+    @on(Worker.StateChanged)
+    def _done(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "workers":
+            return
+        status = self.query_one("#workers-status", Static)
+        if event.state == WorkerState.SUCCESS:
+            action, names, states = event.worker.result
+            lines = [f"{n:<30} {s}" for n, s in states.items()] or ["no programs configured"]
+            if action != "status":
+                lines.insert(0, f"{action}: {', '.join(names) or 'nothing to do'}")
+                self.mark("done")
+            status.update(Text("\n".join(lines)))
+        elif event.state == WorkerState.ERROR:
+            status.update(Text(getattr(event.worker.error, "message", str(event.worker.error))))
+            status.set_class(True, "-error")
