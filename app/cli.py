@@ -449,6 +449,53 @@ def workers(action: str) -> None:
 
 
 @cli.command()
+@click.argument("action", type=click.Choice(["on", "off", "status"]))
+@guarded
+def maintenance(action: str) -> None:
+    """Maintenance mode on (step 7) or off (step 15) through the app's own php artisan.
+
+    Example: gapmend --laravel /srv/shop maintenance on
+    """
+    from gapmend.core import laravel
+
+    ctx: Context = click.get_current_context().obj
+    settings = ctx.settings()
+    app = laravel.app_path(settings.extra, ctx.laravel)
+    php = settings.extra.get("GAPMEND_PHP") or "php"
+    if action == "status":
+        click.echo(f"{app}: {'in maintenance mode' if laravel.is_down(app) else 'live'}")
+        return
+    output = laravel.maintenance_on(app, php) if action == "on" else laravel.maintenance_off(app, php)
+    LOGGER.info("maintenance %s in %s: %s", action, app, output)
+    click.echo(output or f"maintenance mode {action}")
+    tick(7 if action == "on" else 15)
+
+
+@cli.command()
+@guarded
+def permissions() -> None:
+    """Check the OS user running gapmend can read and write the app folder (step 9).
+
+    Example: gapmend --laravel /srv/shop permissions
+    """
+    import getpass
+
+    from gapmend.core import laravel
+
+    ctx: Context = click.get_current_context().obj
+    app = laravel.app_path(ctx.settings().extra, ctx.laravel)
+    problems = laravel.check_permissions(app)
+    for p in problems:
+        click.echo(f"problem: {p}")
+    LOGGER.info("permissions in %s as %s: %s", app, getpass.getuser(), problems or "ok")
+    if problems:
+        tick(9, state="failed")
+        sys.exit(1)
+    click.echo(f"{getpass.getuser()} can read and write what the runbook needs in {app}")
+    tick(9)
+
+
+@cli.command()
 @guarded
 def verify() -> None:
     """Check production after a restore; exits 1 on any problem.

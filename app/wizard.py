@@ -15,6 +15,7 @@ from gapmend.screens.connections import ConnectionsScreen
 from gapmend.screens.context import WizardContext
 from gapmend.screens.inspect_gaps import InspectGapsScreen
 from gapmend.screens.investigate import InvestigateScreen
+from gapmend.screens.laravel_app import LaravelAppScreen
 from gapmend.screens.manual_step import ManualStepScreen
 from gapmend.screens.messages import StepRequested
 from gapmend.screens.restore import RestoreScreen
@@ -23,8 +24,8 @@ from gapmend.screens.workers import WorkersScreen
 # Which screen carries which step; every other step is ticked off by hand.
 SCREENS: dict[int, type[StepScreen]] = {
     0: ConnectionsScreen, 1: InspectGapsScreen, 2: InspectGapsScreen, 3: InspectGapsScreen,
-    4: InspectGapsScreen, 5: RestoreScreen, 6: WorkersScreen, 8: BackupScreen, 11: RestoreScreen,
-    13: InvestigateScreen, 14: WorkersScreen,
+    4: InspectGapsScreen, 5: RestoreScreen, 6: WorkersScreen, 7: LaravelAppScreen, 8: BackupScreen,
+    9: LaravelAppScreen, 11: RestoreScreen, 13: InvestigateScreen, 14: WorkersScreen, 15: LaravelAppScreen,
 }
 
 

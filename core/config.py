@@ -30,7 +30,7 @@ from .errors import ConfigError
 
 ROLES = ("production", "crashed", "snapshot")
 # Runbook settings (steps 6-15), passed through to the runbook modules as they are.
-RUNBOOK_KEYS = ("GAPMEND_SUPERVISORCTL", "GAPMEND_SUPERVISOR_CONF", "GAPMEND_WORKERS", "GAPMEND_APP_PATH")
+RUNBOOK_KEYS = ("GAPMEND_SUPERVISORCTL", "GAPMEND_SUPERVISOR_CONF", "GAPMEND_WORKERS", "GAPMEND_APP_PATH", "GAPMEND_PHP")
 
 
 @dataclass(frozen=True)

@@ -130,9 +130,13 @@ async def test_keys_answer_during_a_large_restore_and_cancel_rolls_back(tmp_path
             assert time.monotonic() - sent < 2, "the key was not answered within 2 s"
             await asyncio.sleep(0.01)
         answered = time.monotonic() - sent
-        assert not worker.is_finished          # answered while the restore was still working
         assert answered < 1.0                  # generous: CI machines are busy
         await _settle(app, pilot)
+        # The handler writes "cancel requested" only while the restore runs, and the restore
+        # ended cancelled, not completed: the key was answered in the middle of the work.
+        from textual.worker import WorkerState
+
+        assert worker.state == WorkerState.ERROR
         assert any("cancelled: rolled back" in str(line.text) for line in log.lines)
     assert database_state(prod, journal=False) == before
     assert Checklist(tmp_path / "gapmend.steps.json").get(11).state == "pending"
