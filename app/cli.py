@@ -496,6 +496,47 @@ def permissions() -> None:
 
 
 @cli.command()
+@click.argument("action", type=click.Choice(["add", "remove", "status"]))
+@click.option("--database", default=None, help="With --laravel: the crashed database's name (on the same server).")
+@guarded
+def connection(action: str, database: str | None) -> None:
+    """Add the crashed connection to the app's .env and config/database.php (step 10), or remove it (step 12).
+
+    Example: gapmend --laravel /srv/shop connection add --database shop_crashed
+    """
+    from gapmend.core import connection as conn
+    from gapmend.core import laravel
+
+    ctx: Context = click.get_current_context().obj
+    app = ctx.laravel if ctx.laravel is not None else laravel.app_path(ctx.settings().extra, None)
+    if action == "status":
+        click.echo(f"{app}: crashed connection {'present' if conn.present(app) else 'absent'}")
+        return
+    if action == "remove":
+        conn.remove(app)
+        LOGGER.info("crashed connection removed from %s", app)
+        click.echo(f"removed the crashed connection from {app}/.env and config/database.php")
+        tick(12)
+        return
+    if ctx.laravel is not None:
+        from gapmend.core.config import _laravel_url, read_env_file
+
+        if not database:
+            fail("name the crashed database: --database NAME (same server and user as production)")
+        values = read_env_file(app / ".env")
+        url = _laravel_url({**values, "DB_DATABASE": database or ""}, "DB_", app)
+        if os.environ.get("GAPMEND_CRASHED_PASSWORD"):
+            url = url.set(password=os.environ["GAPMEND_CRASHED_PASSWORD"])
+    else:
+        url = ctx.settings().crashed
+    conn.add(app, url)
+    LOGGER.info("crashed connection added to %s (%s)", app, url.render_as_string(hide_password=True))
+    click.echo(f"added the crashed connection 'crashed' to {app}/.env and config/database.php "
+               f"({url.render_as_string(hide_password=True)})")
+    tick(10)
+
+
+@cli.command()
 @guarded
 def verify() -> None:
     """Check production after a restore; exits 1 on any problem.

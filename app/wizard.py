@@ -25,7 +25,8 @@ from gapmend.screens.workers import WorkersScreen
 SCREENS: dict[int, type[StepScreen]] = {
     0: ConnectionsScreen, 1: InspectGapsScreen, 2: InspectGapsScreen, 3: InspectGapsScreen,
     4: InspectGapsScreen, 5: RestoreScreen, 6: WorkersScreen, 7: LaravelAppScreen, 8: BackupScreen,
-    9: LaravelAppScreen, 11: RestoreScreen, 13: InvestigateScreen, 14: WorkersScreen, 15: LaravelAppScreen,
+    9: LaravelAppScreen, 10: LaravelAppScreen, 11: RestoreScreen, 12: LaravelAppScreen, 13: InvestigateScreen,
+    14: WorkersScreen, 15: LaravelAppScreen,
 }
 
 

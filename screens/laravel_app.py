@@ -1,5 +1,6 @@
-"""Steps 7, 9 and 15 in the Laravel application: maintenance mode on and off through the
-app's own artisan, and the OS user's access to the app folder."""
+"""Steps 7, 9, 10, 12 and 15 in the Laravel application: maintenance mode on and off
+through the app's own artisan, the OS user's access to the app folder, and the crashed
+connection added to and removed from the app's configuration."""
 
 from __future__ import annotations
 
@@ -12,12 +13,18 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
-from gapmend.core import laravel
+from gapmend.core import connection, laravel
 
 from .base import StepScreen
 from .dialogs import ConfirmScreen
 
-ACTIONS = {7: "maintenance mode on (php artisan down)", 9: "check permissions", 15: "maintenance mode off (php artisan up)"}
+ACTIONS = {
+    7: "maintenance mode on (php artisan down)",
+    9: "check permissions",
+    10: "add the crashed connection to .env and config/database.php",
+    12: "remove the crashed connection from .env and config/database.php",
+    15: "maintenance mode off (php artisan up)",
+}
 
 
 class LaravelAppScreen(StepScreen):
@@ -52,6 +59,12 @@ class LaravelAppScreen(StepScreen):
             return laravel.maintenance_on(app, php)
         if self.step_number == 15:
             return laravel.maintenance_off(app, php)
+        if self.step_number == 10:
+            connection.add(app, self.context.settings.crashed)
+            return f"added the 'crashed' connection to {app} ({self.context.settings.masked()['crashed']})"
+        if self.step_number == 12:
+            connection.remove(app)
+            return f"removed the 'crashed' connection from {app}"
         problems = laravel.check_permissions(app)
         if problems:
             raise laravel.LaravelError("; ".join(problems))
