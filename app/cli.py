@@ -100,6 +100,20 @@ def tick(*numbers: int, state: str = "done") -> None:
         checklist.mark(n, state)
 
 
+def yes_option(fn: F) -> F:
+    """The shared --yes of every command that changes something."""
+    return click.option("--yes", is_flag=True, help="Do it without asking.")(fn)  # type: ignore[return-value]
+
+
+def confirm(what: str, yes: bool) -> None:
+    """Ask before a change; without a terminal to ask on, require --yes."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        fail(f"{what}: not confirmed: pass --yes (no terminal to ask on)")
+    click.confirm(f"{what}?", default=False, abort=True)
+
+
 def fail(message: str) -> None:
     click.echo(f"gapmend: error: {message}", err=True)
     LOGGER.error("%s", message)
@@ -425,8 +439,9 @@ def backup(directory: Path | None) -> None:
 
 @cli.command()
 @click.argument("action", type=click.Choice(["status", "stop", "start"]))
+@yes_option
 @guarded
-def workers(action: str) -> None:
+def workers(action: str, yes: bool) -> None:
     """Stop the queue workers (step 6), start again exactly those (step 14), or show them.
 
     Example: gapmend workers stop
@@ -441,6 +456,7 @@ def workers(action: str) -> None:
         for name, st in sup.status().items():
             click.echo(f"{name:<30} {st}")
         return
+    confirm(f"{action} the supervisor programs ({sup.programs}) on this host", yes)
     names = w.stop(sup, state) if action == "stop" else w.start(sup, state)
     LOGGER.info("workers %s: %s", action, names)
     verb = "stopped" if action == "stop" else "started"
@@ -450,8 +466,9 @@ def workers(action: str) -> None:
 
 @cli.command()
 @click.argument("action", type=click.Choice(["on", "off", "status"]))
+@yes_option
 @guarded
-def maintenance(action: str) -> None:
+def maintenance(action: str, yes: bool) -> None:
     """Maintenance mode on (step 7) or off (step 15) through the app's own php artisan.
 
     Example: gapmend --laravel /srv/shop maintenance on
@@ -465,6 +482,7 @@ def maintenance(action: str) -> None:
     if action == "status":
         click.echo(f"{app}: {'in maintenance mode' if laravel.is_down(app) else 'live'}")
         return
+    confirm(f"turn maintenance mode {action} in {app} (php artisan {'down' if action == 'on' else 'up'})", yes)
     output = laravel.maintenance_on(app, php) if action == "on" else laravel.maintenance_off(app, php)
     LOGGER.info("maintenance %s in %s: %s", action, app, output)
     click.echo(output or f"maintenance mode {action}")
@@ -498,8 +516,9 @@ def permissions() -> None:
 @cli.command()
 @click.argument("action", type=click.Choice(["add", "remove", "status"]))
 @click.option("--database", default=None, help="With --laravel: the crashed database's name (on the same server).")
+@yes_option
 @guarded
-def connection(action: str, database: str | None) -> None:
+def connection(action: str, database: str | None, yes: bool) -> None:
     """Add the crashed connection to the app's .env and config/database.php (step 10), or remove it (step 12).
 
     Example: gapmend --laravel /srv/shop connection add --database shop_crashed
@@ -512,6 +531,7 @@ def connection(action: str, database: str | None) -> None:
     if action == "status":
         click.echo(f"{app}: crashed connection {'present' if conn.present(app) else 'absent'}")
         return
+    confirm(f"{action} the crashed connection {'to' if action == 'add' else 'from'} {app}/.env and config/database.php", yes)
     if action == "remove":
         conn.remove(app)
         LOGGER.info("crashed connection removed from %s", app)

@@ -63,6 +63,7 @@ def add(app: Path, crashed: URL) -> None:
             lines.append(f"DB_CRASHED_PASSWORD={_env_quote(crashed.password)}")
     lines.append(END_ENV)
     _keep_copy(env)
+    _keep_copy(config)
     _rewrite(env, _without(env.read_text(), BEGIN_ENV, END_ENV).rstrip("\n") + "\n\n" + "\n".join(lines) + "\n")
     text = _without(config.read_text(), BEGIN_PHP, END_PHP)
     match = re.search(r"(['\"])connections\1\s*=>\s*\[[^\n]*\n", text)
@@ -73,11 +74,21 @@ def add(app: Path, crashed: URL) -> None:
 
 
 def remove(app: Path) -> None:
+    """Take the blocks out again. Where nothing else changed in a file since `add`, the
+    file gets back its original bytes (from the copy `add` kept); otherwise only the
+    marked block is cut, so the operator's own later edits survive."""
     env, config = app / ".env", app / "config" / "database.php"
-    if env.is_file():
-        _rewrite(env, _without(env.read_text(), BEGIN_ENV, END_ENV).rstrip("\n") + "\n")
+    for path, begin, end in ((env, BEGIN_ENV, END_ENV), (config, BEGIN_PHP, END_PHP)):
+        if not path.is_file():
+            continue
+        copy = path.with_name(path.name + ".gapmend-backup")
+        stripped = _without(path.read_text(), begin, end)
+        if copy.exists() and _same_but_whitespace(stripped, copy.read_text()):
+            _rewrite_bytes(path, copy.read_bytes())
+            copy.unlink()
+        else:
+            _rewrite(path, stripped)
     if config.is_file():
-        _rewrite(config, _without(config.read_text(), BEGIN_PHP, END_PHP))
         _php_lint(config)
 
 
@@ -91,16 +102,21 @@ def _without(text: str, begin: str, end: str) -> str:
     return pattern.sub("\n", text)
 
 
+def _same_but_whitespace(a: str, b: str) -> bool:
+    return a.split() == b.split()
+
+
 def _env_quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' if re.search(r"[\s#\"'$\\]", value) else value
 
 
 def _keep_copy(env: Path) -> None:
+    """A 0600 copy of the file as it was before gapmend's first edit."""
     copy = env.with_name(env.name + ".gapmend-backup")
-    if not copy.exists():
+    if not copy.exists():   # the first add's copy is the original; a second add keeps it
         fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(env.read_text())
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(env.read_bytes())
 
 
 def _rewrite(path: Path, content: str) -> None:
@@ -109,6 +125,16 @@ def _rewrite(path: Path, content: str) -> None:
     tmp = path.with_name(path.name + ".gapmend-tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(content)
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
+
+
+def _rewrite_bytes(path: Path, content: bytes) -> None:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    tmp = path.with_name(path.name + ".gapmend-tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
         fh.write(content)
     os.chmod(tmp, mode)
     os.replace(tmp, path)

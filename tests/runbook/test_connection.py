@@ -33,7 +33,7 @@ def test_add_then_remove_round_trip_through_laravel(laravel_app: Path) -> None: 
         conn.execute(text(f"CREATE DATABASE `{name}`"))
     env, config = laravel_app / ".env", laravel_app / "config/database.php"
     env.chmod(0o600)
-    original_env, original_config = env.read_text(), config.read_text()
+    original_env, original_config = env.read_bytes(), config.read_bytes()
     try:
         assert "not configured" in _artisan_status(laravel_app)
         connection.add(laravel_app, base.set(database=name))
@@ -44,7 +44,8 @@ def test_add_then_remove_round_trip_through_laravel(laravel_app: Path) -> None: 
         status = _artisan_status(laravel_app)
         assert "Migration table not found" in status, status
         connection.remove(laravel_app)
-        assert env.read_text().strip() == original_env.strip() and config.read_text() == original_config
+        assert env.read_bytes() == original_env and config.read_bytes() == original_config   # byte for byte
+        assert not list(laravel_app.rglob("*.gapmend-backup"))
         assert "not configured" in _artisan_status(laravel_app)
     finally:
         with admin.begin() as conn:
@@ -56,10 +57,10 @@ def test_console_commands_tick_steps_10_and_12(laravel_app: Path, tmp_path: Path
     env = laravel_app / ".env"
     env.write_text(env.read_text() + "DB_CONNECTION=mysql\nDB_HOST=127.0.0.1\nDB_DATABASE=shop\nDB_USERNAME=shop\n")
     runner = CliRunner()
-    added = runner.invoke(cli, ["--laravel", str(laravel_app), "connection", "add", "--database", "shop_crashed"])
+    added = runner.invoke(cli, ["--laravel", str(laravel_app), "connection", "add", "--database", "shop_crashed", "--yes"])
     assert added.exit_code == 0, added.output
     assert "DB_CRASHED_DATABASE=shop_crashed" in env.read_text()
-    removed = runner.invoke(cli, ["--laravel", str(laravel_app), "connection", "remove"])
+    removed = runner.invoke(cli, ["--laravel", str(laravel_app), "connection", "remove", "--yes"])
     assert removed.exit_code == 0 and "DB_CRASHED" not in env.read_text()
     import json
 

@@ -46,10 +46,10 @@ def test_console_commands_tick_steps(laravel_app: Path, tmp_path: Path) -> None:
     env = build_demo(tmp_path / "demo")
     env.write_text(env.read_text() + f"GAPMEND_APP_PATH={laravel_app}\n")
     runner = CliRunner()
-    assert runner.invoke(cli, ["--env-file", str(env), "maintenance", "on"]).exit_code == 0
+    assert runner.invoke(cli, ["--env-file", str(env), "maintenance", "on", "--yes"]).exit_code == 0
     assert is_down(laravel_app)
     assert runner.invoke(cli, ["--env-file", str(env), "permissions"]).exit_code == 0
-    assert runner.invoke(cli, ["--env-file", str(env), "maintenance", "off"]).exit_code == 0
+    assert runner.invoke(cli, ["--env-file", str(env), "maintenance", "off", "--yes"]).exit_code == 0
     steps = json.loads((env.parent / "gapmend.steps.json").read_text())["steps"]
     assert {k: v["state"] for k, v in steps.items()} == {"7": "done", "9": "done", "15": "done"}
 
@@ -92,3 +92,13 @@ def test_permissions_name_what_is_missing(laravel_app: Path) -> None:
         shutil.rmtree(public, ignore_errors=True)
     assert any("cannot write" in p and ".env" in p for p in problems)
     assert any("cannot create files in" in p and "storage/framework" in p for p in problems)
+
+
+def test_changes_need_confirmation(laravel_app: Path, tmp_path: Path) -> None:
+    from gapmend.core.demo import build_demo
+
+    env = build_demo(tmp_path / "demo")
+    env.write_text(env.read_text() + f"GAPMEND_APP_PATH={laravel_app}\n")
+    result = CliRunner().invoke(cli, ["--env-file", str(env), "maintenance", "on"])
+    assert result.exit_code == 2 and "pass --yes" in result.stderr
+    assert not is_down(laravel_app)

@@ -88,9 +88,9 @@ def test_console_commands_tick_steps_6_and_14(supervisor: Supervisor, tmp_path: 
     env = build_demo(tmp_path / "demo")
     env.write_text(env.read_text() + f"GAPMEND_SUPERVISOR_CONF={supervisor.config}\n")
     runner = CliRunner()
-    stopped = runner.invoke(cli, ["--env-file", str(env), "workers", "stop"])
+    stopped = runner.invoke(cli, ["--env-file", str(env), "workers", "stop", "--yes"])
     assert stopped.exit_code == 0 and "stopped: queue-default, queue-mail" in stopped.output
-    started = runner.invoke(cli, ["--env-file", str(env), "workers", "start"])
+    started = runner.invoke(cli, ["--env-file", str(env), "workers", "start", "--yes"])
     assert started.exit_code == 0 and "started: queue-default, queue-mail" in started.output
     steps = json.loads((env.parent / "gapmend.steps.json").read_text())["steps"]
     assert steps["6"]["state"] == "done" and steps["14"]["state"] == "done"
