@@ -492,7 +492,7 @@ def maintenance(action: str, yes: bool) -> None:
 @cli.command()
 @guarded
 def permissions() -> None:
-    """Check the OS user running gapmend can read and write the app folder (step 9).
+    """Check the OS user can read and write the app and backup folders, and the database users' privileges (step 9).
 
     Example: gapmend --laravel /srv/shop permissions
     """
@@ -500,9 +500,27 @@ def permissions() -> None:
 
     from gapmend.core import laravel
 
+    from gapmend.core.db import open_engine
+    from gapmend.core.privileges import missing_privileges
+
     ctx: Context = click.get_current_context().obj
-    app = laravel.app_path(ctx.settings().extra, ctx.laravel)
+    settings = ctx.settings()
+    app = laravel.app_path(settings.extra, ctx.laravel)
     problems = laravel.check_permissions(app)
+    backups = ctx.backups_path()
+    try:
+        backups.mkdir(mode=0o700, parents=True, exist_ok=True)
+        probe = backups / ".gapmend-probe"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        problems.append(f"cannot write the backup folder {backups} ({exc.strerror})")
+    for role in ("production", "crashed", "snapshot"):
+        url = settings.url(role)
+        if url is not None:
+            engine = open_engine(url, role)
+            problems.extend(missing_privileges(engine, role))
+            engine.dispose()
     for p in problems:
         click.echo(f"problem: {p}")
     LOGGER.info("permissions in %s as %s: %s", app, getpass.getuser(), problems or "ok")
