@@ -576,6 +576,27 @@ def connection(action: str, database: str | None, yes: bool) -> None:
 
 @cli.command()
 @guarded
+def investigate() -> None:
+    """Investigate the restored data (step 13): verify, per-table summary, samples, conflicts left.
+
+    Example: gapmend --env-file prod.env investigate
+    """
+    from gapmend.core.investigate import investigate as run, save
+
+    ctx: Context = click.get_current_context().obj
+    settings = ctx.settings()
+    text_, ok = run(settings, ctx.log_path().parent / "gapmend-reports", load_decisions(ctx.decisions_path(settings)))
+    path = save(text_, ctx.log_path().parent / "gapmend-reports")
+    click.echo(text_)
+    click.echo(f"\nsaved to {path}")
+    LOGGER.info("investigate: verify %s; saved %s", "ok" if ok else "FAILED", path)
+    tick(13, state="done" if ok else "failed")
+    if not ok:
+        sys.exit(1)
+
+
+@cli.command()
+@guarded
 def verify() -> None:
     """Check production after a restore; exits 1 on any problem.
 

@@ -75,6 +75,8 @@ class RestoreOptions:
 
 @dataclass
 class TableReport:
+    rows_before: int = 0
+    rows_after: int = 0
     inserted: int = 0
     moved: list[tuple[Any, Any]] = field(default_factory=list)   # (old id, new id) where they differ
     kept_ids: int = 0
@@ -223,7 +225,13 @@ class _Run:
         report.noop = not (t["inserted"] or t["updated"] or t["deleted"] or t["linked"])
         return report
 
+    def _count_rows(self, tables: list[str], attr: str) -> None:
+        for name in tables:
+            n = self.p.execute(select(func.count()).select_from(self.schema[name].table)).scalar_one()
+            setattr(self.reports[name], attr, int(n))
+
     def _prepare(self, tables: list[str]) -> None:
+        self._count_rows(tables, "rows_before")
         self._check_unchanged(tables)
         self._load_done(tables)
         self._decide(tables)
@@ -247,6 +255,7 @@ class _Run:
                     check_cancel(self.cancel)
                     self._write_changes(self.schema[name], writer)
                 self._check_references(tables)
+                self._count_rows(tables, "rows_after")
                 writer.finish(self._summary())
             finally:
                 if recorder is not None:
@@ -278,6 +287,7 @@ class _Run:
             self.progress.note(f"{name}: committed")
         with self.p.begin():
             self._check_references(tables)
+            self._count_rows(tables, "rows_after")
             writer.finish(self._summary())
 
     def _write_changes(self, t: TableInfo, writer: journal.Writer) -> None:

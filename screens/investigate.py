@@ -1,16 +1,19 @@
-"""Step 13: what the restore did, and `verify`'s verdict."""
+"""Step 13: what the restore did (read back from production), `verify`'s verdict and the
+conflicts still to decide — the same investigation `gapmend investigate` prints."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on, work
+from textual.containers import VerticalScroll
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
-from gapmend.core.verify import verify
+from gapmend.core.investigate import investigate, save
 
 from .base import StepScreen
 
@@ -19,21 +22,21 @@ class InvestigateScreen(StepScreen):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("v", "verify", "Verify again")]
 
     def compose_body(self) -> ComposeResult:
-        yield Static("verifying production…", id="verdict")
-        yield Static("", id="last-report")
+        yield Static("investigating production…", id="verdict")
+        with VerticalScroll(id="detail-scroll"):
+            yield Static("", id="last-report")
 
     def on_mount(self) -> None:
-        reports = sorted(self.context.reports_dir.glob("restore-*.txt")) if self.context.reports_dir.exists() else []
-        text = reports[-1].read_text() if reports else "no restore report yet"
-        self.query_one("#last-report", Static).update(text)
         self.action_verify()
 
     def action_verify(self) -> None:
         self.run_verify()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="verify", description="verifying")
-    def run_verify(self) -> tuple[list[str], dict[str, int]]:
-        return verify(self.context.settings)
+    @work(thread=True, exclusive=True, exit_on_error=False, group="verify", description="investigating")
+    def run_verify(self) -> tuple[str, bool]:
+        text, ok = investigate(self.context.settings, self.context.reports_dir, self.context.decisions())
+        save(text, self.context.reports_dir)
+        return text, ok
 
     @on(Worker.StateChanged)
     def _verified(self, event: Worker.StateChanged) -> None:
@@ -41,15 +44,13 @@ class InvestigateScreen(StepScreen):
             return
         verdict = self.query_one("#verdict", Static)
         if event.state == WorkerState.ERROR:
-            verdict.update(f"verify failed to run: {getattr(event.worker.error, 'message', event.worker.error)}")
+            verdict.update(Text(f"investigation failed: {getattr(event.worker.error, 'message', event.worker.error)}"))
             verdict.set_class(True, "-error")
             return
-        problems, counts = event.worker.result
-        if problems:
-            verdict.update("verify found problems:\n" + "\n".join(f"  {p}" for p in problems))
-            verdict.set_class(True, "-error")
-        else:
-            verdict.update(f"verified: {counts.get('rows', 0)} restored rows present once, "
-                           f"{counts.get('references', 0)} references resolve, counters past every id")
-            verdict.set_class(True, "-ok")
-            self.mark("done")
+        text, ok = event.worker.result
+        verdict.update("verified: every restored row present once, every reference resolves" if ok
+                       else "verify found problems: see below")
+        verdict.set_class(ok, "-ok")
+        verdict.set_class(not ok, "-error")
+        self.query_one("#last-report", Static).update(Text(text))
+        self.mark("done" if ok else "failed")

@@ -165,3 +165,15 @@ def test_restore_needs_a_verified_backup(tmp_path: Path) -> None:
     assert code == 0 and "verified" in out
     steps = json.loads((tmp_path / "gapmend.steps.json").read_text())["steps"]
     assert {k: v["state"] for k, v in steps.items()} == {"8": "done", "11": "done", "13": "done"}
+
+
+def test_investigate_after_a_restore(tmp_path: Path) -> None:
+    env = build_demo(tmp_path)
+    assert run("--env-file", str(env), "restore", "--yes", "--without-backup")[0] == 0
+    code, out, _ = run("--env-file", str(env), "investigate")
+    assert code == 0 and "verify: OK" in out
+    assert "users                  45       48         3        2" in out       # before, after, inserted, updated
+    assert "users 42 → 46: name=friday user 2" in out                        # a restored row as production holds it
+    assert "conflicts left to decide: 2" in out and "users (6,)" in out
+    saved = next((tmp_path / "gapmend-reports").glob("investigate-*.txt"))
+    assert saved.stat().st_mode & 0o777 == 0o600
