@@ -33,11 +33,11 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from sqlalchemy import Connection, Engine, and_, func, or_, select
 
 from . import compare, rows as rowio
-from .config import Settings, mask
+from .config import Settings
 from .db import connect, is_mysql, open_engine
 from .decisions import Decisions
 from .errors import PlanError
-from .graph import Edge, ReferenceGraph, build_graph
+from .graph import ReferenceGraph, build_graph
 from .plan import Boundary, Collision, Conflict, Decision, Orphan, Plan, RowClass, TableGap
 from .progress import NullProgress, Progress, check_cancel
 from .schema import Schema, TableInfo, compare as compare_schemas, reflect, require_compatible

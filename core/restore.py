@@ -394,7 +394,6 @@ class _Run:
         if not keys:
             return False
         changed = False
-        names = t.column_names
         key_idx = _idx(t, t.identity)
         for chunk in self._friday_rows(t, keys):
             holders = self._collisions(t, chunk) if self.options.collisions else {}

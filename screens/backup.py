@@ -9,7 +9,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from gapmend.core.backup import Backup, backup, latest_verified
 
@@ -43,17 +43,18 @@ class BackupScreen(StepScreen):
 
     @on(Worker.StateChanged)
     def _done(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "backup":
+        done = self.outcome(event, "backup")
+        if done is None:
             return
+        ok, value = done
         status = self.query_one("#backup-status", Static)
-        if event.state == WorkerState.SUCCESS:
-            record: Backup = event.worker.result
+        if ok:
+            record: Backup = value
             status.update(Text(f"verified backup {record.path}\n{record.bytes:,} bytes, sha256 {record.sha256}\n"
                                f"{sum(record.row_counts.values()):,} rows in {len(record.row_counts)} tables match production"))
             status.set_class(True, "-ok")
             self.mark("done")
-        elif event.state == WorkerState.ERROR:
-            message = getattr(event.worker.error, "message", str(event.worker.error))
-            status.update(Text(f"backup failed: {message}"))
+        else:
+            status.update(Text(f"backup failed: {value}"))
             status.set_class(True, "-error")
             self.mark("failed")

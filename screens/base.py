@@ -3,13 +3,14 @@ right, the keys in the footer. The app owns navigation; a screen only asks for i
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, ListItem, ListView, Static
+from textual.worker import Worker, WorkerState
 
 from gapmend.core.steps import STEPS, Step
 
@@ -82,6 +83,18 @@ class StepScreen(Screen[None]):
 
     def compose_body(self) -> ComposeResult:
         yield from ()
+
+    def outcome(self, event: Worker.StateChanged, group: str) -> tuple[bool, Any] | None:
+        """When `group`'s worker has finished: (True, its result) or (False, the error's
+        one-line message). None for any other worker or state."""
+        if event.worker.group != group:
+            return None
+        if event.state == WorkerState.SUCCESS:
+            return True, event.worker.result
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            return False, getattr(error, "message", str(error))
+        return None
 
     def mark(self, state: str, reason: str | None = None) -> None:
         if self.step is None:

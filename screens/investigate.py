@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from gapmend.core.investigate import investigate, save
 
@@ -40,14 +40,16 @@ class InvestigateScreen(StepScreen):
 
     @on(Worker.StateChanged)
     def _verified(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "verify" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+        done = self.outcome(event, "verify")
+        if done is None:
             return
+        finished, value = done
         verdict = self.query_one("#verdict", Static)
-        if event.state == WorkerState.ERROR:
-            verdict.update(Text(f"investigation failed: {getattr(event.worker.error, 'message', event.worker.error)}"))
+        if not finished:
+            verdict.update(Text(f"investigation failed: {value}"))
             verdict.set_class(True, "-error")
             return
-        text, ok = event.worker.result
+        text, ok = value
         verdict.update("verified: every restored row present once, every reference resolves" if ok
                        else "verify found problems: see below")
         verdict.set_class(ok, "-ok")

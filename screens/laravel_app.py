@@ -11,7 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from gapmend.core import connection, laravel
 
@@ -72,14 +72,16 @@ class LaravelAppScreen(StepScreen):
 
     @on(Worker.StateChanged)
     def _done(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "laravel":
+        done = self.outcome(event, "laravel")
+        if done is None:
             return
+        ok, value = done
         status = self.query_one("#app-status", Static)
-        if event.state == WorkerState.SUCCESS:
-            status.update(Text(str(event.worker.result)))
+        if ok:
+            status.update(Text(str(value)))
             status.set_class(True, "-ok")
             self.mark("done")
-        elif event.state == WorkerState.ERROR:
-            status.update(Text(getattr(event.worker.error, "message", str(event.worker.error))))
+        else:
+            status.update(Text(value))
             status.set_class(True, "-error")
             self.mark("failed")

@@ -10,7 +10,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from gapmend.core import workers as w
 
@@ -56,16 +56,18 @@ class WorkersScreen(StepScreen):
 
     @on(Worker.StateChanged)
     def _done(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "workers":
+        done = self.outcome(event, "workers")
+        if done is None:
             return
+        ok, value = done
         status = self.query_one("#workers-status", Static)
-        if event.state == WorkerState.SUCCESS:
-            action, names, states = event.worker.result
+        if ok:
+            action, names, states = value
             lines = [f"{n:<30} {s}" for n, s in states.items()] or ["no programs configured"]
             if action != "status":
                 lines.insert(0, f"{action}: {', '.join(names) or 'nothing to do'}")
                 self.mark("done")
             status.update(Text("\n".join(lines)))
-        elif event.state == WorkerState.ERROR:
-            status.update(Text(getattr(event.worker.error, "message", str(event.worker.error))))
+        else:
+            status.update(Text(value))
             status.set_class(True, "-error")

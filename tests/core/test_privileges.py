@@ -38,7 +38,7 @@ def test_a_read_only_production_user_is_told_what_to_grant(dbs: Databases) -> No
         engine.dispose()
         assert len(problems) == 1
         assert "lacks INSERT, UPDATE, DELETE, CREATE, CREATE TEMPORARY TABLES" in problems[0]
-        assert f"GRANT INSERT, UPDATE, DELETE" in problems[0] and password not in problems[0]
+        assert "GRANT INSERT, UPDATE, DELETE" in problems[0] and password not in problems[0]
         crashed = open_engine(url.set(username=name, password=password), "crashed")
         assert missing_privileges(crashed, "crashed") == []
         crashed.dispose()

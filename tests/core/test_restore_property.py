@@ -11,7 +11,6 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, insert, select, text, update
 
-from gapmend.core import journal
 from gapmend.core.config import load_settings
 from gapmend.core.restore import restore
 from gapmend.core.verify import verify
