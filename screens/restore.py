@@ -54,6 +54,7 @@ class RestoreScreen(StepScreen):
         self.started = 0.0
         self.phase_started = 0.0
         self.dry = self.step_number == 5
+        self.row_phase = False
 
     def compose_body(self) -> ComposeResult:
         what = ("runs the restore inside a transaction, writes every statement to a file and rolls back"
@@ -114,6 +115,8 @@ class RestoreScreen(StepScreen):
 
     def on_restore_screen_phase_started(self, message: PhaseStarted) -> None:
         self.phase_started = time.monotonic()
+        # Writing phases count rows; the inspection phases count tables.
+        self.row_phase = any(word in message.label for word in ("inserting", "applying"))
         self.query_one("#phase-label", Static).update(message.label)
         self.query_one("#phase", ProgressBar).update(total=message.total, progress=0)
         self.query_one("#log", RichLog).write(message.label)
@@ -124,7 +127,9 @@ class RestoreScreen(StepScreen):
         bar = self.query_one("#phase", ProgressBar)
         bar.advance(message.done)
         elapsed = max(1e-6, time.monotonic() - self.phase_started)
-        self.query_one("#rate", Static).update(f"{bar.progress / elapsed:,.0f} rows/s")
+        of = f" of {bar.total:,.0f}" if bar.total else ""
+        rate = f" · {bar.progress / elapsed:,.0f} rows/s" if self.row_phase else ""
+        self.query_one("#rate", Static).update(f"{bar.progress:,.0f}{of}{rate}")
 
     def on_restore_screen_noted(self, message: Noted) -> None:
         self.query_one("#log", RichLog).write(message.line)
