@@ -74,14 +74,26 @@ class Checklist:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.states: dict[int, StepState] = {}
-        if path.exists():
-            try:
-                raw = json.loads(path.read_text(encoding="utf-8"))
-                self.states = {int(k): StepState(**v) for k, v in raw.get("steps", {}).items()}
-            except (ValueError, TypeError, OSError) as exc:
-                raise ConfigError(f"step file {path} is unreadable ({exc.__class__.__name__}): fix or delete it") from None
+        self._seen: int | None = None
+        self._reload()
+
+    def _reload(self) -> None:
+        """Read the file again when someone else (the console, another wizard) changed it."""
+        try:
+            stamp = self.path.stat().st_mtime_ns
+        except FileNotFoundError:
+            return
+        if stamp == self._seen:
+            return
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            self.states = {int(k): StepState(**v) for k, v in raw.get("steps", {}).items()}
+        except (ValueError, TypeError, OSError) as exc:
+            raise ConfigError(f"step file {self.path} is unreadable ({exc.__class__.__name__}): fix or delete it") from None
+        self._seen = stamp
 
     def get(self, number: int) -> StepState:
+        self._reload()
         return self.states.get(number, StepState())
 
     def mark(self, ref: str | int, state: str, reason: str | None = None) -> StepState:
@@ -90,6 +102,7 @@ class Checklist:
         if state == "skipped" and not reason:
             raise ConfigError("a skipped step needs a reason (e.g. 'no supervisor on this host')")
         s = step(ref)
+        self._reload()
         new = StepState(state, datetime.now(timezone.utc).replace(microsecond=0).isoformat(), _user(), reason)
         self.states[s.number] = new if state != "pending" else StepState()
         self._save()
@@ -106,6 +119,7 @@ class Checklist:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh, indent=2)
         os.replace(tmp, self.path)
+        self._seen = self.path.stat().st_mtime_ns
 
 
 def _user() -> str:
