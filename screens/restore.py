@@ -117,6 +117,7 @@ class RestoreScreen(StepScreen):
         self.phase_started = time.monotonic()
         # Writing phases count rows; the inspection phases count tables.
         self.row_phase = any(word in message.label for word in ("inserting", "applying"))
+        self.query_one("#rate", Static).update("")
         self.query_one("#phase-label", Static).update(message.label)
         self.query_one("#phase", ProgressBar).update(total=message.total, progress=0)
         self.query_one("#log", RichLog).write(message.label)
