@@ -380,12 +380,12 @@ class _Run:
         ordered = sorted(keys, key=rowio.sort_key)
         for start in range(0, len(ordered), rowio.CHUNK):
             chunk = ordered[start : start + rowio.CHUNK]
-            found = {tuple(r[i] for i in _idx(t, t.identity)): r
-                     for r in rowio.fetch_keys(self.c, t, t.identity, chunk)} if t.primary_key else None
-            if found is None:   # no primary key: rows are their own keys
+            if not t.primary_key:   # no primary key: the rows are their own keys
                 yield [tuple(k) for k in chunk]
-            else:
-                yield [found[_norm_row(k, found)] for k in chunk if _norm_row(k, found) in found]
+                continue
+            key_idx = _idx(t, t.identity)
+            found = {tuple(r[i] for i in key_idx): r for r in rowio.fetch_keys(self.c, t, t.identity, chunk)}
+            yield [found[tuple(k)] for k in chunk if tuple(k) in found]
 
     def _decide_table(self, t: TableInfo, tables: list[str]) -> bool:
         fates = self.fates[t.name]
@@ -399,7 +399,7 @@ class _Run:
             holders = self._collisions(t, chunk) if self.options.collisions else {}
             parents_missing = self._missing_parents(t, chunk)
             for row in chunk:
-                key = _norm(tuple(row[i] for i in key_idx))
+                key = tuple(row[i] for i in key_idx)
                 before = fates[key]
                 if before.action == SKIP:
                     continue
@@ -429,12 +429,12 @@ class _Run:
         key_idx = _idx(t, t.identity)
         for cols in t.unique_keys:
             idx = _idx(t, cols)
-            by_value = {tuple(r[i] for i in idx): _norm(tuple(r[i] for i in key_idx)) for r in chunk
+            by_value = {tuple(r[i] for i in idx): tuple(r[i] for i in key_idx) for r in chunk
                         if all(r[i] is not None for i in idx)}
             if not by_value:
                 continue
             for found in rowio.fetch_keys(self.p, t, cols, list(by_value), select_cols=list(cols) + list(t.identity)):
-                value, pkey = tuple(found[: len(cols)]), _norm(tuple(found[len(cols):]))
+                value, pkey = tuple(found[: len(cols)]), tuple(found[len(cols):])
                 if value in by_value:   # the same key number may be a different row: ids collide too
                     out.setdefault(by_value[value], pkey)
         return out
@@ -541,7 +541,10 @@ class _Run:
 
     def _write_inserts(self, t: TableInfo, writer: journal.Writer) -> None:
         fates = self.fates[t.name]
-        keys = [k for k, f in fates.items() if f.action == INSERT]
+        if t.primary_key:
+            keys = [k for k, f in fates.items() if f.action == INSERT]
+        else:   # whole rows are the keys, and two identical Friday rows are two rows
+            keys = [k for k in self.work.inserts.get(t.name, []) if fates[k].action == INSERT]
         if not keys:
             return
         self.progress.start(f"{t.name}: inserting", len(keys))
@@ -551,7 +554,7 @@ class _Run:
         for chunk in self._friday_rows(t, keys):
             batch = []
             for row in chunk:
-                key = _norm(tuple(row[i] for i in key_idx))
+                key = tuple(row[i] for i in key_idx)
                 fate = fates[key]
                 values = self._final_row(t, row, fate)
                 batch.append(values)
@@ -586,7 +589,7 @@ class _Run:
             batch = []
             missing = self._missing_parents(t, chunk)
             for row in chunk:
-                key = _norm(tuple(row[i] for i in key_idx))
+                key = tuple(row[i] for i in key_idx)
                 broken = next(iter(self._broken_refs(t, row, missing, list(self.fates))), None)
                 if broken is not None:
                     report.skipped.append((key, f"update not applied: {broken[0].columns[0]}={broken[1]}: {broken[2]}"))
@@ -687,9 +690,3 @@ def _idx(t: TableInfo, cols: tuple[str, ...] | list[str]) -> list[int]:
     return [t.column_names.index(c) for c in cols]
 
 
-def _norm(key: Key) -> Key:
-    return tuple(key)
-
-
-def _norm_row(key: Key, found: dict[Key, Any]) -> Key:
-    return tuple(key)

@@ -210,3 +210,17 @@ def test_per_table_mode_resumes_to_the_same_state(dbs_pair: tuple[Databases, Dat
     assert {t: sorted(set(got[t]) ^ set(want[t]), key=str) for t in want if got[t] != want[t]} == {}
     assert verify(settings)[0] == []
     assert restore(settings).noop
+
+
+def test_identical_rows_in_a_table_without_key_are_all_restored(dbs: Databases) -> None:
+    e = dbs.engines
+    build_trio(e["crashed"], e["production"], e["snapshot"])
+    with e["crashed"].begin() as conn:   # Friday logged the same event twice
+        for _ in range(2):
+            conn.execute(text("INSERT INTO activity_log (user_id, action, created_at) "
+                              "VALUES (2, 'double click', '2026-11-20 10:00:00')"))
+    settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
+    restore(settings)
+    with e["production"].connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM activity_log WHERE action = 'double click'")).scalar() == 2
+    assert restore(settings).noop
