@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -13,20 +14,34 @@ from textual.widgets import Button, Input, Static
 
 
 class ConfirmScreen(ModalScreen[bool]):
+    """Yes/No, No by default. With `type_to_confirm`, the most destructive steps also want
+    the target's name typed: the Yes button stays disabled until it matches."""
+
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "no", "No"), Binding("y", "yes", "Yes")]
     AUTO_FOCUS = "#no"
 
-    def __init__(self, title: str, detail: str, yes_label: str = "Yes, do it") -> None:
+    def __init__(self, title: str, detail: str, yes_label: str = "Yes, do it", type_to_confirm: str | None = None) -> None:
         super().__init__()
         self.title_text, self.detail, self.yes_label = title, detail, yes_label
+        self.type_to_confirm = type_to_confirm
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(self.title_text, classes="dialog-title")
-            yield Static(self.detail, classes="dialog-detail")
+            yield Static(Text(self.title_text), classes="dialog-title")
+            yield Static(Text(self.detail), classes="dialog-detail")
+            if self.type_to_confirm is not None:
+                yield Static(Text(f"Type {self.type_to_confirm} to enable {self.yes_label}:"))
+                yield Input(placeholder=self.type_to_confirm, id="typed")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("No", id="no", variant="primary")
-                yield Button(self.yes_label, id="yes", variant="error")
+                yield Button(self.yes_label, id="yes", variant="error", disabled=self.type_to_confirm is not None)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.query_one("#yes", Button).disabled = event.value != self.type_to_confirm
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.value == self.type_to_confirm:
+            self.dismiss(True)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
@@ -35,7 +50,8 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(False)
 
     def action_yes(self) -> None:
-        self.dismiss(True)
+        if self.type_to_confirm is None:   # a typed confirmation cannot be skipped with a key
+            self.dismiss(True)
 
 
 class ReasonScreen(ModalScreen["str | None"]):

@@ -19,6 +19,8 @@ from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from gapmend.core.gap import build_plan
+from gapmend.core.journal import encode
+from gapmend.core.samples import sample_rows
 from gapmend.core.plan import Decision, Plan, RowClass, TableGap
 
 from .base import StepScreen
@@ -51,8 +53,12 @@ class InspectGapsScreen(StepScreen):
         table: DataTable[str] = DataTable(id="gaps", cursor_type="row", zebra_stripes=True)
         table.add_columns(*COLUMNS)
         yield table
+        conflicts: DataTable[str] = DataTable(id="conflicts", cursor_type="row")
+        conflicts.add_columns("conflict", "reason", "resolution")
+        yield conflicts
         with VerticalScroll(id="detail-scroll"):
             yield Static("", id="detail")
+            yield Static("", id="samples")
 
     def on_mount(self) -> None:
         self.scan()
@@ -127,10 +133,37 @@ class InspectGapsScreen(StepScreen):
         if edges:
             lines.append("references:")
             lines.extend(f"  {e['kind']:<11} {e['id']}  ({e['evidence']})" for e in edges)
-        take = self.context.decisions().take_friday.get(name, [])
-        if take:
-            lines.append(f"conflicts resolved as Friday's: {'all' if '*' in take else ', '.join(take)}")
         self.query_one("#detail", Static).update(Text("\n".join(lines)))
+        self._fill_conflicts(g)
+        self.query_one("#samples", Static).update("")
+        self.load_samples(g)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="samples", description="sample rows")
+    def load_samples(self, g: TableGap) -> tuple[str, dict[str, list[dict[str, object]]]]:
+        friday = g.samples.get(RowClass.FRIDAY_INSERT.value, [])[:3]
+        production = g.samples.get(RowClass.PRODUCTION_INSERT.value, [])[:3]
+        return g.table, sample_rows(self.context.settings, g.table, friday, production)
+
+    @on(Worker.StateChanged)
+    def _samples_loaded(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "samples" or event.state != WorkerState.SUCCESS or self.plan is None:
+            return
+        table, rows = event.worker.result
+        lines = ["", f"sample rows of {table} — Friday's inserts (crashed) and production's own:"]
+        for side, label in (("crashed", "Friday    "), ("production", "production")):
+            for row in rows.get(side, []):
+                lines.append(f"  {label} " + ", ".join(f"{k}={_short(v, 20)}" for k, v in list(row.items())[:5]))
+        self.query_one("#samples", Static).update(Text("\n".join(lines)))
+
+    def _fill_conflicts(self, g: TableGap) -> None:
+        """One row per conflict of the table, with how it is resolved now."""
+        table = self.query_one("#conflicts", DataTable)
+        table.clear()
+        decisions = self.context.decisions()
+        for c in g.conflicts:
+            whose = "Friday's" if decisions.takes_friday(g.table, encode(c.key)) else "production's"
+            table.add_row(_short(c.key, 24), c.reason, whose, key=encode(c.key))
+        table.display = bool(g.conflicts)
 
     def _selected(self) -> str | None:
         table = self.query_one("#gaps", DataTable)
@@ -160,6 +193,7 @@ class InspectGapsScreen(StepScreen):
         self._decide(Decision.SKIP)
 
     def _resolve(self, take_friday: bool) -> None:
+        """On the conflicts list (Tab to it): the highlighted conflict; elsewhere: the whole table."""
         name = self._selected()
         if name is None or self.plan is None:
             return
@@ -168,10 +202,25 @@ class InspectGapsScreen(StepScreen):
             self.notify(f"{name} has no conflicts")
             return
         decisions = self.context.decisions()
-        decisions.take_friday[name] = ["*"] if take_friday else []
+        conflicts = self.query_one("#conflicts", DataTable)
+        whose = "Friday" if take_friday else "production"
+        if self.focused is conflicts and conflicts.row_count:
+            key = str(conflicts.coordinate_to_cell_key(conflicts.cursor_coordinate).row_key.value)
+            chosen = set(decisions.take_friday.get(name, []))
+            if "*" in chosen:   # a table-wide choice becomes a list so one row can differ
+                chosen = {encode(c.key) for c in g.conflicts}
+            chosen = chosen | {key} if take_friday else chosen - {key}
+            decisions.take_friday[name] = sorted(chosen)
+            message = f"{name} {key}: {whose}'s values"
+        else:
+            decisions.take_friday[name] = ["*"] if take_friday else []
+            message = f"{name}: {len(g.conflicts)} conflicts → {whose}'s values"
         self.context.save_decisions(decisions)
-        self._show_detail(name)
-        self.notify(f"{name}: {len(g.conflicts)} conflicts → {'Friday' if take_friday else 'production'}'s values")
+        row = conflicts.cursor_coordinate
+        self._fill_conflicts(g)
+        if conflicts.row_count:
+            conflicts.move_cursor(row=min(row.row, conflicts.row_count - 1))
+        self.notify(message)
 
     def action_take_friday(self) -> None:
         self._resolve(True)

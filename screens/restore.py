@@ -86,9 +86,16 @@ class RestoreScreen(StepScreen):
                           f"Friday's rows go into {target} in one transaction, under new ids where production "
                           "took theirs; approved tables only, skipped tables stay out; conflicts keep production's "
                           "values unless resolved. Any failure or Cancel rolls everything back.",
-                          yes_label="Restore"),
+                          yes_label="Restore", type_to_confirm=self._target_name()),
             lambda ok: self._start(False) if ok else self.notify("restore not started"),
         )
+
+    def _target_name(self) -> str:
+        """What the operator types to confirm: the production database's name (file name for SQLite)."""
+        from pathlib import Path
+
+        database = self.context.settings.production.database or "production"
+        return Path(database).name if self.context.settings.production.get_backend_name() == "sqlite" else database
 
     def _start(self, dry: bool) -> None:
         self.cancel_token.clear()

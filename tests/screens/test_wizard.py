@@ -70,7 +70,10 @@ async def test_walk_all_fifteen_steps(tmp_path: Path) -> None:
         await pilot.press("r")
         assert isinstance(app.screen, ConfirmScreen)
         assert app.screen.focused is not None and app.screen.focused.id == "no"   # defaults to No
-        await pilot.press("y")
+        await pilot.press("y")                      # not enough: the restore wants the name typed
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.click("#typed")
+        await pilot.press(*"production.sqlite", "enter")
         await _settle(app, pilot)
         await pilot.press("n", "x", "n")            # step 12 ticked; step 13 verifies
         await _settle(app, pilot)
@@ -118,7 +121,8 @@ async def test_keys_answer_during_a_large_restore_and_cancel_rolls_back(tmp_path
         # `pilot.press` waits for the app to go idle, which it is not while a restore floods
         # it with progress; so the keys are posted as the terminal driver posts them, and
         # their effects polled for.
-        app.simulate_key("y")             # the restore starts in its worker
+        app.screen.query_one("#typed").value = "production.sqlite"
+        app.screen.dismiss(True)          # confirmed as the typed name would (the restore starts)
         while not any(w.group == "restore" for w in app.workers):
             await asyncio.sleep(0.01)
         worker = next(w for w in app.workers if w.group == "restore")
@@ -140,3 +144,27 @@ async def test_keys_answer_during_a_large_restore_and_cancel_rolls_back(tmp_path
         assert any("cancelled: rolled back" in str(line.text) for line in log.lines)
     assert database_state(prod, journal=False) == before
     assert Checklist(tmp_path / "gapmend.steps.json").get(11).state == "pending"
+
+
+async def test_resolve_one_conflict_row(tmp_path: Path) -> None:
+    """Tab to the conflicts list of a table and take Friday's value for that row only."""
+    from gapmend.core.decisions import load_decisions
+    from gapmend.core.journal import encode
+
+    env = build_demo(tmp_path)
+    decisions_path = Path(str(env) + ".decisions.json")
+    app = GapmendApp(load_settings(env, environ={}), tmp_path, decisions_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(app, pilot)
+        await pilot.press("n")
+        await _settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, InspectGapsScreen) and screen.plan is not None
+        await pilot.press(*["down"] * screen.plan.order.index("users"))
+        await pilot.press("tab")                         # to the users table's conflicts
+        assert screen.focused is not None and screen.focused.id == "conflicts"
+        await pilot.press("f")
+        await pilot.pause()
+        conflicts = screen.query_one("#conflicts", DataTable)
+        assert conflicts.get_row_at(0)[2] == "Friday's"
+    assert load_decisions(decisions_path).take_friday == {"users": [encode([6])]}

@@ -56,6 +56,7 @@ class TestWizardScreens:
             await pilot.press("n")
             await _settled(pilot)
             await pilot.press("down", "down", "down")
+            await _settled(pilot)           # the sample rows load in a worker
 
         assert snap_compare(demo_app, terminal_size=size, run_before=run_before)
 
