@@ -15,7 +15,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from gapmend.core.gap import build_plan
@@ -50,6 +50,7 @@ class InspectGapsScreen(StepScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static("scanning the gap…", id="scan-status")
+        yield ProgressBar(total=100, id="scan-progress", show_eta=True)
         table: DataTable[str] = DataTable(id="gaps", cursor_type="row", zebra_stripes=True)
         table.add_columns(*COLUMNS)
         yield table
@@ -68,13 +69,15 @@ class InspectGapsScreen(StepScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="db", description="scanning the gap")
     def scan(self) -> Plan:
-        return build_plan(self.context.settings, self.context.decisions(), cancel=self.cancel)
+        return build_plan(self.context.settings, self.context.decisions(), _ScanProgress(self), cancel=self.cancel)
 
     @on(Worker.StateChanged)
     def _scanned(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "db":
             return
         status = self.query_one("#scan-status", Static)
+        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
+            self.query_one("#scan-progress", ProgressBar).display = False
         if event.state == WorkerState.SUCCESS:
             self.plan = event.worker.result
             self._fill()
@@ -230,4 +233,25 @@ class InspectGapsScreen(StepScreen):
 
     def action_rescan(self) -> None:
         self.query_one("#scan-status", Static).update("scanning the gap…")
+        self.query_one("#scan-progress", ProgressBar).display = True
         self.scan()
+
+
+class _ScanProgress:
+    """Core's `Progress` for the scan: phases and tables onto the screen's bar and status,
+    through `call_from_thread` (the scan reports per table, so this is a handful of calls)."""
+
+    def __init__(self, screen: InspectGapsScreen) -> None:
+        self.screen = screen
+
+    def start(self, label: str, total: int | None) -> None:
+        def show() -> None:
+            self.screen.query_one("#scan-status", Static).update(f"scanning the gap: {label}…")
+            self.screen.query_one("#scan-progress", ProgressBar).update(total=total, progress=0)
+        self.screen.app.call_from_thread(show)
+
+    def advance(self, done: int) -> None:
+        self.screen.app.call_from_thread(self.screen.query_one("#scan-progress", ProgressBar).advance, done)
+
+    def note(self, message: str) -> None:
+        pass
