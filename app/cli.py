@@ -23,6 +23,7 @@ from gapmend.core.decisions import Decisions, load_decisions, save_decisions
 from gapmend.core.errors import GapmendError
 from gapmend.core.logfile import LOGGER, close_log, open_log
 from gapmend.core.plan import Decision, to_dict
+from gapmend.core.private_files import write_private
 from gapmend.core.progress import Cancelled
 
 from .render import render_plan
@@ -714,14 +715,6 @@ def demo(click_ctx: click.Context, directory: Path | None, no_snapshot: bool, us
         click_ctx.invoke(plan)
     else:
         click_ctx.invoke(wizard)
-
-
-def write_private(path: Path, content: str) -> None:
-    """Write a file readable by its owner only (reports, plans, env files)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(content)
-    os.chmod(path, 0o600)
 
 
 def main() -> None:

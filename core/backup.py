@@ -27,13 +27,14 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from sqlalchemy import Engine, MetaData, create_engine, func, select, text
 from sqlalchemy.engine import URL
 
 from .db import is_mysql, open_engine
 from .errors import GapmendError
+from .private_files import open_private, write_private
 
 if TYPE_CHECKING:
     from .steps import Checklist
@@ -126,9 +127,7 @@ def client_options(url: URL) -> Iterator[Path]:
         lines.append(f"password={url.password}")
     if url.host:
         lines.append("protocol=TCP")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write("\n".join(lines) + "\n")
+    write_private(path, "\n".join(lines) + "\n")
     try:
         yield path
     finally:
@@ -143,18 +142,13 @@ def _tool(*names: str) -> str:
     raise BackupError(f"{names[0]} is not installed: install mariadb-client (apt-get install mariadb-client)")
 
 
-def _private(path: Path) -> IO[bytes]:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    return os.fdopen(fd, "wb")
-
-
 def _mysql_dump(url: URL, path: Path) -> None:
     dump = _tool("mariadb-dump", "mysqldump")
     with client_options(url) as cnf:
         args = [dump, f"--defaults-extra-file={cnf}", "--single-transaction", "--routines", "--triggers",
                 "--hex-blob", "--default-character-set=utf8mb4", url.database or ""]
         try:
-            with _private(path) as raw, gzip.GzipFile(fileobj=raw, mode="wb") as out:
+            with open_private(path, binary=True, exclusive=True) as raw, gzip.GzipFile(fileobj=raw, mode="wb") as out:
                 proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
                 assert proc.stdout is not None
                 for block in iter(lambda: proc.stdout.read(CHUNK), b""):  # type: ignore[union-attr]
@@ -208,7 +202,7 @@ def _sqlite_backup(source: Path, path: Path) -> None:
     try:
         with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, sqlite3.connect(copy) as dst:
             src.backup(dst)
-        with open(copy, "rb") as raw, _private(path) as out_raw, gzip.GzipFile(fileobj=out_raw, mode="wb") as out:
+        with open(copy, "rb") as raw, open_private(path, binary=True, exclusive=True) as out_raw, gzip.GzipFile(fileobj=out_raw, mode="wb") as out:
             shutil.copyfileobj(raw, out, CHUNK)
     except OSError as exc:
         path.unlink(missing_ok=True)
@@ -258,11 +252,5 @@ def _append_manifest(folder: Path, record: Backup) -> None:
     manifest = folder / "manifest.json"
     data = json.loads(manifest.read_text()) if manifest.exists() else {"backups": []}
     data["backups"].append(asdict(record))
-    tmp = folder / "manifest.json.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2)
-    os.replace(tmp, manifest)
-    with open(folder / (Path(record.path).name + ".sha256"), "w", encoding="utf-8") as fh:
-        os.chmod(fh.name, 0o600)
-        fh.write(f"{record.sha256}  {Path(record.path).name}\n")
+    write_private(manifest, json.dumps(data, indent=2), atomic=True)
+    write_private(folder / (Path(record.path).name + ".sha256"), f"{record.sha256}  {Path(record.path).name}\n")

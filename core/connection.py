@@ -12,7 +12,6 @@ and adding twice replaces the block instead of duplicating it:
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import stat
@@ -22,6 +21,7 @@ from pathlib import Path
 from sqlalchemy.engine import URL
 
 from .errors import GapmendError
+from .private_files import write_private
 
 BEGIN_ENV = "# gapmend: crashed connection (remove with: gapmend connection remove)"
 END_ENV = "# gapmend: end of crashed connection"
@@ -84,7 +84,7 @@ def remove(app: Path) -> None:
         copy = path.with_name(path.name + ".gapmend-backup")
         stripped = _without(path.read_text(), begin, end)
         if copy.exists() and _same_but_whitespace(stripped, copy.read_text()):
-            _rewrite_bytes(path, copy.read_bytes())
+            _rewrite(path, copy.read_bytes())
             copy.unlink()
         else:
             _rewrite(path, stripped)
@@ -114,30 +114,12 @@ def _keep_copy(env: Path) -> None:
     """A 0600 copy of the file as it was before gapmend's first edit."""
     copy = env.with_name(env.name + ".gapmend-backup")
     if not copy.exists():   # the first add's copy is the original; a second add keeps it
-        fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(env.read_bytes())
+        write_private(copy, env.read_bytes())
 
 
-def _rewrite(path: Path, content: str) -> None:
+def _rewrite(path: Path, content: str | bytes) -> None:
     """Replace the file atomically, keeping its mode (a 0600 .env stays 0600)."""
-    mode = stat.S_IMODE(path.stat().st_mode)
-    tmp = path.with_name(path.name + ".gapmend-tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(content)
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)
-
-
-def _rewrite_bytes(path: Path, content: bytes) -> None:
-    mode = stat.S_IMODE(path.stat().st_mode)
-    tmp = path.with_name(path.name + ".gapmend-tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(content)
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)
+    write_private(path, content, atomic=True, mode=stat.S_IMODE(path.stat().st_mode))
 
 
 def _php_lint(path: Path) -> None:

@@ -8,13 +8,13 @@ defaults, so a first run needs no file at all.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
 from .graph import GraphDecisions
+from .private_files import write_private
 
 
 @dataclass
@@ -71,9 +71,4 @@ def load_decisions(path: Path | None) -> Decisions:
 
 def save_decisions(path: Path, decisions: Decisions) -> None:
     """Write atomically, readable by the owner only."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(decisions.to_json(), fh, indent=2, sort_keys=True)
-        fh.write("\n")
-    os.replace(tmp, path)
+    write_private(path, json.dumps(decisions.to_json(), indent=2, sort_keys=True) + "\n", atomic=True)

@@ -13,7 +13,6 @@ table and a table without a primary key.
 
 from __future__ import annotations
 
-import os
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -25,6 +24,8 @@ from sqlalchemy import (
     Column, DateTime, Engine, ForeignKey, ForeignKeyConstraint, Integer, MetaData, String, Table, Text,
     UniqueConstraint, create_engine, delete, insert, update,
 )
+
+from .private_files import write_private
 
 SNAPSHOT_AT = datetime(2026, 11, 19, 23, 0, 0)
 FRIDAY = SNAPSHOT_AT + timedelta(hours=10)        # Friday's writes, before the crash
@@ -419,7 +420,5 @@ def build_demo(directory: Path, *, with_snapshot: bool = True, users: int = 40) 
     if with_snapshot:
         lines.insert(3, "GAPMEND_SNAPSHOT_URL=sqlite:///snapshot.sqlite")
     env_file = directory / "demo.env"
-    fd = os.open(env_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write("\n".join(lines) + "\n")
+    write_private(env_file, "\n".join(lines) + "\n")
     return env_file

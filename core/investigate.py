@@ -9,7 +9,6 @@ values were kept; the operator decides whether to take Friday's).
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from .config import Settings
 from .db import open_engine
 from .decisions import Decisions
 from .gap import build_plan
+from .private_files import write_private
 from .schema import reflect
 from .verify import verify
 
@@ -57,9 +57,7 @@ def investigate(settings: Settings, reports_dir: Path, decisions: Decisions | No
 def save(text: str, reports_dir: Path) -> Path:
     reports_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = reports_dir / f"investigate-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.txt"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text + "\n")
+    write_private(path, text + "\n")
     return path
 
 

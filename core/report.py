@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from .plan import jsonable
+from .private_files import write_private
 from .restore import RestoreReport
 
 
@@ -49,7 +49,5 @@ def write_report(report: RestoreReport, folder: Path) -> tuple[Path, Path]:
     stem = folder / f"restore-{report.started_at.replace(':', '').replace('+0000', 'Z')}-{report.run_id[:8]}"
     paths = (stem.with_suffix(".json"), stem.with_suffix(".txt"))
     for path, content in zip(paths, (json.dumps(to_dict(report), indent=2), render(report))):
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(content + "\n")
+        write_private(path, content + "\n")
     return paths

@@ -26,7 +26,6 @@ Reads are chunked and writes batched (multi-row INSERT / executemany): never row
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 import uuid
@@ -46,6 +45,7 @@ from .errors import GapmendError
 from .gap import Sources, build_plan
 from .graph import Edge, ReferenceGraph, build_graph
 from .plan import Decision, Plan, RowClass
+from .private_files import open_private
 from .progress import NullProgress, Progress, check_cancel
 from .schema import Schema, TableInfo, reflect
 
@@ -665,8 +665,7 @@ class _SqlRecorder:
         self.fh: Any = None
 
     def start(self) -> None:
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        self.fh = os.fdopen(fd, "w", encoding="utf-8")
+        self.fh = open_private(self.path)
         self.fh.write("-- gapmend restore --dry-run: the statements a restore would run, in order.\n"
                       "-- They ran inside a transaction that was rolled back: production is unchanged.\n")
         event.listen(self.conn, "before_cursor_execute", self._record)

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .errors import ConfigError
+from .private_files import write_private
 
 
 @dataclass(frozen=True)
@@ -114,11 +115,7 @@ class Checklist:
 
     def _save(self) -> None:
         data = {"steps": {str(k): asdict(v) for k, v in sorted(self.states.items())}}
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2)
-        os.replace(tmp, self.path)
+        write_private(self.path, json.dumps(data, indent=2), atomic=True)
         self._seen = self.path.stat().st_mtime_ns
 
 

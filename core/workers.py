@@ -8,7 +8,6 @@ those again: a worker the operator had stopped on purpose stays stopped.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Mapping
 
 from .errors import GapmendError
+from .private_files import write_private
 
 
 class WorkersError(GapmendError):
@@ -110,6 +110,4 @@ def _load(path: Path) -> list[str]:
 
 
 def _save(path: Path, names: list[str]) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump({"stopped_by_gapmend": names}, fh)
+    write_private(path, json.dumps({"stopped_by_gapmend": names}))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-CORE_MODULES = ["config", "db", "schema", "graph", "gap", "plan", "compare", "rows", "decisions", "demo", "progress", "logfile"]
+CORE_MODULES = ["config", "db", "schema", "graph", "gap", "plan", "compare", "rows", "decisions", "demo", "progress", "logfile", "private_files"]
 
 
 def test_core_imports_no_ui() -> None:
