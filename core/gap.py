@@ -81,12 +81,14 @@ def build_plan(
     cancel: threading.Event | None = None,
     sources: Sources | None = None,
     on_row: RowSink | None = None,
+    row_classes: frozenset[RowClass] = frozenset(RowClass),
 ) -> Plan:
     """Inspect every table's gap and return the plan. Writes nothing anywhere.
 
-    `on_row`, when given, hears every classified row as ``(table, class, key)``,
-    production's inserts included (which are otherwise only counted): the restore and
-    the tests use it to see each row's fate, not only the counts.
+    `on_row`, when given, hears every classified row of `row_classes` as
+    ``(table, class, key)``: the restore and the tests use it to see each row's fate, not
+    only the counts. Production's inserts into integer-key tables are otherwise only
+    counted; they are read row by row only when `row_classes` asks for them.
     """
     started = time.monotonic()
     decisions = decisions or Decisions()
@@ -118,7 +120,7 @@ def build_plan(
                 inspector = _Inspector(
                     schema=crashed_schema, graph=graph, sources=sources, c=c_conn, p=p_conn, s=s_conn,
                     snapshot_at=settings.snapshot_at, decisions=decisions, progress=progress, cancel=cancel,
-                    on_row=on_row,
+                    on_row=on_row, row_classes=row_classes,
                 )
                 gaps = inspector.run()
             finally:
@@ -294,6 +296,7 @@ class _Inspector:
     progress: Progress
     cancel: threading.Event | None
     on_row: RowSink | None = None
+    row_classes: frozenset[RowClass] = frozenset(RowClass)
     boundaries: dict[str, Boundary] = field(default_factory=dict)
 
     def run(self) -> list[TableGap]:
@@ -408,8 +411,7 @@ class _Inspector:
                 check_cancel(self.cancel)
                 for row in chunk:
                     acc.add(RowClass.FRIDAY_INSERT, _key(row, key_idx))
-                    if self.on_row is not None:
-                        self.on_row(t.name, RowClass.FRIDAY_INSERT, _key(row, key_idx))
+                    self._tell(t.name, RowClass.FRIDAY_INSERT, _key(row, key_idx))
                     if row[key_idx[0]] <= p_max:
                         acc.ids_taken += 1
                 friday_rows.extend(chunk)
@@ -417,10 +419,10 @@ class _Inspector:
             acc.counts[RowClass.PRODUCTION_INSERT.value] += int(n_prod)
             for row in self.p.execute(select(keycol).where(keycol > b).order_by(keycol).limit(SAMPLES)):
                 acc.samples[RowClass.PRODUCTION_INSERT.value].append((row[0],))
-            if self.on_row is not None:
+            if self.on_row is not None and RowClass.PRODUCTION_INSERT in self.row_classes:
                 for chunk in rowio.page_by_id(self.p, t, lo=b):
                     for row in chunk:
-                        self.on_row(t.name, RowClass.PRODUCTION_INSERT, _key(row, key_idx))
+                        self._tell(t.name, RowClass.PRODUCTION_INSERT, _key(row, key_idx))
         else:
             key_refs = [fn for i, fn in ev.ref_columns.items() if i in key_idx]
             for s_row, c_row, p_row in self._merge_keyed(t, ev, key_idx):
@@ -462,13 +464,16 @@ class _Inspector:
             return
         key = _key(next(r for r in (c, p, s) if r is not None), key_idx)
         acc.add(cls, key)
-        if self.on_row is not None:
-            self.on_row(t.name, cls, key)
+        self._tell(t.name, cls, key)
         if cls is RowClass.CONFLICT:
             acc.keep(acc.conflicts, Conflict(key, reason, _diff(t.column_names, s, c, p)))
         elif cls in (RowClass.FRIDAY_INSERT, RowClass.FRIDAY_UPDATE):
             assert c is not None
             friday_rows.append(c, check_unique=cls is RowClass.FRIDAY_INSERT)
+
+    def _tell(self, table: str, cls: RowClass, key: Row) -> None:
+        if self.on_row is not None and cls in self.row_classes:
+            self.on_row(table, cls, key)
 
     def _overlap(self, t: TableInfo, b: int, attached: Connection | None) -> Iterator[tuple[Row | None, Row | None, Row | None]]:
         """(snapshot, crashed, production) versions of every id ≤ b that may differ."""

@@ -132,11 +132,13 @@ class _Work:
     deletes: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
     conflicts: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
 
+    # The classes the restore acts on; the inspection need not stream the others.
+    CLASSES = frozenset({RowClass.FRIDAY_INSERT, RowClass.FRIDAY_UPDATE, RowClass.FRIDAY_DELETE, RowClass.CONFLICT})
+
     def sink(self, table: str, cls: RowClass, key: Key) -> None:
         bucket = {RowClass.FRIDAY_INSERT: self.inserts, RowClass.FRIDAY_UPDATE: self.updates,
-                  RowClass.FRIDAY_DELETE: self.deletes, RowClass.CONFLICT: self.conflicts}.get(cls)
-        if bucket is not None:
-            bucket[table].append(key)
+                  RowClass.FRIDAY_DELETE: self.deletes, RowClass.CONFLICT: self.conflicts}[cls]
+        bucket[table].append(key)
 
 
 def restore(
@@ -155,7 +157,8 @@ def restore(
         if options.dry_run is None:
             journal.ensure(sources.production)
         work = _Work()
-        plan = build_plan(settings, decisions, progress, cancel, sources=sources, on_row=work.sink)
+        plan = build_plan(settings, decisions, progress, cancel, sources=sources, on_row=work.sink,
+                          row_classes=_Work.CLASSES)
         schema = reflect(sources.crashed, "crashed")
         with sources.crashed.connect() as c_conn, sources.production.connect() as p_conn:
             graph = build_graph(schema, [c_conn], decisions.graph())
@@ -649,11 +652,6 @@ class _Run:
                 raise RestoreError(f"integrity check failed: {edge_id} would point at missing {edge.parent} "
                                    f"{missing[:5]}: nothing was written; report this with the plan")
             self.progress.advance(1)
-
-    # -- helpers --
-
-    def _boundary(self, table: str) -> int | None:
-        return self.boundaries[table]
 
 
 class _SqlRecorder:
