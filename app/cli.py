@@ -8,7 +8,6 @@ its owner can read.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import tempfile
 import threading
@@ -558,14 +557,11 @@ def connection(action: str, database: str | None, yes: bool) -> None:
         tick(12)
         return
     if ctx.laravel is not None:
-        from gapmend.core.config import _laravel_url, read_env_file
+        from gapmend.core.config import laravel_sibling_url
 
         if not database:
             fail("name the crashed database: --database NAME (same server and user as production)")
-        values = read_env_file(app / ".env")
-        url = _laravel_url({**values, "DB_DATABASE": database or ""}, "DB_", app)
-        if os.environ.get("GAPMEND_CRASHED_PASSWORD"):
-            url = url.set(password=os.environ["GAPMEND_CRASHED_PASSWORD"])
+        url = laravel_sibling_url(app, database or "")
     else:
         url = ctx.settings().crashed
     conn.add(app, url)

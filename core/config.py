@@ -187,6 +187,18 @@ def load_laravel_settings(app_path: Path, environ: Mapping[str, str] | None = No
     )
 
 
+def laravel_sibling_url(app_path: Path, database: str, environ: Mapping[str, str] | None = None) -> URL:
+    """The URL of `database` on the Laravel app's own server, as its own user: where the
+    crashed copy usually lives before step 10 names it in the app's configuration. A
+    password for it may come from ``GAPMEND_CRASHED_PASSWORD`` in the environment."""
+    environ = os.environ if environ is None else environ
+    values = read_env_file(app_path / ".env")
+    url = _laravel_url({**values, "DB_DATABASE": database}, "DB_", app_path)
+    if environ.get("GAPMEND_CRASHED_PASSWORD"):
+        url = url.set(password=environ["GAPMEND_CRASHED_PASSWORD"])
+    return url
+
+
 def _laravel_url(values: Mapping[str, str], prefix: str, app_path: Path) -> URL:
     driver = values.get(prefix + "CONNECTION", "mysql")
     database = values.get(prefix + "DATABASE", "")
