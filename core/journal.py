@@ -76,13 +76,16 @@ def decode(text: str | None) -> tuple[Any, ...] | None:
     return None if text is None else tuple(json.loads(text))
 
 
-def done_keys(conn: Connection, table: str) -> dict[str, tuple[str, tuple[Any, ...] | None]]:
-    """Friday keys of `table` a committed run already handled: encoded old key → (action, new key)."""
+def done_keys(conn: Connection, table: str,
+              actions: tuple[str, ...] | None = None) -> dict[str, tuple[str, tuple[Any, ...] | None]]:
+    """Friday keys of `table` a committed run already handled (with one of `actions`,
+    default any final one): encoded old key → (action, new key)."""
     if not conn.dialect.has_table(conn, ID_MAP):
         return {}
     stmt = (select(id_map.c.old_key, id_map.c.action, id_map.c.new_key)
             .join(runs, runs.c.run_id == id_map.c.run_id)
-            .where(id_map.c.table_name == table, id_map.c.action.in_(FINAL_ACTIONS), runs.c.status.in_(COUNTING)))
+            .where(id_map.c.table_name == table, id_map.c.action.in_(actions or FINAL_ACTIONS),
+                   runs.c.status.in_(COUNTING)))
     return {old: (action, decode(new)) for old, action, new in conn.execute(stmt)}
 
 

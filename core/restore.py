@@ -48,6 +48,7 @@ from .plan import Decision, Plan, RowClass
 from .private_files import open_private
 from .progress import NullProgress, Progress, check_cancel
 from .schema import Schema, TableInfo, reflect
+from .server_copy import CrashedAddress, ServerCopy, drop_leftovers, eligible_tables, locate_crashed, unreadable
 
 Key = tuple[Any, ...]
 WRITE_BATCH = 1000
@@ -71,6 +72,7 @@ class RestoreOptions:
     dry_run: Path | None = None               # write the SQL here and roll back instead of committing
     per_table: bool = False                   # commit table by table (resumable) instead of once
     fail_after_batches: int | None = None     # tests: raise after the Nth write batch
+    server_side: bool | None = None           # copy inside the server (None: wherever it can)
 
 
 @dataclass
@@ -98,6 +100,7 @@ class RestoreReport:
     pulled_in: list[str]
     noop: bool
     dry_run: str | None = None        # the SQL file, when nothing was committed
+    path: str = ""                    # how the rows travelled: server-side, or through gapmend
 
     def totals(self) -> dict[str, int]:
         t = self.tables.values()
@@ -132,10 +135,16 @@ class _Work:
     deletes: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
     conflicts: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
 
+    # Tables whose Friday inserts the server finds itself (ids past the boundary):
+    # their keys are not collected, so memory does not grow with the gap.
+    server_tables: frozenset[str] = frozenset()
+
     # The classes the restore acts on; the inspection need not stream the others.
     CLASSES = frozenset({RowClass.FRIDAY_INSERT, RowClass.FRIDAY_UPDATE, RowClass.FRIDAY_DELETE, RowClass.CONFLICT})
 
     def sink(self, table: str, cls: RowClass, key: Key) -> None:
+        if cls is RowClass.FRIDAY_INSERT and table in self.server_tables:
+            return
         bucket = {RowClass.FRIDAY_INSERT: self.inserts, RowClass.FRIDAY_UPDATE: self.updates,
                   RowClass.FRIDAY_DELETE: self.deletes, RowClass.CONFLICT: self.conflicts}[cls]
         bucket[table].append(key)
@@ -156,18 +165,50 @@ def restore(
     try:
         if options.dry_run is None:
             journal.ensure(sources.production)
-        work = _Work()
+        schema = reflect(sources.crashed, "crashed")
+        with sources.crashed.connect() as c_conn:
+            graph = build_graph(schema, [c_conn], decisions.graph())
+        address, path = _server_side(sources, schema, graph, options)
+        progress.note(f"rows travel {path}")
+        surrogate = frozenset(n for n, t in schema.tables.items() if t.key_kind == "surrogate")
+        work = _Work(server_tables=surrogate if address is not None else frozenset())
         plan = build_plan(settings, decisions, progress, cancel, sources=sources, on_row=work.sink,
                           row_classes=_Work.CLASSES)
-        schema = reflect(sources.crashed, "crashed")
         with sources.crashed.connect() as c_conn, sources.production.connect() as p_conn:
-            graph = build_graph(schema, [c_conn], decisions.graph())
-            run = _Run(schema, graph, plan, decisions, options, work, c_conn, p_conn, progress, cancel)
+            run = _Run(schema, graph, plan, decisions, options, work, c_conn, p_conn, progress, cancel, address)
             report = run.execute()
+        report.path = path
         report.seconds = round(time.monotonic() - started, 3)
         return report
     finally:
         sources.dispose()
+
+
+def _server_side(sources: Sources, schema: Schema, graph: ReferenceGraph,
+                 options: RestoreOptions) -> tuple[CrashedAddress | None, str]:
+    """Whether the server can copy the rows itself (see `server_copy`), and a line saying
+    which way the rows travel and why."""
+    through = "through gapmend in batches"
+    if options.server_side is False:
+        return None, f"{through} (server-side copy turned off)"
+    address, why = locate_crashed(sources.production, sources.crashed)
+    if address is None:
+        return None, f"{through}: {why}"
+    if options.per_table:
+        return None, f"{through}: --per-table commits table by table"
+    surrogate = [n for n, t in schema.tables.items() if t.key_kind == "surrogate"]
+    if set(eligible_tables(schema, graph.edges_from, surrogate)) != set(surrogate):
+        return None, f"{through}: a reference into an integer key is held in a non-integer column"
+    with sources.production.connect() as conn:
+        if any(journal.allocated_keys(conn, name) for name in surrogate):
+            return None, f"{through}: resuming an interrupted --per-table run"
+    problem = unreadable(sources.production, address, schema, surrogate)
+    if problem is not None:
+        if options.server_side:
+            raise RestoreError(f"{problem}: grant it SELECT on the crashed database, or leave out --server-side")
+        return None, f"{through}: {problem}"
+    drop_leftovers(sources.production)
+    return address, f"server-side ({why})"
 
 
 @dataclass
@@ -182,6 +223,9 @@ class _Run:
     p: Connection
     progress: Progress
     cancel: threading.Event | None
+    address: CrashedAddress | None = None
+    server: ServerCopy | None = None
+    looked_up: dict[tuple[str, Any], _Fate] = field(default_factory=dict)
     fates: dict[str, dict[Key, _Fate]] = field(default_factory=lambda: defaultdict(dict))
     reports: dict[str, TableReport] = field(default_factory=lambda: defaultdict(TableReport))
     written_refs: dict[str, set[Any]] = field(default_factory=lambda: defaultdict(set))
@@ -207,6 +251,11 @@ class _Run:
         started_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
         tables, pulled = self._tables()
         mysql = is_mysql(self.p.engine)
+        if self.address is not None:
+            self.server = ServerCopy(self.p, self.address, self.schema,
+                                     [n for n in tables if self.schema[n].key_kind == "surrogate"],
+                                     self.boundaries, self.graph.edges_from, run_id, self._execute_set)
+            self.server.open()
         if mysql:
             # Cycles are written with their final ids in one pass; references are checked
             # by `_check_references` before the commit instead (a session setting).
@@ -222,6 +271,8 @@ class _Run:
                 self.p.rollback()
                 self.p.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 1")
                 self.p.commit()
+            if self.server is not None:
+                self.server.close()
         report = RestoreReport(run_id, started_at, 0.0, {t: self.reports[t] for t in tables}, pulled, noop=False,
                                dry_run=str(self.options.dry_run) if self.options.dry_run else None)
         t = report.totals()
@@ -237,8 +288,36 @@ class _Run:
         self._count_rows(tables, "rows_before")
         self._check_unchanged(tables)
         self._load_done(tables)
-        self._decide(tables)
-        self._allocate(tables)
+        if self.server is not None:
+            self._decide_server_side()
+        self._decide([n for n in tables if not self._on_server(n)], tables)
+        self._allocate([n for n in tables if not self._on_server(n)])
+
+    def _on_server(self, name: str) -> bool:
+        return self.server is not None and name in self.server.work
+
+    def _decide_server_side(self) -> None:
+        """The fates of the integer-keyed tables' Friday rows, decided by the server."""
+        assert self.server is not None
+        names = self.server.tables
+        self.progress.start("deciding each Friday row (server-side)", len(names) * 2)
+        for name in names:
+            self.reports[name].already_done += self.server.fill(name)
+            self.progress.advance(1)
+        for name in names:
+            check_cancel(self.cancel)
+            self.server.collisions(name, self.options.collisions)
+            self.server.orphans(name, self.options.orphans == "null")
+            self.progress.advance(1)
+        for _ in range(50):
+            check_cancel(self.cancel)
+            if not sum(self.server.propagate(name) for name in names):
+                break
+        else:
+            raise RestoreError("skips kept changing after 50 passes: report this as a bug")
+        for name in names:
+            report = self.reports[name]
+            report.kept_ids, report.moved = self.server.allocate(name)
 
     def _execute_atomic(self, run_id: str, tables: list[str]) -> None:
         """Everything in one transaction: any failure leaves production as it was."""
@@ -299,6 +378,11 @@ class _Run:
         if self.options.apply_deletes:
             self._write_deletes(t, writer)
         report = self.reports[t.name]
+        if self.server is not None and self._on_server(t.name):
+            self.server.write_journal(t.name)
+            report.skipped += [((old,), reason or "") for old, _, reason in self.server.rows(t.name, "skip")]
+            report.linked += [((old,), (new,)) for old, new, _ in self.server.rows(t.name, "link")]
+            return
         for key, fate in self.fates[t.name].items():
             if fate.action == SKIP:
                 report.skipped.append((key, fate.reason))
@@ -325,7 +409,8 @@ class _Run:
         while frontier:
             t = frontier.pop()
             for e in self.graph.edges_from(t):
-                if e.parent not in wanted and e.parent not in skipped and self.work.inserts.get(e.parent):
+                if (e.parent not in wanted and e.parent not in skipped
+                        and self.plan.table(e.parent).counts.get(RowClass.FRIDAY_INSERT.value)):
                     wanted.add(e.parent)
                     pulled.append(e.parent)
                     frontier.append(e.parent)
@@ -348,7 +433,8 @@ class _Run:
     def _load_done(self, tables: list[str]) -> None:
         for name in tables:
             self.allocated[name] = journal.allocated_keys(self.p, name)
-            done = journal.done_keys(self.p, name)
+            # On the server the journal is joined there; only updates and deletes are read here.
+            done = journal.done_keys(self.p, name, ("updated", "deleted") if self._on_server(name) else None)
             if not done:
                 continue
             for bucket in (self.work.inserts, self.work.updates, self.work.deletes, self.work.conflicts):
@@ -363,15 +449,15 @@ class _Run:
 
     # -- fates --
 
-    def _decide(self, tables: list[str]) -> None:
-        """Collisions and skips for every Friday insert, until no skip changes."""
-        for name in tables:
+    def _decide(self, names: list[str], tables: list[str]) -> None:
+        """Collisions and skips for every Friday insert of `names`, until no skip changes."""
+        for name in names:
             for key in self.work.inserts.get(name, []):
                 self.fates[name].setdefault(key, _Fate(INSERT))
         self.progress.start("deciding each Friday row", None)
         for _ in range(50):
             changed = False
-            for name in tables:
+            for name in names:
                 check_cancel(self.cancel)
                 changed |= self._decide_table(self.schema[name], tables)
             if not changed:
@@ -399,6 +485,7 @@ class _Run:
         changed = False
         key_idx = _idx(t, t.identity)
         for chunk in self._friday_rows(t, keys):
+            self._prefetch(t, chunk)
             holders = self._collisions(t, chunk) if self.options.collisions else {}
             parents_missing = self._missing_parents(t, chunk)
             for row in chunk:
@@ -471,7 +558,7 @@ class _Run:
             b = self.boundaries[edge.parent]
             if b is None or not isinstance(v, int) or v <= b:
                 continue
-            parent_fate = self.fates[edge.parent].get((v,))
+            parent_fate = self._parent_fate(edge.parent, v)
             if parent_fate is None:
                 yield edge, v, f"Friday's {edge.parent} row {v} is not restored" + (
                     "" if edge.parent in tables else f" ({edge.parent} is not in this restore)")
@@ -514,9 +601,32 @@ class _Run:
         b = self.boundaries[edge.parent]
         if b is None or not isinstance(v, int) or v <= b:
             return v
-        fate = self.fates[edge.parent].get((v,))
+        fate = self._parent_fate(edge.parent, v)
         assert fate is not None and fate.target is not None, (edge.id, v)
         return fate.target[0]
+
+    def _parent_fate(self, parent: str, v: Any) -> _Fate | None:
+        if self._on_server(parent):
+            return self.looked_up.get((parent, v))
+        return self.fates[parent].get((v,))
+
+    _SERVER_ACTIONS = {"insert": INSERT, "link": LINK, "skip": SKIP, "done": DONE}
+
+    def _prefetch(self, t: TableInfo, chunk: list[tuple[Any, ...]]) -> None:
+        """The fates of the server-side parents this chunk points past the boundary at,
+        read from their work tables in one query per reference (memory: one chunk's worth)."""
+        if self.server is None:
+            return
+        self.looked_up.clear()
+        for edge, i, ti in self.refs[t.name]:
+            b = self.boundaries[edge.parent]
+            if b is None or not self._on_server(edge.parent):
+                continue
+            ids = sorted({r[i] for r in chunk if isinstance(r[i], int) and r[i] > b
+                          and (ti is None or r[ti] == edge.type_value)})
+            for old, new, action, reason in self.server.lookup(edge.parent, ids):
+                self.looked_up[(edge.parent, old)] = _Fate(
+                    self._SERVER_ACTIONS[action], None if new is None else (new,), reason or "")
 
     def _final_row(self, t: TableInfo, row: tuple[Any, ...], fate: _Fate | None) -> dict[str, Any]:
         values = dict(zip(t.column_names, row))
@@ -538,11 +648,24 @@ class _Run:
         if not rows:
             return
         self.p.execute(stmt, rows)
+        self._count_batch()
+
+    def _execute_set(self, stmt: Any) -> int:
+        """One set-based statement of the server-side copy; returns the rows it touched."""
+        n = self.p.execute(stmt).rowcount
+        self._count_batch()
+        return int(n)
+
+    def _count_batch(self) -> None:
         self.batches += 1
         if self.options.fail_after_batches is not None and self.batches >= self.options.fail_after_batches:
             raise RestoreError(f"injected failure after write batch {self.batches}")
 
     def _write_inserts(self, t: TableInfo, writer: journal.Writer) -> None:
+        if self.server is not None and self._on_server(t.name):
+            self.progress.start(f"{t.name}: copying server-side", None)
+            self.reports[t.name].inserted = self.server.copy(t.name)
+            return
         fates = self.fates[t.name]
         if t.primary_key:
             keys = [k for k, f in fates.items() if f.action == INSERT]
@@ -555,6 +678,7 @@ class _Run:
         key_idx = _idx(t, t.identity)
         stmt = insert(t.table)
         for chunk in self._friday_rows(t, keys):
+            self._prefetch(t, chunk)
             batch = []
             for row in chunk:
                 key = tuple(row[i] for i in key_idx)
@@ -589,6 +713,7 @@ class _Run:
                 .where(*(t.table.c[k] == bindparam(f"k_{i}") for i, k in enumerate(t.identity)))
                 .values({c: bindparam(f"v_{c}") for c in cols}))
         for chunk in self._friday_rows(t, keys):
+            self._prefetch(t, chunk)
             batch = []
             missing = self._missing_parents(t, chunk)
             for row in chunk:
@@ -640,6 +765,14 @@ class _Run:
 
     def _check_references(self, tables: list[str]) -> None:
         """Every reference value this run wrote must find its parent row in production."""
+        for name in tables:
+            if self.server is None or not self._on_server(name):
+                continue
+            for edge in self.graph.edges_from(name):
+                missing = self.server.broken_reference(name, edge) if len(edge.columns) == 1 else []
+                if missing:
+                    raise RestoreError(f"integrity check failed: {edge.id} would point at missing {edge.parent} "
+                                       f"{missing[:5]}: nothing was written; report this with the plan")
         self.progress.start("checking references", len(self.written_refs))
         for edge_id, values in self.written_refs.items():
             edge = next(e for e in self.graph.edges if e.id == edge_id)

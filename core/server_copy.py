@@ -1,0 +1,393 @@
+"""The restore done by the database server: no Friday row passes through Python.
+
+When production's connection can read the crashed tables itself — SQLite files
+(crashed ATTACHed to production's connection) or two databases on one MariaDB server
+(the common case: the crashed dump loaded beside production) — every table with an
+integer key is restored with a handful of set-based statements:
+
+1. a **work table** per table holds each Friday row's fate: ``old_id``, ``new_id``,
+   ``action`` (insert, link, skip, done) and why; it is filled with one
+   ``INSERT … SELECT`` of Friday's ids past the boundary, joined to the journal so rows
+   an earlier run restored are ``done``;
+2. collisions (a production row holding a Friday row's unique value) and orphans (a
+   snapshot-range parent production deleted) are multi-table ``UPDATE``s; skips then
+   travel along references (cycles, self-references) until an ``UPDATE`` pass changes
+   nothing;
+3. new ids come from ``ROW_NUMBER()`` in id order, after production's and Friday's
+   highest id; ids past production's highest are kept (see `restore`);
+4. the rows are copied with one ``INSERT … SELECT`` per table that joins the work
+   tables of every referenced table (``CASE`` picks the mapped id where a reference
+   points past its parent's boundary), and the journal lines with another;
+5. every written reference is checked with an anti-join before the commit.
+
+Memory is therefore flat in the size of the gap. The work tables are real tables (a
+MariaDB TEMPORARY table cannot be opened twice in one statement, and a self-reference
+needs exactly that), created before the transaction because DDL commits on MariaDB,
+named ``gapmend_w<run>_<n>`` (``reflect`` ignores ``gapmend_*``) and dropped afterwards;
+the rows in them are written inside the restore's transaction and roll back with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+from sqlalchemy import (
+    BigInteger, Column, Connection, Engine, Integer, MetaData, String, Table, and_, case, cast, exists, func,
+    insert, literal, null, select, text, update,
+)
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.elements import ColumnElement
+
+from . import journal
+from .db import is_mysql
+from .graph import Edge
+from .schema import Schema, TableInfo
+
+ATTACHED = "gapmend_crashed"
+WORK_PREFIX = "gapmend_w"
+# Actions of a Friday row that leave it with an id children may point at.
+LIVE = ("insert", "link", "done")
+
+
+@dataclass(frozen=True)
+class CrashedAddress:
+    """How production's connection names the crashed database's tables."""
+
+    schema: str                      # ATTACHED (SQLite) or the crashed database's name (MariaDB)
+    attach_uri: str | None = None    # SQLite: the file to ATTACH read-only
+
+
+def locate_crashed(production: Engine, crashed: Engine) -> tuple[CrashedAddress | None, str]:
+    """Where production's connection finds crashed's tables, or None and why not."""
+    if production.dialect.name == "sqlite" and crashed.dialect.name == "sqlite":
+        raw = crashed.raw_connection()
+        try:
+            row = raw.driver_connection.execute("PRAGMA database_list").fetchone()  # type: ignore[union-attr]
+        finally:
+            raw.close()
+        if not row or not row[2]:
+            return None, "the crashed SQLite database is not a file"
+        return CrashedAddress(ATTACHED, f"file:{row[2]}?mode=ro"), "crashed ATTACHed to production's connection"
+    if is_mysql(production) and is_mysql(crashed):
+        ids = []
+        for engine in (production, crashed):
+            with engine.connect() as conn:
+                ids.append(tuple(conn.exec_driver_sql("SELECT @@hostname, @@port, @@datadir").one()))
+        if ids[0] != ids[1]:
+            return None, "crashed is on another server"
+        name = crashed.url.database
+        if not name or name == production.url.database:
+            return None, "crashed has no database name of its own"
+        return CrashedAddress(name), f"crashed is database {name!r} on production's server"
+    return None, "crashed and production are different kinds of database"
+
+
+def unreadable(engine: Engine, address: CrashedAddress, schema: Schema, tables: list[str]) -> str | None:
+    """None when production's connection may read every crashed table in `tables`, else why not."""
+    md = MetaData()
+    with engine.connect() as conn:
+        attach(conn, address)
+        try:
+            for name in tables:
+                table = schema[name].table.to_metadata(md, schema=address.schema)
+                try:
+                    conn.execute(select(literal(1)).select_from(table).where(literal(1) == 0)).all()
+                except DBAPIError as exc:
+                    return f"production's user cannot read {address.schema}.{name} ({str(exc.orig).splitlines()[0]})"
+                finally:
+                    conn.rollback()
+        finally:
+            detach(conn, address)
+    return None
+
+
+def attach(conn: Connection, address: CrashedAddress) -> None:
+    """ATTACH the crashed SQLite file to `conn` (outside any transaction); nothing on MariaDB."""
+    if address.attach_uri is not None:
+        conn.connection.driver_connection.execute(  # type: ignore[union-attr]
+            f"ATTACH DATABASE ? AS {ATTACHED}", (address.attach_uri,))
+
+
+def detach(conn: Connection, address: CrashedAddress) -> None:
+    if address.attach_uri is not None:
+        conn.connection.driver_connection.execute(f"DETACH DATABASE {ATTACHED}")  # type: ignore[union-attr]
+
+
+def eligible_tables(schema: Schema, edges_from: Callable[[str], list[Edge]], tables: list[str]) -> list[str]:
+    """Tables the server can restore: an integer surrogate key, and every reference into
+    an integer-keyed table held in an integer column (a string column compared with a
+    number would be coerced by MariaDB, unlike the Python path)."""
+    out = []
+    for name in tables:
+        t = schema[name]
+        if t.key_kind != "surrogate":
+            continue
+        ok = True
+        for edge in edges_from(name):
+            if len(edge.columns) != 1 or schema[edge.parent].key_kind != "surrogate":
+                continue
+            col = t.table.c.get(edge.columns[0])
+            if col is None or not isinstance(col.type, Integer):
+                ok = False
+        if ok:
+            out.append(name)
+    return out
+
+
+@dataclass
+class _Ref:
+    edge: Edge
+    column: str
+    index: int              # the column's position (for the nulled list)
+    boundary: int           # the parent's boundary
+    work: Table | None      # the parent's work table; None when the parent is not in this restore
+
+
+class ServerCopy:
+    """The set-based restore of `tables` (all integer-keyed, in write order)."""
+
+    def __init__(self, conn: Connection, address: CrashedAddress, schema: Schema, tables: list[str],
+                 boundaries: dict[str, int | None], edges_from: Callable[[str], list[Edge]],
+                 run_id: str, execute: Callable[[Any], int]) -> None:
+        self.p, self.address, self.schema, self.tables = conn, address, schema, tables
+        self.boundaries, self.edges_from, self.execute = boundaries, edges_from, execute
+        self.run_id = run_id
+        self.metadata = MetaData()
+        self.work = {name: _work_table(self.metadata, f"{WORK_PREFIX}{run_id[:8]}_{i}")
+                     for i, name in enumerate(tables)}
+        self.alloc = Table(f"{WORK_PREFIX}{run_id[:8]}_alloc", self.metadata,
+                           Column("old_id", BigInteger, primary_key=True, autoincrement=False),
+                           Column("new_id", BigInteger, nullable=False))
+        self.crashed_md = MetaData()
+        self.crashed = {name: schema[name].table.to_metadata(self.crashed_md, schema=address.schema)
+                        for name in schema.tables}
+
+    # -- setup --
+
+    def open(self) -> None:
+        """ATTACH crashed (SQLite) and create the work tables: before the transaction."""
+        attach(self.p, self.address)
+        self.metadata.create_all(self.p)
+        self.p.commit()
+
+    def close(self) -> None:
+        try:
+            self.p.rollback()
+            self.metadata.drop_all(self.p)
+            self.p.commit()
+        finally:
+            detach(self.p, self.address)
+
+    # -- fates --
+
+    def fill(self, name: str) -> int:
+        """One work row per Friday id past the boundary; rows a committed run restored are
+        'done' with the id it gave them. Returns how many were done."""
+        t, w = self.schema[name], self.work[name]
+        c = self.crashed[name].alias("c")
+        key = c.c[t.primary_key[0]]
+        ids, runs = journal.id_map, journal.runs
+        done = (select(ids.c.old_key, func.max(ids.c.new_key).label("new_key"))
+                .join(runs, runs.c.run_id == ids.c.run_id)
+                .where(ids.c.table_name == name, ids.c.action.in_(("inserted", "linked")),
+                       runs.c.status.in_(journal.COUNTING))
+                .group_by(ids.c.old_key).subquery("j"))
+        sel = (select(key, case((done.c.new_key.is_(None), literal("insert")), else_=literal("done")),
+                      _decode(done.c.new_key))
+               .select_from(c.outerjoin(done, done.c.old_key == _encode(key)))
+               .where(key > self.boundaries[name]))
+        self.execute(insert(w).from_select(["old_id", "action", "new_id"], sel))
+        return int(self.p.execute(select(func.count()).select_from(w).where(w.c.action == "done")).scalar_one())
+
+    def collisions(self, name: str, mode: str) -> None:
+        """Friday rows whose unique value production already holds: linked to that row, or skipped."""
+        t, w = self.schema[name], self.work[name]
+        c, p = self.crashed[name].alias("c"), t.table.alias("p")
+        pk = t.primary_key[0]
+        for cols in t.unique_keys:
+            values: dict[str, Any] = (
+                {"action": "link", "new_id": p.c[pk]} if mode == "link" else
+                {"action": "skip", "reason": _text("unique key held by production row ", p.c[pk])})
+            self.execute(update(w).values(**values).where(
+                w.c.old_id == c.c[pk], w.c.action == "insert", *(c.c[col] == p.c[col] for col in cols)))
+
+    def orphans(self, name: str, nullable_ok: bool) -> None:
+        """Friday rows pointing at a snapshot-range parent production deleted: skipped, or
+        (``--orphans null`` on a nullable column) the reference set to NULL."""
+        t, w = self.schema[name], self.work[name]
+        c = self.crashed[name].alias("c")
+        for ref in self._refs(name):
+            parent = self.schema[ref.edge.parent]
+            par = parent.table.alias("par")
+            col = c.c[ref.column]
+            gone = ~exists().where(par.c[parent.primary_key[0]] == col)
+            cond = [w.c.old_id == c.c[t.primary_key[0]], w.c.action.in_(("insert", "link")),
+                    col.is_not(None), col <= ref.boundary, gone, *self._type_cond(c, ref.edge)]
+            column = t.column(ref.column)
+            if nullable_ok and column is not None and column.nullable:
+                marked = func.coalesce(w.c.nulled, literal(",")) + literal(f"{ref.index},")
+                self.execute(update(w).values(nulled=marked).where(*cond))
+            else:
+                self.execute(update(w).values(action="skip", reason=_text(f"{ref.column}=", col, ": parent deleted by production"))
+                             .where(*cond))
+
+    def propagate(self, name: str) -> int:
+        """Skip the Friday rows whose Friday parent is skipped or not restored; returns how
+        many rows changed (the caller repeats until a pass changes none)."""
+        t, w = self.schema[name], self.work[name]
+        pk = t.primary_key[0]
+        changed = 0
+        for ref in self._refs(name):
+            c = self.crashed[name].alias("c")
+            col = c.c[ref.column]
+            cond: list[ColumnElement[bool]] = [col > ref.boundary, *self._type_cond(c, ref.edge)]
+            if ref.work is not None:
+                wp = ref.work.alias("wp")
+                cond.append(~exists().where(wp.c.old_id == col, wp.c.action.in_(LIVE)))
+                why = f": its {ref.edge.parent} row is skipped or missing"
+            else:
+                why = f": {ref.edge.parent} is not in this restore"
+            # The rows to skip, read through a derived table: MySQL refuses an UPDATE whose
+            # subquery reads the table being updated unless it is materialized first.
+            w2 = w.alias("w2")
+            doomed = (select(w2.c.old_id).select_from(w2.join(c, c.c[pk] == w2.c.old_id))
+                      .where(w2.c.action.in_(("insert", "link")), *cond).subquery("doomed"))
+            c_out = self.crashed[name].alias("co")
+            changed += self.execute(
+                update(w).values(action="skip", reason=_text(f"{ref.column}=", c_out.c[ref.column], why))
+                .where(w.c.old_id == c_out.c[pk], w.c.action.in_(("insert", "link")),
+                       w.c.old_id.in_(select(doomed.c.old_id))))
+        return changed
+
+    def allocate(self, name: str) -> tuple[int, list[tuple[int, int]]]:
+        """New ids: kept past production's highest, else next after both sides' highest,
+        in id order. Returns (ids kept, first moves old → new)."""
+        t, w = self.schema[name], self.work[name]
+        key = t.table.c[t.primary_key[0]]
+        p_max = int(self.p.execute(select(func.max(key))).scalar() or 0)
+        f_max = int(self.p.execute(select(func.max(w.c.old_id)).where(w.c.action == "insert")).scalar() or 0)
+        nxt = max(p_max, f_max) + 1
+        kept = self.execute(update(w).values(new_id=w.c.old_id).where(w.c.action == "insert", w.c.old_id > p_max))
+        self.execute(self.alloc.delete())
+        ranked = select(w.c.old_id, literal(nxt - 1, BigInteger) + func.row_number().over(order_by=w.c.old_id)).where(
+            w.c.action == "insert", w.c.old_id <= p_max)
+        self.execute(insert(self.alloc).from_select(["old_id", "new_id"], ranked))
+        a = self.alloc.alias("a")
+        self.execute(update(w).values(new_id=a.c.new_id).where(w.c.old_id == a.c.old_id))
+        return kept, [(int(o), int(n)) for o, n in self.p.execute(
+            select(self.alloc.c.old_id, self.alloc.c.new_id).order_by(self.alloc.c.old_id).limit(10_000))]
+
+    # -- writes --
+
+    def copy(self, name: str) -> int:
+        """Friday's rows into production with their new ids and mapped references."""
+        t, w = self.schema[name], self.work[name].alias("w")
+        pk = t.primary_key[0]
+        c = self.crashed[name].alias("c")
+        source = c.join(w, and_(w.c.old_id == c.c[pk], w.c.action == "insert"))
+        whens: dict[str, list[tuple[ColumnElement[bool], ColumnElement[Any]]]] = {}
+        for k, ref in enumerate(self._refs(name)):
+            if ref.work is None:
+                continue
+            wp = ref.work.alias(f"r{k}")
+            col = c.c[ref.column]
+            types = self._type_cond(c, ref.edge)
+            source = source.outerjoin(wp, and_(wp.c.old_id == col, *types))
+            nulled = func.instr(func.coalesce(w.c.nulled, literal("")), literal(f",{ref.index},")) > 0
+            whens.setdefault(ref.column, [(nulled, null())]).append((and_(col > ref.boundary, *types), wp.c.new_id))
+        exprs: list[ColumnElement[Any]] = []
+        for name_ in t.column_names:
+            if name_ == pk:
+                exprs.append(w.c.new_id)
+            elif name_ in whens:
+                exprs.append(case(*whens[name_], else_=c.c[name_]))
+            else:
+                exprs.append(c.c[name_])
+        stmt = insert(t.table).from_select(t.column_names, select(*exprs).select_from(source).order_by(c.c[pk]))
+        return self.execute(stmt)
+
+    def write_journal(self, name: str) -> None:
+        w = self.work[name]
+        action = case((w.c.action == "insert", literal("inserted")), (w.c.action == "link", literal("linked")),
+                      else_=literal("skipped"))
+        detail = case((w.c.action == "link", literal("unique key held by production")), else_=w.c.reason)
+        new_key = case((w.c.new_id.is_(None), null()), else_=_encode(w.c.new_id))
+        sel = select(literal(self.run_id), literal(name), _encode(w.c.old_id), new_key, action, detail).where(
+            w.c.action.in_(("insert", "link", "skip")))
+        self.execute(insert(journal.id_map).from_select(
+            ["run_id", "table_name", "old_key", "new_key", "action", "detail"], sel))
+
+    def broken_reference(self, name: str, edge: Edge) -> list[Any]:
+        """Reference values of the rows this run inserted that find no parent (at most 5)."""
+        t, w = self.schema[name], self.work[name].alias("w")
+        parent = self.schema[edge.parent]
+        child, par = t.table.alias("ch"), parent.table.alias("par")
+        col = child.c[edge.columns[0]]
+        stmt = (select(col).select_from(
+                    child.join(w, and_(w.c.new_id == child.c[t.primary_key[0]], w.c.action == "insert"))
+                    .outerjoin(par, par.c[edge.parent_columns[0]] == col))
+                .where(col.is_not(None), par.c[edge.parent_columns[0]].is_(None), *self._type_cond(child, edge))
+                .limit(5))
+        return list(self.p.execute(stmt).scalars())
+
+    # -- reading back --
+
+    def rows(self, name: str, action: str) -> Iterator[tuple[int, int | None, str | None]]:
+        w = self.work[name]
+        yield from self.p.execute(select(w.c.old_id, w.c.new_id, w.c.reason)
+                                  .where(w.c.action == action).order_by(w.c.old_id))
+
+    def lookup(self, name: str, ids: list[int]) -> Iterator[tuple[int, int | None, str, str | None]]:
+        """(old id, new id, action, reason) of Friday rows `ids` of table `name`."""
+        w = self.work[name]
+        for start in range(0, len(ids), 500):
+            yield from self.p.execute(select(w.c.old_id, w.c.new_id, w.c.action, w.c.reason)
+                                      .where(w.c.old_id.in_(ids[start : start + 500])))
+
+    # -- helpers --
+
+    def _refs(self, name: str) -> list[_Ref]:
+        t = self.schema[name]
+        out = []
+        for edge in self.edges_from(name):
+            b = self.boundaries.get(edge.parent)
+            if len(edge.columns) != 1 or b is None:
+                continue
+            out.append(_Ref(edge, edge.columns[0], t.column_names.index(edge.columns[0]), b, self.work.get(edge.parent)))
+        return out
+
+    @staticmethod
+    def _type_cond(table: Any, edge: Edge) -> list[ColumnElement[bool]]:
+        return [table.c[edge.type_column] == edge.type_value] if edge.type_column else []
+
+
+def drop_leftovers(engine: Engine) -> None:
+    """Work tables of a run that was killed before it could drop them."""
+    with engine.begin() as conn:
+        for name in engine.dialect.get_table_names(conn):
+            if name.startswith(WORK_PREFIX):
+                conn.execute(text(f"DROP TABLE {engine.dialect.identifier_preparer.quote(name)}"))
+
+
+def _work_table(metadata: MetaData, name: str) -> Table:
+    return Table(name, metadata,
+                 Column("old_id", BigInteger, primary_key=True, autoincrement=False),
+                 Column("new_id", BigInteger),
+                 Column("action", String(8), nullable=False),     # insert | link | skip | done
+                 Column("nulled", String(255)),                    # ",3,7," column positions set to NULL
+                 Column("reason", String(255)))
+
+
+def _encode(key: ColumnElement[Any]) -> ColumnElement[str]:
+    """An integer key as the journal spells it (`journal.encode`): ``[42]``."""
+    return literal("[", String) + cast(key, String) + literal("]", String)
+
+
+def _decode(text_: ColumnElement[Any]) -> ColumnElement[Any]:
+    return cast(func.substr(text_, 2, func.length(text_) - 2), BigInteger)
+
+
+def _text(prefix: str, value: ColumnElement[Any], suffix: str = "") -> ColumnElement[str]:
+    out = literal(prefix, String) + cast(value, String)
+    return out + literal(suffix, String) if suffix else out
