@@ -13,15 +13,20 @@ just those rows from every side and classifies them. Strategies:
 - `attached_ranges` (all sides SQLite files): the files are ATTACHed read-only to one
   connection and a join names the differing ids directly.
 - `whole_range` (anything else): the whole range is a candidate.
+
+Tables without one integer key (natural, composite, none) have no ranges: when one
+connection sees every side, `joint_differences` groups all sides' rows inside the
+server and returns only the rows that are not alike everywhere.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, LargeBinary, String, Table, case, cast, func, literal, or_, select, text, union_all
+from sqlalchemy.sql.elements import ColumnElement
 
 from .schema import TableInfo
 
@@ -133,3 +138,47 @@ def attached_ranges(conn: Connection, schemas: Sequence[str], table: TableInfo, 
         )
         ids.update(int(r[0]) for r in conn.execute(text(sql), {"lo": lo, "hi": hi}))
     yield from merge_ranges([(i - 1, i) for i in sorted(ids)])
+
+
+# --- one connection that sees every side: GROUP BY across a UNION ALL ------------------
+
+def joint_differences(conn: Connection, sides: dict[int, Table], table: TableInfo, columns: Sequence[str],
+                      past: Callable[[Table], ColumnElement[bool] | None]) -> Iterator[tuple[tuple[Any, ...], dict[int, int]]]:
+    """Rows that are not alike on every side, found inside the server.
+
+    `sides` maps a side's tag to its table as `conn` names it (an ATTACHed SQLite file,
+    or a database on the same MariaDB server). Every side's rows are stacked with a
+    UNION ALL and grouped by their exact values (strings compared as bytes on MariaDB,
+    so case and trailing spaces count, as in the checksums); a group whose row count
+    differs between the sides, or whose rows `past` marks (a key naming a row created
+    after its parent's boundary, which is a new row whatever the other side holds), is
+    yielded as (the values of `columns`, {tag: rows}). Equal rows never leave the server.
+    """
+    dialect = conn.dialect.name
+    names = table.column_names
+    parts = []
+    for tag, t in sides.items():
+        flag = past(t)
+        exact = [_exact(t.c[n], dialect).label(f"x{i}") for i, n in enumerate(names)]
+        originals = [t.c[n].label(f"v{i}") for i, n in enumerate(names) if n in columns]
+        parts.append(select(literal(tag).label("side"), (case((flag, 1), else_=0) if flag is not None else literal(0)).label("past"),
+                            *exact, *originals))
+    u = union_all(*parts).subquery("u")
+    counts = [func.sum(case((u.c.side == tag, 1), else_=0)) for tag in sides]
+    differs = or_(*(a != b for a, b in zip(counts, counts[1:]))) if len(counts) > 1 else literal(True)
+    wanted = [names.index(c) for c in columns]
+    stmt = (select(*(func.min(u.c[f"v{i}"]) for i in wanted), *counts)
+            .group_by(*(u.c[f"x{i}"] for i in range(len(names))))
+            .having(or_(differs, func.max(u.c.past) == 1)))
+    for row in conn.execute(stmt):
+        values, n = tuple(row[: len(wanted)]), row[len(wanted):]
+        yield values, {tag: int(k or 0) for tag, k in zip(sides, n)}
+
+
+def _exact(col: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    if isinstance(col.type, String):
+        if dialect in ("mysql", "mariadb"):
+            return cast(col, LargeBinary)
+        if dialect == "sqlite":
+            return col.collate("BINARY")   # a column declared NOCASE would group case-blind
+    return col

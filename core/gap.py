@@ -30,7 +30,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from sqlalchemy import Connection, Engine, and_, func, or_, select
+from sqlalchemy import Connection, Engine, MetaData, Table, and_, case, func, literal, or_, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.elements import ColumnElement
 
 from . import compare, rows as rowio
 from .config import Settings
@@ -82,6 +84,8 @@ def build_plan(
     sources: Sources | None = None,
     on_row: RowSink | None = None,
     row_classes: frozenset[RowClass] = frozenset(RowClass),
+    joint: bool = True,
+    count_only: frozenset[str] = frozenset(),
 ) -> Plan:
     """Inspect every table's gap and return the plan. Writes nothing anywhere.
 
@@ -89,6 +93,10 @@ def build_plan(
     ``(table, class, key)``: the restore and the tests use it to see each row's fate, not
     only the counts. Production's inserts into integer-key tables are otherwise only
     counted; they are read row by row only when `row_classes` asks for them.
+    `joint` False keeps every comparison in gapmend even where one connection sees every
+    side (the restore's ``server_side=False``; tests compare both ways). Tables in
+    `count_only` have their Friday inserts counted by the server instead of read (the
+    server-side restore's own statements find their collisions and orphans).
     """
     started = time.monotonic()
     decisions = decisions or Decisions()
@@ -120,7 +128,7 @@ def build_plan(
                 inspector = _Inspector(
                     schema=crashed_schema, graph=graph, sources=sources, c=c_conn, p=p_conn, s=s_conn,
                     snapshot_at=settings.snapshot_at, decisions=decisions, progress=progress, cancel=cancel,
-                    on_row=on_row, row_classes=row_classes,
+                    on_row=on_row, row_classes=row_classes, joint_allowed=joint, count_only=count_only,
                 )
                 gaps = inspector.run()
             finally:
@@ -297,7 +305,11 @@ class _Inspector:
     cancel: threading.Event | None
     on_row: RowSink | None = None
     row_classes: frozenset[RowClass] = frozenset(RowClass)
+    joint_allowed: bool = True
+    count_only: frozenset[str] = frozenset()   # tables whose Friday inserts are counted, not read
     boundaries: dict[str, Boundary] = field(default_factory=dict)
+    # One connection that names every side's tables (tag -> schema; None = its own), when there is one.
+    joint: tuple[Connection, dict[int, str | None]] | None = None
 
     def run(self) -> list[TableGap]:
         tables = [self.schema[name] for name in self.graph.order]
@@ -307,6 +319,7 @@ class _Inspector:
             self.boundaries[t.name] = self._boundary(t)
             self.progress.advance(1)
         attached = self._attach_sqlite()
+        self.joint = self._joint(attached) if self.joint_allowed else None
         gaps = []
         self.progress.start("inspecting tables", len(tables))
         try:
@@ -407,14 +420,17 @@ class _Inspector:
             p_max = int(self.p.execute(select(func.max(keycol))).scalar() or 0)
             for s_row, c_row, p_row in self._overlap(t, b, attached):
                 self._record(t, ev, acc, friday_rows, key_idx, s_row, c_row, p_row, in_snapshot=True)
-            for chunk in rowio.page_by_id(self.c, t, lo=b):
-                check_cancel(self.cancel)
-                for row in chunk:
-                    acc.add(RowClass.FRIDAY_INSERT, _key(row, key_idx))
-                    self._tell(t.name, RowClass.FRIDAY_INSERT, _key(row, key_idx))
-                    if row[key_idx[0]] <= p_max:
-                        acc.ids_taken += 1
-                friday_rows.extend(chunk)
+            if t.name in self.count_only:
+                self._count_friday_inserts(t, acc, b, p_max)
+            else:
+                for chunk in rowio.page_by_id(self.c, t, lo=b):
+                    check_cancel(self.cancel)
+                    for row in chunk:
+                        acc.add(RowClass.FRIDAY_INSERT, _key(row, key_idx))
+                        self._tell(t.name, RowClass.FRIDAY_INSERT, _key(row, key_idx))
+                        if row[key_idx[0]] <= p_max:
+                            acc.ids_taken += 1
+                    friday_rows.extend(chunk)
             n_prod = self.p.execute(select(func.count()).select_from(t.table).where(keycol > b)).scalar_one()
             acc.counts[RowClass.PRODUCTION_INSERT.value] += int(n_prod)
             for row in self.p.execute(select(keycol).where(keycol > b).order_by(keycol).limit(SAMPLES)):
@@ -451,6 +467,16 @@ class _Inspector:
             truncated=acc.truncated,
             ids_taken=acc.ids_taken,
         )
+
+    def _count_friday_inserts(self, t: TableInfo, acc: _Acc, b: int, p_max: int) -> None:
+        """Friday's inserts counted by the server, for a restore that copies them there
+        (it finds their collisions and orphans itself): no row is read."""
+        key = t.table.c[t.primary_key[0]]
+        n, taken = self.c.execute(select(func.count(), func.sum(case((key <= p_max, 1), else_=0))).where(key > b)).one()
+        acc.counts[RowClass.FRIDAY_INSERT.value] += int(n)
+        acc.ids_taken += int(taken or 0)
+        for (first,) in self.c.execute(select(key).where(key > b).order_by(key).limit(SAMPLES)):
+            acc.samples[RowClass.FRIDAY_INSERT.value].append((first,))
 
     def _record(self, t: TableInfo, ev: Evidence, acc: _Acc, friday_rows: "_FridayRows", key_idx: list[int],
                 s: Row | None, c: Row | None, p: Row | None, in_snapshot: bool = False,
@@ -515,6 +541,9 @@ class _Inspector:
     def _merge_keyed(self, t: TableInfo, ev: Evidence, key_idx: list[int]) -> Iterator[tuple[Row | None, Row | None, Row | None]]:
         """Merge the sides' ordered streams by key; rows whose key points past a parent's
         boundary stand alone (they are that side's insert, whatever the other side holds)."""
+        if self.joint is not None:
+            yield from self._joint_keyed(t, ev, key_idx)
+            return
         streams = []
         key_refs = [fn for i, fn in ev.ref_columns.items() if i in key_idx]
         for tag, engine in ((0, self.sources.snapshot), (1, self.sources.crashed), (2, self.sources.production)):
@@ -529,6 +558,76 @@ class _Inspector:
                 group, current = [], sk
             group.append((tag, row))
         yield from _emit(group, key_refs)
+
+    def _joint(self, attached: Connection | None) -> tuple[Connection, dict[int, str | None]] | None:
+        """A connection that sees every side: the ATTACHed SQLite one, or production's
+        when every side is a database on production's MariaDB server it may read."""
+        if attached is not None:
+            return attached, {0: "snap", 1: "crashed", 2: "main"} if self.s is not None else {1: "crashed", 2: "main"}
+        engines = {0: self.sources.snapshot, 1: self.sources.crashed, 2: self.sources.production}
+        present = {tag: e for tag, e in engines.items() if e is not None}
+        if not all(is_mysql(e) for e in present.values()):
+            return None
+        ids = {tag: tuple(conn.exec_driver_sql("SELECT @@hostname, @@port, @@datadir").one())
+               for tag, conn in ((0, self.s), (1, self.c), (2, self.p)) if conn is not None}
+        if len(set(ids.values())) != 1:
+            return None
+        schemas: dict[int, str | None] = {tag: e.url.database for tag, e in present.items()}
+        schemas[2] = None
+        if len({s for s in schemas.values()}) != len(schemas):
+            return None
+        md = MetaData()
+        try:
+            for name in self.schema.tables:
+                for tag, schema in schemas.items():
+                    if schema is not None:
+                        table = self.schema[name].table.to_metadata(md, schema=schema)
+                        self.p.execute(select(literal(1)).select_from(table).where(literal(1) == 0)).all()
+        except DBAPIError:
+            self.p.rollback()
+            return None
+        return self.p, schemas
+
+    def _joint_keyed(self, t: TableInfo, ev: Evidence, key_idx: list[int]) -> Iterator[tuple[Row | None, Row | None, Row | None]]:
+        """`_merge_keyed` done by the server: only rows not alike on every side come back."""
+        assert self.joint is not None
+        conn, schemas = self.joint
+        md = MetaData()
+        sides = {tag: t.table if schema is None else t.table.to_metadata(md, schema=schema)
+                 for tag, schema in schemas.items()}
+        key_refs = [fn for i, fn in ev.ref_columns.items() if i in key_idx]
+        past = self._past_sql(t, key_idx)
+        found = compare.joint_differences(conn, sides, t, t.column_names, past)
+        if not t.primary_key:   # a multiset: the counts say how many copies each side holds
+            for row, counts in sorted(found, key=lambda x: rowio.sort_key(x[0])):
+                for d in range(max(counts.values())):
+                    yield from _emit([(tag, row) for tag, n in counts.items() if d < n], key_refs)
+            return
+        # Each group is one exact row version; the sides counting it hold it.
+        versions: dict[Row, dict[int, Row]] = defaultdict(dict)
+        for row, counts in found:
+            for tag, n in counts.items():
+                if n:
+                    versions[_key(row, key_idx)][tag] = row
+        for key in sorted(versions, key=rowio.sort_key):
+            yield from _emit(sorted(versions.pop(key).items()), key_refs)
+
+    def _past_sql(self, t: TableInfo, key_idx: list[int]) -> Callable[[Table], ColumnElement[bool] | None]:
+        """The SQL form of the key references in `Evidence.ref_columns`: a key column naming
+        a parent row past that parent's boundary."""
+        edges = []
+        for edge in self.graph.edges_from(t.name):
+            b = self.boundaries.get(edge.parent)
+            if b is None or b.value is None or len(edge.columns) != 1:
+                continue
+            if t.column_names.index(edge.columns[0]) in key_idx:
+                edges.append((edge, b.value))
+
+        def past(table: Table) -> ColumnElement[bool] | None:
+            conds = [and_(table.c[e.columns[0]] > v, *([table.c[e.type_column] == e.type_value] if e.type_column else []))
+                     for e, v in edges]
+            return or_(*conds) if conds else None
+        return past
 
     def _attach_sqlite(self) -> Connection | None:
         """One SQLite connection with crashed (and snapshot) ATTACHed read-only beside

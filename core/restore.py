@@ -173,7 +173,8 @@ def restore(
         surrogate = frozenset(n for n, t in schema.tables.items() if t.key_kind == "surrogate")
         work = _Work(server_tables=surrogate if address is not None else frozenset())
         plan = build_plan(settings, decisions, progress, cancel, sources=sources, on_row=work.sink,
-                          row_classes=_Work.CLASSES)
+                          row_classes=_Work.CLASSES, joint=options.server_side is not False,
+                          count_only=work.server_tables)
         with sources.crashed.connect() as c_conn, sources.production.connect() as p_conn:
             run = _Run(schema, graph, plan, decisions, options, work, c_conn, p_conn, progress, cancel, address)
             report = run.execute()

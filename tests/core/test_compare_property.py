@@ -66,3 +66,44 @@ def test_candidates_are_exactly_the_differing_ids(dbs: Databases, base: list[tup
     assert truth <= named
     # Only the drilled-down rows: nothing equal is named (ranges end at single ids).
     assert named == truth
+
+
+MULTISET = st.lists(st.tuples(VALUES, st.one_of(st.none(), st.integers(-2, 2))), max_size=40)
+
+
+def _load_keyless(engine: Any, rows: list[tuple[Any, Any]]) -> None:
+    md = MetaData()
+    t = Table("k", md, Column("s", String(20)), Column("n", Integer))
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS k"))
+        md.create_all(conn)
+        if rows:
+            conn.execute(insert(t), [{"s": s, "n": n} for s, n in rows])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(a=MULTISET, b=MULTISET, shared=MULTISET)
+def test_joint_differences_are_exactly_the_rows_not_alike(dbs: Databases, a: list[Any], b: list[Any],
+                                                          shared: list[Any]) -> None:
+    """Grouped inside the server, a keyless table's rows come back with each side's count
+    exactly where the counts differ: duplicates, NULLs, case and trailing spaces included."""
+    from collections import Counter
+
+    _load_keyless(dbs.engines["crashed"], shared + a)
+    _load_keyless(dbs.engines["production"], b + shared)
+    want = {row: (n_a, n_b) for row in set(a) | set(b)
+            if (n_a := Counter(shared + a)[row]) != (n_b := Counter(b + shared)[row])}
+    table = reflect(dbs.engines["crashed"], "crashed")["k"]
+    md = MetaData()
+    with dbs.engines["production"].connect() as conn:
+        if dbs.dialect == "sqlite":
+            conn.connection.driver_connection.execute(  # type: ignore[union-attr]
+                "ATTACH DATABASE ? AS crashed", (str(dbs.urls["crashed"].database),))
+        schema = "crashed" if dbs.dialect == "sqlite" else dbs.urls["crashed"].database
+        sides = {1: table.table.to_metadata(md, schema=schema), 2: table.table}
+        got = {values: (n[1], n[2]) for values, n in
+               compare.joint_differences(conn, sides, table, table.column_names, lambda _t: None)}
+        conn.rollback()
+        if dbs.dialect == "sqlite":
+            conn.connection.driver_connection.execute("DETACH DATABASE crashed")  # type: ignore[union-attr]
+    assert got == want

@@ -35,11 +35,12 @@ def _normalise(value: Any) -> Any:
 
 
 @pytest.mark.parametrize("with_snapshot", [True, False], ids=["three-way", "snapshot-time"])
-def test_every_row_is_classified_as_the_operations_made_it(dbs: Databases, with_snapshot: bool) -> None:
+@pytest.mark.parametrize("joint", [True, False], ids=["in-server", "in-gapmend"])
+def test_every_row_is_classified_as_the_operations_made_it(dbs: Databases, with_snapshot: bool, joint: bool) -> None:
     e = dbs.engines
     ledger = build_trio(e["crashed"], e["production"], e["snapshot"] if with_snapshot else None)
     env = dbs.env_file(snapshot=with_snapshot, snapshot_at=SNAPSHOT_AT.isoformat())
-    plan, seen = _observe(load_settings(env, environ={}))
+    plan, seen = _observe(load_settings(env, environ={}), joint=joint)
 
     tables_without_created_at = {"post_tag", "taggables"}
     for table in demo_metadata().tables:
