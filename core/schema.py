@@ -8,12 +8,14 @@ for building queries but never leaves core.
 
 from __future__ import annotations
 
+import warnings
+from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Iterable
 
-from sqlalchemy import Engine, Integer, MetaData, Table
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Engine, Integer, MetaData, Table, event, text
+from sqlalchemy.exc import DBAPIError, SAWarning
 
 from .db import translate
 from .errors import SchemaMismatch
@@ -88,16 +90,60 @@ class Schema:
 def reflect(engine: Engine, role: str) -> Schema:
     """Every table of the database behind `engine` (views are not restored)."""
     metadata = MetaData()
+    mysql = engine.dialect.name in ("mysql", "mariadb")
+    if mysql:
+        event.listen(metadata, "column_reflect", _unescape_backticks)
     try:
         # gapmend's own journal tables are not application data.
-        metadata.reflect(bind=engine, only=lambda name, _md: not name.startswith(JOURNAL_PREFIX))
+        with warnings.catch_warnings():
+            # Constraints SQLAlchemy's DDL parser cannot read (odd names): the catalogue
+            # (PRAGMA on SQLite, information_schema on MariaDB) supplies them instead.
+            warnings.filterwarnings("ignore", "Unknown schema content", SAWarning)
+            warnings.filterwarnings("ignore", ".*SQL-parsed foreign key constraint", SAWarning)
+            metadata.reflect(bind=engine, only=lambda name, _md: not name.startswith(JOURNAL_PREFIX))
+        keys = _mysql_keys(engine) if mysql else None
     except DBAPIError as exc:
         raise translate(exc, role, engine.url) from None
-    tables = {name: _table_info(table, engine) for name, table in sorted(metadata.tables.items())}
+    tables = {name: _table_info(table, engine, keys) for name, table in sorted(metadata.tables.items())}
     return Schema(tables=tables, dialect=engine.dialect.name)
 
 
-def _table_info(table: Table, engine: Engine) -> TableInfo:
+def _unescape_backticks(_inspector: object, _table: Table, info: dict[str, object]) -> None:
+    """SQLAlchemy parses MySQL's SHOW CREATE TABLE and keeps a column named ``a`b`` as
+    ``a``b``: undo the escaping, or every statement would name a column that is not there."""
+    name = info["name"]
+    if isinstance(name, str) and "``" in name:
+        info["name"] = info["key"] = name.replace("``", "`")
+
+
+_MysqlKeys = tuple[dict[str, list[ForeignKeyInfo]], dict[str, set[tuple[str, ...]]]]
+
+
+def _mysql_keys(engine: Engine) -> _MysqlKeys:
+    """Foreign keys and unique keys from information_schema. SQLAlchemy reads them from
+    SHOW CREATE TABLE with a parser that skips any constraint naming a column or table
+    with a backtick in it (a warning nobody sees); a missed foreign key would leave a
+    reference unmapped, so MariaDB's own catalogue is the source."""
+    fks: dict[str, dict[str, ForeignKeyInfo]] = defaultdict(dict)
+    uniques: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME "
+            "FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = DATABASE() "
+            "AND REFERENCED_TABLE_NAME IS NOT NULL ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION"))
+        for table, name, col, ref_table, ref_col in rows:
+            fk = fks[table].get(name) or ForeignKeyInfo((), ref_table, (), name)
+            fks[table][name] = ForeignKeyInfo(fk.columns + (col,), ref_table, fk.ref_columns + (ref_col,), name)
+        rows = conn.execute(text(
+            "SELECT TABLE_NAME, INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS "
+            "WHERE TABLE_SCHEMA = DATABASE() AND NON_UNIQUE = 0 ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX"))
+        for table, index, col in rows:
+            uniques[table][index].append(col)
+    return ({t: sorted(v.values(), key=lambda f: f.columns) for t, v in fks.items()},
+            {t: {tuple(cols) for cols in v.values()} for t, v in uniques.items()})
+
+
+def _table_info(table: Table, engine: Engine, mysql_keys: _MysqlKeys | None = None) -> TableInfo:
     pk = tuple(c.name for c in table.primary_key.columns)
     columns = []
     for col in table.columns:
@@ -133,6 +179,9 @@ def _table_info(table: Table, engine: Engine) -> TableInfo:
     for index in table.indexes:
         if index.unique:
             uniques.add(tuple(c.name for c in index.columns))
+    if mysql_keys is not None:
+        fks = tuple(mysql_keys[0].get(table.name, []))
+        uniques = set(mysql_keys[1].get(table.name, set()))
     uniques.discard(pk)
     return TableInfo(
         name=table.name,
