@@ -368,9 +368,12 @@ def skip(tables: tuple[str, ...]) -> None:
               help="Commit table by table (for very large gaps); an interrupted run resumes where it stopped.")
 @click.option("--dry-run", "dry_run", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write the SQL the restore would run to this file, and change nothing.")
+@click.option("--server-side/--through-gapmend", "server_side", default=None,
+              help="Copy the rows inside the server (INSERT … SELECT; default wherever production's connection "
+                   "can read crashed), or read and write them through gapmend in batches.")
 @guarded
 def restore(yes: bool, tables: str | None, collisions: str, orphans: str, apply_deletes: bool,
-            without_backup: bool, per_table: bool, dry_run: Path | None) -> None:
+            without_backup: bool, per_table: bool, dry_run: Path | None, server_side: bool | None) -> None:
     """Put Friday's rows into production in one transaction, and write a report.
 
     Example: gapmend --env-file prod.env restore --yes
@@ -396,7 +399,7 @@ def restore(yes: bool, tables: str | None, collisions: str, orphans: str, apply_
     options = RestoreOptions(
         tables=frozenset(t.strip() for t in tables.split(",") if t.strip()) if tables else None,
         collisions=collisions, orphans=orphans, apply_deletes=apply_deletes, dry_run=dry_run,
-        per_table=per_table,
+        per_table=per_table, server_side=server_side,
     )
     progress = StderrProgress()
     LOGGER.info("restore: %s", settings.masked())

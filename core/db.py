@@ -32,6 +32,11 @@ _MYSQL_HINTS = {
     2005: "unknown host: fix the host name in the URL",
     2006: "the server went away: check that it is running and retry",
     2013: "lost the connection to the server: check that it is running and retry",
+    1205: "another session holds a lock on these rows: stop the writers (maintenance mode, workers) and retry",
+    1213: "a deadlock with another session: stop the writers (maintenance mode, workers) and retry",
+    1142: "this user may not do that here: grant the privileges `gapmend permissions` lists",
+    1062: "a row breaks a unique key: resolve it in the plan (`gapmend plan`, --collisions) or skip the table",
+    1927: "the connection was killed (KILL, or the server shutting down): check the server and retry",
 }
 
 
@@ -70,10 +75,12 @@ def translate(exc: DBAPIError, role: str, url: URL) -> SourceUnavailable:
     where = url.render_as_string(hide_password=True)
     orig = exc.orig
     code = orig.args[0] if orig is not None and orig.args and isinstance(orig.args[0], int) else None
+    detail = str(orig).splitlines()[0] if orig is not None else str(exc).splitlines()[0]
     if code in _MYSQL_HINTS:
         hint = _MYSQL_HINTS[code].replace("{ROLE}", role.upper())
-        return SourceUnavailable(f"{role} ({where}): {hint} [MariaDB error {code}]", code=code)
-    detail = str(orig).splitlines()[0] if orig is not None else str(exc).splitlines()[0]
+        # Which key, which command: the server's own words say it best.
+        said = f" ({orig.args[1]})" if code in (1062, 1142) and orig is not None and len(orig.args) > 1 else ""
+        return SourceUnavailable(f"{role} ({where}): {hint}{said} [MariaDB error {code}]", code=code)
     return SourceUnavailable(f"{role} ({where}): {detail}", code=code)
 
 

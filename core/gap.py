@@ -36,7 +36,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from . import compare, rows as rowio
 from .config import Settings
-from .db import connect, is_mysql, open_engine
+from .db import connect, is_mysql, open_engine, server_identity
 from .decisions import Decisions
 from .errors import PlanError
 from .graph import ReferenceGraph, build_graph
@@ -108,6 +108,7 @@ def build_plan(
         crashed_schema = reflect(sources.crashed, "crashed")
         production_schema = reflect(sources.production, "production")
         findings = compare_schemas(crashed_schema, production_schema)
+        require_compatible(findings)   # first: a migration only one side ran is the likelier story
         if sources.snapshot is not None:
             snap_schema = reflect(sources.snapshot, "snapshot")
             snap_findings = [f for f in compare_schemas(crashed_schema, snap_schema, "crashed", "snapshot") if f.blocking]
@@ -116,7 +117,6 @@ def build_plan(
                     f"the snapshot does not match the crashed database ({snap_findings[0].table}: {snap_findings[0].what}): "
                     "load the right snapshot or drop GAPMEND_SNAPSHOT_URL"
                 )
-        require_compatible(findings)
         for table in decisions.boundaries:
             if table not in crashed_schema:
                 raise PlanError(f"boundary override for unknown table {table!r}: fix the decisions file")
@@ -568,9 +568,7 @@ class _Inspector:
         present = {tag: e for tag, e in engines.items() if e is not None}
         if not all(is_mysql(e) for e in present.values()):
             return None
-        ids = {tag: tuple(conn.exec_driver_sql("SELECT @@hostname, @@port, @@datadir").one())
-               for tag, conn in ((0, self.s), (1, self.c), (2, self.p)) if conn is not None}
-        if len(set(ids.values())) != 1:
+        if len({server_identity(e) for e in present.values()}) != 1:
             return None
         schemas: dict[int, str | None] = {tag: e.url.database for tag, e in present.items()}
         schemas[2] = None

@@ -15,7 +15,9 @@ import json
 from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator
 
-from sqlalchemy import Column, Connection, DateTime, Engine, Index, Integer, MetaData, String, Table, Text, insert, select
+from sqlalchemy import (
+    Column, Connection, DateTime, Engine, Index, Integer, MetaData, String, Table, Text, func, insert, select,
+)
 
 RUNS = "gapmend_runs"
 ID_MAP = "gapmend_id_map"
@@ -48,10 +50,21 @@ FINAL_ACTIONS = ("inserted", "linked", "updated", "deleted")
 COUNTING = ("committed", "partial")
 
 
-def ensure(engine: Engine) -> None:
-    """Create the journal tables if missing. Runs before the restore's transaction, since
-    DDL commits implicitly on MariaDB."""
+def ensure(engine: Engine) -> bool:
+    """Create the journal tables if missing; True if this created them. Runs before the
+    restore's transaction, since DDL commits implicitly on MariaDB."""
+    with engine.connect() as conn:
+        missing = not all(conn.dialect.has_table(conn, t.name) for t in (runs, id_map))
     metadata.create_all(engine)
+    return missing
+
+
+def drop_if_empty(engine: Engine) -> None:
+    """Drop the journal tables again when they hold nothing (a first run that failed)."""
+    with engine.begin() as conn:
+        if any(conn.execute(select(func.count()).select_from(t)).scalar_one() for t in (runs, id_map)):
+            return
+    metadata.drop_all(engine)
 
 
 def ensure_temporary(conn: Connection) -> None:

@@ -27,6 +27,8 @@ def render(report: RestoreReport) -> str:
         f"inserted {t['inserted']}, linked {t['linked']}, updated {t['updated']}, deleted {t['deleted']}, "
         f"skipped {t['skipped']}, conflicts kept {t['conflicts_kept']}, already restored {t['already_done']}",
     ]
+    if report.path:
+        lines.append(f"rows travelled {report.path}")
     if report.pulled_in:
         lines.append("pulled in as parents of approved tables: " + ", ".join(report.pulled_in))
     for name, r in report.tables.items():

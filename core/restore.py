@@ -25,6 +25,7 @@ Reads are chunked and writes batched (multi-row INSERT / executemany): never row
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -36,10 +37,11 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from sqlalchemy import Connection, bindparam, delete, event, func, insert, select, update
+from sqlalchemy.exc import DBAPIError
 
 from . import journal, rows as rowio
 from .config import Settings
-from .db import is_mysql
+from .db import is_mysql, translate
 from .decisions import Decisions
 from .errors import GapmendError
 from .gap import Sources, build_plan
@@ -57,6 +59,10 @@ REPORT_CAP = 10_000
 
 class RestoreError(GapmendError):
     title = "Restore failed"
+
+
+_ROLLED_BACK = ("the open transaction was rolled back (a --per-table run keeps the tables it committed): "
+                "run the restore again to finish")
 
 
 class ConcurrentWrite(RestoreError):
@@ -158,31 +164,45 @@ def restore(
     cancel: threading.Event | None = None,
 ) -> RestoreReport:
     """Restore Friday's rows into production in one transaction; see the module docstring."""
-    decisions = decisions or Decisions()
-    progress = progress or NullProgress()
     started = time.monotonic()
     sources = Sources.open(settings, readonly=False)
     try:
-        if options.dry_run is None:
-            journal.ensure(sources.production)
-        schema = reflect(sources.crashed, "crashed")
-        with sources.crashed.connect() as c_conn:
-            graph = build_graph(schema, [c_conn], decisions.graph())
-        address, path = _server_side(sources, schema, graph, options)
-        progress.note(f"rows travel {path}")
-        surrogate = frozenset(n for n, t in schema.tables.items() if t.key_kind == "surrogate")
-        work = _Work(server_tables=surrogate if address is not None else frozenset())
-        plan = build_plan(settings, decisions, progress, cancel, sources=sources, on_row=work.sink,
-                          row_classes=_Work.CLASSES, joint=options.server_side is not False,
-                          count_only=work.server_tables)
+        report = _restore(sources, settings, decisions or Decisions(), options, progress or NullProgress(), cancel)
+    except DBAPIError as exc:
+        raise RestoreError(f"{translate(exc, 'production', settings.production).message}; {_ROLLED_BACK}") from None
+    except KeyboardInterrupt:
+        raise RestoreError(f"interrupted; {_ROLLED_BACK}") from None
+    finally:
+        sources.dispose()
+    report.seconds = round(time.monotonic() - started, 3)
+    return report
+
+
+def _restore(sources: Sources, settings: Settings, decisions: Decisions, options: RestoreOptions,
+             progress: Progress, cancel: threading.Event | None) -> RestoreReport:
+    schema = reflect(sources.crashed, "crashed")
+    with sources.crashed.connect() as c_conn:
+        graph = build_graph(schema, [c_conn], decisions.graph())
+    address, path = _server_side(sources, schema, graph, options)
+    progress.note(f"rows travel {path}")
+    surrogate = frozenset(n for n, t in schema.tables.items() if t.key_kind == "surrogate")
+    work = _Work(server_tables=surrogate if address is not None else frozenset())
+    plan = build_plan(settings, decisions, progress, cancel, sources=sources, on_row=work.sink,
+                      row_classes=_Work.CLASSES, joint=options.server_side is not False,
+                      count_only=work.server_tables)
+    # After the plan, so that input the plan refuses leaves production without a trace.
+    created = options.dry_run is None and journal.ensure(sources.production)
+    try:
         with sources.crashed.connect() as c_conn, sources.production.connect() as p_conn:
             run = _Run(schema, graph, plan, decisions, options, work, c_conn, p_conn, progress, cancel, address)
             report = run.execute()
-        report.path = path
-        report.seconds = round(time.monotonic() - started, 3)
-        return report
-    finally:
-        sources.dispose()
+    except BaseException:
+        if created:   # a first run that failed: production as it was, without empty journal tables
+            with contextlib.suppress(DBAPIError):   # the server gone: the first error is the one to tell
+                journal.drop_if_empty(sources.production)
+        raise
+    report.path = path
+    return report
 
 
 def _server_side(sources: Sources, schema: Schema, graph: ReferenceGraph,

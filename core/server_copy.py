@@ -40,7 +40,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
 from . import journal
-from .db import is_mysql
+from .db import is_mysql, server_identity
 from .graph import Edge
 from .schema import Schema, TableInfo
 
@@ -70,11 +70,7 @@ def locate_crashed(production: Engine, crashed: Engine) -> tuple[CrashedAddress 
             return None, "the crashed SQLite database is not a file"
         return CrashedAddress(ATTACHED, f"file:{row[2]}?mode=ro"), "crashed ATTACHed to production's connection"
     if is_mysql(production) and is_mysql(crashed):
-        ids = []
-        for engine in (production, crashed):
-            with engine.connect() as conn:
-                ids.append(tuple(conn.exec_driver_sql("SELECT @@hostname, @@port, @@datadir").one()))
-        if ids[0] != ids[1]:
+        if server_identity(production) != server_identity(crashed):
             return None, "crashed is on another server"
         name = crashed.url.database
         if not name or name == production.url.database:

@@ -1,0 +1,200 @@
+"""A real `gapmend restore` on MariaDB, killed at random moments: after each kill production
+is exactly as before (every table compared row by row) or, for a --per-table run,
+resumable; and the next restore ends in the same state as an uninterrupted run, nothing
+duplicated or lost. Also Ctrl-C (SIGINT) and the server killing the connection."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from sqlalchemy import MetaData, text
+from sqlalchemy.exc import OperationalError
+
+from gapmend.core.demo import build_trio
+
+from ..conftest import Databases, _databases
+from ..dbstate import database_state
+
+pytestmark = pytest.mark.mariadb
+
+TRIALS = int(os.environ.get("GAPMEND_KILL_TRIALS", "21"))
+MODES = (["--server-side"], ["--per-table"], ["--through-gapmend"])
+USERS = 1500
+
+
+@pytest.fixture(scope="module")
+def trio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Databases, Any]]:
+    """The broken trio, a pristine copy of its production, and the state an uninterrupted
+    restore of an identical trio ends in."""
+    tmp = tmp_path_factory.mktemp("kill")
+    with _databases("mariadb", tmp / "a") as a, _databases("mariadb", tmp / "b") as b:
+        for d in (a, b):
+            build_trio(d.engines["crashed"], d.engines["production"], d.engines["snapshot"], users=USERS, gap=0.3)
+        _restore(b, check=True)
+        reference = database_state(b.engines["production"], journal=False)
+        pristine = a.urls["production"].database + "_p"
+        _copy_database(a, pristine)
+        yield a, (pristine, database_state(a.engines["production"], journal=False), reference)
+        with a.engines["production"].begin() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS `{pristine}`"))
+
+
+def _restore(d: Databases, *flags: str, check: bool = False, start: bool = False) -> Any:
+    """`gapmend restore --yes` on `d` as a child process (started, or run to its end)."""
+    env_file = d.env_file(snapshot=True, snapshot_at=None)
+    argv = [sys.executable, "-c", "from gapmend.app.cli import main; main()", "--env-file", str(env_file),
+            "restore", "--yes", "--without-backup", *flags]
+    if start:
+        return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=d.workdir)
+    proc = subprocess.run(argv, capture_output=True, text=True, cwd=d.workdir)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def _app_tables(d: Databases) -> list[str]:
+    md = MetaData()
+    md.reflect(bind=d.engines["production"], only=lambda n, _m: not n.startswith("gapmend_"))
+    return list(md.tables)
+
+
+def _copy_database(d: Databases, target: str) -> None:
+    db = d.urls["production"].database
+    with d.engines["production"].begin() as conn:
+        conn.execute(text(f"CREATE DATABASE `{target}`"))
+        for name in _app_tables(d):
+            conn.execute(text(f"CREATE TABLE `{target}`.`{name}` LIKE `{db}`.`{name}`"))
+            conn.execute(text(f"INSERT INTO `{target}`.`{name}` SELECT * FROM `{db}`.`{name}`"))
+
+
+def _reset(d: Databases, pristine: str) -> None:
+    """Production back to its state before any restore; gapmend's tables gone."""
+    db = d.urls["production"].database
+    with d.engines["production"].begin() as conn:
+        conn.execute(text("SET FOREIGN_KEY_CHECKS = 0"))
+        for (name,) in conn.execute(text("SHOW TABLES")).all():
+            if name.startswith("gapmend_"):
+                conn.execute(text(f"DROP TABLE `{name}`"))
+            else:
+                conn.execute(text(f"TRUNCATE TABLE `{db}`.`{name}`"))
+                conn.execute(text(f"INSERT INTO `{db}`.`{name}` SELECT * FROM `{pristine}`.`{name}`"))
+        conn.execute(text("SET FOREIGN_KEY_CHECKS = 1"))
+
+
+def _differences(got: dict[str, Any], want: dict[str, Any]) -> dict[str, int]:
+    return {t: len(set(got.get(t, [])) ^ set(want[t])) for t in want if got.get(t) != want[t]}
+
+
+def test_killed_restores_leave_production_whole_or_resumable(trio: tuple[Databases, Any]) -> None:
+    d, (pristine, initial, reference) = trio
+    rng = random.Random(int(os.environ.get("GAPMEND_KILL_SEED", "20261125")))
+    # How long an uninterrupted restore takes here: the kills land anywhere inside it.
+    _reset(d, pristine)
+    started = time.monotonic()
+    _restore(d, check=True)
+    whole = time.monotonic() - started
+    outcomes = {"untouched": 0, "resumed": 0, "finished": 0}
+    for trial in range(TRIALS):
+        mode = MODES[trial % len(MODES)]
+        _reset(d, pristine)
+        assert database_state(d.engines["production"], journal=False) == initial
+        proc = _restore(d, *mode, start=True)
+        if trial % 2:   # anywhere in the run, start-up and inspection included
+            time.sleep(rng.uniform(0.05, whole))
+        else:           # somewhere after the first row was written
+            try:
+                _wait_for_writes(d, proc)
+            except _Finished:
+                pass
+            time.sleep(rng.uniform(0, whole / 3))
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+        after = database_state(d.engines["production"], journal=False)
+        if after == initial:
+            outcomes["untouched"] += 1
+        elif after == reference:
+            outcomes["finished"] += 1
+        else:   # only a per-table run may stop half way, with whole tables committed
+            assert mode == ["--per-table"], f"trial {trial} {mode}: half-written {_differences(after, initial)}"
+            outcomes["resumed"] += 1
+        again = _restore(d, *mode)
+        assert again.returncode == 0, f"trial {trial} {mode}: {again.stderr}"
+        final = database_state(d.engines["production"], journal=False)
+        assert _differences(final, reference) == {}, f"trial {trial} {mode}"
+    print(f"\n{TRIALS} SIGKILL trials survived: {outcomes}")
+    assert sum(outcomes.values()) == TRIALS
+
+
+@pytest.mark.parametrize("mode", [["--server-side"], ["--per-table"]], ids=["atomic", "per-table"])
+def test_ctrl_c_rolls_back_and_says_so(trio: tuple[Databases, Any], mode: list[str]) -> None:
+    d, (pristine, initial, reference) = trio
+    _reset(d, pristine)
+    proc = _restore(d, *mode, start=True)
+    _wait_for_writes(d, proc)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    last = err.strip().splitlines()[-1]
+    # Usually "interrupted; …"; a signal that lands inside the driver breaks the connection
+    # instead, and the server rolls back when it closes: the line then names that error.
+    assert last.startswith("gapmend: error:") and "the open transaction was rolled back" in last, err
+    assert "Traceback" not in err
+    after = database_state(d.engines["production"], journal=False)
+    if mode == ["--server-side"]:
+        assert after == initial
+    assert _restore(d).returncode == 0
+    assert _differences(database_state(d.engines["production"], journal=False), reference) == {}
+
+
+def test_connection_killed_by_the_server(trio: tuple[Databases, Any]) -> None:
+    """KILL from another session while the restore writes: one clear line, a full
+    rollback, and the next run finishes the job."""
+    d, (pristine, initial, reference) = trio
+    _reset(d, pristine)
+    proc = _restore(d, "--through-gapmend", start=True)
+    _wait_for_writes(d, proc, kill=True)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2, err
+    lines = err.strip().splitlines()
+    assert lines[-1].startswith("gapmend: error: production") and "rolled back" in lines[-1], err
+    assert "Traceback" not in err
+    assert database_state(d.engines["production"], journal=False) == initial
+    assert _restore(d).returncode == 0
+    assert _differences(database_state(d.engines["production"], journal=False), reference) == {}
+
+
+class _Finished(AssertionError):
+    pass
+
+
+def _wait_for_writes(d: Databases, proc: subprocess.Popen[str], kill: bool = False, timeout: float = 30) -> None:
+    """Return once the restore writes to production; with `kill`, KILL its connections to
+    production from this session (the test's own idle connections are closed first)."""
+    db = d.urls["production"].database
+    deadline = time.monotonic() + timeout
+    d.engines["production"].dispose()
+    with d.engines["production"].connect() as conn:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise _Finished("the restore finished before it could be interrupted: raise USERS")
+            rows = conn.execute(text(
+                "SELECT ID, INFO FROM information_schema.PROCESSLIST WHERE DB = :db AND ID <> CONNECTION_ID()"),
+                {"db": db}).all()
+            conn.rollback()
+            if any((info or "").lstrip().upper().startswith(("INSERT", "UPDATE")) for _, info in rows):
+                for pid, _ in rows if kill else []:
+                    try:
+                        conn.execute(text(f"KILL CONNECTION {int(pid)}"))
+                    except OperationalError as exc:   # it closed in between (1094): nothing to kill
+                        assert "1094" in str(exc), exc
+                return
+            time.sleep(0.005)
+    raise AssertionError("the restore never started writing")
