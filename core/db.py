@@ -40,6 +40,10 @@ _MYSQL_HINTS = {
 }
 
 
+# Execution option marking the connection a restore writes through (see `_sqlite_engine`).
+WRITER = "gapmend_writer"
+
+
 def is_mysql(engine: Engine) -> bool:
     return engine.dialect.name in ("mysql", "mariadb")
 
@@ -105,7 +109,10 @@ def _sqlite_engine(url: URL, role: str, readonly: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: "Connection") -> None:
-        conn.exec_driver_sql("BEGIN")
+        # The restore's writing connection takes the write lock at once, so another writer
+        # (a cron job the operator forgot) cannot commit in the middle of it: it waits or fails.
+        immediate = conn.get_execution_options().get(WRITER, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 

@@ -36,12 +36,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from sqlalchemy import Connection, bindparam, delete, event, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, event, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from . import journal, rows as rowio
 from .config import Settings
-from .db import is_mysql, translate
+from .db import WRITER, is_mysql, translate
 from .decisions import Decisions
 from .errors import GapmendError
 from .gap import Sources, build_plan
@@ -194,6 +194,7 @@ def _restore(sources: Sources, settings: Settings, decisions: Decisions, options
     created = options.dry_run is None and journal.ensure(sources.production)
     try:
         with sources.crashed.connect() as c_conn, sources.production.connect() as p_conn:
+            p_conn.execution_options(**{WRITER: True})
             run = _Run(schema, graph, plan, decisions, options, work, c_conn, p_conn, progress, cancel, address)
             report = run.execute()
     except BaseException:
@@ -254,6 +255,7 @@ class _Run:
     boundaries: dict[str, int | None] = field(default_factory=dict)
     refs: dict[str, list[tuple[Edge, int, int | None]]] = field(default_factory=dict)
     allocated: dict[str, dict[str, Key]] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)   # AUTO_INCREMENT before `_reserve_ids`
 
     def __post_init__(self) -> None:
         # Looked up for every column of every Friday row: computed once here.
@@ -283,6 +285,7 @@ class _Run:
             self.p.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 0")
             self.p.commit()
         try:
+            self._reserve_ids(tables)
             if self.options.per_table:
                 self._execute_per_table(run_id, tables)
             else:
@@ -292,6 +295,7 @@ class _Run:
                 self.p.rollback()
                 self.p.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 1")
                 self.p.commit()
+                self._release_ids()
             if self.server is not None:
                 self.server.close()
         report = RestoreReport(run_id, started_at, 0.0, {t: self.reports[t] for t in tables}, pulled, noop=False,
@@ -437,19 +441,58 @@ class _Run:
                     frontier.append(e.parent)
         return [t for t in self.graph.order if t in wanted], sorted(pulled)
 
+    def _reserve_ids(self, tables: list[str]) -> None:
+        """MariaDB: move each table's AUTO_INCREMENT past every id this restore may use,
+        before the transaction (it is DDL). A writer the operator forgot (a cron job) then
+        draws ids past ours: while the restore runs it waits on the lock `_check_unchanged`
+        takes, and afterwards its row lands on an id nobody else holds. `_release_ids`
+        puts the counters back afterwards."""
+        if not is_mysql(self.p.engine) or self.options.dry_run is not None:
+            return
+        for name in tables:
+            gap, t = self.plan.table(name), self.schema[name]
+            inserts = gap.counts.get(RowClass.FRIDAY_INSERT.value, 0)
+            if t.key_kind != "surrogate" or not inserts:
+                continue
+            reserve = max(gap.production_max_id or 0, gap.crashed_max_id or 0) + inserts + 1
+            counter = self.p.execute(text(
+                "SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
+                "AND TABLE_NAME = :t"), {"t": name}).scalar()
+            self.p.rollback()
+            if counter is not None and int(counter) < reserve:
+                self.counters[name] = int(counter)
+                self._set_counter(name, reserve)
+
+    def _release_ids(self) -> None:
+        """The counters back where they were; InnoDB raises a value below the highest id to
+        the next id, so the next insert lands right after the restored rows (or after a
+        writer's row that arrived meanwhile), and a failed run leaves no gap."""
+        for name, counter in self.counters.items():
+            self._set_counter(name, counter)
+
+    def _set_counter(self, name: str, value: int) -> None:
+        self.p.rollback()
+        quoted = self.p.dialect.identifier_preparer.quote(name)
+        self.p.exec_driver_sql(f"ALTER TABLE {quoted} AUTO_INCREMENT = {int(value)}")
+        self.p.commit()
+
     def _check_unchanged(self, tables: list[str]) -> None:
         """Production's highest ids must be what the inspection saw: a write since then
-        (a cron job, a worker left running) would make the id allocation unsafe."""
+        (a cron job, a worker left running) would make the id allocation unsafe. On
+        MariaDB the read locks the range past the highest id until the commit, so a
+        writer that comes later waits instead of slipping in (SQLite: BEGIN IMMEDIATE)."""
         for name in tables:
             gap = self.plan.table(name)
             t = self.schema[name]
             if t.key_kind != "surrogate" or gap.production_max_id is None:
                 continue
-            now = self.p.execute(select(func.max(t.table.c[t.primary_key[0]]))).scalar() or 0
-            if int(now) != gap.production_max_id:
+            key = t.table.c[t.primary_key[0]]
+            newer = self.p.execute(select(func.count()).where(key > gap.production_max_id).with_for_update()).scalar()
+            now = self.p.execute(select(func.max(key))).scalar() or 0
+            if newer or int(now) != gap.production_max_id:
                 raise ConcurrentWrite(
-                    f"production's {name} changed during the restore (max id {gap.production_max_id} → {now}): "
-                    "stop the writers (maintenance mode, workers) and run the restore again")
+                    f"production's {name} was written since the plan (max id {gap.production_max_id} → {now}): "
+                    "stop the writers (maintenance mode, workers, cron) and run the restore again")
 
     def _load_done(self, tables: list[str]) -> None:
         for name in tables:

@@ -1,0 +1,137 @@
+"""Production written while gapmend works (maintenance mode forgotten by a cron job): a
+writer thread inserts users the whole time. Writes that land after the plan stop the
+restore with one clear line and nothing of it kept; writes that arrive while the restore
+writes wait for its commit and then land on ids nobody else holds. Every row the writer
+committed is there exactly once, whatever happened."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from gapmend.core import journal
+from gapmend.core.config import load_settings
+from gapmend.core.demo import build_trio
+from gapmend.core.restore import ConcurrentWrite, RestoreOptions, restore
+from gapmend.core.verify import verify
+
+from ..conftest import Databases, _databases
+from ..dbstate import database_state
+
+pytestmark = pytest.mark.mariadb
+
+
+class Writer(threading.Thread):
+    """Inserts a user every few milliseconds until stopped; remembers what committed."""
+
+    def __init__(self, d: Databases, tag: str) -> None:
+        super().__init__(daemon=True)
+        self.engine = create_engine(d.urls["production"])
+        self.tag, self.committed, self.failed = tag, [], []   # type: tuple[str, list[str], list[str]]
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        n = 0
+        while not self.stop.is_set():
+            email = f"{self.tag}-{n}@cron.example"
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(text("INSERT INTO users (name, email) VALUES ('cron', :e)"), {"e": email})
+                self.committed.append(email)
+            except Exception as exc:   # noqa: BLE001 - the test wants to know about any failure
+                self.failed.append(f"{email}: {exc}")
+            n += 1
+            time.sleep(0.005)
+        self.engine.dispose()
+
+
+@pytest.fixture
+def trio(tmp_path: Path) -> Iterator[Databases]:
+    with _databases("mariadb", tmp_path) as d:
+        build_trio(d.engines["crashed"], d.engines["production"], d.engines["snapshot"], users=1500, gap=0.3)
+        yield d
+
+
+def _writer_rows(d: Databases, tag: str) -> list[tuple[Any, ...]]:
+    with d.engines["production"].connect() as conn:
+        return list(conn.execute(text("SELECT id, email FROM users WHERE email LIKE :t"), {"t": f"{tag}-%"}))
+
+
+def _without(state: dict[str, list[tuple[Any, ...]]], tag: str) -> dict[str, list[tuple[Any, ...]]]:
+    return {**state, "users": [r for r in state["users"] if not str(r[2]).startswith(f"{tag}-")]}
+
+
+@pytest.mark.parametrize("server_side", [True, False], ids=["server-side", "batches"])
+def test_writes_after_the_plan_stop_the_restore(trio: Databases, server_side: bool) -> None:
+    d = trio
+    settings = load_settings(d.env_file(snapshot=True, snapshot_at=None), environ={})
+    before = database_state(d.engines["production"], journal=False)
+    writer = Writer(d, "early")
+    writer.start()
+    try:
+        with pytest.raises(ConcurrentWrite) as caught:
+            restore(settings, options=RestoreOptions(server_side=server_side))
+    finally:
+        writer.stop.set()
+        writer.join()
+    message = caught.value.message
+    assert "\n" not in message and "was written since the plan" in message and "stop the writers" in message
+    rows = _writer_rows(d, "early")
+    assert sorted(e for _, e in rows) == sorted(writer.committed) and writer.failed == []
+    assert _without(database_state(d.engines["production"], journal=False), "early") == before
+    restore(settings)   # the writer stopped: the restore goes through
+    assert verify(settings)[0] == []
+    assert sorted(e for _, e in _writer_rows(d, "early")) == sorted(writer.committed)
+
+
+def test_writes_during_the_restore_wait_and_land_on_fresh_ids(trio: Databases) -> None:
+    d = trio
+    settings = load_settings(d.env_file(snapshot=True, snapshot_at=None), environ={})
+    writer = Writer(d, "late")
+    done = threading.Event()
+    result: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            result["report"] = restore(settings)
+        except Exception as exc:   # noqa: BLE001
+            result["error"] = exc
+        done.set()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    _wait_until_writing(d, done)
+    writer.start()
+    thread.join()
+    time.sleep(0.2)
+    writer.stop.set()
+    writer.join()
+    assert "error" not in result, result.get("error")
+    report = result["report"]
+    assert report.totals()["inserted"] > 0
+    rows = _writer_rows(d, "late")
+    assert writer.failed == [] and sorted(e for _, e in rows) == sorted(writer.committed) and rows
+    with d.engines["production"].connect() as conn:
+        restored = [new[0] for table, _, new, action in journal.iter_entries(conn)
+                    if table == "users" and action == "inserted" and new]
+    # The writer's inserts waited for the commit and drew ids past every restored one.
+    assert min(i for i, _ in rows) > max(restored), "a writer's row took an id the restore gave out"
+    assert verify(settings)[0] == []
+
+
+def _wait_until_writing(d: Databases, done: threading.Event) -> None:
+    db = d.urls["production"].database
+    with create_engine(d.urls["production"]).connect() as conn:
+        while not done.is_set():
+            rows = conn.execute(text("SELECT INFO FROM information_schema.PROCESSLIST WHERE DB = :db "
+                                     "AND ID <> CONNECTION_ID()"), {"db": db}).scalars().all()
+            conn.rollback()
+            if any((info or "").lstrip().upper().startswith(("INSERT", "UPDATE")) for info in rows):
+                return
+            time.sleep(0.005)
+    raise AssertionError("the restore finished before the writer could start: raise the size")
