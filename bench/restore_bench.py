@@ -76,8 +76,9 @@ def _identity(engine: Engine, table: str) -> list[str]:
 
 def _newest(engine: Engine, table: str, n: int) -> str:
     """`… ORDER BY key DESC LIMIT n`: crashed's newest rows, as many as the restore wrote."""
+    q = engine.dialect.identifier_preparer.quote
     key = _identity(engine, table)
-    order = f"ORDER BY {', '.join(k + ' DESC' for k in key)} " if key else ""
+    order = f"ORDER BY {', '.join(q(k) + ' DESC' for k in key)} " if key else ""
     return f"{order}LIMIT {int(n)}"
 
 
