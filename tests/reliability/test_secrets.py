@@ -94,3 +94,31 @@ def dbs_mariadb(tmp_path: Path) -> Databases:
 
     with _databases("mariadb", tmp_path) as d:
         yield d  # type: ignore[misc]
+
+
+async def test_the_wizard_never_shows_the_password(dbs_mariadb: Databases) -> None:
+    """The connections screen, the gap scan and its log, rendered: the password is masked."""
+    from textual.widgets import Log
+
+    from gapmend.app.wizard import GapmendApp
+    from gapmend.core.config import load_settings
+
+    d = dbs_mariadb
+    build_trio(d.engines["crashed"], d.engines["production"], d.engines["snapshot"])
+    password = d.urls["production"].password
+    assert password
+    env = d.env_file(snapshot=True, snapshot_at=None)
+    app = GapmendApp(load_settings(env, environ={}), d.workdir, Path(str(env) + ".decisions.json"))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        shown = [app.export_screenshot()]
+        assert "***" in shown[0]                      # a URL is on screen, masked
+        await pilot.press("n")                        # step 1: the scan
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        shown.append(app.export_screenshot())
+        shown += ["\n".join(log.lines) for log in app.screen.query(Log)]
+    assert all(password not in page for page in shown)
