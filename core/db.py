@@ -85,6 +85,8 @@ def translate(exc: DBAPIError, role: str, url: URL) -> SourceUnavailable:
         # Which key, which command: the server's own words say it best.
         said = f" ({orig.args[1]})" if code in (1062, 1142) and orig is not None and len(orig.args) > 1 else ""
         return SourceUnavailable(f"{role} ({where}): {hint}{said} [MariaDB error {code}]", code=code)
+    if "database is locked" in detail:   # SQLite: another connection holds the write lock
+        detail += ": another program is writing to it; stop the writers (maintenance mode, workers, cron) and retry"
     return SourceUnavailable(f"{role} ({where}): {detail}", code=code)
 
 

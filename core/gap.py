@@ -23,6 +23,7 @@ Each row's class follows the three-way rule of a merge with a base (see `classif
 from __future__ import annotations
 
 import heapq
+import sqlite3
 import threading
 import time
 from collections import defaultdict
@@ -638,7 +639,12 @@ class _Inspector:
         for alias, engine in (("crashed", self.sources.crashed), ("snap", self.sources.snapshot)):
             if engine is None:
                 continue
-            raw.execute(f"ATTACH DATABASE ? AS {alias}", (_sqlite_uri(engine),))  # type: ignore[union-attr]
+            try:
+                raw.execute(f"ATTACH DATABASE ? AS {alias}", (_sqlite_uri(engine),))  # type: ignore[union-attr]
+            except sqlite3.OperationalError as exc:
+                conn.close()
+                raise PlanError(f"cannot read production beside {alias} ({exc}): another program is writing "
+                                "to it; stop the writers (maintenance mode, workers, cron) and retry") from None
         return conn
 
 

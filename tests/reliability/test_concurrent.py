@@ -17,13 +17,14 @@ from sqlalchemy import create_engine, text
 from gapmend.core import journal
 from gapmend.core.config import load_settings
 from gapmend.core.demo import build_trio
+from gapmend.core.errors import GapmendError
+from gapmend.core.progress import NullProgress
 from gapmend.core.restore import ConcurrentWrite, RestoreOptions, restore
 from gapmend.core.verify import verify
 
-from ..conftest import Databases, _databases
+from ..conftest import DIALECTS, Databases, _databases
 from ..dbstate import database_state
 
-pytestmark = pytest.mark.mariadb
 
 
 class Writer(threading.Thread):
@@ -50,9 +51,9 @@ class Writer(threading.Thread):
         self.engine.dispose()
 
 
-@pytest.fixture
-def trio(tmp_path: Path) -> Iterator[Databases]:
-    with _databases("mariadb", tmp_path) as d:
+@pytest.fixture(params=DIALECTS)
+def trio(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databases]:
+    with _databases(request.param, tmp_path) as d:
         build_trio(d.engines["crashed"], d.engines["production"], d.engines["snapshot"], users=1500, gap=0.3)
         yield d
 
@@ -74,39 +75,49 @@ def test_writes_after_the_plan_stop_the_restore(trio: Databases, server_side: bo
     writer = Writer(d, "early")
     writer.start()
     try:
-        with pytest.raises(ConcurrentWrite) as caught:
+        # SQLite may already refuse the scan: its ATTACH meets the writer's lock.
+        with pytest.raises(ConcurrentWrite if d.dialect == "mariadb" else GapmendError) as caught:
             restore(settings, options=RestoreOptions(server_side=server_side))
     finally:
         writer.stop.set()
         writer.join()
     message = caught.value.message
-    assert "\n" not in message and "was written since the plan" in message and "stop the writers" in message
+    assert "\n" not in message and "stop the writers" in message
     rows = _writer_rows(d, "early")
-    assert sorted(e for _, e in rows) == sorted(writer.committed) and writer.failed == []
+    assert sorted(e for _, e in rows) == sorted(writer.committed)
+    _only_visible_waits(d, writer)
     assert _without(database_state(d.engines["production"], journal=False), "early") == before
     restore(settings)   # the writer stopped: the restore goes through
     assert verify(settings)[0] == []
     assert sorted(e for _, e in _writer_rows(d, "early")) == sorted(writer.committed)
 
 
+class StartWriterWhenCopying(NullProgress):
+    """Starts the writer the moment the restore begins writing rows."""
+
+    def __init__(self, writer: Writer) -> None:
+        self.writer = writer
+
+    def start(self, label: str, total: int | None) -> None:
+        if ("copying" in label or "inserting" in label) and not self.writer.is_alive():
+            self.writer.start()
+            time.sleep(0.3)   # let it try a few inserts while the transaction is open
+
+
 def test_writes_during_the_restore_wait_and_land_on_fresh_ids(trio: Databases) -> None:
     d = trio
     settings = load_settings(d.env_file(snapshot=True, snapshot_at=None), environ={})
     writer = Writer(d, "late")
-    done = threading.Event()
     result: dict[str, Any] = {}
 
     def run() -> None:
         try:
-            result["report"] = restore(settings)
+            result["report"] = restore(settings, progress=StartWriterWhenCopying(writer))
         except Exception as exc:   # noqa: BLE001
             result["error"] = exc
-        done.set()
 
     thread = threading.Thread(target=run)
     thread.start()
-    _wait_until_writing(d, done)
-    writer.start()
     thread.join()
     time.sleep(0.2)
     writer.stop.set()
@@ -115,7 +126,8 @@ def test_writes_during_the_restore_wait_and_land_on_fresh_ids(trio: Databases) -
     report = result["report"]
     assert report.totals()["inserted"] > 0
     rows = _writer_rows(d, "late")
-    assert writer.failed == [] and sorted(e for _, e in rows) == sorted(writer.committed) and rows
+    assert sorted(e for _, e in rows) == sorted(writer.committed) and rows
+    _only_visible_waits(d, writer)
     with d.engines["production"].connect() as conn:
         restored = [new[0] for table, _, new, action in journal.iter_entries(conn)
                     if table == "users" and action == "inserted" and new]
@@ -124,14 +136,10 @@ def test_writes_during_the_restore_wait_and_land_on_fresh_ids(trio: Databases) -
     assert verify(settings)[0] == []
 
 
-def _wait_until_writing(d: Databases, done: threading.Event) -> None:
-    db = d.urls["production"].database
-    with create_engine(d.urls["production"]).connect() as conn:
-        while not done.is_set():
-            rows = conn.execute(text("SELECT INFO FROM information_schema.PROCESSLIST WHERE DB = :db "
-                                     "AND ID <> CONNECTION_ID()"), {"db": db}).scalars().all()
-            conn.rollback()
-            if any((info or "").lstrip().upper().startswith(("INSERT", "UPDATE")) for info in rows):
-                return
-            time.sleep(0.005)
-    raise AssertionError("the restore finished before the writer could start: raise the size")
+def _only_visible_waits(d: Databases, writer: Writer) -> None:
+    """MariaDB's writer waits and then succeeds; SQLite's may be told the database is
+    locked (its own busy rule), an error the writer sees: never a silent loss."""
+    if d.dialect == "mariadb":
+        assert writer.failed == []
+    else:
+        assert all("database is locked" in f for f in writer.failed), writer.failed
