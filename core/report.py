@@ -35,7 +35,7 @@ def render(report: RestoreReport) -> str:
         if not (r.inserted or r.updated or r.deleted or r.skipped or r.linked or r.conflicts_kept or r.conflicts_taken):
             continue
         lines.append("")
-        lines.append(f"{name}: inserted {r.inserted} ({r.kept_ids} kept their id, {len(r.moved)} moved), "
+        lines.append(f"{name}: inserted {r.inserted} ({r.kept_ids} kept their id, {r.moved_count} moved), "
                      f"updated {r.updated}, deleted {r.deleted}, conflicts kept {r.conflicts_kept}, taken {r.conflicts_taken}")
         if r.moved:
             lines.append("  moved: " + ", ".join(f"{a}→{b}" for a, b in r.moved[:20]) + (" …" if len(r.moved) > 20 else ""))

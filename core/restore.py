@@ -86,7 +86,8 @@ class TableReport:
     rows_before: int = 0
     rows_after: int = 0
     inserted: int = 0
-    moved: list[tuple[Any, Any]] = field(default_factory=list)   # (old id, new id) where they differ
+    moved: list[tuple[Any, Any]] = field(default_factory=list)   # (old id, new id), the first REPORT_CAP
+    moved_count: int = 0
     kept_ids: int = 0
     linked: list[tuple[Key, Key]] = field(default_factory=list)   # Friday key -> production key
     updated: int = 0
@@ -342,7 +343,7 @@ class _Run:
             raise RestoreError("skips kept changing after 50 passes: report this as a bug")
         for name in names:
             report = self.reports[name]
-            report.kept_ids, report.moved = self.server.allocate(name)
+            report.kept_ids, report.moved_count, report.moved = self.server.allocate(name, REPORT_CAP)
 
     def _execute_atomic(self, run_id: str, tables: list[str]) -> None:
         """Everything in one transaction: any failure leaves production as it was."""
@@ -655,6 +656,7 @@ class _Run:
                     report.kept_ids += 1
                 else:
                     fates[(old,)].target = (nxt,)
+                    report.moved_count += 1
                     if len(report.moved) < REPORT_CAP:
                         report.moved.append((old, nxt))
                     nxt += 1

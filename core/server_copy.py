@@ -256,9 +256,9 @@ class ServerCopy:
                        w.c.old_id.in_(select(doomed.c.old_id))))
         return changed
 
-    def allocate(self, name: str) -> tuple[int, list[tuple[int, int]]]:
+    def allocate(self, name: str, cap: int) -> tuple[int, int, list[tuple[int, int]]]:
         """New ids: kept past production's highest, else next after both sides' highest,
-        in id order. Returns (ids kept, first moves old → new)."""
+        in id order. Returns (ids kept, ids moved, the first `cap` moves old → new)."""
         t, w = self.schema[name], self.work[name]
         key = t.table.c[t.primary_key[0]]
         p_max = int(self.p.execute(select(func.max(key))).scalar() or 0)
@@ -268,11 +268,11 @@ class ServerCopy:
         self.execute(self.alloc.delete())
         ranked = select(w.c.old_id, literal(nxt - 1, BigInteger) + func.row_number().over(order_by=w.c.old_id)).where(
             w.c.action == "insert", w.c.old_id <= p_max)
-        self.execute(insert(self.alloc).from_select(["old_id", "new_id"], ranked))
+        moved = self.execute(insert(self.alloc).from_select(["old_id", "new_id"], ranked))
         a = self.alloc.alias("a")
         self.execute(update(w).values(new_id=a.c.new_id).where(w.c.old_id == a.c.old_id))
-        return kept, [(int(o), int(n)) for o, n in self.p.execute(
-            select(self.alloc.c.old_id, self.alloc.c.new_id).order_by(self.alloc.c.old_id).limit(10_000))]
+        return kept, moved, [(int(o), int(n)) for o, n in self.p.execute(
+            select(self.alloc.c.old_id, self.alloc.c.new_id).order_by(self.alloc.c.old_id).limit(cap))]
 
     # -- writes --
 

@@ -237,7 +237,7 @@ def test_server_side_and_batches_end_in_the_same_state(dbs_pair: tuple[Databases
         report = restore(settings, options=RestoreOptions(server_side=server_side, orphans="null"))
         assert report.path.startswith("server-side") == server_side
         states.append((database_state(d.engines["production"], journal=False), report.totals(),
-                       {n: (sorted(k for k, _ in r.skipped), sorted(r.linked), r.moved[:50], r.kept_ids) for n, r in report.tables.items()}))
+                       {n: (sorted(k for k, _ in r.skipped), sorted(r.linked), r.moved[:50], r.moved_count, r.kept_ids) for n, r in report.tables.items()}))
     assert states[0] == states[1]
 
 
