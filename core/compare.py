@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Sequence
 
-from sqlalchemy import Connection, LargeBinary, String, Table, case, cast, func, literal, or_, select, text, union_all
+from sqlalchemy import Connection, Engine, LargeBinary, String, Table, case, cast, func, literal, or_, select, text, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
 from .schema import TableInfo
@@ -113,30 +113,55 @@ def checksum_ranges(sides: Sequence[Side], lo: int, hi: int) -> Iterator[tuple[i
             span_lo = span_hi
 
 
-# --- SQLite: ATTACH and join ---------------------------------------------------------
+# --- one connection, every side: join by key ------------------------------------------
 
-def attached_ranges(conn: Connection, schemas: Sequence[str], table: TableInfo, lo: int, hi: int) -> Iterator[tuple[int, int]]:
-    """Ids in ``(lo, hi]`` whose row differs between `schemas[0]` and any other attached
-    schema (or exists in only one), found by a join inside SQLite.
-
-    `conn` has every schema attached (see `attach_sqlite`). Comparison uses ``IS NOT``,
-    which treats NULL as a value, like the checksum's NULL flags.
+def attached_ranges(conn: Connection, schemas: Sequence[str], table: TableInfo, lo: int, hi: int,
+                    engine: Engine | None = None) -> Iterator[tuple[int, int]]:
+    """Ids in ``(lo, hi]`` whose row differs between `schemas[0]` and any other schema (or
+    exists in only one), found by a join inside the server: SQLite files ATTACHed to one
+    connection, or databases on one MariaDB server. One pass by primary key, exact:
+    NULL counts as a value (``IS NOT`` / ``<=>``, like the checksum's NULL flags) and
+    MariaDB compares strings as bytes, so case and trailing spaces count. With `engine`
+    (MariaDB) the joins run side by side on connections of their own.
     """
     q = conn.dialect.identifier_preparer.quote
     key = q(table.primary_key[0])
     tname = q(table.name)
-    first = schemas[0]
-    ids: set[int] = set()
-    for other in schemas[1:]:
-        differs = " OR ".join(f"a.{q(c)} IS NOT b.{q(c)}" for c in table.column_names if c != table.primary_key[0]) or "0"
-        sql = (
+    mysql = conn.dialect.name in ("mysql", "mariadb")
+
+    def differ(col: str) -> str:
+        if not mysql:
+            return f"a.{q(col)} IS NOT b.{q(col)}"
+        if isinstance(table.table.c[col].type, String):
+            return f"NOT (CAST(a.{q(col)} AS BINARY) <=> CAST(b.{q(col)} AS BINARY))"
+        return f"NOT (a.{q(col)} <=> b.{q(col)})"
+
+    first = q(schemas[0])
+    differs = " OR ".join(differ(c) for c in table.column_names if c != table.primary_key[0]) or "0"
+    statements = []
+    for other_name in schemas[1:]:
+        other = q(other_name)
+        statements += [   # rows of `first` missing or different in `other`, and rows only `other` has
             f"SELECT a.{key} FROM {first}.{tname} a LEFT JOIN {other}.{tname} b ON b.{key} = a.{key} "
-            f"WHERE a.{key} > :lo AND a.{key} <= :hi AND (b.{key} IS NULL OR {differs}) "
-            f"UNION "
+            f"WHERE a.{key} > :lo AND a.{key} <= :hi AND (b.{key} IS NULL OR {differs})",
             f"SELECT b.{key} FROM {other}.{tname} b LEFT JOIN {first}.{tname} a ON a.{key} = b.{key} "
-            f"WHERE b.{key} > :lo AND b.{key} <= :hi AND a.{key} IS NULL"
-        )
-        ids.update(int(r[0]) for r in conn.execute(text(sql), {"lo": lo, "hi": hi}))
+            f"WHERE b.{key} > :lo AND b.{key} <= :hi AND a.{key} IS NULL",
+        ]
+
+    def run(sql: str, on: Connection) -> set[int]:
+        return {int(r[0]) for r in on.execute(text(sql), {"lo": lo, "hi": hi})}
+
+    ids: set[int] = set()
+    if engine is None:
+        for sql in statements:
+            ids |= run(sql, conn)
+    else:
+        def own(sql: str) -> set[int]:
+            with engine.connect() as c:
+                return run(sql, c)
+        with ThreadPoolExecutor(max_workers=2) as pool:   # the driver waits without the GIL
+            for found in pool.map(own, statements):
+                ids |= found
     yield from merge_ranges([(i - 1, i) for i in sorted(ids)])
 
 

@@ -326,7 +326,7 @@ class _Inspector:
         try:
             for t in tables:
                 check_cancel(self.cancel)
-                gaps.append(self._inspect(t, attached))
+                gaps.append(self._inspect(t))
                 self.progress.note(f"{t.name}: inspected")
                 self.progress.advance(1)
         finally:
@@ -406,7 +406,7 @@ class _Inspector:
             ref_columns=refs,
         )
 
-    def _inspect(self, t: TableInfo, attached: Connection | None) -> TableGap:
+    def _inspect(self, t: TableInfo) -> TableGap:
         acc = _Acc()
         ev = self._evidence(t)
         boundary = self.boundaries[t.name]
@@ -419,7 +419,7 @@ class _Inspector:
             keycol = t.table.c[t.primary_key[0]]
             c_max = int(self.c.execute(select(func.max(keycol))).scalar() or 0)
             p_max = int(self.p.execute(select(func.max(keycol))).scalar() or 0)
-            for s_row, c_row, p_row in self._overlap(t, b, attached):
+            for s_row, c_row, p_row in self._overlap(t, b):
                 self._record(t, ev, acc, friday_rows, key_idx, s_row, c_row, p_row, in_snapshot=True)
             if t.name in self.count_only:
                 self._count_friday_inserts(t, acc, b, p_max)
@@ -502,13 +502,14 @@ class _Inspector:
         if self.on_row is not None and cls in self.row_classes:
             self.on_row(table, cls, key)
 
-    def _overlap(self, t: TableInfo, b: int, attached: Connection | None) -> Iterator[tuple[Row | None, Row | None, Row | None]]:
+    def _overlap(self, t: TableInfo, b: int) -> Iterator[tuple[Row | None, Row | None, Row | None]]:
         """(snapshot, crashed, production) versions of every id ≤ b that may differ."""
-        if attached is not None:
-            schemas = ["crashed", "main"] + (["snap"] if self.s is not None else [])
-            if self.s is not None:
-                schemas = ["snap", "crashed", "main"]
-            ranges: Iterable[tuple[int, int]] = compare.attached_ranges(attached, schemas, t, 0, b)
+        if self.joint is not None:   # one connection sees every side: one join by key
+            conn, names = self.joint
+            own = self.sources.production.url.database or "main"
+            schemas = [names[tag] or own for tag in sorted(names)]
+            engine = self.sources.production if is_mysql(self.sources.production) else None
+            ranges: Iterable[tuple[int, int]] = compare.attached_ranges(conn, schemas, t, 0, b, engine)
         elif is_mysql(self.sources.crashed) and is_mysql(self.sources.production) and (
                 self.s is None or is_mysql(self.sources.snapshot)):  # type: ignore[arg-type]
             sides = [compare.Side(conn, t) for conn in (self.s, self.c, self.p) if conn is not None]

@@ -1,6 +1,7 @@
-"""Property: the fast comparisons (MariaDB chunk checksums, SQLite ATTACH join) name every
-id whose row differs between the sides, and no id whose rows are equal, whatever the
-values (NULL versus '', case, unicode, trailing spaces) and wherever the differences lie."""
+"""Property: the fast comparisons (MariaDB chunk checksums; a join by key across databases
+on one server or ATTACHed SQLite files) name every id whose row differs between the sides,
+and no id whose rows are equal, whatever the values (NULL versus '', case, unicode,
+trailing spaces) and wherever the differences lie."""
 
 from __future__ import annotations
 
@@ -62,6 +63,10 @@ def test_candidates_are_exactly_the_differing_ids(dbs: Databases, base: list[tup
         with dbs.engines["crashed"].connect() as c, dbs.engines["production"].connect() as p:
             c.exec_driver_sql("SET time_zone = '+00:00'")
             ranges = list(compare.checksum_ranges([compare.Side(c, table), compare.Side(p, table)], 0, hi))
+            # The same databases on one server, joined by key from production's connection.
+            joined = list(compare.attached_ranges(p, [str(dbs.urls["crashed"].database),
+                                                      str(dbs.urls["production"].database)], table, 0, hi))
+        assert {i for lo, r_hi in joined for i in range(lo + 1, r_hi + 1)} == truth
     named = {i for lo, r_hi in ranges for i in range(lo + 1, r_hi + 1)}
     assert truth <= named
     # Only the drilled-down rows: nothing equal is named (ranges end at single ids).
