@@ -534,7 +534,7 @@ class _Run:
         ordered = sorted(keys, key=rowio.sort_key)
         for start in range(0, len(ordered), rowio.CHUNK):
             chunk = ordered[start : start + rowio.CHUNK]
-            if not t.primary_key:   # no primary key: the rows are their own keys
+            if tuple(t.identity) == tuple(t.column_names):   # the key is the whole row (pivots, keyless)
                 yield [tuple(k) for k in chunk]
                 continue
             key_idx = _idx(t, t.identity)
