@@ -118,6 +118,22 @@ def allocated_keys(conn: Connection, table: str) -> dict[str, tuple[Any, ...]]:
     return out
 
 
+def pending_allocations(conn: Connection, table: str) -> bool:
+    """Whether an interrupted per-table run promised ids to rows of `table` that no run
+    has inserted yet (a resume must honour them)."""
+    if not conn.dialect.has_table(conn, ID_MAP):
+        return False
+    done = id_map.alias("done")
+    done_runs = runs.alias("done_runs")
+    fulfilled = (select(done.c.id).join(done_runs, done_runs.c.run_id == done.c.run_id)
+                 .where(done.c.table_name == table, done.c.old_key == id_map.c.old_key,
+                        done.c.action == "inserted", done_runs.c.status.in_(COUNTING)))
+    stmt = (select(id_map.c.id).join(runs, runs.c.run_id == id_map.c.run_id)
+            .where(id_map.c.table_name == table, id_map.c.action == "allocated", runs.c.status.in_(COUNTING),
+                   ~fulfilled.exists()).limit(1))
+    return conn.execute(stmt).first() is not None
+
+
 def iter_entries(conn: Connection) -> Iterator[tuple[str, tuple[Any, ...], tuple[Any, ...] | None, str]]:
     stmt = (select(id_map.c.table_name, id_map.c.old_key, id_map.c.new_key, id_map.c.action)
             .join(runs, runs.c.run_id == id_map.c.run_id).where(runs.c.status.in_(COUNTING))

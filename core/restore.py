@@ -49,7 +49,7 @@ from .graph import Edge, ReferenceGraph, build_graph
 from .plan import Decision, Plan, RowClass
 from .private_files import open_private
 from .progress import NullProgress, Progress, check_cancel
-from .schema import Schema, TableInfo, reflect
+from .schema import JOURNAL_PREFIX, Schema, TableInfo, reflect
 from .server_copy import CrashedAddress, ServerCopy, drop_leftovers, eligible_tables, locate_crashed, unreadable
 
 Key = tuple[Any, ...]
@@ -217,13 +217,11 @@ def _server_side(sources: Sources, schema: Schema, graph: ReferenceGraph,
     address, why = locate_crashed(sources.production, sources.crashed)
     if address is None:
         return None, f"{through}: {why}"
-    if options.per_table:
-        return None, f"{through}: --per-table commits table by table"
     surrogate = [n for n, t in schema.tables.items() if t.key_kind == "surrogate"]
     if set(eligible_tables(schema, graph.edges_from, surrogate)) != set(surrogate):
         return None, f"{through}: a reference into an integer key is held in a non-integer column"
     with sources.production.connect() as conn:
-        if any(journal.allocated_keys(conn, name) for name in surrogate):
+        if any(journal.pending_allocations(conn, name) for name in surrogate):
             return None, f"{through}: resuming an interrupted --per-table run"
     problem = unreadable(sources.production, address, schema, surrogate)
     if problem is not None:
@@ -382,6 +380,9 @@ class _Run:
             self._prepare(tables)
             writer.start(status="partial")
             for name in tables:
+                if self.server is not None and self._on_server(name):
+                    self.server.write_allocated(name)
+                    continue
                 for key, fate in self.fates[name].items():
                     if fate.action == INSERT and not fate.preallocated:
                         writer.add(name, key, fate.target, "allocated")
@@ -717,9 +718,13 @@ class _Run:
         self._count_batch()
 
     def _execute_set(self, stmt: Any) -> int:
-        """One set-based statement of the server-side copy; returns the rows it touched."""
+        """One set-based statement of the server-side copy; returns the rows it touched.
+        Only statements writing application tables count as write batches (for
+        `fail_after_batches`), as in the batch path; work tables and journal do not."""
         n = self.p.execute(stmt).rowcount
-        self._count_batch()
+        target = getattr(getattr(stmt, "table", None), "name", "")
+        if not target.startswith(JOURNAL_PREFIX):
+            self._count_batch()
         return int(n)
 
     def _count_batch(self) -> None:

@@ -314,6 +314,14 @@ class ServerCopy:
         self.execute(insert(journal.id_map).from_select(
             ["run_id", "table_name", "old_key", "new_key", "action", "detail"], sel))
 
+    def write_allocated(self, name: str) -> None:
+        """Journal the ids promised to the rows still to insert (`--per-table`: committed
+        first, so a run that stops resumes with the same ids)."""
+        w = self.work[name]
+        sel = select(literal(self.run_id), literal(name), _encode(w.c.old_id), _encode(w.c.new_id),
+                     literal("allocated")).where(w.c.action == "insert")
+        self.execute(insert(journal.id_map).from_select(["run_id", "table_name", "old_key", "new_key", "action"], sel))
+
     def broken_reference(self, name: str, edge: Edge) -> list[Any]:
         """Reference values of the rows this run inserted that find no parent (at most 5)."""
         t, w = self.schema[name], self.work[name].alias("w")

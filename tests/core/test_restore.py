@@ -193,7 +193,8 @@ def test_dry_run_writes_sql_and_changes_nothing(dbs: Databases, server_side: boo
 
 
 @pytest.mark.parametrize("nth", [4, 8])
-def test_per_table_mode_resumes_to_the_same_state(dbs_pair: tuple[Databases, Databases], nth: int) -> None:
+def test_per_table_mode_resumes_to_the_same_state(dbs_pair: tuple[Databases, Databases], nth: int,
+                                                  server_side: bool) -> None:
     broken, reference = dbs_pair
     for d in dbs_pair:
         build_trio(d.engines["crashed"], d.engines["production"], d.engines["snapshot"])
@@ -202,7 +203,7 @@ def test_per_table_mode_resumes_to_the_same_state(dbs_pair: tuple[Databases, Dat
     settings = load_settings(broken.env_file(snapshot=True, snapshot_at=None), environ={})
     initial = database_state(broken.engines["production"], journal=False)
     with pytest.raises(RestoreError, match="injected failure"):
-        restore(settings, options=RestoreOptions(per_table=True, fail_after_batches=nth))
+        restore(settings, options=RestoreOptions(per_table=True, fail_after_batches=nth, server_side=server_side))
     # Some tables were committed before the failure: the run stopped half way.
     assert database_state(broken.engines["production"], journal=False) != initial
     restore(settings, options=RestoreOptions(per_table=True))
