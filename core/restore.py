@@ -333,9 +333,11 @@ class _Run:
             self.server.collisions(name, self.options.collisions)
             self.server.orphans(name, self.options.orphans == "null")
             self.progress.advance(1)
+        changed: set[str] | None = None   # the first pass looks along every reference
         for _ in range(50):
             check_cancel(self.cancel)
-            if not sum(self.server.propagate(name) for name in names):
+            changed = {name for name in names if self.server.propagate(name, changed)}
+            if not changed:
                 break
         else:
             raise RestoreError("skips kept changing after 50 passes: report this as a bug")

@@ -228,13 +228,16 @@ class ServerCopy:
                 self.execute(update(w).values(action="skip", reason=_text(f"{ref.column}=", col, ": parent deleted by production"))
                              .where(*cond))
 
-    def propagate(self, name: str) -> int:
+    def propagate(self, name: str, parents: set[str] | None = None) -> int:
         """Skip the Friday rows whose Friday parent is skipped or not restored; returns how
-        many rows changed (the caller repeats until a pass changes none)."""
+        many rows changed (the caller repeats until a pass changes none). `parents`: only
+        the references into these tables (those whose fates changed last pass); None: all."""
         t, w = self.schema[name], self.work[name]
         pk = t.primary_key[0]
         changed = 0
         for ref in self._refs(name):
+            if parents is not None and ref.edge.parent not in parents:
+                continue
             c = self.crashed[name].alias("c")
             col = c.c[ref.column]
             cond: list[ColumnElement[bool]] = [col > ref.boundary, *self._type_cond(c, ref.edge)]
