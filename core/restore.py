@@ -26,7 +26,6 @@ Reads are chunked and writes batched (multi-row INSERT / executemany): never row
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 import time
 import uuid
@@ -36,10 +35,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from sqlalchemy import Connection, bindparam, delete, event, func, insert, select, text, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
-from . import journal, rows as rowio
+from . import id_guard, journal, rows as rowio
 from .config import Settings
 from .db import WRITER, is_mysql, translate
 from .decisions import Decisions
@@ -47,9 +46,10 @@ from .errors import GapmendError
 from .gap import Sources, build_plan
 from .graph import Edge, ReferenceGraph, build_graph
 from .plan import Decision, Plan, RowClass
-from .private_files import open_private
 from .progress import NullProgress, Progress, check_cancel
 from .schema import JOURNAL_PREFIX, Schema, TableInfo, reflect
+from .id_guard import ConcurrentWrite
+from .sql_recorder import SqlRecorder
 from .server_copy import CrashedAddress, ServerCopy, drop_leftovers, eligible_tables, locate_crashed, unreadable
 
 Key = tuple[Any, ...]
@@ -63,10 +63,6 @@ class RestoreError(GapmendError):
 
 _ROLLED_BACK = ("the open transaction was rolled back (a --per-table run keeps the tables it committed): "
                 "run the restore again to finish")
-
-
-class ConcurrentWrite(RestoreError):
-    title = "Production changed during the restore"
 
 
 @dataclass(frozen=True)
@@ -254,7 +250,7 @@ class _Run:
     boundaries: dict[str, int | None] = field(default_factory=dict)
     refs: dict[str, list[tuple[Edge, int, int | None]]] = field(default_factory=dict)
     allocated: dict[str, dict[str, Key]] = field(default_factory=dict)
-    counters: dict[str, int] = field(default_factory=dict)   # AUTO_INCREMENT before `_reserve_ids`
+    counters: dict[str, int] = field(default_factory=dict)   # AUTO_INCREMENT before `id_guard.reserve_ids`
 
     def __post_init__(self) -> None:
         # Looked up for every column of every Friday row: computed once here.
@@ -284,7 +280,8 @@ class _Run:
             self.p.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 0")
             self.p.commit()
         try:
-            self._reserve_ids(tables)
+            if self.options.dry_run is None:
+                self.counters = id_guard.reserve_ids(self.p, self.plan, self.schema, tables)
             if self.options.per_table:
                 self._execute_per_table(run_id, tables)
             else:
@@ -294,7 +291,7 @@ class _Run:
                 self.p.rollback()
                 self.p.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 1")
                 self.p.commit()
-                self._release_ids()
+                id_guard.release_ids(self.p, self.counters)
             if self.server is not None:
                 self.server.close()
         report = RestoreReport(run_id, started_at, 0.0, {t: self.reports[t] for t in tables}, pulled, noop=False,
@@ -310,7 +307,7 @@ class _Run:
 
     def _prepare(self, tables: list[str]) -> None:
         self._count_rows(tables, "rows_before")
-        self._check_unchanged(tables)
+        id_guard.check_unchanged(self.p, self.plan, self.schema, tables)
         self._load_done(tables)
         if self.server is not None:
             self._decide_server_side()
@@ -347,7 +344,7 @@ class _Run:
 
     def _execute_atomic(self, run_id: str, tables: list[str]) -> None:
         """Everything in one transaction: any failure leaves production as it was."""
-        recorder = _SqlRecorder(self.p, self.options.dry_run) if self.options.dry_run is not None else None
+        recorder = SqlRecorder(self.p, self.options.dry_run) if self.options.dry_run is not None else None
         with self.p.begin() as trans:
             try:
                 if recorder is not None:
@@ -444,59 +441,6 @@ class _Run:
                     pulled.append(e.parent)
                     frontier.append(e.parent)
         return [t for t in self.graph.order if t in wanted], sorted(pulled)
-
-    def _reserve_ids(self, tables: list[str]) -> None:
-        """MariaDB: move each table's AUTO_INCREMENT past every id this restore may use,
-        before the transaction (it is DDL). A writer the operator forgot (a cron job) then
-        draws ids past ours: while the restore runs it waits on the lock `_check_unchanged`
-        takes, and afterwards its row lands on an id nobody else holds. `_release_ids`
-        puts the counters back afterwards."""
-        if not is_mysql(self.p.engine) or self.options.dry_run is not None:
-            return
-        for name in tables:
-            gap, t = self.plan.table(name), self.schema[name]
-            inserts = gap.counts.get(RowClass.FRIDAY_INSERT.value, 0)
-            if t.key_kind != "surrogate" or not inserts:
-                continue
-            reserve = max(gap.production_max_id or 0, gap.crashed_max_id or 0) + inserts + 1
-            counter = self.p.execute(text(
-                "SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
-                "AND TABLE_NAME = :t"), {"t": name}).scalar()
-            self.p.rollback()
-            if counter is not None and int(counter) < reserve:
-                self.counters[name] = int(counter)
-                self._set_counter(name, reserve)
-
-    def _release_ids(self) -> None:
-        """The counters back where they were; InnoDB raises a value below the highest id to
-        the next id, so the next insert lands right after the restored rows (or after a
-        writer's row that arrived meanwhile), and a failed run leaves no gap."""
-        for name, counter in self.counters.items():
-            self._set_counter(name, counter)
-
-    def _set_counter(self, name: str, value: int) -> None:
-        self.p.rollback()
-        quoted = self.p.dialect.identifier_preparer.quote(name)
-        self.p.exec_driver_sql(f"ALTER TABLE {quoted} AUTO_INCREMENT = {int(value)}")
-        self.p.commit()
-
-    def _check_unchanged(self, tables: list[str]) -> None:
-        """Production's highest ids must be what the inspection saw: a write since then
-        (a cron job, a worker left running) would make the id allocation unsafe. On
-        MariaDB the read locks the range past the highest id until the commit, so a
-        writer that comes later waits instead of slipping in (SQLite: BEGIN IMMEDIATE)."""
-        for name in tables:
-            gap = self.plan.table(name)
-            t = self.schema[name]
-            if t.key_kind != "surrogate" or gap.production_max_id is None:
-                continue
-            key = t.table.c[t.primary_key[0]]
-            newer = self.p.execute(select(func.count()).where(key > gap.production_max_id).with_for_update()).scalar()
-            now = self.p.execute(select(func.max(key))).scalar() or 0
-            if newer or int(now) != gap.production_max_id:
-                raise ConcurrentWrite(
-                    f"production's {name} was written since the plan (max id {gap.production_max_id} → {now}): "
-                    "stop the writers (maintenance mode, workers, cron) and run the restore again")
 
     def _load_done(self, tables: list[str]) -> None:
         for name in tables:
@@ -858,35 +802,6 @@ class _Run:
                 raise RestoreError(f"integrity check failed: {edge_id} would point at missing {edge.parent} "
                                    f"{missing[:5]}: nothing was written; report this with the plan")
             self.progress.advance(1)
-
-
-class _SqlRecorder:
-    """Writes every statement the restore sends to production into a file (0600), with
-    its parameters rendered by the driver where it can (PyMySQL's `mogrify`)."""
-
-    def __init__(self, conn: Connection, path: Path) -> None:
-        self.conn, self.path = conn, path
-        self.fh: Any = None
-
-    def start(self) -> None:
-        self.fh = open_private(self.path)
-        self.fh.write("-- gapmend restore --dry-run: the statements a restore would run, in order.\n"
-                      "-- They ran inside a transaction that was rolled back: production is unchanged.\n")
-        event.listen(self.conn, "before_cursor_execute", self._record)
-
-    def stop(self) -> None:
-        if self.fh is not None:
-            event.remove(self.conn, "before_cursor_execute", self._record)
-            self.fh.close()
-            self.fh = None
-
-    def _record(self, _conn: Any, cursor: Any, statement: str, parameters: Any, _ctx: Any, executemany: bool) -> None:
-        sets = parameters if executemany else [parameters]
-        for params in sets:
-            if hasattr(cursor, "mogrify"):
-                self.fh.write(cursor.mogrify(statement, params).strip() + ";\n")
-            else:
-                self.fh.write(statement.strip() + ";" + (f"  -- {json.dumps(list(params), default=str)}" if params else "") + "\n")
 
 
 def _idx(t: TableInfo, cols: tuple[str, ...] | list[str]) -> list[int]:

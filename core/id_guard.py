@@ -1,0 +1,72 @@
+"""Keeping a forgotten writer (a cron job, a worker left running) from colliding with a
+restore: nothing it commits is lost, and no id is handed out twice.
+
+- `reserve_ids` (MariaDB, before the transaction, since it is DDL): each table's
+  AUTO_INCREMENT moves past every id the restore may use, so a writer draws ids past ours;
+  `release_ids` puts the counters back afterwards (InnoDB raises a value below the highest
+  id to the next one, so the next insert lands right after the restored rows).
+- `check_unchanged` (inside the transaction): production's highest ids must still be what
+  the plan saw. On MariaDB the read locks the range past them until the commit, so a writer
+  that comes later waits instead of slipping in; SQLite's writing connection takes the
+  write lock at ``BEGIN IMMEDIATE`` (`db.py`).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, func, select, text
+
+from .db import is_mysql
+from .errors import GapmendError
+from .plan import Plan, RowClass
+from .schema import Schema
+
+
+class ConcurrentWrite(GapmendError):
+    title = "Production changed during the restore"
+
+
+def reserve_ids(conn: Connection, plan: Plan, schema: Schema, tables: list[str]) -> dict[str, int]:
+    """Move the counters; returns each moved table's counter as it was."""
+    before: dict[str, int] = {}
+    if not is_mysql(conn.engine):
+        return before
+    for name in tables:
+        gap, t = plan.table(name), schema[name]
+        inserts = gap.counts.get(RowClass.FRIDAY_INSERT.value, 0)
+        if t.key_kind != "surrogate" or not inserts:
+            continue
+        reserve = max(gap.production_max_id or 0, gap.crashed_max_id or 0) + inserts + 1
+        counter = conn.execute(text(
+            "SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
+            "AND TABLE_NAME = :t"), {"t": name}).scalar()
+        conn.rollback()
+        if counter is not None and int(counter) < reserve:
+            before[name] = int(counter)
+            _set_counter(conn, name, reserve)
+    return before
+
+
+def release_ids(conn: Connection, before: dict[str, int]) -> None:
+    for name, counter in before.items():
+        _set_counter(conn, name, counter)
+
+
+def check_unchanged(conn: Connection, plan: Plan, schema: Schema, tables: list[str]) -> None:
+    for name in tables:
+        gap, t = plan.table(name), schema[name]
+        if t.key_kind != "surrogate" or gap.production_max_id is None:
+            continue
+        key = t.table.c[t.primary_key[0]]
+        newer = conn.execute(select(func.count()).where(key > gap.production_max_id).with_for_update()).scalar()
+        now = conn.execute(select(func.max(key))).scalar() or 0
+        if newer or int(now) != gap.production_max_id:
+            raise ConcurrentWrite(
+                f"production's {name} was written since the plan (max id {gap.production_max_id} → {now}): "
+                "stop the writers (maintenance mode, workers, cron) and run the restore again")
+
+
+def _set_counter(conn: Connection, name: str, value: int) -> None:
+    conn.rollback()
+    quoted = conn.dialect.identifier_preparer.quote(name)
+    conn.exec_driver_sql(f"ALTER TABLE {quoted} AUTO_INCREMENT = {int(value)}")
+    conn.commit()
