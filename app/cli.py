@@ -52,6 +52,9 @@ class Context:
     def backups_path(self) -> Path:
         return self.log_path().parent / "gapmend-backups"
 
+    def reports_path(self) -> Path:
+        return self.log_path().parent / "gapmend-reports"
+
     def log_path(self) -> Path:
         base = self.laravel / "storage" / "logs" if self.laravel is not None else self.env_file.resolve().parent
         return base / "gapmend.log"
@@ -414,7 +417,7 @@ def restore(yes: bool, tables: str | None, collisions: str, orphans: str, apply_
         tick(5)
         return
     tick(11)
-    json_path, text_path = write_report(report, ctx.log_path().parent / "gapmend-reports")
+    json_path, text_path = write_report(report, ctx.reports_path())
     click.echo(f"\nreport: {text_path} (and {json_path.name})")
 
 
@@ -585,8 +588,8 @@ def investigate() -> None:
 
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
-    text_, ok = run(settings, ctx.log_path().parent / "gapmend-reports", load_decisions(ctx.decisions_path(settings)))
-    path = save(text_, ctx.log_path().parent / "gapmend-reports")
+    text_, ok = run(settings, ctx.reports_path(), load_decisions(ctx.decisions_path(settings)))
+    path = save(text_, ctx.reports_path())
     click.echo(text_)
     click.echo(f"\nsaved to {path}")
     LOGGER.info("investigate: verify %s; saved %s", "ok" if ok else "FAILED", path)

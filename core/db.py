@@ -12,16 +12,16 @@ from __future__ import annotations
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, literal, select, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError
 
 from .errors import SourceUnavailable
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection
+    from sqlalchemy import Connection, Table
 
 # MariaDB/MySQL error codes (server and client) and what to tell the operator.
 _MYSQL_HINTS = {
@@ -132,6 +132,30 @@ def _mysql_engine(url: URL, readonly: bool) -> Engine:
                 cur.execute("SET SESSION TRANSACTION READ ONLY")
 
     return engine
+
+
+def sqlite_file_uri(engine: Engine) -> str | None:
+    """A read-only ``file:`` URI of the SQLite file behind `engine`, for ATTACH; None when
+    the database is not a file."""
+    raw = engine.raw_connection()
+    try:
+        row = raw.driver_connection.execute("PRAGMA database_list").fetchone()  # type: ignore[union-attr]
+    finally:
+        raw.close()
+    return f"file:{row[2]}?mode=ro" if row and row[2] else None
+
+
+def unreadable(conn: "Connection", tables: "Iterable[Table]") -> str | None:
+    """Why `conn` may not SELECT from the first of `tables` it cannot read (the server's
+    own words), or None when it may read them all. Reads no row."""
+    for table in tables:
+        try:
+            conn.execute(select(literal(1)).select_from(table).where(literal(1) == 0)).all()
+        except DBAPIError as exc:
+            return f"cannot read {table.fullname} ({str(exc.orig).splitlines()[0]})"
+        finally:
+            conn.rollback()
+    return None
 
 
 def server_identity(engine: Engine) -> str | None:

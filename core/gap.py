@@ -31,13 +31,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from sqlalchemy import Connection, Engine, MetaData, Table, and_, case, func, literal, or_, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Connection, Engine, MetaData, Table, and_, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from . import compare, rows as rowio
 from .config import Settings
-from .db import connect, is_mysql, open_engine, server_identity
+from .db import connect, is_mysql, open_engine, server_identity, sqlite_file_uri, unreadable
 from .decisions import Decisions
 from .errors import PlanError
 from .graph import ReferenceGraph, build_graph
@@ -577,16 +576,9 @@ class _Inspector:
         if len({s for s in schemas.values()}) != len(schemas):
             return None
         md = MetaData()
-        try:
-            for name in self.schema.tables:
-                for tag, schema in schemas.items():
-                    if schema is not None:
-                        table = self.schema[name].table.to_metadata(md, schema=schema)
-                        self.p.execute(select(literal(1)).select_from(table).where(literal(1) == 0)).all()
-        except DBAPIError:
-            self.p.rollback()
-            return None
-        return self.p, schemas
+        others = (self.schema[name].table.to_metadata(md, schema=schema)
+                  for name in self.schema.tables for schema in schemas.values() if schema is not None)
+        return None if unreadable(self.p, others) is not None else (self.p, schemas)
 
     def _joint_keyed(self, t: TableInfo, ev: Evidence, key_idx: list[int]) -> Iterator[tuple[Row | None, Row | None, Row | None]]:
         """`_merge_keyed` done by the server: only rows not alike on every side come back."""
@@ -641,21 +633,12 @@ class _Inspector:
             if engine is None:
                 continue
             try:
-                raw.execute(f"ATTACH DATABASE ? AS {alias}", (_sqlite_uri(engine),))  # type: ignore[union-attr]
+                raw.execute(f"ATTACH DATABASE ? AS {alias}", (sqlite_file_uri(engine),))  # type: ignore[union-attr]
             except sqlite3.OperationalError as exc:
                 conn.close()
                 raise PlanError(f"cannot read production beside {alias} ({exc}): another program is writing "
                                 "to it; stop the writers (maintenance mode, workers, cron) and retry") from None
         return conn
-
-
-def _sqlite_uri(engine: Engine) -> str:
-    raw = engine.raw_connection()
-    try:
-        row = raw.driver_connection.execute("PRAGMA database_list").fetchone()  # type: ignore[union-attr]
-        return f"file:{row[2]}?mode=ro"
-    finally:
-        raw.close()
 
 
 def _past_boundary(i: int, ti: int | None, type_value: str | None, b: int,

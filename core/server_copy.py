@@ -36,11 +36,10 @@ from sqlalchemy import (
     BigInteger, Column, Connection, Engine, Integer, MetaData, String, Table, and_, case, cast, exists, func,
     insert, literal, null, select, text, update,
 )
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
 from . import journal
-from .db import is_mysql, server_identity
+from .db import is_mysql, server_identity, sqlite_file_uri, unreadable as unreadable_tables
 from .graph import Edge
 from .schema import Schema, TableInfo
 
@@ -61,14 +60,10 @@ class CrashedAddress:
 def locate_crashed(production: Engine, crashed: Engine) -> tuple[CrashedAddress | None, str]:
     """Where production's connection finds crashed's tables, or None and why not."""
     if production.dialect.name == "sqlite" and crashed.dialect.name == "sqlite":
-        raw = crashed.raw_connection()
-        try:
-            row = raw.driver_connection.execute("PRAGMA database_list").fetchone()  # type: ignore[union-attr]
-        finally:
-            raw.close()
-        if not row or not row[2]:
+        uri = sqlite_file_uri(crashed)
+        if uri is None:
             return None, "the crashed SQLite database is not a file"
-        return CrashedAddress(ATTACHED, f"file:{row[2]}?mode=ro"), "crashed ATTACHed to production's connection"
+        return CrashedAddress(ATTACHED, uri), "crashed ATTACHed to production's connection"
     if is_mysql(production) and is_mysql(crashed):
         if server_identity(production) != server_identity(crashed):
             return None, "crashed is on another server"
@@ -85,17 +80,10 @@ def unreadable(engine: Engine, address: CrashedAddress, schema: Schema, tables: 
     with engine.connect() as conn:
         attach(conn, address)
         try:
-            for name in tables:
-                table = schema[name].table.to_metadata(md, schema=address.schema)
-                try:
-                    conn.execute(select(literal(1)).select_from(table).where(literal(1) == 0)).all()
-                except DBAPIError as exc:
-                    return f"production's user cannot read {address.schema}.{name} ({str(exc.orig).splitlines()[0]})"
-                finally:
-                    conn.rollback()
+            why = unreadable_tables(conn, (schema[n].table.to_metadata(md, schema=address.schema) for n in tables))
         finally:
             detach(conn, address)
-    return None
+    return None if why is None else f"production's user {why}"
 
 
 def attach(conn: Connection, address: CrashedAddress) -> None:
