@@ -119,6 +119,13 @@ def _sqlite_engine(url: URL, role: str, readonly: bool) -> Engine:
     return engine
 
 
+# The gap scan groups the sides' rows of key-less and pivot tables in one GROUP BY, and the
+# restore joins work tables: past the server's default in-memory temporary table size
+# (16 MB) those spill to disk and run 3x slower (measured: 400,000 pivot rows, 4.3 s against
+# 1.3 s). A session setting, allocated only as used; beyond it the server spills as before.
+SESSION_TMP_TABLE_BYTES = 256 * 1024 * 1024
+
+
 def _mysql_engine(url: URL, readonly: bool) -> Engine:
     url = url.update_query_dict({"charset": "utf8mb4"})
     engine = create_engine(url, connect_args={"connect_timeout": 10}, pool_pre_ping=True)
@@ -127,6 +134,8 @@ def _mysql_engine(url: URL, readonly: bool) -> Engine:
     def _on_connect(dbapi_conn: Any, _record: object) -> None:
         with dbapi_conn.cursor() as cur:
             cur.execute("SET time_zone = '+00:00'")
+            cur.execute(f"SET SESSION tmp_table_size = {SESSION_TMP_TABLE_BYTES}, "
+                        f"max_heap_table_size = {SESSION_TMP_TABLE_BYTES}")
             if readonly:
                 # A read-only session: the server itself refuses any write from this engine.
                 cur.execute("SET SESSION TRANSACTION READ ONLY")

@@ -86,6 +86,7 @@ def build_plan(
     row_classes: frozenset[RowClass] = frozenset(RowClass),
     joint: bool = True,
     count_only: frozenset[str] = frozenset(),
+    prepared: tuple[Schema, ReferenceGraph] | None = None,
 ) -> Plan:
     """Inspect every table's gap and return the plan. Writes nothing anywhere.
 
@@ -96,7 +97,9 @@ def build_plan(
     `joint` False keeps every comparison in gapmend even where one connection sees every
     side (the restore's ``server_side=False``; tests compare both ways). Tables in
     `count_only` have their Friday inserts counted by the server instead of read (the
-    server-side restore's own statements find their collisions and orphans).
+    server-side restore's own statements find their collisions and orphans). `prepared`
+    is crashed's schema and the reference graph when the caller has them already (the
+    restore): reflecting and reading every type column again costs a scan per table.
     """
     started = time.monotonic()
     decisions = decisions or Decisions()
@@ -105,7 +108,7 @@ def build_plan(
     sources = sources or Sources.open(settings)
     try:
         progress.start("reflecting schemas", None)
-        crashed_schema = reflect(sources.crashed, "crashed")
+        crashed_schema = prepared[0] if prepared is not None else reflect(sources.crashed, "crashed")
         production_schema = reflect(sources.production, "production")
         findings = compare_schemas(crashed_schema, production_schema)
         require_compatible(findings)   # first: a migration only one side ran is the likelier story
@@ -124,7 +127,8 @@ def build_plan(
             s_ctx = connect(sources.snapshot, "snapshot") if sources.snapshot is not None else None
             s_conn = s_ctx.__enter__() if s_ctx is not None else None
             try:
-                graph = build_graph(crashed_schema, [c_conn, p_conn], decisions.graph())
+                graph = prepared[1] if prepared is not None else build_graph(
+                    crashed_schema, [c_conn, p_conn], decisions.graph())
                 inspector = _Inspector(
                     schema=crashed_schema, graph=graph, sources=sources, c=c_conn, p=p_conn, s=s_conn,
                     snapshot_at=settings.snapshot_at, decisions=decisions, progress=progress, cancel=cancel,

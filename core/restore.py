@@ -179,6 +179,8 @@ def _restore(sources: Sources, settings: Settings, decisions: Decisions, options
              progress: Progress, cancel: threading.Event | None) -> RestoreReport:
     schema = reflect(sources.crashed, "crashed")
     with sources.crashed.connect() as c_conn:
+        # Friday's type values are the ones its rows hold; production's own cannot matter
+        # to rows being restored (and production's schema is checked by the plan, next).
         graph = build_graph(schema, [c_conn], decisions.graph())
     address, path = _server_side(sources, schema, graph, options)
     progress.note(f"rows travel {path}")
@@ -186,7 +188,7 @@ def _restore(sources: Sources, settings: Settings, decisions: Decisions, options
     work = _Work(server_tables=surrogate if address is not None else frozenset())
     plan = build_plan(settings, decisions, progress, cancel, sources=sources, on_row=work.sink,
                       row_classes=_Work.CLASSES, joint=options.server_side is not False,
-                      count_only=work.server_tables)
+                      count_only=work.server_tables, prepared=(schema, graph))
     # After the plan, so that input the plan refuses leaves production without a trace.
     created = options.dry_run is None and journal.ensure(sources.production)
     try:
@@ -305,6 +307,13 @@ class _Run:
             n = self.p.execute(select(func.count()).select_from(self.schema[name].table)).scalar_one()
             setattr(self.reports[name], attr, int(n))
 
+    def _derive_rows_after(self, tables: list[str]) -> None:
+        # Nobody else writes these tables during the restore (`id_guard`), so the count
+        # follows from what it wrote; counting again would read every table once more.
+        for name in tables:
+            r = self.reports[name]
+            r.rows_after = r.rows_before + r.inserted - r.deleted
+
     def _prepare(self, tables: list[str]) -> None:
         self._count_rows(tables, "rows_before")
         id_guard.check_unchanged(self.p, self.plan, self.schema, tables)
@@ -360,7 +369,7 @@ class _Run:
                     check_cancel(self.cancel)
                     self._write_changes(self.schema[name], writer)
                 self._check_references(tables)
-                self._count_rows(tables, "rows_after")
+                self._derive_rows_after(tables)
                 writer.finish(self._summary())
             finally:
                 if recorder is not None:
@@ -395,7 +404,7 @@ class _Run:
             self.progress.note(f"{name}: committed")
         with self.p.begin():
             self._check_references(tables)
-            self._count_rows(tables, "rows_after")
+            self._derive_rows_after(tables)
             writer.finish(self._summary())
 
     def _write_changes(self, t: TableInfo, writer: journal.Writer) -> None:

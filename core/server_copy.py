@@ -319,10 +319,14 @@ class ServerCopy:
         parent = self.schema[edge.parent]
         child, par = t.table.alias("ch"), parent.table.alias("par")
         col = child.c[edge.columns[0]]
+        # Every id this run inserted lies past the table's boundary: the range keeps the
+        # server from reading the whole table (a full scan per reference at 1M rows).
+        key = child.c[t.primary_key[0]]
         stmt = (select(col).select_from(
-                    child.join(w, and_(w.c.new_id == child.c[t.primary_key[0]], w.c.action == "insert"))
+                    child.join(w, and_(w.c.new_id == key, w.c.action == "insert"))
                     .outerjoin(par, par.c[edge.parent_columns[0]] == col))
-                .where(col.is_not(None), par.c[edge.parent_columns[0]].is_(None), *self._type_cond(child, edge))
+                .where(key > self.boundaries[name], col.is_not(None), par.c[edge.parent_columns[0]].is_(None),
+                       *self._type_cond(child, edge))
                 .limit(5))
         return list(self.p.execute(stmt).scalars())
 

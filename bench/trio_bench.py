@@ -1,0 +1,263 @@
+"""gapmend's gap scan and restore on a generated Laravel-like trio, side by side with the
+database's own bulk paths on the same data, in one run.
+
+    python bench/trio_bench.py --dialect sqlite --rows 1000000 --gap 0.05
+    python bench/trio_bench.py --dialect mariadb --layout same-server --rows 100000
+    python bench/trio_bench.py --dialect mariadb --layout two-servers --profile
+
+The trio is generated inside the database (`scale.py`): users, teams, posts, comments,
+tags, post_tag and images, `--rows` per big table, the last `--gap` of them Friday's.
+In order, each in a child process so time and peak RSS are its own:
+1. `plan` three-way (snapshot loaded) and with only the snapshot time (`updated_at`);
+2. the checksum floor over the overlap of the big tables;
+3. `restore` (gap scan included), then `verify`;
+4. yardsticks copying as many rows of the same tables: `INSERT … SELECT`, and on MariaDB
+   `mariadb-dump --where … | mariadb` (from the second server with `--layout two-servers`,
+   which starts a throw-away mariadbd on port 3307 and loads CRASHED there).
+`--profile` runs the restore under pyinstrument and prints the functions with the most
+time of their own. Prints a table of figures and ratios; `--json F` writes them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+import scale  # noqa: E402
+import yardsticks  # noqa: E402
+from databases import empty_databases, peak_rss_mb, write_env  # noqa: E402
+
+PROFILE_LINES = 25
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dialect", choices=["sqlite", "mariadb"], default="sqlite")
+    ap.add_argument("--layout", choices=["same-server", "two-servers"], default="same-server",
+                    help="MariaDB: CRASHED beside PRODUCTION, or on a second mariadbd")
+    ap.add_argument("--rows", type=int, default=1_000_000, help="rows per big table in CRASHED")
+    ap.add_argument("--gap", type=float, default=0.05, help="the fraction of them written on Friday")
+    ap.add_argument("--profile", action="store_true", help="profile the restore (pyinstrument)")
+    ap.add_argument("--json", type=Path, help="also write the figures here")
+    ap.add_argument("--child", nargs=2, metavar=("WHAT", "ENV"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        return child(*args.child, profile=args.profile)
+    if args.dialect == "sqlite" and args.layout != "same-server":
+        ap.error("--layout two-servers needs --dialect mariadb")
+    result = run(args.dialect, args.layout, scale.Sizes(args.rows, args.gap), args.profile)
+    print_table(result)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+
+
+def run(dialect: str, layout: str, sizes: scale.Sizes, profile: bool) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="gapmend-tbench-"))
+    os.chmod(work, 0o755)     # the second server (user mysql) keeps its data directory here
+    engines, lines = empty_databases(dialect, work, ["snapshot", "crashed", "production"], "gm_tbench")
+    result: dict[str, Any] = {"dialect": dialect, "layout": layout if dialect == "mariadb" else "files",
+                              "rows": sizes.rows, "gap": sizes.gap}
+    took = scale.build(dialect, engines, sizes)
+    result["build_seconds"] = {k: round(v, 1) for k, v in took.items()}
+    say(f"built the trio ({sizes.rows:,} rows per big table) in {sum(took.values()):.1f} s")
+    second = None
+    try:
+        crashed = engines["crashed"]
+        if layout == "two-servers":
+            second, crashed, lines = _crashed_elsewhere(work, engines, lines)
+            result["copy_crashed_seconds"] = second[1]
+            second = second[0]
+        three_way = write_env(work / "three-way.env", lines)
+        snap_time = write_env(work / "snapshot-time.env",
+                              [ln for ln in lines if not ln.startswith("GAPMEND_SNAPSHOT_")]
+                              + [f"GAPMEND_SNAPSHOT_AT={scale.SNAPSHOT_AT}"])
+        result["plan"] = spawn("plan", three_way, profile)
+        result["plan_snapshot_time"] = spawn("plan", snap_time)
+        sides = {"crashed": crashed, "production": engines["production"], "snapshot": engines["snapshot"]}
+        if layout == "same-server":
+            result["checksum_floor"] = yardsticks.checksum_floor(dialect, sides, list(scale.BIG), sizes.snapshot)
+        result["restore"] = spawn("restore", three_way, profile)
+        result["verify"] = spawn("verify", three_way)
+        counts = result["restore"]["tables"]
+        yard: dict[str, Any] = {}
+        if layout == "same-server":
+            yard["insert_select"] = yardsticks.insert_select(dialect, engines["crashed"], engines["production"],
+                                                             counts, work)
+        if dialect == "mariadb":
+            yard["dump_pipe"] = yardsticks.dump_pipe(crashed, engines["production"], counts, layout == "two-servers")
+        result["yardsticks"] = yard
+    finally:
+        if second is not None:
+            second.stop()
+    return result
+
+
+def _crashed_elsewhere(work: Path, engines: dict, lines: list[str]):  # type: ignore[no-untyped-def, type-arg]
+    """Start a second mariadbd, load CRASHED into it, point the env at it."""
+    from sqlalchemy import create_engine
+
+    from gapmend.core.backup import client_options  # noqa: F401  (checked importable before starting a server)
+
+    url = engines["crashed"].url
+    with engines["production"].connect() as conn:
+        pool = conn.exec_driver_sql("SELECT @@innodb_buffer_pool_size").scalar()
+    server = scale.start_second_server(work, 3307, url.username, url.password, int(pool))
+    target = server.url(url.username, url.password)
+    seconds = scale.copy_database(url, target, url.database)
+    say(f"copied CRASHED to the second server in {seconds:.1f} s")
+    crashed = create_engine(target.set(database=url.database))
+    lines = [ln for ln in lines if not ln.startswith("GAPMEND_CRASHED_URL=")] + [
+        f"GAPMEND_CRASHED_URL={target.set(database=url.database, password=None).render_as_string(False)}"]
+    return (server, round(seconds, 1)), crashed, lines
+
+
+def spawn(what: str, env: Path, profile: bool = False) -> dict[str, Any]:
+    say(f"{what} …")
+    argv = [sys.executable, __file__, "--child", what, str(env)] + (["--profile"] if profile else [])
+    proc = subprocess.run(argv, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"{what} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
+def child(what: str, env: str, profile: bool) -> None:
+    from gapmend.core.config import load_settings
+
+    settings = load_settings(Path(env), environ={})
+    profiler = statements = None
+    if profile:
+        from pyinstrument import Profiler
+
+        statements = _time_statements()
+        profiler = Profiler(interval=0.002)
+        profiler.start()
+    t = time.monotonic()
+    out: dict[str, Any] = {}
+    if what == "plan":
+        from gapmend.core.gap import build_plan
+
+        plan = build_plan(settings)
+        out["rows"] = sum(sum(g.counts.values()) for g in plan.tables)
+        out["friday_inserts"] = sum(g.counts.get("friday_insert", 0) for g in plan.tables)
+    elif what == "restore":
+        from gapmend.core.restore import restore
+
+        phases = _Phases()
+        report = restore(settings, progress=phases)
+        out["phases"] = phases.seconds()
+        out.update(totals=report.totals(), path=report.path,
+                   tables={n: r.inserted for n, r in report.tables.items()})
+        out["rows"] = report.totals()["inserted"] + report.totals()["updated"]
+    else:
+        from gapmend.core.verify import verify
+
+        problems, counts = verify(settings)
+        out.update(problems=problems[:10], problem_count=len(problems), rows=sum(counts.values()))
+    out["seconds"] = round(time.monotonic() - t, 3)
+    out["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    if profiler is not None:
+        profiler.stop()
+        out["profile"] = profiler.output_text(flat=True, show_all=False).splitlines()[6:PROFILE_LINES + 6]
+        out["statements"] = [f"{s:7.3f} s {n:>5}× {sql}" for sql, (s, n) in
+                             sorted(statements.items(), key=lambda kv: -kv[1][0])[:PROFILE_LINES]]
+    out["rows_per_s"] = round(out["rows"] / out["seconds"]) if out["seconds"] else 0
+    print(json.dumps(out, default=str))
+
+
+class _Phases:
+    """A `Progress` that keeps how long each phase the restore announced took."""
+
+    def __init__(self) -> None:
+        self.marks: list[tuple[str, float]] = []
+
+    def start(self, label: str, total: int | None) -> None:
+        self.marks.append((label, time.monotonic()))
+
+    def advance(self, done: int) -> None:
+        pass
+
+    def note(self, message: str) -> None:
+        pass
+
+    def seconds(self) -> dict[str, float]:
+        ends = [t for _, t in self.marks[1:]] + [time.monotonic()]
+        totals: dict[str, float] = {}
+        for (label, t0), t1 in zip(self.marks, ends):
+            phase = label.split(":")[0].split(" (")[0]
+            totals[phase] = round(totals.get(phase, 0) + t1 - t0, 3)
+        return totals
+
+
+def _time_statements() -> dict[str, list[float]]:
+    """Wall time per statement shape (its first line, numbers blanked), summed."""
+    import re
+
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    totals: dict[str, list[float]] = {}
+    shape = re.compile(r"\b\d+\b")
+
+    @event.listens_for(Engine, "before_cursor_execute")
+    def before(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        conn.info.setdefault("t0", []).append(time.monotonic())
+
+    @event.listens_for(Engine, "after_cursor_execute")
+    def after(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        took = time.monotonic() - conn.info["t0"].pop()
+        key = shape.sub("N", " ".join(statement.split()))[:150]
+        entry = totals.setdefault(key, [0.0, 0])
+        entry[0] += took
+        entry[1] += 1
+
+    return totals  # type: ignore[return-value]
+
+
+def print_table(r: dict[str, Any]) -> None:
+    where = f"{r['dialect']} ({r['layout']})"
+    print(f"\n{where}: {r['rows']:,} rows per big table, gap {r['gap']:.0%}")
+    print(f"{'what':<58} {'rows':>9} {'s':>8} {'rows/s':>9} {'peak RSS MB':>11} {'gapmend/it':>10}")
+
+    def line(what: str, f: dict[str, Any], ratio: str = "") -> None:
+        rss = f"{f['peak_rss_mb']:.0f}" if "peak_rss_mb" in f else ""
+        print(f"{what[:58]:<58} {f['rows']:>9} {f['seconds']:>8.2f} {f['rows_per_s']:>9} {rss:>11} {ratio:>10}")
+
+    line("gapmend plan, three-way", r["plan"])
+    line("gapmend plan, snapshot time", r["plan_snapshot_time"])
+    if "checksum_floor" in r:
+        floor = r["checksum_floor"]
+        line(floor["what"], floor, f"{floor['seconds'] / r['plan']['seconds']:.2f}x")
+    path = "server-side" if r["restore"]["path"].startswith("server-side") else "through gapmend"
+    line(f"gapmend restore ({path}, scan included)", r["restore"])
+    line("gapmend verify", r["verify"])
+    for y in r["yardsticks"].values():
+        line(y["what"], y, f"{r['restore']['rows_per_s'] / y['rows_per_s']:.2f}x" if y["rows_per_s"] else "")
+    if r["verify"]["problem_count"]:
+        print(f"VERIFY FOUND {r['verify']['problem_count']} PROBLEMS: {r['verify']['problems']}")
+    if r["restore"].get("phases"):
+        print("\nrestore phases: " + ", ".join(f"{k} {v:.2f} s" for k, v in r["restore"]["phases"].items()))
+    for what in ("plan", "restore"):
+        if "profile" in r[what]:
+            print(f"\n{what}: the functions with the most time of their own (pyinstrument):")
+            print("\n".join(r[what]["profile"]))
+            print(f"\n{what}: the statements with the most wall time (seconds, calls, shape):")
+            print("\n".join(r[what]["statements"]))
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    main()
