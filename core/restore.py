@@ -35,7 +35,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.exc import DBAPIError
 
 from . import id_guard, journal, rows as rowio
@@ -48,6 +48,7 @@ from .graph import Edge, ReferenceGraph, build_graph
 from .plan import Decision, Plan, RowClass
 from .progress import NullProgress, Progress, check_cancel
 from .schema import JOURNAL_PREFIX, Schema, TableInfo, reflect
+from .bulk_update import update_rows
 from .id_guard import ConcurrentWrite
 from .sql_recorder import SqlRecorder
 from .server_copy import CrashedAddress, ServerCopy, drop_leftovers, eligible_tables, locate_crashed, unreadable
@@ -735,9 +736,6 @@ class _Run:
         cols = [c for c in t.column_names if c not in t.identity]
         if not cols:
             return
-        stmt = (update(t.table)
-                .where(*(t.table.c[k] == bindparam(f"k_{i}") for i, k in enumerate(t.identity)))
-                .values({c: bindparam(f"v_{c}") for c in cols}))
         for chunk in self._friday_rows(t, keys):
             self._prefetch(t, chunk)
             batch = []
@@ -750,11 +748,9 @@ class _Run:
                     writer.add(t.name, key, None, "skipped", "update: " + broken[2])
                     continue
                 values = self._final_row(t, row, None)
-                params = {f"v_{c}": values[c] for c in cols}
-                params.update({f"k_{i}": key[i] for i in range(len(key))})
-                batch.append(params)
+                batch.append({**values, **dict(zip(t.identity, key))})
                 writer.add(t.name, key, key, "updated")
-            self._execute(stmt, batch)
+            update_rows(self.p, t.table, t.identity, cols, batch, self._execute)
             report.updated += len(batch)
             self.progress.advance(len(chunk))
 
