@@ -144,6 +144,40 @@ def iter_entries(conn: Connection) -> Iterator[tuple[str, tuple[Any, ...], tuple
         yield table, key, decode(new), action
 
 
+def repeated(conn: Connection, column: str, limit: int = 50) -> list[tuple[str, str, int]]:
+    """(table, key, times) of `column` ("old_key" or "new_key") values that more than one
+    counted insert holds: a Friday row restored twice, or a new key given twice."""
+    col = id_map.c[column]
+    n = func.count().label("n")
+    stmt = (select(id_map.c.table_name, col, n)
+            .join(runs, runs.c.run_id == id_map.c.run_id)
+            .where(id_map.c.action == "inserted", col.is_not(None), runs.c.status.in_(COUNTING))
+            .group_by(id_map.c.table_name, col).having(func.count() > 1).limit(limit))
+    return [(t, k, int(c)) for t, k, c in conn.execute(stmt)]
+
+
+def inserted_tables(conn: Connection) -> list[str]:
+    stmt = (select(id_map.c.table_name).distinct().join(runs, runs.c.run_id == id_map.c.run_id)
+            .where(id_map.c.action == "inserted", runs.c.status.in_(COUNTING)))
+    return sorted(conn.execute(stmt).scalars())
+
+
+def inserted_keys(conn: Connection, table: str, chunk: int) -> Iterator[list[tuple[Any, ...]]]:
+    """The new keys of `table`'s counted inserts, `chunk` at a time (paged by the journal's
+    own id, so memory stays flat and `conn` stays free between pages)."""
+    after = 0
+    while True:
+        stmt = (select(id_map.c.id, id_map.c.new_key).join(runs, runs.c.run_id == id_map.c.run_id)
+                .where(id_map.c.table_name == table, id_map.c.action == "inserted", id_map.c.new_key.is_not(None),
+                       runs.c.status.in_(COUNTING), id_map.c.id > after)
+                .order_by(id_map.c.id).limit(chunk))
+        page = conn.execute(stmt).all()
+        if not page:
+            return
+        after = page[-1][0]
+        yield [k for k in (decode(new) for _, new in page) if k is not None]
+
+
 class Writer:
     """Buffers journal rows and writes them in batches on the restore's connection."""
 

@@ -8,7 +8,6 @@ used id, so the application's next insert cannot collide with a restored row.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from typing import Any
 
 from sqlalchemy import Connection, func, select, text
@@ -17,8 +16,8 @@ from . import journal, rows as rowio
 from .gap import Sources
 from .config import Settings
 from .db import is_mysql
-from .graph import build_graph
-from .schema import Schema, reflect
+from .graph import ReferenceGraph, build_graph
+from .schema import Schema, TableInfo, reflect
 
 
 def verify(settings: Settings) -> tuple[list[str], dict[str, int]]:
@@ -35,55 +34,59 @@ def verify(settings: Settings) -> tuple[list[str], dict[str, int]]:
 
 
 def _verify(p: Connection, schema: Schema) -> tuple[list[str], dict[str, int]]:
-    problems: list[str] = []
-    inserted: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    olds: Counter[tuple[str, str]] = Counter()
-    for table, old, new, action in journal.iter_entries(p):
-        if action == "inserted" and new is not None:
-            inserted[table].append(new)
-            olds[(table, journal.encode(old))] += 1
-    for (table, old_key), n in olds.items():
-        if n > 1:
-            problems.append(f"{table}: Friday row {old_key} was restored {n} times")
+    """Table by table, chunk by chunk of the journal: memory stays flat however large the
+    restore was."""
+    problems = [f"{table}: Friday row {key} was restored {n} times" for table, key, n in journal.repeated(p, "old_key")]
+    problems += [f"{table}: new key {key} given to more than one Friday row"
+                 for table, key, n in journal.repeated(p, "new_key") if table in schema and schema[table].primary_key]
     graph = build_graph(schema, [p])
     counts = {"rows": 0, "references": 0}
-    for table, keys in inserted.items():
+    tables = journal.inserted_tables(p)
+    for table in tables:
         if table not in schema:
             problems.append(f"{table}: in the journal but not in production")
             continue
         t = schema[table]
-        if not t.primary_key:
-            counts["rows"] += len(keys)
-            continue
-        dupes = [k for k, n in Counter(keys).items() if n > 1]
-        problems.extend(f"{table}: new key {k} given to more than one Friday row" for k in dupes[:5])
-        found = {tuple(r) for r in rowio.fetch_keys(p, t, t.identity, keys)}
-        key_idx = [t.column_names.index(c) for c in t.identity]
-        present = {tuple(r[i] for i in key_idx) for r in found}
-        missing = [k for k in keys if tuple(k) not in present]
-        problems.extend(f"{table}: restored row {k} is missing from production" for k in missing[:5])
-        counts["rows"] += len(present)
-        for edge in graph.edges_from(table):
-            if len(edge.columns) != 1:
+        found_problems: list[str] = []
+        for keys in journal.inserted_keys(p, table, rowio.CHUNK):
+            if not t.primary_key:
+                counts["rows"] += len(keys)
                 continue
-            i = t.column_names.index(edge.columns[0])
-            ti = t.column_names.index(edge.type_column) if edge.type_column else None
-            values = {r[i] for r in found if r[i] is not None and (ti is None or r[ti] == edge.type_value)}
-            if not values:
-                continue
-            parent = schema[edge.parent]
-            have = {r[0] for r in rowio.fetch_keys(p, parent, edge.parent_columns, [(v,) for v in values],
-                                                   select_cols=edge.parent_columns)}
-            counts["references"] += len(values)
-            for v in sorted(values - have, key=str)[:5]:
-                problems.append(f"{table}: a restored row's {edge.columns[0]} = {v} points at no {edge.parent} row ({edge.id})")
-    problems.extend(_counters(p, schema, inserted))
+            counts["rows"] += _check_chunk(p, schema, graph, t, keys, found_problems, counts)
+            del found_problems[10:]
+        problems.extend(found_problems[:10])
+    problems.extend(_counters(p, schema, tables))
     return problems, counts
 
 
-def _counters(p: Connection, schema: Schema, inserted: dict[str, list[tuple[Any, ...]]]) -> list[str]:
+def _check_chunk(p: Connection, schema: Schema, graph: ReferenceGraph, t: TableInfo, keys: list[tuple[Any, ...]],
+                 problems: list[str], counts: dict[str, int]) -> int:
+    """Restored rows `keys` of `t` present, and every reference they hold finds its
+    parent; returns how many are present."""
+    found = [tuple(r) for r in rowio.fetch_keys(p, t, t.identity, keys)]
+    key_idx = [t.column_names.index(c) for c in t.identity]
+    present = {tuple(r[i] for i in key_idx) for r in found}
+    problems.extend(f"{t.name}: restored row {k} is missing from production" for k in keys if tuple(k) not in present)
+    for edge in graph.edges_from(t.name):
+        if len(edge.columns) != 1:
+            continue
+        i = t.column_names.index(edge.columns[0])
+        ti = t.column_names.index(edge.type_column) if edge.type_column else None
+        values = {r[i] for r in found if r[i] is not None and (ti is None or r[ti] == edge.type_value)}
+        if not values:
+            continue
+        parent = schema[edge.parent]
+        have = {r[0] for r in rowio.fetch_keys(p, parent, edge.parent_columns, [(v,) for v in values],
+                                               select_cols=edge.parent_columns)}
+        counts["references"] += len(values)
+        problems.extend(f"{t.name}: a restored row's {edge.columns[0]} = {v} points at no {edge.parent} row ({edge.id})"
+                        for v in sorted(values - have, key=str))
+    return len(present)
+
+
+def _counters(p: Connection, schema: Schema, tables: list[str]) -> list[str]:
     out = []
-    for table in inserted:
+    for table in tables:
         t = schema.tables.get(table)
         if t is None or t.key_kind != "surrogate":
             continue
