@@ -168,7 +168,8 @@ def attached_ranges(conn: Connection, schemas: Sequence[str], table: TableInfo, 
 # --- one connection that sees every side: GROUP BY across a UNION ALL ------------------
 
 def joint_differences(conn: Connection, sides: dict[int, Table], table: TableInfo, columns: Sequence[str],
-                      past: Callable[[Table], ColumnElement[bool] | None]) -> Iterator[tuple[tuple[Any, ...], dict[int, int]]]:
+                      past: Callable[[Table], ColumnElement[bool] | None],
+                      order: Sequence[str] = ()) -> Iterator[tuple[tuple[Any, ...], dict[int, int]]]:
     """Rows that are not alike on every side, found inside the server.
 
     `sides` maps a side's tag to its table as `conn` names it (an ATTACHed SQLite file,
@@ -178,6 +179,8 @@ def joint_differences(conn: Connection, sides: dict[int, Table], table: TableInf
     differs between the sides, or whose rows `past` marks (a key naming a row created
     after its parent's boundary, which is a new row whatever the other side holds), is
     yielded as (the values of `columns`, {tag: rows}). Equal rows never leave the server.
+    With `order` (columns among `columns`) they come sorted by those columns' bytes, so
+    the caller can stream them key by key instead of holding them all.
     """
     dialect = conn.dialect.name
     names = table.column_names
@@ -203,6 +206,8 @@ def joint_differences(conn: Connection, sides: dict[int, Table], table: TableInf
     stmt = (select(*(func.min(u.c[f"v{i}"]) for i in wanted), *counts)
             .group_by(*(u.c[f"x{i}"] for i in range(1 if hashed else len(names))))
             .having(or_(differs, func.max(u.c.past) == 1)))
+    if order:   # bytes, not the collation: 'a' and 'A' are different keys and must not interleave
+        stmt = stmt.order_by(*(_exact(func.min(u.c[f"v{names.index(c)}"]), dialect) for c in order))
     for row in conn.execute(stmt):
         values, n = tuple(row[: len(wanted)]), row[len(wanted):]
         yield values, {tag: int(k or 0) for tag, k in zip(sides, n)}

@@ -593,20 +593,24 @@ class _Inspector:
                  for tag, schema in schemas.items()}
         key_refs = [fn for i, fn in ev.ref_columns.items() if i in key_idx]
         past = self._past_sql(t, key_idx)
-        found = compare.joint_differences(conn, sides, t, t.column_names, past)
+        # Sorted by the key's bytes and consumed as they come: memory holds one key's versions.
+        order = t.primary_key or t.column_names
+        found = compare.joint_differences(conn, sides, t, t.column_names, past, order=order)
         if not t.primary_key:   # a multiset: the counts say how many copies each side holds
-            for row, counts in sorted(found, key=lambda x: rowio.sort_key(x[0])):
+            for row, counts in found:
                 for d in range(max(counts.values())):
                     yield from _emit([(tag, row) for tag, n in counts.items() if d < n], key_refs)
             return
         # Each group is one exact row version; the sides counting it hold it.
-        versions: dict[Row, dict[int, Row]] = defaultdict(dict)
+        current: Row | None = None
+        versions: dict[int, Row] = {}
         for row, counts in found:
-            for tag, n in counts.items():
-                if n:
-                    versions[_key(row, key_idx)][tag] = row
-        for key in sorted(versions, key=rowio.sort_key):
-            yield from _emit(sorted(versions.pop(key).items()), key_refs)
+            key = _key(row, key_idx)
+            if key != current:
+                yield from _emit(sorted(versions.items()), key_refs)
+                current, versions = key, {}
+            versions.update((tag, row) for tag, n in counts.items() if n)
+        yield from _emit(sorted(versions.items()), key_refs)
 
     def _past_sql(self, t: TableInfo, key_idx: list[int]) -> Callable[[Table], ColumnElement[bool] | None]:
         """The SQL form of the key references in `Evidence.ref_columns`: a key column naming
