@@ -16,8 +16,10 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator
 
 from sqlalchemy import (
-    Column, Connection, DateTime, Engine, Index, Integer, MetaData, String, Table, Text, func, insert, select,
+    BigInteger, Column, Connection, DateTime, Engine, Index, Integer, MetaData, String, Table, Text, cast, func,
+    insert, literal, select,
 )
+from sqlalchemy.sql.elements import ColumnElement
 
 RUNS = "gapmend_runs"
 ID_MAP = "gapmend_id_map"
@@ -87,6 +89,16 @@ def encode(key: Iterable[Any]) -> str:
 
 def decode(text: str | None) -> tuple[Any, ...] | None:
     return None if text is None else tuple(json.loads(text))
+
+
+def encode_id_sql(key: ColumnElement[Any]) -> ColumnElement[str]:
+    """`encode` of an integer key, in SQL: ``[42]``."""
+    return literal("[", String) + cast(key, String) + literal("]", String)
+
+
+def decode_id_sql(text_: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The integer inside an encoded one-integer key, in SQL."""
+    return cast(func.substr(text_, 2, func.length(text_) - 2), BigInteger)
 
 
 def done_keys(conn: Connection, table: str,

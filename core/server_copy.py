@@ -178,8 +178,8 @@ class ServerCopy:
                        runs.c.status.in_(journal.COUNTING))
                 .group_by(ids.c.old_key).subquery("j"))
         sel = (select(key, case((done.c.new_key.is_(None), literal("insert")), else_=literal("done")),
-                      _decode(done.c.new_key))
-               .select_from(c.outerjoin(done, done.c.old_key == _encode(key)))
+                      journal.decode_id_sql(done.c.new_key))
+               .select_from(c.outerjoin(done, done.c.old_key == journal.encode_id_sql(key)))
                .where(key > self.boundaries[name]))
         self.execute(insert(w).from_select(["old_id", "action", "new_id"], sel))
         return int(self.p.execute(select(func.count()).select_from(w).where(w.c.action == "done")).scalar_one())
@@ -299,8 +299,8 @@ class ServerCopy:
         action = case((w.c.action == "insert", literal("inserted")), (w.c.action == "link", literal("linked")),
                       else_=literal("skipped"))
         detail = case((w.c.action == "link", literal("unique key held by production")), else_=w.c.reason)
-        new_key = case((w.c.new_id.is_(None), null()), else_=_encode(w.c.new_id))
-        sel = select(literal(self.run_id), literal(name), _encode(w.c.old_id), new_key, action, detail).where(
+        new_key = case((w.c.new_id.is_(None), null()), else_=journal.encode_id_sql(w.c.new_id))
+        sel = select(literal(self.run_id), literal(name), journal.encode_id_sql(w.c.old_id), new_key, action, detail).where(
             w.c.action.in_(("insert", "link", "skip")))
         self.execute(insert(journal.id_map).from_select(
             ["run_id", "table_name", "old_key", "new_key", "action", "detail"], sel))
@@ -309,7 +309,7 @@ class ServerCopy:
         """Journal the ids promised to the rows still to insert (`--per-table`: committed
         first, so a run that stops resumes with the same ids)."""
         w = self.work[name]
-        sel = select(literal(self.run_id), literal(name), _encode(w.c.old_id), _encode(w.c.new_id),
+        sel = select(literal(self.run_id), literal(name), journal.encode_id_sql(w.c.old_id), journal.encode_id_sql(w.c.new_id),
                      literal("allocated")).where(w.c.action == "insert")
         self.execute(insert(journal.id_map).from_select(["run_id", "table_name", "old_key", "new_key", "action"], sel))
 
@@ -376,15 +376,6 @@ def _work_table(metadata: MetaData, name: str) -> Table:
                  Column("action", String(8), nullable=False),     # insert | link | skip | done
                  Column("nulled", String(255)),                    # ",3,7," column positions set to NULL
                  Column("reason", String(255)))
-
-
-def _encode(key: ColumnElement[Any]) -> ColumnElement[str]:
-    """An integer key as the journal spells it (`journal.encode`): ``[42]``."""
-    return literal("[", String) + cast(key, String) + literal("]", String)
-
-
-def _decode(text_: ColumnElement[Any]) -> ColumnElement[Any]:
-    return cast(func.substr(text_, 2, func.length(text_) - 2), BigInteger)
 
 
 def _text(prefix: str, value: ColumnElement[Any], suffix: str = "") -> ColumnElement[str]:

@@ -143,6 +143,17 @@ def test_verify_fails_on_a_broken_reference(dbs: Databases) -> None:
         conn.execute(text("UPDATE comments SET user_id = 999999 WHERE id = :i"), {"i": target})
     problems, _ = verify(settings)
     assert any("user_id = 999999" in p for p in problems)
+    # A restored row gone from an integer-keyed table (checked in the server) and from
+    # the pivot (checked chunk by chunk): both found.
+    with e["production"].begin() as conn:
+        entries = list(journal.iter_entries(conn))
+        image = next(new for table, _, new, action in entries if table == "images" and action == "inserted")
+        pivot = next(new for table, _, new, action in entries if table == "post_tag" and action == "inserted")
+        conn.execute(text("DELETE FROM images WHERE id = :i"), {"i": image[0]})
+        conn.execute(text("DELETE FROM post_tag WHERE post_id = :p AND tag_id = :t"), {"p": pivot[0], "t": pivot[1]})
+    problems, _ = verify(settings)
+    assert f"images: restored row ({image[0]},) is missing from production" in problems
+    assert f"post_tag: restored row {tuple(pivot)} is missing from production" in problems
 
 
 @pytest.mark.parametrize("nth", [1, 3, 6])
