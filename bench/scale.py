@@ -52,8 +52,10 @@ class Sizes:
         """Where production's own appends end: half as many as Friday's, from the same id."""
         return self.snapshot + (self.rows - self.snapshot) // 2
 
-    def teams(self, upto: int) -> int:
-        return max(1, upto // 20)
+    @staticmethod
+    def teams(upto: int) -> int:
+        """Teams a side holds when its users end at `upto`: one per 20 users."""
+        return upto // 20
 
     def friday_rows(self) -> int:
         """Rows Friday appended, all tables (the pivot has 4/3 of a row per post)."""
@@ -102,7 +104,7 @@ def _append(conn: Connection, sql: _Sql, side: str, lo: int, hi: int, sizes: Siz
     conn.execute(text(
         "INSERT INTO users (id, name, email, current_team_id, created_at, updated_at) "
         f"SELECT n, {sql.cat(repr(side + ' user '), 'n')}, {email}, "
-        f"CASE WHEN n % 4 = 0 THEN {_ref('n', 31, t_hi)} END, :ts, :ts FROM {q}"), p)
+        f"CASE WHEN n % 4 = 0 THEN {_ref('n', 31, max(t_hi, 1))} END, :ts, :ts FROM {q}"), p)
     conn.execute(text(
         "INSERT INTO posts (id, user_id, title, body, created_at, updated_at) "
         f"SELECT n, {_ref('n', 7919, hi)}, {sql.cat(repr(side + ' post '), 'n')}, "
@@ -130,23 +132,23 @@ def _snapshot(conn: Connection, sql: _Sql, sizes: Sizes) -> None:
     _append(conn, sql, "snapshot", 1, sizes.snapshot, sizes, OLD)
 
 
+def _update_every(conn: Connection, sql: _Sql, side: str, step: int, upto: int, ts: str) -> None:
+    """One snapshot user and post in `step` renamed by `side` (every 300th by both: conflicts)."""
+    for table, column in (("users", "name"), ("posts", "title")):
+        conn.execute(text(f"UPDATE {table} SET {column} = {sql.cat(column, repr(f' ({side})'))}, updated_at = :ts "
+                          f"WHERE id % {step} = 0 AND id <= {upto}"), {"ts": ts})
+
+
 def _friday(conn: Connection, sql: _Sql, sizes: Sizes) -> None:
     _append(conn, sql, "crashed", sizes.snapshot + 1, sizes.rows, sizes, FRIDAY)
-    s, p = sizes.snapshot, {"ts": FRIDAY}
-    conn.execute(text(f"UPDATE users SET name = {sql.cat('name', repr(' (friday)'))}, updated_at = :ts "
-                      f"WHERE id % 100 = 0 AND id <= {s}"), p)
-    conn.execute(text(f"UPDATE posts SET title = {sql.cat('title', repr(' (friday)'))}, updated_at = :ts "
-                      f"WHERE id % 100 = 0 AND id <= {s}"), p)
-    conn.execute(text(f"DELETE FROM comments WHERE id % 1000 = 5 AND id <= {s}"))
+    _update_every(conn, sql, "friday", 100, sizes.snapshot, FRIDAY)
+    conn.execute(text(f"DELETE FROM comments WHERE id % 1000 = 5 AND id <= {sizes.snapshot}"))
 
 
 def _production(conn: Connection, sql: _Sql, sizes: Sizes) -> None:
     _append(conn, sql, "production", sizes.snapshot + 1, sizes.production, sizes, PRODUCTION)
-    s, p = sizes.snapshot, {"ts": PRODUCTION}
-    conn.execute(text(f"UPDATE users SET name = {sql.cat('name', repr(' (production)'))}, updated_at = :ts "
-                      f"WHERE id % 150 = 0 AND id <= {s}"), p)
-    conn.execute(text(f"UPDATE posts SET title = {sql.cat('title', repr(' (production)'))}, updated_at = :ts "
-                      f"WHERE id % 150 = 0 AND id <= {s}"), p)
+    _update_every(conn, sql, "production", 150, sizes.snapshot, PRODUCTION)
+    s = sizes.snapshot
     doomed = f"% 2000 = 1 AND {{c}} <= {s}"
     conn.execute(text("DELETE FROM comments WHERE post_id " + doomed.format(c="post_id")))
     conn.execute(text("DELETE FROM post_tag WHERE post_id " + doomed.format(c="post_id")))

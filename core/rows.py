@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Sequence
 
-from sqlalchemy import Connection, Engine, LargeBinary, String, cast, select, tuple_
+from sqlalchemy import Connection, Engine, LargeBinary, String, and_, cast, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
 from .schema import TableInfo
@@ -84,5 +84,8 @@ def fetch_keys(conn: Connection, table: TableInfo, columns: Sequence[str], keys:
     out = [t.c[c] for c in (select_cols or table.column_names)]
     for start in range(0, len(keys), chunk):
         batch = list(keys[start : start + chunk])
-        cond = cols[0].in_([k[0] for k in batch]) if len(cols) == 1 else tuple_(*cols).in_(batch)
+        firsts = cols[0].in_(list(dict.fromkeys(k[0] for k in batch)))
+        # SQLite scans the whole table for a row-value IN; the IN on the first column lets
+        # it (and MariaDB) look the rows up by an index that starts with that column.
+        cond = firsts if len(cols) == 1 else and_(firsts, tuple_(*cols).in_(batch))
         yield from (tuple(r) for r in conn.execute(select(*out).where(cond)))
