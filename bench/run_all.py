@@ -28,6 +28,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="100,000 rows per big table instead of 1,000,000")
     ap.add_argument("--gap", type=float, default=0.05)
     ap.add_argument("--profile", action="store_true", help="profile every plan and restore (pyinstrument)")
+    ap.add_argument("--buffer-pool", type=int, metavar="MB", help="MariaDB: InnoDB buffer pool for the run")
     ap.add_argument("--json", type=Path, default=Path("bench-figures.json"))
     args = ap.parse_args()
     from tests.conftest import mariadb_base_url
@@ -42,7 +43,8 @@ def main() -> None:
         for i, layout in enumerate(layouts):
             out = Path(tmp) / f"{i}.json"
             argv = [sys.executable, str(HERE / "trio_bench.py"), *layout, "--rows", str(rows), "--gap", str(args.gap),
-                    "--json", str(out)] + (["--profile"] if args.profile else [])
+                    "--json", str(out)] + (["--profile"] if args.profile else []) + (
+                    ["--buffer-pool", str(args.buffer_pool)] if args.buffer_pool and "mariadb" in layout else [])
             proc = subprocess.run(argv, stdout=subprocess.PIPE, text=True)
             if proc.returncode != 0:
                 sys.exit(f"{' '.join(layout)} failed")

@@ -27,8 +27,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
+
+from sqlalchemy import Engine
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -48,7 +51,9 @@ def main() -> None:
                     help="MariaDB: CRASHED beside PRODUCTION, or on a second mariadbd")
     ap.add_argument("--rows", type=int, default=1_000_000, help="rows per big table in CRASHED")
     ap.add_argument("--gap", type=float, default=0.05, help="the fraction of them written on Friday")
-    ap.add_argument("--profile", action="store_true", help="profile the restore (pyinstrument)")
+    ap.add_argument("--profile", action="store_true", help="profile the plan and the restore (pyinstrument)")
+    ap.add_argument("--buffer-pool", type=int, metavar="MB",
+                    help="MariaDB: resize the InnoDB buffer pool for the run (SET GLOBAL; put back after)")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     ap.add_argument("--child", nargs=2, metavar=("WHAT", "ENV"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -56,18 +61,43 @@ def main() -> None:
         return child(*args.child, profile=args.profile)
     if args.dialect == "sqlite" and args.layout != "same-server":
         ap.error("--layout two-servers needs --dialect mariadb")
-    result = run(args.dialect, args.layout, scale.Sizes(args.rows, args.gap), args.profile)
+    result = run(args.dialect, args.layout, scale.Sizes(args.rows, args.gap), args.profile, args.buffer_pool)
     print_table(result)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
 
 
-def run(dialect: str, layout: str, sizes: scale.Sizes, profile: bool) -> dict[str, Any]:
+def run(dialect: str, layout: str, sizes: scale.Sizes, profile: bool, buffer_pool: int | None) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="gapmend-tbench-"))
     os.chmod(work, 0o755)     # the second server (user mysql) keeps its data directory here
     engines, lines = empty_databases(dialect, work, ["snapshot", "crashed", "production"], "gm_tbench")
     result: dict[str, Any] = {"dialect": dialect, "layout": layout if dialect == "mariadb" else "files",
                               "rows": sizes.rows, "gap": sizes.gap}
+    if dialect != "mariadb":
+        return _run(dialect, layout, sizes, profile, work, engines, lines, result)
+    with _buffer_pool(engines["production"], buffer_pool) as pool_mb:
+        result["buffer_pool_mb"] = pool_mb
+        return _run(dialect, layout, sizes, profile, work, engines, lines, result)
+
+
+@contextmanager
+def _buffer_pool(engine: Engine, mb: int | None) -> Iterator[int]:
+    """The server's InnoDB buffer pool, resized to `mb` for the run and put back after."""
+    with engine.connect() as conn:
+        before = int(conn.exec_driver_sql("SELECT @@innodb_buffer_pool_size").scalar_one())
+        if mb is not None:
+            conn.exec_driver_sql(f"SET GLOBAL innodb_buffer_pool_size = {int(mb) * 1024 * 1024}")
+        now = int(conn.exec_driver_sql("SELECT @@innodb_buffer_pool_size").scalar_one())
+    try:
+        yield now // (1024 * 1024)
+    finally:
+        if mb is not None:
+            with engine.connect() as conn:
+                conn.exec_driver_sql(f"SET GLOBAL innodb_buffer_pool_size = {before}")
+
+
+def _run(dialect: str, layout: str, sizes: scale.Sizes, profile: bool, work: Path, engines: dict[str, Engine],
+         lines: list[str], result: dict[str, Any]) -> dict[str, Any]:
     took = scale.build(dialect, engines, sizes)
     result["build_seconds"] = {k: round(v, 1) for k, v in took.items()}
     say(f"built the trio ({sizes.rows:,} rows per big table) in {sum(took.values()):.1f} s")
@@ -107,8 +137,6 @@ def run(dialect: str, layout: str, sizes: scale.Sizes, profile: bool) -> dict[st
 def _crashed_elsewhere(work: Path, engines: dict, lines: list[str]):  # type: ignore[no-untyped-def, type-arg]
     """Start a second mariadbd, load CRASHED into it, point the env at it."""
     from sqlalchemy import create_engine
-
-    from gapmend.core.backup import client_options  # noqa: F401  (checked importable before starting a server)
 
     url = engines["crashed"].url
     with engines["production"].connect() as conn:
@@ -237,7 +265,8 @@ def _time_statements() -> dict[str, list[float]]:
 
 def print_table(r: dict[str, Any]) -> None:
     where = f"{r['dialect']} ({r['layout']})"
-    print(f"\n{where}: {r['rows']:,} rows per big table, gap {r['gap']:.0%}")
+    pool = f", InnoDB buffer pool {r['buffer_pool_mb']:,} MB" if "buffer_pool_mb" in r else ""
+    print(f"\n{where}: {r['rows']:,} rows per big table, gap {r['gap']:.0%}{pool}")
     print(f"{'what':<58} {'rows':>9} {'s':>8} {'rows/s':>9} {'peak RSS MB':>11} {'gapmend/it':>16}")
 
     def line(what: str, f: dict[str, Any], ratio: str = "") -> None:
