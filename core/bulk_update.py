@@ -31,10 +31,13 @@ def update_rows(conn: Connection, table: Table, key: Sequence[str], columns: Seq
                 .values({c: bindparam(f"v_{c}") for c in columns}))
         execute(stmt, [{**{f"k_{k}": r[k] for k in key}, **{f"v_{c}": r[c] for c in columns}} for r in rows])
         return
-    values = Table(f"gapmend_updates_{next(_names)}", MetaData(),
-                   *(Column(c.name, c.type) for c in table.c if c.name in key or c.name in columns),
-                   prefixes=["TEMPORARY"])
-    values.create(conn)
+    wanted = [c for c in table.c if c.name in key or c.name in columns]
+    values = Table(f"gapmend_updates_{next(_names)}", MetaData(), *(Column(c.name, c.type) for c in wanted))
+    q = conn.dialect.identifier_preparer.quote
+    # Created from the table itself, so every column keeps its exact type and collation
+    # (a string key compared across two collations is an error on MariaDB).
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {q(values.name)} AS SELECT {', '.join(q(c.name) for c in wanted)} "
+                         f"FROM {q(table.name)} WHERE 1 = 0")
     try:
         execute(insert(values), rows)
         conn.execute(update(table)
