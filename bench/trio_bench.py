@@ -58,7 +58,7 @@ def main() -> None:
     ap.add_argument("--child", nargs=2, metavar=("WHAT", "ENV"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        return child(*args.child, profile=args.profile)
+        return child(args.child[0], args.child[1], profile=args.profile)
     if args.dialect == "sqlite" and args.layout != "same-server":
         ap.error("--layout two-servers needs --dialect mariadb")
     result = run(args.dialect, args.layout, scale.Sizes(args.rows, args.gap), args.profile, args.buffer_pool)
@@ -101,13 +101,12 @@ def _run(dialect: str, layout: str, sizes: scale.Sizes, profile: bool, work: Pat
     took = scale.build(dialect, engines, sizes)
     result["build_seconds"] = {k: round(v, 1) for k, v in took.items()}
     say(f"built the trio ({sizes.rows:,} rows per big table) in {sum(took.values()):.1f} s")
-    second = None
+    second: scale.SecondServer | None = None
     try:
         crashed = engines["crashed"]
         if layout == "two-servers":
-            second, crashed, lines = _crashed_elsewhere(work, engines, lines)
-            result["copy_crashed_seconds"] = second[1]
-            second = second[0]
+            second = _start_second(work, engines["production"], crashed)
+            crashed, lines, result["copy_crashed_seconds"] = _load_crashed(second, crashed, lines)
         three_way = write_env(work / "three-way.env", lines)
         snap_time = write_env(work / "snapshot-time.env",
                               [ln for ln in lines if not ln.startswith("GAPMEND_SNAPSHOT_")]
@@ -134,21 +133,25 @@ def _run(dialect: str, layout: str, sizes: scale.Sizes, profile: bool, work: Pat
     return result
 
 
-def _crashed_elsewhere(work: Path, engines: dict, lines: list[str]):  # type: ignore[no-untyped-def, type-arg]
-    """Start a second mariadbd, load CRASHED into it, point the env at it."""
+def _start_second(work: Path, production: Engine, crashed: Engine) -> scale.SecondServer:
+    """A second mariadbd with the first one's buffer pool and the benchmark's user."""
+    with production.connect() as conn:
+        pool = int(conn.exec_driver_sql("SELECT @@innodb_buffer_pool_size").scalar_one())
+    url = crashed.url
+    return scale.start_second_server(work, 3307, str(url.username), str(url.password), pool)
+
+
+def _load_crashed(server: scale.SecondServer, crashed: Engine, lines: list[str]) -> tuple[Engine, list[str], float]:
+    """CRASHED copied to `server`; its engine there, and the env lines pointing at it."""
     from sqlalchemy import create_engine
 
-    url = engines["crashed"].url
-    with engines["production"].connect() as conn:
-        pool = conn.exec_driver_sql("SELECT @@innodb_buffer_pool_size").scalar()
-    server = scale.start_second_server(work, 3307, url.username, url.password, int(pool))
-    target = server.url(url.username, url.password)
-    seconds = scale.copy_database(url, target, url.database)
+    url = crashed.url
+    target = server.url(str(url.username), str(url.password))
+    seconds = scale.copy_database(url, target, str(url.database))
     say(f"copied CRASHED to the second server in {seconds:.1f} s")
-    crashed = create_engine(target.set(database=url.database))
     lines = [ln for ln in lines if not ln.startswith("GAPMEND_CRASHED_URL=")] + [
         f"GAPMEND_CRASHED_URL={target.set(database=url.database, password=None).render_as_string(False)}"]
-    return (server, round(seconds, 1)), crashed, lines
+    return create_engine(target.set(database=url.database)), lines, round(seconds, 1)
 
 
 def spawn(what: str, env: Path, profile: bool = False) -> dict[str, Any]:
@@ -195,7 +198,7 @@ def child(what: str, env: str, profile: bool) -> None:
         out.update(problems=problems[:10], problem_count=len(problems), rows=sum(counts.values()))
     out["seconds"] = round(time.monotonic() - t, 3)
     out["peak_rss_mb"] = round(peak_rss_mb(), 1)
-    if profiler is not None:
+    if profiler is not None and statements is not None:
         profiler.stop()
         out["profile"] = profiler.output_text(flat=True, show_all=False).splitlines()[6:PROFILE_LINES + 6]
         out["statements"] = [f"{s:7.3f} s {n:>5}× {sql}" for sql, (s, n) in
