@@ -7,7 +7,7 @@ The schema is `gapmend.core.demo.demo_metadata()`: users/teams (a cycle), posts,
 `rows` rows in CRASHED; the snapshot ends at ``S = rows × (1 - gap)``. Friday (CRASHED)
 appends ids S+1…rows, updates 1 % of users and posts, deletes 0.1 % of comments;
 production appends half as many rows under the same ids (so every one of them takes an id
-Friday used), updates 0.67 % of users and posts (a third of them also changed by Friday:
+Friday used), updates 0.67 % of users and posts (half of them also changed by Friday:
 conflicts), and deletes 0.05 % of the posts with their comments, tags and images (Friday
 rows pointing at them are orphans). Every 500th Friday user whose id production took has
 production's user's e-mail: a unique-key collision.
