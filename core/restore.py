@@ -121,7 +121,7 @@ class RestoreReport:
 INSERT, LINK, SKIP, DONE = "insert", "link", "skip", "done"
 
 
-@dataclass
+@dataclass(slots=True)   # one per Friday row of the tables restored through gapmend
 class _Fate:
     action: str
     target: Key | None = None          # new key (insert/done) or production key (link)
