@@ -633,7 +633,7 @@ class _Inspector:
                 edges.append((edge, b.value))
 
         def past(table: Table) -> ColumnElement[bool] | None:
-            conds = [and_(table.c[e.columns[0]] > v, *([table.c[e.type_column] == e.type_value] if e.type_column else []))
+            conds = [and_(table.c[e.columns[0]] > v, *e.type_filter(table))
                      for e, v in edges]
             return or_(*conds) if conds else None
         return past

@@ -20,10 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from graphlib import TopologicalSorter
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 import inflection
 from sqlalchemy import Connection, and_, func, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from .errors import ReferenceError_
 from .schema import Schema, TableInfo
@@ -57,6 +58,11 @@ class Edge:
 
     def describe_kind(self) -> str:
         return "self" if self.is_self else self.kind
+
+    def type_filter(self, table: Any) -> list[ColumnElement[bool]]:
+        """The SQL condition picking, in `table` (the child or an alias of it), the rows
+        this edge covers: ``type_column = type_value`` when polymorphic, none otherwise."""
+        return [table.c[self.type_column] == self.type_value] if self.type_column else []
 
 
 @dataclass(frozen=True)
@@ -294,8 +300,7 @@ def edge_counts(conn: Connection, schema: Schema, edge: Edge) -> tuple[int, int]
     parent = schema[edge.parent].table.alias("p")
     cols = [child.c[c] for c in edge.columns]
     cond = and_(*(c.is_not(None) for c in cols))
-    if edge.type_column is not None:
-        cond = and_(cond, child.c[edge.type_column] == edge.type_value)
+    cond = and_(cond, *edge.type_filter(child))
     total = conn.execute(select(func.count()).select_from(child).where(cond)).scalar_one()
     join_on = and_(*(cc == parent.c[pc] for cc, pc in zip(cols, edge.parent_columns)))
     missing = conn.execute(

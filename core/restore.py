@@ -303,10 +303,10 @@ class _Run:
         report.noop = not (t["inserted"] or t["updated"] or t["deleted"] or t["linked"])
         return report
 
-    def _count_rows(self, tables: list[str], attr: str) -> None:
+    def _count_rows_before(self, tables: list[str]) -> None:
         for name in tables:
             n = self.p.execute(select(func.count()).select_from(self.schema[name].table)).scalar_one()
-            setattr(self.reports[name], attr, int(n))
+            self.reports[name].rows_before = int(n)
 
     def _derive_rows_after(self, tables: list[str]) -> None:
         # Nobody else writes these tables during the restore (`id_guard`), so the count
@@ -316,7 +316,7 @@ class _Run:
             r.rows_after = r.rows_before + r.inserted - r.deleted
 
     def _prepare(self, tables: list[str]) -> None:
-        self._count_rows(tables, "rows_before")
+        self._count_rows_before(tables)
         id_guard.check_unchanged(self.p, self.plan, self.schema, tables)
         self._load_done(tables)
         if self.server is not None:
@@ -777,9 +777,7 @@ class _Run:
         for edge in self.graph.edges_to(t.name):
             child = self.schema[edge.child].table
             col = child.c[edge.columns[0]]
-            cond: list[Any] = [col.in_(ids)]
-            if edge.type_column:
-                cond.append(child.c[edge.type_column] == edge.type_value)
+            cond = [col.in_(ids), *edge.type_filter(child)]
             out |= {(v,) for v in self.p.execute(select(col).distinct().where(*cond)).scalars()}
         return out
 

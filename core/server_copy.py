@@ -207,7 +207,7 @@ class ServerCopy:
             col = c.c[ref.column]
             gone = ~exists().where(par.c[parent.primary_key[0]] == col)
             cond = [w.c.old_id == c.c[t.primary_key[0]], w.c.action.in_(("insert", "link")),
-                    col.is_not(None), col <= ref.boundary, gone, *self._type_cond(c, ref.edge)]
+                    col.is_not(None), col <= ref.boundary, gone, *ref.edge.type_filter(c)]
             column = t.column(ref.column)
             if nullable_ok and column is not None and column.nullable:
                 marked = func.coalesce(w.c.nulled, literal(",")) + literal(f"{ref.index},")
@@ -228,7 +228,7 @@ class ServerCopy:
                 continue
             c = self.crashed[name].alias("c")
             col = c.c[ref.column]
-            cond: list[ColumnElement[bool]] = [col > ref.boundary, *self._type_cond(c, ref.edge)]
+            cond: list[ColumnElement[bool]] = [col > ref.boundary, *ref.edge.type_filter(c)]
             if ref.work is not None:
                 wp = ref.work.alias("wp")
                 cond.append(~exists().where(wp.c.old_id == col, wp.c.action.in_(LIVE)))
@@ -279,7 +279,7 @@ class ServerCopy:
                 continue
             wp = ref.work.alias(f"r{k}")
             col = c.c[ref.column]
-            types = self._type_cond(c, ref.edge)
+            types = ref.edge.type_filter(c)
             source = source.outerjoin(wp, and_(wp.c.old_id == col, *types))
             nulled = func.instr(func.coalesce(w.c.nulled, literal("")), literal(f",{ref.index},")) > 0
             whens.setdefault(ref.column, [(nulled, null())]).append((and_(col > ref.boundary, *types), wp.c.new_id))
@@ -326,7 +326,7 @@ class ServerCopy:
                     child.join(w, and_(w.c.new_id == key, w.c.action == "insert"))
                     .outerjoin(par, par.c[edge.parent_columns[0]] == col))
                 .where(key > self.boundaries[name], col.is_not(None), par.c[edge.parent_columns[0]].is_(None),
-                       *self._type_cond(child, edge))
+                       *edge.type_filter(child))
                 .limit(5))
         return list(self.p.execute(stmt).scalars())
 
@@ -356,9 +356,6 @@ class ServerCopy:
             out.append(_Ref(edge, edge.columns[0], t.column_names.index(edge.columns[0]), b, self.work.get(edge.parent)))
         return out
 
-    @staticmethod
-    def _type_cond(table: Any, edge: Edge) -> list[ColumnElement[bool]]:
-        return [table.c[edge.type_column] == edge.type_value] if edge.type_column else []
 
 
 def drop_leftovers(engine: Engine) -> None:

@@ -16,7 +16,7 @@ from . import journal, rows as rowio
 from .gap import Sources
 from .config import Settings
 from .db import is_mysql
-from .graph import ReferenceGraph, build_graph
+from .graph import Edge, ReferenceGraph, build_graph
 from .schema import Schema, TableInfo, reflect
 
 
@@ -77,20 +77,19 @@ def _check_in_server(p: Connection, schema: Schema, graph: ReferenceGraph, t: Ta
     present = p.execute(select(func.count()).select_from(restored.join(row, pk == restored.c.id))).scalar_one()
     missing = p.execute(select(restored.c.id).select_from(restored.outerjoin(row, pk == restored.c.id))
                         .where(pk.is_(None)).limit(10)).scalars()
-    problems.extend(f"{t.name}: restored row ({k},) is missing from production" for k in missing)
+    problems.extend(_missing(t, (k,)) for k in missing)
     for edge in graph.edges_from(t.name):
         if len(edge.columns) != 1:
             continue
         col = row.c[edge.columns[0]]
         par = schema[edge.parent].table.alias("par")
         target = par.c[edge.parent_columns[0]]
-        cond = [col.is_not(None)] + ([row.c[edge.type_column] == edge.type_value] if edge.type_column else [])
+        cond = [col.is_not(None), *edge.type_filter(row)]
         source = restored.join(row, pk == restored.c.id)
         counts["references"] += p.execute(select(func.count(col.distinct())).select_from(source).where(*cond)).scalar_one()
         dangling = p.execute(select(col).distinct().select_from(source.outerjoin(par, target == col))
                              .where(*cond, target.is_(None)).limit(10)).scalars()
-        problems.extend(f"{t.name}: a restored row's {edge.columns[0]} = {v} points at no {edge.parent} row ({edge.id})"
-                        for v in dangling)
+        problems.extend(_dangling(t, edge, v) for v in dangling)
     return int(present)
 
 
@@ -101,7 +100,7 @@ def _check_chunk(p: Connection, schema: Schema, graph: ReferenceGraph, t: TableI
     found = [tuple(r) for r in rowio.fetch_keys(p, t, t.identity, keys)]
     key_idx = [t.column_names.index(c) for c in t.identity]
     present = {tuple(r[i] for i in key_idx) for r in found}
-    problems.extend(f"{t.name}: restored row {k} is missing from production" for k in keys if tuple(k) not in present)
+    problems.extend(_missing(t, k) for k in keys if tuple(k) not in present)
     for edge in graph.edges_from(t.name):
         if len(edge.columns) != 1:
             continue
@@ -114,9 +113,16 @@ def _check_chunk(p: Connection, schema: Schema, graph: ReferenceGraph, t: TableI
         have = {r[0] for r in rowio.fetch_keys(p, parent, edge.parent_columns, [(v,) for v in values],
                                                select_cols=edge.parent_columns)}
         counts["references"] += len(values)
-        problems.extend(f"{t.name}: a restored row's {edge.columns[0]} = {v} points at no {edge.parent} row ({edge.id})"
-                        for v in sorted(values - have, key=str))
+        problems.extend(_dangling(t, edge, v) for v in sorted(values - have, key=str))
     return len(present)
+
+
+def _missing(t: TableInfo, key: tuple[Any, ...]) -> str:
+    return f"{t.name}: restored row {tuple(key)} is missing from production"
+
+
+def _dangling(t: TableInfo, edge: Edge, value: Any) -> str:
+    return f"{t.name}: a restored row's {edge.columns[0]} = {value} points at no {edge.parent} row ({edge.id})"
 
 
 def _counters(p: Connection, schema: Schema, tables: list[str]) -> list[str]:
