@@ -25,7 +25,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Sequence
 
-from sqlalchemy import Connection, Engine, LargeBinary, String, Table, case, cast, func, literal, or_, select, text, union_all
+from sqlalchemy import (
+    Connection, Engine, Integer, LargeBinary, String, Table, and_, case, cast, func, literal, not_, null, or_, select, text,
+    union_all,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from .schema import TableInfo
@@ -163,6 +166,101 @@ def attached_ranges(conn: Connection, schemas: Sequence[str], table: TableInfo, 
             for found in pool.map(own, statements):
                 ids |= found
     yield from merge_ranges([(i - 1, i) for i in sorted(ids)])
+
+
+# --- one connection, every side: join by a composite key -----------------------------
+
+KEYED_PIECES = 32   # ranges of the first key column per table: bounds what one range returns
+
+Versions = tuple["tuple[Any, ...] | None", "tuple[Any, ...] | None", "tuple[Any, ...] | None"]
+
+
+def keyed_versions(conn: Connection, base: Table, other: Table, third: Table, table: TableInfo,
+                   engine: Engine | None = None) -> Iterator[list[Versions]]:
+    """(base, other, third) versions of every key whose row differs between `base` and
+    `other` (or exists in only one of them), found by joins on the primary key inside the
+    server; `third`'s row of the same key comes along in the same join.
+
+    For tables with a primary key of non-string columns (pivots, composite keys):
+    equal rows never leave the server, and unlike `joint_differences` nothing is
+    grouped, so no temporary table grows with the data; each row is one index lookup.
+    The first key column is cut into `KEYED_PIECES` value ranges when it is an integer,
+    and each range's versions come as one list sorted by key. With `engine` (MariaDB)
+    the two joins of a range run side by side on connections of their own.
+    """
+    key = list(table.primary_key)
+    names = table.column_names
+    dialect = conn.dialect.name
+    a, b, p = base.alias("a"), other.alias("b"), third.alias("p")
+
+    def on(x: Any, y: Any) -> ColumnElement[bool]:
+        return and_(*(x.c[k] == y.c[k] for k in key))
+
+    differs = [_differs(a.c[n], b.c[n], dialect) for n in names if n not in key]
+    nothing = [null().label(f"a{i}") for i in range(len(names))]
+    cols_a = [a.c[n].label(f"a{i}") for i, n in enumerate(names)]
+    cols_b = [b.c[n].label(f"b{i}") for i, n in enumerate(names)]
+    cols_p = [p.c[n].label(f"p{i}") for i, n in enumerate(names)]
+    k0 = names.index(key[0])
+    ranges: list[tuple[int, int] | None] = [None]
+    if isinstance(table.table.c[key[0]].type, Integer):
+        bounds = [conn.execute(select(func.min(t.c[key[0]]), func.max(t.c[key[0]]))).one() for t in (a, b)]
+        lows, highs = [x for x, _ in bounds if x is not None], [y for _, y in bounds if y is not None]
+        if not lows:
+            return
+        lo, hi = min(lows) - 1, max(highs)
+        step = max(1, -(-(hi - lo) // KEYED_PIECES))
+        ranges = [(x, min(x + step, hi)) for x in range(lo, hi, step)]
+
+    def statements(r: tuple[int, int] | None) -> list[Any]:
+        def within(x: Any) -> list[ColumnElement[bool]]:
+            return [] if r is None else [x.c[key[0]] > r[0], x.c[key[0]] <= r[1]]
+        only_or_changed = or_(b.c[key[0]].is_(None), *differs)
+        return [   # rows of `base` missing or different in `other`, and rows only `other` has
+            select(*cols_a, *cols_b, *cols_p).select_from(a.outerjoin(b, on(b, a)).outerjoin(p, on(p, a)))
+            .where(*within(a), only_or_changed),
+            select(*nothing, *cols_b, *cols_p).select_from(b.outerjoin(a, on(a, b)).outerjoin(p, on(p, b)))
+            .where(*within(b), a.c[key[0]].is_(None)),
+        ]
+
+    n = len(names)
+
+    def run(stmt: Any, on_conn: Connection) -> list[Versions]:
+        out: list[Versions] = []
+        for row in on_conn.execute(stmt):
+            parts = (tuple(row[0:n]), tuple(row[n : 2 * n]), tuple(row[2 * n : 3 * n]))
+            out.append(tuple(None if part[k0] is None else part for part in parts))  # type: ignore[arg-type]
+        return out
+
+    def own(stmt: Any) -> list[Versions]:
+        assert engine is not None
+        with engine.connect() as c:
+            return run(stmt, c)
+
+    key_idx = [names.index(k) for k in key]
+
+    def sort_key(v: Versions) -> tuple[Any, ...]:
+        row = next(x for x in v if x is not None)
+        return tuple(row[i] for i in key_idx)
+
+    pool = ThreadPoolExecutor(max_workers=2) if engine is not None else None
+    try:
+        for r in ranges:
+            stmts = statements(r)
+            found = list(pool.map(own, stmts)) if pool is not None else [run(s, conn) for s in stmts]
+            yield sorted(found[0] + found[1], key=sort_key)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+
+
+def _differs(x: ColumnElement[Any], y: ColumnElement[Any], dialect: str) -> ColumnElement[bool]:
+    """True when two values differ, NULL counting as a value and strings as bytes."""
+    if dialect in ("mysql", "mariadb"):
+        if isinstance(x.type, String):
+            x, y = cast(x, LargeBinary), cast(y, LargeBinary)
+        return not_(x.op("<=>", is_comparison=True)(y))
+    return x.is_not(y)
 
 
 # --- one connection that sees every side: GROUP BY across a UNION ALL ------------------

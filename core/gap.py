@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from sqlalchemy import Connection, Engine, MetaData, Table, and_, case, func, or_, select
+from sqlalchemy import Connection, Engine, MetaData, String, Table, and_, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from . import compare, rows as rowio
@@ -511,10 +511,7 @@ class _Inspector:
 
     def _overlap(self, t: TableInfo, b: int) -> Iterator[tuple[Row | None, Row | None, Row | None]]:
         """(snapshot, crashed, production) versions of every id ≤ b that may differ."""
-        # Asked only for what Friday did (the restore), with the snapshot at hand: a row
-        # crashed holds as the snapshot did needs nothing, so production is read only for
-        # the ids where crashed differs (half the comparisons).
-        friday_only = self.s is not None and not (self.row_classes & PRODUCTION_SIDE)
+        friday_only = self._friday_only()
         if self.joint is not None:   # one connection sees every side: one join by key
             conn, names = self.joint
             own = self.sources.production.url.database or "main"
@@ -538,6 +535,12 @@ class _Inspector:
                 batch, width = [], 0
         if batch:
             yield from self._read_ranges(t, batch)
+
+    def _friday_only(self) -> bool:
+        """Asked only for what Friday did (the restore), with the snapshot at hand: a row
+        crashed holds as the snapshot did needs nothing, so production is read only for
+        the keys where crashed differs (half the comparisons)."""
+        return self.s is not None and not (self.row_classes & PRODUCTION_SIDE)
 
     def _read_ranges(self, t: TableInfo, ranges: list[tuple[int, int]]) -> Iterator[tuple[Row | None, Row | None, Row | None]]:
         check_cancel(self.cancel)
@@ -601,6 +604,16 @@ class _Inspector:
         sides = {tag: t.table if schema is None else t.table.to_metadata(md, schema=schema)
                  for tag, schema in schemas.items()}
         key_refs = [fn for i, fn in ev.ref_columns.items() if i in key_idx]
+        if self._friday_only() and t.primary_key and not any(
+                isinstance(t.table.c[k].type, String) for k in t.primary_key):
+            # Joined by key rather than grouped: no temporary table as big as the sides.
+            # (String keys stay grouped by their bytes: a join would match them by collation.)
+            engine = self.sources.production if is_mysql(self.sources.production) else None
+            for versions in compare.keyed_versions(conn, sides[0], sides[1], sides[2], t, engine):
+                for s_row, c_row, p_row in versions:
+                    yield from _emit([(tag, r) for tag, r in enumerate((s_row, c_row, p_row)) if r is not None],
+                                     key_refs)
+            return
         past = self._past_sql(t, key_idx)
         # Sorted by the key's bytes and consumed as they come: memory holds one key's versions.
         order = t.primary_key or t.column_names

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings, strategies as st
-from sqlalchemy import Column, Integer, MetaData, String, Table, insert, text
+from sqlalchemy import Column, Integer, MetaData, PrimaryKeyConstraint, String, Table, insert, text
 
 from gapmend.core import compare
 from gapmend.core.schema import reflect
@@ -111,4 +111,57 @@ def test_joint_differences_are_exactly_the_rows_not_alike(dbs: Databases, a: lis
         conn.rollback()
         if dbs.dialect == "sqlite":
             conn.connection.driver_connection.execute("DETACH DATABASE crashed")  # type: ignore[union-attr]
+    assert got == want
+
+
+KEYED = st.dictionaries(st.tuples(st.integers(-3, 70), st.integers(0, 3)),
+                        st.tuples(VALUES, st.one_of(st.none(), st.integers(-2, 2))), max_size=50)
+
+
+def _load_keyed(engine: Any, rows: dict[tuple[int, int], tuple[Any, Any]]) -> None:
+    md = MetaData()
+    t = Table("kv", md, Column("b", Integer, nullable=False), Column("s", String(20)),
+              Column("a", Integer, nullable=False), Column("n", Integer), PrimaryKeyConstraint("a", "b"))
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS kv"))
+        md.create_all(conn)
+        if rows:
+            conn.execute(insert(t), [{"a": a, "b": b, "s": s, "n": n} for (a, b), (s, n) in rows.items()])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(base=KEYED, edits=KEYED, third=KEYED, dropped=st.sets(st.tuples(st.integers(-3, 70), st.integers(0, 3))))
+def test_keyed_versions_are_exactly_the_keys_that_differ(dbs: Databases, base: dict[Any, Any], edits: dict[Any, Any],
+                                                        third: dict[Any, Any], dropped: set[Any]) -> None:
+    """Joined by a composite key (declared in another order than the columns), every key
+    whose row differs between two sides comes back once, with all three sides' versions,
+    in key order: NULL versus '', case and trailing spaces count as differences."""
+    other = {k: v for k, v in {**base, **edits}.items() if k not in dropped}
+    _load_keyed(dbs.engines["crashed"], base)
+    _load_keyed(dbs.engines["production"], other)
+    _load_keyed(dbs.engines["snapshot"], third)
+
+    def row(rows: dict[Any, Any], key: tuple[int, int]) -> tuple[Any, ...] | None:
+        return None if key not in rows else (key[1], rows[key][0], key[0], rows[key][1])
+
+    differing = sorted(k for k in set(base) | set(other) if base.get(k) != other.get(k))
+    want = [(row(base, k), row(other, k), row(third, k)) for k in differing]
+    table = reflect(dbs.engines["crashed"], "crashed")["kv"]
+    assert table.primary_key[0] == "a"   # the key's order, not the columns'
+    md = MetaData()
+    with dbs.engines["production"].connect() as conn:
+        if dbs.dialect == "sqlite":
+            for alias in ("crashed", "snapshot"):
+                conn.connection.driver_connection.execute(  # type: ignore[union-attr]
+                    f"ATTACH DATABASE ? AS {alias}", (str(dbs.urls[alias].database),))
+            names = {"crashed": "crashed", "snapshot": "snapshot"}
+        else:
+            names = {role: str(dbs.urls[role].database) for role in ("crashed", "snapshot")}
+        crashed, snapshot = (table.table.to_metadata(md, schema=names[role]) for role in ("crashed", "snapshot"))
+        engine = dbs.engines["production"] if dbs.dialect != "sqlite" else None
+        got = [v for part in compare.keyed_versions(conn, crashed, table.table, snapshot, table, engine) for v in part]
+        conn.rollback()
+        if dbs.dialect == "sqlite":
+            for alias in ("crashed", "snapshot"):
+                conn.connection.driver_connection.execute(f"DETACH DATABASE {alias}")  # type: ignore[union-attr]
     assert got == want
