@@ -51,6 +51,7 @@ from .schema import JOURNAL_PREFIX, Schema, TableInfo, reflect
 from .bulk_update import update_rows
 from .id_guard import ConcurrentWrite
 from .sql_recorder import SqlRecorder
+from .spool import KeySpool
 from .server_copy import CrashedAddress, ServerCopy, drop_leftovers, eligible_tables, locate_crashed, unreadable
 
 Key = tuple[Any, ...]
@@ -142,12 +143,23 @@ class _Work:
     # Tables whose Friday inserts the server finds itself (ids past the boundary):
     # their keys are not collected, so memory does not grow with the gap.
     server_tables: frozenset[str] = frozenset()
+    # Tables without an integer key: no other table's rows wait on their fates, so their
+    # Friday inserts are spooled to disk and decided chunk by chunk as they are written.
+    streamed: frozenset[str] = frozenset()
+    spools: dict[str, KeySpool] = field(default_factory=dict)
 
     # The classes the restore acts on; the inspection need not stream the others.
     CLASSES = frozenset({RowClass.FRIDAY_INSERT, RowClass.FRIDAY_UPDATE, RowClass.FRIDAY_DELETE, RowClass.CONFLICT})
 
+    def close(self) -> None:
+        for spool in self.spools.values():
+            spool.close()
+
     def sink(self, table: str, cls: RowClass, key: Key) -> None:
         if cls is RowClass.FRIDAY_INSERT and table in self.server_tables:
+            return
+        if cls is RowClass.FRIDAY_INSERT and table in self.streamed:
+            self.spools.setdefault(table, KeySpool()).append(key)
             return
         bucket = {RowClass.FRIDAY_INSERT: self.inserts, RowClass.FRIDAY_UPDATE: self.updates,
                   RowClass.FRIDAY_DELETE: self.deletes, RowClass.CONFLICT: self.conflicts}[cls]
@@ -186,13 +198,15 @@ def _restore(sources: Sources, settings: Settings, decisions: Decisions, options
     address, path = _server_side(sources, schema, graph, options)
     progress.note(f"rows travel {path}")
     surrogate = frozenset(n for n, t in schema.tables.items() if t.key_kind == "surrogate")
-    work = _Work(server_tables=surrogate if address is not None else frozenset())
-    plan = build_plan(settings, decisions, progress, cancel, sources=sources, on_row=work.sink,
-                      row_classes=_Work.CLASSES, joint=options.server_side is not False,
-                      count_only=work.server_tables, prepared=(schema, graph))
-    # After the plan, so that input the plan refuses leaves production without a trace.
-    created = options.dry_run is None and journal.ensure(sources.production)
+    work = _Work(server_tables=surrogate if address is not None else frozenset(),
+                 streamed=frozenset(schema.tables) - surrogate)
+    created = False
     try:
+        plan = build_plan(settings, decisions, progress, cancel, sources=sources, on_row=work.sink,
+                          row_classes=_Work.CLASSES, joint=options.server_side is not False,
+                          count_only=work.server_tables, prepared=(schema, graph))
+        # After the plan, so that input the plan refuses leaves production without a trace.
+        created = options.dry_run is None and journal.ensure(sources.production)
         with sources.crashed.connect() as c_conn, sources.production.connect() as p_conn:
             p_conn.execution_options(**{WRITER: True})
             run = _Run(schema, graph, plan, decisions, options, work, c_conn, p_conn, progress, cancel, address)
@@ -202,6 +216,8 @@ def _restore(sources: Sources, settings: Settings, decisions: Decisions, options
             with contextlib.suppress(DBAPIError):   # the server gone: the first error is the one to tell
                 journal.drop_if_empty(sources.production)
         raise
+    finally:
+        work.close()
     report.path = path
     return report
 
@@ -254,6 +270,8 @@ class _Run:
     refs: dict[str, list[tuple[Edge, int, int | None]]] = field(default_factory=dict)
     allocated: dict[str, dict[str, Key]] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)   # AUTO_INCREMENT before `id_guard.reserve_ids`
+    done_streamed: dict[str, set[str]] = field(default_factory=dict)   # encoded keys a committed run restored
+    order: list[str] = field(default_factory=list)   # the tables of this restore, in write order
 
     def __post_init__(self) -> None:
         # Looked up for every column of every Friday row: computed once here.
@@ -271,6 +289,7 @@ class _Run:
         run_id = str(uuid.uuid4())
         started_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
         tables, pulled = self._tables()
+        self.order = tables
         mysql = is_mysql(self.p.engine)
         if self.address is not None:
             self.server = ServerCopy(self.p, self.address, self.schema,
@@ -321,8 +340,10 @@ class _Run:
         self._load_done(tables)
         if self.server is not None:
             self._decide_server_side()
-        self._decide([n for n in tables if not self._on_server(n)], tables)
-        self._allocate([n for n in tables if not self._on_server(n)])
+        # Streamed tables are decided as they are written (`_stream_inserts`).
+        decided_here = [n for n in tables if not self._on_server(n) and n not in self.work.streamed]
+        self._decide(decided_here, tables)
+        self._allocate(decided_here)
 
     def _on_server(self, name: str) -> bool:
         return self.server is not None and name in self.server.work
@@ -459,6 +480,8 @@ class _Run:
             done = journal.done_keys(self.p, name, ("updated", "deleted") if self._on_server(name) else None)
             if not done:
                 continue
+            if name in self.work.streamed:   # its inserts are filtered as they stream
+                self.done_streamed[name] = set(done)
             for bucket in (self.work.inserts, self.work.updates, self.work.deletes, self.work.conflicts):
                 keep = [k for k in bucket.get(name, []) if journal.encode(k) not in done]
                 self.reports[name].already_done += len(bucket.get(name, [])) - len(keep)
@@ -507,33 +530,40 @@ class _Run:
         changed = False
         key_idx = _idx(t, t.identity)
         for chunk in self._friday_rows(t, keys):
-            self._prefetch(t, chunk)
-            holders = self._collisions(t, chunk) if self.options.collisions else {}
-            parents_missing = self._missing_parents(t, chunk)
-            for row in chunk:
-                key = tuple(row[i] for i in key_idx)
+            for key, fate in self._chunk_fates(t, chunk, tables, key_idx):
                 before = fates[key]
                 if before.action == SKIP:
                     continue
-                fate = _Fate(INSERT)
-                if key in holders:
-                    fate = _Fate(LINK, holders[key]) if self.options.collisions == "link" else _Fate(
-                        SKIP, reason=f"unique key held by production row {holders[key]}")
-                nulled: list[str] = []
-                for edge, value, why in self._broken_refs(t, row, parents_missing, tables):
-                    col = edge.columns[0]
-                    nullable = t.column(col) is not None and t.column(col).nullable  # type: ignore[union-attr]
-                    if why == "orphan" and self.options.orphans == "null" and nullable:
-                        nulled.append(col)
-                    else:
-                        fate = _Fate(SKIP, reason=f"{col}={value}: {'parent deleted by production' if why == 'orphan' else why}")
-                        break
-                if fate.action != SKIP and nulled:
-                    fate.nulled = tuple(nulled)
                 if fate.action != before.action or fate.target != before.target or fate.nulled != before.nulled:
                     fates[key] = fate
                     changed = changed or fate.action == SKIP
         return changed
+
+    def _chunk_fates(self, t: TableInfo, chunk: list[tuple[Any, ...]], tables: list[str],
+                     key_idx: list[int]) -> Iterator[tuple[Key, _Fate]]:
+        """Each Friday row's fate on its own evidence: a collision, an orphan, a parent not
+        restored (the parents' fates as they stand)."""
+        self._prefetch(t, chunk)
+        holders = self._collisions(t, chunk) if self.options.collisions else {}
+        parents_missing = self._missing_parents(t, chunk)
+        for row in chunk:
+            key = tuple(row[i] for i in key_idx)
+            fate = _Fate(INSERT)
+            if key in holders:
+                fate = _Fate(LINK, holders[key]) if self.options.collisions == "link" else _Fate(
+                    SKIP, reason=f"unique key held by production row {holders[key]}")
+            nulled: list[str] = []
+            for edge, value, why in self._broken_refs(t, row, parents_missing, tables):
+                col = edge.columns[0]
+                nullable = t.column(col) is not None and t.column(col).nullable  # type: ignore[union-attr]
+                if why == "orphan" and self.options.orphans == "null" and nullable:
+                    nulled.append(col)
+                else:
+                    fate = _Fate(SKIP, reason=f"{col}={value}: {'parent deleted by production' if why == 'orphan' else why}")
+                    break
+            if fate.action != SKIP and nulled:
+                fate.nulled = tuple(nulled)
+            yield key, fate
 
     def _collisions(self, t: TableInfo, chunk: list[tuple[Any, ...]]) -> dict[Key, Key]:
         """Friday key -> the production key holding one of its unique values."""
@@ -651,7 +681,11 @@ class _Run:
                 self.looked_up[(edge.parent, old)] = _Fate(
                     self._SERVER_ACTIONS[action], None if new is None else (new,), reason or "")
 
-    def _final_row(self, t: TableInfo, row: tuple[Any, ...], fate: _Fate | None) -> dict[str, Any]:
+    def _final_row(self, t: TableInfo, row: tuple[Any, ...], fate: _Fate | None,
+                   written: dict[str, set[Any]] | None = None) -> dict[str, Any]:
+        """The row as it is written: references mapped (and recorded in `written`, default
+        the run's `written_refs`, for the integrity check), its new key."""
+        written = self.written_refs if written is None else written
         values = dict(zip(t.column_names, row))
         for edge, i, ti in self.refs[t.name]:
             v = row[i]
@@ -662,7 +696,7 @@ class _Run:
                 values[col] = None
                 continue
             values[col] = mapped = self._map_value(edge, v)
-            self.written_refs[edge.id].add(mapped)
+            written[edge.id].add(mapped)
         if fate is not None and t.key_kind == "surrogate" and fate.target is not None:
             values[t.primary_key[0]] = fate.target[0]
         return values
@@ -693,6 +727,9 @@ class _Run:
             self.progress.start(f"{t.name}: copying server-side", None)
             self.reports[t.name].inserted = self.server.copy(t.name)
             return
+        if t.name in self.work.streamed:
+            self._stream_inserts(t, writer)
+            return
         fates = self.fates[t.name]
         if t.primary_key:
             keys = [k for k, f in fates.items() if f.action == INSERT]
@@ -719,6 +756,53 @@ class _Run:
             self._execute(stmt, batch)
             report.inserted += len(chunk)
             self.progress.advance(len(chunk))
+
+    def _stream_inserts(self, t: TableInfo, writer: journal.Writer) -> None:
+        """The spooled Friday inserts of a table no other table waits on: each chunk is
+        decided, written, journaled and its references checked before the next is read,
+        so memory holds one chunk whatever the size of the table's gap."""
+        spool = self.work.spools.get(t.name)
+        if spool is None or not len(spool):
+            return
+        self.progress.start(f"{t.name}: inserting", len(spool))
+        report = self.reports[t.name]
+        done = self.done_streamed.get(t.name, set())
+        key_idx = _idx(t, t.identity)
+        stmt = insert(t.table)
+        for keys in spool.chunks():
+            check_cancel(self.cancel)
+            pending = [k for k in keys if journal.encode(k) not in done] if done else keys
+            report.already_done += len(keys) - len(pending)
+            for chunk in self._friday_rows(t, pending):
+                written: dict[str, set[Any]] = defaultdict(set)
+                batch = []
+                for row, (key, fate) in zip(chunk, list(self._chunk_fates(t, chunk, self.order, key_idx))):
+                    if fate.action == SKIP:
+                        report.skipped.append((key, fate.reason))
+                        writer.add(t.name, key, None, "skipped", fate.reason)
+                    elif fate.action == LINK and fate.target is not None:
+                        report.linked.append((key, fate.target))
+                        writer.add(t.name, key, fate.target, "linked", "unique key held by production")
+                    else:
+                        values = self._final_row(t, row, fate, written)
+                        batch.append(values)   # the key as written: its references mapped
+                        writer.add(t.name, key, tuple(values[c] for c in t.identity), "inserted")
+                for start in range(0, len(batch), WRITE_BATCH):
+                    self._execute(stmt, batch[start : start + WRITE_BATCH])
+                report.inserted += len(batch)
+                self._check_written(t, written)
+            self.progress.advance(len(keys))
+
+    def _check_written(self, t: TableInfo, written: dict[str, set[Any]]) -> None:
+        """Check a chunk's references now where the parent table is already written (it
+        comes earlier in write order); the rest wait for `_check_references`."""
+        position = self.order.index(t.name)
+        for edge_id, values in written.items():
+            edge = next(e for e in self.graph.edges if e.id == edge_id)
+            if edge.parent in self.order[position:]:
+                self.written_refs[edge_id] |= values
+            else:
+                self._require_parents(edge, values)
 
     def _write_updates(self, t: TableInfo, writer: journal.Writer) -> None:
         report = self.reports[t.name]
@@ -795,16 +879,19 @@ class _Run:
                                        f"{missing[:5]}: nothing was written; report this with the plan")
         self.progress.start("checking references", len(self.written_refs))
         for edge_id, values in self.written_refs.items():
-            edge = next(e for e in self.graph.edges if e.id == edge_id)
-            parent = self.schema[edge.parent]
-            wanted = sorted(v for v in values if v is not None)
-            present = {r[0] for r in rowio.fetch_keys(self.p, parent, edge.parent_columns, [(v,) for v in wanted],
-                                                      select_cols=edge.parent_columns)}
-            missing = [v for v in wanted if v not in present]
-            if missing:
-                raise RestoreError(f"integrity check failed: {edge_id} would point at missing {edge.parent} "
-                                   f"{missing[:5]}: nothing was written; report this with the plan")
+            self._require_parents(next(e for e in self.graph.edges if e.id == edge_id), values)
             self.progress.advance(1)
+
+    def _require_parents(self, edge: Edge, values: set[Any]) -> None:
+        """Raise unless production holds a parent row for every value written into `edge`."""
+        parent = self.schema[edge.parent]
+        wanted = sorted(v for v in values if v is not None)
+        present = {r[0] for r in rowio.fetch_keys(self.p, parent, edge.parent_columns, [(v,) for v in wanted],
+                                                  select_cols=edge.parent_columns)}
+        missing = [v for v in wanted if v not in present]
+        if missing:
+            raise RestoreError(f"integrity check failed: {edge.id} would point at missing {edge.parent} "
+                               f"{missing[:5]}: nothing was written; report this with the plan")
 
 
 def _idx(t: TableInfo, cols: tuple[str, ...] | list[str]) -> list[int]:
