@@ -159,7 +159,9 @@ class _Work:
         if cls is RowClass.FRIDAY_INSERT and table in self.server_tables:
             return
         if cls is RowClass.FRIDAY_INSERT and table in self.streamed:
-            self.spools.setdefault(table, KeySpool()).append(key)
+            if table not in self.spools:   # not setdefault: a spool opens a file
+                self.spools[table] = KeySpool()
+            self.spools[table].append(key)
             return
         bucket = {RowClass.FRIDAY_INSERT: self.inserts, RowClass.FRIDAY_UPDATE: self.updates,
                   RowClass.FRIDAY_DELETE: self.deletes, RowClass.CONFLICT: self.conflicts}[cls]
