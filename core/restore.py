@@ -52,7 +52,7 @@ from .bulk_update import update_rows
 from .id_guard import ConcurrentWrite
 from .sql_recorder import SqlRecorder
 from .spool import KeySpool
-from .server_copy import CrashedAddress, ServerCopy, drop_leftovers, eligible_tables, locate_crashed, unreadable
+from .server_copy import STAGED, CrashedAddress, ServerCopy, drop_leftovers, eligible_tables, locate_crashed, unreadable
 
 Key = tuple[Any, ...]
 WRITE_BATCH = 1000
@@ -76,7 +76,9 @@ class RestoreOptions:
     dry_run: Path | None = None               # write the SQL here and roll back instead of committing
     per_table: bool = False                   # commit table by table (resumable) instead of once
     fail_after_batches: int | None = None     # tests: raise after the Nth write batch
-    server_side: bool | None = None           # copy inside the server (None: wherever it can)
+    # Copy inside the server (None: wherever it can; STAGE: stage Friday's rows in
+    # production's database first even where its connection could read crashed).
+    server_side: bool | str | None = None
 
 
 @dataclass
@@ -120,6 +122,7 @@ class RestoreReport:
 # --- fates -----------------------------------------------------------------------------
 
 INSERT, LINK, SKIP, DONE = "insert", "link", "skip", "done"
+STAGE = "staged"
 
 
 @dataclass(slots=True)   # one per Friday row of the tables restored through gapmend
@@ -231,22 +234,27 @@ def _server_side(sources: Sources, schema: Schema, graph: ReferenceGraph,
     through = "through gapmend in batches"
     if options.server_side is False:
         return None, f"{through} (server-side copy turned off)"
-    address, why = locate_crashed(sources.production, sources.crashed)
-    if address is None:
-        return None, f"{through}: {why}"
     surrogate = [n for n, t in schema.tables.items() if t.key_kind == "surrogate"]
     if set(eligible_tables(schema, graph.edges_from, surrogate)) != set(surrogate):
         return None, f"{through}: a reference into an integer key is held in a non-integer column"
     with sources.production.connect() as conn:
         if any(journal.pending_allocations(conn, name) for name in surrogate):
             return None, f"{through}: resuming an interrupted --per-table run"
-    problem = unreadable(sources.production, address, schema, surrogate)
-    if problem is not None:
-        if options.server_side:
-            raise RestoreError(f"{problem}: grant it SELECT on the crashed database, or leave out --server-side")
-        return None, f"{through}: {problem}"
+    address, why = locate_crashed(sources.production, sources.crashed)
+    if address is not None and options.server_side != STAGE:
+        problem = unreadable(sources.production, address, schema, surrogate)
+        if problem is None:
+            drop_leftovers(sources.production)
+            return address, f"server-side ({why})"
+        why = problem
+    # Staging copies rows between two connections of one kind: the column types
+    # reflected from crashed must mean the same in production's CREATE TABLE.
+    if is_mysql(sources.production) != is_mysql(sources.crashed):
+        return None, f"{through}: {why}"
+    if options.server_side == STAGE:
+        why = "as asked"
     drop_leftovers(sources.production)
-    return address, f"server-side ({why})"
+    return STAGED, f"server-side, Friday's rows staged in production's database first ({why})"
 
 
 @dataclass
@@ -294,10 +302,13 @@ class _Run:
         self.order = tables
         mysql = is_mysql(self.p.engine)
         if self.address is not None:
-            self.server = ServerCopy(self.p, self.address, self.schema,
-                                     [n for n in tables if self.schema[n].key_kind == "surrogate"],
-                                     self.boundaries, self.graph.edges_from, run_id, self._execute_set)
-            self.server.open()
+            on_server = [n for n in tables if self.schema[n].key_kind == "surrogate"]
+            self.server = ServerCopy(self.p, self.address, self.schema, on_server,
+                                     self.boundaries, self.graph.edges_from, run_id, self._execute_set, self.c)
+            if self.address.staged:
+                self.progress.start("staging Friday's rows in production's database",
+                                    sum(self.plan.table(n).counts.get(RowClass.FRIDAY_INSERT.value, 0) for n in on_server))
+            self.server.open(self.progress.advance)
         if mysql:
             # Cycles are written with their final ids in one pass; references are checked
             # by `_check_references` before the commit instead (a session setting).

@@ -38,7 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from . import journal
+from . import journal, rows as rowio
 from .db import is_mysql, server_identity, sqlite_file_uri, unreadable as unreadable_tables
 from .graph import Edge
 from .schema import Schema, TableInfo
@@ -53,8 +53,17 @@ LIVE = ("insert", "link", "done")
 class CrashedAddress:
     """How production's connection names the crashed database's tables."""
 
-    schema: str                      # ATTACHED (SQLite) or the crashed database's name (MariaDB)
+    schema: str | None               # ATTACHED (SQLite) or the crashed database's name (MariaDB); None: STAGED
     attach_uri: str | None = None    # SQLite: the file to ATTACH read-only
+
+    @property
+    def staged(self) -> bool:
+        """Production's connection cannot name crashed's tables: Friday's rows are first
+        copied into staging tables beside production's (see `ServerCopy.open`)."""
+        return self.schema is None
+
+
+STAGED = CrashedAddress(None)
 
 
 def locate_crashed(production: Engine, crashed: Engine) -> tuple[CrashedAddress | None, str]:
@@ -76,6 +85,8 @@ def locate_crashed(production: Engine, crashed: Engine) -> tuple[CrashedAddress 
 
 def unreadable(engine: Engine, address: CrashedAddress, schema: Schema, tables: list[str]) -> str | None:
     """None when production's connection may read every crashed table in `tables`, else why not."""
+    if address.staged:
+        return None
     md = MetaData()
     with engine.connect() as conn:
         attach(conn, address)
@@ -133,27 +144,47 @@ class ServerCopy:
 
     def __init__(self, conn: Connection, address: CrashedAddress, schema: Schema, tables: list[str],
                  boundaries: dict[str, int | None], edges_from: Callable[[str], list[Edge]],
-                 run_id: str, execute: Callable[[Any], int]) -> None:
+                 run_id: str, execute: Callable[[Any], int], source: Connection | None = None) -> None:
         self.p, self.address, self.schema, self.tables = conn, address, schema, tables
         self.boundaries, self.edges_from, self.execute = boundaries, edges_from, execute
-        self.run_id = run_id
+        self.run_id, self.source = run_id, source
         self.metadata = MetaData()
-        self.work = {name: _work_table(self.metadata, f"{WORK_PREFIX}{run_id[:8]}_{i}")
-                     for i, name in enumerate(tables)}
-        self.alloc = Table(f"{WORK_PREFIX}{run_id[:8]}_alloc", self.metadata,
+        prefix = f"{WORK_PREFIX}{run_id[:8]}_"
+        self.work = {name: _work_table(self.metadata, f"{prefix}{i}") for i, name in enumerate(tables)}
+        self.alloc = Table(f"{prefix}alloc", self.metadata,
                            Column("old_id", BigInteger, primary_key=True, autoincrement=False),
                            Column("new_id", BigInteger, nullable=False))
-        self.crashed_md = MetaData()
-        self.crashed = {name: schema[name].table.to_metadata(self.crashed_md, schema=address.schema)
-                        for name in schema.tables}
+        # Crashed's tables as production's connection names them: the crashed database's
+        # own, or (staged) copies of Friday's rows in production's database.
+        self.crashed: dict[str, Table]
+        if address.staged:
+            self.crashed = {name: _staging_table(self.metadata, f"{prefix}s{i}", schema[name])
+                            for i, name in enumerate(tables)}
+        else:
+            crashed_md = MetaData()
+            self.crashed = {name: schema[name].table.to_metadata(crashed_md, schema=address.schema)
+                            for name in schema.tables}
 
     # -- setup --
 
-    def open(self) -> None:
-        """ATTACH crashed (SQLite) and create the work tables: before the transaction."""
+    def open(self, progress: Callable[[int], None] = lambda n: None) -> None:
+        """ATTACH crashed (SQLite) and create the work tables: before the transaction.
+        Staged: copy crashed's rows past each boundary into the staging tables, in
+        id-ordered chunks of multi-row INSERTs (`progress` hears each chunk's size).
+        Rows before a boundary are never read from crashed by these statements."""
         attach(self.p, self.address)
         self.metadata.create_all(self.p)
         self.p.commit()
+        if not self.address.staged:
+            return
+        assert self.source is not None
+        for name in self.tables:
+            stage, t = self.crashed[name], self.schema[name]
+            stmt = insert(stage)
+            for chunk in rowio.page_by_id(self.source, t, lo=self.boundaries[name]):
+                self.p.execute(stmt, [dict(zip(t.column_names, row)) for row in chunk])
+                progress(len(chunk))
+            self.p.commit()
 
     def close(self) -> None:
         try:
@@ -364,6 +395,15 @@ def drop_leftovers(engine: Engine) -> None:
         for name in engine.dialect.get_table_names(conn):
             if name.startswith(WORK_PREFIX):
                 conn.execute(text(f"DROP TABLE {engine.dialect.identifier_preparer.quote(name)}"))
+
+
+def _staging_table(metadata: MetaData, name: str, t: TableInfo) -> Table:
+    """An empty copy of `t` to hold Friday's rows: the same columns and types (and, on
+    MariaDB, character set), the primary key, no other index, no constraint, no default."""
+    columns = [Column(c.name, c.type, primary_key=c.name in t.primary_key, autoincrement=False,
+                      nullable=c.name not in t.primary_key) for c in t.table.columns]
+    options = {k: v for k, v in t.table.dialect_kwargs.items() if k.startswith(("mysql_", "mariadb_"))}
+    return Table(name, metadata, *columns, **options)
 
 
 def _work_table(metadata: MetaData, name: str) -> Table:

@@ -1,7 +1,10 @@
 import pytest
 
+from gapmend.core.restore import STAGE
 
-@pytest.fixture(params=[True, False], ids=["server-side", "batches"])
-def server_side(request: pytest.FixtureRequest) -> bool:
-    """The two ways rows travel: copied inside the server, or read and written by gapmend."""
-    return bool(request.param)
+
+@pytest.fixture(params=[True, STAGE, False], ids=["server-side", "staged", "batches"])
+def server_side(request: pytest.FixtureRequest) -> bool | str:
+    """The ways rows travel: copied inside the server (from crashed's database, or from
+    Friday's rows staged beside production's first), or read and written by gapmend."""
+    return request.param  # type: ignore[no-any-return]

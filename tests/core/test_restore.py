@@ -14,7 +14,7 @@ from gapmend.core import journal
 from gapmend.core.config import load_settings
 from gapmend.core.decisions import Decisions
 from gapmend.core.demo import FRIDAY_INSERT, FRIDAY_UPDATE, SNAPSHOT_AT, build_trio
-from gapmend.core.restore import RestoreError, RestoreOptions, restore
+from gapmend.core.restore import STAGE, RestoreError, RestoreOptions, restore
 from gapmend.core.verify import verify
 
 from ..conftest import Databases
@@ -60,14 +60,15 @@ def _journal(engine: Any) -> dict[str, dict[str, tuple[str, Any]]]:
 
 
 @pytest.mark.parametrize("with_snapshot", [True, False], ids=["three-way", "snapshot-time"])
-def test_restore_whole_state(dbs: Databases, with_snapshot: bool, server_side: bool) -> None:
+def test_restore_whole_state(dbs: Databases, with_snapshot: bool, server_side: bool | str) -> None:
     e = dbs.engines
     ledger = build_trio(e["crashed"], e["production"], e["snapshot"] if with_snapshot else None)
     settings = load_settings(dbs.env_file(snapshot=with_snapshot, snapshot_at=SNAPSHOT_AT.isoformat()), environ={})
     crashed, before = _rows(e["crashed"]), _rows(e["production"])
 
     report = restore(settings, options=RestoreOptions(server_side=server_side))
-    assert report.path.startswith("server-side") == server_side
+    assert report.path.startswith("server-side") == bool(server_side)
+    assert ("staged in production's database" in report.path) == (server_side == STAGE)
     after = _rows(e["production"])
     jmap = _journal(e["production"])
 
@@ -157,7 +158,7 @@ def test_verify_fails_on_a_broken_reference(dbs: Databases) -> None:
 
 
 @pytest.mark.parametrize("nth", [1, 3, 6])
-def test_failure_mid_restore_rolls_everything_back(dbs: Databases, nth: int, server_side: bool) -> None:
+def test_failure_mid_restore_rolls_everything_back(dbs: Databases, nth: int, server_side: bool | str) -> None:
     e = dbs.engines
     build_trio(e["crashed"], e["production"], e["snapshot"])
     settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
@@ -170,7 +171,7 @@ def test_failure_mid_restore_rolls_everything_back(dbs: Databases, nth: int, ser
     assert database_state(e["production"]) == before
 
 
-def test_take_fridays_value_and_skip_collisions(dbs: Databases, server_side: bool) -> None:
+def test_take_fridays_value_and_skip_collisions(dbs: Databases, server_side: bool | str) -> None:
     e = dbs.engines
     ledger = build_trio(e["crashed"], e["production"], e["snapshot"])
     settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
@@ -185,7 +186,7 @@ def test_take_fridays_value_and_skip_collisions(dbs: Databases, server_side: boo
     assert any("skipped" in why for _, why in report.tables["teams"].skipped)
 
 
-def test_dry_run_writes_sql_and_changes_nothing(dbs: Databases, server_side: bool) -> None:
+def test_dry_run_writes_sql_and_changes_nothing(dbs: Databases, server_side: bool | str) -> None:
     e = dbs.engines
     build_trio(e["crashed"], e["production"], e["snapshot"])
     settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
@@ -239,21 +240,23 @@ def test_identical_rows_in_a_table_without_key_are_all_restored(dbs: Databases) 
     assert restore(settings).noop
 
 
-def test_server_side_and_batches_end_in_the_same_state(dbs_pair: tuple[Databases, Databases]) -> None:
-    """The two paths are two implementations of one set of rules: on the same data they
-    must leave production identical, orphans under --orphans null included."""
+@pytest.mark.parametrize("server_path", [True, STAGE], ids=["server-side", "staged"])
+def test_server_side_and_batches_end_in_the_same_state(dbs_pair: tuple[Databases, Databases],
+                                                       server_path: bool | str) -> None:
+    """The paths are implementations of one set of rules: on the same data they must
+    leave production identical, orphans under --orphans null included."""
     states = []
-    for d, server_side in zip(dbs_pair, (True, False)):
+    for d, server_side in zip(dbs_pair, (server_path, False)):
         build_trio(d.engines["crashed"], d.engines["production"], d.engines["snapshot"])
         settings = load_settings(d.env_file(snapshot=True, snapshot_at=None), environ={})
         report = restore(settings, options=RestoreOptions(server_side=server_side, orphans="null"))
-        assert report.path.startswith("server-side") == server_side
+        assert report.path.startswith("server-side") == bool(server_side)
         states.append((database_state(d.engines["production"], journal=False), report.totals(),
                        {n: (sorted(k for k, _ in r.skipped), sorted(r.linked), r.moved[:50], r.moved_count, r.kept_ids) for n, r in report.tables.items()}))
     assert states[0] == states[1]
 
 
-def test_restoring_in_two_goes_ends_where_one_go_does(dbs_pair: tuple[Databases, Databases], server_side: bool) -> None:
+def test_restoring_in_two_goes_ends_where_one_go_does(dbs_pair: tuple[Databases, Databases], server_side: bool | str) -> None:
     """`--tables posts` first (users and teams are pulled in as parents), the rest later:
     the second run maps references to the rows the first one moved, through the journal."""
     states = []
