@@ -231,14 +231,22 @@ class ServerCopy:
         """Friday rows pointing at a snapshot-range parent production deleted: skipped, or
         (``--orphans null`` on a nullable column) the reference set to NULL."""
         t, w = self.schema[name], self.work[name]
+        pk = t.primary_key[0]
         c = self.crashed[name].alias("c")
         for ref in self._refs(name):
             parent = self.schema[ref.edge.parent]
-            par = parent.table.alias("par")
+            # The orphans found by an anti-join (MariaDB reads the parent's key and stops:
+            # 2-3x faster than NOT EXISTS at 50,000 Friday rows), through a derived table
+            # because MySQL will not update a table its subquery reads.
+            w2, o, par = w.alias("w2"), self.crashed[name].alias("o"), parent.table.alias("par")
+            par_key = par.c[parent.primary_key[0]]
+            doomed = (select(w2.c.old_id)
+                      .select_from(w2.join(o, o.c[pk] == w2.c.old_id).outerjoin(par, par_key == o.c[ref.column]))
+                      .where(w2.c.action.in_(("insert", "link")), o.c[ref.column].is_not(None),
+                             o.c[ref.column] <= ref.boundary, par_key.is_(None), *ref.edge.type_filter(o))
+                      .subquery("doomed"))
             col = c.c[ref.column]
-            gone = ~exists().where(par.c[parent.primary_key[0]] == col)
-            cond = [w.c.old_id == c.c[t.primary_key[0]], w.c.action.in_(("insert", "link")),
-                    col.is_not(None), col <= ref.boundary, gone, *ref.edge.type_filter(c)]
+            cond = [w.c.old_id == c.c[pk], w.c.old_id.in_(select(doomed.c.old_id))]
             column = t.column(ref.column)
             if nullable_ok and column is not None and column.nullable:
                 marked = func.coalesce(w.c.nulled, literal(",")) + literal(f"{ref.index},")
