@@ -52,7 +52,9 @@ from .bulk_update import update_rows
 from .id_guard import ConcurrentWrite
 from .sql_recorder import SqlRecorder
 from .spool import KeySpool
-from .server_copy import STAGED, CrashedAddress, ServerCopy, drop_leftovers, eligible_tables, locate_crashed, unreadable
+from .server_copy import (
+    STAGED, CrashedAddress, ServerCopy, drop_leftovers, eligible_tables, keyed_eligible, locate_crashed, unreadable,
+)
 
 Key = tuple[Any, ...]
 WRITE_BATCH = 1000
@@ -303,8 +305,11 @@ class _Run:
         mysql = is_mysql(self.p.engine)
         if self.address is not None:
             on_server = [n for n in tables if self.schema[n].key_kind == "surrogate"]
+            keyed = [n for n in tables if n in self.work.streamed
+                     and keyed_eligible(self.schema, self.graph.edges_from, n)]
             self.server = ServerCopy(self.p, self.address, self.schema, on_server,
-                                     self.boundaries, self.graph.edges_from, run_id, self._execute_set, self.c)
+                                     self.boundaries, self.graph.edges_from, run_id, self._execute_set, self.c,
+                                     keyed=keyed)
             if self.address.staged:
                 self.progress.start("staging Friday's rows in production's database",
                                     sum(self.plan.table(n).counts.get(RowClass.FRIDAY_INSERT.value, 0) for n in on_server))
@@ -782,11 +787,16 @@ class _Run:
         done = self.done_streamed.get(t.name, set())
         key_idx = _idx(t, t.identity)
         stmt = insert(t.table)
+        on_server = self.server is not None and t.name in self.server.rows_work
         for keys in spool.chunks():
             check_cancel(self.cancel)
             pending = [k for k in keys if journal.encode(k) not in done] if done else keys
             report.already_done += len(keys) - len(pending)
             for chunk in self._friday_rows(t, pending):
+                if on_server:   # staged beside production; decided and copied below, in SQL
+                    assert self.server is not None
+                    self.server.stage_rows(t.name, chunk)
+                    continue
                 written: dict[str, set[Any]] = defaultdict(set)
                 batch = []
                 for row, (key, fate) in zip(chunk, list(self._chunk_fates(t, chunk, self.order, key_idx))):
@@ -805,6 +815,11 @@ class _Run:
                 report.inserted += len(batch)
                 self._check_written(t, written)
             self.progress.advance(len(keys))
+        if on_server:
+            assert self.server is not None
+            self.server.decide_keyed(t.name, self.options.orphans == "null")
+            report.inserted = self.server.copy_keyed(t.name)
+            report.skipped += list(self.server.keyed_skipped(t.name))
 
     def _check_written(self, t: TableInfo, written: dict[str, set[Any]]) -> None:
         """Check a chunk's references now where the parent table is already written (it
@@ -883,10 +898,11 @@ class _Run:
     def _check_references(self, tables: list[str]) -> None:
         """Every reference value this run wrote must find its parent row in production."""
         for name in tables:
-            if self.server is None or not self._on_server(name):
+            if self.server is None or not (self._on_server(name) or name in self.server.rows_work):
                 continue
+            check = self.server.broken_reference if self._on_server(name) else self.server.broken_keyed
             for edge in self.graph.edges_from(name):
-                missing = self.server.broken_reference(name, edge) if len(edge.columns) == 1 else []
+                missing = check(name, edge) if len(edge.columns) == 1 else []
                 if missing:
                     raise RestoreError(f"integrity check failed: {edge.id} would point at missing {edge.parent} "
                                        f"{missing[:5]}: nothing was written; report this with the plan")

@@ -30,7 +30,7 @@ the rows in them are written inside the restore's transaction and roll back with
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from sqlalchemy import (
     BigInteger, Column, Connection, Engine, Integer, MetaData, String, Table, and_, case, cast, exists, func,
@@ -109,14 +109,15 @@ def detach(conn: Connection, address: CrashedAddress) -> None:
         conn.connection.driver_connection.execute(f"DETACH DATABASE {ATTACHED}")  # type: ignore[union-attr]
 
 
-def eligible_tables(schema: Schema, edges_from: Callable[[str], list[Edge]], tables: list[str]) -> list[str]:
+def eligible_tables(schema: Schema, edges_from: Callable[[str], list[Edge]], tables: list[str],
+                    key_kinds: tuple[str, ...] = ("surrogate",)) -> list[str]:
     """Tables the server can restore: an integer surrogate key, and every reference into
     an integer-keyed table held in an integer column (a string column compared with a
     number would be coerced by MariaDB, unlike the Python path)."""
     out = []
     for name in tables:
         t = schema[name]
-        if t.key_kind != "surrogate":
+        if t.key_kind not in key_kinds:
             continue
         ok = True
         for edge in edges_from(name):
@@ -128,6 +129,19 @@ def eligible_tables(schema: Schema, edges_from: Callable[[str], list[Edge]], tab
         if ok:
             out.append(name)
     return out
+
+
+def keyed_eligible(schema: Schema, edges_from: Callable[[str], list[Edge]], name: str) -> bool:
+    """Whether the server can restore `name`, a table without an integer surrogate key,
+    from its staged Friday rows: a primary key of integer columns (journaled as JSON
+    built in SQL), no other unique key (a collision would need production's key), and
+    every reference into an integer-keyed table held in an integer column."""
+    t = schema[name]
+    if t.key_kind == "surrogate" or not t.primary_key or t.unique_keys:
+        return False
+    if not all(isinstance(t.table.c[k].type, Integer) for k in t.primary_key):
+        return False
+    return bool(eligible_tables(schema, edges_from, [name], key_kinds=("natural", "composite")))
 
 
 @dataclass
@@ -144,13 +158,18 @@ class ServerCopy:
 
     def __init__(self, conn: Connection, address: CrashedAddress, schema: Schema, tables: list[str],
                  boundaries: dict[str, int | None], edges_from: Callable[[str], list[Edge]],
-                 run_id: str, execute: Callable[[Any], int], source: Connection | None = None) -> None:
+                 run_id: str, execute: Callable[[Any], int], source: Connection | None = None,
+                 keyed: Sequence[str] = ()) -> None:
         self.p, self.address, self.schema, self.tables = conn, address, schema, tables
         self.boundaries, self.edges_from, self.execute = boundaries, edges_from, execute
         self.run_id, self.source = run_id, source
         self.metadata = MetaData()
         prefix = f"{WORK_PREFIX}{run_id[:8]}_"
         self.work = {name: _work_table(self.metadata, f"{prefix}{i}") for i, name in enumerate(tables)}
+        # Tables without an integer key (`keyed_eligible`): Friday's rows themselves, each
+        # with its fate, staged by the restore as it reads them from its key spool.
+        self.rows_work = {name: _rows_table(self.metadata, f"{prefix}k{i}", schema[name])
+                          for i, name in enumerate(keyed)}
         self.alloc = Table(f"{prefix}alloc", self.metadata,
                            Column("old_id", BigInteger, primary_key=True, autoincrement=False),
                            Column("new_id", BigInteger, nullable=False))
@@ -311,27 +330,28 @@ class ServerCopy:
         t, w = self.schema[name], self.work[name].alias("w")
         pk = t.primary_key[0]
         c = self.crashed[name].alias("c")
-        source = c.join(w, and_(w.c.old_id == c.c[pk], w.c.action == "insert"))
-        whens: dict[str, list[tuple[ColumnElement[bool], ColumnElement[Any]]]] = {}
-        for k, ref in enumerate(self._refs(name)):
-            if ref.work is None:
-                continue
-            wp = ref.work.alias(f"r{k}")
-            col = c.c[ref.column]
-            types = ref.edge.type_filter(c)
-            source = source.outerjoin(wp, and_(wp.c.old_id == col, *types))
-            nulled = func.instr(func.coalesce(w.c.nulled, literal("")), literal(f",{ref.index},")) > 0
-            whens.setdefault(ref.column, [(nulled, null())]).append((and_(col > ref.boundary, *types), wp.c.new_id))
-        exprs: list[ColumnElement[Any]] = []
-        for name_ in t.column_names:
-            if name_ == pk:
-                exprs.append(w.c.new_id)
-            elif name_ in whens:
-                exprs.append(case(*whens[name_], else_=c.c[name_]))
-            else:
-                exprs.append(c.c[name_])
+        source, mapped = self._mapped(name, c, w.c.nulled, c.join(w, and_(w.c.old_id == c.c[pk], w.c.action == "insert")))
+        exprs = [w.c.new_id if n == pk else mapped[n] for n in t.column_names]
         stmt = insert(t.table).from_select(t.column_names, select(*exprs).select_from(source).order_by(c.c[pk]))
         return self.execute(stmt)
+
+    def _mapped(self, name: str, rows: Any, nulled: ColumnElement[Any],
+                source: Any) -> tuple[Any, dict[str, ColumnElement[Any]]]:
+        """Each column of `rows` (Friday's rows of `name`) as written: a reference past its
+        parent's boundary becomes the parent's new id (an outer join to the parent's work
+        table, added to `source`), a column listed in `nulled` NULL, the rest as it is."""
+        whens: dict[str, list[tuple[ColumnElement[bool], ColumnElement[Any]]]] = {}
+        for k, ref in enumerate(self._refs(name)):
+            if ref.work is None:   # rows pointing past its boundary were skipped
+                continue
+            wp = ref.work.alias(f"r{k}")
+            col = rows.c[ref.column]
+            types = ref.edge.type_filter(rows)
+            source = source.outerjoin(wp, and_(wp.c.old_id == col, *types))
+            is_nulled = func.instr(func.coalesce(nulled, literal("")), literal(f",{ref.index},")) > 0
+            whens.setdefault(ref.column, [(is_nulled, null())]).append((and_(col > ref.boundary, *types), wp.c.new_id))
+        return source, {n: case(*whens[n], else_=rows.c[n]) if n in whens else rows.c[n]
+                        for n in self.schema[name].column_names}
 
     def write_journal(self, name: str) -> None:
         w = self.work[name]
@@ -366,6 +386,82 @@ class ServerCopy:
                     .outerjoin(par, par.c[edge.parent_columns[0]] == col))
                 .where(key > self.boundaries[name], col.is_not(None), par.c[edge.parent_columns[0]].is_(None),
                        *edge.type_filter(child))
+                .limit(5))
+        return list(self.p.execute(stmt).scalars())
+
+    # -- tables without an integer key --
+
+    def stage_rows(self, name: str, rows: list[tuple[Any, ...]]) -> None:
+        """Friday's rows of a keyed table into its work table (one multi-row INSERT)."""
+        if rows:
+            names = self.schema[name].column_names
+            self.p.execute(insert(self.rows_work[name]), [dict(zip(names, row)) for row in rows])
+
+    def decide_keyed(self, name: str, nullable_ok: bool) -> None:
+        """Skip the staged rows that point at a snapshot-range parent production deleted
+        (or NULL that reference, under ``--orphans null`` on a nullable column) or at a
+        Friday parent that is skipped or not in this restore. No row depends on these
+        rows' fates, so one pass decides them (after every integer-keyed table's)."""
+        t, r = self.schema[name], self.rows_work[name]
+        for ref in self._refs(name):
+            col, types = r.c[ref.column], ref.edge.type_filter(r)
+            parent = self.schema[ref.edge.parent]
+            par = parent.table.alias("par")
+            gone = [r.c.gapmend_action == "insert", col.is_not(None), col <= ref.boundary, *types,
+                    ~exists().where(par.c[parent.primary_key[0]] == col)]
+            column = t.column(ref.column)
+            if nullable_ok and column is not None and column.nullable:
+                marked = func.coalesce(r.c.gapmend_nulled, literal(",")) + literal(f"{ref.index},")
+                self.execute(update(r).values(gapmend_nulled=marked).where(*gone))
+            else:
+                self.execute(update(r).values(gapmend_action="skip", gapmend_reason=_text(
+                    f"{ref.column}=", col, ": parent deleted by production")).where(*gone))
+            unrestored = [r.c.gapmend_action == "insert", col > ref.boundary, *types]
+            if ref.work is not None:
+                wp = ref.work.alias("wp")
+                unrestored.append(~exists().where(wp.c.old_id == col, wp.c.action.in_(LIVE)))
+                why = f": its {ref.edge.parent} row is skipped or missing"
+            else:
+                why = f": {ref.edge.parent} is not in this restore"
+            self.execute(update(r).values(gapmend_action="skip", gapmend_reason=_text(f"{ref.column}=", col, why))
+                         .where(*unrestored))
+
+    def copy_keyed(self, name: str) -> int:
+        """The staged rows to insert into production, references mapped; then their
+        journal lines (old key → key as written), skipped rows' too. Returns rows inserted."""
+        t, r = self.schema[name], self.rows_work[name]
+        source, mapped = self._mapped(name, r, r.c.gapmend_nulled, r)
+        key = list(t.identity)
+        inserted = self.execute(insert(t.table).from_select(
+            t.column_names, select(*(mapped[n] for n in t.column_names)).select_from(source)
+            .where(r.c.gapmend_action == "insert").order_by(*(r.c[k] for k in key))))
+        live = r.c.gapmend_action == "insert"
+        journaled = select(
+            literal(self.run_id), literal(name), _encode_sql([r.c[k] for k in key]),
+            case((live, _encode_sql([mapped[k] for k in key])), else_=null()),
+            case((live, literal("inserted")), else_=literal("skipped")),
+            case((live, literal("")), else_=r.c.gapmend_reason)).select_from(source)
+        self.execute(insert(journal.id_map).from_select(
+            ["run_id", "table_name", "old_key", "new_key", "action", "detail"], journaled))
+        return inserted
+
+    def keyed_skipped(self, name: str) -> Iterator[tuple[tuple[Any, ...], str]]:
+        r = self.rows_work[name]
+        key = [r.c[k] for k in self.schema[name].identity]
+        for row in self.p.execute(select(*key, r.c.gapmend_reason).where(r.c.gapmend_action == "skip").order_by(*key)):
+            yield tuple(row[:-1]), row[-1] or ""
+
+    def broken_keyed(self, name: str, edge: Edge) -> list[Any]:
+        """Mapped reference values of the rows inserted from `name`'s work table that find
+        no parent in production (at most 5)."""
+        r = self.rows_work[name]
+        source, mapped = self._mapped(name, r, r.c.gapmend_nulled, r)
+        parent = self.schema[edge.parent]
+        par = parent.table.alias("par")
+        value = mapped[edge.columns[0]]
+        par_key = par.c[edge.parent_columns[0]]
+        stmt = (select(value).select_from(source.outerjoin(par, par_key == value))
+                .where(r.c.gapmend_action == "insert", value.is_not(None), par_key.is_(None), *edge.type_filter(r))
                 .limit(5))
         return list(self.p.execute(stmt).scalars())
 
@@ -412,6 +508,23 @@ def _staging_table(metadata: MetaData, name: str, t: TableInfo) -> Table:
                       nullable=c.name not in t.primary_key) for c in t.table.columns]
     options = {k: v for k, v in t.table.dialect_kwargs.items() if k.startswith(("mysql_", "mariadb_"))}
     return Table(name, metadata, *columns, **options)
+
+
+def _rows_table(metadata: MetaData, name: str, t: TableInfo) -> Table:
+    """A keyed table's staged Friday rows and the fate of each (the ``gapmend_`` columns)."""
+    stage = _staging_table(metadata, name, t)
+    stage.append_column(Column("gapmend_action", String(8), nullable=False, server_default="insert"))
+    stage.append_column(Column("gapmend_nulled", String(255)))
+    stage.append_column(Column("gapmend_reason", String(255)))
+    return stage
+
+
+def _encode_sql(values: list[ColumnElement[Any]]) -> ColumnElement[str]:
+    """`journal.encode` of a key of integers, in SQL: ``[4,7]``."""
+    out: ColumnElement[str] = literal("[", String)
+    for i, v in enumerate(values):
+        out = out + (literal(",", String) if i else literal("", String)) + cast(v, String)
+    return out + literal("]", String)
 
 
 def _work_table(metadata: MetaData, name: str) -> Table:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings, strategies as st
-from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, insert, select, text, update
+from sqlalchemy import Column, Engine, Integer, MetaData, PrimaryKeyConstraint, String, Table, insert, select, text, update
 
 from gapmend.core.config import load_settings
 from gapmend.core.restore import RestoreOptions, restore
@@ -26,16 +26,19 @@ B = Table("bs", md, Column("id", Integer, primary_key=True), Column("tag", Strin
 C = Table("cs", md, Column("id", Integer, primary_key=True), Column("tag", String(20), nullable=False),
           Column("owner_type", String(20)), Column("owner_id", Integer))
 TABLES = {"as": A, "bs": B, "cs": C}
+# A pivot (composite key, references by naming only) between them.
+AB = Table("ab", md, Column("a_id", Integer, nullable=False), Column("b_id", Integer, nullable=False),
+           PrimaryKeyConstraint("a_id", "b_id"))
 
 # An operation: (side, kind, table, pick, pick2). Picks choose among existing rows by index.
 OP = st.tuples(st.sampled_from(["F", "P"]), st.sampled_from(["insert", "insert", "update"]),
-               st.sampled_from(["as", "bs", "cs"]), st.integers(0, 50), st.integers(0, 50))
+               st.sampled_from(["as", "bs", "cs", "ab"]), st.integers(0, 50), st.integers(0, 50))
 
 
 def _reset(engine: Engine) -> None:
     with engine.begin() as conn:
         q = conn.dialect.identifier_preparer.quote   # "as" is a reserved word: quoting is tested too
-        for name in ("cs", "bs", "as", "gapmend_id_map", "gapmend_runs"):
+        for name in ("ab", "cs", "bs", "as", "gapmend_id_map", "gapmend_runs"):
             conn.execute(text(f"DROP TABLE IF EXISTS {q(name)}"))
     md.create_all(engine)
 
@@ -50,6 +53,11 @@ def _apply(engine: Engine, side: str, ops: list[tuple[str, str, str, int, int]],
             if kind == "update":
                 if table == "as" and ids["as"]:
                     conn.execute(update(A).where(A.c.id == pick("as", x)).values(name=f"{side}{n}"))
+                continue
+            if table == "ab":
+                pair = {"a_id": pick("as", x), "b_id": pick("bs", y)}
+                if None not in pair.values() and conn.execute(select(AB).filter_by(**pair)).first() is None:
+                    conn.execute(insert(AB).values(**pair))
                 continue
             tag = f"{prefix or side}-{table}-{n}"
             if table == "as":
@@ -66,6 +74,12 @@ def _apply(engine: Engine, side: str, ops: list[tuple[str, str, str, int, int]],
 def _by_tag(engine: Engine) -> dict[str, dict[str, dict[str, Any]]]:
     with engine.connect() as conn:
         return {n: {r.tag: dict(r._mapping) for r in conn.execute(select(t))} for n, t in TABLES.items()}
+
+
+def _pairs(engine: Engine, state: dict[str, dict[str, dict[str, Any]]]) -> dict[tuple[str | None, str | None], tuple[int, int]]:
+    """The pivot's rows as (as tag, bs tag) → (a_id, b_id)."""
+    with engine.connect() as conn:
+        return {(_ref_tag(state, "as", a), _ref_tag(state, "bs", b)): (a, b) for a, b in conn.execute(select(AB))}
 
 
 def _ref_tag(state: dict[str, dict[str, dict[str, Any]]], table: str, value: Any) -> str | None:
@@ -98,10 +112,17 @@ def test_restore_invariants(dbs: Databases, server_side: bool | str, base: list[
     settings_ = load_settings(env, environ={})
     crashed, snapshot, before = _by_tag(e["crashed"]), _by_tag(e["snapshot"]), _by_tag(e["production"])
 
+    pairs = {role: _pairs(e[role], state) for role, state in
+             (("crashed", crashed), ("snapshot", snapshot), ("production", before))}
+
     report = restore(settings_, options=RestoreOptions(server_side=server_side))
     assert report.path.startswith("server-side") == bool(server_side)
     after = _by_tag(e["production"])
     skipped = {(t, k[0]) for t, r in report.tables.items() for k, _ in r.skipped}
+    # The pivot: production's pairs kept, Friday's added (their ids mapped), unless skipped.
+    pivot_skipped = {k for k, _ in report.tables["ab"].skipped} if "ab" in report.tables else set()
+    fridays = {pair for pair, key in pairs["crashed"].items() if pair not in pairs["snapshot"] and key not in pivot_skipped}
+    assert set(_pairs(e["production"], after)) == set(pairs["production"]) | fridays
     for table, rows in crashed.items():
         for tag, row in rows.items():
             if tag in snapshot[table]:
