@@ -372,8 +372,9 @@ def skip(tables: tuple[str, ...]) -> None:
 @click.option("--dry-run", "dry_run", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write the SQL the restore would run to this file, and change nothing.")
 @click.option("--server-side/--through-gapmend", "server_side", default=None,
-              help="Copy the rows inside the server (INSERT … SELECT; default wherever production's connection "
-                   "can read crashed), or read and write them through gapmend in batches.")
+              help="Copy the rows inside the server (INSERT … SELECT; the default: from crashed's tables where "
+                   "production's connection can read them, else from Friday's rows staged beside production's "
+                   "first), or read and write them through gapmend in batches.")
 @guarded
 def restore(yes: bool, tables: str | None, collisions: str, orphans: str, apply_deletes: bool,
             without_backup: bool, per_table: bool, dry_run: Path | None, server_side: bool | None) -> None:
