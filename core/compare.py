@@ -259,7 +259,8 @@ def _differs(x: ColumnElement[Any], y: ColumnElement[Any], dialect: str) -> Colu
     if dialect in ("mysql", "mariadb"):
         if isinstance(x.type, String):
             x, y = cast(x, LargeBinary), cast(y, LargeBinary)
-        return not_(x.op("<=>", is_comparison=True)(y))
+        same: ColumnElement[bool] = x.op("<=>", is_comparison=True)(y)
+        return not_(same)
     return x.is_not(y)
 
 

@@ -652,8 +652,8 @@ class _Inspector:
             # Joined by key rather than grouped: no temporary table as big as the sides.
             # (String keys stay grouped by their bytes: a join would match them by collation.)
             engine = self.sources.production if is_mysql(self.sources.production) else None
-            for versions in compare.keyed_versions(conn, sides[0], sides[1], sides[2], t, engine):
-                for s_row, c_row, p_row in versions:
+            for part in compare.keyed_versions(conn, sides[0], sides[1], sides[2], t, engine):
+                for s_row, c_row, p_row in part:
                     yield from _emit([(tag, r) for tag, r in enumerate((s_row, c_row, p_row)) if r is not None],
                                      key_refs)
             return
@@ -774,15 +774,17 @@ def _diff(names: Sequence[str], s: Row | None, c: Row | None, p: Row | None) -> 
 
 
 def _batched_ranges(ranges: Iterable[tuple[int, int]]) -> Iterator[list[tuple[int, int]]]:
-    """Candidate ranges grouped for reading: up to `rowio.CHUNK` ids or 500 ranges a batch."""
+    """Candidate ranges grouped for reading: up to `rowio.CHUNK` ids or 500 ranges a
+    batch, a wider range cut into pieces (a block of 50,000 new ids is not read at once)."""
     batch: list[tuple[int, int]] = []
     width = 0
-    for r in ranges:
-        batch.append(r)
-        width += r[1] - r[0]
-        if width >= rowio.CHUNK or len(batch) >= 500:
-            yield batch
-            batch, width = [], 0
+    for lo, hi in ranges:
+        for start in range(lo, hi, rowio.CHUNK):
+            batch.append((start, min(hi, start + rowio.CHUNK)))
+            width += batch[-1][1] - start
+            if width >= rowio.CHUNK or len(batch) >= 500:
+                yield batch
+                batch, width = [], 0
     if batch:
         yield batch
 

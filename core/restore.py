@@ -33,7 +33,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Literal
 
 from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.exc import DBAPIError
@@ -80,7 +80,7 @@ class RestoreOptions:
     fail_after_batches: int | None = None     # tests: raise after the Nth write batch
     # Copy inside the server (None: wherever it can; STAGE: stage Friday's rows in
     # production's database first even where its connection could read crashed).
-    server_side: bool | str | None = None
+    server_side: bool | Literal["staged"] | None = None
 
 
 @dataclass
@@ -124,7 +124,7 @@ class RestoreReport:
 # --- fates -----------------------------------------------------------------------------
 
 INSERT, LINK, SKIP, DONE = "insert", "link", "skip", "done"
-STAGE = "staged"
+STAGE: Literal["staged"] = "staged"
 
 
 @dataclass(slots=True)   # one per Friday row of the tables restored through gapmend
@@ -459,12 +459,20 @@ class _Run:
             report.linked += [((old,), (new,)) for old, new, _ in self.server.rows(t.name, "link")]
             return
         for key, fate in self.fates[t.name].items():
-            if fate.action == SKIP:
-                report.skipped.append((key, fate.reason))
-                writer.add(t.name, key, None, "skipped", fate.reason)
-            elif fate.action == LINK and fate.target is not None:
-                report.linked.append((key, fate.target))
-                writer.add(t.name, key, fate.target, "linked", "unique key held by production")
+            self._record_not_inserted(t, key, fate, writer)
+
+    def _record_not_inserted(self, t: TableInfo, key: Key, fate: _Fate, writer: journal.Writer) -> bool:
+        """Report and journal a Friday row that is skipped or linked; False for the rest."""
+        report = self.reports[t.name]
+        if fate.action == SKIP:
+            report.skipped.append((key, fate.reason))
+            writer.add(t.name, key, None, "skipped", fate.reason)
+        elif fate.action == LINK and fate.target is not None:
+            report.linked.append((key, fate.target))
+            writer.add(t.name, key, fate.target, "linked", "unique key held by production")
+        else:
+            return False
+        return True
 
     def _summary(self) -> str:
         r = self.reports.values()
@@ -776,50 +784,47 @@ class _Run:
             self.progress.advance(len(chunk))
 
     def _stream_inserts(self, t: TableInfo, writer: journal.Writer) -> None:
-        """The spooled Friday inserts of a table no other table waits on: each chunk is
-        decided, written, journaled and its references checked before the next is read,
-        so memory holds one chunk whatever the size of the table's gap."""
+        """The spooled Friday inserts of a table no other table waits on, chunk by chunk:
+        staged for the server to decide and copy (`ServerCopy.copy_keyed`), or decided,
+        written, journaled and reference-checked here before the next chunk is read.
+        Memory holds one chunk whatever the size of the table's gap."""
+        report = self.reports[t.name]
+        if self.server is not None and t.name in self.server.rows_work:
+            for chunk in self._spooled_rows(t):
+                self.server.stage_rows(t.name, chunk)
+            self.server.decide_keyed(t.name, self.options.orphans == "null")
+            report.inserted = self.server.copy_keyed(t.name)
+            report.skipped += list(self.server.keyed_skipped(t.name))
+            return
+        key_idx = _idx(t, t.identity)
+        stmt = insert(t.table)
+        for chunk in self._spooled_rows(t):
+            written: dict[str, set[Any]] = defaultdict(set)
+            batch = []
+            for row, (key, fate) in zip(chunk, list(self._chunk_fates(t, chunk, self.order, key_idx))):
+                if not self._record_not_inserted(t, key, fate, writer):
+                    values = self._final_row(t, row, fate, written)
+                    batch.append(values)   # the key as written: its references mapped
+                    writer.add(t.name, key, tuple(values[c] for c in t.identity), "inserted")
+            for start in range(0, len(batch), WRITE_BATCH):
+                self._execute(stmt, batch[start : start + WRITE_BATCH])
+            report.inserted += len(batch)
+            self._check_written(t, written)
+
+    def _spooled_rows(self, t: TableInfo) -> Iterator[list[tuple[Any, ...]]]:
+        """Friday's rows of `t`'s spooled keys, chunk by chunk, without those a committed
+        run already restored (counted as already done)."""
         spool = self.work.spools.get(t.name)
         if spool is None or not len(spool):
             return
         self.progress.start(f"{t.name}: inserting", len(spool))
-        report = self.reports[t.name]
         done = self.done_streamed.get(t.name, set())
-        key_idx = _idx(t, t.identity)
-        stmt = insert(t.table)
-        on_server = self.server is not None and t.name in self.server.rows_work
         for keys in spool.chunks():
             check_cancel(self.cancel)
             pending = [k for k in keys if journal.encode(k) not in done] if done else keys
-            report.already_done += len(keys) - len(pending)
-            for chunk in self._friday_rows(t, pending):
-                if on_server:   # staged beside production; decided and copied below, in SQL
-                    assert self.server is not None
-                    self.server.stage_rows(t.name, chunk)
-                    continue
-                written: dict[str, set[Any]] = defaultdict(set)
-                batch = []
-                for row, (key, fate) in zip(chunk, list(self._chunk_fates(t, chunk, self.order, key_idx))):
-                    if fate.action == SKIP:
-                        report.skipped.append((key, fate.reason))
-                        writer.add(t.name, key, None, "skipped", fate.reason)
-                    elif fate.action == LINK and fate.target is not None:
-                        report.linked.append((key, fate.target))
-                        writer.add(t.name, key, fate.target, "linked", "unique key held by production")
-                    else:
-                        values = self._final_row(t, row, fate, written)
-                        batch.append(values)   # the key as written: its references mapped
-                        writer.add(t.name, key, tuple(values[c] for c in t.identity), "inserted")
-                for start in range(0, len(batch), WRITE_BATCH):
-                    self._execute(stmt, batch[start : start + WRITE_BATCH])
-                report.inserted += len(batch)
-                self._check_written(t, written)
+            self.reports[t.name].already_done += len(keys) - len(pending)
+            yield from self._friday_rows(t, pending)
             self.progress.advance(len(keys))
-        if on_server:
-            assert self.server is not None
-            self.server.decide_keyed(t.name, self.options.orphans == "null")
-            report.inserted = self.server.copy_keyed(t.name)
-            report.skipped += list(self.server.keyed_skipped(t.name))
 
     def _check_written(self, t: TableInfo, written: dict[str, set[Any]]) -> None:
         """Check a chunk's references now where the parent table is already written (it
@@ -902,10 +907,7 @@ class _Run:
                 continue
             check = self.server.broken_reference if self._on_server(name) else self.server.broken_keyed
             for edge in self.graph.edges_from(name):
-                missing = check(name, edge) if len(edge.columns) == 1 else []
-                if missing:
-                    raise RestoreError(f"integrity check failed: {edge.id} would point at missing {edge.parent} "
-                                       f"{missing[:5]}: nothing was written; report this with the plan")
+                _require_none_missing(edge, check(name, edge) if len(edge.columns) == 1 else [])
         self.progress.start("checking references", len(self.written_refs))
         for edge_id, values in self.written_refs.items():
             self._require_parents(next(e for e in self.graph.edges if e.id == edge_id), values)
@@ -917,10 +919,13 @@ class _Run:
         wanted = sorted(v for v in values if v is not None)
         present = {r[0] for r in rowio.fetch_keys(self.p, parent, edge.parent_columns, [(v,) for v in wanted],
                                                   select_cols=edge.parent_columns)}
-        missing = [v for v in wanted if v not in present]
-        if missing:
-            raise RestoreError(f"integrity check failed: {edge.id} would point at missing {edge.parent} "
-                               f"{missing[:5]}: nothing was written; report this with the plan")
+        _require_none_missing(edge, [v for v in wanted if v not in present])
+
+
+def _require_none_missing(edge: Edge, missing: list[Any]) -> None:
+    if missing:
+        raise RestoreError(f"integrity check failed: {edge.id} would point at missing {edge.parent} "
+                           f"{missing[:5]}: nothing was written; report this with the plan")
 
 
 def _idx(t: TableInfo, cols: tuple[str, ...] | list[str]) -> list[int]:

@@ -85,13 +85,14 @@ def locate_crashed(production: Engine, crashed: Engine) -> tuple[CrashedAddress 
 
 def unreadable(engine: Engine, address: CrashedAddress, schema: Schema, tables: list[str]) -> str | None:
     """None when production's connection may read every crashed table in `tables`, else why not."""
-    if address.staged:
+    crashed = address.schema
+    if crashed is None:   # staged: production reads only its own tables
         return None
     md = MetaData()
     with engine.connect() as conn:
         attach(conn, address)
         try:
-            why = unreadable_tables(conn, (schema[n].table.to_metadata(md, schema=address.schema) for n in tables))
+            why = unreadable_tables(conn, (schema[n].table.to_metadata(md, schema=crashed) for n in tables))
         finally:
             detach(conn, address)
     return None if why is None else f"production's user {why}"
@@ -152,6 +153,18 @@ class _Ref:
     boundary: int           # the parent's boundary
     work: Table | None      # the parent's work table; None when the parent is not in this restore
 
+    def unrestored(self, rows: Any) -> tuple[list[ColumnElement[bool]], str]:
+        """The condition that a row of `rows` points past the parent's boundary at a row
+        this restore does not give an id (skipped, missing, or its table left out), and
+        the reason to record."""
+        col = rows.c[self.column]
+        cond: list[ColumnElement[bool]] = [col > self.boundary, *self.edge.type_filter(rows)]
+        if self.work is None:
+            return cond, f": {self.edge.parent} is not in this restore"
+        wp = self.work.alias("wp")
+        cond.append(~exists().where(wp.c.old_id == col, wp.c.action.in_(LIVE)))
+        return cond, f": its {self.edge.parent} row is skipped or missing"
+
 
 class ServerCopy:
     """The set-based restore of `tables` (all integer-keyed, in write order)."""
@@ -176,12 +189,12 @@ class ServerCopy:
         # Crashed's tables as production's connection names them: the crashed database's
         # own, or (staged) copies of Friday's rows in production's database.
         self.crashed: dict[str, Table]
-        if address.staged:
+        if address.schema is None:
             self.crashed = {name: _staging_table(self.metadata, f"{prefix}s{i}", schema[name])
                             for i, name in enumerate(tables)}
         else:
-            crashed_md = MetaData()
-            self.crashed = {name: schema[name].table.to_metadata(crashed_md, schema=address.schema)
+            crashed_md, crashed = MetaData(), address.schema
+            self.crashed = {name: schema[name].table.to_metadata(crashed_md, schema=crashed)
                             for name in schema.tables}
 
     # -- setup --
@@ -285,14 +298,7 @@ class ServerCopy:
             if parents is not None and ref.edge.parent not in parents:
                 continue
             c = self.crashed[name].alias("c")
-            col = c.c[ref.column]
-            cond: list[ColumnElement[bool]] = [col > ref.boundary, *ref.edge.type_filter(c)]
-            if ref.work is not None:
-                wp = ref.work.alias("wp")
-                cond.append(~exists().where(wp.c.old_id == col, wp.c.action.in_(LIVE)))
-                why = f": its {ref.edge.parent} row is skipped or missing"
-            else:
-                why = f": {ref.edge.parent} is not in this restore"
+            cond, why = ref.unrestored(c)
             # The rows to skip, read through a derived table: MySQL refuses an UPDATE whose
             # subquery reads the table being updated unless it is materialized first.
             w2 = w.alias("w2")
@@ -416,15 +422,9 @@ class ServerCopy:
             else:
                 self.execute(update(r).values(gapmend_action="skip", gapmend_reason=_text(
                     f"{ref.column}=", col, ": parent deleted by production")).where(*gone))
-            unrestored = [r.c.gapmend_action == "insert", col > ref.boundary, *types]
-            if ref.work is not None:
-                wp = ref.work.alias("wp")
-                unrestored.append(~exists().where(wp.c.old_id == col, wp.c.action.in_(LIVE)))
-                why = f": its {ref.edge.parent} row is skipped or missing"
-            else:
-                why = f": {ref.edge.parent} is not in this restore"
+            unrestored, why = ref.unrestored(r)
             self.execute(update(r).values(gapmend_action="skip", gapmend_reason=_text(f"{ref.column}=", col, why))
-                         .where(*unrestored))
+                         .where(r.c.gapmend_action == "insert", *unrestored))
 
     def copy_keyed(self, name: str) -> int:
         """The staged rows to insert into production, references mapped; then their
