@@ -75,7 +75,9 @@ def _chunk_sums(side: Side, size: int, ranges: Sequence[tuple[int, int]]) -> dic
     q = side.conn.dialect.identifier_preparer.quote
     key = q(side.table.primary_key[0])
     where = " OR ".join(f"({key} > {int(lo)} AND {key} <= {int(hi)})" for lo, hi in ranges)
-    sql = (f"SELECT {key} DIV {size}, COUNT(*), BIT_XOR({_row_text(side)}) "
+    # DIV truncates toward zero, which would put -5 and 5 in one chunk: below zero, FLOOR.
+    chunk = f"FLOOR({key} / {size})" if min(lo for lo, _ in ranges) < 0 else f"{key} DIV {size}"
+    sql = (f"SELECT {chunk}, COUNT(*), BIT_XOR({_row_text(side)}) "
            f"FROM {q(side.table.name)} WHERE {where} GROUP BY 1")
     return {int(ch): (int(n), int(crc)) for ch, n, crc in side.conn.execute(text(sql))}
 

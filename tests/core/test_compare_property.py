@@ -43,29 +43,33 @@ def _load(engine: Any, rows: dict[int, tuple[Any, Any]]) -> None:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(base=ROWS, edits=EDITS)
-def test_candidates_are_exactly_the_differing_ids(dbs: Databases, base: list[tuple[Any, Any]], edits: list[Any]) -> None:
-    a_rows = {i + 1: r for i, r in enumerate(base)}
-    b_rows = _apply(a_rows, edits)
+@given(base=ROWS, edits=EDITS, shift=st.sampled_from([0, -70]))
+def test_candidates_are_exactly_the_differing_ids(dbs: Databases, base: list[tuple[Any, Any]], edits: list[Any],
+                                                  shift: int) -> None:
+    """`shift` puts ids below zero too (a natural key may hold them): chunks must not fold
+    -5 and 5 together."""
+    a_rows = {i + 1 + shift: r for i, r in enumerate(base)}
+    b_rows = _apply(a_rows, [(i + shift, op, v) for i, op, v in edits])
     _load(dbs.engines["crashed"], a_rows)
     _load(dbs.engines["production"], b_rows)
     truth = {i for i in set(a_rows) | set(b_rows) if a_rows.get(i) != b_rows.get(i)}
     table = reflect(dbs.engines["crashed"], "crashed")["t"]
     hi = max(truth | set(a_rows) | set(b_rows) | {0})
+    lo = min(set(a_rows) | set(b_rows) | {1}) - 1
     if dbs.dialect == "sqlite":
         with dbs.engines["production"].connect() as conn:
             conn.connection.driver_connection.execute(  # type: ignore[union-attr]
                 "ATTACH DATABASE ? AS crashed", (str(dbs.urls["crashed"].database),))
-            ranges = list(compare.attached_ranges(conn, ["crashed", "main"], table, 0, hi))
+            ranges = list(compare.attached_ranges(conn, ["crashed", "main"], table, lo, hi))
             conn.rollback()
             conn.connection.driver_connection.execute("DETACH DATABASE crashed")  # type: ignore[union-attr]
     else:
         with dbs.engines["crashed"].connect() as c, dbs.engines["production"].connect() as p:
             c.exec_driver_sql("SET time_zone = '+00:00'")
-            ranges = list(compare.checksum_ranges([compare.Side(c, table), compare.Side(p, table)], 0, hi))
+            ranges = list(compare.checksum_ranges([compare.Side(c, table), compare.Side(p, table)], lo, hi))
             # The same databases on one server, joined by key from production's connection.
             joined = list(compare.attached_ranges(p, [str(dbs.urls["crashed"].database),
-                                                      str(dbs.urls["production"].database)], table, 0, hi))
+                                                      str(dbs.urls["production"].database)], table, lo, hi))
         assert {i for lo, r_hi in joined for i in range(lo + 1, r_hi + 1)} == truth
     named = {i for lo, r_hi in ranges for i in range(lo + 1, r_hi + 1)}
     assert truth <= named
