@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 from sqlalchemy import (
     BigInteger, Column, Connection, DateTime, Engine, Index, Integer, MetaData, String, Table, Text, cast, func,
@@ -93,7 +93,15 @@ def decode(text: str | None) -> tuple[Any, ...] | None:
 
 def encode_id_sql(key: ColumnElement[Any]) -> ColumnElement[str]:
     """`encode` of an integer key, in SQL: ``[42]``."""
-    return literal("[", String) + cast(key, String) + literal("]", String)
+    return encode_key_sql([key])
+
+
+def encode_key_sql(values: Sequence[ColumnElement[Any]]) -> ColumnElement[str]:
+    """`encode` of a key of integers, in SQL: ``[4,7]``."""
+    out: ColumnElement[str] = literal("[", String)
+    for i, v in enumerate(values):
+        out = out + (literal(",", String) if i else literal("", String)) + cast(v, String)
+    return out + literal("]", String)
 
 
 def decode_id_sql(text_: ColumnElement[Any]) -> ColumnElement[Any]:

@@ -20,6 +20,17 @@ integer key is restored with a handful of set-based statements:
    points past its parent's boundary), and the journal lines with another;
 5. every written reference is checked with an anti-join before the commit.
 
+Tables without a surrogate id but keyed by integers (pivots; no other unique key)
+follow the same way one step later: their Friday rows, found by the scan and spooled
+by the restore, are staged in a work table of their own with a fate column; orphans and
+unrestored parents are ``UPDATE``s, the rows go in with one ``INSERT … SELECT`` that maps
+their references like step 4, and their journal and reference check are SQL too.
+
+When production's connection cannot name crashed's tables (another server, or no
+``SELECT`` grant), Friday's rows past each boundary are first **staged**: copied in id
+order, in chunks of multi-row INSERTs, into staging tables beside production's, which
+then stand in for crashed's in every statement above.
+
 Memory is therefore flat in the size of the gap. The work tables are real tables (a
 MariaDB TEMPORARY table cannot be opened twice in one statement, and a self-reference
 needs exactly that), created before the transaction because DDL commits on MariaDB,
@@ -437,8 +448,8 @@ class ServerCopy:
             .where(r.c.gapmend_action == "insert").order_by(*(r.c[k] for k in key))))
         live = r.c.gapmend_action == "insert"
         journaled = select(
-            literal(self.run_id), literal(name), _encode_sql([r.c[k] for k in key]),
-            case((live, _encode_sql([mapped[k] for k in key])), else_=null()),
+            literal(self.run_id), literal(name), journal.encode_key_sql([r.c[k] for k in key]),
+            case((live, journal.encode_key_sql([mapped[k] for k in key])), else_=null()),
             case((live, literal("inserted")), else_=literal("skipped")),
             case((live, literal("")), else_=r.c.gapmend_reason)).select_from(source)
         self.execute(insert(journal.id_map).from_select(
@@ -517,14 +528,6 @@ def _rows_table(metadata: MetaData, name: str, t: TableInfo) -> Table:
     stage.append_column(Column("gapmend_nulled", String(255)))
     stage.append_column(Column("gapmend_reason", String(255)))
     return stage
-
-
-def _encode_sql(values: list[ColumnElement[Any]]) -> ColumnElement[str]:
-    """`journal.encode` of a key of integers, in SQL: ``[4,7]``."""
-    out: ColumnElement[str] = literal("[", String)
-    for i, v in enumerate(values):
-        out = out + (literal(",", String) if i else literal("", String)) + cast(v, String)
-    return out + literal("]", String)
 
 
 def _work_table(metadata: MetaData, name: str) -> Table:
