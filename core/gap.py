@@ -13,7 +13,10 @@ Read-only on every database. For each table:
    work and are checked for unique-key collisions and orphans); production's are counted.
 
 Tables without an integer key are merged by key (or, without any key, as multisets of
-whole rows) over streamed, ordered reads. A row whose key references a parent row from
+whole rows): grouped inside the server when one connection sees every side (joined by
+key instead for the restore, `compare.keyed_versions`), compared by chunk checksums over
+an integer first key column across MariaDB servers, else over streamed, ordered reads.
+A row whose key references a parent row from
 past that parent's boundary belongs to the side it was read from: pivot row
 ``(101, 5)`` in Friday's data means Friday's post 101, not production's.
 
