@@ -35,7 +35,9 @@ def render(report: RestoreReport) -> str:
         if not (r.inserted or r.updated or r.deleted or r.skipped or r.linked or r.conflicts_kept or r.conflicts_taken):
             continue
         lines.append("")
-        lines.append(f"{name}: inserted {r.inserted} ({r.kept_ids} kept their id, {r.moved_count} moved), "
+        # Ids are kept or moved only in tables with a surrogate id; a pivot's keys are its rows.
+        ids = f" ({r.kept_ids} kept their id, {r.moved_count} moved)" if r.kept_ids or r.moved_count else ""
+        lines.append(f"{name}: inserted {r.inserted}{ids}, "
                      f"updated {r.updated}, deleted {r.deleted}, conflicts kept {r.conflicts_kept}, taken {r.conflicts_taken}")
         if r.moved:
             lines.append("  moved: " + ", ".join(f"{a}→{b}" for a, b in r.moved[:20]) + (" …" if len(r.moved) > 20 else ""))
