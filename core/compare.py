@@ -10,13 +10,16 @@ just those rows from every side and classifies them. Strategies:
   built so that NULL differs from '' (``CONCAT_WS`` skips NULLs, so a NULL-flag string is
   appended) and so it does not depend on the client (values cast to binary, sessions in
   UTC: see `db.py`).
-- `attached_ranges` (all sides SQLite files): the files are ATTACHed read-only to one
-  connection and a join names the differing ids directly.
+- `attached_ranges` (one connection sees every side: SQLite files ATTACHed read-only,
+  or databases on one MariaDB server): a join by key names the differing ids directly.
 - `whole_range` (anything else): the whole range is a candidate.
 
-Tables without one integer key (natural, composite, none) have no ranges: when one
-connection sees every side, `joint_differences` groups all sides' rows inside the
-server and returns only the rows that are not alike everywhere.
+Tables without one integer key (natural, composite, none): when one connection sees
+every side, `joint_differences` groups all sides' rows inside the server and returns
+only the rows that are not alike everywhere, and `keyed_versions` (a primary key without
+strings) joins two sides by key and returns the versions of the keys that differ. Across
+MariaDB servers `checksum_ranges` also serves a key whose first column is an integer:
+the chunks are of that column's values (the caller merges the rows by the whole key).
 """
 
 from __future__ import annotations
