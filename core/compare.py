@@ -26,11 +26,11 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from sqlalchemy import (
-    Connection, Engine, Integer, LargeBinary, String, Table, and_, case, cast, func, literal, not_, null, or_, select, text,
-    union_all,
+    Connection, Engine, Integer, LargeBinary, MetaData, String, Table, and_, case, cast, func, literal, not_, null, or_,
+    select, text, union_all,
 )
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -132,44 +132,22 @@ def attached_ranges(conn: Connection, schemas: Sequence[str], table: TableInfo, 
     MariaDB compares strings as bytes, so case and trailing spaces count. With `engine`
     (MariaDB) the joins run side by side on connections of their own.
     """
-    q = conn.dialect.identifier_preparer.quote
-    key = q(table.primary_key[0])
-    tname = q(table.name)
-    mysql = conn.dialect.name in ("mysql", "mariadb")
-
-    def differ(col: str) -> str:
-        if not mysql:
-            return f"a.{q(col)} IS NOT b.{q(col)}"
-        if isinstance(table.table.c[col].type, String):
-            return f"NOT (CAST(a.{q(col)} AS BINARY) <=> CAST(b.{q(col)} AS BINARY))"
-        return f"NOT (a.{q(col)} <=> b.{q(col)})"
-
-    first = q(schemas[0])
-    differs = " OR ".join(differ(c) for c in table.column_names if c != table.primary_key[0]) or "0"
-    statements = []
+    md = MetaData()
+    first = table.table.to_metadata(md, schema=schemas[0]).alias("a")
+    key = table.primary_key[0]
+    statements: list[Any] = []
     for other_name in schemas[1:]:
-        other = q(other_name)
+        other = table.table.to_metadata(md, schema=other_name).alias("b")
+        differs = [_differs(first.c[n], other.c[n], conn.dialect.name) for n in table.column_names if n != key]
         statements += [   # rows of `first` missing or different in `other`, and rows only `other` has
-            f"SELECT a.{key} FROM {first}.{tname} a LEFT JOIN {other}.{tname} b ON b.{key} = a.{key} "
-            f"WHERE a.{key} > :lo AND a.{key} <= :hi AND (b.{key} IS NULL OR {differs})",
-            f"SELECT b.{key} FROM {other}.{tname} b LEFT JOIN {first}.{tname} a ON a.{key} = b.{key} "
-            f"WHERE b.{key} > :lo AND b.{key} <= :hi AND a.{key} IS NULL",
+            select(first.c[key]).select_from(first.outerjoin(other, other.c[key] == first.c[key]))
+            .where(first.c[key] > lo, first.c[key] <= hi, or_(other.c[key].is_(None), *differs)),
+            select(other.c[key]).select_from(other.outerjoin(first, first.c[key] == other.c[key]))
+            .where(other.c[key] > lo, other.c[key] <= hi, first.c[key].is_(None)),
         ]
-
-    def run(sql: str, on: Connection) -> set[int]:
-        return {int(r[0]) for r in on.execute(text(sql), {"lo": lo, "hi": hi})}
-
     ids: set[int] = set()
-    if engine is None:
-        for sql in statements:
-            ids |= run(sql, conn)
-    else:
-        def own(sql: str) -> set[int]:
-            with engine.connect() as c:
-                return run(sql, c)
-        with ThreadPoolExecutor(max_workers=2) as pool:   # the driver waits without the GIL
-            for found in pool.map(own, statements):
-                ids |= found
+    for found in _each(statements, conn, engine):
+        ids |= {int(r[0]) for r in found}
     yield from merge_ranges([(i - 1, i) for i in sorted(ids)])
 
 
@@ -209,11 +187,10 @@ def keyed_versions(conn: Connection, base: Table, other: Table, third: Table, ta
     k0 = names.index(key[0])
     ranges: list[tuple[int, int] | None] = [None]
     if isinstance(table.table.c[key[0]].type, Integer):
-        bounds = [conn.execute(select(func.min(t.c[key[0]]), func.max(t.c[key[0]]))).one() for t in (a, b)]
-        lows, highs = [x for x, _ in bounds if x is not None], [y for _, y in bounds if y is not None]
-        if not lows:
+        span = key_span(conn.execute(select(func.min(t.c[key[0]]), func.max(t.c[key[0]]))).one() for t in (a, b))
+        if span is None:
             return
-        lo, hi = min(lows) - 1, max(highs)
+        lo, hi = span
         step = max(1, -(-(hi - lo) // KEYED_PIECES))
         ranges = [(x, min(x + step, hi)) for x in range(lo, hi, step)]
 
@@ -230,17 +207,9 @@ def keyed_versions(conn: Connection, base: Table, other: Table, third: Table, ta
 
     n = len(names)
 
-    def run(stmt: Any, on_conn: Connection) -> list[Versions]:
-        out: list[Versions] = []
-        for row in on_conn.execute(stmt):
-            parts = (tuple(row[0:n]), tuple(row[n : 2 * n]), tuple(row[2 * n : 3 * n]))
-            out.append(tuple(None if part[k0] is None else part for part in parts))  # type: ignore[arg-type]
-        return out
-
-    def own(stmt: Any) -> list[Versions]:
-        assert engine is not None
-        with engine.connect() as c:
-            return run(stmt, c)
+    def versions(row: Any) -> Versions:
+        parts = (tuple(row[0:n]), tuple(row[n : 2 * n]), tuple(row[2 * n : 3 * n]))
+        return tuple(None if part[k0] is None else part for part in parts)  # type: ignore[return-value]
 
     key_idx = [names.index(k) for k in key]
 
@@ -248,15 +217,30 @@ def keyed_versions(conn: Connection, base: Table, other: Table, third: Table, ta
         row = next(x for x in v if x is not None)
         return tuple(row[i] for i in key_idx)
 
-    pool = ThreadPoolExecutor(max_workers=2) if engine is not None else None
-    try:
-        for r in ranges:
-            stmts = statements(r)
-            found = list(pool.map(own, stmts)) if pool is not None else [run(s, conn) for s in stmts]
-            yield sorted(found[0] + found[1], key=sort_key)
-    finally:
-        if pool is not None:
-            pool.shutdown()
+    for r in ranges:
+        yield sorted((versions(row) for found in _each(statements(r), conn, engine) for row in found), key=sort_key)
+
+
+def key_span(bounds: Iterable[tuple[Any, Any]]) -> tuple[int, int] | None:
+    """The range ``(lo, hi]`` covering every side's (min, max) of a key column, or None
+    when every side is empty."""
+    pairs = [(lo, hi) for lo, hi in bounds if lo is not None]
+    if not pairs:
+        return None
+    return min(lo for lo, _ in pairs) - 1, max(hi for _, hi in pairs)
+
+
+def _each(statements: Sequence[Any], conn: Connection, engine: Engine | None) -> list[list[Any]]:
+    """Each statement's rows: one after another on `conn`, or with `engine` (MariaDB) two
+    at a time on connections of their own (the driver waits for the server without the GIL)."""
+    if engine is None:
+        return [list(conn.execute(stmt)) for stmt in statements]
+
+    def own(stmt: Any) -> list[Any]:
+        with engine.connect() as c:
+            return list(c.execute(stmt))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(own, statements))
 
 
 def _differs(x: ColumnElement[Any], y: ColumnElement[Any], dialect: str) -> ColumnElement[bool]:

@@ -538,16 +538,17 @@ class _Inspector:
         return self.s is not None and not (self.row_classes & PRODUCTION_SIDE)
 
     def _read_ranges(self, t: TableInfo, ranges: list[tuple[int, int]]) -> Iterator[tuple[Row | None, Row | None, Row | None]]:
+        """Every side's rows whose first key column lies in `ranges`, as (snapshot,
+        crashed, production) versions per key (the whole key), in key order."""
         check_cancel(self.cancel)
-        keycol = t.table.c[t.primary_key[0]]
-        cond = _ranges_condition(keycol, ranges)
-        ki = t.column_names.index(t.primary_key[0])
-        def read(conn: Connection | None) -> dict[Any, Row]:
+        cond = _ranges_condition(t.table.c[t.primary_key[0]], ranges)
+        key_idx = [t.column_names.index(k) for k in t.primary_key]
+        def read(conn: Connection | None) -> dict[Row, Row]:
             if conn is None:
                 return {}
-            return {r[ki]: tuple(r) for r in conn.execute(select(*t.table.c).where(cond))}
+            return {_key(tuple(r), key_idx): tuple(r) for r in conn.execute(select(*t.table.c).where(cond))}
         s_rows, c_rows, p_rows = read(self.s), read(self.c), read(self.p)
-        for k in sorted(set(s_rows) | set(c_rows) | set(p_rows)):
+        for k in sorted(set(s_rows) | set(c_rows) | set(p_rows), key=rowio.sort_key):
             yield s_rows.get(k), c_rows.get(k), p_rows.get(k)
 
     def _merge_keyed(self, t: TableInfo, ev: Evidence, key_idx: list[int]) -> Iterator[tuple[Row | None, Row | None, Row | None]]:
@@ -597,12 +598,10 @@ class _Inspector:
         sides = self._checksum_sides()
         assert sides is not None
         col = t.table.c[t.primary_key[0]]
-        bounds = [conn.execute(select(func.min(col), func.max(col))).one() for conn in sides]
-        lows, highs = [lo for lo, _ in bounds if lo is not None], [hi for _, hi in bounds if hi is not None]
-        if not lows:
+        span = compare.key_span(conn.execute(select(func.min(col), func.max(col))).one() for conn in sides)
+        if span is None:
             return
-        ranges: Iterable[tuple[int, int]] = compare.checksum_ranges(
-            [compare.Side(conn, t) for conn in sides], min(lows) - 1, max(highs))
+        ranges: Iterable[tuple[int, int]] = compare.checksum_ranges([compare.Side(conn, t) for conn in sides], *span)
         # Rows whose key names a parent past its boundary are new whatever the other side
         # holds (Friday's pivot row (101, 5) and production's are different rows with equal
         # bytes, which checksums cannot tell apart): their first-column values are read too.
@@ -611,16 +610,8 @@ class _Inspector:
             values = set().union(*({v for (v,) in conn.execute(select(col).distinct().where(past))} for conn in sides))
             ranges = compare.merge_ranges([*ranges, *((v - 1, v) for v in values)])
         for batch in _batched_ranges(ranges):
-            check_cancel(self.cancel)
-            cond = _ranges_condition(col, batch)
-            versions: dict[Row, dict[int, Row]] = defaultdict(dict)
-            for tag, conn in ((0, self.s), (1, self.c), (2, self.p)):
-                if conn is None:
-                    continue
-                for r in conn.execute(select(*t.table.c).where(cond)):
-                    versions[_key(tuple(r), key_idx)][tag] = tuple(r)
-            for key in sorted(versions, key=rowio.sort_key):
-                yield from _emit(sorted(versions[key].items()), key_refs)
+            for versions in self._read_ranges(t, batch):
+                yield from _emit(_tagged_versions(versions), key_refs)
 
     def _joint(self, attached: Connection | None) -> tuple[Connection, dict[int, str | None]] | None:
         """A connection that sees every side: the ATTACHed SQLite one, or production's
@@ -656,9 +647,8 @@ class _Inspector:
             # (String keys stay grouped by their bytes: a join would match them by collation.)
             engine = self.sources.production if is_mysql(self.sources.production) else None
             for part in compare.keyed_versions(conn, sides[0], sides[1], sides[2], t, engine):
-                for s_row, c_row, p_row in part:
-                    yield from _emit([(tag, r) for tag, r in enumerate((s_row, c_row, p_row)) if r is not None],
-                                     key_refs)
+                for found_versions in part:
+                    yield from _emit(_tagged_versions(found_versions), key_refs)
             return
         past = self._past_sql(t, key_idx)
         # Sorted by the key's bytes and consumed as they come: memory holds one key's versions.
@@ -761,6 +751,11 @@ def _emit(group: list[tuple[int, Row]], key_refs: list[Callable[[Row], bool]]) -
         p = None
     if s is not None or c is not None or p is not None:
         yield s, c, p
+
+
+def _tagged_versions(versions: tuple[Row | None, Row | None, Row | None]) -> list[tuple[int, Row]]:
+    """(snapshot, crashed, production) versions as `_emit` takes them: (side tag, row)."""
+    return [(tag, row) for tag, row in enumerate(versions) if row is not None]
 
 
 def _key(row: Row, key_idx: list[int]) -> Row:

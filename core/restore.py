@@ -276,7 +276,7 @@ class _Run:
     looked_up: dict[tuple[str, Any], _Fate] = field(default_factory=dict)
     fates: dict[str, dict[Key, _Fate]] = field(default_factory=lambda: defaultdict(dict))
     reports: dict[str, TableReport] = field(default_factory=lambda: defaultdict(TableReport))
-    written_refs: dict[str, set[Any]] = field(default_factory=lambda: defaultdict(set))
+    written_refs: dict[Edge, set[Any]] = field(default_factory=lambda: defaultdict(set))
     batches: int = 0
     boundaries: dict[str, int | None] = field(default_factory=dict)
     refs: dict[str, list[tuple[Edge, int, int | None]]] = field(default_factory=dict)
@@ -708,7 +708,7 @@ class _Run:
                     self._SERVER_ACTIONS[action], None if new is None else (new,), reason or "")
 
     def _final_row(self, t: TableInfo, row: tuple[Any, ...], fate: _Fate | None,
-                   written: dict[str, set[Any]] | None = None) -> dict[str, Any]:
+                   written: dict[Edge, set[Any]] | None = None) -> dict[str, Any]:
         """The row as it is written: references mapped (and recorded in `written`, default
         the run's `written_refs`, for the integrity check), its new key."""
         written = self.written_refs if written is None else written
@@ -722,7 +722,7 @@ class _Run:
                 values[col] = None
                 continue
             values[col] = mapped = self._map_value(edge, v)
-            written[edge.id].add(mapped)
+            written[edge].add(mapped)
         if fate is not None and t.key_kind == "surrogate" and fate.target is not None:
             values[t.primary_key[0]] = fate.target[0]
         return values
@@ -799,7 +799,7 @@ class _Run:
         key_idx = _idx(t, t.identity)
         stmt = insert(t.table)
         for chunk in self._spooled_rows(t):
-            written: dict[str, set[Any]] = defaultdict(set)
+            written: dict[Edge, set[Any]] = defaultdict(set)
             batch = []
             for row, (key, fate) in zip(chunk, list(self._chunk_fates(t, chunk, self.order, key_idx))):
                 if not self._record_not_inserted(t, key, fate, writer):
@@ -826,14 +826,13 @@ class _Run:
             yield from self._friday_rows(t, pending)
             self.progress.advance(len(keys))
 
-    def _check_written(self, t: TableInfo, written: dict[str, set[Any]]) -> None:
+    def _check_written(self, t: TableInfo, written: dict[Edge, set[Any]]) -> None:
         """Check a chunk's references now where the parent table is already written (it
         comes earlier in write order); the rest wait for `_check_references`."""
         position = self.order.index(t.name)
-        for edge_id, values in written.items():
-            edge = next(e for e in self.graph.edges if e.id == edge_id)
+        for edge, values in written.items():
             if edge.parent in self.order[position:]:
-                self.written_refs[edge_id] |= values
+                self.written_refs[edge] |= values
             else:
                 self._require_parents(edge, values)
 
@@ -909,8 +908,8 @@ class _Run:
             for edge in self.graph.edges_from(name):
                 _require_none_missing(edge, check(name, edge) if len(edge.columns) == 1 else [])
         self.progress.start("checking references", len(self.written_refs))
-        for edge_id, values in self.written_refs.items():
-            self._require_parents(next(e for e in self.graph.edges if e.id == edge_id), values)
+        for edge, values in self.written_refs.items():
+            self._require_parents(edge, values)
             self.progress.advance(1)
 
     def _require_parents(self, edge: Edge, values: set[Any]) -> None:
