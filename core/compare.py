@@ -127,27 +127,45 @@ def attached_ranges(conn: Connection, schemas: Sequence[str], table: TableInfo, 
                     engine: Engine | None = None) -> Iterator[tuple[int, int]]:
     """Ids in ``(lo, hi]`` whose row differs between `schemas[0]` and any other schema (or
     exists in only one), found by a join inside the server: SQLite files ATTACHed to one
-    connection, or databases on one MariaDB server. One pass by primary key, exact:
-    NULL counts as a value (``IS NOT`` / ``<=>``, like the checksum's NULL flags) and
-    MariaDB compares strings as bytes, so case and trailing spaces count. With `engine`
-    (MariaDB) the joins run side by side on connections of their own.
+    connection, or databases on one MariaDB server. One join by primary key per other
+    side, exact: NULL counts as a value (``IS NOT`` / ``<=>``, like the checksum's NULL
+    flags) and MariaDB compares strings as bytes, so case and trailing spaces count.
+    Ids only another side has take an anti-join as costly as the join; it runs only
+    when the sides' row counts in the range say there are some (a restore's overlap
+    rarely has any). With `engine` (MariaDB) the statements run side by side on
+    connections of their own.
     """
     md = MetaData()
     first = table.table.to_metadata(md, schema=schemas[0]).alias("a")
     key = table.primary_key[0]
+    others = [table.table.to_metadata(md, schema=name).alias("b") for name in schemas[1:]]
+
+    def count(t: Any) -> Any:
+        return select(func.count()).select_from(t).where(t.c[key] > lo, t.c[key] <= hi)
+
+    def only_in(other: Any) -> Any:
+        return (select(other.c[key]).select_from(other.outerjoin(first, first.c[key] == other.c[key]))
+                .where(other.c[key] > lo, other.c[key] <= hi, first.c[key].is_(None)))
+
     statements: list[Any] = []
-    for other_name in schemas[1:]:
-        other = table.table.to_metadata(md, schema=other_name).alias("b")
+    for other in others:   # rows of `first` missing or different in `other`
         differs = [_differs(first.c[n], other.c[n], conn.dialect.name) for n in table.column_names if n != key]
-        statements += [   # rows of `first` missing or different in `other`, and rows only `other` has
-            select(first.c[key]).select_from(first.outerjoin(other, other.c[key] == first.c[key]))
-            .where(first.c[key] > lo, first.c[key] <= hi, or_(other.c[key].is_(None), *differs)),
-            select(other.c[key]).select_from(other.outerjoin(first, first.c[key] == other.c[key]))
-            .where(other.c[key] > lo, other.c[key] <= hi, first.c[key].is_(None)),
-        ]
+        statements.append(select(first.c[key], other.c[key]).select_from(first.outerjoin(other, other.c[key] == first.c[key]))
+                          .where(first.c[key] > lo, first.c[key] <= hi, or_(other.c[key].is_(None), *differs)))
+    # The joins first: on MariaDB the counts then run beside them.
+    found = _each([*statements, count(first), *(count(o) for o in others)], conn, engine)
+    joins, (n_first,), n_others = found[: len(others)], found[len(others)][0], [f[0][0] for f in found[len(others) + 1 :]]
     ids: set[int] = set()
-    for found in _each(statements, conn, engine):
-        ids |= {int(r[0]) for r in found}
+    extra: list[Any] = []
+    for other, n_other, rows in zip(others, n_others, joins):
+        ids |= {int(r[0]) for r in rows}
+        # Rows only `other` has need an anti-join as costly as the join; the counts say
+        # whether there are any: `other` holds n_first - missing of `first`'s ids.
+        missing = sum(1 for r in rows if r[1] is None)
+        if n_other != n_first - missing:
+            extra.append(only_in(other))
+    for rows in _each(extra, conn, engine):
+        ids |= {int(r[0]) for r in rows}
     yield from merge_ranges([(i - 1, i) for i in sorted(ids)])
 
 
@@ -155,70 +173,81 @@ def attached_ranges(conn: Connection, schemas: Sequence[str], table: TableInfo, 
 
 KEYED_PIECES = 32   # ranges of the first key column per table: bounds what one range returns
 
-Versions = tuple["tuple[Any, ...] | None", "tuple[Any, ...] | None", "tuple[Any, ...] | None"]
+Versions = tuple["tuple[Any, ...] | None", ...]
 
 
-def keyed_versions(conn: Connection, base: Table, other: Table, third: Table, table: TableInfo,
-                   engine: Engine | None = None) -> Iterator[list[Versions]]:
-    """(base, other, third) versions of every key whose row differs between `base` and
-    `other` (or exists in only one of them), found by joins on the primary key inside the
-    server; `third`'s row of the same key comes along in the same join.
+def keyed_versions(conn: Connection, sides: Sequence[Table], table: TableInfo, engine: Engine | None = None,
+                   compared: int = 2) -> Iterator[list[Versions]]:
+    """Every side's version of each key whose row differs between ``sides[0]`` and any of
+    ``sides[1:compared]`` (or exists in only one of them), found by joins on the primary
+    key inside the server; the other sides' rows of the same key come along in the same
+    joins, and each key comes once.
 
     For tables with a primary key of non-string columns (pivots, composite keys):
     equal rows never leave the server, and unlike `joint_differences` nothing is
     grouped, so no temporary table grows with the data; each row is one index lookup.
     The first key column is cut into `KEYED_PIECES` value ranges when it is an integer,
     and each range's versions come as one list sorted by key. With `engine` (MariaDB)
-    the two joins of a range run side by side on connections of their own.
+    the joins of a range run two at a time on connections of their own.
     """
     key = list(table.primary_key)
     names = table.column_names
     dialect = conn.dialect.name
-    a, b, p = base.alias("a"), other.alias("b"), third.alias("p")
+    al = [t.alias(f"t{i}") for i, t in enumerate(sides)]
+    base = al[0]
 
     def on(x: Any, y: Any) -> ColumnElement[bool]:
         return and_(*(x.c[k] == y.c[k] for k in key))
 
-    differs = [_differs(a.c[n], b.c[n], dialect) for n in names if n not in key]
-    nothing = [null().label(f"a{i}") for i in range(len(names))]
-    cols_a = [a.c[n].label(f"a{i}") for i, n in enumerate(names)]
-    cols_b = [b.c[n].label(f"b{i}") for i, n in enumerate(names)]
-    cols_p = [p.c[n].label(f"p{i}") for i, n in enumerate(names)]
+    columns = [x.c[n].label(f"v{i}_{j}") for i, x in enumerate(al) for j, n in enumerate(names)]
     k0 = names.index(key[0])
     ranges: list[tuple[int, int] | None] = [None]
     if isinstance(table.table.c[key[0]].type, Integer):
-        span = key_span(conn.execute(select(func.min(t.c[key[0]]), func.max(t.c[key[0]]))).one() for t in (a, b))
+        span = key_span(conn.execute(select(func.min(t.c[key[0]]), func.max(t.c[key[0]]))).one() for t in al[:compared])
         if span is None:
             return
         lo, hi = span
         step = max(1, -(-(hi - lo) // KEYED_PIECES))
         ranges = [(x, min(x + step, hi)) for x in range(lo, hi, step)]
 
+    def joined(first: Any, second: Any) -> Any:
+        j = first.outerjoin(second, on(second, first))
+        for x in al:
+            if x is not first and x is not second:
+                j = j.outerjoin(x, on(x, first))
+        return j
+
     def statements(r: tuple[int, int] | None) -> list[Any]:
         def within(x: Any) -> list[ColumnElement[bool]]:
             return [] if r is None else [x.c[key[0]] > r[0], x.c[key[0]] <= r[1]]
-        only_or_changed = or_(b.c[key[0]].is_(None), *differs)
-        return [   # rows of `base` missing or different in `other`, and rows only `other` has
-            select(*cols_a, *cols_b, *cols_p).select_from(a.outerjoin(b, on(b, a)).outerjoin(p, on(p, a)))
-            .where(*within(a), only_or_changed),
-            select(*nothing, *cols_b, *cols_p).select_from(b.outerjoin(a, on(a, b)).outerjoin(p, on(p, b)))
-            .where(*within(b), a.c[key[0]].is_(None)),
-        ]
+        out = []
+        for other in al[1:compared]:
+            differs = [_differs(base.c[n], other.c[n], dialect) for n in names if n not in key]
+            out += [   # rows of the base missing or different in `other`, and rows only `other` has
+                select(*columns).select_from(joined(base, other))
+                .where(*within(base), or_(other.c[key[0]].is_(None), *differs)),
+                select(*columns).select_from(joined(other, base)).where(*within(other), base.c[key[0]].is_(None)),
+            ]
+        return out
 
     n = len(names)
-
-    def versions(row: Any) -> Versions:
-        parts = (tuple(row[0:n]), tuple(row[n : 2 * n]), tuple(row[2 * n : 3 * n]))
-        return tuple(None if part[k0] is None else part for part in parts)  # type: ignore[return-value]
-
     key_idx = [names.index(k) for k in key]
 
-    def sort_key(v: Versions) -> tuple[Any, ...]:
+    def versions(row: Any) -> Versions:
+        parts = (tuple(row[i * n : (i + 1) * n]) for i in range(len(al)))
+        return tuple(None if part[k0] is None else part for part in parts)
+
+    def key_of(v: Versions) -> tuple[Any, ...]:
         row = next(x for x in v if x is not None)
         return tuple(row[i] for i in key_idx)
 
     for r in ranges:
-        yield sorted((versions(row) for found in _each(statements(r), conn, engine) for row in found), key=sort_key)
+        found: dict[tuple[Any, ...], Versions] = {}
+        for rows in _each(statements(r), conn, engine):
+            for row in rows:
+                v = versions(row)
+                found.setdefault(key_of(v), v)   # a key differing from several sides comes once
+        yield [found[k] for k in sorted(found)]
 
 
 def key_span(bounds: Iterable[tuple[Any, Any]]) -> tuple[int, int] | None:

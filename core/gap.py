@@ -641,12 +641,15 @@ class _Inspector:
         sides = {tag: t.table if schema is None else t.table.to_metadata(md, schema=schema)
                  for tag, schema in schemas.items()}
         key_refs = [fn for i, fn in ev.ref_columns.items() if i in key_idx]
-        if self._friday_only() and t.primary_key and not any(
-                isinstance(t.table.c[k].type, String) for k in t.primary_key):
-            # Joined by key rather than grouped: no temporary table as big as the sides.
-            # (String keys stay grouped by their bytes: a join would match them by collation.)
+        if 0 in sides and t.primary_key and not any(isinstance(t.table.c[k].type, String) for k in t.primary_key):
+            # Joined by key against the snapshot rather than grouped: no temporary table as
+            # big as the sides. Only crashed is compared when only Friday's work is asked
+            # for. (String keys stay grouped by their bytes: a join would match them by
+            # collation. Without a snapshot, rows alike on both sides may still be two
+            # different inserts, which only the grouping's `past` flag finds.)
             engine = self.sources.production if is_mysql(self.sources.production) else None
-            for part in compare.keyed_versions(conn, sides[0], sides[1], sides[2], t, engine):
+            compared = 2 if self._friday_only() else 3
+            for part in compare.keyed_versions(conn, [sides[0], sides[1], sides[2]], t, engine, compared):
                 for found_versions in part:
                     yield from _emit(_tagged_versions(found_versions), key_refs)
             return
@@ -753,7 +756,7 @@ def _emit(group: list[tuple[int, Row]], key_refs: list[Callable[[Row], bool]]) -
         yield s, c, p
 
 
-def _tagged_versions(versions: tuple[Row | None, Row | None, Row | None]) -> list[tuple[int, Row]]:
+def _tagged_versions(versions: Sequence[Row | None]) -> list[tuple[int, Row]]:
     """(snapshot, crashed, production) versions as `_emit` takes them: (side tag, row)."""
     return [(tag, row) for tag, row in enumerate(versions) if row is not None]
 

@@ -138,8 +138,8 @@ def _load_keyed(engine: Any, rows: dict[tuple[int, int], tuple[Any, Any]]) -> No
 def test_keyed_versions_are_exactly_the_keys_that_differ(dbs: Databases, base: dict[Any, Any], edits: dict[Any, Any],
                                                         third: dict[Any, Any], dropped: set[Any]) -> None:
     """Joined by a composite key (declared in another order than the columns), every key
-    whose row differs between two sides comes back once, with all three sides' versions,
-    in key order: NULL versus '', case and trailing spaces count as differences."""
+    whose row differs between the base and one side (or either of two) comes back once,
+    with all three sides' versions, in key order: NULL versus '', case and trailing spaces count as differences."""
     other = {k: v for k, v in {**base, **edits}.items() if k not in dropped}
     _load_keyed(dbs.engines["crashed"], base)
     _load_keyed(dbs.engines["production"], other)
@@ -148,8 +148,13 @@ def test_keyed_versions_are_exactly_the_keys_that_differ(dbs: Databases, base: d
     def row(rows: dict[Any, Any], key: tuple[int, int]) -> tuple[Any, ...] | None:
         return None if key not in rows else (key[1], rows[key][0], key[0], rows[key][1])
 
-    differing = sorted(k for k in set(base) | set(other) if base.get(k) != other.get(k))
-    want = [(row(base, k), row(other, k), row(third, k)) for k in differing]
+    def versions(keys: set[Any]) -> list[tuple[Any, ...]]:
+        return [(row(base, k), row(other, k), row(third, k)) for k in sorted(keys)]
+    # Against one side (the restore: crashed against the snapshot), and against two (the
+    # plan: both against the snapshot), where a key differing from both comes once.
+    want = versions({k for k in set(base) | set(other) if base.get(k) != other.get(k)})
+    want_both = versions({k for k in set(base) | set(other) | set(third)
+                          if base.get(k) != other.get(k) or base.get(k) != third.get(k)})
     table = reflect(dbs.engines["crashed"], "crashed")["kv"]
     assert table.primary_key[0] == "a"   # the key's order, not the columns'
     md = MetaData()
@@ -163,9 +168,12 @@ def test_keyed_versions_are_exactly_the_keys_that_differ(dbs: Databases, base: d
             names = {role: str(dbs.urls[role].database) for role in ("crashed", "snapshot")}
         crashed, snapshot = (table.table.to_metadata(md, schema=names[role]) for role in ("crashed", "snapshot"))
         engine = dbs.engines["production"] if dbs.dialect != "sqlite" else None
-        got = [v for part in compare.keyed_versions(conn, crashed, table.table, snapshot, table, engine) for v in part]
+        sides = [crashed, table.table, snapshot]
+        got = [v for part in compare.keyed_versions(conn, sides, table, engine) for v in part]
+        got_both = [v for part in compare.keyed_versions(conn, sides, table, engine, compared=3) for v in part]
         conn.rollback()
         if dbs.dialect == "sqlite":
             for alias in ("crashed", "snapshot"):
                 conn.connection.driver_connection.execute(f"DETACH DATABASE {alias}")  # type: ignore[union-attr]
     assert got == want
+    assert got_both == want_both
