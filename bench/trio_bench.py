@@ -8,13 +8,16 @@ database's own bulk paths on the same data, in one run.
 The trio is generated inside the database (`scale.py`): users, teams, posts, comments,
 tags, post_tag and images, `--rows` per big table, the last `--gap` of them Friday's.
 In order, each in a child process so time and peak RSS are its own:
-1. `plan` three-way (snapshot loaded) and with only the snapshot time (`updated_at`);
+1. `plan` three-way (snapshot loaded), with only the snapshot time (`updated_at`), and
+   three-way trusting `updated_at` (only rows stamped after the snapshot time compared);
 2. the checksum floor over the overlap of the big tables;
 3. `restore` (gap scan included), then `verify`;
 4. yardsticks copying as many rows of the same tables: `INSERT … SELECT`, and on MariaDB
    `mariadb-dump --where … | mariadb` (from the second server with `--layout two-servers`,
    which starts a throw-away mariadbd on port 3307 and loads CRASHED there).
-`--profile` runs the restore under pyinstrument and prints the functions with the most
+`--trust-updated-at` runs the restore that way too; `--index-updated-at` indexes
+`updated_at` first (Laravel does not), which makes the trusting scan's cost follow the
+rows changed rather than the table. `--profile` runs the restore under pyinstrument and prints the functions with the most
 time of their own. Prints a table of figures and ratios; `--json F` writes them.
 """
 
@@ -54,6 +57,10 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true", help="profile the plan and the restore (pyinstrument)")
     ap.add_argument("--buffer-pool", type=int, metavar="MB",
                     help="MariaDB: resize the InnoDB buffer pool for the run (SET GLOBAL; put back after)")
+    ap.add_argument("--trust-updated-at", action="store_true",
+                    help="restore with GAPMEND_TRUST_UPDATED_AT (compare only rows stamped after the snapshot time)")
+    ap.add_argument("--index-updated-at", action="store_true",
+                    help="index updated_at in the big tables of every database (Laravel does not by default)")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     ap.add_argument("--child", nargs=2, metavar=("WHAT", "ENV"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -61,18 +68,20 @@ def main() -> None:
         return child(args.child[0], args.child[1], profile=args.profile)
     if args.dialect == "sqlite" and args.layout != "same-server":
         ap.error("--layout two-servers needs --dialect mariadb")
-    result = run(args.dialect, args.layout, scale.Sizes(args.rows, args.gap), args.profile, args.buffer_pool)
+    options = {"trust_updated_at": args.trust_updated_at, "index_updated_at": args.index_updated_at}
+    result = run(args.dialect, args.layout, scale.Sizes(args.rows, args.gap), args.profile, args.buffer_pool, options)
     print_table(result)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
 
 
-def run(dialect: str, layout: str, sizes: scale.Sizes, profile: bool, buffer_pool: int | None) -> dict[str, Any]:
+def run(dialect: str, layout: str, sizes: scale.Sizes, profile: bool, buffer_pool: int | None,
+        options: dict[str, bool] | None = None) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="gapmend-tbench-"))
     os.chmod(work, 0o755)     # the second server (user mysql) keeps its data directory here
     engines, lines = empty_databases(dialect, work, ["snapshot", "crashed", "production"], "gm_tbench")
     result: dict[str, Any] = {"dialect": dialect, "layout": layout if dialect == "mariadb" else "files",
-                              "rows": sizes.rows, "gap": sizes.gap}
+                              "rows": sizes.rows, "gap": sizes.gap, **(options or {})}
     if dialect != "mariadb":
         return _run(dialect, layout, sizes, profile, work, engines, lines, result)
     with _buffer_pool(engines["production"], buffer_pool) as pool_mb:
@@ -101,6 +110,13 @@ def _run(dialect: str, layout: str, sizes: scale.Sizes, profile: bool, work: Pat
     took = scale.build(dialect, engines, sizes)
     result["build_seconds"] = {k: round(v, 1) for k, v in took.items()}
     say(f"built the trio ({sizes.rows:,} rows per big table) in {sum(took.values()):.1f} s")
+    if result.get("index_updated_at"):
+        started = time.monotonic()
+        for engine in engines.values():
+            with engine.begin() as conn:
+                for table in scale.BIG:
+                    conn.exec_driver_sql(f"CREATE INDEX {table}_updated_at ON {table} (updated_at)")
+        result["index_seconds"] = round(time.monotonic() - started, 1)
     second: scale.SecondServer | None = None
     try:
         crashed = engines["crashed"]
@@ -111,12 +127,15 @@ def _run(dialect: str, layout: str, sizes: scale.Sizes, profile: bool, work: Pat
         snap_time = write_env(work / "snapshot-time.env",
                               [ln for ln in lines if not ln.startswith("GAPMEND_SNAPSHOT_")]
                               + [f"GAPMEND_SNAPSHOT_AT={scale.SNAPSHOT_AT}"])
+        trusting = write_env(work / "trusting.env", lines + [f"GAPMEND_SNAPSHOT_AT={scale.SNAPSHOT_AT}",
+                                                             "GAPMEND_TRUST_UPDATED_AT=yes"])
         result["plan"] = spawn("plan", three_way, profile)
         result["plan_snapshot_time"] = spawn("plan", snap_time)
+        result["plan_trusting"] = spawn("plan", trusting)
         sides = {"crashed": crashed, "production": engines["production"], "snapshot": engines["snapshot"]}
         if layout == "same-server":
             result["checksum_floor"] = yardsticks.checksum_floor(dialect, sides, list(scale.BIG), sizes.snapshot)
-        result["restore"] = spawn("restore", three_way, profile)
+        result["restore"] = spawn("restore", trusting if result.get("trust_updated_at") else three_way, profile)
         result["restore"]["apply"] = _apply(result["restore"])
         result["verify"] = spawn("verify", three_way)
         counts = result["restore"]["tables"]
@@ -278,11 +297,15 @@ def print_table(r: dict[str, Any]) -> None:
 
     line("gapmend plan, three-way", r["plan"])
     line("gapmend plan, snapshot time", r["plan_snapshot_time"])
+    indexed = " (indexed)" if r.get("index_updated_at") else ""
+    line(f"gapmend plan, three-way, trusting updated_at{indexed}", r["plan_trusting"])
     if "checksum_floor" in r:
         floor = r["checksum_floor"]
-        line(floor["what"], floor, f"{floor['seconds'] / r['plan']['seconds']:.2f}x")
+        line(floor["what"], floor, f"{floor['seconds'] / r['plan']['seconds']:.2f}x / "
+                                   f"{floor['seconds'] / r['plan_trusting']['seconds']:.2f}x")
     path = "server-side" if r["restore"]["path"].startswith("server-side") else "through gapmend"
-    line(f"gapmend restore ({path}, scan included)", r["restore"])
+    trust = ", trusting" if r.get("trust_updated_at") else ""
+    line(f"gapmend restore ({path}{trust}, scan included)", r["restore"])
     apply = r["restore"]["apply"]
     line("  of which applying the plan (after the scan)", apply)
     line("gapmend verify", r["verify"])

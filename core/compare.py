@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from sqlalchemy import (
@@ -65,48 +66,49 @@ def whole_range(lo: int, hi: int) -> Iterator[tuple[int, int]]:
 
 # --- MariaDB / MySQL chunk checksums ---------------------------------------------
 
-def _row_text(side: Side) -> str:
+def _row_text(side: Side, keys_only: bool = False) -> str:
     q = side.conn.dialect.identifier_preparer.quote
-    names = [q(c) for c in side.table.column_names]
+    names = [q(c) for c in (side.table.primary_key if keys_only else side.table.column_names)]
     values = ", ".join(f"CAST({n} AS BINARY)" for n in names)
     nulls = ", ".join(f"ISNULL({n})" for n in names)
     return f"CRC32(CONCAT_WS('#', {values}, CONCAT({nulls})))"
 
 
-def _chunk_sums(side: Side, size: int, ranges: Sequence[tuple[int, int]]) -> dict[int, tuple[int, int]]:
+def _chunk_sums(side: Side, size: int, ranges: Sequence[tuple[int, int]], keys_only: bool) -> dict[int, tuple[int, int]]:
     """{chunk number: (rows, BIT_XOR of row CRCs)} for chunks of `size` ids within `ranges`."""
     q = side.conn.dialect.identifier_preparer.quote
     key = q(side.table.primary_key[0])
     where = " OR ".join(f"({key} > {int(lo)} AND {key} <= {int(hi)})" for lo, hi in ranges)
     # DIV truncates toward zero, which would put -5 and 5 in one chunk: below zero, FLOOR.
     chunk = f"FLOOR({key} / {size})" if min(lo for lo, _ in ranges) < 0 else f"{key} DIV {size}"
-    sql = (f"SELECT {chunk}, COUNT(*), BIT_XOR({_row_text(side)}) "
+    sql = (f"SELECT {chunk}, COUNT(*), BIT_XOR({_row_text(side, keys_only)}) "
            f"FROM {q(side.table.name)} WHERE {where} GROUP BY 1")
     return {int(ch): (int(n), int(crc)) for ch, n, crc in side.conn.execute(text(sql))}
 
 
 def _differing(sides: Sequence[Side], size: int, ranges: Sequence[tuple[int, int]],
-               pool: ThreadPoolExecutor) -> list[tuple[int, int]]:
+               pool: ThreadPoolExecutor, keys_only: bool) -> list[tuple[int, int]]:
     """The chunks of `size` ids within `ranges` whose figures differ between any sides."""
     out: list[tuple[int, int]] = []
     for start in range(0, len(ranges), 500):
         batch = ranges[start : start + 500]
         # One query per side, run side by side: each side has its own connection (and
         # often its own server), and the driver releases the GIL while it waits.
-        sums = list(pool.map(lambda s: _chunk_sums(s, size, batch), sides))
+        sums = list(pool.map(lambda s: _chunk_sums(s, size, batch, keys_only), sides))
         for ch in sorted(set().union(*sums)):
             if len({s.get(ch) for s in sums}) > 1:
                 out.append((ch * size - 1, (ch + 1) * size - 1))
     return merge_ranges(out)
 
 
-def checksum_ranges(sides: Sequence[Side], lo: int, hi: int) -> Iterator[tuple[int, int]]:
+def checksum_ranges(sides: Sequence[Side], lo: int, hi: int, keys_only: bool = False) -> Iterator[tuple[int, int]]:
     """Candidate ranges where any side differs from another, narrowed level by level.
 
     As pt-table-sync drills down: checksums over chunks of `CHECKSUM_LEVELS[0]` ids,
     then over smaller chunks inside the ones that differ, down to single rows; only
     rows whose CRC differs are read in full. Each level moves a few integers per chunk
-    instead of whole rows, which is what makes scattered differences cheap.
+    instead of whole rows, which is what makes scattered differences cheap. With
+    `keys_only` only the key is summed: the ids one side has and another lacks.
     """
     with ThreadPoolExecutor(max_workers=len(sides)) as pool:
         span_lo = lo
@@ -114,7 +116,7 @@ def checksum_ranges(sides: Sequence[Side], lo: int, hi: int) -> Iterator[tuple[i
             span_hi = min(hi, span_lo + CHECKSUM_SPAN)
             ranges = [(span_lo, span_hi)]
             for size in CHECKSUM_LEVELS:
-                ranges = [(max(a, span_lo), min(b, span_hi)) for a, b in _differing(sides, size, ranges, pool)]
+                ranges = [(max(a, span_lo), min(b, span_hi)) for a, b in _differing(sides, size, ranges, pool, keys_only)]
                 if not ranges:
                     break
             yield from ranges
@@ -124,7 +126,7 @@ def checksum_ranges(sides: Sequence[Side], lo: int, hi: int) -> Iterator[tuple[i
 # --- one connection, every side: join by key ------------------------------------------
 
 def attached_ranges(conn: Connection, schemas: Sequence[str], table: TableInfo, lo: int, hi: int,
-                    engine: Engine | None = None) -> Iterator[tuple[int, int]]:
+                    engine: Engine | None = None, keys_only: bool = False) -> Iterator[tuple[int, int]]:
     """Ids in ``(lo, hi]`` whose row differs between `schemas[0]` and any other schema (or
     exists in only one), found by a join inside the server: SQLite files ATTACHed to one
     connection, or databases on one MariaDB server. One join by primary key per other
@@ -133,7 +135,7 @@ def attached_ranges(conn: Connection, schemas: Sequence[str], table: TableInfo, 
     Ids only another side has take an anti-join as costly as the join; it runs only
     when the sides' row counts in the range say there are some (a restore's overlap
     rarely has any). With `engine` (MariaDB) the statements run side by side on
-    connections of their own.
+    connections of their own. With `keys_only` only the ids one side lacks are named.
     """
     md = MetaData()
     first = table.table.to_metadata(md, schema=schemas[0]).alias("a")
@@ -149,7 +151,8 @@ def attached_ranges(conn: Connection, schemas: Sequence[str], table: TableInfo, 
 
     statements: list[Any] = []
     for other in others:   # rows of `first` missing or different in `other`
-        differs = [_differs(first.c[n], other.c[n], conn.dialect.name) for n in table.column_names if n != key]
+        differs = [] if keys_only else [
+            _differs(first.c[n], other.c[n], conn.dialect.name) for n in table.column_names if n != key]
         statements.append(select(first.c[key], other.c[key]).select_from(first.outerjoin(other, other.c[key] == first.c[key]))
                           .where(first.c[key] > lo, first.c[key] <= hi, or_(other.c[key].is_(None), *differs)))
     # The joins first: on MariaDB the counts then run beside them.
@@ -167,6 +170,20 @@ def attached_ranges(conn: Connection, schemas: Sequence[str], table: TableInfo, 
     for rows in _each(extra, conn, engine):
         ids |= {int(r[0]) for r in rows}
     yield from merge_ranges([(i - 1, i) for i in sorted(ids)])
+
+
+# --- rows that say they changed -------------------------------------------------------
+
+def changed_ids(conn: Connection, table: Table, key: str, column: str, since: datetime, lo: int, hi: int) -> set[int]:
+    """Ids in ``(lo, hi]`` whose `column` (``updated_at``) is after `since`, or empty (a
+    row that does not say when it changed is compared like any other). Proportional to
+    the rows changed when the column is indexed; one pass over the table when not. The
+    id range is applied here, not in SQL: with it, SQLite's planner walks the key
+    instead of the ``updated_at`` index (the rows past `hi` it returns are the gap's
+    own inserts, no more than the restore reads anyway)."""
+    k, col = table.c[key], table.c[column]
+    stmt = select(k).where(or_(col > since, col.is_(None)))
+    return {int(i) for (i,) in conn.execute(stmt) if lo < i <= hi}
 
 
 # --- one connection, every side: join by a composite key -----------------------------

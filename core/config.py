@@ -5,6 +5,10 @@ Keys (see `.env.example`):
 - ``GAPMEND_PRODUCTION_URL``, ``GAPMEND_CRASHED_URL``: required.
 - ``GAPMEND_SNAPSHOT_URL``: optional; the snapshot loaded into a scratch database.
 - ``GAPMEND_SNAPSHOT_AT``: optional ISO-8601 time the snapshot was taken.
+- ``GAPMEND_TRUST_UPDATED_AT``: ``yes`` to compare, in tables with ``updated_at``, only
+  the rows whose ``updated_at`` is after the snapshot time (and the ids one side lacks):
+  faster, but a row changed without touching ``updated_at`` is missed. Needs
+  ``GAPMEND_SNAPSHOT_AT``.
 - ``GAPMEND_<ROLE>_PASSWORD``: a password kept out of the URL.
 - ``GAPMEND_DECISIONS``: the operator's decisions file (default beside the env file).
 
@@ -41,6 +45,7 @@ class Settings:
     crashed: URL
     snapshot: URL | None = None
     snapshot_at: datetime | None = None
+    trust_updated_at: bool = False
     decisions_path: Path | None = None
     source: str = ""  # where the settings came from, for messages
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -101,11 +106,16 @@ def load_settings(env_file: Path, environ: Mapping[str, str] | None = None) -> S
     decisions_path = (env_file.parent / decisions) if decisions else env_file.with_name(env_file.name + ".decisions.json")
     production, crashed = urls["production"], urls["crashed"]
     assert production is not None and crashed is not None
+    snapshot_at = parse_snapshot_at(values.get("GAPMEND_SNAPSHOT_AT", ""))
+    trust = _parse_flag(values.get("GAPMEND_TRUST_UPDATED_AT", ""), "GAPMEND_TRUST_UPDATED_AT")
+    if trust and snapshot_at is None:
+        raise ConfigError("GAPMEND_TRUST_UPDATED_AT needs GAPMEND_SNAPSHOT_AT: set the time the snapshot was taken")
     return Settings(
         production=production,
         crashed=crashed,
         snapshot=urls["snapshot"],
-        snapshot_at=parse_snapshot_at(values.get("GAPMEND_SNAPSHOT_AT", "")),
+        snapshot_at=snapshot_at,
+        trust_updated_at=trust,
         decisions_path=decisions_path,
         source=str(env_file),
         extra={k: v for k, v in values.items() if k in RUNBOOK_KEYS},
@@ -124,6 +134,15 @@ def parse_snapshot_at(raw: str) -> datetime | None:
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
     return moment
+
+
+def _parse_flag(raw: str, key: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("", "0", "no", "false", "off"):
+        return False
+    if value in ("1", "yes", "true", "on"):
+        return True
+    raise ConfigError(f"{key}={raw!r} is not yes or no: write {key}=yes or leave it out")
 
 
 def _parse_url(raw: str, where: str) -> URL:

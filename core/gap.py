@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from sqlalchemy import Connection, Engine, Integer, MetaData, String, Table, and_, case, func, or_, select
+from sqlalchemy import Connection, DateTime, Engine, Integer, MetaData, String, Table, and_, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from . import compare, rows as rowio
@@ -134,7 +134,7 @@ def build_plan(
                     crashed_schema, [c_conn, p_conn], decisions.graph())
                 inspector = _Inspector(
                     schema=crashed_schema, graph=graph, sources=sources, c=c_conn, p=p_conn, s=s_conn,
-                    snapshot_at=settings.snapshot_at, decisions=decisions, progress=progress, cancel=cancel,
+                    snapshot_at=settings.snapshot_at, trust_updated_at=settings.trust_updated_at, decisions=decisions, progress=progress, cancel=cancel,
                     on_row=on_row, row_classes=row_classes, joint_allowed=joint, count_only=count_only,
                 )
                 gaps = inspector.run()
@@ -143,6 +143,8 @@ def build_plan(
                     s_ctx.__exit__(None, None, None)
         mode = "three-way (snapshot)" if sources.snapshot is not None else (
             "snapshot time" if settings.snapshot_at is not None else "content")
+        if settings.trust_updated_at:
+            mode += ", rows changed since by updated_at"
         return Plan(
             tables=gaps,
             order=list(graph.order),
@@ -318,6 +320,7 @@ class _Inspector:
     row_classes: frozenset[RowClass] = frozenset(RowClass)
     joint_allowed: bool = True
     count_only: frozenset[str] = frozenset()   # tables whose Friday inserts are counted, not read
+    trust_updated_at: bool = False
     boundaries: dict[str, Boundary] = field(default_factory=dict)
     # One connection that names every side's tables (tag -> schema; None = its own), when there is one.
     joint: tuple[Connection, dict[int, str | None]] | None = None
@@ -514,22 +517,53 @@ class _Inspector:
 
     def _overlap(self, t: TableInfo, b: int) -> Iterator[tuple[Row | None, Row | None, Row | None]]:
         """(snapshot, crashed, production) versions of every id ≤ b that may differ."""
-        friday_only = self._friday_only()
-        if self.joint is not None:   # one connection sees every side: one join by key
-            conn, names = self.joint
-            own = self.sources.production.url.database or "main"
-            schemas = [names[tag] or own for tag in sorted(names) if not (friday_only and tag == 2)]
-            engine = self.sources.production if is_mysql(self.sources.production) else None
-            ranges: Iterable[tuple[int, int]] = compare.attached_ranges(conn, schemas, t, 0, b, engine)
-        elif is_mysql(self.sources.crashed) and is_mysql(self.sources.production) and (
-                self.s is None or is_mysql(self.sources.snapshot)):  # type: ignore[arg-type]
-            conns = (self.s, self.c) if friday_only else (self.s, self.c, self.p)
-            sides = [compare.Side(conn, t) for conn in conns if conn is not None]
-            ranges = compare.checksum_ranges(sides, 0, b)
+        checksummed = self._checksum_sides()
+        ranges = self._changed_since(t, b)
+        if ranges is not None:
+            pass
+        elif self.joint is not None:   # one connection sees every side: one join by key
+            ranges = compare.attached_ranges(*self._joint_schemas(), t, 0, b, self._pool_engine())
+        elif checksummed is not None:
+            ranges = compare.checksum_ranges([compare.Side(conn, t) for conn in checksummed], 0, b)
         else:
             ranges = compare.whole_range(0, b)
         for batch in _batched_ranges(ranges):
             yield from self._read_ranges(t, batch)
+
+    def _changed_since(self, t: TableInfo, b: int) -> Iterable[tuple[int, int]] | None:
+        """With ``GAPMEND_TRUST_UPDATED_AT``: the ids whose ``updated_at`` on some side is
+        after the snapshot time, and the ids some side lacks (a delete leaves no
+        ``updated_at``), found by key checksums on MariaDB or a key join where one
+        connection sees every side. None where the table has no ``updated_at`` time (it
+        is compared whole)."""
+        since, col = self.snapshot_at, t.table.c.get("updated_at")
+        if not self.trust_updated_at or since is None or col is None or not isinstance(col.type, DateTime):
+            return None
+        checksummed = self._checksum_sides()
+        if checksummed is not None:
+            conns = checksummed
+            lacking: Iterable[tuple[int, int]] = compare.checksum_ranges(
+                [compare.Side(conn, t) for conn in conns], 0, b, keys_only=True)
+        elif self.joint is not None:
+            conns = [conn for conn in ((self.s, self.c) if self._friday_only() else (self.s, self.c, self.p))
+                     if conn is not None]
+            lacking = compare.attached_ranges(*self._joint_schemas(), t, 0, b, self._pool_engine(), keys_only=True)
+        else:
+            return None
+        key = t.primary_key[0]
+        changed = set().union(*(compare.changed_ids(conn, t.table, key, "updated_at", since, 0, b) for conn in conns))
+        return compare.merge_ranges([*lacking, *((i - 1, i) for i in changed)])
+
+    def _joint_schemas(self) -> tuple[Connection, list[str]]:
+        """The joint connection and the schemas it names the compared sides by."""
+        assert self.joint is not None
+        conn, names = self.joint
+        own = self.sources.production.url.database or "main"
+        return conn, [names[tag] or own for tag in sorted(names) if not (self._friday_only() and tag == 2)]
+
+    def _pool_engine(self) -> Engine | None:
+        """An engine to run statements side by side on (MariaDB), or None (one at a time)."""
+        return self.sources.production if is_mysql(self.sources.production) else None
 
     def _friday_only(self) -> bool:
         """Asked only for what Friday did (the restore), with the snapshot at hand: a row
@@ -647,7 +681,7 @@ class _Inspector:
             # for. (String keys stay grouped by their bytes: a join would match them by
             # collation. Without a snapshot, rows alike on both sides may still be two
             # different inserts, which only the grouping's `past` flag finds.)
-            engine = self.sources.production if is_mysql(self.sources.production) else None
+            engine = self._pool_engine()
             compared = 2 if self._friday_only() else 3
             for part in compare.keyed_versions(conn, [sides[0], sides[1], sides[2]], t, engine, compared):
                 for found_versions in part:

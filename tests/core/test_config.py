@@ -57,3 +57,14 @@ def test_laravel_without_crashed_connection_says_which_step(tmp_path: Path) -> N
 def test_unreadable_env_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_settings(tmp_path, environ={})   # a directory
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"GAPMEND_TRUST_UPDATED_AT": "yes"}, "needs GAPMEND_SNAPSHOT_AT"),
+    ({"GAPMEND_TRUST_UPDATED_AT": "maybe", "GAPMEND_SNAPSHOT_AT": "2026-11-19T23:00:00"}, "is not yes or no"),
+])
+def test_trust_updated_at_is_checked(tmp_path: Path, values: dict[str, str], message: str) -> None:
+    env = tmp_path / "x.env"
+    env.write_text("GAPMEND_PRODUCTION_URL=sqlite:///p.sqlite\nGAPMEND_CRASHED_URL=sqlite:///c.sqlite\n")
+    with pytest.raises(ConfigError, match=message):
+        load_settings(env, environ=values)

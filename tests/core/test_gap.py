@@ -7,6 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from gapmend.core.config import load_settings
 from gapmend.core.demo import (
@@ -36,11 +37,17 @@ def _normalise(value: Any) -> Any:
 
 @pytest.mark.parametrize("with_snapshot", [True, False], ids=["three-way", "snapshot-time"])
 @pytest.mark.parametrize("joint", [True, False], ids=["in-server", "in-gapmend"])
-def test_every_row_is_classified_as_the_operations_made_it(dbs: Databases, with_snapshot: bool, joint: bool) -> None:
+@pytest.mark.parametrize("trust", [False, True], ids=["whole-overlap", "changed-since"])
+def test_every_row_is_classified_as_the_operations_made_it(dbs: Databases, with_snapshot: bool, joint: bool,
+                                                           trust: bool) -> None:
+    """`trust`: only rows whose updated_at is after the snapshot time are compared (every
+    change the demo makes stamps updated_at, as Eloquent does), plus the ids a side lacks."""
     e = dbs.engines
     ledger = build_trio(e["crashed"], e["production"], e["snapshot"] if with_snapshot else None)
     env = dbs.env_file(snapshot=with_snapshot, snapshot_at=SNAPSHOT_AT.isoformat())
-    plan, seen = _observe(load_settings(env, environ={}), joint=joint)
+    environ = {"GAPMEND_TRUST_UPDATED_AT": "yes"} if trust else {}
+    plan, seen = _observe(load_settings(env, environ=environ), joint=joint)
+    assert plan.mode.endswith("by updated_at") == trust
 
     tables_without_created_at = {"post_tag", "taggables"}
     for table in demo_metadata().tables:
@@ -64,6 +71,22 @@ def test_every_row_is_classified_as_the_operations_made_it(dbs: Databases, with_
         assert {o.key for o in plan.table(table).orphans} == keys, table
     assert all(not plan.table(t).orphans for t in plan.order if t not in ledger.orphans)
     assert ["teams", "users"] in plan.cycles
+
+
+def test_trusting_updated_at_misses_a_change_that_did_not_stamp_it(dbs: Databases) -> None:
+    """The contract of GAPMEND_TRUST_UPDATED_AT, both ways: a Friday update that left
+    updated_at alone (a query-builder UPDATE) is found by the whole comparison and
+    missed by the trusting one, which is why it is opt-in."""
+    e = dbs.engines
+    build_trio(e["crashed"], e["production"], e["snapshot"])
+    with e["crashed"].begin() as conn:
+        conn.execute(text("UPDATE users SET name = 'renamed quietly' WHERE id = 10"))
+    env = dbs.env_file(snapshot=True, snapshot_at=SNAPSHOT_AT.isoformat())
+    _, whole = _observe(load_settings(env, environ={}))
+    _, trusting = _observe(load_settings(env, environ={"GAPMEND_TRUST_UPDATED_AT": "yes"}))
+    assert whole["users"].get((10,)) == RowClass.FRIDAY_UPDATE.value
+    assert (10,) not in trusting["users"]
+    assert {k: v for k, v in whole["users"].items() if k != (10,)} == trusting["users"]
 
 
 def test_conflicts_carry_all_three_values(dbs: Databases) -> None:

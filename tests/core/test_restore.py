@@ -270,3 +270,18 @@ def test_restoring_in_two_goes_ends_where_one_go_does(dbs_pair: tuple[Databases,
         assert verify(settings)[0] == []
         states.append(database_state(d.engines["production"], journal=False))
     assert states[0] == states[1]
+
+
+def test_trusting_updated_at_ends_in_the_same_state(dbs_pair: tuple[Databases, Databases]) -> None:
+    """Comparing only the rows stamped after the snapshot time (and the ids a side lacks)
+    restores what comparing the whole overlap restores, when every change stamps
+    updated_at, as the demo's (like Eloquent's) do."""
+    states = []
+    for d, trust in zip(dbs_pair, ("no", "yes")):
+        build_trio(d.engines["crashed"], d.engines["production"], d.engines["snapshot"])
+        settings = load_settings(d.env_file(snapshot=True, snapshot_at=SNAPSHOT_AT.isoformat()),
+                                 environ={"GAPMEND_TRUST_UPDATED_AT": trust})
+        assert settings.trust_updated_at == (trust == "yes")
+        report = restore(settings)
+        states.append((database_state(d.engines["production"], journal=False), report.totals()))
+    assert states[0] == states[1]
