@@ -74,7 +74,7 @@ def _row_text(side: Side, keys_only: bool = False) -> str:
     return f"CRC32(CONCAT_WS('#', {values}, CONCAT({nulls})))"
 
 
-def _chunk_sums(side: Side, size: int, ranges: Sequence[tuple[int, int]], keys_only: bool) -> dict[int, tuple[int, int]]:
+def _chunk_sums(side: Side, size: int, ranges: Sequence[tuple[int, int]], keys_only: bool = False) -> dict[int, tuple[int, int]]:
     """{chunk number: (rows, BIT_XOR of row CRCs)} for chunks of `size` ids within `ranges`."""
     q = side.conn.dialect.identifier_preparer.quote
     key = q(side.table.primary_key[0])

@@ -8,7 +8,8 @@ Read-only on every database. For each table:
    content (medium with ``created_at``, low without); or the operator's override.
 2. **Overlap** (ids up to the boundary): only ranges whose rows may differ are read,
    found by chunk checksums on MariaDB or a join across ATTACHed SQLite files
-   (`compare.py`); equal rows never reach Python.
+   (`compare.py`); equal rows never reach Python. With ``GAPMEND_TRUST_UPDATED_AT``,
+   only the rows stamped after the snapshot time and the ids a side lacks.
 3. **Past the boundary**: Friday's rows are read in chunks (they are the restore's
    work and are checked for unique-key collisions and orphans); production's are counted.
 
@@ -134,8 +135,9 @@ def build_plan(
                     crashed_schema, [c_conn, p_conn], decisions.graph())
                 inspector = _Inspector(
                     schema=crashed_schema, graph=graph, sources=sources, c=c_conn, p=p_conn, s=s_conn,
-                    snapshot_at=settings.snapshot_at, trust_updated_at=settings.trust_updated_at, decisions=decisions, progress=progress, cancel=cancel,
-                    on_row=on_row, row_classes=row_classes, joint_allowed=joint, count_only=count_only,
+                    snapshot_at=settings.snapshot_at, trust_updated_at=settings.trust_updated_at, decisions=decisions,
+                    progress=progress, cancel=cancel, on_row=on_row, row_classes=row_classes, joint_allowed=joint,
+                    count_only=count_only,
                 )
                 gaps = inspector.run()
             finally:
@@ -517,18 +519,20 @@ class _Inspector:
 
     def _overlap(self, t: TableInfo, b: int) -> Iterator[tuple[Row | None, Row | None, Row | None]]:
         """(snapshot, crashed, production) versions of every id ≤ b that may differ."""
-        checksummed = self._checksum_sides()
         ranges = self._changed_since(t, b)
-        if ranges is not None:
-            pass
-        elif self.joint is not None:   # one connection sees every side: one join by key
-            ranges = compare.attached_ranges(*self._joint_schemas(), t, 0, b, self._pool_engine())
-        elif checksummed is not None:
-            ranges = compare.checksum_ranges([compare.Side(conn, t) for conn in checksummed], 0, b)
-        else:
-            ranges = compare.whole_range(0, b)
+        if ranges is None:
+            ranges = self._differing(t, b)
         for batch in _batched_ranges(ranges):
             yield from self._read_ranges(t, batch)
+
+    def _differing(self, t: TableInfo, b: int) -> Iterable[tuple[int, int]]:
+        """Ranges of ids ≤ b whose rows may differ, the whole overlap compared."""
+        checksummed = self._checksum_sides()
+        if self.joint is not None:   # one connection sees every side: one join by key
+            return compare.attached_ranges(*self._joint_schemas(), t, 0, b, self._pool_engine())
+        if checksummed is not None:
+            return compare.checksum_ranges([compare.Side(conn, t) for conn in checksummed], 0, b)
+        return compare.whole_range(0, b)
 
     def _changed_since(self, t: TableInfo, b: int) -> Iterable[tuple[int, int]] | None:
         """With ``GAPMEND_TRUST_UPDATED_AT``: the ids whose ``updated_at`` on some side is
@@ -539,19 +543,16 @@ class _Inspector:
         since, col = self.snapshot_at, t.table.c.get("updated_at")
         if not self.trust_updated_at or since is None or col is None or not isinstance(col.type, DateTime):
             return None
-        checksummed = self._checksum_sides()
-        if checksummed is not None:
-            conns = checksummed
-            lacking: Iterable[tuple[int, int]] = compare.checksum_ranges(
-                [compare.Side(conn, t) for conn in conns], 0, b, keys_only=True)
+        lacking: Iterable[tuple[int, int]]
+        if self._checksum_sides() is not None:
+            lacking = compare.checksum_ranges([compare.Side(conn, t) for conn in self._compared()], 0, b, keys_only=True)
         elif self.joint is not None:
-            conns = [conn for conn in ((self.s, self.c) if self._friday_only() else (self.s, self.c, self.p))
-                     if conn is not None]
             lacking = compare.attached_ranges(*self._joint_schemas(), t, 0, b, self._pool_engine(), keys_only=True)
         else:
             return None
         key = t.primary_key[0]
-        changed = set().union(*(compare.changed_ids(conn, t.table, key, "updated_at", since, 0, b) for conn in conns))
+        changed = set().union(*(compare.changed_ids(conn, t.table, key, "updated_at", since, 0, b)
+                                for conn in self._compared()))
         return compare.merge_ranges([*lacking, *((i - 1, i) for i in changed)])
 
     def _joint_schemas(self) -> tuple[Connection, list[str]]:
@@ -609,14 +610,19 @@ class _Inspector:
             group.append((tag, row))
         yield from _emit(group, key_refs)
 
+    def _compared(self) -> list[Connection]:
+        """The connections of the sides compared: snapshot (when loaded), crashed, and
+        production unless only Friday's work is asked for."""
+        return [conn for conn in ((self.s, self.c) if self._friday_only() else (self.s, self.c, self.p))
+                if conn is not None]
+
     def _checksum_sides(self) -> list[Connection] | None:
         """The connections whose tables chunk checksums compare (all MariaDB), or None."""
         engines = [self.sources.snapshot, self.sources.crashed] if self._friday_only() else [
             self.sources.snapshot, self.sources.crashed, self.sources.production]
         if not all(is_mysql(e) for e in engines if e is not None):
             return None
-        return [conn for conn in ((self.s, self.c) if self._friday_only() else (self.s, self.c, self.p))
-                if conn is not None]
+        return self._compared()
 
     def _checksummed_keyed(self, t: TableInfo) -> bool:
         """A keyed table the chunk checksums can compare across servers: its key starts

@@ -34,7 +34,9 @@ def _apply(rows: dict[int, tuple[Any, Any]], edits: list[tuple[int, str, Any]]) 
 
 def _load(engine: Any, rows: dict[int, tuple[Any, Any]]) -> None:
     md = MetaData()
-    t = Table("t", md, Column("id", Integer, primary_key=True), Column("s", String(20)), Column("n", Integer))
+    # Not AUTO_INCREMENT: MariaDB would store an inserted id 0 as the next id.
+    t = Table("t", md, Column("id", Integer, primary_key=True, autoincrement=False), Column("s", String(20)),
+              Column("n", Integer))
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS t"))
         md.create_all(conn)
