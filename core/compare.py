@@ -188,7 +188,8 @@ def changed_ids(conn: Connection, table: Table, key: str, column: str, since: da
 
 # --- one connection, every side: join by a composite key -----------------------------
 
-KEYED_PIECES = 32   # ranges of the first key column per table: bounds what one range returns
+KEYED_PIECES = 32      # at least this many ranges of the first key column per table,
+KEYED_STEP = 10_000    # each of at most this many of its values: bounds what one range returns
 
 Versions = tuple["tuple[Any, ...] | None", ...]
 
@@ -203,8 +204,9 @@ def keyed_versions(conn: Connection, sides: Sequence[Table], table: TableInfo, e
     For tables with a primary key of non-string columns (pivots, composite keys):
     equal rows never leave the server, and unlike `joint_differences` nothing is
     grouped, so no temporary table grows with the data; each row is one index lookup.
-    The first key column is cut into `KEYED_PIECES` value ranges when it is an integer,
-    and each range's versions come as one list sorted by key. With `engine` (MariaDB)
+    The first key column is cut into value ranges when it is an integer (`KEYED_PIECES`
+    at least, `KEYED_STEP` values at most: memory does not grow with the table), and
+    each range's versions come as one list sorted by key. With `engine` (MariaDB)
     the joins of a range run two at a time on connections of their own.
     """
     key = list(table.primary_key)
@@ -224,7 +226,7 @@ def keyed_versions(conn: Connection, sides: Sequence[Table], table: TableInfo, e
         if span is None:
             return
         lo, hi = span
-        step = max(1, -(-(hi - lo) // KEYED_PIECES))
+        step = max(1, min(-(-(hi - lo) // KEYED_PIECES), KEYED_STEP))
         ranges = [(x, min(x + step, hi)) for x in range(lo, hi, step)]
 
     def joined(first: Any, second: Any) -> Any:
