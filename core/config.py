@@ -106,10 +106,7 @@ def load_settings(env_file: Path, environ: Mapping[str, str] | None = None) -> S
     decisions_path = (env_file.parent / decisions) if decisions else env_file.with_name(env_file.name + ".decisions.json")
     production, crashed = urls["production"], urls["crashed"]
     assert production is not None and crashed is not None
-    snapshot_at = parse_snapshot_at(values.get("GAPMEND_SNAPSHOT_AT", ""))
-    trust = _parse_flag(values.get("GAPMEND_TRUST_UPDATED_AT", ""), "GAPMEND_TRUST_UPDATED_AT")
-    if trust and snapshot_at is None:
-        raise ConfigError("GAPMEND_TRUST_UPDATED_AT needs GAPMEND_SNAPSHOT_AT: set the time the snapshot was taken")
+    snapshot_at, trust = _snapshot_time(values)
     return Settings(
         production=production,
         crashed=crashed,
@@ -120,6 +117,15 @@ def load_settings(env_file: Path, environ: Mapping[str, str] | None = None) -> S
         source=str(env_file),
         extra={k: v for k, v in values.items() if k in RUNBOOK_KEYS},
     )
+
+
+def _snapshot_time(values: Mapping[str, str]) -> tuple[datetime | None, bool]:
+    """``GAPMEND_SNAPSHOT_AT`` and ``GAPMEND_TRUST_UPDATED_AT``, which needs it."""
+    snapshot_at = parse_snapshot_at(values.get("GAPMEND_SNAPSHOT_AT", ""))
+    trust = _parse_flag(values.get("GAPMEND_TRUST_UPDATED_AT", ""), "GAPMEND_TRUST_UPDATED_AT")
+    if trust and snapshot_at is None:
+        raise ConfigError("GAPMEND_TRUST_UPDATED_AT needs GAPMEND_SNAPSHOT_AT: set the time the snapshot was taken")
+    return snapshot_at, trust
 
 
 def parse_snapshot_at(raw: str) -> datetime | None:
@@ -173,7 +179,7 @@ def load_laravel_settings(app_path: Path, environ: Mapping[str, str] | None = No
     ``DB_CRASHED_`` prefix (``DB_CRASHED_DATABASE``, ...), the connection that step 10 of the
     runbook adds; a key it leaves out falls back to production's value, since the crashed
     copy is usually a second database on the same server. ``GAPMEND_*`` keys in the same
-    file or the environment still apply (snapshot URL and time).
+    file or the environment still apply (snapshot URL and time, trusting ``updated_at``).
     """
     environ = os.environ if environ is None else environ
     env_file = app_path / ".env"
@@ -196,11 +202,13 @@ def load_laravel_settings(app_path: Path, environ: Mapping[str, str] | None = No
         snapshot = _anchor_sqlite(_parse_url(gm["GAPMEND_SNAPSHOT_URL"], f"GAPMEND_SNAPSHOT_URL in {env_file}"), app_path)
         if gm.get("GAPMEND_SNAPSHOT_PASSWORD"):
             snapshot = snapshot.set(password=gm["GAPMEND_SNAPSHOT_PASSWORD"])
+    snapshot_at, trust = _snapshot_time(gm)
     return Settings(
         production=production,
         crashed=crashed,
         snapshot=snapshot,
-        snapshot_at=parse_snapshot_at(gm.get("GAPMEND_SNAPSHOT_AT", "")),
+        snapshot_at=snapshot_at,
+        trust_updated_at=trust,
         decisions_path=app_path / "storage" / "gapmend.decisions.json",
         source=f"{env_file} (Laravel)",
     )

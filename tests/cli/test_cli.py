@@ -36,6 +36,14 @@ def test_demo_plan_text_and_json(tmp_path: Path) -> None:
     assert (env.parent / "gapmend.log").stat().st_mode & 0o777 == 0o600
 
 
+def test_plan_trusting_updated_at_says_so(tmp_path: Path) -> None:
+    env = build_demo(tmp_path)
+    env.write_text(env.read_text() + f"GAPMEND_SNAPSHOT_AT={SNAPSHOT_AT.isoformat()}\nGAPMEND_TRUST_UPDATED_AT=yes\n")
+    code, out, _ = run("--env-file", str(env), "plan")
+    assert code == 0 and "mode: three-way (snapshot), rows changed since by updated_at" in out
+    assert "orphan: Friday row (265,)" in out
+
+
 def test_every_command_has_help() -> None:
     for name, command in cli.commands.items():
         assert command.help and "Example" in command.help, name
@@ -68,6 +76,11 @@ SQLITE_BAD = {
     "crashed url missing": (lambda d, env: _write(d / "m.env", "GAPMEND_PRODUCTION_URL=sqlite:///production.sqlite\n"), "GAPMEND_CRASHED_URL is not set"),
     "missing sqlite file": (lambda d, env: _write(d / "f.env", "GAPMEND_PRODUCTION_URL=sqlite:///production.sqlite\nGAPMEND_CRASHED_URL=sqlite:///gone.sqlite\n"), "does not exist"),
     "bad snapshot time": (lambda d, env: _write(d / "t.env", env.read_text() + "GAPMEND_SNAPSHOT_AT=friday\n"), "not an ISO-8601"),
+    "trusting updated_at without a time": (lambda d, env: _write(d / "n.env", "".join(
+        ln for ln in env.read_text().splitlines(keepends=True) if not ln.startswith("GAPMEND_SNAPSHOT_AT"))
+        + "GAPMEND_TRUST_UPDATED_AT=yes\n"), "needs GAPMEND_SNAPSHOT_AT"),
+    "trusting updated_at, not yes or no": (lambda d, env: _write(
+        d / "y.env", env.read_text() + "GAPMEND_TRUST_UPDATED_AT=sure\n"), "is not yes or no"),
 }
 
 

@@ -47,6 +47,8 @@ def test_laravel_env_gives_production_and_crashed(tmp_path: Path) -> None:
     assert (s.production.database, s.production.username, s.production.password) == ("shop", "shop", "pa ss")
     assert (s.crashed.database, s.crashed.host, s.crashed.password) == ("shop_crashed", "127.0.0.1", "pa ss")
     assert s.snapshot_at == datetime(2026, 11, 19, 23, 0, 0)
+    assert not s.trust_updated_at
+    assert load_laravel_settings(app, environ={"GAPMEND_TRUST_UPDATED_AT": "yes"}).trust_updated_at
 
 
 def test_laravel_without_crashed_connection_says_which_step(tmp_path: Path) -> None:
