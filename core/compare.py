@@ -14,6 +14,10 @@ just those rows from every side and classifies them. Strategies:
   or databases on one MariaDB server): a join by key names the differing ids directly.
 - `whole_range` (anything else): the whole range is a candidate.
 
+Trusting ``updated_at`` (`changed_ids`): the ids whose ``updated_at`` is after the
+snapshot time, plus the ids some side lacks, from `checksum_ranges` or
+`attached_ranges` with ``keys_only`` (only the key summed or joined).
+
 Tables without one integer key (natural, composite, none): when one connection sees
 every side, `joint_differences` groups all sides' rows inside the server and returns
 only the rows that are not alike everywhere, and `keyed_versions` (a primary key without
@@ -30,7 +34,7 @@ from datetime import datetime
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from sqlalchemy import (
-    Connection, Engine, Integer, LargeBinary, MetaData, String, Table, and_, case, cast, func, literal, not_, null, or_,
+    Connection, Engine, Integer, LargeBinary, MetaData, String, Table, and_, case, cast, func, literal, not_, or_,
     select, text, union_all,
 )
 from sqlalchemy.sql.elements import ColumnElement
