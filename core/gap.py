@@ -527,9 +527,9 @@ class _Inspector:
 
     def _differing(self, t: TableInfo, b: int) -> Iterable[tuple[int, int]]:
         """Ranges of ids ≤ b whose rows may differ, the whole overlap compared."""
-        checksummed = self._checksum_sides()
         if self.joint is not None:   # one connection sees every side: one join by key
             return compare.attached_ranges(*self._joint_schemas(), t, 0, b, self._pool_engine())
+        checksummed = self._checksum_sides()
         if checksummed is not None:
             return compare.checksum_ranges([compare.Side(conn, t) for conn in checksummed], 0, b)
         return compare.whole_range(0, b)

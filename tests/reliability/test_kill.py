@@ -53,7 +53,10 @@ def _restore(d: Databases, *flags: str, check: bool = False, start: bool = False
     argv = [sys.executable, "-c", "from gapmend.app.cli import main; main()", "--env-file", str(env_file),
             "restore", "--yes", "--without-backup", *flags]
     if start:
-        return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=d.workdir)
+        # Ctrl-C as an operator's terminal delivers it: a suite started in the background
+        # (`cmd &` in a script) hands its children SIGINT ignored, and Python keeps it so.
+        return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=d.workdir,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     proc = subprocess.run(argv, capture_output=True, text=True, cwd=d.workdir)
     if check:
         assert proc.returncode == 0, proc.stderr
