@@ -17,8 +17,9 @@ In order, each in a child process so time and peak RSS are its own:
    which starts a throw-away mariadbd on port 3307 and loads CRASHED there).
 `--trust-updated-at` runs the restore that way too; `--index-updated-at` indexes
 `updated_at` first (Laravel does not), which makes the trusting scan's cost follow the
-rows changed rather than the table. `--profile` runs the restore under pyinstrument and prints the functions with the most
-time of their own. Prints a table of figures and ratios; `--json F` writes them.
+rows changed rather than the table. `--profile` runs the restore under pyinstrument
+and prints the functions with the most time of their own. Prints a table of figures
+and ratios; `--json F` writes them.
 """
 
 from __future__ import annotations

@@ -141,7 +141,8 @@ def test_keyed_versions_are_exactly_the_keys_that_differ(dbs: Databases, base: d
                                                         third: dict[Any, Any], dropped: set[Any]) -> None:
     """Joined by a composite key (declared in another order than the columns), every key
     whose row differs between the base and one side (or either of two) comes back once,
-    with all three sides' versions, in key order: NULL versus '', case and trailing spaces count as differences."""
+    with all three sides' versions, in key order: NULL versus '', case and trailing
+    spaces count as differences."""
     other = {k: v for k, v in {**base, **edits}.items() if k not in dropped}
     _load_keyed(dbs.engines["crashed"], base)
     _load_keyed(dbs.engines["production"], other)
