@@ -288,15 +288,8 @@ class ServerCopy:
                       .where(w2.c.action.in_(("insert", "link")), o.c[ref.column].is_not(None),
                              o.c[ref.column] <= ref.boundary, par_key.is_(None), *ref.edge.type_filter(o))
                       .subquery("doomed"))
-            col = c.c[ref.column]
             cond = [w.c.old_id == c.c[pk], w.c.old_id.in_(select(doomed.c.old_id))]
-            column = t.column(ref.column)
-            if nullable_ok and column is not None and column.nullable:
-                marked = func.coalesce(w.c.nulled, literal(",")) + literal(f"{ref.index},")
-                self.execute(update(w).values(nulled=marked).where(*cond))
-            else:
-                self.execute(update(w).values(action="skip", reason=_text(f"{ref.column}=", col, ": parent deleted by production"))
-                             .where(*cond))
+            self._orphaned(t, ref, nullable_ok, w, (w.c.action, w.c.nulled, w.c.reason), c.c[ref.column], cond)
 
     def propagate(self, name: str, parents: set[str] | None = None) -> int:
         """Skip the Friday rows whose Friday parent is skipped or not restored; returns how
@@ -414,6 +407,21 @@ class ServerCopy:
             names = self.schema[name].column_names
             self.p.execute(insert(self.rows_work[name]), [dict(zip(names, row)) for row in rows])
 
+    def _orphaned(self, t: TableInfo, ref: _Ref, nullable_ok: bool, work: Table,
+                  fate: tuple[Column[Any], Column[Any], Column[Any]], value: ColumnElement[Any],
+                  where: list[ColumnElement[bool]]) -> None:
+        """The `where` rows of `work` point at a parent production deleted: under
+        ``--orphans null`` on a nullable column the reference is marked to be written NULL,
+        else the row is skipped. `fate` is `work`'s (action, nulled, reason) columns."""
+        action, nulled, reason = fate
+        column = t.column(ref.column)
+        if nullable_ok and column is not None and column.nullable:
+            marked = func.coalesce(nulled, literal(",")) + literal(f"{ref.index},")
+            self.execute(update(work).values({nulled: marked}).where(*where))
+        else:
+            why = _text(f"{ref.column}=", value, ": parent deleted by production")
+            self.execute(update(work).values({action: "skip", reason: why}).where(*where))
+
     def decide_keyed(self, name: str, nullable_ok: bool) -> None:
         """Skip the staged rows that point at a snapshot-range parent production deleted
         (or NULL that reference, under ``--orphans null`` on a nullable column) or at a
@@ -426,13 +434,8 @@ class ServerCopy:
             par = parent.table.alias("par")
             gone = [r.c.gapmend_action == "insert", col.is_not(None), col <= ref.boundary, *types,
                     ~exists().where(par.c[parent.primary_key[0]] == col)]
-            column = t.column(ref.column)
-            if nullable_ok and column is not None and column.nullable:
-                marked = func.coalesce(r.c.gapmend_nulled, literal(",")) + literal(f"{ref.index},")
-                self.execute(update(r).values(gapmend_nulled=marked).where(*gone))
-            else:
-                self.execute(update(r).values(gapmend_action="skip", gapmend_reason=_text(
-                    f"{ref.column}=", col, ": parent deleted by production")).where(*gone))
+            fate = (r.c.gapmend_action, r.c.gapmend_nulled, r.c.gapmend_reason)
+            self._orphaned(t, ref, nullable_ok, r, fate, col, gone)
             unrestored, why = ref.unrestored(r)
             self.execute(update(r).values(gapmend_action="skip", gapmend_reason=_text(f"{ref.column}=", col, why))
                          .where(r.c.gapmend_action == "insert", *unrestored))
