@@ -38,7 +38,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from sqlalchemy import Connection, DateTime, Engine, Integer, MetaData, String, Table, and_, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from . import compare, rows as rowio
+from . import compare, rows as rowio, unique
 from .config import Settings
 from .db import connect, is_mysql, open_engine, server_identity, sqlite_file_uri, unreadable
 from .decisions import Decisions
@@ -324,6 +324,8 @@ class _Inspector:
     count_only: frozenset[str] = frozenset()   # tables whose Friday inserts are counted, not read
     trust_updated_at: bool = False
     boundaries: dict[str, Boundary] = field(default_factory=dict)
+    # Friday ids that collide with a production row, per table -> that row's id (`unique`).
+    linked: dict[str, dict[Any, Any]] = field(default_factory=lambda: defaultdict(dict))
     # One connection that names every side's tables (tag -> schema; None = its own), when there is one.
     joint: tuple[Connection, dict[int, str | None]] | None = None
 
@@ -865,10 +867,21 @@ class _FridayRows:
         self._orphans([r for r, _ in rows])
 
     def _collisions(self, rows: list[Row]) -> None:
+        """Friday rows whose unique values as written (`unique`) production holds. A
+        linked row's id is remembered: its children's references are written as the
+        production row's (parents are inspected first; within a cycle, the restore's
+        fixpoint may find a few more than the plan)."""
         t, names = self.t, self.t.column_names
-        for cols in t.unique_keys:
+        edges = self.insp.graph.edges_from(t.name)
+        refs = unique.key_refs(t, edges, lambda parent: self.insp.boundaries[parent].value)
+        linked = self.insp.linked[t.name]
+        for cols in unique.collision_keys(t, edges):
             idx = [names.index(c) for c in cols]
-            values = {tuple(r[i] for i in idx): r for r in rows if all(r[i] is not None for i in idx)}
+            values: dict[Row, Row] = {}
+            for r in rows:
+                written = unique.written_key(r, idx, refs, lambda parent, v: self.insp.linked[parent].get(v))
+                if written is not None:
+                    values.setdefault(written, r)
             if not values:
                 continue
             ident = list(t.identity)
@@ -877,8 +890,10 @@ class _FridayRows:
                 row = values.get(value)
                 if row is None:  # case-insensitive collations match other spellings
                     continue
-                self.acc.keep(self.acc.collisions, Collision(_key(row, self.key_idx), tuple(cols), value,
-                                                             tuple(found[len(cols):])))
+                key, holder = _key(row, self.key_idx), tuple(found[len(cols):])
+                if t.key_kind == "surrogate":
+                    linked.setdefault(key[0], holder[0])
+                self.acc.keep(self.acc.collisions, Collision(key, tuple(cols), value, holder))
 
     def _orphans(self, rows: list[Row]) -> None:
         names = self.t.column_names

@@ -38,7 +38,7 @@ from typing import Any, Iterator, Literal
 from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.exc import DBAPIError
 
-from . import id_guard, journal, rows as rowio
+from . import id_guard, journal, rows as rowio, unique
 from .config import Settings
 from .db import WRITER, is_mysql, translate
 from .decisions import Decisions
@@ -280,6 +280,8 @@ class _Run:
     batches: int = 0
     boundaries: dict[str, int | None] = field(default_factory=dict)
     refs: dict[str, list[tuple[Edge, int, int | None]]] = field(default_factory=dict)
+    unique_keys: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)   # `unique.collision_keys`
+    key_refs: dict[str, dict[int, list[unique.KeyRef]]] = field(default_factory=dict)
     allocated: dict[str, dict[str, Key]] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)   # AUTO_INCREMENT before `id_guard.reserve_ids`
     done_streamed: dict[str, set[str]] = field(default_factory=dict)   # encoded keys a committed run restored
@@ -294,6 +296,9 @@ class _Run:
                  t.column_names.index(e.type_column) if e.type_column else None)
                 for e in self.graph.edges_from(name) if len(e.columns) == 1
             ]
+            self.unique_keys[name] = unique.collision_keys(t, self.graph.edges_from(name))
+        for name, t in self.schema.tables.items():
+            self.key_refs[name] = unique.key_refs(t, self.graph.edges_from(name), self.boundaries.get)
 
     # -- orchestration --
 
@@ -376,13 +381,17 @@ class _Run:
             self.progress.advance(1)
         for name in names:
             check_cancel(self.cancel)
-            self.server.collisions(name, self.options.collisions)
+            # Orphans first: a reference written NULL (``--orphans null``) collides with nothing.
             self.server.orphans(name, self.options.orphans == "null")
             self.progress.advance(1)
+        # Collisions are judged on the keys as written, so a parent's link or skip can
+        # change a child's: both travel along references until a pass changes nothing.
         changed: set[str] | None = None   # the first pass looks along every reference
         for _ in range(50):
             check_cancel(self.cancel)
-            changed = {name for name in names if self.server.propagate(name, changed)}
+            changed = {name for name in names
+                       if self.server.collisions(name, self.options.collisions, changed)
+                       + self.server.propagate(name, changed)}
             if not changed:
                 break
         else:
@@ -561,8 +570,8 @@ class _Run:
                 if before.action == SKIP:
                     continue
                 if fate.action != before.action or fate.target != before.target or fate.nulled != before.nulled:
-                    fates[key] = fate
-                    changed = changed or fate.action == SKIP
+                    fates[key] = fate   # a skip or a link may change a child's fate: another pass
+                    changed = True
         return changed
 
     def _chunk_fates(self, t: TableInfo, chunk: list[tuple[Any, ...]], tables: list[str],
@@ -570,7 +579,7 @@ class _Run:
         """Each Friday row's fate on its own evidence: a collision, an orphan, a parent not
         restored (the parents' fates as they stand)."""
         self._prefetch(t, chunk)
-        holders = self._collisions(t, chunk) if self.options.collisions else {}
+        holders = self._collisions(t, chunk)
         parents_missing = self._missing_parents(t, chunk)
         for row in chunk:
             key = tuple(row[i] for i in key_idx)
@@ -592,13 +601,18 @@ class _Run:
             yield key, fate
 
     def _collisions(self, t: TableInfo, chunk: list[tuple[Any, ...]]) -> dict[Key, Key]:
-        """Friday key -> the production key holding one of its unique values."""
+        """Friday key -> the production key holding one of its unique values as written
+        (references mapped, `unique`)."""
         out: dict[Key, Key] = {}
         key_idx = _idx(t, t.identity)
-        for cols in t.unique_keys:
+        refs = self.key_refs[t.name]
+        for cols in self.unique_keys[t.name]:
             idx = _idx(t, cols)
-            by_value = {tuple(r[i] for i in idx): tuple(r[i] for i in key_idx) for r in chunk
-                        if all(r[i] is not None for i in idx)}
+            by_value: dict[Key, Key] = {}
+            for r in chunk:
+                written = unique.written_key(r, idx, refs, self._written_parent)
+                if written is not None:
+                    by_value.setdefault(written, tuple(r[i] for i in key_idx))
             if not by_value:
                 continue
             for found in rowio.fetch_keys(self.p, t, cols, list(by_value), select_cols=list(cols) + list(t.identity)):
@@ -606,6 +620,14 @@ class _Run:
                 if value in by_value:   # the same key number may be a different row: ids collide too
                     out.setdefault(by_value[value], pkey)
         return out
+
+    def _written_parent(self, parent: str, v: Any) -> Any | None:
+        """The production id Friday's `parent` row `v` is written as when that is an id
+        production holds (linked, or restored by a committed run); else None."""
+        fate = self._parent_fate(parent, v)
+        if fate is not None and fate.action in (LINK, DONE) and fate.target is not None:
+            return fate.target[0]
+        return None
 
     def _missing_parents(self, t: TableInfo, chunk: list[tuple[Any, ...]]) -> dict[str, set[Any]]:
         """Per edge: snapshot-range parent ids these rows reference that production no longer has."""
@@ -792,9 +814,10 @@ class _Run:
         if self.server is not None and t.name in self.server.rows_work:
             for chunk in self._spooled_rows(t):
                 self.server.stage_rows(t.name, chunk)
-            self.server.decide_keyed(t.name, self.options.orphans == "null")
+            self.server.decide_keyed(t.name, self.options.orphans == "null", self.options.collisions)
             report.inserted = self.server.copy_keyed(t.name)
             report.skipped += list(self.server.keyed_skipped(t.name))
+            report.linked += list(self.server.keyed_linked(t.name))
             return
         key_idx = _idx(t, t.identity)
         stmt = insert(t.table)

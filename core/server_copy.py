@@ -45,11 +45,11 @@ from typing import Any, Callable, Iterator, Sequence
 
 from sqlalchemy import (
     BigInteger, Column, Connection, Engine, Integer, MetaData, String, Table, and_, case, cast, exists, func,
-    insert, literal, null, select, text, update,
+    insert, literal, null, select, text, tuple_, update,
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from . import journal, rows as rowio
+from . import journal, rows as rowio, unique
 from .db import is_mysql, server_identity, sqlite_file_uri, unreadable as unreadable_tables
 from .graph import Edge
 from .schema import Schema, TableInfo
@@ -258,17 +258,36 @@ class ServerCopy:
         self.execute(insert(w).from_select(["old_id", "action", "new_id"], sel))
         return int(self.p.execute(select(func.count()).select_from(w).where(w.c.action == "done")).scalar_one())
 
-    def collisions(self, name: str, mode: str) -> None:
-        """Friday rows whose unique value production already holds: linked to that row, or skipped."""
+    def collisions(self, name: str, mode: str, parents: set[str] | None = None) -> int:
+        """Friday rows whose unique values *as written* (`unique`: references mapped
+        through the parents' work tables, an inserted parent's still-NULL ``new_id``
+        matching nothing) production already holds: linked to that row, or skipped.
+        `parents`: judge again only keys holding a reference into these tables (their
+        fates changed last pass); None: every key. Returns the rows whose fate changed."""
         t, w = self.schema[name], self.work[name]
-        c, p = self.crashed[name].alias("c"), t.table.alias("p")
         pk = t.primary_key[0]
-        for cols in t.unique_keys:
-            values: dict[str, Any] = (
-                {"action": "link", "new_id": p.c[pk]} if mode == "link" else
-                {"action": "skip", "reason": _text("unique key held by production row ", p.c[pk])})
-            self.execute(update(w).values(**values).where(
-                w.c.old_id == c.c[pk], w.c.action == "insert", *(c.c[col] == p.c[col] for col in cols)))
+        refs = {ref.column: ref for ref in self._refs(name)}
+        keys = [cols for cols in unique.collision_keys(t, self.edges_from(name))
+                if parents is None or any(c in refs and refs[c].edge.parent in parents for c in cols)]
+        if not keys:
+            return 0
+        # Each colliding Friday id and the production row it meets, gathered in the
+        # allocation's scratch table first: MySQL will not update a table that the
+        # statement's own joins read, and a self-reference joins this work table.
+        self.execute(self.alloc.delete())
+        for cols in keys:
+            c, wi, p, seen = self.crashed[name].alias("c"), w.alias("wi"), t.table.alias("p"), self.alloc.alias("seen")
+            source, mapped = self._mapped(name, c, wi.c.nulled, c.join(
+                wi, and_(wi.c.old_id == c.c[pk], wi.c.action == "insert")))
+            source = source.join(p, and_(*(mapped[col] == p.c[col] for col in cols)))
+            met = (select(c.c[pk], func.min(p.c[pk])).select_from(source)
+                   .where(~exists().where(seen.c.old_id == c.c[pk])).group_by(c.c[pk]))
+            self.execute(insert(self.alloc).from_select(["old_id", "new_id"], met))
+        a = self.alloc.alias("a")
+        values: dict[str, Any] = (
+            {"action": "link", "new_id": a.c.new_id} if mode == "link" else
+            {"action": "skip", "reason": _text("unique key held by production row ", a.c.new_id)})
+        return self.execute(update(w).values(**values).where(w.c.old_id == a.c.old_id, w.c.action == "insert"))
 
     def orphans(self, name: str, nullable_ok: bool) -> None:
         """Friday rows pointing at a snapshot-range parent production deleted: skipped, or
@@ -422,11 +441,13 @@ class ServerCopy:
             why = _text(f"{ref.column}=", value, ": parent deleted by production")
             self.execute(update(work).values({action: "skip", reason: why}).where(*where))
 
-    def decide_keyed(self, name: str, nullable_ok: bool) -> None:
+    def decide_keyed(self, name: str, nullable_ok: bool, collisions: str = "link") -> None:
         """Skip the staged rows that point at a snapshot-range parent production deleted
         (or NULL that reference, under ``--orphans null`` on a nullable column) or at a
-        Friday parent that is skipped or not in this restore. No row depends on these
-        rows' fates, so one pass decides them (after every integer-keyed table's)."""
+        Friday parent that is skipped or not in this restore; then link (or skip) those
+        whose key as written production already holds (a pivot row of a linked parent).
+        No row depends on these rows' fates, so one pass decides them (after every
+        integer-keyed table's)."""
         t, r = self.schema[name], self.rows_work[name]
         for ref in self._refs(name):
             col, types = r.c[ref.column], ref.edge.type_filter(r)
@@ -439,6 +460,23 @@ class ServerCopy:
             unrestored, why = ref.unrestored(r)
             self.execute(update(r).values(gapmend_action="skip", gapmend_reason=_text(f"{ref.column}=", col, why))
                          .where(r.c.gapmend_action == "insert", *unrestored))
+        if tuple(t.primary_key) in unique.collision_keys(t, self.edges_from(name)):
+            self._keyed_collisions(name, collisions)
+
+    def _keyed_collisions(self, name: str, mode: str) -> None:
+        """Staged rows whose primary key as written (references mapped) production
+        holds: the same pivot row on both sides once the parents are linked."""
+        t, r = self.schema[name], self.rows_work[name]
+        key = list(t.primary_key)
+        source, mapped = self._mapped(name, r, r.c.gapmend_nulled, r)
+        p = t.table.alias("p")
+        # Through a derived table: MySQL will not update a table its subquery reads.
+        held = (select(*(r.c[k] for k in key)).select_from(source.join(p, and_(*(mapped[k] == p.c[k] for k in key))))
+                .where(r.c.gapmend_action == "insert").subquery("held"))
+        values = ({"gapmend_action": "link"} if mode == "link" else
+                  {"gapmend_action": "skip", "gapmend_reason": literal("unique key held by production")})
+        self.execute(update(r).values(**values).where(
+            r.c.gapmend_action == "insert", tuple_(*(r.c[k] for k in key)).in_(select(*held.c))))
 
     def copy_keyed(self, name: str) -> int:
         """The staged rows to insert into production, references mapped; then their
@@ -449,12 +487,14 @@ class ServerCopy:
         inserted = self.execute(insert(t.table).from_select(
             t.column_names, select(*(mapped[n] for n in t.column_names)).select_from(source)
             .where(r.c.gapmend_action == "insert").order_by(*(r.c[k] for k in key))))
-        live = r.c.gapmend_action == "insert"
+        live, linked = r.c.gapmend_action == "insert", r.c.gapmend_action == "link"
         journaled = select(
             literal(self.run_id), literal(name), journal.encode_key_sql([r.c[k] for k in key]),
-            case((live, journal.encode_key_sql([mapped[k] for k in key])), else_=null()),
-            case((live, literal("inserted")), else_=literal("skipped")),
-            case((live, literal("")), else_=r.c.gapmend_reason)).select_from(source)
+            case((r.c.gapmend_action.in_(("insert", "link")), journal.encode_key_sql([mapped[k] for k in key])),
+                 else_=null()),
+            case((live, literal("inserted")), (linked, literal("linked")), else_=literal("skipped")),
+            case((live, literal("")), (linked, literal("unique key held by production")), else_=r.c.gapmend_reason),
+        ).select_from(source)
         self.execute(insert(journal.id_map).from_select(
             ["run_id", "table_name", "old_key", "new_key", "action", "detail"], journaled))
         return inserted
@@ -464,6 +504,16 @@ class ServerCopy:
         key = [r.c[k] for k in self.schema[name].identity]
         for row in self.p.execute(select(*key, r.c.gapmend_reason).where(r.c.gapmend_action == "skip").order_by(*key)):
             yield tuple(row[:-1]), row[-1] or ""
+
+    def keyed_linked(self, name: str) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...]]]:
+        """(Friday key, production key) of the staged rows linked to a production row."""
+        r = self.rows_work[name]
+        key = list(self.schema[name].identity)
+        source, mapped = self._mapped(name, r, r.c.gapmend_nulled, r)
+        stmt = (select(*(r.c[k] for k in key), *(mapped[k] for k in key)).select_from(source)
+                .where(r.c.gapmend_action == "link").order_by(*(r.c[k] for k in key)))
+        for row in self.p.execute(stmt):
+            yield tuple(row[: len(key)]), tuple(row[len(key):])
 
     def broken_keyed(self, name: str, edge: Edge) -> list[Any]:
         """Mapped reference values of the rows inserted from `name`'s work table that find
