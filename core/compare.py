@@ -34,11 +34,12 @@ from datetime import datetime
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from sqlalchemy import (
-    Connection, Engine, Integer, LargeBinary, MetaData, String, Table, and_, case, cast, func, literal, not_, or_,
+    Connection, Engine, Integer, MetaData, String, Table, and_, case, func, literal, not_, or_,
     select, text, union_all,
 )
 from sqlalchemy.sql.elements import ColumnElement
 
+from .collation import exact, exact_sql, uniform
 from .schema import TableInfo
 
 CHECKSUM_LEVELS = (128, 8, 1)   # ids per chunk at each level (measured best of 9 shapes at 200k rows, 1 % scattered)
@@ -72,8 +73,9 @@ def whole_range(lo: int, hi: int) -> Iterator[tuple[int, int]]:
 
 def _row_text(side: Side, keys_only: bool = False) -> str:
     q = side.conn.dialect.identifier_preparer.quote
-    names = [q(c) for c in (side.table.primary_key if keys_only else side.table.column_names)]
-    values = ", ".join(f"CAST({n} AS BINARY)" for n in names)
+    columns = side.table.primary_key if keys_only else side.table.column_names
+    names = [q(c) for c in columns]
+    values = ", ".join(exact_sql(q(c), isinstance(side.table.table.c[c].type, String)) for c in columns)
     nulls = ", ".join(f"ISNULL({n})" for n in names)
     return f"CRC32(CONCAT_WS('#', {values}, CONCAT({nulls})))"
 
@@ -298,8 +300,7 @@ def _each(statements: Sequence[Any], conn: Connection, engine: Engine | None) ->
 def _differs(x: ColumnElement[Any], y: ColumnElement[Any], dialect: str) -> ColumnElement[bool]:
     """True when two values differ, NULL counting as a value and strings as bytes."""
     if dialect in ("mysql", "mariadb"):
-        if isinstance(x.type, String):
-            x, y = cast(x, LargeBinary), cast(y, LargeBinary)
+        x, y = exact(x, dialect), exact(y, dialect)
         same: ColumnElement[bool] = x.op("<=>", is_comparison=True)(y)
         return not_(same)
     return x.is_not(y)
@@ -332,13 +333,15 @@ def joint_differences(conn: Connection, sides: dict[int, Table], table: TableInf
     for tag, t in sides.items():
         flag = past(t)
         if hashed:
-            exact = [func.md5(func.concat_ws("#", *(cast(t.c[n], LargeBinary) for n in names),
-                                             func.concat(*(func.isnull(t.c[n]) for n in names)))).label("x0")]
+            exacts = [func.md5(func.concat_ws("#", *(exact(t.c[n], dialect) for n in names),
+                                              func.concat(*(func.isnull(t.c[n]) for n in names)))).label("x0")]
         else:
-            exact = [_exact(t.c[n], dialect).label(f"x{i}") for i, n in enumerate(names)]
-        originals = [t.c[n].label(f"v{i}") for i, n in enumerate(names) if n in columns]
+            exacts = [exact(t.c[n], dialect).label(f"x{i}") for i, n in enumerate(names)]
+        # One collation for every side's strings: a UNION refuses two (utf8mb4_unicode_ci
+        # production beside a utf8mb4_general_ci crashed copy).
+        originals = [uniform(t.c[n]).label(f"v{i}") for i, n in enumerate(names) if n in columns]
         parts.append(select(literal(tag).label("side"), (case((flag, 1), else_=0) if flag is not None else literal(0)).label("past"),
-                            *exact, *originals))
+                            *exacts, *originals))
     u = union_all(*parts).subquery("u")
     counts = [func.sum(case((u.c.side == tag, 1), else_=0)) for tag in sides]
     differs = or_(*(a != b for a, b in zip(counts, counts[1:]))) if len(counts) > 1 else literal(True)
@@ -347,16 +350,7 @@ def joint_differences(conn: Connection, sides: dict[int, Table], table: TableInf
             .group_by(*(u.c[f"x{i}"] for i in range(1 if hashed else len(names))))
             .having(or_(differs, func.max(u.c.past) == 1)))
     if order:   # bytes, not the collation: 'a' and 'A' are different keys and must not interleave
-        stmt = stmt.order_by(*(_exact(func.min(u.c[f"v{names.index(c)}"]), dialect) for c in order))
+        stmt = stmt.order_by(*(exact(func.min(u.c[f"v{names.index(c)}"]), dialect) for c in order))
     for row in conn.execute(stmt):
         values, n = tuple(row[: len(wanted)]), row[len(wanted):]
         yield values, {tag: int(k or 0) for tag, k in zip(sides, n)}
-
-
-def _exact(col: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
-    if isinstance(col.type, String):
-        if dialect in ("mysql", "mariadb"):
-            return cast(col, LargeBinary)
-        if dialect == "sqlite":
-            return col.collate("BINARY")   # a column declared NOCASE would group case-blind
-    return col

@@ -21,6 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
+from .collation import TABLE_OPTIONS, uniform
+
 RUNS = "gapmend_runs"
 ID_MAP = "gapmend_id_map"
 
@@ -32,6 +34,7 @@ runs = Table(
     Column("finished_at", DateTime),
     Column("status", String(16), nullable=False),
     Column("summary", Text),
+    **TABLE_OPTIONS,
 )
 id_map = Table(
     ID_MAP, metadata,
@@ -43,6 +46,7 @@ id_map = Table(
     Column("action", String(16), nullable=False),   # inserted | linked | updated | deleted | skipped
     Column("detail", String(255)),
     Index("gapmend_id_map_lookup", "table_name", "old_key"),
+    **TABLE_OPTIONS,
 )
 
 # Actions that mean "this Friday row is done": a later run must not touch it again.
@@ -101,7 +105,8 @@ def encode_key_sql(values: Sequence[ColumnElement[Any]]) -> ColumnElement[str]:
     out: ColumnElement[str] = literal("[", String)
     for i, v in enumerate(values):
         out = out + (literal(",", String) if i else literal("", String)) + cast(v, String)
-    return out + literal("]", String)
+    # In the journal's own collation, whatever the connection's or the database's is.
+    return uniform(out + literal("]", String))
 
 
 def decode_id_sql(text_: ColumnElement[Any]) -> ColumnElement[Any]:

@@ -50,6 +50,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from . import journal, rows as rowio, unique
+from .collation import Collations
 from .db import is_mysql, server_identity, sqlite_file_uri, unreadable as unreadable_tables
 from .graph import Edge
 from .schema import Schema, TableInfo
@@ -188,6 +189,7 @@ class ServerCopy:
         self.boundaries, self.edges_from, self.execute = boundaries, edges_from, execute
         self.run_id, self.source = run_id, source
         self.metadata = MetaData()
+        self.collations: Collations   # production's, read by `open`
         prefix = f"{WORK_PREFIX}{run_id[:8]}_"
         self.work = {name: _work_table(self.metadata, f"{prefix}{i}") for i, name in enumerate(tables)}
         # Tables without an integer key (`keyed_eligible`): Friday's rows themselves, each
@@ -217,6 +219,7 @@ class ServerCopy:
         Rows before a boundary are never read from crashed by these statements."""
         attach(self.p, self.address)
         self.metadata.create_all(self.p)
+        self.collations = Collations(self.p)
         self.p.commit()
         if not self.address.staged:
             return
@@ -279,7 +282,8 @@ class ServerCopy:
             c, wi, p, seen = self.crashed[name].alias("c"), w.alias("wi"), t.table.alias("p"), self.alloc.alias("seen")
             source, mapped = self._mapped(name, c, wi.c.nulled, c.join(
                 wi, and_(wi.c.old_id == c.c[pk], wi.c.action == "insert")))
-            source = source.join(p, and_(*(mapped[col] == p.c[col] for col in cols)))
+            source = source.join(p, and_(*(self.collations.as_production(name, col, mapped[col]) == p.c[col]
+                                           for col in cols)))
             met = (select(c.c[pk], func.min(p.c[pk])).select_from(source)
                    .where(~exists().where(seen.c.old_id == c.c[pk])).group_by(c.c[pk]))
             self.execute(insert(self.alloc).from_select(["old_id", "new_id"], met))

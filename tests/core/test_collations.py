@@ -1,0 +1,95 @@
+"""Any collation, any character set (issue 14, item 3): Laravel creates databases and
+tables ``utf8mb4_unicode_ci``, the server's default is ``utf8mb4_general_ci``, and an old
+dump may be ``utf8mb3`` or ``latin1``. Crashed and production in different ones, every
+copy path must plan, restore and verify, and end in the same state as a restore between
+databases of one collation."""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from sqlalchemy import create_engine, insert, text, update
+
+from gapmend.core.config import load_settings
+from gapmend.core.demo import SNAPSHOT_AT, build_trio, demo_metadata
+from gapmend.core.gap import build_plan
+from gapmend.core.restore import RestoreOptions, restore
+from gapmend.core.verify import verify
+
+from ..conftest import ROLES, Databases, _require_mariadb
+from ..dbstate import database_state
+
+pytestmark = pytest.mark.mariadb
+
+# (crashed's and the snapshot's database, production's database)
+PAIRS = [
+    ("utf8mb4_general_ci", "utf8mb4_unicode_ci"),    # the server's default beside a Laravel database
+    ("utf8mb4_unicode_ci", "utf8mb4_general_ci"),
+    ("utf8mb4_bin", "utf8mb4_unicode_ci"),
+    ("utf8mb3_general_ci", "utf8mb4_unicode_ci"),
+    ("latin1_swedish_ci", "utf8mb4_bin"),
+    ("utf8mb4_unicode_ci", "latin1_swedish_ci"),
+]
+# A row whose string key and text are not ASCII (both encodable in latin1).
+ACCENTED = {"key": "café.über", "value": "crème brûlée"}
+
+
+@contextmanager
+def _trio(workdir: Path, crashed: str, production: str) -> Iterator[Databases]:
+    base = _require_mariadb()
+    tag = uuid.uuid4().hex[:10]
+    collation = {"snapshot": crashed, "crashed": crashed, "production": production}
+    names = {r: f"gm_test_{tag}_{r}" for r in ROLES}
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        for role, name in names.items():
+            charset = collation[role].split("_")[0]
+            conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET {charset} COLLATE {collation[role]}"))
+    urls = {r: base.set(database=n) for r, n in names.items()}
+    engines = {r: create_engine(u) for r, u in urls.items()}
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        yield Databases("mariadb", urls, engines, workdir)
+    finally:
+        for e in engines.values():
+            e.dispose()
+        with admin.begin() as conn:
+            for name in names.values():
+                conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        admin.dispose()
+
+
+def _restored(dbs: Databases, server_side: bool | str) -> tuple[object, ...]:
+    """The plan's counts, and production's state after a restore, a verify and a second run."""
+    e = dbs.engines
+    build_trio(e["crashed"], e["production"], e["snapshot"], users=15)
+    tables = demo_metadata().tables
+    with e["crashed"].begin() as conn:   # a Friday row with a string key that is not ASCII
+        conn.execute(insert(tables["settings"]).values(**ACCENTED))
+    for role in ROLES:   # a snapshot row, alike everywhere, whose bytes differ by character set
+        with e[role].begin() as conn:
+            conn.execute(update(tables["users"]).where(tables["users"].c.id == 1).values(name="Zoë Ångström"))
+    settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=SNAPSHOT_AT.isoformat()), environ={})
+    counts = {g.table: g.counts for g in build_plan(settings).tables}
+    restore(settings, options=RestoreOptions(server_side=server_side))
+    assert verify(settings)[0] == []
+    assert restore(settings).noop
+    return counts, database_state(e["production"], journal=False)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, ...]:
+    """The same restore between databases of the server's default collation."""
+    with _trio(tmp_path_factory.mktemp("plain"), "utf8mb4_general_ci", "utf8mb4_general_ci") as plain:
+        return _restored(plain, False)
+
+
+@pytest.mark.parametrize("crashed, production", PAIRS, ids=[f"{c}-to-{p}" for c, p in PAIRS])
+def test_restore_across_collations(tmp_path: Path, crashed: str, production: str, server_side: bool | str,
+                                   reference: tuple[object, ...]) -> None:
+    with _trio(tmp_path, crashed, production) as mixed:
+        assert _restored(mixed, server_side) == reference
