@@ -618,7 +618,8 @@ def verify() -> None:
         sys.exit(1)
     tick(13)
     click.echo(f"verified: {counts.get('rows', 0)} restored rows present once, "
-               f"{counts.get('references', 0)} references resolve, counters past every id")
+               f"{counts.get('references', 0)} references resolve, {counts.get('compared', 0)} rows equal to "
+               "Friday's (references mapped), counters past every id")
 
 
 @cli.command()

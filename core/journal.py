@@ -181,26 +181,52 @@ def repeated(conn: Connection, column: str, limit: int = 50) -> list[tuple[str, 
     return [(t, k, int(c)) for t, k, c in conn.execute(stmt)]
 
 
-def inserted_tables(conn: Connection) -> list[str]:
+def inserted_tables(conn: Connection, actions: tuple[str, ...] = ("inserted",)) -> list[str]:
+    """Tables with counted entries of one of `actions`."""
     stmt = (select(id_map.c.table_name).distinct().join(runs, runs.c.run_id == id_map.c.run_id)
-            .where(id_map.c.action == "inserted", runs.c.status.in_(COUNTING)))
+            .where(id_map.c.action.in_(actions), runs.c.status.in_(COUNTING)))
     return sorted(conn.execute(stmt).scalars())
 
 
 def inserted_keys(conn: Connection, table: str, chunk: int) -> Iterator[list[tuple[Any, ...]]]:
-    """The new keys of `table`'s counted inserts, `chunk` at a time (paged by the journal's
-    own id, so memory stays flat and `conn` stays free between pages)."""
+    """The new keys of `table`'s counted inserts, `chunk` at a time."""
+    for page in entries(conn, table, ("inserted",), chunk):
+        yield [new for _, new, _ in page]
+
+
+def entries(conn: Connection, table: str, actions: tuple[str, ...],
+            chunk: int) -> Iterator[list[tuple[tuple[Any, ...], tuple[Any, ...], str]]]:
+    """(old key, new key, action) of `table`'s counted entries with one of `actions` and a
+    new key, `chunk` at a time (paged by the journal's own id, so memory stays flat and
+    `conn` stays free between pages)."""
     after = 0
     while True:
-        stmt = (select(id_map.c.id, id_map.c.new_key).join(runs, runs.c.run_id == id_map.c.run_id)
-                .where(id_map.c.table_name == table, id_map.c.action == "inserted", id_map.c.new_key.is_not(None),
+        stmt = (select(id_map.c.id, id_map.c.old_key, id_map.c.new_key, id_map.c.action)
+                .join(runs, runs.c.run_id == id_map.c.run_id)
+                .where(id_map.c.table_name == table, id_map.c.action.in_(actions), id_map.c.new_key.is_not(None),
                        runs.c.status.in_(COUNTING), id_map.c.id > after)
                 .order_by(id_map.c.id).limit(chunk))
         page = conn.execute(stmt).all()
         if not page:
             return
         after = page[-1][0]
-        yield [k for k in (decode(new) for _, new in page) if k is not None]
+        yield [(decode(old) or (), decode(new) or (), action) for _, old, new, action in page]
+
+
+def mapped_keys(conn: Connection, table: str, old_keys: Sequence[tuple[Any, ...]],
+                chunk: int = 500) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    """Friday key -> the production key a counted run inserted or linked it as, for the
+    `old_keys` that have one."""
+    out: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    encoded = sorted({encode(k) for k in old_keys})
+    for start in range(0, len(encoded), chunk):
+        stmt = (select(id_map.c.old_key, id_map.c.new_key).join(runs, runs.c.run_id == id_map.c.run_id)
+                .where(id_map.c.table_name == table, id_map.c.old_key.in_(encoded[start : start + chunk]),
+                       id_map.c.action.in_(("inserted", "linked")), id_map.c.new_key.is_not(None),
+                       runs.c.status.in_(COUNTING)))
+        for old, new in conn.execute(stmt):
+            out[decode(old) or ()] = decode(new) or ()
+    return out
 
 
 class Writer:

@@ -3,7 +3,9 @@
 What it proves: every row the journal says was inserted is in production exactly once
 under its new key; every reference those rows hold (declared, implied, polymorphic)
 finds its parent; no old key was restored twice; auto-increment counters lie past every
-used id, so the application's next insert cannot collide with a restored row.
+used id, so the application's next insert cannot collide with a restored row; and every
+restored or updated row equals Friday's row in the crashed database, column by column,
+its references mapped through the journal (`outcome`).
 """
 
 from __future__ import annotations
@@ -16,30 +18,41 @@ from . import journal, rows as rowio
 from .gap import Sources
 from .config import Settings
 from .db import is_mysql
+from .decisions import load_decisions
 from .graph import Edge, ReferenceGraph, build_graph
+from .outcome import check_values
 from .schema import Schema, TableInfo, reflect
 
 
 def verify(settings: Settings) -> tuple[list[str], dict[str, int]]:
     """(problems, counts checked). Read-only."""
     sources = Sources.open(settings)
+    decisions = load_decisions(settings.decisions_path)
     try:
         schema = reflect(sources.production, "production")
         with sources.production.connect() as p:
             if not p.dialect.has_table(p, journal.ID_MAP):
                 return ["no gapmend journal in production: nothing was restored yet (run gapmend restore)"], {}
-            return _verify(p, schema)
+            graph = build_graph(schema, [p], decisions.graph())
+            problems, counts = _verify(p, schema, graph)
+        # The outcome, against Friday's own rows: equal, references mapped (`outcome`).
+        crashed = reflect(sources.crashed, "crashed")
+        with sources.production.connect() as p, sources.crashed.connect() as c:
+            counts["compared"] = 0
+            for table in journal.inserted_tables(p, ("inserted", "updated")):
+                if table in schema:
+                    counts["compared"] += check_values(p, c, schema, crashed, graph, table, problems)
+        return problems, counts
     finally:
         sources.dispose()
 
 
-def _verify(p: Connection, schema: Schema) -> tuple[list[str], dict[str, int]]:
+def _verify(p: Connection, schema: Schema, graph: ReferenceGraph) -> tuple[list[str], dict[str, int]]:
     """Table by table, chunk by chunk of the journal: memory stays flat however large the
     restore was."""
     problems = [f"{table}: Friday row {key} was restored {n} times" for table, key, n in journal.repeated(p, "old_key")]
     problems += [f"{table}: new key {key} given to more than one Friday row"
                  for table, key, n in journal.repeated(p, "new_key") if table in schema and schema[table].primary_key]
-    graph = build_graph(schema, [p])
     counts = {"rows": 0, "references": 0}
     tables = journal.inserted_tables(p)
     for table in tables:

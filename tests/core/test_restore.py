@@ -285,3 +285,28 @@ def test_trusting_updated_at_ends_in_the_same_state(dbs_pair: tuple[Databases, D
         report = restore(settings)
         states.append((database_state(d.engines["production"], journal=False), report.totals()))
     assert states[0] == states[1]
+
+
+def test_verify_compares_every_restored_row_with_fridays(dbs: Databases) -> None:
+    """A changed value, a reference moved to another existing row, and an applied update
+    undone are each found by `verify`, naming table, key and column (issue 14, item 5)."""
+    e = dbs.engines
+    build_trio(e["crashed"], e["production"], e["snapshot"])
+    settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
+    restore(settings)
+    problems, counts = verify(settings)
+    assert problems == [] and counts["compared"] > 0
+    with e["production"].begin() as conn:
+        entries = list(journal.iter_entries(conn))
+        post = next(new[0] for table, _, new, action in entries if table == "posts" and action == "inserted")
+        comments = [new[0] for table, _, new, action in entries if table == "comments" and action == "inserted"]
+        comment = conn.execute(text(f"SELECT MIN(id) FROM comments WHERE user_id <> 1 AND id IN ({','.join(map(str, comments))})")).scalar()
+        updated = next(new[0] for table, _, new, action in entries if table == "users" and action == "updated")
+        conn.execute(text("UPDATE posts SET title = 'not Friday''s' WHERE id = :i"), {"i": post})
+        # Still a row that exists, so only the comparison with the mapping can tell.
+        conn.execute(text("UPDATE comments SET user_id = 1 WHERE id = :i"), {"i": comment})
+        conn.execute(text("UPDATE users SET name = 'before Friday' WHERE id = :i"), {"i": updated})
+    problems, _ = verify(settings)
+    assert any(p.startswith(f"posts {post}: title is \"not Friday's\"") for p in problems), problems
+    assert any(p.startswith(f"comments {comment}: user_id is 1 but") for p in problems), problems
+    assert any(p.startswith(f"users {updated}: name is 'before Friday' but the updated Friday row") for p in problems)
