@@ -3,8 +3,9 @@ restore: nothing it commits is lost, and no id is handed out twice.
 
 - `reserve_ids` (MariaDB, before the transaction, since it is DDL): each table's
   AUTO_INCREMENT moves past every id the restore may use, so a writer draws ids past ours;
-  `release_ids` puts the counters back afterwards (InnoDB raises a value below the highest
-  id to the next one, so the next insert lands right after the restored rows).
+  `release_ids` puts the counters `counters` read first back on every way out, commit,
+  rollback or dry run (InnoDB raises a value below the highest id to the next one, so
+  the next insert lands right after the restored rows).
 - `check_unchanged` (inside the transaction): production's highest ids must still be what
   the plan saw. On MariaDB the read locks the range past them until the commit, so a writer
   that comes later waits instead of slipping in; SQLite's writing connection takes the
@@ -25,28 +26,41 @@ class ConcurrentWrite(GapmendError):
     title = "Production changed during the restore"
 
 
-def reserve_ids(conn: Connection, plan: Plan, schema: Schema, tables: list[str]) -> dict[str, int]:
-    """Move the counters; returns each moved table's counter as it was."""
-    before: dict[str, int] = {}
+def counters(conn: Connection, schema: Schema, tables: list[str]) -> dict[str, int]:
+    """Each integer-keyed table's AUTO_INCREMENT as it is now (MariaDB; SQLite's
+    ``sqlite_sequence`` is transactional and needs no care). InnoDB never takes back an
+    id it handed out, not even when the transaction that took it rolls back: a dry run
+    or a failed restore would leave every counter moved past Friday's ids."""
     if not is_mysql(conn.engine):
-        return before
+        return {}
+    out: dict[str, int] = {}
     for name in tables:
-        gap, t = plan.table(name), schema[name]
-        inserts = gap.counts.get(RowClass.FRIDAY_INSERT.value, 0)
-        if t.key_kind != "surrogate" or not inserts:
+        if schema[name].key_kind != "surrogate":
             continue
-        reserve = max(gap.production_max_id or 0, gap.crashed_max_id or 0) + inserts + 1
         counter = conn.execute(text(
             "SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
             "AND TABLE_NAME = :t"), {"t": name}).scalar()
-        conn.rollback()
-        if counter is not None and int(counter) < reserve:
-            before[name] = int(counter)
+        if counter is not None:
+            out[name] = int(counter)
+    conn.rollback()
+    return out
+
+
+def reserve_ids(conn: Connection, plan: Plan, schema: Schema, tables: list[str], before: dict[str, int]) -> None:
+    """Move the counters of `before` (from `counters`) past every id the restore may use."""
+    for name in tables:
+        gap = plan.table(name)
+        inserts = gap.counts.get(RowClass.FRIDAY_INSERT.value, 0)
+        if name not in before or not inserts:
+            continue
+        reserve = max(gap.production_max_id or 0, gap.crashed_max_id or 0) + inserts + 1
+        if before[name] < reserve:
             _set_counter(conn, name, reserve)
-    return before
 
 
 def release_ids(conn: Connection, before: dict[str, int]) -> None:
+    """Put every counter back (InnoDB raises one below the highest id to the next free
+    id, so after a commit the next insert lands right after the restored rows)."""
     for name, counter in before.items():
         _set_counter(conn, name, counter)
 

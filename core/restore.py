@@ -283,7 +283,7 @@ class _Run:
     unique_keys: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)   # `unique.collision_keys`
     key_refs: dict[str, dict[int, list[unique.KeyRef]]] = field(default_factory=dict)
     allocated: dict[str, dict[str, Key]] = field(default_factory=dict)
-    counters: dict[str, int] = field(default_factory=dict)   # AUTO_INCREMENT before `id_guard.reserve_ids`
+    counters: dict[str, int] = field(default_factory=dict)   # AUTO_INCREMENT before the restore (`id_guard`)
     done_streamed: dict[str, set[str]] = field(default_factory=dict)   # encoded keys a committed run restored
     order: list[str] = field(default_factory=list)   # the tables of this restore, in write order
 
@@ -325,8 +325,9 @@ class _Run:
             self.p.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 0")
             self.p.commit()
         try:
+            self.counters = id_guard.counters(self.p, self.schema, tables)
             if self.options.dry_run is None:
-                self.counters = id_guard.reserve_ids(self.p, self.plan, self.schema, tables)
+                id_guard.reserve_ids(self.p, self.plan, self.schema, tables, self.counters)
             if self.options.per_table:
                 self._execute_per_table(run_id, tables)
             else:

@@ -165,10 +165,22 @@ def test_failure_mid_restore_rolls_everything_back(dbs: Databases, nth: int, ser
     from gapmend.core.journal import ensure
 
     ensure(e["production"])   # the journal tables exist before the transaction (DDL commits on MariaDB)
-    before = database_state(e["production"])
+    before, counters = database_state(e["production"]), _counters(e["production"])
     with pytest.raises(RestoreError, match="injected failure"):
         restore(settings, options=RestoreOptions(fail_after_batches=nth, server_side=server_side))
     assert database_state(e["production"]) == before
+    assert _counters(e["production"]) == counters      # AUTO_INCREMENT is not transactional: put back
+
+
+def _counters(engine: Any) -> dict[str, int]:
+    """Each table's next auto-increment id as the server will hand it out."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            return dict(conn.execute(text("SELECT name, seq FROM sqlite_sequence")).all()) if \
+                conn.dialect.has_table(conn, "sqlite_sequence") else {}
+        return {t: int(n) for t, n in conn.execute(text(
+            "SELECT TABLE_NAME, AUTO_INCREMENT FROM information_schema.TABLES "
+            "WHERE TABLE_SCHEMA = DATABASE() AND AUTO_INCREMENT IS NOT NULL"))}
 
 
 def test_take_fridays_value_and_skip_collisions(dbs: Databases, server_side: bool | str) -> None:
@@ -190,10 +202,11 @@ def test_dry_run_writes_sql_and_changes_nothing(dbs: Databases, server_side: boo
     e = dbs.engines
     build_trio(e["crashed"], e["production"], e["snapshot"])
     settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
-    before = database_state(e["production"])
+    before, counters = database_state(e["production"]), _counters(e["production"])
     sql = dbs.workdir / "restore.sql"
     report = restore(settings, options=RestoreOptions(dry_run=sql, server_side=server_side))
     assert database_state(e["production"]) == before            # not even the journal tables
+    assert _counters(e["production"]) == counters               # nor the auto-increment counters
     assert report.totals()["inserted"] > 0 and report.dry_run == str(sql)
     script = sql.read_text()
     assert sql.stat().st_mode & 0o777 == 0o600
