@@ -599,6 +599,38 @@ def investigate() -> None:
         sys.exit(1)
 
 
+@cli.command("triggers")
+@click.argument("action", type=click.Choice(["list", "restore"]), default="list")
+@guarded
+def triggers_command(action: str) -> None:
+    """Production's triggers, or `restore`: create again those a stopped restore suspended.
+
+    A restore suspends production's triggers on the tables it writes and creates them
+    again when it ends; a restore killed in between leaves them suspended (the next
+    restore, this command and `verify` all say so).
+
+    Example: gapmend --env-file prod.env triggers restore
+    """
+    from gapmend.core import triggers
+
+    ctx: Context = click.get_current_context().obj
+    settings = ctx.settings()
+    if action == "restore":
+        names = triggers.put_back(settings)
+        LOGGER.info("triggers restore: %s", names)
+        click.echo(f"created again: {', '.join(names)}" if names else "no trigger is suspended")
+        return
+    found, problems = triggers.listed(settings)
+    for t in found:
+        click.echo(f"{t.name}: {t.timing} {t.event} on {t.table}, {t.writes}")
+    for p in problems:
+        click.echo(f"problem: {p}")
+    if not found:
+        click.echo("production has no triggers")
+    if problems:
+        sys.exit(1)
+
+
 @cli.command()
 @guarded
 def verify() -> None:

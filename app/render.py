@@ -43,6 +43,8 @@ def render_plan(plan: Plan, detail: bool = True) -> str:
     lines.append("write order: " + " → ".join(plan.order))
     for cycle in plan.cycles:
         lines.append("cycle: " + " ↔ ".join(cycle) + "  (ids are allocated first, then rows written)")
+    for t in plan.triggers:
+        lines.append(f"trigger {t['name']}: {t['timing']} {t['event']} on {t['table']}, {t['writes']} — {t['action']}")
     if not detail:
         return "\n".join(lines)
     lines.append("")

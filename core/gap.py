@@ -38,7 +38,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from sqlalchemy import Connection, DateTime, Engine, Integer, MetaData, String, Table, and_, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from . import compare, rows as rowio, unique
+from . import compare, rows as rowio, triggers, unique
 from .config import Settings
 from .db import connect, is_mysql, open_engine, server_identity, sqlite_file_uri, unreadable
 from .decisions import Decisions
@@ -140,6 +140,11 @@ def build_plan(
                     count_only=count_only,
                 )
                 gaps = inspector.run()
+                written = [g.table for g in gaps if g.has_work]
+                trigger_list = [
+                    {"name": t.name, "table": t.table, "timing": t.timing, "event": t.event, "writes": t.writes,
+                     "action": triggers.ACTION}
+                    for t in triggers.on_tables(p_conn, written)]
             finally:
                 if s_ctx is not None:
                     s_ctx.__exit__(None, None, None)
@@ -163,6 +168,7 @@ def build_plan(
             created_at=datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
             connections=settings.masked(),
             elapsed_s=round(time.monotonic() - started, 3),
+            triggers=trigger_list,
         )
     finally:
         if own:

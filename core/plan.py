@@ -109,6 +109,9 @@ class Plan:
     created_at: str
     connections: dict[str, str | None]   # masked URLs
     elapsed_s: float = 0.0
+    # Production's triggers on the tables with work: name, table, timing, event, what it
+    # writes and what the restore does about it (`triggers`).
+    triggers: list[dict[str, str]] = field(default_factory=list)
 
     def table(self, name: str) -> TableGap:
         return next(t for t in self.tables if t.table == name)

@@ -38,7 +38,7 @@ from typing import Any, Iterator, Literal
 from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.exc import DBAPIError
 
-from . import id_guard, journal, rows as rowio, unique
+from . import id_guard, journal, rows as rowio, triggers, unique
 from .config import Settings
 from .db import WRITER, is_mysql, translate
 from .decisions import Decisions
@@ -214,6 +214,10 @@ def _restore(sources: Sources, settings: Settings, decisions: Decisions, options
                           count_only=work.server_tables, prepared=(schema, graph))
         # After the plan, so that input the plan refuses leaves production without a trace.
         created = options.dry_run is None and journal.ensure(sources.production)
+        with sources.production.connect() as p_conn:   # a killed run's suspended triggers first
+            p_conn.execution_options(**{WRITER: True})
+            for name in triggers.resume(p_conn):
+                progress.note(f"trigger {name} created again (a stopped restore had suspended it)")
         with sources.crashed.connect() as c_conn, sources.production.connect() as p_conn:
             p_conn.execution_options(**{WRITER: True})
             run = _Run(schema, graph, plan, decisions, options, work, c_conn, p_conn, progress, cancel, address)
@@ -328,13 +332,21 @@ class _Run:
             self.counters = id_guard.counters(self.p, self.schema, tables)
             if self.options.dry_run is None:
                 id_guard.reserve_ids(self.p, self.plan, self.schema, tables, self.counters)
+            # Friday's rows already hold what its triggers wrote: production's stay out (`triggers`).
+            suspended = triggers.on_tables(self.p, tables)
+            self.p.rollback()
+            triggers.suspend(self.p, run_id, suspended)
+            if suspended:
+                self.progress.note("triggers suspended for the restore: " + ", ".join(t.name for t in suspended))
             if self.options.per_table:
                 self._execute_per_table(run_id, tables)
             else:
                 self._execute_atomic(run_id, tables)
         finally:
+            self.p.rollback()
+            if triggers.resume(self.p):
+                self.progress.note("triggers created again")
             if mysql:
-                self.p.rollback()
                 self.p.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 1")
                 self.p.commit()
                 id_guard.release_ids(self.p, self.counters)

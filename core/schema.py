@@ -12,10 +12,11 @@ import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterable
+from typing import Any, Iterable
 
 from sqlalchemy import Engine, Integer, MetaData, Table, event, text
 from sqlalchemy.exc import DBAPIError, SAWarning
+from sqlalchemy.types import NullType, UserDefinedType
 
 from .db import translate
 from .errors import SchemaMismatch
@@ -100,12 +101,43 @@ def reflect(engine: Engine, role: str) -> Schema:
             # (PRAGMA on SQLite, information_schema on MariaDB) supplies them instead.
             warnings.filterwarnings("ignore", "Unknown schema content", SAWarning)
             warnings.filterwarnings("ignore", ".*SQL-parsed foreign key constraint", SAWarning)
+            # Types SQLAlchemy has no class for (spatial ones): named from the catalogue
+            # next (`_name_unknown_types`) and copied as the server's own bytes.
+            warnings.filterwarnings("ignore", "Did not recognize type", SAWarning)
             metadata.reflect(bind=engine, only=lambda name, _md: not name.startswith(JOURNAL_PREFIX))
         keys = _mysql_keys(engine) if mysql else None
+        if mysql:
+            _name_unknown_types(engine, metadata)
     except DBAPIError as exc:
         raise translate(exc, role, engine.url) from None
     tables = {name: _table_info(table, engine, keys) for name, table in sorted(metadata.tables.items())}
     return Schema(tables=tables, dialect=engine.dialect.name)
+
+
+class Opaque(UserDefinedType[Any]):
+    """A column type SQLAlchemy does not know (``POINT``, ``GEOMETRY``): its values pass
+    through as the driver gives them (the server's own bytes) and DDL names it as the
+    server spelled it, so a staging table holds the same type."""
+
+    cache_ok = True
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def get_col_spec(self, **_kw: Any) -> str:
+        return self.name
+
+
+def _name_unknown_types(engine: Engine, metadata: MetaData) -> None:
+    unknown = {(t.name, c.name): c for t in metadata.tables.values() for c in t.columns if isinstance(c.type, NullType)}
+    if not unknown:
+        return
+    with engine.connect() as conn:
+        for table, column, spelled in conn.execute(text(
+                "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS "
+                "WHERE TABLE_SCHEMA = DATABASE()")):
+            if (table, column) in unknown:
+                unknown[table, column].type = Opaque(str(spelled).upper())
 
 
 def _unescape_backticks(_inspector: object, _table: Table, info: dict[str, object]) -> None:

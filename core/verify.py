@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, text
 
-from . import journal, rows as rowio
+from . import journal, rows as rowio, triggers
 from .gap import Sources
 from .config import Settings
 from .db import is_mysql
@@ -32,9 +32,11 @@ def verify(settings: Settings) -> tuple[list[str], dict[str, int]]:
         schema = reflect(sources.production, "production")
         with sources.production.connect() as p:
             if not p.dialect.has_table(p, journal.ID_MAP):
-                return ["no gapmend journal in production: nothing was restored yet (run gapmend restore)"], {}
+                return ["no gapmend journal in production: nothing was restored yet (run gapmend restore)",
+                        *triggers.problems(p)], {}
             graph = build_graph(schema, [p], decisions.graph())
             problems, counts = _verify(p, schema, graph)
+            problems += triggers.problems(p)
         # The outcome, against Friday's own rows: equal, references mapped (`outcome`).
         crashed = reflect(sources.crashed, "crashed")
         with sources.production.connect() as p, sources.crashed.connect() as c:

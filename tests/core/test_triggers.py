@@ -1,0 +1,165 @@
+"""Production's triggers neither change nor block restored rows (issue 14, item 2).
+
+The tables and triggers follow the Sakila sample database (BSD licence, Oracle; see
+tests/fixtures/sakila/LICENSE): ``customer_create_date`` stamps ``NOW()`` into
+``customer.create_date`` before every insert, ``ins_film``/``upd_film``/``del_film`` keep
+the shadow table ``film_text`` in step with ``film``, and ``film.rating`` is an ENUM.
+Friday's rows in the crashed copy already hold what Friday's triggers wrote (its
+customers' dates, its films' ``film_text`` rows).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+
+from gapmend.core import triggers
+from gapmend.core.config import load_settings
+from gapmend.core.gap import build_plan
+from gapmend.core.restore import RestoreError, RestoreOptions, restore
+from gapmend.core.verify import verify
+
+from ..conftest import Databases
+
+FRIDAY = datetime(2026, 11, 27, 18, 30)
+TABLES = {
+    "mariadb": [
+        "CREATE TABLE customer (customer_id SMALLINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, "
+        "first_name VARCHAR(45) NOT NULL, email VARCHAR(50), create_date DATETIME NOT NULL)",
+        "CREATE TABLE film (film_id SMALLINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, title VARCHAR(128) NOT NULL, "
+        "description TEXT, rating ENUM('G','PG','PG-13','R','NC-17') DEFAULT 'G', "
+        "special_features SET('Trailers','Commentaries','Deleted Scenes','Behind the Scenes'))",
+        "CREATE TABLE film_text (film_id SMALLINT UNSIGNED NOT NULL PRIMARY KEY, title VARCHAR(255) NOT NULL, description TEXT)",
+    ],
+    "sqlite": [
+        "CREATE TABLE customer (customer_id INTEGER PRIMARY KEY, first_name VARCHAR(45) NOT NULL, email VARCHAR(50), "
+        "create_date DATETIME NOT NULL)",
+        "CREATE TABLE film (film_id INTEGER PRIMARY KEY, title VARCHAR(128) NOT NULL, description TEXT, "
+        "rating VARCHAR(5) DEFAULT 'G', special_features VARCHAR(80))",
+        "CREATE TABLE film_text (film_id SMALLINT NOT NULL PRIMARY KEY, title VARCHAR(255) NOT NULL, description TEXT)",
+    ],
+}
+TRIGGERS = {
+    "mariadb": [
+        "CREATE TRIGGER customer_create_date BEFORE INSERT ON customer FOR EACH ROW SET NEW.create_date = NOW()",
+        "CREATE TRIGGER ins_film AFTER INSERT ON film FOR EACH ROW BEGIN\n"
+        "  INSERT INTO film_text (film_id, title, description) VALUES (new.film_id, new.title, new.description);\nEND",
+        "CREATE TRIGGER upd_film AFTER UPDATE ON film FOR EACH ROW BEGIN\n"
+        "  IF (old.title != new.title) OR (old.description != new.description) OR (old.film_id != new.film_id) THEN\n"
+        "    UPDATE film_text SET title=new.title, description=new.description, film_id=new.film_id "
+        "WHERE film_id=old.film_id;\n  END IF;\nEND",
+        "CREATE TRIGGER del_film AFTER DELETE ON film FOR EACH ROW BEGIN\n"
+        "  DELETE FROM film_text WHERE film_id = old.film_id;\nEND",
+    ],
+    "sqlite": [
+        "CREATE TRIGGER customer_create_date AFTER INSERT ON customer BEGIN\n"
+        "  UPDATE customer SET create_date = datetime('now') WHERE customer_id = NEW.customer_id;\nEND",
+        "CREATE TRIGGER ins_film AFTER INSERT ON film BEGIN\n"
+        "  INSERT INTO film_text (film_id, title, description) VALUES (new.film_id, new.title, new.description);\nEND",
+        "CREATE TRIGGER upd_film AFTER UPDATE ON film BEGIN\n"
+        "  UPDATE film_text SET title=new.title, description=new.description, film_id=new.film_id "
+        "WHERE film_id=old.film_id;\nEND",
+        "CREATE TRIGGER del_film AFTER DELETE ON film BEGIN\n  DELETE FROM film_text WHERE film_id = old.film_id;\nEND",
+    ],
+}
+SNAPSHOT_ROWS = [
+    "INSERT INTO customer (customer_id, first_name, email, create_date) VALUES "
+    "(1, 'MARY', 'MARY.SMITH@sakilacustomer.org', '2006-02-14 22:04:36'), "
+    "(2, 'PATRICIA', 'PATRICIA.JOHNSON@sakilacustomer.org', '2006-02-14 22:04:36')",
+    "INSERT INTO film (film_id, title, description, rating, special_features) VALUES "
+    "(1, 'ACADEMY DINOSAUR', 'A Epic Drama of a Feminist And a Mad Scientist', 'PG', 'Deleted Scenes,Behind the Scenes'), "
+    "(2, 'ACE GOLDFINGER', 'A Astounding Epistle of a Database Administrator', 'G', 'Trailers,Deleted Scenes')",
+    "INSERT INTO film_text (film_id, title, description) VALUES "
+    "(1, 'ACADEMY DINOSAUR', 'A Epic Drama of a Feminist And a Mad Scientist'), "
+    "(2, 'ACE GOLDFINGER', 'A Astounding Epistle of a Database Administrator')",
+]
+# Friday's rows as its triggers left them: the dates stamped on Friday, film_text filled.
+FRIDAY_ROWS = [
+    "INSERT INTO customer (customer_id, first_name, email, create_date) VALUES "
+    f"(3, 'LINDA', 'LINDA.WILLIAMS@sakilacustomer.org', '{FRIDAY}'), (4, 'BARBARA', 'BARBARA.JONES@sakilacustomer.org', '{FRIDAY}')",
+    "INSERT INTO film (film_id, title, description, rating) VALUES (3, 'ADAPTATION HOLES', 'A Astounding Reflection', 'NC-17')",
+    "INSERT INTO film_text (film_id, title, description) VALUES (3, 'ADAPTATION HOLES', 'A Astounding Reflection')",
+]
+# Production's own, written through its triggers.
+PRODUCTION_ROWS = [
+    "INSERT INTO customer (first_name, email, create_date) VALUES ('ELIZABETH', 'ELIZABETH.BROWN@sakilacustomer.org', "
+    "'2000-01-01 00:00:00')",
+    "INSERT INTO film (title, description, rating) VALUES ('AFFAIR PREJUDICE', 'A Fanciful Documentary', 'G')",
+]
+
+
+def _build(engine: Engine, dialect: str, *parts: list[str], with_triggers: bool) -> None:
+    with engine.begin() as conn:
+        for stmt in TABLES[dialect]:
+            conn.exec_driver_sql(stmt)
+        for part in parts:
+            for stmt in part:
+                conn.exec_driver_sql(stmt)
+    if with_triggers:
+        with engine.begin() as conn:
+            for stmt in TRIGGERS[dialect]:
+                conn.exec_driver_sql(stmt)
+
+
+def _definitions(engine: Engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        return {t.name: t.definition for t in triggers.on_tables(conn, ["customer", "film", "film_text"])}
+
+
+def _trio(dbs: Databases) -> Any:
+    e = dbs.engines
+    _build(e["snapshot"], dbs.dialect, SNAPSHOT_ROWS, with_triggers=False)
+    _build(e["crashed"], dbs.dialect, SNAPSHOT_ROWS, FRIDAY_ROWS, with_triggers=True)
+    _build(e["production"], dbs.dialect, SNAPSHOT_ROWS, with_triggers=True)
+    with e["production"].begin() as conn:
+        for stmt in PRODUCTION_ROWS:
+            conn.exec_driver_sql(stmt)
+    return load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
+
+
+def test_restored_rows_end_as_fridays_whatever_the_triggers_do(dbs: Databases, server_side: bool | str) -> None:
+    e = dbs.engines
+    settings = _trio(dbs)
+    before = _definitions(e["production"])
+
+    plan = build_plan(settings)
+    listed = {t["name"]: t for t in plan.triggers}
+    assert set(listed) == {"customer_create_date", "ins_film", "upd_film", "del_film"}
+    assert "create_date" in listed["customer_create_date"]["writes"] or dbs.dialect == "sqlite"
+    assert "film_text" in listed["ins_film"]["writes"] and "suspended" in listed["ins_film"]["action"]
+
+    restore(settings, options=RestoreOptions(server_side=server_side))
+    with e["production"].connect() as conn:
+        dates = dict(conn.execute(text("SELECT email, create_date FROM customer")).all())
+        shadow = conn.execute(text("SELECT f.title, t.title FROM film f LEFT JOIN film_text t ON t.film_id = f.film_id "
+                                   "ORDER BY f.film_id")).all()
+        texts = conn.execute(text("SELECT COUNT(*) FROM film_text")).scalar()
+    for email in ("LINDA.WILLIAMS@sakilacustomer.org", "BARBARA.JONES@sakilacustomer.org"):
+        assert str(dates[email])[:19] == str(FRIDAY), email          # not the restore's NOW()
+    assert [a for a, b in shadow if a != b] == [] and texts == len(shadow) == 4   # each film's text once
+    assert _definitions(e["production"]) == before                   # the triggers are back as they were
+    assert verify(settings)[0] == []
+    with e["production"].begin() as conn:   # and they work again
+        conn.exec_driver_sql("INSERT INTO film (title, description) VALUES ('AFTER THE RESTORE', 'x')")
+        assert conn.execute(text("SELECT COUNT(*) FROM film_text WHERE title = 'AFTER THE RESTORE'")).scalar() == 1
+
+
+def test_a_stopped_restore_leaves_triggers_that_verify_and_the_next_run_put_back(dbs: Databases) -> None:
+    e = dbs.engines
+    settings = _trio(dbs)
+    before = _definitions(e["production"])
+    with pytest.raises(RestoreError, match="injected failure"):
+        restore(settings, options=RestoreOptions(fail_after_batches=1))
+    assert _definitions(e["production"]) == before                   # a failure puts them back too
+    # A run killed between suspending and putting back (what SIGKILL leaves).
+    with e["production"].connect() as conn:
+        triggers.suspend(conn, "killed-run", triggers.on_tables(conn, ["customer", "film"]))
+    assert _definitions(e["production"]) == {}
+    assert any("ins_film on film is still suspended" in p for p in verify(settings)[0])
+    assert sorted(triggers.put_back(settings)) == sorted(before)
+    assert _definitions(e["production"]) == before
+    restore(settings)
+    assert verify(settings)[0] == [] and _definitions(e["production"]) == before
