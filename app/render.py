@@ -61,6 +61,9 @@ def render_plan(plan: Plan, detail: bool = True) -> str:
     for g in (plan.table(n) for n in plan.order):
         extra = []
         extra.append(f"  boundary: {g.boundary.evidence} [{g.boundary.method}, {g.boundary.confidence}]")
+        if g.boundary.unconfirmed:
+            extra.append(f"  only estimated: check it, then confirm it with `gapmend boundary {g.table} {g.boundary.value}` "
+                         "(or set the right id); the restore refuses the table until then")
         for c in g.conflicts[:10]:
             vals = "; ".join(f"{col}: snapshot={short(s, 16)} friday={short(f, 16)} production={short(p, 16)}" for col, s, f, p in c.values[:4])
             extra.append(f"  conflict {c.key}: {c.reason} — {vals}")

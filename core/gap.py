@@ -342,6 +342,9 @@ class _Inspector:
             check_cancel(self.cancel)
             self.boundaries[t.name] = self._boundary(t)
             self.progress.advance(1)
+        for t in tables:   # children write after parents: their boundaries are all known now
+            if self.boundaries[t.name].unconfirmed:
+                self.boundaries[t.name] = self._referenced_before(t, self.boundaries[t.name])
         attached = self._attach_sqlite()
         self.joint = self._joint(attached) if self.joint_allowed else None
         gaps = []
@@ -387,6 +390,41 @@ class _Inspector:
             confidence = "high" if c_next is None or c_next > value else "medium"
             return Boundary(int(value), "snapshot_at", confidence, evidence)
         return self._content_boundary(t, int(c_max), int(p_max))
+
+    def _referenced_before(self, t: TableInfo, estimate: Boundary) -> Boundary:
+        """More evidence for an estimated boundary: rows of a child table from before the
+        snapshot (within its own exact or high boundary) that reference an id of `t` on
+        both sides say that id existed at the snapshot. A higher one raises the estimate
+        (Friday's updates of early rows hide them from the content comparison); the
+        operator still confirms it."""
+        assert estimate.value is not None
+        best: tuple[int, str] | None = None
+        for edge in self.graph.edges_to(t.name):
+            child_b = self.boundaries.get(edge.child)
+            if (len(edge.columns) != 1 or edge.child == t.name or child_b is None or child_b.value is None
+                    or child_b.confidence not in ("exact", "high", "operator")):
+                continue
+            child = self.schema[edge.child]
+            col, key = child.table.c[edge.columns[0]], child.table.c[child.primary_key[0]]
+            where = [key <= child_b.value, *edge.type_filter(child.table)]
+            highest = [conn.execute(select(func.max(col)).where(*where)).scalar() for conn in (self.c, self.p)]
+            ints = [h for h in highest if isinstance(h, int)]
+            if len(ints) != len(highest):
+                continue
+            value = min(ints)
+            if best is None or value > best[0]:
+                best = (value, f"{edge.child}.{edge.columns[0]} (rows up to {edge.child} id {child_b.value})")
+        if best is None:
+            return estimate
+        value, where_seen = best
+        seen = f"; rows from before the snapshot reference {t.name} {value} on both sides: {where_seen}"
+        if value <= estimate.value:
+            return Boundary(estimate.value, estimate.method, estimate.confidence, estimate.evidence + seen)
+        top = min(int(self.c.execute(select(func.max(t.table.c[t.primary_key[0]]))).scalar() or 0),
+                  int(self.p.execute(select(func.max(t.table.c[t.primary_key[0]]))).scalar() or 0))
+        if value > top:
+            return estimate
+        return Boundary(value, estimate.method, "low", f"{estimate.evidence}; raised to {value}{seen}")
 
     def _content_boundary(self, t: TableInfo, c_max: int, p_max: int) -> Boundary:
         """The highest id whose row both sides hold alike, searched downward from the top."""

@@ -43,6 +43,12 @@ class Boundary:
     confidence: str    # "exact" | "high" | "medium" | "low" | "operator"
     evidence: str
 
+    @property
+    def unconfirmed(self) -> bool:
+        """An id boundary gapmend only estimated: below "high", the restore will not
+        write the table until the operator confirms or sets it (`gapmend boundary`)."""
+        return self.value is not None and self.confidence not in ("exact", "high", "operator")
+
 
 @dataclass(frozen=True)
 class Conflict:

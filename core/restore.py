@@ -519,6 +519,7 @@ class _Run:
                     wanted.add(e.parent)
                     pulled.append(e.parent)
                     frontier.append(e.parent)
+        _require_confirmed(self.plan, wanted)
         return [t for t in self.graph.order if t in wanted], sorted(pulled)
 
     def _load_done(self, tables: list[str]) -> None:
@@ -955,6 +956,19 @@ class _Run:
         present = {r[0] for r in rowio.fetch_keys(self.p, parent, edge.parent_columns, [(v,) for v in wanted],
                                                   select_cols=edge.parent_columns)}
         _require_none_missing(edge, [v for v in wanted if v not in present])
+
+
+def _require_confirmed(plan: Plan, tables: set[str]) -> None:
+    """No table is written on a boundary gapmend only estimated: a wrong one inserts a
+    second copy of snapshot rows (too low) or drops Friday's (too high). `--yes` does
+    not confirm it; the operator does, with the value they checked."""
+    for name in plan.order:
+        g = plan.table(name)
+        if name in tables and g.has_work and g.boundary.unconfirmed:
+            raise RestoreError(
+                f"{name}: the snapshot's last id is only estimated ({g.boundary.value}, {g.boundary.confidence} confidence: "
+                f"{g.boundary.evidence}): check it, then confirm it with `gapmend boundary {name} {g.boundary.value}` "
+                "(or set the right id), or skip the table")
 
 
 def _require_none_missing(edge: Edge, missing: list[Any]) -> None:

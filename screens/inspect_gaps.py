@@ -24,6 +24,7 @@ from gapmend.core.samples import sample_rows
 from gapmend.core.plan import Decision, Plan, RowClass, TableGap
 
 from .base import StepScreen
+from .dialogs import ConfirmScreen
 
 COLUMNS = ("table", "key", "boundary", "conf", "Fri ins", "prod ins", "to apply", "conflicts",
            "collide", "orphans", "refs", "decision")
@@ -40,6 +41,7 @@ class InspectGapsScreen(StepScreen):
         Binding("s", "skip_table", "Skip table"),
         Binding("f", "take_friday", "Conflicts: take Friday's"),
         Binding("p", "keep_production", "Conflicts: keep production's"),
+        Binding("o", "confirm_boundary", "Confirm boundary"),
         Binding("r", "rescan", "Rescan"),
     ]
 
@@ -120,6 +122,11 @@ class InspectGapsScreen(StepScreen):
                  *(f"cycle: {' ↔ '.join(c)} (ids allocated first)" for c in self.plan.cycles), "",
                  f"{g.table}  ({g.key_kind} key: {', '.join(g.identity)})",
                  f"boundary: {g.boundary.evidence} [{g.boundary.method}, {g.boundary.confidence}]"]
+        if g.boundary.unconfirmed:
+            lines.append(f"  only estimated: press o to confirm {g.boundary.value} (or `gapmend boundary {g.table} ID`); "
+                         "the restore leaves this table alone until then")
+        for t in (t for t in self.plan.triggers if t["table"] == name):
+            lines.append(f"trigger {t['name']}: {t['timing']} {t['event']}, {t['writes']} — {t['action']}")
         for cls, keys in g.samples.items():
             lines.append(f"  {cls}: {', '.join(_short(k, 24) for k in keys)}")
         if g.ids_taken:
@@ -230,6 +237,36 @@ class InspectGapsScreen(StepScreen):
 
     def action_keep_production(self) -> None:
         self._resolve(False)
+
+    def action_confirm_boundary(self) -> None:
+        """An estimated boundary (below high confidence) keeps the restore off the table
+        until the operator, having read its evidence, confirms it (as `gapmend boundary`)."""
+        name = self._selected()
+        if name is None or self.plan is None:
+            return
+        b = self.plan.table(name).boundary
+        if b.value is None or not b.unconfirmed:
+            self.notify(f"{name}: the boundary is {b.confidence}; nothing to confirm")
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if not yes or self.plan is None:
+                return
+            decisions = self.context.decisions()
+            decisions.boundaries[name] = int(b.value)  # type: ignore[arg-type]
+            self.context.save_decisions(decisions)
+            sure = replace(b, method="operator", confidence="operator", evidence=f"confirmed by the operator: {b.evidence}")
+            self.plan = replace(self.plan, tables=[replace(g, boundary=sure) if g.table == name else g
+                                                   for g in self.plan.tables])
+            table = self.query_one("#gaps", DataTable)
+            table.update_cell_at((table.cursor_coordinate.row, 3), "operator")
+            self._show_detail(name)
+            self.notify(f"{name}: boundary {b.value} confirmed")
+
+        self.app.push_screen(ConfirmScreen(
+            f"Confirm that {name}'s snapshot ends at id {b.value}?",
+            f"{b.confidence} confidence: {b.evidence}\n\nRows past it are restored as Friday's; "
+            "a boundary too low inserts second copies of snapshot rows.", yes_label="Yes, it ends there"), confirmed)
 
     def action_rescan(self) -> None:
         self.query_one("#scan-status", Static).update("scanning the gap…")

@@ -323,3 +323,25 @@ def test_verify_compares_every_restored_row_with_fridays(dbs: Databases) -> None
     assert any(p.startswith(f"posts {post}: title is \"not Friday's\"") for p in problems), problems
     assert any(p.startswith(f"comments {comment}: user_id is 1 but") for p in problems), problems
     assert any(p.startswith(f"users {updated}: name is 'before Friday' but the updated Friday row") for p in problems)
+
+
+def test_an_estimated_boundary_is_not_restored_until_the_operator_confirms_it(dbs: Databases) -> None:
+    """Without the snapshot or its time, boundaries come from content alone (medium or low
+    confidence): the restore refuses, naming the table and the command, and changes
+    nothing; once the operator confirms each value it goes ahead (issue 14, item 4)."""
+    e = dbs.engines
+    build_trio(e["crashed"], e["production"], None)
+    settings = load_settings(dbs.env_file(snapshot=False, snapshot_at=None), environ={})
+    before = database_state(e["production"])
+    with pytest.raises(RestoreError, match=r"only estimated .* confirm it with `gapmend boundary \w+ \d+`") as err:
+        restore(settings, options=RestoreOptions())
+    assert "\n" not in str(err.value)
+    assert database_state(e["production"]) == before
+    from gapmend.core.gap import build_plan
+
+    plan = build_plan(settings)
+    unconfirmed = {g.table: g.boundary.value for g in plan.tables if g.has_work and g.boundary.unconfirmed}
+    assert unconfirmed
+    decisions = Decisions(boundaries={t: int(v) for t, v in unconfirmed.items() if v is not None})
+    report = restore(settings, decisions, RestoreOptions())
+    assert report.totals()["inserted"] > 0

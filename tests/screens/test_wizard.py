@@ -168,3 +168,35 @@ async def test_resolve_one_conflict_row(tmp_path: Path) -> None:
         conflicts = screen.query_one("#conflicts", DataTable)
         assert conflicts.get_row_at(0)[2] == "Friday's"
     assert load_decisions(decisions_path).take_friday == {"users": [encode([6])]}
+
+
+async def test_an_estimated_boundary_is_confirmed_on_the_detail_screen(tmp_path: Path) -> None:
+    """Without the snapshot, boundaries are estimates: the detail says so, `o` asks (No by
+    default) and, confirmed, records the value the restore then accepts (issue 14, item 4)."""
+    env = build_demo(tmp_path)
+    env.write_text("".join(line + "\n" for line in env.read_text().splitlines()
+                           if not line.startswith(("GAPMEND_SNAPSHOT_URL", "GAPMEND_SNAPSHOT_AT"))))
+    settings = load_settings(env, environ={})
+    decisions_path = Path(str(env) + ".decisions.json")
+    app = GapmendApp(settings, tmp_path, decisions_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(app, pilot)
+        await pilot.press("n")
+        await _settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, InspectGapsScreen) and screen.plan is not None
+        estimated = [n for n in screen.plan.order if screen.plan.table(n).boundary.unconfirmed]
+        assert estimated
+        table = screen.query_one("#gaps", DataTable)
+        table.move_cursor(row=screen.plan.order.index(estimated[0]))
+        await pilot.pause()
+        assert "only estimated: press o" in str(screen.query_one("#detail").render())
+        await pilot.press("o")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("escape")                 # No: nothing recorded
+        assert not decisions_path.exists() or estimated[0] not in decisions_path.read_text()
+        await pilot.press("o", "y")
+        await pilot.pause()
+        value = screen.plan.table(estimated[0]).boundary.value
+        assert f'"{estimated[0]}": {value}' in decisions_path.read_text()
+        assert screen.plan.table(estimated[0]).boundary.confidence == "operator"
