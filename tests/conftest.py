@@ -71,8 +71,9 @@ class Databases:
 
 
 @contextmanager
-def _databases(dialect: str, workdir: Path) -> Iterator[Databases]:
-    """Three empty databases (snapshot, crashed, production) of one dialect, dropped after."""
+def _databases(dialect: str, workdir: Path, collations: dict[str, str] | None = None) -> Iterator[Databases]:
+    """Three empty databases (snapshot, crashed, production) of one dialect, dropped after;
+    on MariaDB each in `collations[role]` when given (its character set the collation's)."""
     workdir.mkdir(parents=True, exist_ok=True)
     if dialect == "sqlite":
         urls = {r: make_url(f"sqlite:///{workdir / (r + '.sqlite')}") for r in ROLES}
@@ -88,8 +89,10 @@ def _databases(dialect: str, workdir: Path) -> Iterator[Databases]:
     names = {r: f"gm_test_{tag}_{r}" for r in ROLES}
     admin = create_engine(base)
     with admin.begin() as conn:
-        for name in names.values():
-            conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+        for role, name in names.items():
+            collation = (collations or {}).get(role)
+            spec = f"CHARACTER SET {collation.split('_')[0]} COLLATE {collation}" if collation else "CHARACTER SET utf8mb4"
+            conn.execute(text(f"CREATE DATABASE `{name}` {spec}"))
     urls = {r: base.set(database=n) for r, n in names.items()}
     engines = {r: create_engine(u) for r, u in urls.items()}
     try:

@@ -6,13 +6,11 @@ databases of one collation."""
 
 from __future__ import annotations
 
-import uuid
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, insert, text, update
+from sqlalchemy import insert, update
 
 from gapmend.core.config import load_settings
 from gapmend.core.demo import SNAPSHOT_AT, build_trio, demo_metadata
@@ -20,7 +18,7 @@ from gapmend.core.gap import build_plan
 from gapmend.core.restore import RestoreOptions, restore
 from gapmend.core.verify import verify
 
-from ..conftest import ROLES, Databases, _require_mariadb
+from ..conftest import ROLES, Databases, _databases
 from ..dbstate import database_state
 
 pytestmark = pytest.mark.mariadb
@@ -38,29 +36,8 @@ PAIRS = [
 ACCENTED = {"key": "café.über", "value": "crème brûlée"}
 
 
-@contextmanager
-def _trio(workdir: Path, crashed: str, production: str) -> Iterator[Databases]:
-    base = _require_mariadb()
-    tag = uuid.uuid4().hex[:10]
-    collation = {"snapshot": crashed, "crashed": crashed, "production": production}
-    names = {r: f"gm_test_{tag}_{r}" for r in ROLES}
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        for role, name in names.items():
-            charset = collation[role].split("_")[0]
-            conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET {charset} COLLATE {collation[role]}"))
-    urls = {r: base.set(database=n) for r, n in names.items()}
-    engines = {r: create_engine(u) for r, u in urls.items()}
-    workdir.mkdir(parents=True, exist_ok=True)
-    try:
-        yield Databases("mariadb", urls, engines, workdir)
-    finally:
-        for e in engines.values():
-            e.dispose()
-        with admin.begin() as conn:
-            for name in names.values():
-                conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-        admin.dispose()
+def _trio(workdir: Path, crashed: str, production: str) -> Any:
+    return _databases("mariadb", workdir, {"snapshot": crashed, "crashed": crashed, "production": production})
 
 
 def _restored(dbs: Databases, server_side: bool | str) -> tuple[object, ...]:

@@ -28,7 +28,7 @@ from gapmend.core.restore import RestoreOptions, restore
 from gapmend.core.verify import verify
 
 from ..conftest import Databases
-from ..runbook.test_laravel import SKELETON
+from ..runbook.test_laravel import make_app
 
 pytestmark = pytest.mark.mariadb
 MIGRATIONS = Path(__file__).parent / "laravel_migrations"
@@ -49,14 +49,7 @@ def _migrate(app: Path, dbs: Databases, role: str) -> None:
 
 @pytest.fixture
 def laravel_trio(dbs: Databases, tmp_path: Path) -> Databases:
-    if shutil.which("php") is None or not Path("/usr/share/php/Illuminate/autoload.php").exists():
-        pytest.fail("PHP and Laravel are part of the suite: .ci/setup installs php-cli php-laravel-framework")
-    app = tmp_path / "app"
-    shutil.copytree(SKELETON, app)
-    shutil.copy(app / ".env.testing-template", app / ".env")
-    for rel in ("storage/framework/cache/data", "storage/framework/sessions", "storage/framework/views",
-                "storage/logs", "bootstrap/cache", "resources/views"):
-        (app / rel).mkdir(parents=True, exist_ok=True)
+    app = make_app(tmp_path / "app")
     shutil.copytree(MIGRATIONS, app / "database" / "migrations")
     for role in ("snapshot", "crashed", "production"):
         _migrate(app, dbs, role)

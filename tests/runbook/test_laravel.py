@@ -17,17 +17,21 @@ from gapmend.core.laravel import LaravelError, check_permissions, is_down, maint
 SKELETON = Path(__file__).parent / "laravel_skeleton"
 
 
-@pytest.fixture
-def laravel_app(tmp_path: Path) -> Path:
+def make_app(app: Path) -> Path:
+    """A Laravel 8 application at `app`, from the skeleton, with the folders artisan writes."""
     if shutil.which("php") is None or not Path("/usr/share/php/Illuminate/autoload.php").exists():
-        pytest.fail("PHP and Laravel are part of the suite: .ci/run installs php-cli php-laravel-framework")
-    app = tmp_path / "shop"
+        pytest.fail("PHP and Laravel are part of the suite: .ci/setup installs php-cli php-laravel-framework")
     shutil.copytree(SKELETON, app)
     shutil.copy(app / ".env.testing-template", app / ".env")
     for rel in ("storage/framework/cache/data", "storage/framework/sessions", "storage/framework/views",
                 "storage/logs", "bootstrap/cache", "resources/views", "database"):
         (app / rel).mkdir(parents=True, exist_ok=True)
     return app
+
+
+@pytest.fixture
+def laravel_app(tmp_path: Path) -> Path:
+    return make_app(tmp_path / "shop")
 
 
 def test_artisan_down_and_up(laravel_app: Path) -> None:

@@ -26,6 +26,15 @@ async def _settle(app: GapmendApp, pilot) -> None:  # type: ignore[no-untyped-de
     await pilot.pause()
 
 
+async def _scanned(app: GapmendApp, pilot) -> InspectGapsScreen:  # type: ignore[no-untyped-def]
+    """From the connections screen to step 1 with its scan finished."""
+    await _settle(app, pilot)
+    await pilot.press("n")
+    await _settle(app, pilot)
+    assert isinstance(app.screen, InspectGapsScreen) and app.screen.plan is not None
+    return app.screen
+
+
 def _count(db: Path, sql: str) -> int:
     with sqlite3.connect(db) as conn:
         return int(conn.execute(sql).fetchone()[0])
@@ -155,11 +164,8 @@ async def test_resolve_one_conflict_row(tmp_path: Path) -> None:
     decisions_path = Path(str(env) + ".decisions.json")
     app = GapmendApp(load_settings(env, environ={}), tmp_path, decisions_path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _settle(app, pilot)
-        await pilot.press("n")
-        await _settle(app, pilot)
-        screen = app.screen
-        assert isinstance(screen, InspectGapsScreen) and screen.plan is not None
+        screen = await _scanned(app, pilot)
+        assert screen.plan is not None
         await pilot.press(*["down"] * screen.plan.order.index("users"))
         await pilot.press("tab")                         # to the users table's conflicts
         assert screen.focused is not None and screen.focused.id == "conflicts"
@@ -180,11 +186,8 @@ async def test_an_estimated_boundary_is_confirmed_on_the_detail_screen(tmp_path:
     decisions_path = Path(str(env) + ".decisions.json")
     app = GapmendApp(settings, tmp_path, decisions_path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _settle(app, pilot)
-        await pilot.press("n")
-        await _settle(app, pilot)
-        screen = app.screen
-        assert isinstance(screen, InspectGapsScreen) and screen.plan is not None
+        screen = await _scanned(app, pilot)
+        assert screen.plan is not None
         estimated = [n for n in screen.plan.order if screen.plan.table(n).boundary.unconfirmed]
         assert estimated
         table = screen.query_one("#gaps", DataTable)
