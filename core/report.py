@@ -29,6 +29,9 @@ def render(report: RestoreReport) -> str:
     ]
     if report.path:
         lines.append(f"rows travelled {report.path}")
+    if report.triggers:
+        lines.append("production's triggers suspended for the restore and created again (Friday's rows hold what "
+                     "its own triggers wrote): " + ", ".join(report.triggers))
     if report.pulled_in:
         lines.append("pulled in as parents of approved tables: " + ", ".join(report.pulled_in))
     for name, r in report.tables.items():

@@ -110,6 +110,7 @@ class RestoreReport:
     noop: bool
     dry_run: str | None = None        # the SQL file, when nothing was committed
     path: str = ""                    # how the rows travelled: server-side, or through gapmend
+    triggers: list[str] = field(default_factory=list)   # production's, suspended for the restore
 
     def totals(self) -> dict[str, int]:
         t = self.tables.values()
@@ -290,6 +291,7 @@ class _Run:
     counters: dict[str, int] = field(default_factory=dict)   # AUTO_INCREMENT before the restore (`id_guard`)
     done_streamed: dict[str, set[str]] = field(default_factory=dict)   # encoded keys a committed run restored
     order: list[str] = field(default_factory=list)   # the tables of this restore, in write order
+    suspended: list[str] = field(default_factory=list)   # production's triggers, for the report
 
     def __post_init__(self) -> None:
         # Looked up for every column of every Friday row: computed once here.
@@ -336,6 +338,7 @@ class _Run:
             suspended = triggers.on_tables(self.p, tables)
             self.p.rollback()
             triggers.suspend(self.p, run_id, suspended)
+            self.suspended = [t.name for t in suspended]
             if suspended:
                 self.progress.note("triggers suspended for the restore: " + ", ".join(t.name for t in suspended))
             if self.options.per_table:
@@ -353,7 +356,8 @@ class _Run:
             if self.server is not None:
                 self.server.close()
         report = RestoreReport(run_id, started_at, 0.0, {t: self.reports[t] for t in tables}, pulled, noop=False,
-                               dry_run=str(self.options.dry_run) if self.options.dry_run else None)
+                               dry_run=str(self.options.dry_run) if self.options.dry_run else None,
+                               triggers=self.suspended)
         t = report.totals()
         report.noop = not (t["inserted"] or t["updated"] or t["deleted"] or t["linked"])
         return report

@@ -117,8 +117,10 @@ def suspend(conn: Connection, run_id: str, triggers: list[Trigger]) -> None:
                                  for t in triggers])
     conn.commit()
     q = conn.dialect.identifier_preparer.quote
+    # On SQLite crashed may be ATTACHed to this connection: name production's own schema.
+    schema = "main." if conn.dialect.name == "sqlite" else ""
     for t in triggers:
-        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {q(t.name)}")
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {schema}{q(t.name)}")
         conn.commit()
 
 

@@ -131,7 +131,8 @@ def test_restored_rows_end_as_fridays_whatever_the_triggers_do(dbs: Databases, s
     assert "create_date" in listed["customer_create_date"]["writes"] or dbs.dialect == "sqlite"
     assert "film_text" in listed["ins_film"]["writes"] and "suspended" in listed["ins_film"]["action"]
 
-    restore(settings, options=RestoreOptions(server_side=server_side))
+    report = restore(settings, options=RestoreOptions(server_side=server_side))
+    assert sorted(report.triggers) == sorted(before)
     with e["production"].connect() as conn:
         dates = dict(conn.execute(text("SELECT email, create_date FROM customer")).all())
         shadow = conn.execute(text("SELECT f.title, t.title FROM film f LEFT JOIN film_text t ON t.film_id = f.film_id "
