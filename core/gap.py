@@ -343,8 +343,9 @@ class _Inspector:
             self.boundaries[t.name] = self._boundary(t)
             self.progress.advance(1)
         for t in tables:   # children write after parents: their boundaries are all known now
-            if self.boundaries[t.name].unconfirmed:
-                self.boundaries[t.name] = self._referenced_before(t, self.boundaries[t.name])
+            b = self.boundaries[t.name]
+            if b.unconfirmed or b.method == "snapshot_at":
+                self.boundaries[t.name] = self._referenced_before(t, b)
         attached = self._attach_sqlite()
         self.joint = self._joint(attached) if self.joint_allowed else None
         gaps = []
@@ -392,11 +393,12 @@ class _Inspector:
         return self._content_boundary(t, int(c_max), int(p_max))
 
     def _referenced_before(self, t: TableInfo, estimate: Boundary) -> Boundary:
-        """More evidence for an estimated boundary: rows of a child table from before the
-        snapshot (within its own exact or high boundary) that reference an id of `t` on
-        both sides say that id existed at the snapshot. A higher one raises the estimate
-        (Friday's updates of early rows hide them from the content comparison); the
-        operator still confirms it."""
+        """More evidence for a boundary not read from the snapshot: rows of a child table
+        from before the snapshot (within its own exact or high boundary) that reference an
+        id of `t` on both sides say that id existed at the snapshot. A higher one raises
+        the boundary (Friday's updates of early rows hide them from the content
+        comparison; a clock or a missing created_at can mislead the snapshot time) to low
+        confidence: the operator confirms it."""
         assert estimate.value is not None
         best: tuple[int, str] | None = None
         for edge in self.graph.edges_to(t.name):
@@ -424,7 +426,8 @@ class _Inspector:
                   int(self.p.execute(select(func.max(t.table.c[t.primary_key[0]]))).scalar() or 0))
         if value > top:
             return estimate
-        return Boundary(value, estimate.method, "low", f"{estimate.evidence}; raised to {value}{seen}")
+        disagrees = "" if estimate.unconfirmed else "the evidence disagrees: "
+        return Boundary(value, estimate.method, "low", f"{estimate.evidence}; {disagrees}raised to {value}{seen}")
 
     def _content_boundary(self, t: TableInfo, c_max: int, p_max: int) -> Boundary:
         """The highest id whose row both sides hold alike, searched downward from the top."""
@@ -921,18 +924,18 @@ class _FridayRows:
         linked = self.insp.linked[t.name]
         for cols in unique.collision_keys(t, edges):
             idx = [names.index(c) for c in cols]
-            values: dict[Row, Row] = {}
+            values: unique.WrittenKeys[Row] = unique.WrittenKeys()
             for r in rows:
                 written = unique.written_key(r, idx, refs, lambda parent, v: self.insp.linked[parent].get(v))
                 if written is not None:
-                    values.setdefault(written, r)
-            if not values:
+                    values.add(written, r)
+            if not values.exact:
                 continue
             ident = list(t.identity)
-            for found in rowio.fetch_keys(self.insp.p, t, cols, list(values), select_cols=list(cols) + ident):
+            for found in rowio.fetch_keys(self.insp.p, t, cols, list(values.exact), select_cols=list(cols) + ident):
                 value = tuple(found[: len(cols)])
                 row = values.get(value)
-                if row is None:  # case-insensitive collations match other spellings
+                if row is None:
                     continue
                 key, holder = _key(row, self.key_idx), tuple(found[len(cols):])
                 if t.key_kind == "surrogate":

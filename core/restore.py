@@ -626,17 +626,19 @@ class _Run:
         refs = self.key_refs[t.name]
         for cols in self.unique_keys[t.name]:
             idx = _idx(t, cols)
-            by_value: dict[Key, Key] = {}
+            by_value: unique.WrittenKeys[Key] = unique.WrittenKeys()
             for r in chunk:
                 written = unique.written_key(r, idx, refs, self._written_parent)
                 if written is not None:
-                    by_value.setdefault(written, tuple(r[i] for i in key_idx))
-            if not by_value:
+                    by_value.add(written, tuple(r[i] for i in key_idx))
+            if not by_value.exact:
                 continue
-            for found in rowio.fetch_keys(self.p, t, cols, list(by_value), select_cols=list(cols) + list(t.identity)):
+            for found in rowio.fetch_keys(self.p, t, cols, list(by_value.exact),
+                                          select_cols=list(cols) + list(t.identity)):
                 value, pkey = tuple(found[: len(cols)]), tuple(found[len(cols):])
-                if value in by_value:   # the same key number may be a different row: ids collide too
-                    out.setdefault(by_value[value], pkey)
+                friday = by_value.get(value)
+                if friday is not None:
+                    out.setdefault(friday, pkey)
         return out
 
     def _written_parent(self, parent: str, v: Any) -> Any | None:

@@ -24,8 +24,9 @@ still NULL when collisions are judged).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, Callable, Generic, Sequence, TypeVar
 
 from .graph import Edge
 from .schema import TableInfo
@@ -33,6 +34,7 @@ from .schema import TableInfo
 Row = tuple[Any, ...]
 # (parent table, Friday's id) -> the production key it is written as, or None for "matches nothing"
 Target = Callable[[str, Any], Any | None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -90,3 +92,36 @@ def written_key(row: Row, idx: Sequence[int], refs: dict[int, list[KeyRef]], tar
                 break
         out.append(v)
     return tuple(out)
+
+
+@dataclass
+class WrittenKeys(Generic[T]):
+    """Friday's unique values as written -> the Friday row they belong to, looked up the
+    way the database compared them with production's: exactly, else blind to case,
+    accents and trailing spaces (a ``*_ci`` collation matched another spelling, or the
+    production row would not have come back)."""
+
+    exact: dict[Row, T] = field(default_factory=dict)
+    _loose: dict[Row, T] | None = None
+
+    def add(self, key: Row, item: T) -> None:
+        self.exact.setdefault(key, item)
+
+    def get(self, found: Row) -> T | None:
+        hit = self.exact.get(found)
+        if hit is not None:
+            return hit
+        if self._loose is None:
+            self._loose = {}
+            for key, item in self.exact.items():
+                self._loose.setdefault(_loose(key), item)
+        return self._loose.get(_loose(found))
+
+
+def _loose(key: Row) -> Row:
+    return tuple(_fold(v) if isinstance(v, str) else v for v in key)
+
+
+def _fold(text: str) -> str:
+    bare = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return bare.casefold().rstrip(" ")

@@ -15,7 +15,7 @@ from sqlalchemy import insert, update
 from gapmend.core.config import load_settings
 from gapmend.core.demo import SNAPSHOT_AT, build_trio, demo_metadata
 from gapmend.core.gap import build_plan
-from gapmend.core.restore import RestoreOptions, restore
+from gapmend.core.restore import STAGE, RestoreOptions, restore
 from gapmend.core.verify import verify
 
 from ..conftest import ROLES, Databases, _databases
@@ -65,8 +65,15 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, ...]:
         return _restored(plain, False)
 
 
-@pytest.mark.parametrize("crashed, production", PAIRS, ids=[f"{c}-to-{p}" for c, p in PAIRS])
-def test_restore_across_collations(tmp_path: Path, crashed: str, production: str, server_side: bool | str,
+# Every pair on the server-side path (the most SQL of gapmend's own meets the data there);
+# the reported pair and a character-set change on the staged and in-Python paths too.
+CASES = [pytest.param(c, p, True, id=f"server-side-{c}-to-{p}") for c, p in PAIRS] + [
+    pytest.param(*PAIRS[i], path, id=f"{name}-{PAIRS[i][0]}-to-{PAIRS[i][1]}")
+    for i in (0, 4) for path, name in ((STAGE, "staged"), (False, "batches"))]
+
+
+@pytest.mark.parametrize("crashed, production, path", CASES)
+def test_restore_across_collations(tmp_path: Path, crashed: str, production: str, path: bool | str,
                                    reference: tuple[object, ...]) -> None:
     with _trio(tmp_path, crashed, production) as mixed:
-        assert _restored(mixed, server_side) == reference
+        assert _restored(mixed, path) == reference

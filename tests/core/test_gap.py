@@ -120,24 +120,30 @@ def test_plan_is_read_only(dbs: Databases) -> None:
     assert {r: database_state(e[r]) for r in before} == before
 
 
-def test_an_estimated_boundary_uses_what_snapshot_era_children_reference(dbs: Databases) -> None:
-    """Staff has no created_at and Friday updated its early rows, so only staff 1 is alike
-    on both sides; rentals from before the snapshot (their created_at says so) name staff
-    3 on both sides, so the snapshot held staff 3: the estimate is raised to 3, still to
-    be confirmed (issue 14, item 4: a boundary of 1 inserted second copies of staff 2, 3)."""
+@pytest.mark.parametrize("stamped", [False, True], ids=["no-created_at", "a-created_at-missing"])
+def test_an_estimated_boundary_uses_what_snapshot_era_children_reference(dbs: Databases, stamped: bool) -> None:
+    """Staff 3 was in the snapshot, but nothing about staff says so: without created_at,
+    Friday's updates of staff 2 and 3 leave only staff 1 alike on both sides; with a
+    created_at that staff 3 lacks, the snapshot time says 2 (high). Rentals from before
+    the snapshot (their created_at says so) name staff 3 on both sides, so the boundary is
+    raised to 3, low, to be confirmed (issue 14, item 4: a boundary of 1 inserted second
+    copies of staff 2 and 3 and pointed Friday's rows at them)."""
     from sqlalchemy import Column, DateTime, ForeignKey, Integer, MetaData, String, Table, insert, update
 
     md = MetaData()
-    staff = Table("staff", md, Column("id", Integer, primary_key=True), Column("name", String(20)))
+    at = datetime(2026, 11, 26, 23, 0)
+    staff = Table("staff", md, Column("id", Integer, primary_key=True), Column("name", String(20)),
+                  *([Column("created_at", DateTime)] if stamped else []))
     rentals = Table("rentals", md, Column("id", Integer, primary_key=True), Column("staff_id", Integer, ForeignKey("staff.id")),
                     Column("created_at", DateTime))
-    at = datetime(2026, 11, 26, 23, 0)
+    stamps = {1: at - timedelta(days=9), 2: at - timedelta(days=8), 3: None, 4: at + timedelta(hours=1)}
     for role in ("crashed", "production"):
         md.create_all(dbs.engines[role])
         with dbs.engines[role].begin() as conn:
-            conn.execute(insert(staff), [dict(id=i, name=f"s{i}") for i in (1, 2, 3)])
+            for i in (1, 2, 3, 4):
+                row = dict(id=i, name=f"s{i}" if i < 4 else f"{role} 4")
+                conn.execute(insert(staff).values(**row, **({"created_at": stamps[i]} if stamped else {})))
             conn.execute(insert(rentals), [dict(id=i, staff_id=1 + i % 3, created_at=at - timedelta(days=i)) for i in range(1, 11)])
-            conn.execute(insert(staff).values(id=4, name=f"{role} 4"))
     with dbs.engines["crashed"].begin() as conn:
         conn.execute(update(staff).where(staff.c.id.in_([2, 3])).values(name="renamed on Friday"))
         conn.execute(insert(rentals).values(id=11, staff_id=4, created_at=at + timedelta(hours=5)))
@@ -145,3 +151,4 @@ def test_an_estimated_boundary_uses_what_snapshot_era_children_reference(dbs: Da
     boundary = build_plan(settings).table("staff").boundary
     assert (boundary.value, boundary.confidence) == (3, "low")
     assert boundary.unconfirmed and "rentals.staff_id" in boundary.evidence
+    assert ("the evidence disagrees" in boundary.evidence) == stamped

@@ -137,3 +137,24 @@ def test_unique_keys_are_judged_after_the_remap(dbs: Databases, server_side: boo
         assert sorted(r.user_id for r in roles if r.role == "f") == [2, 7, 8]
         assert conn.execute(select(SUBS.c.id).where(SUBS.c.id.like("f-%")).order_by(SUBS.c.id)).scalars().all() == ["f-1", "f-2"]
     assert verify(settings)[0] == []
+
+
+def test_a_case_blind_unique_key_is_a_collision_on_every_path(dbs: Databases, server_side: bool | str) -> None:
+    """MariaDB's default collations compare ``Case@X`` and ``case@x`` as one value: the
+    unique index refuses both, so the plan and every copy path call it a collision
+    (judged in Python, a dict lookup missed it and the insert failed). SQLite's BINARY
+    collation holds both."""
+    e = dbs.engines
+    snapshot = {USERS: SNAPSHOT[USERS]}
+    _load(e["snapshot"], snapshot)
+    _load(e["crashed"], snapshot, {USERS: [dict(id=4, email="Case@X"), dict(id=5, email="Zoë@x ")]})
+    _load(e["production"], snapshot, {USERS: [dict(id=4, email="case@x"), dict(id=5, email="other@x")]})
+    settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
+    blind = dbs.dialect == "mariadb"
+    assert [c.key for c in build_plan(settings).table("users").collisions] == ([(4,)] if blind else [])
+    report = restore(settings, options=RestoreOptions(server_side=server_side))
+    assert report.tables["users"].linked == ([((4,), (4,))] if blind else [])
+    with e["production"].connect() as conn:
+        emails = sorted(conn.execute(select(USERS.c.email)).scalars())
+    assert emails == sorted(["s1@x", "s2@x", "s3@x", "case@x", "other@x", "Zoë@x "] + ([] if blind else ["Case@X"]))
+    assert verify(settings)[0] == []
