@@ -21,6 +21,8 @@ table, the key and the column. Memory holds one page of the journal at a time.
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, Iterable
 
 from sqlalchemy import Connection
@@ -50,7 +52,7 @@ def check_values(p: Connection, c: Connection, p_schema: Schema, c_schema: Schem
         mapped = _parent_maps(p, refs, friday.values())
         gone: dict[tuple[str, Any], bool] = {}
         for old, new, action in page:
-            f, r = friday.get(journal.encode(old)), restored.get(journal.encode(new))
+            f, r = friday.get(_norm(old)), restored.get(_norm(new))
             if f is None:
                 found.append(f"{table}: Friday row {old} is not in the crashed database: restored row {new} "
                              "cannot be compared (is GAPMEND_CRASHED_URL still the crashed copy?)")
@@ -88,13 +90,20 @@ def _edge(edges: list[Edge], row: Row) -> Edge | None:
     return next((e for e in edges if e.type_column is None or row.get(e.type_column) == e.type_value), None)
 
 
-def _by_key(conn: Connection, t: TableInfo, keys: list[tuple[Any, ...]]) -> dict[str, Row]:
-    """Rows of `t` with one of `keys`, by encoded key (as the journal spells keys)."""
-    out: dict[str, Row] = {}
+def _by_key(conn: Connection, t: TableInfo, keys: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], Row]:
+    """Rows of `t` with one of `keys`, by `_norm`ed key."""
+    out: dict[tuple[Any, ...], Row] = {}
     for r in rowio.fetch_keys(conn, t, t.identity, keys):
         row = dict(zip(t.column_names, r))
-        out[journal.encode(row[k] for k in t.identity)] = row
+        out[_norm(row[k] for k in t.identity)] = row
     return out
+
+
+def _norm(key: Iterable[Any]) -> tuple[Any, ...]:
+    """A key as the journal's JSON gives it back: a date as its text without
+    microseconds, a decimal as its text (`journal.encode`)."""
+    return tuple(v.replace(microsecond=0).isoformat(sep=" ") if isinstance(v, datetime)
+                 else str(v) if isinstance(v, Decimal) else v for v in key)
 
 
 def _parent_maps(p: Connection, refs: dict[str, list[Edge]], rows: Iterable[Row]) -> dict[str, dict[Any, Any]]:
