@@ -164,3 +164,50 @@ def test_a_stopped_restore_leaves_triggers_that_verify_and_the_next_run_put_back
     assert _definitions(e["production"]) == before
     restore(settings)
     assert verify(settings)[0] == [] and _definitions(e["production"]) == before
+
+
+@pytest.mark.parametrize("dbs", ["mariadb"], indirect=True)
+def test_sigkill_while_triggers_are_suspended(dbs: Databases) -> None:
+    """A real `gapmend restore`, killed (SIGKILL) while production's triggers are dropped:
+    production keeps none of its rows, verify says the triggers are suspended, and
+    `gapmend triggers restore` or the next restore put them back as they were."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from click.testing import CliRunner
+
+    from gapmend.app.cli import cli
+
+    e = dbs.engines
+    settings = _trio(dbs)
+    with e["crashed"].begin() as conn:   # enough Friday rows for the restore to take a while
+        conn.execute(text("INSERT INTO customer (customer_id, first_name, email, create_date) VALUES (:i, 'F', :m, :d)"),
+                     [dict(i=i, m=f"f{i}@x", d=FRIDAY) for i in range(5, 10_005)])
+    before = _definitions(e["production"])
+    env_file = dbs.env_file(snapshot=True, snapshot_at=None)
+    child = subprocess.Popen([sys.executable, "-c", "from gapmend.app.cli import main; main()", "--env-file",
+                              str(env_file), "restore", "--yes", "--without-backup", "--through-gapmend"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=dbs.workdir)
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline and child.poll() is None:
+            with e["production"].connect() as conn:
+                if conn.dialect.has_table(conn, triggers.TRIGGERS) and conn.execute(
+                        text("SELECT COUNT(*) FROM gapmend_triggers WHERE status = 'suspended'")).scalar():
+                    break
+            time.sleep(0.01)
+        assert child.poll() is None, "the restore ended before its triggers were seen suspended"
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.wait()
+    with e["production"].connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM customer WHERE first_name = 'F'")).scalar() == 0
+    assert _definitions(e["production"]) != before
+    assert any("still suspended" in p for p in verify(settings)[0])
+    done = CliRunner().invoke(cli, ["--env-file", str(env_file), "triggers", "restore"])
+    assert done.exit_code == 0 and "created again" in done.output, done.output
+    assert _definitions(e["production"]) == before
+    restore(settings)
+    assert verify(settings)[0] == [] and _definitions(e["production"]) == before
