@@ -174,3 +174,18 @@ def server_identity(engine: Engine) -> str | None:
     with engine.connect() as conn:
         ident = conn.execute(text("SELECT CONCAT(@@hostname, ':', @@port, ':', @@datadir)")).scalar()
     return str(ident)
+
+
+def database_identity(engine: Engine, role: str) -> str | None:
+    """What names one database whatever the URL says: the server and the schema on
+    MariaDB, the file's device and inode on SQLite (a relative path, a symlink and an
+    absolute path to one file are one database); None for an in-memory one."""
+    with connect(engine, role) as conn:
+        if is_mysql(engine):
+            row = conn.execute(text("SELECT CONCAT(@@hostname, ':', @@port, ':', @@datadir), DATABASE()")).one()
+            return f"mysql:{row[0]}:{row[1]}"
+        path = conn.exec_driver_sql("PRAGMA database_list").fetchone()
+    if not path or not path[2]:
+        return None
+    st = Path(path[2]).stat()
+    return f"sqlite:{st.st_dev}:{st.st_ino}"

@@ -40,9 +40,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from . import compare, rows as rowio, triggers, unique
 from .config import Settings
-from .db import connect, is_mysql, open_engine, server_identity, sqlite_file_uri, unreadable
+from .db import connect, database_identity, is_mysql, open_engine, server_identity, sqlite_file_uri, unreadable
 from .decisions import Decisions
-from .errors import PlanError
+from .errors import ConfigError, PlanError
 from .graph import ReferenceGraph, build_graph
 from .plan import Boundary, Collision, Conflict, Decision, Orphan, Plan, RowClass, TableGap
 from .progress import NullProgress, Progress, check_cancel
@@ -67,12 +67,37 @@ class Sources:
 
     @classmethod
     def open(cls, settings: Settings, *, readonly: bool = True) -> "Sources":
+        """The roles' engines, once each is known to be a database of its own."""
         snap = open_engine(settings.snapshot, "snapshot") if settings.snapshot is not None else None
-        return cls(
+        sources = cls(
             production=open_engine(settings.production, "production", readonly=readonly),
             crashed=open_engine(settings.crashed, "crashed"),
             snapshot=snap,
         )
+        try:
+            sources.require_distinct()
+        except BaseException:
+            sources.dispose()
+            raise
+        return sources
+
+    def require_distinct(self) -> None:
+        """Two roles naming one database would have gapmend read production as the
+        snapshot (and overwrite production's rows with Friday's) or write into the
+        crashed copy: refused before anything is read."""
+        seen: dict[str, str] = {}
+        for role, engine in (("production", self.production), ("crashed", self.crashed), ("snapshot", self.snapshot)):
+            if engine is None:
+                continue
+            ident = database_identity(engine, role)
+            if ident is None:
+                continue
+            if ident in seen:
+                raise ConfigError(
+                    f"GAPMEND_{seen[ident].upper()}_URL and GAPMEND_{role.upper()}_URL name the same database "
+                    f"({engine.url.render_as_string(hide_password=True)}): each role needs its own (production the "
+                    "live one, crashed the recovered copy, snapshot the restored dump); fix the env file")
+            seen[ident] = role
 
     def dispose(self) -> None:
         for e in (self.production, self.crashed, self.snapshot):
