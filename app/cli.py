@@ -13,7 +13,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterable, TypeVar
 
 import click
 
@@ -310,6 +310,7 @@ def boundary(table: str, value: int | None, clear: bool) -> None:
     """
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
+    _require_tables(settings, [table])
     path = ctx.decisions_path(settings)
     decisions = load_decisions(path)
     if clear:
@@ -323,9 +324,24 @@ def boundary(table: str, value: int | None, clear: bool) -> None:
     click.echo(f"{table}: boundary {'detected again' if clear else value}")
 
 
+def _require_tables(settings: Settings, names: Iterable[str]) -> None:
+    """The operator's table names against the crashed database's (read-only)."""
+    from sqlalchemy import inspect
+
+    from gapmend.core.db import open_engine
+    from gapmend.core.schema import require_known
+
+    engine = open_engine(settings.crashed, "crashed")
+    try:
+        require_known(names, inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
 def _decide(tables: tuple[str, ...], decision: Decision) -> None:
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
+    _require_tables(settings, tables)
     path = ctx.decisions_path(settings)
     decisions = load_decisions(path)
     for t in tables:
@@ -668,6 +684,7 @@ def resolve(table: str, keys: tuple[str, ...], take: str) -> None:
 
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
+    _require_tables(settings, [table])
     path = ctx.decisions_path(settings)
     decisions = load_decisions(path)
     chosen = set(decisions.take_friday.get(table, []))

@@ -8,6 +8,7 @@ for building queries but never leaves core.
 
 from __future__ import annotations
 
+import difflib
 import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -310,3 +311,14 @@ def require_compatible(findings: list[SchemaFinding]) -> None:
         first = blocking[0]
         more = f" (and {len(blocking) - 1} more; see `gapmend schema`)" if len(blocking) > 1 else ""
         raise SchemaMismatch(f"{first.table}: {first.what}{more}: migrate the databases to the same schema first")
+
+
+def require_known(names: Iterable[str], known: Iterable[str], role: str = "crashed") -> None:
+    """A table name the operator typed must name a table: one line naming the closest
+    one otherwise (``skip image`` meant ``images``, and a silent no-op restored it)."""
+    tables = sorted(t for t in known if not t.startswith(JOURNAL_PREFIX))
+    for name in names:
+        if name not in tables:
+            close = difflib.get_close_matches(name, tables, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "`gapmend plan` lists the tables"
+            raise SchemaMismatch(f"no table {name!r} in the {role} database: {hint}")

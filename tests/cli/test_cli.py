@@ -190,3 +190,17 @@ def test_investigate_after_a_restore(tmp_path: Path) -> None:
     assert "conflicts left to decide: 2" in out and "users (6,)" in out
     saved = next((tmp_path / "gapmend-reports").glob("investigate-*.txt"))
     assert saved.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_mistyped_table_name_is_an_error_naming_the_closest(tmp_path: Path) -> None:
+    """`gapmend skip image` (meant images) exited 0, and images was then restored."""
+    env = build_demo(tmp_path)
+    decisions = Path(str(env) + ".decisions.json")
+    before = decisions.read_bytes() if decisions.exists() else None
+    for argv in (["skip", "image"], ["approve", "users", "nosuchtable"], ["boundary", "post", "3"],
+                 ["resolve", "user", "6", "--take", "friday"]):
+        result = CliRunner().invoke(cli, ["--env-file", str(env), *argv])
+        assert result.exit_code == 2, (argv, result.output)
+        assert len(result.output.strip().splitlines()) == 1 and "no table" in result.output, result.output
+    assert "did you mean 'images'?" in CliRunner().invoke(cli, ["--env-file", str(env), "skip", "image"]).output
+    assert (decisions.read_bytes() if decisions.exists() else None) == before
