@@ -349,6 +349,8 @@ class _Run:
             self.p.rollback()
             if triggers.resume(self.p):
                 self.progress.note("triggers created again")
+            if self.options.dry_run is not None:
+                triggers.forget(self.p, run_id)
             if mysql:
                 self.p.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 1")
                 self.p.commit()

@@ -143,6 +143,19 @@ def resume(conn: Connection) -> list[str]:
     return [row.trigger_name for row in pending]
 
 
+def forget(conn: Connection, run_id: str) -> None:
+    """A dry run's rows, once its triggers are back: it leaves no table of its own."""
+    conn.rollback()
+    if not conn.dialect.has_table(conn, TRIGGERS):
+        return
+    conn.execute(saved.delete().where(saved.c.run_id == run_id, saved.c.status == "restored"))
+    left = conn.execute(select(saved.c.id).limit(1)).first()
+    conn.commit()
+    if left is None:
+        metadata.drop_all(conn)
+        conn.commit()
+
+
 def put_back(settings: Settings) -> list[str]:
     """`resume` on production, for ``gapmend triggers restore`` after a stopped restore."""
     engine = open_engine(settings.production, "production", readonly=False)

@@ -23,6 +23,7 @@ from gapmend.core.restore import RestoreError, RestoreOptions, restore
 from gapmend.core.verify import verify
 
 from ..conftest import Databases
+from ..dbstate import database_state
 
 FRIDAY = datetime(2026, 11, 27, 18, 30)
 TABLES = {
@@ -146,12 +147,20 @@ def test_restored_rows_end_as_fridays_whatever_the_triggers_do(dbs: Databases, s
     with e["production"].begin() as conn:   # and they work again
         conn.exec_driver_sql("INSERT INTO film (title, description) VALUES ('AFTER THE RESTORE', 'x')")
         assert conn.execute(text("SELECT COUNT(*) FROM film_text WHERE title = 'AFTER THE RESTORE'")).scalar() == 1
+        # What a trigger left active would have done: verify names the row and the column.
+        conn.exec_driver_sql("UPDATE customer SET create_date = '2030-01-01 00:00:00' "
+                             "WHERE email = 'LINDA.WILLIAMS@sakilacustomer.org'")
+        linda = conn.execute(text("SELECT customer_id FROM customer WHERE email = 'LINDA.WILLIAMS@sakilacustomer.org'")).scalar()
+    assert any(p.startswith(f"customer {linda}: create_date is ") for p in verify(settings)[0])
 
 
 def test_a_stopped_restore_leaves_triggers_that_verify_and_the_next_run_put_back(dbs: Databases) -> None:
     e = dbs.engines
     settings = _trio(dbs)
     before = _definitions(e["production"])
+    state = database_state(e["production"])
+    restore(settings, options=RestoreOptions(dry_run=dbs.workdir / "dry.sql"))
+    assert database_state(e["production"]) == state and _definitions(e["production"]) == before   # a dry run
     with pytest.raises(RestoreError, match="injected failure"):
         restore(settings, options=RestoreOptions(fail_after_batches=1))
     assert _definitions(e["production"]) == before                   # a failure puts them back too
