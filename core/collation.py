@@ -26,6 +26,7 @@ from sqlalchemy import Connection, LargeBinary, String, cast, text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 JOURNAL_COLLATION = "utf8mb4_bin"
 # Table options for gapmend's own tables: one collation, whatever the database's default.
@@ -37,9 +38,13 @@ def _is_mysql(dialect: str) -> bool:
 
 
 class _Convert(FunctionElement[Any]):
-    """``CONVERT(expr USING charset)`` [``COLLATE collation``] on MariaDB; `expr` elsewhere."""
+    """``CONVERT(expr USING charset)`` [``COLLATE collation``] on MariaDB; `expr` elsewhere.
+    The character set and collation are part of the statement cache's key: two
+    conversions of one column into different collations are different SQL."""
 
     inherit_cache = True
+    _traverse_internals = [*FunctionElement._traverse_internals,
+                           ("charset", InternalTraversal.dp_string), ("collation", InternalTraversal.dp_string)]
 
     def __init__(self, expr: ColumnElement[Any], charset: str, collation: str | None = None) -> None:
         self.charset, self.collation = charset, collation

@@ -172,8 +172,11 @@ def server_identity(engine: Engine) -> str | None:
     if not is_mysql(engine):
         return None
     with engine.connect() as conn:
-        ident = conn.execute(text("SELECT CONCAT(@@hostname, ':', @@port, ':', @@datadir)")).scalar()
+        ident = conn.execute(text(f"SELECT {_SERVER}")).scalar()
     return str(ident)
+
+
+_SERVER = "CONCAT(@@hostname, ':', @@port, ':', @@datadir)"   # one MariaDB server, whatever the URL
 
 
 def database_identity(engine: Engine, role: str) -> str | None:
@@ -182,7 +185,7 @@ def database_identity(engine: Engine, role: str) -> str | None:
     absolute path to one file are one database); None for an in-memory one."""
     with connect(engine, role) as conn:
         if is_mysql(engine):
-            row = conn.execute(text("SELECT CONCAT(@@hostname, ':', @@port, ':', @@datadir), DATABASE()")).one()
+            row = conn.execute(text(f"SELECT {_SERVER}, DATABASE()")).one()
             return f"mysql:{row[0]}:{row[1]}"
         path = conn.exec_driver_sql("PRAGMA database_list").fetchone()
     if not path or not path[2]:
