@@ -56,23 +56,20 @@ def check_values(p: Connection, c: Connection, p_schema: Schema, c_schema: Schem
             if f is None:
                 found.append(f"{table}: Friday row {old} is not in the crashed database: restored row {new} "
                              "cannot be compared (is GAPMEND_CRASHED_URL still the crashed copy?)")
-                continue
-            if r is None:   # reported by the presence check
-                continue
-            compared += 1
-            for col in tp.column_names:
-                expected = _expected(tp, col, f, new, refs, mapped, defaults)
-                if expected is MISSING or _same(r[col], expected):
-                    continue
-                edge = _edge(refs.get(col, []), f)
-                if r[col] is None and edge is not None and _parent_gone(p, p_schema, edge, f[col], gone):
-                    continue   # --orphans null: Friday's parent was deleted by production
-                what = "inserted" if action == "inserted" else "updated"
-                found.append(f"{table} {_show(new)}: {col} is {r[col]!r} but the {what} Friday row "
-                             f"{_show(old)} says {expected!r}")
-                if len(found) >= cap:
-                    problems.extend(found)
-                    return compared
+            elif r is not None:   # a missing one is reported by the presence check
+                compared += 1
+                for col in tp.column_names:
+                    expected = _expected(tp, col, f, new, refs, mapped, defaults)
+                    if expected is MISSING or _same(r[col], expected):
+                        continue
+                    edge = _edge(refs.get(col, []), f)
+                    if r[col] is None and edge is not None and _parent_gone(p, p_schema, edge, f[col], gone):
+                        continue   # --orphans null: Friday's parent was deleted by production
+                    found.append(f"{table} {_show(new)}: {col} is {_value(r[col])} but the {action} Friday row "
+                                 f"{_show(old)} says {_value(expected)}")
+            if len(found) >= cap:
+                problems.extend(found[:cap])
+                return compared
     problems.extend(found)
     return compared
 
@@ -178,6 +175,15 @@ def _same(got: Any, expected: Any) -> bool:
         # A key decoded from the journal's JSON (a date as text): compare the spellings.
         return bool(journal.encode([got]) == journal.encode([expected]))
     return False
+
+
+def _value(v: Any) -> str:
+    """A value as the database shows it: text quoted, NULL, dates and numbers plain."""
+    if v is None:
+        return "NULL"
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return "0x" + bytes(v).hex()
+    return repr(v) if isinstance(v, str) else str(v)
 
 
 def _show(key: tuple[Any, ...]) -> str:
