@@ -112,9 +112,15 @@ def confirm(what: str, yes: bool) -> None:
     """Ask before a change; without a terminal to ask on, require --yes."""
     if yes:
         return
+    require_terminal(what)
+    click.confirm(f"{what}?", default=False, abort=True)
+
+
+def require_terminal(what: str) -> None:
+    """A question with nobody to answer it (a pipe, cron) is an error naming --yes, not
+    click's bare "Aborted!"."""
     if not sys.stdin.isatty():
         fail(f"{what}: not confirmed: pass --yes (no terminal to ask on)")
-    click.confirm(f"{what}?", default=False, abort=True)
 
 
 def fail(message: str) -> None:
@@ -152,6 +158,7 @@ def guarded(fn: F) -> F:
 
 
 @click.group(invoke_without_command=True)
+@click.version_option(package_name="gapmend")
 @click.option("--env-file", type=click.Path(path_type=Path), default=Path(".env"), show_default=True,
               help="dotenv file with GAPMEND_PRODUCTION_URL, GAPMEND_CRASHED_URL, ...")
 @click.option("--laravel", type=click.Path(path_type=Path, file_okay=False), default=None,
@@ -412,10 +419,11 @@ def restore(yes: bool, tables: str | None, collisions: str, orphans: str, apply_
     elif without_backup:
         LOGGER.warning("restore without a verified backup, on the operator's word (--without-backup)")
     if not yes and dry_run is None:
+        where = f"write to production ({settings.production.render_as_string(hide_password=True)})"
+        require_terminal(where)   # before the plan: nobody would read it
         result = _build_plan(settings, decisions)
         click.echo(render_plan(result, detail=False))
-        click.confirm(f"\nWrite to production ({settings.production.render_as_string(hide_password=True)})?",
-                      default=False, abort=True)
+        confirm("\n" + where[0].upper() + where[1:], yes)
     options = RestoreOptions(
         tables=frozenset(t.strip() for t in tables.split(",") if t.strip()) if tables else None,
         collisions=collisions, orphans=orphans, apply_deletes=apply_deletes, dry_run=dry_run,

@@ -204,3 +204,15 @@ def test_a_mistyped_table_name_is_an_error_naming_the_closest(tmp_path: Path) ->
         assert len(result.output.strip().splitlines()) == 1 and "no table" in result.output, result.output
     assert "did you mean 'images'?" in CliRunner().invoke(cli, ["--env-file", str(env), "skip", "image"]).output
     assert (decisions.read_bytes() if decisions.exists() else None) == before
+
+
+def test_version_and_a_restore_without_a_terminal_to_ask_on(tmp_path: Path) -> None:
+    """`--version` answers; `restore` without --yes and without a terminal says to pass
+    --yes (it printed a bare "Aborted!") and writes nothing."""
+    env = build_demo(tmp_path)
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.exit_code == 0 and "version" in result.output
+    before = (tmp_path / "production.sqlite").read_bytes()
+    result = CliRunner().invoke(cli, ["--env-file", str(env), "restore", "--without-backup"])
+    assert result.exit_code == 2 and "pass --yes" in result.output and "Aborted" not in result.output
+    assert (tmp_path / "production.sqlite").read_bytes() == before
