@@ -76,11 +76,11 @@ class Trigger:
 
 def on_tables(conn: Connection, tables: Iterable[str]) -> list[Trigger]:
     """The triggers defined on `tables`, in the order they fire."""
-    wanted = set(tables)
-    return [t for t in _all(conn) if t.table in wanted]
+    return _all(conn, set(tables))
 
 
-def _all(conn: Connection) -> list[Trigger]:
+def _all(conn: Connection, tables: set[str] | None = None) -> list[Trigger]:
+    """Every trigger (or those on `tables`), its definition read only for those."""
     if is_mysql(conn.engine):
         rows = conn.execute(text(
             "SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_STATEMENT, "
@@ -89,6 +89,8 @@ def _all(conn: Connection) -> list[Trigger]:
         q = conn.dialect.identifier_preparer.quote
         out = []
         for name, table, timing, event, body, order, mode in rows:
+            if tables is not None and table not in tables:
+                continue
             definition = conn.execute(text(f"SHOW CREATE TRIGGER {q(name)}")).one()[2]
             out.append(Trigger(name, table, timing, event, body, definition, mode, int(order)))
         return out
@@ -101,7 +103,7 @@ def _all(conn: Connection) -> list[Trigger]:
             begin = re.search(r"\bBEGIN\b", sql, re.IGNORECASE)
             body = sql[begin.start():] if begin else sql
             out.append(Trigger(name, table, timing, (m.group(2).upper() if m else "?"), body, sql, None, order))
-        return out
+        return [t for t in out if tables is None or t.table in tables]
     return []
 
 
@@ -186,9 +188,11 @@ def _create(conn: Connection, definition: str, sql_mode: str | None) -> None:
         if sql_mode is not None:
             cursor.execute("SET @gapmend_sql_mode = @@SESSION.sql_mode")
             cursor.execute("SET SESSION sql_mode = %s", (sql_mode,))
-        cursor.execute(definition)
-        if sql_mode is not None:
-            cursor.execute("SET SESSION sql_mode = @gapmend_sql_mode")
+        try:
+            cursor.execute(definition)
+        finally:   # the restore's own statements keep the session's mode, even after a failure
+            if sql_mode is not None:
+                cursor.execute("SET SESSION sql_mode = @gapmend_sql_mode")
     finally:
         cursor.close()
     conn.commit()
