@@ -25,7 +25,7 @@ from gapmend.core.plan import Decision, to_dict
 from gapmend.core.private_files import write_private
 from gapmend.core.progress import Cancelled
 
-from .render import render_plan
+from .render import render_plan, render_selection
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_ERROR = 2
@@ -140,7 +140,7 @@ def guarded(fn: F) -> F:
                 handler = open_log(ctx.log_path())
             except OSError:
                 handler = None  # an unwritable folder must not stop a read-only command
-            LOGGER.info("command: %s", " ".join(sys.argv[1:2]) or "gapmend")
+            LOGGER.info("command: %s", click.get_current_context().command_path)
             return fn(*args, **kwargs)
         except GapmendError as exc:
             fail(exc.message)
@@ -383,6 +383,9 @@ def skip(tables: tuple[str, ...]) -> None:
 @cli.command()
 @click.option("--yes", is_flag=True, help="Apply without asking.")
 @click.option("--tables", default=None, metavar="A,B", help="Restore only these tables (their parents are pulled in).")
+@click.option("--approve-pending", is_flag=True,
+              help="Also restore the tables still pending, as if approved now (the report lists them); "
+                   "without it only approved tables are written.")
 @click.option("--collisions", type=click.Choice(["link", "skip"]), default="link", show_default=True,
               help="A Friday row whose unique key production holds: link references to production's row, or skip it.")
 @click.option("--orphans", type=click.Choice(["skip", "null"]), default="skip", show_default=True,
@@ -399,7 +402,7 @@ def skip(tables: tuple[str, ...]) -> None:
                    "production's connection can read them, else from Friday's rows staged beside production's "
                    "first), or read and write them through gapmend in batches.")
 @guarded
-def restore(yes: bool, tables: str | None, collisions: str, orphans: str, apply_deletes: bool,
+def restore(yes: bool, tables: str | None, approve_pending: bool, collisions: str, orphans: str, apply_deletes: bool,
             without_backup: bool, per_table: bool, dry_run: Path | None, server_side: bool | None) -> None:
     """Put Friday's rows into production in one transaction, and write a report.
 
@@ -418,14 +421,20 @@ def restore(yes: bool, tables: str | None, collisions: str, orphans: str, apply_
         require_recent_backup(ctx.backups_path(), Checklist(ctx.steps_path()))
     elif without_backup:
         LOGGER.warning("restore without a verified backup, on the operator's word (--without-backup)")
+    only = frozenset(t.strip() for t in tables.split(",") if t.strip()) if tables else None
     if not yes and dry_run is None:
+        from gapmend.core.selection import require_confirmed, select_tables
+
         where = f"write to production ({settings.production.render_as_string(hide_password=True)})"
         require_terminal(where)   # before the plan: nobody would read it
         result = _build_plan(settings, decisions)
         click.echo(render_plan(result, detail=False))
+        chosen = select_tables(result, decisions.tables, only, approve_pending)   # refused before asking
+        require_confirmed(result, chosen.order)
+        click.echo("\n" + render_selection(chosen))
         confirm("\n" + where[0].upper() + where[1:], yes)
     options = RestoreOptions(
-        tables=frozenset(t.strip() for t in tables.split(",") if t.strip()) if tables else None,
+        tables=only, approve_pending=approve_pending,
         collisions=collisions, orphans=orphans, apply_deletes=apply_deletes, dry_run=dry_run,
         per_table=per_table, server_side=server_side,
     )
@@ -748,6 +757,9 @@ def wizard() -> None:
 def _run_wizard(ctx: Context) -> None:
     from gapmend.app.wizard import GapmendApp
 
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):   # else it writes escape codes into a pipe for ever
+        fail("the wizard needs a terminal to draw on: run it in one, or use the console commands "
+             "(gapmend plan, approve, backup, restore --yes, verify; see gapmend --help)")
     settings = ctx.settings()
     LOGGER.info("wizard: %s", settings.masked())
     GapmendApp(settings, ctx.log_path().parent, ctx.decisions_path(settings)).run()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gapmend.core.plan import Plan, RowClass
+from gapmend.core.plan import Decision, Plan, RowClass
+from gapmend.core.selection import Selection
 
 COLUMNS = [
     ("friday ins", RowClass.FRIDAY_INSERT),
@@ -39,6 +40,11 @@ def render_plan(plan: Plan, detail: bool = True) -> str:
         line += " ".join(f"{g.count(cls):>10}" for _, cls in COLUMNS)
         line += f" {len(g.collisions):>7} {len(g.orphans):>6} {g.ids_taken:>9} {g.decision.value:<8}"
         lines.append(line)
+    pending = [g.table for g in plan.tables if g.has_work and g.decision is Decision.PENDING]
+    if pending:
+        lines.append("")
+        lines.append(f"pending ({len(pending)}): " + ", ".join(pending) + " — the restore writes approved tables "
+                     "only: approve or skip each (`gapmend approve`/`skip`), or restore with --approve-pending")
     lines.append("")
     lines.append("write order: " + " → ".join(plan.order))
     for cycle in plan.cycles:
@@ -75,4 +81,15 @@ def render_plan(plan: Plan, detail: bool = True) -> str:
             lines.append("")
             lines.append(f"{g.table}:")
             lines.extend(extra)
+    return "\n".join(lines)
+
+
+def render_selection(chosen: Selection) -> str:
+    """What a restore is about to write and leave out, for its confirmation."""
+    lines = ["writes: " + (", ".join(chosen.order) or "nothing")]
+    if chosen.pulled_in:
+        lines.append("pulled in as parents of approved tables: " + ", ".join(chosen.pulled_in))
+    if chosen.approved_now:
+        lines.append("pending, approved by --approve-pending: " + ", ".join(chosen.approved_now))
+    lines.extend(f"left out: {name} ({why})" for name, why in chosen.left_out.items())
     return "\n".join(lines)

@@ -5,19 +5,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from typing import ClassVar
+
 from textual.app import App
+from textual.binding import BindingType
 
 from gapmend.core.config import Settings
+from gapmend.core.report import run_summary
 from gapmend.core.steps import STEPS, Checklist
 from gapmend.screens.backup import BackupScreen
-from gapmend.screens.base import StepScreen
+from gapmend.screens.base import NAVIGATION, StepScreen
 from gapmend.screens.connections import ConnectionsScreen
 from gapmend.screens.context import WizardContext
 from gapmend.screens.inspect_gaps import InspectGapsScreen
 from gapmend.screens.investigate import InvestigateScreen
 from gapmend.screens.laravel_app import LaravelAppScreen
 from gapmend.screens.manual_step import ManualStepScreen
-from gapmend.screens.messages import StepRequested
+from gapmend.screens.dialogs import SummaryScreen
+from gapmend.screens.messages import StepRequested, StepStateChanged
 from gapmend.screens.restore import RestoreScreen
 from gapmend.screens.workers import WorkersScreen
 
@@ -33,6 +38,9 @@ SCREENS: dict[int, type[StepScreen]] = {
 class GapmendApp(App[None]):
     TITLE = "gapmend"
     CSS_PATH = "gapmend.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = NAVIGATION
+    # Below 110 columns the checklist shrinks to its step numbers (`gapmend.tcss`).
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (110, "-wide")]
 
     def __init__(self, settings: Settings, state_dir: Path, decisions_path: Path) -> None:
         super().__init__()
@@ -42,6 +50,7 @@ class GapmendApp(App[None]):
             decisions_path=decisions_path,
             reports_dir=state_dir / "gapmend-reports",
             backups_dir=state_dir / "gapmend-backups",
+            log_path=state_dir / "gapmend.log",
         )
 
     def on_mount(self) -> None:
@@ -59,3 +68,10 @@ class GapmendApp(App[None]):
             self.notify("the restore is running: cancel it (Escape) before leaving", severity="warning")
             return
         self.switch_screen(self._screen(message.number))
+
+    def on_step_state_changed(self, message: StepStateChanged) -> None:
+        """The last step settled: the run ends with what it did and where that is written."""
+        last = STEPS[-1].number
+        if message.number == last and self.context.checklist.get(last).state in ("done", "skipped"):
+            c = self.context
+            self.push_screen(SummaryScreen("The run is complete", run_summary(c.checklist, c.reports_dir, c.log_path)))

@@ -10,6 +10,7 @@ from typing import Any
 from .plan import jsonable
 from .private_files import write_private
 from .restore import RestoreReport
+from .steps import STEPS, Checklist
 
 
 def to_dict(report: RestoreReport) -> dict[str, Any]:
@@ -34,6 +35,9 @@ def render(report: RestoreReport) -> str:
                      "its own triggers wrote): " + ", ".join(report.triggers))
     if report.pulled_in:
         lines.append("pulled in as parents of approved tables: " + ", ".join(report.pulled_in))
+    if report.approved_now:
+        lines.append("restored while pending, on --approve-pending: " + ", ".join(report.approved_now))
+    lines.extend(f"left out: {name} ({why})" for name, why in report.left_out.items())
     for name, r in report.tables.items():
         if not (r.inserted or r.updated or r.deleted or r.skipped or r.linked or r.conflicts_kept or r.conflicts_taken):
             continue
@@ -58,3 +62,38 @@ def write_report(report: RestoreReport, folder: Path) -> tuple[Path, Path]:
     for path, content in zip(paths, (json.dumps(to_dict(report), indent=2), render(report))):
         write_private(path, content + "\n")
     return paths
+
+
+def latest_report(folder: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The newest committed restore's report in `folder` (its name starts with the time)."""
+    for path in sorted(folder.glob("restore-*.json"), reverse=True):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not data.get("dry_run"):
+            return path.with_suffix(".txt"), data
+    return None
+
+
+def run_summary(checklist: Checklist, reports: Path, log: Path) -> str:
+    """The whole run in a few lines, for its end: the steps, what the restore did and
+    left out, and where the report and the log are."""
+    states = {s.number: checklist.get(s.number) for s in STEPS}
+    done = [n for n, st in states.items() if st.state == "done"]
+    lines = [f"{len(done)} of {len(STEPS)} steps done"]
+    lines.extend(f"step {n} skipped: {st.reason}" for n, st in states.items() if st.state == "skipped")
+    lines.extend(f"step {n} FAILED{': ' + st.reason if st.reason else ''}" for n, st in states.items() if st.state == "failed")
+    lines.extend(f"step {n} not done" for n, st in states.items() if st.state == "pending")
+    found = latest_report(reports)
+    if found is None:
+        lines.append("no restore was committed in this run")
+    else:
+        text, data = found
+        t = data["totals"]
+        lines.append(f"restore {data['run_id'][:8]}: inserted {t['inserted']}, linked {t['linked']}, updated {t['updated']}, "
+                     f"deleted {t['deleted']}, skipped {t['skipped']}, conflicts left as production's {t['conflicts_kept']}")
+        lines.extend(f"left out: {name} ({why})" for name, why in data.get("left_out", {}).items())
+        lines.append(f"report: {text}")
+    lines.append(f"log: {log}")
+    return "\n".join(lines)

@@ -45,11 +45,12 @@ from .decisions import Decisions
 from .errors import GapmendError
 from .gap import Sources, build_plan
 from .graph import Edge, ReferenceGraph, build_graph
-from .plan import Decision, Plan, RowClass
+from .plan import Plan, RowClass
 from .progress import NullProgress, Progress, check_cancel
 from .schema import JOURNAL_PREFIX, Schema, TableInfo, reflect
+from .selection import Selection, require_confirmed, select_tables
 from .bulk_update import update_rows
-from .id_guard import ConcurrentWrite
+from .id_guard import ConcurrentWrite  # noqa: F401  (re-exported: the restore raises it)
 from .sql_recorder import SqlRecorder
 from .spool import KeySpool
 from .server_copy import (
@@ -72,6 +73,7 @@ _ROLLED_BACK = ("the open transaction was rolled back (a --per-table run keeps t
 @dataclass(frozen=True)
 class RestoreOptions:
     tables: frozenset[str] | None = None      # restrict to these (their parents are pulled in)
+    approve_pending: bool = False             # restore tables still pending as if approved (`selection`)
     collisions: str = "link"                  # "link" | "skip"
     orphans: str = "skip"                     # "skip" | "null"
     apply_deletes: bool = False
@@ -111,6 +113,8 @@ class RestoreReport:
     dry_run: str | None = None        # the SQL file, when nothing was committed
     path: str = ""                    # how the rows travelled: server-side, or through gapmend
     triggers: list[str] = field(default_factory=list)   # production's, suspended for the restore
+    approved_now: list[str] = field(default_factory=list)   # pending tables restored on --approve-pending
+    left_out: dict[str, str] = field(default_factory=dict)  # tables with work not written, and why
 
     def totals(self) -> dict[str, int]:
         t = self.tables.values()
@@ -213,6 +217,8 @@ def _restore(sources: Sources, settings: Settings, decisions: Decisions, options
         plan = build_plan(settings, decisions, progress, cancel, sources=sources, on_row=work.sink,
                           row_classes=_Work.CLASSES, joint=options.server_side is not False,
                           count_only=work.server_tables, prepared=(schema, graph))
+        selection = select_tables(plan, decisions.tables, options.tables, options.approve_pending)
+        require_confirmed(plan, selection.order)
         # After the plan, so that input the plan refuses leaves production without a trace.
         created = options.dry_run is None and journal.ensure(sources.production)
         with sources.production.connect() as p_conn:   # a killed run's suspended triggers first
@@ -221,7 +227,7 @@ def _restore(sources: Sources, settings: Settings, decisions: Decisions, options
                 progress.note(f"trigger {name} created again (a stopped restore had suspended it)")
         with sources.crashed.connect() as c_conn, sources.production.connect() as p_conn:
             p_conn.execution_options(**{WRITER: True})
-            run = _Run(schema, graph, plan, decisions, options, work, c_conn, p_conn, progress, cancel, address)
+            run = _Run(schema, graph, plan, decisions, options, selection, work, c_conn, p_conn, progress, cancel, address)
             report = run.execute()
     except BaseException:
         if created:   # a first run that failed: production as it was, without empty journal tables
@@ -271,6 +277,7 @@ class _Run:
     plan: Plan
     decisions: Decisions
     options: RestoreOptions
+    selection: Selection
     work: _Work
     c: Connection
     p: Connection
@@ -311,8 +318,7 @@ class _Run:
     def execute(self) -> RestoreReport:
         run_id = str(uuid.uuid4())
         started_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-        tables, pulled = self._tables()
-        self.order = tables
+        tables = self.order = self.selection.order
         mysql = is_mysql(self.p.engine)
         if self.address is not None:
             on_server = [n for n in tables if self.schema[n].key_kind == "surrogate"]
@@ -357,9 +363,10 @@ class _Run:
                 id_guard.release_ids(self.p, self.counters)
             if self.server is not None:
                 self.server.close()
-        report = RestoreReport(run_id, started_at, 0.0, {t: self.reports[t] for t in tables}, pulled, noop=False,
+        report = RestoreReport(run_id, started_at, 0.0, {t: self.reports[t] for t in tables}, self.selection.pulled_in, noop=False,
                                dry_run=str(self.options.dry_run) if self.options.dry_run else None,
-                               triggers=self.suspended)
+                               triggers=self.suspended, approved_now=self.selection.approved_now,
+                               left_out=self.selection.left_out)
         t = report.totals()
         report.noop = not (t["inserted"] or t["updated"] or t["deleted"] or t["linked"])
         return report
@@ -506,27 +513,6 @@ class _Run:
         r = self.reports.values()
         return (f"inserted {sum(x.inserted for x in r)}, updated {sum(x.updated for x in r)}, "
                 f"deleted {sum(x.deleted for x in r)}")
-
-    def _tables(self) -> tuple[list[str], list[str]]:
-        """Tables to restore, in write order: the operator's choice plus the parents its
-        Friday rows need (pulled in and reported); tables marked skip stay out."""
-        skipped = {t for t, d in self.decisions.tables.items() if d == Decision.SKIP.value}
-        wanted = set(self.options.tables) if self.options.tables is not None else set(self.schema.tables) - skipped
-        unknown = wanted - set(self.schema.tables)
-        if unknown:
-            raise RestoreError(f"no table {sorted(unknown)[0]!r}: check --tables against `gapmend plan`")
-        pulled: list[str] = []
-        frontier = list(wanted)
-        while frontier:
-            t = frontier.pop()
-            for e in self.graph.edges_from(t):
-                if (e.parent not in wanted and e.parent not in skipped
-                        and self.plan.table(e.parent).counts.get(RowClass.FRIDAY_INSERT.value)):
-                    wanted.add(e.parent)
-                    pulled.append(e.parent)
-                    frontier.append(e.parent)
-        _require_confirmed(self.plan, wanted)
-        return [t for t in self.graph.order if t in wanted], sorted(pulled)
 
     def _load_done(self, tables: list[str]) -> None:
         for name in tables:
@@ -964,19 +950,6 @@ class _Run:
         present = {r[0] for r in rowio.fetch_keys(self.p, parent, edge.parent_columns, [(v,) for v in wanted],
                                                   select_cols=edge.parent_columns)}
         _require_none_missing(edge, [v for v in wanted if v not in present])
-
-
-def _require_confirmed(plan: Plan, tables: set[str]) -> None:
-    """No table is written on a boundary gapmend only estimated: a wrong one inserts a
-    second copy of snapshot rows (too low) or drops Friday's (too high). `--yes` does
-    not confirm it; the operator does, with the value they checked."""
-    for name in plan.order:
-        g = plan.table(name)
-        if name in tables and g.has_work and g.boundary.unconfirmed:
-            raise RestoreError(
-                f"{name}: the snapshot's last id is only estimated ({g.boundary.value}, {g.boundary.confidence} confidence: "
-                f"{g.boundary.evidence}): check it, then confirm it with `gapmend boundary {name} {g.boundary.value}` "
-                "(or set the right id), or skip the table")
 
 
 def _require_none_missing(edge: Edge, missing: list[Any]) -> None:

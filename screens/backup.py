@@ -12,6 +12,7 @@ from textual.widgets import Static
 from textual.worker import Worker
 
 from gapmend.core.backup import Backup, backup, latest_verified
+from gapmend.core.logfile import LOGGER
 
 from .base import StepScreen
 from .dialogs import ConfirmScreen
@@ -50,11 +51,13 @@ class BackupScreen(StepScreen):
         status = self.query_one("#backup-status", Static)
         if ok:
             record: Backup = value
+            LOGGER.info("wizard: backup %s (%d bytes, sha256 %s), verified", record.path, record.bytes, record.sha256)
             status.update(Text(f"verified backup {record.path}\n{record.bytes:,} bytes, sha256 {record.sha256}\n"
                                f"{sum(record.row_counts.values()):,} rows in {len(record.row_counts)} tables match production"))
             status.set_class(True, "-ok")
             self.mark("done")
         else:
+            LOGGER.error("wizard: backup failed: %s", value)
             status.update(Text(f"backup failed: {value}"))
             status.set_class(True, "-error")
             self.mark("failed")

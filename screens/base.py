@@ -12,12 +12,21 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, ListItem, ListView, Static
 from textual.worker import Worker, WorkerState
 
+from gapmend.core.logfile import LOGGER
 from gapmend.core.steps import STEPS, Step
 
 from .context import WizardContext
 from .messages import StepRequested, StepStateChanged
 
 GLYPHS = {"pending": "[ ]", "done": "[x]", "skipped": "[-]", "failed": "[!]"}
+NAVIGATION: list[BindingType] = [
+    Binding("n", "screen.next", "Next"),
+    Binding("b", "screen.back", "Back"),
+    Binding("x", "screen.mark_done", "Tick off"),
+    Binding("k", "screen.skip_step", "Skip step"),
+    Binding("c", "screen.connections", "Connections"),
+    Binding("q", "quit", "Quit"),
+]
 
 
 class StepList(ListView):
@@ -54,14 +63,8 @@ class StepScreen(Screen[None]):
     their body in `compose_body`."""
 
     STEP: ClassVar[int] = 1
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("n", "next", "Next step"),
-        Binding("b", "back", "Previous"),
-        Binding("c", "connections", "Connections"),
-        Binding("x", "mark_done", "Tick off"),
-        Binding("k", "skip_step", "Skip step"),
-        Binding("q", "app.quit", "Quit"),
-    ]
+    # The navigation every step shares is bound on the app (`NAVIGATION`), so that the
+    # footer shows the step's own keys first and these after them.
 
     def __init__(self, context: WizardContext, step: int | None = None) -> None:
         super().__init__()
@@ -100,6 +103,7 @@ class StepScreen(Screen[None]):
         if self.step is None:
             return
         self.context.checklist.mark(self.step.number, state, reason)
+        LOGGER.info("wizard: step %d (%s) %s%s", self.step.number, self.step.title, state, f": {reason}" if reason else "")
         self.query_one(StepList).refresh_states()
         self.post_message(StepStateChanged(self.step.number))
 

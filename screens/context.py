@@ -8,6 +8,7 @@ from pathlib import Path
 
 from gapmend.core.config import Settings
 from gapmend.core.decisions import Decisions, load_decisions, save_decisions
+from gapmend.core.plan import Plan
 from gapmend.core.steps import Checklist
 
 
@@ -18,6 +19,10 @@ class WizardContext:
     decisions_path: Path
     reports_dir: Path
     backups_dir: Path
+    log_path: Path
+    # The gap scan, made once at step 1 and shared by steps 1-4 and the restore screen's
+    # check; `r` at step 1 scans again (it takes minutes on a few hundred tables).
+    plan: Plan | None = None
 
     def decisions(self) -> Decisions:
         return load_decisions(self.decisions_path)

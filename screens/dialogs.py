@@ -1,5 +1,7 @@
 """Modal dialogs. `ConfirmScreen` confirms an action that changes something: it says
-exactly what will happen and where, defaults to No, and Escape means No."""
+exactly what will happen and where, defaults to No, and Escape means No. A typed
+confirmation opens with the cursor in its input (the keys an operator types go there,
+and Enter confirms once they match)."""
 
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ class ConfirmScreen(ModalScreen[bool]):
         super().__init__()
         self.title_text, self.detail, self.yes_label = title, detail, yes_label
         self.type_to_confirm = type_to_confirm
+        if type_to_confirm is not None:
+            self.AUTO_FOCUS = "#typed"
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -31,7 +35,8 @@ class ConfirmScreen(ModalScreen[bool]):
             yield Static(Text(self.detail), classes="dialog-detail")
             if self.type_to_confirm is not None:
                 yield Static(Text(f"Type {self.type_to_confirm} to enable {self.yes_label}:"))
-                yield Input(placeholder=self.type_to_confirm, id="typed")
+                # The placeholder must not look like the name already typed.
+                yield Input(placeholder="type the name here", id="typed")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("No", id="no", variant="primary")
                 yield Button(self.yes_label, id="yes", variant="error", disabled=self.type_to_confirm is not None)
@@ -42,6 +47,8 @@ class ConfirmScreen(ModalScreen[bool]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.value == self.type_to_confirm:
             self.dismiss(True)
+        else:
+            self.notify(f"type {self.type_to_confirm} exactly, or press Escape for No", severity="warning")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
@@ -72,4 +79,23 @@ class ReasonScreen(ModalScreen["str | None"]):
         self.dismiss(event.value.strip() or None)
 
     def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class SummaryScreen(ModalScreen[None]):
+    """A closing statement (the end of the run): Enter or Escape closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter", "close", "Close"), Binding("q", "app.quit", "Quit")]
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        self.title_text, self.text = title, text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(Text(self.title_text), classes="dialog-title")
+            yield Static(Text(self.text), id="summary")
+            yield Static("Enter closes; q quits gapmend", classes="hint")
+
+    def action_close(self) -> None:
         self.dismiss(None)

@@ -26,8 +26,12 @@ from gapmend.core.plan import Decision, Plan, RowClass, TableGap
 from .base import StepScreen
 from .dialogs import ConfirmScreen
 
-COLUMNS = ("table", "key", "boundary", "conf", "Fri ins", "prod ins", "to apply", "conflicts",
-           "collide", "orphans", "refs", "decision")
+# What the operator decides on comes first (all of it visible at 80 columns); the rest
+# follows, and the detail below says it in words.
+COLUMNS = ("table", "decision", "Fri ins", "apply", "confl", "collide", "orphan",
+           "prod ins", "boundary", "conf", "key", "refs")
+DECISION_COLUMN = COLUMNS.index("decision")
+CONF_COLUMN = COLUMNS.index("conf")
 
 
 def _short(value: object, width: int = 18) -> str:
@@ -37,18 +41,25 @@ def _short(value: object, width: int = 18) -> str:
 
 class InspectGapsScreen(StepScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "approve", "Approve table"),
-        Binding("s", "skip_table", "Skip table"),
-        Binding("f", "take_friday", "Conflicts: take Friday's"),
-        Binding("p", "keep_production", "Conflicts: keep production's"),
+        Binding("a", "approve", "Approve"),
+        Binding("s", "skip_table", "Skip"),
+        Binding("f", "take_friday", "Take Friday's"),
+        Binding("p", "keep_production", "Keep prod's"),
         Binding("o", "confirm_boundary", "Confirm boundary"),
         Binding("r", "rescan", "Rescan"),
     ]
 
     def __init__(self, context, step: int | None = None) -> None:  # type: ignore[no-untyped-def]
         super().__init__(context, step)
-        self.plan: Plan | None = None
         self.cancel = threading.Event()
+
+    @property
+    def plan(self) -> Plan | None:
+        return self.context.plan
+
+    @plan.setter
+    def plan(self, plan: Plan | None) -> None:
+        self.context.plan = plan
 
     def compose_body(self) -> ComposeResult:
         yield Static("scanning the gap…", id="scan-status")
@@ -64,7 +75,11 @@ class InspectGapsScreen(StepScreen):
             yield Static("", id="samples")
 
     def on_mount(self) -> None:
-        self.scan()
+        if self.plan is None:
+            self.scan()
+        else:   # scanned at an earlier step: shown as it was, `r` scans again
+            self.query_one("#scan-progress", ProgressBar).display = False
+            self._show_plan("scanned before; r to rescan")
 
     def on_unmount(self) -> None:
         self.cancel.set()
@@ -82,15 +97,22 @@ class InspectGapsScreen(StepScreen):
             self.query_one("#scan-progress", ProgressBar).display = False
         if event.state == WorkerState.SUCCESS:
             self.plan = event.worker.result
-            self._fill()
-            status.update(Text(f"{len(self.plan.tables)} tables · {self.plan.mode} · {self.plan.elapsed_s:.2f} s"))
-            if self.step_number == 1:
-                self.mark("done")
+            self._show_plan(f"{self.plan.elapsed_s:.2f} s")
         elif event.state == WorkerState.ERROR:
             message = getattr(event.worker.error, "message", str(event.worker.error))
             status.update(f"scan failed: {message}")
             status.add_class("-error")
             self.notify(message, title="Gap scan failed", severity="error")
+
+    def _show_plan(self, when: str) -> None:
+        assert self.plan is not None
+        self._fill()
+        self.query_one("#scan-status", Static).update(Text(f"{len(self.plan.tables)} tables · {self.plan.mode} · {when}"))
+        # Steps 1, 2 and 4 are reading: done once the plan is on screen (conflicts keep
+        # production's values until the operator takes Friday's). Step 3 is done when
+        # every table is decided (`_decide`).
+        if self.step_number in (1, 2, 4):
+            self.mark("done")
 
     def _fill(self) -> None:
         assert self.plan is not None
@@ -102,10 +124,11 @@ class InspectGapsScreen(StepScreen):
         self._show_detail(self.plan.order[0] if self.plan.order else None)
 
     def _cells(self, g: TableGap) -> tuple[str, ...]:
-        return (g.table, g.key_kind, "-" if g.boundary.value is None else str(g.boundary.value), g.boundary.confidence,
-                str(g.count(RowClass.FRIDAY_INSERT)), str(g.count(RowClass.PRODUCTION_INSERT)),
+        return (_short(g.table, 16), self._decision(g.table), str(g.count(RowClass.FRIDAY_INSERT)),
                 str(g.count(RowClass.FRIDAY_UPDATE)), str(g.count(RowClass.CONFLICT)), str(len(g.collisions)),
-                str(len(g.orphans)), str(len(g.references_out)), self._decision(g.table))
+                str(len(g.orphans)), str(g.count(RowClass.PRODUCTION_INSERT)),
+                "-" if g.boundary.value is None else str(g.boundary.value), g.boundary.confidence, g.key_kind,
+                str(len(g.references_out)))
 
     def _decision(self, name: str) -> str:
         return self.context.decisions().tables.get(name, Decision.PENDING.value)
@@ -190,7 +213,7 @@ class InspectGapsScreen(StepScreen):
         self.context.save_decisions(decisions)
         assert self.plan is not None
         table = self.query_one("#gaps", DataTable)
-        table.update_cell_at((table.cursor_coordinate.row, len(COLUMNS) - 1), decision.value)
+        table.update_cell_at((table.cursor_coordinate.row, DECISION_COLUMN), decision.value)
         self.plan = replace(self.plan, tables=[replace(g, decision=decision) if g.table == name else g for g in self.plan.tables])
         if all(self._decision(t) != Decision.PENDING.value for t in self.plan.order):
             self.context.checklist.mark(3, "done")
@@ -259,7 +282,7 @@ class InspectGapsScreen(StepScreen):
             self.plan = replace(self.plan, tables=[replace(g, boundary=sure) if g.table == name else g
                                                    for g in self.plan.tables])
             table = self.query_one("#gaps", DataTable)
-            table.update_cell_at((table.cursor_coordinate.row, 3), "operator")
+            table.update_cell_at((table.cursor_coordinate.row, CONF_COLUMN), "operator")
             self._show_detail(name)
             self.notify(f"{name}: boundary {b.value} confirmed")
 

@@ -25,6 +25,17 @@ ACTIONS = {
     12: "remove the crashed connection from .env and config/database.php",
     15: "maintenance mode off (php artisan up)",
 }
+# Each changing step's confirmation: title, what it does, the button.
+CONFIRMS = {
+    7: ("Turn maintenance mode on?", "Runs the application's own `php artisan down` in {app}, as this OS user: "
+        "users see the maintenance page until step 15.", "Run artisan down"),
+    10: ("Add the crashed connection?", "Writes DB_CRASHED_* keys into {app}/.env (a copy of the original kept "
+         "beside it, 0600) and a 'crashed' connection into config/database.php, checked with php -l.", "Add it"),
+    12: ("Remove the crashed connection?", "Takes out exactly the DB_CRASHED_* keys and the 'crashed' connection "
+         "step 10 added to {app}.", "Remove it"),
+    15: ("Turn maintenance mode off?", "Runs the application's own `php artisan up` in {app}: the app is live "
+         "again for its users.", "Run artisan up"),
+}
 
 
 class LaravelAppScreen(StepScreen):
@@ -34,20 +45,28 @@ class LaravelAppScreen(StepScreen):
         yield Static(Text(f"Press r: {ACTIONS[self.step_number]}."), id="app-status")
 
     def on_mount(self) -> None:
+        self.problem: str | None = None   # why the step cannot run here (not configured)
+        status = self.query_one("#app-status", Static)
         try:
             app = laravel.app_path(self.context.settings.extra, None)
-            state = "in maintenance mode" if laravel.is_down(app) else "live"
-            self.query_one("#app-status", Static).update(Text(f"{app}: {state}\nPress r: {ACTIONS[self.step_number]}."))
         except laravel.LaravelError as exc:
-            self.query_one("#app-status", Static).update(Text(exc.message))
+            self.problem = f"{exc.message}, or skip this step (k) with a reason"
+            status.update(Text(f"not configured: {self.problem}"))
+            status.set_class(True, "-error")
+            return
+        state = "in maintenance mode" if laravel.is_down(app) else "live"
+        status.update(Text(f"{app}: {state}\nPress r: {ACTIONS[self.step_number]}."))
 
     def action_run(self) -> None:
+        if self.problem is not None:
+            self.notify(self.problem, title=f"Step {self.step_number} is not configured", severity="error")
+            return
         if self.step_number == 9:
             self.run_step()
             return
-        self.app.push_screen(ConfirmScreen(f"Turn {ACTIONS[self.step_number]}?",
-                                           "Runs the application's own artisan in its folder, as this OS user.",
-                                           yes_label="Run artisan"),
+        title, detail, button = CONFIRMS[self.step_number]
+        app = laravel.app_path(self.context.settings.extra, None)
+        self.app.push_screen(ConfirmScreen(title, detail.format(app=app), yes_label=button),
                              lambda ok: self.run_step() if ok else None)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="laravel", description="artisan")
@@ -84,4 +103,5 @@ class LaravelAppScreen(StepScreen):
         else:
             status.update(Text(value))
             status.set_class(True, "-error")
-            self.mark("failed")
+            self.mark("failed", value)
+            self.notify(value, title=f"Step {self.step_number} failed", severity="error")

@@ -21,9 +21,11 @@ from textual.worker import Worker, WorkerState
 
 from gapmend.core.backup import require_recent_backup
 from gapmend.core.errors import GapmendError
+from gapmend.core.logfile import LOGGER
 from gapmend.core.progress import Cancelled
 from gapmend.core.report import render, write_report
 from gapmend.core.restore import RestoreOptions, RestoreReport, restore
+from gapmend.core.selection import require_confirmed, select_tables
 
 from .base import StepScreen
 from .dialogs import ConfirmScreen
@@ -65,7 +67,8 @@ class RestoreScreen(StepScreen):
         yield Static("", id="phase-label", classes="bar-label")
         yield ProgressBar(total=100, id="phase", show_eta=True)
         yield Static("", id="rate")
-        yield RichLog(id="log", wrap=True, markup=False)
+        # min_width: RichLog renders at 78 columns by default and clips what is narrower.
+        yield RichLog(id="log", wrap=True, markup=False, min_width=20)
 
     def action_run(self) -> None:
         if self._busy():
@@ -81,14 +84,35 @@ class RestoreScreen(StepScreen):
             except GapmendError as exc:
                 self.notify(exc.message + " (or skip step 8 with a reason)", title="No backup", severity="error")
                 return
+        tables = self._tables()
+        if tables is None:
+            return
         self.app.push_screen(
             ConfirmScreen("Restore into production?",
                           f"Friday's rows go into {target} in one transaction, under new ids where production "
-                          "took theirs; approved tables only, skipped tables stay out; conflicts keep production's "
-                          "values unless resolved. Any failure or Cancel rolls everything back.",
+                          f"took theirs.\n{tables}\nConflicts keep production's values unless resolved. "
+                          "Any failure or Cancel rolls everything back.",
                           yes_label="Restore", type_to_confirm=self._target_name()),
             lambda ok: self._start(False) if ok else self.notify("restore not started"),
         )
+
+    def _tables(self) -> str | None:
+        """What the restore will write, from step 1's scan (`selection`): None, with the
+        reason shown, when tables are still pending or a boundary is unconfirmed."""
+        plan = self.context.plan
+        if plan is None:   # not scanned in this session: the restore checks the same rule itself
+            return "Approved tables only; pending ones are refused, skipped ones stay out."
+        try:
+            chosen = select_tables(plan, self.context.decisions().tables)
+            require_confirmed(plan, chosen.order)
+        except GapmendError as exc:
+            LOGGER.info("restore not started: %s", exc.message)
+            self.query_one("#log", RichLog).write(f"not started: {exc.message}")
+            self.notify(exc.message, title="Not ready to restore (step 1)", severity="error")
+            return None
+        lines = [f"Writes: {', '.join(chosen.order) or 'nothing'}."]
+        lines.extend(f"Left out: {name} ({why})." for name, why in chosen.left_out.items())
+        return "\n".join(lines)
 
     def _target_name(self) -> str:
         """What the operator types to confirm: the production database's name (file name for SQLite)."""
@@ -101,6 +125,7 @@ class RestoreScreen(StepScreen):
         self.cancel_token.clear()
         self.started = time.monotonic()
         self.query_one("#log", RichLog).write("dry run started" if dry else "restore started")
+        LOGGER.info("wizard: %s: %s", "dry run" if dry else "restore", self.context.settings.masked())
         self.run_restore(dry)
 
     def _busy(self) -> bool:
@@ -149,6 +174,7 @@ class RestoreScreen(StepScreen):
         log = self.query_one("#log", RichLog)
         if event.state == WorkerState.SUCCESS:
             report: RestoreReport = event.worker.result
+            LOGGER.info("wizard: restore %s%s: %s", report.run_id, " (dry run)" if report.dry_run else "", report.totals())
             self.query_one("#overall", ProgressBar).update(total=100, progress=100)
             log.write(render(report))
             self.mark("done")
@@ -156,10 +182,12 @@ class RestoreScreen(StepScreen):
         elif event.state == WorkerState.ERROR:
             error = event.worker.error
             if isinstance(error, Cancelled):   # the operator's choice, not a failure of the step
+                LOGGER.info("wizard: restore cancelled, rolled back")
                 log.write("cancelled: rolled back, production unchanged")
                 self.notify("cancelled: rolled back, production unchanged", severity="warning")
                 return
             message = getattr(error, "message", str(error))
+            LOGGER.error("wizard: restore failed: %s", message)
             log.write(f"FAILED: {message}")
             self.mark("failed")
             self.notify(message, title="Restore failed", severity="error")
@@ -172,10 +200,12 @@ class _Progress:
         self.screen = screen
 
     def start(self, label: str, total: int | None) -> None:
+        LOGGER.info("%s", label)
         self.screen.post_message(RestoreScreen.PhaseStarted(label, total))
 
     def advance(self, done: int) -> None:
         self.screen.post_message(RestoreScreen.Advanced(done))
 
     def note(self, message: str) -> None:
+        LOGGER.info("%s", message)
         self.screen.post_message(RestoreScreen.Noted(message))

@@ -34,12 +34,16 @@ class WorkersScreen(StepScreen):
                      "t to refresh; without supervisor here, skip this step (k) with a reason.", classes="hint")
 
     def on_mount(self) -> None:
+        self.problem: str | None = None   # supervisor not reachable here: said, and `r` says it again
         self.action_status()
 
     def action_status(self) -> None:
         self.run_action("status")
 
     def action_run(self) -> None:
+        if self.problem is not None:
+            self.notify(self.problem, title=f"Step {self.step_number} cannot run here", severity="error")
+            return
         what = "Stop every running worker (and remember which)" if self.stopping else "Start the workers step 6 stopped"
         self.app.push_screen(ConfirmScreen(f"{what}?", "Through supervisorctl on this host.", yes_label="Do it"),
                              lambda ok: self.run_action("stop" if self.stopping else "start") if ok else None)
@@ -69,5 +73,8 @@ class WorkersScreen(StepScreen):
                 self.mark("done")
             status.update(Text("\n".join(lines)))
         else:
+            if isinstance(event.worker.error, w.NoSupervisor):   # not a failure of the step: nothing to run it with
+                self.problem = value = f"{value}; here: k skips, or set GAPMEND_SUPERVISOR_CONF in the env file"
             status.update(Text(value))
             status.set_class(True, "-error")
+            self.notify(value, title=f"Step {self.step_number}: supervisor", severity="error")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from gapmend.app.cli import cli
 from gapmend.core.demo import SNAPSHOT_AT, build_demo, build_trio
@@ -172,7 +173,7 @@ def test_restore_needs_a_verified_backup(tmp_path: Path) -> None:
     code, _, err = run("--env-file", str(env), "restore", "--yes")
     assert code == 2 and "no verified backup" in err and "gapmend backup" in err
     assert run("--env-file", str(env), "backup")[0] == 0
-    code, out, _ = run("--env-file", str(env), "restore", "--yes")
+    code, out, _ = run("--env-file", str(env), "restore", "--yes", "--approve-pending")
     assert code == 0 and "restore committed" in out
     code, out, _ = run("--env-file", str(env), "verify")
     assert code == 0 and "verified" in out
@@ -182,7 +183,7 @@ def test_restore_needs_a_verified_backup(tmp_path: Path) -> None:
 
 def test_investigate_after_a_restore(tmp_path: Path) -> None:
     env = build_demo(tmp_path)
-    assert run("--env-file", str(env), "restore", "--yes", "--without-backup")[0] == 0
+    assert run("--env-file", str(env), "restore", "--yes", "--without-backup", "--approve-pending")[0] == 0
     code, out, _ = run("--env-file", str(env), "investigate")
     assert code == 0 and "verify: OK" in out
     assert "users                  45       48         3        2" in out       # before, after, inserted, updated
@@ -216,3 +217,41 @@ def test_version_and_a_restore_without_a_terminal_to_ask_on(tmp_path: Path) -> N
     result = CliRunner().invoke(cli, ["--env-file", str(env), "restore", "--without-backup"])
     assert result.exit_code == 2 and "pass --yes" in result.output and "Aborted" not in result.output
     assert (tmp_path / "production.sqlite").read_bytes() == before
+
+
+def test_the_restore_writes_approved_tables_only(tmp_path: Path) -> None:
+    """With every table pending, `restore --yes` restored everything (issue 15, item 2).
+    Now pending tables with work are named and refused, production untouched; a skipped
+    table keeps production's rows exactly, and the report says what was left out."""
+    env = build_demo(tmp_path)
+    production = tmp_path / "production.sqlite"
+    before = production.read_bytes()
+    code, out, err = run("--env-file", str(env), "restore", "--yes", "--without-backup")
+    assert code == 2 and "still pending" in err and "users" in err and "--approve-pending" in err
+    assert err.count("\n") == 1 and production.read_bytes() == before
+    assert "pending (" in run("--env-file", str(env), "plan")[1]
+
+    plan = json.loads(run("--env-file", str(env), "plan", "--json")[1])
+    with_work = [t["table"] for t in plan["tables"] if any(t["counts"].get(c) for c in
+                                                          ("friday_insert", "friday_update", "friday_delete", "conflict"))]
+    assert "images" in with_work
+    engine = create_engine(f"sqlite:///{production}")
+    images_before = database_state(engine)["images"]
+    assert run("--env-file", str(env), "skip", "images")[0] == 0
+    code, _, err = run("--env-file", str(env), "restore", "--yes", "--without-backup")
+    assert code == 2 and "still pending" in err and "images" not in err.split(":")[1]
+    assert run("--env-file", str(env), "approve", *[t for t in with_work if t != "images"])[0] == 0
+    code, out, _ = run("--env-file", str(env), "restore", "--yes", "--without-backup")
+    assert code == 0 and "restore committed" in out
+    assert "left out: images (skipped by the operator)" in out
+    assert database_state(engine)["images"] == images_before
+    report = json.loads(next((tmp_path / "gapmend-reports").glob("restore-*.json")).read_text())
+    assert report["left_out"] == {"images": "skipped by the operator"} and report["approved_now"] == []
+
+
+def test_the_wizard_without_a_terminal_refuses(tmp_path: Path) -> None:
+    """`gapmend wizard` in a pipe hung writing escape codes: one line naming the console."""
+    env = build_demo(tmp_path)
+    code, _, err = run("--env-file", str(env), "wizard")
+    assert code == 2 and "needs a terminal" in err and "gapmend plan" in err and err.count("\n") == 1
+    assert re.search(r"command: \S+ wizard\n", (tmp_path / "gapmend.log").read_text())   # the subcommand, not --env-file

@@ -52,9 +52,9 @@ def _restored(dbs: Databases, server_side: bool | str) -> tuple[object, ...]:
             conn.execute(update(tables["users"]).where(tables["users"].c.id == 1).values(name="Zoë Ångström"))
     settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=SNAPSHOT_AT.isoformat()), environ={})
     counts = {g.table: g.counts for g in build_plan(settings).tables}
-    restore(settings, options=RestoreOptions(server_side=server_side))
+    restore(settings, options=RestoreOptions(approve_pending=True, server_side=server_side))
     assert verify(settings)[0] == []
-    assert restore(settings).noop
+    assert restore(settings, options=RestoreOptions(approve_pending=True)).noop
     return counts, database_state(e["production"], journal=False)
 
 

@@ -46,7 +46,7 @@ def test_odd_identifiers_survive_plan_restore_and_verify(dbs: Databases, server_
                             (children, {"id": 2, "owner `id`": 3, "body; DROP TABLE x": "production"})])
     settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
 
-    report = restore(settings, options=RestoreOptions(server_side=server_side))
+    report = restore(settings, options=RestoreOptions(approve_pending=True, server_side=server_side))
     assert report.path.startswith("server-side") == bool(server_side)
     assert report.totals()["inserted"] == 2
 
@@ -55,4 +55,4 @@ def test_odd_identifiers_survive_plan_restore_and_verify(dbs: Databases, server_
         posts = {r[2]: owners[r[1]] for r in conn.execute(select(*children.c))}
     assert posts == {"snapshot": "u1@x", "production": "production@x", "friday's `post`": "friday'); DROP TABLE x; --"}
     assert verify(settings)[0] == []
-    assert restore(settings).noop
+    assert restore(settings, options=RestoreOptions(approve_pending=True)).noop

@@ -139,7 +139,7 @@ def test_laravel_tables_restore_by_meaning(laravel_trio: Databases, server_side:
     assert collided == {"users": [(6,)], "team_user": [(4,)], "model_has_roles": [(2, 6, USER)],
                         "subscriptions": [("3f-friday",)]}
 
-    restore(settings, options=RestoreOptions(server_side=server_side))
+    restore(settings, options=RestoreOptions(approve_pending=True, server_side=server_side))
     after = _meaning(e["production"])
     for table in after:
         assert after[table] == before[table] | crashed[table], table

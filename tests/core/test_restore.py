@@ -14,6 +14,7 @@ from gapmend.core import journal
 from gapmend.core.config import load_settings
 from gapmend.core.decisions import Decisions
 from gapmend.core.demo import FRIDAY_INSERT, FRIDAY_UPDATE, SNAPSHOT_AT, build_trio
+from gapmend.core.selection import SelectionError
 from gapmend.core.restore import STAGE, RestoreError, RestoreOptions, restore
 from gapmend.core.verify import verify
 
@@ -66,7 +67,7 @@ def test_restore_whole_state(dbs: Databases, with_snapshot: bool, server_side: b
     settings = load_settings(dbs.env_file(snapshot=with_snapshot, snapshot_at=SNAPSHOT_AT.isoformat()), environ={})
     crashed, before = _rows(e["crashed"]), _rows(e["production"])
 
-    report = restore(settings, options=RestoreOptions(server_side=server_side))
+    report = restore(settings, options=RestoreOptions(approve_pending=True, server_side=server_side))
     assert report.path.startswith("server-side") == bool(server_side)
     assert ("staged in production's database" in report.path) == (server_side == STAGE)
     after = _rows(e["production"])
@@ -122,7 +123,7 @@ def test_restore_whole_state(dbs: Databases, with_snapshot: bool, server_side: b
 
     # A second run changes nothing and says so.
     state = database_state(e["production"], journal=False)
-    again = restore(settings)
+    again = restore(settings, options=RestoreOptions(approve_pending=True))
     assert again.noop and database_state(e["production"], journal=False) == state
 
     # The application's next insert lands past every restored id.
@@ -136,7 +137,7 @@ def test_verify_fails_on_a_broken_reference(dbs: Databases) -> None:
     e = dbs.engines
     build_trio(e["crashed"], e["production"], e["snapshot"])
     settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
-    restore(settings)
+    restore(settings, options=RestoreOptions(approve_pending=True))
     assert verify(settings)[0] == []
     with e["production"].begin() as conn:
         target = conn.execute(text("SELECT MAX(id) FROM comments")).scalar()
@@ -167,7 +168,7 @@ def test_failure_mid_restore_rolls_everything_back(dbs: Databases, nth: int, ser
     ensure(e["production"])   # the journal tables exist before the transaction (DDL commits on MariaDB)
     before, counters = database_state(e["production"]), _counters(e["production"])
     with pytest.raises(RestoreError, match="injected failure"):
-        restore(settings, options=RestoreOptions(fail_after_batches=nth, server_side=server_side))
+        restore(settings, options=RestoreOptions(approve_pending=True, fail_after_batches=nth, server_side=server_side))
     assert database_state(e["production"]) == before
     assert _counters(e["production"]) == counters      # AUTO_INCREMENT is not transactional: put back
 
@@ -188,7 +189,7 @@ def test_take_fridays_value_and_skip_collisions(dbs: Databases, server_side: boo
     ledger = build_trio(e["crashed"], e["production"], e["snapshot"])
     settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
     decisions = Decisions(take_friday={"users": [journal.encode([6])]})
-    report = restore(settings, decisions, RestoreOptions(collisions="skip", server_side=server_side))
+    report = restore(settings, decisions, RestoreOptions(approve_pending=True, collisions="skip", server_side=server_side))
     after = _rows(e["production"])
     assert after["users"][(6,)]["name"] == "friday's name"
     assert report.tables["users"].conflicts_taken == 1
@@ -204,7 +205,7 @@ def test_dry_run_writes_sql_and_changes_nothing(dbs: Databases, server_side: boo
     settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
     before, counters = database_state(e["production"]), _counters(e["production"])
     sql = dbs.workdir / "restore.sql"
-    report = restore(settings, options=RestoreOptions(dry_run=sql, server_side=server_side))
+    report = restore(settings, options=RestoreOptions(approve_pending=True, dry_run=sql, server_side=server_side))
     assert database_state(e["production"]) == before            # not even the journal tables
     assert _counters(e["production"]) == counters               # nor the auto-increment counters
     assert report.totals()["inserted"] > 0 and report.dry_run == str(sql)
@@ -214,7 +215,7 @@ def test_dry_run_writes_sql_and_changes_nothing(dbs: Databases, server_side: boo
     if dbs.dialect == "mariadb" and not server_side:
         assert "friday user 2" in script                           # values rendered by the driver
     # The real restore afterwards does the same work.
-    assert restore(settings).totals()["inserted"] == report.totals()["inserted"]
+    assert restore(settings, options=RestoreOptions(approve_pending=True)).totals()["inserted"] == report.totals()["inserted"]
 
 
 @pytest.mark.parametrize("nth", [4, 8])
@@ -224,19 +225,19 @@ def test_per_table_mode_resumes_to_the_same_state(dbs_pair: tuple[Databases, Dat
     for d in dbs_pair:
         build_trio(d.engines["crashed"], d.engines["production"], d.engines["snapshot"])
     ref_settings = load_settings(reference.env_file(snapshot=True, snapshot_at=None), environ={})
-    restore(ref_settings)   # one uninterrupted, atomic run
+    restore(ref_settings, options=RestoreOptions(approve_pending=True))   # one uninterrupted, atomic run
     settings = load_settings(broken.env_file(snapshot=True, snapshot_at=None), environ={})
     initial = database_state(broken.engines["production"], journal=False)
     with pytest.raises(RestoreError, match="injected failure"):
-        restore(settings, options=RestoreOptions(per_table=True, fail_after_batches=nth, server_side=server_side))
+        restore(settings, options=RestoreOptions(approve_pending=True, per_table=True, fail_after_batches=nth, server_side=server_side))
     # Some tables were committed before the failure: the run stopped half way.
     assert database_state(broken.engines["production"], journal=False) != initial
-    restore(settings, options=RestoreOptions(per_table=True))
+    restore(settings, options=RestoreOptions(approve_pending=True, per_table=True))
     got = database_state(broken.engines["production"], journal=False)
     want = database_state(reference.engines["production"], journal=False)
     assert {t: sorted(set(got[t]) ^ set(want[t]), key=str) for t in want if got[t] != want[t]} == {}
     assert verify(settings)[0] == []
-    assert restore(settings).noop
+    assert restore(settings, options=RestoreOptions(approve_pending=True)).noop
 
 
 def test_identical_rows_in_a_table_without_key_are_all_restored(dbs: Databases) -> None:
@@ -247,10 +248,10 @@ def test_identical_rows_in_a_table_without_key_are_all_restored(dbs: Databases) 
             conn.execute(text("INSERT INTO activity_log (user_id, action, created_at) "
                               "VALUES (2, 'double click', '2026-11-20 10:00:00')"))
     settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
-    restore(settings)
+    restore(settings, options=RestoreOptions(approve_pending=True))
     with e["production"].connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM activity_log WHERE action = 'double click'")).scalar() == 2
-    assert restore(settings).noop
+    assert restore(settings, options=RestoreOptions(approve_pending=True)).noop
 
 
 @pytest.mark.parametrize("server_path", [True, STAGE], ids=["server-side", "staged"])
@@ -262,7 +263,7 @@ def test_server_side_and_batches_end_in_the_same_state(dbs_pair: tuple[Databases
     for d, server_side in zip(dbs_pair, (server_path, False)):
         build_trio(d.engines["crashed"], d.engines["production"], d.engines["snapshot"])
         settings = load_settings(d.env_file(snapshot=True, snapshot_at=None), environ={})
-        report = restore(settings, options=RestoreOptions(server_side=server_side, orphans="null"))
+        report = restore(settings, options=RestoreOptions(approve_pending=True, server_side=server_side, orphans="null"))
         assert report.path.startswith("server-side") == bool(server_side)
         states.append((database_state(d.engines["production"], journal=False), report.totals(),
                        {n: (sorted(k for k, _ in r.skipped), sorted(r.linked), r.moved[:50], r.moved_count, r.kept_ids) for n, r in report.tables.items()}))
@@ -277,7 +278,7 @@ def test_restoring_in_two_goes_ends_where_one_go_does(dbs_pair: tuple[Databases,
         build_trio(d.engines["crashed"], d.engines["production"], d.engines["snapshot"])
         settings = load_settings(d.env_file(snapshot=True, snapshot_at=None), environ={})
         for tables in goes:
-            report = restore(settings, options=RestoreOptions(tables=tables, server_side=server_side))
+            report = restore(settings, options=RestoreOptions(approve_pending=True, tables=tables, server_side=server_side))
             if tables is not None:
                 assert {"users", "teams"} <= set(report.pulled_in) and "comments" not in report.tables
         assert verify(settings)[0] == []
@@ -295,7 +296,7 @@ def test_trusting_updated_at_ends_in_the_same_state(dbs_pair: tuple[Databases, D
         settings = load_settings(d.env_file(snapshot=True, snapshot_at=SNAPSHOT_AT.isoformat()),
                                  environ={"GAPMEND_TRUST_UPDATED_AT": trust})
         assert settings.trust_updated_at == (trust == "yes")
-        report = restore(settings)
+        report = restore(settings, options=RestoreOptions(approve_pending=True))
         states.append((database_state(d.engines["production"], journal=False), report.totals()))
     assert states[0] == states[1]
 
@@ -306,7 +307,7 @@ def test_verify_compares_every_restored_row_with_fridays(dbs: Databases) -> None
     e = dbs.engines
     build_trio(e["crashed"], e["production"], e["snapshot"])
     settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
-    restore(settings)
+    restore(settings, options=RestoreOptions(approve_pending=True))
     problems, counts = verify(settings)
     assert problems == [] and counts["compared"] > 0
     with e["production"].begin() as conn:
@@ -333,8 +334,8 @@ def test_an_estimated_boundary_is_not_restored_until_the_operator_confirms_it(db
     build_trio(e["crashed"], e["production"], None)
     settings = load_settings(dbs.env_file(snapshot=False, snapshot_at=None), environ={})
     before = database_state(e["production"])
-    with pytest.raises(RestoreError, match=r"only estimated .* confirm it with `gapmend boundary \w+ \d+`") as err:
-        restore(settings, options=RestoreOptions())
+    with pytest.raises(SelectionError, match=r"only estimated .* confirm it with `gapmend boundary \w+ \d+`") as err:
+        restore(settings, options=RestoreOptions(approve_pending=True))
     assert "\n" not in str(err.value)
     assert database_state(e["production"]) == before
     from gapmend.core.gap import build_plan
@@ -343,5 +344,5 @@ def test_an_estimated_boundary_is_not_restored_until_the_operator_confirms_it(db
     unconfirmed = {g.table: g.boundary.value for g in plan.tables if g.has_work and g.boundary.unconfirmed}
     assert unconfirmed
     decisions = Decisions(boundaries={t: int(v) for t, v in unconfirmed.items() if v is not None})
-    report = restore(settings, decisions, RestoreOptions())
+    report = restore(settings, decisions, RestoreOptions(approve_pending=True))
     assert report.totals()["inserted"] > 0

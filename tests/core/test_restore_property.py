@@ -137,7 +137,7 @@ def test_restore_invariants(dbs: Databases, server_side: bool | str, base: list[
     pairs = {(role, name): _pairs(e[role], state, pivot) for name, pivot in PIVOTS.items() for role, state in
              (("crashed", crashed), ("snapshot", snapshot), ("production", before))}
 
-    report = restore(settings_, options=RestoreOptions(server_side=server_side))
+    report = restore(settings_, options=RestoreOptions(approve_pending=True, server_side=server_side))
     assert report.path.startswith("server-side") == bool(server_side)
     after = _by_tag(e["production"])
     skipped = {(t, k[0]) for t, r in report.tables.items() for k, _ in r.skipped}
@@ -168,5 +168,5 @@ def test_restore_invariants(dbs: Databases, server_side: bool | str, base: list[
     assert sum(len(r) for r in after.values()) == len({(t, g) for t, rows in after.items() for g in rows})  # no duplicates
     assert verify(settings_)[0] == []
     state = database_state(e["production"], journal=False)
-    assert restore(settings_).noop
+    assert restore(settings_, options=RestoreOptions(approve_pending=True)).noop
     assert database_state(e["production"], journal=False) == state

@@ -132,7 +132,7 @@ def test_restored_rows_end_as_fridays_whatever_the_triggers_do(dbs: Databases, s
     assert "create_date" in listed["customer_create_date"]["writes"] or dbs.dialect == "sqlite"
     assert "film_text" in listed["ins_film"]["writes"] and "suspended" in listed["ins_film"]["action"]
 
-    report = restore(settings, options=RestoreOptions(server_side=server_side))
+    report = restore(settings, options=RestoreOptions(approve_pending=True, server_side=server_side))
     assert sorted(report.triggers) == sorted(before)
     with e["production"].connect() as conn:
         dates = dict(conn.execute(text("SELECT email, create_date FROM customer")).all())
@@ -159,10 +159,10 @@ def test_a_stopped_restore_leaves_triggers_that_verify_and_the_next_run_put_back
     settings = _trio(dbs)
     before = _definitions(e["production"])
     state = database_state(e["production"])
-    restore(settings, options=RestoreOptions(dry_run=dbs.workdir / "dry.sql"))
+    restore(settings, options=RestoreOptions(approve_pending=True, dry_run=dbs.workdir / "dry.sql"))
     assert database_state(e["production"]) == state and _definitions(e["production"]) == before   # a dry run
     with pytest.raises(RestoreError, match="injected failure"):
-        restore(settings, options=RestoreOptions(fail_after_batches=1))
+        restore(settings, options=RestoreOptions(approve_pending=True, fail_after_batches=1))
     assert _definitions(e["production"]) == before                   # a failure puts them back too
     # A run killed between suspending and putting back (what SIGKILL leaves).
     with e["production"].connect() as conn:
@@ -171,7 +171,7 @@ def test_a_stopped_restore_leaves_triggers_that_verify_and_the_next_run_put_back
     assert any("ins_film on film is still suspended" in p for p in verify(settings)[0])
     assert sorted(triggers.put_back(settings)) == sorted(before)
     assert _definitions(e["production"]) == before
-    restore(settings)
+    restore(settings, options=RestoreOptions(approve_pending=True))
     assert verify(settings)[0] == [] and _definitions(e["production"]) == before
 
 
@@ -197,7 +197,7 @@ def test_sigkill_while_triggers_are_suspended(dbs: Databases) -> None:
     before = _definitions(e["production"])
     env_file = dbs.env_file(snapshot=True, snapshot_at=None)
     child = subprocess.Popen([sys.executable, "-c", "from gapmend.app.cli import main; main()", "--env-file",
-                              str(env_file), "restore", "--yes", "--without-backup", "--through-gapmend"],
+                              str(env_file), "restore", "--yes", "--without-backup", "--approve-pending", "--through-gapmend"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=dbs.workdir)
     deadline = time.monotonic() + 60
     try:
@@ -218,5 +218,5 @@ def test_sigkill_while_triggers_are_suspended(dbs: Databases) -> None:
     done = CliRunner().invoke(cli, ["--env-file", str(env_file), "triggers", "restore"])
     assert done.exit_code == 0 and "created again" in done.output, done.output
     assert _definitions(e["production"]) == before
-    restore(settings)
+    restore(settings, options=RestoreOptions(approve_pending=True))
     assert verify(settings)[0] == [] and _definitions(e["production"]) == before

@@ -122,7 +122,7 @@ def test_unique_keys_are_judged_after_the_remap(dbs: Databases, server_side: boo
     collided = {g.table: sorted(c.key for c in g.collisions) for g in plan.tables if g.collisions}
     assert collided == {"users": [(6,)], "team_user": [(4,)], "subscriptions": [("f-3",)], "team_member": [(2, 6)]}
 
-    report = restore(settings, options=RestoreOptions(server_side=server_side))
+    report = restore(settings, options=RestoreOptions(approve_pending=True, server_side=server_side))
     after = _logical(e["production"])
     for table in after:
         # Production's rows, and every Friday row by what it means, each exactly once.
@@ -152,7 +152,7 @@ def test_a_case_blind_unique_key_is_a_collision_on_every_path(dbs: Databases, se
     settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
     blind = dbs.dialect == "mariadb"
     assert [c.key for c in build_plan(settings).table("users").collisions] == ([(4,)] if blind else [])
-    report = restore(settings, options=RestoreOptions(server_side=server_side))
+    report = restore(settings, options=RestoreOptions(approve_pending=True, server_side=server_side))
     assert report.tables["users"].linked == ([((4,), (4,))] if blind else [])
     with e["production"].connect() as conn:
         emails = sorted(conn.execute(select(USERS.c.email)).scalars())

@@ -52,7 +52,7 @@ def _sql(engine: Engine, *statements: str) -> None:
 
 
 def _restore(env: Path, *more: str) -> list[str]:
-    return ["--env-file", str(env), "restore", "--yes", "--without-backup", *more]
+    return ["--env-file", str(env), "restore", "--yes", "--without-backup", "--approve-pending", *more]
 
 
 def wrong_password(d: Databases, env: Path) -> list[str]:

@@ -77,7 +77,7 @@ def test_writes_after_the_plan_stop_the_restore(trio: Databases, server_side: bo
     try:
         # SQLite may already refuse the scan: its ATTACH meets the writer's lock.
         with pytest.raises(ConcurrentWrite if d.dialect == "mariadb" else GapmendError) as caught:
-            restore(settings, options=RestoreOptions(server_side=server_side))
+            restore(settings, options=RestoreOptions(approve_pending=True, server_side=server_side))
     finally:
         writer.stop.set()
         writer.join()
@@ -87,7 +87,7 @@ def test_writes_after_the_plan_stop_the_restore(trio: Databases, server_side: bo
     assert sorted(e for _, e in rows) == sorted(writer.committed)
     _only_visible_waits(d, writer)
     assert _without(database_state(d.engines["production"], journal=False), "early") == before
-    restore(settings)   # the writer stopped: the restore goes through
+    restore(settings, options=RestoreOptions(approve_pending=True))   # the writer stopped: the restore goes through
     assert verify(settings)[0] == []
     assert sorted(e for _, e in _writer_rows(d, "early")) == sorted(writer.committed)
 
@@ -112,7 +112,7 @@ def test_writes_during_the_restore_wait_and_land_on_fresh_ids(trio: Databases) -
 
     def run() -> None:
         try:
-            result["report"] = restore(settings, progress=StartWriterWhenCopying(writer))
+            result["report"] = restore(settings, options=RestoreOptions(approve_pending=True), progress=StartWriterWhenCopying(writer))
         except Exception as exc:   # noqa: BLE001
             result["error"] = exc
 

@@ -50,7 +50,7 @@ def _restore(d: Databases, *flags: str, check: bool = False, start: bool = False
     """`gapmend restore --yes` on `d` as a child process (started, or run to its end)."""
     env_file = d.env_file(snapshot=True, snapshot_at=None)
     argv = [sys.executable, "-c", "from gapmend.app.cli import main; main()", "--env-file", str(env_file),
-            "restore", "--yes", "--without-backup", *flags]
+            "restore", "--yes", "--without-backup", "--approve-pending", *flags]
     if start:
         # Ctrl-C as an operator's terminal delivers it: a suite started in the background
         # (`cmd &` in a script) hands its children SIGINT ignored, and Python keeps it so.

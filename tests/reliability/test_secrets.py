@@ -65,7 +65,7 @@ def test_no_password_in_any_command_line_log_or_file(dbs_mariadb: Databases) -> 
     try:
         outputs = [_gapmend(env, "plan", "--output", str(d.workdir / "plan.json")),
                    _gapmend(env, "backup"),
-                   _gapmend(env, "restore", "--yes"),
+                   _gapmend(env, "restore", "--yes", "--approve-pending"),
                    _gapmend(env, "investigate")]
     finally:
         watch.done.set()

@@ -9,14 +9,15 @@ import time
 import sqlite3
 from pathlib import Path
 
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from gapmend.app.wizard import GapmendApp
 from gapmend.core.config import load_settings
 from gapmend.core.demo import build_demo
 from gapmend.core.steps import Checklist
 from gapmend.screens.base import StepScreen
-from gapmend.screens.dialogs import ConfirmScreen, ReasonScreen
+from gapmend.core.logfile import close_log, open_log
+from gapmend.screens.dialogs import ConfirmScreen, ReasonScreen, SummaryScreen
 from gapmend.screens.inspect_gaps import InspectGapsScreen
 
 
@@ -35,6 +36,15 @@ async def _scanned(app: GapmendApp, pilot) -> InspectGapsScreen:  # type: ignore
     return app.screen
 
 
+def _approve_all(env: Path) -> None:
+    from sqlalchemy import create_engine, inspect
+
+    from gapmend.core.decisions import Decisions, save_decisions
+
+    tables = inspect(create_engine(f"sqlite:///{env.parent / 'crashed.sqlite'}")).get_table_names()
+    save_decisions(Path(str(env) + ".decisions.json"), Decisions(tables={t: "approve" for t in tables}))
+
+
 def _count(db: Path, sql: str) -> int:
     with sqlite3.connect(db) as conn:
         return int(conn.execute(sql).fetchone()[0])
@@ -46,6 +56,7 @@ async def test_walk_all_fifteen_steps(tmp_path: Path) -> None:
     prod = tmp_path / "production.sqlite"
     log_rows_before = _count(prod, "SELECT COUNT(*) FROM activity_log")
     app = GapmendApp(settings, tmp_path, Path(str(env) + ".decisions.json"))
+    log = open_log(tmp_path / "gapmend.log")   # as `gapmend wizard` opens it
     async with app.run_test(size=(120, 40)) as pilot:
         await _settle(app, pilot)
         assert type(app.screen).__name__ == "ConnectionsScreen"
@@ -78,16 +89,25 @@ async def test_walk_all_fifteen_steps(tmp_path: Path) -> None:
         assert isinstance(app.screen, StepScreen) and app.screen.step_number == 11
         await pilot.press("r")
         assert isinstance(app.screen, ConfirmScreen)
-        assert app.screen.focused is not None and app.screen.focused.id == "no"   # defaults to No
-        await pilot.press("y")                      # not enough: the restore wants the name typed
+        # The cursor is in the name's input (it was on No, and typed keys went nowhere).
+        assert app.screen.focused is not None and app.screen.focused.id == "typed"
+        await pilot.press("y", "enter")             # not the name: still asking
         assert isinstance(app.screen, ConfirmScreen)
-        await pilot.click("#typed")
-        await pilot.press(*"production.sqlite", "enter")
+        await pilot.press("backspace", *"production.sqlite", "enter")
         await _settle(app, pilot)
         await pilot.press("n", "x", "n")            # step 12 ticked; step 13 verifies
         await _settle(app, pilot)
         await pilot.press("n", "x", "n", "x")       # steps 14, 15
         await pilot.pause()
+        # The run ends with its summary: what was restored and left out, where the report is.
+        assert isinstance(app.screen, SummaryScreen)
+        summary = str(app.screen.query_one("#summary", Static).render())
+        assert "14 of 15 steps done" in summary and "step 6 skipped: no supervisor here" in summary
+        assert "left out: activity_log (skipped by the operator)" in summary and "report: " in summary
+    close_log(log)
+    logged = (tmp_path / "gapmend.log").read_text()
+    for line in ("wizard: step 8 (Back up production) done", "wizard: restore ", "wizard: step 15"):
+        assert line in logged, line
 
     checklist = Checklist(tmp_path / "gapmend.steps.json")
     states = {n: checklist.get(n).state for n in range(1, 16)}
@@ -114,6 +134,7 @@ async def test_keys_answer_during_a_large_restore_and_cancel_rolls_back(tmp_path
     from sqlalchemy import create_engine
 
     env = build_demo(tmp_path, users=6000)
+    _approve_all(env)
     prod = create_engine(f"sqlite:///{tmp_path / 'production.sqlite'}")
     before = database_state(prod, journal=False)
     app = GapmendApp(load_settings(env, environ={}), tmp_path, Path(str(env) + ".decisions.json"))
@@ -203,3 +224,43 @@ async def test_an_estimated_boundary_is_confirmed_on_the_detail_screen(tmp_path:
         value = screen.plan.table(estimated[0]).boundary.value
         assert f'"{estimated[0]}": {value}' in decisions_path.read_text()
         assert screen.plan.table(estimated[0]).boundary.confidence == "operator"
+
+
+async def test_unconfigured_steps_say_what_is_missing(tmp_path: Path) -> None:
+    """Steps 7 and 9 marked [!] with no message, and step 10's dialog said "Turn add the
+    crashed connection…" with a "Run artisan" button (issue 15, item 3). Unconfigured,
+    r says which env key to set and leaves the step pending; configured, each changing
+    step's dialog names its own action."""
+    from gapmend.screens.messages import StepRequested
+
+    env = build_demo(tmp_path)
+    app = GapmendApp(load_settings(env, environ={}), tmp_path, Path(str(env) + ".decisions.json"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        for number in (7, 9, 10):
+            app.post_message(StepRequested(number))
+            await _settle(app, pilot)
+            status = str(app.screen.query_one("#app-status", Static).render())
+            assert "GAPMEND_APP_PATH" in status and "skip this step (k)" in status, status
+            await pilot.press("r")
+            await _settle(app, pilot)
+            assert not isinstance(app.screen, ConfirmScreen)
+            shown = [n.message for n in app._notifications]
+            assert any("GAPMEND_APP_PATH" in m for m in shown), shown
+            assert app.context.checklist.get(number).state == "pending"
+            app.clear_notifications()
+    settings = load_settings(env, environ={"GAPMEND_APP_PATH": str(tmp_path)})
+    app = GapmendApp(settings, tmp_path, Path(str(env) + ".decisions.json"))
+    titles = {7: "Turn maintenance mode on?", 10: "Add the crashed connection?", 12: "Remove the crashed connection?",
+              15: "Turn maintenance mode off?"}
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        for number, title in titles.items():
+            app.post_message(StepRequested(number))
+            await _settle(app, pilot)
+            await pilot.press("r")
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmScreen) and app.screen.title_text == title
+            assert "Turn add" not in app.screen.detail
+            await pilot.press("escape")
+            await pilot.pause()
