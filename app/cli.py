@@ -214,6 +214,45 @@ def _build_plan(settings: Settings, decisions: Decisions) -> Any:
 
 
 @cli.command()
+@click.option("--confirm", "confirm_them", is_flag=True,
+              help="Record that you checked the findings shown and the roles are right (the restore waits for it).")
+@guarded
+def roles(confirm_them: bool) -> None:
+    """Say which database is which (server, name, size, latest write) and what their contents say.
+
+    Example: gapmend --env-file prod.env roles --confirm
+    """
+    from gapmend.core.gap import build_plan
+    from gapmend.core.roles import REFUSE, findings_of
+
+    ctx: Context = click.get_current_context().obj
+    settings = ctx.settings()
+    path = ctx.decisions_path(settings)
+    decisions = load_decisions(path)
+    progress = StderrProgress()
+    try:
+        result = build_plan(settings, decisions, progress, check_roles=False)
+    finally:
+        progress.finish()
+    for facts in result.roles:
+        click.echo(facts.line())
+    found = findings_of(result)
+    for f in found:
+        state = "refused" if f.kind == REFUSE else ("confirmed" if f.id in decisions.roles_confirmed else "to confirm")
+        click.echo(f"{state}: {f.message}")
+    if not found:
+        click.echo("the contents fit the roles: the snapshot predates the crash, production wrote after it")
+    refused = [f for f in found if f.kind == REFUSE]
+    if refused:
+        fail(f"{refused[0].message} (a contradiction cannot be confirmed)")
+    if confirm_them and found:
+        decisions.roles_confirmed = sorted(set(decisions.roles_confirmed) | {f.id for f in found})
+        save_decisions(path, decisions)
+        LOGGER.info("roles confirmed by the operator: %s", [f.message for f in found])
+        click.echo("confirmed: the restore may go ahead on these roles")
+
+
+@cli.command()
 @guarded
 def check() -> None:
     """Connect to every configured database and say which answer (passwords masked).
@@ -423,13 +462,15 @@ def restore(yes: bool, tables: str | None, approve_pending: bool, collisions: st
         LOGGER.warning("restore without a verified backup, on the operator's word (--without-backup)")
     only = frozenset(t.strip() for t in tables.split(",") if t.strip()) if tables else None
     if not yes and dry_run is None:
+        from gapmend.core.roles import findings_of, require_settled
         from gapmend.core.selection import require_confirmed, select_tables
 
         where = f"write to production ({settings.production.render_as_string(hide_password=True)})"
         require_terminal(where)   # before the plan: nobody would read it
         result = _build_plan(settings, decisions)
         click.echo(render_plan(result, detail=False))
-        chosen = select_tables(result, decisions.tables, only, approve_pending)   # refused before asking
+        require_settled(findings_of(result), decisions.roles_confirmed)       # refused before asking
+        chosen = select_tables(result, decisions.tables, only, approve_pending)
         require_confirmed(result, chosen.order)
         click.echo("\n" + render_selection(chosen))
         confirm("\n" + where[0].upper() + where[1:], yes)

@@ -28,6 +28,9 @@ def render_plan(plan: Plan, detail: bool = True) -> str:
     for role, url in plan.connections.items():
         if url:
             lines.append(f"  {role:<10} {url}")
+    lines.extend("  " + facts.line() for facts in plan.roles)
+    lines.extend(f"  check the roles: {f['message']} (confirm with `gapmend roles --confirm` once checked)"
+                 for f in plan.role_findings)
     lines.append("")
     head = f"{'table':<16} {'key':<9} {'boundary':>8} {'conf':<8} " + " ".join(f"{n:>10}" for n, _ in COLUMNS)
     head += f" {'collide':>7} {'orphan':>6} {'ids taken':>9} {'decision':<8}"
@@ -40,6 +43,11 @@ def render_plan(plan: Plan, detail: bool = True) -> str:
         line += " ".join(f"{g.count(cls):>10}" for _, cls in COLUMNS)
         line += f" {len(g.collisions):>7} {len(g.orphans):>6} {g.ids_taken:>9} {g.decision.value:<8}"
         lines.append(line)
+    restored = [(g.table, g.restored) for g in plan.tables if g.restored]
+    if restored:
+        lines.append("")
+        lines.append("already restored by a committed gapmend run (the journal), not counted above: "
+                     + ", ".join(f"{name} {n}" for name, n in restored))
     pending = [g.table for g in plan.tables if g.has_work and g.decision is Decision.PENDING]
     if pending:
         lines.append("")

@@ -27,6 +27,8 @@ class Decisions:
     tables: dict[str, str] = field(default_factory=dict)   # table -> "approve" | "skip"
     # Conflicts resolved as "take Friday's value": table -> ["*"] (whole table) or JSON keys.
     take_friday: dict[str, list[str]] = field(default_factory=dict)
+    # `roles.Finding` ids the operator confirmed ("yes, the roles are right"), each naming the facts it saw.
+    roles_confirmed: list[str] = field(default_factory=list)
 
     def takes_friday(self, table: str, key_json: str) -> bool:
         chosen = self.take_friday.get(table, [])
@@ -42,6 +44,7 @@ class Decisions:
             "morph_map": self.morph_map,
             "tables": self.tables,
             "take_friday": self.take_friday,
+            "roles_confirmed": self.roles_confirmed,
         }
 
 
@@ -64,6 +67,7 @@ def load_decisions(path: Path | None) -> Decisions:
             morph_map={str(k): str(v) for k, v in data.get("morph_map", {}).items()},
             tables={str(k): str(v) for k, v in data.get("tables", {}).items()},
             take_friday={str(k): [str(x) for x in v] for k, v in data.get("take_friday", {}).items()},
+            roles_confirmed=[str(x) for x in data.get("roles_confirmed", [])],
         )
     except (TypeError, ValueError, AttributeError):
         raise ConfigError(f"decisions file {path} has a value of the wrong type: fix or delete it") from None

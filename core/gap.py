@@ -26,6 +26,7 @@ Each row's class follows the three-way rule of a merge with a base (see `classif
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import sqlite3
 import threading
@@ -38,7 +39,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from sqlalchemy import Connection, DateTime, Engine, Integer, MetaData, String, Table, and_, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from . import compare, rows as rowio, triggers, unique
+from . import compare, journal, roles, rows as rowio, triggers, unique
 from .config import Settings
 from .db import connect, database_identity, is_mysql, open_engine, server_identity, sqlite_file_uri, unreadable
 from .decisions import Decisions
@@ -116,6 +117,7 @@ def build_plan(
     joint: bool = True,
     count_only: frozenset[str] = frozenset(),
     prepared: tuple[Schema, ReferenceGraph] | None = None,
+    check_roles: bool = True,
 ) -> Plan:
     """Inspect every table's gap and return the plan. Writes nothing anywhere.
 
@@ -129,6 +131,8 @@ def build_plan(
     server-side restore's own statements find their collisions and orphans). `prepared`
     is crashed's schema and the reference graph when the caller has them already (the
     restore): reflecting and reading every type column again costs a scan per table.
+    A contradiction between the roles and their contents (`roles`) is refused unless
+    `check_roles` is False (`gapmend roles`, which shows them).
     """
     started = time.monotonic()
     decisions = decisions or Decisions()
@@ -156,13 +160,19 @@ def build_plan(
             s_ctx = connect(sources.snapshot, "snapshot") if sources.snapshot is not None else None
             s_conn = s_ctx.__enter__() if s_ctx is not None else None
             try:
+                facts = {role: roles.read_facts(role, conn, crashed_schema)
+                         for role, conn in (("production", p_conn), ("crashed", c_conn), ("snapshot", s_conn))
+                         if conn is not None}
+                found = roles.check_facts(facts)
+                if check_roles:   # before the gap is read: a snapshot newer than the crash is no snapshot
+                    roles.require_settled([f for f in found if f.kind == roles.REFUSE], [])
                 graph = prepared[1] if prepared is not None else build_graph(
                     crashed_schema, [c_conn, p_conn], decisions.graph())
                 inspector = _Inspector(
                     schema=crashed_schema, graph=graph, sources=sources, c=c_conn, p=p_conn, s=s_conn,
                     snapshot_at=settings.snapshot_at, trust_updated_at=settings.trust_updated_at, decisions=decisions,
                     progress=progress, cancel=cancel, on_row=on_row, row_classes=row_classes, joint_allowed=joint,
-                    count_only=count_only,
+                    count_only=count_only, hide_restored=on_row is None,
                 )
                 gaps = inspector.run()
                 written = [g.table for g in gaps if g.has_work]
@@ -177,7 +187,7 @@ def build_plan(
             "snapshot time" if settings.snapshot_at is not None else "content")
         if settings.trust_updated_at:
             mode += ", rows changed since by updated_at"
-        return Plan(
+        plan = Plan(
             tables=gaps,
             order=list(graph.order),
             cycles=[list(c) for c in graph.cycles],
@@ -194,7 +204,12 @@ def build_plan(
             connections=settings.masked(),
             elapsed_s=round(time.monotonic() - started, 3),
             triggers=trigger_list,
+            roles=list(facts.values()),
         )
+        found += roles.check_plan(plan, facts)
+        if check_roles:
+            roles.require_settled([f for f in found if f.kind == roles.REFUSE], [])
+        return dataclasses.replace(plan, role_findings=[dataclasses.asdict(f) for f in found])
     finally:
         if own:
             sources.dispose()
@@ -324,6 +339,15 @@ class _Acc:
     orphans: list[Orphan] = field(default_factory=list)
     truncated: bool = False
     ids_taken: int = 0
+    restored: int = 0                                           # Friday rows a committed run restored
+    restored_keys: set[str] = field(default_factory=set)       # their encoded keys (`_Inspector._restored`)
+    written_keys: set[str] = field(default_factory=set)        # the production keys they were inserted under
+
+    def was_restored(self, key: Row) -> bool:
+        if journal.encode(key) in self.restored_keys:
+            self.restored += 1
+            return True
+        return False
 
     def add(self, cls: RowClass, key: Row, n: int = 1) -> None:
         self.counts[cls.value] += n
@@ -354,6 +378,9 @@ class _Inspector:
     joint_allowed: bool = True
     count_only: frozenset[str] = frozenset()   # tables whose Friday inserts are counted, not read
     trust_updated_at: bool = False
+    # A plan to read (not the restore's own): rows a committed run restored are counted
+    # as restored, not as work still to do (`journal`).
+    hide_restored: bool = False
     boundaries: dict[str, Boundary] = field(default_factory=dict)
     # Friday ids that collide with a production row, per table -> that row's id (`unique`).
     linked: dict[str, dict[Any, Any]] = field(default_factory=lambda: defaultdict(dict))
@@ -497,6 +524,8 @@ class _Inspector:
 
     def _inspect(self, t: TableInfo) -> TableGap:
         acc = _Acc()
+        done, written = self._restored(t)
+        acc.restored_keys, acc.written_keys = done, written
         ev = self._evidence(t)
         boundary = self.boundaries[t.name]
         key_idx = [t.column_names.index(c) for c in t.identity]
@@ -515,6 +544,8 @@ class _Inspector:
             else:
                 for chunk in rowio.page_by_id(self.c, t, lo=b):
                     check_cancel(self.cancel)
+                    if done:
+                        chunk = [row for row in chunk if not acc.was_restored(_key(row, key_idx))]
                     for row in chunk:
                         acc.add(RowClass.FRIDAY_INSERT, _key(row, key_idx))
                         self._tell(t.name, RowClass.FRIDAY_INSERT, _key(row, key_idx))
@@ -522,7 +553,8 @@ class _Inspector:
                             acc.ids_taken += 1
                     friday_rows.extend(chunk)
             n_prod = self.p.execute(select(func.count()).select_from(t.table).where(keycol > b)).scalar_one()
-            acc.counts[RowClass.PRODUCTION_INSERT.value] += int(n_prod)
+            # Rows a committed run inserted are past the boundary too: they are Friday's.
+            acc.counts[RowClass.PRODUCTION_INSERT.value] += int(n_prod) - len(written)
             for row in self.p.execute(select(keycol).where(keycol > b).order_by(keycol).limit(SAMPLES)):
                 acc.samples[RowClass.PRODUCTION_INSERT.value].append((row[0],))
             if self.on_row is not None and RowClass.PRODUCTION_INSERT in self.row_classes:
@@ -556,7 +588,17 @@ class _Inspector:
             decision=Decision(self.decisions.tables.get(t.name, Decision.PENDING.value)),
             truncated=acc.truncated,
             ids_taken=acc.ids_taken,
+            restored=acc.restored,
         )
+
+    def _restored(self, t: TableInfo) -> tuple[set[str], set[str]]:
+        """Friday keys of `t` committed runs inserted or linked, and the production keys
+        they inserted (encoded): empty for the restore's own plan (it reads the journal itself)."""
+        if not self.hide_restored:
+            return set(), set()
+        entries = journal.done_keys(self.p, t.name, ("inserted", "linked"))
+        written = {journal.encode(new) for action, new in entries.values() if action == "inserted" and new is not None}
+        return set(entries), written
 
     def _count_friday_inserts(self, t: TableInfo, acc: _Acc, b: int, p_max: int) -> None:
         """Friday's inserts counted by the server, for a restore that copies them there
@@ -579,6 +621,11 @@ class _Inspector:
         if cls is None:
             return
         key = _key(next(r for r in (c, p, s) if r is not None), key_idx)
+        if acc.restored_keys or acc.written_keys:
+            if cls in (RowClass.FRIDAY_INSERT, RowClass.CONVERGED) and acc.was_restored(key):
+                return
+            if cls is RowClass.PRODUCTION_INSERT and journal.encode(key) in acc.written_keys:
+                return   # a row a committed run restored (under a key of its own)
         acc.add(cls, key)
         self._tell(t.name, cls, key)
         if cls is RowClass.CONFLICT:

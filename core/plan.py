@@ -92,6 +92,7 @@ class TableGap:
     truncated: bool = False                         # conflicts/collisions/orphans lists capped
 
     ids_taken: int = 0                              # Friday inserts whose id production holds
+    restored: int = 0                               # Friday rows a committed run already restored (journal)
 
     def count(self, cls: RowClass) -> int:
         return self.counts.get(cls.value, 0)
@@ -118,6 +119,10 @@ class Plan:
     # Production's triggers on the tables with work: name, table, timing, event, what it
     # writes and what the restore does about it (`triggers`).
     triggers: list[dict[str, str]] = field(default_factory=list)
+    # Which database is which (`roles.RoleFacts`: server, name, size, latest write), and
+    # what their contents say against the shape of a crash (`roles.Finding`).
+    roles: list[Any] = field(default_factory=list)
+    role_findings: list[dict[str, str]] = field(default_factory=list)
 
     def table(self, name: str) -> TableGap:
         return next(t for t in self.tables if t.table == name)

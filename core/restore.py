@@ -38,7 +38,7 @@ from typing import Any, Iterator, Literal
 from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.exc import DBAPIError
 
-from . import id_guard, journal, rows as rowio, triggers, unique
+from . import id_guard, journal, roles, rows as rowio, triggers, unique
 from .config import Settings
 from .db import WRITER, is_mysql, translate
 from .decisions import Decisions
@@ -217,6 +217,7 @@ def _restore(sources: Sources, settings: Settings, decisions: Decisions, options
         plan = build_plan(settings, decisions, progress, cancel, sources=sources, on_row=work.sink,
                           row_classes=_Work.CLASSES, joint=options.server_side is not False,
                           count_only=work.server_tables, prepared=(schema, graph))
+        roles.require_settled(roles.findings_of(plan), decisions.roles_confirmed)
         selection = select_tables(plan, decisions.tables, options.tables, options.approve_pending)
         require_confirmed(plan, selection.order)
         # After the plan, so that input the plan refuses leaves production without a trace.

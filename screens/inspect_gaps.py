@@ -20,6 +20,8 @@ from textual.worker import Worker, WorkerState
 
 from gapmend.core.gap import build_plan
 from gapmend.core.journal import encode
+from gapmend.core.logfile import LOGGER
+from gapmend.core.roles import findings_of
 from gapmend.core.samples import sample_rows
 from gapmend.core.plan import Decision, Plan, RowClass, TableGap
 
@@ -46,6 +48,7 @@ class InspectGapsScreen(StepScreen):
         Binding("f", "take_friday", "Take Friday's"),
         Binding("p", "keep_production", "Keep prod's"),
         Binding("o", "confirm_boundary", "Confirm boundary"),
+        Binding("w", "confirm_roles", "Confirm roles"),
         Binding("r", "rescan", "Rescan"),
     ]
 
@@ -141,7 +144,11 @@ class InspectGapsScreen(StepScreen):
         if self.plan is None or name is None:
             return
         g = self.plan.table(name)
-        lines = [f"write order: {' → '.join(self.plan.order)}",
+        confirmed = self.context.decisions().roles_confirmed
+        lines = [*(facts.line() for facts in self.plan.roles),
+                 *(f"CHECK THE ROLES{' (confirmed)' if f['id'] in confirmed else ', then press w'}: {f['message']}"
+                   for f in self.plan.role_findings),
+                 f"write order: {' → '.join(self.plan.order)}",
                  *(f"cycle: {' ↔ '.join(c)} (ids allocated first)" for c in self.plan.cycles), "",
                  f"{g.table}  ({g.key_kind} key: {', '.join(g.identity)})",
                  f"boundary: {g.boundary.evidence} [{g.boundary.method}, {g.boundary.confidence}]"]
@@ -290,6 +297,28 @@ class InspectGapsScreen(StepScreen):
             f"Confirm that {name}'s snapshot ends at id {b.value}?",
             f"{b.confidence} confidence: {b.evidence}\n\nRows past it are restored as Friday's; "
             "a boundary too low inserts second copies of snapshot rows.", yes_label="Yes, it ends there"), confirmed)
+
+    def action_confirm_roles(self) -> None:
+        """What the contents suggest about the roles (`roles`), confirmed by the operator
+        after reading it, as `gapmend roles --confirm`; the restore waits for it."""
+        if self.plan is None or not self.plan.role_findings:
+            self.notify("the contents fit the roles: nothing to confirm")
+            return
+        found = findings_of(self.plan)
+
+        def confirmed(yes: bool | None) -> None:
+            if not yes:
+                return
+            decisions = self.context.decisions()
+            decisions.roles_confirmed = sorted(set(decisions.roles_confirmed) | {f.id for f in found})
+            self.context.save_decisions(decisions)
+            LOGGER.info("wizard: roles confirmed by the operator: %s", [f.message for f in found])
+            self._show_detail(self._selected())
+            self.notify("roles confirmed")
+
+        self.app.push_screen(ConfirmScreen(
+            "Are the roles right?", "\n\n".join(f.message for f in found) + "\n\n" + "\n".join(
+                facts.line() for facts in self.plan.roles), yes_label="Yes, they are right"), confirmed)
 
     def action_rescan(self) -> None:
         self.query_one("#scan-status", Static).update("scanning the gap…")

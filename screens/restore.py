@@ -25,6 +25,7 @@ from gapmend.core.logfile import LOGGER
 from gapmend.core.progress import Cancelled
 from gapmend.core.report import render, write_report
 from gapmend.core.restore import RestoreOptions, RestoreReport, restore
+from gapmend.core.roles import findings_of, require_settled
 from gapmend.core.selection import require_confirmed, select_tables
 
 from .base import StepScreen
@@ -102,8 +103,10 @@ class RestoreScreen(StepScreen):
         plan = self.context.plan
         if plan is None:   # not scanned in this session: the restore checks the same rule itself
             return "Approved tables only; pending ones are refused, skipped ones stay out."
+        decisions = self.context.decisions()
         try:
-            chosen = select_tables(plan, self.context.decisions().tables)
+            require_settled(findings_of(plan), decisions.roles_confirmed)
+            chosen = select_tables(plan, decisions.tables)
             require_confirmed(plan, chosen.order)
         except GapmendError as exc:
             LOGGER.info("restore not started: %s", exc.message)

@@ -255,3 +255,24 @@ def test_the_wizard_without_a_terminal_refuses(tmp_path: Path) -> None:
     code, _, err = run("--env-file", str(env), "wizard")
     assert code == 2 and "needs a terminal" in err and "gapmend plan" in err and err.count("\n") == 1
     assert re.search(r"command: \S+ wizard\n", (tmp_path / "gapmend.log").read_text())   # the subcommand, not --env-file
+
+
+def test_plan_after_a_restore_says_what_is_already_restored(tmp_path: Path) -> None:
+    """`plan` after a restore showed the restored rows as still to do (`friday ins 4`,
+    their collisions with themselves repeated): it reads the journal (issue 15, item 2)."""
+    env = build_demo(tmp_path)
+    before = json.loads(run("--env-file", str(env), "plan", "--json")[1])
+    assert run("--env-file", str(env), "restore", "--yes", "--without-backup", "--approve-pending")[0] == 0
+    report = json.loads(next((tmp_path / "gapmend-reports").glob("restore-*.json")).read_text())
+    code, out, _ = run("--env-file", str(env), "plan")
+    assert code == 0 and "already restored by a committed gapmend run" in out
+    after = json.loads(run("--env-file", str(env), "plan", "--json")[1])
+    tables = {t["table"]: t for t in after["tables"]}
+    assert sum(t["restored"] for t in tables.values()) == report["totals"]["inserted"] + report["totals"]["linked"]
+    for name, t in tables.items():
+        skipped = len(report["tables"].get(name, {}).get("skipped", []))
+        assert t["counts"].get("friday_insert", 0) <= skipped, name         # only what the restore left out
+        assert not [c for c in t["collisions"] if c["key"] in [k for k, _ in report["tables"].get(name, {}).get("linked", [])]]
+        was = next(b for b in before["tables"] if b["table"] == name)
+        assert t["counts"].get("production_insert", 0) == was["counts"].get("production_insert", 0), name
+    assert tables["users"]["counts"].get("friday_insert", 0) == 0 and tables["users"]["collisions"] == []
