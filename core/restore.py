@@ -43,6 +43,7 @@ from .config import Settings
 from .db import WRITER, is_mysql, translate
 from .decisions import Decisions
 from .errors import GapmendError
+from .exclusive import only_restore
 from .gap import Sources, build_plan
 from .graph import Edge, ReferenceGraph, build_graph
 from .plan import Plan, RowClass
@@ -189,7 +190,8 @@ def restore(
     started = time.monotonic()
     sources = Sources.open(settings, readonly=False)
     try:
-        report = _restore(sources, settings, decisions or Decisions(), options, progress or NullProgress(), cancel)
+        with only_restore(sources.production):
+            report = _restore(sources, settings, decisions or Decisions(), options, progress or NullProgress(), cancel)
     except DBAPIError as exc:
         raise RestoreError(f"{translate(exc, 'production', settings.production).message}; {_ROLLED_BACK}") from None
     except KeyboardInterrupt:

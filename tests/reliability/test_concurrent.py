@@ -143,3 +143,45 @@ def _only_visible_waits(d: Databases, writer: Writer) -> None:
         assert writer.failed == []
     else:
         assert all("database is locked" in f for f in writer.failed), writer.failed
+
+
+class PauseWhenWriting(NullProgress):
+    """Holds the restore at its first writing phase until told to go on."""
+
+    def __init__(self) -> None:
+        self.writing, self.go_on = threading.Event(), threading.Event()
+
+    def start(self, label: str, total: int | None) -> None:
+        if ("copying" in label or "inserting" in label) and not self.writing.is_set():
+            self.writing.set()
+            assert self.go_on.wait(60)
+
+
+def test_a_second_restore_says_another_is_running(trio: Databases) -> None:
+    """Two restores at once ended in a raw deadlock or "Table 'gapmend_runs' already
+    exists" (issue 15, item 4). The second one now stops before reading anything, in one
+    line, and the first one finishes as if alone."""
+    d = trio
+    settings = load_settings(d.env_file(snapshot=True, snapshot_at=None), environ={})
+    first = PauseWhenWriting()
+    result: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            result["report"] = restore(settings, options=RestoreOptions(approve_pending=True), progress=first)
+        except Exception as exc:   # noqa: BLE001
+            result["error"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        assert first.writing.wait(120), result
+        with pytest.raises(GapmendError, match="another gapmend restore is writing") as caught:
+            restore(settings, options=RestoreOptions(approve_pending=True))
+        assert "\n" not in caught.value.message
+    finally:
+        first.go_on.set()
+        thread.join()
+    assert "error" not in result, result.get("error")
+    assert verify(settings)[0] == []
+    assert restore(settings, options=RestoreOptions(approve_pending=True)).noop   # the lock was let go
