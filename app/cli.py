@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable, TypeVar
 
 import click
 
-from gapmend.core.config import Settings, load_laravel_settings, load_settings
+from gapmend.core.config import Settings, load_laravel_settings, load_settings, password_exposure
 from gapmend.core.decisions import Decisions, load_decisions, save_decisions
 from gapmend.core.errors import GapmendError
 from gapmend.core.logfile import LOGGER, close_log, open_log
@@ -35,11 +35,19 @@ EXIT_ERROR = 2
 class Context:
     env_file: Path
     laravel: Path | None
+    warned: bool = False   # the env file's mode, said once per command
 
     def settings(self) -> Settings:
-        if self.laravel is not None:
-            return load_laravel_settings(self.laravel)
-        return load_settings(self.env_file)
+        settings = load_laravel_settings(self.laravel) if self.laravel is not None else load_settings(self.env_file)
+        exposed = password_exposure(self.env_path())
+        if exposed and not self.warned:
+            self.warned = True
+            LOGGER.warning("%s", exposed)
+            click.echo(f"gapmend: warning: {exposed}", err=True)
+        return settings
+
+    def env_path(self) -> Path:
+        return self.laravel / ".env" if self.laravel is not None else self.env_file
 
     def decisions_path(self, settings: Settings) -> Path:
         assert settings.decisions_path is not None
@@ -180,8 +188,9 @@ def cli(ctx: click.Context, env_file: Path, laravel: Path | None) -> None:
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False), help="Also write the JSON plan here (0600).")
+@click.option("--wide", is_flag=True, help="Show conflicting values whole (they are cut at 60 characters).")
 @guarded
-def plan(as_json: bool, output: Path | None) -> None:
+def plan(as_json: bool, output: Path | None, wide: bool) -> None:
     """Inspect every table's gap and print the restore plan (read-only).
 
     Example: gapmend --env-file prod.env plan --json > plan.json
@@ -192,7 +201,7 @@ def plan(as_json: bool, output: Path | None) -> None:
     data = to_dict(result)
     if output is not None:
         write_private(output, json.dumps(data, indent=2) + "\n")
-    click.echo(json.dumps(data, indent=2) if as_json else render_plan(result))
+    click.echo(json.dumps(data, indent=2) if as_json else render_plan(result, wide=wide))
     tick(1, 2)
 
 
@@ -253,8 +262,9 @@ def roles(confirm_them: bool) -> None:
 
 
 @cli.command()
+@click.option("--fix-permissions", is_flag=True, help="Make the env file readable by its owner only (chmod 600).")
 @guarded
-def check() -> None:
+def check(fix_permissions: bool) -> None:
     """Connect to every configured database and say which answer (passwords masked).
 
     Example: gapmend --env-file prod.env check
@@ -262,6 +272,10 @@ def check() -> None:
     from gapmend.core.db import open_engine
 
     ctx: Context = click.get_current_context().obj
+    if fix_permissions:
+        ctx.env_path().chmod(0o600)
+        LOGGER.info("%s made readable by its owner only", ctx.env_path())
+        click.echo(f"{ctx.env_path()}: now readable by its owner only (600)")
     settings = ctx.settings()
     for role, url in (("production", settings.production), ("crashed", settings.crashed), ("snapshot", settings.snapshot)):
         if url is None:
@@ -492,15 +506,19 @@ def restore(yes: bool, tables: str | None, approve_pending: bool, collisions: st
         tick(5)
         return
     tick(11)
-    json_path, text_path = write_report(report, ctx.reports_path())
+    json_path, text_path, moved = write_report(report, ctx.reports_path())
+    if moved:
+        LOGGER.warning("restore %s committed; %s", report.run_id, moved)
+        click.echo(f"\nthe restore committed; {moved}", err=True)
     click.echo(f"\nreport: {text_path} (and {json_path.name})")
 
 
 @cli.command()
 @click.option("--dir", "directory", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Where backups go (default: gapmend-backups/ beside the env file).")
+@click.option("--yes", is_flag=True, help="Accepted like every step's; a backup changes nothing in production, so it asks nothing.")
 @guarded
-def backup(directory: Path | None) -> None:
+def backup(directory: Path | None, yes: bool) -> None:
     """Back up production with its own tool, prove the backup restores, checksum it.
 
     Example: gapmend --env-file prod.env backup

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gapmend.core import shown
 from gapmend.core.plan import Decision, Plan, RowClass
 from gapmend.core.selection import Selection
 
@@ -18,12 +19,13 @@ COLUMNS = [
 ]
 
 
-def short(value: Any, width: int = 24) -> str:
-    text = "NULL" if value is None else str(value)
-    return text if len(text) <= width else text[: width - 1] + "…"
+def short(value: Any, width: int | None = 24) -> str:
+    return shown.cut(shown.value(value), width)
 
 
-def render_plan(plan: Plan, detail: bool = True) -> str:
+def render_plan(plan: Plan, detail: bool = True, wide: bool = False) -> str:
+    """The plan as text; conflicting values are cut at 60 characters unless `wide`."""
+    width = None if wide else 60
     lines = [f"gapmend plan — mode: {plan.mode}; inspected in {plan.elapsed_s:.2f} s"]
     for role, url in plan.connections.items():
         if url:
@@ -79,12 +81,16 @@ def render_plan(plan: Plan, detail: bool = True) -> str:
             extra.append(f"  only estimated: check it, then confirm it with `gapmend boundary {g.table} {g.boundary.value}` "
                          "(or set the right id); the restore refuses the table until then")
         for c in g.conflicts[:10]:
-            vals = "; ".join(f"{col}: snapshot={short(s, 16)} friday={short(f, 16)} production={short(p, 16)}" for col, s, f, p in c.values[:4])
-            extra.append(f"  conflict {c.key}: {c.reason} — {vals}")
+            extra.append(f"  conflict {shown.key(c.key)}: {c.reason}")
+            extra.extend(f"    {col}: snapshot {short(s, width)} | friday {short(f, width)} | production {short(p, width)}"
+                         for col, s, f, p in c.values[:6])
         for c in g.collisions[:10]:
-            extra.append(f"  collision: Friday row {c.key} has {dict(zip(c.unique_columns, c.value))}, held by production row {c.production_key}")
+            held = ", ".join(f"{col}={short(v, width)}" for col, v in zip(c.unique_columns, c.value))
+            extra.append(f"  collision: Friday row {shown.key(c.key)} has {held}, held by production row "
+                         f"{shown.key(c.production_key)}")
         for o in g.orphans[:10]:
-            extra.append(f"  orphan: Friday row {o.key} references {o.parent_key} via {o.edge}, which production deleted")
+            extra.append(f"  orphan: Friday row {shown.key(o.key)} references {short(o.parent_key)} via {o.edge}, "
+                         "which production deleted")
         if len(extra) > 1 or g.has_work:
             lines.append("")
             lines.append(f"{g.table}:")

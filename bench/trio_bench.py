@@ -203,10 +203,10 @@ def child(what: str, env: str, profile: bool) -> None:
         out["rows"] = sum(sum(g.counts.values()) for g in plan.tables)
         out["friday_inserts"] = sum(g.counts.get("friday_insert", 0) for g in plan.tables)
     elif what == "restore":
-        from gapmend.core.restore import restore
+        from gapmend.core.restore import RestoreOptions, restore
 
         phases = _Phases()
-        report = restore(settings, progress=phases)
+        report = restore(settings, options=RestoreOptions(approve_pending=True), progress=phases)   # generated tables: all approved
         out["phases"] = phases.seconds()
         out.update(totals=report.totals(), path=report.path,
                    tables={n: r.inserted for n, r in report.tables.items()})

@@ -167,6 +167,24 @@ def _anchor_sqlite(url: URL, base: Path) -> URL:
     return url
 
 
+def password_exposure(path: Path) -> str | None:
+    """A warning when `path` holds a password (a ``*_PASSWORD`` key or a URL with one) and
+    others than its owner may read it; None when it is private or holds none."""
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        return None
+    if not mode & 0o077:
+        return None
+    values = read_env_file(path)
+    holds = any(k.endswith("PASSWORD") and v for k, v in values.items()) or any(
+        k.endswith("_URL") and "://" in v and _parse_url(v, k).password for k, v in values.items())
+    if not holds:
+        return None
+    return (f"{path} holds a password and others can read it (mode {mode:o}): run chmod 600 {path}, "
+            "or gapmend check --fix-permissions")
+
+
 # --- Laravel -----------------------------------------------------------------
 
 CRASHED_PREFIX = "DB_CRASHED_"

@@ -8,18 +8,19 @@ values were kept; the operator decides whether to take Friday's).
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
+from . import shown
 from .config import Settings
 from .db import open_engine
 from .decisions import Decisions
 from .gap import build_plan
 from .private_files import write_private
+from .report import latest_report
 from .schema import reflect
 from .verify import verify
 
@@ -29,26 +30,28 @@ SAMPLES = 3
 def investigate(settings: Settings, reports_dir: Path, decisions: Decisions | None = None) -> tuple[str, bool]:
     """(the readable investigation, whether verify passed). Read-only on every database."""
     problems, counts = verify(settings)
-    lines = ["verify: " + ("OK" if not problems else f"{len(problems)} problems"),
+    lines = ["verify: " + ("OK" if not problems else shown.plural(len(problems), "problem")),
              f"  {counts.get('rows', 0)} restored rows present once, {counts.get('references', 0)} references resolve"]
     lines += [f"  problem: {p}" for p in problems]
-    report = _latest_report(reports_dir)
+    found = latest_report(reports_dir)
+    report = found[1] if found else None
     if report is None:
         lines.append("no restore report found in " + str(reports_dir))
     else:
+        width = max([5, *(len(name) for name in report["tables"])])
         lines += ["", f"last restore {report['run_id']} at {report['started_at']}:",
-                  f"{'table':<16} {'before':>8} {'after':>8} {'inserted':>9} {'updated':>8} {'linked':>7} {'skipped':>8} {'conflicts':>9}"]
+                  f"{'table':<{width}} {'before':>7} {'after':>7} {'ins':>6} {'upd':>6} {'linked':>6} {'skip':>5} {'confl':>5}"]
         for name, t in report["tables"].items():
-            lines.append(f"{name:<16} {t['rows_before']:>8} {t['rows_after']:>8} {t['inserted']:>9} {t['updated']:>8} "
-                         f"{len(t['linked']):>7} {len(t['skipped']):>8} {t['conflicts_kept']:>9}")
+            lines.append(f"{name:<{width}} {t['rows_before']:>7} {t['rows_after']:>7} {t['inserted']:>6} {t['updated']:>6} "
+                         f"{len(t['linked']):>6} {len(t['skipped']):>5} {t['conflicts_kept']:>5}")
         lines += ["", "sample restored rows (old id → new id, as production holds them now):"]
         lines += _samples(settings, report)
     plan = build_plan(settings, decisions)
     left = [(g.table, c) for g in plan.tables for c in g.conflicts]
     lines += ["", f"conflicts left to decide: {len(left)}"]
     for table, c in left[:50]:
-        cols = "; ".join(f"{col}: friday={f!r} production={p!r}" for col, _s, f, p in c.values[:3])
-        lines.append(f"  {table} {c.key}: {c.reason} — {cols}")
+        cols = "; ".join(f"{col}: friday={shown.value(f)} production={shown.value(p)}" for col, _s, f, p in c.values[:3])
+        lines.append(f"  {table} {shown.key(c.key)}: {c.reason} — {cols}")
     if left:
         lines.append("  decide with: gapmend resolve TABLE KEY --take friday, then gapmend restore")
     return "\n".join(lines), not problems
@@ -59,15 +62,6 @@ def save(text: str, reports_dir: Path) -> Path:
     path = reports_dir / f"investigate-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.txt"
     write_private(path, text + "\n")
     return path
-
-
-def _latest_report(folder: Path) -> dict[str, Any] | None:
-    reports = sorted(folder.glob("restore-*.json")) if folder.exists() else []
-    for path in reversed(reports):
-        data = json.loads(path.read_text())
-        if not data.get("dry_run"):
-            return data  # type: ignore[no-any-return]
-    return None
 
 
 def _samples(settings: Settings, report: dict[str, Any]) -> list[str]:
@@ -83,8 +77,8 @@ def _samples(settings: Settings, report: dict[str, Any]) -> list[str]:
                 key = info.table.c[info.primary_key[0]]
                 for old, new in t["moved"][:SAMPLES]:
                     row = conn.execute(select(info.table).where(key == new)).first()
-                    shown = ", ".join(f"{k}={v}" for k, v in list(row._mapping.items())[1:4]) if row else "MISSING"
-                    out.append(f"  {name} {old} → {new}: {shown}")
+                    held = ", ".join(f"{k}={shown.value(v)}" for k, v in list(row._mapping.items())[1:4]) if row else "MISSING"
+                    out.append(f"  {name} {old} → {new}: {held}")
         return out
     finally:
         engine.dispose()

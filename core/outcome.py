@@ -27,7 +27,7 @@ from typing import Any, Iterable
 
 from sqlalchemy import Connection
 
-from . import journal, rows as rowio
+from . import journal, rows as rowio, shown
 from .graph import Edge, ReferenceGraph
 from .schema import Schema, TableInfo
 
@@ -65,8 +65,8 @@ def check_values(p: Connection, c: Connection, p_schema: Schema, c_schema: Schem
                     edge = _edge(refs.get(col, []), f)
                     if r[col] is None and edge is not None and _parent_gone(p, p_schema, edge, f[col], gone):
                         continue   # --orphans null: Friday's parent was deleted by production
-                    found.append(f"{table} {_show(new)}: {col} is {_value(r[col])} but the {action} Friday row "
-                                 f"{_show(old)} says {_value(expected)}")
+                    found.append(f"{table} {shown.key(new)}: {col} is {shown.value(r[col])} but the {action} Friday row "
+                                 f"{shown.key(old)} says {shown.value(expected)}")
             if len(found) >= cap:
                 problems.extend(found[:cap])
                 return compared
@@ -175,16 +175,3 @@ def _same(got: Any, expected: Any) -> bool:
         # A key decoded from the journal's JSON (a date as text): compare the spellings.
         return bool(journal.encode([got]) == journal.encode([expected]))
     return False
-
-
-def _value(v: Any) -> str:
-    """A value as the database shows it: text quoted, NULL, dates and numbers plain."""
-    if v is None:
-        return "NULL"
-    if isinstance(v, (bytes, bytearray, memoryview)):
-        return "0x" + bytes(v).hex()
-    return repr(v) if isinstance(v, str) else str(v)
-
-
-def _show(key: tuple[Any, ...]) -> str:
-    return str(key[0]) if len(key) == 1 else str(key)

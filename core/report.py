@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -55,7 +57,20 @@ def render(report: RestoreReport) -> str:
     return "\n".join(lines)
 
 
-def write_report(report: RestoreReport, folder: Path) -> tuple[Path, Path]:
+def write_report(report: RestoreReport, folder: Path) -> tuple[Path, Path, str | None]:
+    """The report as JSON and text (0600) in `folder`; when that cannot be written (the
+    restore has committed by now, so this must not fail) in a private folder under the
+    temporary directory instead, with a line saying so as the third value."""
+    try:
+        return (*_write(report, folder), None)
+    except OSError as exc:
+        fallback = Path(tempfile.gettempdir()) / f"gapmend-reports-{os.getuid()}"
+        json_path, text_path = _write(report, fallback)
+        return json_path, text_path, (f"the reports folder {folder} cannot be written ({exc.strerror or exc}): "
+                                      f"the report went to {text_path} instead")
+
+
+def _write(report: RestoreReport, folder: Path) -> tuple[Path, Path]:
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     stem = folder / f"restore-{report.started_at.replace(':', '').replace('+0000', 'Z')}-{report.run_id[:8]}"
     paths = (stem.with_suffix(".json"), stem.with_suffix(".txt"))

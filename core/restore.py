@@ -35,7 +35,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Literal
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select, text
 from sqlalchemy.exc import DBAPIError
 
 from . import id_guard, journal, roles, rows as rowio, triggers, unique
@@ -763,7 +763,13 @@ class _Run:
     def _execute(self, stmt: Any, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
-        self.p.execute(stmt, rows)
+        try:
+            self.p.execute(stmt, rows)
+        except DBAPIError as exc:
+            too_big = _larger_than_packet(self.p, stmt.table, rows, exc)
+            if too_big is not None:
+                raise RestoreError(too_big) from None
+            raise
         self._count_batch()
 
     def _execute_set(self, stmt: Any) -> int:
@@ -953,6 +959,27 @@ class _Run:
         present = {r[0] for r in rowio.fetch_keys(self.p, parent, edge.parent_columns, [(v,) for v in wanted],
                                                   select_cols=edge.parent_columns)}
         _require_none_missing(edge, [v for v in wanted if v not in present])
+
+
+def _larger_than_packet(p: Connection, table: Any, rows: list[dict[str, Any]], exc: DBAPIError) -> str | None:
+    """When MariaDB dropped the connection over a batch ("the server went away"): the row
+    that exceeds its ``max_allowed_packet``, said with its size and what to do. Only on
+    that error path: the rows are not measured otherwise."""
+    code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
+    if not is_mysql(p.engine) or code not in (1153, 2006, 2013):
+        return None
+    with p.engine.connect() as fresh:   # the failed one is gone
+        packet = int(fresh.execute(text("SELECT @@max_allowed_packet")).scalar_one())
+    def size(row: dict[str, Any]) -> int:
+        return sum(len(v) if isinstance(v, (bytes, str)) else 8 for v in row.values())
+    biggest = max(rows, key=size)
+    if size(biggest) < packet * 0.9:
+        return None
+    key = {c.name: biggest[c.name] for c in table.primary_key.columns if c.name in biggest}
+    return (f"{table.name}: a Friday row ({key or 'no key'}) holds {size(biggest):,} bytes, more than production's "
+            f"max_allowed_packet ({packet:,}): raise it on the server (SET GLOBAL max_allowed_packet = "
+            f"{1 << (size(biggest) * 2).bit_length()}; and in its configuration) and run the restore again; "
+            "nothing was written")
 
 
 def _require_none_missing(edge: Edge, missing: list[Any]) -> None:

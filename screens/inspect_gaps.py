@@ -18,6 +18,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
+from gapmend.core import shown
 from gapmend.core.gap import build_plan
 from gapmend.core.journal import encode
 from gapmend.core.logfile import LOGGER
@@ -36,9 +37,13 @@ DECISION_COLUMN = COLUMNS.index("decision")
 CONF_COLUMN = COLUMNS.index("conf")
 
 
-def _short(value: object, width: int = 18) -> str:
-    text = "NULL" if value is None else str(value)
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _short(text: str, width: int = 18) -> str:
+    return shown.cut(text, width)
+
+
+def _val(value: object, width: int = 18) -> str:
+    """A data value as the database shows it, cut to `width`."""
+    return shown.cut(shown.value(value), width)
 
 
 class InspectGapsScreen(StepScreen):
@@ -150,7 +155,8 @@ class InspectGapsScreen(StepScreen):
                    for f in self.plan.role_findings),
                  f"write order: {' → '.join(self.plan.order)}",
                  *(f"cycle: {' ↔ '.join(c)} (ids allocated first)" for c in self.plan.cycles), "",
-                 f"{g.table}  ({g.key_kind} key: {', '.join(g.identity)})",
+                 f"{g.table}  (" + ("no key: rows compared whole" if g.key_kind == "none" else
+                                  f"{g.key_kind} key: {', '.join(g.identity)}") + ")",
                  f"boundary: {g.boundary.evidence} [{g.boundary.method}, {g.boundary.confidence}]"]
         if g.boundary.unconfirmed:
             lines.append(f"  only estimated: press o to confirm {g.boundary.value} (or `gapmend boundary {g.table} ID`); "
@@ -158,17 +164,19 @@ class InspectGapsScreen(StepScreen):
         for t in (t for t in self.plan.triggers if t["table"] == name):
             lines.append(f"trigger {t['name']}: {t['timing']} {t['event']}, {t['writes']} — {t['action']}")
         for cls, keys in g.samples.items():
-            lines.append(f"  {cls}: {', '.join(_short(k, 24) for k in keys)}")
+            lines.append(f"  {cls}: {', '.join(_short(shown.key(k), 24) for k in keys)}")
         if g.ids_taken:
-            lines.append(f"  {g.ids_taken} Friday ids are taken by production: those rows get new ids")
+            lines.append(f"  {shown.plural(g.ids_taken, 'Friday id is', 'Friday ids are')} taken by production: "
+                         f"{'that row gets a new id' if g.ids_taken == 1 else 'those rows get new ids'}")
         for c in g.conflicts[:8]:
-            lines.append(f"conflict {c.key}: {c.reason}")
+            lines.append(f"conflict {shown.key(c.key)}: {c.reason}")
             for col, s, f, p in c.values[:5]:
-                lines.append(f"    {col}: snapshot {_short(s)} | friday {_short(f)} | production {_short(p)}")
+                lines.append(f"    {col}: snapshot {_val(s)} | friday {_val(f)} | production {_val(p)}")
         for c in g.collisions[:5]:
-            lines.append(f"collision: Friday {c.key} has {dict(zip(c.unique_columns, c.value))}; production {c.production_key} holds it")
+            held = ", ".join(f"{col}={_val(v)}" for col, v in zip(c.unique_columns, c.value))
+            lines.append(f"collision: Friday {shown.key(c.key)} has {held}; production {shown.key(c.production_key)} holds it")
         for o in g.orphans[:5]:
-            lines.append(f"orphan: Friday {o.key} → {o.parent_key} via {o.edge} (deleted by production)")
+            lines.append(f"orphan: Friday {shown.key(o.key)} → {_val(o.parent_key)} via {o.edge} (deleted by production)")
         edges = [e for e in self.plan.edges if e["child"] == name or e["parent"] == name]
         if edges:
             lines.append("references:")
@@ -192,7 +200,7 @@ class InspectGapsScreen(StepScreen):
         lines = ["", f"sample rows of {table} — Friday's inserts (crashed) and production's own:"]
         for side, label in (("crashed", "Friday    "), ("production", "production")):
             for row in rows.get(side, []):
-                lines.append(f"  {label} " + ", ".join(f"{k}={_short(v, 20)}" for k, v in list(row.items())[:5]))
+                lines.append(f"  {label} " + ", ".join(f"{k}={_val(v, 20)}" for k, v in list(row.items())[:5]))
         self.query_one("#samples", Static).update(Text("\n".join(lines)))
 
     def _fill_conflicts(self, g: TableGap) -> None:
@@ -202,7 +210,7 @@ class InspectGapsScreen(StepScreen):
         decisions = self.context.decisions()
         for c in g.conflicts:
             whose = "Friday's" if decisions.takes_friday(g.table, encode(c.key)) else "production's"
-            table.add_row(_short(c.key, 24), c.reason, whose, key=encode(c.key))
+            table.add_row(_short(shown.key(c.key), 24), c.reason, whose, key=encode(c.key))
         table.display = bool(g.conflicts)
 
     def _selected(self) -> str | None:

@@ -142,10 +142,12 @@ class RestoreScreen(StepScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="restore", description="restoring")
     def run_restore(self, dry: bool) -> RestoreReport:
         options = RestoreOptions(dry_run=self.context.reports_dir / "dry-run.sql" if dry else None)
-        self.context.reports_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if dry:
+            self.context.reports_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         report = restore(self.context.settings, self.context.decisions(), options, _Progress(self), self.cancel_token)
         if not dry:
-            write_report(report, self.context.reports_dir)
+            _, text_path, moved = write_report(report, self.context.reports_dir)
+            self.post_message(RestoreScreen.Noted(moved or f"report: {text_path}"))
         return report
 
     def on_restore_screen_phase_started(self, message: PhaseStarted) -> None:

@@ -28,7 +28,7 @@ def test_demo_plan_text_and_json(tmp_path: Path) -> None:
     code, out, _ = run("--env-file", str(env), "plan")
     assert code == 0
     assert "cycle: teams ↔ users" in out
-    assert "orphan: Friday row (265,)" in out
+    assert "orphan: Friday row 265" in out
     code, out, _ = run("--env-file", str(env), "plan", "--json")
     data = json.loads(out)
     users = next(t for t in data["tables"] if t["table"] == "users")
@@ -42,7 +42,7 @@ def test_plan_trusting_updated_at_says_so(tmp_path: Path) -> None:
     env.write_text(env.read_text() + f"GAPMEND_SNAPSHOT_AT={SNAPSHOT_AT.isoformat()}\nGAPMEND_TRUST_UPDATED_AT=yes\n")
     code, out, _ = run("--env-file", str(env), "plan")
     assert code == 0 and "mode: three-way (snapshot), rows changed since by updated_at" in out
-    assert "orphan: Friday row (265,)" in out
+    assert "orphan: Friday row 265" in out
 
 
 def test_every_command_has_help() -> None:
@@ -87,6 +87,7 @@ SQLITE_BAD = {
 
 def _write(path: Path, content: str) -> Path:
     path.write_text(content)
+    path.chmod(0o600)   # it may hold a password: readable by others it is warned about
     return path
 
 
@@ -186,9 +187,10 @@ def test_investigate_after_a_restore(tmp_path: Path) -> None:
     assert run("--env-file", str(env), "restore", "--yes", "--without-backup", "--approve-pending")[0] == 0
     code, out, _ = run("--env-file", str(env), "investigate")
     assert code == 0 and "verify: OK" in out
-    assert "users                  45       48         3        2" in out       # before, after, inserted, updated
-    assert "users 42 → 46: name=friday user 2" in out                        # a restored row as production holds it
-    assert "conflicts left to decide: 2" in out and "users (6,)" in out
+    assert "users             45      48      3      2" in out       # before, after, inserted, updated
+    assert "users 42 → 46: name='friday user 2'" in out                 # a restored row as production holds it
+    assert "conflicts left to decide: 2" in out and "users 6: both sides changed" in out
+    assert "datetime.datetime(" not in out
     saved = next((tmp_path / "gapmend-reports").glob("investigate-*.txt"))
     assert saved.stat().st_mode & 0o777 == 0o600
 
@@ -276,3 +278,26 @@ def test_plan_after_a_restore_says_what_is_already_restored(tmp_path: Path) -> N
         was = next(b for b in before["tables"] if b["table"] == name)
         assert t["counts"].get("production_insert", 0) == was["counts"].get("production_insert", 0), name
     assert tables["users"]["counts"].get("friday_insert", 0) == 0 and tables["users"]["collisions"] == []
+
+
+def test_an_env_file_with_a_password_readable_by_others_is_warned_about(tmp_path: Path) -> None:
+    env = build_demo(tmp_path)
+    env.write_text(env.read_text() + "DB_PASSWORD=not-used-by-sqlite\n")   # a key gapmend ignores, still a secret
+    env.chmod(0o644)
+    code, _, err = run("--env-file", str(env), "check")
+    assert code == 0 and err.count("warning:") == 1 and "holds a password and others can read it" in err
+    assert "not-used-by-sqlite" not in err
+    code, out, err = run("--env-file", str(env), "check", "--fix-permissions")
+    assert code == 0 and "warning" not in err and env.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_reports_folder_that_cannot_be_written_after_the_commit(tmp_path: Path) -> None:
+    """The restore has committed when the report is written: an unwritable folder is one
+    line saying so and where the report went (it was a traceback)."""
+    env = build_demo(tmp_path)
+    (tmp_path / "gapmend-reports").write_text("a file where the folder should be\n")
+    code, out, err = run("--env-file", str(env), "restore", "--yes", "--without-backup", "--approve-pending")
+    assert code == 0 and "restore committed" in out and "Traceback" not in out + err
+    assert "the restore committed; the reports folder" in err and "report went to" in err
+    moved = Path(err.split("report went to ")[1].split(" instead")[0])
+    assert moved.exists() and moved.stat().st_mode & 0o777 == 0o600

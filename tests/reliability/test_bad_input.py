@@ -16,7 +16,7 @@ from sqlalchemy import Engine, text
 from gapmend.app.cli import cli
 from gapmend.core.demo import build_trio
 
-from ..conftest import Databases
+from ..conftest import Databases, mariadb_base_url
 from ..dbstate import database_state
 
 pytestmark = pytest.mark.mariadb
@@ -206,3 +206,49 @@ def test_bad_input_is_one_line_and_changes_nothing(trio: Databases, case: str) -
     for role, e in d.engines.items():
         assert database_state(e) == before_dbs[role], f"{case}: {role} changed"
     assert _files(d.workdir) == before_files, f"{case}: a file changed"
+
+
+@pytest.mark.mariadb
+def test_a_row_larger_than_max_allowed_packet_is_named(tmp_path: Path) -> None:
+    """Restoring through gapmend (crashed on SQLite, production on MariaDB) a Friday row
+    larger than the server's max_allowed_packet said "the server went away". It says
+    which row, its size and the setting, and production is unchanged."""
+    from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, create_engine, text
+
+    from ..conftest import _databases
+
+    md = MetaData()
+    files = Table("files", md, Column("id", Integer, primary_key=True), Column("body", LargeBinary(2**32 - 1)))
+    big = b"x" * (3 << 20)
+    with _databases("mariadb", tmp_path) as d:
+        sqlite = {r: create_engine(f"sqlite:///{tmp_path / (r + '.sqlite')}") for r in ("crashed", "snapshot")}
+        for role, engine in (*sqlite.items(), ("production", d.engines["production"])):
+            md.create_all(engine)
+            with engine.begin() as conn:
+                conn.execute(files.insert(), [{"id": 1, "body": b"thursday"}])
+                if role != "snapshot":   # Friday's big row, and production's own under the same id
+                    conn.execute(files.insert(), [{"id": 2, "body": big if role == "crashed" else b"p"}])
+        env = tmp_path / "mixed.env"
+        prod = d.urls["production"]
+        env.write_text(f"GAPMEND_PRODUCTION_URL={prod.set(password=None).render_as_string(hide_password=False)}\n"
+                       f"GAPMEND_PRODUCTION_PASSWORD={prod.password}\n"
+                       f"GAPMEND_CRASHED_URL=sqlite:///{tmp_path / 'crashed.sqlite'}\n"
+                       f"GAPMEND_SNAPSHOT_URL=sqlite:///{tmp_path / 'snapshot.sqlite'}\n")
+        env.chmod(0o600)
+        before = database_state(d.engines["production"])
+        admin = create_engine(mariadb_base_url())
+        with admin.connect() as conn:
+            packet = conn.execute(text("SELECT @@global.max_allowed_packet")).scalar_one()
+            conn.execute(text("SET GLOBAL max_allowed_packet = 1048576"))
+        try:
+            result = CliRunner().invoke(cli, ["--env-file", str(env), "restore", "--yes", "--without-backup",
+                                              "--approve-pending", "--through-gapmend"])
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f"SET GLOBAL max_allowed_packet = {int(packet)}"))
+            admin.dispose()
+        assert result.exit_code == 2, (result.output, CliRunner().invoke(cli, ["--env-file", str(env), "plan"]).output)
+        line = result.output.strip()
+        assert "\n" not in line and "files: a Friday row ({'id': 3})" in line and "max_allowed_packet (1,048,576)" in line
+        assert database_state(d.engines["production"], journal=False) == {
+            k: v for k, v in before.items() if not k.startswith("gapmend_")}

@@ -1,5 +1,6 @@
-"""Snapshot tests of the main screens at 80×24 and 120×40, on the demo built at a fixed
-path (paths show on screen) with the scan's clock frozen (its time shows too).
+"""Snapshot tests of every screen at 80×24 and 120×40, on the demo built at a fixed
+path (paths show on screen) with the scan's clock frozen (its time shows too), and the
+runbook tools pointed at nothing (their messages would depend on this machine).
 
 Update with `pytest tests/snapshots --snapshot-update` only after looking at the report."""
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 import pytest
 
@@ -20,6 +21,7 @@ from gapmend.screens.messages import StepRequested
 
 DEMO = Path(tempfile.gettempdir()) / "gapmend-snapshot-demo"
 SIZES = [(80, 24), (120, 40)]
+SIZE_IDS = ["80x24", "120x40"]
 
 
 class _FrozenClock:
@@ -33,7 +35,8 @@ def demo_app(monkeypatch: pytest.MonkeyPatch) -> GapmendApp:
     shutil.rmtree(DEMO, ignore_errors=True)
     env = build_demo(DEMO)
     monkeypatch.setattr(gap, "time", _FrozenClock)
-    return GapmendApp(load_settings(env, environ={}), DEMO, Path(str(env) + ".decisions.json"))
+    environ = {"GAPMEND_SUPERVISORCTL": "gapmend-no-supervisorctl"}
+    return GapmendApp(load_settings(env, environ=environ), DEMO, Path(str(env) + ".decisions.json"))
 
 
 async def _settled(pilot: Any) -> None:
@@ -42,32 +45,61 @@ async def _settled(pilot: Any) -> None:
     await pilot.pause()
 
 
+def _at_step(number: int, *keys: str) -> Callable[[Any], Awaitable[None]]:
+    """Scan at step 1 (steps 1-4 and the restore check share it), then go to `number`
+    and press `keys` there."""
+    async def run_before(pilot: Any) -> None:
+        await _settled(pilot)
+        await pilot.press("n")
+        await _settled(pilot)
+        if number != 1:
+            pilot.app.post_message(StepRequested(number))
+            await _settled(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await _settled(pilot)
+    return run_before
+
+
+async def _pending_refused(pilot: Any) -> None:
+    """Step 11 with step 8 skipped and every table still pending: refused, naming them."""
+    await _at_step(1)(pilot)
+    pilot.app.context.checklist.mark(8, "skipped", "a throwaway demo: no backup needed")
+    pilot.app.post_message(StepRequested(11))
+    await _settled(pilot)
+    await pilot.press("r")
+    await _settled(pilot)
+
+
+async def _approved_restore_dialog(pilot: Any) -> None:
+    """Step 11 with every table decided (activity_log skipped) and step 8 skipped: the
+    typed confirmation, the cursor in its input, what it writes and leaves out."""
+    await _at_step(1)(pilot)
+    for name in pilot.app.screen.plan.order:
+        await pilot.press("s" if name == "activity_log" else "a", "down")
+    pilot.app.clear_notifications()   # "users: approve", … would cover the dialog
+    pilot.app.context.checklist.mark(8, "skipped", "a throwaway demo: no backup needed")
+    pilot.app.post_message(StepRequested(11))
+    await _settled(pilot)
+    await pilot.press("r")
+    await pilot.pause()
+
+
+SCREENS: dict[str, Callable[[Any], Awaitable[None]]] = {
+    "connections": _settled,
+    "step1-gaps": _at_step(1, "down", "down", "down"),   # users: a conflict, a collision
+    "step5-dry-run": _at_step(5),
+    "step6-workers-unavailable": _at_step(6),
+    "step7-app-not-configured": _at_step(7, "r"),
+    "step8-backup": _at_step(8),
+    "step11-pending-refused": _pending_refused,
+    "step11-confirmation": _approved_restore_dialog,
+    "step13-investigate": _at_step(13),
+}
+
+
 class TestWizardScreens:
-    @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
-    def test_connections(self, snap_compare: Any, demo_app: GapmendApp, size: tuple[int, int]) -> None:
-        """The first screen: the checklist and the three connections, tested (passwords never shown)."""
-        assert snap_compare(demo_app, terminal_size=size, run_before=_settled)
-
-    @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
-    def test_gap_inspection(self, snap_compare: Any, demo_app: GapmendApp, size: tuple[int, int]) -> None:
-        """Step 1: every table's gap, with the detail of the users table (a conflict, a collision)."""
-        async def run_before(pilot: Any) -> None:
-            await _settled(pilot)
-            await pilot.press("n")
-            await _settled(pilot)
-            await pilot.press("down", "down", "down")
-            await _settled(pilot)           # the sample rows load in a worker
-
-        assert snap_compare(demo_app, terminal_size=size, run_before=run_before)
-
-    def test_restore_confirmation(self, snap_compare: Any, demo_app: GapmendApp) -> None:
-        """Step 11: the confirmation says what will happen where, focus on No."""
-        async def run_before(pilot: Any) -> None:
-            await _settled(pilot)
-            pilot.app.context.checklist.mark(8, "skipped", "a throwaway demo: no backup needed")
-            pilot.app.post_message(StepRequested(11))
-            await pilot.pause()
-            await pilot.press("r")
-            await pilot.pause()
-
-        assert snap_compare(demo_app, terminal_size=(120, 40), run_before=run_before)
+    @pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+    @pytest.mark.parametrize("screen", list(SCREENS))
+    def test_screen(self, snap_compare: Any, demo_app: GapmendApp, screen: str, size: tuple[int, int]) -> None:
+        assert snap_compare(demo_app, terminal_size=size, run_before=SCREENS[screen])
