@@ -175,6 +175,10 @@ def build_plan(
                     count_only=count_only, hide_restored=on_row is None,
                 )
                 gaps = inspector.run()
+                found += roles.check_friday_rows(c_conn, p_conn, crashed_schema, gaps, {
+                    t for t, d in decisions.tables.items() if d == Decision.SKIP.value})
+                if check_roles:
+                    roles.require_settled([f for f in found if f.kind == roles.REFUSE], [])
                 written = [g.table for g in gaps if g.has_work]
                 trigger_list = [
                     {"name": t.name, "table": t.table, "timing": t.timing, "event": t.event, "writes": t.writes,

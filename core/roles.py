@@ -10,7 +10,8 @@ size, latest write) and checks them against the shape of a crash:
 - crashed holds something the snapshot does not (else there is no gap, or the snapshot
   is a copy of crashed);
 - production has been live since it was restored, so its latest write is after
-  crashed's last one, and production has changed something since the snapshot.
+  crashed's last one, it has changed something since the snapshot, and it does not
+  already hold crashed's changes (unless gapmend's journal says it restored them).
 
 A contradiction of the first two is refused (`refuse`): the operator fixes the env file.
 The last two may have an innocent reading (a quiet night; clocks of two app servers),
@@ -34,7 +35,7 @@ from sqlalchemy import Connection, DateTime, inspect, select, text
 from . import journal
 from .db import is_mysql
 from .errors import GapmendError
-from .plan import Plan, RowClass
+from .plan import Plan, RowClass, TableGap
 from .schema import Schema
 
 STAMPS = ("updated_at", "created_at")
@@ -149,8 +150,14 @@ def check_plan(plan: Plan, facts: dict[str, RoleFacts]) -> list[Finding]:
     production = sum(g.count(c) for g in plan.tables
                      for c in (RowClass.PRODUCTION_INSERT, RowClass.PRODUCTION_UPDATE, RowClass.PRODUCTION_DELETE,
                                RowClass.CONFLICT))
+    converged = sum(g.count(RowClass.CONVERGED) for g in plan.tables)
     findings: list[Finding] = []
-    if friday == 0 and production > 0:
+    if friday == 0 and production == 0 and converged > 0:
+        findings.append(Finding(CONFIRM, _id("production-is-crashed", facts["production"], facts["crashed"]), (
+            f"production ({facts['production'].database}) already holds every change crashed made since the snapshot "
+            f"({converged} rows alike) and nothing of its own: a restore without gapmend's journal happened, or "
+            "GAPMEND_PRODUCTION_URL names a copy of crashed")))
+    elif friday == 0 and production > 0:
         findings.append(Finding(REFUSE, "snapshot-is-crashed", (
             f"the snapshot ({facts['snapshot'].database}) holds everything crashed ({facts['crashed'].database}) holds: "
             "either nothing was lost, or GAPMEND_SNAPSHOT_URL names a copy of crashed: point it at the restored "
@@ -160,6 +167,38 @@ def check_plan(plan: Plan, facts: dict[str, RoleFacts]) -> list[Finding]:
             f"production ({facts['production'].database}) holds exactly what the snapshot holds: if production has "
             "taken writes since it was restored, GAPMEND_SNAPSHOT_URL names a copy of production and the restore "
             "would overwrite them")))
+    return findings
+
+
+def check_friday_rows(c: Connection, p: Connection, schema: Schema, gaps: list[TableGap],
+                      skipped: set[str]) -> list[Finding]:
+    """Crashed's rows past a boundary are Friday's, which production, restored from the
+    snapshot, cannot hold: a few of each integer-keyed table's (the plan's samples) are
+    looked up in production by id. Identical rows there mean the Friday rows are in
+    production already (copied by hand, or production names a copy of crashed): a
+    restore would insert each a second time. (Rows both sides seeded alike, a deploy's
+    lookup rows, look the same: the operator skips that table.)"""
+    findings: list[Finding] = []
+    for g in gaps:
+        keys = g.samples.get(RowClass.FRIDAY_INSERT.value, [])
+        if g.key_kind != "surrogate" or not keys or g.table in skipped:
+            continue
+        t = schema[g.table]
+        key = t.table.c[t.primary_key[0]]
+        restored = journal.done_keys(p, g.table, ("inserted", "linked"))
+        ids = [k[0] for k in keys if journal.encode(k) not in restored]
+        if not ids:
+            continue
+        friday = {r[0]: tuple(r) for r in c.execute(select(key, *t.table.c).where(key.in_(ids)))}
+        held = {r[0]: tuple(r) for r in p.execute(select(key, *t.table.c).where(key.in_(ids)))}
+        same = [i for i in ids if i in friday and held.get(i) == friday[i]]
+        if same and len(same) == len(ids):
+            findings.append(Finding(REFUSE, "friday-rows-in-production", (
+                f"{g.table}: crashed's rows past the snapshot (ids {', '.join(map(str, same))}) are in production "
+                "already, identical, and gapmend's journal did not put them there: a restore would insert them a "
+                f"second time; GAPMEND_PRODUCTION_URL may name a copy of crashed ({p.engine.url.database}), or they "
+                f"were copied or seeded alike: check, and skip the table (`gapmend skip {g.table}`) if so")))
+            break
     return findings
 
 

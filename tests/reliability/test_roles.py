@@ -81,6 +81,8 @@ CONTENT = {
     "snapshot-is-a-copy-of-crashed": ("refused", "holds everything crashed"),
     # production and crashed swapped: the gap was written into the crashed copy
     "production-and-crashed-swapped": ("to confirm", "are swapped"),
+    # production loaded from the crashed copy: the restore inserted every Friday row a second time
+    "production-is-a-copy-of-crashed": ("refused", "are in production already, identical"),
 }
 
 
@@ -98,6 +100,8 @@ def test_roles_whose_contents_contradict_them_are_refused(dbs: Databases, mistak
         _copy(e["production"], e["snapshot"])
     elif mistake == "snapshot-is-a-copy-of-crashed":
         _copy(e["crashed"], e["snapshot"])
+    elif mistake == "production-is-a-copy-of-crashed":
+        _copy(e["crashed"], e["production"])
     else:
         urls["production"], urls["crashed"] = dbs.urls["crashed"], dbs.urls["production"]
     before = {role: database_state(e[role]) for role in ROLES}

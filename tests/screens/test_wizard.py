@@ -264,3 +264,29 @@ async def test_unconfigured_steps_say_what_is_missing(tmp_path: Path) -> None:
             assert "Turn add" not in app.screen.detail
             await pilot.press("escape")
             await pilot.pause()
+
+
+async def test_the_wizard_restores_approved_tables_only(tmp_path: Path) -> None:
+    """With every table pending the wizard restored everything while its dialog said
+    "approved tables only" (issue 15, item 2): r at step 11 names the pending tables,
+    opens no dialog, and production is unchanged."""
+    from sqlalchemy import create_engine
+
+    from gapmend.screens.messages import StepRequested
+
+    from ..dbstate import database_state
+
+    env = build_demo(tmp_path)
+    prod = create_engine(f"sqlite:///{tmp_path / 'production.sqlite'}")
+    before = database_state(prod)
+    app = GapmendApp(load_settings(env, environ={}), tmp_path, Path(str(env) + ".decisions.json"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _scanned(app, pilot)
+        app.context.checklist.mark(8, "skipped", "test: a throwaway demo")
+        app.post_message(StepRequested(11))
+        await _settle(app, pilot)
+        await pilot.press("r")
+        await _settle(app, pilot)
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert any("10 tables are still pending" in n.message for n in app._notifications)
+    assert database_state(prod) == before
