@@ -384,8 +384,9 @@ def boundary(table: str, value: int | None, clear: bool) -> None:
     click.echo(f"{table}: boundary {'detected again' if clear else value}")
 
 
-def _require_tables(settings: Settings, names: Iterable[str]) -> None:
-    """The operator's table names against the crashed database's (read-only)."""
+def _require_tables(settings: Settings, names: Iterable[str]) -> dict[str, list[str]]:
+    """The operator's table names against the crashed database's (read-only): each
+    name's columns, or an error naming the closest table."""
     from sqlalchemy import inspect
 
     from gapmend.core.db import open_engine
@@ -393,15 +394,22 @@ def _require_tables(settings: Settings, names: Iterable[str]) -> None:
 
     engine = open_engine(settings.crashed, "crashed")
     try:
-        require_known(names, inspect(engine).get_table_names())
+        found = inspect(engine)
+        require_known(names, found.get_table_names())
+        return {name: [c["name"] for c in found.get_columns(name)] for name in names}
     finally:
         engine.dispose()
 
 
 def _decide(tables: tuple[str, ...], decision: Decision) -> None:
+    from gapmend.core.framework import require_approvable
+
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
-    _require_tables(settings, tables)
+    columns = _require_tables(settings, tables)
+    if decision is Decision.APPROVE:
+        for name in tables:
+            require_approvable(name, columns[name])
     path = ctx.decisions_path(settings)
     decisions = load_decisions(path)
     for t in tables:
@@ -484,7 +492,7 @@ def restore(yes: bool, tables: str | None, approve_pending: bool, collisions: st
         result = _build_plan(settings, decisions)
         click.echo(render_plan(result, detail=False))
         require_settled(findings_of(result), decisions.roles_confirmed)       # refused before asking
-        chosen = select_tables(result, decisions.tables, only, approve_pending)
+        chosen = select_tables(result, only, approve_pending)
         require_confirmed(result, chosen.order)
         click.echo("\n" + render_selection(chosen))
         confirm("\n" + where[0].upper() + where[1:], yes)

@@ -50,6 +50,11 @@ def render_plan(plan: Plan, detail: bool = True, wide: bool = False) -> str:
         lines.append("")
         lines.append("already restored by a committed gapmend run (the journal), not counted above: "
                      + ", ".join(f"{name} {n}" for name, n in restored))
+    defaults = [g for g in plan.tables if g.default_reason and g.has_work]
+    if defaults:
+        lines.append("")
+        lines.append("Laravel's operational tables, skipped by default (`gapmend approve TABLE` to restore one):")
+        lines.extend(f"  {g.table}: {g.default_reason}" for g in defaults)
     pending = [g.table for g in plan.tables if g.has_work and g.decision is Decision.PENDING]
     if pending:
         lines.append("")

@@ -39,7 +39,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from sqlalchemy import Connection, DateTime, Engine, Integer, MetaData, String, Table, and_, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from . import compare, journal, roles, rows as rowio, triggers, unique
+from . import compare, framework, journal, roles, rows as rowio, triggers, unique
 from .config import Settings
 from .db import connect, database_identity, is_mysql, open_engine, server_identity, sqlite_file_uri, unreadable
 from .decisions import Decisions
@@ -572,6 +572,7 @@ class _Inspector:
                 known = lone is not None and any(fn(lone) for fn in key_refs)
                 self._record(t, ev, acc, friday_rows, key_idx, s_row, c_row, p_row, known_new=known)
         friday_rows.flush()
+        decision, default_reason = framework.decide(t.name, t.column_names, self.decisions.tables.get(t.name))
         for cls in list(acc.counts):
             if not acc.counts[cls]:
                 del acc.counts[cls]
@@ -589,7 +590,8 @@ class _Inspector:
             references_in=[e.id for e in self.graph.edges_to(t.name)],
             production_max_id=p_max,
             crashed_max_id=c_max,
-            decision=Decision(self.decisions.tables.get(t.name, Decision.PENDING.value)),
+            decision=decision,
+            default_reason=default_reason,
             truncated=acc.truncated,
             ids_taken=acc.ids_taken,
             restored=acc.restored,

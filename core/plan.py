@@ -93,6 +93,7 @@ class TableGap:
 
     ids_taken: int = 0                              # Friday inserts whose id production holds
     restored: int = 0                               # Friday rows a committed run already restored (journal)
+    default_reason: str | None = None               # the decision is gapmend's default (`framework`), and why
 
     def count(self, cls: RowClass) -> int:
         return self.counts.get(cls.value, 0)

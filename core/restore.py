@@ -220,7 +220,7 @@ def _restore(sources: Sources, settings: Settings, decisions: Decisions, options
                           row_classes=_Work.CLASSES, joint=options.server_side is not False,
                           count_only=work.server_tables, prepared=(schema, graph))
         roles.require_settled(roles.findings_of(plan), decisions.roles_confirmed)
-        selection = select_tables(plan, decisions.tables, options.tables, options.approve_pending)
+        selection = select_tables(plan, options.tables, options.approve_pending)
         require_confirmed(plan, selection.order)
         # After the plan, so that input the plan refuses leaves production without a trace.
         created = options.dry_run is None and journal.ensure(sources.production)

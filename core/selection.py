@@ -29,11 +29,12 @@ class Selection:
     left_out: dict[str, str] = field(default_factory=dict)  # table with work -> why it is not written
 
 
-def select_tables(plan: Plan, decided: dict[str, str], only: frozenset[str] | None = None,
-                  approve_pending: bool = False) -> Selection:
-    """The tables to write, or `SelectionError` naming the pending ones (nothing written)."""
+def select_tables(plan: Plan, only: frozenset[str] | None = None, approve_pending: bool = False) -> Selection:
+    """The tables to write, by the decisions the plan carries (the operator's, else
+    gapmend's default for a framework table), or `SelectionError` naming the pending
+    ones (nothing written)."""
     def decision(name: str) -> str:
-        return decided.get(name, Decision.PENDING.value)
+        return plan.table(name).decision.value
 
     with_work = {g.table for g in plan.tables if g.has_work}
     left_out: dict[str, str] = {}
@@ -41,7 +42,8 @@ def select_tables(plan: Plan, decided: dict[str, str], only: frozenset[str] | No
     for name in plan.order:
         if decision(name) == Decision.SKIP.value:
             if name in with_work:
-                left_out[name] = "skipped by the operator"
+                why = plan.table(name).default_reason
+                left_out[name] = f"gapmend's default: {why}" if why else "skipped by the operator"
         elif only is not None and name not in only:
             if name in with_work:
                 left_out[name] = "not among --tables"

@@ -19,6 +19,8 @@ from textual.widgets import DataTable, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from gapmend.core import shown
+from gapmend.core.errors import GapmendError
+from gapmend.core.framework import require_approvable
 from gapmend.core.gap import build_plan
 from gapmend.core.journal import encode
 from gapmend.core.logfile import LOGGER
@@ -139,7 +141,10 @@ class InspectGapsScreen(StepScreen):
                 str(len(g.references_out)))
 
     def _decision(self, name: str) -> str:
-        return self.context.decisions().tables.get(name, Decision.PENDING.value)
+        """The plan's decision; `*` marks gapmend's default for a framework table."""
+        assert self.plan is not None
+        g = self.plan.table(name)
+        return g.decision.value + ("*" if g.default_reason else "")
 
     @on(DataTable.RowHighlighted, "#gaps")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -158,6 +163,8 @@ class InspectGapsScreen(StepScreen):
                  f"{g.table}  (" + ("no key: rows compared whole" if g.key_kind == "none" else
                                   f"{g.key_kind} key: {', '.join(g.identity)}") + ")",
                  f"boundary: {g.boundary.evidence} [{g.boundary.method}, {g.boundary.confidence}]"]
+        if g.default_reason:
+            lines.append(f"decision: {g.decision.value}* (gapmend's default: {g.default_reason})")
         if g.boundary.unconfirmed:
             lines.append(f"  only estimated: press o to confirm {g.boundary.value} (or `gapmend boundary {g.table} ID`); "
                          "the restore leaves this table alone until then")
@@ -223,16 +230,34 @@ class InspectGapsScreen(StepScreen):
         name = self._selected()
         if name is None:
             return
+        assert self.plan is not None
+        if decision is Decision.APPROVE:
+            try:
+                require_approvable(name, self.plan_columns(name))
+            except GapmendError as exc:
+                self.notify(exc.message, title=f"{name} stays out", severity="error")
+                return
         decisions = self.context.decisions()
         decisions.tables[name] = decision.value
         self.context.save_decisions(decisions)
-        assert self.plan is not None
         table = self.query_one("#gaps", DataTable)
         table.update_cell_at((table.cursor_coordinate.row, DECISION_COLUMN), decision.value)
-        self.plan = replace(self.plan, tables=[replace(g, decision=decision) if g.table == name else g for g in self.plan.tables])
-        if all(self._decision(t) != Decision.PENDING.value for t in self.plan.order):
+        self.plan = replace(self.plan, tables=[replace(g, decision=decision, default_reason=None) if g.table == name else g
+                                               for g in self.plan.tables])
+        if all(self.plan.table(t).decision is not Decision.PENDING for t in self.plan.order):
             self.context.checklist.mark(3, "done")
         self.notify(f"{name}: {decision.value}")
+
+    def plan_columns(self, name: str) -> list[str]:
+        from sqlalchemy import inspect
+
+        from gapmend.core.db import open_engine
+
+        engine = open_engine(self.context.settings.crashed, "crashed")
+        try:
+            return [c["name"] for c in inspect(engine).get_columns(name)]
+        finally:
+            engine.dispose()
 
     def action_approve(self) -> None:
         self._decide(Decision.APPROVE)

@@ -106,7 +106,7 @@ class RestoreScreen(StepScreen):
         decisions = self.context.decisions()
         try:
             require_settled(findings_of(plan), decisions.roles_confirmed)
-            chosen = select_tables(plan, decisions.tables)
+            chosen = select_tables(plan)
             require_confirmed(plan, chosen.order)
         except GapmendError as exc:
             LOGGER.info("restore not started: %s", exc.message)
