@@ -320,13 +320,28 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
 
     Example: gapmend edges --drop 'comments.user_id->users.id'
     """
+    from gapmend.core.db import open_engine
+    from gapmend.core.gap import payload_candidates
+    from gapmend.core.graph import build_graph, edge_counts
+    from gapmend.core.schema import reflect
+
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
     path = ctx.decisions_path(settings)
     decisions = load_decisions(path)
+    c = open_engine(settings.crashed, "crashed")
+    p = open_engine(settings.production, "production")
+    schema = reflect(c, "crashed")
+    with c.connect() as cc:
+        inside = {e["id"]: e for e in payload_candidates(cc, schema, decisions)}
     if drop or confirm or add or morph:
+        # A confirmed path inside values is kept whole: the restore and verify need no sampling to use it.
+        decisions.payload_edges += [{k: inside[i][k] for k in ("table", "column", "path", "parent", "type_key",
+                                                               "type_value")}
+                                    for i in confirm if i in inside and not inside[i]["confirmed"]]
+        decisions.payload_edges = [d for d in decisions.payload_edges if not _dropped(d, drop)]
         decisions.drop_edges = sorted(set(decisions.drop_edges) | set(drop))
-        decisions.confirm_edges = sorted(set(decisions.confirm_edges) | set(confirm))
+        decisions.confirm_edges = sorted(set(decisions.confirm_edges) | (set(confirm) - set(inside)))
         decisions.add_edges = sorted(set(decisions.add_edges) | set(add))
         for item in morph:
             value, sep, table = item.partition("=")
@@ -335,13 +350,8 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
             decisions.morph_map[value] = table
         save_decisions(path, decisions)
         LOGGER.info("edges: dropped %s, confirmed %s, added %s", drop, confirm, add)
-    from gapmend.core.db import open_engine
-    from gapmend.core.graph import build_graph, edge_counts
-    from gapmend.core.schema import reflect
-
-    c = open_engine(settings.crashed, "crashed")
-    p = open_engine(settings.production, "production")
-    schema = reflect(c, "crashed")
+        with c.connect() as cc:
+            inside = {e["id"]: e for e in payload_candidates(cc, schema, decisions)}
     with c.connect() as cc, p.connect() as pc:
         graph = build_graph(schema, [cc, pc], decisions.graph())
         for e in graph.edges:
@@ -352,10 +362,19 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
                 total, missing = edge_counts(cc, schema, e)
                 data = f"; in crashed {total - missing}/{total} values find a parent row"
             click.echo(f"{e.describe_kind():<11} {state:<11} {e.id}  — {e.evidence}{data}")
+    for e in inside.values():
+        state = "confirmed" if e["confirmed"] else "unconfirmed"
+        click.echo(f"{'payload':<11} {state:<11} {e['id']}  — {e['evidence']}; in {e['sampled']} sampled values")
     for e in graph.dropped:
         click.echo(f"{'dropped':<11} {'':<11} {e}")
     for cycle in graph.cycles:
         click.echo("cycle: " + " ↔ ".join(cycle))
+
+
+def _dropped(edge: dict[str, Any], drop: Iterable[str]) -> bool:
+    from gapmend.core.payloads import PayloadEdge
+
+    return PayloadEdge.from_dict(edge).id in set(drop)
 
 
 @cli.command()

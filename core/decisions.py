@@ -29,6 +29,8 @@ class Decisions:
     take_friday: dict[str, list[str]] = field(default_factory=dict)
     # `roles.Finding` ids the operator confirmed ("yes, the roles are right"), each naming the facts it saw.
     roles_confirmed: list[str] = field(default_factory=list)
+    # Confirmed paths of ids inside JSON values (`payloads.PayloadEdge.as_dict`).
+    payload_edges: list[dict[str, Any]] = field(default_factory=list)
 
     def takes_friday(self, table: str, key_json: str) -> bool:
         chosen = self.take_friday.get(table, [])
@@ -45,6 +47,7 @@ class Decisions:
             "tables": self.tables,
             "take_friday": self.take_friday,
             "roles_confirmed": self.roles_confirmed,
+            "payload_edges": self.payload_edges,
         }
 
 
@@ -68,6 +71,7 @@ def load_decisions(path: Path | None) -> Decisions:
             tables={str(k): str(v) for k, v in data.get("tables", {}).items()},
             take_friday={str(k): [str(x) for x in v] for k, v in data.get("take_friday", {}).items()},
             roles_confirmed=[str(x) for x in data.get("roles_confirmed", [])],
+            payload_edges=[dict(x) for x in data.get("payload_edges", [])],
         )
     except (TypeError, ValueError, AttributeError):
         raise ConfigError(f"decisions file {path} has a value of the wrong type: fix or delete it") from None

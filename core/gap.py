@@ -39,7 +39,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from sqlalchemy import Connection, DateTime, Engine, Integer, MetaData, String, Table, and_, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from . import compare, framework, journal, roles, rows as rowio, triggers, unique
+from . import compare, framework, journal, payloads, roles, rows as rowio, triggers, unique
 from .config import Settings
 from .db import connect, database_identity, is_mysql, open_engine, server_identity, sqlite_file_uri, unreadable
 from .decisions import Decisions
@@ -168,6 +168,7 @@ def build_plan(
                     roles.require_settled([f for f in found if f.kind == roles.REFUSE], [])
                 graph = prepared[1] if prepared is not None else build_graph(
                     crashed_schema, [c_conn, p_conn], decisions.graph())
+                payload_edges = payload_candidates(c_conn, crashed_schema, decisions)
                 inspector = _Inspector(
                     schema=crashed_schema, graph=graph, sources=sources, c=c_conn, p=p_conn, s=s_conn,
                     snapshot_at=settings.snapshot_at, trust_updated_at=settings.trust_updated_at, decisions=decisions,
@@ -209,6 +210,7 @@ def build_plan(
             elapsed_s=round(time.monotonic() - started, 3),
             triggers=trigger_list,
             roles=list(facts.values()),
+            payload_edges=payload_edges,
         )
         found += roles.check_plan(plan, facts)
         if check_roles:
@@ -217,6 +219,17 @@ def build_plan(
     finally:
         if own:
             sources.dispose()
+
+
+def payload_candidates(conn: Connection, schema: Schema, decisions: Decisions) -> list[dict[str, Any]]:
+    """The paths of ids inside crashed's JSON values, with the operator's word on each."""
+    confirmed = {payloads.PayloadEdge.from_dict(d).id for d in decisions.payload_edges}
+    out = []
+    for edge, why, n in payloads.find(conn, schema, decisions.morph_map):
+        if edge.id in decisions.drop_edges:
+            continue
+        out.append({**edge.as_dict(), "evidence": why, "sampled": n, "confirmed": edge.id in confirmed})
+    return out
 
 
 # --- classification -------------------------------------------------------------------

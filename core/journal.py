@@ -17,7 +17,7 @@ from typing import Any, Iterable, Iterator, Sequence
 
 from sqlalchemy import (
     BigInteger, Column, Connection, DateTime, Engine, Index, Integer, MetaData, String, Table, Text, cast, func,
-    insert, literal, select,
+    insert, literal, or_, select,
 )
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -214,16 +214,17 @@ def entries(conn: Connection, table: str, actions: tuple[str, ...],
 
 
 def mapped_keys(conn: Connection, table: str, old_keys: Sequence[tuple[Any, ...]],
-                chunk: int = 500) -> dict[tuple[Any, ...], tuple[Any, ...]]:
-    """Friday key -> the production key a counted run inserted or linked it as, for the
-    `old_keys` that have one."""
+                chunk: int = 500, run_id: str | None = None) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    """Friday key -> the production key a counted run (or the running `run_id`) inserted
+    or linked it as, for the `old_keys` that have one."""
     out: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     encoded = sorted({encode(k) for k in old_keys})
+    counted = runs.c.status.in_(COUNTING) if run_id is None else or_(runs.c.status.in_(COUNTING),
+                                                                      runs.c.run_id == run_id)
     for start in range(0, len(encoded), chunk):
         stmt = (select(id_map.c.old_key, id_map.c.new_key).join(runs, runs.c.run_id == id_map.c.run_id)
                 .where(id_map.c.table_name == table, id_map.c.old_key.in_(encoded[start : start + chunk]),
-                       id_map.c.action.in_(("inserted", "linked")), id_map.c.new_key.is_not(None),
-                       runs.c.status.in_(COUNTING)))
+                       id_map.c.action.in_(("inserted", "linked")), id_map.c.new_key.is_not(None), counted))
         for old, new in conn.execute(stmt):
             out[decode(old) or ()] = decode(new) or ()
     return out
@@ -256,3 +257,19 @@ class Writer:
         now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
         self.conn.execute(runs.update().where(runs.c.run_id == self.run_id)
                           .values(status="committed", finished_at=now, summary=summary))
+
+
+def run_keys(conn: Connection, table: str, run_id: str, actions: tuple[str, ...],
+             chunk: int) -> Iterator[list[tuple[tuple[Any, ...], tuple[Any, ...]]]]:
+    """(old key, new key) of the rows `run_id` wrote in `table` with one of `actions`,
+    `chunk` at a time (paged by the journal's id)."""
+    last = 0
+    while True:
+        stmt = (select(id_map.c.id, id_map.c.old_key, id_map.c.new_key)
+                .where(id_map.c.run_id == run_id, id_map.c.table_name == table, id_map.c.action.in_(actions),
+                       id_map.c.new_key.is_not(None), id_map.c.id > last).order_by(id_map.c.id).limit(chunk))
+        page = conn.execute(stmt).all()
+        if not page:
+            return
+        last = page[-1][0]
+        yield [(decode(old) or (), decode(new) or ()) for _, old, new in page]

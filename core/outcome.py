@@ -23,12 +23,13 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping, Sequence
 
 from sqlalchemy import Connection
 
-from . import journal, rows as rowio, shown
+from . import journal, payloads, rows as rowio, shown
 from .graph import Edge, ReferenceGraph
+from .payloads import PayloadEdge
 from .schema import Schema, TableInfo
 
 Row = dict[str, Any]
@@ -36,9 +37,10 @@ MISSING = object()   # a column whose expected value cannot be known
 
 
 def check_values(p: Connection, c: Connection, p_schema: Schema, c_schema: Schema, graph: ReferenceGraph,
-                 table: str, problems: list[str], cap: int = 10) -> int:
+                 table: str, problems: list[str], cap: int = 10, inside: Sequence[PayloadEdge] = ()) -> int:
     """Compare `table`'s restored rows with Friday's; append at most `cap` problems.
-    Returns how many rows were compared."""
+    A column with confirmed ids `inside` its JSON must hold Friday's document with those
+    ids mapped. Returns how many rows were compared."""
     tp, tc = p_schema[table], c_schema.tables.get(table)
     if tc is None or not tp.primary_key:
         return 0
@@ -50,6 +52,7 @@ def check_values(p: Connection, c: Connection, p_schema: Schema, c_schema: Schem
         friday = _by_key(c, tc, [old for old, _, _ in page])
         restored = _by_key(p, tp, [new for _, new, _ in page])
         mapped = _parent_maps(p, refs, friday.values())
+        documents = _documents(p, inside, friday)
         gone: dict[tuple[str, Any], bool] = {}
         for old, new, action in page:
             f, r = friday.get(_norm(old)), restored.get(_norm(new))
@@ -60,7 +63,11 @@ def check_values(p: Connection, c: Connection, p_schema: Schema, c_schema: Schem
                 compared += 1
                 for col in tp.column_names:
                     expected = _expected(tp, col, f, new, refs, mapped, defaults)
-                    if expected is MISSING or _same(r[col], expected):
+                    if (_norm(old), col) in documents:
+                        expected = documents[_norm(old), col]
+                        if payloads.document(r[col]) == expected:
+                            continue
+                    elif expected is MISSING or _same(r[col], expected):
                         continue
                     edge = _edge(refs.get(col, []), f)
                     if r[col] is None and edge is not None and _parent_gone(p, p_schema, edge, f[col], gone):
@@ -101,6 +108,29 @@ def _norm(key: Iterable[Any]) -> tuple[Any, ...]:
     microseconds, a decimal as its text (`journal.encode`)."""
     return tuple(v.replace(microsecond=0).isoformat(sep=" ") if isinstance(v, datetime)
                  else str(v) if isinstance(v, Decimal) else v for v in key)
+
+
+def _documents(p: Connection, inside: Sequence[PayloadEdge], friday: Mapping[tuple[Any, ...], Row]
+               ) -> dict[tuple[tuple[Any, ...], str], Any]:
+    """(Friday key, column) -> the JSON document the restored row must hold: Friday's,
+    each id of a confirmed path that the journal restored under another id mapped. A
+    snapshot row's id is never in the journal (its old keys lie past the boundary)."""
+    if not inside:
+        return {}
+    wanted: dict[str, set[int]] = defaultdict(set)
+    docs: dict[tuple[tuple[Any, ...], str], Any] = {}
+    for key, row in friday.items():
+        for e in inside:
+            doc = docs.setdefault((key, e.column), payloads.document(row.get(e.column)))
+            if doc is not None:
+                wanted[e.parent].update(payloads.ids_at(doc, e))
+    maps = {parent: {old[0]: new[0] for old, new in journal.mapped_keys(p, parent, [(v,) for v in ids]).items()}
+            for parent, ids in wanted.items()}
+    for (key, col), doc in docs.items():
+        for e in (e for e in inside if e.column == col and doc is not None):
+            parent_map = maps.get(e.parent, {})
+            payloads.rewrite(doc, e, lambda v: parent_map.get(v, v))
+    return {k: d for k, d in docs.items() if d is not None}
 
 
 def _parent_maps(p: Connection, refs: dict[str, list[Edge]], rows: Iterable[Row]) -> dict[str, dict[Any, Any]]:

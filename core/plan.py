@@ -123,6 +123,9 @@ class Plan:
     # Which database is which (`roles.RoleFacts`: server, name, size, latest write), and
     # what their contents say against the shape of a crash (`roles.Finding`).
     roles: list[Any] = field(default_factory=list)
+    # Paths of ids inside JSON values found in crashed (`payloads`): the edge's fields,
+    # its evidence, how many sampled values hold it, and whether the operator confirmed it.
+    payload_edges: list[dict[str, Any]] = field(default_factory=list)
     role_findings: list[dict[str, str]] = field(default_factory=list)
 
     def table(self, name: str) -> TableGap:

@@ -41,7 +41,8 @@ def render(report: RestoreReport) -> str:
         lines.append("restored while pending, on --approve-pending: " + ", ".join(report.approved_now))
     lines.extend(f"left out: {name} ({why})" for name, why in report.left_out.items())
     for name, r in report.tables.items():
-        if not (r.inserted or r.updated or r.deleted or r.skipped or r.linked or r.conflicts_kept or r.conflicts_taken):
+        if not (r.inserted or r.updated or r.deleted or r.skipped or r.linked or r.conflicts_kept or r.conflicts_taken
+                or r.payload_notes):
             continue
         lines.append("")
         # Ids are kept or moved only in tables with a surrogate id; a pivot's keys are its rows.
@@ -54,6 +55,9 @@ def render(report: RestoreReport) -> str:
             lines.append(f"  linked: Friday {key} → production {target} (same unique key)")
         for key, why in r.skipped[:20]:
             lines.append(f"  skipped: {key}: {why}")
+        if r.payload_ids:
+            lines.append(f"  ids inside JSON values rewritten: {r.payload_ids} in {r.payload_rows} rows")
+        lines.extend(f"  inside a value: {note}" for note in r.payload_notes[:20])
     return "\n".join(lines)
 
 

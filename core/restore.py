@@ -48,6 +48,8 @@ from .gap import Sources, build_plan
 from .graph import Edge, ReferenceGraph, build_graph
 from .plan import Plan, RowClass
 from .progress import NullProgress, Progress, check_cancel
+from .payload_rewrite import rewrite_run
+from .payloads import PayloadEdge
 from .schema import JOURNAL_PREFIX, Schema, TableInfo, reflect
 from .selection import Selection, require_confirmed, select_tables
 from .bulk_update import update_rows
@@ -101,6 +103,9 @@ class TableReport:
     conflicts_kept: int = 0
     conflicts_taken: int = 0
     already_done: int = 0
+    payload_ids: int = 0                      # ids inside JSON values rewritten (`payload_rewrite`)
+    payload_rows: int = 0                     # ... in this many rows
+    payload_notes: list[str] = field(default_factory=list)   # ids left as they were, and why
 
 
 @dataclass
@@ -446,6 +451,8 @@ class _Run:
                 for name in tables:
                     check_cancel(self.cancel)
                     self._write_changes(self.schema[name], writer)
+                writer.flush()
+                self._rewrite_payloads(run_id)
                 self._check_references(tables)
                 self._derive_rows_after(tables)
                 writer.finish(self._summary())
@@ -481,9 +488,27 @@ class _Run:
                 writer.flush()
             self.progress.note(f"{name}: committed")
         with self.p.begin():
+            self._rewrite_payloads(run_id)   # last: every table's ids are known by now
             self._check_references(tables)
             self._derive_rows_after(tables)
             writer.finish(self._summary())
+
+    def _rewrite_payloads(self, run_id: str) -> None:
+        """Ids inside the JSON values of the rows this run wrote (`payload_rewrite`)."""
+        confirmed = [PayloadEdge.from_dict(d) for d in self.decisions.payload_edges]
+        sure = {e.id for e in confirmed}
+        unconfirmed = [PayloadEdge.from_dict(d) for d in self.plan.payload_edges if d["id"] not in sure]
+        wanted = set(self.order)
+        confirmed = [e for e in confirmed if e.table in wanted]
+        unconfirmed = [e for e in unconfirmed if e.table in wanted]
+        if not confirmed and not unconfirmed:
+            return
+        self.progress.start("ids inside JSON values", None)
+        done = rewrite_run(self.p, self.schema, run_id, confirmed, unconfirmed, self.boundaries, self._execute)
+        for table, result in done.items():
+            report = self.reports[table]
+            report.payload_ids, report.payload_rows = result.ids, result.rows
+            report.payload_notes = result.unresolved + result.unconfirmed
 
     def _write_changes(self, t: TableInfo, writer: journal.Writer) -> None:
         """Updates, deletes (on request) and the journal lines for linked and skipped rows."""

@@ -21,6 +21,7 @@ from .db import is_mysql
 from .decisions import load_decisions
 from .graph import Edge, ReferenceGraph, build_graph
 from .outcome import check_values
+from .payloads import PayloadEdge
 from .schema import Schema, TableInfo, reflect
 
 
@@ -39,11 +40,13 @@ def verify(settings: Settings) -> tuple[list[str], dict[str, int]]:
             problems += triggers.problems(p)
         # The outcome, against Friday's own rows: equal, references mapped (`outcome`).
         crashed = reflect(sources.crashed, "crashed")
+        confirmed = [PayloadEdge.from_dict(d) for d in decisions.payload_edges]
         with sources.production.connect() as p, sources.crashed.connect() as c:
             counts["compared"] = 0
             for table in journal.inserted_tables(p, ("inserted", "updated")):
                 if table in schema:
-                    counts["compared"] += check_values(p, c, schema, crashed, graph, table, problems)
+                    inside = [e for e in confirmed if e.table == table]
+                    counts["compared"] += check_values(p, c, schema, crashed, graph, table, problems, inside=inside)
         return problems, counts
     finally:
         sources.dispose()

@@ -188,6 +188,11 @@ class InspectGapsScreen(StepScreen):
         if edges:
             lines.append("references:")
             lines.extend(f"  {e['kind']:<11} {e['id']}  ({e['evidence']})" for e in edges)
+        inside = [e for e in self.plan.payload_edges if e["table"] == name or e["parent"] == name]
+        if inside:
+            lines.append("ids inside JSON values (confirm with `gapmend edges --confirm ID`):")
+            lines.extend(f"  {'confirmed' if e['confirmed'] else 'unconfirmed':<11} {e['id']}  ({e['evidence']}; "
+                         f"in {e['sampled']} sampled values)" for e in inside)
         self.query_one("#detail", Static).update(Text("\n".join(lines)))
         self._fill_conflicts(g)
         self.query_one("#samples", Static).update("")

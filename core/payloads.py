@@ -1,0 +1,220 @@
+"""Ids that travel inside values: JSON columns, and JSON held in text columns.
+
+A Laravel notification's ``data`` (``{"thread_id": 12, "reply": 902}``), an activity
+log's ``properties``, a model reference ``{"type": "App\\Models\\Reply", "id": 902}``:
+restored unchanged, each id would name production's row that holds it now. gapmend
+finds such paths in a sample of crashed's values and shows each as an inferred edge
+with its evidence and counts, like an implied foreign key; the operator confirms it
+(`gapmend edges --confirm ID`) and the restore then rewrites the ids through the id map,
+the value staying JSON (`rewrite`), and `verify` expects the rewritten ids. An
+unconfirmed path is reported for each restored row whose id it leaves naming a moved row.
+
+A path is the keys from the document's root to the id, ``*`` standing for every element
+of a list: ``("items", "*", "user_id")``. A model reference is the object holding the
+id, with the key naming its model (``type_key``) and the model it must name.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import inflection
+from sqlalchemy import JSON, Connection, Text, func, or_, select
+
+from .graph import morph_table
+from .schema import Schema, TableInfo
+
+SAMPLE = 200                     # values read per column to find paths
+TYPE_KEYS = ("type", "class", "model", "model_type")
+
+
+@dataclass(frozen=True)
+class PayloadEdge:
+    table: str
+    column: str
+    path: tuple[str, ...]
+    parent: str
+    type_key: str | None = None      # a model reference: the sibling key naming the model
+    type_value: str | None = None    # ... and the value it holds for this parent
+
+    @property
+    def id(self) -> str:
+        where = ".".join(self.path)
+        if self.type_key is not None:
+            where = f"{where}[{self.type_key}={self.type_value}]"
+        return f"{self.table}.{self.column}${where}->{self.parent}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "path": list(self.path), "id": self.id}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "PayloadEdge":
+        return cls(str(data["table"]), str(data["column"]), tuple(str(k) for k in data["path"]), str(data["parent"]),
+                   data.get("type_key"), data.get("type_value"))
+
+
+def document(value: Any) -> Any | None:
+    """The JSON document a column value holds (a text column's too), or None."""
+    if isinstance(value, (dict, list)):
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        value = bytes(value).decode("utf-8", "replace")
+    if not isinstance(value, str) or not value[:1] in ("{", "["):
+        return None
+    try:
+        return json.loads(value)
+    except ValueError:
+        return None
+
+
+def _is_id(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v > 0
+
+
+def _leaves(doc: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any, dict[str, Any] | None]]:
+    """(path, value, the object holding it) of every scalar in `doc`."""
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            if isinstance(v, (dict, list)):
+                yield from _leaves(v, path + (str(k),))
+            else:
+                yield path + (str(k),), v, doc
+    elif isinstance(doc, list):
+        for v in doc:
+            if isinstance(v, (dict, list)):
+                yield from _leaves(v, path + ("*",))
+
+
+def _surrogate(schema: Schema, name: str) -> bool:
+    t = schema.tables.get(name)
+    return t is not None and t.key_kind == "surrogate"
+
+
+def _parent_by_key(key: str, schema: Schema) -> tuple[str, str] | None:
+    """The table a key names by Laravel's conventions: ``thread_id`` → threads, ``reply`` → replies."""
+    stem = key[: -len("_id")] if key.endswith("_id") else key if key != "id" else ""
+    if not stem:
+        return None
+    for name in (inflection.pluralize(stem), stem):
+        if _surrogate(schema, name):
+            how = f"'{key}' names table '{name}'" + (f" (plural of '{stem}')" if name != stem else "")
+            return name, how
+    return None
+
+
+def _text_columns(t: TableInfo) -> list[str]:
+    """Columns that can hold a document: JSON, and TEXT of any size (Laravel's `json()`
+    is LONGTEXT on MariaDB, a notification's `data` is TEXT)."""
+    return [c.name for c in t.table.c if c.name not in t.identity and isinstance(c.type, (JSON, Text))]
+
+
+def find(conn: Connection, schema: Schema, morph_map: Mapping[str, str]) -> list[tuple[PayloadEdge, str, int]]:
+    """Paths of ids inside JSON values, from a sample of each text column's values in
+    `conn` (crashed): (edge, its evidence, how many sampled values hold it)."""
+    found: dict[PayloadEdge, tuple[str, int]] = {}
+    for t in schema.tables.values():
+        for name in _text_columns(t):
+            col = t.table.c[name]
+            text = func.substr(col, 1, 1) if not isinstance(col.type, JSON) else None
+            stmt = select(col).where(col.is_not(None))
+            if text is not None:
+                stmt = stmt.where(or_(text == "{", text == "["))
+            seen: Counter[tuple[PayloadEdge, str]] = Counter()
+            for value in conn.execute(stmt.limit(SAMPLE)).scalars():
+                doc = document(value)
+                if doc is None:
+                    continue
+                per_doc: set[tuple[PayloadEdge, str]] = set()
+                for path, v, holder in _leaves(doc):
+                    if not _is_id(v):
+                        continue
+                    key = path[-1]
+                    if key == "id" and holder is not None:
+                        type_key = next((k for k in TYPE_KEYS if isinstance(holder.get(k), str)), None)
+                        if type_key is None:
+                            continue
+                        parent = morph_table(str(holder[type_key]), schema, morph_map)
+                        if parent is None or not _surrogate(schema, parent):
+                            continue
+                        edge = PayloadEdge(t.name, name, path, parent, type_key, str(holder[type_key]))
+                        per_doc.add((edge, f"'{type_key}': {holder[type_key]!s} → table '{parent}'"))
+                        continue
+                    named = _parent_by_key(key, schema)
+                    if named is not None:
+                        per_doc.add((PayloadEdge(t.name, name, path, named[0]), f"naming: {named[1]}"))
+                seen.update(per_doc)
+            for (edge, why), n in seen.items():
+                found[edge] = (why, n)
+    return [(edge, why, n) for edge, (why, n) in sorted(found.items(), key=lambda kv: kv[0].id)]
+
+
+def ids_at(doc: Any, edge: PayloadEdge) -> list[int]:
+    """The ids `edge` finds in `doc`."""
+    out: list[int] = []
+
+    def take(holder: dict[str, Any], key: str) -> None:
+        out.append(holder[key])
+
+    _walk(doc, edge, list(edge.path), take)
+    return out
+
+
+def rewrite(doc: Any, edge: PayloadEdge, mapping: Callable[[int], int]) -> int:
+    """Replace, in place, each id `edge` finds in `doc` by `mapping(id)`; returns how
+    many changed."""
+    changed = 0
+
+    def put(holder: dict[str, Any], key: str) -> None:
+        nonlocal changed
+        new = mapping(holder[key])
+        if new != holder[key]:
+            holder[key] = new
+            changed += 1
+
+    _walk(doc, edge, list(edge.path), put)
+    return changed
+
+
+def _walk(node: Any, edge: PayloadEdge, rest: list[str], visit: Callable[[dict[str, Any], str], object]) -> None:
+    if not rest:
+        return
+    head, tail = rest[0], rest[1:]
+    if head == "*":
+        if isinstance(node, list):
+            for item in node:
+                _walk(item, edge, tail, visit)
+        return
+    if not isinstance(node, dict) or head not in node:
+        return
+    if tail:
+        _walk(node[head], edge, tail, visit)
+        return
+    if not _is_id(node[head]):
+        return
+    if edge.type_key is not None and node.get(edge.type_key) != edge.type_value:
+        return
+    visit(node, head)
+
+
+def dumps_like(doc: Any, original: Any) -> Any:
+    """`doc` in the form `original` had: a parsed value stays parsed; text is written
+    compact as Laravel's json_encode writes it, or spaced if the original was."""
+    if not isinstance(original, (str, bytes, bytearray)):
+        return doc
+    text = original if isinstance(original, str) else bytes(original).decode("utf-8", "replace")
+    spaced = '": ' in text or '", "' in text
+    out = json.dumps(doc, ensure_ascii="\\u" in text or text.isascii(),
+                     separators=(", ", ": ") if spaced else (",", ":"))
+    return out if isinstance(original, str) else out.encode()
+
+
+def by_table(edges: list[PayloadEdge]) -> dict[str, dict[str, list[PayloadEdge]]]:
+    """table -> column -> its payload edges."""
+    out: dict[str, dict[str, list[PayloadEdge]]] = defaultdict(lambda: defaultdict(list))
+    for e in edges:
+        out[e.table][e.column].append(e)
+    return out

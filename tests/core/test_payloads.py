@@ -1,0 +1,125 @@
+"""Ids inside JSON values (issue 16, item 2): a Laravel notification's ``data`` names a
+thread, a reply and a user (``{"type": "App\\Models\\User", "id": 5}``) that Friday
+created and production's own rows now hold the ids of. gapmend shows each path as an
+inferred edge; unconfirmed, the restore leaves the ids and reports each row; confirmed,
+it rewrites them so that every id names Friday's row, the value staying JSON, and
+`verify` catches a payload id that names another row."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_engine, insert, select, text
+
+from gapmend.app.cli import cli
+from gapmend.core.config import load_settings
+from gapmend.core.gap import build_plan
+from gapmend.core.restore import RestoreOptions, restore
+from gapmend.core.verify import verify
+
+from ..conftest import Databases
+
+md = MetaData()
+users = Table("users", md, Column("id", Integer, primary_key=True), Column("name", String(50)))
+threads = Table("threads", md, Column("id", Integer, primary_key=True), Column("user_id", Integer),
+                Column("title", String(50)))
+replies = Table("replies", md, Column("id", Integer, primary_key=True), Column("thread_id", Integer),
+                Column("user_id", Integer), Column("body", String(50)))
+notifications = Table("notifications", md, Column("id", String(36), primary_key=True), Column("type", String(100)),
+                      Column("notifiable_type", String(100)), Column("notifiable_id", Integer), Column("data", Text))
+
+USER = "App\\Models\\User"
+EDGES = ("notifications.data$thread_id->threads", "notifications.data$reply->replies",
+         f"notifications.data$replier.id[type={USER}]->users")
+
+
+def _note(nid: str, thread: int, reply: int, replier: int) -> dict[str, Any]:
+    data = {"thread_id": thread, "reply": reply, "replier": {"type": USER, "id": replier}, "title": "New reply"}
+    return dict(id=nid, type="App\\Notifications\\ThreadReplied", notifiable_type=USER, notifiable_id=1,
+                data=json.dumps(data, separators=(",", ":")))
+
+
+SNAPSHOT = {
+    "users": [dict(id=i, name=f"thursday user {i}") for i in (1, 2, 3)],
+    "threads": [dict(id=1, user_id=1, title="thursday thread")],
+    "replies": [dict(id=1, thread_id=1, user_id=2, body="thursday reply")],
+    "notifications": [_note("n-thu", 1, 1, 2)],
+}
+FRIDAY = {
+    "users": [dict(id=4, name="friday user 4"), dict(id=5, name="friday user 5")],
+    "threads": [dict(id=2, user_id=4, title="friday thread")],
+    "replies": [dict(id=2, thread_id=2, user_id=5, body="friday reply 2"),
+                dict(id=3, thread_id=1, user_id=4, body="friday reply 3")],
+    "notifications": [_note("n-fri-1", 2, 2, 5), _note("n-fri-2", 1, 3, 4)],
+}
+PRODUCTION = {
+    "users": [dict(id=4, name="production user 4"), dict(id=5, name="production user 5")],
+    "threads": [dict(id=2, user_id=5, title="production thread")],
+    "replies": [dict(id=2, thread_id=2, user_id=4, body="production reply")],
+    "notifications": [_note("n-prod", 2, 2, 4)],
+}
+
+
+def _load(engine: Any, *parts: dict[str, list[dict[str, Any]]]) -> None:
+    md.create_all(engine)
+    with engine.begin() as conn:
+        for part in parts:
+            for name, rows in part.items():
+                conn.execute(insert(md.tables[name]), rows)
+
+
+def _meaning(engine: Any, nid: str) -> tuple[str, str, str]:
+    """What notification `nid`'s ids name: the thread's title, the reply's body, the user's name."""
+    with engine.connect() as conn:
+        data = json.loads(conn.execute(select(notifications.c.data).where(notifications.c.id == nid)).scalar_one())
+        title = conn.execute(select(threads.c.title).where(threads.c.id == data["thread_id"])).scalar_one()
+        body = conn.execute(select(replies.c.body).where(replies.c.id == data["reply"])).scalar_one()
+        name = conn.execute(select(users.c.name).where(users.c.id == data["replier"]["id"])).scalar_one()
+    return title, body, name
+
+
+def test_ids_inside_json_values(dbs: Databases) -> None:
+    e = dbs.engines
+    _load(e["snapshot"], SNAPSHOT)
+    _load(e["crashed"], SNAPSHOT, FRIDAY)
+    _load(e["production"], SNAPSHOT, PRODUCTION)
+    env = dbs.env_file(snapshot=True, snapshot_at=None)
+    settings = load_settings(env, environ={})
+    crashed = {nid: _meaning(e["crashed"], nid) for nid in ("n-fri-1", "n-fri-2")}
+
+    plan = build_plan(settings)
+    found = {p["id"]: p for p in plan.payload_edges}
+    assert set(EDGES) <= set(found) and not any(found[i]["confirmed"] for i in EDGES), sorted(found)
+    assert "thread_id' names table 'threads'" in found[EDGES[0]]["evidence"]
+
+    # Unconfirmed: nothing rewritten, each affected row reported (a dry run changes nothing).
+    dry = restore(settings, options=RestoreOptions(approve_pending=True, dry_run=dbs.workdir / "dry.sql"))
+    notes = dry.tables["notifications"].payload_notes
+    assert any("n-fri-1" in n and "reply" in n and "confirm with" in n for n in notes), notes
+
+    result = CliRunner().invoke(cli, ["--env-file", str(env), "edges", *[a for i in EDGES for a in ("--confirm", i)]])
+    assert result.exit_code == 0, result.output
+    assert all(f"payload     confirmed   {i}" in result.output for i in EDGES), result.output
+    from gapmend.core.decisions import load_decisions
+
+    report = restore(settings, load_decisions(settings.decisions_path), RestoreOptions(approve_pending=True))
+    assert report.tables["notifications"].payload_ids >= 4
+    for nid, meaning in crashed.items():
+        assert _meaning(e["production"], nid) == meaning, nid       # every id names Friday's row
+    assert _meaning(e["production"], "n-prod") == ("production thread", "production reply", "production user 4")
+    assert _meaning(e["production"], "n-thu") == ("thursday thread", "thursday reply", "thursday user 2")
+    with e["production"].connect() as conn:
+        raw = conn.execute(select(notifications.c.data).where(notifications.c.id == "n-fri-1")).scalar_one()
+    assert ": " not in raw and json.loads(raw)["title"] == "New reply"     # still compact JSON, the rest as it was
+    assert verify(settings)[0] == []
+
+    # verify catches a payload id that names another row, whoever changed it.
+    with e["production"].begin() as conn:
+        data = json.loads(raw)
+        data["reply"] = 2                                               # production's reply, not Friday's
+        conn.execute(notifications.update().where(notifications.c.id == "n-fri-1").values(data=json.dumps(data)))
+    problems = verify(settings)[0]
+    assert any("notifications 'n-fri-1': data" in p for p in problems), problems
