@@ -10,9 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
 from click.testing import CliRunner
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_engine, insert, select, text
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert, select
 
 from gapmend.app.cli import cli
 from gapmend.core.config import load_settings
