@@ -213,6 +213,13 @@ def entries(conn: Connection, table: str, actions: tuple[str, ...],
         yield [(decode(old) or (), decode(new) or (), action) for _, old, new, action in page]
 
 
+def has_runs(conn: Connection) -> bool:
+    """Whether a counted gapmend run ever wrote to this database."""
+    if not conn.dialect.has_table(conn, RUNS):
+        return False
+    return conn.execute(select(runs.c.run_id).where(runs.c.status.in_(COUNTING)).limit(1)).first() is not None
+
+
 def mapped_keys(conn: Connection, table: str, old_keys: Sequence[tuple[Any, ...]],
                 chunk: int = 500, run_id: str | None = None) -> dict[tuple[Any, ...], tuple[Any, ...]]:
     """Friday key -> the production key a counted run (or the running `run_id`) inserted

@@ -10,8 +10,8 @@ size, latest write) and checks them against the shape of a crash:
 - crashed holds something the snapshot does not (else there is no gap, or the snapshot
   is a copy of crashed);
 - production has been live since it was restored, so its latest write is after
-  crashed's last one, it has changed something since the snapshot, and it does not
-  already hold crashed's changes (unless gapmend's journal says it restored them).
+  crashed's last one, it has inserted rows since the snapshot, and it does not already
+  hold Friday's rows (unless gapmend's journal says it restored them).
 
 A contradiction of the first two is refused (`refuse`): the operator fixes the env file.
 The last two may have an innocent reading (a quiet night; clocks of two app servers),
@@ -36,6 +36,7 @@ from . import journal
 from .db import is_mysql
 from .errors import GapmendError
 from .plan import Plan, RowClass, TableGap
+from .graph import ReferenceGraph
 from .schema import Schema
 
 STAMPS = ("updated_at", "created_at")
@@ -142,42 +143,40 @@ def check_facts(facts: dict[str, RoleFacts]) -> list[Finding]:
 
 
 def check_plan(plan: Plan, facts: dict[str, RoleFacts]) -> list[Finding]:
-    """What the inspected gap says: with a snapshot, each side must have changed something."""
+    """What the inspected gap says: with a snapshot, each side must have changed
+    something. Friday's changes are what every plan counts; production's are judged by
+    its integer-keyed tables holding ids past the snapshot's (the restore's own plan
+    does not classify rows only production changed, and both must agree)."""
     if "snapshot" not in facts:
         return []
     friday = sum(g.count(c) for g in plan.tables
                  for c in (RowClass.FRIDAY_INSERT, RowClass.FRIDAY_UPDATE, RowClass.FRIDAY_DELETE, RowClass.CONFLICT))
-    production = sum(g.count(c) for g in plan.tables
-                     for c in (RowClass.PRODUCTION_INSERT, RowClass.PRODUCTION_UPDATE, RowClass.PRODUCTION_DELETE,
-                               RowClass.CONFLICT))
-    converged = sum(g.count(RowClass.CONVERGED) for g in plan.tables)
+    keyed = [g for g in plan.tables if g.key_kind == "surrogate" and g.boundary.value is not None]
+    inserted = sum(1 for g in keyed if (g.production_max_id or 0) > (g.boundary.value or 0))
     findings: list[Finding] = []
-    if friday == 0 and production == 0 and converged > 0:
-        findings.append(Finding(CONFIRM, _id("production-is-crashed", facts["production"], facts["crashed"]), (
-            f"production ({facts['production'].database}) already holds every change crashed made since the snapshot "
-            f"({converged} rows alike) and nothing of its own: a restore without gapmend's journal happened, or "
-            "GAPMEND_PRODUCTION_URL names a copy of crashed")))
-    elif friday == 0 and production > 0:
+    if friday == 0 and inserted:
         findings.append(Finding(REFUSE, "snapshot-is-crashed", (
             f"the snapshot ({facts['snapshot'].database}) holds everything crashed ({facts['crashed'].database}) holds: "
             "either nothing was lost, or GAPMEND_SNAPSHOT_URL names a copy of crashed: point it at the restored "
             "snapshot (or leave it out and set GAPMEND_SNAPSHOT_AT)")))
-    elif production == 0 and friday > 0:
+    elif friday and keyed and not inserted:
         findings.append(Finding(CONFIRM, _id("snapshot-is-production", facts["snapshot"], facts["production"]), (
-            f"production ({facts['production'].database}) holds exactly what the snapshot holds: if production has "
-            "taken writes since it was restored, GAPMEND_SNAPSHOT_URL names a copy of production and the restore "
-            "would overwrite them")))
+            f"production ({facts['production'].database}) has inserted no row since the snapshot (no table holds an id "
+            "past the snapshot's): if production has taken writes since it was restored, GAPMEND_SNAPSHOT_URL names a "
+            "copy of production and the restore would overwrite them")))
     return findings
 
 
-def check_friday_rows(c: Connection, p: Connection, schema: Schema, gaps: list[TableGap],
+def check_friday_rows(c: Connection, p: Connection, schema: Schema, graph: ReferenceGraph, gaps: list[TableGap],
                       skipped: set[str]) -> list[Finding]:
     """Crashed's rows past a boundary are Friday's, which production, restored from the
     snapshot, cannot hold: a few of each integer-keyed table's (the plan's samples) are
     looked up in production by id. Identical rows there mean the Friday rows are in
     production already (copied by hand, or production names a copy of crashed): a
-    restore would insert each a second time. (Rows both sides seeded alike, a deploy's
-    lookup rows, look the same: the operator skips that table.)"""
+    restore would insert each a second time. Only the columns that are neither key nor
+    reference count: a pivot row (5, team 2, user 7) on both sides may mean two different
+    pairs. (Rows both sides seeded alike, a deploy's lookup rows, look the same too: the
+    operator skips that table.)"""
     findings: list[Finding] = []
     for g in gaps:
         keys = g.samples.get(RowClass.FRIDAY_INSERT.value, [])
@@ -185,12 +184,14 @@ def check_friday_rows(c: Connection, p: Connection, schema: Schema, gaps: list[T
             continue
         t = schema[g.table]
         key = t.table.c[t.primary_key[0]]
+        refs = {col for e in graph.edges_from(g.table) for col in (*e.columns, e.type_column) if col}
+        meaning = [col for col in t.table.c if col.name not in refs and col.name not in t.primary_key]
         restored = journal.done_keys(p, g.table, ("inserted", "linked"))
         ids = [k[0] for k in keys if journal.encode(k) not in restored]
-        if not ids:
+        if not ids or not meaning:
             continue
-        friday = {r[0]: tuple(r) for r in c.execute(select(key, *t.table.c).where(key.in_(ids)))}
-        held = {r[0]: tuple(r) for r in p.execute(select(key, *t.table.c).where(key.in_(ids)))}
+        friday = {r[0]: tuple(r) for r in c.execute(select(key, *meaning).where(key.in_(ids)))}
+        held = {r[0]: tuple(r) for r in p.execute(select(key, *meaning).where(key.in_(ids)))}
         same = [i for i in ids if i in friday and held.get(i) == friday[i]]
         if same and len(same) == len(ids):
             findings.append(Finding(REFUSE, "friday-rows-in-production", (

@@ -321,7 +321,7 @@ def test_verify_compares_every_restored_row_with_fridays(dbs: Databases) -> None
         conn.execute(text("UPDATE comments SET user_id = 1 WHERE id = :i"), {"i": comment})
         conn.execute(text("UPDATE users SET name = 'before Friday' WHERE id = :i"), {"i": updated})
     problems, _ = verify(settings)
-    assert any(p.startswith(f"posts {post}: title is \"not Friday's\"") for p in problems), problems
+    assert any(p.startswith(f"posts {post}: title is 'not Friday''s'") for p in problems), problems
     assert any(p.startswith(f"comments {comment}: user_id is 1 but") for p in problems), problems
     assert any(p.startswith(f"users {updated}: name is 'before Friday' but the updated Friday row") for p in problems)
 

@@ -15,7 +15,12 @@ from sqlalchemy import (
     update,
 )
 
+import pytest
+
+from gapmend.core import roles
 from gapmend.core.config import load_settings
+from gapmend.core.decisions import load_decisions, save_decisions
+from gapmend.core.gap import build_plan
 from gapmend.core.restore import RestoreOptions, restore
 from gapmend.core.verify import verify
 
@@ -137,7 +142,22 @@ def test_restore_invariants(dbs: Databases, server_side: bool | str, base: list[
     pairs = {(role, name): _pairs(e[role], state, pivot) for name, pivot in PIVOTS.items() for role, state in
              (("crashed", crashed), ("snapshot", snapshot), ("production", before))}
 
-    report = restore(settings_, options=RestoreOptions(approve_pending=True, server_side=server_side))
+    # The roles' checks (`roles`): with no Friday change at all the restore is refused,
+    # production untouched; a quiet production (no change of its own) is shown, and the
+    # operator's confirmation, which these random worlds stand for, lets it go ahead.
+    plan = build_plan(settings_, check_roles=False)
+    findings = roles.findings_of(plan)
+    if any(f.kind == roles.REFUSE for f in findings):
+        state = database_state(e["production"])
+        with pytest.raises(roles.RolesError):
+            restore(settings_, options=RestoreOptions(approve_pending=True, server_side=server_side))
+        assert database_state(e["production"]) == state
+        return
+    decisions = load_decisions(settings_.decisions_path)
+    decisions.roles_confirmed = [f.id for f in findings]
+    save_decisions(settings_.decisions_path, decisions)
+
+    report = restore(settings_, decisions, RestoreOptions(approve_pending=True, server_side=server_side))
     assert report.path.startswith("server-side") == bool(server_side)
     after = _by_tag(e["production"])
     skipped = {(t, k[0]) for t, r in report.tables.items() for k, _ in r.skipped}
@@ -168,5 +188,5 @@ def test_restore_invariants(dbs: Databases, server_side: bool | str, base: list[
     assert sum(len(r) for r in after.values()) == len({(t, g) for t, rows in after.items() for g in rows})  # no duplicates
     assert verify(settings_)[0] == []
     state = database_state(e["production"], journal=False)
-    assert restore(settings_, options=RestoreOptions(approve_pending=True)).noop
+    assert restore(settings_, decisions, RestoreOptions(approve_pending=True)).noop
     assert database_state(e["production"], journal=False) == state
