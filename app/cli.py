@@ -333,7 +333,7 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
     p = open_engine(settings.production, "production")
     schema = reflect(c, "crashed")
     with c.connect() as cc:
-        inside = {e["id"]: e for e in payload_candidates(cc, schema, decisions)}
+        inside = {e["id"]: e for e in payload_candidates(cc, schema, decisions, settings)}
     if drop or confirm or add or morph:
         # A confirmed path inside values is kept whole: the restore and verify need no sampling to use it.
         decisions.payload_edges += [{k: inside[i][k] for k in ("table", "column", "path", "parent", "type_key",
@@ -351,9 +351,9 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
         save_decisions(path, decisions)
         LOGGER.info("edges: dropped %s, confirmed %s, added %s", drop, confirm, add)
         with c.connect() as cc:
-            inside = {e["id"]: e for e in payload_candidates(cc, schema, decisions)}
+            inside = {e["id"]: e for e in payload_candidates(cc, schema, decisions, settings)}
     with c.connect() as cc, p.connect() as pc:
-        graph = build_graph(schema, [cc, pc], decisions.graph())
+        graph = build_graph(schema, [cc, pc], decisions.graph(settings.app_aliases))
         for e in graph.edges:
             state = "declared" if e.kind == "declared" else ("confirmed" if e.id in decisions.confirm_edges else "unconfirmed")
             data = ""

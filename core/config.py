@@ -30,7 +30,9 @@ from dotenv.parser import parse_stream
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from . import morph_map
 from .errors import ConfigError
+from .morph_map import Alias
 
 ROLES = ("production", "crashed", "snapshot")
 # Runbook settings (steps 6-15), passed through to the runbook modules as they are.
@@ -49,6 +51,8 @@ class Settings:
     decisions_path: Path | None = None
     source: str = ""  # where the settings came from, for messages
     extra: Mapping[str, str] = field(default_factory=dict)
+    # The Laravel app's own morph map (`--laravel` or GAPMEND_APP_PATH), read from its providers.
+    app_aliases: tuple[Alias, ...] = ()
 
     def url(self, role: str) -> URL | None:
         return {"production": self.production, "crashed": self.crashed, "snapshot": self.snapshot}[role]
@@ -116,7 +120,15 @@ def load_settings(env_file: Path, environ: Mapping[str, str] | None = None) -> S
         decisions_path=decisions_path,
         source=str(env_file),
         extra={k: v for k, v in values.items() if k in RUNBOOK_KEYS},
+        app_aliases=_app_aliases(values.get("GAPMEND_APP_PATH"), env_file.parent),
     )
+
+
+def _app_aliases(app: str | None, base: Path) -> tuple[Alias, ...]:
+    if not app:
+        return ()
+    path = Path(app) if Path(app).is_absolute() else base / app
+    return tuple(morph_map.read(path))
 
 
 def _snapshot_time(values: Mapping[str, str]) -> tuple[datetime | None, bool]:
@@ -229,6 +241,7 @@ def load_laravel_settings(app_path: Path, environ: Mapping[str, str] | None = No
         trust_updated_at=trust,
         decisions_path=app_path / "storage" / "gapmend.decisions.json",
         source=f"{env_file} (Laravel)",
+        app_aliases=tuple(morph_map.read(app_path)),
     )
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from .errors import ConfigError
 from .graph import GraphDecisions
+from .morph_map import Alias
 from .private_files import write_private
 
 
@@ -36,8 +37,13 @@ class Decisions:
         chosen = self.take_friday.get(table, [])
         return "*" in chosen or key_json in chosen
 
-    def graph(self) -> GraphDecisions:
-        return GraphDecisions(dropped=frozenset(self.drop_edges), added=tuple(self.add_edges), morph_map=dict(self.morph_map))
+    def graph(self, app_aliases: Iterable[Alias] = ()) -> GraphDecisions:
+        """The operator's word on edges, over the app's own morph map (`morph_map`)."""
+        aliases = list(app_aliases)
+        morphs = {a.alias: a.model for a in aliases} | dict(self.morph_map)
+        sources = {a.alias: f"the app's morph map, {a.where}" for a in aliases if a.alias not in self.morph_map}
+        return GraphDecisions(dropped=frozenset(self.drop_edges), added=tuple(self.add_edges), morph_map=morphs,
+                              morph_sources=sources)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -167,8 +167,8 @@ def build_plan(
                 if check_roles:   # before the gap is read: a snapshot newer than the crash is no snapshot
                     roles.require_settled([f for f in found if f.kind == roles.REFUSE], [])
                 graph = prepared[1] if prepared is not None else build_graph(
-                    crashed_schema, [c_conn, p_conn], decisions.graph())
-                payload_edges = payload_candidates(c_conn, crashed_schema, decisions)
+                    crashed_schema, [c_conn, p_conn], decisions.graph(settings.app_aliases))
+                payload_edges = payload_candidates(c_conn, crashed_schema, decisions, settings)
                 inspector = _Inspector(
                     schema=crashed_schema, graph=graph, sources=sources, c=c_conn, p=p_conn, s=s_conn,
                     snapshot_at=settings.snapshot_at, trust_updated_at=settings.trust_updated_at, decisions=decisions,
@@ -223,11 +223,12 @@ def build_plan(
             sources.dispose()
 
 
-def payload_candidates(conn: Connection, schema: Schema, decisions: Decisions) -> list[dict[str, Any]]:
+def payload_candidates(conn: Connection, schema: Schema, decisions: Decisions,
+                       settings: Settings) -> list[dict[str, Any]]:
     """The paths of ids inside crashed's JSON values, with the operator's word on each."""
     confirmed = {payloads.PayloadEdge.from_dict(d).id for d in decisions.payload_edges}
     out = []
-    for edge, why, n in payloads.find(conn, schema, decisions.morph_map):
+    for edge, why, n in payloads.find(conn, schema, decisions.graph(settings.app_aliases).morph_map):
         if edge.id in decisions.drop_edges:
             continue
         out.append({**edge.as_dict(), "evidence": why, "sampled": n, "confirmed": edge.id in confirmed})

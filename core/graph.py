@@ -88,7 +88,8 @@ class GraphDecisions:
 
     dropped: frozenset[str] = frozenset()
     added: tuple[str, ...] = ()                  # "child.col->parent.col"
-    morph_map: Mapping[str, str] = field(default_factory=dict)  # type value -> table
+    morph_map: Mapping[str, str] = field(default_factory=dict)  # type value -> table (or a model's class)
+    morph_sources: Mapping[str, str] = field(default_factory=dict)  # type value -> where its mapping came from
 
 
 def build_graph(schema: Schema, sources: Iterable[Connection], decisions: GraphDecisions = GraphDecisions()) -> ReferenceGraph:
@@ -109,7 +110,7 @@ def build_graph(schema: Schema, sources: Iterable[Connection], decisions: GraphD
                 else:
                     edges.append(edge)
         for stem in morph_pairs:
-            edges.extend(_polymorphic(table, stem, schema, sources, decisions.morph_map))
+            edges.extend(_polymorphic(table, stem, schema, sources, decisions.morph_map, decisions.morph_sources))
     edges.extend(_added(decisions.added, schema))
     dropped = tuple(sorted(e.id for e in edges if e.id in decisions.dropped))
     edges = [e for e in edges if e.id not in decisions.dropped]
@@ -165,7 +166,8 @@ def morph_table(value: str, schema: Schema, morph_map: Mapping[str, str]) -> str
     class basename, snake-cased and pluralised); an alias such as `post` → `posts`.
     """
     if value in morph_map:
-        return morph_map[value]
+        target = morph_map[value]
+        return target if target in schema or "\\" not in target else morph_table(target, schema, {})
     base = value.rsplit("\\", 1)[-1]
     for name in (inflection.tableize(base), inflection.underscore(base), base):
         if name in schema:
@@ -174,7 +176,8 @@ def morph_table(value: str, schema: Schema, morph_map: Mapping[str, str]) -> str
 
 
 def _polymorphic(
-    table: TableInfo, stem: str, schema: Schema, sources: list[Connection], morph_map: Mapping[str, str]
+    table: TableInfo, stem: str, schema: Schema, sources: list[Connection], morph_map: Mapping[str, str],
+    morph_sources: Mapping[str, str] = {},
 ) -> Iterable[Edge]:
     type_col, id_col = f"{stem}_type", f"{stem}_id"
     values: set[str] = set()
@@ -189,7 +192,8 @@ def _polymorphic(
                 f'("morph_map": {{"{value}": "<table>"}})'
             )
         parent = schema[parent_name]
-        how = "morph map" if value in morph_map else "class name" if "\\" in value else "alias"
+        how = morph_sources.get(value) or (
+            "morph map" if value in morph_map else "class name" if "\\" in value else "alias")
         yield Edge(
             table.name, (id_col,), parent_name, parent.primary_key, "polymorphic",
             f"{type_col} = {value!r} → {parent_name} ({how})", type_column=type_col, type_value=value,

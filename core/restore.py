@@ -213,7 +213,7 @@ def _restore(sources: Sources, settings: Settings, decisions: Decisions, options
     with sources.crashed.connect() as c_conn:
         # Friday's type values are the ones its rows hold; production's own cannot matter
         # to rows being restored (and production's schema is checked by the plan, next).
-        graph = build_graph(schema, [c_conn], decisions.graph())
+        graph = build_graph(schema, [c_conn], decisions.graph(settings.app_aliases))
     address, path = _server_side(sources, schema, graph, options)
     progress.note(f"rows travel {path}")
     surrogate = frozenset(n for n, t in schema.tables.items() if t.key_kind == "surrogate")

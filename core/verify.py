@@ -35,7 +35,7 @@ def verify(settings: Settings) -> tuple[list[str], dict[str, int]]:
             if not p.dialect.has_table(p, journal.ID_MAP):
                 return ["no gapmend journal in production: nothing was restored yet (run gapmend restore)",
                         *triggers.problems(p)], {}
-            graph = build_graph(schema, [p], decisions.graph())
+            graph = build_graph(schema, [p], decisions.graph(settings.app_aliases))
             problems, counts = _verify(p, schema, graph)
             problems += triggers.problems(p)
         # The outcome, against Friday's own rows: equal, references mapped (`outcome`).

@@ -1,0 +1,78 @@
+"""The application's own morph map: `Relation::morphMap([...])` and
+`Relation::enforceMorphMap([...])` in its service providers.
+
+An app that maps `'article' => Post::class` stores `article` in every `*_type` column;
+without the map gapmend cannot tell which table `article` names and asks for
+`--morph article=posts`. With the app's folder known (`--laravel`, or
+``GAPMEND_APP_PATH``), the aliases are read from `app/Providers/*.php`, each with the
+file and line it came from; the operator's own `--morph` still wins.
+
+PHP source is read, not run: the array literal after the call, its
+``'alias' => Model::class`` and ``'alias' => 'App\\Models\\Model'`` entries, with
+`Model` resolved through the file's `use` imports (or its namespace).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+_CALL = re.compile(r"(?:Relation::)?(?:enforceMorphMap|morphMap)\s*\(\s*\[")
+_ENTRY = re.compile(r"""(['"])(?P<alias>[^'"]+)\1\s*=>\s*(?:(?P<cls>\\?[A-Za-z_][\w\\]*)::class|(['"])(?P<name>[^'"]+)\4)""")
+_USE = re.compile(r"^\s*use\s+(?P<fqcn>[\w\\]+)(?:\s+as\s+(?P<alias>\w+))?\s*;", re.M)
+_NAMESPACE = re.compile(r"^\s*namespace\s+(?P<ns>[\w\\]+)\s*;", re.M)
+
+
+@dataclass(frozen=True)
+class Alias:
+    alias: str
+    model: str      # the model's class, fully qualified
+    where: str      # file:line, relative to the app
+
+
+def read(app: Path) -> list[Alias]:
+    """Every alias the app's service providers map, in file order."""
+    out: list[Alias] = []
+    for path in sorted((app / "app" / "Providers").glob("*.php")):
+        try:
+            source = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        out.extend(_aliases(source, str(path.relative_to(app))))
+    return out
+
+
+def _aliases(source: str, name: str) -> list[Alias]:
+    imports = {m["alias"] or m["fqcn"].rsplit("\\", 1)[-1]: m["fqcn"] for m in _USE.finditer(source)}
+    ns = _NAMESPACE.search(source)
+    out = []
+    for call in _CALL.finditer(source):
+        body = _array_body(source, call.end())
+        for entry in _ENTRY.finditer(body):
+            model = entry["name"] or _qualify(entry["cls"], imports, ns["ns"] if ns else "")
+            line = source.count("\n", 0, call.end() + entry.start()) + 1
+            out.append(Alias(entry["alias"], model.replace("\\\\", "\\"), f"{name}:{line}"))
+    return out
+
+
+def _array_body(source: str, start: int) -> str:
+    """The text of the array literal opened just before `start`, to its closing bracket."""
+    depth = 1
+    for i in range(start, len(source)):
+        if source[i] == "[":
+            depth += 1
+        elif source[i] == "]":
+            depth -= 1
+            if depth == 0:
+                return source[start:i]
+    return source[start:]
+
+
+def _qualify(cls: str, imports: dict[str, str], namespace: str) -> str:
+    if cls.startswith("\\"):
+        return cls[1:]
+    head, _, rest = cls.partition("\\")
+    if head in imports:
+        return imports[head] + ("\\" + rest if rest else "")
+    return f"{namespace}\\{cls}" if namespace else cls
