@@ -322,6 +322,7 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
     """
     from gapmend.core.db import open_engine
     from gapmend.core.gap import payload_candidates
+    from gapmend.core.payloads import PayloadEdge
     from gapmend.core.graph import build_graph, edge_counts
     from gapmend.core.schema import reflect
 
@@ -336,8 +337,7 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
         inside = {e["id"]: e for e in payload_candidates(cc, schema, decisions, settings)}
     if drop or confirm or add or morph:
         # A confirmed path inside values is kept whole: the restore and verify need no sampling to use it.
-        decisions.payload_edges += [{k: inside[i][k] for k in ("table", "column", "path", "parent", "type_key",
-                                                               "type_value")}
+        decisions.payload_edges += [PayloadEdge.from_dict(inside[i]).as_dict()
                                     for i in confirm if i in inside and not inside[i]["confirmed"]]
         decisions.payload_edges = [d for d in decisions.payload_edges if not _dropped(d, drop)]
         decisions.drop_edges = sorted(set(decisions.drop_edges) | set(drop))

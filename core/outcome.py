@@ -64,8 +64,9 @@ def check_values(p: Connection, c: Connection, p_schema: Schema, c_schema: Schem
                 for col in tp.column_names:
                     expected = _expected(tp, col, f, new, refs, mapped, defaults)
                     if (_norm(old), col) in documents:
-                        expected = documents[_norm(old), col]
-                        if payloads.document(r[col]) == expected:
+                        fmt, expected = documents[_norm(old), col]
+                        got = payloads.document(r[col], fmt)
+                        if got is not None and payloads.canonical(got, fmt) == payloads.canonical(expected, fmt):
                             continue
                     elif expected is MISSING or _same(r[col], expected):
                         continue
@@ -111,7 +112,7 @@ def _norm(key: Iterable[Any]) -> tuple[Any, ...]:
 
 
 def _documents(p: Connection, inside: Sequence[PayloadEdge], friday: Mapping[tuple[Any, ...], Row]
-               ) -> dict[tuple[tuple[Any, ...], str], Any]:
+               ) -> dict[tuple[tuple[Any, ...], str], tuple[str, Any]]:
     """(Friday key, column) -> the JSON document the restored row must hold: Friday's,
     each id of a confirmed path that the journal restored under another id mapped. A
     snapshot row's id is never in the journal (its old keys lie past the boundary)."""
@@ -121,7 +122,7 @@ def _documents(p: Connection, inside: Sequence[PayloadEdge], friday: Mapping[tup
     docs: dict[tuple[tuple[Any, ...], str], Any] = {}
     for key, row in friday.items():
         for e in inside:
-            doc = docs.setdefault((key, e.column), payloads.document(row.get(e.column)))
+            doc = docs.setdefault((key, e.column), payloads.document(row.get(e.column), e.format))
             if doc is not None:
                 wanted[e.parent].update(payloads.ids_at(doc, e))
     maps = {parent: {old[0]: new[0] for old, new in journal.mapped_keys(p, parent, [(v,) for v in ids]).items()}
@@ -130,7 +131,8 @@ def _documents(p: Connection, inside: Sequence[PayloadEdge], friday: Mapping[tup
         for e in (e for e in inside if e.column == col and doc is not None):
             parent_map = maps.get(e.parent, {})
             payloads.rewrite(doc, e, lambda v: parent_map.get(v, v))
-    return {k: d for k, d in docs.items() if d is not None}
+    formats = {e.column: e.format for e in inside}
+    return {k: (formats[k[1]], d) for k, d in docs.items() if d is not None}
 
 
 def _parent_maps(p: Connection, refs: dict[str, list[Edge]], rows: Iterable[Row]) -> dict[str, dict[Any, Any]]:

@@ -48,7 +48,8 @@ def rewrite_run(p: Connection, schema: Schema, run_id: str, confirmed: list[Payl
         for page in journal.run_keys(p, table, run_id, ("inserted", "updated"), rowio.CHUNK):
             rows = {tuple(r[:len(t.identity)]): r for r in rowio.fetch_keys(
                 p, t, t.identity, [new for _, new in page], select_cols=[*t.identity, *columns])}
-            docs = {key: {c: payloads.document(r[len(t.identity) + i]) for i, c in enumerate(columns)}
+            docs = {key: {c: payloads.document(r[len(t.identity) + i], columns[c][0].format)
+                          for i, c in enumerate(columns)}
                     for key, r in rows.items()}
             maps = _maps(p, run_id, [e for cs in columns.values() for e in cs], docs, boundaries)
             changed: list[dict[str, Any]] = []
@@ -66,7 +67,7 @@ def rewrite_run(p: Connection, schema: Schema, run_id: str, confirmed: list[Payl
                             _note_unconfirmed(doc, e, maps, result, table, key)
                     if n:
                         result.ids += n
-                        values[col] = payloads.dumps_like(doc, row[len(t.identity) + i])
+                        values[col] = payloads.dumps_like(doc, row[len(t.identity) + i], edges[0].format)
                 if values:
                     result.rows += 1
                     changed.append({**dict(zip(t.identity, key)), **values})

@@ -25,6 +25,7 @@ from typing import Any
 import inflection
 from sqlalchemy import JSON, Connection, Text, func, or_, select
 
+from . import php_payloads
 from .graph import morph_table
 from .schema import Schema, TableInfo
 
@@ -40,6 +41,7 @@ class PayloadEdge:
     parent: str
     type_key: str | None = None      # a model reference: the sibling key naming the model
     type_value: str | None = None    # ... and the value it holds for this parent
+    format: str = "json"             # or a PHP-serialized payload (`php_payloads.JOB`, `SESSION`)
 
     @property
     def id(self) -> str:
@@ -54,11 +56,14 @@ class PayloadEdge:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "PayloadEdge":
         return cls(str(data["table"]), str(data["column"]), tuple(str(k) for k in data["path"]), str(data["parent"]),
-                   data.get("type_key"), data.get("type_value"))
+                   data.get("type_key"), data.get("type_value"), str(data.get("format") or "json"))
 
 
-def document(value: Any) -> Any | None:
-    """The JSON document a column value holds (a text column's too), or None."""
+def document(value: Any, fmt: str = "json") -> Any | None:
+    """The document a column value holds (JSON, a text column's too, or a PHP-serialized
+    payload of format `fmt`), or None."""
+    if fmt != "json":
+        return php_payloads.document(value, fmt) if value is not None else None
     if isinstance(value, (dict, list)):
         return value
     if isinstance(value, (bytes, bytearray)):
@@ -149,11 +154,17 @@ def find(conn: Connection, schema: Schema, morph_map: Mapping[str, str]) -> list
                 seen.update(per_doc)
             for (edge, why), n in seen.items():
                 found[edge] = (why, n)
+    php = _find_php(conn, schema, morph_map)
+    serialized = {e.table for e in php}   # their payloads are not plain JSON: what JSON found there is noise
+    found = {e: v for e, v in found.items() if not (e.table in serialized and e.column == "payload")}
+    found.update(php)
     return [(edge, why, n) for edge, (why, n) in sorted(found.items(), key=lambda kv: kv[0].id)]
 
 
 def ids_at(doc: Any, edge: PayloadEdge) -> list[int]:
     """The ids `edge` finds in `doc`."""
+    if edge.format != "json":
+        return php_payloads.ids_at(doc, edge)
     out: list[int] = []
 
     def take(holder: dict[str, Any], key: str) -> None:
@@ -166,6 +177,8 @@ def ids_at(doc: Any, edge: PayloadEdge) -> list[int]:
 def rewrite(doc: Any, edge: PayloadEdge, mapping: Callable[[int], int]) -> int:
     """Replace, in place, each id `edge` finds in `doc` by `mapping(id)`; returns how
     many changed."""
+    if edge.format != "json":
+        return php_payloads.rewrite(doc, edge, mapping)
     changed = 0
 
     def put(holder: dict[str, Any], key: str) -> None:
@@ -200,9 +213,11 @@ def _walk(node: Any, edge: PayloadEdge, rest: list[str], visit: Callable[[dict[s
     visit(node, head)
 
 
-def dumps_like(doc: Any, original: Any) -> Any:
+def dumps_like(doc: Any, original: Any, fmt: str = "json") -> Any:
     """`doc` in the form `original` had: a parsed value stays parsed; text is written
     compact as Laravel's json_encode writes it, or spaced if the original was."""
+    if fmt != "json":
+        return php_payloads.dumps_like(doc, original, fmt)
     if not isinstance(original, (str, bytes, bytearray)):
         return doc
     text = original if isinstance(original, str) else bytes(original).decode("utf-8", "replace")
@@ -210,6 +225,47 @@ def dumps_like(doc: Any, original: Any) -> Any:
     out = json.dumps(doc, ensure_ascii="\\u" in text or text.isascii(),
                      separators=(", ", ": ") if spaced else (",", ":"))
     return out if isinstance(original, str) else out.encode()
+
+
+def canonical(doc: Any, fmt: str) -> Any:
+    """A form in which two parsed documents compare equal."""
+    return doc if fmt == "json" else php_payloads.canonical(doc, fmt)
+
+
+def _find_php(conn: Connection, schema: Schema, morph_map: Mapping[str, str]) -> dict[PayloadEdge, tuple[str, int]]:
+    """Models named inside Laravel's queued jobs (tables with ``queue`` and ``payload``:
+    jobs, failed_jobs) and the user of each database session (``payload`` and
+    ``last_activity``), from a sample of crashed's payloads."""
+    found: dict[PayloadEdge, tuple[str, int]] = {}
+    for t in schema.tables.values():
+        names = set(t.column_names)
+        if "payload" not in names:
+            continue
+        fmt = php_payloads.JOB if "queue" in names else php_payloads.SESSION if "last_activity" in names else None
+        if fmt is None:
+            continue
+        seen: Counter[tuple[PayloadEdge, str]] = Counter()
+        col = t.table.c["payload"]
+        for value in conn.execute(select(col).where(col.is_not(None)).limit(SAMPLE)).scalars():
+            doc = php_payloads.document(value, fmt)
+            if doc is None:
+                continue
+            per_doc: set[tuple[PayloadEdge, str]] = set()
+            for cls, _ in php_payloads.found(doc, fmt):
+                if cls is None:
+                    parent = morph_table("App\\Models\\User", schema, morph_map)
+                    if parent is not None and _surrogate(schema, parent):
+                        per_doc.add((PayloadEdge(t.name, "payload", ("login_*",), parent, format=fmt),
+                                     f"the session's logged-in user (login_<guard>_<hash>) → table '{parent}'"))
+                    continue
+                parent = morph_table(cls, schema, morph_map)
+                if parent is not None and _surrogate(schema, parent):
+                    per_doc.add((PayloadEdge(t.name, "payload", ("data", "command"), parent, "class", cls, fmt),
+                                 f"a ModelIdentifier of {cls} in the serialized job → table '{parent}'"))
+            seen.update(per_doc)
+        for (edge, why), n in seen.items():
+            found[edge] = (why, n)
+    return found
 
 
 def by_table(edges: list[PayloadEdge]) -> dict[str, dict[str, list[PayloadEdge]]]:

@@ -165,14 +165,37 @@ def laravel_app_trio(dbs: Databases, tmp_path: Path) -> Databases:
     return dbs
 
 
+PAYLOADS = Path(__file__).parent / "laravel_payloads"
+
+
+def _php(script: str, *args: str) -> str:
+    """What a PHP script of ours prints, run on Debian's Laravel 8 (its real serializer)."""
+    done = subprocess.run(["php", str(PAYLOADS / script), *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 def _session(sid: str, user: int) -> dict[str, Any]:
-    return dict(id=sid, user_id=user, ip_address="10.0.0.1", user_agent="Firefox", payload=f"payload of {sid}",
-                last_activity=1763640000)
+    return dict(id=sid, user_id=user, ip_address="10.0.0.1", user_agent="Firefox",
+                payload=_php("session.php", str(user)), last_activity=1763640000)
 
 
 def _job(n: int, user: int) -> dict[str, Any]:
-    return dict(id=n, queue="default", payload=f'{{"displayName":"App\\\\Notifications\\\\Welcome","user":{user}}}',
+    return dict(id=n, queue="default", payload=_php("queued_job.php", str(user)),
                 attempts=0, available_at=1763640000, created_at=1763640000)
+
+
+def _php_reads(script: str, value: str) -> str:
+    """The user id PHP itself finds in a payload gapmend wrote (it must still unserialize)."""
+    done = subprocess.run(["php", "-r", script, value], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+SESSION_USER = ("$a = unserialize(base64_decode($argv[1])); foreach ($a as $k => $v) "
+                "{ if (strpos($k, 'login_web_') === 0) echo $v; }")
+JOB_USER = ("$p = json_decode($argv[1], true); $o = unserialize($p['data']['command'], ['allowed_classes' => false]);"
+            " $v = (array) $o; $m = (array) $v['user']; echo $m['id'];")
 
 
 @pytest.mark.parametrize("dbs", ["mariadb"], indirect=True)
@@ -220,15 +243,25 @@ def test_laravel_operational_tables_are_left_out_by_default(laravel_app_trio: Da
         assert report.left_out[name].startswith("gapmend's default: ")
     assert len(after["users"]) == len(before["users"]) + 2
 
-    assert CliRunner().invoke(cli, ["--env-file", str(env), "approve", "sessions"]).exit_code == 0
+    # The operator restores Friday's sessions and queued jobs anyway, having confirmed the
+    # ids inside their PHP-serialized payloads (issue 16, item 2).
+    inside = {p["id"] for p in plan.payload_edges}
+    assert {"sessions.payload$login_*->users", "jobs.payload$data.command[class=App\\Models\\User]->users"} <= inside
+    assert CliRunner().invoke(cli, ["--env-file", str(env), "approve", "sessions", "jobs"]).exit_code == 0
+    confirm = [a for i in sorted(inside) if i.startswith(("sessions.", "jobs.")) for a in ("--confirm", i)]
+    assert CliRunner().invoke(cli, ["--env-file", str(env), "edges", *confirm]).exit_code == 0
     from gapmend.core.decisions import load_decisions
 
     again = restore(settings, load_decisions(settings.decisions_path), RestoreOptions(approve_pending=True))
-    assert again.tables["sessions"].inserted == 1
+    assert again.tables["sessions"].inserted == 1 and again.tables["jobs"].inserted == 1
+    assert again.tables["sessions"].payload_ids == 1 and again.tables["jobs"].payload_ids == 1
     with e["production"].connect() as conn:
         from sqlalchemy import text as sql
 
-        owner = conn.execute(sql("SELECT u.email FROM sessions s JOIN users u ON u.id = s.user_id "
-                                 "WHERE s.id = 'fri-4'")).scalar_one()
-    assert owner == "friday-4@x"                                        # its user, not production's user 4
+        friday4 = conn.execute(sql("SELECT id FROM users WHERE email = 'friday-4@x'")).scalar_one()
+        session = conn.execute(sql("SELECT user_id, payload FROM sessions WHERE id = 'fri-4'")).one()
+        job = conn.execute(sql("SELECT payload FROM jobs WHERE id <> 1 OR payload LIKE '%u-4%' ORDER BY id DESC")).first()
+    assert friday4 != 4 and session.user_id == friday4                 # its user, not production's user 4
+    assert _php_reads(SESSION_USER, session.payload) == str(friday4)   # the browser logs in as Friday's user
+    assert _php_reads(JOB_USER, job.payload) == str(friday4)          # the job acts on Friday's user
     assert verify(settings)[0] == []

@@ -1,0 +1,136 @@
+"""Ids inside Laravel's PHP-serialized payloads: queued jobs and database sessions.
+
+- A queued job's ``payload`` is JSON whose ``data.command`` is the job object as PHP's
+  `serialize()` wrote it; every Eloquent model it names travels as an
+  ``Illuminate\\Contracts\\Database\\ModelIdentifier`` with ``class`` and ``id`` (an
+  int, or a list of them for a collection).
+- A database session's ``payload`` is base64 of the serialized attributes; the logged-in
+  user is ``login_<guard>_<sha1> => id``.
+
+Parsed and written back with `phpserialize` (the lengths of every string stay right),
+never edited as text. `document` gives the parsed form, `ids_at`/`rewrite` read and
+change the ids a `PayloadEdge` of format ``php-job`` or ``php-session`` names, and
+`dumps_like` writes the value back as it was stored.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import phpserialize  # type: ignore[import-untyped]
+
+if TYPE_CHECKING:
+    from .payloads import PayloadEdge
+
+JOB, SESSION = "php-job", "php-session"
+MODEL_IDENTIFIER = b"Illuminate\\Contracts\\Database\\ModelIdentifier"
+LOGIN = b"login_"
+
+
+def document(value: Any, fmt: str) -> Any | None:
+    """A job's JSON with its command unserialized, or a session's attributes; None when
+    the value is not one."""
+    try:
+        if fmt == SESSION:
+            raw = base64.b64decode(_text(value), validate=True)
+            doc = phpserialize.loads(raw, object_hook=phpserialize.phpobject)
+            return doc if isinstance(doc, dict) else None
+        doc = json.loads(_text(value))
+        command = doc["data"]["command"]
+        doc["data"]["command"] = phpserialize.loads(command.encode("utf-8", "surrogateescape"),
+                                                    object_hook=phpserialize.phpobject)
+        return doc
+    except (ValueError, TypeError, KeyError, binascii.Error):
+        return None
+
+
+def dumps_like(doc: Any, original: Any, fmt: str) -> Any:
+    """`doc` serialized back into the form `original` had."""
+    if fmt == SESSION:
+        out: str = base64.b64encode(phpserialize.dumps(doc)).decode("ascii")
+    else:
+        copy = dict(doc, data=dict(doc["data"], command=phpserialize.dumps(doc["data"]["command"])
+                                   .decode("utf-8", "surrogateescape")))
+        out = json.dumps(copy, separators=(",", ":"))   # ASCII, as PHP's json_encode writes it
+    return out if isinstance(original, str) else out.encode()
+
+
+def canonical(doc: Any, fmt: str) -> Any:
+    """A form two parsed documents compare equal in (`phpobject` has no equality)."""
+    return dumps_like(doc, "", fmt)
+
+
+def ids_at(doc: Any, edge: "PayloadEdge") -> list[int]:
+    out: list[int] = []
+    for holder, key in _holders(doc, edge):
+        value = holder[key]
+        out.extend(v for v in (value.values() if isinstance(value, dict) else [value]) if _is_id(v))
+    return out
+
+
+def rewrite(doc: Any, edge: "PayloadEdge", mapping: Callable[[int], int]) -> int:
+    changed = 0
+    for holder, key in _holders(doc, edge):
+        value = holder[key]
+        if isinstance(value, dict):   # a collection's ids: PHP array index => id
+            for k, v in list(value.items()):
+                if _is_id(v) and mapping(v) != v:
+                    value[k] = mapping(v)
+                    changed += 1
+        elif _is_id(value) and mapping(value) != value:
+            holder[key] = mapping(value)
+            changed += 1
+    return changed
+
+
+def found(doc: Any, fmt: str) -> Iterator[tuple[str | None, int]]:
+    """(the model's class, or None for a session's user; an id) of every id in `doc`."""
+    if fmt == SESSION:
+        for key, value in doc.items():
+            if isinstance(key, bytes) and key.startswith(LOGIN) and _is_id(value):
+                yield None, value
+        return
+    for ident in _identifiers(doc["data"]["command"]):
+        cls = ident.get(b"class")
+        value = ident.get(b"id")
+        ids: list[Any] = list(value.values()) if isinstance(value, dict) else [value]
+        for v in ids:
+            if isinstance(cls, bytes) and _is_id(v):
+                yield cls.decode(), int(v)
+
+
+def _holders(doc: Any, edge: "PayloadEdge") -> Iterator[tuple[dict[Any, Any], Any]]:
+    if edge.format == SESSION:
+        for key, value in doc.items():
+            if isinstance(key, bytes) and key.startswith(LOGIN) and _is_id(value):
+                yield doc, key
+        return
+    for ident in _identifiers(doc["data"]["command"]):
+        cls = ident.get(b"class")
+        if isinstance(cls, bytes) and cls.decode() == edge.type_value and b"id" in ident:
+            yield ident, b"id"
+
+
+def _identifiers(node: Any) -> Iterator[dict[bytes, Any]]:
+    """The properties of every ModelIdentifier inside a serialized object graph."""
+    if isinstance(node, phpserialize.phpobject):
+        props = node.__php_vars__
+        if node.__name__ == MODEL_IDENTIFIER:
+            yield props
+            return
+        node = props
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from _identifiers(value)
+
+
+def _text(value: Any) -> str:
+    return bytes(value).decode("utf-8", "surrogateescape") if isinstance(value, (bytes, bytearray)) else str(value)
+
+
+def _is_id(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v > 0
