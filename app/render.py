@@ -55,6 +55,9 @@ def render_plan(plan: Plan, detail: bool = True, wide: bool = False) -> str:
         lines.append("")
         lines.append("Laravel's operational tables, skipped by default (`gapmend approve TABLE` to restore one):")
         lines.extend(f"  {g.table}: {g.default_reason}" for g in defaults)
+    for job in plan.queued_jobs:
+        models = ", ".join(job["models"]) or "no model"
+        lines.append(f"    {job['table']} {job['id']}: {job['job']}, naming {models}, due {job['available_at']}")
     pending = [g.table for g in plan.tables if g.has_work and g.decision is Decision.PENDING]
     if pending:
         lines.append("")

@@ -39,7 +39,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from sqlalchemy import Connection, DateTime, Engine, Integer, MetaData, String, Table, and_, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from . import compare, framework, journal, payloads, roles, rows as rowio, triggers, unique
+from . import compare, framework, journal, payloads, php_payloads, roles, rows as rowio, triggers, unique
 from .config import Settings
 from .db import connect, database_identity, is_mysql, open_engine, server_identity, sqlite_file_uri, unreadable
 from .decisions import Decisions
@@ -177,6 +177,7 @@ def build_plan(
                 )
                 gaps = inspector.run()
                 journaled = journal.has_runs(p_conn)
+                jobs = queued_jobs(c_conn, crashed_schema, gaps)
                 found += roles.check_friday_rows(c_conn, p_conn, crashed_schema, graph, gaps, {
                     t for t, d in decisions.tables.items() if d == Decision.SKIP.value})
                 if check_roles:
@@ -212,6 +213,7 @@ def build_plan(
             triggers=trigger_list,
             roles=list(facts.values()),
             payload_edges=payload_edges,
+            queued_jobs=jobs,
         )
         if not journaled:   # after a restore production holds Friday's changes by gapmend's own doing
             found += roles.check_plan(plan, facts)
@@ -221,6 +223,30 @@ def build_plan(
     finally:
         if own:
             sources.dispose()
+
+
+JOBS_SHOWN = 50
+
+
+def queued_jobs(conn: Connection, schema: Schema, gaps: list[TableGap]) -> list[dict[str, Any]]:
+    """Friday's queued jobs (rows past the boundary of a table shaped like Laravel's
+    ``jobs``), the first `JOBS_SHOWN` of each table: what each would do if replayed."""
+    out: list[dict[str, Any]] = []
+    for g in gaps:
+        t = schema[g.table]
+        if not {"queue", "payload"} <= set(t.column_names) or g.key_kind != "surrogate" or not g.count(
+                RowClass.FRIDAY_INSERT):
+            continue
+        key, when = t.table.c[t.primary_key[0]], t.table.c.get("available_at")
+        cols = [key, t.table.c["payload"], *([when] if when is not None else [])]
+        for row in conn.execute(select(*cols).where(key > (g.boundary.value or 0)).order_by(key).limit(JOBS_SHOWN)):
+            described = php_payloads.describe_job(row[1])
+            at = row[2] if len(row) > 2 else None
+            out.append({"table": g.table, "id": row[0], "job": described[0] if described else "(not a Laravel job)",
+                        "models": described[1] if described else [],
+                        "available_at": datetime.fromtimestamp(at, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+                        if isinstance(at, int) else at})
+    return out
 
 
 def payload_candidates(conn: Connection, schema: Schema, decisions: Decisions,

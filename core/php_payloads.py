@@ -103,6 +103,15 @@ def found(doc: Any, fmt: str) -> Iterator[tuple[str | None, int]]:
                 yield cls.decode(), int(v)
 
 
+def describe_job(value: Any) -> tuple[str, list[str]] | None:
+    """A queued job's class and the models it names (``App\\Models\\User 4``), or None."""
+    doc = document(value, JOB)
+    if doc is None:
+        return None
+    name = str(doc.get("displayName") or doc["data"].get("commandName") or "?")
+    return name, [f"{cls} {v}" for cls, v in found(doc, JOB) if cls is not None]
+
+
 def _holders(doc: Any, edge: "PayloadEdge") -> Iterator[tuple[dict[Any, Any], Any]]:
     if edge.format == SESSION:
         for key, value in doc.items():

@@ -126,6 +126,9 @@ class Plan:
     # Paths of ids inside JSON values found in crashed (`payloads`): the edge's fields,
     # its evidence, how many sampled values hold it, and whether the operator confirmed it.
     payload_edges: list[dict[str, Any]] = field(default_factory=list)
+    # Friday's queued jobs, one by one (table, id, job, models named, when), so the
+    # operator can judge them before letting any be restored (`queued_jobs`).
+    queued_jobs: list[dict[str, Any]] = field(default_factory=list)
     role_findings: list[dict[str, str]] = field(default_factory=list)
 
     def table(self, name: str) -> TableGap:

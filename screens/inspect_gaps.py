@@ -165,6 +165,9 @@ class InspectGapsScreen(StepScreen):
                  f"boundary: {g.boundary.evidence} [{g.boundary.method}, {g.boundary.confidence}]"]
         if g.default_reason:
             lines.append(f"decision: {g.decision.value}* (gapmend's default: {g.default_reason})")
+        for job in (j for j in self.plan.queued_jobs if j["table"] == name):
+            lines.append(f"  job {job['id']}: {job['job']}, naming {', '.join(job['models']) or 'no model'}, "
+                         f"due {job['available_at']}")
         if g.boundary.unconfirmed:
             lines.append(f"  only estimated: press o to confirm {g.boundary.value} (or `gapmend boundary {g.table} ID`); "
                          "the restore leaves this table alone until then")

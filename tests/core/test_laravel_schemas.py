@@ -232,6 +232,10 @@ def test_laravel_operational_tables_are_left_out_by_default(laravel_app_trio: Da
     assert plan.table("users").default_reason is None
     text = CliRunner().invoke(cli, ["--env-file", str(env), "plan"]).output
     assert "Laravel's operational tables, skipped by default" in text and "sessions: Laravel's sessions" in text
+    # Friday's queued job, one by one: what it would do if replayed.
+    assert {"table": "jobs", "id": 1, "job": "App\\Jobs\\SendWelcome", "models": ["App\\Models\\User 4"],
+            "available_at": "2025-11-20 12:00:00"} in plan.queued_jobs
+    assert "jobs 1: App\\Jobs\\SendWelcome, naming App\\Models\\User 4, due 2025-11-20 12:00:00" in text
     refused = CliRunner().invoke(cli, ["--env-file", str(env), "approve", "migrations"])
     assert refused.exit_code == 2 and "migrations cannot be approved" in refused.output
 
