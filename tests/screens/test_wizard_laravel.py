@@ -1,0 +1,111 @@
+"""The wizard drives a real Laravel 8 application end to end (issue 16): its tables
+made by `php artisan migrate` into MariaDB (`utf8mb4_unicode_ci`, as Laravel creates
+them), its workers under a real supervisord, maintenance mode through its own artisan,
+the backup by mariadb-dump, the crashed connection added to and removed from its .env
+and config/database.php. Keys only, step 1 to 15; then the databases and the files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from textual.widgets import Static
+
+from gapmend.app.wizard import GapmendApp
+from gapmend.core.config import load_settings
+from gapmend.core.laravel import is_down
+from gapmend.core.steps import Checklist
+from gapmend.core.verify import verify
+from gapmend.core.workers import Supervisor
+from gapmend.screens.dialogs import ConfirmScreen, SummaryScreen
+from gapmend.screens.inspect_gaps import InspectGapsScreen
+
+from ..conftest import Databases
+from ..core.test_laravel_schemas import FRIDAY, PRODUCTION, SNAPSHOT, _load, _meaning, laravel_app_trio  # noqa: F401
+from ..runbook.test_workers import supervisor  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.mariadb
+
+
+async def _settle(app: GapmendApp, pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("dbs", ["mariadb"], indirect=True)
+async def test_the_wizard_restores_a_laravel_app(laravel_app_trio: Databases, supervisor: Supervisor,  # noqa: F811
+                                                 tmp_path: Path) -> None:
+    e = laravel_app_trio.engines
+    _load(e["snapshot"], SNAPSHOT)
+    _load(e["crashed"], SNAPSHOT, FRIDAY)
+    _load(e["production"], SNAPSHOT, PRODUCTION)
+    crashed, before = _meaning(e["crashed"]), _meaning(e["production"])
+    app_path = tmp_path / "app"
+    env = laravel_app_trio.env_file(snapshot=True, snapshot_at=None)
+    env.write_text(env.read_text() + f"GAPMEND_APP_PATH={app_path}\nGAPMEND_SUPERVISOR_CONF={supervisor.config}\n")
+    settings = load_settings(env, environ={})
+    app = GapmendApp(settings, env.parent, Path(str(env) + ".decisions.json"))
+
+    async def confirm(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press("r")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen), type(app.screen)
+        await pilot.press("y")
+        await _settle(app, pilot)
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        await pilot.press("n")                                   # 1: the scan
+        await _settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, InspectGapsScreen) and screen.plan is not None
+        for name in screen.plan.order:                           # approve what has no default
+            g = screen.plan.table(name)
+            if g.default_reason is None:
+                await pilot.press("a")
+            await pilot.press("down")
+        await pilot.press("n", "n", "n", "n")                    # 2-4 tick themselves on the way to 5
+        await pilot.press("r")                                   # 5: the dry run
+        await _settle(app, pilot)
+        for step in (6, 7, 8):                                   # workers stop, artisan down, backup
+            await pilot.press("n")
+            await _settle(app, pilot)
+            await confirm(pilot)
+            assert app.context.checklist.get(step).state == "done", (step, app.context.checklist.get(step))
+        assert is_down(app_path)
+        await pilot.press("n", "r")                              # 9: permissions (asks nothing)
+        await _settle(app, pilot)
+        await pilot.press("n")                                   # 10: the crashed connection
+        await _settle(app, pilot)
+        await confirm(pilot)
+        assert "DB_CRASHED_DATABASE" in (app_path / ".env").read_text()
+        await pilot.press("n", "r")                              # 11: the restore, its name typed
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen) and app.screen.focused.id == "typed"
+        await pilot.press(*(settings.production.database or ""), "enter")
+        await _settle(app, pilot)
+        await pilot.press("n")                                   # 12: the connection removed
+        await _settle(app, pilot)
+        await confirm(pilot)
+        await pilot.press("n")                                   # 13: investigate (verifies)
+        await _settle(app, pilot)
+        for _ in (14, 15):                                       # workers start, artisan up
+            await pilot.press("n")
+            await _settle(app, pilot)
+            await confirm(pilot)
+        assert isinstance(app.screen, SummaryScreen)
+        summary = str(app.screen.query_one("#summary", Static).render())
+        assert "15 of 15 steps done" in summary and "report: " in summary
+
+    checklist = Checklist(env.parent / "gapmend.steps.json")
+    assert {n: checklist.get(n).state for n in range(1, 16)} == {n: "done" for n in range(1, 16)}
+    assert not is_down(app_path) and "DB_CRASHED" not in (app_path / ".env").read_text()
+    assert supervisor.status() and all(s == "RUNNING" for n, s in supervisor.status().items() if n.startswith("queue-"))
+    after = _meaning(e["production"])
+    for table in after:
+        assert after[table] == before[table] | crashed[table], table
+    with e["production"].connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM migrations")).scalar() > 0
+    assert verify(settings)[0] == []
