@@ -24,6 +24,7 @@ from gapmend.core.framework import require_approvable
 from gapmend.core.gap import build_plan
 from gapmend.core.journal import encode
 from gapmend.core.logfile import LOGGER
+from gapmend.core.payloads import PayloadEdge
 from gapmend.core.roles import findings_of
 from gapmend.core.samples import sample_rows
 from gapmend.core.plan import Decision, Plan, RowClass, TableGap
@@ -56,6 +57,7 @@ class InspectGapsScreen(StepScreen):
         Binding("p", "keep_production", "Keep prod's"),
         Binding("o", "confirm_boundary", "Confirm boundary"),
         Binding("w", "confirm_roles", "Confirm roles"),
+        Binding("e", "confirm_edges", "Confirm edges"),
         Binding("r", "rescan", "Rescan"),
     ]
 
@@ -360,6 +362,41 @@ class InspectGapsScreen(StepScreen):
         self.app.push_screen(ConfirmScreen(
             "Are the roles right?", "\n\n".join(f.message for f in found) + "\n\n" + "\n".join(
                 facts.line() for facts in self.plan.roles), yes_label="Yes, they are right"), confirmed)
+
+    def action_confirm_edges(self) -> None:
+        """The highlighted table's inferred references (implied by naming, or ids inside
+        its JSON and serialized values), confirmed after reading their evidence, as
+        `gapmend edges --confirm`; confirmed ids inside values are rewritten by the restore."""
+        name = self._selected()
+        if name is None or self.plan is None:
+            return
+        implied = [e for e in self.plan.edges if e["child"] == name and not e["confirmed"]]
+        inside = [e for e in self.plan.payload_edges if e["table"] == name and not e["confirmed"]]
+        if not implied and not inside:
+            self.notify(f"{name}: no unconfirmed reference")
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if not yes or self.plan is None:
+                return
+            decisions = self.context.decisions()
+            decisions.confirm_edges = sorted(set(decisions.confirm_edges) | {e["id"] for e in implied})
+            decisions.payload_edges += [PayloadEdge.from_dict(e).as_dict() for e in inside]
+            self.context.save_decisions(decisions)
+            ids = {e["id"] for e in implied + inside}
+            self.plan = replace(self.plan,
+                                edges=[{**e, "confirmed": True} if e["id"] in ids else e for e in self.plan.edges],
+                                payload_edges=[{**e, "confirmed": True} if e["id"] in ids else e
+                                               for e in self.plan.payload_edges])
+            LOGGER.info("wizard: edges confirmed: %s", sorted(ids))
+            self._show_detail(name)
+            self.notify(f"{name}: {len(ids)} reference{'s' if len(ids) != 1 else ''} confirmed")
+
+        self.app.push_screen(ConfirmScreen(
+            f"Confirm {name}'s inferred references?",
+            "\n".join(f"{e['id']}  ({e['evidence']})" for e in implied + inside)
+            + "\n\nConfirmed ids inside values are rewritten by the restore; drop a wrong one with `gapmend edges --drop`.",
+            yes_label="Confirm them"), confirmed)
 
     def action_rescan(self) -> None:
         self.query_one("#scan-status", Static).update("scanning the gap…")

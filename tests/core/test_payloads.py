@@ -8,6 +8,7 @@ it rewrites them so that every id names Friday's row, the value staying JSON, an
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
@@ -122,3 +123,39 @@ def test_ids_inside_json_values(dbs: Databases) -> None:
         conn.execute(notifications.update().where(notifications.c.id == "n-fri-1").values(data=json.dumps(data)))
     problems = verify(settings)[0]
     assert any("notifications 'n-fri-1': data" in p for p in problems), problems
+
+
+async def test_the_wizard_confirms_a_tables_inferred_references(tmp_path: Path) -> None:
+    """Key e at step 1 confirms the highlighted table's inferred references, the ids
+    inside its values among them, as `gapmend edges --confirm` does."""
+    from gapmend.app.wizard import GapmendApp
+    from gapmend.core.decisions import load_decisions
+    from gapmend.screens.dialogs import ConfirmScreen
+    from gapmend.screens.inspect_gaps import InspectGapsScreen
+
+    from ..conftest import _databases
+
+    with _databases("sqlite", tmp_path) as dbs:
+        e = dbs.engines
+        _load(e["snapshot"], SNAPSHOT)
+        _load(e["crashed"], SNAPSHOT, FRIDAY)
+        _load(e["production"], SNAPSHOT, PRODUCTION)
+        env = dbs.env_file(snapshot=True, snapshot_at=None)
+        settings = load_settings(env, environ={})
+        app = GapmendApp(settings, tmp_path, settings.decisions_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.press("n")
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, InspectGapsScreen) and screen.plan is not None
+            await pilot.press(*["down"] * screen.plan.order.index("notifications"), "e")
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmScreen) and all(i in app.screen.detail for i in EDGES)
+            await pilot.press("y")
+            await pilot.pause()
+        confirmed = {d["table"] + "." + d["column"] + "$" for d in load_decisions(settings.decisions_path).payload_edges}
+        assert confirmed == {"notifications.data$"} and len(load_decisions(settings.decisions_path).payload_edges) >= 3
