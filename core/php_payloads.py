@@ -90,17 +90,12 @@ def rewrite(doc: Any, edge: "PayloadEdge", mapping: Callable[[int], int]) -> int
 def found(doc: Any, fmt: str) -> Iterator[tuple[str | None, int]]:
     """(the model's class, or None for a session's user; an id) of every id in `doc`."""
     if fmt == SESSION:
-        for key, value in doc.items():
-            if isinstance(key, bytes) and key.startswith(LOGIN) and _is_id(value):
-                yield None, value
+        yield from ((None, doc[key]) for key in _logins(doc))
         return
-    for ident in _identifiers(doc["data"]["command"]):
-        cls = ident.get(b"class")
+    for cls, ident in _models(doc):
         value = ident.get(b"id")
         ids: list[Any] = list(value.values()) if isinstance(value, dict) else [value]
-        for v in ids:
-            if isinstance(cls, bytes) and _is_id(v):
-                yield cls.decode(), int(v)
+        yield from ((cls, int(v)) for v in ids if _is_id(v))
 
 
 def describe_job(value: Any) -> tuple[str, list[str]] | None:
@@ -114,14 +109,22 @@ def describe_job(value: Any) -> tuple[str, list[str]] | None:
 
 def _holders(doc: Any, edge: "PayloadEdge") -> Iterator[tuple[dict[Any, Any], Any]]:
     if edge.format == SESSION:
-        for key, value in doc.items():
-            if isinstance(key, bytes) and key.startswith(LOGIN) and _is_id(value):
-                yield doc, key
+        yield from ((doc, key) for key in _logins(doc))
         return
-    for ident in _identifiers(doc["data"]["command"]):
+    yield from ((ident, b"id") for cls, ident in _models(doc) if cls == edge.type_value and b"id" in ident)
+
+
+def _logins(session: dict[Any, Any]) -> list[bytes]:
+    """A session's ``login_<guard>_<hash>`` keys that hold a user's id."""
+    return [k for k, v in session.items() if isinstance(k, bytes) and k.startswith(LOGIN) and _is_id(v)]
+
+
+def _models(job: Any) -> Iterator[tuple[str, dict[bytes, Any]]]:
+    """(class, properties) of each ModelIdentifier in a job's command."""
+    for ident in _identifiers(job["data"]["command"]):
         cls = ident.get(b"class")
-        if isinstance(cls, bytes) and cls.decode() == edge.type_value and b"id" in ident:
-            yield ident, b"id"
+        if isinstance(cls, bytes):
+            yield cls.decode(), ident
 
 
 def _identifiers(node: Any) -> Iterator[dict[bytes, Any]]:

@@ -81,13 +81,19 @@ def _meaning(engine: Any, nid: str) -> tuple[str, str, str]:
     return title, body, name
 
 
-def test_ids_inside_json_values(dbs: Databases) -> None:
+def _trio(dbs: Databases) -> tuple[Path, Any]:
+    """The three databases loaded; the env file and its settings."""
     e = dbs.engines
     _load(e["snapshot"], SNAPSHOT)
     _load(e["crashed"], SNAPSHOT, FRIDAY)
     _load(e["production"], SNAPSHOT, PRODUCTION)
     env = dbs.env_file(snapshot=True, snapshot_at=None)
-    settings = load_settings(env, environ={})
+    return env, load_settings(env, environ={})
+
+
+def test_ids_inside_json_values(dbs: Databases) -> None:
+    e = dbs.engines
+    env, settings = _trio(dbs)
     crashed = {nid: _meaning(e["crashed"], nid) for nid in ("n-fri-1", "n-fri-2")}
 
     plan = build_plan(settings)
@@ -136,12 +142,7 @@ async def test_the_wizard_confirms_a_tables_inferred_references(tmp_path: Path) 
     from ..conftest import _databases
 
     with _databases("sqlite", tmp_path) as dbs:
-        e = dbs.engines
-        _load(e["snapshot"], SNAPSHOT)
-        _load(e["crashed"], SNAPSHOT, FRIDAY)
-        _load(e["production"], SNAPSHOT, PRODUCTION)
-        env = dbs.env_file(snapshot=True, snapshot_at=None)
-        settings = load_settings(env, environ={})
+        _, settings = _trio(dbs)
         app = GapmendApp(settings, tmp_path, settings.decisions_path)
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.pause()
