@@ -164,7 +164,7 @@ def find(conn: Connection, schema: Schema, morph_map: Mapping[str, str]) -> list
 def ids_at(doc: Any, edge: PayloadEdge) -> list[int]:
     """The ids `edge` finds in `doc`."""
     if edge.format != "json":
-        return php_payloads.ids_at(doc, edge)
+        return php_payloads.ids_at(doc, edge.format, edge.type_value)
     out: list[int] = []
 
     def take(holder: dict[str, Any], key: str) -> None:
@@ -178,7 +178,7 @@ def rewrite(doc: Any, edge: PayloadEdge, mapping: Callable[[int], int]) -> int:
     """Replace, in place, each id `edge` finds in `doc` by `mapping(id)`; returns how
     many changed."""
     if edge.format != "json":
-        return php_payloads.rewrite(doc, edge, mapping)
+        return php_payloads.rewrite(doc, edge.format, edge.type_value, mapping)
     changed = 0
 
     def put(holder: dict[str, Any], key: str) -> None:

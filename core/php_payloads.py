@@ -9,7 +9,7 @@
 
 Parsed and written back with `phpserialize` (the lengths of every string stay right),
 never edited as text. `document` gives the parsed form, `ids_at`/`rewrite` read and
-change the ids a `PayloadEdge` of format ``php-job`` or ``php-session`` names, and
+change the ids of one format (``php-job`` for one model's class, or ``php-session``), and
 `dumps_like` writes the value back as it was stored.
 """
 
@@ -19,12 +19,9 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import phpserialize  # type: ignore[import-untyped]
-
-if TYPE_CHECKING:
-    from .payloads import PayloadEdge
 
 JOB, SESSION = "php-job", "php-session"
 MODEL_IDENTIFIER = b"Illuminate\\Contracts\\Database\\ModelIdentifier"
@@ -64,17 +61,19 @@ def canonical(doc: Any, fmt: str) -> Any:
     return dumps_like(doc, "", fmt)
 
 
-def ids_at(doc: Any, edge: "PayloadEdge") -> list[int]:
+def ids_at(doc: Any, fmt: str, model: str | None) -> list[int]:
+    """The ids in `doc`: a session's user's, or a job's models of class `model`."""
     out: list[int] = []
-    for holder, key in _holders(doc, edge):
+    for holder, key in _holders(doc, fmt, model):
         value = holder[key]
         out.extend(v for v in (value.values() if isinstance(value, dict) else [value]) if _is_id(v))
     return out
 
 
-def rewrite(doc: Any, edge: "PayloadEdge", mapping: Callable[[int], int]) -> int:
+def rewrite(doc: Any, fmt: str, model: str | None, mapping: Callable[[int], int]) -> int:
+    """Replace, in place, each id `ids_at` finds by `mapping(id)`; how many changed."""
     changed = 0
-    for holder, key in _holders(doc, edge):
+    for holder, key in _holders(doc, fmt, model):
         value = holder[key]
         if isinstance(value, dict):   # a collection's ids: PHP array index => id
             for k, v in list(value.items()):
@@ -107,11 +106,11 @@ def describe_job(value: Any) -> tuple[str, list[str]] | None:
     return name, [f"{cls} {v}" for cls, v in found(doc, JOB) if cls is not None]
 
 
-def _holders(doc: Any, edge: "PayloadEdge") -> Iterator[tuple[dict[Any, Any], Any]]:
-    if edge.format == SESSION:
+def _holders(doc: Any, fmt: str, model: str | None) -> Iterator[tuple[dict[Any, Any], Any]]:
+    if fmt == SESSION:
         yield from ((doc, key) for key in _logins(doc))
         return
-    yield from ((ident, b"id") for cls, ident in _models(doc) if cls == edge.type_value and b"id" in ident)
+    yield from ((ident, b"id") for cls, ident in _models(doc) if cls == model and b"id" in ident)
 
 
 def _logins(session: dict[Any, Any]) -> list[bytes]:
