@@ -171,13 +171,14 @@ def check_friday_rows(c: Connection, p: Connection, schema: Schema, graph: Refer
                       skipped: set[str]) -> list[Finding]:
     """Crashed's rows past a boundary are Friday's, which production, restored from the
     snapshot, cannot hold: a few of each integer-keyed table's (the plan's samples) are
-    looked up in production by id. Identical rows there mean the Friday rows are in
-    production already (copied by hand, or production names a copy of crashed): a
+    looked up in production by id. When every table's are there, identical, production
+    holds Friday's rows already (it names a copy of crashed, or they were copied): a
     restore would insert each a second time. Only the columns that are neither key nor
-    reference count: a pivot row (5, team 2, user 7) on both sides may mean two different
-    pairs. (Rows both sides seeded alike, a deploy's lookup rows, look the same too: the
-    operator skips that table.)"""
-    findings: list[Finding] = []
+    reference count (a pivot row (5, team 2, user 7) on both sides may mean two pairs),
+    and one table alike is not enough (both sides stamping a row alike, or seeding the
+    same lookup rows, happens)."""
+    alike: list[tuple[str, list[Any]]] = []
+    checked = 0
     for g in gaps:
         keys = g.samples.get(RowClass.FRIDAY_INSERT.value, [])
         if g.key_kind != "surrogate" or not keys or g.table in skipped:
@@ -190,17 +191,20 @@ def check_friday_rows(c: Connection, p: Connection, schema: Schema, graph: Refer
         ids = [k[0] for k in keys if journal.encode(k) not in restored]
         if not ids or not meaning:
             continue
+        checked += 1
         friday = {r[0]: tuple(r) for r in c.execute(select(key, *meaning).where(key.in_(ids)))}
         held = {r[0]: tuple(r) for r in p.execute(select(key, *meaning).where(key.in_(ids)))}
         same = [i for i in ids if i in friday and held.get(i) == friday[i]]
-        if same and len(same) == len(ids):
-            findings.append(Finding(REFUSE, "friday-rows-in-production", (
-                f"{g.table}: crashed's rows past the snapshot (ids {', '.join(map(str, same))}) are in production "
-                "already, identical, and gapmend's journal did not put them there: a restore would insert them a "
-                f"second time; GAPMEND_PRODUCTION_URL may name a copy of crashed ({p.engine.url.database}), or they "
-                f"were copied or seeded alike: check, and skip the table (`gapmend skip {g.table}`) if so")))
-            break
-    return findings
+        if len(same) == len(ids):
+            alike.append((g.table, same))
+    if checked < 2 or len(alike) < checked:
+        return []
+    table, same = alike[0]
+    return [Finding(REFUSE, "friday-rows-in-production", (
+        f"crashed's rows past the snapshot are in production already, identical, in every table ({table}: ids "
+        f"{', '.join(map(str, same))}; {len(alike)} tables), and gapmend's journal did not put them there: a restore "
+        f"would insert them a second time; GAPMEND_PRODUCTION_URL ({p.engine.url.database}) looks like a copy of "
+        "crashed: point it at the live database"))]
 
 
 def require_settled(findings: list[Finding], confirmed: list[str]) -> None:

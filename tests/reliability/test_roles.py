@@ -82,7 +82,7 @@ CONTENT = {
     # production and crashed swapped: the gap was written into the crashed copy
     "production-and-crashed-swapped": ("to confirm", "are swapped"),
     # production loaded from the crashed copy: the restore inserted every Friday row a second time
-    "production-is-a-copy-of-crashed": ("refused", "are in production already, identical"),
+    "production-is-a-copy-of-crashed": ("refused", "are in production already, identical, in every table"),
 }
 
 
