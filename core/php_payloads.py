@@ -21,7 +21,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import phpserialize  # type: ignore[import-untyped]
+import phpserialize  # type: ignore[import-untyped, unused-ignore]
 
 JOB, SESSION = "php-job", "php-session"
 MODEL_IDENTIFIER = b"Illuminate\\Contracts\\Database\\ModelIdentifier"
