@@ -30,7 +30,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from sqlalchemy import Connection, DateTime, inspect, select, text
+from sqlalchemy import Connection, DateTime, select, text
 
 from . import journal
 from .db import is_mysql
@@ -45,6 +45,10 @@ REFUSE, CONFIRM = "refuse", "confirm"
 
 class RolesError(GapmendError):
     title = "The databases do not look like their roles"
+
+    def __init__(self, message: str, findings: list["Finding"] | None = None) -> None:
+        super().__init__(message)
+        self.findings = findings or []   # what refused it: a caller may show them, or confirm the confirmable
 
 
 @dataclass(frozen=True)
@@ -90,16 +94,17 @@ def read_facts(role: str, conn: Connection, schema: Schema) -> RoleFacts:
 def _latest_write(conn: Connection, schema: Schema, own: bool) -> tuple[datetime | None, str | None]:
     """The newest stamp of each integer-keyed table's last row; with `own`, the last row
     that is not one a gapmend run restored (those carry Friday's times)."""
-    present = set(inspect(conn).get_table_names())   # a role may lack a table crashed has: the plan says so
+    # Every role has crashed's tables by now (`schema.require_compatible`, the snapshot's check).
+    journaled = own and journal.has_runs(conn)
     best: tuple[datetime, str] | None = None
     for t in schema.tables.values():
-        if t.key_kind != "surrogate" or t.name not in present:
+        if t.key_kind != "surrogate":
             continue
         stamps = [t.table.c[c] for c in STAMPS if c in t.table.c and isinstance(t.table.c[c].type, DateTime)]
         if not stamps:
             continue
         restored = {new[0] for action, new in journal.done_keys(conn, t.name, ("inserted",)).values()
-                    if new is not None} if own else set()
+                    if new is not None} if journaled else set()
         key = t.table.c[t.primary_key[0]]
         row = _last_row(conn, key, stamps, restored)
         for col, value in zip(stamps, row or ()):
@@ -211,11 +216,11 @@ def require_settled(findings: list[Finding], confirmed: list[str]) -> None:
     """Refuse on a contradiction, and on a suggestion the operator has not confirmed."""
     for f in findings:
         if f.kind == REFUSE:
-            raise RolesError(f.message)
+            raise RolesError(f.message, [f])
     open_ = [f for f in findings if f.id not in confirmed]
     if open_:
         raise RolesError(f"{open_[0].message}: check `gapmend roles`, then confirm with `gapmend roles --confirm` "
-                         "(or key w at wizard step 1) if the roles are right")
+                         "(or key w at wizard step 1) if the roles are right", open_)
 
 
 def _id(check: str, *facts: RoleFacts) -> str:

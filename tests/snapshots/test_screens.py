@@ -16,6 +16,7 @@ import pytest
 from gapmend.app.wizard import GapmendApp
 from gapmend.core import gap
 from gapmend.core.config import load_settings
+from gapmend.core.decisions import Decisions
 from gapmend.core.demo import build_demo
 from gapmend.screens.messages import StepRequested
 
@@ -45,13 +46,14 @@ async def _settled(pilot: Any) -> None:
     await pilot.pause()
 
 
-def _at_step(number: int, *keys: str) -> Callable[[Any], Awaitable[None]]:
-    """Scan at step 1 (steps 1-4 and the restore check share it), then go to `number`
-    and press `keys` there."""
+def _at_step(number: int, *keys: str, scan: bool = True) -> Callable[[Any], Awaitable[None]]:
+    """Scan at step 1 (steps 1-4 and the restore check share it) unless `scan` is
+    False, then go to `number` and press `keys` there."""
     async def run_before(pilot: Any) -> None:
         await _settled(pilot)
-        await pilot.press("n")
-        await _settled(pilot)
+        if scan:
+            await pilot.press("n")
+            await _settled(pilot)
         if number != 1:
             pilot.app.post_message(StepRequested(number))
             await _settled(pilot)
@@ -74,10 +76,9 @@ async def _pending_refused(pilot: Any) -> None:
 async def _approved_restore_dialog(pilot: Any) -> None:
     """Step 11 with every table decided (activity_log skipped) and step 8 skipped: the
     typed confirmation, the cursor in its input, what it writes and leaves out."""
+    tables = ("settings", "tags", "teams", "users", "posts", "comments", "images", "post_tag", "taggables")
+    pilot.app.context.save_decisions(Decisions(tables={"activity_log": "skip", **{t: "approve" for t in tables}}))
     await _at_step(1)(pilot)
-    for name in pilot.app.screen.plan.order:
-        await pilot.press("s" if name == "activity_log" else "a", "down")
-    pilot.app.clear_notifications()   # "users: approve", … would cover the dialog
     pilot.app.context.checklist.mark(8, "skipped", "a throwaway demo: no backup needed")
     pilot.app.post_message(StepRequested(11))
     await _settled(pilot)
@@ -88,13 +89,13 @@ async def _approved_restore_dialog(pilot: Any) -> None:
 SCREENS: dict[str, Callable[[Any], Awaitable[None]]] = {
     "connections": _settled,
     "step1-gaps": _at_step(1, "down", "down", "down"),   # users: a conflict, a collision
-    "step5-dry-run": _at_step(5),
-    "step6-workers-unavailable": _at_step(6),
-    "step7-app-not-configured": _at_step(7, "r"),
-    "step8-backup": _at_step(8),
+    "step5-dry-run": _at_step(5, scan=False),
+    "step6-workers-unavailable": _at_step(6, scan=False),
+    "step7-app-not-configured": _at_step(7, "r", scan=False),
+    "step8-backup": _at_step(8, scan=False),
     "step11-pending-refused": _pending_refused,
     "step11-confirmation": _approved_restore_dialog,
-    "step13-investigate": _at_step(13),
+    "step13-investigate": _at_step(13, scan=False),
 }
 
 
