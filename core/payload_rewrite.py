@@ -2,7 +2,10 @@
 rewritten through the id map (`payloads`), in the restore's transaction.
 
 It runs after every table's rows are in, so a path may name any table, whatever the
-write order. Only this run's rows are read back (a page of the journal at a time), and
+write order. (Known gap: a ``--per-table`` run that was stopped and then resumed rewrites
+only the rows the resumed run wrote; the stopped run's rows keep Friday's ids inside
+their values. Rewriting a row twice could map an id that is production's already, so
+it is not attempted.) Only this run's rows are read back (a page of the journal at a time), and
 only values holding a confirmed path's id past its parent's boundary change: a snapshot
 row's id is production's too. An unconfirmed path is not rewritten; each restored row
 where it names a Friday row that moved is reported, for the operator to confirm.
