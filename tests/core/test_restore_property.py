@@ -122,7 +122,7 @@ def _refs(state: dict[str, Any], table: str, row: dict[str, Any]) -> dict[str, s
                ("F", "insert", "as", 0, 0)],
          ops=[("F", "insert", "as", 0, 0), ("P", "insert", "as", 0, 0), ("F", "insert", "du", 0, 0),
               ("P", "insert", "du", 0, 0)])
-@settings(max_examples=14, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(base=st.lists(OP, min_size=2, max_size=8), ops=st.lists(OP, min_size=1, max_size=14))
 def test_restore_invariants(dbs: Databases, server_side: bool | str, base: list[Any], ops: list[Any]) -> None:
     e = dbs.engines
