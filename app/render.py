@@ -41,7 +41,7 @@ def render_plan(plan: Plan, detail: bool = True, wide: bool = False) -> str:
     for name in plan.order:
         g = plan.table(name)
         b = "-" if g.boundary.value is None else str(g.boundary.value)
-        line = f"{short(g.table, 16):<16} {g.key_kind:<9} {b:>8} {g.boundary.confidence:<8} "
+        line = f"{shown.cut(g.table, 16):<16} {g.key_kind:<9} {b:>8} {g.boundary.confidence:<8} "
         line += " ".join(f"{g.count(cls):>10}" for _, cls in COLUMNS)
         line += f" {len(g.collisions):>7} {len(g.orphans):>6} {g.ids_taken:>9} {g.decision.value:<8}"
         lines.append(line)

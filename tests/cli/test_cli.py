@@ -29,6 +29,7 @@ def test_demo_plan_text_and_json(tmp_path: Path) -> None:
     assert code == 0
     assert "cycle: teams ↔ users" in out
     assert "orphan: Friday row 265" in out
+    assert "\nusers            surrogate" in out and "\n'users'" not in out   # a name, not a value
     code, out, _ = run("--env-file", str(env), "plan", "--json")
     data = json.loads(out)
     users = next(t for t in data["tables"] if t["table"] == "users")
