@@ -78,7 +78,7 @@ def render_plan(plan: Plan, detail: bool = True, wide: bool = False) -> str:
         lines.append(f"  {e['kind']:<11} {e['id']}  — {e['evidence']}{mark}")
     for e in plan.payload_edges:
         mark = "" if e["confirmed"] else "  [inside a value: confirm or drop with `gapmend edges`]"
-        lines.append(f"  {'payload':<11} {e['id']}  — {e['evidence']}; in {e['sampled']} sampled values{mark}")
+        lines.append(f"  {'payload':<11} {e['id']}  — {e['evidence']}; in {shown.plural(e['sampled'], 'sampled value')}{mark}")
     if plan.unmatched_columns:
         lines.append("  *_id columns with no table to point at: " + ", ".join(plan.unmatched_columns))
     if plan.schema_findings:

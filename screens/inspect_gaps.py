@@ -197,7 +197,7 @@ class InspectGapsScreen(StepScreen):
         if inside:
             lines.append("ids inside JSON values (confirm with `gapmend edges --confirm ID`):")
             lines.extend(f"  {'confirmed' if e['confirmed'] else 'unconfirmed':<11} {e['id']}  ({e['evidence']}; "
-                         f"in {e['sampled']} sampled values)" for e in inside)
+                         f"in {shown.plural(e['sampled'], 'sampled value')})" for e in inside)
         self.query_one("#detail", Static).update(Text("\n".join(lines)))
         self._fill_conflicts(g)
         self.query_one("#samples", Static).update("")
