@@ -53,6 +53,8 @@ def select_tables(plan: Plan, only: frozenset[str] | None = None, approve_pendin
     if unknown:
         raise SelectionError(f"no table {unknown[0]!r}: check --tables against `gapmend plan`")
     pulled = _pull_parents(plan, wanted, decision)
+    for parent in pulled:   # outside --tables, but written after all: not left out
+        left_out.pop(parent, None)
     pending = [n for n in plan.order if n in wanted and n in with_work and decision(n) == Decision.PENDING.value]
     if pending and not approve_pending:
         needed = {p: child for p, child in pulled.items() if p in pending}

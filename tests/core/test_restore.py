@@ -281,6 +281,8 @@ def test_restoring_in_two_goes_ends_where_one_go_does(dbs_pair: tuple[Databases,
             report = restore(settings, options=RestoreOptions(approve_pending=True, tables=tables, server_side=server_side))
             if tables is not None:
                 assert {"users", "teams"} <= set(report.pulled_in) and "comments" not in report.tables
+                # what was pulled in is written, so not "left out"; what was not asked for is
+                assert report.left_out.get("comments") == "not among --tables" and "users" not in report.left_out
         assert verify(settings)[0] == []
         states.append(database_state(d.engines["production"], journal=False))
     assert states[0] == states[1]
