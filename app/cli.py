@@ -26,7 +26,7 @@ from gapmend.core.plan import Decision, to_dict
 from gapmend.core.private_files import write_private
 from gapmend.core.progress import Cancelled
 
-from .render import render_plan, render_selection
+from .render import job_line, render_plan, render_selection
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_ERROR = 2
@@ -351,8 +351,7 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
             decisions.morph_map[value] = table
         save_decisions(path, decisions)
         LOGGER.info("edges: dropped %s, confirmed %s, added %s", drop, confirm, add)
-        with c.connect() as cc:
-            inside = {e["id"]: e for e in payload_candidates(cc, schema, decisions, settings)}
+        inside = {i: {**e, "confirmed": e["confirmed"] or i in confirm} for i, e in inside.items() if i not in drop}
     with c.connect() as cc, p.connect() as pc:
         graph = build_graph(schema, [cc, pc], decisions.graph(settings.app_aliases))
         for e in graph.edges:
@@ -422,18 +421,18 @@ def _require_tables(settings: Settings, names: Iterable[str]) -> dict[str, list[
 
 
 def _decide(tables: tuple[str, ...], decision: Decision) -> None:
-    from gapmend.core.framework import require_approvable
+    from gapmend.core.framework import fixed_reason, require_approvable
 
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
     columns = _require_tables(settings, tables)
     if decision is Decision.APPROVE:
         for name in tables:
-            require_approvable(name, columns[name])
+            require_approvable(name, fixed_reason(name, columns[name]))
     path = ctx.decisions_path(settings)
     decisions = load_decisions(path)
     for t in tables:
-        decisions.tables[t] = decision.value
+        decisions.decide(t, decision.value)
     save_decisions(path, decisions)
     LOGGER.info("%s: %s", decision.value, ", ".join(tables))
     click.echo(f"{decision.value}: {', '.join(tables)}")
@@ -459,6 +458,52 @@ def skip(tables: tuple[str, ...]) -> None:
     Example: gapmend skip activity_log
     """
     _decide(tables, Decision.SKIP)
+
+
+@cli.command()
+@click.option("--table", "table_name", default=None, metavar="TABLE",
+              help="The queue table, when the app has more than one (jobs, failed_jobs).")
+@click.option("--pick", "picked", multiple=True, type=int, metavar="ID", help="Replay this Friday job (repeat for more).")
+@click.option("--unpick", "unpicked", multiple=True, type=int, metavar="ID", help="Leave this job out again.")
+@guarded
+def jobs(table_name: str | None, picked: tuple[int, ...], unpicked: tuple[int, ...]) -> None:
+    """List Friday's queued jobs, or pick the ones the restore replays (the rest stay out).
+
+    Example: gapmend jobs --pick 12 --pick 14
+    """
+    from gapmend.core import picks
+
+    ctx: Context = click.get_current_context().obj
+    settings = ctx.settings()
+    path = ctx.decisions_path(settings)
+    decisions = load_decisions(path)
+    result = _build_plan(settings, decisions)
+    queues = sorted({j["table"] for j in result.queued_jobs})
+    if picked or unpicked:
+        if table_name is None and len(queues) != 1:
+            fail("give the queue table with --table (" + (", ".join(queues) or "no Friday job found") + ")")
+        table = table_name or queues[0]
+        if picked:
+            from gapmend.core.db import open_engine
+            from gapmend.core.schema import reflect
+
+            engine = open_engine(settings.crashed, "crashed")
+            try:
+                with engine.connect() as conn:
+                    picks.require_friday(conn, reflect(engine, "crashed"), result, table, picked)
+            finally:
+                engine.dispose()
+            for edge in picks.pick(decisions, result, table, picked):
+                click.echo(f"confirmed the ids inside its payloads: {edge}")
+        if unpicked:
+            picks.unpick(decisions, table, unpicked)
+        save_decisions(path, decisions)
+        LOGGER.info("jobs %s: picked %s, unpicked %s", table, list(picked), list(unpicked))
+        result = picks.applied(result, decisions, table)
+    if not result.queued_jobs:
+        click.echo("no Friday job in a queue table")
+    for job in result.queued_jobs:
+        click.echo(job_line(result, job))
 
 
 @cli.command()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gapmend.core import shown
+from gapmend.core import picks, shown
 from gapmend.core.plan import Decision, Plan, RowClass
 from gapmend.core.selection import Selection
 
@@ -55,9 +55,10 @@ def render_plan(plan: Plan, detail: bool = True, wide: bool = False) -> str:
         lines.append("")
         lines.append("Laravel's operational tables, skipped by default (`gapmend approve TABLE` to restore one):")
         lines.extend(f"  {g.table}: {g.default_reason}" for g in defaults)
-    for job in plan.queued_jobs:
-        models = ", ".join(job["models"]) or "no model"
-        lines.append(f"    {job['table']} {job['id']}: {job['job']}, naming {models}, due {job['available_at']}")
+    if plan.queued_jobs:
+        lines.append("Friday's queued jobs (`gapmend jobs --pick ID` replays the chosen ones only, "
+                     "`gapmend approve TABLE` all of them):")
+    lines.extend(f"    {job_line(plan, job)}" for job in plan.queued_jobs)
     pending = [g.table for g in plan.tables if g.has_work and g.decision is Decision.PENDING]
     if pending:
         lines.append("")
@@ -118,3 +119,10 @@ def render_selection(chosen: Selection) -> str:
         lines.append("pending, approved by --approve-pending: " + ", ".join(chosen.approved_now))
     lines.extend(f"left out: {name} ({why})" for name, why in chosen.left_out.items())
     return "\n".join(lines)
+
+
+def job_line(plan: Plan, job: dict[str, Any]) -> str:
+    """One of Friday's queued jobs: what it would do, and what the restore does with it."""
+    models = ", ".join(job["models"]) or "no model"
+    return (f"{job['table']} {job['id']}: {job['job']}, naming {models}, due {job['available_at']} — "
+            f"{picks.fate(plan.table(job['table']), job['id'])}")

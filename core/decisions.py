@@ -1,7 +1,7 @@
 """The operator's decisions, kept in a small JSON file between runs (mode 0600).
 
 What the operator may say: a table's boundary, an implied edge dropped or an edge
-added, a morph-map alias, approve/skip per table. Reading a missing file gives the
+added, a morph-map alias, approve/skip per table, rows picked one by one. Reading a missing file gives the
 defaults, so a first run needs no file at all.
 """
 
@@ -32,6 +32,13 @@ class Decisions:
     roles_confirmed: list[str] = field(default_factory=list)
     # Confirmed paths of ids inside JSON values (`payloads.PayloadEdge.as_dict`).
     payload_edges: list[dict[str, Any]] = field(default_factory=list)
+    # Friday rows picked one by one (`picks`): table -> ids; only those rows are restored.
+    picked: dict[str, list[int]] = field(default_factory=dict)
+
+    def decide(self, table: str, decision: str) -> None:
+        """Approve or skip the whole table: a pick list of its rows (`picks`) goes."""
+        self.tables[table] = decision
+        self.picked.pop(table, None)
 
     def takes_friday(self, table: str, key_json: str) -> bool:
         chosen = self.take_friday.get(table, [])
@@ -54,6 +61,7 @@ class Decisions:
             "take_friday": self.take_friday,
             "roles_confirmed": self.roles_confirmed,
             "payload_edges": self.payload_edges,
+            "picked": self.picked,
         }
 
 
@@ -78,6 +86,7 @@ def load_decisions(path: Path | None) -> Decisions:
             take_friday={str(k): [str(x) for x in v] for k, v in data.get("take_friday", {}).items()},
             roles_confirmed=[str(x) for x in data.get("roles_confirmed", [])],
             payload_edges=[dict(x) for x in data.get("payload_edges", [])],
+            picked={str(k): [int(x) for x in v] for k, v in data.get("picked", {}).items()},
         )
     except (TypeError, ValueError, AttributeError):
         raise ConfigError(f"decisions file {path} has a value of the wrong type: fix or delete it") from None

@@ -74,19 +74,25 @@ def default_for(table: str, columns: Iterable[str]) -> Default | None:
     return None
 
 
-def decide(table: str, columns: Iterable[str], operator: str | None) -> tuple[Decision, str | None]:
+def decide(table: str, columns: Iterable[str], operator: str | None) -> tuple[Decision, Default | None]:
     """A table's decision and, when it is gapmend's default rather than the operator's
-    word, the default's reason. A fixed default (`migrations`) wins over the operator."""
+    word, that default. A fixed default (`migrations`) wins over the operator."""
     default = default_for(table, columns)
     if default is not None and (default.fixed or operator is None):
-        return default.decision, default.reason
+        return default.decision, default
     return Decision(operator or Decision.PENDING.value), None
 
 
-def require_approvable(table: str, columns: Iterable[str]) -> None:
+def fixed_reason(table: str, columns: Iterable[str]) -> str | None:
+    """Why the operator cannot approve `table`, if it has a fixed default."""
     default = default_for(table, columns)
-    if default is not None and default.fixed:
-        raise FrameworkError(f"{table} cannot be approved: {default.reason}")
+    return default.reason if default is not None and default.fixed else None
+
+
+def require_approvable(table: str, fixed: str | None) -> None:
+    """`fixed`: `fixed_reason`, or the plan's (`TableGap.default_fixed`) reason."""
+    if fixed is not None:
+        raise FrameworkError(f"{table} cannot be approved: {fixed}")
 
 
 class FrameworkError(GapmendError):

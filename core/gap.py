@@ -614,7 +614,8 @@ class _Inspector:
                 known = lone is not None and any(fn(lone) for fn in key_refs)
                 self._record(t, ev, acc, friday_rows, key_idx, s_row, c_row, p_row, known_new=known)
         friday_rows.flush()
-        decision, default_reason = framework.decide(t.name, t.column_names, self.decisions.tables.get(t.name))
+        decision, default = framework.decide(t.name, t.column_names, self.decisions.tables.get(t.name))
+        picked = self.decisions.picked.get(t.name)
         for cls in list(acc.counts):
             if not acc.counts[cls]:
                 del acc.counts[cls]
@@ -633,7 +634,9 @@ class _Inspector:
             production_max_id=p_max,
             crashed_max_id=c_max,
             decision=decision,
-            default_reason=default_reason,
+            default_reason=default.reason if default else None,
+            default_fixed=default.fixed if default else False,
+            picked=tuple(picked) if picked is not None else None,
             truncated=acc.truncated,
             ids_taken=acc.ids_taken,
             restored=acc.restored,

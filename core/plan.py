@@ -94,6 +94,8 @@ class TableGap:
     ids_taken: int = 0                              # Friday inserts whose id production holds
     restored: int = 0                               # Friday rows a committed run already restored (journal)
     default_reason: str | None = None               # the decision is gapmend's default (`framework`), and why
+    default_fixed: bool = False                     # ... and the operator cannot change it (`migrations`)
+    picked: tuple[int, ...] | None = None           # only these Friday rows are restored (`picks`)
 
     def count(self, cls: RowClass) -> int:
         return self.counts.get(cls.value, 0)

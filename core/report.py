@@ -9,6 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from . import shown
 from .plan import jsonable
 from .private_files import write_private
 from .restore import RestoreReport
@@ -42,7 +43,7 @@ def render(report: RestoreReport) -> str:
     lines.extend(f"left out: {name} ({why})" for name, why in report.left_out.items())
     for name, r in report.tables.items():
         if not (r.inserted or r.updated or r.deleted or r.skipped or r.linked or r.conflicts_kept or r.conflicts_taken
-                or r.payload_notes):
+                or r.payload_notes or r.not_picked):
             continue
         lines.append("")
         # Ids are kept or moved only in tables with a surrogate id; a pivot's keys are its rows.
@@ -55,6 +56,9 @@ def render(report: RestoreReport) -> str:
             lines.append(f"  linked: Friday {key} → production {target} (same unique key)")
         for key, why in r.skipped[:20]:
             lines.append(f"  skipped: {key}: {why}")
+        if r.not_picked:
+            lines.append(f"  left out: {shown.plural(r.not_picked, 'Friday row')} the operator did not pick "
+                         "(`gapmend jobs`)")
         if r.payload_ids:
             lines.append(f"  ids inside JSON values rewritten: {r.payload_ids} in {r.payload_rows} rows")
         lines.extend(f"  inside a value: {note}" for note in r.payload_notes[:20])

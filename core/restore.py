@@ -33,7 +33,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import Any, Iterator, Literal, Mapping
 
 from sqlalchemy import Connection, delete, func, insert, select, text
 from sqlalchemy.exc import DBAPIError
@@ -50,6 +50,7 @@ from .plan import Plan, RowClass
 from .progress import NullProgress, Progress, check_cancel
 from .payload_rewrite import rewrite_run
 from .payloads import PayloadEdge
+from .picks import not_picked, require_plan_picks
 from .schema import JOURNAL_PREFIX, Schema, TableInfo, reflect
 from .selection import Selection, require_confirmed, select_tables
 from .bulk_update import update_rows
@@ -106,6 +107,7 @@ class TableReport:
     payload_ids: int = 0                      # ids inside JSON values rewritten (`payload_rewrite`)
     payload_rows: int = 0                     # ... in this many rows
     payload_notes: list[str] = field(default_factory=list)   # ids left as they were, and why
+    not_picked: int = 0                       # Friday rows left out: the operator picked others (`picks`)
 
 
 @dataclass
@@ -163,6 +165,8 @@ class _Work:
     # Friday inserts are spooled to disk and decided chunk by chunk as they are written.
     streamed: frozenset[str] = frozenset()
     spools: dict[str, KeySpool] = field(default_factory=dict)
+    # Tables restored for some Friday rows only (`picks`): table -> the picked ids.
+    picks: Mapping[str, frozenset[int]] = field(default_factory=dict)
 
     # The classes the restore acts on; the inspection need not stream the others.
     CLASSES = frozenset({RowClass.FRIDAY_INSERT, RowClass.FRIDAY_UPDATE, RowClass.FRIDAY_DELETE, RowClass.CONFLICT})
@@ -172,6 +176,9 @@ class _Work:
             spool.close()
 
     def sink(self, table: str, cls: RowClass, key: Key) -> None:
+        chosen = self.picks.get(table)
+        if chosen is not None and key[0] not in chosen:
+            return
         if cls is RowClass.FRIDAY_INSERT and table in self.server_tables:
             return
         if cls is RowClass.FRIDAY_INSERT and table in self.streamed:
@@ -218,7 +225,8 @@ def _restore(sources: Sources, settings: Settings, decisions: Decisions, options
     progress.note(f"rows travel {path}")
     surrogate = frozenset(n for n, t in schema.tables.items() if t.key_kind == "surrogate")
     work = _Work(server_tables=surrogate if address is not None else frozenset(),
-                 streamed=frozenset(schema.tables) - surrogate)
+                 streamed=frozenset(schema.tables) - surrogate,
+                 picks={name: frozenset(ids) for name, ids in decisions.picked.items()})
     created = False
     try:
         plan = build_plan(settings, decisions, progress, cancel, sources=sources, on_row=work.sink,
@@ -227,6 +235,8 @@ def _restore(sources: Sources, settings: Settings, decisions: Decisions, options
         roles.require_settled(roles.findings_of(plan), decisions.roles_confirmed)
         selection = select_tables(plan, options.tables, options.approve_pending)
         require_confirmed(plan, selection.order)
+        with sources.crashed.connect() as c_conn:
+            require_plan_picks(c_conn, schema, plan, selection.order)
         # After the plan, so that input the plan refuses leaves production without a trace.
         created = options.dry_run is None and journal.ensure(sources.production)
         with sources.production.connect() as p_conn:   # a killed run's suspended triggers first
@@ -327,6 +337,8 @@ class _Run:
         run_id = str(uuid.uuid4())
         started_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
         tables = self.order = self.selection.order
+        for name in tables:
+            self.reports[name].not_picked = not_picked(self.plan.table(name))
         mysql = is_mysql(self.p.engine)
         if self.address is not None:
             on_server = [n for n in tables if self.schema[n].key_kind == "surrogate"]
@@ -334,7 +346,7 @@ class _Run:
                      and keyed_eligible(self.schema, self.graph.edges_from, n)]
             self.server = ServerCopy(self.p, self.address, self.schema, on_server,
                                      self.boundaries, self.graph.edges_from, run_id, self._execute_set, self.c,
-                                     keyed=keyed)
+                                     keyed=keyed, picks=self.work.picks)
             if self.address.staged:
                 self.progress.start("staging Friday's rows in production's database",
                                     sum(self.plan.table(n).counts.get(RowClass.FRIDAY_INSERT.value, 0) for n in on_server))

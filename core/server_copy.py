@@ -41,7 +41,7 @@ the rows in them are written inside the restore's transaction and roll back with
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from sqlalchemy import (
     BigInteger, Column, Connection, Engine, Integer, MetaData, String, Table, and_, case, cast, exists, func,
@@ -184,8 +184,9 @@ class ServerCopy:
     def __init__(self, conn: Connection, address: CrashedAddress, schema: Schema, tables: list[str],
                  boundaries: dict[str, int | None], edges_from: Callable[[str], list[Edge]],
                  run_id: str, execute: Callable[[Any], int], source: Connection | None = None,
-                 keyed: Sequence[str] = ()) -> None:
+                 keyed: Sequence[str] = (), picks: Mapping[str, frozenset[int]] | None = None) -> None:
         self.p, self.address, self.schema, self.tables = conn, address, schema, tables
+        self.picks = picks or {}   # tables restored for the operator's picked ids only (`picks`)
         self.boundaries, self.edges_from, self.execute = boundaries, edges_from, execute
         self.run_id, self.source = run_id, source
         self.metadata = MetaData()
@@ -243,8 +244,9 @@ class ServerCopy:
     # -- fates --
 
     def fill(self, name: str) -> int:
-        """One work row per Friday id past the boundary; rows a committed run restored are
-        'done' with the id it gave them. Returns how many were done."""
+        """One work row per Friday id past the boundary (the picked ones, in a table
+        restored for picked rows only); rows a committed run restored are 'done' with the
+        id it gave them. Returns how many were done."""
         t, w = self.schema[name], self.work[name]
         c = self.crashed[name].alias("c")
         key = c.c[t.primary_key[0]]
@@ -258,6 +260,8 @@ class ServerCopy:
                       journal.decode_id_sql(done.c.new_key))
                .select_from(c.outerjoin(done, done.c.old_key == journal.encode_id_sql(key)))
                .where(key > self.boundaries[name]))
+        if name in self.picks:
+            sel = sel.where(key.in_(sorted(self.picks[name])))
         self.execute(insert(w).from_select(["old_id", "action", "new_id"], sel))
         return int(self.p.execute(select(func.count()).select_from(w).where(w.c.action == "done")).scalar_one())
 

@@ -18,7 +18,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
-from gapmend.core import shown
+from gapmend.core import picks, shown
 from gapmend.core.errors import GapmendError
 from gapmend.core.framework import require_approvable
 from gapmend.core.gap import build_plan
@@ -58,6 +58,7 @@ class InspectGapsScreen(StepScreen):
         Binding("o", "confirm_boundary", "Confirm boundary"),
         Binding("w", "confirm_roles", "Confirm roles"),
         Binding("e", "confirm_edges", "Confirm edges"),
+        Binding("j", "pick_job", "Pick job"),
         Binding("r", "rescan", "Rescan"),
     ]
 
@@ -82,6 +83,9 @@ class InspectGapsScreen(StepScreen):
         conflicts: DataTable[str] = DataTable(id="conflicts", cursor_type="row")
         conflicts.add_columns("conflict", "reason", "resolution")
         yield conflicts
+        jobs: DataTable[str] = DataTable(id="jobs", cursor_type="row")
+        jobs.add_columns("job", "class", "models", "due", "restore")
+        yield jobs
         with VerticalScroll(id="detail-scroll"):
             yield Static("", id="detail")
             yield Static("", id="samples")
@@ -146,6 +150,8 @@ class InspectGapsScreen(StepScreen):
         """The plan's decision; `*` marks gapmend's default for a framework table."""
         assert self.plan is not None
         g = self.plan.table(name)
+        if g.picked is not None and g.decision is Decision.APPROVE:
+            return f"{len(g.picked)} picked"
         return g.decision.value + ("*" if g.default_reason else "")
 
     @on(DataTable.RowHighlighted, "#gaps")
@@ -167,9 +173,8 @@ class InspectGapsScreen(StepScreen):
                  f"boundary: {g.boundary.evidence} [{g.boundary.method}, {g.boundary.confidence}]"]
         if g.default_reason:
             lines.append(f"decision: {g.decision.value}* (gapmend's default: {g.default_reason})")
-        for job in (j for j in self.plan.queued_jobs if j["table"] == name):
-            lines.append(f"  job {job['id']}: {job['job']}, naming {', '.join(job['models']) or 'no model'}, "
-                         f"due {job['available_at']}")
+        if any(j["table"] == name for j in self.plan.queued_jobs):
+            lines.append("  Friday's queued jobs are listed above: Tab to them, j picks one to replay")
         if g.boundary.unconfirmed:
             lines.append(f"  only estimated: press o to confirm {g.boundary.value} (or `gapmend boundary {g.table} ID`); "
                          "the restore leaves this table alone until then")
@@ -200,6 +205,7 @@ class InspectGapsScreen(StepScreen):
                          f"in {shown.plural(e['sampled'], 'sampled value')})" for e in inside)
         self.query_one("#detail", Static).update(Text("\n".join(lines)))
         self._fill_conflicts(g)
+        self._fill_jobs(g)
         self.query_one("#samples", Static).update("")
         self.load_samples(g)
 
@@ -230,6 +236,16 @@ class InspectGapsScreen(StepScreen):
             table.add_row(_short(shown.key(c.key), 24), c.reason, whose, key=encode(c.key))
         table.display = bool(g.conflicts)
 
+    def _fill_jobs(self, g: TableGap) -> None:
+        """Friday's queued jobs of the table, one per row, with what the restore does with each."""
+        assert self.plan is not None
+        table = self.query_one("#jobs", DataTable)
+        table.clear()
+        for job in (j for j in self.plan.queued_jobs if j["table"] == g.table):
+            table.add_row(str(job["id"]), _short(job["job"], 28), _short(", ".join(job["models"]) or "-", 28),
+                          str(job["available_at"]), picks.fate(g, job["id"]), key=str(job["id"]))
+        table.display = bool(table.row_count)
+
     def _selected(self) -> str | None:
         table = self.query_one("#gaps", DataTable)
         if self.plan is None or table.row_count == 0:
@@ -243,31 +259,21 @@ class InspectGapsScreen(StepScreen):
         assert self.plan is not None
         if decision is Decision.APPROVE:
             try:
-                require_approvable(name, self.plan_columns(name))
+                g = self.plan.table(name)
+                require_approvable(name, g.default_reason if g.default_fixed else None)
             except GapmendError as exc:
                 self.notify(exc.message, title=f"{name} stays out", severity="error")
                 return
         decisions = self.context.decisions()
-        decisions.tables[name] = decision.value
+        decisions.decide(name, decision.value)
         self.context.save_decisions(decisions)
         table = self.query_one("#gaps", DataTable)
         table.update_cell_at((table.cursor_coordinate.row, DECISION_COLUMN), decision.value)
-        self.plan = replace(self.plan, tables=[replace(g, decision=decision, default_reason=None) if g.table == name else g
+        self.plan = replace(self.plan, tables=[replace(g, decision=decision, default_reason=None, picked=None) if g.table == name else g
                                                for g in self.plan.tables])
         if all(self.plan.table(t).decision is not Decision.PENDING for t in self.plan.order):
             self.context.checklist.mark(3, "done")
         self.notify(f"{name}: {decision.value}")
-
-    def plan_columns(self, name: str) -> list[str]:
-        from sqlalchemy import inspect
-
-        from gapmend.core.db import open_engine
-
-        engine = open_engine(self.context.settings.crashed, "crashed")
-        try:
-            return [c["name"] for c in inspect(engine).get_columns(name)]
-        finally:
-            engine.dispose()
 
     def action_approve(self) -> None:
         self._decide(Decision.APPROVE)
@@ -397,6 +403,40 @@ class InspectGapsScreen(StepScreen):
             "\n".join(f"{e['id']}  ({e['evidence']})" for e in implied + inside)
             + "\n\nConfirmed ids inside values are rewritten by the restore; drop a wrong one with `gapmend edges --drop`.",
             yes_label="Confirm them"), confirmed)
+
+    def action_pick_job(self) -> None:
+        """On the jobs list: the highlighted Friday job is replayed by the restore, or
+        left out again (as `gapmend jobs --pick/--unpick`); the table's other Friday rows
+        stay out, and the ids inside the picked jobs' payloads are confirmed for rewriting."""
+        name = self._selected()
+        jobs = self.query_one("#jobs", DataTable)
+        if name is None or self.plan is None:
+            return
+        if self.focused is not jobs or not jobs.row_count:
+            self.notify("Tab to the jobs list, then j on a job" if jobs.row_count else f"{name} has no Friday job")
+            return
+        job_id = int(str(jobs.coordinate_to_cell_key(jobs.cursor_coordinate).row_key.value))
+        decisions = self.context.decisions()
+        g = self.plan.table(name)
+        if g.picked is not None and job_id in g.picked:
+            picks.unpick(decisions, name, [job_id])
+            message = f"{name} {job_id}: left out"
+        else:
+            confirmed = picks.pick(decisions, self.plan, name, [job_id])
+            message = f"{name} {job_id}: replayed by the restore" + (
+                f" (ids inside its payload confirmed: {len(confirmed)})" if confirmed else "")
+            ids = set(confirmed)
+            self.plan = replace(self.plan, payload_edges=[{**e, "confirmed": True} if e["id"] in ids else e
+                                                          for e in self.plan.payload_edges])
+        self.context.save_decisions(decisions)
+        self.plan = picks.applied(self.plan, decisions, name)
+        LOGGER.info("wizard: %s", message)
+        row = jobs.cursor_coordinate.row
+        table = self.query_one("#gaps", DataTable)
+        table.update_cell_at((table.cursor_coordinate.row, DECISION_COLUMN), self._decision(name))
+        self._fill_jobs(self.plan.table(name))
+        jobs.move_cursor(row=row)
+        self.notify(message)
 
     def action_rescan(self) -> None:
         self.query_one("#scan-status", Static).update("scanning the gap…")
