@@ -17,7 +17,6 @@ from typing import Any, Callable, Iterable, TypeVar
 
 import click
 
-from gapmend.core import shown
 from gapmend.core.config import Settings, load_laravel_settings, load_settings, password_exposure
 from gapmend.core.decisions import Decisions, load_decisions, save_decisions
 from gapmend.core.errors import GapmendError
@@ -323,7 +322,7 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
     """
     from gapmend.core.db import open_engine
     from gapmend.core.gap import payload_candidates
-    from gapmend.core.payloads import PayloadEdge
+    from gapmend.core.payloads import PayloadEdge, summary
     from gapmend.core.graph import build_graph, edge_counts
     from gapmend.core.schema import reflect
 
@@ -364,7 +363,7 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
             click.echo(f"{e.describe_kind():<11} {state:<11} {e.id}  — {e.evidence}{data}")
     for e in inside.values():
         state = "confirmed" if e["confirmed"] else "unconfirmed"
-        click.echo(f"{'payload':<11} {state:<11} {e['id']}  — {e['evidence']}; in {shown.plural(e['sampled'], 'sampled value')}")
+        click.echo(f"{'payload':<11} {state:<11} {e['id']}  — {e['evidence']}; {summary(e)}")
     for e in graph.dropped:
         click.echo(f"{'dropped':<11} {'':<11} {e}")
     for cycle in graph.cycles:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gapmend.core import picks, shown
+from gapmend.core import payloads, picks, shown
 from gapmend.core.plan import Decision, Plan, RowClass
 from gapmend.core.selection import Selection
 
@@ -79,7 +79,7 @@ def render_plan(plan: Plan, detail: bool = True, wide: bool = False) -> str:
         lines.append(f"  {e['kind']:<11} {e['id']}  — {e['evidence']}{mark}")
     for e in plan.payload_edges:
         mark = "" if e["confirmed"] else "  [inside a value: confirm or drop with `gapmend edges`]"
-        lines.append(f"  {'payload':<11} {e['id']}  — {e['evidence']}; in {shown.plural(e['sampled'], 'sampled value')}{mark}")
+        lines.append(f"  {'payload':<11} {e['id']}  — {e['evidence']}; {payloads.summary(e)}{mark}")
     if plan.unmatched_columns:
         lines.append("  *_id columns with no table to point at: " + ", ".join(plan.unmatched_columns))
     if plan.schema_findings:

@@ -254,10 +254,11 @@ def payload_candidates(conn: Connection, schema: Schema, decisions: Decisions,
     """The paths of ids inside crashed's JSON values, with the operator's word on each."""
     confirmed = {payloads.PayloadEdge.from_dict(d).id for d in decisions.payload_edges}
     out = []
-    for edge, why, n in payloads.find(conn, schema, decisions.graph(settings.app_aliases).morph_map):
-        if edge.id in decisions.drop_edges:
+    for c in payloads.find(conn, schema, decisions.graph(settings.app_aliases).morph_map):
+        if c.edge.id in decisions.drop_edges:
             continue
-        out.append({**edge.as_dict(), "evidence": why, "sampled": n, "confirmed": edge.id in confirmed})
+        out.append({**c.edge.as_dict(), "evidence": c.evidence, "sampled": c.values, "ids": len(c.ids),
+                    "ids_found": c.parents, "confirmed": c.edge.id in confirmed})
     return out
 
 

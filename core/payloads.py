@@ -17,19 +17,21 @@ id, with the key naming its model (``type_key``) and the model it must name.
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import inflection
-from sqlalchemy import JSON, Connection, Text, func, or_, select
+from sqlalchemy import JSON, ColumnElement, Connection, Text, func, or_, select
 
-from . import php_payloads
+from . import php_payloads, shown
 from .graph import morph_table
 from .schema import Schema, TableInfo
 
-SAMPLE = 200                     # values read per column to find paths
+SAMPLE = 200                     # values read per column to find paths: the first rows by key,
+NEWEST = 2000                    # and the last (Friday's, where the key is an integer)
+MAX_CHECKED = 1000               # ids per path looked up in the parent table
 TYPE_KEYS = ("type", "class", "model", "model_type")
 
 
@@ -117,23 +119,38 @@ def _text_columns(t: TableInfo) -> list[str]:
     return [c.name for c in t.table.c if c.name not in t.identity and isinstance(c.type, (JSON, Text))]
 
 
-def find(conn: Connection, schema: Schema, morph_map: Mapping[str, str]) -> list[tuple[PayloadEdge, str, int]]:
+@dataclass
+class Candidate:
+    """A path found in crashed's values, with the data's own word on it."""
+
+    edge: PayloadEdge
+    evidence: str
+    values: int = 0                              # sampled values holding the path
+    ids: set[int] = field(default_factory=set)   # the ids they hold
+    parents: int = 0                             # ... of which crashed's parent table has a row
+
+
+def summary(found: Mapping[str, Any]) -> str:
+    """`Candidate.summary` of a plan's payload edge (`gap.payload_candidates`)."""
+    return (f"in {shown.plural(found['sampled'], 'sampled value')}, {found['ids_found']} of "
+            f"{shown.plural(found['ids'], 'id')} finding a row in {found['parent']}")
+
+
+def find(conn: Connection, schema: Schema, morph_map: Mapping[str, str]) -> list[Candidate]:
     """Paths of ids inside JSON values, from a sample of each text column's values in
-    `conn` (crashed): (edge, its evidence, how many sampled values hold it)."""
-    found: dict[PayloadEdge, tuple[str, int]] = {}
+    `conn` (crashed): the oldest rows and the newest (Friday's, in an integer-keyed
+    table), each path with its evidence and how many of its ids find a parent row."""
+    found: dict[PayloadEdge, Candidate] = {}
     for t in schema.tables.values():
         for name in _text_columns(t):
             col = t.table.c[name]
             text = func.substr(col, 1, 1) if not isinstance(col.type, JSON) else None
-            stmt = select(col).where(col.is_not(None))
-            if text is not None:
-                stmt = stmt.where(or_(text == "{", text == "["))
-            seen: Counter[tuple[PayloadEdge, str]] = Counter()
-            for value in conn.execute(stmt.limit(SAMPLE)).scalars():
+            cond = [col.is_not(None)] + ([or_(text == "{", text == "[")] if text is not None else [])
+            for value in _sampled(conn, t, name, cond):
                 doc = document(value)
                 if doc is None:
                     continue
-                per_doc: set[tuple[PayloadEdge, str]] = set()
+                per_doc: dict[PayloadEdge, tuple[str, set[int]]] = {}
                 for path, v, holder in _leaves(doc):
                     if not _is_id(v):
                         continue
@@ -146,19 +163,52 @@ def find(conn: Connection, schema: Schema, morph_map: Mapping[str, str]) -> list
                         if parent is None or not _surrogate(schema, parent):
                             continue
                         edge = PayloadEdge(t.name, name, path, parent, type_key, str(holder[type_key]))
-                        per_doc.add((edge, f"'{type_key}': {holder[type_key]!s} → table '{parent}'"))
+                        per_doc.setdefault(edge, (f"'{type_key}': {holder[type_key]!s} → table '{parent}'", set()))[1].add(v)
                         continue
                     named = _parent_by_key(key, schema)
                     if named is not None:
-                        per_doc.add((PayloadEdge(t.name, name, path, named[0]), f"naming: {named[1]}"))
-                seen.update(per_doc)
-            for (edge, why), n in seen.items():
-                found[edge] = (why, n)
+                        edge = PayloadEdge(t.name, name, path, named[0])
+                        per_doc.setdefault(edge, (f"naming: {named[1]}", set()))[1].add(v)
+                _tally(found, per_doc)
     php = _find_php(conn, schema, morph_map)
     serialized = {e.table for e in php}   # their payloads are not plain JSON: what JSON found there is noise
     found = {e: v for e, v in found.items() if not (e.table in serialized and e.column == "payload")}
     found.update(php)
-    return [(edge, why, n) for edge, (why, n) in sorted(found.items(), key=lambda kv: kv[0].id)]
+    for c in found.values():
+        c.parents = _existing(conn, schema[c.edge.parent], c.ids)
+    return [found[e] for e in sorted(found, key=lambda e: e.id)]
+
+
+def _sampled(conn: Connection, t: TableInfo, column: str, cond: list[ColumnElement[bool]]) -> Iterator[Any]:
+    """`column`'s values in the first `SAMPLE` and the last `NEWEST` rows by key, once
+    each: in an integer-keyed table the last rows are Friday's, the ones a restore writes."""
+    col = t.table.c[column]
+    if not t.primary_key:
+        yield from conn.execute(select(col).where(*cond).limit(SAMPLE)).scalars()
+        return
+    key = [t.table.c[k] for k in t.primary_key]
+    seen: set[tuple[Any, ...]] = set()
+    for order, n in ((key, SAMPLE), ([k.desc() for k in key], NEWEST)):
+        for row in conn.execute(select(*key, col).where(*cond).order_by(*order).limit(n)):
+            if tuple(row[:-1]) not in seen:
+                seen.add(tuple(row[:-1]))
+                yield row[-1]
+
+
+def _tally(found: dict[PayloadEdge, Candidate], per_doc: Mapping[PayloadEdge, tuple[str, set[int]]]) -> None:
+    for edge, (why, ids) in per_doc.items():
+        c = found.setdefault(edge, Candidate(edge, why))
+        c.values += 1
+        if len(c.ids) < MAX_CHECKED:
+            c.ids |= ids
+
+
+def _existing(conn: Connection, parent: TableInfo, ids: set[int]) -> int:
+    """How many of `ids` crashed's `parent` table holds."""
+    key = parent.table.c[parent.primary_key[0]]
+    wanted = sorted(ids)
+    return sum(int(conn.execute(select(func.count()).where(key.in_(wanted[i : i + 500]))).scalar_one())
+               for i in range(0, len(wanted), 500))
 
 
 def ids_at(doc: Any, edge: PayloadEdge) -> list[int]:
@@ -232,11 +282,11 @@ def canonical(doc: Any, fmt: str) -> Any:
     return doc if fmt == "json" else php_payloads.canonical(doc, fmt)
 
 
-def _find_php(conn: Connection, schema: Schema, morph_map: Mapping[str, str]) -> dict[PayloadEdge, tuple[str, int]]:
+def _find_php(conn: Connection, schema: Schema, morph_map: Mapping[str, str]) -> dict[PayloadEdge, Candidate]:
     """Models named inside Laravel's queued jobs (tables with ``queue`` and ``payload``:
     jobs, failed_jobs) and the user of each database session (``payload`` and
     ``last_activity``), from a sample of crashed's payloads."""
-    found: dict[PayloadEdge, tuple[str, int]] = {}
+    found: dict[PayloadEdge, Candidate] = {}
     for t in schema.tables.values():
         names = set(t.column_names)
         if "payload" not in names:
@@ -244,27 +294,25 @@ def _find_php(conn: Connection, schema: Schema, morph_map: Mapping[str, str]) ->
         fmt = php_payloads.JOB if "queue" in names else php_payloads.SESSION if "last_activity" in names else None
         if fmt is None:
             continue
-        seen: Counter[tuple[PayloadEdge, str]] = Counter()
-        col = t.table.c["payload"]
-        for value in conn.execute(select(col).where(col.is_not(None)).limit(SAMPLE)).scalars():
+        for value in _sampled(conn, t, "payload", [t.table.c["payload"].is_not(None)]):
             doc = php_payloads.document(value, fmt)
             if doc is None:
                 continue
-            per_doc: set[tuple[PayloadEdge, str]] = set()
-            for cls, _ in php_payloads.found(doc, fmt):
+            per_doc: dict[PayloadEdge, tuple[str, set[int]]] = {}
+            for cls, v in php_payloads.found(doc, fmt):
                 if cls is None:
                     parent = morph_table("App\\Models\\User", schema, morph_map)
                     if parent is not None and _surrogate(schema, parent):
-                        per_doc.add((PayloadEdge(t.name, "payload", ("login_*",), parent, format=fmt),
-                                     f"the session's logged-in user (login_<guard>_<hash>) → table '{parent}'"))
+                        edge = PayloadEdge(t.name, "payload", ("login_*",), parent, format=fmt)
+                        per_doc.setdefault(edge, (f"the session's logged-in user (login_<guard>_<hash>) → table "
+                                                  f"'{parent}'", set()))[1].add(v)
                     continue
                 parent = morph_table(cls, schema, morph_map)
                 if parent is not None and _surrogate(schema, parent):
-                    per_doc.add((PayloadEdge(t.name, "payload", ("data", "command"), parent, "class", cls, fmt),
-                                 f"a ModelIdentifier of {cls} in the serialized job → table '{parent}'"))
-            seen.update(per_doc)
-        for (edge, why), n in seen.items():
-            found[edge] = (why, n)
+                    edge = PayloadEdge(t.name, "payload", ("data", "command"), parent, "class", cls, fmt)
+                    per_doc.setdefault(edge, (f"a ModelIdentifier of {cls} in the serialized job → table "
+                                              f"'{parent}'", set()))[1].add(v)
+            _tally(found, per_doc)
     return found
 
 

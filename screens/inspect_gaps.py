@@ -18,7 +18,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
-from gapmend.core import picks, shown
+from gapmend.core import payloads, picks, shown
 from gapmend.core.errors import GapmendError
 from gapmend.core.framework import require_approvable
 from gapmend.core.gap import build_plan
@@ -202,7 +202,7 @@ class InspectGapsScreen(StepScreen):
         if inside:
             lines.append("ids inside JSON values (confirm with `gapmend edges --confirm ID`):")
             lines.extend(f"  {'confirmed' if e['confirmed'] else 'unconfirmed':<11} {e['id']}  ({e['evidence']}; "
-                         f"in {shown.plural(e['sampled'], 'sampled value')})" for e in inside)
+                         f"{payloads.summary(e)})" for e in inside)
         self.query_one("#detail", Static).update(Text("\n".join(lines)))
         self._fill_conflicts(g)
         self._fill_jobs(g)

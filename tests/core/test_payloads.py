@@ -100,6 +100,8 @@ def test_ids_inside_json_values(dbs: Databases) -> None:
     found = {p["id"]: p for p in plan.payload_edges}
     assert set(EDGES) <= set(found) and not any(found[i]["confirmed"] for i in EDGES), sorted(found)
     assert "thread_id' names table 'threads'" in found[EDGES[0]]["evidence"]
+    # The data's own word on each path: how many of its ids find a row in the parent table.
+    assert (found[EDGES[1]]["sampled"], found[EDGES[1]]["ids"], found[EDGES[1]]["ids_found"]) == (3, 3, 3)
 
     # Unconfirmed: nothing rewritten, each affected row reported (a dry run changes nothing).
     dry = restore(settings, options=RestoreOptions(approve_pending=True, dry_run=dbs.workdir / "dry.sql"))
@@ -160,3 +162,28 @@ async def test_the_wizard_confirms_a_tables_inferred_references(tmp_path: Path) 
             await pilot.pause()
         confirmed = {d["table"] + "." + d["column"] + "$" for d in load_decisions(settings.decisions_path).payload_edges}
         assert confirmed == {"notifications.data$"} and len(load_decisions(settings.decisions_path).payload_edges) >= 3
+
+
+def test_a_path_only_fridays_rows_hold_is_found(tmp_path: Path) -> None:
+    """Discovery reads the newest rows of an integer-keyed table too: the rows a restore
+    writes. A path only the last rows hold (past the first 200 sampled) was missed."""
+    from sqlalchemy import create_engine
+
+    from gapmend.core.payloads import find
+    from gapmend.core.schema import reflect
+
+    events = Table("events", md, Column("id", Integer, primary_key=True), Column("data", Text))
+    engine = create_engine(f"sqlite:///{tmp_path / 'c.sqlite'}")
+    try:
+        md.create_all(engine, tables=[users, events])
+        with engine.begin() as conn:
+            conn.execute(insert(users), [dict(id=i, name=f"u{i}") for i in (1, 2)])
+            conn.execute(insert(events), [dict(id=i, data=json.dumps({"n": i})) for i in range(1, 300)]
+                         + [dict(id=300, data=json.dumps({"user_id": 2})), dict(id=301, data=json.dumps({"user_id": 9}))])
+        with engine.connect() as conn:
+            found = {c.edge.id: c for c in find(conn, reflect(engine, "crashed"), {})}
+    finally:
+        md.remove(events)
+        engine.dispose()
+    c = found["events.data$user_id->users"]
+    assert (c.values, sorted(c.ids), c.parents) == (2, [2, 9], 1)
