@@ -24,13 +24,14 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 from dotenv.parser import parse_stream
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from . import morph_map
+from . import app_guards, morph_map
+from .app_guards import Guard
 from .errors import ConfigError
 from .morph_map import Alias
 
@@ -53,6 +54,8 @@ class Settings:
     extra: Mapping[str, str] = field(default_factory=dict)
     # The Laravel app's own morph map (`--laravel` or GAPMEND_APP_PATH), read from its providers.
     app_aliases: tuple[Alias, ...] = ()
+    # ... and its session guards, each with the model it logs in (`app_guards`, config/auth.php).
+    app_guards: tuple[Guard, ...] = ()
 
     def url(self, role: str) -> URL | None:
         return {"production": self.production, "crashed": self.crashed, "snapshot": self.snapshot}[role]
@@ -120,15 +123,16 @@ def load_settings(env_file: Path, environ: Mapping[str, str] | None = None) -> S
         decisions_path=decisions_path,
         source=str(env_file),
         extra={k: v for k, v in values.items() if k in RUNBOOK_KEYS},
-        app_aliases=_app_aliases(values.get("GAPMEND_APP_PATH"), env_file.parent),
+        **_app_facts(values.get("GAPMEND_APP_PATH"), env_file.parent),
     )
 
 
-def _app_aliases(app: str | None, base: Path) -> tuple[Alias, ...]:
+def _app_facts(app: str | None, base: Path) -> dict[str, Any]:
+    """What gapmend reads from the Laravel app's source: its morph map and session guards."""
     if not app:
-        return ()
+        return {}
     path = Path(app) if Path(app).is_absolute() else base / app
-    return tuple(morph_map.read(path))
+    return {"app_aliases": tuple(morph_map.read(path)), "app_guards": tuple(app_guards.read(path))}
 
 
 def _snapshot_time(values: Mapping[str, str]) -> tuple[datetime | None, bool]:
@@ -241,7 +245,7 @@ def load_laravel_settings(app_path: Path, environ: Mapping[str, str] | None = No
         trust_updated_at=trust,
         decisions_path=app_path / "storage" / "gapmend.decisions.json",
         source=f"{env_file} (Laravel)",
-        app_aliases=tuple(morph_map.read(app_path)),
+        **_app_facts(str(app_path), app_path),
     )
 
 

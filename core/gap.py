@@ -254,7 +254,7 @@ def payload_candidates(conn: Connection, schema: Schema, decisions: Decisions,
     """The paths of ids inside crashed's JSON values, with the operator's word on each."""
     confirmed = {payloads.PayloadEdge.from_dict(d).id for d in decisions.payload_edges}
     out = []
-    for c in payloads.find(conn, schema, decisions.graph(settings.app_aliases).morph_map):
+    for c in payloads.find(conn, schema, decisions.graph(settings.app_aliases).morph_map, settings.app_guards):
         if c.edge.id in decisions.drop_edges:
             continue
         out.append({**c.edge.as_dict(), "evidence": c.evidence, "sampled": c.values, "ids": len(c.ids),

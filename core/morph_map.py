@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .php_source import array_body, qualify
+
 _CALL = re.compile(r"(?:Relation::)?(?:enforceMorphMap|morphMap)\s*\(\s*\[")
 _ENTRY = re.compile(r"""(['"])(?P<alias>[^'"]+)\1\s*=>\s*(?:(?P<cls>\\?[A-Za-z_][\w\\]*)::class|(['"])(?P<name>[^'"]+)\4)""")
 _USE = re.compile(r"^\s*use\s+(?P<fqcn>[\w\\]+)(?:\s+as\s+(?P<alias>\w+))?\s*;", re.M)
@@ -48,31 +50,9 @@ def _aliases(source: str, name: str) -> list[Alias]:
     ns = _NAMESPACE.search(source)
     out = []
     for call in _CALL.finditer(source):
-        body = _array_body(source, call.end())
+        body = array_body(source, call.end())
         for entry in _ENTRY.finditer(body):
-            model = entry["name"] or _qualify(entry["cls"], imports, ns["ns"] if ns else "")
+            model = entry["name"] or qualify(entry["cls"], imports, ns["ns"] if ns else "")
             line = source.count("\n", 0, call.end() + entry.start()) + 1
             out.append(Alias(entry["alias"], model.replace("\\\\", "\\"), f"{name}:{line}"))
     return out
-
-
-def _array_body(source: str, start: int) -> str:
-    """The text of the array literal opened just before `start`, to its closing bracket."""
-    depth = 1
-    for i in range(start, len(source)):
-        if source[i] == "[":
-            depth += 1
-        elif source[i] == "]":
-            depth -= 1
-            if depth == 0:
-                return source[start:i]
-    return source[start:]
-
-
-def _qualify(cls: str, imports: dict[str, str], namespace: str) -> str:
-    if cls.startswith("\\"):
-        return cls[1:]
-    head, _, rest = cls.partition("\\")
-    if head in imports:
-        return imports[head] + ("\\" + rest if rest else "")
-    return f"{namespace}\\{cls}" if namespace else cls

@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import inflection
 from sqlalchemy import JSON, ColumnElement, Connection, Text, func, or_, select
 
-from . import php_payloads, shown
+from . import app_guards, php_payloads, shown
+from .app_guards import Guard
 from .graph import morph_table
 from .schema import Schema, TableInfo
 
@@ -136,7 +137,8 @@ def summary(found: Mapping[str, Any]) -> str:
             f"{shown.plural(found['ids'], 'id')} finding a row in {found['parent']}")
 
 
-def find(conn: Connection, schema: Schema, morph_map: Mapping[str, str]) -> list[Candidate]:
+def find(conn: Connection, schema: Schema, morph_map: Mapping[str, str],
+         guards: Sequence[Guard] = ()) -> list[Candidate]:
     """Paths of ids inside JSON values, from a sample of each text column's values in
     `conn` (crashed): the oldest rows and the newest (Friday's, in an integer-keyed
     table), each path with its evidence and how many of its ids find a parent row."""
@@ -170,7 +172,7 @@ def find(conn: Connection, schema: Schema, morph_map: Mapping[str, str]) -> list
                         edge = PayloadEdge(t.name, name, path, named[0])
                         per_doc.setdefault(edge, (f"naming: {named[1]}", set()))[1].add(v)
                 _tally(found, per_doc)
-    php = _find_php(conn, schema, morph_map)
+    php = _find_php(conn, schema, morph_map, guards)
     serialized = {e.table for e in php}   # their payloads are not plain JSON: what JSON found there is noise
     found = {e: v for e, v in found.items() if not (e.table in serialized and e.column == "payload")}
     found.update(php)
@@ -282,7 +284,29 @@ def canonical(doc: Any, fmt: str) -> Any:
     return doc if fmt == "json" else php_payloads.canonical(doc, fmt)
 
 
-def _find_php(conn: Connection, schema: Schema, morph_map: Mapping[str, str]) -> dict[PayloadEdge, Candidate]:
+def _guard_table(guard: str, guards: Sequence[Guard], schema: Schema,
+                 morph_map: Mapping[str, str]) -> tuple[str, str] | None:
+    """The table a session guard's logged-in id is a row of, and the evidence; None when
+    the app's config names no such session guard, or its table is not integer-keyed."""
+    how = f"the session's user of guard '{guard}' (login_{guard}_<hash>)"
+    if not guards:   # Laravel's default: guard web logs in App\Models\User; another guard is the app's own
+        if guard != app_guards.DEFAULT_GUARD:
+            return None
+        model, source = app_guards.DEFAULT_MODEL, "Laravel's default provider (`--laravel` reads config/auth.php)"
+        table = morph_table(model, schema, morph_map)
+    else:
+        found = next((g for g in guards if g.name == guard), None)
+        if found is None:
+            return None
+        model, source = found.model or f"table {found.table}", found.where
+        table = morph_table(found.model, schema, morph_map) if found.model else found.table
+    if table is None or not _surrogate(schema, table):
+        return None
+    return table, f"{how}: {model} by {source} → table '{table}'"
+
+
+def _find_php(conn: Connection, schema: Schema, morph_map: Mapping[str, str],
+              guards: Sequence[Guard] = ()) -> dict[PayloadEdge, Candidate]:
     """Models named inside Laravel's queued jobs (tables with ``queue`` and ``payload``:
     jobs, failed_jobs) and the user of each database session (``payload`` and
     ``last_activity``), from a sample of crashed's payloads."""
@@ -299,14 +323,13 @@ def _find_php(conn: Connection, schema: Schema, morph_map: Mapping[str, str]) ->
             if doc is None:
                 continue
             per_doc: dict[PayloadEdge, tuple[str, set[int]]] = {}
-            for cls, v in php_payloads.found(doc, fmt):
-                if cls is None:
-                    parent = morph_table("App\\Models\\User", schema, morph_map)
-                    if parent is not None and _surrogate(schema, parent):
-                        edge = PayloadEdge(t.name, "payload", ("login_*",), parent, format=fmt)
-                        per_doc.setdefault(edge, (f"the session's logged-in user (login_<guard>_<hash>) → table "
-                                                  f"'{parent}'", set()))[1].add(v)
-                    continue
+            if fmt == php_payloads.SESSION:
+                for guard, v in php_payloads.logins(doc):
+                    named = _guard_table(guard, guards, schema, morph_map)
+                    if named is not None:
+                        edge = PayloadEdge(t.name, "payload", ("login_*",), named[0], "guard", guard, fmt)
+                        per_doc.setdefault(edge, (named[1], set()))[1].add(v)
+            for cls, v in php_payloads.models(doc) if fmt == php_payloads.JOB else ():
                 parent = morph_table(cls, schema, morph_map)
                 if parent is not None and _surrogate(schema, parent):
                     edge = PayloadEdge(t.name, "payload", ("data", "command"), parent, "class", cls, fmt)

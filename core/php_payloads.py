@@ -62,7 +62,7 @@ def canonical(doc: Any, fmt: str) -> Any:
 
 
 def ids_at(doc: Any, fmt: str, model: str | None) -> list[int]:
-    """The ids in `doc`: a session's user's, or a job's models of class `model`."""
+    """The ids in `doc`: a session's user's (of guard `model`), or a job's models of class `model`."""
     out: list[int] = []
     for holder, key in _holders(doc, fmt, model):
         value = holder[key]
@@ -86,12 +86,9 @@ def rewrite(doc: Any, fmt: str, model: str | None, mapping: Callable[[int], int]
     return changed
 
 
-def found(doc: Any, fmt: str) -> Iterator[tuple[str | None, int]]:
-    """(the model's class, or None for a session's user; an id) of every id in `doc`."""
-    if fmt == SESSION:
-        yield from ((None, doc[key]) for key in _logins(doc))
-        return
-    for cls, ident in _models(doc):
+def models(job: Any) -> Iterator[tuple[str, int]]:
+    """(the model's class, an id) of every model a queued job names."""
+    for cls, ident in _models(job):
         value = ident.get(b"id")
         ids: list[Any] = list(value.values()) if isinstance(value, dict) else [value]
         yield from ((cls, int(v)) for v in ids if _is_id(v))
@@ -103,12 +100,24 @@ def describe_job(value: Any) -> tuple[str, list[str]] | None:
     if doc is None:
         return None
     name = str(doc.get("displayName") or doc["data"].get("commandName") or "?")
-    return name, [f"{cls} {v}" for cls, v in found(doc, JOB) if cls is not None]
+    return name, [f"{cls} {v}" for cls, v in models(doc)]
+
+
+def logins(session: dict[Any, Any]) -> Iterator[tuple[str, int]]:
+    """(guard, user id) of each ``login_<guard>_<hash>`` in a session's attributes."""
+    for key in _logins(session):
+        yield _guard(key), session[key]
+
+
+def _guard(key: bytes) -> str:
+    return key[len(LOGIN):].rsplit(b"_", 1)[0].decode("utf-8", "replace")
 
 
 def _holders(doc: Any, fmt: str, model: str | None) -> Iterator[tuple[dict[Any, Any], Any]]:
+    """Where the ids are: a session's logins (of guard `model`, or every guard's when
+    None), or the ModelIdentifiers of class `model` in a job."""
     if fmt == SESSION:
-        yield from ((doc, key) for key in _logins(doc))
+        yield from ((doc, key) for key in _logins(doc) if model is None or _guard(key) == model)
         return
     yield from ((ident, b"id") for cls, ident in _models(doc) if cls == model and b"id" in ident)
 

@@ -250,7 +250,7 @@ def test_laravel_operational_tables_are_left_out_by_default(laravel_app_trio: Da
     # The operator restores Friday's sessions and queued jobs anyway, having confirmed the
     # ids inside their PHP-serialized payloads (issue 16, item 2).
     inside = {p["id"] for p in plan.payload_edges}
-    assert {"sessions.payload$login_*->users", "jobs.payload$data.command[class=App\\Models\\User]->users"} <= inside
+    assert {"sessions.payload$login_*[guard=web]->users", "jobs.payload$data.command[class=App\\Models\\User]->users"} <= inside
     assert CliRunner().invoke(cli, ["--env-file", str(env), "approve", "sessions", "jobs"]).exit_code == 0
     confirm = [a for i in sorted(inside) if i.startswith(("sessions.", "jobs.")) for a in ("--confirm", i)]
     assert CliRunner().invoke(cli, ["--env-file", str(env), "edges", *confirm]).exit_code == 0
