@@ -51,9 +51,11 @@ id_map = Table(
 
 # Actions that mean "this Friday row is done": a later run must not touch it again.
 FINAL_ACTIONS = ("inserted", "linked", "updated", "deleted")
-# Runs whose entries count: finished ones, and per-table runs that committed some tables
-# before they stopped ("partial"), which the next run resumes.
-COUNTING = ("committed", "partial")
+# Runs whose entries count: finished ones, per-table runs that committed some tables
+# before they stopped ("partial"), which the next run resumes, and such runs once a later
+# run finished their work ("resumed": the ids inside their rows' values rewritten too).
+STOPPED = "partial"
+COUNTING = ("committed", STOPPED, "resumed")
 
 
 def ensure(engine: Engine) -> bool:
@@ -259,11 +261,23 @@ class Writer:
             self.conn.execute(insert(id_map), self.rows)
             self.rows = []
 
-    def finish(self, summary: str) -> None:
+    def finish(self, summary: str, resumed: Sequence[str] = ()) -> None:
+        """Mark the run committed, and the stopped runs it finished (`stopped_runs`) resumed."""
         self.flush()
         now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
         self.conn.execute(runs.update().where(runs.c.run_id == self.run_id)
                           .values(status="committed", finished_at=now, summary=summary))
+        if resumed:
+            self.conn.execute(runs.update().where(runs.c.run_id.in_(list(resumed)), runs.c.status == STOPPED)
+                              .values(status="resumed"))
+
+
+def stopped_runs(conn: Connection, running: str) -> list[str]:
+    """The per-table runs that stopped before their last step, oldest first (not the
+    `running` one): the next run to finish does that step for their rows too."""
+    return [r[0] for r in conn.execute(select(runs.c.run_id).where(runs.c.status == STOPPED,
+                                                                   runs.c.run_id != running)
+                                       .order_by(runs.c.started_at, runs.c.run_id))]
 
 
 def run_keys(conn: Connection, table: str, run_id: str, actions: tuple[str, ...],

@@ -2,10 +2,10 @@
 rewritten through the id map (`payloads`), in the restore's transaction.
 
 It runs after every table's rows are in, so a path may name any table, whatever the
-write order. (Known gap: a ``--per-table`` run that was stopped and then resumed rewrites
-only the rows the resumed run wrote; the stopped run's rows keep Friday's ids inside
-their values. Rewriting a row twice could map an id that is production's already, so
-it is not attempted.) Only this run's rows are read back (a page of the journal at a time), and
+write order. A ``--per-table`` run that stopped never reached this step: the run that
+resumes it rewrites the stopped run's rows too, and the journal marks the stopped run
+resumed in the same transaction, so no row is rewritten twice (a second pass could map
+an id that is production's already). Only those runs' rows are read back (a page of the journal at a time), and
 only values holding a confirmed path's id past its parent's boundary change: a snapshot
 row's id is production's too. An unconfirmed path is not rewritten; each restored row
 where it names a Friday row that moved is reported, for the operator to confirm.
@@ -13,7 +13,7 @@ where it names a Friday row that moved is reported, for the operator to confirm.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,11 +35,12 @@ class Rewritten:
     unresolved: list[str] = field(default_factory=list)   # confirmed ids naming a Friday row not restored
 
 
-def rewrite_run(p: Connection, schema: Schema, run_id: str, confirmed: list[PayloadEdge],
+def rewrite_run(p: Connection, schema: Schema, runs: Sequence[str], running: str, confirmed: list[PayloadEdge],
                 unconfirmed: list[PayloadEdge], boundaries: Mapping[str, int | None],
                 execute: Callable[[Any, list[dict[str, Any]]], None]) -> dict[str, Rewritten]:
-    """Rewrite the ids of `confirmed` paths in the rows `run_id` wrote; report the rows
-    `unconfirmed` paths leave naming moved rows. Per table."""
+    """Rewrite the ids of `confirmed` paths in the rows `runs` wrote (`running` the
+    restore's own, not yet committed); report the rows `unconfirmed` paths leave naming
+    moved rows. Per table."""
     out: dict[str, Rewritten] = {}
     paths = payloads.by_table(confirmed + unconfirmed)
     sure = set(confirmed)
@@ -48,13 +49,14 @@ def rewrite_run(p: Connection, schema: Schema, run_id: str, confirmed: list[Payl
         if t is None or not t.primary_key:
             continue
         result = out.setdefault(table, Rewritten())
-        for page in journal.run_keys(p, table, run_id, ("inserted", "updated"), rowio.CHUNK):
+        for page in (page for run_id in runs
+                     for page in journal.run_keys(p, table, run_id, ("inserted", "updated"), rowio.CHUNK)):
             rows = {tuple(r[:len(t.identity)]): r for r in rowio.fetch_keys(
                 p, t, t.identity, [new for _, new in page], select_cols=[*t.identity, *columns])}
             docs = {key: {c: payloads.document(r[len(t.identity) + i], columns[c][0].format)
                           for i, c in enumerate(columns)}
                     for key, r in rows.items()}
-            maps = _maps(p, run_id, [e for cs in columns.values() for e in cs], docs, boundaries)
+            maps = _maps(p, running, [e for cs in columns.values() for e in cs], docs, boundaries)
             changed: list[dict[str, Any]] = []
             for key, row in rows.items():
                 values: dict[str, Any] = {}

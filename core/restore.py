@@ -464,10 +464,10 @@ class _Run:
                     check_cancel(self.cancel)
                     self._write_changes(self.schema[name], writer)
                 writer.flush()
-                self._rewrite_payloads(run_id)
+                resumed = self._rewrite_payloads(run_id)
                 self._check_references(tables)
                 self._derive_rows_after(tables)
-                writer.finish(self._summary())
+                writer.finish(self._summary(), resumed)
             finally:
                 if recorder is not None:
                     recorder.stop()
@@ -483,7 +483,7 @@ class _Run:
         writer = journal.Writer(self.p, run_id)
         with self.p.begin():
             self._prepare(tables)
-            writer.start(status="partial")
+            writer.start(status=journal.STOPPED)
             for name in tables:
                 if self.server is not None and self._on_server(name):
                     self.server.write_allocated(name)
@@ -500,27 +500,35 @@ class _Run:
                 writer.flush()
             self.progress.note(f"{name}: committed")
         with self.p.begin():
-            self._rewrite_payloads(run_id)   # last: every table's ids are known by now
+            resumed = self._rewrite_payloads(run_id)   # last: every table's ids are known by now
             self._check_references(tables)
             self._derive_rows_after(tables)
-            writer.finish(self._summary())
+            writer.finish(self._summary(), resumed)
 
-    def _rewrite_payloads(self, run_id: str) -> None:
-        """Ids inside the JSON values of the rows this run wrote (`payload_rewrite`)."""
+    def _rewrite_payloads(self, run_id: str) -> list[str]:
+        """Ids inside the JSON values of the rows this run wrote (`payload_rewrite`), and
+        of the rows of the stopped ``--per-table`` runs it resumes, whose own last step
+        this was; returns those runs, for the journal to mark resumed."""
         confirmed = [PayloadEdge.from_dict(d) for d in self.decisions.payload_edges]
         sure = {e.id for e in confirmed}
         unconfirmed = [PayloadEdge.from_dict(d) for d in self.plan.payload_edges if d["id"] not in sure]
+        stopped = journal.stopped_runs(self.p, run_id)
         wanted = set(self.order)
-        confirmed = [e for e in confirmed if e.table in wanted]
-        unconfirmed = [e for e in unconfirmed if e.table in wanted]
-        if not confirmed and not unconfirmed:
-            return
-        self.progress.start("ids inside JSON values", None)
-        done = rewrite_run(self.p, self.schema, run_id, confirmed, unconfirmed, self.boundaries, self._execute)
-        for table, result in done.items():
-            report = self.reports[table]
-            report.payload_ids, report.payload_rows = result.ids, result.rows
-            report.payload_notes = result.unresolved + result.unconfirmed
+        passes = [(stopped, confirmed, []), ([run_id], [e for e in confirmed if e.table in wanted],
+                                           [e for e in unconfirmed if e.table in wanted])]
+        for runs, sure_edges, unsure_edges in passes:
+            if not runs or not (sure_edges or unsure_edges):
+                continue
+            self.progress.start("ids inside JSON values" + (" (of the stopped run resumed)" if runs is stopped else ""),
+                                None)
+            done = rewrite_run(self.p, self.schema, runs, run_id, sure_edges, unsure_edges, self.boundaries,
+                               self._execute)
+            for table, result in done.items():
+                report = self.reports[table]
+                report.payload_ids += result.ids
+                report.payload_rows += result.rows
+                report.payload_notes += result.unresolved + result.unconfirmed
+        return stopped
 
     def _write_changes(self, t: TableInfo, writer: journal.Writer) -> None:
         """Updates, deletes (on request) and the journal lines for linked and skipped rows."""

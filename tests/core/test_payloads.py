@@ -187,3 +187,34 @@ def test_a_path_only_fridays_rows_hold_is_found(tmp_path: Path) -> None:
         engine.dispose()
     c = found["events.data$user_id->users"]
     assert (c.values, sorted(c.ids), c.parents) == (2, [2, 9], 1)
+
+
+def test_a_stopped_per_table_run_has_its_payload_ids_rewritten_when_resumed(tmp_path: Path) -> None:
+    """A ``--per-table`` run commits table by table and rewrites ids inside values last:
+    stopped before that step, its notifications kept Friday's ids for good (the resumed
+    run rewrote only its own rows). Stopped at every batch, then resumed: every id names
+    Friday's row, once (a second rewrite would map an id twice)."""
+    from gapmend.core.decisions import load_decisions
+    from gapmend.core.restore import RestoreError
+
+    from ..conftest import _databases
+
+    stopped_at = []
+    for nth in range(1, 7):
+        with _databases("sqlite", tmp_path / str(nth)) as dbs:
+            env, settings = _trio(dbs)
+            crashed = {nid: _meaning(dbs.engines["crashed"], nid) for nid in ("n-fri-1", "n-fri-2")}
+            confirm = [a for i in EDGES for a in ("--confirm", i)]
+            assert CliRunner().invoke(cli, ["--env-file", str(env), "edges", *confirm]).exit_code == 0
+            decisions = load_decisions(settings.decisions_path)
+            try:
+                restore(settings, decisions, RestoreOptions(approve_pending=True, per_table=True, fail_after_batches=nth))
+            except RestoreError:
+                stopped_at.append(nth)
+            restore(settings, decisions, RestoreOptions(approve_pending=True, per_table=True))
+            again = restore(settings, decisions, RestoreOptions(approve_pending=True, per_table=True))
+            assert again.noop
+            for nid, meaning in crashed.items():
+                assert _meaning(dbs.engines["production"], nid) == meaning, (nth, nid)
+            assert verify(settings)[0] == [], nth
+    assert len(stopped_at) >= 4, stopped_at   # stops in the tables' writes and in the rewrite itself
