@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gapmend.core import payloads, picks, shown
+from gapmend.core import payloads, picks, shown, soft_deletes
 from gapmend.core.plan import Decision, Plan, RowClass
 from gapmend.core.selection import Selection
 
@@ -59,6 +59,11 @@ def render_plan(plan: Plan, detail: bool = True, wide: bool = False) -> str:
         lines.append("Friday's queued jobs (`gapmend jobs --pick ID` replays the chosen ones only, "
                      "`gapmend approve TABLE` all of them):")
     lines.extend(f"    {job_line(plan, job)}" for job in plan.queued_jobs)
+    soft = [line for g in plan.tables for line in soft_deletes.lines(g.table, g.soft_deletes, g.soft_deleted_parents)]
+    if soft:
+        lines.append("")
+        lines.append("soft deletes (deleted_at):")
+        lines.extend(f"  {line}" for line in soft)
     pending = [g.table for g in plan.tables if g.has_work and g.decision is Decision.PENDING]
     if pending:
         lines.append("")

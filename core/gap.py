@@ -39,7 +39,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from sqlalchemy import Connection, DateTime, Engine, Integer, MetaData, String, Table, and_, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from . import compare, framework, journal, payloads, php_payloads, roles, rows as rowio, triggers, unique
+from . import compare, framework, journal, payloads, php_payloads, roles, rows as rowio, soft_deletes, triggers, unique
 from .config import Settings
 from .db import connect, database_identity, is_mysql, open_engine, server_identity, sqlite_file_uri, unreadable
 from .decisions import Decisions
@@ -389,6 +389,8 @@ class _Acc:
     restored: int = 0                                           # Friday rows a committed run restored
     restored_keys: set[str] = field(default_factory=set)       # their encoded keys (`_Inspector._restored`)
     written_keys: set[str] = field(default_factory=set)        # the production keys they were inserted under
+    soft_deletes: int = 0                                       # Friday updates that set deleted_at
+    soft_parents: dict[str, int] = field(default_factory=lambda: defaultdict(int))   # edge -> Friday rows
 
     def was_restored(self, key: Row) -> bool:
         if journal.encode(key) in self.restored_keys:
@@ -641,6 +643,8 @@ class _Inspector:
             truncated=acc.truncated,
             ids_taken=acc.ids_taken,
             restored=acc.restored,
+            soft_deletes=acc.soft_deletes,
+            soft_deleted_parents=dict(acc.soft_parents),
         )
 
     def _restored(self, t: TableInfo) -> tuple[set[str], set[str]]:
@@ -685,6 +689,8 @@ class _Inspector:
         elif cls in (RowClass.FRIDAY_INSERT, RowClass.FRIDAY_UPDATE):
             assert c is not None
             friday_rows.append(c, check_unique=cls is RowClass.FRIDAY_INSERT)
+            if cls is RowClass.FRIDAY_UPDATE and soft_deletes.deletes(t, s if s is not None else p, c):
+                acc.soft_deletes += 1
 
     def _tell(self, table: str, cls: RowClass, key: Row) -> None:
         if self.on_row is not None and cls in self.row_classes:
@@ -1084,8 +1090,13 @@ class _FridayRows:
             if not wanted:
                 continue
             parent = self.insp.schema[edge.parent]
-            present = {row[0] for row in rowio.fetch_keys(self.insp.p, parent, parent.primary_key, [(v,) for v in wanted],
-                                                          select_cols=parent.primary_key)}
-            for v in sorted(set(wanted) - present):
+            soft = [soft_deletes.COLUMN] if soft_deletes.index(parent) is not None else []
+            present = {row[0]: row[1:] for row in rowio.fetch_keys(
+                self.insp.p, parent, parent.primary_key, [(v,) for v in wanted], select_cols=[*parent.primary_key, *soft])}
+            for v in sorted(set(wanted) - set(present)):
                 for r in wanted[v]:
                     self.acc.keep(self.acc.orphans, Orphan(_key(r, self.key_idx), edge.id, v))
+            # A parent production soft-deleted is still a row: its Friday children are restored.
+            gone_soft = sum(len(wanted[v]) for v, rest in present.items() if soft and rest[0] is not None)
+            if gone_soft:
+                self.acc.soft_parents[edge.id] += gone_soft

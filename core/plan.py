@@ -96,6 +96,9 @@ class TableGap:
     default_reason: str | None = None               # the decision is gapmend's default (`framework`), and why
     default_fixed: bool = False                     # ... and the operator cannot change it (`migrations`)
     picked: tuple[int, ...] | None = None           # only these Friday rows are restored (`picks`)
+    soft_deletes: int = 0                           # Friday updates that are soft deletes (`soft_deletes`)
+    soft_deleted_parents: dict[str, int] = field(default_factory=dict)   # edge -> Friday rows whose parent
+                                                    # production soft-deleted (restored, not orphans)
 
     def count(self, cls: RowClass) -> int:
         return self.counts.get(cls.value, 0)

@@ -18,7 +18,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
-from gapmend.core import payloads, picks, shown
+from gapmend.core import payloads, picks, shown, soft_deletes
 from gapmend.core.errors import GapmendError
 from gapmend.core.framework import require_approvable
 from gapmend.core.gap import build_plan
@@ -182,6 +182,7 @@ class InspectGapsScreen(StepScreen):
             lines.append(f"trigger {t['name']}: {t['timing']} {t['event']}, {t['writes']} — {t['action']}")
         for cls, keys in g.samples.items():
             lines.append(f"  {cls}: {', '.join(_short(shown.key(k), 24) for k in keys)}")
+        lines.extend(soft_deletes.lines(g.table, g.soft_deletes, g.soft_deleted_parents))
         if g.ids_taken:
             lines.append(f"  {shown.plural(g.ids_taken, 'Friday id is', 'Friday ids are')} taken by production: "
                          f"{'that row gets a new id' if g.ids_taken == 1 else 'those rows get new ids'}")
