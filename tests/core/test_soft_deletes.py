@@ -41,7 +41,7 @@ SNAPSHOT = {"users": _users((1, "ann@x"), (2, "bob@x"), (3, "cy@x")),
 
 
 @pytest.mark.parametrize("dbs", ["mariadb"], indirect=True)
-def test_soft_deletes(laravel_trio: Databases, server_side: bool | str) -> None:
+def test_soft_deletes(laravel_trio: Databases, server_side: bool | str) -> None:  # noqa: F811
     e = laravel_trio.engines
     friday = {"users": _users((4, "friday-4@x")),
               "replies": [_reply(2, 2, 4, "on a thread production soft-deleted"),
