@@ -704,7 +704,8 @@ def permissions() -> None:
 
 @cli.command()
 @click.argument("action", type=click.Choice(["add", "remove", "status"]))
-@click.option("--database", default=None, help="With --laravel: the crashed database's name (on the same server).")
+@click.option("--database", default=None,
+              help="With --laravel: the crashed database's name (on the same server; default GAPMEND_CRASHED_DATABASE).")
 @yes_option
 @guarded
 def connection(action: str, database: str | None, yes: bool) -> None:
@@ -727,13 +728,11 @@ def connection(action: str, database: str | None, yes: bool) -> None:
         click.echo(f"removed the crashed connection from {app}/.env and config/database.php")
         tick(12)
         return
-    if ctx.laravel is not None:
+    if ctx.laravel is not None and database:
         from gapmend.core.config import laravel_sibling_url
 
-        if not database:
-            fail("name the crashed database: --database NAME (same server and user as production)")
-        url = laravel_sibling_url(app, database or "")
-    else:
+        url = laravel_sibling_url(app, database)
+    else:   # the env file's, or (--laravel) the one GAPMEND_CRASHED_DATABASE names
         url = ctx.settings().crashed
     conn.add(app, url)
     LOGGER.info("crashed connection added to %s (%s)", app, url.render_as_string(hide_password=True))
@@ -886,14 +885,20 @@ def wizard() -> None:
 
 
 def _run_wizard(ctx: Context) -> None:
-    from gapmend.app.wizard import GapmendApp
-
     if not (sys.stdin.isatty() and sys.stdout.isatty()):   # else it writes escape codes into a pipe for ever
         fail("the wizard needs a terminal to draw on: run it in one, or use the console commands "
              "(gapmend plan, approve, backup, restore --yes, verify; see gapmend --help)")
+    wizard_app(ctx).run()
+
+
+def wizard_app(ctx: Context) -> Any:
+    """The wizard over the same settings, decisions, step file, log, reports and backups
+    as the console commands of `ctx` (``--laravel`` or ``--env-file``)."""
+    from gapmend.app.wizard import GapmendApp
+
     settings = ctx.settings()
     LOGGER.info("wizard: %s", settings.masked())
-    GapmendApp(settings, ctx.log_path().parent, ctx.decisions_path(settings)).run()
+    return GapmendApp(settings, ctx.log_path().parent, ctx.decisions_path(settings), ctx.steps_path())
 
 
 @cli.command()

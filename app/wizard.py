@@ -42,11 +42,13 @@ class GapmendApp(App[None]):
     # Below 110 columns the checklist shrinks to its step numbers (`gapmend.tcss`).
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (110, "-wide")]
 
-    def __init__(self, settings: Settings, state_dir: Path, decisions_path: Path) -> None:
+    def __init__(self, settings: Settings, state_dir: Path, decisions_path: Path, steps_path: Path | None = None) -> None:
+        """`state_dir` holds the log, reports and backups; `steps_path` the step file the
+        console commands share (`cli.Context.steps_path`), by default in `state_dir`."""
         super().__init__()
         self.context = WizardContext(
             settings=settings,
-            checklist=Checklist(state_dir / "gapmend.steps.json"),
+            checklist=Checklist(steps_path or state_dir / "gapmend.steps.json"),
             decisions_path=decisions_path,
             reports_dir=state_dir / "gapmend-reports",
             backups_dir=state_dir / "gapmend-backups",

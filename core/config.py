@@ -212,8 +212,10 @@ def load_laravel_settings(app_path: Path, environ: Mapping[str, str] | None = No
     Its ``DB_*`` keys are PRODUCTION. The crashed connection is the same keys with the
     ``DB_CRASHED_`` prefix (``DB_CRASHED_DATABASE``, ...), the connection that step 10 of the
     runbook adds; a key it leaves out falls back to production's value, since the crashed
-    copy is usually a second database on the same server. ``GAPMEND_*`` keys in the same
-    file or the environment still apply (snapshot URL and time, trusting ``updated_at``).
+    copy is usually a second database on the same server. Before step 10 and after step 12
+    ``GAPMEND_CRASHED_DATABASE`` names it (`_laravel_crashed`). ``GAPMEND_*`` keys in the
+    same file or the environment still apply (snapshot URL and time, trusting
+    ``updated_at``, the runbook's supervisor and PHP); the app's folder is known to every step.
     """
     environ = os.environ if environ is None else environ
     env_file = app_path / ".env"
@@ -221,16 +223,9 @@ def load_laravel_settings(app_path: Path, environ: Mapping[str, str] | None = No
     if not values.get("DB_CONNECTION") and not values.get("DB_DATABASE"):
         raise ConfigError(f"{env_file} has no DB_CONNECTION/DB_DATABASE: is {app_path} a Laravel application?")
     production = _laravel_url(values, "DB_", app_path)
-    crashed_values = {k: v for k, v in values.items() if k.startswith(CRASHED_PREFIX)}
-    if not crashed_values.get("DB_CRASHED_DATABASE"):
-        raise ConfigError(
-            f"{env_file} has no DB_CRASHED_DATABASE: add the crashed connection first (runbook step 10: gapmend connection add)"
-        )
-    merged = dict(values)
-    merged.update({"DB_" + k[len(CRASHED_PREFIX):]: v for k, v in crashed_values.items()})
-    crashed = _laravel_url(merged, "DB_", app_path)
     gm = {k: v for k, v in values.items() if k.startswith("GAPMEND_")}
     gm.update({k: v for k, v in environ.items() if k.startswith("GAPMEND_")})
+    crashed = _laravel_crashed(app_path, values, gm)
     snapshot = None
     if gm.get("GAPMEND_SNAPSHOT_URL"):
         snapshot = _anchor_sqlite(_parse_url(gm["GAPMEND_SNAPSHOT_URL"], f"GAPMEND_SNAPSHOT_URL in {env_file}"), app_path)
@@ -245,8 +240,34 @@ def load_laravel_settings(app_path: Path, environ: Mapping[str, str] | None = No
         trust_updated_at=trust,
         decisions_path=app_path / "storage" / "gapmend.decisions.json",
         source=f"{env_file} (Laravel)",
+        # Every step finds the app where the operator said it is (`laravel.app_path`).
+        extra={**{k: v for k, v in gm.items() if k in RUNBOOK_KEYS}, "GAPMEND_APP_PATH": str(app_path)},
         **_app_facts(str(app_path), app_path),
     )
+
+
+def _laravel_crashed(app_path: Path, values: Mapping[str, str], gm: Mapping[str, str]) -> URL:
+    """The crashed database of a Laravel app: the ``DB_CRASHED_*`` connection step 10
+    adds, or, before step 10 and after step 12, ``GAPMEND_CRASHED_DATABASE`` (a database
+    beside production's, reached as production is) in the app's .env or the environment;
+    both given, they must agree."""
+    env_file = app_path / ".env"
+    crashed_values = {k: v for k, v in values.items() if k.startswith(CRASHED_PREFIX)}
+    named = gm.get("GAPMEND_CRASHED_DATABASE")
+    if crashed_values.get("DB_CRASHED_DATABASE"):
+        if named and named != crashed_values["DB_CRASHED_DATABASE"]:
+            raise ConfigError(f"{env_file} has DB_CRASHED_DATABASE={crashed_values['DB_CRASHED_DATABASE']} but "
+                              f"GAPMEND_CRASHED_DATABASE={named}: make them name the same database")
+        merged = dict(values)
+        merged.update({"DB_" + k[len(CRASHED_PREFIX):]: v for k, v in crashed_values.items()})
+        return _laravel_url(merged, "DB_", app_path)
+    if not named:
+        raise ConfigError(
+            f"{env_file} names no crashed database: set GAPMEND_CRASHED_DATABASE=NAME (beside production's, same "
+            "user) there or in the environment, or add the crashed connection (runbook step 10: gapmend --laravel "
+            f"{app_path} connection add --database NAME)")
+    url = _laravel_url({**values, "DB_DATABASE": named}, "DB_", app_path)
+    return url.set(password=gm["GAPMEND_CRASHED_PASSWORD"]) if gm.get("GAPMEND_CRASHED_PASSWORD") else url
 
 
 def laravel_sibling_url(app_path: Path, database: str, environ: Mapping[str, str] | None = None) -> URL:

@@ -53,6 +53,17 @@ def test_every_command_has_help() -> None:
         assert code == 0 and "Usage" in out
 
 
+def test_every_steps_hint_names_a_gapmend_command() -> None:
+    """The step table (`gapmend steps`, the wizard's step screens) tells the operator the
+    console command that does each step, not the tool underneath it (issue 16, item 5)."""
+    from gapmend.core.steps import STEPS
+
+    for step in STEPS:
+        for part in step.command.split(";"):
+            words = part.split()
+            assert words[0] == "gapmend" and words[1] in cli.commands, (step.number, step.command)
+
+
 def test_decisions_round_trip(tmp_path: Path) -> None:
     env = build_demo(tmp_path)
     assert run("--env-file", str(env), "skip", "activity_log")[0] == 0

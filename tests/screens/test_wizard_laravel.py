@@ -12,8 +12,10 @@ import pytest
 from sqlalchemy import text
 from textual.widgets import Static
 
+from click.testing import CliRunner
+
+from gapmend.app.cli import Context, cli, wizard_app
 from gapmend.app.wizard import GapmendApp
-from gapmend.core.config import load_settings
 from gapmend.core.laravel import is_down
 from gapmend.core.steps import Checklist
 from gapmend.core.verify import verify
@@ -42,11 +44,22 @@ async def test_the_wizard_restores_a_laravel_app(laravel_app_trio: Databases, su
     _load(e["crashed"], SNAPSHOT, FRIDAY)
     _load(e["production"], SNAPSHOT, PRODUCTION)
     crashed, before = _meaning(e["crashed"]), _meaning(e["production"])
+    # `gapmend --laravel APP`: production is the app's own DB_* connection; the crashed
+    # database is named beside it until step 10 adds the connection (and after step 12).
     app_path = tmp_path / "app"
-    env = laravel_app_trio.env_file(snapshot=True, snapshot_at=None)
-    env.write_text(env.read_text() + f"GAPMEND_APP_PATH={app_path}\nGAPMEND_SUPERVISOR_CONF={supervisor.config}\n")
-    settings = load_settings(env, environ={})
-    app = GapmendApp(settings, env.parent, Path(str(env) + ".decisions.json"))
+    urls = laravel_app_trio.urls
+    prod, snap = urls["production"], urls["snapshot"]
+    (app_path / ".env").write_text(
+        (app_path / ".env").read_text().replace("DB_CONNECTION=sqlite\n", "")
+        + f"DB_CONNECTION=mysql\nDB_HOST={prod.host}\nDB_PORT={prod.port or 3306}\nDB_DATABASE={prod.database}\n"
+        f"DB_USERNAME={prod.username}\nDB_PASSWORD={prod.password or ''}\n"
+        f"GAPMEND_CRASHED_DATABASE={urls['crashed'].database}\n"
+        f"GAPMEND_SNAPSHOT_URL={snap.set(password=None).render_as_string(hide_password=False)}\n"
+        f"GAPMEND_SNAPSHOT_PASSWORD={snap.password or ''}\nGAPMEND_SUPERVISOR_CONF={supervisor.config}\n")
+    ctx = Context(env_file=tmp_path / "absent.env", laravel=app_path)
+    app = wizard_app(ctx)
+    settings = app.context.settings
+    assert settings.crashed.database == urls["crashed"].database
 
     async def confirm(pilot) -> None:  # type: ignore[no-untyped-def]
         await pilot.press("r")
@@ -99,8 +112,11 @@ async def test_the_wizard_restores_a_laravel_app(laravel_app_trio: Databases, su
         summary = str(app.screen.query_one("#summary", Static).render())
         assert "15 of 15 steps done" in summary and "report: " in summary
 
-    checklist = Checklist(env.parent / "gapmend.steps.json")
+    # One step file for the wizard and the console: `gapmend --laravel APP steps` reads the run.
+    checklist = Checklist(app_path / "storage" / "gapmend.steps.json")
     assert {n: checklist.get(n).state for n in range(1, 16)} == {n: "done" for n in range(1, 16)}
+    listed = CliRunner().invoke(cli, ["--laravel", str(app_path), "steps"])
+    assert listed.exit_code == 0 and listed.output.count("[x]") == 15, listed.output
     assert not is_down(app_path) and "DB_CRASHED" not in (app_path / ".env").read_text()
     assert supervisor.status() and all(s == "RUNNING" for n, s in supervisor.status().items() if n.startswith("queue-"))
     after = _meaning(e["production"])
