@@ -56,6 +56,19 @@ def test_laravel_without_crashed_connection_says_which_step(tmp_path: Path) -> N
         load_laravel_settings(_laravel(tmp_path), environ={})
 
 
+def test_laravel_crashed_database_named_before_step_10(tmp_path: Path) -> None:
+    """Before step 10 adds the connection (and after step 12 removes it) the crashed
+    database is named by GAPMEND_CRASHED_DATABASE, in the .env or the environment; with
+    both, they must agree. The app's folder is known to every step."""
+    app = _laravel(tmp_path, "GAPMEND_SUPERVISOR_CONF=/etc/supervisor/supervisord.conf\n")
+    s = load_laravel_settings(app, environ={"GAPMEND_CRASHED_DATABASE": "shop_crashed"})
+    assert (s.crashed.database, s.crashed.password) == ("shop_crashed", "pa ss")
+    assert s.extra == {"GAPMEND_SUPERVISOR_CONF": "/etc/supervisor/supervisord.conf", "GAPMEND_APP_PATH": str(app)}
+    (app / ".env").write_text((app / ".env").read_text() + "DB_CRASHED_DATABASE=shop_old\n")
+    with pytest.raises(ConfigError, match="DB_CRASHED_DATABASE=shop_old but GAPMEND_CRASHED_DATABASE=shop_crashed"):
+        load_laravel_settings(app, environ={"GAPMEND_CRASHED_DATABASE": "shop_crashed"})
+
+
 def test_unreadable_env_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_settings(tmp_path, environ={})   # a directory
