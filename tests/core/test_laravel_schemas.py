@@ -1,9 +1,12 @@
 """A schema made the way users' databases are made: Laravel 8's artisan (Debian's
-php-laravel-framework) migrates three MariaDB databases with migrations shaped like the
-framework's users table, Jetstream's teams and team_user, spatie/laravel-permission's
-roles and model_has_roles, Sanctum's personal_access_tokens and a UUID-keyed table with
-a polymorphic unique key (tests/core/laravel_migrations). Laravel creates every table
-``utf8mb4_unicode_ci`` inside a database of the server's default collation.
+php-laravel-framework) migrates three MariaDB databases with the published migrations of
+public packages (tests/core/laravel_packages, each with its licence: Jetstream's users,
+teams and team_user, spatie/laravel-permission's tables and config, Sanctum's
+personal_access_tokens, the Laravel 8 skeleton's password_resets), the framework's own
+tables as artisan generates them, and the suite's own UUID-keyed table with a
+polymorphic unique key and soft-deleted forum tables (tests/core/laravel_migrations).
+Laravel creates every table ``utf8mb4_unicode_ci`` inside a database of the server's
+default collation.
 
 Friday's users 4 and 5 are not production's users 4 and 5; Friday's user 6 is
 production's (same e-mail). Every Friday row must end in production once, pointing at
@@ -32,6 +35,17 @@ from ..runbook.test_laravel import make_app
 
 pytestmark = pytest.mark.mariadb
 MIGRATIONS = Path(__file__).parent / "laravel_migrations"
+PACKAGES = Path(__file__).parent / "laravel_packages"
+
+
+def install_migrations(app: Path) -> None:
+    """The app's migrations: the packages' own, as published (tests/core/laravel_packages,
+    their licences beside them; a package's config into config/), and the suite's own."""
+    folder = app / "database" / "migrations"
+    shutil.copytree(MIGRATIONS, folder)
+    for package in sorted(p for p in PACKAGES.iterdir() if p.is_dir()):
+        for path in package.glob("*.php"):
+            shutil.copy(path, folder / path.name if path.name[:4].isdigit() else app / "config" / path.name)
 USER, TEAM = "App\\Models\\User", "App\\Models\\Team"
 AT = datetime(2026, 11, 20, 12, 0)
 
@@ -50,7 +64,7 @@ def _migrate(app: Path, dbs: Databases, role: str) -> None:
 @pytest.fixture
 def laravel_trio(dbs: Databases, tmp_path: Path) -> Databases:
     app = make_app(tmp_path / "app")
-    shutil.copytree(MIGRATIONS, app / "database" / "migrations")
+    install_migrations(app)
     for role in ("snapshot", "crashed", "production"):
         _migrate(app, dbs, role)
     return dbs
@@ -154,9 +168,7 @@ OPERATIONAL = ("sessions", "jobs", "failed_jobs", "cache", "password_resets", "m
 @pytest.fixture
 def laravel_app_trio(dbs: Databases, tmp_path: Path) -> Databases:
     app = make_app(tmp_path / "app")
-    shutil.copytree(MIGRATIONS, app / "database" / "migrations")
-    for extra in (Path(__file__).parent / "laravel_framework").iterdir():
-        shutil.copy(extra, app / "database" / "migrations" / extra.name)
+    install_migrations(app)
     for command in FRAMEWORK_COMMANDS:
         done = subprocess.run(["php", "artisan", command], cwd=app, capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stdout + done.stderr

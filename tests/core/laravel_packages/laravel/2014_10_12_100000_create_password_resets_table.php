@@ -1,5 +1,4 @@
 <?php
-// Laravel 8's password_resets table, by the columns its application skeleton creates.
 
 use Illuminate\Database\Migrations\Migration;
 use Illuminate\Database\Schema\Blueprint;
@@ -7,6 +6,11 @@ use Illuminate\Support\Facades\Schema;
 
 class CreatePasswordResetsTable extends Migration
 {
+    /**
+     * Run the migrations.
+     *
+     * @return void
+     */
     public function up()
     {
         Schema::create('password_resets', function (Blueprint $table) {
@@ -16,6 +20,11 @@ class CreatePasswordResetsTable extends Migration
         });
     }
 
+    /**
+     * Reverse the migrations.
+     *
+     * @return void
+     */
     public function down()
     {
         Schema::dropIfExists('password_resets');
