@@ -51,10 +51,16 @@ def render_plan(plan: Plan, detail: bool = True, wide: bool = False) -> str:
         lines.append("already restored by a committed gapmend run (the journal), not counted above: "
                      + ", ".join(f"{name} {n}" for name, n in restored))
     defaults = [g for g in plan.tables if g.default_reason and g.has_work]
-    if defaults:
+    skipped = [g for g in defaults if g.decision is Decision.SKIP]
+    if skipped:
         lines.append("")
         lines.append("Laravel's operational tables, skipped by default (`gapmend approve TABLE` to restore one):")
-        lines.extend(f"  {g.table}: {g.default_reason}" for g in defaults)
+        lines.extend(f"  {g.table}: {g.default_reason}" for g in skipped)
+    noted = [g for g in defaults if g.decision is not Decision.SKIP]
+    if noted:
+        lines.append("")
+        lines.append("Laravel's and its packages' data tables, yours to approve or skip:")
+        lines.extend(f"  {g.table}: {g.default_reason}" for g in noted)
     if plan.queued_jobs:
         lines.append("Friday's queued jobs (`gapmend jobs --pick ID` replays the chosen ones only, "
                      "`gapmend approve TABLE` all of them):")

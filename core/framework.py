@@ -35,8 +35,15 @@ class _Rule:
     default: Default
 
 
-def _rule(pattern: str, columns: str, reason: str, fixed: bool = False) -> _Rule:
-    return _Rule(pattern, frozenset(columns.split()), Default(Decision.SKIP, reason, fixed))
+def _rule(pattern: str, columns: str, reason: str, fixed: bool = False,
+          decision: Decision = Decision.SKIP) -> _Rule:
+    return _Rule(pattern, frozenset(columns.split()), Default(decision, reason, fixed))
+
+
+def _note(pattern: str, columns: str, reason: str) -> _Rule:
+    """A framework table that is the users' data: left for the operator to decide
+    (pending), with what to know before approving it."""
+    return _rule(pattern, columns, reason, decision=Decision.PENDING)
 
 
 RULES: tuple[_Rule, ...] = (
@@ -61,6 +68,16 @@ RULES: tuple[_Rule, ...] = (
           "would act on the production rows that hold its models' ids now"),
     _rule("telescope_*", "", "Laravel Telescope's debugging records: not application data"),
     _rule("pulse_*", "", "Laravel Pulse's metrics: not application data"),
+    _note("notifications", "notifiable_type notifiable_id data read_at", "Laravel's database notifications: the "
+          "users' own; the notifiable is remapped, and the ids inside `data` once their paths are confirmed "
+          "(`gapmend edges`): read them before approving"),
+    _note("personal_access_tokens", "tokenable_type tokenable_id token", "Sanctum's API tokens: a Friday token is "
+          "in a client's hands and works again once restored (its owner remapped); skip the table to make those "
+          "clients sign in again instead"),
+    _note("activity_log", "log_name subject_type causer_type properties", "spatie's activity log: history; subject "
+          "and causer are remapped, the ids inside `properties` once their paths are confirmed (`gapmend edges`)"),
+    _note("media", "model_type model_id disk file_name", "spatie's media library: each row names a file on a disk "
+          "gapmend does not restore: check Friday's files are there before approving"),
 )
 
 
@@ -76,7 +93,8 @@ def default_for(table: str, columns: Iterable[str]) -> Default | None:
 
 def decide(table: str, columns: Iterable[str], operator: str | None) -> tuple[Decision, Default | None]:
     """A table's decision and, when it is gapmend's default rather than the operator's
-    word, that default. A fixed default (`migrations`) wins over the operator."""
+    word, that default (a skip, or a pending table's note). A fixed default
+    (`migrations`) wins over the operator."""
     default = default_for(table, columns)
     if default is not None and (default.fixed or operator is None):
         return default.decision, default
