@@ -74,9 +74,9 @@ async def test_the_wizard_restores_a_laravel_app(laravel_app_trio: Databases, su
         await _settle(app, pilot)
         screen = app.screen
         assert isinstance(screen, InspectGapsScreen) and screen.plan is not None
-        for name in screen.plan.order:                           # approve what has no default
+        for name in screen.plan.order:                           # approve what is pending (defaults kept)
             g = screen.plan.table(name)
-            if g.default_reason is None:
+            if g.decision.value == "pending":
                 await pilot.press("a")
             await pilot.press("down")
         await pilot.press("n", "n", "n", "n")                    # 2-4 tick themselves on the way to 5
