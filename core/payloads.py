@@ -30,7 +30,7 @@ from .app_guards import Guard
 from .graph import morph_table
 from .schema import Schema, TableInfo
 
-SAMPLE = 200                     # values read per column to find paths: the first rows by key,
+SAMPLE = 1000                    # rows read per column to find paths: the first by key,
 NEWEST = 2000                    # and the last (Friday's, where the key is an integer)
 MAX_CHECKED = 1000               # ids per path looked up in the parent table
 TYPE_KEYS = ("type", "class", "model", "model_type")
@@ -145,10 +145,7 @@ def find(conn: Connection, schema: Schema, morph_map: Mapping[str, str],
     found: dict[PayloadEdge, Candidate] = {}
     for t in schema.tables.values():
         for name in _text_columns(t):
-            col = t.table.c[name]
-            text = func.substr(col, 1, 1) if not isinstance(col.type, JSON) else None
-            cond = [col.is_not(None)] + ([or_(text == "{", text == "[")] if text is not None else [])
-            for value in _sampled(conn, t, name, cond):
+            for value in _sampled(conn, t, name, json_only=True):
                 doc = document(value)
                 if doc is None:
                     continue
@@ -181,18 +178,24 @@ def find(conn: Connection, schema: Schema, morph_map: Mapping[str, str],
     return [found[e] for e in sorted(found, key=lambda e: e.id)]
 
 
-def _sampled(conn: Connection, t: TableInfo, column: str, cond: list[ColumnElement[bool]]) -> Iterator[Any]:
-    """`column`'s values in the first `SAMPLE` and the last `NEWEST` rows by key, once
-    each: in an integer-keyed table the last rows are Friday's, the ones a restore writes."""
-    col = t.table.c[column]
-    if not t.primary_key:
-        yield from conn.execute(select(col).where(*cond).limit(SAMPLE)).scalars()
-        return
+def _sampled(conn: Connection, t: TableInfo, column: str, json_only: bool) -> Iterator[Any]:
+    """`column`'s values in the first `SAMPLE` and the last `NEWEST` rows by key, each
+    once (`json_only`: those that can be a JSON document). Only those rows are read, by
+    the key's index, however large the table: in an integer-keyed table the last rows
+    are Friday's, the ones a restore writes."""
     key = [t.table.c[k] for k in t.primary_key]
+    orders: list[tuple[list[Any], int]] = (
+        [(list(key), SAMPLE), ([k.desc() for k in key], NEWEST)] if key else [([], SAMPLE + NEWEST)])
     seen: set[tuple[Any, ...]] = set()
-    for order, n in ((key, SAMPLE), ([k.desc() for k in key], NEWEST)):
-        for row in conn.execute(select(*key, col).where(*cond).order_by(*order).limit(n)):
-            if tuple(row[:-1]) not in seen:
+    for order, n in orders:
+        rows = select(*key, t.table.c[column]).order_by(*order).limit(n).subquery("sampled")
+        value = rows.c[column]
+        cond: list[ColumnElement[bool]] = [value.is_not(None)]
+        if json_only and not isinstance(t.table.c[column].type, JSON):
+            first = func.substr(value, 1, 1)
+            cond.append(or_(first == "{", first == "["))
+        for row in conn.execute(select(*rows.c).where(*cond)):
+            if tuple(row[:-1]) not in seen or not key:
                 seen.add(tuple(row[:-1]))
                 yield row[-1]
 
@@ -318,7 +321,7 @@ def _find_php(conn: Connection, schema: Schema, morph_map: Mapping[str, str],
         fmt = php_payloads.JOB if "queue" in names else php_payloads.SESSION if "last_activity" in names else None
         if fmt is None:
             continue
-        for value in _sampled(conn, t, "payload", [t.table.c["payload"].is_not(None)]):
+        for value in _sampled(conn, t, "payload", json_only=False):
             doc = php_payloads.document(value, fmt)
             if doc is None:
                 continue

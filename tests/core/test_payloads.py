@@ -166,7 +166,7 @@ async def test_the_wizard_confirms_a_tables_inferred_references(tmp_path: Path) 
 
 def test_a_path_only_fridays_rows_hold_is_found(tmp_path: Path) -> None:
     """Discovery reads the newest rows of an integer-keyed table too: the rows a restore
-    writes. A path only the last rows hold (past the first 200 sampled) was missed."""
+    writes. A path only the last rows hold (past the first ones sampled) was missed."""
     from sqlalchemy import create_engine
 
     from gapmend.core.payloads import find
@@ -178,8 +178,8 @@ def test_a_path_only_fridays_rows_hold_is_found(tmp_path: Path) -> None:
         md.create_all(engine, tables=[users, events])
         with engine.begin() as conn:
             conn.execute(insert(users), [dict(id=i, name=f"u{i}") for i in (1, 2)])
-            conn.execute(insert(events), [dict(id=i, data=json.dumps({"n": i})) for i in range(1, 300)]
-                         + [dict(id=300, data=json.dumps({"user_id": 2})), dict(id=301, data=json.dumps({"user_id": 9}))])
+            conn.execute(insert(events), [dict(id=i, data=json.dumps({"n": i})) for i in range(1, 1300)]
+                         + [dict(id=1300, data=json.dumps({"user_id": 2})), dict(id=1301, data=json.dumps({"user_id": 9}))])
         with engine.connect() as conn:
             found = {c.edge.id: c for c in find(conn, reflect(engine, "crashed"), {})}
     finally:
