@@ -101,14 +101,14 @@ class StderrProgress:
             sys.stderr.flush()
 
 
-def tick(*numbers: int, state: str = "done") -> None:
+def tick(*keys: str, state: str = "done") -> None:
     """Record in the run's step file that a console command carried out these steps."""
     from gapmend.core.steps import Checklist
 
     ctx: Context = click.get_current_context().obj
     checklist = Checklist(ctx.steps_path())
-    for n in numbers:
-        checklist.mark(n, state)
+    for key in keys:
+        checklist.mark(key, state)
 
 
 def yes_option(fn: F) -> F:
@@ -116,12 +116,19 @@ def yes_option(fn: F) -> F:
     return click.option("--yes", is_flag=True, help="Do it without asking.")(fn)  # type: ignore[return-value]
 
 
-def confirm(what: str, yes: bool) -> None:
-    """Ask before a change; without a terminal to ask on, require --yes."""
+def confirm_step(key: str, yes: bool, **facts: str) -> None:
+    """Ask what the step asks in the wizard too (`steps.Step.asks`), with these facts;
+    --yes answers it, and without a terminal to ask on --yes is required."""
+    from gapmend.core.steps import step
+
+    asks = step(key).asks
+    assert asks is not None, key
+    question, detail = asks.worded(**facts)
     if yes:
         return
-    require_terminal(what)
-    click.confirm(f"{what}?", default=False, abort=True)
+    require_terminal(question.rstrip("?"))
+    click.echo(detail)
+    click.confirm(question, default=False, abort=True)
 
 
 def require_terminal(what: str) -> None:
@@ -202,7 +209,7 @@ def plan(as_json: bool, output: Path | None, wide: bool) -> None:
     if output is not None:
         write_private(output, json.dumps(data, indent=2) + "\n")
     click.echo(json.dumps(data, indent=2) if as_json else render_plan(result, wide=wide))
-    tick(1, 2)
+    tick("inspect", "order")
 
 
 def _build_plan(settings: Settings, decisions: Decisions) -> Any:
@@ -551,15 +558,14 @@ def restore(yes: bool, tables: str | None, approve_pending: bool, collisions: st
         from gapmend.core.roles import findings_of, require_settled
         from gapmend.core.selection import require_confirmed, select_tables
 
-        where = f"write to production ({settings.production.render_as_string(hide_password=True)})"
-        require_terminal(where)   # before the plan: nobody would read it
+        require_terminal("write to production")   # before the plan: nobody would read it
         result = _build_plan(settings, decisions)
-        click.echo(render_plan(result, detail=False))
+        click.echo(render_plan(result, detail=False) + "\n")
         require_settled(findings_of(result), decisions.roles_confirmed)       # refused before asking
         chosen = select_tables(result, only, approve_pending)
         require_confirmed(result, chosen.order)
-        click.echo("\n" + render_selection(chosen))
-        confirm("\n" + where[0].upper() + where[1:], yes)
+        confirm_step("restore", yes, target=settings.production.render_as_string(hide_password=True),
+                     tables=render_selection(chosen))
     options = RestoreOptions(
         tables=only, approve_pending=approve_pending,
         collisions=collisions, orphans=orphans, apply_deletes=apply_deletes, dry_run=dry_run,
@@ -575,9 +581,9 @@ def restore(yes: bool, tables: str | None, approve_pending: bool, collisions: st
     click.echo(render(report))
     if dry_run is not None:
         click.echo(f"\ndry run: nothing was committed; the SQL is in {dry_run}")
-        tick(5)
+        tick("dry-run")
         return
-    tick(11)
+    tick("restore")
     json_path, text_path, moved = write_report(report, ctx.reports_path())
     if moved:
         LOGGER.warning("restore %s committed; %s", report.run_id, moved)
@@ -605,7 +611,7 @@ def backup(directory: Path | None, yes: bool) -> None:
     click.echo(f"backup {record.path} ({record.bytes:,} bytes), sha256 {record.sha256}")
     click.echo(f"verified: loaded into a scratch database, {sum(record.row_counts.values()):,} rows in "
                f"{len(record.row_counts)} tables match production")
-    tick(8)
+    tick("backup")
 
 
 @cli.command()
@@ -627,12 +633,12 @@ def workers(action: str, yes: bool) -> None:
         for name, st in sup.status().items():
             click.echo(f"{name:<30} {st}")
         return
-    confirm(f"{action} the supervisor programs ({sup.programs}) on this host", yes)
+    confirm_step("workers-stop" if action == "stop" else "workers-start", yes, programs=str(sup.programs))
     names = w.stop(sup, state) if action == "stop" else w.start(sup, state)
     LOGGER.info("workers %s: %s", action, names)
     verb = "stopped" if action == "stop" else "started"
     click.echo(f"{verb}: {', '.join(names) or 'nothing'}")
-    tick(6 if action == "stop" else 14)
+    tick("workers-stop" if action == "stop" else "workers-start")
 
 
 @cli.command()
@@ -653,11 +659,11 @@ def maintenance(action: str, yes: bool) -> None:
     if action == "status":
         click.echo(f"{app}: {'in maintenance mode' if laravel.is_down(app) else 'live'}")
         return
-    confirm(f"turn maintenance mode {action} in {app} (php artisan {'down' if action == 'on' else 'up'})", yes)
+    confirm_step("maintenance-on" if action == "on" else "maintenance-off", yes, app=str(app))
     output = laravel.maintenance_on(app, php) if action == "on" else laravel.maintenance_off(app, php)
     LOGGER.info("maintenance %s in %s: %s", action, app, output)
     click.echo(output or f"maintenance mode {action}")
-    tick(7 if action == "on" else 15)
+    tick("maintenance-on" if action == "on" else "maintenance-off")
 
 
 @cli.command()
@@ -696,10 +702,10 @@ def permissions() -> None:
         click.echo(f"problem: {p}")
     LOGGER.info("permissions in %s as %s: %s", app, getpass.getuser(), problems or "ok")
     if problems:
-        tick(9, state="failed")
+        tick("permissions", state="failed")
         sys.exit(1)
     click.echo(f"{getpass.getuser()} can read and write what the runbook needs in {app}")
-    tick(9)
+    tick("permissions")
 
 
 @cli.command()
@@ -721,12 +727,12 @@ def connection(action: str, database: str | None, yes: bool) -> None:
     if action == "status":
         click.echo(f"{app}: crashed connection {'present' if conn.present(app) else 'absent'}")
         return
-    confirm(f"{action} the crashed connection {'to' if action == 'add' else 'from'} {app}/.env and config/database.php", yes)
+    confirm_step(f"connection-{action}", yes, app=str(app))
     if action == "remove":
         conn.remove(app)
         LOGGER.info("crashed connection removed from %s", app)
         click.echo(f"removed the crashed connection from {app}/.env and config/database.php")
-        tick(12)
+        tick("connection-remove")
         return
     if ctx.laravel is not None and database:
         from gapmend.core.config import laravel_sibling_url
@@ -738,7 +744,7 @@ def connection(action: str, database: str | None, yes: bool) -> None:
     LOGGER.info("crashed connection added to %s (%s)", app, url.render_as_string(hide_password=True))
     click.echo(f"added the crashed connection 'crashed' to {app}/.env and config/database.php "
                f"({url.render_as_string(hide_password=True)})")
-    tick(10)
+    tick("connection-add")
 
 
 @cli.command()
@@ -757,7 +763,7 @@ def investigate() -> None:
     click.echo(text_)
     click.echo(f"\nsaved to {path}")
     LOGGER.info("investigate: verify %s; saved %s", "ok" if ok else "FAILED", path)
-    tick(13, state="done" if ok else "failed")
+    tick("investigate", state="done" if ok else "failed")
     if not ok:
         sys.exit(1)
 
@@ -809,9 +815,9 @@ def verify() -> None:
         click.echo(f"problem: {p}")
     LOGGER.info("verify: %d problems, %s", len(problems), counts)
     if problems:
-        tick(13, state="failed")
+        tick("investigate", state="failed")
         sys.exit(1)
-    tick(13)
+    tick("investigate")
     click.echo(f"verified: {counts.get('rows', 0)} restored rows present once, "
                f"{counts.get('references', 0)} references resolve, {counts.get('compared', 0)} rows equal to "
                "Friday's (references mapped), counters past every id")

@@ -14,7 +14,7 @@ from gapmend.core.config import Settings
 from gapmend.core.report import run_summary
 from gapmend.core.steps import STEPS, Checklist
 from gapmend.screens.backup import BackupScreen
-from gapmend.screens.base import NAVIGATION, StepScreen
+from gapmend.screens.base import CONNECTIONS, NAVIGATION, StepScreen
 from gapmend.screens.connections import ConnectionsScreen
 from gapmend.screens.context import WizardContext
 from gapmend.screens.inspect_gaps import InspectGapsScreen
@@ -26,12 +26,13 @@ from gapmend.screens.messages import StepRequested, StepStateChanged
 from gapmend.screens.restore import RestoreScreen
 from gapmend.screens.workers import WorkersScreen
 
-# Which screen carries which step; every other step is ticked off by hand.
-SCREENS: dict[int, type[StepScreen]] = {
-    0: ConnectionsScreen, 1: InspectGapsScreen, 2: InspectGapsScreen, 3: InspectGapsScreen,
-    4: InspectGapsScreen, 5: RestoreScreen, 6: WorkersScreen, 7: LaravelAppScreen, 8: BackupScreen,
-    9: LaravelAppScreen, 10: LaravelAppScreen, 11: RestoreScreen, 12: LaravelAppScreen, 13: InvestigateScreen,
-    14: WorkersScreen, 15: LaravelAppScreen,
+# Which screen carries which step (by the registry's keys); every other step is ticked off by hand.
+SCREENS: dict[str, type[StepScreen]] = {
+    "inspect": InspectGapsScreen, "order": InspectGapsScreen, "decide": InspectGapsScreen,
+    "conflicts": InspectGapsScreen, "dry-run": RestoreScreen, "workers-stop": WorkersScreen,
+    "maintenance-on": LaravelAppScreen, "backup": BackupScreen, "permissions": LaravelAppScreen,
+    "connection-add": LaravelAppScreen, "restore": RestoreScreen, "connection-remove": LaravelAppScreen,
+    "investigate": InvestigateScreen, "workers-start": WorkersScreen, "maintenance-off": LaravelAppScreen,
 }
 
 
@@ -57,11 +58,13 @@ class GapmendApp(App[None]):
 
     def on_mount(self) -> None:
         current = self.context.checklist.current().number
-        first = 0 if all(self.context.checklist.get(s.number).state == "pending" for s in STEPS) else current
+        first = CONNECTIONS if all(self.context.checklist.get(s.number).state == "pending" for s in STEPS) else current
         self.push_screen(self._screen(first))
 
     def _screen(self, number: int) -> StepScreen:
-        return SCREENS.get(number, ManualStepScreen)(self.context, number)
+        if number == CONNECTIONS:
+            return ConnectionsScreen(self.context, number)
+        return SCREENS.get(STEPS[number - 1].key, ManualStepScreen)(self.context, number)
 
     def on_step_requested(self, message: StepRequested) -> None:
         if isinstance(self.screen, StepScreen) and self.screen.step_number == message.number:

@@ -101,7 +101,7 @@ def require_recent_backup(folder: Path, checklist: "Checklist") -> Backup:
     from datetime import timedelta
 
     latest = latest_verified(folder)
-    inspected = checklist.get(1).at
+    inspected = checklist.get("inspect").at
     if inspected:
         since = datetime.fromisoformat(inspected)
         why = "since the gap inspection (step 1)"

@@ -15,7 +15,6 @@ from gapmend.core.backup import Backup, backup, latest_verified
 from gapmend.core.logfile import LOGGER
 
 from .base import StepScreen
-from .dialogs import ConfirmScreen
 
 
 class BackupScreen(StepScreen):
@@ -29,13 +28,7 @@ class BackupScreen(StepScreen):
 
     def action_run(self) -> None:
         target = self.context.settings.production.render_as_string(hide_password=True)
-        self.app.push_screen(
-            ConfirmScreen("Back up production?",
-                          f"Dumps {target} into {self.context.backups_dir} (0600, compressed, checksummed), "
-                          "then loads the dump into a scratch database to prove it restores, and drops the scratch copy.",
-                          yes_label="Back up"),
-            lambda ok: self.run_backup() if ok else None,
-        )
+        self.ask(self.run_backup, target=target, folder=str(self.context.backups_dir))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="backup", description="backing up")
     def run_backup(self) -> Backup:

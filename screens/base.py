@@ -3,6 +3,7 @@ right, the keys in the footer. The app owns navigation; a screen only asks for i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from textual.app import ComposeResult
@@ -16,9 +17,13 @@ from gapmend.core.logfile import LOGGER
 from gapmend.core.steps import STEPS, Step
 
 from .context import WizardContext
+from .dialogs import ConfirmScreen, ReasonScreen
 from .messages import StepRequested, StepStateChanged
 
 GLYPHS = {"pending": "[ ]", "done": "[x]", "skipped": "[-]", "failed": "[!]"}
+# The screen before step 1 (which database is which): not a runbook step.
+CONNECTIONS = 0
+
 NAVIGATION: list[BindingType] = [
     Binding("n", "screen.next", "Next"),
     Binding("b", "screen.back", "Back"),
@@ -84,6 +89,20 @@ class StepScreen(Screen[None]):
                 yield from self.compose_body()
         yield Footer()
 
+    @property
+    def key(self) -> str:
+        """The step's key in the registry (`steps.STEPS`); the connections screen's is its own."""
+        return self.step.key if self.step is not None else "connections"
+
+    def ask(self, on_yes: Callable[[], object], type_to_confirm: str | None = None, **facts: str) -> None:
+        """The step's own question (`steps.Step.asks`, the words the console asks too) with
+        these facts; `on_yes` runs when the operator says yes."""
+        assert self.step is not None and self.step.asks is not None, self.key
+        question, detail = self.step.asks.worded(**facts)
+        self.app.push_screen(ConfirmScreen(question, detail, yes_label=self.step.asks.button,
+                                           type_to_confirm=type_to_confirm),
+                             lambda ok: on_yes() if ok else self.notify(f"step {self.step_number}: not run"))
+
     def compose_body(self) -> ComposeResult:
         yield from ()
 
@@ -114,15 +133,13 @@ class StepScreen(Screen[None]):
         self.post_message(StepRequested(max(0, self.step_number - 1)))
 
     def action_connections(self) -> None:
-        self.post_message(StepRequested(0))
+        self.post_message(StepRequested(CONNECTIONS))
 
     def action_mark_done(self) -> None:
         self.mark("done")
         self.notify(f"step {self.step_number} ticked off")
 
     def action_skip_step(self) -> None:
-        from .dialogs import ReasonScreen
-
         def skipped(reason: str | None) -> None:
             if reason:
                 self.mark("skipped", reason)

@@ -127,7 +127,7 @@ class InspectGapsScreen(StepScreen):
         # Steps 1, 2 and 4 are reading: done once the plan is on screen (conflicts keep
         # production's values until the operator takes Friday's). Step 3 is done when
         # every table is decided (`_decide`).
-        if self.step_number in (1, 2, 4):
+        if self.key in ("inspect", "order", "conflicts"):
             self.mark("done")
 
     def _fill(self) -> None:
@@ -273,7 +273,7 @@ class InspectGapsScreen(StepScreen):
         self.plan = replace(self.plan, tables=[replace(g, decision=decision, default_reason=None, picked=None) if g.table == name else g
                                                for g in self.plan.tables])
         if all(self.plan.table(t).decision is not Decision.PENDING for t in self.plan.order):
-            self.context.checklist.mark(3, "done")
+            self.context.checklist.mark("decide", "done")
         self.notify(f"{name}: {decision.value}")
 
     def action_approve(self) -> None:

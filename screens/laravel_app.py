@@ -16,33 +16,12 @@ from textual.worker import Worker
 from gapmend.core import connection, laravel
 
 from .base import StepScreen
-from .dialogs import ConfirmScreen
-
-ACTIONS = {
-    7: "maintenance mode on (php artisan down)",
-    9: "check permissions",
-    10: "add the crashed connection to .env and config/database.php",
-    12: "remove the crashed connection from .env and config/database.php",
-    15: "maintenance mode off (php artisan up)",
-}
-# Each changing step's confirmation: title, what it does, the button.
-CONFIRMS = {
-    7: ("Turn maintenance mode on?", "Runs the application's own `php artisan down` in {app}, as this OS user: "
-        "users see the maintenance page until step 15.", "Run artisan down"),
-    10: ("Add the crashed connection?", "Writes DB_CRASHED_* keys into {app}/.env (a copy of the original kept "
-         "beside it, 0600) and a 'crashed' connection into config/database.php, checked with php -l.", "Add it"),
-    12: ("Remove the crashed connection?", "Takes out exactly the DB_CRASHED_* keys and the 'crashed' connection "
-         "step 10 added to {app}.", "Remove it"),
-    15: ("Turn maintenance mode off?", "Runs the application's own `php artisan up` in {app}: the app is live "
-         "again for its users.", "Run artisan up"),
-}
-
 
 class LaravelAppScreen(StepScreen):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "run", "Run")]
 
     def compose_body(self) -> ComposeResult:
-        yield Static(Text(f"Press r: {ACTIONS[self.step_number]}."), id="app-status")
+        yield Static(Text(f"Press r: {self.step.does if self.step else ''}."), id="app-status")
 
     def on_mount(self) -> None:
         self.problem: str | None = None   # why the step cannot run here (not configured)
@@ -55,33 +34,30 @@ class LaravelAppScreen(StepScreen):
             status.set_class(True, "-error")
             return
         state = "in maintenance mode" if laravel.is_down(app) else "live"
-        status.update(Text(f"{app}: {state}\nPress r: {ACTIONS[self.step_number]}."))
+        status.update(Text(f"{app}: {state}\nPress r: {self.step.does if self.step else ''}."))
 
     def action_run(self) -> None:
         if self.problem is not None:
             self.notify(self.problem, title=f"Step {self.step_number} is not configured", severity="error")
             return
-        if self.step_number == 9:
+        if self.step is None or self.step.asks is None:   # checking permissions asks nothing
             self.run_step()
             return
-        title, detail, button = CONFIRMS[self.step_number]
-        app = laravel.app_path(self.context.settings.extra, None)
-        self.app.push_screen(ConfirmScreen(title, detail.format(app=app), yes_label=button),
-                             lambda ok: self.run_step() if ok else None)
+        self.ask(self.run_step, app=str(laravel.app_path(self.context.settings.extra, None)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="laravel", description="artisan")
     def run_step(self) -> str:
         extra = self.context.settings.extra
         app = laravel.app_path(extra, None)
         php = extra.get("GAPMEND_PHP") or "php"
-        if self.step_number == 7:
+        if self.key == "maintenance-on":
             return laravel.maintenance_on(app, php)
-        if self.step_number == 15:
+        if self.key == "maintenance-off":
             return laravel.maintenance_off(app, php)
-        if self.step_number == 10:
+        if self.key == "connection-add":
             connection.add(app, self.context.settings.crashed)
             return f"added the 'crashed' connection to {app} ({self.context.settings.masked()['crashed']})"
-        if self.step_number == 12:
+        if self.key == "connection-remove":
             connection.remove(app)
             return f"removed the 'crashed' connection from {app}"
         problems = laravel.check_permissions(app)

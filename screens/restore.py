@@ -27,9 +27,9 @@ from gapmend.core.report import render, write_report
 from gapmend.core.restore import RestoreOptions, RestoreReport, restore
 from gapmend.core.roles import findings_of, require_settled
 from gapmend.core.selection import require_confirmed, select_tables
+from gapmend.core.steps import step
 
 from .base import StepScreen
-from .dialogs import ConfirmScreen
 
 
 class RestoreScreen(StepScreen):
@@ -56,7 +56,7 @@ class RestoreScreen(StepScreen):
         self.cancel_token = threading.Event()
         self.started = 0.0
         self.phase_started = 0.0
-        self.dry = self.step_number == 5
+        self.dry = self.key == "dry-run"
         self.row_phase = False
 
     def compose_body(self) -> ComposeResult:
@@ -79,23 +79,17 @@ class RestoreScreen(StepScreen):
         if self.dry:
             self._start(True)
             return
-        if self.context.checklist.get(8).state != "skipped":   # skipping step 8 (with a reason) is the override
+        if self.context.checklist.get("backup").state != "skipped":   # skipping it (with a reason) is the override
             try:
                 require_recent_backup(self.context.backups_dir, self.context.checklist)
             except GapmendError as exc:
-                self.notify(exc.message + " (or skip step 8 with a reason)", title="No backup", severity="error")
+                self.notify(exc.message + f" (or skip step {step('backup').number} with a reason)", title="No backup",
+                            severity="error")
                 return
         tables = self._tables()
         if tables is None:
             return
-        self.app.push_screen(
-            ConfirmScreen("Restore into production?",
-                          f"Friday's rows go into {target} in one transaction, under new ids where production "
-                          f"took theirs.\n{tables}\nConflicts keep production's values unless resolved. "
-                          "Any failure or Cancel rolls everything back.",
-                          yes_label="Restore", type_to_confirm=self._target_name()),
-            lambda ok: self._start(False) if ok else self.notify("restore not started"),
-        )
+        self.ask(lambda: self._start(False), type_to_confirm=self._target_name(), target=target, tables=tables)
 
     def _tables(self) -> str | None:
         """What the restore will write, from step 1's scan (`selection`): None, with the

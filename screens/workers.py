@@ -15,7 +15,6 @@ from textual.worker import Worker
 from gapmend.core import workers as w
 
 from .base import StepScreen
-from .dialogs import ConfirmScreen
 
 
 class WorkersScreen(StepScreen):
@@ -23,7 +22,7 @@ class WorkersScreen(StepScreen):
 
     @property
     def stopping(self) -> bool:
-        return self.step_number == 6
+        return self.key == "workers-stop"
 
     def _state_file(self) -> Path:
         return self.context.reports_dir.parent / "gapmend.workers.json"
@@ -44,9 +43,8 @@ class WorkersScreen(StepScreen):
         if self.problem is not None:
             self.notify(self.problem, title=f"Step {self.step_number} cannot run here", severity="error")
             return
-        what = "Stop every running worker (and remember which)" if self.stopping else "Start the workers step 6 stopped"
-        self.app.push_screen(ConfirmScreen(f"{what}?", "Through supervisorctl on this host.", yes_label="Do it"),
-                             lambda ok: self.run_action("stop" if self.stopping else "start") if ok else None)
+        programs = w.from_settings(self.context.settings.extra).programs
+        self.ask(lambda: self.run_action("stop" if self.stopping else "start"), programs=programs)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="workers", description="workers")
     def run_action(self, action: str) -> tuple[str, list[str], dict[str, str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -43,3 +44,19 @@ def test_layer_imports(layer: str) -> None:
                 if any(name == f or name.startswith(f + ".") for f in FORBIDDEN[layer]):
                     offences.append(f"{path.name}:{node.lineno} imports {name}")
     assert not offences
+
+
+# A step named by its number outside the registry (`core/steps.py`): `tick(6)`,
+# `checklist.get(8)`, `step_number == 5`, `{7: ...}` keyed tables of steps.
+STEP_NUMBER = re.compile(r"\b(?:tick|checklist\.mark|checklist\.get)\(\s*\d+\b|step_number\s*(?:==|!=|in)\s*[(\d]|^\s*\d+:\s*\(\"", re.M)
+
+
+def test_steps_are_named_by_their_registry_keys() -> None:
+    """Issue 17, item 4: each of the 15 steps is one registry entry that the console
+    commands and the wizard screens are built from; code names a step by its key."""
+    root = Path(__file__).resolve().parent.parent
+    offences = [f"{path.relative_to(root)}:{text.count(chr(10), 0, m.start()) + 1}: {m.group().strip()}"
+                for layer in ("core", "app", "screens") for path in sorted((root / layer).rglob("*.py"))
+                if path.name != "steps.py"
+                for text in [path.read_text()] for m in STEP_NUMBER.finditer(text)]
+    assert not offences, offences
