@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 from sqlalchemy import (
     Column, Engine, Integer, MetaData, PrimaryKeyConstraint, String, Table, UniqueConstraint, func, insert, select, text,
@@ -18,7 +19,7 @@ from sqlalchemy import (
 from gapmend.core import roles
 from gapmend.core.config import load_settings
 from gapmend.core.decisions import load_decisions
-from gapmend.core.restore import RestoreOptions, restore
+from gapmend.core.restore import STAGE, RestoreOptions, restore
 from gapmend.core.verify import verify
 
 from ..conftest import Databases
@@ -125,6 +126,10 @@ def _refs(state: dict[str, Any], table: str, row: dict[str, Any]) -> dict[str, s
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(base=st.lists(OP, min_size=2, max_size=8), ops=st.lists(OP, min_size=1, max_size=14))
 def test_restore_invariants(dbs: Databases, server_side: bool | str, base: list[Any], ops: list[Any]) -> None:
+    if dbs.dialect == "mariadb" and server_side == STAGE:
+        # Suite time: staged runs the server-side statements over copies of Friday's rows;
+        # SQLite's staged examples and MariaDB's server-side ones cover both halves.
+        pytest.skip("staged on MariaDB: the server-side statements, tried here on MariaDB, over staged copies")
     e = dbs.engines
     for role in ("snapshot", "crashed", "production"):
         _reset(e[role])

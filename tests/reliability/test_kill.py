@@ -24,7 +24,7 @@ from ..dbstate import database_state
 
 pytestmark = pytest.mark.mariadb
 
-TRIALS = int(os.environ.get("GAPMEND_KILL_TRIALS", "12"))   # 4 per mode; GAPMEND_KILL_TRIALS=60 for a longer run
+TRIALS = int(os.environ.get("GAPMEND_KILL_TRIALS", "9"))   # 3 per mode; GAPMEND_KILL_TRIALS=60 for a longer run
 MODES = (["--server-side"], ["--per-table"], ["--through-gapmend"])
 USERS = 1500
 
