@@ -135,7 +135,18 @@ def _declared(table: TableInfo, schema: Schema) -> Iterable[Edge]:
 
 
 def _implied(table: TableInfo, col: str, schema: Schema) -> Edge | None:
+    """``user_id`` → users; a qualified name by its last words when the whole names no
+    table: ``current_team_id`` (Jetstream's users) → teams, ``solution_reply_id`` → replies."""
     stem = col[: -len("_id")]
+    words = stem.split("_")
+    for i in range(len(words)):
+        edge = _implied_by(table, col, "_".join(words[i:]), schema)
+        if edge is not None:
+            return edge
+    return None
+
+
+def _implied_by(table: TableInfo, col: str, stem: str, schema: Schema) -> Edge | None:
     candidates = [inflection.pluralize(stem), stem]
     if stem == "parent":
         candidates.append(table.name)
@@ -147,8 +158,9 @@ def _implied(table: TableInfo, col: str, schema: Schema) -> Edge | None:
         child_col = table.column(col)
         if pk_col is None or child_col is None or pk_col.affinity != child_col.affinity:
             continue
+        named = f"'{col}'" if col == f"{stem}_id" else f"'{col}' ends in '{stem}_id'"
         why = f"self-reference by convention ('{col}' in {table.name})" if name == table.name and stem == "parent" else (
-            f"naming: '{col}' → table '{name}'" + (f" (plural of '{stem}')" if name != stem else "")
+            f"naming: {named} → table '{name}'" + (f" (plural of '{stem}')" if name != stem else "")
         )
         return Edge(table.name, (col,), name, parent.primary_key, "implied", why)
     return None

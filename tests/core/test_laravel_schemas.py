@@ -84,7 +84,10 @@ SNAPSHOT = {
     "personal_access_tokens": [dict(id=1, tokenable_type=USER, tokenable_id=1, name="cli", token="t" * 64)],
 }
 FRIDAY = {
-    "users": _users((4, "friday-4@x"), (5, "friday-5@x"), (6, "both@x")),
+    # Friday's user 4 switched to Friday's team 2 (Jetstream's users.current_team_id): a
+    # cycle users ↔ teams that no declared key states.
+    "users": [dict(u, current_team_id=2 if u["id"] == 4 else None)
+              for u in _users((4, "friday-4@x"), (5, "friday-5@x"), (6, "both@x"))],
     "teams": [dict(id=2, user_id=4, name="friday's team", personal_team=1)],
     "team_user": [dict(id=2, team_id=1, user_id=4, role="f"), dict(id=3, team_id=2, user_id=5, role="f"),
                   dict(id=4, team_id=1, user_id=6, role="f")],
@@ -128,7 +131,7 @@ def _meaning(engine: Engine) -> dict[str, set[tuple[Any, ...]]]:
         roles = dict(conn.execute(select(t["roles"].c.id, t["roles"].c.name)).all())
         rows = {name: conn.execute(select(table)).mappings().all() for name, table in t.items()}
     return {
-        "users": {(r["email"],) for r in rows["users"]},
+        "users": {(r["email"], teams.get(r["current_team_id"])) for r in rows["users"]},
         "teams": {(r["name"], users[r["user_id"]]) for r in rows["teams"]},
         "team_user": {(teams[r["team_id"]], users[r["user_id"]]) for r in rows["team_user"]},
         "roles": {(r["name"],) for r in rows["roles"]},
@@ -225,7 +228,7 @@ def test_laravel_operational_tables_are_left_out_by_default(laravel_app_trio: Da
     from ..dbstate import database_state
 
     e = laravel_app_trio.engines
-    friday = {"users": FRIDAY["users"][:2], "sessions": [_session("fri-4", 4)], "jobs": [_job(1, 4)],
+    friday = {"users": [dict(u, current_team_id=None) for u in FRIDAY["users"][:2]], "sessions": [_session("fri-4", 4)], "jobs": [_job(1, 4)],
               "cache": [dict(key="gm:page", value="friday's page", expiration=1763640000)],
               "failed_jobs": [dict(uuid="f-1", connection="database", queue="default", payload="{}", exception="x")],
               "password_resets": [dict(email="friday-4@x", token="t", created_at=AT)],
