@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, select
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy import Engine, MetaData, insert, select
 
 
 def database_state(engine: Engine, *, journal: bool = True) -> dict[str, list[tuple[Any, ...]]]:
@@ -17,3 +19,16 @@ def database_state(engine: Engine, *, journal: bool = True) -> dict[str, list[tu
             rows = [tuple(r) for r in conn.execute(select(*table.c))]
             state[name] = sorted(rows, key=lambda r: tuple((v is None, str(v)) for v in r))
     return state
+
+
+Rows = Mapping[str, Sequence[Mapping[str, Any]]]
+
+
+def load_roles(engines: Mapping[str, Engine], md: MetaData, parts: Mapping[str, Sequence[Rows]]) -> None:
+    """Create `md`'s tables in each role's database and insert its parts' rows, in order."""
+    for role, role_parts in parts.items():
+        md.create_all(engines[role])
+        with engines[role].begin() as conn:
+            for part in role_parts:
+                for name, rows in part.items():
+                    conn.execute(insert(md.tables[name]), list(rows))

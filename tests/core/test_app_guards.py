@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, select
 
 from gapmend.app.cli import cli
 from gapmend.core.app_guards import Guard, read
@@ -22,6 +22,7 @@ from gapmend.core.restore import RestoreOptions, restore
 from gapmend.core.verify import verify
 
 from ..conftest import Databases
+from ..dbstate import load_roles
 from .test_laravel_schemas import _php, _php_reads
 
 # Shaped like Laravel's own config/auth.php, with a second session guard as apps add one.
@@ -104,12 +105,7 @@ def test_a_sessions_user_follows_its_guard(dbs: Databases, tmp_path: Path) -> No
     friday = {"users": [dict(id=3, email="fri-3@x")], "admins": [dict(id=2, email="fri-admin@x")],
               "sessions": [_session("fri-web", 3), _session("fri-admin", 2, "admin")]}
     production = {"users": [dict(id=3, email="prod-3@x")], "admins": [dict(id=2, email="prod-admin@x")]}
-    for role, parts in (("snapshot", [snapshot]), ("crashed", [snapshot, friday]), ("production", [snapshot, production])):
-        md.create_all(e[role])
-        with e[role].begin() as conn:
-            for part in parts:
-                for name, rows in part.items():
-                    conn.execute(insert(md.tables[name]), rows)
+    load_roles(e, md, {"snapshot": [snapshot], "crashed": [snapshot, friday], "production": [snapshot, production]})
     app = tmp_path / "app"
     (app / "config").mkdir(parents=True)
     (app / "config" / "auth.php").write_text(AUTH)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, select
 
 from gapmend.core.config import load_settings
 from gapmend.core.errors import GapmendError
@@ -19,6 +19,7 @@ from gapmend.core.restore import RestoreOptions, restore
 from gapmend.core.verify import verify
 
 from ..conftest import Databases
+from ..dbstate import load_roles
 
 PROVIDER = r"""<?php
 
@@ -71,12 +72,7 @@ def test_a_restore_follows_the_apps_morph_map(dbs: Databases, tmp_path: Path) ->
                            dict(id=3, commentable_type="person", commentable_id=2, body="on friday's bob")]}
     production = {"posts": [dict(id=2, title="production's article")], "users": [dict(id=2, name="prod's carol")],
                   "comments": [dict(id=2, commentable_type="article", commentable_id=2, body="production's")]}
-    for role, parts in (("snapshot", [snapshot]), ("crashed", [snapshot, friday]), ("production", [snapshot, production])):
-        md.create_all(e[role])
-        with e[role].begin() as conn:
-            for part in parts:
-                for name, rows in part.items():
-                    conn.execute(insert(md.tables[name]), rows)
+    load_roles(e, md, {"snapshot": [snapshot], "crashed": [snapshot, friday], "production": [snapshot, production]})
     env = dbs.env_file(snapshot=True, snapshot_at=None)
     with pytest.raises(GapmendError, match="names no table"):
         build_plan(load_settings(env, environ={}))

@@ -139,22 +139,15 @@ async def test_the_wizard_confirms_a_tables_inferred_references(tmp_path: Path) 
     from gapmend.app.wizard import GapmendApp
     from gapmend.core.decisions import load_decisions
     from gapmend.screens.dialogs import ConfirmScreen
-    from gapmend.screens.inspect_gaps import InspectGapsScreen
 
     from ..conftest import _databases
+    from ..pilot import scanned_step_one
 
     with _databases("sqlite", tmp_path) as dbs:
         _, settings = _trio(dbs)
         app = GapmendApp(settings, tmp_path, settings.decisions_path)
         async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause()
-            await app.workers.wait_for_complete()
-            await pilot.press("n")
-            await pilot.pause()
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            screen = app.screen
-            assert isinstance(screen, InspectGapsScreen) and screen.plan is not None
+            screen = await scanned_step_one(app, pilot)
             await pilot.press(*["down"] * screen.plan.order.index("notifications"), "e")
             await pilot.pause()
             assert isinstance(app.screen, ConfirmScreen) and all(i in app.screen.detail for i in EDGES)

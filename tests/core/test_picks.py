@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, select
 
 from gapmend.app.cli import cli
 from gapmend.core.config import Settings, load_settings
@@ -22,7 +22,7 @@ from gapmend.core.restore import RestoreOptions, restore
 from gapmend.core.verify import verify
 
 from ..conftest import Databases
-from ..dbstate import database_state
+from ..dbstate import database_state, load_roles
 from .test_laravel_schemas import JOB_USER, _php, _php_reads
 
 md = MetaData()
@@ -45,13 +45,8 @@ def _trio(dbs: Databases) -> tuple[Path, Settings]:
     friday = {"users": [dict(id=4, email="fri-4@x"), dict(id=5, email="fri-5@x")],
               "jobs": [_job(2, 4), _job(3, 5), _job(4, 4)]}
     production = {"users": [dict(id=4, email="prod-4@x"), dict(id=5, email="prod-5@x")], "jobs": [_job(2, 5)]}
-    for role, parts in (("snapshot", [snapshot]), ("crashed", [snapshot, friday]),
-                        ("production", [{"users": snapshot["users"]}, production])):
-        md.create_all(e[role])
-        with e[role].begin() as conn:
-            for part in parts:
-                for name, rows in part.items():
-                    conn.execute(insert(md.tables[name]), rows)
+    load_roles(e, md, {"snapshot": [snapshot], "crashed": [snapshot, friday],
+                       "production": [{"users": snapshot["users"]}, production]})
     env = dbs.env_file(snapshot=True, snapshot_at=None)
     return env, load_settings(env, environ={})
 
@@ -110,22 +105,15 @@ async def test_the_wizard_picks_jobs_one_by_one(tmp_path: Path) -> None:
     from textual.widgets import DataTable
 
     from gapmend.app.wizard import GapmendApp
-    from gapmend.screens.inspect_gaps import InspectGapsScreen
 
     from ..conftest import _databases
+    from ..pilot import scanned_step_one
 
     with _databases("sqlite", tmp_path) as dbs:
         _, settings = _trio(dbs)
         app = GapmendApp(settings, tmp_path, settings.decisions_path)
         async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause()
-            await app.workers.wait_for_complete()
-            await pilot.press("n")
-            await pilot.pause()
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            screen = app.screen
-            assert isinstance(screen, InspectGapsScreen) and screen.plan is not None
+            screen = await scanned_step_one(app, pilot)
             await pilot.press(*["down"] * screen.plan.order.index("jobs"), "j")   # not on the list yet
             await pilot.pause()
             assert not load_decisions(settings.decisions_path).picked
