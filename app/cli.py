@@ -489,6 +489,9 @@ def jobs(table_name: str | None, picked: tuple[int, ...], unpicked: tuple[int, .
         if table_name is None and len(queues) != 1:
             fail("give the queue table with --table (" + (", ".join(queues) or "no Friday job found") + ")")
         table = table_name or queues[0]
+        if table not in queues:
+            fail(f"{table} holds no Friday job to pick: " + ("pick in " + ", ".join(queues) if queues else
+                                                            "no queue table has Friday jobs"))
         if picked:
             from gapmend.core.db import open_engine
             from gapmend.core.schema import reflect

@@ -62,8 +62,10 @@ def test_picked_jobs_are_replayed_and_the_rest_left_out(dbs: Databases, server_s
     assert "jobs 3: App\\Jobs\\SendWelcome, naming App\\Models\\User 5, due" in listed.output
     assert listed.output.count("not restored (skip; pick it to replay it)") == 3, listed.output
     # A pick must name one of Friday's jobs: a snapshot job, or one crashed never held, is refused.
-    for wrong, said in (("1", "jobs 1 is a snapshot row"), ("9", "jobs 9 is not in the crashed database")):
-        refused = run.invoke(cli, ["--env-file", str(env), "jobs", "--pick", wrong])
+    for wrong, said in (("1", "jobs 1 is a snapshot row"), ("9", "jobs 9 is not in the crashed database"),
+                        ("--table=users", "users holds no Friday job to pick: pick in jobs")):
+        args = ["--pick", "4", wrong] if wrong.startswith("--") else ["--pick", wrong]
+        refused = run.invoke(cli, ["--env-file", str(env), "jobs", *args])
         assert refused.exit_code == 2 and said in refused.output, refused.output
     assert not load_decisions(settings.decisions_path).picked
 
