@@ -18,12 +18,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .php_source import array_body, qualify, without_comments
+from .php_source import array_body, imports as php_imports, qualify, without_comments
 
 DEFAULT_GUARD, DEFAULT_MODEL = "web", "App\\Models\\User"
 _KEY = re.compile(r"""(['"])(?P<key>[\w.-]+)\1\s*=>\s*\[""")
 _VALUE = r"""(['"]){key}\1\s*=>\s*(?:env\(\s*['"][^'"]*['"]\s*,\s*)?(?:(?P<cls>\\?[A-Za-z_][\w\\]*)::class|(['"])(?P<text>[^'"]+)\3)"""
-_USE = re.compile(r"^\s*use\s+(?P<fqcn>[\w\\]+)(?:\s+as\s+(?P<alias>\w+))?\s*;", re.M)
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,7 @@ def read(app: Path) -> list[Guard]:
         source = without_comments(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError):
         return []
-    imports = {m["alias"] or m["fqcn"].rsplit("\\", 1)[-1]: m["fqcn"] for m in _USE.finditer(source)}
+    imports = php_imports(source)
     guards, providers = _section(source, "guards"), _section(source, "providers")
     out = []
     for name, (body, _) in guards.items():

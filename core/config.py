@@ -266,8 +266,7 @@ def _laravel_crashed(app_path: Path, values: Mapping[str, str], gm: Mapping[str,
             f"{env_file} names no crashed database: set GAPMEND_CRASHED_DATABASE=NAME (beside production's, same "
             "user) there or in the environment, or add the crashed connection (runbook step 10: gapmend --laravel "
             f"{app_path} connection add --database NAME)")
-    url = _laravel_url({**values, "DB_DATABASE": named}, "DB_", app_path)
-    return url.set(password=gm["GAPMEND_CRASHED_PASSWORD"]) if gm.get("GAPMEND_CRASHED_PASSWORD") else url
+    return _sibling_url(app_path, values, named, gm.get("GAPMEND_CRASHED_PASSWORD"))
 
 
 def laravel_sibling_url(app_path: Path, database: str, environ: Mapping[str, str] | None = None) -> URL:
@@ -275,11 +274,13 @@ def laravel_sibling_url(app_path: Path, database: str, environ: Mapping[str, str
     crashed copy usually lives before step 10 names it in the app's configuration. A
     password for it may come from ``GAPMEND_CRASHED_PASSWORD`` in the environment."""
     environ = os.environ if environ is None else environ
-    values = read_env_file(app_path / ".env")
+    return _sibling_url(app_path, read_env_file(app_path / ".env"), database, environ.get("GAPMEND_CRASHED_PASSWORD"))
+
+
+def _sibling_url(app_path: Path, values: Mapping[str, str], database: str, password: str | None) -> URL:
+    """`database` reached as the app's production connection is, its own password if given."""
     url = _laravel_url({**values, "DB_DATABASE": database}, "DB_", app_path)
-    if environ.get("GAPMEND_CRASHED_PASSWORD"):
-        url = url.set(password=environ["GAPMEND_CRASHED_PASSWORD"])
-    return url
+    return url.set(password=password) if password else url
 
 
 def _laravel_url(values: Mapping[str, str], prefix: str, app_path: Path) -> URL:

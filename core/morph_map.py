@@ -18,11 +18,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .php_source import array_body, qualify
+from .php_source import array_body, imports as php_imports, qualify
 
 _CALL = re.compile(r"(?:Relation::)?(?:enforceMorphMap|morphMap)\s*\(\s*\[")
 _ENTRY = re.compile(r"""(['"])(?P<alias>[^'"]+)\1\s*=>\s*(?:(?P<cls>\\?[A-Za-z_][\w\\]*)::class|(['"])(?P<name>[^'"]+)\4)""")
-_USE = re.compile(r"^\s*use\s+(?P<fqcn>[\w\\]+)(?:\s+as\s+(?P<alias>\w+))?\s*;", re.M)
 _NAMESPACE = re.compile(r"^\s*namespace\s+(?P<ns>[\w\\]+)\s*;", re.M)
 
 
@@ -46,7 +45,7 @@ def read(app: Path) -> list[Alias]:
 
 
 def _aliases(source: str, name: str) -> list[Alias]:
-    imports = {m["alias"] or m["fqcn"].rsplit("\\", 1)[-1]: m["fqcn"] for m in _USE.finditer(source)}
+    imports = php_imports(source)
     ns = _NAMESPACE.search(source)
     out = []
     for call in _CALL.finditer(source):

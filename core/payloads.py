@@ -25,7 +25,7 @@ from typing import Any
 import inflection
 from sqlalchemy import JSON, ColumnElement, Connection, Text, func, or_, select
 
-from . import app_guards, php_payloads, shown
+from . import app_guards, php_payloads, rows as rowio, shown
 from .app_guards import Guard
 from .graph import morph_table
 from .schema import Schema, TableInfo
@@ -132,7 +132,8 @@ class Candidate:
 
 
 def summary(found: Mapping[str, Any]) -> str:
-    """`Candidate.summary` of a plan's payload edge (`gap.payload_candidates`)."""
+    """A plan's payload edge (`gap.payload_candidates`) in words: how many sampled values
+    hold it, and how many of their ids find a parent row."""
     return (f"in {shown.plural(found['sampled'], 'sampled value')}, {found['ids_found']} of "
             f"{shown.plural(found['ids'], 'id')} finding a row in {found['parent']}")
 
@@ -162,12 +163,12 @@ def find(conn: Connection, schema: Schema, morph_map: Mapping[str, str],
                         if parent is None or not _surrogate(schema, parent):
                             continue
                         edge = PayloadEdge(t.name, name, path, parent, type_key, str(holder[type_key]))
-                        per_doc.setdefault(edge, (f"'{type_key}': {holder[type_key]!s} → table '{parent}'", set()))[1].add(v)
+                        _hold(per_doc, edge, f"'{type_key}': {holder[type_key]!s} → table '{parent}'", v)
                         continue
                     named = _parent_by_key(key, schema)
                     if named is not None:
                         edge = PayloadEdge(t.name, name, path, named[0])
-                        per_doc.setdefault(edge, (f"naming: {named[1]}", set()))[1].add(v)
+                        _hold(per_doc, edge, f"naming: {named[1]}", v)
                 _tally(found, per_doc)
     php = _find_php(conn, schema, morph_map, guards)
     serialized = {e.table for e in php}   # their payloads are not plain JSON: what JSON found there is noise
@@ -200,6 +201,11 @@ def _sampled(conn: Connection, t: TableInfo, column: str, json_only: bool) -> It
                 yield row[-1]
 
 
+def _hold(per_doc: dict[PayloadEdge, tuple[str, set[int]]], edge: PayloadEdge, why: str, v: int) -> None:
+    """One document holds `edge` (for the reason `why`) with id `v`."""
+    per_doc.setdefault(edge, (why, set()))[1].add(v)
+
+
 def _tally(found: dict[PayloadEdge, Candidate], per_doc: Mapping[PayloadEdge, tuple[str, set[int]]]) -> None:
     for edge, (why, ids) in per_doc.items():
         c = found.setdefault(edge, Candidate(edge, why))
@@ -210,10 +216,8 @@ def _tally(found: dict[PayloadEdge, Candidate], per_doc: Mapping[PayloadEdge, tu
 
 def _existing(conn: Connection, parent: TableInfo, ids: set[int]) -> int:
     """How many of `ids` crashed's `parent` table holds."""
-    key = parent.table.c[parent.primary_key[0]]
-    wanted = sorted(ids)
-    return sum(int(conn.execute(select(func.count()).where(key.in_(wanted[i : i + 500]))).scalar_one())
-               for i in range(0, len(wanted), 500))
+    return sum(1 for _ in rowio.fetch_keys(conn, parent, parent.primary_key, [(v,) for v in sorted(ids)],
+                                           select_cols=parent.primary_key))
 
 
 def ids_at(doc: Any, edge: PayloadEdge) -> list[int]:
@@ -331,13 +335,12 @@ def _find_php(conn: Connection, schema: Schema, morph_map: Mapping[str, str],
                     named = _guard_table(guard, guards, schema, morph_map)
                     if named is not None:
                         edge = PayloadEdge(t.name, "payload", ("login_*",), named[0], "guard", guard, fmt)
-                        per_doc.setdefault(edge, (named[1], set()))[1].add(v)
+                        _hold(per_doc, edge, named[1], v)
             for cls, v in php_payloads.models(doc) if fmt == php_payloads.JOB else ():
                 parent = morph_table(cls, schema, morph_map)
                 if parent is not None and _surrogate(schema, parent):
                     edge = PayloadEdge(t.name, "payload", ("data", "command"), parent, "class", cls, fmt)
-                    per_doc.setdefault(edge, (f"a ModelIdentifier of {cls} in the serialized job → table "
-                                              f"'{parent}'", set()))[1].add(v)
+                    _hold(per_doc, edge, f"a ModelIdentifier of {cls} in the serialized job → table '{parent}'", v)
             _tally(found, per_doc)
     return found
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 # Whole-line comments and comment blocks: a `//` inside a string ('https://…') is not one.
+_USE = re.compile(r"^\s*use\s+(?P<fqcn>[\w\\]+)(?:\s+as\s+(?P<alias>\w+))?\s*;", re.M)
 _COMMENT = re.compile(r"^[ \t]*(?://|#)[^\n]*|/\*.*?\*/", re.S | re.M)
 
 
@@ -37,3 +38,8 @@ def qualify(cls: str, imports: dict[str, str], namespace: str) -> str:
     if head in imports:
         return imports[head] + ("\\" + rest if rest else "")
     return f"{namespace}\\{cls}" if namespace else cls
+
+
+def imports(source: str) -> dict[str, str]:
+    """The file's `use` imports: the name it uses (the alias, or the last part) -> the class."""
+    return {m["alias"] or m["fqcn"].rsplit("\\", 1)[-1]: m["fqcn"] for m in _USE.finditer(source)}

@@ -17,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
+from . import rows as rowio
 from .decisions import Decisions
 from .errors import GapmendError
 from .payloads import PayloadEdge
@@ -85,11 +86,8 @@ def require_friday(conn: Connection, schema: Schema, plan: Plan, table: str, ids
         raise PickError(f"{table} has no integer id: rows are picked by id in integer-keyed tables only; "
                         f"approve or skip the whole table instead")
     wanted = sorted(set(ids))
-    key = t.table.c[t.primary_key[0]]
-    found: set[int] = set()
-    for start in range(0, len(wanted), 500):
-        batch = wanted[start : start + 500]
-        found |= {int(r[0]) for r in conn.execute(select(key).where(key.in_(batch)))}
+    found = {int(r[0]) for r in rowio.fetch_keys(conn, t, t.primary_key, [(v,) for v in wanted],
+                                                 select_cols=t.primary_key)}
     for v in wanted:
         if v not in found:
             raise PickError(f"{table} {v} is not in the crashed database: pick one of Friday's rows (`gapmend jobs`)")
