@@ -22,7 +22,6 @@ from gapmend.core.decisions import Decisions, load_decisions, save_decisions
 from gapmend.core.errors import GapmendError
 from gapmend.core.logfile import LOGGER, close_log, open_log
 from gapmend.core.plan import Decision, to_dict
-from gapmend.core.private_files import write_private
 from gapmend.core.progress import Cancelled
 
 from .render import job_line, render_plan, render_selection
@@ -194,7 +193,8 @@ def cli(ctx: click.Context, env_file: Path, laravel: Path | None) -> None:
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
-@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), help="Also write the JSON plan here (0600).")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write the plan file here (0600): `restore --plan` runs exactly it, or refuses if the databases moved.")
 @click.option("--wide", is_flag=True, help="Show conflicting values whole (they are cut at 60 characters).")
 @guarded
 def plan(as_json: bool, output: Path | None, wide: bool) -> None:
@@ -204,11 +204,16 @@ def plan(as_json: bool, output: Path | None, wide: bool) -> None:
     """
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
-    result = _build_plan(settings, load_decisions(ctx.decisions_path(settings)))
-    data = to_dict(result)
+    decisions = load_decisions(ctx.decisions_path(settings))
+    result = _build_plan(settings, decisions)
     if output is not None:
-        write_private(output, json.dumps(data, indent=2) + "\n")
-    click.echo(json.dumps(data, indent=2) if as_json else render_plan(result, wide=wide))
+        from gapmend.core.plan_file import write_plan_file
+
+        write_plan_file(output, result, decisions)
+        LOGGER.info("plan file written: %s", output)
+    click.echo(json.dumps(to_dict(result), indent=2) if as_json else render_plan(result, wide=wide))
+    if output is not None:
+        click.echo(f"\nplan file: {output} (restore exactly this: gapmend restore --plan {output})", err=True)
     tick("inspect", "order")
 
 
@@ -536,9 +541,13 @@ def jobs(table_name: str | None, picked: tuple[int, ...], unpicked: tuple[int, .
               help="Copy the rows inside the server (INSERT … SELECT; the default: from crashed's tables where "
                    "production's connection can read them, else from Friday's rows staged beside production's "
                    "first), or read and write them through gapmend in batches.")
+@click.option("--plan", "plan_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Run exactly this reviewed plan (`plan --output`), with its decisions; refused if the databases "
+                   "moved under it since.")
 @guarded
 def restore(yes: bool, tables: str | None, approve_pending: bool, collisions: str, orphans: str, apply_deletes: bool,
-            without_backup: bool, per_table: bool, dry_run: Path | None, server_side: bool | None) -> None:
+            without_backup: bool, per_table: bool, dry_run: Path | None, server_side: bool | None,
+            plan_file: Path | None) -> None:
     """Put Friday's rows into production in one transaction, and write a report.
 
     Example: gapmend --env-file prod.env restore --yes
@@ -548,7 +557,13 @@ def restore(yes: bool, tables: str | None, approve_pending: bool, collisions: st
 
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
-    decisions = load_decisions(ctx.decisions_path(settings))
+    reviewed = None
+    if plan_file is not None:
+        from gapmend.core.plan_file import read_plan_file
+
+        reviewed = read_plan_file(plan_file)
+        LOGGER.info("restore runs the plan file %s with its decisions", plan_file)
+    decisions = reviewed.decisions if reviewed is not None else load_decisions(ctx.decisions_path(settings))
     if dry_run is None and not without_backup:
         from gapmend.core.backup import require_recent_backup
         from gapmend.core.steps import Checklist
@@ -567,12 +582,16 @@ def restore(yes: bool, tables: str | None, approve_pending: bool, collisions: st
         require_settled(findings_of(result), decisions.roles_confirmed)       # refused before asking
         chosen = select_tables(result, only, approve_pending)
         require_confirmed(result, chosen.order)
+        if reviewed is not None:   # refused before asking, as the restore itself would refuse it
+            from gapmend.core.plan_file import require_unmoved
+
+            require_unmoved(reviewed, result, chosen.order)
         confirm_step("restore", yes, target=settings.production.render_as_string(hide_password=True),
                      tables=render_selection(chosen))
     options = RestoreOptions(
         tables=only, approve_pending=approve_pending,
         collisions=collisions, orphans=orphans, apply_deletes=apply_deletes, dry_run=dry_run,
-        per_table=per_table, server_side=server_side,
+        per_table=per_table, server_side=server_side, reviewed=reviewed,
     )
     progress = StderrProgress()
     LOGGER.info("restore: %s", settings.masked())

@@ -72,8 +72,13 @@ def load_decisions(path: Path | None) -> Decisions:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ConfigError(f"decisions file {path} is unreadable ({exc.__class__.__name__}): fix or delete it") from None
+    return decisions_from_json(data, f"decisions file {path}")
+
+
+def decisions_from_json(data: Any, where: str) -> Decisions:
+    """`Decisions.to_json`'s form read back; a wrong shape is one line naming `where`."""
     if not isinstance(data, dict):
-        raise ConfigError(f"decisions file {path} must hold a JSON object: fix or delete it")
+        raise ConfigError(f"{where} must hold a JSON object of decisions: fix or delete it")
     edges = data.get("edges", {})
     try:
         return Decisions(
@@ -89,7 +94,7 @@ def load_decisions(path: Path | None) -> Decisions:
             picked={str(k): [int(x) for x in v] for k, v in data.get("picked", {}).items()},
         )
     except (TypeError, ValueError, AttributeError):
-        raise ConfigError(f"decisions file {path} has a value of the wrong type: fix or delete it") from None
+        raise ConfigError(f"{where} has a value of the wrong type: fix or delete it") from None
 
 
 def save_decisions(path: Path, decisions: Decisions) -> None:

@@ -65,6 +65,8 @@ class Sources:
     production: Engine
     crashed: Engine
     snapshot: Engine | None = None
+    # Role -> what names its database whatever the URL says (`db.database_identity`).
+    identities: dict[str, str | None] = field(default_factory=dict)
 
     @classmethod
     def open(cls, settings: Settings, *, readonly: bool = True) -> "Sources":
@@ -90,7 +92,7 @@ class Sources:
         for role, engine in (("production", self.production), ("crashed", self.crashed), ("snapshot", self.snapshot)):
             if engine is None:
                 continue
-            ident = database_identity(engine, role)
+            ident = self.identities[role] = database_identity(engine, role)
             if ident is None:
                 continue
             if ident in seen:
@@ -209,6 +211,7 @@ def build_plan(
             mode=mode,
             created_at=datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
             connections=settings.masked(),
+            identities=dict(sources.identities),
             elapsed_s=round(time.monotonic() - started, 3),
             triggers=trigger_list,
             roles=list(facts.values()),

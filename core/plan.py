@@ -27,6 +27,12 @@ class RowClass(str, enum.Enum):
     PRODUCTION_DELETE = "production_delete"  # never resurrected
 
 
+# Why a restore did not insert a Friday row as a new one (its report and journal say it;
+# `plan_file` reads them back to compare with the reviewed plan).
+COLLIDED = "unique key held by production"
+ORPHANED = "parent deleted by production"
+
+
 class Decision(str, enum.Enum):
     PENDING = "pending"
     APPROVE = "approve"
@@ -121,6 +127,9 @@ class Plan:
     mode: str                 # "three-way (snapshot)" | "snapshot time" | "content"
     created_at: str
     connections: dict[str, str | None]   # masked URLs
+    # Role -> what names its database whatever the URL says (a plan file's restore
+    # refuses other databases, `plan_file`).
+    identities: dict[str, str | None] = field(default_factory=dict)
     elapsed_s: float = 0.0
     # Production's triggers on the tables with work: name, table, timing, event, what it
     # writes and what the restore does about it (`triggers`).

@@ -40,13 +40,14 @@ from sqlalchemy.exc import DBAPIError
 
 from . import id_guard, journal, roles, rows as rowio, triggers, unique
 from .config import Settings
+from .plan_file import Outcome, Reviewed, require_outcome, require_unmoved
 from .db import WRITER, is_mysql, translate
 from .decisions import Decisions
 from .errors import GapmendError
 from .exclusive import only_restore
 from .gap import Sources, build_plan
 from .graph import Edge, ReferenceGraph, build_graph
-from .plan import Plan, RowClass
+from .plan import COLLIDED, ORPHANED, Plan, RowClass
 from .progress import NullProgress, Progress, check_cancel
 from .payload_rewrite import rewrite_run
 from .payloads import PayloadEdge
@@ -87,6 +88,9 @@ class RestoreOptions:
     # Copy inside the server (None: wherever it can; STAGE: stage Friday's rows in
     # production's database first even where its connection could read crashed).
     server_side: bool | Literal["staged"] | None = None
+    # The plan the operator reviewed (`plan_file`): the restore refuses when what it
+    # finds now differs from it.
+    reviewed: Reviewed | None = None
 
 
 @dataclass
@@ -237,6 +241,8 @@ def _restore(sources: Sources, settings: Settings, decisions: Decisions, options
         require_confirmed(plan, selection.order)
         with sources.crashed.connect() as c_conn:
             require_plan_picks(c_conn, schema, plan, selection.order)
+        if options.reviewed is not None:   # collisions and orphans: by what the writing finds (`_outcomes`)
+            require_unmoved(options.reviewed, plan, selection.order, detailed=frozenset())
         # After the plan, so that input the plan refuses leaves production without a trace.
         created = options.dry_run is None and journal.ensure(sources.production)
         with sources.production.connect() as p_conn:   # a killed run's suspended triggers first
@@ -467,6 +473,8 @@ class _Run:
                 resumed = self._rewrite_payloads(run_id)
                 self._check_references(tables)
                 self._derive_rows_after(tables)
+                if self.options.reviewed is not None:   # what the server's own statements found
+                    require_outcome(self.options.reviewed, self._outcomes(tables), self.options.orphans == "skip")
                 writer.finish(self._summary(), resumed)
             finally:
                 if recorder is not None:
@@ -497,6 +505,9 @@ class _Run:
             with self.p.begin():
                 self._write_inserts(self.schema[name], writer)
                 self._write_changes(self.schema[name], writer)
+                if self.options.reviewed is not None:
+                    require_outcome(self.options.reviewed, self._outcomes([name]), self.options.orphans == "skip",
+                                    written=f"{name} was not written, the tables before it were (a run resumes them)")
                 writer.flush()
             self.progress.note(f"{name}: committed")
         with self.p.begin():
@@ -504,6 +515,17 @@ class _Run:
             self._check_references(tables)
             self._derive_rows_after(tables)
             writer.finish(self._summary(), resumed)
+
+    def _outcomes(self, tables: list[str]) -> dict[str, Outcome]:
+        """Per table, the Friday rows this run found colliding and orphaned (linked or
+        skipped, by the reasons `_Fate` and `server_copy` record)."""
+        out = {}
+        for name in tables:
+            report = self.reports[name]
+            collided = [k for k, _ in report.linked] + [k for k, why in report.skipped if why.startswith(COLLIDED)]
+            orphaned = [k for k, why in report.skipped if ORPHANED in why]
+            out[name] = Outcome(collided, orphaned)
+        return out
 
     def _rewrite_payloads(self, run_id: str) -> list[str]:
         """Ids inside the JSON values of the rows this run wrote (`payload_rewrite`), and
@@ -552,7 +574,7 @@ class _Run:
             writer.add(t.name, key, None, "skipped", fate.reason)
         elif fate.action == LINK and fate.target is not None:
             report.linked.append((key, fate.target))
-            writer.add(t.name, key, fate.target, "linked", "unique key held by production")
+            writer.add(t.name, key, fate.target, "linked", COLLIDED)
         else:
             return False
         return True
@@ -640,7 +662,7 @@ class _Run:
             fate = _Fate(INSERT)
             if key in holders:
                 fate = _Fate(LINK, holders[key]) if self.options.collisions == "link" else _Fate(
-                    SKIP, reason=f"unique key held by production row {holders[key]}")
+                    SKIP, reason=f"{COLLIDED} row {holders[key]}")
             nulled: list[str] = []
             for edge, value, why in self._broken_refs(t, row, parents_missing, tables):
                 col = edge.columns[0]
@@ -648,7 +670,7 @@ class _Run:
                 if why == "orphan" and self.options.orphans == "null" and nullable:
                     nulled.append(col)
                 else:
-                    fate = _Fate(SKIP, reason=f"{col}={value}: {'parent deleted by production' if why == 'orphan' else why}")
+                    fate = _Fate(SKIP, reason=f"{col}={value}: {ORPHANED if why == 'orphan' else why}")
                     break
             if fate.action != SKIP and nulled:
                 fate.nulled = tuple(nulled)

@@ -53,6 +53,7 @@ from . import journal, rows as rowio, unique
 from .collation import Collations
 from .db import is_mysql, server_identity, sqlite_file_uri, unreadable as unreadable_tables
 from .graph import Edge
+from .plan import COLLIDED, ORPHANED
 from .schema import Schema, TableInfo
 
 ATTACHED = "gapmend_crashed"
@@ -294,7 +295,7 @@ class ServerCopy:
         a = self.alloc.alias("a")
         values: dict[str, Any] = (
             {"action": "link", "new_id": a.c.new_id} if mode == "link" else
-            {"action": "skip", "reason": _text("unique key held by production row ", a.c.new_id)})
+            {"action": "skip", "reason": _text(f"{COLLIDED} row ", a.c.new_id)})
         return self.execute(update(w).values(**values).where(w.c.old_id == a.c.old_id, w.c.action == "insert"))
 
     def orphans(self, name: str, nullable_ok: bool) -> None:
@@ -394,7 +395,7 @@ class ServerCopy:
         w = self.work[name]
         action = case((w.c.action == "insert", literal("inserted")), (w.c.action == "link", literal("linked")),
                       else_=literal("skipped"))
-        detail = case((w.c.action == "link", literal("unique key held by production")), else_=w.c.reason)
+        detail = case((w.c.action == "link", literal(COLLIDED)), else_=w.c.reason)
         new_key = case((w.c.new_id.is_(None), null()), else_=journal.encode_id_sql(w.c.new_id))
         sel = select(literal(self.run_id), literal(name), journal.encode_id_sql(w.c.old_id), new_key, action, detail).where(
             w.c.action.in_(("insert", "link", "skip")))
@@ -446,7 +447,7 @@ class ServerCopy:
             marked = func.coalesce(nulled, literal(",")) + literal(f"{ref.index},")
             self.execute(update(work).values({nulled: marked}).where(*where))
         else:
-            why = _text(f"{ref.column}=", value, ": parent deleted by production")
+            why = _text(f"{ref.column}=", value, f": {ORPHANED}")
             self.execute(update(work).values({action: "skip", reason: why}).where(*where))
 
     def decide_keyed(self, name: str, nullable_ok: bool, collisions: str = "link") -> None:
@@ -482,7 +483,7 @@ class ServerCopy:
         held = (select(*(r.c[k] for k in key)).select_from(source.join(p, and_(*(mapped[k] == p.c[k] for k in key))))
                 .where(r.c.gapmend_action == "insert").subquery("held"))
         values = ({"gapmend_action": "link"} if mode == "link" else
-                  {"gapmend_action": "skip", "gapmend_reason": literal("unique key held by production")})
+                  {"gapmend_action": "skip", "gapmend_reason": literal(COLLIDED)})
         self.execute(update(r).values(**values).where(
             r.c.gapmend_action == "insert", tuple_(*(r.c[k] for k in key)).in_(select(*held.c))))
 
@@ -501,7 +502,7 @@ class ServerCopy:
             case((r.c.gapmend_action.in_(("insert", "link")), journal.encode_key_sql([mapped[k] for k in key])),
                  else_=null()),
             case((live, literal("inserted")), (linked, literal("linked")), else_=literal("skipped")),
-            case((live, literal("")), (linked, literal("unique key held by production")), else_=r.c.gapmend_reason),
+            case((live, literal("")), (linked, literal(COLLIDED)), else_=r.c.gapmend_reason),
         ).select_from(source)
         self.execute(insert(journal.id_map).from_select(
             ["run_id", "table_name", "old_key", "new_key", "action", "detail"], journaled))

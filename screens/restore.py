@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 from gapmend.core.backup import require_recent_backup
 from gapmend.core.errors import GapmendError
 from gapmend.core.logfile import LOGGER
+from gapmend.core.plan_file import Reviewed
 from gapmend.core.progress import Cancelled
 from gapmend.core.report import render, write_report
 from gapmend.core.restore import RestoreOptions, RestoreReport, restore
@@ -135,10 +136,13 @@ class RestoreScreen(StepScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="restore", description="restoring")
     def run_restore(self, dry: bool) -> RestoreReport:
-        options = RestoreOptions(dry_run=self.context.reports_dir / "dry-run.sql" if dry else None)
+        decisions = self.context.decisions()
+        # The restore runs what step 1 showed, or refuses when the databases moved since (`plan_file`).
+        reviewed = Reviewed.of(self.context.plan, decisions) if self.context.plan is not None else None
+        options = RestoreOptions(dry_run=self.context.reports_dir / "dry-run.sql" if dry else None, reviewed=reviewed)
         if dry:
             self.context.reports_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        report = restore(self.context.settings, self.context.decisions(), options, _Progress(self), self.cancel_token)
+        report = restore(self.context.settings, decisions, options, _Progress(self), self.cancel_token)
         if not dry:
             _, text_path, moved = write_report(report, self.context.reports_dir)
             self.post_message(RestoreScreen.Noted(moved or f"report: {text_path}"))

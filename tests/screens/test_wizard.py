@@ -290,3 +290,36 @@ async def test_the_wizard_restores_approved_tables_only(tmp_path: Path) -> None:
         assert not isinstance(app.screen, ConfirmScreen)
         assert any("10 tables are still pending" in n.message for n in app._notifications)
     assert database_state(prod) == before
+
+
+async def test_the_wizard_refuses_a_restore_production_outran_since_step_1(tmp_path: Path) -> None:
+    """Step 11 runs what step 1 showed (issue 17, item 2): production edited a row
+    Friday's update was to go into after the scan, so the restore refuses in the log,
+    says to scan again, and production is unchanged."""
+    from sqlalchemy import create_engine
+    from textual.widgets import RichLog
+
+    from gapmend.screens.messages import StepRequested
+
+    from ..dbstate import database_state
+
+    env = build_demo(tmp_path)
+    _approve_all(env)
+    prod = create_engine(f"sqlite:///{tmp_path / 'production.sqlite'}")
+    app = GapmendApp(load_settings(env, environ={}), tmp_path, Path(str(env) + ".decisions.json"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _scanned(app, pilot)
+        with sqlite3.connect(tmp_path / "production.sqlite") as conn:
+            conn.execute("UPDATE users SET name = 'edited after the scan' WHERE id = 2")
+        before = database_state(prod)
+        app.context.checklist.mark("backup", "skipped", "test: a throwaway demo")
+        app.post_message(StepRequested(11))
+        await _settle(app, pilot)
+        await pilot.press("r")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press(*"production.sqlite", "enter")
+        await _settle(app, pilot)
+        logged = " ".join(" ".join(line.text for line in app.screen.query_one("#log", RichLog).lines).split())
+        assert "the plan scanned in step 1 no longer holds (users: Friday's updates to apply 2 → 1" in logged
+        assert "run step 1's scan again" in logged
+    assert database_state(prod) == before
