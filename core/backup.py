@@ -27,12 +27,13 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from sqlalchemy import Engine, MetaData, create_engine, func, select, text
 from sqlalchemy.engine import URL
 
-from .db import is_mysql, open_engine
+from .db import open_engine
+from .dialects import dialect_of
 from .errors import GapmendError
 from .private_files import open_private, write_private
 
@@ -65,14 +66,10 @@ def backup(url: URL, folder: Path) -> Backup:
         counts = _row_counts(engine)
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         name = Path(url.database or "database").stem
-        if is_mysql(engine):
-            path = folder / f"{name}-{stamp}.sql.gz"
-            _mysql_dump(url, path)
-            verify_counts = _verify_mysql(url, path, engine)
-        else:
-            path = folder / f"{name}-{stamp}.sqlite.gz"
-            _sqlite_backup(Path(url.database or ""), path)
-            verify_counts = _verify_sqlite(path)
+        suffix, dump, prove = _TOOLS[dialect_of(engine).name]
+        path = folder / f"{name}-{stamp}{suffix}"
+        dump(url, path)
+        verify_counts = prove(url, path)
     finally:
         engine.dispose()
     differing = {t: (counts.get(t), verify_counts.get(t)) for t in set(counts) | set(verify_counts)
@@ -164,7 +161,7 @@ def _mysql_dump(url: URL, path: Path) -> None:
             raise
 
 
-def _verify_mysql(url: URL, path: Path, production: Engine) -> dict[str, int]:
+def _verify_mysql(url: URL, path: Path) -> dict[str, int]:
     client = _tool("mariadb", "mysql")
     scratch = f"{(url.database or 'db')[:40]}_gmverify_{uuid.uuid4().hex[:8]}"
     admin = create_engine(url.set(database=None), connect_args={"connect_timeout": 10})
@@ -195,7 +192,8 @@ def _verify_mysql(url: URL, path: Path, production: Engine) -> dict[str, int]:
 
 # --- SQLite -------------------------------------------------------------------------------
 
-def _sqlite_backup(source: Path, path: Path) -> None:
+def _sqlite_backup(url: URL, path: Path) -> None:
+    source = Path(url.database or "")
     folder = Path(tempfile.mkdtemp(prefix="gapmend-"))
     os.chmod(folder, 0o700)
     copy = folder / "copy.sqlite"
@@ -211,7 +209,7 @@ def _sqlite_backup(source: Path, path: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _verify_sqlite(path: Path) -> dict[str, int]:
+def _verify_sqlite(_url: URL, path: Path) -> dict[str, int]:
     folder = Path(tempfile.mkdtemp(prefix="gapmend-"))
     os.chmod(folder, 0o700)
     try:
@@ -231,6 +229,13 @@ def _verify_sqlite(path: Path) -> dict[str, int]:
 
 
 # --- shared -------------------------------------------------------------------------------
+
+# Per dialect (`dialects`): the backup's file suffix, its own dump tool, and the proof
+# that the dump loads back (a scratch database, SQLite's integrity check).
+_TOOLS: dict[str, tuple[str, Callable[[URL, Path], None], Callable[[URL, Path], dict[str, int]]]] = {
+    "mariadb": (".sql.gz", _mysql_dump, _verify_mysql),
+    "sqlite": (".sqlite.gz", _sqlite_backup, _verify_sqlite),
+}
 
 def _row_counts(engine: Engine) -> dict[str, int]:
     md = MetaData()

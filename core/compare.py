@@ -34,12 +34,13 @@ from datetime import datetime
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from sqlalchemy import (
-    Connection, Engine, Integer, MetaData, String, Table, and_, case, func, literal, not_, or_,
+    Connection, Engine, Integer, MetaData, String, Table, and_, case, func, literal, or_,
     select, text, union_all,
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from .collation import exact, exact_sql, uniform
+from .collation import uniform
+from .dialects import dialect_of
 from .schema import TableInfo
 
 CHECKSUM_LEVELS = (128, 8, 1)   # ids per chunk at each level (measured best of 9 shapes at 200k rows, 1 % scattered)
@@ -75,7 +76,8 @@ def _row_text(side: Side, keys_only: bool = False) -> str:
     q = side.conn.dialect.identifier_preparer.quote
     columns = side.table.primary_key if keys_only else side.table.column_names
     names = [q(c) for c in columns]
-    values = ", ".join(exact_sql(q(c), isinstance(side.table.table.c[c].type, String)) for c in columns)
+    exact = dialect_of(side.conn).checksum_text
+    values = ", ".join(exact(q(c), isinstance(side.table.table.c[c].type, String)) for c in columns)
     nulls = ", ".join(f"ISNULL({n})" for n in names)
     return f"CRC32(CONCAT_WS('#', {values}, CONCAT({nulls})))"
 
@@ -158,7 +160,7 @@ def attached_ranges(conn: Connection, schemas: Sequence[str], table: TableInfo, 
     statements: list[Any] = []
     for other in others:   # rows of `first` missing or different in `other`
         differs = [] if keys_only else [
-            _differs(first.c[n], other.c[n], conn.dialect.name) for n in table.column_names if n != key]
+            dialect_of(conn).differs(first.c[n], other.c[n]) for n in table.column_names if n != key]
         statements.append(select(first.c[key], other.c[key]).select_from(first.outerjoin(other, other.c[key] == first.c[key]))
                           .where(first.c[key] > lo, first.c[key] <= hi, or_(other.c[key].is_(None), *differs)))
     # The joins first: on MariaDB the counts then run beside them.
@@ -217,7 +219,7 @@ def keyed_versions(conn: Connection, sides: Sequence[Table], table: TableInfo, e
     """
     key = list(table.primary_key)
     names = table.column_names
-    dialect = conn.dialect.name
+    dialect = dialect_of(conn)
     al = [t.alias(f"t{i}") for i, t in enumerate(sides)]
     base = al[0]
 
@@ -247,7 +249,7 @@ def keyed_versions(conn: Connection, sides: Sequence[Table], table: TableInfo, e
             return [] if r is None else [x.c[key[0]] > r[0], x.c[key[0]] <= r[1]]
         out = []
         for other in al[1:compared]:
-            differs = [_differs(base.c[n], other.c[n], dialect) for n in names if n not in key]
+            differs = [dialect.differs(base.c[n], other.c[n]) for n in names if n not in key]
             out += [   # rows of the base missing or different in `other`, and rows only `other` has
                 select(*columns).select_from(joined(base, other))
                 .where(*within(base), or_(other.c[key[0]].is_(None), *differs)),
@@ -297,15 +299,6 @@ def _each(statements: Sequence[Any], conn: Connection, engine: Engine | None) ->
         return list(pool.map(own, statements))
 
 
-def _differs(x: ColumnElement[Any], y: ColumnElement[Any], dialect: str) -> ColumnElement[bool]:
-    """True when two values differ, NULL counting as a value and strings as bytes."""
-    if dialect in ("mysql", "mariadb"):
-        x, y = exact(x, dialect), exact(y, dialect)
-        same: ColumnElement[bool] = x.op("<=>", is_comparison=True)(y)
-        return not_(same)
-    return x.is_not(y)
-
-
 # --- one connection that sees every side: GROUP BY across a UNION ALL ------------------
 
 def joint_differences(conn: Connection, sides: dict[int, Table], table: TableInfo, columns: Sequence[str],
@@ -323,20 +316,18 @@ def joint_differences(conn: Connection, sides: dict[int, Table], table: TableInf
     With `order` (columns among `columns`) they come sorted by those columns' bytes, so
     the caller can stream them key by key instead of holding them all.
     """
-    dialect = conn.dialect.name
+    dialect = dialect_of(conn)
     names = table.column_names
-    # MariaDB groups strings by their collation ('a' = 'A' = 'a '); grouping by the bytes
-    # (CAST AS BINARY) is exact but spills the grouping to disk, so tables with strings
-    # are grouped by one MD5 of the row's bytes instead, NULL flags included.
-    hashed = dialect in ("mysql", "mariadb") and any(isinstance(table.table.c[n].type, String) for n in names)
+    hashed = False
     parts = []
     for tag, t in sides.items():
         flag = past(t)
-        if hashed:
-            exacts = [func.md5(func.concat_ws("#", *(exact(t.c[n], dialect) for n in names),
-                                              func.concat(*(func.isnull(t.c[n]) for n in names)))).label("x0")]
+        digest = dialect.row_digest([t.c[n] for n in names])
+        hashed = digest is not None
+        if digest is not None:   # grouped by one value standing for the row's bytes
+            exacts = [digest.label("x0")]
         else:
-            exacts = [exact(t.c[n], dialect).label(f"x{i}") for i, n in enumerate(names)]
+            exacts = [dialect.exact(t.c[n]).label(f"x{i}") for i, n in enumerate(names)]
         # One collation for every side's strings: a UNION refuses two (utf8mb4_unicode_ci
         # production beside a utf8mb4_general_ci crashed copy).
         originals = [uniform(t.c[n]).label(f"v{i}") for i, n in enumerate(names) if n in columns]
@@ -350,7 +341,7 @@ def joint_differences(conn: Connection, sides: dict[int, Table], table: TableInf
             .group_by(*(u.c[f"x{i}"] for i in range(1 if hashed else len(names))))
             .having(or_(differs, func.max(u.c.past) == 1)))
     if order:   # bytes, not the collation: 'a' and 'A' are different keys and must not interleave
-        stmt = stmt.order_by(*(exact(func.min(u.c[f"v{names.index(c)}"]), dialect) for c in order))
+        stmt = stmt.order_by(*(dialect.exact(func.min(u.c[f"v{names.index(c)}"])) for c in order))
     for row in conn.execute(stmt):
         values, n = tuple(row[: len(wanted)]), row[len(wanted):]
         yield values, {tag: int(k or 0) for tag, k in zip(sides, n)}

@@ -11,14 +11,11 @@ when the process ends).
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import os
-from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
-from .db import is_mysql
+from .dialects import LockHeld, dialect_of
 from .errors import GapmendError
 
 
@@ -33,28 +30,9 @@ _BUSY = ("another gapmend restore is writing to this production database ({where
 @contextlib.contextmanager
 def only_restore(engine: Engine) -> Iterator[None]:
     """Hold production's restore lock for the block, or raise `RestoreRunning`."""
-    if is_mysql(engine):
-        with engine.connect() as conn:
-            name = conn.execute(text("SELECT CONCAT('gapmend-restore:', DATABASE())")).scalar_one()
-            if conn.execute(text("SELECT GET_LOCK(:n, 0)"), {"n": name}).scalar() != 1:
-                holder = conn.execute(text("SELECT IS_USED_LOCK(:n)"), {"n": name}).scalar()
-                raise RestoreRunning(_BUSY.format(where=f"server connection {holder}"))
-            try:
-                yield
-            finally:
-                conn.execute(text("SELECT RELEASE_LOCK(:n)"), {"n": name})
-        return
-    path = Path(f"{engine.url.database}.gapmend-lock")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
+    with contextlib.ExitStack() as stack:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RestoreRunning(_BUSY.format(where=f"lock {path}")) from None
-        try:
-            yield
-        finally:
-            path.unlink(missing_ok=True)
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+            stack.enter_context(dialect_of(engine).restore_lock(engine))
+        except LockHeld as held:
+            raise RestoreRunning(_BUSY.format(where=held.where)) from None
+        yield

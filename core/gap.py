@@ -41,7 +41,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from . import compare, framework, journal, payloads, php_payloads, roles, rows as rowio, soft_deletes, triggers, unique
 from .config import Settings
-from .db import connect, database_identity, is_mysql, open_engine, server_identity, sqlite_file_uri, unreadable
+from .db import connect, database_identity, open_engine, unreadable
+from .dialects import Address, dialect_of
 from .decisions import Decisions
 from .errors import ConfigError, PlanError
 from .graph import ReferenceGraph, build_graph
@@ -746,7 +747,7 @@ class _Inspector:
 
     def _pool_engine(self) -> Engine | None:
         """An engine to run statements side by side on (MariaDB), or None (one at a time)."""
-        return self.sources.production if is_mysql(self.sources.production) else None
+        return self.sources.production if dialect_of(self.sources.production).side_by_side else None
 
     def _friday_only(self) -> bool:
         """Asked only for what Friday did (the restore), with the snapshot at hand: a row
@@ -802,7 +803,7 @@ class _Inspector:
         """The connections whose tables chunk checksums compare (all MariaDB), or None."""
         engines = [self.sources.snapshot, self.sources.crashed] if self._friday_only() else [
             self.sources.snapshot, self.sources.crashed, self.sources.production]
-        if not all(is_mysql(e) for e in engines if e is not None):
+        if not all(dialect_of(e).checksums for e in engines if e is not None):
             return None
         return self._compared()
 
@@ -840,16 +841,11 @@ class _Inspector:
         when every side is a database on production's MariaDB server it may read."""
         if attached is not None:
             return attached, {0: "snap", 1: "crashed", 2: "main"} if self.s is not None else {1: "crashed", 2: "main"}
-        engines = {0: self.sources.snapshot, 1: self.sources.crashed, 2: self.sources.production}
-        present = {tag: e for tag, e in engines.items() if e is not None}
-        if not all(is_mysql(e) for e in present.values()):
-            return None
-        if len({server_identity(e) for e in present.values()}) != 1:
-            return None
-        schemas: dict[int, str | None] = {tag: e.url.database for tag, e in present.items()}
-        schemas[2] = None
-        if len({s for s in schemas.values()}) != len(schemas):
-            return None
+        schemas: dict[int, str | None] = {2: None}
+        for tag, address in self._addresses().items():
+            if address is None or address.attach_uri is not None:
+                return None
+            schemas[tag] = address.schema
         md = MetaData()
         others = (self.schema[name].table.to_metadata(md, schema=schema)
                   for name in self.schema.tables for schema in schemas.values() if schema is not None)
@@ -912,23 +908,29 @@ class _Inspector:
             return or_(*conds) if conds else None
         return past
 
+    def _addresses(self) -> dict[int, Address | None]:
+        """How production's connection names the snapshot's (0) and crashed's (1) tables."""
+        production = self.sources.production
+        sides = ((0, "snapshot", "snap", self.sources.snapshot), (1, "crashed", "crashed", self.sources.crashed))
+        return {tag: dialect_of(production).locate(production, engine, role, alias)[0]
+                for tag, role, alias, engine in sides if engine is not None}
+
     def _attach_sqlite(self) -> Connection | None:
         """One SQLite connection with crashed (and snapshot) ATTACHed read-only beside
         production, for joins across the files; None unless every side is a SQLite file."""
-        engines = [e for e in (self.sources.production, self.sources.crashed, self.sources.snapshot) if e is not None]
-        if any(e.dialect.name != "sqlite" for e in engines):
+        addresses = self._addresses()
+        if any(a is None or a.attach_uri is None for a in addresses.values()):
             return None
         conn = self.sources.production.connect()
         raw = conn.connection.driver_connection  # ATTACH must run outside a transaction
-        for alias, engine in (("crashed", self.sources.crashed), ("snap", self.sources.snapshot)):
-            if engine is None:
-                continue
+        for address in addresses.values():
+            assert address is not None
             try:
-                raw.execute(f"ATTACH DATABASE ? AS {alias}", (sqlite_file_uri(engine),))  # type: ignore[union-attr]
+                raw.execute(f"ATTACH DATABASE ? AS {address.schema}", (address.attach_uri,))  # type: ignore[union-attr]
             except sqlite3.OperationalError as exc:
                 conn.close()
-                raise PlanError(f"cannot read production beside {alias} ({exc}): another program is writing "
-                                "to it; stop the writers (maintenance mode, workers, cron) and retry") from None
+                raise PlanError(f"cannot read production beside {address.schema} ({exc}): another program is "
+                                "writing to it; stop the writers (maintenance mode, workers, cron) and retry") from None
         return conn
 
 

@@ -14,9 +14,9 @@ restore: nothing it commits is lost, and no id is handed out twice.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, func, select
 
-from .db import is_mysql
+from .dialects import dialect_of
 from .errors import GapmendError
 from .plan import Plan, RowClass
 from .schema import Schema
@@ -31,17 +31,16 @@ def counters(conn: Connection, schema: Schema, tables: list[str]) -> dict[str, i
     ``sqlite_sequence`` is transactional and needs no care). InnoDB never takes back an
     id it handed out, not even when the transaction that took it rolls back: a dry run
     or a failed restore would leave every counter moved past Friday's ids."""
-    if not is_mysql(conn.engine):
+    dialect = dialect_of(conn)
+    if dialect.counters_transactional:
         return {}
     out: dict[str, int] = {}
     for name in tables:
         if schema[name].key_kind != "surrogate":
             continue
-        counter = conn.execute(text(
-            "SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
-            "AND TABLE_NAME = :t"), {"t": name}).scalar()
+        counter = dialect.next_id(conn, name)
         if counter is not None:
-            out[name] = int(counter)
+            out[name] = counter
     conn.rollback()
     return out
 
@@ -55,14 +54,14 @@ def reserve_ids(conn: Connection, plan: Plan, schema: Schema, tables: list[str],
             continue
         reserve = max(gap.production_max_id or 0, gap.crashed_max_id or 0) + inserts + 1
         if before[name] < reserve:
-            _set_counter(conn, name, reserve)
+            dialect_of(conn).set_next_id(conn, name, reserve)
 
 
 def release_ids(conn: Connection, before: dict[str, int]) -> None:
     """Put every counter back (InnoDB raises one below the highest id to the next free
     id, so after a commit the next insert lands right after the restored rows)."""
     for name, counter in before.items():
-        _set_counter(conn, name, counter)
+        dialect_of(conn).set_next_id(conn, name, counter)
 
 
 def check_unchanged(conn: Connection, plan: Plan, schema: Schema, tables: list[str]) -> None:
@@ -77,10 +76,3 @@ def check_unchanged(conn: Connection, plan: Plan, schema: Schema, tables: list[s
             raise ConcurrentWrite(
                 f"production's {name} was written since the plan (max id {gap.production_max_id} → {now}): "
                 "stop the writers (maintenance mode, workers, cron) and run the restore again")
-
-
-def _set_counter(conn: Connection, name: str, value: int) -> None:
-    conn.rollback()
-    quoted = conn.dialect.identifier_preparer.quote(name)
-    conn.exec_driver_sql(f"ALTER TABLE {quoted} AUTO_INCREMENT = {int(value)}")
-    conn.commit()

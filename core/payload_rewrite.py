@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from . import journal, payloads, rows as rowio, shown
-from .bulk_update import update_rows
+from .dialects import dialect_of
 from .payloads import PayloadEdge
 from .schema import Schema
 
@@ -78,7 +78,7 @@ def rewrite_run(p: Connection, schema: Schema, runs: Sequence[str], running: str
                     changed.append({**dict(zip(t.identity, key)), **values})
             for col in columns:
                 batch = [r for r in changed if col in r]
-                update_rows(p, t.table, t.identity, [col], [{k: r[k] for k in (*t.identity, col)} for r in batch], execute)
+                dialect_of(p).update_rows(p, t.table, t.identity, [col], [{k: r[k] for k in (*t.identity, col)} for r in batch], execute)
     return out
 
 

@@ -35,13 +35,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Literal, Mapping
 
-from sqlalchemy import Connection, delete, func, insert, select, text
+from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.exc import DBAPIError
 
 from . import id_guard, journal, roles, rows as rowio, triggers, unique
 from .config import Settings
 from .plan_file import Outcome, Reviewed, require_outcome, require_unmoved
-from .db import WRITER, is_mysql, translate
+from .db import WRITER, translate
+from .dialects import dialect_of
 from .decisions import Decisions
 from .errors import GapmendError
 from .exclusive import only_restore
@@ -54,7 +55,6 @@ from .payloads import PayloadEdge
 from .picks import not_picked, require_plan_picks
 from .schema import JOURNAL_PREFIX, Schema, TableInfo, reflect
 from .selection import Selection, require_confirmed, select_tables
-from .bulk_update import update_rows
 from .id_guard import ConcurrentWrite  # noqa: F401  (re-exported: the restore raises it)
 from .sql_recorder import SqlRecorder
 from .spool import KeySpool
@@ -286,7 +286,7 @@ def _server_side(sources: Sources, schema: Schema, graph: ReferenceGraph,
         why = problem
     # Staging copies rows between two connections of one kind: the column types
     # reflected from crashed must mean the same in production's CREATE TABLE.
-    if is_mysql(sources.production) != is_mysql(sources.crashed):
+    if dialect_of(sources.production).name != dialect_of(sources.crashed).name:
         return None, f"{through}: {why}"
     if options.server_side == STAGE:
         why = "as asked"
@@ -345,7 +345,7 @@ class _Run:
         tables = self.order = self.selection.order
         for name in tables:
             self.reports[name].not_picked = not_picked(self.plan.table(name))
-        mysql = is_mysql(self.p.engine)
+        dialect = dialect_of(self.p)
         if self.address is not None:
             on_server = [n for n in tables if self.schema[n].key_kind == "surrogate"]
             keyed = [n for n in tables if n in self.work.streamed
@@ -357,11 +357,9 @@ class _Run:
                 self.progress.start("staging Friday's rows in production's database",
                                     sum(self.plan.table(n).counts.get(RowClass.FRIDAY_INSERT.value, 0) for n in on_server))
             self.server.open(self.progress.advance)
-        if mysql:
-            # Cycles are written with their final ids in one pass; references are checked
-            # by `_check_references` before the commit instead (a session setting).
-            self.p.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 0")
-            self.p.commit()
+        # Cycles are written with their final ids in one pass; references are checked
+        # by `_check_references` before the commit instead (a session setting).
+        dialect.foreign_key_checks(self.p, False)
         try:
             self.counters = id_guard.counters(self.p, self.schema, tables)
             if self.options.dry_run is None:
@@ -383,10 +381,8 @@ class _Run:
                 self.progress.note("triggers created again")
             if self.options.dry_run is not None:
                 triggers.forget(self.p, run_id)
-            if mysql:
-                self.p.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 1")
-                self.p.commit()
-                id_guard.release_ids(self.p, self.counters)
+            dialect.foreign_key_checks(self.p, True)
+            id_guard.release_ids(self.p, self.counters)
             if self.server is not None:
                 self.server.close()
         report = RestoreReport(run_id, started_at, 0.0, {t: self.reports[t] for t in tables}, self.selection.pulled_in, noop=False,
@@ -973,7 +969,7 @@ class _Run:
                 values = self._final_row(t, row, None)
                 batch.append({**values, **dict(zip(t.identity, key))})
                 writer.add(t.name, key, key, "updated")
-            update_rows(self.p, t.table, t.identity, cols, batch, self._execute)
+            dialect_of(self.p).update_rows(self.p, t.table, t.identity, cols, batch, self._execute)
             report.updated += len(batch)
             self.progress.advance(len(chunk))
 
@@ -1033,10 +1029,9 @@ def _larger_than_packet(p: Connection, table: Any, rows: list[dict[str, Any]], e
     that exceeds its ``max_allowed_packet``, said with its size and what to do. Only on
     that error path: the rows are not measured otherwise."""
     code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
-    if not is_mysql(p.engine) or code not in (1153, 2006, 2013):
+    packet = dialect_of(p).packet_limit(p.engine, code)
+    if packet is None:
         return None
-    with p.engine.connect() as fresh:   # the failed one is gone
-        packet = int(fresh.execute(text("SELECT @@max_allowed_packet")).scalar_one())
     def size(row: dict[str, Any]) -> int:
         return sum(len(v) if isinstance(v, (bytes, str)) else 8 for v in row.values())
     biggest = max(rows, key=size)

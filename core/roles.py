@@ -26,14 +26,13 @@ table's last row by id (one index lookup per table, not a scan).
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from sqlalchemy import Connection, DateTime, select, text
+from sqlalchemy import Connection, DateTime, select
 
 from . import journal
-from .db import is_mysql
+from .dialects import dialect_of
 from .errors import GapmendError
 from .plan import Plan, RowClass, TableGap
 from .graph import ReferenceGraph
@@ -76,19 +75,9 @@ class Finding:
 
 def read_facts(role: str, conn: Connection, schema: Schema) -> RoleFacts:
     """One role's server, name, size and latest write (read-only, a lookup per table)."""
-    url = conn.engine.url
-    if is_mysql(conn.engine):
-        version = conn.execute(text("SELECT VERSION()")).scalar()
-        server = f"MariaDB/MySQL {version} at {url.host or 'localhost'}:{url.port or 3306}"
-        database = str(conn.execute(text("SELECT DATABASE()")).scalar())
-        size = conn.execute(text("SELECT SUM(data_length + index_length) FROM information_schema.tables "
-                                 "WHERE table_schema = DATABASE()")).scalar()
-        size_bytes = None if size is None else int(size)
-    else:
-        server, database = "SQLite file", url.database or ":memory:"
-        size_bytes = os.path.getsize(database) if database != ":memory:" and os.path.exists(database) else None
+    described = dialect_of(conn).describe(conn)
     latest, where = _latest_write(conn, schema, own=role == "production")
-    return RoleFacts(role, server, database, size_bytes, latest, where)
+    return RoleFacts(role, described.server, described.database, described.size_bytes, latest, where)
 
 
 def _latest_write(conn: Connection, schema: Schema, own: bool) -> tuple[datetime | None, str | None]:

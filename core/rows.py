@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Sequence
 
-from sqlalchemy import Connection, Engine, LargeBinary, String, and_, cast, select, tuple_
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import Connection, Engine, and_, select, tuple_
 
+from .dialects import dialect_of
 from .schema import TableInfo
 
 Row = tuple[Any, ...]
@@ -28,17 +28,6 @@ CHUNK = 5000
 def sort_key(values: Sequence[Any]) -> tuple[Any, ...]:
     """A Python sort key that orders like the database: NULL first, then by value."""
     return tuple((0, 0) if v is None else (1, v) for v in values)
-
-
-def order_columns(table: TableInfo, names: Sequence[str], dialect: str) -> list[ColumnElement[Any]]:
-    cols: list[ColumnElement[Any]] = []
-    for name in names:
-        col = table.table.c[name]
-        if dialect in ("mysql", "mariadb") and isinstance(col.type, String):
-            cols.append(cast(col, LargeBinary))
-        else:
-            cols.append(col)
-    return cols
 
 
 def page_by_id(conn: Connection, table: TableInfo, lo: int | None = None, hi: int | None = None,
@@ -69,7 +58,7 @@ def _key_index(table: TableInfo) -> int:
 def stream_ordered(engine: Engine, table: TableInfo, chunk: int = CHUNK) -> Iterator[list[Row]]:
     """Chunks of whole rows ordered by the table's identity, over one streamed query."""
     t = table.table
-    stmt = select(*t.c).order_by(*order_columns(table, table.identity, engine.dialect.name))
+    stmt = select(*t.c).order_by(*(dialect_of(engine).byte_order(t.c[n]) for n in table.identity))
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=chunk).execute(stmt)
         for part in result.partitions(chunk):

@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Iterable
 
-from sqlalchemy import Engine, Integer, MetaData, Table, event, text
+from sqlalchemy import Engine, Integer, MetaData, Table
 from sqlalchemy.exc import DBAPIError, SAWarning
 from sqlalchemy.types import NullType, UserDefinedType
 
 from .db import translate
+from .dialects import Dialect, dialect_of
+from .dialects.base import ForeignKeyRow, UniqueRow
 from .errors import SchemaMismatch
 
 
@@ -92,9 +94,8 @@ class Schema:
 def reflect(engine: Engine, role: str) -> Schema:
     """Every table of the database behind `engine` (views are not restored)."""
     metadata = MetaData()
-    mysql = engine.dialect.name in ("mysql", "mariadb")
-    if mysql:
-        event.listen(metadata, "column_reflect", _unescape_backticks)
+    dialect = dialect_of(engine)
+    dialect.prepare_reflection(metadata)
     try:
         # gapmend's own journal tables are not application data.
         with warnings.catch_warnings():
@@ -106,9 +107,8 @@ def reflect(engine: Engine, role: str) -> Schema:
             # next (`_name_unknown_types`) and copied as the server's own bytes.
             warnings.filterwarnings("ignore", "Did not recognize type", SAWarning)
             metadata.reflect(bind=engine, only=lambda name, _md: not name.startswith(JOURNAL_PREFIX))
-        keys = _mysql_keys(engine) if mysql else None
-        if mysql:
-            _name_unknown_types(engine, metadata)
+        keys = _catalogue_keys(dialect.catalogue_keys(engine))
+        _name_unknown_types(dialect, engine, metadata)
     except DBAPIError as exc:
         raise translate(exc, role, engine.url) from None
     tables = {name: _table_info(table, engine, keys) for name, table in sorted(metadata.tables.items())}
@@ -129,63 +129,41 @@ class Opaque(UserDefinedType[Any]):
         return self.name
 
 
-def _name_unknown_types(engine: Engine, metadata: MetaData) -> None:
+def _name_unknown_types(dialect: Dialect, engine: Engine, metadata: MetaData) -> None:
     unknown = {(t.name, c.name): c for t in metadata.tables.values() for c in t.columns if isinstance(c.type, NullType)}
     if not unknown:
         return
-    with engine.connect() as conn:
-        for table, column, spelled in conn.execute(text(
-                "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS "
-                "WHERE TABLE_SCHEMA = DATABASE()")):
-            if (table, column) in unknown:
-                unknown[table, column].type = Opaque(str(spelled).upper())
+    for (table, column), spelled in dialect.spelled_types(engine).items():
+        if (table, column) in unknown:
+            unknown[table, column].type = Opaque(spelled)
 
 
-def _unescape_backticks(_inspector: object, _table: Table, info: dict[str, object]) -> None:
-    """SQLAlchemy parses MySQL's SHOW CREATE TABLE and keeps a column named ``a`b`` as
-    ``a``b``: undo the escaping, or every statement would name a column that is not there."""
-    name = info["name"]
-    if isinstance(name, str) and "``" in name:
-        info["name"] = info["key"] = name.replace("``", "`")
+_CatalogueKeys = tuple[dict[str, list[ForeignKeyInfo]], dict[str, set[tuple[str, ...]]]]
 
 
-_MysqlKeys = tuple[dict[str, list[ForeignKeyInfo]], dict[str, set[tuple[str, ...]]]]
-
-
-def _mysql_keys(engine: Engine) -> _MysqlKeys:
-    """Foreign keys and unique keys from information_schema. SQLAlchemy reads them from
-    SHOW CREATE TABLE with a parser that skips any constraint naming a column or table
-    with a backtick in it (a warning nobody sees); a missed foreign key would leave a
-    reference unmapped, so MariaDB's own catalogue is the source."""
+def _catalogue_keys(found: tuple[list[ForeignKeyRow], list[UniqueRow]] | None) -> _CatalogueKeys | None:
+    """The catalogue's foreign and unique keys per table (`Dialect.catalogue_keys`)."""
+    if found is None:
+        return None
     fks: dict[str, dict[str, ForeignKeyInfo]] = defaultdict(dict)
     uniques: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    with engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME "
-            "FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = DATABASE() "
-            "AND REFERENCED_TABLE_NAME IS NOT NULL ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION"))
-        for table, name, col, ref_table, ref_col in rows:
-            fk = fks[table].get(name) or ForeignKeyInfo((), ref_table, (), name)
-            fks[table][name] = ForeignKeyInfo(fk.columns + (col,), ref_table, fk.ref_columns + (ref_col,), name)
-        rows = conn.execute(text(
-            "SELECT TABLE_NAME, INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS "
-            "WHERE TABLE_SCHEMA = DATABASE() AND NON_UNIQUE = 0 ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX"))
-        for table, index, col in rows:
-            uniques[table][index].append(col)
+    for table, name, col, ref_table, ref_col in found[0]:
+        fk = fks[table].get(name) or ForeignKeyInfo((), ref_table, (), name)
+        fks[table][name] = ForeignKeyInfo(fk.columns + (col,), ref_table, fk.ref_columns + (ref_col,), name)
+    for table, index, col in found[1]:
+        uniques[table][index].append(col)
     return ({t: sorted(v.values(), key=lambda f: f.columns) for t, v in fks.items()},
             {t: {tuple(cols) for cols in v.values()} for t, v in uniques.items()})
 
 
-def _table_info(table: Table, engine: Engine, mysql_keys: _MysqlKeys | None = None) -> TableInfo:
+def _table_info(table: Table, engine: Engine, catalogue: _CatalogueKeys | None = None) -> TableInfo:
     pk = tuple(c.name for c in table.primary_key.columns)
     columns = []
     for col in table.columns:
         is_int = isinstance(col.type, Integer)
         auto = False
         if pk == (col.name,) and is_int:
-            # MySQL reflects AUTO_INCREMENT as autoincrement=True; an INTEGER PRIMARY KEY
-            # in SQLite is the rowid, which SQLite numbers itself ("auto").
-            auto = col.autoincrement is True or (engine.dialect.name == "sqlite" and col.autoincrement == "auto")
+            auto = dialect_of(engine).numbers_itself(col)
         columns.append(
             ColumnInfo(
                 name=col.name,
@@ -212,9 +190,9 @@ def _table_info(table: Table, engine: Engine, mysql_keys: _MysqlKeys | None = No
     for index in table.indexes:
         if index.unique:
             uniques.add(tuple(c.name for c in index.columns))
-    if mysql_keys is not None:
-        fks = tuple(mysql_keys[0].get(table.name, []))
-        uniques = set(mysql_keys[1].get(table.name, set()))
+    if catalogue is not None:
+        fks = tuple(catalogue[0].get(table.name, []))
+        uniques = set(catalogue[1].get(table.name, set()))
     uniques.discard(pk)
     return TableInfo(
         name=table.name,

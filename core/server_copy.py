@@ -51,7 +51,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from . import journal, rows as rowio, unique
 from .collation import Collations
-from .db import is_mysql, server_identity, sqlite_file_uri, unreadable as unreadable_tables
+from .db import unreadable as unreadable_tables
+from .dialects import dialect_of
 from .graph import Edge
 from .plan import COLLIDED, ORPHANED
 from .schema import Schema, TableInfo
@@ -81,19 +82,8 @@ STAGED = CrashedAddress(None)
 
 def locate_crashed(production: Engine, crashed: Engine) -> tuple[CrashedAddress | None, str]:
     """Where production's connection finds crashed's tables, or None and why not."""
-    if production.dialect.name == "sqlite" and crashed.dialect.name == "sqlite":
-        uri = sqlite_file_uri(crashed)
-        if uri is None:
-            return None, "the crashed SQLite database is not a file"
-        return CrashedAddress(ATTACHED, uri), "crashed ATTACHed to production's connection"
-    if is_mysql(production) and is_mysql(crashed):
-        if server_identity(production) != server_identity(crashed):
-            return None, "crashed is on another server"
-        name = crashed.url.database
-        if not name or name == production.url.database:
-            return None, "crashed has no database name of its own"
-        return CrashedAddress(name), f"crashed is database {name!r} on production's server"
-    return None, "crashed and production are different kinds of database"
+    address, why = dialect_of(production).locate(production, crashed, "crashed", ATTACHED)
+    return (None if address is None else CrashedAddress(address.schema, address.attach_uri)), why
 
 
 def unreadable(engine: Engine, address: CrashedAddress, schema: Schema, tables: list[str]) -> str | None:

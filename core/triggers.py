@@ -28,11 +28,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from sqlalchemy import Column, Connection, DateTime, Integer, MetaData, String, Table, Text, insert, select, text, update
+from sqlalchemy import Column, Connection, DateTime, Integer, MetaData, String, Table, Text, insert, select, update
 
 from .collation import TABLE_OPTIONS
 from .config import Settings
-from .db import WRITER, is_mysql, open_engine
+from .db import WRITER, open_engine
+from .dialects import dialect_of
 
 TRIGGERS = "gapmend_triggers"
 metadata = MetaData()
@@ -81,30 +82,7 @@ def on_tables(conn: Connection, tables: Iterable[str]) -> list[Trigger]:
 
 def _all(conn: Connection, tables: set[str] | None = None) -> list[Trigger]:
     """Every trigger (or those on `tables`), its definition read only for those."""
-    if is_mysql(conn.engine):
-        rows = conn.execute(text(
-            "SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_STATEMENT, "
-            "ACTION_ORDER, SQL_MODE FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() "
-            "ORDER BY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER")).all()
-        q = conn.dialect.identifier_preparer.quote
-        out = []
-        for name, table, timing, event, body, order, mode in rows:
-            if tables is not None and table not in tables:
-                continue
-            definition = conn.execute(text(f"SHOW CREATE TRIGGER {q(name)}")).one()[2]
-            out.append(Trigger(name, table, timing, event, body, definition, mode, int(order)))
-        return out
-    if conn.dialect.name == "sqlite":
-        out = []
-        for order, (name, table, sql) in enumerate(conn.execute(text(
-                "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY tbl_name, name"))):
-            m = re.search(r"\b(BEFORE|AFTER|INSTEAD\s+OF)?\s*(INSERT|UPDATE|DELETE)\b", sql, re.IGNORECASE)
-            timing = " ".join((m.group(1) or "BEFORE").upper().split()) if m else "?"
-            begin = re.search(r"\bBEGIN\b", sql, re.IGNORECASE)
-            body = sql[begin.start():] if begin else sql
-            out.append(Trigger(name, table, timing, (m.group(2).upper() if m else "?"), body, sql, None, order))
-        return [t for t in out if tables is None or t.table in tables]
-    return []
+    return [Trigger(*row) for row in dialect_of(conn).triggers(conn) if tables is None or row[1] in tables]
 
 
 def suspend(conn: Connection, run_id: str, triggers: list[Trigger]) -> None:
@@ -119,8 +97,8 @@ def suspend(conn: Connection, run_id: str, triggers: list[Trigger]) -> None:
                                  for t in triggers])
     conn.commit()
     q = conn.dialect.identifier_preparer.quote
-    # On SQLite crashed may be ATTACHed to this connection: name production's own schema.
-    schema = "main." if conn.dialect.name == "sqlite" else ""
+    # Crashed may be ATTACHed to this connection: name production's own schema.
+    schema = dialect_of(conn).own_schema
     for t in triggers:
         conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {schema}{q(t.name)}")
         conn.commit()

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, func, select
 
 from . import journal, rows as rowio, triggers
 from .gap import Sources
 from .config import Settings
-from .db import is_mysql
+from .dialects import dialect_of
 from .decisions import load_decisions
 from .graph import Edge, ReferenceGraph, build_graph
 from .outcome import check_values
@@ -150,13 +150,7 @@ def _counters(p: Connection, schema: Schema, tables: list[str]) -> list[str]:
         if t is None or t.key_kind != "surrogate":
             continue
         top = p.execute(select(func.max(t.table.c[t.primary_key[0]]))).scalar() or 0
-        if is_mysql(p.engine):
-            nxt = p.execute(text("SELECT AUTO_INCREMENT FROM information_schema.TABLES "
-                                 "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = :t"), {"t": table}).scalar()
-            if nxt is not None and int(nxt) <= int(top):
-                out.append(f"{table}: AUTO_INCREMENT {nxt} is not past the highest id {top}")
-        elif p.dialect.has_table(p, "sqlite_sequence"):
-            seq = p.execute(text("SELECT seq FROM sqlite_sequence WHERE name = :t"), {"t": table}).scalar()
-            if seq is not None and int(seq) < int(top):
-                out.append(f"{table}: sqlite_sequence {seq} is behind the highest id {top}")
+        nxt = dialect_of(p).next_id(p, table)
+        if nxt is not None and nxt <= int(top):
+            out.append(f"{table}: the next id {nxt} is not past the highest id {top}")
     return out

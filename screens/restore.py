@@ -20,6 +20,7 @@ from textual.widgets import ProgressBar, RichLog, Static
 from textual.worker import Worker, WorkerState
 
 from gapmend.core.backup import require_recent_backup
+from gapmend.core.dialects import dialect_of
 from gapmend.core.errors import GapmendError
 from gapmend.core.logfile import LOGGER
 from gapmend.core.plan_file import Reviewed
@@ -114,10 +115,7 @@ class RestoreScreen(StepScreen):
 
     def _target_name(self) -> str:
         """What the operator types to confirm: the production database's name (file name for SQLite)."""
-        from pathlib import Path
-
-        database = self.context.settings.production.database or "production"
-        return Path(database).name if self.context.settings.production.get_backend_name() == "sqlite" else database
+        return dialect_of(self.context.settings.production).short_name(self.context.settings.production)
 
     def _start(self, dry: bool) -> None:
         self.cancel_token.clear()

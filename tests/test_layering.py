@@ -60,3 +60,21 @@ def test_steps_are_named_by_their_registry_keys() -> None:
                 if path.name != "steps.py"
                 for text in [path.read_text()] for m in STEP_NUMBER.finditer(text)]
     assert not offences, offences
+
+
+# A database told apart by its name outside `core/dialects`: `is_mysql(...)`,
+# `dialect.name == "sqlite"`, `get_backend_name() in ("mysql", ...)`.
+DIALECT_TEST = re.compile(r"\bis_mysql\b|dialect\.name\s*(?:==|!=|in)|get_backend_name\(\)\s*(?:==|!=|in)")
+# URLs and Laravel's own connection names are parsed where the config is read.
+DIALECT_TEST_ALLOWED = {"config.py", "connection.py"}
+
+
+def test_databases_differ_only_behind_the_dialect() -> None:
+    """Issue 17, item 3: every SQLite / MariaDB difference lives in one implementation
+    per dialect (`core/dialects`); the rest asks the dialect, never its name."""
+    root = Path(__file__).resolve().parent.parent
+    offences = [f"{path.relative_to(root)}:{text.count(chr(10), 0, m.start()) + 1}: {m.group().strip()}"
+                for layer in ("core", "app", "screens") for path in sorted((root / layer).rglob("*.py"))
+                if "dialects" not in path.parts and path.name not in DIALECT_TEST_ALLOWED
+                for text in [path.read_text()] for m in DIALECT_TEST.finditer(text)]
+    assert not offences, offences
