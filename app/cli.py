@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, TypeVar
 
 import click
-
 from gapmend.core.config import Settings, load_laravel_settings, load_settings, password_exposure
-from gapmend.core.decisions import Decisions, load_decisions, save_decisions
 from gapmend.core.errors import GapmendError
 from gapmend.core.logfile import LOGGER, close_log, open_log
-from gapmend.core.plan import Decision, to_dict
+from gapmend.core.plan.decisions import Decisions, load_decisions, save_decisions
+from gapmend.core.plan.model import Decision, to_dict
 from gapmend.core.progress import Cancelled
 
 from .render import job_line, render_plan, render_selection
@@ -102,7 +101,7 @@ class StderrProgress:
 
 def tick(*keys: str, state: str = "done") -> None:
     """Record in the run's step file that a console command carried out these steps."""
-    from gapmend.core.steps import Checklist
+    from gapmend.core.runbook.steps import Checklist
 
     ctx: Context = click.get_current_context().obj
     checklist = Checklist(ctx.steps_path())
@@ -118,7 +117,7 @@ def yes_option(fn: F) -> F:
 def confirm_step(key: str, yes: bool, **facts: str) -> None:
     """Ask what the step asks in the wizard too (`steps.Step.asks`), with these facts;
     --yes answers it, and without a terminal to ask on --yes is required."""
-    from gapmend.core.steps import step
+    from gapmend.core.runbook.steps import step
 
     asks = step(key).asks
     assert asks is not None, key
@@ -207,7 +206,7 @@ def plan(as_json: bool, output: Path | None, wide: bool) -> None:
     decisions = load_decisions(ctx.decisions_path(settings))
     result = _build_plan(settings, decisions)
     if output is not None:
-        from gapmend.core.plan_file import write_plan_file
+        from gapmend.core.plan.file import write_plan_file
 
         write_plan_file(output, result, decisions)
         LOGGER.info("plan file written: %s", output)
@@ -218,7 +217,7 @@ def plan(as_json: bool, output: Path | None, wide: bool) -> None:
 
 
 def _build_plan(settings: Settings, decisions: Decisions) -> Any:
-    from gapmend.core.gap import build_plan
+    from gapmend.core.inspect.gap import build_plan
 
     progress = StderrProgress()
     cancel = threading.Event()
@@ -243,8 +242,8 @@ def roles(confirm_them: bool) -> None:
 
     Example: gapmend --env-file prod.env roles --confirm
     """
-    from gapmend.core.gap import build_plan
-    from gapmend.core.roles import REFUSE, findings_of
+    from gapmend.core.inspect.gap import build_plan
+    from gapmend.core.inspect.roles import REFUSE, findings_of
 
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
@@ -281,7 +280,7 @@ def check(fix_permissions: bool) -> None:
 
     Example: gapmend --env-file prod.env check
     """
-    from gapmend.core.db import open_engine
+    from gapmend.core.databases.engines import open_engine
 
     ctx: Context = click.get_current_context().obj
     if fix_permissions:
@@ -305,8 +304,8 @@ def schema() -> None:
 
     Example: gapmend --env-file prod.env schema
     """
-    from gapmend.core.db import open_engine
-    from gapmend.core.schema import compare, reflect
+    from gapmend.core.databases.engines import open_engine
+    from gapmend.core.databases.schema import compare, reflect
 
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
@@ -332,11 +331,11 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
 
     Example: gapmend edges --drop 'comments.user_id->users.id'
     """
-    from gapmend.core.db import open_engine
-    from gapmend.core.gap import payload_candidates
-    from gapmend.core.payloads import PayloadEdge, summary
-    from gapmend.core.graph import build_graph, edge_counts
-    from gapmend.core.schema import reflect
+    from gapmend.core.databases.engines import open_engine
+    from gapmend.core.databases.schema import reflect
+    from gapmend.core.inspect.gap import payload_candidates
+    from gapmend.core.inspect.graph import build_graph, edge_counts, graph_decisions
+    from gapmend.core.inspect.payloads import PayloadEdge, summary
 
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
@@ -364,7 +363,7 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
         LOGGER.info("edges: dropped %s, confirmed %s, added %s", drop, confirm, add)
         inside = {i: {**e, "confirmed": e["confirmed"] or i in confirm} for i, e in inside.items() if i not in drop}
     with c.connect() as cc, p.connect() as pc:
-        graph = build_graph(schema, [cc, pc], decisions.graph(settings.app_aliases))
+        graph = build_graph(schema, [cc, pc], graph_decisions(decisions, settings.app_aliases))
         for e in graph.edges:
             state = "declared" if e.kind == "declared" else ("confirmed" if e.id in decisions.confirm_edges else "unconfirmed")
             data = ""
@@ -383,7 +382,7 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
 
 
 def _dropped(edge: dict[str, Any], drop: Iterable[str]) -> bool:
-    from gapmend.core.payloads import PayloadEdge
+    from gapmend.core.inspect.payloads import PayloadEdge
 
     return PayloadEdge.from_dict(edge).id in set(drop)
 
@@ -417,10 +416,9 @@ def boundary(table: str, value: int | None, clear: bool) -> None:
 def _require_tables(settings: Settings, names: Iterable[str]) -> dict[str, list[str]]:
     """The operator's table names against the crashed database's (read-only): each
     name's columns, or an error naming the closest table."""
+    from gapmend.core.databases.engines import open_engine
+    from gapmend.core.databases.schema import require_known
     from sqlalchemy import inspect
-
-    from gapmend.core.db import open_engine
-    from gapmend.core.schema import require_known
 
     engine = open_engine(settings.crashed, "crashed")
     try:
@@ -432,7 +430,7 @@ def _require_tables(settings: Settings, names: Iterable[str]) -> dict[str, list[
 
 
 def _decide(tables: tuple[str, ...], decision: Decision) -> None:
-    from gapmend.core.framework import fixed_reason, require_approvable
+    from gapmend.core.inspect.framework import fixed_reason, require_approvable
 
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
@@ -482,7 +480,7 @@ def jobs(table_name: str | None, picked: tuple[int, ...], unpicked: tuple[int, .
 
     Example: gapmend jobs --pick 12 --pick 14
     """
-    from gapmend.core import picks
+    from gapmend.core.inspect import picks
 
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
@@ -498,8 +496,8 @@ def jobs(table_name: str | None, picked: tuple[int, ...], unpicked: tuple[int, .
             fail(f"{table} holds no Friday job to pick: " + ("pick in " + ", ".join(queues) if queues else
                                                             "no queue table has Friday jobs"))
         if picked:
-            from gapmend.core.db import open_engine
-            from gapmend.core.schema import reflect
+            from gapmend.core.databases.engines import open_engine
+            from gapmend.core.databases.schema import reflect
 
             engine = open_engine(settings.crashed, "crashed")
             try:
@@ -552,29 +550,30 @@ def restore(yes: bool, tables: str | None, approve_pending: bool, collisions: st
 
     Example: gapmend --env-file prod.env restore --yes
     """
-    from gapmend.core.report import render, write_report
-    from gapmend.core.restore import RestoreOptions, restore as run_restore
+    from gapmend.core.apply.restore import RestoreOptions
+    from gapmend.core.apply.restore import restore as run_restore
+    from gapmend.core.runbook.report import render, write_report
 
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
     reviewed = None
     if plan_file is not None:
-        from gapmend.core.plan_file import read_plan_file
+        from gapmend.core.plan.file import read_plan_file
 
         reviewed = read_plan_file(plan_file)
         LOGGER.info("restore runs the plan file %s with its decisions", plan_file)
     decisions = reviewed.decisions if reviewed is not None else load_decisions(ctx.decisions_path(settings))
     if dry_run is None and not without_backup:
-        from gapmend.core.backup import require_recent_backup
-        from gapmend.core.steps import Checklist
+        from gapmend.core.runbook.backup import require_recent_backup
+        from gapmend.core.runbook.steps import Checklist
 
         require_recent_backup(ctx.backups_path(), Checklist(ctx.steps_path()))
     elif without_backup:
         LOGGER.warning("restore without a verified backup, on the operator's word (--without-backup)")
     only = frozenset(t.strip() for t in tables.split(",") if t.strip()) if tables else None
     if not yes and dry_run is None:
-        from gapmend.core.roles import findings_of, require_settled
-        from gapmend.core.selection import require_confirmed, select_tables
+        from gapmend.core.inspect.roles import findings_of, require_settled
+        from gapmend.core.plan.selection import require_confirmed, select_tables
 
         require_terminal("write to production")   # before the plan: nobody would read it
         result = _build_plan(settings, decisions)
@@ -583,7 +582,7 @@ def restore(yes: bool, tables: str | None, approve_pending: bool, collisions: st
         chosen = select_tables(result, only, approve_pending)
         require_confirmed(result, chosen.order)
         if reviewed is not None:   # refused before asking, as the restore itself would refuse it
-            from gapmend.core.plan_file import require_unmoved
+            from gapmend.core.plan.file import require_unmoved
 
             require_unmoved(reviewed, result, chosen.order)
         confirm_step("restore", yes, target=settings.production.render_as_string(hide_password=True),
@@ -623,7 +622,7 @@ def backup(directory: Path | None, yes: bool) -> None:
 
     Example: gapmend --env-file prod.env backup
     """
-    from gapmend.core.backup import backup as run_backup
+    from gapmend.core.runbook.backup import backup as run_backup
 
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
@@ -645,7 +644,7 @@ def workers(action: str, yes: bool) -> None:
 
     Example: gapmend workers stop
     """
-    from gapmend.core import workers as w
+    from gapmend.core.runbook import workers as w
 
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
@@ -672,17 +671,17 @@ def maintenance(action: str, yes: bool) -> None:
 
     Example: gapmend --laravel /srv/shop maintenance on
     """
-    from gapmend.core import laravel
+    from gapmend.core.runbook import artisan
 
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
-    app = laravel.app_path(settings.extra, ctx.laravel)
+    app = artisan.app_path(settings.extra, ctx.laravel)
     php = settings.extra.get("GAPMEND_PHP") or "php"
     if action == "status":
-        click.echo(f"{app}: {'in maintenance mode' if laravel.is_down(app) else 'live'}")
+        click.echo(f"{app}: {'in maintenance mode' if artisan.is_down(app) else 'live'}")
         return
     confirm_step("maintenance-on" if action == "on" else "maintenance-off", yes, app=str(app))
-    output = laravel.maintenance_on(app, php) if action == "on" else laravel.maintenance_off(app, php)
+    output = artisan.maintenance_on(app, php) if action == "on" else artisan.maintenance_off(app, php)
     LOGGER.info("maintenance %s in %s: %s", action, app, output)
     click.echo(output or f"maintenance mode {action}")
     tick("maintenance-on" if action == "on" else "maintenance-off")
@@ -697,15 +696,14 @@ def permissions() -> None:
     """
     import getpass
 
-    from gapmend.core import laravel
-
-    from gapmend.core.db import open_engine
-    from gapmend.core.privileges import missing_privileges
+    from gapmend.core.databases.engines import open_engine
+    from gapmend.core.runbook import artisan
+    from gapmend.core.runbook.privileges import missing_privileges
 
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
-    app = laravel.app_path(settings.extra, ctx.laravel)
-    problems = laravel.check_permissions(app)
+    app = artisan.app_path(settings.extra, ctx.laravel)
+    problems = artisan.check_permissions(app)
     backups = ctx.backups_path()
     try:
         backups.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -741,11 +739,11 @@ def connection(action: str, database: str | None, yes: bool) -> None:
 
     Example: gapmend --laravel /srv/shop connection add --database shop_crashed
     """
-    from gapmend.core import connection as conn
-    from gapmend.core import laravel
+    from gapmend.core.runbook import artisan
+    from gapmend.core.runbook import connection as conn
 
     ctx: Context = click.get_current_context().obj
-    app = ctx.laravel if ctx.laravel is not None else laravel.app_path(ctx.settings().extra, None)
+    app = ctx.laravel if ctx.laravel is not None else artisan.app_path(ctx.settings().extra, None)
     if action == "status":
         click.echo(f"{app}: crashed connection {'present' if conn.present(app) else 'absent'}")
         return
@@ -776,7 +774,8 @@ def investigate() -> None:
 
     Example: gapmend --env-file prod.env investigate
     """
-    from gapmend.core.investigate import investigate as run, save
+    from gapmend.core.runbook.investigate import investigate as run
+    from gapmend.core.runbook.investigate import save
 
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
@@ -802,16 +801,16 @@ def triggers_command(action: str) -> None:
 
     Example: gapmend --env-file prod.env triggers restore
     """
-    from gapmend.core import triggers
+    from gapmend.core.databases import triggers
 
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
     if action == "restore":
-        names = triggers.put_back(settings)
+        names = triggers.put_back(settings.production)
         LOGGER.info("triggers restore: %s", names)
         click.echo(f"created again: {', '.join(names)}" if names else "no trigger is suspended")
         return
-    found, problems = triggers.listed(settings)
+    found, problems = triggers.listed(settings.production)
     for t in found:
         click.echo(f"{t.name}: {t.timing} {t.event} on {t.table}, {t.writes}")
     for p in problems:
@@ -829,7 +828,7 @@ def verify() -> None:
 
     Example: gapmend --env-file prod.env verify
     """
-    from gapmend.core.verify import verify as run_verify
+    from gapmend.core.runbook.verify import verify as run_verify
 
     ctx: Context = click.get_current_context().obj
     problems, counts = run_verify(ctx.settings())
@@ -855,7 +854,7 @@ def resolve(table: str, keys: tuple[str, ...], take: str) -> None:
 
     Example: gapmend resolve users 6 --take friday
     """
-    from gapmend.core.journal import encode
+    from gapmend.core.databases.journal import encode
 
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
@@ -881,7 +880,7 @@ def steps(action: str | None, step_ref: str | None, reason: str | None) -> None:
 
     Example: gapmend steps skip 6 --reason "no supervisor on this host"
     """
-    from gapmend.core.steps import STEPS, Checklist
+    from gapmend.core.runbook.steps import STEPS, Checklist
 
     ctx: Context = click.get_current_context().obj
     checklist = Checklist(ctx.steps_path())

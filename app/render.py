@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from gapmend.core import payloads, picks, shown, soft_deletes
-from gapmend.core.plan import Decision, Plan, RowClass
-from gapmend.core.selection import Selection
+from gapmend.core import shown
+from gapmend.core.inspect import payloads, picks, soft_deletes
+from gapmend.core.plan.model import Decision, Plan, RowClass
+from gapmend.core.plan.selection import Selection
 
 COLUMNS = [
     ("friday ins", RowClass.FRIDAY_INSERT),

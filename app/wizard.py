@@ -4,27 +4,25 @@ same step file the console commands use. The app owns navigation; screens ask fo
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import ClassVar
 
-from textual.app import App
-from textual.binding import BindingType
-
 from gapmend.core.config import Settings
-from gapmend.core.report import run_summary
-from gapmend.core.steps import STEPS, Checklist
+from gapmend.core.runbook.report import run_summary
+from gapmend.core.runbook.steps import STEPS, Checklist
 from gapmend.screens.backup import BackupScreen
 from gapmend.screens.base import CONNECTIONS, NAVIGATION, StepScreen
 from gapmend.screens.connections import ConnectionsScreen
 from gapmend.screens.context import WizardContext
+from gapmend.screens.dialogs import SummaryScreen
 from gapmend.screens.inspect_gaps import InspectGapsScreen
 from gapmend.screens.investigate import InvestigateScreen
 from gapmend.screens.laravel_app import LaravelAppScreen
 from gapmend.screens.manual_step import ManualStepScreen
-from gapmend.screens.dialogs import SummaryScreen
 from gapmend.screens.messages import StepRequested, StepStateChanged
 from gapmend.screens.restore import RestoreScreen
 from gapmend.screens.workers import WorkersScreen
+from textual.app import App
+from textual.binding import BindingType
 
 # Which screen carries which step (by the registry's keys); every other step is ticked off by hand.
 SCREENS: dict[str, type[StepScreen]] = {

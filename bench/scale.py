@@ -25,10 +25,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from gapmend.core.demo import demo_metadata
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import URL
-
-from gapmend.core.demo import demo_metadata
 
 OLD = "2026-11-01 12:00:00"        # snapshot rows' timestamps (the snapshot is 2026-11-19 23:00)
 FRIDAY = "2026-11-20 09:00:00"
@@ -255,7 +254,7 @@ def start_second_server(base: Path, port: int, user: str, password: str, buffer_
 
 def copy_database(source: URL, target: URL, database: str) -> float:
     """`mariadb-dump | mariadb` of one database from one server to another; seconds."""
-    from gapmend.core.backup import client_options
+    from gapmend.core.runbook.backup import client_options
 
     t = time.monotonic()
     with client_options(source) as src, client_options(target) as dst:

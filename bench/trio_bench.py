@@ -197,13 +197,13 @@ def child(what: str, env: str, profile: bool) -> None:
     t = time.monotonic()
     out: dict[str, Any] = {}
     if what == "plan":
-        from gapmend.core.gap import build_plan
+        from gapmend.core.inspect.gap import build_plan
 
         plan = build_plan(settings)
         out["rows"] = sum(sum(g.counts.values()) for g in plan.tables)
         out["friday_inserts"] = sum(g.counts.get("friday_insert", 0) for g in plan.tables)
     elif what == "restore":
-        from gapmend.core.restore import RestoreOptions, restore
+        from gapmend.core.apply.restore import RestoreOptions, restore
 
         phases = _Phases()
         report = restore(settings, options=RestoreOptions(approve_pending=True), progress=phases)   # generated tables: all approved
@@ -212,7 +212,7 @@ def child(what: str, env: str, profile: bool) -> None:
                    tables={n: r.inserted for n, r in report.tables.items()})
         out["rows"] = report.totals()["inserted"] + report.totals()["updated"]
     else:
-        from gapmend.core.verify import verify
+        from gapmend.core.runbook.verify import verify
 
         problems, counts = verify(settings)
         out.update(problems=problems[:10], problem_count=len(problems), rows=sum(counts.values()))

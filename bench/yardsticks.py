@@ -72,7 +72,7 @@ def insert_select(dialect: str, crashed: Engine, admin: Engine, counts: dict[str
 def dump_pipe(crashed: Engine, admin: Engine, counts: dict[str, int], across: bool) -> dict[str, Any]:
     """`mariadb-dump --where … | mariadb` of the same rows from crashed (on its own server
     when `across`) into an empty schema copy beside production."""
-    from gapmend.core.backup import client_options
+    from gapmend.core.runbook.backup import client_options
 
     counts = {t: n for t, n in counts.items() if n}
     yard_db = _fresh_yard(admin, counts)
@@ -110,8 +110,8 @@ def _drop_yard(admin: Engine, yard_db: str) -> None:
 
 def checksum_floor(dialect: str, engines: dict[str, Engine], tables: list[str], upto: int) -> dict[str, Any]:
     """The bare cost of finding where the sides differ over ids 1…upto of `tables`."""
-    from gapmend.core import compare
-    from gapmend.core.schema import reflect
+    from gapmend.core.databases.schema import reflect
+    from gapmend.core.inspect import compare
 
     schema = reflect(engines["crashed"], "crashed")
     rows = len(tables) * upto * len(engines)

@@ -30,10 +30,10 @@ from dotenv.parser import parse_stream
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from . import app_guards, morph_map
-from .app_guards import Guard
 from .errors import ConfigError
-from .morph_map import Alias
+from .laravel import app_guards, morph_map
+from .laravel.app_guards import Guard
+from .laravel.morph_map import Alias
 
 ROLES = ("production", "crashed", "snapshot")
 # Runbook settings (steps 6-15), passed through to the runbook modules as they are.

@@ -21,8 +21,21 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from sqlalchemy import (
-    Column, DateTime, Engine, ForeignKey, ForeignKeyConstraint, Integer, MetaData, String, Table, Text,
-    UniqueConstraint, create_engine, delete, insert, update,
+    Column,
+    DateTime,
+    Engine,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    delete,
+    insert,
+    update,
 )
 
 from .private_files import write_private

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from gapmend.core.logfile import LOGGER
+from gapmend.core.runbook.backup import Backup, backup, latest_verified
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 from textual.worker import Worker
-
-from gapmend.core.backup import Backup, backup, latest_verified
-from gapmend.core.logfile import LOGGER
 
 from .base import StepScreen
 

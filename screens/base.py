@@ -6,15 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from gapmend.core.logfile import LOGGER
+from gapmend.core.runbook.steps import STEPS, Step
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, ListItem, ListView, Static
 from textual.worker import Worker, WorkerState
-
-from gapmend.core.logfile import LOGGER
-from gapmend.core.steps import STEPS, Step
 
 from .context import WizardContext
 from .dialogs import ConfirmScreen, ReasonScreen

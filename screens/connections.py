@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from gapmend.core.config import ROLES
+from gapmend.core.databases.engines import open_engine
+from gapmend.core.errors import GapmendError
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 from textual.worker import get_current_worker
-
-from gapmend.core.config import ROLES
-from gapmend.core.db import open_engine
-from gapmend.core.errors import GapmendError
 
 from .base import StepScreen
 

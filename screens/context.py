@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gapmend.core.config import Settings
-from gapmend.core.decisions import Decisions, load_decisions, save_decisions
-from gapmend.core.plan import Plan
-from gapmend.core.steps import Checklist
+from gapmend.core.plan.decisions import Decisions, load_decisions, save_decisions
+from gapmend.core.plan.model import Plan
+from gapmend.core.runbook.steps import Checklist
 
 
 @dataclass

@@ -10,6 +10,17 @@ import threading
 from dataclasses import replace
 from typing import ClassVar
 
+from gapmend.core import shown
+from gapmend.core.databases.journal import encode
+from gapmend.core.errors import GapmendError
+from gapmend.core.inspect import payloads, picks, soft_deletes
+from gapmend.core.inspect.framework import require_approvable
+from gapmend.core.inspect.gap import build_plan
+from gapmend.core.inspect.payloads import PayloadEdge
+from gapmend.core.inspect.roles import findings_of
+from gapmend.core.inspect.samples import sample_rows
+from gapmend.core.logfile import LOGGER
+from gapmend.core.plan.model import Decision, Plan, RowClass, TableGap
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,17 +28,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, ProgressBar, Static
 from textual.worker import Worker, WorkerState
-
-from gapmend.core import payloads, picks, shown, soft_deletes
-from gapmend.core.errors import GapmendError
-from gapmend.core.framework import require_approvable
-from gapmend.core.gap import build_plan
-from gapmend.core.journal import encode
-from gapmend.core.logfile import LOGGER
-from gapmend.core.payloads import PayloadEdge
-from gapmend.core.roles import findings_of
-from gapmend.core.samples import sample_rows
-from gapmend.core.plan import Decision, Plan, RowClass, TableGap
 
 from .base import StepScreen
 from .dialogs import ConfirmScreen

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from gapmend.core.runbook.investigate import investigate, save
 from rich.text import Text
 from textual import on, work
-from textual.containers import VerticalScroll
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
 from textual.widgets import Static
 from textual.worker import Worker
-
-from gapmend.core.investigate import investigate, save
 
 from .base import StepScreen
 

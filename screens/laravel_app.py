@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from gapmend.core.runbook import connection, laravel
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -13,9 +14,8 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Static
 from textual.worker import Worker
 
-from gapmend.core import connection, laravel
-
 from .base import StepScreen
+
 
 class LaravelAppScreen(StepScreen):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "run", "Run")]

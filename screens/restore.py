@@ -12,24 +12,23 @@ import time
 from dataclasses import dataclass
 from typing import ClassVar
 
+from gapmend.core.apply.restore import RestoreOptions, RestoreReport, restore
+from gapmend.core.databases.dialects import dialect_of
+from gapmend.core.errors import GapmendError
+from gapmend.core.inspect.roles import findings_of, require_settled
+from gapmend.core.logfile import LOGGER
+from gapmend.core.plan.file import Reviewed
+from gapmend.core.plan.selection import require_confirmed, select_tables
+from gapmend.core.progress import Cancelled
+from gapmend.core.runbook.backup import require_recent_backup
+from gapmend.core.runbook.report import render, write_report
+from gapmend.core.runbook.steps import step
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import ProgressBar, RichLog, Static
 from textual.worker import Worker, WorkerState
-
-from gapmend.core.backup import require_recent_backup
-from gapmend.core.dialects import dialect_of
-from gapmend.core.errors import GapmendError
-from gapmend.core.logfile import LOGGER
-from gapmend.core.plan_file import Reviewed
-from gapmend.core.progress import Cancelled
-from gapmend.core.report import render, write_report
-from gapmend.core.restore import RestoreOptions, RestoreReport, restore
-from gapmend.core.roles import findings_of, require_settled
-from gapmend.core.selection import require_confirmed, select_tables
-from gapmend.core.steps import step
 
 from .base import StepScreen
 

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-CORE_MODULES = ["config", "db", "schema", "graph", "gap", "plan", "compare", "rows", "decisions", "demo", "progress", "logfile", "private_files"]
+CORE_MODULES = ["config", "databases.engines", "databases.schema", "inspect.graph", "inspect.gap", "plan.model",
+                "inspect.compare", "databases.rows", "plan.decisions", "apply.restore", "runbook.steps", "demo", "progress",
+                "logfile", "private_files"]
 
 
 def test_core_imports_no_ui() -> None:
@@ -77,4 +79,27 @@ def test_databases_differ_only_behind_the_dialect() -> None:
                 for layer in ("core", "app", "screens") for path in sorted((root / layer).rglob("*.py"))
                 if "dialects" not in path.parts and path.name not in DIALECT_TEST_ALLOWED
                 for text in [path.read_text()] for m in DIALECT_TEST.finditer(text)]
+    assert not offences, offences
+
+
+# The pipeline's packages, each importing only those before it (`README`, Layout); the
+# modules at core's top (config, errors, progress, ...) serve them all.
+PIPELINE = ["laravel", "databases", "plan", "inspect", "apply", "runbook"]
+
+
+def test_core_packages_import_only_the_stages_before_them() -> None:
+    """Issue 17, item 5: core laid out as the pipeline it is."""
+    core = Path(__file__).resolve().parent.parent / "core"
+    offences = []
+    for stage, package in enumerate(PIPELINE):
+        for path in sorted((core / package).rglob("*.py")):
+            depth = len(path.relative_to(core).parts) - 1   # packages between core and the module
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if not isinstance(node, ast.ImportFrom) or node.level == 0:
+                    continue
+                if node.level <= depth - (len(path.relative_to(core / package).parts) - 1):
+                    continue   # inside its own package
+                target = (node.module or "").split(".")[0]
+                if target in PIPELINE and PIPELINE.index(target) > stage:
+                    offences.append(f"{path.relative_to(core)}:{node.lineno} imports {target}")
     assert not offences, offences

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import create_engine, text
-
 from gapmend.app.cli import cli
 from gapmend.core.demo import SNAPSHOT_AT, build_demo, build_trio
+from sqlalchemy import create_engine, text
 
 from ..conftest import Databases, mariadb_base_url
 from ..dbstate import database_state
@@ -56,7 +55,7 @@ def test_every_command_has_help() -> None:
 def test_every_steps_hint_names_a_gapmend_command() -> None:
     """The step table (`gapmend steps`, the wizard's step screens) tells the operator the
     console command that does each step, not the tool underneath it (issue 16, item 5)."""
-    from gapmend.core.steps import STEPS
+    from gapmend.core.runbook.steps import STEPS
 
     for step in STEPS:
         for part in step.command.split(";"):

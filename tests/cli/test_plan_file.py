@@ -9,9 +9,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
-
 from gapmend.core.demo import build_demo
+from sqlalchemy import create_engine
 
 from ..dbstate import database_state
 from .test_cli import run

@@ -1,6 +1,5 @@
 import pytest
-
-from gapmend.core.restore import STAGE
+from gapmend.core.apply.restore import STAGE
 
 
 @pytest.fixture(params=[True, STAGE, False], ids=["server-side", "staged", "batches"])

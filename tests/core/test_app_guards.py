@@ -11,15 +11,14 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, select
-
 from gapmend.app.cli import cli
-from gapmend.core.app_guards import Guard, read
+from gapmend.core.apply.restore import RestoreOptions, restore
 from gapmend.core.config import load_settings
-from gapmend.core.decisions import load_decisions
-from gapmend.core.gap import build_plan
-from gapmend.core.restore import RestoreOptions, restore
-from gapmend.core.verify import verify
+from gapmend.core.inspect.gap import build_plan
+from gapmend.core.laravel.app_guards import Guard, read
+from gapmend.core.plan.decisions import load_decisions
+from gapmend.core.runbook.verify import verify
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, select
 
 from ..conftest import Databases
 from ..dbstate import load_roles

@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from gapmend.core import backup as backup_module
-from gapmend.core.backup import BackupError, backup, latest_verified
 from gapmend.core.config import load_settings
 from gapmend.core.demo import build_trio
+from gapmend.core.runbook import backup as backup_module
+from gapmend.core.runbook.backup import BackupError, backup, latest_verified
 
 from ..conftest import Databases
 from ..dbstate import database_state

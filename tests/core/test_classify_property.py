@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from hypothesis import given, strategies as st
-
-from gapmend.core.gap import Evidence, classify
-from gapmend.core.plan import RowClass
+from gapmend.core.inspect.gap import Evidence, classify
+from gapmend.core.plan.model import RowClass
+from hypothesis import given
+from hypothesis import strategies as st
 
 T = datetime(2026, 11, 19, 23, 0)
 VERSION = st.one_of(st.none(), st.tuples(st.integers(1, 1), st.sampled_from(["x", "y", "z"]),

@@ -3,12 +3,11 @@ compiling a comparison in two collations must not reuse the first one's SQL."""
 
 from __future__ import annotations
 
+from gapmend.core.databases.collation import uniform
+from gapmend.core.databases.dialects.convert import Convert as _Convert
+from gapmend.core.databases.dialects.mariadb import MariaDB
 from sqlalchemy import String, column, select
 from sqlalchemy.dialects import mysql
-
-from gapmend.core.collation import uniform
-from gapmend.core.dialects.convert import Convert as _Convert
-from gapmend.core.dialects.mariadb import MariaDB
 
 
 def test_two_collations_of_one_column_are_two_statements() -> None:

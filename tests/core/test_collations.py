@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, update
-
+from gapmend.core.apply.restore import STAGE, RestoreOptions, restore
 from gapmend.core.config import load_settings
 from gapmend.core.demo import SNAPSHOT_AT, build_trio, demo_metadata
-from gapmend.core.gap import build_plan
-from gapmend.core.restore import STAGE, RestoreOptions, restore
-from gapmend.core.verify import verify
+from gapmend.core.inspect.gap import build_plan
+from gapmend.core.runbook.verify import verify
+from sqlalchemy import insert, update
 
 from ..conftest import ROLES, Databases, _databases
 from ..dbstate import database_state

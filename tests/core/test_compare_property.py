@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from gapmend.core.databases.schema import reflect
+from gapmend.core.inspect import compare
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Column, Integer, MetaData, PrimaryKeyConstraint, String, Table, insert, text
-
-from gapmend.core import compare
-from gapmend.core.schema import reflect
 
 from ..conftest import Databases
 

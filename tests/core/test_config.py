@@ -6,7 +6,6 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-
 from gapmend.core.config import load_laravel_settings, load_settings
 from gapmend.core.errors import ConfigError
 

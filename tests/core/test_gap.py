@@ -8,14 +8,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import text
-
 from gapmend.core.config import load_settings
-from gapmend.core.demo import (
-    CONFLICT, CONVERGED, PRODUCTION_DELETE, SNAPSHOT_AT, build_trio, demo_metadata,
-)
-from gapmend.core.gap import build_plan
-from gapmend.core.plan import RowClass
+from gapmend.core.demo import CONFLICT, CONVERGED, PRODUCTION_DELETE, SNAPSHOT_AT, build_trio, demo_metadata
+from gapmend.core.inspect.gap import build_plan
+from gapmend.core.plan.model import RowClass
+from sqlalchemy import text
 
 from ..conftest import Databases
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, MetaData, String, Table, insert, select
-
+from gapmend.core.apply.restore import RestoreOptions, restore
 from gapmend.core.config import load_settings
-from gapmend.core.restore import RestoreOptions, restore
-from gapmend.core.verify import verify
+from gapmend.core.runbook.verify import verify
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, MetaData, String, Table, insert, select
 
 from ..conftest import Databases
 

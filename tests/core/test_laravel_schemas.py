@@ -23,12 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, MetaData, insert, select
-
+from gapmend.core.apply.restore import RestoreOptions, restore
 from gapmend.core.config import load_settings
-from gapmend.core.gap import build_plan
-from gapmend.core.restore import RestoreOptions, restore
-from gapmend.core.verify import verify
+from gapmend.core.inspect.gap import build_plan
+from gapmend.core.runbook.verify import verify
+from sqlalchemy import Engine, MetaData, insert, select
 
 from ..conftest import Databases
 from ..runbook.test_laravel import make_app
@@ -222,7 +221,6 @@ def test_laravel_operational_tables_are_left_out_by_default(laravel_app_trio: Da
     each with its reason in the plan and the report; the operator can restore one
     (`approve sessions`), never `migrations`."""
     from click.testing import CliRunner
-
     from gapmend.app.cli import cli
 
     from ..dbstate import database_state
@@ -274,7 +272,7 @@ def test_laravel_operational_tables_are_left_out_by_default(laravel_app_trio: Da
     assert CliRunner().invoke(cli, ["--env-file", str(env), "approve", "sessions", "jobs"]).exit_code == 0
     confirm = [a for i in sorted(inside) if i.startswith(("sessions.", "jobs.")) for a in ("--confirm", i)]
     assert CliRunner().invoke(cli, ["--env-file", str(env), "edges", *confirm]).exit_code == 0
-    from gapmend.core.decisions import load_decisions
+    from gapmend.core.plan.decisions import load_decisions
 
     again = restore(settings, load_decisions(settings.decisions_path), RestoreOptions(approve_pending=True))
     assert again.tables["sessions"].inserted == 1 and again.tables["jobs"].inserted == 1

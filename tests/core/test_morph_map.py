@@ -9,14 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, select
-
+from gapmend.core.apply.restore import RestoreOptions, restore
 from gapmend.core.config import load_settings
 from gapmend.core.errors import GapmendError
-from gapmend.core.gap import build_plan
-from gapmend.core.morph_map import read
-from gapmend.core.restore import RestoreOptions, restore
-from gapmend.core.verify import verify
+from gapmend.core.inspect.gap import build_plan
+from gapmend.core.laravel.morph_map import read
+from gapmend.core.runbook.verify import verify
+from sqlalchemy import Column, Integer, MetaData, String, Table, select
 
 from ..conftest import Databases
 from ..dbstate import load_roles

@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert, select
-
 from gapmend.app.cli import cli
+from gapmend.core.apply.restore import RestoreOptions, restore
 from gapmend.core.config import load_settings
-from gapmend.core.gap import build_plan
-from gapmend.core.restore import RestoreOptions, restore
-from gapmend.core.verify import verify
+from gapmend.core.inspect.gap import build_plan
+from gapmend.core.runbook.verify import verify
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert, select
 
 from ..conftest import Databases
 
@@ -111,7 +110,7 @@ def test_ids_inside_json_values(dbs: Databases) -> None:
     result = CliRunner().invoke(cli, ["--env-file", str(env), "edges", *[a for i in EDGES for a in ("--confirm", i)]])
     assert result.exit_code == 0, result.output
     assert all(f"payload     confirmed   {i}" in result.output for i in EDGES), result.output
-    from gapmend.core.decisions import load_decisions
+    from gapmend.core.plan.decisions import load_decisions
 
     report = restore(settings, load_decisions(settings.decisions_path), RestoreOptions(approve_pending=True))
     assert report.tables["notifications"].payload_ids >= 4
@@ -137,7 +136,7 @@ async def test_the_wizard_confirms_a_tables_inferred_references(tmp_path: Path) 
     """Key e at step 1 confirms the highlighted table's inferred references, the ids
     inside its values among them, as `gapmend edges --confirm` does."""
     from gapmend.app.wizard import GapmendApp
-    from gapmend.core.decisions import load_decisions
+    from gapmend.core.plan.decisions import load_decisions
     from gapmend.screens.dialogs import ConfirmScreen
 
     from ..conftest import _databases
@@ -160,10 +159,9 @@ async def test_the_wizard_confirms_a_tables_inferred_references(tmp_path: Path) 
 def test_a_path_only_fridays_rows_hold_is_found(tmp_path: Path) -> None:
     """Discovery reads the newest rows of an integer-keyed table too: the rows a restore
     writes. A path only the last rows hold (past the first ones sampled) was missed."""
+    from gapmend.core.databases.schema import reflect
+    from gapmend.core.inspect.payloads import find
     from sqlalchemy import create_engine
-
-    from gapmend.core.payloads import find
-    from gapmend.core.schema import reflect
 
     events = Table("events", md, Column("id", Integer, primary_key=True), Column("data", Text))
     engine = create_engine(f"sqlite:///{tmp_path / 'c.sqlite'}")
@@ -187,8 +185,8 @@ def test_a_stopped_per_table_run_has_its_payload_ids_rewritten_when_resumed(tmp_
     stopped before that step, its notifications kept Friday's ids for good (the resumed
     run rewrote only its own rows). Stopped at every batch, then resumed: every id names
     Friday's row, once (a second rewrite would map an id twice)."""
-    from gapmend.core.decisions import load_decisions
-    from gapmend.core.restore import RestoreError
+    from gapmend.core.apply.restore import RestoreError
+    from gapmend.core.plan.decisions import load_decisions
 
     from ..conftest import _databases
 

@@ -11,15 +11,14 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, select
-
 from gapmend.app.cli import cli
+from gapmend.core.apply.restore import RestoreOptions, restore
 from gapmend.core.config import Settings, load_settings
-from gapmend.core.decisions import load_decisions
-from gapmend.core.gap import build_plan
-from gapmend.core.report import render
-from gapmend.core.restore import RestoreOptions, restore
-from gapmend.core.verify import verify
+from gapmend.core.inspect.gap import build_plan
+from gapmend.core.plan.decisions import load_decisions
+from gapmend.core.runbook.report import render
+from gapmend.core.runbook.verify import verify
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, select
 
 from ..conftest import Databases
 from ..dbstate import database_state, load_roles
@@ -104,9 +103,8 @@ def test_picked_jobs_are_replayed_and_the_rest_left_out(dbs: Databases, server_s
 async def test_the_wizard_picks_jobs_one_by_one(tmp_path: Path) -> None:
     """Key j on the jobs list at step 1 picks the highlighted job (and again leaves it
     out), as `gapmend jobs --pick/--unpick` does; the table's decision shows the count."""
-    from textual.widgets import DataTable
-
     from gapmend.app.wizard import GapmendApp
+    from textual.widgets import DataTable
 
     from ..conftest import _databases
     from ..pilot import scanned_step_one

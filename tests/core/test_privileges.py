@@ -5,10 +5,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from gapmend.core.databases.engines import open_engine
+from gapmend.core.runbook.privileges import missing_privileges
 from sqlalchemy import create_engine, text
-
-from gapmend.core.db import open_engine
-from gapmend.core.privileges import missing_privileges
 
 from ..conftest import Databases
 

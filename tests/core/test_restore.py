@@ -8,15 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import MetaData, select, text
-
-from gapmend.core import journal
+from gapmend.core.apply.restore import STAGE, RestoreError, RestoreOptions, restore
 from gapmend.core.config import load_settings
-from gapmend.core.decisions import Decisions
+from gapmend.core.databases import journal
 from gapmend.core.demo import FRIDAY_INSERT, FRIDAY_UPDATE, SNAPSHOT_AT, build_trio
-from gapmend.core.selection import SelectionError
-from gapmend.core.restore import STAGE, RestoreError, RestoreOptions, restore
-from gapmend.core.verify import verify
+from gapmend.core.plan.decisions import Decisions
+from gapmend.core.plan.selection import SelectionError
+from gapmend.core.runbook.verify import verify
+from sqlalchemy import MetaData, select, text
 
 from ..conftest import Databases
 from ..dbstate import database_state
@@ -163,7 +162,7 @@ def test_failure_mid_restore_rolls_everything_back(dbs: Databases, nth: int, ser
     e = dbs.engines
     build_trio(e["crashed"], e["production"], e["snapshot"])
     settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
-    from gapmend.core.journal import ensure
+    from gapmend.core.databases.journal import ensure
 
     ensure(e["production"])   # the journal tables exist before the transaction (DDL commits on MariaDB)
     before, counters = database_state(e["production"]), _counters(e["production"])
@@ -342,7 +341,7 @@ def test_an_estimated_boundary_is_not_restored_until_the_operator_confirms_it(db
         restore(settings, options=RestoreOptions(approve_pending=True))
     assert "\n" not in str(err.value)
     assert database_state(e["production"]) == before
-    from gapmend.core.gap import build_plan
+    from gapmend.core.inspect.gap import build_plan
 
     plan = build_plan(settings)
     unconfirmed = {g.table: g.boundary.value for g in plan.tables if g.has_work and g.boundary.unconfirmed}

@@ -10,17 +10,28 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings, strategies as st
+from gapmend.core.apply.restore import STAGE, RestoreOptions, restore
+from gapmend.core.config import load_settings
+from gapmend.core.inspect import roles
+from gapmend.core.plan.decisions import load_decisions
+from gapmend.core.runbook.verify import verify
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import (
-    Column, Engine, Integer, MetaData, PrimaryKeyConstraint, String, Table, UniqueConstraint, func, insert, select, text,
+    Column,
+    Engine,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    UniqueConstraint,
+    func,
+    insert,
+    select,
+    text,
     update,
 )
-
-from gapmend.core import roles
-from gapmend.core.config import load_settings
-from gapmend.core.decisions import load_decisions
-from gapmend.core.restore import STAGE, RestoreOptions, restore
-from gapmend.core.verify import verify
 
 from ..conftest import Databases
 from ..dbstate import database_state

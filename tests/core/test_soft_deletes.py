@@ -10,14 +10,13 @@ from datetime import datetime
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import MetaData, select
-
 from gapmend.app.cli import cli
+from gapmend.core.apply.restore import RestoreOptions, restore
 from gapmend.core.config import load_settings
-from gapmend.core.gap import build_plan
-from gapmend.core.plan import RowClass
-from gapmend.core.restore import RestoreOptions, restore
-from gapmend.core.verify import verify
+from gapmend.core.inspect.gap import build_plan
+from gapmend.core.plan.model import RowClass
+from gapmend.core.runbook.verify import verify
+from sqlalchemy import MetaData, select
 
 from ..conftest import Databases
 from ..dbstate import database_state

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from gapmend.core.spool import KeySpool
+from gapmend.core.apply.spool import KeySpool
 
 
 def test_keys_come_back_in_order_across_chunks() -> None:

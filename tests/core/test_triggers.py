@@ -14,13 +14,12 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
-
-from gapmend.core import triggers
+from gapmend.core.apply.restore import RestoreError, RestoreOptions, restore
 from gapmend.core.config import load_settings
-from gapmend.core.gap import build_plan
-from gapmend.core.restore import RestoreError, RestoreOptions, restore
-from gapmend.core.verify import verify
+from gapmend.core.databases import triggers
+from gapmend.core.inspect.gap import build_plan
+from gapmend.core.runbook.verify import verify
+from sqlalchemy import Engine, text
 
 from ..conftest import Databases
 from ..dbstate import database_state
@@ -169,7 +168,7 @@ def test_a_stopped_restore_leaves_triggers_that_verify_and_the_next_run_put_back
         triggers.suspend(conn, "killed-run", triggers.on_tables(conn, ["customer", "film"]))
     assert _definitions(e["production"]) == {}
     assert any("ins_film on film is still suspended" in p for p in verify(settings)[0])
-    assert sorted(triggers.put_back(settings)) == sorted(before)
+    assert sorted(triggers.put_back(settings.production)) == sorted(before)
     assert _definitions(e["production"]) == before
     restore(settings, options=RestoreOptions(approve_pending=True))
     assert verify(settings)[0] == [] and _definitions(e["production"]) == before
@@ -186,7 +185,6 @@ def test_sigkill_while_triggers_are_suspended(dbs: Databases) -> None:
     import time
 
     from click.testing import CliRunner
-
     from gapmend.app.cli import cli
 
     e = dbs.engines

@@ -19,14 +19,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import (
-    Column, Engine, ForeignKey, Integer, MetaData, String, Table, UniqueConstraint, insert, select, text,
-)
-
+from gapmend.core.apply.restore import RestoreOptions, restore
 from gapmend.core.config import load_settings
-from gapmend.core.gap import build_plan
-from gapmend.core.restore import RestoreOptions, restore
-from gapmend.core.verify import verify
+from gapmend.core.inspect.gap import build_plan
+from gapmend.core.runbook.verify import verify
+from sqlalchemy import (
+    Column,
+    Engine,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    insert,
+    select,
+    text,
+)
 
 from ..conftest import Databases
 

@@ -11,10 +11,9 @@ from typing import Any, Callable
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Engine, text
-
 from gapmend.app.cli import cli
 from gapmend.core.demo import build_trio
+from sqlalchemy import Engine, text
 
 from ..conftest import Databases, mariadb_base_url
 from ..dbstate import database_state

@@ -12,19 +12,17 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
-
-from gapmend.core import journal
+from gapmend.core.apply.restore import ConcurrentWrite, RestoreOptions, restore
 from gapmend.core.config import load_settings
+from gapmend.core.databases import journal
 from gapmend.core.demo import build_trio
 from gapmend.core.errors import GapmendError
 from gapmend.core.progress import NullProgress
-from gapmend.core.restore import ConcurrentWrite, RestoreOptions, restore
-from gapmend.core.verify import verify
+from gapmend.core.runbook.verify import verify
+from sqlalchemy import create_engine, text
 
 from ..conftest import DIALECTS, Databases, _databases
 from ..dbstate import database_state
-
 
 
 class Writer(threading.Thread):

@@ -14,10 +14,9 @@ import time
 from typing import Any, Iterator
 
 import pytest
+from gapmend.core.demo import build_trio
 from sqlalchemy import MetaData, text
 from sqlalchemy.exc import OperationalError
-
-from gapmend.core.demo import build_trio
 
 from ..conftest import Databases, _databases
 from ..dbstate import database_state

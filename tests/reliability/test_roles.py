@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import URL, Engine, MetaData, select
-
 from gapmend.app.cli import cli
 from gapmend.core.demo import SNAPSHOT_AT, build_trio
+from sqlalchemy import URL, Engine, MetaData, select
 
 from ..conftest import ROLES, Databases
 from ..dbstate import database_state

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from gapmend.core.demo import build_trio
 
 from ..conftest import Databases
@@ -98,10 +97,9 @@ def dbs_mariadb(tmp_path: Path) -> Databases:
 
 async def test_the_wizard_never_shows_the_password(dbs_mariadb: Databases) -> None:
     """The connections screen, the gap scan and its log, rendered: the password is masked."""
-    from textual.widgets import Log
-
     from gapmend.app.wizard import GapmendApp
     from gapmend.core.config import load_settings
+    from textual.widgets import Log
 
     d = dbs_mariadb
     build_trio(d.engines["crashed"], d.engines["production"], d.engines["snapshot"])

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import create_engine, text
-
 from gapmend.app.cli import cli
-from gapmend.core import connection
+from gapmend.core.runbook import connection
+from sqlalchemy import create_engine, text
 
 from ..conftest import _require_mariadb
 from .test_laravel import laravel_app  # noqa: F401  (fixture)

@@ -8,12 +8,11 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
-from sqlalchemy import text
-
 from gapmend.app.cli import cli
 from gapmend.core.demo import SNAPSHOT_AT, build_trio
-from gapmend.core.laravel import is_down
-from gapmend.core.workers import Supervisor
+from gapmend.core.runbook.artisan import is_down
+from gapmend.core.runbook.workers import Supervisor
+from sqlalchemy import text
 
 from ..conftest import Databases
 from .test_laravel import laravel_app  # noqa: F401  (fixture)

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from gapmend.app.cli import cli
-from gapmend.core.laravel import LaravelError, check_permissions, is_down, maintenance_off, maintenance_on
+from gapmend.core.runbook.artisan import LaravelError, check_permissions, is_down, maintenance_off, maintenance_on
 
 SKELETON = Path(__file__).parent / "laravel_skeleton"
 

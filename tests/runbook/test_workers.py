@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-
-from gapmend.core.workers import NoSupervisor, Supervisor, start, stop
+from gapmend.core.runbook.workers import NoSupervisor, Supervisor, start, stop
 
 
 @pytest.fixture
@@ -81,7 +80,6 @@ def test_console_commands_tick_steps_6_and_14(supervisor: Supervisor, tmp_path: 
     import json
 
     from click.testing import CliRunner
-
     from gapmend.app.cli import cli
     from gapmend.core.demo import build_demo
 

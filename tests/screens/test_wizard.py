@@ -4,21 +4,19 @@ check the databases and the step file: the restore really happened as approved."
 from __future__ import annotations
 
 import asyncio
-import time
-
 import sqlite3
+import time
 from pathlib import Path
-
-from textual.widgets import DataTable, Static
 
 from gapmend.app.wizard import GapmendApp
 from gapmend.core.config import load_settings
 from gapmend.core.demo import build_demo
-from gapmend.core.steps import Checklist
-from gapmend.screens.base import StepScreen
 from gapmend.core.logfile import close_log, open_log
+from gapmend.core.runbook.steps import Checklist
+from gapmend.screens.base import StepScreen
 from gapmend.screens.dialogs import ConfirmScreen, ReasonScreen, SummaryScreen
 from gapmend.screens.inspect_gaps import InspectGapsScreen
+from textual.widgets import DataTable, Static
 
 
 async def _settle(app: GapmendApp, pilot) -> None:  # type: ignore[no-untyped-def]
@@ -37,9 +35,8 @@ async def _scanned(app: GapmendApp, pilot) -> InspectGapsScreen:  # type: ignore
 
 
 def _approve_all(env: Path) -> None:
+    from gapmend.core.plan.decisions import Decisions, save_decisions
     from sqlalchemy import create_engine, inspect
-
-    from gapmend.core.decisions import Decisions, save_decisions
 
     tables = inspect(create_engine(f"sqlite:///{env.parent / 'crashed.sqlite'}")).get_table_names()
     save_decisions(Path(str(env) + ".decisions.json"), Decisions(tables={t: "approve" for t in tables}))
@@ -126,12 +123,12 @@ async def test_walk_all_fifteen_steps(tmp_path: Path) -> None:
 async def test_keys_answer_during_a_large_restore_and_cancel_rolls_back(tmp_path: Path) -> None:
     """While a restore of ~9,000 rows runs in its worker, Escape is handled at once (the
     worker is still running when its effect shows) and the cancel leaves production as it was."""
-    from gapmend.screens.restore import RestoreScreen
     from gapmend.screens.messages import StepRequested
+    from gapmend.screens.restore import RestoreScreen
+    from sqlalchemy import create_engine
     from textual.widgets import RichLog
 
     from ..dbstate import database_state
-    from sqlalchemy import create_engine
 
     env = build_demo(tmp_path, users=6000)
     _approve_all(env)
@@ -178,8 +175,8 @@ async def test_keys_answer_during_a_large_restore_and_cancel_rolls_back(tmp_path
 
 async def test_resolve_one_conflict_row(tmp_path: Path) -> None:
     """Tab to the conflicts list of a table and take Friday's value for that row only."""
-    from gapmend.core.decisions import load_decisions
-    from gapmend.core.journal import encode
+    from gapmend.core.databases.journal import encode
+    from gapmend.core.plan.decisions import load_decisions
 
     env = build_demo(tmp_path)
     decisions_path = Path(str(env) + ".decisions.json")
@@ -270,9 +267,8 @@ async def test_the_wizard_restores_approved_tables_only(tmp_path: Path) -> None:
     """With every table pending the wizard restored everything while its dialog said
     "approved tables only" (issue 15, item 2): r at step 11 names the pending tables,
     opens no dialog, and production is unchanged."""
-    from sqlalchemy import create_engine
-
     from gapmend.screens.messages import StepRequested
+    from sqlalchemy import create_engine
 
     from ..dbstate import database_state
 
@@ -296,10 +292,9 @@ async def test_the_wizard_refuses_a_restore_production_outran_since_step_1(tmp_p
     """Step 11 runs what step 1 showed (issue 17, item 2): production edited a row
     Friday's update was to go into after the scan, so the restore refuses in the log,
     says to scan again, and production is unchanged."""
+    from gapmend.screens.messages import StepRequested
     from sqlalchemy import create_engine
     from textual.widgets import RichLog
-
-    from gapmend.screens.messages import StepRequested
 
     from ..dbstate import database_state
 

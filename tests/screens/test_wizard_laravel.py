@@ -9,19 +9,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from textual.widgets import Static
-
 from click.testing import CliRunner
-
 from gapmend.app.cli import Context, cli, wizard_app
 from gapmend.app.wizard import GapmendApp
-from gapmend.core.laravel import is_down
-from gapmend.core.steps import Checklist
-from gapmend.core.verify import verify
-from gapmend.core.workers import Supervisor
+from gapmend.core.runbook.artisan import is_down
+from gapmend.core.runbook.steps import Checklist
+from gapmend.core.runbook.verify import verify
+from gapmend.core.runbook.workers import Supervisor
 from gapmend.screens.dialogs import ConfirmScreen, SummaryScreen
 from gapmend.screens.inspect_gaps import InspectGapsScreen
+from sqlalchemy import text
+from textual.widgets import Static
 
 from ..conftest import Databases
 from ..core.test_laravel_schemas import FRIDAY, PRODUCTION, SNAPSHOT, _load, _meaning, laravel_app_trio  # noqa: F401

@@ -12,12 +12,11 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 import pytest
-
 from gapmend.app.wizard import GapmendApp
-from gapmend.core import gap
 from gapmend.core.config import load_settings
-from gapmend.core.decisions import Decisions
 from gapmend.core.demo import build_demo
+from gapmend.core.inspect import gap
+from gapmend.core.plan.decisions import Decisions
 from gapmend.screens.messages import StepRequested
 
 DEMO = Path(tempfile.gettempdir()) / "gapmend-snapshot-demo"

@@ -1,0 +1,78 @@
+"""Keeping a forgotten writer (a cron job, a worker left running) from colliding with a
+restore: nothing it commits is lost, and no id is handed out twice.
+
+- `reserve_ids` (MariaDB, before the transaction, since it is DDL): each table's
+  AUTO_INCREMENT moves past every id the restore may use, so a writer draws ids past ours;
+  `release_ids` puts the counters `counters` read first back on every way out, commit,
+  rollback or dry run (InnoDB raises a value below the highest id to the next one, so
+  the next insert lands right after the restored rows).
+- `check_unchanged` (inside the transaction): production's highest ids must still be what
+  the plan saw. On MariaDB the read locks the range past them until the commit, so a writer
+  that comes later waits instead of slipping in; SQLite's writing connection takes the
+  write lock at ``BEGIN IMMEDIATE`` (`dialects.sqlite`).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, func, select
+
+from ..databases.dialects import dialect_of
+from ..databases.schema import Schema
+from ..errors import GapmendError
+from ..plan.model import Plan, RowClass
+
+
+class ConcurrentWrite(GapmendError):
+    title = "Production changed during the restore"
+
+
+def counters(conn: Connection, schema: Schema, tables: list[str]) -> dict[str, int]:
+    """Each integer-keyed table's AUTO_INCREMENT as it is now (MariaDB; SQLite's
+    ``sqlite_sequence`` is transactional and needs no care). InnoDB never takes back an
+    id it handed out, not even when the transaction that took it rolls back: a dry run
+    or a failed restore would leave every counter moved past Friday's ids."""
+    dialect = dialect_of(conn)
+    if dialect.counters_transactional:
+        return {}
+    out: dict[str, int] = {}
+    for name in tables:
+        if schema[name].key_kind != "surrogate":
+            continue
+        counter = dialect.next_id(conn, name)
+        if counter is not None:
+            out[name] = counter
+    conn.rollback()
+    return out
+
+
+def reserve_ids(conn: Connection, plan: Plan, schema: Schema, tables: list[str], before: dict[str, int]) -> None:
+    """Move the counters of `before` (from `counters`) past every id the restore may use."""
+    for name in tables:
+        gap = plan.table(name)
+        inserts = gap.counts.get(RowClass.FRIDAY_INSERT.value, 0)
+        if name not in before or not inserts:
+            continue
+        reserve = max(gap.production_max_id or 0, gap.crashed_max_id or 0) + inserts + 1
+        if before[name] < reserve:
+            dialect_of(conn).set_next_id(conn, name, reserve)
+
+
+def release_ids(conn: Connection, before: dict[str, int]) -> None:
+    """Put every counter back (InnoDB raises one below the highest id to the next free
+    id, so after a commit the next insert lands right after the restored rows)."""
+    for name, counter in before.items():
+        dialect_of(conn).set_next_id(conn, name, counter)
+
+
+def check_unchanged(conn: Connection, plan: Plan, schema: Schema, tables: list[str]) -> None:
+    for name in tables:
+        gap, t = plan.table(name), schema[name]
+        if t.key_kind != "surrogate" or gap.production_max_id is None:
+            continue
+        key = t.table.c[t.primary_key[0]]
+        newer = conn.execute(select(func.count()).where(key > gap.production_max_id).with_for_update()).scalar()
+        now = conn.execute(select(func.max(key))).scalar() or 0
+        if newer or int(now) != gap.production_max_id:
+            raise ConcurrentWrite(
+                f"production's {name} was written since the plan (max id {gap.production_max_id} → {now}): "
+                "stop the writers (maintenance mode, workers, cron) and run the restore again")

@@ -1,0 +1,1066 @@
+"""Apply the plan: Friday's rows into PRODUCTION, every reference rewritten, in one transaction.
+
+The order of work is what makes cycles and self-references need no guesswork:
+
+1. **Classify** (the same inspection as `gapmend plan`) to learn each table's Friday
+   inserts, updates, deletes and conflicts; rows a committed run already restored are
+   taken out (the journal, `journal.py`).
+2. **Decide each Friday row's fate** before writing anything: inserted, linked to the
+   production row that already holds its unique key (a collision), or skipped (an orphan
+   whose parent production deleted, a collision under ``--collisions skip``, or a row whose
+   Friday parent is itself skipped). Repeated until nothing changes, so skips travel
+   along cycles and self-references.
+3. **Allocate ids.** A Friday row keeps its id when it lies past everything production
+   holds; otherwise it gets the next id after the larger of production's and Friday's
+   highest, in its original order. Keeping free ids keeps the links Friday's users were
+   sent (order numbers, confirmation URLs) valid wherever production did not take them.
+4. **Write** parents first with final values (ids and references already mapped), with
+   foreign-key checks off for the session, then Friday's updates where production left
+   the row alone (and conflicts the operator resolved as "take Friday's").
+5. **Check** every reference written points at a row that exists, then commit. Any
+   failure before the commit rolls everything back: production is as it was.
+
+Reads are chunked and writes batched (multi-row INSERT / executemany): never row by row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator, Literal, Mapping
+
+from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy.exc import DBAPIError
+
+from ..config import Settings
+from ..databases import journal, triggers
+from ..databases import rows as rowio
+from ..databases.dialects import dialect_of
+from ..databases.engines import WRITER, translate
+from ..databases.schema import JOURNAL_PREFIX, Schema, TableInfo, reflect
+from ..errors import GapmendError
+from ..inspect import roles, unique
+from ..inspect.gap import Sources, build_plan
+from ..inspect.graph import Edge, ReferenceGraph, build_graph, graph_decisions
+from ..inspect.payloads import PayloadEdge
+from ..inspect.picks import not_picked, require_plan_picks
+from ..plan.decisions import Decisions
+from ..plan.file import Outcome, Reviewed, require_outcome, require_unmoved
+from ..plan.model import COLLIDED, ORPHANED, Plan, RowClass
+from ..plan.selection import Selection, require_confirmed, select_tables
+from ..progress import NullProgress, Progress, check_cancel
+from . import id_guard
+from .exclusive import only_restore
+from .id_guard import ConcurrentWrite  # noqa: F401  (re-exported: the restore raises it)
+from .payload_rewrite import rewrite_run
+from .server_copy import (
+    STAGED,
+    CrashedAddress,
+    ServerCopy,
+    drop_leftovers,
+    eligible_tables,
+    keyed_eligible,
+    locate_crashed,
+    unreadable,
+)
+from .spool import KeySpool
+from .sql_recorder import SqlRecorder
+
+Key = tuple[Any, ...]
+WRITE_BATCH = 1000
+REPORT_CAP = 10_000
+
+
+class RestoreError(GapmendError):
+    title = "Restore failed"
+
+
+_ROLLED_BACK = ("the open transaction was rolled back (a --per-table run keeps the tables it committed): "
+                "run the restore again to finish")
+
+
+@dataclass(frozen=True)
+class RestoreOptions:
+    tables: frozenset[str] | None = None      # restrict to these (their parents are pulled in)
+    approve_pending: bool = False             # restore tables still pending as if approved (`selection`)
+    collisions: str = "link"                  # "link" | "skip"
+    orphans: str = "skip"                     # "skip" | "null"
+    apply_deletes: bool = False
+    dry_run: Path | None = None               # write the SQL here and roll back instead of committing
+    per_table: bool = False                   # commit table by table (resumable) instead of once
+    fail_after_batches: int | None = None     # tests: raise after the Nth write batch
+    # Copy inside the server (None: wherever it can; STAGE: stage Friday's rows in
+    # production's database first even where its connection could read crashed).
+    server_side: bool | Literal["staged"] | None = None
+    # The plan the operator reviewed (`plan_file`): the restore refuses when what it
+    # finds now differs from it.
+    reviewed: Reviewed | None = None
+
+
+@dataclass
+class TableReport:
+    rows_before: int = 0
+    rows_after: int = 0
+    inserted: int = 0
+    moved: list[tuple[Any, Any]] = field(default_factory=list)   # (old id, new id), the first REPORT_CAP
+    moved_count: int = 0
+    kept_ids: int = 0
+    linked: list[tuple[Key, Key]] = field(default_factory=list)   # Friday key -> production key
+    updated: int = 0
+    deleted: int = 0
+    skipped: list[tuple[Key, str]] = field(default_factory=list)
+    conflicts_kept: int = 0
+    conflicts_taken: int = 0
+    already_done: int = 0
+    payload_ids: int = 0                      # ids inside JSON values rewritten (`payload_rewrite`)
+    payload_rows: int = 0                     # ... in this many rows
+    payload_notes: list[str] = field(default_factory=list)   # ids left as they were, and why
+    not_picked: int = 0                       # Friday rows left out: the operator picked others (`picks`)
+
+
+@dataclass
+class RestoreReport:
+    run_id: str
+    started_at: str
+    seconds: float
+    tables: dict[str, TableReport]
+    pulled_in: list[str]
+    noop: bool
+    dry_run: str | None = None        # the SQL file, when nothing was committed
+    path: str = ""                    # how the rows travelled: server-side, or through gapmend
+    triggers: list[str] = field(default_factory=list)   # production's, suspended for the restore
+    approved_now: list[str] = field(default_factory=list)   # pending tables restored on --approve-pending
+    left_out: dict[str, str] = field(default_factory=dict)  # tables with work not written, and why
+
+    def totals(self) -> dict[str, int]:
+        t = self.tables.values()
+        return {
+            "inserted": sum(r.inserted for r in t), "linked": sum(len(r.linked) for r in t),
+            "updated": sum(r.updated for r in t), "deleted": sum(r.deleted for r in t),
+            "skipped": sum(len(r.skipped) for r in t), "conflicts_kept": sum(r.conflicts_kept for r in t),
+            "already_done": sum(r.already_done for r in t),
+        }
+
+
+# --- fates -----------------------------------------------------------------------------
+
+INSERT, LINK, SKIP, DONE = "insert", "link", "skip", "done"
+STAGE: Literal["staged"] = "staged"
+
+
+@dataclass(slots=True)   # one per Friday row of the tables restored through gapmend
+class _Fate:
+    action: str
+    target: Key | None = None          # new key (insert/done) or production key (link)
+    reason: str = ""
+    nulled: tuple[str, ...] = ()       # columns set to NULL (orphans under --orphans null)
+    preallocated: bool = False         # the id comes from an interrupted run's allocation
+
+
+@dataclass
+class _Work:
+    """What the classification said each table needs."""
+
+    inserts: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
+    updates: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
+    deletes: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
+    conflicts: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
+
+    # Tables whose Friday inserts the server finds itself (ids past the boundary):
+    # their keys are not collected, so memory does not grow with the gap.
+    server_tables: frozenset[str] = frozenset()
+    # Tables without an integer key: no other table's rows wait on their fates, so their
+    # Friday inserts are spooled to disk and decided chunk by chunk as they are written.
+    streamed: frozenset[str] = frozenset()
+    spools: dict[str, KeySpool] = field(default_factory=dict)
+    # Tables restored for some Friday rows only (`picks`): table -> the picked ids.
+    picks: Mapping[str, frozenset[int]] = field(default_factory=dict)
+
+    # The classes the restore acts on; the inspection need not stream the others.
+    CLASSES = frozenset({RowClass.FRIDAY_INSERT, RowClass.FRIDAY_UPDATE, RowClass.FRIDAY_DELETE, RowClass.CONFLICT})
+
+    def close(self) -> None:
+        for spool in self.spools.values():
+            spool.close()
+
+    def sink(self, table: str, cls: RowClass, key: Key) -> None:
+        chosen = self.picks.get(table)
+        if chosen is not None and key[0] not in chosen:
+            return
+        if cls is RowClass.FRIDAY_INSERT and table in self.server_tables:
+            return
+        if cls is RowClass.FRIDAY_INSERT and table in self.streamed:
+            if table not in self.spools:   # not setdefault: a spool opens a file
+                self.spools[table] = KeySpool()
+            self.spools[table].append(key)
+            return
+        bucket = {RowClass.FRIDAY_INSERT: self.inserts, RowClass.FRIDAY_UPDATE: self.updates,
+                  RowClass.FRIDAY_DELETE: self.deletes, RowClass.CONFLICT: self.conflicts}[cls]
+        bucket[table].append(key)
+
+
+def restore(
+    settings: Settings,
+    decisions: Decisions | None = None,
+    options: RestoreOptions = RestoreOptions(),
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> RestoreReport:
+    """Restore Friday's rows into production in one transaction; see the module docstring."""
+    started = time.monotonic()
+    sources = Sources.open(settings, readonly=False)
+    try:
+        with only_restore(sources.production):
+            report = _restore(sources, settings, decisions or Decisions(), options, progress or NullProgress(), cancel)
+    except DBAPIError as exc:
+        raise RestoreError(f"{translate(exc, 'production', settings.production).message}; {_ROLLED_BACK}") from None
+    except KeyboardInterrupt:
+        raise RestoreError(f"interrupted; {_ROLLED_BACK}") from None
+    finally:
+        sources.dispose()
+    report.seconds = round(time.monotonic() - started, 3)
+    return report
+
+
+def _restore(sources: Sources, settings: Settings, decisions: Decisions, options: RestoreOptions,
+             progress: Progress, cancel: threading.Event | None) -> RestoreReport:
+    schema = reflect(sources.crashed, "crashed")
+    with sources.crashed.connect() as c_conn:
+        # Friday's type values are the ones its rows hold; production's own cannot matter
+        # to rows being restored (and production's schema is checked by the plan, next).
+        graph = build_graph(schema, [c_conn], graph_decisions(decisions, settings.app_aliases))
+    address, path = _server_side(sources, schema, graph, options)
+    progress.note(f"rows travel {path}")
+    surrogate = frozenset(n for n, t in schema.tables.items() if t.key_kind == "surrogate")
+    work = _Work(server_tables=surrogate if address is not None else frozenset(),
+                 streamed=frozenset(schema.tables) - surrogate,
+                 picks={name: frozenset(ids) for name, ids in decisions.picked.items()})
+    created = False
+    try:
+        plan = build_plan(settings, decisions, progress, cancel, sources=sources, on_row=work.sink,
+                          row_classes=_Work.CLASSES, joint=options.server_side is not False,
+                          count_only=work.server_tables, prepared=(schema, graph))
+        roles.require_settled(roles.findings_of(plan), decisions.roles_confirmed)
+        selection = select_tables(plan, options.tables, options.approve_pending)
+        require_confirmed(plan, selection.order)
+        with sources.crashed.connect() as c_conn:
+            require_plan_picks(c_conn, schema, plan, selection.order)
+        if options.reviewed is not None:   # collisions and orphans: by what the writing finds (`_outcomes`)
+            require_unmoved(options.reviewed, plan, selection.order, detailed=frozenset())
+        # After the plan, so that input the plan refuses leaves production without a trace.
+        created = options.dry_run is None and journal.ensure(sources.production)
+        with sources.production.connect() as p_conn:   # a killed run's suspended triggers first
+            p_conn.execution_options(**{WRITER: True})
+            for name in triggers.resume(p_conn):
+                progress.note(f"trigger {name} created again (a stopped restore had suspended it)")
+        with sources.crashed.connect() as c_conn, sources.production.connect() as p_conn:
+            p_conn.execution_options(**{WRITER: True})
+            run = _Run(schema, graph, plan, decisions, options, selection, work, c_conn, p_conn, progress, cancel, address)
+            report = run.execute()
+    except BaseException:
+        if created:   # a first run that failed: production as it was, without empty journal tables
+            with contextlib.suppress(DBAPIError):   # the server gone: the first error is the one to tell
+                journal.drop_if_empty(sources.production)
+        raise
+    finally:
+        work.close()
+    report.path = path
+    return report
+
+
+def _server_side(sources: Sources, schema: Schema, graph: ReferenceGraph,
+                 options: RestoreOptions) -> tuple[CrashedAddress | None, str]:
+    """Whether the server can copy the rows itself (see `server_copy`), and a line saying
+    which way the rows travel and why."""
+    through = "through gapmend in batches"
+    if options.server_side is False:
+        return None, f"{through} (server-side copy turned off)"
+    surrogate = [n for n, t in schema.tables.items() if t.key_kind == "surrogate"]
+    if set(eligible_tables(schema, graph.edges_from, surrogate)) != set(surrogate):
+        return None, f"{through}: a reference into an integer key is held in a non-integer column"
+    with sources.production.connect() as conn:
+        if any(journal.pending_allocations(conn, name) for name in surrogate):
+            return None, f"{through}: resuming an interrupted --per-table run"
+    address, why = locate_crashed(sources.production, sources.crashed)
+    if address is not None and options.server_side != STAGE:
+        problem = unreadable(sources.production, address, schema, surrogate)
+        if problem is None:
+            drop_leftovers(sources.production)
+            return address, f"server-side ({why})"
+        why = problem
+    # Staging copies rows between two connections of one kind: the column types
+    # reflected from crashed must mean the same in production's CREATE TABLE.
+    if dialect_of(sources.production).name != dialect_of(sources.crashed).name:
+        return None, f"{through}: {why}"
+    if options.server_side == STAGE:
+        why = "as asked"
+    drop_leftovers(sources.production)
+    return STAGED, f"server-side, Friday's rows staged in production's database first ({why})"
+
+
+@dataclass
+class _Run:
+    schema: Schema
+    graph: ReferenceGraph
+    plan: Plan
+    decisions: Decisions
+    options: RestoreOptions
+    selection: Selection
+    work: _Work
+    c: Connection
+    p: Connection
+    progress: Progress
+    cancel: threading.Event | None
+    address: CrashedAddress | None = None
+    server: ServerCopy | None = None
+    looked_up: dict[tuple[str, Any], _Fate] = field(default_factory=dict)
+    fates: dict[str, dict[Key, _Fate]] = field(default_factory=lambda: defaultdict(dict))
+    reports: dict[str, TableReport] = field(default_factory=lambda: defaultdict(TableReport))
+    written_refs: dict[Edge, set[Any]] = field(default_factory=lambda: defaultdict(set))
+    batches: int = 0
+    boundaries: dict[str, int | None] = field(default_factory=dict)
+    refs: dict[str, list[tuple[Edge, int, int | None]]] = field(default_factory=dict)
+    unique_keys: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)   # `unique.collision_keys`
+    key_refs: dict[str, dict[int, list[unique.KeyRef]]] = field(default_factory=dict)
+    allocated: dict[str, dict[str, Key]] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)   # AUTO_INCREMENT before the restore (`id_guard`)
+    done_streamed: dict[str, set[str]] = field(default_factory=dict)   # encoded keys a committed run restored
+    order: list[str] = field(default_factory=list)   # the tables of this restore, in write order
+    suspended: list[str] = field(default_factory=list)   # production's triggers, for the report
+
+    def __post_init__(self) -> None:
+        # Looked up for every column of every Friday row: computed once here.
+        for name, t in self.schema.tables.items():
+            self.boundaries[name] = self.plan.table(name).boundary.value if t.key_kind == "surrogate" else None
+            self.refs[name] = [
+                (e, t.column_names.index(e.columns[0]),
+                 t.column_names.index(e.type_column) if e.type_column else None)
+                for e in self.graph.edges_from(name) if len(e.columns) == 1
+            ]
+            self.unique_keys[name] = unique.collision_keys(t, self.graph.edges_from(name))
+        for name, t in self.schema.tables.items():
+            self.key_refs[name] = unique.key_refs(t, self.graph.edges_from(name), self.boundaries.get)
+
+    # -- orchestration --
+
+    def execute(self) -> RestoreReport:
+        run_id = str(uuid.uuid4())
+        started_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        tables = self.order = self.selection.order
+        for name in tables:
+            self.reports[name].not_picked = not_picked(self.plan.table(name))
+        dialect = dialect_of(self.p)
+        if self.address is not None:
+            on_server = [n for n in tables if self.schema[n].key_kind == "surrogate"]
+            keyed = [n for n in tables if n in self.work.streamed
+                     and keyed_eligible(self.schema, self.graph.edges_from, n)]
+            self.server = ServerCopy(self.p, self.address, self.schema, on_server,
+                                     self.boundaries, self.graph.edges_from, run_id, self._execute_set, self.c,
+                                     keyed=keyed, picks=self.work.picks)
+            if self.address.staged:
+                self.progress.start("staging Friday's rows in production's database",
+                                    sum(self.plan.table(n).counts.get(RowClass.FRIDAY_INSERT.value, 0) for n in on_server))
+            self.server.open(self.progress.advance)
+        # Cycles are written with their final ids in one pass; references are checked
+        # by `_check_references` before the commit instead (a session setting).
+        dialect.foreign_key_checks(self.p, False)
+        try:
+            self.counters = id_guard.counters(self.p, self.schema, tables)
+            if self.options.dry_run is None:
+                id_guard.reserve_ids(self.p, self.plan, self.schema, tables, self.counters)
+            # Friday's rows already hold what its triggers wrote: production's stay out (`triggers`).
+            suspended = triggers.on_tables(self.p, tables)
+            self.p.rollback()
+            triggers.suspend(self.p, run_id, suspended)
+            self.suspended = [t.name for t in suspended]
+            if suspended:
+                self.progress.note("triggers suspended for the restore: " + ", ".join(t.name for t in suspended))
+            if self.options.per_table:
+                self._execute_per_table(run_id, tables)
+            else:
+                self._execute_atomic(run_id, tables)
+        finally:
+            self.p.rollback()
+            if triggers.resume(self.p):
+                self.progress.note("triggers created again")
+            if self.options.dry_run is not None:
+                triggers.forget(self.p, run_id)
+            dialect.foreign_key_checks(self.p, True)
+            id_guard.release_ids(self.p, self.counters)
+            if self.server is not None:
+                self.server.close()
+        report = RestoreReport(run_id, started_at, 0.0, {t: self.reports[t] for t in tables}, self.selection.pulled_in, noop=False,
+                               dry_run=str(self.options.dry_run) if self.options.dry_run else None,
+                               triggers=self.suspended, approved_now=self.selection.approved_now,
+                               left_out=self.selection.left_out)
+        t = report.totals()
+        report.noop = not (t["inserted"] or t["updated"] or t["deleted"] or t["linked"])
+        return report
+
+    def _count_rows_before(self, tables: list[str]) -> None:
+        for name in tables:
+            n = self.p.execute(select(func.count()).select_from(self.schema[name].table)).scalar_one()
+            self.reports[name].rows_before = int(n)
+
+    def _derive_rows_after(self, tables: list[str]) -> None:
+        # Nobody else writes these tables during the restore (`id_guard`), so the count
+        # follows from what it wrote; counting again would read every table once more.
+        for name in tables:
+            r = self.reports[name]
+            r.rows_after = r.rows_before + r.inserted - r.deleted
+
+    def _prepare(self, tables: list[str]) -> None:
+        self._count_rows_before(tables)
+        id_guard.check_unchanged(self.p, self.plan, self.schema, tables)
+        self._load_done(tables)
+        if self.server is not None:
+            self._decide_server_side()
+        # Streamed tables are decided as they are written (`_stream_inserts`).
+        decided_here = [n for n in tables if not self._on_server(n) and n not in self.work.streamed]
+        self._decide(decided_here, tables)
+        self._allocate(decided_here)
+
+    def _on_server(self, name: str) -> bool:
+        return self.server is not None and name in self.server.work
+
+    def _decide_server_side(self) -> None:
+        """The fates of the integer-keyed tables' Friday rows, decided by the server."""
+        assert self.server is not None
+        names = self.server.tables
+        self.progress.start("deciding each Friday row (server-side)", len(names) * 2)
+        for name in names:
+            self.reports[name].already_done += self.server.fill(name)
+            self.progress.advance(1)
+        for name in names:
+            check_cancel(self.cancel)
+            # Orphans first: a reference written NULL (``--orphans null``) collides with nothing.
+            self.server.orphans(name, self.options.orphans == "null")
+            self.progress.advance(1)
+        # Collisions are judged on the keys as written, so a parent's link or skip can
+        # change a child's: both travel along references until a pass changes nothing.
+        changed: set[str] | None = None   # the first pass looks along every reference
+        for _ in range(50):
+            check_cancel(self.cancel)
+            changed = {name for name in names
+                       if self.server.collisions(name, self.options.collisions, changed)
+                       + self.server.propagate(name, changed)}
+            if not changed:
+                break
+        else:
+            raise RestoreError("skips kept changing after 50 passes: report this as a bug")
+        for name in names:
+            report = self.reports[name]
+            report.kept_ids, report.moved_count, report.moved = self.server.allocate(name, REPORT_CAP)
+
+    def _execute_atomic(self, run_id: str, tables: list[str]) -> None:
+        """Everything in one transaction: any failure leaves production as it was."""
+        recorder = SqlRecorder(self.p, self.options.dry_run) if self.options.dry_run is not None else None
+        with self.p.begin() as trans:
+            try:
+                if recorder is not None:
+                    journal.ensure_temporary(self.p)
+                    recorder.start()
+                self._prepare(tables)
+                writer = journal.Writer(self.p, run_id)
+                writer.start()
+                for name in tables:
+                    check_cancel(self.cancel)
+                    self._write_inserts(self.schema[name], writer)
+                for name in tables:
+                    check_cancel(self.cancel)
+                    self._write_changes(self.schema[name], writer)
+                writer.flush()
+                resumed = self._rewrite_payloads(run_id)
+                self._check_references(tables)
+                self._derive_rows_after(tables)
+                if self.options.reviewed is not None:   # what the server's own statements found
+                    require_outcome(self.options.reviewed, self._outcomes(tables), self.options.orphans == "skip")
+                writer.finish(self._summary(), resumed)
+            finally:
+                if recorder is not None:
+                    recorder.stop()
+            if recorder is not None:
+                trans.rollback()   # a dry run: everything above really ran, and is undone
+
+    def _execute_per_table(self, run_id: str, tables: list[str]) -> None:
+        """One transaction per table, for gaps too large for one. The id allocation for
+        every table is committed first, so a run that stops after some tables resumes with
+        the same ids and the rows it already wrote keep pointing at the right rows."""
+        if self.options.dry_run is not None:
+            raise RestoreError("--dry-run runs as one transaction: leave out --per-table")
+        writer = journal.Writer(self.p, run_id)
+        with self.p.begin():
+            self._prepare(tables)
+            writer.start(status=journal.STOPPED)
+            for name in tables:
+                if self.server is not None and self._on_server(name):
+                    self.server.write_allocated(name)
+                    continue
+                for key, fate in self.fates[name].items():
+                    if fate.action == INSERT and not fate.preallocated:
+                        writer.add(name, key, fate.target, "allocated")
+            writer.flush()
+        for name in tables:
+            check_cancel(self.cancel)
+            with self.p.begin():
+                self._write_inserts(self.schema[name], writer)
+                self._write_changes(self.schema[name], writer)
+                if self.options.reviewed is not None:
+                    require_outcome(self.options.reviewed, self._outcomes([name]), self.options.orphans == "skip",
+                                    written=f"{name} was not written, the tables before it were (a run resumes them)")
+                writer.flush()
+            self.progress.note(f"{name}: committed")
+        with self.p.begin():
+            resumed = self._rewrite_payloads(run_id)   # last: every table's ids are known by now
+            self._check_references(tables)
+            self._derive_rows_after(tables)
+            writer.finish(self._summary(), resumed)
+
+    def _outcomes(self, tables: list[str]) -> dict[str, Outcome]:
+        """Per table, the Friday rows this run found colliding and orphaned (linked or
+        skipped, by the reasons `_Fate` and `server_copy` record)."""
+        out = {}
+        for name in tables:
+            report = self.reports[name]
+            collided = [k for k, _ in report.linked] + [k for k, why in report.skipped if why.startswith(COLLIDED)]
+            orphaned = [k for k, why in report.skipped if ORPHANED in why]
+            out[name] = Outcome(collided, orphaned)
+        return out
+
+    def _rewrite_payloads(self, run_id: str) -> list[str]:
+        """Ids inside the JSON values of the rows this run wrote (`payload_rewrite`), and
+        of the rows of the stopped ``--per-table`` runs it resumes, whose own last step
+        this was; returns those runs, for the journal to mark resumed."""
+        confirmed = [PayloadEdge.from_dict(d) for d in self.decisions.payload_edges]
+        sure = {e.id for e in confirmed}
+        unconfirmed = [PayloadEdge.from_dict(d) for d in self.plan.payload_edges if d["id"] not in sure]
+        stopped = journal.stopped_runs(self.p, run_id)
+        wanted = set(self.order)
+        passes = [(stopped, confirmed, []), ([run_id], [e for e in confirmed if e.table in wanted],
+                                           [e for e in unconfirmed if e.table in wanted])]
+        for runs, sure_edges, unsure_edges in passes:
+            if not runs or not (sure_edges or unsure_edges):
+                continue
+            self.progress.start("ids inside JSON values" + (" (of the stopped run resumed)" if runs is stopped else ""),
+                                None)
+            done = rewrite_run(self.p, self.schema, runs, run_id, sure_edges, unsure_edges, self.boundaries,
+                               self._execute)
+            for table, result in done.items():
+                report = self.reports[table]
+                report.payload_ids += result.ids
+                report.payload_rows += result.rows
+                report.payload_notes += result.unresolved + result.unconfirmed
+        return stopped
+
+    def _write_changes(self, t: TableInfo, writer: journal.Writer) -> None:
+        """Updates, deletes (on request) and the journal lines for linked and skipped rows."""
+        self._write_updates(t, writer)
+        if self.options.apply_deletes:
+            self._write_deletes(t, writer)
+        report = self.reports[t.name]
+        if self.server is not None and self._on_server(t.name):
+            self.server.write_journal(t.name)
+            report.skipped += [((old,), reason or "") for old, _, reason in self.server.rows(t.name, "skip")]
+            report.linked += [((old,), (new,)) for old, new, _ in self.server.rows(t.name, "link")]
+            return
+        for key, fate in self.fates[t.name].items():
+            self._record_not_inserted(t, key, fate, writer)
+
+    def _record_not_inserted(self, t: TableInfo, key: Key, fate: _Fate, writer: journal.Writer) -> bool:
+        """Report and journal a Friday row that is skipped or linked; False for the rest."""
+        report = self.reports[t.name]
+        if fate.action == SKIP:
+            report.skipped.append((key, fate.reason))
+            writer.add(t.name, key, None, "skipped", fate.reason)
+        elif fate.action == LINK and fate.target is not None:
+            report.linked.append((key, fate.target))
+            writer.add(t.name, key, fate.target, "linked", COLLIDED)
+        else:
+            return False
+        return True
+
+    def _summary(self) -> str:
+        r = self.reports.values()
+        return (f"inserted {sum(x.inserted for x in r)}, updated {sum(x.updated for x in r)}, "
+                f"deleted {sum(x.deleted for x in r)}")
+
+    def _load_done(self, tables: list[str]) -> None:
+        for name in tables:
+            self.allocated[name] = journal.allocated_keys(self.p, name)
+            # On the server the journal is joined there; only updates and deletes are read here.
+            done = journal.done_keys(self.p, name, ("updated", "deleted") if self._on_server(name) else None)
+            if not done:
+                continue
+            if name in self.work.streamed:   # its inserts are filtered as they stream
+                self.done_streamed[name] = set(done)
+            for bucket in (self.work.inserts, self.work.updates, self.work.deletes, self.work.conflicts):
+                keep = [k for k in bucket.get(name, []) if journal.encode(k) not in done]
+                self.reports[name].already_done += len(bucket.get(name, [])) - len(keep)
+                if name in bucket:
+                    bucket[name] = keep
+            for encoded, (action, target) in done.items():
+                key = journal.decode(encoded)
+                if action in ("inserted", "linked") and target is not None and key is not None:
+                    self.fates[name][key] = _Fate(DONE, target)
+
+    # -- fates --
+
+    def _decide(self, names: list[str], tables: list[str]) -> None:
+        """Collisions and skips for every Friday insert of `names`, until no skip changes."""
+        for name in names:
+            for key in self.work.inserts.get(name, []):
+                self.fates[name].setdefault(key, _Fate(INSERT))
+        self.progress.start("deciding each Friday row", None)
+        for _ in range(50):
+            changed = False
+            for name in names:
+                check_cancel(self.cancel)
+                changed |= self._decide_table(self.schema[name], tables)
+            if not changed:
+                return
+        raise RestoreError("skips kept changing after 50 passes: report this as a bug")
+
+    def _friday_rows(self, t: TableInfo, keys: list[Key]) -> Iterator[list[tuple[Any, ...]]]:
+        """Friday's rows for `keys`, in key order, chunk by chunk."""
+        ordered = sorted(keys, key=rowio.sort_key)
+        for start in range(0, len(ordered), rowio.CHUNK):
+            chunk = ordered[start : start + rowio.CHUNK]
+            if tuple(t.identity) == tuple(t.column_names):   # the key is the whole row (pivots, keyless)
+                yield [tuple(k) for k in chunk]
+                continue
+            key_idx = _idx(t, t.identity)
+            found = {tuple(r[i] for i in key_idx): r for r in rowio.fetch_keys(self.c, t, t.identity, chunk)}
+            yield [found[tuple(k)] for k in chunk if tuple(k) in found]
+
+    def _decide_table(self, t: TableInfo, tables: list[str]) -> bool:
+        fates = self.fates[t.name]
+        pending = set(self.work.inserts.get(t.name, []))
+        keys = [k for k, f in fates.items() if f.action in (INSERT, LINK, SKIP) and k in pending]
+        if not keys:
+            return False
+        changed = False
+        key_idx = _idx(t, t.identity)
+        for chunk in self._friday_rows(t, keys):
+            for key, fate in self._chunk_fates(t, chunk, tables, key_idx):
+                before = fates[key]
+                if before.action == SKIP:
+                    continue
+                if fate.action != before.action or fate.target != before.target or fate.nulled != before.nulled:
+                    fates[key] = fate   # a skip or a link may change a child's fate: another pass
+                    changed = True
+        return changed
+
+    def _chunk_fates(self, t: TableInfo, chunk: list[tuple[Any, ...]], tables: list[str],
+                     key_idx: list[int]) -> Iterator[tuple[Key, _Fate]]:
+        """Each Friday row's fate on its own evidence: a collision, an orphan, a parent not
+        restored (the parents' fates as they stand)."""
+        self._prefetch(t, chunk)
+        holders = self._collisions(t, chunk)
+        parents_missing = self._missing_parents(t, chunk)
+        for row in chunk:
+            key = tuple(row[i] for i in key_idx)
+            fate = _Fate(INSERT)
+            if key in holders:
+                fate = _Fate(LINK, holders[key]) if self.options.collisions == "link" else _Fate(
+                    SKIP, reason=f"{COLLIDED} row {holders[key]}")
+            nulled: list[str] = []
+            for edge, value, why in self._broken_refs(t, row, parents_missing, tables):
+                col = edge.columns[0]
+                nullable = t.column(col) is not None and t.column(col).nullable  # type: ignore[union-attr]
+                if why == "orphan" and self.options.orphans == "null" and nullable:
+                    nulled.append(col)
+                else:
+                    fate = _Fate(SKIP, reason=f"{col}={value}: {ORPHANED if why == 'orphan' else why}")
+                    break
+            if fate.action != SKIP and nulled:
+                fate.nulled = tuple(nulled)
+            yield key, fate
+
+    def _collisions(self, t: TableInfo, chunk: list[tuple[Any, ...]]) -> dict[Key, Key]:
+        """Friday key -> the production key holding one of its unique values as written
+        (references mapped, `unique`)."""
+        out: dict[Key, Key] = {}
+        key_idx = _idx(t, t.identity)
+        refs = self.key_refs[t.name]
+        for cols in self.unique_keys[t.name]:
+            idx = _idx(t, cols)
+            by_value: unique.WrittenKeys[Key] = unique.WrittenKeys()
+            for r in chunk:
+                written = unique.written_key(r, idx, refs, self._written_parent)
+                if written is not None:
+                    by_value.add(written, tuple(r[i] for i in key_idx))
+            if not by_value.exact:
+                continue
+            for found in rowio.fetch_keys(self.p, t, cols, list(by_value.exact),
+                                          select_cols=list(cols) + list(t.identity)):
+                value, pkey = tuple(found[: len(cols)]), tuple(found[len(cols):])
+                friday = by_value.get(value)
+                if friday is not None:
+                    out.setdefault(friday, pkey)
+        return out
+
+    def _written_parent(self, parent: str, v: Any) -> Any | None:
+        """The production id Friday's `parent` row `v` is written as when that is an id
+        production holds (linked, or restored by a committed run); else None."""
+        fate = self._parent_fate(parent, v)
+        if fate is not None and fate.action in (LINK, DONE) and fate.target is not None:
+            return fate.target[0]
+        return None
+
+    def _missing_parents(self, t: TableInfo, chunk: list[tuple[Any, ...]]) -> dict[str, set[Any]]:
+        """Per edge: snapshot-range parent ids these rows reference that production no longer has."""
+        out: dict[str, set[Any]] = {}
+        for edge, i, ti in self.refs[t.name]:
+            b = self.boundaries[edge.parent]
+            if b is None:
+                continue
+            wanted = {r[i] for r in chunk if r[i] is not None and (ti is None or r[ti] == edge.type_value)
+                      and isinstance(r[i], int) and r[i] <= b}
+            if not wanted:
+                continue
+            parent = self.schema[edge.parent]
+            present = {r[0] for r in rowio.fetch_keys(self.p, parent, parent.primary_key, [(v,) for v in wanted],
+                                                      select_cols=parent.primary_key)}
+            out[edge.id] = wanted - present
+        return out
+
+    def _broken_refs(self, t: TableInfo, row: tuple[Any, ...], missing: dict[str, set[Any]],
+                     tables: list[str]) -> Iterator[tuple[Edge, Any, str]]:
+        for edge, i, ti in self.refs[t.name]:
+            v = row[i]
+            if v is None or (ti is not None and row[ti] != edge.type_value):
+                continue
+            if v in missing.get(edge.id, ()):
+                yield edge, v, "orphan"
+                continue
+            b = self.boundaries[edge.parent]
+            if b is None or not isinstance(v, int) or v <= b:
+                continue
+            parent_fate = self._parent_fate(edge.parent, v)
+            if parent_fate is None:
+                yield edge, v, f"Friday's {edge.parent} row {v} is not restored" + (
+                    "" if edge.parent in tables else f" ({edge.parent} is not in this restore)")
+            elif parent_fate.action == SKIP:
+                yield edge, v, f"its parent {edge.parent} {v} is skipped ({parent_fate.reason})"
+
+    # -- ids --
+
+    def _allocate(self, tables: list[str]) -> None:
+        for name in tables:
+            t = self.schema[name]
+            fates = self.fates[name]
+            if t.key_kind != "surrogate":
+                for key, fate in fates.items():
+                    if fate.action == INSERT:
+                        fate.target = key
+                continue
+            col = t.table.c[t.primary_key[0]]
+            p_max = int(self.p.execute(select(func.max(col))).scalar() or 0)
+            inserting = sorted(k[0] for k, f in fates.items() if f.action == INSERT)
+            earlier = self.allocated.get(name, {})
+            nxt = max([p_max] + inserting + [k[0] for k in earlier.values()]) + 1
+            report = self.reports[name]
+            for old in inserting:
+                previous = earlier.get(journal.encode((old,)))
+                if previous is not None:   # resuming: the id an interrupted run promised this row
+                    fates[(old,)].target, fates[(old,)].preallocated = previous, True
+                elif old > p_max:
+                    fates[(old,)].target = (old,)
+                    report.kept_ids += 1
+                else:
+                    fates[(old,)].target = (nxt,)
+                    report.moved_count += 1
+                    if len(report.moved) < REPORT_CAP:
+                        report.moved.append((old, nxt))
+                    nxt += 1
+
+    # -- writes --
+
+    def _map_value(self, edge: Edge, v: Any) -> Any:
+        b = self.boundaries[edge.parent]
+        if b is None or not isinstance(v, int) or v <= b:
+            return v
+        fate = self._parent_fate(edge.parent, v)
+        assert fate is not None and fate.target is not None, (edge.id, v)
+        return fate.target[0]
+
+    def _parent_fate(self, parent: str, v: Any) -> _Fate | None:
+        if self._on_server(parent):
+            return self.looked_up.get((parent, v))
+        return self.fates[parent].get((v,))
+
+    _SERVER_ACTIONS = {"insert": INSERT, "link": LINK, "skip": SKIP, "done": DONE}
+
+    def _prefetch(self, t: TableInfo, chunk: list[tuple[Any, ...]]) -> None:
+        """The fates of the server-side parents this chunk points past the boundary at,
+        read from their work tables in one query per reference (memory: one chunk's worth)."""
+        if self.server is None:
+            return
+        self.looked_up.clear()
+        for edge, i, ti in self.refs[t.name]:
+            b = self.boundaries[edge.parent]
+            if b is None or not self._on_server(edge.parent):
+                continue
+            ids = sorted({r[i] for r in chunk if isinstance(r[i], int) and r[i] > b
+                          and (ti is None or r[ti] == edge.type_value)})
+            for old, new, action, reason in self.server.lookup(edge.parent, ids):
+                self.looked_up[(edge.parent, old)] = _Fate(
+                    self._SERVER_ACTIONS[action], None if new is None else (new,), reason or "")
+
+    def _final_row(self, t: TableInfo, row: tuple[Any, ...], fate: _Fate | None,
+                   written: dict[Edge, set[Any]] | None = None) -> dict[str, Any]:
+        """The row as it is written: references mapped (and recorded in `written`, default
+        the run's `written_refs`, for the integrity check), its new key."""
+        written = self.written_refs if written is None else written
+        values = dict(zip(t.column_names, row))
+        for edge, i, ti in self.refs[t.name]:
+            v = row[i]
+            if v is None or (ti is not None and row[ti] != edge.type_value):
+                continue
+            col = edge.columns[0]
+            if fate is not None and col in fate.nulled:
+                values[col] = None
+                continue
+            values[col] = mapped = self._map_value(edge, v)
+            written[edge].add(mapped)
+        if fate is not None and t.key_kind == "surrogate" and fate.target is not None:
+            values[t.primary_key[0]] = fate.target[0]
+        return values
+
+    def _execute(self, stmt: Any, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        try:
+            self.p.execute(stmt, rows)
+        except DBAPIError as exc:
+            too_big = _larger_than_packet(self.p, stmt.table, rows, exc)
+            if too_big is not None:
+                raise RestoreError(too_big) from None
+            raise
+        self._count_batch()
+
+    def _execute_set(self, stmt: Any) -> int:
+        """One set-based statement of the server-side copy; returns the rows it touched.
+        Only statements writing application tables count as write batches (for
+        `fail_after_batches`), as in the batch path; work tables and journal do not."""
+        n = self.p.execute(stmt).rowcount
+        target = getattr(getattr(stmt, "table", None), "name", "")
+        if not target.startswith(JOURNAL_PREFIX):
+            self._count_batch()
+        return int(n)
+
+    def _count_batch(self) -> None:
+        self.batches += 1
+        if self.options.fail_after_batches is not None and self.batches >= self.options.fail_after_batches:
+            raise RestoreError(f"injected failure after write batch {self.batches}")
+
+    def _write_inserts(self, t: TableInfo, writer: journal.Writer) -> None:
+        if self.server is not None and self._on_server(t.name):
+            self.progress.start(f"{t.name}: copying server-side", None)
+            self.reports[t.name].inserted = self.server.copy(t.name)
+            return
+        if t.name in self.work.streamed:
+            self._stream_inserts(t, writer)
+            return
+        fates = self.fates[t.name]
+        if t.primary_key:
+            keys = [k for k, f in fates.items() if f.action == INSERT]
+        else:   # whole rows are the keys, and two identical Friday rows are two rows
+            keys = [k for k in self.work.inserts.get(t.name, []) if fates[k].action == INSERT]
+        if not keys:
+            return
+        self.progress.start(f"{t.name}: inserting", len(keys))
+        report = self.reports[t.name]
+        key_idx = _idx(t, t.identity)
+        stmt = insert(t.table)
+        for chunk in self._friday_rows(t, keys):
+            self._prefetch(t, chunk)
+            batch = []
+            for row in chunk:
+                key = tuple(row[i] for i in key_idx)
+                fate = fates[key]
+                values = self._final_row(t, row, fate)
+                batch.append(values)
+                writer.add(t.name, key, tuple(values[c] for c in t.identity), "inserted")
+                if len(batch) >= WRITE_BATCH:
+                    self._execute(stmt, batch)
+                    batch = []
+            self._execute(stmt, batch)
+            report.inserted += len(chunk)
+            self.progress.advance(len(chunk))
+
+    def _stream_inserts(self, t: TableInfo, writer: journal.Writer) -> None:
+        """The spooled Friday inserts of a table no other table waits on, chunk by chunk:
+        staged for the server to decide and copy (`ServerCopy.copy_keyed`), or decided,
+        written, journaled and reference-checked here before the next chunk is read.
+        Memory holds one chunk whatever the size of the table's gap."""
+        report = self.reports[t.name]
+        if self.server is not None and t.name in self.server.rows_work:
+            for chunk in self._spooled_rows(t):
+                self.server.stage_rows(t.name, chunk)
+            self.server.decide_keyed(t.name, self.options.orphans == "null", self.options.collisions)
+            report.inserted = self.server.copy_keyed(t.name)
+            report.skipped += list(self.server.keyed_skipped(t.name))
+            report.linked += list(self.server.keyed_linked(t.name))
+            return
+        key_idx = _idx(t, t.identity)
+        stmt = insert(t.table)
+        for chunk in self._spooled_rows(t):
+            written: dict[Edge, set[Any]] = defaultdict(set)
+            batch = []
+            for row, (key, fate) in zip(chunk, list(self._chunk_fates(t, chunk, self.order, key_idx))):
+                if not self._record_not_inserted(t, key, fate, writer):
+                    values = self._final_row(t, row, fate, written)
+                    batch.append(values)   # the key as written: its references mapped
+                    writer.add(t.name, key, tuple(values[c] for c in t.identity), "inserted")
+            for start in range(0, len(batch), WRITE_BATCH):
+                self._execute(stmt, batch[start : start + WRITE_BATCH])
+            report.inserted += len(batch)
+            self._check_written(t, written)
+
+    def _spooled_rows(self, t: TableInfo) -> Iterator[list[tuple[Any, ...]]]:
+        """Friday's rows of `t`'s spooled keys, chunk by chunk, without those a committed
+        run already restored (counted as already done)."""
+        spool = self.work.spools.get(t.name)
+        if spool is None or not len(spool):
+            return
+        self.progress.start(f"{t.name}: inserting", len(spool))
+        done = self.done_streamed.get(t.name, set())
+        for keys in spool.chunks():
+            check_cancel(self.cancel)
+            pending = [k for k in keys if journal.encode(k) not in done] if done else keys
+            self.reports[t.name].already_done += len(keys) - len(pending)
+            yield from self._friday_rows(t, pending)
+            self.progress.advance(len(keys))
+
+    def _check_written(self, t: TableInfo, written: dict[Edge, set[Any]]) -> None:
+        """Check a chunk's references now where the parent table is already written (it
+        comes earlier in write order); the rest wait for `_check_references`."""
+        position = self.order.index(t.name)
+        for edge, values in written.items():
+            if edge.parent in self.order[position:]:
+                self.written_refs[edge] |= values
+            else:
+                self._require_parents(edge, values)
+
+    def _write_updates(self, t: TableInfo, writer: journal.Writer) -> None:
+        report = self.reports[t.name]
+        keys = list(self.work.updates.get(t.name, []))
+        for key in self.work.conflicts.get(t.name, []):
+            if self.decisions.takes_friday(t.name, journal.encode(key)):
+                keys.append(key)
+                report.conflicts_taken += 1
+            else:
+                report.conflicts_kept += 1
+        if not keys or not t.primary_key:
+            return
+        self.progress.start(f"{t.name}: applying Friday's updates", len(keys))
+        key_idx = _idx(t, t.identity)
+        cols = [c for c in t.column_names if c not in t.identity]
+        if not cols:
+            return
+        for chunk in self._friday_rows(t, keys):
+            self._prefetch(t, chunk)
+            batch = []
+            missing = self._missing_parents(t, chunk)
+            for row in chunk:
+                key = tuple(row[i] for i in key_idx)
+                broken = next(iter(self._broken_refs(t, row, missing, list(self.fates))), None)
+                if broken is not None:
+                    report.skipped.append((key, f"update not applied: {broken[0].columns[0]}={broken[1]}: {broken[2]}"))
+                    writer.add(t.name, key, None, "skipped", "update: " + broken[2])
+                    continue
+                values = self._final_row(t, row, None)
+                batch.append({**values, **dict(zip(t.identity, key))})
+                writer.add(t.name, key, key, "updated")
+            dialect_of(self.p).update_rows(self.p, t.table, t.identity, cols, batch, self._execute)
+            report.updated += len(batch)
+            self.progress.advance(len(chunk))
+
+    def _write_deletes(self, t: TableInfo, writer: journal.Writer) -> None:
+        keys = self.work.deletes.get(t.name, [])
+        if not keys or not t.primary_key:
+            return
+        report = self.reports[t.name]
+        referenced = self._referenced(t, keys)
+        for key in keys:
+            if key in referenced:
+                report.skipped.append((key, "delete not applied: production rows reference it"))
+                writer.add(t.name, key, None, "skipped", "delete: referenced by production rows")
+                continue
+            self.p.execute(delete(t.table).where(*(t.table.c[c] == v for c, v in zip(t.identity, key))))
+            writer.add(t.name, key, None, "deleted")
+            report.deleted += 1
+
+    def _referenced(self, t: TableInfo, keys: list[Key]) -> set[Key]:
+        if t.key_kind != "surrogate":
+            return set()
+        ids = [k[0] for k in keys]
+        out: set[Key] = set()
+        for edge in self.graph.edges_to(t.name):
+            child = self.schema[edge.child].table
+            col = child.c[edge.columns[0]]
+            cond = [col.in_(ids), *edge.type_filter(child)]
+            out |= {(v,) for v in self.p.execute(select(col).distinct().where(*cond)).scalars()}
+        return out
+
+    # -- integrity --
+
+    def _check_references(self, tables: list[str]) -> None:
+        """Every reference value this run wrote must find its parent row in production."""
+        for name in tables:
+            if self.server is None or not (self._on_server(name) or name in self.server.rows_work):
+                continue
+            check = self.server.broken_reference if self._on_server(name) else self.server.broken_keyed
+            for edge in self.graph.edges_from(name):
+                _require_none_missing(edge, check(name, edge) if len(edge.columns) == 1 else [])
+        self.progress.start("checking references", len(self.written_refs))
+        for edge, values in self.written_refs.items():
+            self._require_parents(edge, values)
+            self.progress.advance(1)
+
+    def _require_parents(self, edge: Edge, values: set[Any]) -> None:
+        """Raise unless production holds a parent row for every value written into `edge`."""
+        parent = self.schema[edge.parent]
+        wanted = sorted(v for v in values if v is not None)
+        present = {r[0] for r in rowio.fetch_keys(self.p, parent, edge.parent_columns, [(v,) for v in wanted],
+                                                  select_cols=edge.parent_columns)}
+        _require_none_missing(edge, [v for v in wanted if v not in present])
+
+
+def _larger_than_packet(p: Connection, table: Any, rows: list[dict[str, Any]], exc: DBAPIError) -> str | None:
+    """When MariaDB dropped the connection over a batch ("the server went away"): the row
+    that exceeds its ``max_allowed_packet``, said with its size and what to do. Only on
+    that error path: the rows are not measured otherwise."""
+    code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
+    packet = dialect_of(p).packet_limit(p.engine, code)
+    if packet is None:
+        return None
+    def size(row: dict[str, Any]) -> int:
+        return sum(len(v) if isinstance(v, (bytes, str)) else 8 for v in row.values())
+    biggest = max(rows, key=size)
+    if size(biggest) < packet * 0.9:
+        return None
+    key = {c.name: biggest[c.name] for c in table.primary_key.columns if c.name in biggest}
+    return (f"{table.name}: a Friday row ({key or 'no key'}) holds {size(biggest):,} bytes, more than production's "
+            f"max_allowed_packet ({packet:,}): raise it on the server (SET GLOBAL max_allowed_packet = "
+            f"{1 << (size(biggest) * 2).bit_length()}; and in its configuration) and run the restore again; "
+            "nothing was written")
+
+
+def _require_none_missing(edge: Edge, missing: list[Any]) -> None:
+    if missing:
+        raise RestoreError(f"integrity check failed: {edge.id} would point at missing {edge.parent} "
+                           f"{missing[:5]}: nothing was written; report this with the plan")
+
+
+def _idx(t: TableInfo, cols: tuple[str, ...] | list[str]) -> list[int]:
+    return [t.column_names.index(c) for c in cols]
+
+

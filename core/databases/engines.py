@@ -1,0 +1,84 @@
+"""Engines for the three roles, opened so that a mistake cannot damage anything.
+
+- SQLite files open read-only through a `file:...?mode=ro` URI when the caller only
+  reads, so a wrong path is an error instead of a new empty database; MariaDB/MySQL
+  sessions run in UTC with utf8mb4, read-only when reading (`dialects`).
+- Driver errors become `SourceUnavailable` with one line saying what to do.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Iterable, Iterator
+
+from sqlalchemy import Engine, literal, select
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, NoSuchModuleError
+
+from ..errors import SourceUnavailable
+from .dialects import WRITER, dialect_of, supported
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Table
+
+__all__ = ["WRITER", "connect", "database_identity", "open_engine", "server_identity", "translate", "unreadable"]
+
+
+def open_engine(url: URL, role: str, *, readonly: bool = True) -> Engine:
+    """An engine for `role`, connected once so that a bad URL fails here, in one line."""
+    backend = url.get_backend_name()
+    if not supported(backend):
+        raise SourceUnavailable(f"{role}: {backend} databases are not supported: use sqlite:/// or mysql+pymysql://")
+    try:
+        engine = dialect_of(url).open(url, role, readonly)
+    except NoSuchModuleError:
+        raise SourceUnavailable(f"{role}: no driver for {url.drivername}: use mysql+pymysql:// or sqlite:///") from None
+    with connect(engine, role):
+        pass
+    return engine
+
+
+@contextmanager
+def connect(engine: Engine, role: str) -> Iterator["Connection"]:
+    """A connection whose driver errors are translated to `SourceUnavailable`."""
+    try:
+        with engine.connect() as conn:
+            yield conn
+    except DBAPIError as exc:
+        raise translate(exc, role, engine.url) from None
+
+
+def translate(exc: DBAPIError, role: str, url: URL) -> SourceUnavailable:
+    where = url.render_as_string(hide_password=True)
+    orig = exc.orig
+    code = orig.args[0] if orig is not None and orig.args and isinstance(orig.args[0], int) else None
+    detail = str(orig).splitlines()[0] if orig is not None else str(exc).splitlines()[0]
+    hint = dialect_of(url).explain(code, detail, orig.args if orig is not None else ())
+    return SourceUnavailable(f"{role} ({where}): {(hint or detail).replace('{ROLE}', role.upper())}", code=code)
+
+
+def unreadable(conn: "Connection", tables: "Iterable[Table]") -> str | None:
+    """Why `conn` may not SELECT from the first of `tables` it cannot read (the server's
+    own words), or None when it may read them all. Reads no row."""
+    for table in tables:
+        try:
+            conn.execute(select(literal(1)).select_from(table).where(literal(1) == 0)).all()
+        except DBAPIError as exc:
+            return f"cannot read {table.fullname} ({str(exc.orig).splitlines()[0]})"
+        finally:
+            conn.rollback()
+    return None
+
+
+def server_identity(engine: Engine) -> str | None:
+    """A string that is equal for two engines on the same server (for same-server fast paths)."""
+    with engine.connect() as conn:
+        return dialect_of(engine).server_identity(conn)
+
+
+def database_identity(engine: Engine, role: str) -> str | None:
+    """What names one database whatever the URL says: the server and the schema on
+    MariaDB, the file's device and inode on SQLite (a relative path, a symlink and an
+    absolute path to one file are one database); None for an in-memory one."""
+    with connect(engine, role) as conn:
+        return dialect_of(engine).database_identity(conn)

@@ -1,0 +1,311 @@
+"""The restore's journal: what was restored, kept in PRODUCTION beside the rows.
+
+Two tables, ``gapmend_runs`` and ``gapmend_id_map``. They live in production, written in
+the same transaction as the restored rows, because that is the only place where "the
+rows are in" and "we know the rows are in" commit or roll back together: a state file
+written after the commit could be lost to a crash in between, and a second run would
+then insert everything twice. The id map is what makes a second restore a no-op, lets
+an interrupted per-table run resume, and lets `verify` find every restored row.
+Keys are stored as JSON arrays so natural and composite keys fit too.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any, Iterable, Iterator, Sequence
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    cast,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from .collation import TABLE_OPTIONS, uniform
+
+RUNS = "gapmend_runs"
+ID_MAP = "gapmend_id_map"
+
+metadata = MetaData()
+runs = Table(
+    RUNS, metadata,
+    Column("run_id", String(36), primary_key=True),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+    Column("status", String(16), nullable=False),
+    Column("summary", Text),
+    **TABLE_OPTIONS,
+)
+id_map = Table(
+    ID_MAP, metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(36), nullable=False),
+    Column("table_name", String(64), nullable=False),
+    Column("old_key", String(255), nullable=False),
+    Column("new_key", String(255)),
+    Column("action", String(16), nullable=False),   # inserted | linked | updated | deleted | skipped
+    Column("detail", String(255)),
+    Index("gapmend_id_map_lookup", "table_name", "old_key"),
+    **TABLE_OPTIONS,
+)
+
+# Actions that mean "this Friday row is done": a later run must not touch it again.
+FINAL_ACTIONS = ("inserted", "linked", "updated", "deleted")
+# Runs whose entries count: finished ones, per-table runs that committed some tables
+# before they stopped ("partial"), which the next run resumes, and such runs once a later
+# run finished their work ("resumed": the ids inside their rows' values rewritten too).
+STOPPED = "partial"
+COUNTING = ("committed", STOPPED, "resumed")
+
+
+def ensure(engine: Engine) -> bool:
+    """Create the journal tables if missing; True if this created them. Runs before the
+    restore's transaction, since DDL commits implicitly on MariaDB."""
+    with engine.connect() as conn:
+        missing = not all(conn.dialect.has_table(conn, t.name) for t in (runs, id_map))
+    metadata.create_all(engine)
+    return missing
+
+
+def drop_if_empty(engine: Engine) -> None:
+    """Drop the journal tables again when they hold nothing (a first run that failed)."""
+    with engine.begin() as conn:
+        if any(conn.execute(select(func.count()).select_from(t)).scalar_one() for t in (runs, id_map)):
+            return
+    metadata.drop_all(engine)
+
+
+def ensure_temporary(conn: Connection) -> None:
+    """For a dry run: journal tables as TEMPORARY tables when production has none, so
+    nothing persists (CREATE TEMPORARY TABLE does not commit implicitly on MariaDB)."""
+    for table in (runs, id_map):
+        if not conn.dialect.has_table(conn, table.name):
+            temp = MetaData()
+            copy = table.to_metadata(temp)
+            copy._prefixes = ["TEMPORARY"]
+            copy.indexes.clear()
+            copy.create(conn)
+
+
+def encode(key: Iterable[Any]) -> str:
+    """A key as JSON text; datetimes without microseconds, so both dialects spell them alike."""
+    return json.dumps([v.replace(microsecond=0).isoformat(sep=" ") if isinstance(v, datetime) else v for v in key],
+                      separators=(",", ":"), default=str)
+
+
+def decode(text: str | None) -> tuple[Any, ...] | None:
+    return None if text is None else tuple(json.loads(text))
+
+
+def encode_id_sql(key: ColumnElement[Any]) -> ColumnElement[str]:
+    """`encode` of an integer key, in SQL: ``[42]``."""
+    return encode_key_sql([key])
+
+
+def encode_key_sql(values: Sequence[ColumnElement[Any]]) -> ColumnElement[str]:
+    """`encode` of a key of integers, in SQL: ``[4,7]``."""
+    out: ColumnElement[str] = literal("[", String)
+    for i, v in enumerate(values):
+        out = out + (literal(",", String) if i else literal("", String)) + cast(v, String)
+    # In the journal's own collation, whatever the connection's or the database's is.
+    return uniform(out + literal("]", String))
+
+
+def decode_id_sql(text_: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The integer inside an encoded one-integer key, in SQL."""
+    return cast(func.substr(text_, 2, func.length(text_) - 2), BigInteger)
+
+
+def done_keys(conn: Connection, table: str,
+              actions: tuple[str, ...] | None = None) -> dict[str, tuple[str, tuple[Any, ...] | None]]:
+    """Friday keys of `table` a committed run already handled (with one of `actions`,
+    default any final one): encoded old key → (action, new key)."""
+    if not conn.dialect.has_table(conn, ID_MAP):
+        return {}
+    stmt = (select(id_map.c.old_key, id_map.c.action, id_map.c.new_key)
+            .join(runs, runs.c.run_id == id_map.c.run_id)
+            .where(id_map.c.table_name == table, id_map.c.action.in_(actions or FINAL_ACTIONS),
+                   runs.c.status.in_(COUNTING)))
+    return {old: (action, decode(new)) for old, action, new in conn.execute(stmt)}
+
+
+def allocated_keys(conn: Connection, table: str) -> dict[str, tuple[Any, ...]]:
+    """Ids a per-table run allocated (and committed) for rows it had not written yet:
+    encoded old key → new key. Resuming reuses them, so rows already written by that run
+    keep pointing at the right ids."""
+    if not conn.dialect.has_table(conn, ID_MAP):
+        return {}
+    stmt = (select(id_map.c.old_key, id_map.c.new_key).join(runs, runs.c.run_id == id_map.c.run_id)
+            .where(id_map.c.table_name == table, id_map.c.action == "allocated", runs.c.status.in_(COUNTING)))
+    out = {}
+    for old, new in conn.execute(stmt):
+        key = decode(new)
+        if key is not None:
+            out[old] = key
+    return out
+
+
+def pending_allocations(conn: Connection, table: str) -> bool:
+    """Whether an interrupted per-table run promised ids to rows of `table` that no run
+    has inserted yet (a resume must honour them)."""
+    if not conn.dialect.has_table(conn, ID_MAP):
+        return False
+    done = id_map.alias("done")
+    done_runs = runs.alias("done_runs")
+    fulfilled = (select(done.c.id).join(done_runs, done_runs.c.run_id == done.c.run_id)
+                 .where(done.c.table_name == table, done.c.old_key == id_map.c.old_key,
+                        done.c.action == "inserted", done_runs.c.status.in_(COUNTING)))
+    stmt = (select(id_map.c.id).join(runs, runs.c.run_id == id_map.c.run_id)
+            .where(id_map.c.table_name == table, id_map.c.action == "allocated", runs.c.status.in_(COUNTING),
+                   ~fulfilled.exists()).limit(1))
+    return conn.execute(stmt).first() is not None
+
+
+def iter_entries(conn: Connection) -> Iterator[tuple[str, tuple[Any, ...], tuple[Any, ...] | None, str]]:
+    stmt = (select(id_map.c.table_name, id_map.c.old_key, id_map.c.new_key, id_map.c.action)
+            .join(runs, runs.c.run_id == id_map.c.run_id).where(runs.c.status.in_(COUNTING))
+            .order_by(id_map.c.id))
+    for table, old, new, action in conn.execute(stmt):
+        key = decode(old)
+        assert key is not None
+        yield table, key, decode(new), action
+
+
+def repeated(conn: Connection, column: str, limit: int = 50) -> list[tuple[str, str, int]]:
+    """(table, key, times) of `column` ("old_key" or "new_key") values that more than one
+    counted insert holds: a Friday row restored twice, or a new key given twice."""
+    col = id_map.c[column]
+    n = func.count().label("n")
+    stmt = (select(id_map.c.table_name, col, n)
+            .join(runs, runs.c.run_id == id_map.c.run_id)
+            .where(id_map.c.action == "inserted", col.is_not(None), runs.c.status.in_(COUNTING))
+            .group_by(id_map.c.table_name, col).having(func.count() > 1).limit(limit))
+    return [(t, k, int(c)) for t, k, c in conn.execute(stmt)]
+
+
+def inserted_tables(conn: Connection, actions: tuple[str, ...] = ("inserted",)) -> list[str]:
+    """Tables with counted entries of one of `actions`."""
+    stmt = (select(id_map.c.table_name).distinct().join(runs, runs.c.run_id == id_map.c.run_id)
+            .where(id_map.c.action.in_(actions), runs.c.status.in_(COUNTING)))
+    return sorted(conn.execute(stmt).scalars())
+
+
+def inserted_keys(conn: Connection, table: str, chunk: int) -> Iterator[list[tuple[Any, ...]]]:
+    """The new keys of `table`'s counted inserts, `chunk` at a time."""
+    for page in entries(conn, table, ("inserted",), chunk):
+        yield [new for _, new, _ in page]
+
+
+def entries(conn: Connection, table: str, actions: tuple[str, ...],
+            chunk: int) -> Iterator[list[tuple[tuple[Any, ...], tuple[Any, ...], str]]]:
+    """(old key, new key, action) of `table`'s counted entries with one of `actions` and a
+    new key, `chunk` at a time (paged by the journal's own id, so memory stays flat and
+    `conn` stays free between pages)."""
+    after = 0
+    while True:
+        stmt = (select(id_map.c.id, id_map.c.old_key, id_map.c.new_key, id_map.c.action)
+                .join(runs, runs.c.run_id == id_map.c.run_id)
+                .where(id_map.c.table_name == table, id_map.c.action.in_(actions), id_map.c.new_key.is_not(None),
+                       runs.c.status.in_(COUNTING), id_map.c.id > after)
+                .order_by(id_map.c.id).limit(chunk))
+        page = conn.execute(stmt).all()
+        if not page:
+            return
+        after = page[-1][0]
+        yield [(decode(old) or (), decode(new) or (), action) for _, old, new, action in page]
+
+
+def has_runs(conn: Connection) -> bool:
+    """Whether a counted gapmend run ever wrote to this database."""
+    if not conn.dialect.has_table(conn, RUNS):
+        return False
+    return conn.execute(select(runs.c.run_id).where(runs.c.status.in_(COUNTING)).limit(1)).first() is not None
+
+
+def mapped_keys(conn: Connection, table: str, old_keys: Sequence[tuple[Any, ...]],
+                chunk: int = 500, run_id: str | None = None) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    """Friday key -> the production key a counted run (or the running `run_id`) inserted
+    or linked it as, for the `old_keys` that have one."""
+    out: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    encoded = sorted({encode(k) for k in old_keys})
+    counted = runs.c.status.in_(COUNTING) if run_id is None else or_(runs.c.status.in_(COUNTING),
+                                                                      runs.c.run_id == run_id)
+    for start in range(0, len(encoded), chunk):
+        stmt = (select(id_map.c.old_key, id_map.c.new_key).join(runs, runs.c.run_id == id_map.c.run_id)
+                .where(id_map.c.table_name == table, id_map.c.old_key.in_(encoded[start : start + chunk]),
+                       id_map.c.action.in_(("inserted", "linked")), id_map.c.new_key.is_not(None), counted))
+        for old, new in conn.execute(stmt):
+            out[decode(old) or ()] = decode(new) or ()
+    return out
+
+
+class Writer:
+    """Buffers journal rows and writes them in batches on the restore's connection."""
+
+    def __init__(self, conn: Connection, run_id: str, batch: int = 2000) -> None:
+        self.conn, self.run_id, self.batch = conn, run_id, batch
+        self.rows: list[dict[str, Any]] = []
+
+    def start(self, status: str = "running") -> None:
+        now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+        self.conn.execute(insert(runs).values(run_id=self.run_id, started_at=now, status=status))
+
+    def add(self, table: str, old: Iterable[Any], new: Iterable[Any] | None, action: str, detail: str = "") -> None:
+        self.rows.append(dict(run_id=self.run_id, table_name=table, old_key=encode(old),
+                              new_key=None if new is None else encode(new), action=action, detail=detail[:255] or None))
+        if len(self.rows) >= self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.rows:
+            self.conn.execute(insert(id_map), self.rows)
+            self.rows = []
+
+    def finish(self, summary: str, resumed: Sequence[str] = ()) -> None:
+        """Mark the run committed, and the stopped runs it finished (`stopped_runs`) resumed."""
+        self.flush()
+        now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+        self.conn.execute(runs.update().where(runs.c.run_id == self.run_id)
+                          .values(status="committed", finished_at=now, summary=summary))
+        if resumed:
+            self.conn.execute(runs.update().where(runs.c.run_id.in_(list(resumed)), runs.c.status == STOPPED)
+                              .values(status="resumed"))
+
+
+def stopped_runs(conn: Connection, running: str) -> list[str]:
+    """The per-table runs that stopped before their last step, oldest first (not the
+    `running` one): the next run to finish does that step for their rows too."""
+    return [r[0] for r in conn.execute(select(runs.c.run_id).where(runs.c.status == STOPPED,
+                                                                   runs.c.run_id != running)
+                                       .order_by(runs.c.started_at, runs.c.run_id))]
+
+
+def run_keys(conn: Connection, table: str, run_id: str, actions: tuple[str, ...],
+             chunk: int) -> Iterator[list[tuple[tuple[Any, ...], tuple[Any, ...]]]]:
+    """(old key, new key) of the rows `run_id` wrote in `table` with one of `actions`,
+    `chunk` at a time (paged by the journal's id)."""
+    last = 0
+    while True:
+        stmt = (select(id_map.c.id, id_map.c.old_key, id_map.c.new_key)
+                .where(id_map.c.run_id == run_id, id_map.c.table_name == table, id_map.c.action.in_(actions),
+                       id_map.c.new_key.is_not(None), id_map.c.id > last).order_by(id_map.c.id).limit(chunk))
+        page = conn.execute(stmt).all()
+        if not page:
+            return
+        last = page[-1][0]
+        yield [(decode(old) or (), decode(new) or ()) for _, old, new in page]

@@ -1,0 +1,92 @@
+"""The operator's decisions, kept in a small JSON file between runs (mode 0600).
+
+What the operator may say: a table's boundary, an implied edge dropped or an edge
+added, a morph-map alias, approve/skip per table, rows picked one by one. Reading a missing file gives the
+defaults, so a first run needs no file at all.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+from ..private_files import write_private
+
+
+@dataclass
+class Decisions:
+    boundaries: dict[str, int] = field(default_factory=dict)
+    drop_edges: list[str] = field(default_factory=list)
+    add_edges: list[str] = field(default_factory=list)
+    confirm_edges: list[str] = field(default_factory=list)
+    morph_map: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, str] = field(default_factory=dict)   # table -> "approve" | "skip"
+    # Conflicts resolved as "take Friday's value": table -> ["*"] (whole table) or JSON keys.
+    take_friday: dict[str, list[str]] = field(default_factory=dict)
+    # `roles.Finding` ids the operator confirmed ("yes, the roles are right"), each naming the facts it saw.
+    roles_confirmed: list[str] = field(default_factory=list)
+    # Confirmed paths of ids inside JSON values (`payloads.PayloadEdge.as_dict`).
+    payload_edges: list[dict[str, Any]] = field(default_factory=list)
+    # Friday rows picked one by one (`picks`): table -> ids; only those rows are restored.
+    picked: dict[str, list[int]] = field(default_factory=dict)
+
+    def decide(self, table: str, decision: str) -> None:
+        """Approve or skip the whole table: a pick list of its rows (`picks`) goes."""
+        self.tables[table] = decision
+        self.picked.pop(table, None)
+
+    def takes_friday(self, table: str, key_json: str) -> bool:
+        chosen = self.take_friday.get(table, [])
+        return "*" in chosen or key_json in chosen
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "boundaries": self.boundaries,
+            "edges": {"drop": self.drop_edges, "add": self.add_edges, "confirm": self.confirm_edges},
+            "morph_map": self.morph_map,
+            "tables": self.tables,
+            "take_friday": self.take_friday,
+            "roles_confirmed": self.roles_confirmed,
+            "payload_edges": self.payload_edges,
+            "picked": self.picked,
+        }
+
+
+def load_decisions(path: Path | None) -> Decisions:
+    if path is None or not path.exists():
+        return Decisions()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"decisions file {path} is unreadable ({exc.__class__.__name__}): fix or delete it") from None
+    return decisions_from_json(data, f"decisions file {path}")
+
+
+def decisions_from_json(data: Any, where: str) -> Decisions:
+    """`Decisions.to_json`'s form read back; a wrong shape is one line naming `where`."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where} must hold a JSON object of decisions: fix or delete it")
+    edges = data.get("edges", {})
+    try:
+        return Decisions(
+            boundaries={str(k): int(v) for k, v in data.get("boundaries", {}).items()},
+            drop_edges=[str(e) for e in edges.get("drop", [])],
+            add_edges=[str(e) for e in edges.get("add", [])],
+            confirm_edges=[str(e) for e in edges.get("confirm", [])],
+            morph_map={str(k): str(v) for k, v in data.get("morph_map", {}).items()},
+            tables={str(k): str(v) for k, v in data.get("tables", {}).items()},
+            take_friday={str(k): [str(x) for x in v] for k, v in data.get("take_friday", {}).items()},
+            roles_confirmed=[str(x) for x in data.get("roles_confirmed", [])],
+            payload_edges=[dict(x) for x in data.get("payload_edges", [])],
+            picked={str(k): [int(x) for x in v] for k, v in data.get("picked", {}).items()},
+        )
+    except (TypeError, ValueError, AttributeError):
+        raise ConfigError(f"{where} has a value of the wrong type: fix or delete it") from None
+
+
+def save_decisions(path: Path, decisions: Decisions) -> None:
+    """Write atomically, readable by the owner only."""
+    write_private(path, json.dumps(decisions.to_json(), indent=2, sort_keys=True) + "\n", atomic=True)

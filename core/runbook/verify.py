@@ -1,0 +1,157 @@
+"""Check production after a restore, from the journal: exits non-zero on any problem.
+
+What it proves: every row the journal says was inserted is in production exactly once
+under its new key; every reference those rows hold (declared, implied, polymorphic)
+finds its parent; no old key was restored twice; auto-increment counters lie past every
+used id, so the application's next insert cannot collide with a restored row; and every
+restored or updated row equals Friday's row in the crashed database, column by column,
+its references mapped through the journal (`outcome`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from ..config import Settings
+from ..databases import journal, triggers
+from ..databases import rows as rowio
+from ..databases.dialects import dialect_of
+from ..databases.schema import Schema, TableInfo, reflect
+from ..inspect.gap import Sources
+from ..inspect.graph import Edge, ReferenceGraph, build_graph, graph_decisions
+from ..inspect.payloads import PayloadEdge
+from ..plan.decisions import load_decisions
+from .outcome import check_values
+
+
+def verify(settings: Settings) -> tuple[list[str], dict[str, int]]:
+    """(problems, counts checked). Read-only."""
+    sources = Sources.open(settings)
+    decisions = load_decisions(settings.decisions_path)
+    try:
+        schema = reflect(sources.production, "production")
+        with sources.production.connect() as p:
+            if not p.dialect.has_table(p, journal.ID_MAP):
+                return ["no gapmend journal in production: nothing was restored yet (run gapmend restore)",
+                        *triggers.problems(p)], {}
+            graph = build_graph(schema, [p], graph_decisions(decisions, settings.app_aliases))
+            problems, counts = _verify(p, schema, graph)
+            problems += triggers.problems(p)
+        # The outcome, against Friday's own rows: equal, references mapped (`outcome`).
+        crashed = reflect(sources.crashed, "crashed")
+        confirmed = [PayloadEdge.from_dict(d) for d in decisions.payload_edges]
+        with sources.production.connect() as p, sources.crashed.connect() as c:
+            counts["compared"] = 0
+            for table in journal.inserted_tables(p, ("inserted", "updated")):
+                if table in schema:
+                    inside = [e for e in confirmed if e.table == table]
+                    counts["compared"] += check_values(p, c, schema, crashed, graph, table, problems, inside=inside)
+        return problems, counts
+    finally:
+        sources.dispose()
+
+
+def _verify(p: Connection, schema: Schema, graph: ReferenceGraph) -> tuple[list[str], dict[str, int]]:
+    """Table by table, chunk by chunk of the journal: memory stays flat however large the
+    restore was."""
+    problems = [f"{table}: Friday row {key} was restored {n} times" for table, key, n in journal.repeated(p, "old_key")]
+    problems += [f"{table}: new key {key} given to more than one Friday row"
+                 for table, key, n in journal.repeated(p, "new_key") if table in schema and schema[table].primary_key]
+    counts = {"rows": 0, "references": 0}
+    tables = journal.inserted_tables(p)
+    for table in tables:
+        if table not in schema:
+            problems.append(f"{table}: in the journal but not in production")
+            continue
+        t = schema[table]
+        found_problems: list[str] = []
+        if t.key_kind == "surrogate":
+            counts["rows"] += _check_in_server(p, schema, graph, t, found_problems, counts)
+            problems.extend(found_problems[:10])
+            continue
+        for keys in journal.inserted_keys(p, table, rowio.CHUNK):
+            if not t.primary_key:
+                counts["rows"] += len(keys)
+                continue
+            counts["rows"] += _check_chunk(p, schema, graph, t, keys, found_problems, counts)
+            del found_problems[10:]
+        problems.extend(found_problems[:10])
+    problems.extend(_counters(p, schema, tables))
+    return problems, counts
+
+
+def _check_in_server(p: Connection, schema: Schema, graph: ReferenceGraph, t: TableInfo, problems: list[str],
+                     counts: dict[str, int]) -> int:
+    """`_check_chunk` for an integer-keyed table, as joins of the journal with the table
+    and its parents inside the database: no key travels. Returns how many are present."""
+    m, r = journal.id_map, journal.runs
+    restored = (select(journal.decode_id_sql(m.c.new_key).label("id"))
+                .join(r, r.c.run_id == m.c.run_id)
+                .where(m.c.table_name == t.name, m.c.action == "inserted", m.c.new_key.is_not(None),
+                       r.c.status.in_(journal.COUNTING))).subquery("restored")
+    row = t.table.alias("row")
+    pk = row.c[t.primary_key[0]]
+    present = p.execute(select(func.count()).select_from(restored.join(row, pk == restored.c.id))).scalar_one()
+    missing = p.execute(select(restored.c.id).select_from(restored.outerjoin(row, pk == restored.c.id))
+                        .where(pk.is_(None)).limit(10)).scalars()
+    problems.extend(_missing(t, (k,)) for k in missing)
+    for edge in graph.edges_from(t.name):
+        if len(edge.columns) != 1:
+            continue
+        col = row.c[edge.columns[0]]
+        par = schema[edge.parent].table.alias("par")
+        target = par.c[edge.parent_columns[0]]
+        cond = [col.is_not(None), *edge.type_filter(row)]
+        source = restored.join(row, pk == restored.c.id)
+        counts["references"] += p.execute(select(func.count(col.distinct())).select_from(source).where(*cond)).scalar_one()
+        dangling = p.execute(select(col).distinct().select_from(source.outerjoin(par, target == col))
+                             .where(*cond, target.is_(None)).limit(10)).scalars()
+        problems.extend(_dangling(t, edge, v) for v in dangling)
+    return int(present)
+
+
+def _check_chunk(p: Connection, schema: Schema, graph: ReferenceGraph, t: TableInfo, keys: list[tuple[Any, ...]],
+                 problems: list[str], counts: dict[str, int]) -> int:
+    """Restored rows `keys` of `t` present, and every reference they hold finds its
+    parent; returns how many are present."""
+    found = [tuple(r) for r in rowio.fetch_keys(p, t, t.identity, keys)]
+    key_idx = [t.column_names.index(c) for c in t.identity]
+    present = {tuple(r[i] for i in key_idx) for r in found}
+    problems.extend(_missing(t, k) for k in keys if tuple(k) not in present)
+    for edge in graph.edges_from(t.name):
+        if len(edge.columns) != 1:
+            continue
+        i = t.column_names.index(edge.columns[0])
+        ti = t.column_names.index(edge.type_column) if edge.type_column else None
+        values = {r[i] for r in found if r[i] is not None and (ti is None or r[ti] == edge.type_value)}
+        if not values:
+            continue
+        parent = schema[edge.parent]
+        have = {r[0] for r in rowio.fetch_keys(p, parent, edge.parent_columns, [(v,) for v in values],
+                                               select_cols=edge.parent_columns)}
+        counts["references"] += len(values)
+        problems.extend(_dangling(t, edge, v) for v in sorted(values - have, key=str))
+    return len(present)
+
+
+def _missing(t: TableInfo, key: tuple[Any, ...]) -> str:
+    return f"{t.name}: restored row {tuple(key)} is missing from production"
+
+
+def _dangling(t: TableInfo, edge: Edge, value: Any) -> str:
+    return f"{t.name}: a restored row's {edge.columns[0]} = {value} points at no {edge.parent} row ({edge.id})"
+
+
+def _counters(p: Connection, schema: Schema, tables: list[str]) -> list[str]:
+    out = []
+    for table in tables:
+        t = schema.tables.get(table)
+        if t is None or t.key_kind != "surrogate":
+            continue
+        top = p.execute(select(func.max(t.table.c[t.primary_key[0]]))).scalar() or 0
+        nxt = dialect_of(p).next_id(p, table)
+        if nxt is not None and nxt <= int(top):
+            out.append(f"{table}: the next id {nxt} is not past the highest id {top}")
+    return out
