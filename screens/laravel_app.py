@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from gapmend.core.runbook import connection, laravel
+from gapmend.core.runbook import artisan, connection
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -27,13 +27,13 @@ class LaravelAppScreen(StepScreen):
         self.problem: str | None = None   # why the step cannot run here (not configured)
         status = self.query_one("#app-status", Static)
         try:
-            app = laravel.app_path(self.context.settings.extra, None)
-        except laravel.LaravelError as exc:
+            app = artisan.app_path(self.context.settings.extra, None)
+        except artisan.LaravelError as exc:
             self.problem = f"{exc.message}, or skip this step (k) with a reason"
             status.update(Text(f"not configured: {self.problem}"))
             status.set_class(True, "-error")
             return
-        state = "in maintenance mode" if laravel.is_down(app) else "live"
+        state = "in maintenance mode" if artisan.is_down(app) else "live"
         status.update(Text(f"{app}: {state}\nPress r: {self.step.does if self.step else ''}."))
 
     def action_run(self) -> None:
@@ -43,26 +43,26 @@ class LaravelAppScreen(StepScreen):
         if self.step is None or self.step.asks is None:   # checking permissions asks nothing
             self.run_step()
             return
-        self.ask(self.run_step, app=str(laravel.app_path(self.context.settings.extra, None)))
+        self.ask(self.run_step, app=str(artisan.app_path(self.context.settings.extra, None)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="laravel", description="artisan")
     def run_step(self) -> str:
         extra = self.context.settings.extra
-        app = laravel.app_path(extra, None)
+        app = artisan.app_path(extra, None)
         php = extra.get("GAPMEND_PHP") or "php"
         if self.key == "maintenance-on":
-            return laravel.maintenance_on(app, php)
+            return artisan.maintenance_on(app, php)
         if self.key == "maintenance-off":
-            return laravel.maintenance_off(app, php)
+            return artisan.maintenance_off(app, php)
         if self.key == "connection-add":
             connection.add(app, self.context.settings.crashed)
             return f"added the 'crashed' connection to {app} ({self.context.settings.masked()['crashed']})"
         if self.key == "connection-remove":
             connection.remove(app)
             return f"removed the 'crashed' connection from {app}"
-        problems = laravel.check_permissions(app)
+        problems = artisan.check_permissions(app)
         if problems:
-            raise laravel.LaravelError("; ".join(problems))
+            raise artisan.LaravelError("; ".join(problems))
         return f"this user can read and write what the runbook needs in {app}"
 
     @on(Worker.StateChanged)
