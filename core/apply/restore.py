@@ -261,7 +261,8 @@ def _restore(sources: Sources, settings: Settings, decisions: Decisions, options
                 progress.note(f"trigger {name} created again (a stopped restore had suspended it)")
         with sources.crashed.connect() as c_conn, sources.production.connect() as p_conn:
             p_conn.execution_options(**{WRITER: True})
-            run = _Run(schema, graph, plan, decisions, options, selection, work, c_conn, p_conn, progress, cancel, address)
+            run = _Run(schema, graph, plan, decisions, options, selection, work, c_conn, p_conn, progress, cancel, address,
+                       shapes=_staging_shapes(sources, address))
             report = run.execute()
     except BaseException:
         if created:   # a first run that failed: production as it was, without empty journal tables
@@ -272,6 +273,17 @@ def _restore(sources: Sources, settings: Settings, decisions: Decisions, options
         work.close()
     report.path = path
     return report
+
+
+def _staging_shapes(sources: Sources, address: CrashedAddress | None) -> Schema | None:
+    """Production's own tables, when Friday's rows are staged beside them from another kind
+    of database: the staging tables take production's column types (crashed's, reflected
+    from SQLite, would not mean the same in MariaDB's CREATE TABLE, nor the other way)."""
+    if address is None or not address.staged:
+        return None
+    if dialect_of(sources.production).name == dialect_of(sources.crashed).name:
+        return None
+    return reflect(sources.production, "production")
 
 
 def _server_side(sources: Sources, schema: Schema, graph: ReferenceGraph,
@@ -294,10 +306,6 @@ def _server_side(sources: Sources, schema: Schema, graph: ReferenceGraph,
             drop_leftovers(sources.production)
             return address, f"server-side ({why})"
         why = problem
-    # Staging copies rows between two connections of one kind: the column types
-    # reflected from crashed must mean the same in production's CREATE TABLE.
-    if dialect_of(sources.production).name != dialect_of(sources.crashed).name:
-        return None, f"{through}: {why}"
     if options.server_side == STAGE:
         why = "as asked"
     drop_leftovers(sources.production)
@@ -318,6 +326,7 @@ class _Run:
     progress: Progress
     cancel: threading.Event | None
     address: CrashedAddress | None = None
+    shapes: Schema | None = None   # the staging tables' column types, when not crashed's (`_staging_shapes`)
     server: ServerCopy | None = None
     looked_up: dict[tuple[str, Any], _Fate] = field(default_factory=dict)
     fates: dict[str, dict[Key, _Fate]] = field(default_factory=lambda: defaultdict(dict))
@@ -362,7 +371,7 @@ class _Run:
                      and keyed_eligible(self.schema, self.graph.edges_from, n)]
             self.server = ServerCopy(self.p, self.address, self.schema, on_server,
                                      self.boundaries, self.graph.edges_from, run_id, self._execute_set, self.c,
-                                     keyed=keyed, picks=self.work.picks)
+                                     keyed=keyed, picks=self.work.picks, shapes=self.shapes)
             if self.address.staged:
                 self.progress.start("staging Friday's rows in production's database",
                                     sum(self.plan.table(n).counts.get(RowClass.FRIDAY_INSERT.value, 0) for n in on_server))

@@ -195,18 +195,20 @@ class ServerCopy:
     def __init__(self, conn: Connection, address: CrashedAddress, schema: Schema, tables: list[str],
                  boundaries: dict[str, int | None], edges_from: Callable[[str], list[Edge]],
                  run_id: str, execute: Callable[[Any], int], source: Connection | None = None,
-                 keyed: Sequence[str] = (), picks: Mapping[str, frozenset[int]] | None = None) -> None:
+                 keyed: Sequence[str] = (), picks: Mapping[str, frozenset[int]] | None = None,
+                 shapes: Schema | None = None) -> None:
         self.p, self.address, self.schema, self.tables = conn, address, schema, tables
         self.picks = picks or {}   # tables restored for the operator's picked ids only (`picks`)
         self.boundaries, self.edges_from, self.execute = boundaries, edges_from, execute
         self.run_id, self.source = run_id, source
         self.metadata = MetaData()
         self.collations: Collations   # production's, read by `open`
+        shapes = shapes or schema     # the tables whose column types the staging tables take
         prefix = f"{WORK_PREFIX}{run_id[:8]}_"
         self.work = {name: _work_table(self.metadata, f"{prefix}{i}") for i, name in enumerate(tables)}
         # Tables without an integer key (`keyed_eligible`): Friday's rows themselves, each
         # with its fate, staged by the restore as it reads them from its key spool.
-        self.rows_work = {name: _rows_table(self.metadata, f"{prefix}k{i}", schema[name])
+        self.rows_work = {name: _rows_table(self.metadata, f"{prefix}k{i}", shapes[name])
                           for i, name in enumerate(keyed)}
         self.alloc = Table(f"{prefix}alloc", self.metadata,
                            Column("old_id", BigInteger, primary_key=True, autoincrement=False),
@@ -215,7 +217,7 @@ class ServerCopy:
         # own, or (staged) copies of Friday's rows in production's database.
         self.crashed: dict[str, Table]
         if address.schema is None:
-            self.crashed = {name: _staging_table(self.metadata, f"{prefix}s{i}", schema[name])
+            self.crashed = {name: _staging_table(self.metadata, f"{prefix}s{i}", shapes[name])
                             for i, name in enumerate(tables)}
         else:
             crashed_md, crashed = MetaData(), address.schema
