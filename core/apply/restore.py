@@ -296,9 +296,6 @@ def _server_side(sources: Sources, schema: Schema, graph: ReferenceGraph,
     surrogate = [n for n, t in schema.tables.items() if t.key_kind == "surrogate"]
     if set(eligible_tables(schema, graph.edges_from, surrogate)) != set(surrogate):
         return None, f"{through}: a reference into an integer key is held in a non-integer column"
-    with sources.production.connect() as conn:
-        if any(journal.pending_allocations(conn, name) for name in surrogate):
-            return None, f"{through}: resuming an interrupted --per-table run"
     address, why = locate_crashed(sources.production, sources.crashed)
     if address is not None and options.server_side != STAGE:
         problem = unreadable(sources.production, address, schema, surrogate)

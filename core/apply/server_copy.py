@@ -276,7 +276,18 @@ class ServerCopy:
         if name in self.picks:
             sel = sel.where(key.in_(sorted(self.picks[name])))
         self.execute(insert(w).from_select(["old_id", "action", "new_id"], sel))
+        self._keep_promises(name)
         return int(self.p.execute(select(func.count()).select_from(w).where(w.c.action == "done")).scalar_one())
+
+    def _keep_promises(self, name: str) -> None:
+        """Rows a stopped ``--per-table`` run promised an id (`journal.allocations`) get
+        that id again: the rows it did write may point at it."""
+        w = self.work[name]
+        a = journal.allocations(name).subquery("a")
+        promised = select(func.min(journal.decode_id_sql(a.c.new_key))).where(
+            a.c.old_key == journal.encode_id_sql(w.c.old_id)).scalar_subquery()
+        self.execute(update(w).values(new_id=promised, promised=1).where(
+            w.c.action == "insert", exists().where(a.c.old_key == journal.encode_id_sql(w.c.old_id))))
 
     def collisions(self, name: str, mode: str, parents: set[str] | None = None) -> int:
         """Friday rows whose unique values *as written* (`unique`: references mapped
@@ -361,12 +372,14 @@ class ServerCopy:
         t, w = self.schema[name], self.work[name]
         key = t.table.c[t.primary_key[0]]
         p_max = int(self.p.execute(select(func.max(key))).scalar() or 0)
-        f_max = int(self.p.execute(select(func.max(w.c.old_id)).where(w.c.action == "insert")).scalar() or 0)
+        f_max = int(self.p.execute(select(func.max(func.coalesce(w.c.new_id, w.c.old_id)))
+                                   .where(w.c.action == "insert")).scalar() or 0)
         nxt = max(p_max, f_max) + 1
-        kept = self.execute(update(w).values(new_id=w.c.old_id).where(w.c.action == "insert", w.c.old_id > p_max))
+        fresh = [w.c.action == "insert", w.c.promised == 0]   # not promised by a stopped run (`_keep_promises`)
+        kept = self.execute(update(w).values(new_id=w.c.old_id).where(*fresh, w.c.old_id > p_max))
         self.execute(self.alloc.delete())
         ranked = select(w.c.old_id, literal(nxt - 1, BigInteger) + func.row_number().over(order_by=w.c.old_id)).where(
-            w.c.action == "insert", w.c.old_id <= p_max)
+            *fresh, w.c.old_id <= p_max)
         moved = self.execute(insert(self.alloc).from_select(["old_id", "new_id"], ranked))
         a = self.alloc.alias("a")
         self.execute(update(w).values(new_id=a.c.new_id).where(w.c.old_id == a.c.old_id))
@@ -419,7 +432,7 @@ class ServerCopy:
         first, so a run that stops resumes with the same ids)."""
         w = self.work[name]
         sel = select(literal(self.run_id), literal(name), journal.encode_id_sql(w.c.old_id), journal.encode_id_sql(w.c.new_id),
-                     literal("allocated")).where(w.c.action == "insert")
+                     literal("allocated")).where(w.c.action == "insert", w.c.promised == 0)
         self.execute(insert(journal.id_map).from_select(["run_id", "table_name", "old_key", "new_key", "action"], sel))
 
     def broken_reference(self, name: str, edge: Edge) -> list[Any]:
@@ -610,7 +623,8 @@ def _work_table(metadata: MetaData, name: str) -> Table:
                  Column("new_id", BigInteger),
                  Column("action", String(8), nullable=False),     # insert | link | skip | done
                  Column("nulled", String(255)),                    # ",3,7," column positions set to NULL
-                 Column("reason", String(255)))
+                 Column("reason", String(255)),
+                 Column("promised", Integer, nullable=False, server_default="0"))   # 1: new_id from a stopped run
 
 
 def _text(prefix: str, value: ColumnElement[Any], suffix: str = "") -> ColumnElement[str]:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
     Text,
@@ -144,36 +145,26 @@ def done_keys(conn: Connection, table: str,
     return {old: (action, decode(new)) for old, action, new in conn.execute(stmt)}
 
 
+def allocations(table: str) -> Select[Any]:
+    """The ids stopped ``--per-table`` runs promised rows of `table`: (encoded old key,
+    encoded new key). A resume gives each row the same id, so rows already written by
+    that run keep pointing at the right ones."""
+    return (select(id_map.c.old_key, id_map.c.new_key).join(runs, runs.c.run_id == id_map.c.run_id)
+            .where(id_map.c.table_name == table, id_map.c.action == "allocated", runs.c.status.in_(COUNTING)))
+
+
 def allocated_keys(conn: Connection, table: str) -> dict[str, tuple[Any, ...]]:
     """Ids a per-table run allocated (and committed) for rows it had not written yet:
     encoded old key → new key. Resuming reuses them, so rows already written by that run
     keep pointing at the right ids."""
     if not conn.dialect.has_table(conn, ID_MAP):
         return {}
-    stmt = (select(id_map.c.old_key, id_map.c.new_key).join(runs, runs.c.run_id == id_map.c.run_id)
-            .where(id_map.c.table_name == table, id_map.c.action == "allocated", runs.c.status.in_(COUNTING)))
     out = {}
-    for old, new in conn.execute(stmt):
+    for old, new in conn.execute(allocations(table)):
         key = decode(new)
         if key is not None:
             out[old] = key
     return out
-
-
-def pending_allocations(conn: Connection, table: str) -> bool:
-    """Whether an interrupted per-table run promised ids to rows of `table` that no run
-    has inserted yet (a resume must honour them)."""
-    if not conn.dialect.has_table(conn, ID_MAP):
-        return False
-    done = id_map.alias("done")
-    done_runs = runs.alias("done_runs")
-    fulfilled = (select(done.c.id).join(done_runs, done_runs.c.run_id == done.c.run_id)
-                 .where(done.c.table_name == table, done.c.old_key == id_map.c.old_key,
-                        done.c.action == "inserted", done_runs.c.status.in_(COUNTING)))
-    stmt = (select(id_map.c.id).join(runs, runs.c.run_id == id_map.c.run_id)
-            .where(id_map.c.table_name == table, id_map.c.action == "allocated", runs.c.status.in_(COUNTING),
-                   ~fulfilled.exists()).limit(1))
-    return conn.execute(stmt).first() is not None
 
 
 def iter_entries(conn: Connection) -> Iterator[tuple[str, tuple[Any, ...], tuple[Any, ...] | None, str]]:
