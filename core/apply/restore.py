@@ -47,7 +47,7 @@ from ..databases.schema import JOURNAL_PREFIX, Schema, TableInfo, reflect
 from ..errors import GapmendError
 from ..inspect import roles, unique
 from ..inspect.gap import Sources, build_plan
-from ..inspect.graph import Edge, ReferenceGraph, build_graph, graph_decisions
+from ..inspect.graph import Edge, ReferenceGraph, as_held, build_graph, graph_decisions, held_id
 from ..inspect.payloads import PayloadEdge
 from ..inspect.picks import not_picked, require_plan_picks
 from ..plan.decisions import Decisions
@@ -726,8 +726,8 @@ class _Run:
             b = self.boundaries[edge.parent]
             if b is None:
                 continue
-            wanted = {r[i] for r in chunk if r[i] is not None and (ti is None or r[ti] == edge.type_value)
-                      and isinstance(r[i], int) and r[i] <= b}
+            held = (held_id(r[i]) for r in chunk if ti is None or r[ti] == edge.type_value)
+            wanted = {v for v in held if isinstance(v, int) and v <= b}
             if not wanted:
                 continue
             parent = self.schema[edge.parent]
@@ -739,7 +739,7 @@ class _Run:
     def _broken_refs(self, t: TableInfo, row: tuple[Any, ...], missing: dict[str, set[Any]],
                      tables: list[str]) -> Iterator[tuple[Edge, Any, str]]:
         for edge, i, ti in self.refs[t.name]:
-            v = row[i]
+            v = held_id(row[i])
             if v is None or (ti is not None and row[ti] != edge.type_value):
                 continue
             if v in missing.get(edge.id, ()):
@@ -789,12 +789,12 @@ class _Run:
     # -- writes --
 
     def _map_value(self, edge: Edge, v: Any) -> Any:
-        b = self.boundaries[edge.parent]
-        if b is None or not isinstance(v, int) or v <= b:
+        b, held = self.boundaries[edge.parent], held_id(v)
+        if b is None or not isinstance(held, int) or held <= b:
             return v
-        fate = self._parent_fate(edge.parent, v)
+        fate = self._parent_fate(edge.parent, held)
         assert fate is not None and fate.target is not None, (edge.id, v)
-        return fate.target[0]
+        return as_held(fate.target[0], v)
 
     def _parent_fate(self, parent: str, v: Any) -> _Fate | None:
         if self._on_server(parent):
@@ -813,8 +813,8 @@ class _Run:
             b = self.boundaries[edge.parent]
             if b is None or not self._on_server(edge.parent):
                 continue
-            ids = sorted({r[i] for r in chunk if isinstance(r[i], int) and r[i] > b
-                          and (ti is None or r[ti] == edge.type_value)})
+            held = (held_id(r[i]) for r in chunk if ti is None or r[ti] == edge.type_value)
+            ids = sorted({v for v in held if isinstance(v, int) and v > b})
             for old, new, action, reason in self.server.lookup(edge.parent, ids):
                 self.looked_up[(edge.parent, old)] = _Fate(
                     self._SERVER_ACTIONS[action], None if new is None else (new,), reason or "")
@@ -834,7 +834,7 @@ class _Run:
                 values[col] = None
                 continue
             values[col] = mapped = self._map_value(edge, v)
-            written[edge].add(mapped)
+            written[edge].add(held_id(mapped))
         if fate is not None and t.key_kind == "surrogate" and fate.target is not None:
             values[t.primary_key[0]] = fate.target[0]
         return values

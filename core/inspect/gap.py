@@ -51,7 +51,7 @@ from ..plan.decisions import Decisions
 from ..plan.model import Boundary, Collision, Conflict, Decision, Orphan, Plan, RowClass, TableGap
 from ..progress import NullProgress, Progress, check_cancel
 from . import compare, framework, payloads, php_payloads, roles, soft_deletes, unique
-from .graph import ReferenceGraph, build_graph, graph_decisions
+from .graph import ReferenceGraph, build_graph, graph_decisions, held_id
 
 Row = tuple[Any, ...]
 RowSink = Callable[[str, RowClass, tuple[Any, ...]], None]
@@ -944,7 +944,7 @@ def _past_boundary(i: int, ti: int | None, type_value: str | None, b: int,
             return True
         if ti is not None and row[ti] != type_value:
             return False
-        v = row[i]
+        v = held_id(row[i])
         return isinstance(v, int) and v > b
     return check
 
@@ -1090,7 +1090,7 @@ class _FridayRows:
             ti = names.index(edge.type_column) if edge.type_column else None
             wanted: dict[Any, list[Row]] = defaultdict(list)
             for r in rows:
-                v = r[i]
+                v = held_id(r[i])
                 if v is None or (ti is not None and r[ti] != edge.type_value):
                     continue
                 if isinstance(v, int) and v <= parent_b.value:

@@ -94,6 +94,20 @@ class GraphDecisions:
     morph_sources: Mapping[str, str] = field(default_factory=dict)  # type value -> where its mapping came from
 
 
+def held_id(value: Any) -> Any:
+    """The id a reference value names: a string spelling an integer exactly ('42'; not
+    '042', ' 42' or a UUID) is that integer, as a polymorphic id or a ``*_id`` column
+    declared as a string holds it; any other value as it is."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and str(int(value)) == value:
+        return int(value)
+    return value
+
+
+def as_held(new: Any, old: Any) -> Any:
+    """The id `new` spelled as the value it replaces was: a string column gets a string."""
+    return str(new) if isinstance(old, str) else new
+
+
 def graph_decisions(decisions: Decisions, app_aliases: Iterable[Alias] = ()) -> GraphDecisions:
     """The operator's word on edges (`decisions`), over the app's own morph map (`morph_map`)."""
     aliases = list(app_aliases)
@@ -115,7 +129,7 @@ def build_graph(schema: Schema, sources: Iterable[Connection], decisions: GraphD
         covered |= {f"{stem}_id" for stem in morph_pairs}
         for col in table.column_names:
             if col.endswith("_id") and col not in covered:
-                edge = _implied(table, col, schema)
+                edge = _implied(table, col, schema, sources)
                 if edge is None:
                     unmatched.append(f"{table.name}.{col}")
                 else:
@@ -145,19 +159,19 @@ def _declared(table: TableInfo, schema: Schema) -> Iterable[Edge]:
         yield Edge(table.name, fk.columns, fk.ref_table, fk.ref_columns, "declared", f"declared foreign key {fk.name or ''}".strip())
 
 
-def _implied(table: TableInfo, col: str, schema: Schema) -> Edge | None:
+def _implied(table: TableInfo, col: str, schema: Schema, sources: list[Connection]) -> Edge | None:
     """``user_id`` → users; a qualified name by its last words when the whole names no
     table: ``current_team_id`` (Jetstream's users) → teams, ``solution_reply_id`` → replies."""
     stem = col[: -len("_id")]
     words = stem.split("_")
     for i in range(len(words)):
-        edge = _implied_by(table, col, "_".join(words[i:]), schema)
+        edge = _implied_by(table, col, "_".join(words[i:]), schema, sources)
         if edge is not None:
             return edge
     return None
 
 
-def _implied_by(table: TableInfo, col: str, stem: str, schema: Schema) -> Edge | None:
+def _implied_by(table: TableInfo, col: str, stem: str, schema: Schema, sources: list[Connection]) -> Edge | None:
     candidates = [inflection.pluralize(stem), stem]
     if stem == "parent":
         candidates.append(table.name)
@@ -167,14 +181,37 @@ def _implied_by(table: TableInfo, col: str, stem: str, schema: Schema) -> Edge |
             continue
         pk_col = parent.column(parent.primary_key[0])
         child_col = table.column(col)
-        if pk_col is None or child_col is None or pk_col.affinity != child_col.affinity:
+        if pk_col is None or child_col is None:
             continue
+        held = ""
+        if pk_col.affinity != child_col.affinity:
+            read = _ids_in_strings(table, col, sources) if (pk_col.affinity, child_col.affinity) == (
+                "Integer", "String") else 0
+            if not read:
+                continue
+            held = f"; a string column, its {read} values read all integers"
         named = f"'{col}'" if col == f"{stem}_id" else f"'{col}' ends in '{stem}_id'"
         why = f"self-reference by convention ('{col}' in {table.name})" if name == table.name and stem == "parent" else (
             f"naming: {named} → table '{name}'" + (f" (plural of '{stem}')" if name != stem else "")
         )
-        return Edge(table.name, (col,), name, parent.primary_key, "implied", why)
+        return Edge(table.name, (col,), name, parent.primary_key, "implied", why + held)
     return None
+
+
+IDS_READ = 1000   # values of a string ``*_id`` column read to tell whether it holds integer ids
+
+
+def _ids_in_strings(table: TableInfo, col: str, sources: list[Connection]) -> int:
+    """How many values of the string column `col` were read, when every one spells an
+    integer id (`held_id`) on every source: then it holds references; else 0."""
+    column = table.table.c[col]
+    read = 0
+    for conn in sources:
+        values = conn.execute(select(column).where(column.is_not(None)).limit(IDS_READ)).scalars().all()
+        if not all(isinstance(held_id(v), int) for v in values):
+            return 0
+        read += len(values)
+    return read
 
 
 def _morph_pairs(table: TableInfo) -> list[str]:

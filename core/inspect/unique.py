@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Generic, Sequence, TypeVar
 
 from ..databases.schema import TableInfo
-from .graph import Edge
+from .graph import Edge, as_held, held_id
 
 Row = tuple[Any, ...]
 # (parent table, Friday's id) -> the production key it is written as, or None for "matches nothing"
@@ -85,10 +85,12 @@ def written_key(row: Row, idx: Sequence[int], refs: dict[int, list[KeyRef]], tar
         if v is None:
             return None
         for ref in refs.get(i, ()):
-            if ref.covers(row) and isinstance(v, int) and v > ref.boundary:
-                v = target(ref.parent, v)
-                if v is None:
+            held = held_id(v)
+            if ref.covers(row) and isinstance(held, int) and held > ref.boundary:
+                mapped = target(ref.parent, held)
+                if mapped is None:
                     return None
+                v = as_held(mapped, v)
                 break
         out.append(v)
     return tuple(out)

@@ -32,7 +32,7 @@ from ..databases import journal
 from ..databases import rows as rowio
 from ..databases.schema import Schema, TableInfo
 from ..inspect import payloads
-from ..inspect.graph import Edge, ReferenceGraph
+from ..inspect.graph import Edge, ReferenceGraph, as_held, held_id
 from ..inspect.payloads import PayloadEdge
 
 Row = dict[str, Any]
@@ -145,7 +145,7 @@ def _parent_maps(p: Connection, refs: dict[str, list[Edge]], rows: Iterable[Row]
         for col, edges in refs.items():
             edge = _edge(edges, row)
             if edge is not None and row.get(col) is not None:
-                wanted[edge.parent].add(row[col])
+                wanted[edge.parent].add(held_id(row[col]))
     return {parent: {old[0]: new[0] for old, new in journal.mapped_keys(p, parent, [(v,) for v in values]).items()}
             for parent, values in wanted.items()}
 
@@ -160,7 +160,8 @@ def _expected(t: TableInfo, col: str, friday: Row, new: tuple[Any, ...], refs: d
     edge = _edge(refs.get(col, []), friday)
     if value is None or edge is None:
         return value
-    return mapped.get(edge.parent, {}).get(value, value)
+    restored_as = mapped.get(edge.parent, {}).get(held_id(value))
+    return value if restored_as is None else as_held(restored_as, value)
 
 
 def _parent_gone(p: Connection, schema: Schema, edge: Edge, value: Any, cache: dict[tuple[str, Any], bool]) -> bool:
