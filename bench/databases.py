@@ -3,17 +3,21 @@ gapmend env file (0600) that names them."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
+import uuid
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import URL, Engine, create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def empty_databases(dialect: str, work: Path, roles: list[str], prefix: str) -> tuple[dict[str, Engine], list[str]]:
-    """Fresh, empty databases for `roles`, and the env-file lines that point gapmend at them."""
+    """Fresh, empty databases for `roles`, and the env-file lines that point gapmend at them.
+    On MariaDB each run's names are its own (two runs on one server never share one) and
+    are dropped when the run ends."""
     engines: dict[str, Engine] = {}
     lines: list[str] = []
     if dialect == "sqlite":
@@ -27,16 +31,24 @@ def empty_databases(dialect: str, work: Path, roles: list[str], prefix: str) -> 
     if base is None:
         sys.exit("no MariaDB: run bash .ci/mariadb-up first")
     admin = create_engine(base)
+    run = uuid.uuid4().hex[:8]
     for role in roles:
-        db = f"{prefix}_{role}"
+        db = f"{prefix}_{run}_{role}"
         with admin.begin() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {db}"))
             conn.execute(text(f"CREATE DATABASE {db}"))
+        atexit.register(_drop, base, db)
         engines[role] = create_engine(base.set(database=db))
         lines.append(f"GAPMEND_{role.upper()}_URL={base.set(database=db, password=None).render_as_string(False)}")
         lines.append(f"GAPMEND_{role.upper()}_PASSWORD={base.password}")
     admin.dispose()
     return engines, lines
+
+
+def _drop(base: URL, db: str) -> None:
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {db}"))
+    admin.dispose()
 
 
 def write_env(path: Path, lines: list[str]) -> Path:
