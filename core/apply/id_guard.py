@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, func, select
 
+from ..databases import journal
 from ..databases.dialects import dialect_of
 from ..databases.schema import Schema
 from ..errors import GapmendError
@@ -30,14 +31,13 @@ def counters(conn: Connection, schema: Schema, tables: list[str]) -> dict[str, i
     """Each integer-keyed table's AUTO_INCREMENT as it is now (MariaDB; SQLite's
     ``sqlite_sequence`` is transactional and needs no care). InnoDB never takes back an
     id it handed out, not even when the transaction that took it rolls back: a dry run
-    or a failed restore would leave every counter moved past Friday's ids."""
+    or a failed restore would leave every counter moved past Friday's ids. The journal's
+    own tables too: a restore that rolls back leaves no trace, not even there."""
     dialect = dialect_of(conn)
     if dialect.counters_transactional:
         return {}
     out: dict[str, int] = {}
-    for name in tables:
-        if schema[name].key_kind != "surrogate":
-            continue
+    for name in [*(n for n in tables if schema[n].key_kind == "surrogate"), journal.ID_MAP, journal.RUNS]:
         counter = dialect.next_id(conn, name)
         if counter is not None:
             out[name] = counter

@@ -52,6 +52,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     and_,
     case,
     cast,
@@ -157,15 +158,23 @@ def eligible_tables(schema: Schema, edges_from: Callable[[str], list[Edge]], tab
 
 def keyed_eligible(schema: Schema, edges_from: Callable[[str], list[Edge]], name: str) -> bool:
     """Whether the server can restore `name`, a table without an integer surrogate key,
-    from its staged Friday rows: a primary key of integer columns (journaled as JSON
-    built in SQL), no other unique key (a collision would need production's key), and
-    every reference into an integer-keyed table held in an integer column."""
+    from its staged Friday rows: a primary key of integer columns (references in it are
+    mapped, and journaled as JSON built in SQL) or one written as it is, holding no
+    reference (a string, a date: journaled as gapmend encoded it while staging); no other
+    unique key (a collision would need production's key); and every reference into an
+    integer-keyed table held in an integer column."""
     t = schema[name]
     if t.key_kind == "surrogate" or not t.primary_key or t.unique_keys:
         return False
-    if not all(isinstance(t.table.c[k].type, Integer) for k in t.primary_key):
+    integers = all(isinstance(t.table.c[k].type, Integer) for k in t.primary_key)
+    if not integers and _key_references(t, edges_from(name)):
         return False
     return bool(eligible_tables(schema, edges_from, [name], key_kinds=("natural", "composite")))
+
+
+def _key_references(t: TableInfo, edges: list[Edge]) -> bool:
+    """Whether a column of `t`'s primary key holds a reference (its value may be mapped)."""
+    return any(c in t.primary_key for e in edges for c in (*e.columns, *([e.type_column] if e.type_column else [])))
 
 
 @dataclass
@@ -457,8 +466,10 @@ class ServerCopy:
     def stage_rows(self, name: str, rows: list[tuple[Any, ...]]) -> None:
         """Friday's rows of a keyed table into its work table (one multi-row INSERT)."""
         if rows:
-            names = self.schema[name].column_names
-            self.p.execute(insert(self.rows_work[name]), [dict(zip(names, row)) for row in rows])
+            t = self.schema[name]
+            key = [t.column_names.index(k) for k in t.identity]
+            self.p.execute(insert(self.rows_work[name]), [
+                {**dict(zip(t.column_names, row)), "gapmend_key": journal.encode(row[i] for i in key)} for row in rows])
 
     def _orphaned(self, t: TableInfo, ref: _Ref, nullable_ok: bool, work: Table,
                   fate: tuple[Column[Any], Column[Any], Column[Any]], value: ColumnElement[Any],
@@ -505,7 +516,8 @@ class ServerCopy:
         source, mapped = self._mapped(name, r, r.c.gapmend_nulled, r)
         p = t.table.alias("p")
         # Through a derived table: MySQL will not update a table its subquery reads.
-        held = (select(*(r.c[k] for k in key)).select_from(source.join(p, and_(*(mapped[k] == p.c[k] for k in key))))
+        meets = and_(*(self.collations.as_production(name, k, mapped[k]) == p.c[k] for k in key))
+        held = (select(*(r.c[k] for k in key)).select_from(source.join(p, meets))
                 .where(r.c.gapmend_action == "insert").subquery("held"))
         values = ({"gapmend_action": "link"} if mode == "link" else
                   {"gapmend_action": "skip", "gapmend_reason": literal(COLLIDED)})
@@ -522,10 +534,12 @@ class ServerCopy:
             t.column_names, select(*(mapped[n] for n in t.column_names)).select_from(source)
             .where(r.c.gapmend_action == "insert").order_by(*(r.c[k] for k in key))))
         live, linked = r.c.gapmend_action == "insert", r.c.gapmend_action == "link"
+        # A key holding references is written mapped (integers: `keyed_eligible`); any other as it was.
+        written = (journal.encode_key_sql([mapped[k] for k in key]) if _key_references(t, self.edges_from(name))
+                   else r.c.gapmend_key)
         journaled = select(
-            literal(self.run_id), literal(name), journal.encode_key_sql([r.c[k] for k in key]),
-            case((r.c.gapmend_action.in_(("insert", "link")), journal.encode_key_sql([mapped[k] for k in key])),
-                 else_=null()),
+            literal(self.run_id), literal(name), r.c.gapmend_key,
+            case((r.c.gapmend_action.in_(("insert", "link")), written), else_=null()),
             case((live, literal("inserted")), (linked, literal("linked")), else_=literal("skipped")),
             case((live, literal("")), (linked, literal(COLLIDED)), else_=r.c.gapmend_reason),
         ).select_from(source)
@@ -614,6 +628,7 @@ def _rows_table(metadata: MetaData, name: str, t: TableInfo) -> Table:
     stage.append_column(Column("gapmend_action", String(8), nullable=False, server_default="insert"))
     stage.append_column(Column("gapmend_nulled", String(255)))
     stage.append_column(Column("gapmend_reason", String(255)))
+    stage.append_column(Column("gapmend_key", Text, nullable=False))   # the journal's encoding of the Friday key
     return stage
 
 
