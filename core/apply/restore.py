@@ -65,7 +65,7 @@ from .server_copy import (
     ServerCopy,
     drop_leftovers,
     eligible_tables,
-    keyed_eligible,
+    keyed_obstacle,
     locate_crashed,
     unreadable,
 )
@@ -137,6 +137,8 @@ class RestoreReport:
     triggers: list[str] = field(default_factory=list)   # production's, suspended for the restore
     approved_now: list[str] = field(default_factory=list)   # pending tables restored on --approve-pending
     left_out: dict[str, str] = field(default_factory=dict)  # tables with work not written, and why
+    # Server-side runs: tables whose Friday inserts went through gapmend in batches, and why.
+    through_gapmend: dict[str, str] = field(default_factory=dict)
 
     def totals(self) -> dict[str, int]:
         t = self.tables.values()
@@ -362,10 +364,10 @@ class _Run:
         for name in tables:
             self.reports[name].not_picked = not_picked(self.plan.table(name))
         dialect = dialect_of(self.p)
+        obstacles = {n: keyed_obstacle(self.schema, self.graph.edges_from, n) for n in tables if n in self.work.streamed}
         if self.address is not None:
             on_server = [n for n in tables if self.schema[n].key_kind == "surrogate"]
-            keyed = [n for n in tables if n in self.work.streamed
-                     and keyed_eligible(self.schema, self.graph.edges_from, n)]
+            keyed = [n for n, why in obstacles.items() if why is None]
             self.server = ServerCopy(self.p, self.address, self.schema, on_server,
                                      self.boundaries, self.graph.edges_from, run_id, self._execute_set, self.c,
                                      keyed=keyed, picks=self.work.picks, shapes=self.shapes)
@@ -404,10 +406,17 @@ class _Run:
         report = RestoreReport(run_id, started_at, 0.0, {t: self.reports[t] for t in tables}, self.selection.pulled_in, noop=False,
                                dry_run=str(self.options.dry_run) if self.options.dry_run else None,
                                triggers=self.suspended, approved_now=self.selection.approved_now,
-                               left_out=self.selection.left_out)
+                               left_out=self.selection.left_out, through_gapmend=self._through_gapmend(obstacles))
         t = report.totals()
         report.noop = not (t["inserted"] or t["updated"] or t["deleted"] or t["linked"])
         return report
+
+    def _through_gapmend(self, obstacles: dict[str, str | None]) -> dict[str, str]:
+        """The tables whose Friday inserts this run decided and wrote row by row in
+        batches, not by the server, and why (the server path covers every other)."""
+        if self.address is None:
+            return {}
+        return {n: why for n, why in obstacles.items() if why is not None and self.reports[n].inserted}
 
     def _count_rows_before(self, tables: list[str]) -> None:
         for name in tables:

@@ -156,20 +156,24 @@ def eligible_tables(schema: Schema, edges_from: Callable[[str], list[Edge]], tab
     return out
 
 
-def keyed_eligible(schema: Schema, edges_from: Callable[[str], list[Edge]], name: str) -> bool:
-    """Whether the server can restore `name`, a table without an integer surrogate key,
-    from its staged Friday rows: a primary key of integer columns (references in it are
-    mapped, and journaled as JSON built in SQL) or one written as it is, holding no
-    reference (a string, a date: journaled as gapmend encoded it while staging); no other
-    unique key (a collision would need production's key); and every reference into an
-    integer-keyed table held in an integer column."""
+def keyed_obstacle(schema: Schema, edges_from: Callable[[str], list[Edge]], name: str) -> str | None:
+    """Why the server cannot restore `name`, a table without an integer surrogate key,
+    from its staged Friday rows, or None when it can: a primary key of integer columns
+    (references in it are mapped, and journaled as JSON built in SQL) or one written as
+    it is, holding no reference (a string, a date: journaled as gapmend encoded it while
+    staging); no other unique key (a collision would need production's key); and every
+    reference into an integer-keyed table held in an integer column."""
     t = schema[name]
-    if t.key_kind == "surrogate" or not t.primary_key or t.unique_keys:
-        return False
+    if not t.primary_key:
+        return "no primary key"
+    if t.unique_keys:
+        return "a unique key besides the primary key"
     integers = all(isinstance(t.table.c[k].type, Integer) for k in t.primary_key)
     if not integers and _key_references(t, edges_from(name)):
-        return False
-    return bool(eligible_tables(schema, edges_from, [name], key_kinds=("natural", "composite")))
+        return "a primary key holding a reference and a column that is not an integer"
+    if not eligible_tables(schema, edges_from, [name], key_kinds=("natural", "composite")):
+        return "a reference into an integer key held in a column that is not an integer"
+    return None
 
 
 def _key_references(t: TableInfo, edges: list[Edge]) -> bool:
@@ -215,7 +219,7 @@ class ServerCopy:
         shapes = shapes or schema     # the tables whose column types the staging tables take
         prefix = f"{WORK_PREFIX}{run_id[:8]}_"
         self.work = {name: _work_table(self.metadata, f"{prefix}{i}") for i, name in enumerate(tables)}
-        # Tables without an integer key (`keyed_eligible`): Friday's rows themselves, each
+        # Tables without an integer key (`keyed_obstacle`): Friday's rows themselves, each
         # with its fate, staged by the restore as it reads them from its key spool.
         self.rows_work = {name: _rows_table(self.metadata, f"{prefix}k{i}", shapes[name])
                           for i, name in enumerate(keyed)}
@@ -534,7 +538,7 @@ class ServerCopy:
             t.column_names, select(*(mapped[n] for n in t.column_names)).select_from(source)
             .where(r.c.gapmend_action == "insert").order_by(*(r.c[k] for k in key))))
         live, linked = r.c.gapmend_action == "insert", r.c.gapmend_action == "link"
-        # A key holding references is written mapped (integers: `keyed_eligible`); any other as it was.
+        # A key holding references is written mapped (integers: `keyed_obstacle`); any other as it was.
         written = (journal.encode_key_sql([mapped[k] for k in key]) if _key_references(t, self.edges_from(name))
                    else r.c.gapmend_key)
         journaled = select(
