@@ -158,27 +158,25 @@ def eligible_tables(schema: Schema, edges_from: Callable[[str], list[Edge]], tab
 
 def keyed_obstacle(schema: Schema, edges_from: Callable[[str], list[Edge]], name: str) -> str | None:
     """Why the server cannot restore `name`, a table without an integer surrogate key,
-    from its staged Friday rows, or None when it can: a primary key of integer columns
-    (references in it are mapped, and journaled as JSON built in SQL) or one written as
-    it is, holding no reference (a string, a date: journaled as gapmend encoded it while
-    staging); no other unique key (a collision would need production's key); and every
-    reference into an integer-keyed table held in an integer column."""
+    from its staged Friday rows, or None when it can: a primary key (its journal spelling
+    made by gapmend while staging, the references in it filled in by SQL once mapped:
+    `journal.encode_template`), no other unique key (a collision would need production's
+    key), and every reference into an integer-keyed table held in an integer column."""
     t = schema[name]
     if not t.primary_key:
         return "no primary key"
     if t.unique_keys:
         return "a unique key besides the primary key"
-    integers = all(isinstance(t.table.c[k].type, Integer) for k in t.primary_key)
-    if not integers and _key_references(t, edges_from(name)):
-        return "a primary key holding a reference and a column that is not an integer"
     if not eligible_tables(schema, edges_from, [name], key_kinds=("natural", "composite")):
         return "a reference into an integer key held in a column that is not an integer"
     return None
 
 
-def _key_references(t: TableInfo, edges: list[Edge]) -> bool:
-    """Whether a column of `t`'s primary key holds a reference (its value may be mapped)."""
-    return any(c in t.primary_key for e in edges for c in (*e.columns, *([e.type_column] if e.type_column else [])))
+def _key_holes(t: TableInfo, edges: list[Edge]) -> dict[int, str]:
+    """Position in `t`'s primary key -> the column there that holds a reference (its
+    value is written mapped, so its journal spelling is filled in SQL)."""
+    refs = {e.columns[0] for e in edges if len(e.columns) == 1}
+    return {i: k for i, k in enumerate(t.identity) if k in refs}
 
 
 @dataclass
@@ -472,8 +470,11 @@ class ServerCopy:
         if rows:
             t = self.schema[name]
             key = [t.column_names.index(k) for k in t.identity]
+            holes = _key_holes(t, self.edges_from(name))
             self.p.execute(insert(self.rows_work[name]), [
-                {**dict(zip(t.column_names, row)), "gapmend_key": journal.encode(row[i] for i in key)} for row in rows])
+                {**dict(zip(t.column_names, row)), "gapmend_key": journal.encode(row[i] for i in key),
+                 "gapmend_written": journal.encode_template([row[i] for i in key], holes) if holes else None}
+                for row in rows])
 
     def _orphaned(self, t: TableInfo, ref: _Ref, nullable_ok: bool, work: Table,
                   fate: tuple[Column[Any], Column[Any], Column[Any]], value: ColumnElement[Any],
@@ -538,8 +539,9 @@ class ServerCopy:
             t.column_names, select(*(mapped[n] for n in t.column_names)).select_from(source)
             .where(r.c.gapmend_action == "insert").order_by(*(r.c[k] for k in key))))
         live, linked = r.c.gapmend_action == "insert", r.c.gapmend_action == "link"
-        # A key holding references is written mapped (integers: `keyed_obstacle`); any other as it was.
-        written = (journal.encode_key_sql([mapped[k] for k in key]) if _key_references(t, self.edges_from(name))
+        # A key holding references is written mapped: its spelling's holes filled; any other as it was.
+        holes = _key_holes(t, self.edges_from(name))
+        written = (journal.fill_template_sql(r.c.gapmend_written, {i: mapped[k] for i, k in holes.items()}) if holes
                    else r.c.gapmend_key)
         journaled = select(
             literal(self.run_id), literal(name), r.c.gapmend_key,
@@ -633,6 +635,7 @@ def _rows_table(metadata: MetaData, name: str, t: TableInfo) -> Table:
     stage.append_column(Column("gapmend_nulled", String(255)))
     stage.append_column(Column("gapmend_reason", String(255)))
     stage.append_column(Column("gapmend_key", Text, nullable=False))   # the journal's encoding of the Friday key
+    stage.append_column(Column("gapmend_written", Text))   # ... of the key as written, its references' holes open
     return stage
 
 

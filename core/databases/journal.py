@@ -109,6 +109,28 @@ def encode(key: Iterable[Any]) -> str:
                       separators=(",", ":"), default=str)
 
 
+# Marks a hole in `encode_template`: JSON never holds a raw control character.
+_HOLE = "\x01{}\x01"
+
+
+def encode_template(key: Sequence[Any], holes: Iterable[int]) -> str:
+    """`encode(key)` with the values at `holes` left out, to be filled in SQL by
+    `fill_template_sql` (a key whose references the server maps, beside strings the SQL
+    could not spell as JSON does)."""
+    gaps = set(holes)
+    return "[" + ",".join(_HOLE.format(i) if i in gaps else encode([v])[1:-1] for i, v in enumerate(key)) + "]"
+
+
+def fill_template_sql(template: ColumnElement[Any], values: dict[int, ColumnElement[Any]]) -> ColumnElement[str]:
+    """`encode_template`'s holes filled with integer `values` (position -> expression), in SQL."""
+    # Every piece in the journal's collation: MariaDB refuses to mix the staged column's,
+    # the connection's and the cast's in one REPLACE.
+    out: ColumnElement[Any] = uniform(cast(template, String))
+    for i, value in values.items():
+        out = func.replace(out, uniform(literal(_HOLE.format(i), String)), uniform(cast(value, String)))
+    return out
+
+
 def decode(text: str | None) -> tuple[Any, ...] | None:
     return None if text is None else tuple(json.loads(text))
 
