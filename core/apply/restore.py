@@ -922,7 +922,9 @@ class _Run:
             self.server.decide_keyed(t.name, self.options.orphans == "null", self.options.collisions)
             report.inserted = self.server.copy_keyed(t.name)
             report.skipped += list(self.server.keyed_skipped(t.name))
-            report.linked += list(self.server.keyed_linked(t.name))
+            for key, holder in self.server.keyed_linked(t.name).items():
+                report.linked.append((key, holder))
+                writer.add(t.name, key, holder, "linked", COLLIDED)
             return
         key_idx = _idx(t, t.identity)
         stmt = insert(t.table)

@@ -160,13 +160,11 @@ def keyed_obstacle(schema: Schema, edges_from: Callable[[str], list[Edge]], name
     """Why the server cannot restore `name`, a table without an integer surrogate key,
     from its staged Friday rows, or None when it can: a primary key (its journal spelling
     made by gapmend while staging, the references in it filled in by SQL once mapped:
-    `journal.encode_template`), no other unique key (a collision would need production's
-    key), and every reference into an integer-keyed table held in an integer column."""
+    `journal.encode_template`), and every reference into an integer-keyed table held in
+    an integer column."""
     t = schema[name]
     if not t.primary_key:
         return "no primary key"
-    if t.unique_keys:
-        return "a unique key besides the primary key"
     if not eligible_tables(schema, edges_from, [name], key_kinds=("natural", "composite")):
         return "a reference into an integer key held in a column that is not an integer"
     return None
@@ -177,6 +175,12 @@ def _key_holes(t: TableInfo, edges: list[Edge]) -> dict[int, str]:
     value is written mapped, so its journal spelling is filled in SQL)."""
     refs = {e.columns[0] for e in edges if len(e.columns) == 1}
     return {i: k for i, k in enumerate(t.identity) if k in refs}
+
+
+@dataclass(frozen=True)
+class _Meets:
+    table: Any                          # production's table, aliased
+    condition: ColumnElement[bool]      # its row holds a staged row's key as written
 
 
 @dataclass
@@ -510,24 +514,34 @@ class ServerCopy:
             unrestored, why = ref.unrestored(r)
             self.execute(update(r).values(gapmend_action="skip", gapmend_reason=_text(f"{ref.column}=", col, why))
                          .where(r.c.gapmend_action == "insert", *unrestored))
-        if tuple(t.primary_key) in unique.collision_keys(t, self.edges_from(name)):
-            self._keyed_collisions(name, collisions)
+        self._keyed_collisions(name, collisions)
 
     def _keyed_collisions(self, name: str, mode: str) -> None:
-        """Staged rows whose primary key as written (references mapped) production
-        holds: the same pivot row on both sides once the parents are linked."""
+        """Staged rows whose unique values as written (references mapped: `unique`)
+        production holds: a unique key's, or a pivot's primary key once its parents are
+        linked. Linked to that row, or skipped."""
         t, r = self.schema[name], self.rows_work[name]
-        key = list(t.primary_key)
-        source, mapped = self._mapped(name, r, r.c.gapmend_nulled, r)
-        p = t.table.alias("p")
-        # Through a derived table: MySQL will not update a table its subquery reads.
-        meets = and_(*(self.collations.as_production(name, k, mapped[k]) == p.c[k] for k in key))
-        held = (select(*(r.c[k] for k in key)).select_from(source.join(p, meets))
-                .where(r.c.gapmend_action == "insert").subquery("held"))
+        key = list(t.identity)
         values = ({"gapmend_action": "link"} if mode == "link" else
                   {"gapmend_action": "skip", "gapmend_reason": literal(COLLIDED)})
-        self.execute(update(r).values(**values).where(
-            r.c.gapmend_action == "insert", tuple_(*(r.c[k] for k in key)).in_(select(*held.c))))
+        for meets in self._meets(name):
+            source, _ = self._mapped(name, r, r.c.gapmend_nulled, r)
+            # Through a derived table: MySQL will not update a table its subquery reads.
+            held = (select(*(r.c[k] for k in key)).select_from(source.join(meets.table, meets.condition))
+                    .where(r.c.gapmend_action == "insert").subquery("held"))
+            self.execute(update(r).values(**values).where(
+                r.c.gapmend_action == "insert", tuple_(*(r.c[k] for k in key)).in_(select(*held.c))))
+
+    def _meets(self, name: str) -> list[_Meets]:
+        """Per key a staged row can collide on (`unique.collision_keys`): production's
+        table, and the condition that its row holds the staged row's values as written."""
+        t, r = self.schema[name], self.rows_work[name]
+        _, mapped = self._mapped(name, r, r.c.gapmend_nulled, r)
+        out = []
+        for cols in unique.collision_keys(t, self.edges_from(name)):
+            p = t.table.alias("p")
+            out.append(_Meets(p, and_(*(self.collations.as_production(name, c, mapped[c]) == p.c[c] for c in cols))))
+        return out
 
     def copy_keyed(self, name: str) -> int:
         """The staged rows to insert into production, references mapped; then their
@@ -545,10 +559,10 @@ class ServerCopy:
                    else r.c.gapmend_key)
         journaled = select(
             literal(self.run_id), literal(name), r.c.gapmend_key,
-            case((r.c.gapmend_action.in_(("insert", "link")), written), else_=null()),
-            case((live, literal("inserted")), (linked, literal("linked")), else_=literal("skipped")),
-            case((live, literal("")), (linked, literal(COLLIDED)), else_=r.c.gapmend_reason),
-        ).select_from(source)
+            case((live, written), else_=null()),
+            case((live, literal("inserted")), else_=literal("skipped")),
+            case((live, literal("")), else_=r.c.gapmend_reason),
+        ).select_from(source).where(~linked)   # linked rows: journaled by the restore (`keyed_linked`)
         self.execute(insert(journal.id_map).from_select(
             ["run_id", "table_name", "old_key", "new_key", "action", "detail"], journaled))
         return inserted
@@ -559,15 +573,20 @@ class ServerCopy:
         for row in self.p.execute(select(*key, r.c.gapmend_reason).where(r.c.gapmend_action == "skip").order_by(*key)):
             yield tuple(row[:-1]), row[-1] or ""
 
-    def keyed_linked(self, name: str) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...]]]:
-        """(Friday key, production key) of the staged rows linked to a production row."""
+    def keyed_linked(self, name: str) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+        """Friday key -> the key of the production row it is linked to (journaled by the
+        restore: a production key is spelled as gapmend spells it)."""
         r = self.rows_work[name]
         key = list(self.schema[name].identity)
-        source, mapped = self._mapped(name, r, r.c.gapmend_nulled, r)
-        stmt = (select(*(r.c[k] for k in key), *(mapped[k] for k in key)).select_from(source)
-                .where(r.c.gapmend_action == "link").order_by(*(r.c[k] for k in key)))
-        for row in self.p.execute(stmt):
-            yield tuple(row[: len(key)]), tuple(row[len(key):])
+        out: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        for meets in self._meets(name):
+            source, _ = self._mapped(name, r, r.c.gapmend_nulled, r)
+            stmt = (select(*(r.c[k] for k in key), *(meets.table.c[k] for k in key))
+                    .select_from(source.join(meets.table, meets.condition))
+                    .where(r.c.gapmend_action == "link").order_by(*(r.c[k] for k in key)))
+            for row in self.p.execute(stmt):
+                out.setdefault(tuple(row[: len(key)]), tuple(row[len(key):]))
+        return out
 
     def broken_keyed(self, name: str, edge: Edge) -> list[Any]:
         """Mapped reference values of the rows inserted from `name`'s work table that find
