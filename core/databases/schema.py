@@ -137,25 +137,25 @@ def _name_unknown_types(dialect: Dialect, engine: Engine, metadata: MetaData) ->
             unknown[table, column].type = Opaque(spelled)
 
 
-_CatalogueKeys = tuple[dict[str, list[ForeignKeyInfo]], dict[str, set[tuple[str, ...]]]]
+_CatalogueKeys = tuple["dict[str, list[ForeignKeyInfo]] | None", "dict[str, set[tuple[str, ...]]] | None"]
 
 
-def _catalogue_keys(found: tuple[list[ForeignKeyRow], list[UniqueRow]] | None) -> _CatalogueKeys | None:
-    """The catalogue's foreign and unique keys per table (`Dialect.catalogue_keys`)."""
-    if found is None:
-        return None
+def _catalogue_keys(found: tuple[list[ForeignKeyRow] | None, list[UniqueRow] | None]) -> _CatalogueKeys:
+    """The catalogue's foreign and unique keys per table (`Dialect.catalogue_keys`), each
+    None where SQLAlchemy's reading is the one to use."""
+    fk_rows, unique_rows = found
     fks: dict[str, dict[str, ForeignKeyInfo]] = defaultdict(dict)
-    uniques: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for table, name, col, ref_table, ref_col in found[0]:
+    for table, name, col, ref_table, ref_col in fk_rows or ():
         fk = fks[table].get(name) or ForeignKeyInfo((), ref_table, (), name)
         fks[table][name] = ForeignKeyInfo(fk.columns + (col,), ref_table, fk.ref_columns + (ref_col,), name)
-    for table, index, col in found[1]:
+    uniques: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for table, index, col in unique_rows or ():
         uniques[table][index].append(col)
-    return ({t: sorted(v.values(), key=lambda f: f.columns) for t, v in fks.items()},
-            {t: {tuple(cols) for cols in v.values()} for t, v in uniques.items()})
+    return (None if fk_rows is None else {t: sorted(v.values(), key=lambda f: f.columns) for t, v in fks.items()},
+            None if unique_rows is None else {t: {tuple(cols) for cols in v.values()} for t, v in uniques.items()})
 
 
-def _table_info(table: Table, engine: Engine, catalogue: _CatalogueKeys | None = None) -> TableInfo:
+def _table_info(table: Table, engine: Engine, catalogue: _CatalogueKeys = (None, None)) -> TableInfo:
     pk = tuple(c.name for c in table.primary_key.columns)
     columns = []
     for col in table.columns:
@@ -189,8 +189,9 @@ def _table_info(table: Table, engine: Engine, catalogue: _CatalogueKeys | None =
     for index in table.indexes:
         if index.unique:
             uniques.add(tuple(c.name for c in index.columns))
-    if catalogue is not None:
+    if catalogue[0] is not None:
         fks = tuple(catalogue[0].get(table.name, []))
+    if catalogue[1] is not None:
         uniques = set(catalogue[1].get(table.name, set()))
     uniques.discard(pk)
     return TableInfo(

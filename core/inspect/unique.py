@@ -54,11 +54,12 @@ class KeyRef:
 def collision_keys(t: TableInfo, edges: Sequence[Edge]) -> list[tuple[str, ...]]:
     """The keys a Friday row can collide on: every unique key, and the primary key of a
     table keyed by references (a pivot's ``(post_id, tag_id)``), whose written value
-    changes with its parents'."""
+    changes with its parents' (a pivot without a primary key: its whole row, or Friday's
+    row would be written a second time beside production's once its parent is linked)."""
     keys = list(t.unique_keys)
     ref_columns = {e.columns[0] for e in edges if len(e.columns) == 1}
-    if t.key_kind != "surrogate" and t.primary_key and ref_columns & set(t.primary_key):
-        keys.append(tuple(t.primary_key))
+    if t.key_kind != "surrogate" and ref_columns & set(t.identity):
+        keys.append(tuple(t.identity))   # a key-less table's identity is its whole row
     return keys
 
 

@@ -134,10 +134,10 @@ class Dialect(ABC):
     def prepare_reflection(self, metadata: MetaData) -> None:
         """Hooks into SQLAlchemy's reflection before it runs."""
 
-    def catalogue_keys(self, engine: Engine) -> tuple[list[ForeignKeyRow], list[UniqueRow]] | None:
-        """Declared foreign and unique keys from the catalogue, where SQLAlchemy's own
-        reading misses some (None: SQLAlchemy's are right)."""
-        return None
+    def catalogue_keys(self, engine: Engine) -> tuple[list[ForeignKeyRow] | None, list[UniqueRow] | None]:
+        """Declared foreign keys and unique keys from the catalogue, where SQLAlchemy's
+        own reading misses some (None: SQLAlchemy's are right)."""
+        return None, None
 
     def spelled_types(self, engine: Engine) -> dict[tuple[str, str], str]:
         """(table, column) -> the type as the server spells it, for types SQLAlchemy

@@ -155,7 +155,7 @@ class MariaDB(Dialect):
     def prepare_reflection(self, metadata: MetaData) -> None:
         event.listen(metadata, "column_reflect", _unescape_backticks)
 
-    def catalogue_keys(self, engine: Engine) -> tuple[list[ForeignKeyRow], list[UniqueRow]] | None:
+    def catalogue_keys(self, engine: Engine) -> tuple[list[ForeignKeyRow] | None, list[UniqueRow] | None]:
         # SQLAlchemy reads keys from SHOW CREATE TABLE with a parser that skips any constraint
         # naming a column or table with a backtick in it (a warning nobody sees): a missed
         # foreign key would leave a reference unmapped, so the server's catalogue is the source.

@@ -16,7 +16,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.sql.elements import ColumnElement
 
 from ...errors import SourceUnavailable
-from .base import WRITER, Address, Description, Dialect, Execute, LockHeld, TriggerRow
+from .base import WRITER, Address, Description, Dialect, Execute, ForeignKeyRow, LockHeld, TriggerRow, UniqueRow
 
 
 class SQLite(Dialect):
@@ -93,6 +93,23 @@ class SQLite(Dialect):
         # BINARY: a column declared NOCASE would compare case-blind.
         return col.collate("BINARY") if isinstance(col.type, String) else col
 
+    def catalogue_keys(self, engine: Engine) -> tuple[list[ForeignKeyRow] | None, list[UniqueRow] | None]:
+        # SQLAlchemy reads no column's inline ``UNIQUE`` (SQLite's sqlite_autoindex_*), and
+        # takes a partial unique index for a key. Every unique index that holds for every
+        # row, from the catalogue:
+        uniques: list[UniqueRow] = []
+        with engine.connect() as conn:
+            tables = [r[0] for r in conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+            for table in tables:
+                for _seq, index, unique, origin, partial in conn.exec_driver_sql(f"PRAGMA index_list({_quoted(table)})"):
+                    if not unique or partial or origin == "pk":
+                        continue
+                    columns = [name for _n, _cid, name in conn.exec_driver_sql(f"PRAGMA index_info({_quoted(index)})")]
+                    if columns and all(columns):   # an index on an expression names no column
+                        uniques.extend((table, index, c) for c in columns)
+        return None, uniques
+
     def numbers_itself(self, col: Column[Any]) -> bool:
         return col.autoincrement is True or col.autoincrement == "auto"   # INTEGER PRIMARY KEY is the rowid
 
@@ -149,3 +166,7 @@ class SQLite(Dialect):
             if not os.access(path.parent, os.W_OK):
                 problems.append(f"{role}: cannot create the journal beside {path} (folder not writable)")
         return problems
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
