@@ -170,6 +170,10 @@ def keyed_obstacle(schema: Schema, edges_from: Callable[[str], list[Edge]], name
     return None
 
 
+def _integer_key(t: TableInfo) -> bool:
+    return all(isinstance(t.table.c[k].type, Integer) for k in t.identity)
+
+
 def _key_holes(t: TableInfo, edges: list[Edge]) -> dict[int, str]:
     """Position in `t`'s primary key -> the column there that holds a reference (its
     value is written mapped, so its journal spelling is filled in SQL)."""
@@ -297,6 +301,8 @@ class ServerCopy:
     def _keep_promises(self, name: str) -> None:
         """Rows a stopped ``--per-table`` run promised an id (`journal.allocations`) get
         that id again: the rows it did write may point at it."""
+        if self.p.execute(journal.allocations(name).limit(1)).first() is None:
+            return   # nothing promised: no statement over every work row
         w = self.work[name]
         a = journal.allocations(name).subquery("a")
         promised = select(func.min(journal.decode_id_sql(a.c.new_key))).where(
@@ -471,14 +477,19 @@ class ServerCopy:
 
     def stage_rows(self, name: str, rows: list[tuple[Any, ...]]) -> None:
         """Friday's rows of a keyed table into its work table (one multi-row INSERT)."""
-        if rows:
-            t = self.schema[name]
-            key = [t.column_names.index(k) for k in t.identity]
-            holes = _key_holes(t, self.edges_from(name))
-            self.p.execute(insert(self.rows_work[name]), [
-                {**dict(zip(t.column_names, row)), "gapmend_key": journal.encode(row[i] for i in key),
-                 "gapmend_written": journal.encode_template([row[i] for i in key], holes) if holes else None}
-                for row in rows])
+        if not rows:
+            return
+        t = self.schema[name]
+        names = t.column_names
+        if _integer_key(t):   # its journal spelling is made in SQL (`copy_keyed`)
+            self.p.execute(insert(self.rows_work[name]), [dict(zip(names, row)) for row in rows])
+            return
+        key = [names.index(k) for k in t.identity]
+        holes = _key_holes(t, self.edges_from(name))
+        self.p.execute(insert(self.rows_work[name]), [
+            {**dict(zip(names, row)), "gapmend_key": journal.encode(row[i] for i in key),
+             "gapmend_written": journal.encode_template([row[i] for i in key], holes) if holes else None}
+            for row in rows])
 
     def _orphaned(self, t: TableInfo, ref: _Ref, nullable_ok: bool, work: Table,
                   fate: tuple[Column[Any], Column[Any], Column[Any]], value: ColumnElement[Any],
@@ -553,12 +564,17 @@ class ServerCopy:
             t.column_names, select(*(mapped[n] for n in t.column_names)).select_from(source)
             .where(r.c.gapmend_action == "insert").order_by(*(r.c[k] for k in key))))
         live, linked = r.c.gapmend_action == "insert", r.c.gapmend_action == "link"
-        # A key holding references is written mapped: its spelling's holes filled; any other as it was.
+        # The key as written: its references mapped. Integers are spelled in SQL; any other
+        # key was spelled by gapmend while staging, its references' holes filled here.
         holes = _key_holes(t, self.edges_from(name))
-        written = (journal.fill_template_sql(r.c.gapmend_written, {i: mapped[k] for i, k in holes.items()}) if holes
-                   else r.c.gapmend_key)
+        if _integer_key(t):
+            friday, written = journal.encode_key_sql([r.c[k] for k in key]), journal.encode_key_sql([mapped[k] for k in key])
+        else:
+            friday = r.c.gapmend_key
+            written = (journal.fill_template_sql(r.c.gapmend_written, {i: mapped[k] for i, k in holes.items()})
+                       if holes else r.c.gapmend_key)
         journaled = select(
-            literal(self.run_id), literal(name), r.c.gapmend_key,
+            literal(self.run_id), literal(name), friday,
             case((live, written), else_=null()),
             case((live, literal("inserted")), else_=literal("skipped")),
             case((live, literal("")), else_=r.c.gapmend_reason),
@@ -653,7 +669,7 @@ def _rows_table(metadata: MetaData, name: str, t: TableInfo) -> Table:
     stage.append_column(Column("gapmend_action", String(8), nullable=False, server_default="insert"))
     stage.append_column(Column("gapmend_nulled", String(255)))
     stage.append_column(Column("gapmend_reason", String(255)))
-    stage.append_column(Column("gapmend_key", Text, nullable=False))   # the journal's encoding of the Friday key
+    stage.append_column(Column("gapmend_key", Text))   # the journal's encoding of the Friday key (not integers)
     stage.append_column(Column("gapmend_written", Text))   # ... of the key as written, its references' holes open
     return stage
 
