@@ -71,7 +71,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from ..databases import journal
 from ..databases import rows as rowio
 from ..databases.collation import Collations
-from ..databases.dialects import dialect_of
+from ..databases.dialects import Dialect, dialect_of
 from ..databases.engines import unreadable as unreadable_tables
 from ..databases.schema import Schema, TableInfo
 from ..inspect import unique
@@ -137,8 +137,8 @@ def detach(conn: Connection, address: CrashedAddress) -> None:
 def eligible_tables(schema: Schema, edges_from: Callable[[str], list[Edge]], tables: list[str],
                     key_kinds: tuple[str, ...] = ("surrogate",)) -> list[str]:
     """Tables the server can restore: an integer surrogate key, and every reference into
-    an integer-keyed table held in an integer column (a string column compared with a
-    number would be coerced by MariaDB, unlike the Python path)."""
+    an integer-keyed table held in an integer column or a string one (an id the string
+    spells exactly, `Dialect.held_id`; no other type)."""
     out = []
     for name in tables:
         t = schema[name]
@@ -149,7 +149,7 @@ def eligible_tables(schema: Schema, edges_from: Callable[[str], list[Edge]], tab
             if len(edge.columns) != 1 or schema[edge.parent].key_kind != "surrogate":
                 continue
             col = t.table.c.get(edge.columns[0])
-            if col is None or not isinstance(col.type, Integer):
+            if col is None or not isinstance(col.type, (Integer, String)):
                 ok = False
         if ok:
             out.append(name)
@@ -166,7 +166,7 @@ def keyed_obstacle(schema: Schema, edges_from: Callable[[str], list[Edge]], name
     if not t.primary_key:
         return "no primary key"
     if not eligible_tables(schema, edges_from, [name], key_kinds=("natural", "composite")):
-        return "a reference into an integer key held in a column that is not an integer"
+        return "a reference into an integer key held in a column that is neither an integer nor a string"
     return None
 
 
@@ -194,12 +194,24 @@ class _Ref:
     index: int              # the column's position (for the nulled list)
     boundary: int           # the parent's boundary
     work: Table | None      # the parent's work table; None when the parent is not in this restore
+    dialect: Dialect
+    string: bool = False    # the column is a string holding ids (`graph.held_id`)
+
+    def value(self, rows: Any) -> ColumnElement[Any]:
+        """The id a row of `rows` names through this reference (NULL for a string that
+        spells no id)."""
+        col = rows.c[self.column]
+        return self.dialect.held_id(col) if self.string else col
+
+    def written(self, new_id: ColumnElement[Any]) -> ColumnElement[Any]:
+        """A new id as this column holds it."""
+        return cast(new_id, String) if self.string else new_id
 
     def unrestored(self, rows: Any) -> tuple[list[ColumnElement[bool]], str]:
         """The condition that a row of `rows` points past the parent's boundary at a row
         this restore does not give an id (skipped, missing, or its table left out), and
         the reason to record."""
-        col = rows.c[self.column]
+        col = self.value(rows)
         cond: list[ColumnElement[bool]] = [col > self.boundary, *self.edge.type_filter(rows)]
         if self.work is None:
             return cond, f": {self.edge.parent} is not in this restore"
@@ -217,6 +229,7 @@ class ServerCopy:
                  keyed: Sequence[str] = (), picks: Mapping[str, frozenset[int]] | None = None,
                  shapes: Schema | None = None) -> None:
         self.p, self.address, self.schema, self.tables = conn, address, schema, tables
+        self.dialect = dialect_of(conn)
         self.picks = picks or {}   # tables restored for the operator's picked ids only (`picks`)
         self.boundaries, self.edges_from, self.execute = boundaries, edges_from, execute
         self.run_id, self.source = run_id, source
@@ -354,11 +367,11 @@ class ServerCopy:
             # 2-3x faster than NOT EXISTS at 50,000 Friday rows), through a derived table
             # because MySQL will not update a table its subquery reads.
             w2, o, par = w.alias("w2"), self.crashed[name].alias("o"), parent.table.alias("par")
-            par_key = par.c[parent.primary_key[0]]
+            par_key, value = par.c[parent.primary_key[0]], ref.value(o)
             doomed = (select(w2.c.old_id)
-                      .select_from(w2.join(o, o.c[pk] == w2.c.old_id).outerjoin(par, par_key == o.c[ref.column]))
-                      .where(w2.c.action.in_(("insert", "link")), o.c[ref.column].is_not(None),
-                             o.c[ref.column] <= ref.boundary, par_key.is_(None), *ref.edge.type_filter(o))
+                      .select_from(w2.join(o, o.c[pk] == w2.c.old_id).outerjoin(par, par_key == value))
+                      .where(w2.c.action.in_(("insert", "link")), value.is_not(None),
+                             value <= ref.boundary, par_key.is_(None), *ref.edge.type_filter(o))
                       .subquery("doomed"))
             cond = [w.c.old_id == c.c[pk], w.c.old_id.in_(select(doomed.c.old_id))]
             self._orphaned(t, ref, nullable_ok, w, (w.c.action, w.c.nulled, w.c.reason), c.c[ref.column], cond)
@@ -429,11 +442,12 @@ class ServerCopy:
             if ref.work is None:   # rows pointing past its boundary were skipped
                 continue
             wp = ref.work.alias(f"r{k}")
-            col = rows.c[ref.column]
+            col = ref.value(rows)
             types = ref.edge.type_filter(rows)
             source = source.outerjoin(wp, and_(wp.c.old_id == col, *types))
             is_nulled = func.instr(func.coalesce(nulled, literal("")), literal(f",{ref.index},")) > 0
-            whens.setdefault(ref.column, [(is_nulled, null())]).append((and_(col > ref.boundary, *types), wp.c.new_id))
+            whens.setdefault(ref.column, [(is_nulled, null())]).append(
+                (and_(col > ref.boundary, *types), ref.written(wp.c.new_id)))
         return source, {n: case(*whens[n], else_=rows.c[n]) if n in whens else rows.c[n]
                         for n in self.schema[name].column_names}
 
@@ -461,7 +475,7 @@ class ServerCopy:
         t, w = self.schema[name], self.work[name].alias("w")
         parent = self.schema[edge.parent]
         child, par = t.table.alias("ch"), parent.table.alias("par")
-        col = child.c[edge.columns[0]]
+        col = self._as_id(name, edge.columns[0], child.c[edge.columns[0]])
         # Every id this run inserted lies past the table's boundary: the range keeps the
         # server from reading the whole table (a full scan per reference at 1M rows).
         key = child.c[t.primary_key[0]]
@@ -515,7 +529,7 @@ class ServerCopy:
         integer-keyed table's)."""
         t, r = self.schema[name], self.rows_work[name]
         for ref in self._refs(name):
-            col, types = r.c[ref.column], ref.edge.type_filter(r)
+            col, types = ref.value(r), ref.edge.type_filter(r)
             parent = self.schema[ref.edge.parent]
             par = parent.table.alias("par")
             gone = [r.c.gapmend_action == "insert", col.is_not(None), col <= ref.boundary, *types,
@@ -611,7 +625,7 @@ class ServerCopy:
         source, mapped = self._mapped(name, r, r.c.gapmend_nulled, r)
         parent = self.schema[edge.parent]
         par = parent.table.alias("par")
-        value = mapped[edge.columns[0]]
+        value = self._as_id(name, edge.columns[0], mapped[edge.columns[0]])
         par_key = par.c[edge.parent_columns[0]]
         stmt = (select(value).select_from(source.outerjoin(par, par_key == value))
                 .where(r.c.gapmend_action == "insert", value.is_not(None), par_key.is_(None), *edge.type_filter(r))
@@ -641,8 +655,15 @@ class ServerCopy:
             b = self.boundaries.get(edge.parent)
             if len(edge.columns) != 1 or b is None:
                 continue
-            out.append(_Ref(edge, edge.columns[0], t.column_names.index(edge.columns[0]), b, self.work.get(edge.parent)))
+            string = isinstance(t.table.c[edge.columns[0]].type, String)
+            out.append(_Ref(edge, edge.columns[0], t.column_names.index(edge.columns[0]), b, self.work.get(edge.parent),
+                            self.dialect, string))
         return out
+
+    def _as_id(self, name: str, column: str, value: ColumnElement[Any]) -> ColumnElement[Any]:
+        """`value` (of `name`'s reference `column`) as the id it names: a string column's
+        through `Dialect.held_id`."""
+        return self.dialect.held_id(value) if isinstance(self.schema[name].table.c[column].type, String) else value
 
 
 

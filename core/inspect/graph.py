@@ -26,6 +26,7 @@ import inflection
 from sqlalchemy import Connection, and_, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from ..databases.dialects.base import ID_DIGITS
 from ..databases.schema import Schema, TableInfo
 from ..errors import ReferenceError_
 from ..laravel.morph_map import Alias
@@ -96,9 +97,10 @@ class GraphDecisions:
 
 def held_id(value: Any) -> Any:
     """The id a reference value names: a string spelling an integer exactly ('42'; not
-    '042', ' 42' or a UUID) is that integer, as a polymorphic id or a ``*_id`` column
+    '0', '042', ' 42' or a UUID) is that integer, as a polymorphic id or a ``*_id`` column
     declared as a string holds it; any other value as it is."""
-    if isinstance(value, str) and value.isascii() and value.isdigit() and str(int(value)) == value:
+    if (isinstance(value, str) and value.isascii() and value.isdigit() and value[0] != "0"
+            and len(value) <= ID_DIGITS):   # as the server reads it (`Dialect.held_id`)
         return int(value)
     return value
 

@@ -56,6 +56,7 @@ def test_ids_in_string_columns_are_mapped_and_verified(dbs: Databases) -> None:
     settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
     report = restore(settings, options=RestoreOptions(approve_pending=True))
     assert report.tables["users"].moved == [(3, 4)]
+    assert report.path.startswith("server-side") and report.through_gapmend == {}   # decided by the server
     after = database_state(dbs.engines["production"], journal=False)
     with dbs.engines["production"].connect() as conn:
         by_body = {body: user for user, body in conn.execute(select(notes.c.user_id, notes.c.body))}

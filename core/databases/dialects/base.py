@@ -16,6 +16,9 @@ from sqlalchemy import Column, Connection, Engine, MetaData, Table
 from sqlalchemy.engine import URL
 from sqlalchemy.sql.elements import ColumnElement
 
+# The longest id a string is read as (a BIGINT holds 18 digits whatever they are).
+ID_DIGITS = 18
+
 # Execution option marking the connection a restore writes through (it takes the
 # write lock at once where the database has one to take).
 WRITER = "gapmend_writer"
@@ -110,6 +113,12 @@ class Dialect(ABC):
     def differs(self, x: ColumnElement[Any], y: ColumnElement[Any]) -> ColumnElement[bool]:
         """True when two values differ, NULL counting as a value, strings as bytes."""
         return x.is_not(y)
+
+    @abstractmethod
+    def held_id(self, col: ColumnElement[Any]) -> ColumnElement[Any]:
+        """The id a string column's value spells exactly ('42'; not '042', ' 42' or a
+        UUID: `graph.held_id`), as an integer; NULL for any other value. Never casts a
+        value that is not one (MariaDB's strict mode makes that an error in a write)."""
 
     def byte_order(self, col: Column[Any]) -> ColumnElement[Any]:
         """`col` as ORDER BY sorts it by bytes (two keys differing only in case stay apart)."""

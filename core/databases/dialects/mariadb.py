@@ -11,6 +11,7 @@ from itertools import count
 from typing import Any, Iterator, Sequence
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Connection,
     Engine,
@@ -19,19 +20,21 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    case,
     cast,
     create_engine,
     event,
     func,
     insert,
     not_,
+    null,
     text,
     update,
 )
 from sqlalchemy.engine import URL
 from sqlalchemy.sql.elements import ColumnElement
 
-from .base import Address, Description, Dialect, Execute, ForeignKeyRow, LockHeld, TriggerRow, UniqueRow
+from .base import ID_DIGITS, Address, Description, Dialect, Execute, ForeignKeyRow, LockHeld, TriggerRow, UniqueRow
 from .convert import Convert
 
 # Error codes (server and client) and what to tell the operator; {ROLE} is the role's name.
@@ -129,6 +132,9 @@ class MariaDB(Dialect):
     def differs(self, x: ColumnElement[Any], y: ColumnElement[Any]) -> ColumnElement[bool]:
         same: ColumnElement[bool] = self.exact(x).op("<=>", is_comparison=True)(self.exact(y))
         return not_(same)
+
+    def held_id(self, col: ColumnElement[Any]) -> ColumnElement[Any]:
+        return case((col.regexp_match(f"^[1-9][0-9]{{0,{ID_DIGITS - 1}}}$"), cast(col, BigInteger)), else_=null())
 
     def byte_order(self, col: Column[Any]) -> ColumnElement[Any]:
         return cast(col, LargeBinary) if isinstance(col.type, String) else col

@@ -11,12 +11,41 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from sqlalchemy import Column, Connection, Engine, String, Table, bindparam, create_engine, event, text, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Engine,
+    String,
+    Table,
+    and_,
+    bindparam,
+    case,
+    cast,
+    create_engine,
+    event,
+    func,
+    not_,
+    null,
+    text,
+    update,
+)
 from sqlalchemy.engine import URL
 from sqlalchemy.sql.elements import ColumnElement
 
 from ...errors import SourceUnavailable
-from .base import WRITER, Address, Description, Dialect, Execute, ForeignKeyRow, LockHeld, TriggerRow, UniqueRow
+from .base import (
+    ID_DIGITS,
+    WRITER,
+    Address,
+    Description,
+    Dialect,
+    Execute,
+    ForeignKeyRow,
+    LockHeld,
+    TriggerRow,
+    UniqueRow,
+)
 
 
 class SQLite(Dialect):
@@ -109,6 +138,11 @@ class SQLite(Dialect):
                     if columns and all(columns):   # an index on an expression names no column
                         uniques.extend((table, index, c) for c in columns)
         return None, uniques
+
+    def held_id(self, col: ColumnElement[Any]) -> ColumnElement[Any]:
+        glob = col.op("GLOB", is_comparison=True)
+        digits = and_(glob("[1-9]*"), not_(glob("*[^0-9]*")), func.length(col) <= ID_DIGITS)
+        return case((digits, cast(col, BigInteger)), else_=null())
 
     def numbers_itself(self, col: Column[Any]) -> bool:
         return col.autoincrement is True or col.autoincrement == "auto"   # INTEGER PRIMARY KEY is the rowid
