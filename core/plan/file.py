@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from ..errors import ConfigError, GapmendError
 from ..private_files import write_private
@@ -79,11 +79,17 @@ def _table_facts(gap: TableGap, detailed: bool) -> dict[str, Any]:
         "soft_deletes": gap.soft_deletes,
     }
     if not gap.truncated:
-        out["conflict_keys"] = sorted(c.key for c in gap.conflicts)
+        out["conflict_keys"] = _ordered(c.key for c in gap.conflicts)
         if detailed:
-            out["collisions"] = sorted([c.key, c.production_key] for c in gap.collisions)
-            out["orphans"] = sorted([o.key, o.edge] for o in gap.orphans)
+            out["collisions"] = _ordered([c.key, c.production_key] for c in gap.collisions)
+            out["orphans"] = _ordered([o.key, o.edge] for o in gap.orphans)
     return out
+
+
+def _ordered(items: Iterable[Any]) -> list[Any]:
+    """`items` as JSON values in one order whatever they hold (a key with a NULL beside
+    one with a string cannot be compared in Python)."""
+    return sorted((jsonable(i) for i in items), key=lambda i: json.dumps(i, default=str))
 
 
 def write_plan_file(path: Path, plan: Plan, decisions: Decisions) -> None:
@@ -154,7 +160,7 @@ def require_outcome(reviewed: Reviewed, outcomes: dict[str, Outcome], orphans_sk
         for what, keys in found.items():
             if keys is None or what not in planned:
                 continue
-            then, now = sorted(jsonable(k) for k, *_ in planned[what]), sorted(jsonable(list(k)) for k in keys)
+            then, now = _ordered(k for k, *_ in planned[what]), _ordered(list(k) for k in keys)
             if then != now:
                 moved.append(f"{name}: {what} {len(then)} → {len(now)}" if len(then) != len(now)
                              else f"{name}: {what} are other rows")
