@@ -585,7 +585,9 @@ class ServerCopy:
             friday, written = journal.encode_key_sql([r.c[k] for k in key]), journal.encode_key_sql([mapped[k] for k in key])
         else:
             friday = r.c.gapmend_key
-            written = (journal.fill_template_sql(r.c.gapmend_written, {i: mapped[k] for i, k in holes.items()})
+            spelled = {i: cast(mapped[k], String) if isinstance(t.table.c[k].type, String) else mapped[k]
+                       for i, k in holes.items()}   # a string column's id is quoted in JSON
+            written = (journal.fill_template_sql(r.c.gapmend_written, spelled)
                        if holes else r.c.gapmend_key)
         journaled = select(
             literal(self.run_id), literal(name), friday,

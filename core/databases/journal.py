@@ -122,12 +122,16 @@ def encode_template(key: Sequence[Any], holes: Iterable[int]) -> str:
 
 
 def fill_template_sql(template: ColumnElement[Any], values: dict[int, ColumnElement[Any]]) -> ColumnElement[str]:
-    """`encode_template`'s holes filled with integer `values` (position -> expression), in SQL."""
+    """`encode_template`'s holes filled with `values` (position -> an integer id, or a
+    string column's spelling of one, which JSON quotes), in SQL."""
     # Every piece in the journal's collation: MariaDB refuses to mix the staged column's,
     # the connection's and the cast's in one REPLACE.
     out: ColumnElement[Any] = uniform(cast(template, String))
     for i, value in values.items():
-        out = func.replace(out, uniform(literal(_HOLE.format(i), String)), uniform(cast(value, String)))
+        text_: ColumnElement[Any] = cast(value, String)
+        if isinstance(value.type, String):   # digits only: nothing to escape
+            text_ = literal('"', String) + text_ + literal('"', String)
+        out = func.replace(out, uniform(literal(_HOLE.format(i), String)), uniform(text_))
     return out
 
 

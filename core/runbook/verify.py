@@ -20,7 +20,7 @@ from ..databases import rows as rowio
 from ..databases.dialects import dialect_of
 from ..databases.schema import Schema, TableInfo, reflect
 from ..inspect.gap import Sources
-from ..inspect.graph import Edge, ReferenceGraph, build_graph, graph_decisions
+from ..inspect.graph import Edge, ReferenceGraph, build_graph, graph_decisions, held_id
 from ..inspect.payloads import PayloadEdge
 from ..plan.decisions import load_decisions
 from .outcome import check_values
@@ -125,7 +125,7 @@ def _check_chunk(p: Connection, schema: Schema, graph: ReferenceGraph, t: TableI
             continue
         i = t.column_names.index(edge.columns[0])
         ti = t.column_names.index(edge.type_column) if edge.type_column else None
-        values = {r[i] for r in found if r[i] is not None and (ti is None or r[ti] == edge.type_value)}
+        values = {held_id(r[i]) for r in found if r[i] is not None and (ti is None or r[ti] == edge.type_value)}
         if not values:
             continue
         parent = schema[edge.parent]

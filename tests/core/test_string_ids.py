@@ -22,17 +22,24 @@ users = Table("users", md, Column("id", Integer, primary_key=True, autoincrement
 tokens = Table("tokens", md, Column("id", String(36), primary_key=True), Column("name", String(20)))
 notes = Table("notes", md, Column("id", Integer, primary_key=True, autoincrement=True),
               Column("user_id", String(20)), Column("body", String(40)))
+roles = Table("roles", md, Column("id", Integer, primary_key=True, autoincrement=True), Column("name", String(20)))
+# spatie's pivot, its model id a string for models keyed by UUIDs beside integers: a key
+# holding a reference in a string column, journaled with the mapped id quoted.
+model_roles = Table("model_has_roles", md, Column("role_id", Integer, primary_key=True),
+                    Column("model_type", String(60), primary_key=True), Column("model_id", String(36), primary_key=True))
 activity = Table("activity_log", md, Column("id", Integer, primary_key=True, autoincrement=True),
                  Column("subject_type", String(60)), Column("subject_id", String(36)), Column("what", String(40)))
 USER, TOKEN = "App\\Models\\User", "App\\Models\\Token"
 UUID = "0b9a4c1e-5f7d-4c2b-9a51-2f3e6d7c8b90"
 
-SNAPSHOT = {"users": [dict(id=1, email="a@x"), dict(id=2, email="b@x")],
+SNAPSHOT = {"users": [dict(id=1, email="a@x"), dict(id=2, email="b@x")], "roles": [dict(id=1, name="admin")],
+            "model_has_roles": [dict(role_id=1, model_type=USER, model_id="1")],
             "tokens": [dict(id=UUID, name="api")],
             "notes": [dict(id=1, user_id="1", body="thursday")],
             "activity_log": [dict(id=1, subject_type=USER, subject_id="1", what="thursday"),
                              dict(id=2, subject_type=TOKEN, subject_id=UUID, what="token made")]}
 FRIDAY = {"users": [dict(id=3, email="friday@x")],
+          "model_has_roles": [dict(role_id=1, model_type=USER, model_id="3"), dict(role_id=1, model_type=TOKEN, model_id=UUID)],
           "notes": [dict(id=2, user_id="3", body="friday's note"), dict(id=3, user_id="2", body="friday on b")],
           "activity_log": [dict(id=3, subject_type=USER, subject_id="3", what="friday user made"),
                            dict(id=4, subject_type=TOKEN, subject_id=UUID, what="token used")]}
@@ -65,6 +72,9 @@ def test_ids_in_string_columns_are_mapped_and_verified(dbs: Databases) -> None:
     assert by_body == {"thursday": "1", "saturday's note": "3", "friday's note": "4", "friday on b": "2"}
     assert logged["friday user made"] == (USER, "4") and logged["saturday user made"] == (USER, "3")
     assert logged["token used"] == (TOKEN, UUID)                    # a UUID is no integer id
+    with dbs.engines["production"].connect() as conn:
+        assigned = set(conn.execute(select(model_roles.c.model_type, model_roles.c.model_id)))
+    assert assigned == {(USER, "1"), (USER, "4"), (TOKEN, UUID)}
     for name in ("users", "tokens"):                               # production's rows as they were
         assert set(before[name]) <= set(after[name])
     assert verify(settings)[0] == []
