@@ -20,11 +20,17 @@ integer key is restored with a handful of set-based statements:
    points past its parent's boundary), and the journal lines with another;
 5. every written reference is checked with an anti-join before the commit.
 
-Tables without a surrogate id but keyed by integers (pivots; no other unique key)
-follow the same way one step later: their Friday rows, found by the scan and spooled
-by the restore, are staged in a work table of their own with a fate column; orphans and
-unrestored parents are ``UPDATE``s, the rows go in with one ``INSERT … SELECT`` that maps
-their references like step 4, and their journal and reference check are SQL too.
+Tables with any other primary key (pivots; string, date and UUID keys; a morph
+pivot's key of references beside a type; other unique keys beside it) follow the same
+way one step later: their Friday rows, found by the scan and spooled by the restore,
+are staged in a work table of their own with a fate column and the key's journal
+spelling (`journal.encode_template`: made by gapmend, its references left as holes
+that SQL fills once mapped); orphans, unrestored parents and collisions on every key
+as written are ``UPDATE``s, the rows go in with one ``INSERT … SELECT`` that maps their
+references like step 4, and their journal and reference check are SQL too. A
+reference held in a string column is read as the id it spells (`Dialect.held_id`) and
+written back as a string. Only tables with no primary key stay with the restore's
+in-Python path.
 
 When production's connection cannot name crashed's tables (another server, or no
 ``SELECT`` grant), Friday's rows past each boundary are first **staged**: copied in id
