@@ -706,8 +706,9 @@ class _Run:
         for cols in self.unique_keys[t.name]:
             idx = _idx(t, cols)
             by_value: unique.WrittenKeys[Key] = unique.WrittenKeys()
+            moved_only = unique.whole_row(t, cols)
             for r in chunk:
-                written = unique.written_key(r, idx, refs, self._written_parent)
+                written = unique.written_key(r, idx, refs, self._written_parent, moved_only)
                 if written is not None:
                     by_value.add(written, tuple(r[i] for i in key_idx))
             if not by_value.exact:

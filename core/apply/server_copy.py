@@ -20,8 +20,8 @@ integer key is restored with a handful of set-based statements:
    points past its parent's boundary), and the journal lines with another;
 5. every written reference is checked with an anti-join before the commit.
 
-Tables with any other primary key (pivots; string, date and UUID keys; a morph
-pivot's key of references beside a type; other unique keys beside it) follow the same
+Tables with any other key (pivots; string, date and UUID keys; a morph pivot's key of
+references beside a type; other unique keys beside it; none at all) follow the same
 way one step later: their Friday rows, found by the scan and spooled by the restore,
 are staged in a work table of their own with a fate column and the key's journal
 spelling (`journal.encode_template`: made by gapmend, its references left as holes
@@ -29,8 +29,8 @@ that SQL fills once mapped); orphans, unrestored parents and collisions on every
 as written are ``UPDATE``s, the rows go in with one ``INSERT … SELECT`` that maps their
 references like step 4, and their journal and reference check are SQL too. A
 reference held in a string column is read as the id it spells (`Dialect.held_id`) and
-written back as a string. Only tables with no primary key stay with the restore's
-in-Python path.
+written back as a string. Tables without a primary key are staged the same way, their
+whole row standing for the key.
 
 When production's connection cannot name crashed's tables (another server, or no
 ``SELECT`` grant), Friday's rows past each boundary are first **staged**: copied in id
@@ -67,6 +67,7 @@ from sqlalchemy import (
     insert,
     literal,
     null,
+    or_,
     select,
     text,
     tuple_,
@@ -164,14 +165,11 @@ def eligible_tables(schema: Schema, edges_from: Callable[[str], list[Edge]], tab
 
 def keyed_obstacle(schema: Schema, edges_from: Callable[[str], list[Edge]], name: str) -> str | None:
     """Why the server cannot restore `name`, a table without an integer surrogate key,
-    from its staged Friday rows, or None when it can: a primary key (its journal spelling
-    made by gapmend while staging, the references in it filled in by SQL once mapped:
-    `journal.encode_template`), and every reference into an integer-keyed table held in
-    an integer column."""
-    t = schema[name]
-    if not t.primary_key:
-        return "no primary key"
-    if not eligible_tables(schema, edges_from, [name], key_kinds=("natural", "composite")):
+    from its staged Friday rows, or None when it can: its key (the primary key, or the
+    whole row of a table without one) journaled as gapmend spelled it while staging, the
+    references in it filled in by SQL once mapped (`journal.encode_template`), and every
+    reference into an integer-keyed table held in an integer or a string column."""
+    if not eligible_tables(schema, edges_from, [name], key_kinds=("natural", "composite", "none")):
         return "a reference into an integer key held in a column that is neither an integer nor a string"
     return None
 
@@ -571,7 +569,11 @@ class ServerCopy:
         out = []
         for cols in unique.collision_keys(t, self.edges_from(name)):
             p = t.table.alias("p")
-            out.append(_Meets(p, and_(*(self.collations.as_production(name, c, mapped[c]) == p.c[c] for c in cols))))
+            meets = [self.collations.as_production(name, c, mapped[c]) == p.c[c] for c in cols]
+            if unique.whole_row(t, cols):   # only once a reference in it is mapped
+                meets.append(or_(*(and_(ref.value(r) > ref.boundary, *ref.edge.type_filter(r))
+                                   for ref in self._refs(name) if ref.column in cols)))
+            out.append(_Meets(p, and_(*meets)))
         return out
 
     def copy_keyed(self, name: str) -> int:

@@ -1063,8 +1063,9 @@ class _FridayRows:
         for cols in unique.collision_keys(t, edges):
             idx = [names.index(c) for c in cols]
             values: unique.WrittenKeys[Row] = unique.WrittenKeys()
+            moved_only = unique.whole_row(t, cols)
             for r in rows:
-                written = unique.written_key(r, idx, refs, lambda parent, v: self.insp.linked[parent].get(v))
+                written = unique.written_key(r, idx, refs, lambda parent, v: self.insp.linked[parent].get(v), moved_only)
                 if written is not None:
                     values.add(written, r)
             if not values.exact:
