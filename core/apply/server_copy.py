@@ -185,6 +185,16 @@ def _key_holes(t: TableInfo, edges: list[Edge]) -> dict[int, str]:
     return {i: k for i, k in enumerate(t.identity) if k in refs}
 
 
+def _holds_text(t: TableInfo, column: str) -> bool:
+    """Whether reference `column` of `t` holds its ids as strings (`graph.held_id`)."""
+    return isinstance(t.table.c[column].type, String)
+
+
+def _as_id(dialect: Dialect, text: bool, value: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A reference's `value` as the id it names: a string's through `Dialect.held_id`."""
+    return dialect.held_id(value) if text else value
+
+
 @dataclass(frozen=True)
 class _Meets:
     table: Any                          # production's table, aliased
@@ -204,8 +214,7 @@ class _Ref:
     def value(self, rows: Any) -> ColumnElement[Any]:
         """The id a row of `rows` names through this reference (NULL for a string that
         spells no id)."""
-        col = rows.c[self.column]
-        return self.dialect.held_id(col) if self.string else col
+        return _as_id(self.dialect, self.string, rows.c[self.column])
 
     def written(self, new_id: ColumnElement[Any]) -> ColumnElement[Any]:
         """A new id as this column holds it."""
@@ -479,7 +488,7 @@ class ServerCopy:
         t, w = self.schema[name], self.work[name].alias("w")
         parent = self.schema[edge.parent]
         child, par = t.table.alias("ch"), parent.table.alias("par")
-        col = self._as_id(name, edge.columns[0], child.c[edge.columns[0]])
+        col = _as_id(self.dialect, _holds_text(t, edge.columns[0]), child.c[edge.columns[0]])
         # Every id this run inserted lies past the table's boundary: the range keeps the
         # server from reading the whole table (a full scan per reference at 1M rows).
         key = child.c[t.primary_key[0]]
@@ -553,19 +562,19 @@ class ServerCopy:
         key = list(t.identity)
         values = ({"gapmend_action": "link"} if mode == "link" else
                   {"gapmend_action": "skip", "gapmend_reason": literal(COLLIDED)})
-        for meets in self._meets(name):
-            source, _ = self._mapped(name, r, r.c.gapmend_nulled, r)
+        source, mapped = self._mapped(name, r, r.c.gapmend_nulled, r)
+        for meets in self._meets(name, mapped):
             # Through a derived table: MySQL will not update a table its subquery reads.
             held = (select(*(r.c[k] for k in key)).select_from(source.join(meets.table, meets.condition))
                     .where(r.c.gapmend_action == "insert").subquery("held"))
             self.execute(update(r).values(**values).where(
                 r.c.gapmend_action == "insert", tuple_(*(r.c[k] for k in key)).in_(select(*held.c))))
 
-    def _meets(self, name: str) -> list[_Meets]:
+    def _meets(self, name: str, mapped: dict[str, ColumnElement[Any]]) -> list[_Meets]:
         """Per key a staged row can collide on (`unique.collision_keys`): production's
-        table, and the condition that its row holds the staged row's values as written."""
+        table, and the condition that its row holds the staged row's values as written
+        (`mapped`: the staged rows' columns from `_mapped`, whose joins the statement holds)."""
         t, r = self.schema[name], self.rows_work[name]
-        _, mapped = self._mapped(name, r, r.c.gapmend_nulled, r)
         out = []
         for cols in unique.collision_keys(t, self.edges_from(name)):
             p = t.table.alias("p")
@@ -593,7 +602,7 @@ class ServerCopy:
             friday, written = journal.encode_key_sql([r.c[k] for k in key]), journal.encode_key_sql([mapped[k] for k in key])
         else:
             friday = r.c.gapmend_key
-            spelled = {i: cast(mapped[k], String) if isinstance(t.table.c[k].type, String) else mapped[k]
+            spelled = {i: cast(mapped[k], String) if _holds_text(t, k) else mapped[k]
                        for i, k in holes.items()}   # a string column's id is quoted in JSON
             written = (journal.fill_template_sql(r.c.gapmend_written, spelled)
                        if holes else r.c.gapmend_key)
@@ -619,8 +628,8 @@ class ServerCopy:
         r = self.rows_work[name]
         key = list(self.schema[name].identity)
         out: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-        for meets in self._meets(name):
-            source, _ = self._mapped(name, r, r.c.gapmend_nulled, r)
+        source, mapped = self._mapped(name, r, r.c.gapmend_nulled, r)
+        for meets in self._meets(name, mapped):
             stmt = (select(*(r.c[k] for k in key), *(meets.table.c[k] for k in key))
                     .select_from(source.join(meets.table, meets.condition))
                     .where(r.c.gapmend_action == "link").order_by(*(r.c[k] for k in key)))
@@ -635,7 +644,7 @@ class ServerCopy:
         source, mapped = self._mapped(name, r, r.c.gapmend_nulled, r)
         parent = self.schema[edge.parent]
         par = parent.table.alias("par")
-        value = self._as_id(name, edge.columns[0], mapped[edge.columns[0]])
+        value = _as_id(self.dialect, _holds_text(self.schema[name], edge.columns[0]), mapped[edge.columns[0]])
         par_key = par.c[edge.parent_columns[0]]
         stmt = (select(value).select_from(source.outerjoin(par, par_key == value))
                 .where(r.c.gapmend_action == "insert", value.is_not(None), par_key.is_(None), *edge.type_filter(r))
@@ -665,15 +674,10 @@ class ServerCopy:
             b = self.boundaries.get(edge.parent)
             if len(edge.columns) != 1 or b is None:
                 continue
-            string = isinstance(t.table.c[edge.columns[0]].type, String)
             out.append(_Ref(edge, edge.columns[0], t.column_names.index(edge.columns[0]), b, self.work.get(edge.parent),
-                            self.dialect, string))
+                            self.dialect, _holds_text(t, edge.columns[0])))
         return out
 
-    def _as_id(self, name: str, column: str, value: ColumnElement[Any]) -> ColumnElement[Any]:
-        """`value` (of `name`'s reference `column`) as the id it names: a string column's
-        through `Dialect.held_id`."""
-        return self.dialect.held_id(value) if isinstance(self.schema[name].table.c[column].type, String) else value
 
 
 

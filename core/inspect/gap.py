@@ -454,8 +454,9 @@ class _Inspector:
             b = self.boundaries[t.name]
             if b.unconfirmed or b.method == "snapshot_at":
                 self.boundaries[t.name] = self._referenced_before(t, b)
-        attached = self._attach_sqlite()
-        self.joint = self._joint(attached) if self.joint_allowed else None
+        addresses = self._addresses()   # asked once: on MariaDB each answer takes two connections
+        attached = self._attach_sqlite(addresses)
+        self.joint = self._joint(attached, addresses) if self.joint_allowed else None
         gaps = []
         self.progress.start("inspecting tables", len(tables))
         try:
@@ -839,13 +840,14 @@ class _Inspector:
             for versions in self._read_ranges(t, batch):
                 yield from _emit(_tagged_versions(versions), key_refs)
 
-    def _joint(self, attached: Connection | None) -> tuple[Connection, dict[int, str | None]] | None:
+    def _joint(self, attached: Connection | None,
+               addresses: dict[int, Address | None]) -> tuple[Connection, dict[int, str | None]] | None:
         """A connection that sees every side: the ATTACHed SQLite one, or production's
         when every side is a database on production's MariaDB server it may read."""
         if attached is not None:
             return attached, {0: "snap", 1: "crashed", 2: "main"} if self.s is not None else {1: "crashed", 2: "main"}
         schemas: dict[int, str | None] = {2: None}
-        for tag, address in self._addresses().items():
+        for tag, address in addresses.items():
             if address is None or address.attach_uri is not None:
                 return None
             schemas[tag] = address.schema
@@ -918,10 +920,9 @@ class _Inspector:
         return {tag: dialect_of(production).locate(production, engine, role, alias)[0]
                 for tag, role, alias, engine in sides if engine is not None}
 
-    def _attach_sqlite(self) -> Connection | None:
+    def _attach_sqlite(self, addresses: dict[int, Address | None]) -> Connection | None:
         """One SQLite connection with crashed (and snapshot) ATTACHed read-only beside
         production, for joins across the files; None unless every side is a SQLite file."""
-        addresses = self._addresses()
         if any(a is None or a.attach_uri is None for a in addresses.values()):
             return None
         conn = self.sources.production.connect()
