@@ -21,7 +21,7 @@ from .dialects import WRITER, dialect_of, supported
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Table
 
-__all__ = ["WRITER", "connect", "database_identity", "open_engine", "server_identity", "translate", "unreadable"]
+__all__ = ["WRITER", "connect", "database_identity", "open_engine", "translate", "unreadable"]
 
 
 def open_engine(url: URL, role: str, *, readonly: bool = True) -> Engine:
@@ -68,12 +68,6 @@ def unreadable(conn: "Connection", tables: "Iterable[Table]") -> str | None:
         finally:
             conn.rollback()
     return None
-
-
-def server_identity(engine: Engine) -> str | None:
-    """A string that is equal for two engines on the same server (for same-server fast paths)."""
-    with engine.connect() as conn:
-        return dialect_of(engine).server_identity(conn)
 
 
 def database_identity(engine: Engine, role: str) -> str | None:
