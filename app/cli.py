@@ -535,16 +535,15 @@ def jobs(table_name: str | None, picked: tuple[int, ...], unpicked: tuple[int, .
               help="Commit table by table (for very large gaps); an interrupted run resumes where it stopped.")
 @click.option("--dry-run", "dry_run", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write the SQL the restore would run to this file, and change nothing.")
-@click.option("--server-side/--through-gapmend", "server_side", default=None,
-              help="Copy the rows inside the server (INSERT … SELECT; the default: from crashed's tables where "
-                   "production's connection can read them, else from Friday's rows staged beside production's "
-                   "first), or read and write them through gapmend in batches.")
+@click.option("--staged", is_flag=True,
+              help="Copy Friday's rows into staging tables beside production's first, even where production's "
+                   "connection could read crashed's tables in place (the server copies the rows either way).")
 @click.option("--plan", "plan_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Run exactly this reviewed plan (`plan --output`), with its decisions; refused if the databases "
                    "moved under it since.")
 @guarded
 def restore(yes: bool, tables: str | None, approve_pending: bool, collisions: str, orphans: str, apply_deletes: bool,
-            without_backup: bool, per_table: bool, dry_run: Path | None, server_side: bool | None,
+            without_backup: bool, per_table: bool, dry_run: Path | None, staged: bool,
             plan_file: Path | None) -> None:
     """Put Friday's rows into production in one transaction, and write a report.
 
@@ -590,7 +589,7 @@ def restore(yes: bool, tables: str | None, approve_pending: bool, collisions: st
     options = RestoreOptions(
         tables=only, approve_pending=approve_pending,
         collisions=collisions, orphans=orphans, apply_deletes=apply_deletes, dry_run=dry_run,
-        per_table=per_table, server_side=server_side, reviewed=reviewed,
+        per_table=per_table, staged=staged, reviewed=reviewed,
     )
     progress = StderrProgress()
     LOGGER.info("restore: %s", settings.masked())

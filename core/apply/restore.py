@@ -5,11 +5,12 @@ The order of work is what makes cycles and self-references need no guesswork:
 1. **Classify** (the same inspection as `gapmend plan`) to learn each table's Friday
    inserts, updates, deletes and conflicts; rows a committed run already restored are
    taken out (the journal, `journal.py`).
-2. **Decide each Friday row's fate** before writing anything: inserted, linked to the
-   production row that already holds its unique key (a collision), or skipped (an orphan
-   whose parent production deleted, a collision under ``--collisions skip``, or a row whose
-   Friday parent is itself skipped). Repeated until nothing changes, so skips travel
-   along cycles and self-references.
+2. **Decide each Friday row's fate** before writing anything, by the server's own
+   set-based statements over Friday's rows read in place or staged (`server_copy`):
+   inserted, linked to the production row that already holds its unique key (a
+   collision), or skipped (an orphan whose parent production deleted, a collision under
+   ``--collisions skip``, or a row whose Friday parent is itself skipped). Repeated
+   until nothing changes, so skips travel along cycles and self-references.
 3. **Allocate ids.** A Friday row keeps its id when it lies past everything production
    holds; otherwise it gets the next id after the larger of production's and Friday's
    highest, in its original order. Keeping free ids keeps the links Friday's users were
@@ -20,7 +21,8 @@ The order of work is what makes cycles and self-references need no guesswork:
 5. **Check** every reference written points at a row that exists, then commit. Any
    failure before the commit rolls everything back: production is as it was.
 
-Reads are chunked and writes batched (multi-row INSERT / executemany): never row by row.
+Inserts are ``INSERT … SELECT`` inside the server; Friday's updates are read in chunks and
+written in batches: never row by row.
 """
 
 from __future__ import annotations
@@ -33,9 +35,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Literal, Mapping
+from typing import Any, Iterator, Mapping
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, delete, func, select
 from sqlalchemy.exc import DBAPIError
 
 from ..config import Settings
@@ -45,7 +47,7 @@ from ..databases.dialects import dialect_of
 from ..databases.engines import WRITER, translate
 from ..databases.schema import JOURNAL_PREFIX, Schema, TableInfo, reflect
 from ..errors import GapmendError
-from ..inspect import roles, unique
+from ..inspect import roles
 from ..inspect.gap import Sources, build_plan
 from ..inspect.graph import Edge, ReferenceGraph, as_held, build_graph, graph_decisions, held_id
 from ..inspect.payloads import PayloadEdge
@@ -59,21 +61,11 @@ from . import id_guard
 from .exclusive import only_restore
 from .id_guard import ConcurrentWrite  # noqa: F401  (re-exported: the restore raises it)
 from .payload_rewrite import rewrite_run
-from .server_copy import (
-    STAGED,
-    CrashedAddress,
-    ServerCopy,
-    drop_leftovers,
-    eligible_tables,
-    keyed_obstacle,
-    locate_crashed,
-    unreadable,
-)
+from .server_copy import STAGED, CrashedAddress, ServerCopy, drop_leftovers, locate_crashed, unreadable
 from .spool import KeySpool
 from .sql_recorder import SqlRecorder
 
 Key = tuple[Any, ...]
-WRITE_BATCH = 1000
 REPORT_CAP = 10_000
 
 
@@ -95,9 +87,9 @@ class RestoreOptions:
     dry_run: Path | None = None               # write the SQL here and roll back instead of committing
     per_table: bool = False                   # commit table by table (resumable) instead of once
     fail_after_batches: int | None = None     # tests: raise after the Nth write batch
-    # Copy inside the server (None: wherever it can; STAGE: stage Friday's rows in
-    # production's database first even where its connection could read crashed).
-    server_side: bool | Literal["staged"] | None = None
+    # Stage Friday's rows in production's database even where its connection could read
+    # crashed's tables in place (`server_copy`).
+    staged: bool = False
     # The plan the operator reviewed (`plan_file`): the restore refuses when what it
     # finds now differs from it.
     reviewed: Reviewed | None = None
@@ -133,12 +125,10 @@ class RestoreReport:
     pulled_in: list[str]
     noop: bool
     dry_run: str | None = None        # the SQL file, when nothing was committed
-    path: str = ""                    # how the rows travelled: server-side, or through gapmend
+    path: str = ""                    # where the server read Friday's rows: in place, or staged
     triggers: list[str] = field(default_factory=list)   # production's, suspended for the restore
     approved_now: list[str] = field(default_factory=list)   # pending tables restored on --approve-pending
     left_out: dict[str, str] = field(default_factory=dict)  # tables with work not written, and why
-    # Server-side runs: tables whose Friday inserts went through gapmend in batches, and why.
-    through_gapmend: dict[str, str] = field(default_factory=dict)
 
     def totals(self) -> dict[str, int]:
         t = self.tables.values()
@@ -153,33 +143,29 @@ class RestoreReport:
 # --- fates -----------------------------------------------------------------------------
 
 INSERT, LINK, SKIP, DONE = "insert", "link", "skip", "done"
-STAGE: Literal["staged"] = "staged"
 
 
-@dataclass(slots=True)   # one per Friday row of the tables restored through gapmend
+@dataclass(slots=True)   # a parent's fate, read back from the server's work table (`_prefetch`)
 class _Fate:
     action: str
     target: Key | None = None          # new key (insert/done) or production key (link)
     reason: str = ""
-    nulled: tuple[str, ...] = ()       # columns set to NULL (orphans under --orphans null)
-    preallocated: bool = False         # the id comes from an interrupted run's allocation
 
 
 @dataclass
 class _Work:
     """What the classification said each table needs."""
 
-    inserts: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
     updates: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
     deletes: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
     conflicts: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
 
-    # Tables whose Friday inserts the server finds itself (ids past the boundary):
-    # their keys are not collected, so memory does not grow with the gap.
-    server_tables: frozenset[str] = frozenset()
-    # Tables without an integer key: no other table's rows wait on their fates, so their
-    # Friday inserts are spooled to disk and decided chunk by chunk as they are written.
-    streamed: frozenset[str] = frozenset()
+    # Tables without an integer key: the server cannot find their Friday inserts past a
+    # boundary, so the inspection's keys are spooled to disk and their rows staged from
+    # it chunk by chunk (`ServerCopy.stage_rows`). The integer-keyed tables' inserts are
+    # found by the server itself: their keys are not collected, so memory does not grow
+    # with the gap.
+    keyed: frozenset[str] = frozenset()
     spools: dict[str, KeySpool] = field(default_factory=dict)
     # Tables restored for some Friday rows only (`picks`): table -> the picked ids.
     picks: Mapping[str, frozenset[int]] = field(default_factory=dict)
@@ -195,15 +181,14 @@ class _Work:
         chosen = self.picks.get(table)
         if chosen is not None and key[0] not in chosen:
             return
-        if cls is RowClass.FRIDAY_INSERT and table in self.server_tables:
+        if cls is RowClass.FRIDAY_INSERT:
+            if table in self.keyed:
+                if table not in self.spools:   # not setdefault: a spool opens a file
+                    self.spools[table] = KeySpool()
+                self.spools[table].append(key)
             return
-        if cls is RowClass.FRIDAY_INSERT and table in self.streamed:
-            if table not in self.spools:   # not setdefault: a spool opens a file
-                self.spools[table] = KeySpool()
-            self.spools[table].append(key)
-            return
-        bucket = {RowClass.FRIDAY_INSERT: self.inserts, RowClass.FRIDAY_UPDATE: self.updates,
-                  RowClass.FRIDAY_DELETE: self.deletes, RowClass.CONFLICT: self.conflicts}[cls]
+        bucket = {RowClass.FRIDAY_UPDATE: self.updates, RowClass.FRIDAY_DELETE: self.deletes,
+                  RowClass.CONFLICT: self.conflicts}[cls]
         bucket[table].append(key)
 
 
@@ -237,17 +222,15 @@ def _restore(sources: Sources, settings: Settings, decisions: Decisions, options
         # Friday's type values are the ones its rows hold; production's own cannot matter
         # to rows being restored (and production's schema is checked by the plan, next).
         graph = build_graph(schema, [c_conn], graph_decisions(decisions, settings.app_aliases))
-    address, path = _server_side(sources, schema, graph, options)
+    address, path = _server_side(sources, schema, options)
     progress.note(f"rows travel {path}")
     surrogate = frozenset(n for n, t in schema.tables.items() if t.key_kind == "surrogate")
-    work = _Work(server_tables=surrogate if address is not None else frozenset(),
-                 streamed=frozenset(schema.tables) - surrogate,
+    work = _Work(keyed=frozenset(schema.tables) - surrogate,
                  picks={name: frozenset(ids) for name, ids in decisions.picked.items()})
     created = False
     try:
         plan = build_plan(settings, decisions, progress, cancel, sources=sources, on_row=work.sink,
-                          row_classes=_Work.CLASSES, joint=options.server_side is not False,
-                          count_only=work.server_tables, prepared=(schema, graph))
+                          row_classes=_Work.CLASSES, count_only=surrogate, prepared=(schema, graph))
         roles.require_settled(roles.findings_of(plan), decisions.roles_confirmed)
         selection = select_tables(plan, options.tables, options.approve_pending)
         require_confirmed(plan, selection.order)
@@ -277,35 +260,29 @@ def _restore(sources: Sources, settings: Settings, decisions: Decisions, options
     return report
 
 
-def _staging_shapes(sources: Sources, address: CrashedAddress | None) -> Schema | None:
+def _staging_shapes(sources: Sources, address: CrashedAddress) -> Schema | None:
     """Production's own tables, when Friday's rows are staged beside them from another kind
     of database: the staging tables take production's column types (crashed's, reflected
     from SQLite, would not mean the same in MariaDB's CREATE TABLE, nor the other way)."""
-    if address is None or not address.staged:
+    if not address.staged:
         return None
     if dialect_of(sources.production).name == dialect_of(sources.crashed).name:
         return None
     return reflect(sources.production, "production")
 
 
-def _server_side(sources: Sources, schema: Schema, graph: ReferenceGraph,
-                 options: RestoreOptions) -> tuple[CrashedAddress | None, str]:
-    """Whether the server can copy the rows itself (see `server_copy`), and a line saying
-    which way the rows travel and why."""
-    through = "through gapmend in batches"
-    if options.server_side is False:
-        return None, f"{through} (server-side copy turned off)"
-    surrogate = [n for n, t in schema.tables.items() if t.key_kind == "surrogate"]
-    if set(eligible_tables(schema, graph.edges_from, surrogate)) != set(surrogate):
-        return None, f"{through}: a reference into an integer key is held in a non-integer column"
+def _server_side(sources: Sources, schema: Schema, options: RestoreOptions) -> tuple[CrashedAddress, str]:
+    """Where production's connection reads Friday's rows (crashed's own tables, or
+    staging tables it fills first; see `server_copy`), and a line saying which and why."""
     address, why = locate_crashed(sources.production, sources.crashed)
-    if address is not None and options.server_side != STAGE:
+    if address is not None and not options.staged:
+        surrogate = [n for n, t in schema.tables.items() if t.key_kind == "surrogate"]
         problem = unreadable(sources.production, address, schema, surrogate)
         if problem is None:
             drop_leftovers(sources.production)
             return address, f"server-side ({why})"
         why = problem
-    if options.server_side == STAGE:
+    if options.staged:
         why = "as asked"
     drop_leftovers(sources.production)
     return STAGED, f"server-side, Friday's rows staged in production's database first ({why})"
@@ -324,21 +301,17 @@ class _Run:
     p: Connection
     progress: Progress
     cancel: threading.Event | None
-    address: CrashedAddress | None = None
+    address: CrashedAddress
     shapes: Schema | None = None   # the staging tables' column types, when not crashed's (`_staging_shapes`)
-    server: ServerCopy | None = None
+    server: ServerCopy = field(init=False)
     looked_up: dict[tuple[str, Any], _Fate] = field(default_factory=dict)
-    fates: dict[str, dict[Key, _Fate]] = field(default_factory=lambda: defaultdict(dict))
     reports: dict[str, TableReport] = field(default_factory=lambda: defaultdict(TableReport))
     written_refs: dict[Edge, set[Any]] = field(default_factory=lambda: defaultdict(set))
     batches: int = 0
     boundaries: dict[str, int | None] = field(default_factory=dict)
     refs: dict[str, list[tuple[Edge, int, int | None]]] = field(default_factory=dict)
-    unique_keys: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)   # `unique.collision_keys`
-    key_refs: dict[str, dict[int, list[unique.KeyRef]]] = field(default_factory=dict)
-    allocated: dict[str, dict[str, Key]] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)   # AUTO_INCREMENT before the restore (`id_guard`)
-    done_streamed: dict[str, set[str]] = field(default_factory=dict)   # encoded keys a committed run restored
+    done_keyed: dict[str, set[str]] = field(default_factory=dict)   # encoded keys a committed run restored
     order: list[str] = field(default_factory=list)   # the tables of this restore, in write order
     suspended: list[str] = field(default_factory=list)   # production's triggers, for the report
 
@@ -351,9 +324,6 @@ class _Run:
                  t.column_names.index(e.type_column) if e.type_column else None)
                 for e in self.graph.edges_from(name) if len(e.columns) == 1
             ]
-            self.unique_keys[name] = unique.collision_keys(t, self.graph.edges_from(name))
-        for name, t in self.schema.tables.items():
-            self.key_refs[name] = unique.key_refs(t, self.graph.edges_from(name), self.boundaries.get)
 
     # -- orchestration --
 
@@ -364,17 +334,20 @@ class _Run:
         for name in tables:
             self.reports[name].not_picked = not_picked(self.plan.table(name))
         dialect = dialect_of(self.p)
-        obstacles = {n: keyed_obstacle(self.schema, self.graph.edges_from, n) for n in tables if n in self.work.streamed}
-        if self.address is not None:
-            on_server = [n for n in tables if self.schema[n].key_kind == "surrogate"]
-            keyed = [n for n, why in obstacles.items() if why is None]
-            self.server = ServerCopy(self.p, self.address, self.schema, on_server,
-                                     self.boundaries, self.graph.edges_from, run_id, self._execute_set, self.c,
-                                     keyed=keyed, picks=self.work.picks, shapes=self.shapes)
-            if self.address.staged:
-                self.progress.start("staging Friday's rows in production's database",
-                                    sum(self.plan.table(n).counts.get(RowClass.FRIDAY_INSERT.value, 0) for n in on_server))
+        surrogate = [n for n in tables if n not in self.work.keyed]
+        self.server = ServerCopy(self.p, self.address, self.schema, surrogate,
+                                 self.boundaries, self.graph.edges_from, run_id, self._execute_set, self.c,
+                                 keyed=[n for n in tables if n in self.work.keyed], picks=self.work.picks,
+                                 shapes=self.shapes)
+        if self.address.staged:
+            self.progress.start("staging Friday's rows in production's database",
+                                sum(self.plan.table(n).counts.get(RowClass.FRIDAY_INSERT.value, 0) for n in surrogate))
+        try:
             self.server.open(self.progress.advance)
+        except BaseException:
+            with contextlib.suppress(DBAPIError):   # a connection the server dropped: the next run's `drop_leftovers`
+                self.server.close()
+            raise
         # Cycles are written with their final ids in one pass; references are checked
         # by `_check_references` before the commit instead (a session setting).
         dialect.foreign_key_checks(self.p, False)
@@ -401,22 +374,14 @@ class _Run:
                 triggers.forget(self.p, run_id)
             dialect.foreign_key_checks(self.p, True)
             id_guard.release_ids(self.p, self.counters)
-            if self.server is not None:
-                self.server.close()
+            self.server.close()
         report = RestoreReport(run_id, started_at, 0.0, {t: self.reports[t] for t in tables}, self.selection.pulled_in, noop=False,
                                dry_run=str(self.options.dry_run) if self.options.dry_run else None,
                                triggers=self.suspended, approved_now=self.selection.approved_now,
-                               left_out=self.selection.left_out, through_gapmend=self._through_gapmend(obstacles))
+                               left_out=self.selection.left_out)
         t = report.totals()
         report.noop = not (t["inserted"] or t["updated"] or t["deleted"] or t["linked"])
         return report
-
-    def _through_gapmend(self, obstacles: dict[str, str | None]) -> dict[str, str]:
-        """The tables whose Friday inserts this run decided and wrote row by row in
-        batches, not by the server, and why (the server path covers every other)."""
-        if self.address is None:
-            return {}
-        return {n: why for n, why in obstacles.items() if why is not None and self.reports[n].inserted}
 
     def _count_rows_before(self, tables: list[str]) -> None:
         for name in tables:
@@ -434,19 +399,10 @@ class _Run:
         self._count_rows_before(tables)
         id_guard.check_unchanged(self.p, self.plan, self.schema, tables)
         self._load_done(tables)
-        if self.server is not None:
-            self._decide_server_side()
-        # Streamed tables are decided as they are written (`_stream_inserts`).
-        decided_here = [n for n in tables if not self._on_server(n) and n not in self.work.streamed]
-        self._decide(decided_here, tables)
-        self._allocate(decided_here)
+        self._decide()   # the keyed tables' rows are decided as they are staged (`_write_keyed`)
 
-    def _on_server(self, name: str) -> bool:
-        return self.server is not None and name in self.server.work
-
-    def _decide_server_side(self) -> None:
+    def _decide(self) -> None:
         """The fates of the integer-keyed tables' Friday rows, decided by the server."""
-        assert self.server is not None
         names = self.server.tables
         self.progress.start("deciding each Friday row (server-side)", len(names) * 2)
         for name in names:
@@ -513,14 +469,8 @@ class _Run:
         with self.p.begin():
             self._prepare(tables)
             writer.start(status=journal.STOPPED)
-            for name in tables:
-                if self.server is not None and self._on_server(name):
-                    self.server.write_allocated(name)
-                    continue
-                for key, fate in self.fates[name].items():
-                    if fate.action == INSERT and not fate.preallocated:
-                        writer.add(name, key, fate.target, "allocated")
-            writer.flush()
+            for name in self.server.tables:
+                self.server.write_allocated(name)
         for name in tables:
             check_cancel(self.cancel)
             with self.p.begin():
@@ -578,27 +528,11 @@ class _Run:
         self._write_updates(t, writer)
         if self.options.apply_deletes:
             self._write_deletes(t, writer)
-        report = self.reports[t.name]
-        if self.server is not None and self._on_server(t.name):
+        if t.name in self.server.work:
+            report = self.reports[t.name]
             self.server.write_journal(t.name)
             report.skipped += [((old,), reason or "") for old, _, reason in self.server.rows(t.name, "skip")]
             report.linked += [((old,), (new,)) for old, new, _ in self.server.rows(t.name, "link")]
-            return
-        for key, fate in self.fates[t.name].items():
-            self._record_not_inserted(t, key, fate, writer)
-
-    def _record_not_inserted(self, t: TableInfo, key: Key, fate: _Fate, writer: journal.Writer) -> bool:
-        """Report and journal a Friday row that is skipped or linked; False for the rest."""
-        report = self.reports[t.name]
-        if fate.action == SKIP:
-            report.skipped.append((key, fate.reason))
-            writer.add(t.name, key, None, "skipped", fate.reason)
-        elif fate.action == LINK and fate.target is not None:
-            report.linked.append((key, fate.target))
-            writer.add(t.name, key, fate.target, "linked", COLLIDED)
-        else:
-            return False
-        return True
 
     def _summary(self) -> str:
         r = self.reports.values()
@@ -606,40 +540,19 @@ class _Run:
                 f"deleted {sum(x.deleted for x in r)}")
 
     def _load_done(self, tables: list[str]) -> None:
+        """Take out what a committed run already restored: Friday's updates and deletes it
+        applied, and a keyed table's inserts (an integer-keyed table's: `ServerCopy.fill`)."""
         for name in tables:
-            self.allocated[name] = journal.allocated_keys(self.p, name)
-            # On the server the journal is joined there; only updates and deletes are read here.
-            done = journal.done_keys(self.p, name, ("updated", "deleted") if self._on_server(name) else None)
+            done = journal.done_keys(self.p, name, None if name in self.work.keyed else ("updated", "deleted"))
             if not done:
                 continue
-            if name in self.work.streamed:   # its inserts are filtered as they stream
-                self.done_streamed[name] = set(done)
-            for bucket in (self.work.inserts, self.work.updates, self.work.deletes, self.work.conflicts):
+            if name in self.work.keyed:   # its inserts are filtered as they are staged
+                self.done_keyed[name] = set(done)
+            for bucket in (self.work.updates, self.work.deletes, self.work.conflicts):
                 keep = [k for k in bucket.get(name, []) if journal.encode(k) not in done]
                 self.reports[name].already_done += len(bucket.get(name, [])) - len(keep)
                 if name in bucket:
                     bucket[name] = keep
-            for encoded, (action, target) in done.items():
-                key = journal.decode(encoded)
-                if action in ("inserted", "linked") and target is not None and key is not None:
-                    self.fates[name][key] = _Fate(DONE, target)
-
-    # -- fates --
-
-    def _decide(self, names: list[str], tables: list[str]) -> None:
-        """Collisions and skips for every Friday insert of `names`, until no skip changes."""
-        for name in names:
-            for key in self.work.inserts.get(name, []):
-                self.fates[name].setdefault(key, _Fate(INSERT))
-        self.progress.start("deciding each Friday row", None)
-        for _ in range(50):
-            changed = False
-            for name in names:
-                check_cancel(self.cancel)
-                changed |= self._decide_table(self.schema[name], tables)
-            if not changed:
-                return
-        raise RestoreError("skips kept changing after 50 passes: report this as a bug")
 
     def _friday_rows(self, t: TableInfo, keys: list[Key]) -> Iterator[list[tuple[Any, ...]]]:
         """Friday's rows for `keys`, in key order, chunk by chunk."""
@@ -652,82 +565,6 @@ class _Run:
             key_idx = _idx(t, t.identity)
             found = {tuple(r[i] for i in key_idx): r for r in rowio.fetch_keys(self.c, t, t.identity, chunk)}
             yield [found[tuple(k)] for k in chunk if tuple(k) in found]
-
-    def _decide_table(self, t: TableInfo, tables: list[str]) -> bool:
-        fates = self.fates[t.name]
-        pending = set(self.work.inserts.get(t.name, []))
-        keys = [k for k, f in fates.items() if f.action in (INSERT, LINK, SKIP) and k in pending]
-        if not keys:
-            return False
-        changed = False
-        key_idx = _idx(t, t.identity)
-        for chunk in self._friday_rows(t, keys):
-            for key, fate in self._chunk_fates(t, chunk, tables, key_idx):
-                before = fates[key]
-                if before.action == SKIP:
-                    continue
-                if fate.action != before.action or fate.target != before.target or fate.nulled != before.nulled:
-                    fates[key] = fate   # a skip or a link may change a child's fate: another pass
-                    changed = True
-        return changed
-
-    def _chunk_fates(self, t: TableInfo, chunk: list[tuple[Any, ...]], tables: list[str],
-                     key_idx: list[int]) -> Iterator[tuple[Key, _Fate]]:
-        """Each Friday row's fate on its own evidence: a collision, an orphan, a parent not
-        restored (the parents' fates as they stand)."""
-        self._prefetch(t, chunk)
-        holders = self._collisions(t, chunk)
-        parents_missing = self._missing_parents(t, chunk)
-        for row in chunk:
-            key = tuple(row[i] for i in key_idx)
-            fate = _Fate(INSERT)
-            if key in holders:
-                fate = _Fate(LINK, holders[key]) if self.options.collisions == "link" else _Fate(
-                    SKIP, reason=f"{COLLIDED} row {holders[key]}")
-            nulled: list[str] = []
-            for edge, value, why in self._broken_refs(t, row, parents_missing, tables):
-                col = edge.columns[0]
-                nullable = t.column(col) is not None and t.column(col).nullable  # type: ignore[union-attr]
-                if why == "orphan" and self.options.orphans == "null" and nullable:
-                    nulled.append(col)
-                else:
-                    fate = _Fate(SKIP, reason=f"{col}={value}: {ORPHANED if why == 'orphan' else why}")
-                    break
-            if fate.action != SKIP and nulled:
-                fate.nulled = tuple(nulled)
-            yield key, fate
-
-    def _collisions(self, t: TableInfo, chunk: list[tuple[Any, ...]]) -> dict[Key, Key]:
-        """Friday key -> the production key holding one of its unique values as written
-        (references mapped, `unique`)."""
-        out: dict[Key, Key] = {}
-        key_idx = _idx(t, t.identity)
-        refs = self.key_refs[t.name]
-        for cols in self.unique_keys[t.name]:
-            idx = _idx(t, cols)
-            by_value: unique.WrittenKeys[Key] = unique.WrittenKeys()
-            moved_only = unique.whole_row(t, cols)
-            for r in chunk:
-                written = unique.written_key(r, idx, refs, self._written_parent, moved_only)
-                if written is not None:
-                    by_value.add(written, tuple(r[i] for i in key_idx))
-            if not by_value.exact:
-                continue
-            for found in rowio.fetch_keys(self.p, t, cols, list(by_value.exact),
-                                          select_cols=list(cols) + list(t.identity)):
-                value, pkey = tuple(found[: len(cols)]), tuple(found[len(cols):])
-                friday = by_value.get(value)
-                if friday is not None:
-                    out.setdefault(friday, pkey)
-        return out
-
-    def _written_parent(self, parent: str, v: Any) -> Any | None:
-        """The production id Friday's `parent` row `v` is written as when that is an id
-        production holds (linked, or restored by a committed run); else None."""
-        fate = self._parent_fate(parent, v)
-        if fate is not None and fate.action in (LINK, DONE) and fate.target is not None:
-            return fate.target[0]
-        return None
 
     def _missing_parents(self, t: TableInfo, chunk: list[tuple[Any, ...]]) -> dict[str, set[Any]]:
         """Per edge: snapshot-range parent ids these rows reference that production no longer has."""
@@ -765,37 +602,6 @@ class _Run:
             elif parent_fate.action == SKIP:
                 yield edge, v, f"its parent {edge.parent} {v} is skipped ({parent_fate.reason})"
 
-    # -- ids --
-
-    def _allocate(self, tables: list[str]) -> None:
-        for name in tables:
-            t = self.schema[name]
-            fates = self.fates[name]
-            if t.key_kind != "surrogate":
-                for key, fate in fates.items():
-                    if fate.action == INSERT:
-                        fate.target = key
-                continue
-            col = t.table.c[t.primary_key[0]]
-            p_max = int(self.p.execute(select(func.max(col))).scalar() or 0)
-            inserting = sorted(k[0] for k, f in fates.items() if f.action == INSERT)
-            earlier = self.allocated.get(name, {})
-            nxt = max([p_max] + inserting + [k[0] for k in earlier.values()]) + 1
-            report = self.reports[name]
-            for old in inserting:
-                previous = earlier.get(journal.encode((old,)))
-                if previous is not None:   # resuming: the id an interrupted run promised this row
-                    fates[(old,)].target, fates[(old,)].preallocated = previous, True
-                elif old > p_max:
-                    fates[(old,)].target = (old,)
-                    report.kept_ids += 1
-                else:
-                    fates[(old,)].target = (nxt,)
-                    report.moved_count += 1
-                    if len(report.moved) < REPORT_CAP:
-                        report.moved.append((old, nxt))
-                    nxt += 1
-
     # -- writes --
 
     def _map_value(self, edge: Edge, v: Any) -> Any:
@@ -807,21 +613,17 @@ class _Run:
         return as_held(fate.target[0], v)
 
     def _parent_fate(self, parent: str, v: Any) -> _Fate | None:
-        if self._on_server(parent):
-            return self.looked_up.get((parent, v))
-        return self.fates[parent].get((v,))
+        return self.looked_up.get((parent, v))
 
     _SERVER_ACTIONS = {"insert": INSERT, "link": LINK, "skip": SKIP, "done": DONE}
 
     def _prefetch(self, t: TableInfo, chunk: list[tuple[Any, ...]]) -> None:
         """The fates of the server-side parents this chunk points past the boundary at,
         read from their work tables in one query per reference (memory: one chunk's worth)."""
-        if self.server is None:
-            return
         self.looked_up.clear()
         for edge, i, ti in self.refs[t.name]:
             b = self.boundaries[edge.parent]
-            if b is None or not self._on_server(edge.parent):
+            if b is None or edge.parent not in self.server.work:
                 continue
             held = (held_id(r[i]) for r in chunk if ti is None or r[ti] == edge.type_value)
             ids = sorted({v for v in held if isinstance(v, int) and v > b})
@@ -829,36 +631,22 @@ class _Run:
                 self.looked_up[(edge.parent, old)] = _Fate(
                     self._SERVER_ACTIONS[action], None if new is None else (new,), reason or "")
 
-    def _final_row(self, t: TableInfo, row: tuple[Any, ...], fate: _Fate | None,
-                   written: dict[Edge, set[Any]] | None = None) -> dict[str, Any]:
-        """The row as it is written: references mapped (and recorded in `written`, default
-        the run's `written_refs`, for the integrity check), its new key."""
-        written = self.written_refs if written is None else written
+    def _updated_row(self, t: TableInfo, row: tuple[Any, ...]) -> dict[str, Any]:
+        """Friday's updated row as it is written: references mapped (and recorded in
+        `written_refs`, for the integrity check)."""
         values = dict(zip(t.column_names, row))
         for edge, i, ti in self.refs[t.name]:
             v = row[i]
             if v is None or (ti is not None and row[ti] != edge.type_value):
                 continue
-            col = edge.columns[0]
-            if fate is not None and col in fate.nulled:
-                values[col] = None
-                continue
-            values[col] = mapped = self._map_value(edge, v)
-            written[edge].add(held_id(mapped))
-        if fate is not None and t.key_kind == "surrogate" and fate.target is not None:
-            values[t.primary_key[0]] = fate.target[0]
+            values[edge.columns[0]] = mapped = self._map_value(edge, v)
+            self.written_refs[edge].add(held_id(mapped))
         return values
 
     def _execute(self, stmt: Any, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
-        try:
-            self.p.execute(stmt, rows)
-        except DBAPIError as exc:
-            too_big = _larger_than_packet(self.p, stmt.table, rows, exc)
-            if too_big is not None:
-                raise RestoreError(too_big) from None
-            raise
+        rowio.execute_rows(self.p, stmt, rows)
         self._count_batch()
 
     def _execute_set(self, stmt: Any) -> int:
@@ -877,70 +665,24 @@ class _Run:
             raise RestoreError(f"injected failure after write batch {self.batches}")
 
     def _write_inserts(self, t: TableInfo, writer: journal.Writer) -> None:
-        if self.server is not None and self._on_server(t.name):
+        report = self.reports[t.name]
+        if t.name in self.server.work:
             self.progress.start(f"{t.name}: copying server-side", None)
-            self.reports[t.name].inserted = self.server.copy(t.name)
+            report.inserted = self.server.copy(t.name)
             return
-        if t.name in self.work.streamed:
-            self._stream_inserts(t, writer)
-            return
-        fates = self.fates[t.name]
-        if t.primary_key:
-            keys = [k for k, f in fates.items() if f.action == INSERT]
-        else:   # whole rows are the keys, and two identical Friday rows are two rows
-            keys = [k for k in self.work.inserts.get(t.name, []) if fates[k].action == INSERT]
-        if not keys:
-            return
-        self.progress.start(f"{t.name}: inserting", len(keys))
-        report = self.reports[t.name]
-        key_idx = _idx(t, t.identity)
-        stmt = insert(t.table)
-        for chunk in self._friday_rows(t, keys):
-            self._prefetch(t, chunk)
-            batch = []
-            for row in chunk:
-                key = tuple(row[i] for i in key_idx)
-                fate = fates[key]
-                values = self._final_row(t, row, fate)
-                batch.append(values)
-                writer.add(t.name, key, tuple(values[c] for c in t.identity), "inserted")
-                if len(batch) >= WRITE_BATCH:
-                    self._execute(stmt, batch)
-                    batch = []
-            self._execute(stmt, batch)
-            report.inserted += len(chunk)
-            self.progress.advance(len(chunk))
-
-    def _stream_inserts(self, t: TableInfo, writer: journal.Writer) -> None:
-        """The spooled Friday inserts of a table no other table waits on, chunk by chunk:
-        staged for the server to decide and copy (`ServerCopy.copy_keyed`), or decided,
-        written, journaled and reference-checked here before the next chunk is read.
-        Memory holds one chunk whatever the size of the table's gap."""
-        report = self.reports[t.name]
-        if self.server is not None and t.name in self.server.rows_work:
-            for chunk in self._spooled_rows(t):
-                self.server.stage_rows(t.name, chunk)
-            self.server.decide_keyed(t.name, self.options.orphans == "null", self.options.collisions)
-            report.inserted = self.server.copy_keyed(t.name)
-            report.skipped += list(self.server.keyed_skipped(t.name))
-            for key, holder in self.server.keyed_linked(t.name).items():
-                report.linked.append((key, holder))
-                writer.add(t.name, key, holder, "linked", COLLIDED)
-            return
-        key_idx = _idx(t, t.identity)
-        stmt = insert(t.table)
+        # A keyed table: its spooled Friday inserts staged, then decided and copied by the server.
+        staged = 0
         for chunk in self._spooled_rows(t):
-            written: dict[Edge, set[Any]] = defaultdict(set)
-            batch = []
-            for row, (key, fate) in zip(chunk, list(self._chunk_fates(t, chunk, self.order, key_idx))):
-                if not self._record_not_inserted(t, key, fate, writer):
-                    values = self._final_row(t, row, fate, written)
-                    batch.append(values)   # the key as written: its references mapped
-                    writer.add(t.name, key, tuple(values[c] for c in t.identity), "inserted")
-            for start in range(0, len(batch), WRITE_BATCH):
-                self._execute(stmt, batch[start : start + WRITE_BATCH])
-            report.inserted += len(batch)
-            self._check_written(t, written)
+            self.server.stage_rows(t.name, chunk)
+            staged += len(chunk)
+        if not staged:   # nothing to decide: no statements (apps have many small tables)
+            return
+        self.server.decide_keyed(t.name, self.options.orphans == "null", self.options.collisions)
+        report.inserted = self.server.copy_keyed(t.name)
+        report.skipped += list(self.server.keyed_skipped(t.name))
+        for key, holder in self.server.keyed_linked(t.name).items():
+            report.linked.append((key, holder))
+            writer.add(t.name, key, holder, "linked", COLLIDED)
 
     def _spooled_rows(self, t: TableInfo) -> Iterator[list[tuple[Any, ...]]]:
         """Friday's rows of `t`'s spooled keys, chunk by chunk, without those a committed
@@ -948,24 +690,14 @@ class _Run:
         spool = self.work.spools.get(t.name)
         if spool is None or not len(spool):
             return
-        self.progress.start(f"{t.name}: inserting", len(spool))
-        done = self.done_streamed.get(t.name, set())
+        self.progress.start(f"{t.name}: staging", len(spool))
+        done = self.done_keyed.get(t.name, set())
         for keys in spool.chunks():
             check_cancel(self.cancel)
             pending = [k for k in keys if journal.encode(k) not in done] if done else keys
             self.reports[t.name].already_done += len(keys) - len(pending)
             yield from self._friday_rows(t, pending)
             self.progress.advance(len(keys))
-
-    def _check_written(self, t: TableInfo, written: dict[Edge, set[Any]]) -> None:
-        """Check a chunk's references now where the parent table is already written (it
-        comes earlier in write order); the rest wait for `_check_references`."""
-        position = self.order.index(t.name)
-        for edge, values in written.items():
-            if edge.parent in self.order[position:]:
-                self.written_refs[edge] |= values
-            else:
-                self._require_parents(edge, values)
 
     def _write_updates(self, t: TableInfo, writer: journal.Writer) -> None:
         report = self.reports[t.name]
@@ -989,12 +721,12 @@ class _Run:
             missing = self._missing_parents(t, chunk)
             for row in chunk:
                 key = tuple(row[i] for i in key_idx)
-                broken = next(iter(self._broken_refs(t, row, missing, list(self.fates))), None)
+                broken = next(iter(self._broken_refs(t, row, missing, self.order)), None)
                 if broken is not None:
                     report.skipped.append((key, f"update not applied: {broken[0].columns[0]}={broken[1]}: {broken[2]}"))
                     writer.add(t.name, key, None, "skipped", "update: " + broken[2])
                     continue
-                values = self._final_row(t, row, None)
+                values = self._updated_row(t, row)
                 batch.append({**values, **dict(zip(t.identity, key))})
                 writer.add(t.name, key, key, "updated")
             dialect_of(self.p).update_rows(self.p, t.table, t.identity, cols, batch, self._execute)
@@ -1033,9 +765,9 @@ class _Run:
     def _check_references(self, tables: list[str]) -> None:
         """Every reference value this run wrote must find its parent row in production."""
         for name in tables:
-            if self.server is None or not (self._on_server(name) or name in self.server.rows_work):
+            if name not in self.server.work and not self.reports[name].inserted:
                 continue
-            check = self.server.broken_reference if self._on_server(name) else self.server.broken_keyed
+            check = self.server.broken_reference if name in self.server.work else self.server.broken_keyed
             for edge in self.graph.edges_from(name):
                 _require_none_missing(edge, check(name, edge) if len(edge.columns) == 1 else [])
         self.progress.start("checking references", len(self.written_refs))
@@ -1050,26 +782,6 @@ class _Run:
         present = {r[0] for r in rowio.fetch_keys(self.p, parent, edge.parent_columns, [(v,) for v in wanted],
                                                   select_cols=edge.parent_columns)}
         _require_none_missing(edge, [v for v in wanted if v not in present])
-
-
-def _larger_than_packet(p: Connection, table: Any, rows: list[dict[str, Any]], exc: DBAPIError) -> str | None:
-    """When MariaDB dropped the connection over a batch ("the server went away"): the row
-    that exceeds its ``max_allowed_packet``, said with its size and what to do. Only on
-    that error path: the rows are not measured otherwise."""
-    code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
-    packet = dialect_of(p).packet_limit(p.engine, code)
-    if packet is None:
-        return None
-    def size(row: dict[str, Any]) -> int:
-        return sum(len(v) if isinstance(v, (bytes, str)) else 8 for v in row.values())
-    biggest = max(rows, key=size)
-    if size(biggest) < packet * 0.9:
-        return None
-    key = {c.name: biggest[c.name] for c in table.primary_key.columns if c.name in biggest}
-    return (f"{table.name}: a Friday row ({key or 'no key'}) holds {size(biggest):,} bytes, more than production's "
-            f"max_allowed_packet ({packet:,}): raise it on the server (SET GLOBAL max_allowed_packet = "
-            f"{1 << (size(biggest) * 2).bit_length()}; and in its configuration) and run the restore again; "
-            "nothing was written")
 
 
 def _require_none_missing(edge: Edge, missing: list[Any]) -> None:

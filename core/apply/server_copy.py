@@ -141,39 +141,6 @@ def detach(conn: Connection, address: CrashedAddress) -> None:
         conn.connection.driver_connection.execute(f"DETACH DATABASE {ATTACHED}")  # type: ignore[union-attr]
 
 
-def eligible_tables(schema: Schema, edges_from: Callable[[str], list[Edge]], tables: list[str],
-                    key_kinds: tuple[str, ...] = ("surrogate",)) -> list[str]:
-    """Tables the server can restore: an integer surrogate key, and every reference into
-    an integer-keyed table held in an integer column or a string one (an id the string
-    spells exactly, `Dialect.held_id`; no other type)."""
-    out = []
-    for name in tables:
-        t = schema[name]
-        if t.key_kind not in key_kinds:
-            continue
-        ok = True
-        for edge in edges_from(name):
-            if len(edge.columns) != 1 or schema[edge.parent].key_kind != "surrogate":
-                continue
-            col = t.table.c.get(edge.columns[0])
-            if col is None or not isinstance(col.type, (Integer, String)):
-                ok = False
-        if ok:
-            out.append(name)
-    return out
-
-
-def keyed_obstacle(schema: Schema, edges_from: Callable[[str], list[Edge]], name: str) -> str | None:
-    """Why the server cannot restore `name`, a table without an integer surrogate key,
-    from its staged Friday rows, or None when it can: its key (the primary key, or the
-    whole row of a table without one) journaled as gapmend spelled it while staging, the
-    references in it filled in by SQL once mapped (`journal.encode_template`), and every
-    reference into an integer-keyed table held in an integer or a string column."""
-    if not eligible_tables(schema, edges_from, [name], key_kinds=("natural", "composite", "none")):
-        return "a reference into an integer key held in a column that is neither an integer nor a string"
-    return None
-
-
 def _integer_key(t: TableInfo) -> bool:
     return all(isinstance(t.table.c[k].type, Integer) for k in t.identity)
 
@@ -251,7 +218,7 @@ class ServerCopy:
         shapes = shapes or schema     # the tables whose column types the staging tables take
         prefix = f"{WORK_PREFIX}{run_id[:8]}_"
         self.work = {name: _work_table(self.metadata, f"{prefix}{i}") for i, name in enumerate(tables)}
-        # Tables without an integer key (`keyed_obstacle`): Friday's rows themselves, each
+        # Tables without an integer key: Friday's rows themselves, each
         # with its fate, staged by the restore as it reads them from its key spool.
         self.rows_work = {name: _rows_table(self.metadata, f"{prefix}k{i}", shapes[name])
                           for i, name in enumerate(keyed)}
@@ -287,7 +254,7 @@ class ServerCopy:
             stage, t = self.crashed[name], self.schema[name]
             stmt = insert(stage)
             for chunk in rowio.page_by_id(self.source, t, lo=self.boundaries[name]):
-                self.p.execute(stmt, [dict(zip(t.column_names, row)) for row in chunk])
+                rowio.execute_rows(self.p, stmt, [dict(zip(t.column_names, row)) for row in chunk], name)
                 progress(len(chunk))
             self.p.commit()
 
@@ -509,14 +476,14 @@ class ServerCopy:
         t = self.schema[name]
         names = t.column_names
         if _integer_key(t):   # its journal spelling is made in SQL (`copy_keyed`)
-            self.p.execute(insert(self.rows_work[name]), [dict(zip(names, row)) for row in rows])
+            rowio.execute_rows(self.p, insert(self.rows_work[name]), [dict(zip(names, row)) for row in rows], name)
             return
         key = [names.index(k) for k in t.identity]
         holes = _key_holes(t, self.edges_from(name))
-        self.p.execute(insert(self.rows_work[name]), [
+        rowio.execute_rows(self.p, insert(self.rows_work[name]), [
             {**dict(zip(names, row)), "gapmend_key": journal.encode(row[i] for i in key),
              "gapmend_written": journal.encode_template([row[i] for i in key], holes) if holes else None}
-            for row in rows])
+            for row in rows], name)
 
     def _orphaned(self, t: TableInfo, ref: _Ref, nullable_ok: bool, work: Table,
                   fate: tuple[Column[Any], Column[Any], Column[Any]], value: ColumnElement[Any],

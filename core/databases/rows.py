@@ -17,12 +17,54 @@ from __future__ import annotations
 from typing import Any, Iterator, Sequence
 
 from sqlalchemy import Connection, Engine, and_, select, tuple_
+from sqlalchemy.exc import DBAPIError
 
+from ..errors import GapmendError
 from .dialects import dialect_of
 from .schema import TableInfo
 
 Row = tuple[Any, ...]
 CHUNK = 5000
+
+
+class RowTooLarge(GapmendError):
+    """A row larger than the server accepts in one packet."""
+
+
+def execute_rows(conn: Connection, stmt: Any, rows: list[dict[str, Any]], table: str | None = None) -> None:
+    """Run `stmt` (an INSERT or UPDATE of `stmt.table`) for `rows` in one batch; when the
+    server drops the connection over it, say which row of `table` (default: the one
+    written; a staging table names the table its rows are of) was too large, and what to do."""
+    try:
+        conn.execute(stmt, rows)
+    except DBAPIError as exc:
+        too_big = _larger_than_packet(conn, stmt.table, table or stmt.table.name, rows, exc)
+        if too_big is not None:
+            raise RowTooLarge(too_big) from None
+        raise
+
+
+def _larger_than_packet(conn: Connection, table: Any, name: str, rows: list[dict[str, Any]],
+                        exc: DBAPIError) -> str | None:
+    """When MariaDB dropped the connection over a batch ("the server went away"): the row
+    that exceeds its ``max_allowed_packet``, said with its size and what to do. Only on
+    that error path: the rows are not measured otherwise."""
+    code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
+    packet = dialect_of(conn).packet_limit(conn.engine, code)
+    if packet is None:
+        return None
+
+    def size(row: dict[str, Any]) -> int:
+        return sum(len(v) if isinstance(v, (bytes, str)) else 8 for v in row.values())
+
+    biggest = max(rows, key=size)
+    if size(biggest) < packet * 0.9:
+        return None
+    key = {c.name: biggest[c.name] for c in table.primary_key.columns if c.name in biggest}
+    return (f"{name}: a Friday row ({key or 'no key'}) holds {size(biggest):,} bytes, more than production's "
+            f"max_allowed_packet ({packet:,}): raise it on the server (SET GLOBAL max_allowed_packet = "
+            f"{1 << (size(biggest) * 2).bit_length()}; and in its configuration) and run the restore again; "
+            "nothing was written")
 
 
 def sort_key(values: Sequence[Any]) -> tuple[Any, ...]:

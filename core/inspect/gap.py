@@ -132,7 +132,7 @@ def build_plan(
     only the counts. Production's inserts into integer-key tables are otherwise only
     counted; they are read row by row only when `row_classes` asks for them.
     `joint` False keeps every comparison in gapmend even where one connection sees every
-    side (the restore's ``server_side=False``; tests compare both ways). Tables in
+    side (as between servers; tests compare both ways). Tables in
     `count_only` have their Friday inserts counted by the server instead of read (the
     server-side restore's own statements find their collisions and orphans). `prepared`
     is crashed's schema and the reference graph when the caller has them already (the

@@ -33,9 +33,6 @@ def render(report: RestoreReport) -> str:
     ]
     if report.path:
         lines.append(f"rows travelled {report.path}")
-    if report.through_gapmend:
-        lines.append("through gapmend in batches (the server cannot decide them yet): " + ", ".join(
-            f"{name} ({why})" for name, why in report.through_gapmend.items()))
     if report.triggers:
         lines.append("production's triggers suspended for the restore and created again (Friday's rows hold what "
                      "its own triggers wrote): " + ", ".join(report.triggers))

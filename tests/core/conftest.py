@@ -1,9 +1,9 @@
 import pytest
-from gapmend.core.apply.restore import STAGE
 
 
-@pytest.fixture(params=[True, STAGE, False], ids=["server-side", "staged", "batches"])
-def server_side(request: pytest.FixtureRequest) -> bool | str:
-    """The ways rows travel: copied inside the server (from crashed's database, or from
-    Friday's rows staged beside production's first), or read and written by gapmend."""
+@pytest.fixture(params=[False, True], ids=["in-place", "staged"])
+def staged(request: pytest.FixtureRequest) -> bool:
+    """The two places the server reads Friday's rows from: crashed's own tables (where
+    production's connection can name them), or staging tables beside production's that
+    the restore fills first (another server, another dialect, no SELECT grant)."""
     return request.param  # type: ignore[no-any-return]

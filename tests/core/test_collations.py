@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gapmend.core.apply.restore import STAGE, RestoreOptions, restore
+from gapmend.core.apply.restore import RestoreOptions, restore
 from gapmend.core.config import load_settings
 from gapmend.core.demo import SNAPSHOT_AT, build_trio, demo_metadata
 from gapmend.core.inspect.gap import build_plan
@@ -39,7 +39,7 @@ def _trio(workdir: Path, crashed: str, production: str) -> Any:
     return _databases("mariadb", workdir, {"snapshot": crashed, "crashed": crashed, "production": production})
 
 
-def _restored(dbs: Databases, server_side: bool | str) -> tuple[object, ...]:
+def _restored(dbs: Databases, staged: bool) -> tuple[object, ...]:
     """The plan's counts, and production's state after a restore, a verify and a second run."""
     e = dbs.engines
     build_trio(e["crashed"], e["production"], e["snapshot"], users=15)
@@ -51,7 +51,7 @@ def _restored(dbs: Databases, server_side: bool | str) -> tuple[object, ...]:
             conn.execute(update(tables["users"]).where(tables["users"].c.id == 1).values(name="Zoë Ångström"))
     settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=SNAPSHOT_AT.isoformat()), environ={})
     counts = {g.table: g.counts for g in build_plan(settings).tables}
-    restore(settings, options=RestoreOptions(approve_pending=True, server_side=server_side))
+    restore(settings, options=RestoreOptions(approve_pending=True, staged=staged))
     assert verify(settings)[0] == []
     assert restore(settings, options=RestoreOptions(approve_pending=True)).noop
     return counts, database_state(e["production"], journal=False)
@@ -64,15 +64,15 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, ...]:
         return _restored(plain, False)
 
 
-# Every pair on the server-side path (the most SQL of gapmend's own meets the data there);
-# the reported pair and a character-set change on the staged and in-Python paths too.
-CASES = [pytest.param(c, p, True, id=f"server-side-{c}-to-{p}") for c, p in PAIRS] + [
-    pytest.param(*PAIRS[i], path, id=f"{name}-{PAIRS[i][0]}-to-{PAIRS[i][1]}")
-    for i in (0, 4) for path, name in ((STAGE, "staged"), (False, "batches"))]
+# Every pair with Friday's rows read in place (crashed's own tables beside production's);
+# the reported pair and a character-set change staged too (staging tables take
+# production's collations).
+CASES = [pytest.param(c, p, False, id=f"in-place-{c}-to-{p}") for c, p in PAIRS] + [
+    pytest.param(*PAIRS[i], True, id=f"staged-{PAIRS[i][0]}-to-{PAIRS[i][1]}") for i in (0, 4)]
 
 
-@pytest.mark.parametrize("crashed, production, path", CASES)
-def test_restore_across_collations(tmp_path: Path, crashed: str, production: str, path: bool | str,
+@pytest.mark.parametrize("crashed, production, staged", CASES)
+def test_restore_across_collations(tmp_path: Path, crashed: str, production: str, staged: bool,
                                    reference: tuple[object, ...]) -> None:
     with _trio(tmp_path, crashed, production) as mixed:
-        assert _restored(mixed, path) == reference
+        assert _restored(mixed, staged) == reference

@@ -32,7 +32,7 @@ def _load(engine: Any, rows: list[tuple[Table, dict[str, Any]]]) -> None:
             conn.execute(insert(table).values(**row))
 
 
-def test_odd_identifiers_survive_plan_restore_and_verify(dbs: Databases, server_side: bool | str) -> None:
+def test_odd_identifiers_survive_plan_restore_and_verify(dbs: Databases, staged: bool) -> None:
     e = dbs.engines
     base = [(parents, {"id": i, "e-mail 'addr'": f"u{i}@x"}) for i in (1, 2)]
     base += [(children, {"id": 1, "owner `id`": 1, "body; DROP TABLE x": "snapshot"})]
@@ -45,8 +45,8 @@ def test_odd_identifiers_survive_plan_restore_and_verify(dbs: Databases, server_
                             (children, {"id": 2, "owner `id`": 3, "body; DROP TABLE x": "production"})])
     settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
 
-    report = restore(settings, options=RestoreOptions(approve_pending=True, server_side=server_side))
-    assert report.path.startswith("server-side") == bool(server_side)
+    report = restore(settings, options=RestoreOptions(approve_pending=True, staged=staged))
+    assert ("staged" in report.path) == staged
     assert report.totals()["inserted"] == 2
 
     with e["production"].connect() as conn:

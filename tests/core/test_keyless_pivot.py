@@ -47,15 +47,14 @@ def _load(engines: Mapping[str, Engine], ddl: MetaData | None) -> None:
 
 
 def test_a_keyless_pivot_row_meeting_production_is_linked_not_written_twice(dbs: Databases,
-                                                                           server_side: bool | str) -> None:
+                                                                           staged: bool) -> None:
     _load(dbs.engines, md)
     before = database_state(dbs.engines["production"])
     settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
     plan = build_plan(settings)
     assert [c.key for c in plan.table("post_user").collisions] == [(1, 3)]
-    report = restore(settings, options=RestoreOptions(approve_pending=True, server_side=server_side))
+    report = restore(settings, options=RestoreOptions(approve_pending=True, staged=staged))
     assert report.tables["post_user"].linked == [((1, 3), (1, 4))]
-    assert report.through_gapmend == {}   # staged and decided by the server, its whole row for a key
     after = database_state(dbs.engines["production"], journal=False)
     friday = next(i for i, e in after["users"] if e == "friday@x")
     assert after["post_user"] == sorted([*before["post_user"], (1, friday)])   # once each
@@ -89,7 +88,7 @@ log_users = Table("users", logs_md, Column("id", Integer, primary_key=True, auto
 logs = Table("logs", logs_md, Column("user_id", Integer, ForeignKey("users.id")), Column("message", String(20)))
 
 
-def test_a_row_friday_wrote_twice_and_production_once_is_kept_twice(dbs: Databases, server_side: bool | str) -> None:
+def test_a_row_friday_wrote_twice_and_production_once_is_kept_twice(dbs: Databases, staged: bool) -> None:
     """The whole-row collision above is for a row whose reference was mapped: equal as
     it was, the scan matched it copy by copy, and Friday's second copy is one more row."""
     for role in ROLES:
@@ -105,8 +104,8 @@ def test_a_row_friday_wrote_twice_and_production_once_is_kept_twice(dbs: Databas
                 conn.execute(insert(log_users), [dict(id=2, email="sat@x")])
                 conn.execute(insert(logs), [dict(user_id=1, message="hi"), dict(user_id=2, message="sat user")])
     settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
-    report = restore(settings, options=RestoreOptions(approve_pending=True, server_side=server_side))
-    assert report.through_gapmend == {}
+    report = restore(settings, options=RestoreOptions(approve_pending=True, staged=staged))
+    assert ("staged" in report.path) == staged
     got = database_state(dbs.engines["production"], journal=False)["logs"]
     assert sorted(got, key=str) == sorted([(1, "thursday"), (1, "hi"), (1, "hi"), (2, "sat user"), (3, "new user"),
                                            (None, "anon")], key=str)

@@ -51,7 +51,7 @@ def _trio(dbs: Databases) -> tuple[Path, Settings]:
 
 
 @pytest.mark.parametrize("dbs", ["sqlite"], indirect=True)
-def test_picked_jobs_are_replayed_and_the_rest_left_out(dbs: Databases, server_side: bool | str) -> None:
+def test_picked_jobs_are_replayed_and_the_rest_left_out(dbs: Databases, staged: bool) -> None:
     e = dbs.engines
     env, settings = _trio(dbs)
     run = CliRunner()
@@ -79,7 +79,7 @@ def test_picked_jobs_are_replayed_and_the_rest_left_out(dbs: Databases, server_s
 
     before = database_state(e["production"])
     report = restore(settings, load_decisions(settings.decisions_path),
-                     RestoreOptions(approve_pending=True, server_side=server_side))
+                     RestoreOptions(approve_pending=True, staged=staged))
     r = report.tables["jobs"]
     assert (r.inserted, r.not_picked, r.payload_ids) == (2, 1, 2), r
     assert "left out: 1 Friday row the operator did not pick" in render(report)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from gapmend.core.apply.restore import STAGE, RestoreError, RestoreOptions, restore
+from gapmend.core.apply.restore import RestoreError, RestoreOptions, restore
 from gapmend.core.config import load_settings
 from gapmend.core.databases import journal
 from gapmend.core.demo import FRIDAY_INSERT, FRIDAY_UPDATE, SNAPSHOT_AT, build_trio
@@ -60,15 +60,15 @@ def _journal(engine: Any) -> dict[str, dict[str, tuple[str, Any]]]:
 
 
 @pytest.mark.parametrize("with_snapshot", [True, False], ids=["three-way", "snapshot-time"])
-def test_restore_whole_state(dbs: Databases, with_snapshot: bool, server_side: bool | str) -> None:
+def test_restore_whole_state(dbs: Databases, with_snapshot: bool, staged: bool) -> None:
     e = dbs.engines
     ledger = build_trio(e["crashed"], e["production"], e["snapshot"] if with_snapshot else None)
     settings = load_settings(dbs.env_file(snapshot=with_snapshot, snapshot_at=SNAPSHOT_AT.isoformat()), environ={})
     crashed, before = _rows(e["crashed"]), _rows(e["production"])
 
-    report = restore(settings, options=RestoreOptions(approve_pending=True, server_side=server_side))
-    assert report.path.startswith("server-side") == bool(server_side)
-    assert ("staged in production's database" in report.path) == (server_side == STAGE)
+    report = restore(settings, options=RestoreOptions(approve_pending=True, staged=staged))
+    assert report.path.startswith("server-side")
+    assert ("staged in production's database" in report.path) == staged
     after = _rows(e["production"])
     jmap = _journal(e["production"])
 
@@ -158,7 +158,7 @@ def test_verify_fails_on_a_broken_reference(dbs: Databases) -> None:
 
 
 @pytest.mark.parametrize("nth", [1, 3, 6])
-def test_failure_mid_restore_rolls_everything_back(dbs: Databases, nth: int, server_side: bool | str) -> None:
+def test_failure_mid_restore_rolls_everything_back(dbs: Databases, nth: int, staged: bool) -> None:
     e = dbs.engines
     build_trio(e["crashed"], e["production"], e["snapshot"])
     settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
@@ -167,7 +167,7 @@ def test_failure_mid_restore_rolls_everything_back(dbs: Databases, nth: int, ser
     ensure(e["production"])   # the journal tables exist before the transaction (DDL commits on MariaDB)
     before, counters = database_state(e["production"]), _counters(e["production"])
     with pytest.raises(RestoreError, match="injected failure"):
-        restore(settings, options=RestoreOptions(approve_pending=True, fail_after_batches=nth, server_side=server_side))
+        restore(settings, options=RestoreOptions(approve_pending=True, fail_after_batches=nth, staged=staged))
     assert database_state(e["production"]) == before
     assert _counters(e["production"]) == counters      # AUTO_INCREMENT is not transactional: put back
 
@@ -183,12 +183,12 @@ def _counters(engine: Any) -> dict[str, int]:
             "WHERE TABLE_SCHEMA = DATABASE() AND AUTO_INCREMENT IS NOT NULL"))}
 
 
-def test_take_fridays_value_and_skip_collisions(dbs: Databases, server_side: bool | str) -> None:
+def test_take_fridays_value_and_skip_collisions(dbs: Databases, staged: bool) -> None:
     e = dbs.engines
     ledger = build_trio(e["crashed"], e["production"], e["snapshot"])
     settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
     decisions = Decisions(take_friday={"users": [journal.encode([6])]})
-    report = restore(settings, decisions, RestoreOptions(approve_pending=True, collisions="skip", server_side=server_side))
+    report = restore(settings, decisions, RestoreOptions(approve_pending=True, collisions="skip", staged=staged))
     after = _rows(e["production"])
     assert after["users"][(6,)]["name"] == "friday's name"
     assert report.tables["users"].conflicts_taken == 1
@@ -198,21 +198,19 @@ def test_take_fridays_value_and_skip_collisions(dbs: Databases, server_side: boo
     assert any("skipped" in why for _, why in report.tables["teams"].skipped)
 
 
-def test_dry_run_writes_sql_and_changes_nothing(dbs: Databases, server_side: bool | str) -> None:
+def test_dry_run_writes_sql_and_changes_nothing(dbs: Databases, staged: bool) -> None:
     e = dbs.engines
     build_trio(e["crashed"], e["production"], e["snapshot"])
     settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
     before, counters = database_state(e["production"]), _counters(e["production"])
     sql = dbs.workdir / "restore.sql"
-    report = restore(settings, options=RestoreOptions(approve_pending=True, dry_run=sql, server_side=server_side))
+    report = restore(settings, options=RestoreOptions(approve_pending=True, dry_run=sql, staged=staged))
     assert database_state(e["production"]) == before            # not even the journal tables
     assert _counters(e["production"]) == counters               # nor the auto-increment counters
     assert report.totals()["inserted"] > 0 and report.dry_run == str(sql)
     script = sql.read_text()
     assert sql.stat().st_mode & 0o777 == 0o600
     assert script.count("INSERT INTO") >= 10 and "UPDATE" in script
-    if dbs.dialect == "mariadb" and not server_side:
-        assert "friday user 2" in script                           # values rendered by the driver
     # The real restore afterwards does the same work.
     assert restore(settings, options=RestoreOptions(approve_pending=True)).totals()["inserted"] == report.totals()["inserted"]
 
@@ -221,7 +219,7 @@ def test_dry_run_writes_sql_and_changes_nothing(dbs: Databases, server_side: boo
 # batch, and the kill trials at random points.
 @pytest.mark.parametrize("nth", [6])
 def test_per_table_mode_resumes_to_the_same_state(dbs_pair: tuple[Databases, Databases], nth: int,
-                                                  server_side: bool) -> None:
+                                                  staged: bool) -> None:
     broken, reference = dbs_pair
     for d in dbs_pair:
         build_trio(d.engines["crashed"], d.engines["production"], d.engines["snapshot"])
@@ -230,7 +228,7 @@ def test_per_table_mode_resumes_to_the_same_state(dbs_pair: tuple[Databases, Dat
     settings = load_settings(broken.env_file(snapshot=True, snapshot_at=None), environ={})
     initial = database_state(broken.engines["production"], journal=False)
     with pytest.raises(RestoreError, match="injected failure"):
-        restore(settings, options=RestoreOptions(approve_pending=True, per_table=True, fail_after_batches=nth, server_side=server_side))
+        restore(settings, options=RestoreOptions(approve_pending=True, per_table=True, fail_after_batches=nth, staged=staged))
     # Some tables were committed before the failure: the run stopped half way.
     assert database_state(broken.engines["production"], journal=False) != initial
     restore(settings, options=RestoreOptions(approve_pending=True, per_table=True))
@@ -255,23 +253,21 @@ def test_identical_rows_in_a_table_without_key_are_all_restored(dbs: Databases) 
     assert restore(settings, options=RestoreOptions(approve_pending=True)).noop
 
 
-@pytest.mark.parametrize("server_path", [True, STAGE], ids=["server-side", "staged"])
-def test_server_side_and_batches_end_in_the_same_state(dbs_pair: tuple[Databases, Databases],
-                                                       server_path: bool | str) -> None:
-    """The paths are implementations of one set of rules: on the same data they must
-    leave production identical, orphans under --orphans null included."""
+def test_in_place_and_staged_end_in_the_same_state(dbs_pair: tuple[Databases, Databases]) -> None:
+    """Friday's rows read where they lie or staged first: the same statements decide
+    them, so production must end identical, orphans under --orphans null included."""
     states = []
-    for d, server_side in zip(dbs_pair, (server_path, False)):
+    for d, staged in zip(dbs_pair, (False, True)):
         build_trio(d.engines["crashed"], d.engines["production"], d.engines["snapshot"])
         settings = load_settings(d.env_file(snapshot=True, snapshot_at=None), environ={})
-        report = restore(settings, options=RestoreOptions(approve_pending=True, server_side=server_side, orphans="null"))
-        assert report.path.startswith("server-side") == bool(server_side)
+        report = restore(settings, options=RestoreOptions(approve_pending=True, staged=staged, orphans="null"))
+        assert ("staged in production's database" in report.path) == staged
         states.append((database_state(d.engines["production"], journal=False), report.totals(),
                        {n: (sorted(k for k, _ in r.skipped), sorted(r.linked), r.moved[:50], r.moved_count, r.kept_ids) for n, r in report.tables.items()}))
     assert states[0] == states[1]
 
 
-def test_restoring_in_two_goes_ends_where_one_go_does(dbs_pair: tuple[Databases, Databases], server_side: bool | str) -> None:
+def test_restoring_in_two_goes_ends_where_one_go_does(dbs_pair: tuple[Databases, Databases], staged: bool) -> None:
     """`--tables posts` first (users and teams are pulled in as parents), the rest later:
     the second run maps references to the rows the first one moved, through the journal."""
     states = []
@@ -279,7 +275,7 @@ def test_restoring_in_two_goes_ends_where_one_go_does(dbs_pair: tuple[Databases,
         build_trio(d.engines["crashed"], d.engines["production"], d.engines["snapshot"])
         settings = load_settings(d.env_file(snapshot=True, snapshot_at=None), environ={})
         for tables in goes:
-            report = restore(settings, options=RestoreOptions(approve_pending=True, tables=tables, server_side=server_side))
+            report = restore(settings, options=RestoreOptions(approve_pending=True, tables=tables, staged=staged))
             if tables is not None:
                 assert {"users", "teams"} <= set(report.pulled_in) and "comments" not in report.tables
                 # what was pulled in is written, so not "left out"; what was not asked for is

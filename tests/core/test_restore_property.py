@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from gapmend.core.apply.restore import STAGE, RestoreOptions, restore
+from gapmend.core.apply.restore import RestoreOptions, restore
 from gapmend.core.config import load_settings
 from gapmend.core.inspect import roles
 from gapmend.core.plan.decisions import load_decisions
@@ -136,11 +136,11 @@ def _refs(state: dict[str, Any], table: str, row: dict[str, Any]) -> dict[str, s
               ("P", "insert", "du", 0, 0)])
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(base=st.lists(OP, min_size=2, max_size=8), ops=st.lists(OP, min_size=1, max_size=14))
-def test_restore_invariants(dbs: Databases, server_side: bool | str, base: list[Any], ops: list[Any]) -> None:
-    if dbs.dialect == "mariadb" and server_side == STAGE:
-        # Suite time: staged runs the server-side statements over copies of Friday's rows;
-        # SQLite's staged examples and MariaDB's server-side ones cover both halves.
-        pytest.skip("staged on MariaDB: the server-side statements, tried here on MariaDB, over staged copies")
+def test_restore_invariants(dbs: Databases, staged: bool, base: list[Any], ops: list[Any]) -> None:
+    if dbs.dialect == "mariadb" and staged:
+        # Suite time: staged runs the same statements over copies of Friday's rows;
+        # SQLite's staged examples and MariaDB's in-place ones cover both halves.
+        pytest.skip("staged on MariaDB: the statements, tried here on MariaDB in place, over staged copies")
     e = dbs.engines
     for role in ("snapshot", "crashed", "production"):
         _reset(e[role])
@@ -159,7 +159,7 @@ def test_restore_invariants(dbs: Databases, server_side: bool | str, base: list[
     # production untouched; a quiet production (no change of its own) is shown, and the
     # operator's confirmation, which these random worlds stand for, lets it go ahead.
     decisions = load_decisions(settings_.decisions_path)
-    options = RestoreOptions(approve_pending=True, server_side=server_side)
+    options = RestoreOptions(approve_pending=True, staged=staged)
     state = database_state(e["production"])
     try:
         report = restore(settings_, decisions, options)
@@ -169,7 +169,7 @@ def test_restore_invariants(dbs: Databases, server_side: bool | str, base: list[
             return
         decisions.roles_confirmed = [f.id for f in refused.findings]
         report = restore(settings_, decisions, options)
-    assert report.path.startswith("server-side") == bool(server_side)
+    assert ("staged" in report.path) == staged
     after = _by_tag(e["production"])
     skipped = {(t, k[0]) for t, r in report.tables.items() for k, _ in r.skipped}
     # The pivots: production's pairs kept, Friday's added (their ids mapped), unless skipped;

@@ -183,7 +183,7 @@ def _objects(engine: Engine) -> tuple[Any, ...]:
 
 
 @pytest.mark.parametrize("dbs", ["mariadb"], indirect=True)
-def test_sakila_restores_by_meaning(dbs: Databases, server_side: bool | str) -> None:
+def test_sakila_restores_by_meaning(dbs: Databases, staged: bool) -> None:
     e = dbs.engines
     _build(e["snapshot"], SNAPSHOT)
     _build(e["crashed"], SNAPSHOT, SIDE.format(**FRIDAY))
@@ -197,7 +197,7 @@ def test_sakila_restores_by_meaning(dbs: Databases, server_side: bool | str) -> 
     # a different person on each: no collision once Friday's customer has moved.
     assert {g.table: g.collisions for g in plan.tables if g.collisions} == {}
 
-    restore(settings, options=RestoreOptions(approve_pending=True, server_side=server_side))
+    restore(settings, options=RestoreOptions(approve_pending=True, staged=staged))
     after = _meaning(e["production"])
     for table in after:
         assert after[table] == before[table] | crashed[table], table

@@ -40,7 +40,7 @@ SNAPSHOT = {"users": _users((1, "ann@x"), (2, "bob@x"), (3, "cy@x")),
 
 
 @pytest.mark.parametrize("dbs", ["mariadb"], indirect=True)
-def test_soft_deletes(laravel_trio: Databases, server_side: bool | str) -> None:  # noqa: F811
+def test_soft_deletes(laravel_trio: Databases, staged: bool) -> None:  # noqa: F811
     e = laravel_trio.engines
     friday = {"users": _users((4, "friday-4@x")),
               "replies": [_reply(2, 2, 4, "on a thread production soft-deleted"),
@@ -62,7 +62,7 @@ def test_soft_deletes(laravel_trio: Databases, server_side: bool | str) -> None:
     assert "replies: 1 Friday row references a threads row production soft-deleted" in text
 
     before = database_state(e["production"])
-    report = restore(settings, options=RestoreOptions(approve_pending=True, server_side=server_side))
+    report = restore(settings, options=RestoreOptions(approve_pending=True, staged=staged))
     assert report.tables["threads"].updated == 1 and report.tables["replies"].inserted == 2
     assert [why for _, why in report.tables["replies"].skipped] == ["thread_id=3: parent deleted by production"]
     md = MetaData()

@@ -120,7 +120,7 @@ def _trio(dbs: Databases) -> Any:
     return load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
 
 
-def test_restored_rows_end_as_fridays_whatever_the_triggers_do(dbs: Databases, server_side: bool | str) -> None:
+def test_restored_rows_end_as_fridays_whatever_the_triggers_do(dbs: Databases, staged: bool) -> None:
     e = dbs.engines
     settings = _trio(dbs)
     before = _definitions(e["production"])
@@ -131,7 +131,7 @@ def test_restored_rows_end_as_fridays_whatever_the_triggers_do(dbs: Databases, s
     assert "create_date" in listed["customer_create_date"]["writes"] or dbs.dialect == "sqlite"
     assert "film_text" in listed["ins_film"]["writes"] and "suspended" in listed["ins_film"]["action"]
 
-    report = restore(settings, options=RestoreOptions(approve_pending=True, server_side=server_side))
+    report = restore(settings, options=RestoreOptions(approve_pending=True, staged=staged))
     assert sorted(report.triggers) == sorted(before)
     with e["production"].connect() as conn:
         dates = dict(conn.execute(text("SELECT email, create_date FROM customer")).all())
@@ -195,7 +195,7 @@ def test_sigkill_while_triggers_are_suspended(dbs: Databases) -> None:
     before = _definitions(e["production"])
     env_file = dbs.env_file(snapshot=True, snapshot_at=None)
     child = subprocess.Popen([sys.executable, "-c", "from gapmend.app.cli import main; main()", "--env-file",
-                              str(env_file), "restore", "--yes", "--without-backup", "--approve-pending", "--through-gapmend"],
+                              str(env_file), "restore", "--yes", "--without-backup", "--approve-pending", "--staged"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=dbs.workdir)
     deadline = time.monotonic() + 60
     try:

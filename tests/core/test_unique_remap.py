@@ -118,7 +118,7 @@ def _logical(engine: Engine) -> dict[str, set[tuple[Any, ...]]]:
         }
 
 
-def test_unique_keys_are_judged_after_the_remap(dbs: Databases, server_side: bool | str) -> None:
+def test_unique_keys_are_judged_after_the_remap(dbs: Databases, staged: bool) -> None:
     e = dbs.engines
     _load(e["snapshot"], SNAPSHOT)
     _load(e["crashed"], SNAPSHOT, FRIDAY)
@@ -131,7 +131,7 @@ def test_unique_keys_are_judged_after_the_remap(dbs: Databases, server_side: boo
     collided = {g.table: sorted(c.key for c in g.collisions) for g in plan.tables if g.collisions}
     assert collided == {"users": [(6,)], "team_user": [(4,)], "subscriptions": [("f-3",)], "team_member": [(2, 6)]}
 
-    report = restore(settings, options=RestoreOptions(approve_pending=True, server_side=server_side))
+    report = restore(settings, options=RestoreOptions(approve_pending=True, staged=staged))
     after = _logical(e["production"])
     for table in after:
         # Production's rows, and every Friday row by what it means, each exactly once.
@@ -148,7 +148,7 @@ def test_unique_keys_are_judged_after_the_remap(dbs: Databases, server_side: boo
     assert verify(settings)[0] == []
 
 
-def test_a_case_blind_unique_key_is_a_collision_on_every_path(dbs: Databases, server_side: bool | str) -> None:
+def test_a_case_blind_unique_key_is_a_collision_on_every_path(dbs: Databases, staged: bool) -> None:
     """MariaDB's default collations compare ``Case@X`` and ``case@x`` as one value: the
     unique index refuses both, so the plan and every copy path call it a collision
     (judged in Python, a dict lookup missed it and the insert failed). SQLite's BINARY
@@ -161,7 +161,7 @@ def test_a_case_blind_unique_key_is_a_collision_on_every_path(dbs: Databases, se
     settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
     blind = dbs.dialect == "mariadb"
     assert [c.key for c in build_plan(settings).table("users").collisions] == ([(4,)] if blind else [])
-    report = restore(settings, options=RestoreOptions(approve_pending=True, server_side=server_side))
+    report = restore(settings, options=RestoreOptions(approve_pending=True, staged=staged))
     assert report.tables["users"].linked == ([((4,), (4,))] if blind else [])
     with e["production"].connect() as conn:
         emails = sorted(conn.execute(select(USERS.c.email)).scalars())

@@ -65,8 +65,7 @@ def _without(state: dict[str, list[tuple[Any, ...]]], tag: str) -> dict[str, lis
     return {**state, "users": [r for r in state["users"] if not str(r[2]).startswith(f"{tag}-")]}
 
 
-@pytest.mark.parametrize("server_side", [True, False], ids=["server-side", "batches"])
-def test_writes_after_the_plan_stop_the_restore(trio: Databases, server_side: bool) -> None:
+def test_writes_after_the_plan_stop_the_restore(trio: Databases) -> None:
     d = trio
     settings = load_settings(d.env_file(snapshot=True, snapshot_at=None), environ={})
     before = database_state(d.engines["production"], journal=False)
@@ -75,7 +74,7 @@ def test_writes_after_the_plan_stop_the_restore(trio: Databases, server_side: bo
     try:
         # SQLite may already refuse the scan: its ATTACH meets the writer's lock.
         with pytest.raises(ConcurrentWrite if d.dialect == "mariadb" else GapmendError) as caught:
-            restore(settings, options=RestoreOptions(approve_pending=True, server_side=server_side))
+            restore(settings, options=RestoreOptions(approve_pending=True))
     finally:
         writer.stop.set()
         writer.join()
