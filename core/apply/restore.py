@@ -142,12 +142,9 @@ class RestoreReport:
 
 # --- fates -----------------------------------------------------------------------------
 
-INSERT, LINK, SKIP, DONE = "insert", "link", "skip", "done"
-
-
 @dataclass(slots=True)   # a parent's fate, read back from the server's work table (`_prefetch`)
 class _Fate:
-    action: str
+    action: str                        # the work table's: insert, link, skip or done
     target: Key | None = None          # new key (insert/done) or production key (link)
     reason: str = ""
 
@@ -595,11 +592,11 @@ class _Run:
             b = self.boundaries[edge.parent]
             if b is None or not isinstance(v, int) or v <= b:
                 continue
-            parent_fate = self._parent_fate(edge.parent, v)
+            parent_fate = self.looked_up.get((edge.parent, v))
             if parent_fate is None:
                 yield edge, v, f"Friday's {edge.parent} row {v} is not restored" + (
                     "" if edge.parent in tables else f" ({edge.parent} is not in this restore)")
-            elif parent_fate.action == SKIP:
+            elif parent_fate.action == "skip":
                 yield edge, v, f"its parent {edge.parent} {v} is skipped ({parent_fate.reason})"
 
     # -- writes --
@@ -608,14 +605,9 @@ class _Run:
         b, held = self.boundaries[edge.parent], held_id(v)
         if b is None or not isinstance(held, int) or held <= b:
             return v
-        fate = self._parent_fate(edge.parent, held)
+        fate = self.looked_up.get((edge.parent, held))
         assert fate is not None and fate.target is not None, (edge.id, v)
         return as_held(fate.target[0], v)
-
-    def _parent_fate(self, parent: str, v: Any) -> _Fate | None:
-        return self.looked_up.get((parent, v))
-
-    _SERVER_ACTIONS = {"insert": INSERT, "link": LINK, "skip": SKIP, "done": DONE}
 
     def _prefetch(self, t: TableInfo, chunk: list[tuple[Any, ...]]) -> None:
         """The fates of the server-side parents this chunk points past the boundary at,
@@ -628,8 +620,7 @@ class _Run:
             held = (held_id(r[i]) for r in chunk if ti is None or r[ti] == edge.type_value)
             ids = sorted({v for v in held if isinstance(v, int) and v > b})
             for old, new, action, reason in self.server.lookup(edge.parent, ids):
-                self.looked_up[(edge.parent, old)] = _Fate(
-                    self._SERVER_ACTIONS[action], None if new is None else (new,), reason or "")
+                self.looked_up[(edge.parent, old)] = _Fate(action, None if new is None else (new,), reason or "")
 
     def _updated_row(self, t: TableInfo, row: tuple[Any, ...]) -> dict[str, Any]:
         """Friday's updated row as it is written: references mapped (and recorded in
@@ -652,7 +643,7 @@ class _Run:
     def _execute_set(self, stmt: Any) -> int:
         """One set-based statement of the server-side copy; returns the rows it touched.
         Only statements writing application tables count as write batches (for
-        `fail_after_batches`), as in the batch path; work tables and journal do not."""
+        `fail_after_batches`), as Friday's update batches do; work tables and journal do not."""
         n = self.p.execute(stmt).rowcount
         target = getattr(getattr(stmt, "table", None), "name", "")
         if not target.startswith(JOURNAL_PREFIX):

@@ -16,8 +16,8 @@ parent row's final key:
   reason; its key matches nothing.
 
 Values at or below the boundary, and the polymorphic type column, are written as they
-are. This module is the rule for the plan (`gap`) and the in-Python restore
-(`restore`); the server-side restore spells the same rule in SQL (`server_copy`,
+are. This module is the rule for the plan's preview (`gap`); the restore spells the
+same rule in SQL (`server_copy`,
 ``_mapped`` over the parents' work tables, where an inserted parent's ``new_id`` is
 still NULL when collisions are judged).
 """
