@@ -21,8 +21,9 @@ The order of work is what makes cycles and self-references need no guesswork:
 5. **Check** every reference written points at a row that exists, then commit. Any
    failure before the commit rolls everything back: production is as it was.
 
-Inserts are ``INSERT … SELECT`` inside the server; Friday's updates are read in chunks and
-written in batches: never row by row.
+Inserts are ``INSERT … SELECT`` inside the server; Friday's updated rows are staged beside
+production's tables in chunks and then checked, mapped and applied by one ``UPDATE … FROM``
+per table (`ServerCopy.apply_updates`): never row by row.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from ..databases.schema import JOURNAL_PREFIX, Schema, TableInfo, reflect
 from ..errors import GapmendError
 from ..inspect import roles
 from ..inspect.gap import Sources, build_plan
-from ..inspect.graph import Edge, ReferenceGraph, as_held, build_graph, graph_decisions, held_id
+from ..inspect.graph import Edge, ReferenceGraph, build_graph, graph_decisions
 from ..inspect.payloads import PayloadEdge
 from ..inspect.picks import not_picked, require_plan_picks
 from ..plan.decisions import Decisions
@@ -61,7 +62,7 @@ from . import id_guard
 from .exclusive import only_restore
 from .id_guard import ConcurrentWrite  # noqa: F401  (re-exported: the restore raises it)
 from .payload_rewrite import rewrite_run
-from .server_copy import STAGED, CrashedAddress, ServerCopy, drop_leftovers, locate_crashed, unreadable
+from .server_copy import STAGED, UPDATE, CrashedAddress, ServerCopy, drop_leftovers, locate_crashed, unreadable
 from .spool import KeySpool
 from .sql_recorder import SqlRecorder
 
@@ -141,13 +142,6 @@ class RestoreReport:
 
 
 # --- fates -----------------------------------------------------------------------------
-
-@dataclass(slots=True)   # a parent's fate, read back from the server's work table (`_prefetch`)
-class _Fate:
-    action: str                        # the work table's: insert, link, skip or done
-    target: Key | None = None          # new key (insert/done) or production key (link)
-    reason: str = ""
-
 
 @dataclass
 class _Work:
@@ -301,26 +295,17 @@ class _Run:
     address: CrashedAddress
     shapes: Schema | None = None   # the staging tables' column types, when not crashed's (`_staging_shapes`)
     server: ServerCopy = field(init=False)
-    looked_up: dict[tuple[str, Any], _Fate] = field(default_factory=dict)
     reports: dict[str, TableReport] = field(default_factory=lambda: defaultdict(TableReport))
-    written_refs: dict[Edge, set[Any]] = field(default_factory=lambda: defaultdict(set))
     batches: int = 0
     boundaries: dict[str, int | None] = field(default_factory=dict)
-    refs: dict[str, list[tuple[Edge, int, int | None]]] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)   # AUTO_INCREMENT before the restore (`id_guard`)
     done_keyed: dict[str, set[str]] = field(default_factory=dict)   # encoded keys a committed run restored
     order: list[str] = field(default_factory=list)   # the tables of this restore, in write order
     suspended: list[str] = field(default_factory=list)   # production's triggers, for the report
 
     def __post_init__(self) -> None:
-        # Looked up for every column of every Friday row: computed once here.
         for name, t in self.schema.tables.items():
             self.boundaries[name] = self.plan.table(name).boundary.value if t.key_kind == "surrogate" else None
-            self.refs[name] = [
-                (e, t.column_names.index(e.columns[0]),
-                 t.column_names.index(e.type_column) if e.type_column else None)
-                for e in self.graph.edges_from(name) if len(e.columns) == 1
-            ]
 
     # -- orchestration --
 
@@ -335,7 +320,7 @@ class _Run:
         self.server = ServerCopy(self.p, self.address, self.schema, surrogate,
                                  self.boundaries, self.graph.edges_from, run_id, self._execute_set, self.c,
                                  keyed=[n for n in tables if n in self.work.keyed], picks=self.work.picks,
-                                 shapes=self.shapes)
+                                 shapes=self.shapes, updated=[n for n in tables if self._updated_columns(n)])
         if self.address.staged:
             self.progress.start("staging Friday's rows in production's database",
                                 sum(self.plan.table(n).counts.get(RowClass.FRIDAY_INSERT.value, 0) for n in surrogate))
@@ -486,7 +471,7 @@ class _Run:
 
     def _outcomes(self, tables: list[str]) -> dict[str, Outcome]:
         """Per table, the Friday rows this run found colliding and orphaned (linked or
-        skipped, by the reasons `_Fate` and `server_copy` record)."""
+        skipped, by the reasons `server_copy`'s work tables record)."""
         out = {}
         for name in tables:
             report = self.reports[name]
@@ -522,7 +507,7 @@ class _Run:
 
     def _write_changes(self, t: TableInfo, writer: journal.Writer) -> None:
         """Updates, deletes (on request) and the journal lines for linked and skipped rows."""
-        self._write_updates(t, writer)
+        self._write_updates(t)
         if self.options.apply_deletes:
             self._write_deletes(t, writer)
         if t.name in self.server.work:
@@ -563,76 +548,7 @@ class _Run:
             found = {tuple(r[i] for i in key_idx): r for r in rowio.fetch_keys(self.c, t, t.identity, chunk)}
             yield [found[tuple(k)] for k in chunk if tuple(k) in found]
 
-    def _missing_parents(self, t: TableInfo, chunk: list[tuple[Any, ...]]) -> dict[str, set[Any]]:
-        """Per edge: snapshot-range parent ids these rows reference that production no longer has."""
-        out: dict[str, set[Any]] = {}
-        for edge, i, ti in self.refs[t.name]:
-            b = self.boundaries[edge.parent]
-            if b is None:
-                continue
-            held = (held_id(r[i]) for r in chunk if ti is None or r[ti] == edge.type_value)
-            wanted = {v for v in held if isinstance(v, int) and v <= b}
-            if not wanted:
-                continue
-            parent = self.schema[edge.parent]
-            present = {r[0] for r in rowio.fetch_keys(self.p, parent, parent.primary_key, [(v,) for v in wanted],
-                                                      select_cols=parent.primary_key)}
-            out[edge.id] = wanted - present
-        return out
-
-    def _broken_refs(self, t: TableInfo, row: tuple[Any, ...], missing: dict[str, set[Any]],
-                     tables: list[str]) -> Iterator[tuple[Edge, Any, str]]:
-        for edge, i, ti in self.refs[t.name]:
-            v = held_id(row[i])
-            if v is None or (ti is not None and row[ti] != edge.type_value):
-                continue
-            if v in missing.get(edge.id, ()):
-                yield edge, v, "orphan"
-                continue
-            b = self.boundaries[edge.parent]
-            if b is None or not isinstance(v, int) or v <= b:
-                continue
-            parent_fate = self.looked_up.get((edge.parent, v))
-            if parent_fate is None:
-                yield edge, v, f"Friday's {edge.parent} row {v} is not restored" + (
-                    "" if edge.parent in tables else f" ({edge.parent} is not in this restore)")
-            elif parent_fate.action == "skip":
-                yield edge, v, f"its parent {edge.parent} {v} is skipped ({parent_fate.reason})"
-
     # -- writes --
-
-    def _map_value(self, edge: Edge, v: Any) -> Any:
-        b, held = self.boundaries[edge.parent], held_id(v)
-        if b is None or not isinstance(held, int) or held <= b:
-            return v
-        fate = self.looked_up.get((edge.parent, held))
-        assert fate is not None and fate.target is not None, (edge.id, v)
-        return as_held(fate.target[0], v)
-
-    def _prefetch(self, t: TableInfo, chunk: list[tuple[Any, ...]]) -> None:
-        """The fates of the server-side parents this chunk points past the boundary at,
-        read from their work tables in one query per reference (memory: one chunk's worth)."""
-        self.looked_up.clear()
-        for edge, i, ti in self.refs[t.name]:
-            b = self.boundaries[edge.parent]
-            if b is None or edge.parent not in self.server.work:
-                continue
-            held = (held_id(r[i]) for r in chunk if ti is None or r[ti] == edge.type_value)
-            ids = sorted({v for v in held if isinstance(v, int) and v > b})
-            for old, new, action, reason in self.server.lookup(edge.parent, ids):
-                self.looked_up[(edge.parent, old)] = _Fate(action, None if new is None else (new,), reason or "")
-
-    def _updated_row(self, t: TableInfo, row: tuple[Any, ...]) -> dict[str, Any]:
-        """Friday's updated row as it is written: references mapped (and recorded in
-        `written_refs`, for the integrity check)."""
-        values = dict(zip(t.column_names, row))
-        for edge, i, ti in self.refs[t.name]:
-            v = row[i]
-            if v is None or (ti is not None and row[ti] != edge.type_value):
-                continue
-            values[edge.columns[0]] = mapped = self._map_value(edge, v)
-            self.written_refs[edge].add(held_id(mapped))
-        return values
 
     def _execute(self, stmt: Any, rows: list[dict[str, Any]]) -> None:
         if not rows:
@@ -690,7 +606,16 @@ class _Run:
             yield from self._friday_rows(t, pending)
             self.progress.advance(len(keys))
 
-    def _write_updates(self, t: TableInfo, writer: journal.Writer) -> None:
+    def _updated_columns(self, name: str) -> list[str]:
+        """The columns Friday's updates of `name` write; none without updates or a key."""
+        t = self.schema[name]
+        if not t.primary_key or not (self.work.updates.get(name) or self.work.conflicts.get(name)):
+            return []
+        return [c for c in t.column_names if c not in t.identity]
+
+    def _write_updates(self, t: TableInfo) -> None:
+        """Friday's updates (and the conflicts the operator took Friday's side of), staged
+        and then decided, mapped and applied by the server (`ServerCopy.apply_updates`)."""
         report = self.reports[t.name]
         keys = list(self.work.updates.get(t.name, []))
         for key in self.work.conflicts.get(t.name, []):
@@ -699,30 +624,15 @@ class _Run:
                 report.conflicts_taken += 1
             else:
                 report.conflicts_kept += 1
-        if not keys or not t.primary_key:
+        if not keys or not self._updated_columns(t.name):
             return
         self.progress.start(f"{t.name}: applying Friday's updates", len(keys))
-        key_idx = _idx(t, t.identity)
-        cols = [c for c in t.column_names if c not in t.identity]
-        if not cols:
-            return
         for chunk in self._friday_rows(t, keys):
-            self._prefetch(t, chunk)
-            batch = []
-            missing = self._missing_parents(t, chunk)
-            for row in chunk:
-                key = tuple(row[i] for i in key_idx)
-                broken = next(iter(self._broken_refs(t, row, missing, self.order)), None)
-                if broken is not None:
-                    report.skipped.append((key, f"update not applied: {broken[0].columns[0]}={broken[1]}: {broken[2]}"))
-                    writer.add(t.name, key, None, "skipped", "update: " + broken[2])
-                    continue
-                values = self._updated_row(t, row)
-                batch.append({**values, **dict(zip(t.identity, key))})
-                writer.add(t.name, key, key, "updated")
-            dialect_of(self.p).update_rows(self.p, t.table, t.identity, cols, batch, self._execute)
-            report.updated += len(batch)
+            check_cancel(self.cancel)
+            self.server.stage_rows(t.name, chunk, UPDATE)
             self.progress.advance(len(chunk))
+        report.updated = self.server.apply_updates(t.name)
+        report.skipped += [(key, "update not applied: " + why) for key, why in self.server.keyed_skipped(t.name, UPDATE)]
 
     def _write_deletes(self, t: TableInfo, writer: journal.Writer) -> None:
         keys = self.work.deletes.get(t.name, [])
@@ -761,18 +671,11 @@ class _Run:
             check = self.server.broken_reference if name in self.server.work else self.server.broken_keyed
             for edge in self.graph.edges_from(name):
                 _require_none_missing(edge, check(name, edge) if len(edge.columns) == 1 else [])
-        self.progress.start("checking references", len(self.written_refs))
-        for edge, values in self.written_refs.items():
-            self._require_parents(edge, values)
-            self.progress.advance(1)
-
-    def _require_parents(self, edge: Edge, values: set[Any]) -> None:
-        """Raise unless production holds a parent row for every value written into `edge`."""
-        parent = self.schema[edge.parent]
-        wanted = sorted(v for v in values if v is not None)
-        present = {r[0] for r in rowio.fetch_keys(self.p, parent, edge.parent_columns, [(v,) for v in wanted],
-                                                  select_cols=edge.parent_columns)}
-        _require_none_missing(edge, [v for v in wanted if v not in present])
+        for name in tables:
+            if self.reports[name].updated:   # Friday's updates: the references they wrote
+                for edge in self.graph.edges_from(name):
+                    if len(edge.columns) == 1:
+                        _require_none_missing(edge, self.server.broken_update(name, edge))
 
 
 def _require_none_missing(edge: Edge, missing: list[Any]) -> None:

@@ -1,4 +1,4 @@
-"""The restore done by the database server: no Friday row passes through Python.
+"""The restore done by the database server: every rule is a set-based statement.
 
 When production's connection can read the crashed tables itself — SQLite files
 (crashed ATTACHed to production's connection) or two databases on one MariaDB server
@@ -36,6 +36,12 @@ When production's connection cannot name crashed's tables (another server, or no
 ``SELECT`` grant), Friday's rows past each boundary are first **staged**: copied in id
 order, in chunks of multi-row INSERTs, into staging tables beside production's, which
 then stand in for crashed's in every statement above.
+
+Friday's **updates** take the same road: their rows (read by key from crashed, so they
+pass through Python in chunks) are staged in a work table whose fate starts as
+``update``; the orphan and unrestored-parent rules skip them, references past a
+boundary are mapped in place from the parent's work table, and one ``UPDATE … FROM``
+writes them, one ``INSERT … SELECT`` journals them (`ServerCopy.apply_updates`).
 
 Memory is therefore flat in the size of the gap. The work tables are real tables (a
 MariaDB TEMPORARY table cannot be opened twice in one statement, and a self-reference
@@ -89,6 +95,7 @@ ATTACHED = "gapmend_crashed"
 WORK_PREFIX = "gapmend_w"
 # Actions of a Friday row that leave it with an id children may point at.
 LIVE = ("insert", "link", "done")
+INSERT, UPDATE = "insert", "update"   # a staged row still to write, as its table's rows are written
 
 
 @dataclass(frozen=True)
@@ -207,7 +214,7 @@ class ServerCopy:
                  boundaries: dict[str, int | None], edges_from: Callable[[str], list[Edge]],
                  run_id: str, execute: Callable[[Any], int], source: Connection | None = None,
                  keyed: Sequence[str] = (), picks: Mapping[str, frozenset[int]] | None = None,
-                 shapes: Schema | None = None) -> None:
+                 shapes: Schema | None = None, updated: Sequence[str] = ()) -> None:
         self.p, self.address, self.schema, self.tables = conn, address, schema, tables
         self.dialect = dialect_of(conn)
         self.picks = picks or {}   # tables restored for the operator's picked ids only (`picks`)
@@ -222,6 +229,10 @@ class ServerCopy:
         # with its fate, staged by the restore as it reads them from its key spool.
         self.rows_work = {name: _rows_table(self.metadata, f"{prefix}k{i}", shapes[name])
                           for i, name in enumerate(keyed)}
+        # Friday's updated rows of every table that has any, each with its fate: decided,
+        # mapped and applied by the same kind of statements as the inserts.
+        self.updates = {name: _rows_table(self.metadata, f"{prefix}u{i}", shapes[name], UPDATE)
+                        for i, name in enumerate(updated)}
         self.alloc = Table(f"{prefix}alloc", self.metadata,
                            Column("old_id", BigInteger, primary_key=True, autoincrement=False),
                            Column("new_id", BigInteger, nullable=False))
@@ -469,18 +480,19 @@ class ServerCopy:
 
     # -- tables without an integer key --
 
-    def stage_rows(self, name: str, rows: list[tuple[Any, ...]]) -> None:
-        """Friday's rows of a keyed table into its work table (one multi-row INSERT)."""
+    def stage_rows(self, name: str, rows: list[tuple[Any, ...]], action: str = INSERT) -> None:
+        """Friday's rows of `name` into its work table (one multi-row INSERT): rows to
+        insert (a keyed table's) or Friday's updated rows (`action` UPDATE)."""
         if not rows:
             return
-        t = self.schema[name]
+        t, work = self.schema[name], (self.rows_work if action == INSERT else self.updates)[name]
         names = t.column_names
         if _integer_key(t):   # its journal spelling is made in SQL (`copy_keyed`)
-            rowio.execute_rows(self.p, insert(self.rows_work[name]), [dict(zip(names, row)) for row in rows], name)
+            rowio.execute_rows(self.p, insert(work), [dict(zip(names, row)) for row in rows], name)
             return
         key = [names.index(k) for k in t.identity]
         holes = _key_holes(t, self.edges_from(name))
-        rowio.execute_rows(self.p, insert(self.rows_work[name]), [
+        rowio.execute_rows(self.p, insert(work), [
             {**dict(zip(names, row)), "gapmend_key": journal.encode(row[i] for i in key),
              "gapmend_written": journal.encode_template([row[i] for i in key], holes) if holes else None}
             for row in rows], name)
@@ -507,19 +519,24 @@ class ServerCopy:
         whose key as written production already holds (a pivot row of a linked parent).
         No row depends on these rows' fates, so one pass decides them (after every
         integer-keyed table's)."""
-        t, r = self.schema[name], self.rows_work[name]
         for ref in self._refs(name):
-            col, types = ref.value(r), ref.edge.type_filter(r)
-            parent = self.schema[ref.edge.parent]
-            par = parent.table.alias("par")
-            gone = [r.c.gapmend_action == "insert", col.is_not(None), col <= ref.boundary, *types,
-                    ~exists().where(par.c[parent.primary_key[0]] == col)]
-            fate = (r.c.gapmend_action, r.c.gapmend_nulled, r.c.gapmend_reason)
-            self._orphaned(t, ref, nullable_ok, r, fate, col, gone)
-            unrestored, why = ref.unrestored(r)
-            self.execute(update(r).values(gapmend_action="skip", gapmend_reason=_text(f"{ref.column}=", col, why))
-                         .where(r.c.gapmend_action == "insert", *unrestored))
+            self._skip_broken(name, self.rows_work[name], INSERT, ref, nullable_ok)
         self._keyed_collisions(name, collisions)
+
+    def _skip_broken(self, name: str, r: Table, live: str, ref: _Ref, nullable_ok: bool) -> None:
+        """The rows of `r` still to write (`live`) whose `ref` names a snapshot-range parent
+        production deleted (`_orphaned`), or points past the boundary at a row this restore
+        gives no id: skipped, with why."""
+        t, col, types = self.schema[name], ref.value(r), ref.edge.type_filter(r)
+        parent = self.schema[ref.edge.parent]
+        par = parent.table.alias("par")
+        gone = [r.c.gapmend_action == live, col.is_not(None), col <= ref.boundary, *types,
+                ~exists().where(par.c[parent.primary_key[0]] == col)]
+        fate = (r.c.gapmend_action, r.c.gapmend_nulled, r.c.gapmend_reason)
+        self._orphaned(t, ref, nullable_ok, r, fate, col, gone)
+        unrestored, why = ref.unrestored(r)
+        self.execute(update(r).values(gapmend_action="skip", gapmend_reason=_text(f"{ref.column}=", col, why))
+                     .where(r.c.gapmend_action == live, *unrestored))
 
     def _keyed_collisions(self, name: str, mode: str) -> None:
         """Staged rows whose unique values as written (references mapped: `unique`)
@@ -583,8 +600,9 @@ class ServerCopy:
             ["run_id", "table_name", "old_key", "new_key", "action", "detail"], journaled))
         return inserted
 
-    def keyed_skipped(self, name: str) -> Iterator[tuple[tuple[Any, ...], str]]:
-        r = self.rows_work[name]
+    def keyed_skipped(self, name: str, action: str = INSERT) -> Iterator[tuple[tuple[Any, ...], str]]:
+        """The staged rows (to insert, or `action` UPDATE: Friday's updates) skipped, and why."""
+        r = (self.rows_work if action == INSERT else self.updates)[name]
         key = [r.c[k] for k in self.schema[name].identity]
         for row in self.p.execute(select(*key, r.c.gapmend_reason).where(r.c.gapmend_action == "skip").order_by(*key)):
             yield tuple(row[:-1]), row[-1] or ""
@@ -609,14 +627,53 @@ class ServerCopy:
         no parent in production (at most 5)."""
         r = self.rows_work[name]
         source, mapped = self._mapped(name, r, r.c.gapmend_nulled, r)
+        return self._broken(name, edge, r, INSERT, source, mapped[edge.columns[0]])
+
+    def broken_update(self, name: str, edge: Edge) -> list[Any]:
+        """Reference values Friday's applied updates of `name` wrote (mapped in place by
+        `apply_updates`) that find no parent in production (at most 5)."""
+        r = self.updates[name]
+        return self._broken(name, edge, r, UPDATE, r, r.c[edge.columns[0]])
+
+    def _broken(self, name: str, edge: Edge, r: Table, live: str, source: Any,
+                written: ColumnElement[Any]) -> list[Any]:
         parent = self.schema[edge.parent]
         par = parent.table.alias("par")
-        value = _as_id(self.dialect, _holds_text(self.schema[name], edge.columns[0]), mapped[edge.columns[0]])
+        value = _as_id(self.dialect, _holds_text(self.schema[name], edge.columns[0]), written)
         par_key = par.c[edge.parent_columns[0]]
         stmt = (select(value).select_from(source.outerjoin(par, par_key == value))
-                .where(r.c.gapmend_action == "insert", value.is_not(None), par_key.is_(None), *edge.type_filter(r))
+                .where(r.c.gapmend_action == live, value.is_not(None), par_key.is_(None), *edge.type_filter(r))
                 .limit(5))
         return list(self.p.execute(stmt).scalars())
+
+    # -- Friday's updates --
+
+    def apply_updates(self, name: str) -> int:
+        """Friday's staged updates of `name` where nothing they name is lost: skipped where
+        a reference finds no parent (`_skip_broken`), the rest mapped in place (a reference
+        past its parent's boundary becomes the parent's new id) and written by one
+        ``UPDATE … FROM``, journaled by one ``INSERT … SELECT``. Returns the rows updated."""
+        t, r = self.schema[name], self.updates[name]
+        for ref in self._refs(name):
+            self._skip_broken(name, r, UPDATE, ref, False)   # an update never writes a reference NULL
+        for ref in self._refs(name):
+            if ref.work is None or ref.column in t.identity:   # past the boundary: skipped above
+                continue
+            wp = ref.work.alias("wp")
+            new_id = select(wp.c.new_id).where(wp.c.old_id == ref.value(r)).scalar_subquery()
+            self.execute(update(r).values({ref.column: ref.written(new_id)}).where(
+                r.c.gapmend_action == UPDATE, ref.value(r) > ref.boundary, *ref.edge.type_filter(r)))
+        live = r.c.gapmend_action == UPDATE
+        columns = [c for c in t.column_names if c not in t.identity]
+        self.execute(update(t.table).values({c: r.c[c] for c in columns}).where(
+            live, *(t.table.c[k] == self.collations.as_production(name, k, r.c[k]) for k in t.identity)))
+        key = journal.encode_key_sql([r.c[k] for k in t.identity]) if _integer_key(t) else r.c.gapmend_key
+        detail = func.substr(literal("update: ", String) + r.c.gapmend_reason, 1, 255)
+        self.execute(insert(journal.id_map).from_select(
+            ["run_id", "table_name", "old_key", "new_key", "action", "detail"],
+            select(literal(self.run_id), literal(name), key, case((live, key), else_=null()),
+                   case((live, literal("updated")), else_=literal("skipped")), case((live, null()), else_=detail))))
+        return int(self.p.execute(select(func.count()).select_from(r).where(live)).scalar_one())
 
     # -- reading back --
 
@@ -624,13 +681,6 @@ class ServerCopy:
         w = self.work[name]
         yield from self.p.execute(select(w.c.old_id, w.c.new_id, w.c.reason)
                                   .where(w.c.action == action).order_by(w.c.old_id))
-
-    def lookup(self, name: str, ids: list[int]) -> Iterator[tuple[int, int | None, str, str | None]]:
-        """(old id, new id, action, reason) of Friday rows `ids` of table `name`."""
-        w = self.work[name]
-        for start in range(0, len(ids), 500):
-            yield from self.p.execute(select(w.c.old_id, w.c.new_id, w.c.action, w.c.reason)
-                                      .where(w.c.old_id.in_(ids[start : start + 500])))
 
     # -- helpers --
 
@@ -665,10 +715,11 @@ def _staging_table(metadata: MetaData, name: str, t: TableInfo) -> Table:
     return Table(name, metadata, *columns, **options)
 
 
-def _rows_table(metadata: MetaData, name: str, t: TableInfo) -> Table:
-    """A keyed table's staged Friday rows and the fate of each (the ``gapmend_`` columns)."""
+def _rows_table(metadata: MetaData, name: str, t: TableInfo, action: str = INSERT) -> Table:
+    """Staged Friday rows of `t` and the fate of each (the ``gapmend_`` columns): `action`
+    until a rule skips or links the row."""
     stage = _staging_table(metadata, name, t)
-    stage.append_column(Column("gapmend_action", String(8), nullable=False, server_default="insert"))
+    stage.append_column(Column("gapmend_action", String(8), nullable=False, server_default=action))
     stage.append_column(Column("gapmend_nulled", String(255)))
     stage.append_column(Column("gapmend_reason", String(255)))
     stage.append_column(Column("gapmend_key", Text))   # the journal's encoding of the Friday key (not integers)
