@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from sqlalchemy import (
     Column,
@@ -245,166 +245,178 @@ def _snapshot_rows(rng: random.Random, n_users: int, posts_per_user: int) -> dic
 
 def _apply_ops(rng: random.Random, ledger: Ledger, base: dict[str, list[dict[str, Any]]],
                c: _Side, p: _Side, gap: float) -> None:
-    """Friday's and production's writes after the snapshot, each recorded in the ledger."""
-    B = dict(ledger.boundaries)
-    n_new_users = max(3, int(len(base["users"]) * gap))
-    n_new_posts = max(4, int(len(base["posts"]) * gap))
-    fri, prod = FRIDAY, RESTORED
+    """Friday's and production's writes after the snapshot, each recorded in the ledger
+    (in this order: the seeded choices depend on it)."""
+    ops = _Writes(rng, ledger, base, c, p, dict(ledger.boundaries))
+    n_posts = max(4, int(len(base["posts"]) * gap))
+    users = ops.users_and_teams(max(3, int(len(base["users"]) * gap)))
+    ops.user_updates()
+    posts, prod_posts, doomed = ops.posts(users, n_posts)
+    ops.comments(users, posts, doomed, n_posts)
+    ops.tags_and_pivot(posts, prod_posts)
+    ops.polymorphic(users, posts)
+    ops.settings_and_log(users)
 
-    # users: both sides insert at the same ids B+1..; one email registered on both sides.
-    new_c_users: list[dict[str, Any]] = [dict(id=B["users"] + i, name=f"friday user {i}", email=f"friday{i}@example.test",
-                        current_team_id=None, created_at=fri, updated_at=fri) for i in range(1, n_new_users + 1)]
-    new_p_users: list[dict[str, Any]] = [dict(id=B["users"] + i, name=f"prod user {i}", email=f"prod{i}@example.test",
-                        current_team_id=1, created_at=prod, updated_at=prod) for i in range(1, n_new_users + 2)]
-    new_p_users[0]["email"] = new_c_users[0]["email"] = "both@example.test"
-    ledger.collisions["users"].add((B["users"] + 1,))
-    # teams: Friday creates teams owned by its new users, and points them at their teams (cycle).
-    new_c_teams: list[dict[str, Any]] = [dict(id=B["teams"] + i, user_id=u["id"], name=f"friday team {i}", created_at=fri, updated_at=fri)
-                   for i, u in enumerate(new_c_users, start=1)]
-    for u, t in zip(new_c_users, new_c_teams):
-        u["current_team_id"] = t["id"]
-    new_p_teams: list[dict[str, Any]] = [dict(id=B["teams"] + 1, user_id=1, name="prod team", created_at=prod, updated_at=prod)]
-    c.insert("teams", new_c_teams)   # teams.user_id is not a declared FK; users.current_team_id is
-    c.insert("users", new_c_users)
-    p.insert("users", new_p_users)
-    p.insert("teams", new_p_teams)
-    for r in new_c_users:
-        ledger.mark("users", ("C", r["id"]), FRIDAY_INSERT)
-    for pr in new_p_users:
-        ledger.mark("users", ("P", pr["id"]), PRODUCTION_INSERT)
-    for r in new_c_teams:
-        ledger.mark("teams", ("C", r["id"]), FRIDAY_INSERT)
-    for r in new_p_teams:
-        ledger.mark("teams", ("P", r["id"]), PRODUCTION_INSERT)
 
-    # user updates: 2 Friday-only, 2 production-only, 1 conflict, 1 converged.
-    c.update("users", {"id": 2}, {"name": "renamed on friday", "updated_at": fri})
-    c.update("users", {"id": 3}, {"name": "renamed on friday", "updated_at": fri})
-    p.update("users", {"id": 4}, {"name": "renamed in prod", "updated_at": prod})
-    p.update("users", {"id": 5}, {"name": "renamed in prod", "updated_at": prod})
-    c.update("users", {"id": 6}, {"name": "friday's name", "updated_at": fri})
-    p.update("users", {"id": 6}, {"name": "production's name", "updated_at": prod})
-    c.update("users", {"id": 7}, {"name": "same new name", "updated_at": fri})
-    p.update("users", {"id": 7}, {"name": "same new name", "updated_at": fri})
-    for k, cls in ((2, FRIDAY_UPDATE), (3, FRIDAY_UPDATE), (4, PRODUCTION_UPDATE), (5, PRODUCTION_UPDATE),
-                   (6, CONFLICT), (7, CONVERGED)):
-        ledger.mark("users", (k,), cls)
+def _by_id(row: dict[str, Any]) -> tuple[Any, ...]:
+    return (row["id"],)
 
-    # posts: both insert; production deletes snapshot post 1 (and its dependants).
-    new_c_posts: list[dict[str, Any]] = [dict(id=B["posts"] + i, user_id=rng.choice([u["id"] for u in new_c_users] + [1, 2, 3]),
-                        title=f"friday post {i}", body="written on friday", created_at=fri, updated_at=fri)
-                   for i in range(1, n_new_posts + 1)]
-    new_p_posts: list[dict[str, Any]] = [dict(id=B["posts"] + i, user_id=rng.randint(1, B["users"]), title=f"prod post {i}",
-                        body="written after the restore", created_at=prod, updated_at=prod)
-                   for i in range(1, n_new_posts // 2 + 1)]
-    c.insert("posts", new_c_posts)
-    p.insert("posts", new_p_posts)
-    for r in new_c_posts:
-        ledger.mark("posts", ("C", r["id"]), FRIDAY_INSERT)
-    for r in new_p_posts:
-        ledger.mark("posts", ("P", r["id"]), PRODUCTION_INSERT)
-    doomed = 1
-    for table, col in (("comments", "post_id"), ("post_tag", "post_id")):
-        victims = [r for r in base[table] if r[col] == doomed]
-        p.delete(table, {col: doomed})
-        for r in victims:
-            key = (r["id"],) if "id" in r else (r["post_id"], r["tag_id"])
-            ledger.mark(table, key, PRODUCTION_DELETE)
-    # comments whose parent production just deleted are gone too (as ON DELETE CASCADE would do)
-    p.delete("posts", {"id": doomed})
-    ledger.mark("posts", (doomed,), PRODUCTION_DELETE)
 
-    # comments: Friday replies to its own new comments (self-reference into the gap),
-    # to snapshot comments, and comments on the post production deleted (orphans).
-    first_c = B["comments"] + 1
-    new_c_comments: list[dict[str, Any]] = []
-    safe_parents = [r["id"] for r in base["comments"] if r["post_id"] != doomed]
-    for i in range(n_new_posts * 2):
-        cid = first_c + i
-        parent = cid - 1 if i % 3 == 2 else (rng.choice(safe_parents) if i % 3 == 1 else None)
-        post = rng.choice(new_c_posts)["id"] if i % 2 else rng.randint(2, B["posts"])
-        new_c_comments.append(dict(id=cid, post_id=post, user_id=rng.choice(new_c_users)["id"], parent_id=parent,
-                                   body=f"friday comment {i}", created_at=fri, updated_at=fri))
-    orphan = dict(id=first_c + len(new_c_comments), post_id=doomed, user_id=2, parent_id=None,
-                  body="comment on a post production deleted", created_at=fri, updated_at=fri)
-    new_c_comments.append(orphan)
-    ledger.orphans["comments"].add((orphan["id"],))
-    new_p_comments: list[dict[str, Any]] = [dict(id=first_c + i, post_id=rng.randint(2, B["posts"]), user_id=1, parent_id=None,
-                           body=f"prod comment {i}", created_at=prod, updated_at=prod) for i in range(n_new_posts)]
-    c.insert("comments", new_c_comments)
-    p.insert("comments", new_p_comments)
-    for r in new_c_comments:
-        ledger.mark("comments", ("C", r["id"]), FRIDAY_INSERT)
-    for r in new_p_comments:
-        ledger.mark("comments", ("P", r["id"]), PRODUCTION_INSERT)
-    # Friday deletes a snapshot comment production left alone.
-    parents = {x["parent_id"] for x in base["comments"] + new_c_comments}
-    survivor = next(r for r in base["comments"] if r["post_id"] != doomed and r["id"] > 10 and r["id"] not in parents)
-    c.delete("comments", {"id": survivor["id"]})
-    ledger.mark("comments", (survivor["id"],), FRIDAY_DELETE)
+@dataclass
+class _Writes:
+    """The demo's writes after the snapshot, table group by table group."""
 
-    # tags: Friday adds a tag production also added under the same name (collision) and one of its own.
-    c.insert("tags", [dict(id=B["tags"] + 1, name="blackfriday", created_at=fri, updated_at=fri),
-                      dict(id=B["tags"] + 2, name="friday-only", created_at=fri, updated_at=fri)])
-    p.insert("tags", [dict(id=B["tags"] + 1, name="blackfriday", created_at=prod, updated_at=prod)])
-    ledger.mark("tags", ("C", B["tags"] + 1), FRIDAY_INSERT)
-    ledger.mark("tags", ("C", B["tags"] + 2), FRIDAY_INSERT)
-    ledger.mark("tags", ("P", B["tags"] + 1), PRODUCTION_INSERT)
-    ledger.collisions["tags"].add((B["tags"] + 1,))
+    rng: random.Random
+    ledger: Ledger
+    base: dict[str, list[dict[str, Any]]]
+    c: _Side
+    p: _Side
+    B: dict[str, int]   # each table's boundary
 
-    # pivot rows: Friday tags its new posts and an old one; production tags its new post.
-    c_pt: list[dict[str, Any]] = [dict(post_id=r["id"], tag_id=(j % 10) + 1) for j, r in enumerate(new_c_posts)]
-    c_pt.append(dict(post_id=2, tag_id=B["tags"] + 2))
-    existing = {(x["post_id"], x["tag_id"]) for x in base["post_tag"]}
-    c_pt = [r for r in c_pt if (r["post_id"], r["tag_id"]) not in existing]
-    p_pt: list[dict[str, Any]] = [dict(post_id=new_p_posts[0]["id"], tag_id=1)]
-    c.insert("post_tag", c_pt)
-    p.insert("post_tag", p_pt)
-    for r in c_pt:
-        ledger.mark("post_tag", ("C", r["post_id"], r["tag_id"]), FRIDAY_INSERT)
-    for r in p_pt:
-        ledger.mark("post_tag", ("P", r["post_id"], r["tag_id"]), PRODUCTION_INSERT)
+    def add(self, side: _Side, table: str, rows: list[dict[str, Any]],
+            key: Callable[[dict[str, Any]], tuple[Any, ...]] = _by_id) -> None:
+        """Insert `rows` on `side` and mark them as that side's inserts."""
+        side.insert(table, rows)
+        tag, cls = ("C", FRIDAY_INSERT) if side is self.c else ("P", PRODUCTION_INSERT)
+        for r in rows:
+            self.ledger.mark(table, (tag, *key(r)), cls)
 
-    # polymorphic: Friday's images point at its new posts and users; production adds one.
-    new_c_images: list[dict[str, Any]] = []
-    for i, post in enumerate(new_c_posts[:3], start=1):
-        new_c_images.append(dict(id=B["images"] + i, imageable_type="App\\Models\\Post", imageable_id=post["id"],
-                                 url=f"https://img.test/f{i}.png", created_at=fri, updated_at=fri))
-    new_c_images.append(dict(id=B["images"] + 4, imageable_type="App\\Models\\User", imageable_id=new_c_users[1]["id"],
-                             url="https://img.test/f-user.png", created_at=fri, updated_at=fri))
-    new_p_images: list[dict[str, Any]] = [dict(id=B["images"] + 1, imageable_type="App\\Models\\User", imageable_id=1,
-                         url="https://img.test/p1.png", created_at=prod, updated_at=prod)]
-    c.insert("images", new_c_images)
-    p.insert("images", new_p_images)
-    for r in new_c_images:
-        ledger.mark("images", ("C", r["id"]), FRIDAY_INSERT)
-    for r in new_p_images:
-        ledger.mark("images", ("P", r["id"]), PRODUCTION_INSERT)
-    c_tg: list[dict[str, Any]] = [dict(tag_id=1, taggable_type="post", taggable_id=new_c_posts[0]["id"])]
-    c.insert("taggables", c_tg)
-    ledger.mark("taggables", ("C", 1, "post", new_c_posts[0]["id"]), FRIDAY_INSERT)
+    def users_and_teams(self, n_new: int) -> list[dict[str, Any]]:
+        """Both sides insert users at the same ids B+1..; one email registered on both
+        sides. Friday's teams are owned by its new users, who point at them (a cycle)."""
+        B, fri, prod = self.B, FRIDAY, RESTORED
+        users: list[dict[str, Any]] = [dict(id=B["users"] + i, name=f"friday user {i}", email=f"friday{i}@example.test",
+                                            current_team_id=None, created_at=fri, updated_at=fri)
+                                       for i in range(1, n_new + 1)]
+        prod_users: list[dict[str, Any]] = [dict(id=B["users"] + i, name=f"prod user {i}", email=f"prod{i}@example.test",
+                                                 current_team_id=1, created_at=prod, updated_at=prod)
+                                            for i in range(1, n_new + 2)]
+        prod_users[0]["email"] = users[0]["email"] = "both@example.test"
+        self.ledger.collisions["users"].add((B["users"] + 1,))
+        teams: list[dict[str, Any]] = [dict(id=B["teams"] + i, user_id=u["id"], name=f"friday team {i}",
+                                            created_at=fri, updated_at=fri) for i, u in enumerate(users, start=1)]
+        for u, t in zip(users, teams):
+            u["current_team_id"] = t["id"]
+        self.add(self.c, "teams", teams)   # teams.user_id is not a declared FK; users.current_team_id is
+        self.add(self.c, "users", users)
+        self.add(self.p, "users", prod_users)
+        self.add(self.p, "teams", [dict(id=B["teams"] + 1, user_id=1, name="prod team", created_at=prod, updated_at=prod)])
+        return users
 
-    # settings (natural key): Friday-only update, production-only update, conflict, two new keys.
-    c.update("settings", {"key": "site.name"}, {"value": "friday name", "updated_at": fri})
-    p.update("settings", {"key": "site.theme"}, {"value": "dark", "updated_at": prod})
-    c.update("settings", {"key": "mail.from"}, {"value": "friday@example.test", "updated_at": fri})
-    p.update("settings", {"key": "mail.from"}, {"value": "prod@example.test", "updated_at": prod})
-    c.insert("settings", [dict(key="feature.friday", value="on", created_at=fri, updated_at=fri)])
-    p.insert("settings", [dict(key="feature.prod", value="on", created_at=prod, updated_at=prod)])
-    for setting, cls in (("site.name", FRIDAY_UPDATE), ("site.theme", PRODUCTION_UPDATE), ("mail.from", CONFLICT)):
-        ledger.mark("settings", (setting,), cls)
-    ledger.mark("settings", ("C", "feature.friday"), FRIDAY_INSERT)
-    ledger.mark("settings", ("P", "feature.prod"), PRODUCTION_INSERT)
+    def user_updates(self) -> None:
+        """2 Friday-only, 2 production-only, 1 conflict, 1 converged."""
+        c, p, fri, prod = self.c, self.p, FRIDAY, RESTORED
+        c.update("users", {"id": 2}, {"name": "renamed on friday", "updated_at": fri})
+        c.update("users", {"id": 3}, {"name": "renamed on friday", "updated_at": fri})
+        p.update("users", {"id": 4}, {"name": "renamed in prod", "updated_at": prod})
+        p.update("users", {"id": 5}, {"name": "renamed in prod", "updated_at": prod})
+        c.update("users", {"id": 6}, {"name": "friday's name", "updated_at": fri})
+        p.update("users", {"id": 6}, {"name": "production's name", "updated_at": prod})
+        c.update("users", {"id": 7}, {"name": "same new name", "updated_at": fri})
+        p.update("users", {"id": 7}, {"name": "same new name", "updated_at": fri})
+        for k, cls in ((2, FRIDAY_UPDATE), (3, FRIDAY_UPDATE), (4, PRODUCTION_UPDATE), (5, PRODUCTION_UPDATE),
+                       (6, CONFLICT), (7, CONVERGED)):
+            self.ledger.mark("users", (k,), cls)
 
-    # activity_log (no primary key): rows appended on both sides.
-    c_log: list[dict[str, Any]] = [dict(user_id=u["id"], action="register", created_at=fri) for u in new_c_users]
-    p_log: list[dict[str, Any]] = [dict(user_id=1, action="login", created_at=prod)]
-    c.insert("activity_log", c_log)
-    p.insert("activity_log", p_log)
-    for r in c_log:
-        ledger.mark("activity_log", ("C", r["user_id"], r["action"], r["created_at"]), FRIDAY_INSERT)
-    for r in p_log:
-        ledger.mark("activity_log", ("P", r["user_id"], r["action"], r["created_at"]), PRODUCTION_INSERT)
+    def posts(self, users: list[dict[str, Any]],
+              n_new: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
+        """Both sides insert posts; production deletes snapshot post 1 and its dependants.
+        Returns Friday's posts, production's and the deleted post's id."""
+        B, fri, prod, rng = self.B, FRIDAY, RESTORED, self.rng
+        posts: list[dict[str, Any]] = [dict(id=B["posts"] + i, user_id=rng.choice([u["id"] for u in users] + [1, 2, 3]),
+                                            title=f"friday post {i}", body="written on friday", created_at=fri,
+                                            updated_at=fri) for i in range(1, n_new + 1)]
+        prod_posts: list[dict[str, Any]] = [dict(id=B["posts"] + i, user_id=rng.randint(1, B["users"]),
+                                                 title=f"prod post {i}", body="written after the restore",
+                                                 created_at=prod, updated_at=prod) for i in range(1, n_new // 2 + 1)]
+        self.add(self.c, "posts", posts)
+        self.add(self.p, "posts", prod_posts)
+        doomed = 1
+        for table, col in (("comments", "post_id"), ("post_tag", "post_id")):
+            victims = [r for r in self.base[table] if r[col] == doomed]
+            self.p.delete(table, {col: doomed})
+            for r in victims:
+                self.ledger.mark(table, (r["id"],) if "id" in r else (r["post_id"], r["tag_id"]), PRODUCTION_DELETE)
+        # comments whose parent production just deleted are gone too (as ON DELETE CASCADE would do)
+        self.p.delete("posts", {"id": doomed})
+        self.ledger.mark("posts", (doomed,), PRODUCTION_DELETE)
+        return posts, prod_posts, doomed
+
+    def comments(self, users: list[dict[str, Any]], posts: list[dict[str, Any]], doomed: int, n_posts: int) -> None:
+        """Friday replies to its own new comments (a self-reference into the gap), to
+        snapshot comments, and comments on the post production deleted (an orphan);
+        Friday deletes a snapshot comment production left alone."""
+        B, fri, prod, rng = self.B, FRIDAY, RESTORED, self.rng
+        first = B["comments"] + 1
+        comments: list[dict[str, Any]] = []
+        safe_parents = [r["id"] for r in self.base["comments"] if r["post_id"] != doomed]
+        for i in range(n_posts * 2):
+            cid = first + i
+            parent = cid - 1 if i % 3 == 2 else (rng.choice(safe_parents) if i % 3 == 1 else None)
+            post = rng.choice(posts)["id"] if i % 2 else rng.randint(2, B["posts"])
+            comments.append(dict(id=cid, post_id=post, user_id=rng.choice(users)["id"], parent_id=parent,
+                                 body=f"friday comment {i}", created_at=fri, updated_at=fri))
+        orphan = dict(id=first + len(comments), post_id=doomed, user_id=2, parent_id=None,
+                      body="comment on a post production deleted", created_at=fri, updated_at=fri)
+        comments.append(orphan)
+        self.ledger.orphans["comments"].add((orphan["id"],))
+        prod_comments: list[dict[str, Any]] = [dict(id=first + i, post_id=rng.randint(2, B["posts"]), user_id=1,
+                                                    parent_id=None, body=f"prod comment {i}", created_at=prod,
+                                                    updated_at=prod) for i in range(n_posts)]
+        self.add(self.c, "comments", comments)
+        self.add(self.p, "comments", prod_comments)
+        parents = {x["parent_id"] for x in self.base["comments"] + comments}
+        survivor = next(r for r in self.base["comments"]
+                        if r["post_id"] != doomed and r["id"] > 10 and r["id"] not in parents)
+        self.c.delete("comments", {"id": survivor["id"]})
+        self.ledger.mark("comments", (survivor["id"],), FRIDAY_DELETE)
+
+    def tags_and_pivot(self, posts: list[dict[str, Any]], prod_posts: list[dict[str, Any]]) -> None:
+        """Friday adds a tag production also added under the same name (a collision) and
+        one of its own; it tags its new posts and an old one, production its new post."""
+        B, fri, prod = self.B, FRIDAY, RESTORED
+        self.add(self.c, "tags", [dict(id=B["tags"] + 1, name="blackfriday", created_at=fri, updated_at=fri),
+                                  dict(id=B["tags"] + 2, name="friday-only", created_at=fri, updated_at=fri)])
+        self.add(self.p, "tags", [dict(id=B["tags"] + 1, name="blackfriday", created_at=prod, updated_at=prod)])
+        self.ledger.collisions["tags"].add((B["tags"] + 1,))
+        pivot: list[dict[str, Any]] = [dict(post_id=r["id"], tag_id=(j % 10) + 1) for j, r in enumerate(posts)]
+        pivot.append(dict(post_id=2, tag_id=B["tags"] + 2))
+        existing = {(x["post_id"], x["tag_id"]) for x in self.base["post_tag"]}
+        by_pair: Callable[[dict[str, Any]], tuple[Any, ...]] = lambda r: (r["post_id"], r["tag_id"])
+        self.add(self.c, "post_tag", [r for r in pivot if by_pair(r) not in existing], by_pair)
+        self.add(self.p, "post_tag", [dict(post_id=prod_posts[0]["id"], tag_id=1)], by_pair)
+
+    def polymorphic(self, users: list[dict[str, Any]], posts: list[dict[str, Any]]) -> None:
+        """Friday's images point at its new posts and users; production adds one; and a
+        Friday row of a morph pivot."""
+        B, fri, prod = self.B, FRIDAY, RESTORED
+        images: list[dict[str, Any]] = [dict(id=B["images"] + i, imageable_type="App\\Models\\Post",
+                                             imageable_id=post["id"], url=f"https://img.test/f{i}.png",
+                                             created_at=fri, updated_at=fri) for i, post in enumerate(posts[:3], start=1)]
+        images.append(dict(id=B["images"] + 4, imageable_type="App\\Models\\User", imageable_id=users[1]["id"],
+                           url="https://img.test/f-user.png", created_at=fri, updated_at=fri))
+        self.add(self.c, "images", images)
+        self.add(self.p, "images", [dict(id=B["images"] + 1, imageable_type="App\\Models\\User", imageable_id=1,
+                                         url="https://img.test/p1.png", created_at=prod, updated_at=prod)])
+        self.add(self.c, "taggables", [dict(tag_id=1, taggable_type="post", taggable_id=posts[0]["id"])],
+                 lambda r: (r["tag_id"], r["taggable_type"], r["taggable_id"]))
+
+    def settings_and_log(self, users: list[dict[str, Any]]) -> None:
+        """settings (a natural key): a Friday-only update, a production-only one, a
+        conflict, a new key on each side; activity_log (no key): rows on both sides."""
+        c, p, fri, prod = self.c, self.p, FRIDAY, RESTORED
+        c.update("settings", {"key": "site.name"}, {"value": "friday name", "updated_at": fri})
+        p.update("settings", {"key": "site.theme"}, {"value": "dark", "updated_at": prod})
+        c.update("settings", {"key": "mail.from"}, {"value": "friday@example.test", "updated_at": fri})
+        p.update("settings", {"key": "mail.from"}, {"value": "prod@example.test", "updated_at": prod})
+        for setting, cls in (("site.name", FRIDAY_UPDATE), ("site.theme", PRODUCTION_UPDATE), ("mail.from", CONFLICT)):
+            self.ledger.mark("settings", (setting,), cls)
+        by_key: Callable[[dict[str, Any]], tuple[Any, ...]] = lambda r: (r["key"],)
+        self.add(c, "settings", [dict(key="feature.friday", value="on", created_at=fri, updated_at=fri)], by_key)
+        self.add(p, "settings", [dict(key="feature.prod", value="on", created_at=prod, updated_at=prod)], by_key)
+        by_row: Callable[[dict[str, Any]], tuple[Any, ...]] = lambda r: (r["user_id"], r["action"], r["created_at"])
+        self.add(c, "activity_log", [dict(user_id=u["id"], action="register", created_at=fri) for u in users], by_row)
+        self.add(p, "activity_log", [dict(user_id=1, action="login", created_at=prod)], by_row)
 
 
 def iter_tables() -> Iterable[str]:

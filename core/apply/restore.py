@@ -36,9 +36,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import DBAPIError
 
 from ..config import Settings
@@ -46,7 +46,7 @@ from ..databases import journal, triggers
 from ..databases import rows as rowio
 from ..databases.dialects import dialect_of
 from ..databases.engines import WRITER, translate
-from ..databases.schema import JOURNAL_PREFIX, Schema, TableInfo, reflect
+from ..databases.schema import JOURNAL_PREFIX, Schema, reflect
 from ..errors import GapmendError
 from ..inspect import roles
 from ..inspect.gap import Sources, build_plan
@@ -59,12 +59,14 @@ from ..plan.model import COLLIDED, ORPHANED, Plan, RowClass
 from ..plan.selection import Selection, require_confirmed, select_tables
 from ..progress import NullProgress, Progress, check_cancel
 from . import id_guard
+from .crashed_address import STAGED, CrashedAddress, locate_crashed, unreadable
 from .exclusive import only_restore
 from .id_guard import ConcurrentWrite  # noqa: F401  (re-exported: the restore raises it)
 from .payload_rewrite import rewrite_run
-from .server_copy import STAGED, UPDATE, CrashedAddress, ServerCopy, drop_leftovers, locate_crashed, unreadable
-from .spool import KeySpool
+from .server_copy import ServerCopy
 from .sql_recorder import SqlRecorder
+from .table_writes import TableWrites, Work, updated_columns
+from .work_tables import drop_leftovers
 
 Key = tuple[Any, ...]
 REPORT_CAP = 10_000
@@ -143,45 +145,6 @@ class RestoreReport:
 
 # --- fates -----------------------------------------------------------------------------
 
-@dataclass
-class _Work:
-    """What the classification said each table needs."""
-
-    updates: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
-    deletes: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
-    conflicts: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
-
-    # Tables without an integer key: the server cannot find their Friday inserts past a
-    # boundary, so the inspection's keys are spooled to disk and their rows staged from
-    # it chunk by chunk (`ServerCopy.stage_rows`). The integer-keyed tables' inserts are
-    # found by the server itself: their keys are not collected, so memory does not grow
-    # with the gap.
-    keyed: frozenset[str] = frozenset()
-    spools: dict[str, KeySpool] = field(default_factory=dict)
-    # Tables restored for some Friday rows only (`picks`): table -> the picked ids.
-    picks: Mapping[str, frozenset[int]] = field(default_factory=dict)
-
-    # The classes the restore acts on; the inspection need not stream the others.
-    CLASSES = frozenset({RowClass.FRIDAY_INSERT, RowClass.FRIDAY_UPDATE, RowClass.FRIDAY_DELETE, RowClass.CONFLICT})
-
-    def close(self) -> None:
-        for spool in self.spools.values():
-            spool.close()
-
-    def sink(self, table: str, cls: RowClass, key: Key) -> None:
-        chosen = self.picks.get(table)
-        if chosen is not None and key[0] not in chosen:
-            return
-        if cls is RowClass.FRIDAY_INSERT:
-            if table in self.keyed:
-                if table not in self.spools:   # not setdefault: a spool opens a file
-                    self.spools[table] = KeySpool()
-                self.spools[table].append(key)
-            return
-        bucket = {RowClass.FRIDAY_UPDATE: self.updates, RowClass.FRIDAY_DELETE: self.deletes,
-                  RowClass.CONFLICT: self.conflicts}[cls]
-        bucket[table].append(key)
-
 
 def restore(
     settings: Settings,
@@ -216,12 +179,12 @@ def _restore(sources: Sources, settings: Settings, decisions: Decisions, options
     address, path = _server_side(sources, schema, options)
     progress.note(f"rows travel {path}")
     surrogate = frozenset(n for n, t in schema.tables.items() if t.key_kind == "surrogate")
-    work = _Work(keyed=frozenset(schema.tables) - surrogate,
+    work = Work(keyed=frozenset(schema.tables) - surrogate,
                  picks={name: frozenset(ids) for name, ids in decisions.picked.items()})
     created = False
     try:
         plan = build_plan(settings, decisions, progress, cancel, sources=sources, on_row=work.sink,
-                          row_classes=_Work.CLASSES, count_only=surrogate, prepared=(schema, graph))
+                          row_classes=Work.CLASSES, count_only=surrogate, prepared=(schema, graph))
         roles.require_settled(roles.findings_of(plan), decisions.roles_confirmed)
         selection = select_tables(plan, options.tables, options.approve_pending)
         require_confirmed(plan, selection.order)
@@ -287,7 +250,7 @@ class _Run:
     decisions: Decisions
     options: RestoreOptions
     selection: Selection
-    work: _Work
+    work: Work
     c: Connection
     p: Connection
     progress: Progress
@@ -295,11 +258,11 @@ class _Run:
     address: CrashedAddress
     shapes: Schema | None = None   # the staging tables' column types, when not crashed's (`_staging_shapes`)
     server: ServerCopy = field(init=False)
+    writes: TableWrites = field(init=False)
     reports: dict[str, TableReport] = field(default_factory=lambda: defaultdict(TableReport))
     batches: int = 0
     boundaries: dict[str, int | None] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)   # AUTO_INCREMENT before the restore (`id_guard`)
-    done_keyed: dict[str, set[str]] = field(default_factory=dict)   # encoded keys a committed run restored
     order: list[str] = field(default_factory=list)   # the tables of this restore, in write order
     suspended: list[str] = field(default_factory=list)   # production's triggers, for the report
 
@@ -320,7 +283,9 @@ class _Run:
         self.server = ServerCopy(self.p, self.address, self.schema, surrogate,
                                  self.boundaries, self.graph.edges_from, run_id, self._execute_set, self.c,
                                  keyed=[n for n in tables if n in self.work.keyed], picks=self.work.picks,
-                                 shapes=self.shapes, updated=[n for n in tables if self._updated_columns(n)])
+                                 shapes=self.shapes, updated=[n for n in tables if updated_columns(self.schema[n], self.work)])
+        self.writes = TableWrites(self.schema, self.graph, self.c, self.p, self.work, self.options, self.decisions,
+                                  self.server, self.reports, self.progress, self.cancel, self._execute_set)
         if self.address.staged:
             self.progress.start("staging Friday's rows in production's database",
                                 sum(self.plan.table(n).counts.get(RowClass.FRIDAY_INSERT.value, 0) for n in surrogate))
@@ -380,7 +345,7 @@ class _Run:
     def _prepare(self, tables: list[str]) -> None:
         self._count_rows_before(tables)
         id_guard.check_unchanged(self.p, self.plan, self.schema, tables)
-        self._load_done(tables)
+        self.writes.load_done(tables)
         self._decide()   # the keyed tables' rows are decided as they are staged (`_write_inserts`)
 
     def _decide(self) -> None:
@@ -424,10 +389,10 @@ class _Run:
                 writer.start()
                 for name in tables:
                     check_cancel(self.cancel)
-                    self._write_inserts(self.schema[name], writer)
+                    self.writes.write_inserts(self.schema[name], writer)
                 for name in tables:
                     check_cancel(self.cancel)
-                    self._write_changes(self.schema[name], writer)
+                    self.writes.write_changes(self.schema[name], writer)
                 writer.flush()
                 resumed = self._rewrite_payloads(run_id)
                 self._check_references(tables)
@@ -456,8 +421,8 @@ class _Run:
         for name in tables:
             check_cancel(self.cancel)
             with self.p.begin():
-                self._write_inserts(self.schema[name], writer)
-                self._write_changes(self.schema[name], writer)
+                self.writes.write_inserts(self.schema[name], writer)
+                self.writes.write_changes(self.schema[name], writer)
                 if self.options.reviewed is not None:
                     require_outcome(self.options.reviewed, self._outcomes([name]), self.options.orphans == "skip",
                                     written=f"{name} was not written, the tables before it were (a run resumes them)")
@@ -505,48 +470,12 @@ class _Run:
                 report.payload_notes += result.unresolved + result.unconfirmed
         return stopped
 
-    def _write_changes(self, t: TableInfo, writer: journal.Writer) -> None:
-        """Updates, deletes (on request) and the journal lines for linked and skipped rows."""
-        self._write_updates(t)
-        if self.options.apply_deletes:
-            self._write_deletes(t, writer)
-        if t.name in self.server.work:
-            report = self.reports[t.name]
-            self.server.write_journal(t.name)
-            report.skipped += [((old,), reason or "") for old, _, reason in self.server.rows(t.name, "skip")]
-            report.linked += [((old,), (new,)) for old, new, _ in self.server.rows(t.name, "link")]
 
     def _summary(self) -> str:
         r = self.reports.values()
         return (f"inserted {sum(x.inserted for x in r)}, updated {sum(x.updated for x in r)}, "
                 f"deleted {sum(x.deleted for x in r)}")
 
-    def _load_done(self, tables: list[str]) -> None:
-        """Take out what a committed run already restored: Friday's updates and deletes it
-        applied, and a keyed table's inserts (an integer-keyed table's: `ServerCopy.fill`)."""
-        for name in tables:
-            done = journal.done_keys(self.p, name, None if name in self.work.keyed else ("updated", "deleted"))
-            if not done:
-                continue
-            if name in self.work.keyed:   # its inserts are filtered as they are staged
-                self.done_keyed[name] = set(done)
-            for bucket in (self.work.updates, self.work.deletes, self.work.conflicts):
-                keep = [k for k in bucket.get(name, []) if journal.encode(k) not in done]
-                self.reports[name].already_done += len(bucket.get(name, [])) - len(keep)
-                if name in bucket:
-                    bucket[name] = keep
-
-    def _friday_rows(self, t: TableInfo, keys: list[Key]) -> Iterator[list[tuple[Any, ...]]]:
-        """Friday's rows for `keys`, in key order, chunk by chunk."""
-        ordered = sorted(keys, key=rowio.sort_key)
-        for start in range(0, len(ordered), rowio.CHUNK):
-            chunk = ordered[start : start + rowio.CHUNK]
-            if tuple(t.identity) == tuple(t.column_names):   # the key is the whole row (pivots, keyless)
-                yield [tuple(k) for k in chunk]
-                continue
-            key_idx = _idx(t, t.identity)
-            found = {tuple(r[i] for i in key_idx): r for r in rowio.fetch_keys(self.c, t, t.identity, chunk)}
-            yield [found[tuple(k)] for k in chunk if tuple(k) in found]
 
     # -- writes --
 
@@ -571,95 +500,6 @@ class _Run:
         if self.options.fail_after_batches is not None and self.batches >= self.options.fail_after_batches:
             raise RestoreError(f"injected failure after write batch {self.batches}")
 
-    def _write_inserts(self, t: TableInfo, writer: journal.Writer) -> None:
-        report = self.reports[t.name]
-        if t.name in self.server.work:
-            self.progress.start(f"{t.name}: copying server-side", None)
-            report.inserted = self.server.copy(t.name)
-            return
-        # A keyed table: its spooled Friday inserts staged, then decided and copied by the server.
-        staged = 0
-        for chunk in self._spooled_rows(t):
-            self.server.stage_rows(t.name, chunk)
-            staged += len(chunk)
-        if not staged:   # nothing to decide: no statements (apps have many small tables)
-            return
-        self.server.decide_keyed(t.name, self.options.orphans == "null", self.options.collisions)
-        report.inserted = self.server.copy_keyed(t.name)
-        report.skipped += list(self.server.keyed_skipped(t.name))
-        for key, holder in self.server.keyed_linked(t.name).items():
-            report.linked.append((key, holder))
-            writer.add(t.name, key, holder, "linked", COLLIDED)
-
-    def _spooled_rows(self, t: TableInfo) -> Iterator[list[tuple[Any, ...]]]:
-        """Friday's rows of `t`'s spooled keys, chunk by chunk, without those a committed
-        run already restored (counted as already done)."""
-        spool = self.work.spools.get(t.name)
-        if spool is None or not len(spool):
-            return
-        self.progress.start(f"{t.name}: staging", len(spool))
-        done = self.done_keyed.get(t.name, set())
-        for keys in spool.chunks():
-            check_cancel(self.cancel)
-            pending = [k for k in keys if journal.encode(k) not in done] if done else keys
-            self.reports[t.name].already_done += len(keys) - len(pending)
-            yield from self._friday_rows(t, pending)
-            self.progress.advance(len(keys))
-
-    def _updated_columns(self, name: str) -> list[str]:
-        """The columns Friday's updates of `name` write; none without updates or a key."""
-        t = self.schema[name]
-        if not t.primary_key or not (self.work.updates.get(name) or self.work.conflicts.get(name)):
-            return []
-        return [c for c in t.column_names if c not in t.identity]
-
-    def _write_updates(self, t: TableInfo) -> None:
-        """Friday's updates (and the conflicts the operator took Friday's side of), staged
-        and then decided, mapped and applied by the server (`ServerCopy.apply_updates`)."""
-        report = self.reports[t.name]
-        keys = list(self.work.updates.get(t.name, []))
-        for key in self.work.conflicts.get(t.name, []):
-            if self.decisions.takes_friday(t.name, journal.encode(key)):
-                keys.append(key)
-                report.conflicts_taken += 1
-            else:
-                report.conflicts_kept += 1
-        if not keys or not self._updated_columns(t.name):
-            return
-        self.progress.start(f"{t.name}: applying Friday's updates", len(keys))
-        for chunk in self._friday_rows(t, keys):
-            check_cancel(self.cancel)
-            self.server.stage_rows(t.name, chunk, UPDATE)
-            self.progress.advance(len(chunk))
-        report.updated = self.server.apply_updates(t.name)
-        report.skipped += [(key, "update not applied: " + why) for key, why in self.server.keyed_skipped(t.name, UPDATE)]
-
-    def _write_deletes(self, t: TableInfo, writer: journal.Writer) -> None:
-        keys = self.work.deletes.get(t.name, [])
-        if not keys or not t.primary_key:
-            return
-        report = self.reports[t.name]
-        referenced = self._referenced(t, keys)
-        for key in keys:
-            if key in referenced:
-                report.skipped.append((key, "delete not applied: production rows reference it"))
-                writer.add(t.name, key, None, "skipped", "delete: referenced by production rows")
-                continue
-            self.p.execute(delete(t.table).where(*(t.table.c[c] == v for c, v in zip(t.identity, key))))
-            writer.add(t.name, key, None, "deleted")
-            report.deleted += 1
-
-    def _referenced(self, t: TableInfo, keys: list[Key]) -> set[Key]:
-        if t.key_kind != "surrogate":
-            return set()
-        ids = [k[0] for k in keys]
-        out: set[Key] = set()
-        for edge in self.graph.edges_to(t.name):
-            child = self.schema[edge.child].table
-            col = child.c[edge.columns[0]]
-            cond = [col.in_(ids), *edge.type_filter(child)]
-            out |= {(v,) for v in self.p.execute(select(col).distinct().where(*cond)).scalars()}
-        return out
 
     # -- integrity --
 
@@ -682,9 +522,5 @@ def _require_none_missing(edge: Edge, missing: list[Any]) -> None:
     if missing:
         raise RestoreError(f"integrity check failed: {edge.id} would point at missing {edge.parent} "
                            f"{missing[:5]}: nothing was written; report this with the plan")
-
-
-def _idx(t: TableInfo, cols: tuple[str, ...] | list[str]) -> list[int]:
-    return [t.column_names.index(c) for c in cols]
 
 

@@ -114,9 +114,13 @@ def fetch_keys(conn: Connection, table: TableInfo, columns: Sequence[str], keys:
     cols = [t.c[c] for c in columns]
     out = [t.c[c] for c in (select_cols or table.column_names)]
     for start in range(0, len(keys), chunk):
-        batch = list(keys[start : start + chunk])
-        firsts = cols[0].in_(list(dict.fromkeys(k[0] for k in batch)))
-        # SQLite scans the whole table for a row-value IN; the IN on the first column lets
-        # it (and MariaDB) look the rows up by an index that starts with that column.
-        cond = firsts if len(cols) == 1 else and_(firsts, tuple_(*cols).in_(batch))
+        cond = key_condition(cols, list(keys[start : start + chunk]))
         yield from (tuple(r) for r in conn.execute(select(*out).where(cond)))
+
+
+def key_condition(cols: Sequence[Any], batch: Sequence[Row]) -> Any:
+    """`cols` equal one of the keys in `batch` (a few hundred at most)."""
+    firsts = cols[0].in_(list(dict.fromkeys(k[0] for k in batch)))
+    # SQLite scans the whole table for a row-value IN; the IN on the first column lets
+    # it (and MariaDB) look the rows up by an index that starts with that column.
+    return firsts if len(cols) == 1 else and_(firsts, tuple_(*cols).in_(list(batch)))

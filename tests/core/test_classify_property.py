@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from gapmend.core.inspect.gap import Evidence, classify
+from gapmend.core.inspect.classify import Evidence, classify
 from gapmend.core.plan.model import RowClass
 from hypothesis import given
 from hypothesis import strategies as st

@@ -1,0 +1,225 @@
+"""One table's writes in a restore: Friday's inserts (staged and decided by the server
+for tables without an integer key), its updates, its deletes on request, and the journal
+lines for linked and skipped rows. `restore._Run` calls them in write order."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
+
+from sqlalchemy import Connection, delete, select
+
+from ..databases import journal
+from ..databases import rows as rowio
+from ..databases.schema import Schema, TableInfo
+from ..inspect.graph import ReferenceGraph
+from ..plan.decisions import Decisions
+from ..plan.model import COLLIDED, RowClass
+from ..progress import Progress, check_cancel
+from .server_copy import ServerCopy
+from .spool import KeySpool
+from .work_tables import UPDATE
+
+if TYPE_CHECKING:
+    from .restore import RestoreOptions, TableReport
+
+Key = tuple[Any, ...]
+DELETE_BATCH = 500   # keys per DELETE (and per reference lookup before it)
+
+
+@dataclass
+class Work:
+    """What the classification said each table needs."""
+
+    updates: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
+    deletes: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
+    conflicts: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
+
+    # Tables without an integer key: the server cannot find their Friday inserts past a
+    # boundary, so the inspection's keys are spooled to disk and their rows staged from
+    # it chunk by chunk (`ServerCopy.stage_rows`). The integer-keyed tables' inserts are
+    # found by the server itself: their keys are not collected, so memory does not grow
+    # with the gap.
+    keyed: frozenset[str] = frozenset()
+    spools: dict[str, KeySpool] = field(default_factory=dict)
+    # Tables restored for some Friday rows only (`picks`): table -> the picked ids.
+    picks: Mapping[str, frozenset[int]] = field(default_factory=dict)
+
+    # The classes the restore acts on; the inspection need not stream the others.
+    CLASSES = frozenset({RowClass.FRIDAY_INSERT, RowClass.FRIDAY_UPDATE, RowClass.FRIDAY_DELETE, RowClass.CONFLICT})
+
+    def close(self) -> None:
+        for spool in self.spools.values():
+            spool.close()
+
+    def sink(self, table: str, cls: RowClass, key: Key) -> None:
+        chosen = self.picks.get(table)
+        if chosen is not None and key[0] not in chosen:
+            return
+        if cls is RowClass.FRIDAY_INSERT:
+            if table in self.keyed:
+                if table not in self.spools:   # not setdefault: a spool opens a file
+                    self.spools[table] = KeySpool()
+                self.spools[table].append(key)
+            return
+        bucket = {RowClass.FRIDAY_UPDATE: self.updates, RowClass.FRIDAY_DELETE: self.deletes,
+                  RowClass.CONFLICT: self.conflicts}[cls]
+        bucket[table].append(key)
+
+def updated_columns(t: TableInfo, work: Work) -> list[str]:
+    """The columns Friday's updates of `t` write; none without updates or a key."""
+    if not t.primary_key or not (work.updates.get(t.name) or work.conflicts.get(t.name)):
+        return []
+    return [c for c in t.column_names if c not in t.identity]
+
+
+
+@dataclass
+class TableWrites:
+    """The writes of one restore, table by table, through its `server` (`ServerCopy`)."""
+
+    schema: Schema
+    graph: ReferenceGraph
+    c: Connection            # crashed
+    p: Connection            # production
+    work: Work
+    options: RestoreOptions
+    decisions: Decisions
+    server: ServerCopy
+    reports: Mapping[str, TableReport]
+    progress: Progress
+    cancel: threading.Event | None
+    execute_set: Callable[[Any], int]   # one set-based statement, counted as a write batch
+    done_keyed: dict[str, set[str]] = field(default_factory=dict)   # encoded keys a committed run restored
+
+    def load_done(self, tables: list[str]) -> None:
+        """Take out what a committed run already restored: Friday's updates and deletes it
+        applied, and a keyed table's inserts (an integer-keyed table's: `ServerCopy.fill`)."""
+        for name in tables:
+            done = journal.done_keys(self.p, name, None if name in self.work.keyed else ("updated", "deleted"))
+            if not done:
+                continue
+            if name in self.work.keyed:   # its inserts are filtered as they are staged
+                self.done_keyed[name] = set(done)
+            for bucket in (self.work.updates, self.work.deletes, self.work.conflicts):
+                keep = [k for k in bucket.get(name, []) if journal.encode(k) not in done]
+                self.reports[name].already_done += len(bucket.get(name, [])) - len(keep)
+                if name in bucket:
+                    bucket[name] = keep
+
+    def write_inserts(self, t: TableInfo, writer: journal.Writer) -> None:
+        report = self.reports[t.name]
+        if t.name in self.server.work:
+            self.progress.start(f"{t.name}: copying server-side", None)
+            report.inserted = self.server.copy(t.name)
+            return
+        # A keyed table: its spooled Friday inserts staged, then decided and copied by the server.
+        staged = 0
+        for chunk in self._spooled_rows(t):
+            self.server.stage_rows(t.name, chunk)
+            staged += len(chunk)
+        if not staged:   # nothing to decide: no statements (apps have many small tables)
+            return
+        self.server.decide_keyed(t.name, self.options.orphans == "null", self.options.collisions)
+        report.inserted = self.server.copy_keyed(t.name)
+        report.skipped += list(self.server.keyed_skipped(t.name))
+        for key, holder in self.server.keyed_linked(t.name).items():
+            report.linked.append((key, holder))
+            writer.add(t.name, key, holder, "linked", COLLIDED)
+
+    def _spooled_rows(self, t: TableInfo) -> Iterator[list[tuple[Any, ...]]]:
+        """Friday's rows of `t`'s spooled keys, chunk by chunk, without those a committed
+        run already restored (counted as already done)."""
+        spool = self.work.spools.get(t.name)
+        if spool is None or not len(spool):
+            return
+        self.progress.start(f"{t.name}: staging", len(spool))
+        done = self.done_keyed.get(t.name, set())
+        for keys in spool.chunks():
+            check_cancel(self.cancel)
+            pending = [k for k in keys if journal.encode(k) not in done] if done else keys
+            self.reports[t.name].already_done += len(keys) - len(pending)
+            yield from self._friday_rows(t, pending)
+            self.progress.advance(len(keys))
+
+    def _friday_rows(self, t: TableInfo, keys: list[Key]) -> Iterator[list[tuple[Any, ...]]]:
+        """Friday's rows for `keys`, in key order, chunk by chunk."""
+        ordered = sorted(keys, key=rowio.sort_key)
+        for start in range(0, len(ordered), rowio.CHUNK):
+            chunk = ordered[start : start + rowio.CHUNK]
+            if tuple(t.identity) == tuple(t.column_names):   # the key is the whole row (pivots, keyless)
+                yield [tuple(k) for k in chunk]
+                continue
+            key_idx = [t.column_names.index(c) for c in t.identity]
+            found = {tuple(r[i] for i in key_idx): r for r in rowio.fetch_keys(self.c, t, t.identity, chunk)}
+            yield [found[tuple(k)] for k in chunk if tuple(k) in found]
+
+    def write_changes(self, t: TableInfo, writer: journal.Writer) -> None:
+        """Updates, deletes (on request) and the journal lines for linked and skipped rows."""
+        self._write_updates(t)
+        if self.options.apply_deletes:
+            self._write_deletes(t, writer)
+        if t.name in self.server.work:
+            report = self.reports[t.name]
+            self.server.write_journal(t.name)
+            report.skipped += [((old,), reason or "") for old, _, reason in self.server.rows(t.name, "skip")]
+            report.linked += [((old,), (new,)) for old, new, _ in self.server.rows(t.name, "link")]
+
+    def _write_updates(self, t: TableInfo) -> None:
+        """Friday's updates (and the conflicts the operator took Friday's side of), staged
+        and then decided, mapped and applied by the server (`ServerCopy.apply_updates`)."""
+        report = self.reports[t.name]
+        keys = list(self.work.updates.get(t.name, []))
+        for key in self.work.conflicts.get(t.name, []):
+            if self.decisions.takes_friday(t.name, journal.encode(key)):
+                keys.append(key)
+                report.conflicts_taken += 1
+            else:
+                report.conflicts_kept += 1
+        if not keys or not updated_columns(t, self.work):
+            return
+        self.progress.start(f"{t.name}: applying Friday's updates", len(keys))
+        for chunk in self._friday_rows(t, keys):
+            check_cancel(self.cancel)
+            self.server.stage_rows(t.name, chunk, UPDATE)
+            self.progress.advance(len(chunk))
+        report.updated = self.server.apply_updates(t.name)
+        report.skipped += [(key, "update not applied: " + why) for key, why in self.server.keyed_skipped(t.name, UPDATE)]
+
+    def _write_deletes(self, t: TableInfo, writer: journal.Writer) -> None:
+        """Friday's deletes of rows no production row references, by one ``DELETE`` per
+        batch of keys; the referenced ones are skipped and said so."""
+        keys = self.work.deletes.get(t.name, [])
+        if not keys or not t.primary_key:
+            return
+        report = self.reports[t.name]
+        cols = [t.table.c[c] for c in t.identity]
+        for start in range(0, len(keys), DELETE_BATCH):
+            check_cancel(self.cancel)
+            batch = keys[start : start + DELETE_BATCH]
+            referenced = self._referenced(t, batch)
+            doomed = [key for key in batch if key not in referenced]
+            for key in batch:
+                if key in referenced:
+                    report.skipped.append((key, "delete not applied: production rows reference it"))
+                    writer.add(t.name, key, None, "skipped", "delete: referenced by production rows")
+            if not doomed:
+                continue
+            report.deleted += self.execute_set(delete(t.table).where(rowio.key_condition(cols, doomed)))
+            for key in doomed:
+                writer.add(t.name, key, None, "deleted")
+
+    def _referenced(self, t: TableInfo, keys: list[Key]) -> set[Key]:
+        """The keys of `keys` some production row references (only integer keys are referenced)."""
+        if t.key_kind != "surrogate":
+            return set()
+        ids = [k[0] for k in keys]
+        out: set[Key] = set()
+        for edge in self.graph.edges_to(t.name):
+            child = self.schema[edge.child].table
+            col = child.c[edge.columns[0]]
+            cond = [col.in_(ids), *edge.type_filter(child)]
+            out |= {(v,) for v in self.p.execute(select(col).distinct().where(*cond)).scalars()}
+        return out

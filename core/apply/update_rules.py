@@ -1,0 +1,49 @@
+"""Friday's updates: staged rows checked by the shared rules, mapped in place, and
+applied by one ``UPDATE … FROM`` per table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import String, case, func, insert, literal, null, select, update
+
+from ..databases import journal
+from ..inspect.graph import Edge
+from .work_tables import UPDATE, WorkTables, integer_key
+
+
+class UpdateRules(WorkTables):
+    """Friday's updated rows, applied where nothing they name is lost."""
+
+    def apply_updates(self, name: str) -> int:
+        """Friday's staged updates of `name` where nothing they name is lost: skipped where
+        a reference finds no parent (`skip_broken`), the rest mapped in place (a reference
+        past its parent's boundary becomes the parent's new id) and written by one
+        ``UPDATE … FROM``, journaled by one ``INSERT … SELECT``. Returns the rows updated."""
+        t, r = self.schema[name], self.updates[name]
+        for ref in self.refs(name):
+            self.skip_broken(name, r, UPDATE, ref, False)   # an update never writes a reference NULL
+        for ref in self.refs(name):
+            if ref.work is None or ref.column in t.identity:   # past the boundary: skipped above
+                continue
+            wp = ref.work.alias("wp")
+            new_id = select(wp.c.new_id).where(wp.c.old_id == ref.value(r)).scalar_subquery()
+            self.execute(update(r).values({ref.column: ref.written(new_id)}).where(
+                r.c.gapmend_action == UPDATE, ref.value(r) > ref.boundary, *ref.edge.type_filter(r)))
+        live = r.c.gapmend_action == UPDATE
+        columns = [c for c in t.column_names if c not in t.identity]
+        self.execute(update(t.table).values({c: r.c[c] for c in columns}).where(
+            live, *(t.table.c[k] == self.collations.as_production(name, k, r.c[k]) for k in t.identity)))
+        key = journal.encode_key_sql([r.c[k] for k in t.identity]) if integer_key(t) else r.c.gapmend_key
+        detail = func.substr(literal("update: ", String) + r.c.gapmend_reason, 1, 255)
+        self.execute(insert(journal.id_map).from_select(
+            ["run_id", "table_name", "old_key", "new_key", "action", "detail"],
+            select(literal(self.run_id), literal(name), key, case((live, key), else_=null()),
+                   case((live, literal("updated")), else_=literal("skipped")), case((live, null()), else_=detail))))
+        return int(self.p.execute(select(func.count()).select_from(r).where(live)).scalar_one())
+
+    def broken_update(self, name: str, edge: Edge) -> list[Any]:
+        """Reference values Friday's applied updates of `name` wrote (mapped in place by
+        `apply_updates`) that find no parent in production (at most 5)."""
+        r = self.updates[name]
+        return self.broken(name, edge, r, UPDATE, r, r.c[edge.columns[0]])

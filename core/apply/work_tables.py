@@ -1,0 +1,335 @@
+"""The work tables of a server-side restore, and the rules every table kind shares.
+
+A work table per table holds each Friday row's fate; staged rows (tables without an
+integer key, and Friday's updates) carry theirs in ``gapmend_`` columns beside the row.
+The rule classes (`surrogate_rules`, `keyed_rules`, `update_rules`) decide and write
+through them; `server_copy.ServerCopy` is all of them together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from ..databases import journal
+from ..databases import rows as rowio
+from ..databases.collation import Collations
+from ..databases.dialects import Dialect, dialect_of
+from ..databases.schema import Schema, TableInfo
+from ..inspect.graph import Edge
+from ..plan.model import ORPHANED
+from .crashed_address import CrashedAddress, attach, detach
+
+WORK_PREFIX = "gapmend_w"
+# Actions of a Friday row that leave it with an id children may point at.
+LIVE = ("insert", "link", "done")
+INSERT, UPDATE = "insert", "update"   # a staged row still to write, as its table's rows are written
+
+
+def integer_key(t: TableInfo) -> bool:
+    """Whether every column of `t`'s key is an integer (its journal spelling is made in SQL)."""
+    return all(isinstance(t.table.c[k].type, Integer) for k in t.identity)
+
+
+def key_holes(t: TableInfo, edges: list[Edge]) -> dict[int, str]:
+    """Position in `t`'s primary key -> the column there that holds a reference (its
+    value is written mapped, so its journal spelling is filled in SQL)."""
+    refs = {e.columns[0] for e in edges if len(e.columns) == 1}
+    return {i: k for i, k in enumerate(t.identity) if k in refs}
+
+
+def holds_text(t: TableInfo, column: str) -> bool:
+    """Whether reference `column` of `t` holds its ids as strings (`graph.held_id`)."""
+    return isinstance(t.table.c[column].type, String)
+
+
+def as_id(dialect: Dialect, text: bool, value: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A reference's `value` as the id it names: a string's through `Dialect.held_id`."""
+    return dialect.held_id(value) if text else value
+
+
+@dataclass(frozen=True)
+class Meets:
+    """How a staged row meets the production row that holds its key as written."""
+
+    table: Any                          # production's table, aliased
+    condition: ColumnElement[bool]      # its row holds a staged row's key as written
+
+
+@dataclass
+class Ref:
+    """One single-column reference of a restored table, as the rules read and write it."""
+
+    edge: Edge
+    column: str
+    index: int              # the column's position (for the nulled list)
+    boundary: int           # the parent's boundary
+    work: Table | None      # the parent's work table; None when the parent is not in this restore
+    dialect: Dialect
+    string: bool = False    # the column is a string holding ids (`graph.held_id`)
+
+    def value(self, rows: Any) -> ColumnElement[Any]:
+        """The id a row of `rows` names through this reference (NULL for a string that
+        spells no id)."""
+        return as_id(self.dialect, self.string, rows.c[self.column])
+
+    def written(self, new_id: ColumnElement[Any]) -> ColumnElement[Any]:
+        """A new id as this column holds it."""
+        return cast(new_id, String) if self.string else new_id
+
+    def unrestored(self, rows: Any) -> tuple[list[ColumnElement[bool]], str]:
+        """The condition that a row of `rows` points past the parent's boundary at a row
+        this restore does not give an id (skipped, missing, or its table left out), and
+        the reason to record."""
+        col = self.value(rows)
+        cond: list[ColumnElement[bool]] = [col > self.boundary, *self.edge.type_filter(rows)]
+        if self.work is None:
+            return cond, f": {self.edge.parent} is not in this restore"
+        wp = self.work.alias("wp")
+        cond.append(~exists().where(wp.c.old_id == col, wp.c.action.in_(LIVE)))
+        return cond, f": its {self.edge.parent} row is skipped or missing"
+
+
+class WorkTables:
+    """The work tables of one restore of `tables` (all integer-keyed, in write order),
+    with the statements every rule class builds on."""
+
+    def __init__(self, conn: Connection, address: CrashedAddress, schema: Schema, tables: list[str],
+                 boundaries: dict[str, int | None], edges_from: Callable[[str], list[Edge]],
+                 run_id: str, execute: Callable[[Any], int], source: Connection | None = None,
+                 keyed: Sequence[str] = (), picks: Mapping[str, frozenset[int]] | None = None,
+                 shapes: Schema | None = None, updated: Sequence[str] = ()) -> None:
+        self.p, self.address, self.schema, self.tables = conn, address, schema, tables
+        self.dialect = dialect_of(conn)
+        self.picks = picks or {}   # tables restored for the operator's picked ids only (`picks`)
+        self.boundaries, self.edges_from, self.execute = boundaries, edges_from, execute
+        self.run_id, self.source = run_id, source
+        self.metadata = MetaData()
+        self.collations: Collations   # production's, read by `open`
+        shapes = shapes or schema     # the tables whose column types the staging tables take
+        prefix = f"{WORK_PREFIX}{run_id[:8]}_"
+        self.work = {name: work_table(self.metadata, f"{prefix}{i}") for i, name in enumerate(tables)}
+        # Tables without an integer key: Friday's rows themselves, each
+        # with its fate, staged by the restore as it reads them from its key spool.
+        self.rows_work = {name: rows_table(self.metadata, f"{prefix}k{i}", shapes[name])
+                          for i, name in enumerate(keyed)}
+        # Friday's updated rows of every table that has any, each with its fate: decided,
+        # mapped and applied by the same kind of statements as the inserts.
+        self.updates = {name: rows_table(self.metadata, f"{prefix}u{i}", shapes[name], UPDATE)
+                        for i, name in enumerate(updated)}
+        self.alloc = Table(f"{prefix}alloc", self.metadata,
+                           Column("old_id", BigInteger, primary_key=True, autoincrement=False),
+                           Column("new_id", BigInteger, nullable=False))
+        # Crashed's tables as production's connection names them: the crashed database's
+        # own, or (staged) copies of Friday's rows in production's database.
+        self.crashed: dict[str, Table]
+        if address.schema is None:
+            self.crashed = {name: staging_table(self.metadata, f"{prefix}s{i}", shapes[name])
+                            for i, name in enumerate(tables)}
+        else:
+            crashed_md, crashed = MetaData(), address.schema
+            self.crashed = {name: schema[name].table.to_metadata(crashed_md, schema=crashed)
+                            for name in schema.tables}
+
+    # -- setup --
+
+    def open(self, progress: Callable[[int], None] = lambda n: None) -> None:
+        """ATTACH crashed (SQLite) and create the work tables: before the transaction.
+        Staged: copy crashed's rows past each boundary into the staging tables, in
+        id-ordered chunks of multi-row INSERTs (`progress` hears each chunk's size).
+        Rows before a boundary are never read from crashed by these statements."""
+        attach(self.p, self.address)
+        self.metadata.create_all(self.p)
+        self.collations = Collations(self.p)
+        self.p.commit()
+        if not self.address.staged:
+            return
+        assert self.source is not None
+        for name in self.tables:
+            stage, t = self.crashed[name], self.schema[name]
+            stmt = insert(stage)
+            for chunk in rowio.page_by_id(self.source, t, lo=self.boundaries[name]):
+                rowio.execute_rows(self.p, stmt, [dict(zip(t.column_names, row)) for row in chunk], name)
+                progress(len(chunk))
+            self.p.commit()
+
+    def close(self) -> None:
+        try:
+            self.p.rollback()
+            self.metadata.drop_all(self.p)
+            self.p.commit()
+        finally:
+            detach(self.p, self.address)
+
+    # -- staged rows --
+
+    def stage_rows(self, name: str, rows: list[tuple[Any, ...]], action: str = INSERT) -> None:
+        """Friday's rows of `name` into its work table (one multi-row INSERT): rows to
+        insert (a keyed table's) or Friday's updated rows (`action` UPDATE)."""
+        if not rows:
+            return
+        t, work = self.schema[name], (self.rows_work if action == INSERT else self.updates)[name]
+        names = t.column_names
+        if integer_key(t):   # its journal spelling is made in SQL (`copy_keyed`)
+            rowio.execute_rows(self.p, insert(work), [dict(zip(names, row)) for row in rows], name)
+            return
+        key = [names.index(k) for k in t.identity]
+        holes = key_holes(t, self.edges_from(name))
+        rowio.execute_rows(self.p, insert(work), [
+            {**dict(zip(names, row)), "gapmend_key": journal.encode(row[i] for i in key),
+             "gapmend_written": journal.encode_template([row[i] for i in key], holes) if holes else None}
+            for row in rows], name)
+
+    def keyed_skipped(self, name: str, action: str = INSERT) -> Iterator[tuple[tuple[Any, ...], str]]:
+        """The staged rows (to insert, or `action` UPDATE: Friday's updates) skipped, and why."""
+        r = (self.rows_work if action == INSERT else self.updates)[name]
+        key = [r.c[k] for k in self.schema[name].identity]
+        for row in self.p.execute(select(*key, r.c.gapmend_reason).where(r.c.gapmend_action == "skip").order_by(*key)):
+            yield tuple(row[:-1]), row[-1] or ""
+
+    # -- reading back --
+
+    def rows(self, name: str, action: str) -> Iterator[tuple[int, int | None, str | None]]:
+        w = self.work[name]
+        yield from self.p.execute(select(w.c.old_id, w.c.new_id, w.c.reason)
+                                  .where(w.c.action == action).order_by(w.c.old_id))
+
+    # -- shared rules --
+
+    def refs(self, name: str) -> list[Ref]:
+        t = self.schema[name]
+        out = []
+        for edge in self.edges_from(name):
+            b = self.boundaries.get(edge.parent)
+            if len(edge.columns) != 1 or b is None:
+                continue
+            out.append(Ref(edge, edge.columns[0], t.column_names.index(edge.columns[0]), b, self.work.get(edge.parent),
+                            self.dialect, holds_text(t, edge.columns[0])))
+        return out
+
+    def mapped(self, name: str, rows: Any, nulled: ColumnElement[Any],
+                source: Any) -> tuple[Any, dict[str, ColumnElement[Any]]]:
+        """Each column of `rows` (Friday's rows of `name`) as written: a reference past its
+        parent's boundary becomes the parent's new id (an outer join to the parent's work
+        table, added to `source`), a column listed in `nulled` NULL, the rest as it is."""
+        whens: dict[str, list[tuple[ColumnElement[bool], ColumnElement[Any]]]] = {}
+        for k, ref in enumerate(self.refs(name)):
+            if ref.work is None:   # rows pointing past its boundary were skipped
+                continue
+            wp = ref.work.alias(f"r{k}")
+            col = ref.value(rows)
+            types = ref.edge.type_filter(rows)
+            source = source.outerjoin(wp, and_(wp.c.old_id == col, *types))
+            is_nulled = func.instr(func.coalesce(nulled, literal("")), literal(f",{ref.index},")) > 0
+            whens.setdefault(ref.column, [(is_nulled, null())]).append(
+                (and_(col > ref.boundary, *types), ref.written(wp.c.new_id)))
+        return source, {n: case(*whens[n], else_=rows.c[n]) if n in whens else rows.c[n]
+                        for n in self.schema[name].column_names}
+
+    def orphaned(self, t: TableInfo, ref: Ref, nullable_ok: bool, work: Table,
+                  fate: tuple[Column[Any], Column[Any], Column[Any]], value: ColumnElement[Any],
+                  where: list[ColumnElement[bool]]) -> None:
+        """The `where` rows of `work` point at a parent production deleted: under
+        ``--orphans null`` on a nullable column the reference is marked to be written NULL,
+        else the row is skipped. `fate` is `work`'s (action, nulled, reason) columns."""
+        action, nulled, reason = fate
+        column = t.column(ref.column)
+        if nullable_ok and column is not None and column.nullable:
+            marked = func.coalesce(nulled, literal(",")) + literal(f"{ref.index},")
+            self.execute(update(work).values({nulled: marked}).where(*where))
+        else:
+            why = text_of(f"{ref.column}=", value, f": {ORPHANED}")
+            self.execute(update(work).values({action: "skip", reason: why}).where(*where))
+
+    def skip_broken(self, name: str, r: Table, live: str, ref: Ref, nullable_ok: bool) -> None:
+        """The rows of `r` still to write (`live`) whose `ref` names a snapshot-range parent
+        production deleted (`orphaned`), or points past the boundary at a row this restore
+        gives no id: skipped, with why."""
+        t, col, types = self.schema[name], ref.value(r), ref.edge.type_filter(r)
+        parent = self.schema[ref.edge.parent]
+        par = parent.table.alias("par")
+        gone = [r.c.gapmend_action == live, col.is_not(None), col <= ref.boundary, *types,
+                ~exists().where(par.c[parent.primary_key[0]] == col)]
+        fate = (r.c.gapmend_action, r.c.gapmend_nulled, r.c.gapmend_reason)
+        self.orphaned(t, ref, nullable_ok, r, fate, col, gone)
+        unrestored, why = ref.unrestored(r)
+        self.execute(update(r).values(gapmend_action="skip", gapmend_reason=text_of(f"{ref.column}=", col, why))
+                     .where(r.c.gapmend_action == live, *unrestored))
+
+    def broken(self, name: str, edge: Edge, r: Table, live: str, source: Any,
+                written: ColumnElement[Any]) -> list[Any]:
+        parent = self.schema[edge.parent]
+        par = parent.table.alias("par")
+        value = as_id(self.dialect, holds_text(self.schema[name], edge.columns[0]), written)
+        par_key = par.c[edge.parent_columns[0]]
+        stmt = (select(value).select_from(source.outerjoin(par, par_key == value))
+                .where(r.c.gapmend_action == live, value.is_not(None), par_key.is_(None), *edge.type_filter(r))
+                .limit(5))
+        return list(self.p.execute(stmt).scalars())
+
+
+def drop_leftovers(engine: Engine) -> None:
+    """Work tables of a run that was killed before it could drop them."""
+    with engine.begin() as conn:
+        for name in engine.dialect.get_table_names(conn):
+            if name.startswith(WORK_PREFIX):
+                conn.execute(text(f"DROP TABLE {engine.dialect.identifier_preparer.quote(name)}"))
+
+
+def staging_table(metadata: MetaData, name: str, t: TableInfo) -> Table:
+    """An empty copy of `t` to hold Friday's rows: the same columns and types (and, on
+    MariaDB, character set), the primary key, no other index, no constraint, no default."""
+    columns = [Column(c.name, c.type, primary_key=c.name in t.primary_key, autoincrement=False,
+                      nullable=c.name not in t.primary_key) for c in t.table.columns]
+    options = {k: v for k, v in t.table.dialect_kwargs.items() if k.startswith(("mysql_", "mariadb_"))}
+    return Table(name, metadata, *columns, **options)
+
+
+def rows_table(metadata: MetaData, name: str, t: TableInfo, action: str = INSERT) -> Table:
+    """Staged Friday rows of `t` and the fate of each (the ``gapmend_`` columns): `action`
+    until a rule skips or links the row."""
+    stage = staging_table(metadata, name, t)
+    stage.append_column(Column("gapmend_action", String(8), nullable=False, server_default=action))
+    stage.append_column(Column("gapmend_nulled", String(255)))
+    stage.append_column(Column("gapmend_reason", String(255)))
+    stage.append_column(Column("gapmend_key", Text))   # the journal's encoding of the Friday key (not integers)
+    stage.append_column(Column("gapmend_written", Text))   # ... of the key as written, its references' holes open
+    return stage
+
+
+def work_table(metadata: MetaData, name: str) -> Table:
+    return Table(name, metadata,
+                 Column("old_id", BigInteger, primary_key=True, autoincrement=False),
+                 Column("new_id", BigInteger),
+                 Column("action", String(8), nullable=False),     # insert | link | skip | done
+                 Column("nulled", String(255)),                    # ",3,7," column positions set to NULL
+                 Column("reason", String(255)),
+                 Column("promised", Integer, nullable=False, server_default="0"))   # 1: new_id from a stopped run
+
+
+def text_of(prefix: str, value: ColumnElement[Any], suffix: str = "") -> ColumnElement[str]:
+    out = literal(prefix, String) + cast(value, String)
+    return out + literal(suffix, String) if suffix else out
