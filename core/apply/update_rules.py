@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String, case, func, insert, literal, null, select, update
+from sqlalchemy import String, and_, case, func, insert, literal, null, or_, select, tuple_, update
 
 from ..databases import journal
 from ..inspect.graph import Edge
+from ..plan.model import COLLIDED
 from .work_tables import UPDATE, WorkTables, integer_key
 
 
@@ -18,8 +19,9 @@ class UpdateRules(WorkTables):
     def apply_updates(self, name: str) -> int:
         """Friday's staged updates of `name` where nothing they name is lost: skipped where
         a reference finds no parent (`skip_broken`), the rest mapped in place (a reference
-        past its parent's boundary becomes the parent's new id) and written by one
-        ``UPDATE … FROM``, journaled by one ``INSERT … SELECT``. Returns the rows updated."""
+        past its parent's boundary becomes the parent's new id), skipped where another
+        production row holds a unique value they write (`_skip_unique_held`), and written
+        by one ``UPDATE … FROM``, journaled by one ``INSERT … SELECT``. Returns the rows updated."""
         t, r = self.schema[name], self.updates[name]
         for ref in self.refs(name):
             self.skip_broken(name, r, UPDATE, ref, False)   # an update never writes a reference NULL
@@ -30,6 +32,7 @@ class UpdateRules(WorkTables):
             new_id = select(wp.c.new_id).where(wp.c.old_id == ref.value(r)).scalar_subquery()
             self.execute(update(r).values({ref.column: ref.written(new_id)}).where(
                 r.c.gapmend_action == UPDATE, ref.value(r) > ref.boundary, *ref.edge.type_filter(r)))
+        self._skip_unique_held(name)
         live = r.c.gapmend_action == UPDATE
         columns = [c for c in t.column_names if c not in t.identity]
         self.execute(update(t.table).values({c: r.c[c] for c in columns}).where(
@@ -41,6 +44,24 @@ class UpdateRules(WorkTables):
             select(literal(self.run_id), literal(name), key, case((live, key), else_=null()),
                    case((live, literal("updated")), else_=literal("skipped")), case((live, null()), else_=detail))))
         return int(self.p.execute(select(func.count()).select_from(r).where(live)).scalar_one())
+
+    def _skip_unique_held(self, name: str) -> None:
+        """The staged updates that write, into a unique key besides the row's own, a value
+        another production row holds (production took it since the snapshot): skipped.
+        Written, the database would refuse the whole restore; and that row is production's."""
+        t, r = self.schema[name], self.updates[name]
+        own = [r.c[k] for k in t.identity]
+        for cols in t.unique_keys:
+            if set(cols) <= set(t.identity):
+                continue
+            held = t.table.alias("held")
+            meets = and_(*(self.collations.as_production(name, c, r.c[c]) == held.c[c] for c in cols),
+                         or_(*(held.c[k] != self.collations.as_production(name, k, r.c[k]) for k in t.identity)))
+            # Through a derived table: MySQL will not update a table its subquery reads.
+            doomed = (select(*own).select_from(r.join(held, meets))
+                      .where(r.c.gapmend_action == UPDATE).subquery("doomed"))
+            self.execute(update(r).values(gapmend_action="skip", gapmend_reason=f"{', '.join(cols)}: {COLLIDED}")
+                         .where(r.c.gapmend_action == UPDATE, tuple_(*own).in_(select(*doomed.c))))
 
     def broken_update(self, name: str, edge: Edge) -> list[Any]:
         """Reference values Friday's applied updates of `name` wrote (mapped in place by
