@@ -204,11 +204,14 @@ def plan(as_json: bool, output: Path | None, wide: bool) -> None:
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
     decisions = load_decisions(ctx.decisions_path(settings))
-    result = _build_plan(settings, decisions)
+    from gapmend.core.plan.delta import Delta
+
+    delta = Delta() if output is not None else None   # kept for the restore: it compares only these keys again
+    result = _build_plan(settings, decisions, delta)
     if output is not None:
         from gapmend.core.plan.file import write_plan_file
 
-        write_plan_file(output, result, decisions)
+        write_plan_file(output, result, decisions, delta)
         LOGGER.info("plan file written: %s", output)
     click.echo(json.dumps(to_dict(result), indent=2) if as_json else render_plan(result, wide=wide))
     if output is not None:
@@ -216,14 +219,14 @@ def plan(as_json: bool, output: Path | None, wide: bool) -> None:
     tick("inspect", "order")
 
 
-def _build_plan(settings: Settings, decisions: Decisions) -> Any:
+def _build_plan(settings: Settings, decisions: Decisions, delta: Any = None) -> Any:
     from gapmend.core.inspect.gap import build_plan
 
     progress = StderrProgress()
     cancel = threading.Event()
     LOGGER.info("plan: %s", settings.masked())
     try:
-        result = build_plan(settings, decisions, progress, cancel)
+        result = build_plan(settings, decisions, progress, cancel, delta=delta)
     except KeyboardInterrupt:
         cancel.set()
         raise

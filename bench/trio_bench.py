@@ -46,6 +46,7 @@ import yardsticks  # noqa: E402
 from databases import empty_databases, peak_rss_mb, write_env  # noqa: E402
 
 PROFILE_LINES = 25
+PLAN_FILE = "GAPMEND_BENCH_PLAN_FILE"
 
 
 def main() -> None:
@@ -62,6 +63,8 @@ def main() -> None:
                     help="restore with GAPMEND_TRUST_UPDATED_AT (compare only rows stamped after the snapshot time)")
     ap.add_argument("--index-updated-at", action="store_true",
                     help="index updated_at in the big tables of every database (Laravel does not by default)")
+    ap.add_argument("--planned", action="store_true",
+                    help="the three-way plan writes a plan file with Friday's delta, and the restore runs it")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     ap.add_argument("--child", nargs=2, metavar=("WHAT", "ENV"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -69,7 +72,8 @@ def main() -> None:
         return child(args.child[0], args.child[1], profile=args.profile)
     if args.dialect == "sqlite" and args.layout != "same-server":
         ap.error("--layout two-servers needs --dialect mariadb")
-    options = {"trust_updated_at": args.trust_updated_at, "index_updated_at": args.index_updated_at}
+    options = {"trust_updated_at": args.trust_updated_at, "index_updated_at": args.index_updated_at,
+               "planned": args.planned}
     result = run(args.dialect, args.layout, scale.Sizes(args.rows, args.gap), args.profile, args.buffer_pool, options)
     print_table(result)
     if args.json:
@@ -130,13 +134,15 @@ def _run(dialect: str, layout: str, sizes: scale.Sizes, profile: bool, work: Pat
                               + [f"GAPMEND_SNAPSHOT_AT={scale.SNAPSHOT_AT}"])
         trusting = write_env(work / "trusting.env", lines + [f"GAPMEND_SNAPSHOT_AT={scale.SNAPSHOT_AT}",
                                                              "GAPMEND_TRUST_UPDATED_AT=yes"])
-        result["plan"] = spawn("plan", three_way, profile)
+        plan_file = work / "plan.json" if result.get("planned") else None
+        result["plan"] = spawn("plan", three_way, profile, plan_file)
         result["plan_snapshot_time"] = spawn("plan", snap_time)
         result["plan_trusting"] = spawn("plan", trusting)
         sides = {"crashed": crashed, "production": engines["production"], "snapshot": engines["snapshot"]}
         if layout == "same-server":
             result["checksum_floor"] = yardsticks.checksum_floor(dialect, sides, list(scale.BIG), sizes.snapshot)
-        result["restore"] = spawn("restore", trusting if result.get("trust_updated_at") else three_way, profile)
+        result["restore"] = spawn("restore", trusting if result.get("trust_updated_at") else three_way, profile,
+                                  plan_file)
         result["restore"]["apply"] = _apply(result["restore"])
         result["verify"] = spawn("verify", three_way)
         counts = result["restore"]["tables"]
@@ -174,10 +180,13 @@ def _load_crashed(server: scale.SecondServer, crashed: Engine, lines: list[str])
     return create_engine(target.set(database=url.database)), lines, round(seconds, 1)
 
 
-def spawn(what: str, env: Path, profile: bool = False) -> dict[str, Any]:
+def spawn(what: str, env: Path, profile: bool = False, plan_file: Path | None = None) -> dict[str, Any]:
+    """Time `what` (plan, restore, verify) in a child process; with `plan_file`, the plan
+    writes it (Friday's delta kept) and the restore runs it."""
     say(f"{what} …")
     argv = [sys.executable, __file__, "--child", what, str(env)] + (["--profile"] if profile else [])
-    proc = subprocess.run(argv, capture_output=True, text=True)
+    environ = {**os.environ, **({PLAN_FILE: str(plan_file)} if plan_file is not None else {})}
+    proc = subprocess.run(argv, capture_output=True, text=True, env=environ)
     if proc.returncode != 0:
         sys.exit(f"{what} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.splitlines()[-1])
@@ -196,17 +205,27 @@ def child(what: str, env: str, profile: bool) -> None:
         profiler.start()
     t = time.monotonic()
     out: dict[str, Any] = {}
+    planned = os.environ.get(PLAN_FILE)   # the plan file the three-way plan writes and the restore runs
     if what == "plan":
         from gapmend.core.inspect.gap import build_plan
+        from gapmend.core.plan.decisions import Decisions
+        from gapmend.core.plan.delta import Delta
+        from gapmend.core.plan.file import write_plan_file
 
-        plan = build_plan(settings)
+        delta = Delta() if planned else None
+        plan = build_plan(settings, delta=delta)
+        if planned:
+            write_plan_file(Path(planned), plan, Decisions(), delta)
         out["rows"] = sum(sum(g.counts.values()) for g in plan.tables)
         out["friday_inserts"] = sum(g.counts.get("friday_insert", 0) for g in plan.tables)
     elif what == "restore":
         from gapmend.core.apply.restore import RestoreOptions, restore
+        from gapmend.core.plan.file import read_plan_file
 
         phases = _Phases()
-        report = restore(settings, options=RestoreOptions(approve_pending=True), progress=phases)   # generated tables: all approved
+        reviewed = read_plan_file(Path(planned)) if planned else None
+        report = restore(settings, options=RestoreOptions(approve_pending=True, reviewed=reviewed),   # generated tables: all approved
+                         progress=phases)
         out["phases"] = phases.seconds()
         out.update(totals=report.totals(), path=report.path,
                    tables={n: r.inserted for n, r in report.tables.items()})
@@ -306,7 +325,8 @@ def print_table(r: dict[str, Any]) -> None:
                                    f"{floor['seconds'] / r['plan_trusting']['seconds']:.2f}x")
     path = "server-side" if r["restore"]["path"].startswith("server-side") else "through gapmend"
     trust = ", trusting" if r.get("trust_updated_at") else ""
-    line(f"gapmend restore ({path}{trust}, scan included)", r["restore"])
+    planned = ", the plan's delta" if r.get("planned") else ""
+    line(f"gapmend restore ({path}{trust}{planned}, scan included)", r["restore"])
     apply = r["restore"]["apply"]
     line("  of which applying the plan (after the scan)", apply)
     line("gapmend verify", r["verify"])

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from gapmend.core.config import Settings
 from gapmend.core.plan.decisions import Decisions, load_decisions, save_decisions
+from gapmend.core.plan.delta import Delta
 from gapmend.core.plan.model import Plan
 from gapmend.core.runbook.steps import Checklist
 
@@ -23,6 +24,8 @@ class WizardContext:
     # The gap scan, made once at step 1 and shared by steps 1-4 and the restore screen's
     # check; `r` at step 1 scans again (it takes minutes on a few hundred tables).
     plan: Plan | None = None
+    # Friday's delta, kept by that scan: the restore compares only its keys again (`plan.delta`).
+    delta: Delta | None = None
 
     def decisions(self) -> Decisions:
         return load_decisions(self.decisions_path)

@@ -20,6 +20,7 @@ from gapmend.core.inspect.payloads import PayloadEdge
 from gapmend.core.inspect.roles import findings_of
 from gapmend.core.inspect.samples import sample_rows
 from gapmend.core.logfile import LOGGER
+from gapmend.core.plan.delta import Delta
 from gapmend.core.plan.model import Decision, Plan, RowClass, TableGap
 from rich.text import Text
 from textual import on, work
@@ -102,7 +103,11 @@ class InspectGapsScreen(StepScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="db", description="scanning the gap")
     def scan(self) -> Plan:
-        return build_plan(self.context.settings, self.context.decisions(), _ScanProgress(self), cancel=self.cancel)
+        delta = Delta()
+        plan = build_plan(self.context.settings, self.context.decisions(), _ScanProgress(self), cancel=self.cancel,
+                          delta=delta)
+        self.context.delta = delta
+        return plan
 
     @on(Worker.StateChanged)
     def _scanned(self, event: Worker.StateChanged) -> None:

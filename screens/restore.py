@@ -135,7 +135,8 @@ class RestoreScreen(StepScreen):
     def run_restore(self, dry: bool) -> RestoreReport:
         decisions = self.context.decisions()
         # The restore runs what step 1 showed, or refuses when the databases moved since (`plan_file`).
-        reviewed = Reviewed.of(self.context.plan, decisions) if self.context.plan is not None else None
+        reviewed = (Reviewed.of(self.context.plan, decisions, self.context.delta)
+                    if self.context.plan is not None else None)
         options = RestoreOptions(dry_run=self.context.reports_dir / "dry-run.sql" if dry else None, reviewed=reviewed)
         if dry:
             self.context.reports_dir.mkdir(mode=0o700, parents=True, exist_ok=True)

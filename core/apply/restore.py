@@ -54,7 +54,8 @@ from ..inspect.graph import Edge, ReferenceGraph, build_graph, graph_decisions
 from ..inspect.payloads import PayloadEdge
 from ..inspect.picks import not_picked, require_plan_picks
 from ..plan.decisions import Decisions
-from ..plan.file import Outcome, Reviewed, require_outcome, require_unmoved
+from ..plan.delta import Delta, fingerprints
+from ..plan.file import Outcome, Reviewed, require_outcome, require_sources_unchanged, require_unmoved
 from ..plan.model import COLLIDED, ORPHANED, Plan, RowClass
 from ..plan.selection import Selection, require_confirmed, select_tables
 from ..progress import NullProgress, Progress, check_cancel
@@ -183,8 +184,9 @@ def _restore(sources: Sources, settings: Settings, decisions: Decisions, options
                  picks={name: frozenset(ids) for name, ids in decisions.picked.items()})
     created = False
     try:
+        known = _known_delta(sources, options, progress)
         plan = build_plan(settings, decisions, progress, cancel, sources=sources, on_row=work.sink,
-                          row_classes=Work.CLASSES, count_only=surrogate, prepared=(schema, graph))
+                          row_classes=Work.CLASSES, count_only=surrogate, prepared=(schema, graph), known=known)
         roles.require_settled(roles.findings_of(plan), decisions.roles_confirmed)
         selection = select_tables(plan, options.tables, options.approve_pending)
         require_confirmed(plan, selection.order)
@@ -212,6 +214,19 @@ def _restore(sources: Sources, settings: Settings, decisions: Decisions, options
         work.close()
     report.path = path
     return report
+
+
+def _known_delta(sources: Sources, options: RestoreOptions, progress: Progress) -> Delta | None:
+    """Friday's delta from the reviewed plan, when it has one and crashed and the snapshot
+    are as it read them (refused when they are not): only its keys are compared again."""
+    reviewed = options.reviewed
+    if reviewed is None or reviewed.delta is None or sources.snapshot is None:
+        return None
+    require_sources_unchanged(reviewed, dict(sources.identities),
+                              fingerprints({"crashed": sources.crashed, "snapshot": sources.snapshot}))
+    progress.note(f"Friday's delta from {reviewed.where()}: {sum(map(len, reviewed.delta.keys.values()))} keys "
+                  "to compare again, crashed and the snapshot unchanged since")
+    return reviewed.delta
 
 
 def _staging_shapes(sources: Sources, address: CrashedAddress) -> Schema | None:

@@ -22,7 +22,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from sqlalchemy import Connection, Engine, case, func, select
 
@@ -34,6 +34,7 @@ from ..databases.schema import Schema, SchemaFinding, TableInfo, reflect, requir
 from ..databases.schema import compare as compare_schemas
 from ..errors import ConfigError, PlanError
 from ..plan.decisions import Decisions
+from ..plan.delta import Delta, fingerprints, usable
 from ..plan.model import Boundary, Conflict, Decision, Plan, RowClass, TableGap
 from ..progress import NullProgress, Progress, check_cancel
 from . import framework, payloads, php_payloads, roles, soft_deletes
@@ -111,6 +112,8 @@ def build_plan(
     count_only: frozenset[str] = frozenset(),
     prepared: tuple[Schema, ReferenceGraph] | None = None,
     check_roles: bool = True,
+    delta: Delta | None = None,
+    known: Delta | None = None,
 ) -> Plan:
     """Inspect every table's gap and return the plan. Writes nothing anywhere.
 
@@ -125,7 +128,10 @@ def build_plan(
     is crashed's schema and the reference graph when the caller has them already (the
     restore): reflecting and reading every type column again costs a scan per table.
     A contradiction between the roles and their contents (`roles`) is refused unless
-    `check_roles` is False (`gapmend roles`, which shows them).
+    `check_roles` is False (`gapmend roles`, which shows them). With a snapshot, `delta`
+    (when given) is filled with Friday's delta and the sources' fingerprints (`plan.delta`),
+    and `known` (a delta the caller checked is still true) limits the comparison of
+    crashed with the snapshot to its keys.
     """
     started = time.monotonic()
     decisions = decisions or Decisions()
@@ -133,6 +139,8 @@ def build_plan(
     own = sources is None
     sources = sources or Sources.open(settings)
     try:
+        if delta is not None and sources.snapshot is not None:   # before anything is read
+            delta.fingerprints = fingerprints({"crashed": sources.crashed, "snapshot": sources.snapshot})
         progress.start("reflecting schemas", None)
         schema, findings = _reflect_sides(sources, decisions, prepared)
         snapshot = connect(sources.snapshot, "snapshot") if sources.snapshot is not None else contextlib.nullcontext()
@@ -152,6 +160,7 @@ def build_plan(
                 snapshot_at=settings.snapshot_at, trust_updated_at=settings.trust_updated_at, decisions=decisions,
                 progress=progress, cancel=cancel, on_row=on_row, row_classes=row_classes, joint_allowed=joint,
                 count_only=count_only, hide_restored=on_row is None,
+                delta=delta if s_conn is not None else None, known=known.keys if known is not None else None,
             ).run()
             journaled = journal.has_runs(p_conn)
             jobs = queued_jobs(c_conn, schema, gaps)
@@ -286,6 +295,8 @@ class _Inspector:
     # A plan to read (not the restore's own): rows a committed run restored are counted
     # as restored, not as work still to do (`journal`).
     hide_restored: bool = False
+    delta: Delta | None = None                       # filled with Friday's delta (`plan.delta`)
+    known: Mapping[str, list[Row]] | None = None     # a delta to read instead of comparing
     boundaries: dict[str, Boundary] = field(default_factory=dict)
     # Friday ids that collide with a production row, per table -> that row's id (`unique`).
     linked: dict[str, dict[Any, Any]] = field(default_factory=lambda: defaultdict(dict))
@@ -295,7 +306,7 @@ class _Inspector:
         finder = BoundaryFinder(self.schema, self.graph, self.c, self.p, self.s, self.snapshot_at, self.decisions)
         self.boundaries = finder.find_all(tables, self.progress, self.cancel)
         reader = VersionReader(self.schema, self.graph, self.sources, self.c, self.p, self.s, self.boundaries,
-                               self.snapshot_at, self.row_classes, self.trust_updated_at, self.cancel)
+                               self.snapshot_at, self.row_classes, self.trust_updated_at, self.cancel, self.known)
         gaps = []
         self.progress.start("inspecting tables", len(tables))
         with reader.opened(self.joint_allowed):
@@ -310,6 +321,8 @@ class _Inspector:
 
     def _inspect(self, t: TableInfo, reader: VersionReader) -> TableGap:
         acc = Findings()
+        if self.delta is not None and usable(t):
+            self.delta.keys.setdefault(t.name, [])   # covered, even with no key in it
         done, written = self._restored(t)
         acc.restored_keys, acc.written_keys = done, written
         ev = evidence(t, self.graph.edges_from(t.name), self.boundaries, self.s is not None, self.snapshot_at)
@@ -414,6 +427,8 @@ class _Inspector:
         if cls is None:
             return
         key = key_of(next(r for r in (c, p, s) if r is not None), key_idx)
+        if self.delta is not None and c != s and t.name in self.delta.keys:
+            self.delta.add(t.name, key)
         if acc.restored_keys or acc.written_keys:
             if cls in (RowClass.FRIDAY_INSERT, RowClass.CONVERGED) and acc.was_restored(key):
                 return

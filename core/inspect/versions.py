@@ -21,7 +21,7 @@ import sqlite3
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from sqlalchemy import Connection, DateTime, Engine, Integer, MetaData, String, Table, and_, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
@@ -61,6 +61,9 @@ class VersionReader:
     row_classes: frozenset[RowClass]
     trust_updated_at: bool
     cancel: threading.Event | None
+    # Friday's delta from the reviewed plan (`plan.delta`): per table it covers, the only
+    # keys whose crashed row can differ from the snapshot's.
+    known: Mapping[str, list[Row]] | None = None
     # One connection that names every side's tables (tag -> schema; None = its own), when there is one.
     joint: tuple[Connection, dict[int, str | None]] | None = field(default=None, init=False)
 
@@ -79,7 +82,10 @@ class VersionReader:
 
     def overlap(self, t: TableInfo, b: int) -> Iterator[Versions]:
         """(snapshot, crashed, production) versions of every id ≤ b that may differ."""
-        ranges = self._changed_since(t, b)
+        known = self.known.get(t.name) if self.known is not None else None
+        ranges: Iterable[tuple[int, int]] | None = None if known is None else [(k - 1, k) for k in sorted({key[0] for key in known}) if k <= b]
+        if ranges is None:
+            ranges = self._changed_since(t, b)
         if ranges is None:
             ranges = self._differing(t, b)
         for batch in _batched_ranges(ranges):
@@ -149,10 +155,14 @@ class VersionReader:
     def merge_keyed(self, t: TableInfo, ev: Evidence, key_idx: list[int]) -> Iterator[Versions]:
         """Merge the sides' ordered streams by key; rows whose key points past a parent's
         boundary stand alone (they are that side's insert, whatever the other side holds)."""
+        key_refs = [fn for i, fn in ev.ref_columns.items() if i in key_idx]
+        known = self.known.get(t.name) if self.known is not None else None
+        if known is not None:
+            yield from self._known_keyed(t, known, key_refs)
+            return
         if self.joint is not None:
             yield from self._joint_keyed(t, ev, key_idx)
             return
-        key_refs = [fn for i, fn in ev.ref_columns.items() if i in key_idx]
         if self._checksummed_keyed(t):
             yield from self._checksum_keyed(t, key_idx, key_refs)
             return
@@ -169,6 +179,21 @@ class VersionReader:
                 group, current = [], sk
             group.append((tag, row))
         yield from _emit(group, key_refs)
+
+    def _known_keyed(self, t: TableInfo, keys: list[Row], key_refs: list[Callable[[Row], bool]]) -> Iterator[Versions]:
+        """`merge_keyed` over the keys of Friday's delta only: each side's row of each key,
+        looked up by key (a string key's lookup may match by collation: only the rows
+        whose key equals a wanted one exactly are kept, as the grouping by bytes would)."""
+        key_idx = [t.column_names.index(k) for k in t.primary_key]
+        ordered = sorted(set(keys), key=rowio.sort_key)
+        for start in range(0, len(ordered), rowio.CHUNK):
+            check_cancel(self.cancel)
+            batch = ordered[start : start + rowio.CHUNK]
+            sides = [{} if conn is None else
+                     {key_of(row, key_idx): row for row in rowio.fetch_keys(conn, t, t.primary_key, batch)}
+                     for conn in (self.s, self.c, self.p)]
+            for key in batch:
+                yield from _emit(_tagged_versions([side.get(key) for side in sides]), key_refs)
 
     def _compared(self) -> list[Connection]:
         """The connections of the sides compared: snapshot (when loaded), crashed, and

@@ -24,6 +24,7 @@ from typing import Any, Iterable
 from ..errors import ConfigError, GapmendError
 from ..private_files import write_private
 from .decisions import Decisions, decisions_from_json
+from .delta import Delta, changed_sources
 from .model import Plan, RowClass, TableGap, jsonable, to_dict
 
 FORMAT = "gapmend-plan/1"
@@ -45,10 +46,11 @@ class Reviewed:
     facts: dict[str, Any]
     decisions: Decisions
     path: Path | None = None     # the file it came from (None: the wizard's own scan)
+    delta: Delta | None = None   # Friday's delta, found by the plan (`delta`): None, the restore compares again
 
     @classmethod
-    def of(cls, plan: Plan, decisions: Decisions) -> "Reviewed":
-        return cls(facts_of(plan), decisions)
+    def of(cls, plan: Plan, decisions: Decisions, delta: Delta | None = None) -> "Reviewed":
+        return cls(facts_of(plan), decisions, delta=delta if delta is not None and delta.fingerprints else None)
 
     def where(self) -> str:
         return str(self.path) if self.path is not None else "the plan scanned in step 1"
@@ -92,9 +94,11 @@ def _ordered(items: Iterable[Any]) -> list[Any]:
     return sorted((jsonable(i) for i in items), key=lambda i: json.dumps(i, default=str))
 
 
-def write_plan_file(path: Path, plan: Plan, decisions: Decisions) -> None:
-    """`plan` with its decisions and facts, readable by the owner only."""
+def write_plan_file(path: Path, plan: Plan, decisions: Decisions, delta: Delta | None = None) -> None:
+    """`plan` with its decisions, facts and Friday's delta, readable by the owner only."""
     data = {"format": FORMAT, "facts": facts_of(plan), "decisions": decisions.to_json(), "plan": to_dict(plan)}
+    if delta is not None and delta.fingerprints:
+        data["delta"] = delta.to_json()
     write_private(path, json.dumps(data, indent=2, default=str) + "\n", atomic=True)
 
 
@@ -111,7 +115,7 @@ def read_plan_file(path: Path) -> Reviewed:
         raise ConfigError(f"{path} is not a plan file gapmend wrote (no format {FORMAT!r}; `plan --json` prints "
                           f"the plan for reading only): write one with `gapmend plan --output {path}`")
     decisions = decisions_from_json(data.get("decisions"), f"plan file {path}")
-    return Reviewed(facts=data["facts"], decisions=decisions, path=path)
+    return Reviewed(facts=data["facts"], decisions=decisions, path=path, delta=Delta.from_json(data.get("delta")))
 
 
 def require_unmoved(reviewed: Reviewed, now: Plan, tables: list[str], detailed: frozenset[str] | None = None) -> None:
@@ -129,6 +133,16 @@ def require_unmoved(reviewed: Reviewed, now: Plan, tables: list[str], detailed: 
             continue
         moved.extend(f"{name}: {line}" for line in _moved_table(before, after))
     _refuse(reviewed, moved)
+
+
+def require_sources_unchanged(reviewed: Reviewed, identities: dict[str, str | None],
+                              now: dict[str, dict[str, str]]) -> None:
+    """Raise `PlanOutrun` when the databases are not the ones the plan inspected, or
+    crashed or the snapshot is not as the plan read it: the delta of Friday's changes
+    no longer says what they hold."""
+    _refuse(reviewed, _moved_databases(reviewed.facts["databases"], identities))
+    if reviewed.delta is not None:
+        _refuse(reviewed, [f"{role} changed since the plan read it" for role in changed_sources(reviewed.delta, now)])
 
 
 def _refuse(reviewed: Reviewed, moved: list[str], written: str = "nothing was written") -> None:

@@ -101,3 +101,34 @@ def test_a_file_that_is_not_a_plan_file(tmp_path: Path) -> None:
     printed.write_text(run("--env-file", str(env), "plan", "--json")[1])   # for reading, not for restoring
     code, _, err = run("--env-file", str(env), "restore", "--plan", str(printed), "--yes")
     assert code == 2 and "is not a plan file gapmend wrote" in err and err.count("\n") == 1
+
+
+def test_the_restore_compares_only_fridays_delta_and_ends_as_a_full_scan_does(tmp_path: Path) -> None:
+    """`plan --output` keeps the keys where crashed differs from the snapshot; the restore
+    of that plan compares only those again (the log says how many) and leaves production
+    exactly as a restore that compared every table (journal aside: run ids, times)."""
+    env, plan = _planned(tmp_path / "planned")
+    delta = json.loads(plan.read_text())["delta"]
+    assert set(delta["fingerprints"]) == {"crashed", "snapshot"}
+    assert sorted(delta["keys"]["users"]) == [[2], [3], [6], [7]]   # Friday's two updates, a conflict, a converged row
+    full = build_demo(tmp_path / "full")
+    assert _restore(env, plan)[0] == 0
+    assert "Friday's delta from" in (tmp_path / "planned" / "gapmend.log").read_text()
+    assert run("--env-file", str(full), "restore", "--yes", "--without-backup", "--approve-pending")[0] == 0
+    planned_state, full_state = (database_state(create_engine(f"sqlite:///{d / 'production.sqlite'}"), journal=False)
+                                 for d in (tmp_path / "planned", tmp_path / "full"))
+    assert planned_state == full_state
+
+
+@pytest.mark.parametrize("source", ["crashed", "snapshot"])
+def test_a_source_that_changed_since_the_plan_voids_it(tmp_path: Path, source: str) -> None:
+    """Friday's delta was read from crashed and the snapshot as they were: a row changed
+    in either since (a dump loaded again, a hand edit) and the restore refuses in one line."""
+    env, plan = _planned(tmp_path)
+    with sqlite3.connect(tmp_path / f"{source}.sqlite") as conn:
+        conn.execute("UPDATE users SET name = 'edited by hand' WHERE id = 9")
+    engine = create_engine(f"sqlite:///{tmp_path / 'production.sqlite'}")
+    before = database_state(engine)
+    code, _, err = _restore(env, plan)
+    assert code != 0 and err.count("\n") == 1 and f"{source} changed since the plan read it" in err, err
+    assert database_state(engine) == before

@@ -12,8 +12,12 @@ from gapmend.core.apply.restore import RestoreError, RestoreOptions, restore
 from gapmend.core.config import load_settings
 from gapmend.core.databases import journal
 from gapmend.core.demo import FRIDAY_INSERT, FRIDAY_UPDATE, SNAPSHOT_AT, build_trio
+from gapmend.core.inspect.gap import build_plan
 from gapmend.core.plan.decisions import Decisions
+from gapmend.core.plan.delta import Delta
+from gapmend.core.plan.file import Reviewed, facts_of
 from gapmend.core.plan.selection import SelectionError
+from gapmend.core.progress import NullProgress
 from gapmend.core.runbook.verify import verify
 from sqlalchemy import MetaData, select, text
 
@@ -283,6 +287,37 @@ def test_restoring_in_two_goes_ends_where_one_go_does(dbs_pair: tuple[Databases,
         assert verify(settings)[0] == []
         states.append(database_state(d.engines["production"], journal=False))
     assert states[0] == states[1]
+
+
+def test_the_plans_delta_ends_in_the_same_state(dbs_pair: tuple[Databases, Databases]) -> None:
+    """A restore of a reviewed plan compares only the keys of Friday's delta (kept by the
+    plan) and must end where one that compares every table ends, on both dialects."""
+    states = []
+    for d, planned in zip(dbs_pair, (False, True)):
+        build_trio(d.engines["crashed"], d.engines["production"], d.engines["snapshot"])
+        settings = load_settings(d.env_file(snapshot=True, snapshot_at=None), environ={})
+        reviewed = None
+        if planned:
+            delta = Delta()
+            plan = build_plan(settings, delta=delta)
+            assert delta.keys["users"] and set(delta.fingerprints) == {"crashed", "snapshot"}
+            reviewed = Reviewed(facts_of(plan), Decisions(), delta=delta)
+        notes = _Notes()
+        report = restore(settings, options=RestoreOptions(approve_pending=True, reviewed=reviewed), progress=notes)
+        assert any(n.startswith("Friday's delta from") for n in notes.lines) == planned
+        assert verify(settings)[0] == []
+        states.append((database_state(d.engines["production"], journal=False), report.totals()))
+    assert states[0] == states[1]
+
+
+class _Notes(NullProgress):
+    """A progress that keeps the restore's notes."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def note(self, message: str) -> None:
+        self.lines.append(message)
 
 
 def test_trusting_updated_at_ends_in_the_same_state(dbs_pair: tuple[Databases, Databases]) -> None:

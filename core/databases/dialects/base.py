@@ -96,6 +96,11 @@ class Dialect(ABC):
         """What names one database whatever the URL says (None: an in-memory one)."""
 
     @abstractmethod
+    def fingerprint(self, conn: Connection) -> dict[str, str]:
+        """What changes whenever the database's rows do, read without reading them (a
+        plan's delta is reused only while crashed's and the snapshot's stay equal)."""
+
+    @abstractmethod
     def describe(self, conn: Connection) -> Description: ...
 
     @abstractmethod

@@ -104,6 +104,13 @@ class MariaDB(Dialect):
         row = conn.execute(text(f"SELECT {_SERVER}, DATABASE()")).one()
         return f"mysql:{row[0]}:{row[1]}"
 
+    def fingerprint(self, conn: Connection) -> dict[str, str]:
+        # InnoDB stamps UPDATE_TIME on every write (to the second; kept in memory, so a
+        # restart empties it: the plan is then made again, never trusted wrongly).
+        rows = conn.execute(text("SELECT TABLE_NAME, CREATE_TIME, UPDATE_TIME FROM information_schema.TABLES "
+                                 "WHERE TABLE_SCHEMA = DATABASE()"))
+        return {str(name): f"{created}|{updated}" for name, created, updated in rows}
+
     def describe(self, conn: Connection) -> Description:
         url = conn.engine.url
         version = conn.execute(text("SELECT VERSION()")).scalar()

@@ -99,6 +99,20 @@ class SQLite(Dialect):
         st = Path(path).stat()
         return f"sqlite:{st.st_dev}:{st.st_ino}"   # a relative path, a symlink and an absolute one: one file
 
+    def fingerprint(self, conn: Connection) -> dict[str, str]:
+        # Any write changes the file's size or its modification time (to the nanosecond);
+        # a non-empty write-ahead log beside it holds writes not yet in the file (an
+        # empty one comes and goes with readers).
+        path = self._file(conn)
+        if path is None:
+            return {}
+        st = os.stat(path)
+        out = {"file": f"{st.st_size}:{st.st_mtime_ns}"}
+        wal = path + "-wal"
+        if os.path.exists(wal) and os.path.getsize(wal) > 0:
+            out["wal"] = str(os.path.getsize(wal))
+        return out
+
     def describe(self, conn: Connection) -> Description:
         database = conn.engine.url.database or ":memory:"
         size = os.path.getsize(database) if database != ":memory:" and os.path.exists(database) else None

@@ -1,0 +1,75 @@
+"""Friday's delta: the keys where crashed differs from the snapshot, found once.
+
+Crashed and the snapshot never change once recovered, yet comparing them is most of a
+restore's own scan (it grows with the tables, not with the gap). `gapmend plan
+--output` runs while production is still live: it keeps, per table, the keys whose
+crashed row differs from the snapshot's (Friday's updates, deletes and, for tables
+without an integer key, inserts), with fingerprints of both databases
+(`Dialect.fingerprint`). `gapmend restore --plan` inside the maintenance window reads
+only those keys, on every side, and classifies them again against production as it
+is then; rows past the boundaries the server finds itself. A source whose fingerprint
+changed makes the plan void (`require_sources_unchanged`).
+
+Kept only with a snapshot: without one, what Friday changed is read from production's
+side too, which goes on changing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Integer, String
+
+from ..databases.dialects import dialect_of
+from ..databases.engines import connect
+from ..databases.schema import TableInfo
+from .model import jsonable
+
+Key = tuple[Any, ...]
+SOURCES = ("crashed", "snapshot")
+
+
+@dataclass
+class Delta:
+    """Per table, the keys crashed's row differs from the snapshot's, and the
+    fingerprints of both databases when they were read."""
+
+    keys: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
+    fingerprints: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def add(self, table: str, key: Key) -> None:
+        self.keys[table].append(key)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"fingerprints": self.fingerprints, "keys": {t: jsonable(k) for t, k in self.keys.items()}}
+
+    @classmethod
+    def from_json(cls, data: Any) -> Delta | None:
+        if not isinstance(data, dict) or not isinstance(data.get("keys"), dict):
+            return None
+        keys = {str(t): [tuple(k) for k in ks] for t, ks in data["keys"].items()}
+        return cls(defaultdict(list, keys), {str(r): dict(f) for r, f in data.get("fingerprints", {}).items()})
+
+
+def usable(t: TableInfo) -> bool:
+    """Whether `t`'s keys can be kept and looked up again exactly: a primary key of
+    integers and strings (JSON spells other types, dates among them, as text)."""
+    return bool(t.primary_key) and all(isinstance(t.table.c[k].type, (Integer, String)) for k in t.primary_key)
+
+
+def fingerprints(engines: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The fingerprint of each source database in `engines` (role -> engine; None: absent)."""
+    out = {}
+    for role in SOURCES:
+        engine = engines.get(role)
+        if engine is not None:
+            with connect(engine, role) as conn:
+                out[role] = dialect_of(engine).fingerprint(conn)
+    return out
+
+
+def changed_sources(delta: Delta, now: dict[str, dict[str, str]]) -> list[str]:
+    """The source databases whose fingerprint differs from the one `delta` was read under."""
+    return [role for role in SOURCES if delta.fingerprints.get(role) != now.get(role)]
