@@ -43,11 +43,14 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=55, help="snapshot rows per table")
     ap.add_argument("--friday", type=int, default=5, help="Friday's new rows per table")
     ap.add_argument("--production", type=int, default=3, help="production's new rows per table, under the same ids")
+    ap.add_argument("--busy", type=float, default=1.0,
+                    help="the fraction of the tables Friday wrote to (the rest as the snapshot left them)")
     ap.add_argument("--profile", action="store_true", help="profile the plan and the restore (pyinstrument)")
     ap.add_argument("--planned", action="store_true", help="the plan keeps Friday's delta and the restore runs it")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
-    result = run(args.dialect, args.tables, args.rows, args.friday, args.production, args.profile, args.planned)
+    result = run(args.dialect, args.tables, args.rows, args.friday, args.production, args.profile, args.planned,
+                 args.busy)
     print_figures(result)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
@@ -62,8 +65,11 @@ def schema(n_tables: int) -> MetaData:
     return md
 
 
-def build(engines: dict[str, Engine], n_tables: int, rows: int, friday: int, production: int) -> float:
-    """Every table's snapshot rows on all three sides, then each side's writes after it."""
+def build(engines: dict[str, Engine], n_tables: int, rows: int, friday: int, production: int,
+          busy: float = 1.0) -> float:
+    """Every table's snapshot rows on all three sides, then each side's writes after it
+    (Friday's in every `1 / busy`-th table, the root's always)."""
+    every = max(1, round(1 / busy)) if busy > 0 else n_tables + 1
     started = time.monotonic()
     md = schema(n_tables)
     before, fri, prod = SNAPSHOT_AT - timedelta(days=1), SNAPSHOT_AT + timedelta(hours=20), SNAPSHOT_AT + timedelta(days=2)
@@ -75,9 +81,10 @@ def build(engines: dict[str, Engine], n_tables: int, rows: int, friday: int, pro
                 base = [dict(id=k, name=f"row {k}", created_at=before, updated_at=before,
                              **({"parent_id": 1 + k % rows} if i else {})) for k in range(1, rows + 1)]
                 conn.execute(insert(t), base)
-                if role == "crashed":   # Friday: new rows, half pointing at the parent's new rows; one update
+                if role == "crashed" and i % every == 0:   # Friday: new rows, half pointing at the parent's new rows
+                    parent_busy = (i // 2) % every == 0   # its parent has Friday rows to point at
                     conn.execute(insert(t), [dict(id=rows + k, name=f"friday {k}", created_at=fri, updated_at=fri,
-                                                  **({"parent_id": rows + k if k % 2 else 1} if i else {}))
+                                                  **({"parent_id": rows + k if k % 2 and parent_busy else 1} if i else {}))
                                              for k in range(1, friday + 1)])
                     conn.execute(update(t).where(t.c.id == 2).values(name="friday's update", updated_at=fri))
                 elif role == "production":
@@ -87,12 +94,13 @@ def build(engines: dict[str, Engine], n_tables: int, rows: int, friday: int, pro
 
 
 def run(dialect: str, n_tables: int, rows: int, friday: int, production: int, profile: bool,
-        planned: bool = False) -> dict[str, Any]:
+        planned: bool = False, busy: float = 1.0) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="gapmend-many-"))
     engines, lines = empty_databases(dialect, work, ["snapshot", "crashed", "production"], "gm_many")
     result: dict[str, Any] = {"dialect": dialect, "tables": n_tables, "rows_per_table": rows,
                               "friday_per_table": friday, "production_per_table": production, "planned": planned}
-    result["build_seconds"] = round(build(engines, n_tables, rows, friday, production), 1)
+    result["busy"] = busy
+    result["build_seconds"] = round(build(engines, n_tables, rows, friday, production, busy), 1)
     env = write_env(work / "three-way.env", lines)
     plan_file = work / "plan.json" if planned else None
     result["plan"] = spawn("plan", env, profile, plan_file)
@@ -103,7 +111,7 @@ def run(dialect: str, n_tables: int, rows: int, friday: int, production: int, pr
 
 def print_figures(r: dict[str, Any]) -> None:
     print(f"\n{r['dialect']}: {r['tables']} tables × {r['rows_per_table']} rows, Friday {r['friday_per_table']} "
-          f"new rows and one update per table, production {r['production_per_table']} under the same ids"
+          f"new rows and one update in {r['busy']:.0%} of them, production {r['production_per_table']} under the same ids"
           + (", the restore runs the plan's delta" if r.get("planned") else ""))
     for what in ("plan", "restore", "verify"):
         f = r[what]

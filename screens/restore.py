@@ -12,7 +12,8 @@ import time
 from dataclasses import dataclass
 from typing import ClassVar
 
-from gapmend.core.apply.restore import RestoreOptions, RestoreReport, restore
+from gapmend.core.apply.reports import RestoreReport
+from gapmend.core.apply.restore import RestoreOptions, restore
 from gapmend.core.databases.dialects import dialect_of
 from gapmend.core.errors import GapmendError
 from gapmend.core.inspect.roles import findings_of, require_settled

@@ -35,7 +35,6 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -49,13 +48,14 @@ from ..databases.engines import WRITER, translate
 from ..databases.schema import JOURNAL_PREFIX, Schema, reflect
 from ..errors import GapmendError
 from ..inspect import roles
-from ..inspect.gap import Sources, build_plan
+from ..inspect.gap import build_plan
 from ..inspect.graph import Edge, ReferenceGraph, build_graph, graph_decisions
 from ..inspect.payloads import PayloadEdge
 from ..inspect.picks import not_picked, require_plan_picks
+from ..inspect.sources import Sources
 from ..plan.decisions import Decisions
 from ..plan.delta import Delta, fingerprints
-from ..plan.file import Outcome, Reviewed, require_outcome, require_sources_unchanged, require_unmoved
+from ..plan.file import Outcome, require_outcome, require_sources_unchanged, require_unmoved
 from ..plan.model import COLLIDED, ORPHANED, Plan, RowClass
 from ..plan.selection import Selection, require_confirmed, select_tables
 from ..progress import NullProgress, Progress, check_cancel
@@ -64,13 +64,11 @@ from .crashed_address import STAGED, CrashedAddress, locate_crashed, unreadable
 from .exclusive import only_restore
 from .id_guard import ConcurrentWrite  # noqa: F401  (re-exported: the restore raises it)
 from .payload_rewrite import rewrite_run
+from .reports import REPORT_CAP, RestoreOptions, RestoreReport, TableReport
 from .server_copy import ServerCopy
 from .sql_recorder import SqlRecorder
 from .table_writes import TableWrites, Work, updated_columns
 from .work_tables import drop_leftovers
-
-Key = tuple[Any, ...]
-REPORT_CAP = 10_000
 
 
 class RestoreError(GapmendError):
@@ -79,69 +77,6 @@ class RestoreError(GapmendError):
 
 _ROLLED_BACK = ("the open transaction was rolled back (a --per-table run keeps the tables it committed): "
                 "run the restore again to finish")
-
-
-@dataclass(frozen=True)
-class RestoreOptions:
-    tables: frozenset[str] | None = None      # restrict to these (their parents are pulled in)
-    approve_pending: bool = False             # restore tables still pending as if approved (`selection`)
-    collisions: str = "link"                  # "link" | "skip"
-    orphans: str = "skip"                     # "skip" | "null"
-    apply_deletes: bool = False
-    dry_run: Path | None = None               # write the SQL here and roll back instead of committing
-    per_table: bool = False                   # commit table by table (resumable) instead of once
-    fail_after_batches: int | None = None     # tests: raise after the Nth write batch
-    # Stage Friday's rows in production's database even where its connection could read
-    # crashed's tables in place (`server_copy`).
-    staged: bool = False
-    # The plan the operator reviewed (`plan_file`): the restore refuses when what it
-    # finds now differs from it.
-    reviewed: Reviewed | None = None
-
-
-@dataclass
-class TableReport:
-    rows_before: int = 0
-    rows_after: int = 0
-    inserted: int = 0
-    moved: list[tuple[Any, Any]] = field(default_factory=list)   # (old id, new id), the first REPORT_CAP
-    moved_count: int = 0
-    kept_ids: int = 0
-    linked: list[tuple[Key, Key]] = field(default_factory=list)   # Friday key -> production key
-    updated: int = 0
-    deleted: int = 0
-    skipped: list[tuple[Key, str]] = field(default_factory=list)
-    conflicts_kept: int = 0
-    conflicts_taken: int = 0
-    already_done: int = 0
-    payload_ids: int = 0                      # ids inside JSON values rewritten (`payload_rewrite`)
-    payload_rows: int = 0                     # ... in this many rows
-    payload_notes: list[str] = field(default_factory=list)   # ids left as they were, and why
-    not_picked: int = 0                       # Friday rows left out: the operator picked others (`picks`)
-
-
-@dataclass
-class RestoreReport:
-    run_id: str
-    started_at: str
-    seconds: float
-    tables: dict[str, TableReport]
-    pulled_in: list[str]
-    noop: bool
-    dry_run: str | None = None        # the SQL file, when nothing was committed
-    path: str = ""                    # where the server read Friday's rows: in place, or staged
-    triggers: list[str] = field(default_factory=list)   # production's, suspended for the restore
-    approved_now: list[str] = field(default_factory=list)   # pending tables restored on --approve-pending
-    left_out: dict[str, str] = field(default_factory=dict)  # tables with work not written, and why
-
-    def totals(self) -> dict[str, int]:
-        t = self.tables.values()
-        return {
-            "inserted": sum(r.inserted for r in t), "linked": sum(len(r.linked) for r in t),
-            "updated": sum(r.updated for r in t), "deleted": sum(r.deleted for r in t),
-            "skipped": sum(len(r.skipped) for r in t), "conflicts_kept": sum(r.conflicts_kept for r in t),
-            "already_done": sum(r.already_done for r in t),
-        }
 
 
 # --- fates -----------------------------------------------------------------------------
@@ -294,10 +229,13 @@ class _Run:
         for name in tables:
             self.reports[name].not_picked = not_picked(self.plan.table(name))
         dialect = dialect_of(self.p)
-        surrogate = [n for n in tables if n not in self.work.keyed]
+        # Integer-keyed tables with Friday rows past their boundary (the count is the
+        # server's own): the others need no work table and no statement (apps have many).
+        surrogate = [n for n in tables if n not in self.work.keyed
+                     and self.plan.table(n).counts.get(RowClass.FRIDAY_INSERT.value, 0)]
         self.server = ServerCopy(self.p, self.address, self.schema, surrogate,
                                  self.boundaries, self.graph.edges_from, run_id, self._execute_set, self.c,
-                                 keyed=[n for n in tables if n in self.work.keyed], picks=self.work.picks,
+                                 keyed=[n for n in tables if n in self.work.spools], picks=self.work.picks,
                                  shapes=self.shapes, updated=[n for n in tables if updated_columns(self.schema[n], self.work)])
         self.writes = TableWrites(self.schema, self.graph, self.c, self.p, self.work, self.options, self.decisions,
                                   self.server, self.reports, self.progress, self.cancel, self._execute_set)
@@ -314,7 +252,7 @@ class _Run:
         # by `_check_references` before the commit instead (a session setting).
         dialect.foreign_key_checks(self.p, False)
         try:
-            self.counters = id_guard.counters(self.p, self.schema, tables)
+            self.counters = id_guard.counters(self.p, self.schema, surrogate)   # the tables that insert
             if self.options.dry_run is None:
                 id_guard.reserve_ids(self.p, self.plan, self.schema, tables, self.counters)
             # Friday's rows already hold what its triggers wrote: production's stay out (`triggers`).

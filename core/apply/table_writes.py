@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from sqlalchemy import Connection, delete, select
 
@@ -18,14 +18,11 @@ from ..inspect.graph import ReferenceGraph
 from ..plan.decisions import Decisions
 from ..plan.model import COLLIDED, RowClass
 from ..progress import Progress, check_cancel
+from .reports import Key, RestoreOptions, TableReport
 from .server_copy import ServerCopy
 from .spool import KeySpool
 from .work_tables import UPDATE
 
-if TYPE_CHECKING:
-    from .restore import RestoreOptions, TableReport
-
-Key = tuple[Any, ...]
 DELETE_BATCH = 500   # keys per DELETE (and per reference lookup before it)
 
 
@@ -164,8 +161,11 @@ class TableWrites:
         if t.name in self.server.work:
             report = self.reports[t.name]
             self.server.write_journal(t.name)
-            report.skipped += [((old,), reason or "") for old, _, reason in self.server.rows(t.name, "skip")]
-            report.linked += [((old,), (new,)) for old, new, _ in self.server.rows(t.name, "link")]
+            for action, old, new, reason in self.server.fates(t.name, ("skip", "link")):
+                if action == "skip":
+                    report.skipped.append(((old,), reason or ""))
+                else:
+                    report.linked.append(((old,), (new,)))
 
     def _write_updates(self, t: TableInfo) -> None:
         """Friday's updates (and the conflicts the operator took Friday's side of), staged

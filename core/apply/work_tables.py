@@ -87,7 +87,7 @@ class Ref:
     column: str
     index: int              # the column's position (for the nulled list)
     boundary: int           # the parent's boundary
-    work: Table | None      # the parent's work table; None when the parent is not in this restore
+    work: Table | None      # the parent's work table; None when this restore inserts none of its rows
     dialect: Dialect
     string: bool = False    # the column is a string holding ids (`graph.held_id`)
 
@@ -107,7 +107,7 @@ class Ref:
         col = self.value(rows)
         cond: list[ColumnElement[bool]] = [col > self.boundary, *self.edge.type_filter(rows)]
         if self.work is None:
-            return cond, f": {self.edge.parent} is not in this restore"
+            return cond, f": this restore inserts no {self.edge.parent} row"
         wp = self.work.alias("wp")
         cond.append(~exists().where(wp.c.old_id == col, wp.c.action.in_(LIVE)))
         return cond, f": its {self.edge.parent} row is skipped or missing"
@@ -212,10 +212,11 @@ class WorkTables:
 
     # -- reading back --
 
-    def rows(self, name: str, action: str) -> Iterator[tuple[int, int | None, str | None]]:
+    def fates(self, name: str, actions: Sequence[str]) -> Iterator[tuple[str, int, int | None, str | None]]:
+        """(action, old id, new id, reason) of the Friday rows of `name` with one of `actions`."""
         w = self.work[name]
-        yield from self.p.execute(select(w.c.old_id, w.c.new_id, w.c.reason)
-                                  .where(w.c.action == action).order_by(w.c.old_id))
+        yield from self.p.execute(select(w.c.action, w.c.old_id, w.c.new_id, w.c.reason)
+                                  .where(w.c.action.in_(actions)).order_by(w.c.old_id))
 
     # -- shared rules --
 

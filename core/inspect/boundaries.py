@@ -10,7 +10,7 @@ child tables that reference it (`BoundaryFinder.confirmed`)."""
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Connection, func, select
@@ -35,6 +35,8 @@ class BoundaryFinder:
     s: Connection | None     # the snapshot, when loaded
     snapshot_at: datetime | None
     decisions: Decisions
+    # Each integer-keyed table's highest id in crashed and in production, as `find` read them.
+    maxima: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def find_all(self, tables: list[TableInfo], progress: Progress,
                  cancel: threading.Event | None) -> dict[str, Boundary]:
@@ -56,8 +58,9 @@ class BoundaryFinder:
             return Boundary(None, "by key", "exact" if self.s is not None else ("high" if self.snapshot_at else "low"),
                             "rows matched by key" + (" across the snapshot" if self.s is not None else ""))
         key = t.table.c[t.primary_key[0]]
-        c_max = self.c.execute(select(func.max(key))).scalar() or 0
-        p_max = self.p.execute(select(func.max(key))).scalar() or 0
+        c_max = int(self.c.execute(select(func.max(key))).scalar() or 0)
+        p_max = int(self.p.execute(select(func.max(key))).scalar() or 0)
+        self.maxima[t.name] = (c_max, p_max)
         if t.name in self.decisions.boundaries:
             value = self.decisions.boundaries[t.name]
             if value > max(c_max, p_max) or value < 0:

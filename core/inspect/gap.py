@@ -24,15 +24,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
-from sqlalchemy import Connection, Engine, case, func, select
+from sqlalchemy import Connection, case, func, select
 
 from ..config import Settings
 from ..databases import journal, triggers
 from ..databases import rows as rowio
-from ..databases.engines import connect, database_identity, open_engine
+from ..databases.engines import connect
 from ..databases.schema import Schema, SchemaFinding, TableInfo, reflect, require_compatible
 from ..databases.schema import compare as compare_schemas
-from ..errors import ConfigError, PlanError
+from ..errors import PlanError
 from ..plan.decisions import Decisions
 from ..plan.delta import Delta, fingerprints, usable
 from ..plan.model import Boundary, Conflict, Decision, Plan, RowClass, TableGap
@@ -43,62 +43,13 @@ from .classify import Evidence, Row, classify, diff, evidence, key_of
 from .findings import SAMPLES, Findings
 from .friday_rows import FridayRows
 from .graph import Edge, ReferenceGraph, build_graph, graph_decisions
+from .sources import Sources
 from .versions import VersionReader
 
 RowSink = Callable[[str, RowClass, tuple[Any, ...]], None]
 
 
 # --- the entry point ----------------------------------------------------------------
-
-@dataclass
-class Sources:
-    """Open engines for the roles taking part."""
-
-    production: Engine
-    crashed: Engine
-    snapshot: Engine | None = None
-    # Role -> what names its database whatever the URL says (`db.database_identity`).
-    identities: dict[str, str | None] = field(default_factory=dict)
-
-    @classmethod
-    def open(cls, settings: Settings, *, readonly: bool = True) -> "Sources":
-        """The roles' engines, once each is known to be a database of its own."""
-        snap = open_engine(settings.snapshot, "snapshot") if settings.snapshot is not None else None
-        sources = cls(
-            production=open_engine(settings.production, "production", readonly=readonly),
-            crashed=open_engine(settings.crashed, "crashed"),
-            snapshot=snap,
-        )
-        try:
-            sources.require_distinct()
-        except BaseException:
-            sources.dispose()
-            raise
-        return sources
-
-    def require_distinct(self) -> None:
-        """Two roles naming one database would have gapmend read production as the
-        snapshot (and overwrite production's rows with Friday's) or write into the
-        crashed copy: refused before anything is read."""
-        seen: dict[str, str] = {}
-        for role, engine in (("production", self.production), ("crashed", self.crashed), ("snapshot", self.snapshot)):
-            if engine is None:
-                continue
-            ident = self.identities[role] = database_identity(engine, role)
-            if ident is None:
-                continue
-            if ident in seen:
-                raise ConfigError(
-                    f"GAPMEND_{seen[ident].upper()}_URL and GAPMEND_{role.upper()}_URL name the same database "
-                    f"({engine.url.render_as_string(hide_password=True)}): each role needs its own (production the "
-                    "live one, crashed the recovered copy, snapshot the restored dump); fix the env file")
-            seen[ident] = role
-
-    def dispose(self) -> None:
-        for e in (self.production, self.crashed, self.snapshot):
-            if e is not None:
-                e.dispose()
-
 
 def build_plan(
     settings: Settings,
@@ -298,6 +249,7 @@ class _Inspector:
     delta: Delta | None = None                       # filled with Friday's delta (`plan.delta`)
     known: Mapping[str, list[Row]] | None = None     # a delta to read instead of comparing
     boundaries: dict[str, Boundary] = field(default_factory=dict)
+    maxima: dict[str, tuple[int, int]] = field(default_factory=dict)   # (crashed, production) highest ids
     # Friday ids that collide with a production row, per table -> that row's id (`unique`).
     linked: dict[str, dict[Any, Any]] = field(default_factory=lambda: defaultdict(dict))
 
@@ -305,6 +257,7 @@ class _Inspector:
         tables = [self.schema[name] for name in self.graph.order]
         finder = BoundaryFinder(self.schema, self.graph, self.c, self.p, self.s, self.snapshot_at, self.decisions)
         self.boundaries = finder.find_all(tables, self.progress, self.cancel)
+        self.maxima = finder.maxima
         reader = VersionReader(self.schema, self.graph, self.sources, self.c, self.p, self.s, self.boundaries,
                                self.snapshot_at, self.row_classes, self.trust_updated_at, self.cancel, self.known)
         gaps = []
@@ -334,8 +287,7 @@ class _Inspector:
             assert boundary.value is not None
             b = boundary.value
             keycol = t.table.c[t.primary_key[0]]
-            c_max = int(self.c.execute(select(func.max(keycol))).scalar() or 0)
-            p_max = int(self.p.execute(select(func.max(keycol))).scalar() or 0)
+            c_max, p_max = self.maxima[t.name]   # read by the boundary's search, just before
             for s_row, c_row, p_row in reader.overlap(t, b):
                 self._record(t, ev, acc, friday_rows, key_idx, s_row, c_row, p_row, in_snapshot=True)
             if t.name in self.count_only:

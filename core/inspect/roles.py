@@ -3,7 +3,7 @@
 A one-line slip in the env file (the snapshot URL pointing at production, production
 and crashed swapped) made gapmend overwrite production's own new rows, or write the
 gap into the crashed copy. Two roles naming one database are refused earlier
-(`gap.Sources.require_distinct`); this module reads each role's facts (server, name,
+(`sources.Sources.require_distinct`); this module reads each role's facts (server, name,
 size, latest write) and checks them against the shape of a crash:
 
 - the snapshot predates the crash, so it holds no write later than crashed's last one;

@@ -21,7 +21,7 @@ import sqlite3
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from sqlalchemy import Connection, DateTime, Engine, Integer, MetaData, String, Table, and_, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
@@ -36,9 +36,7 @@ from ..progress import check_cancel
 from . import compare
 from .classify import Evidence, Row, key_of
 from .graph import ReferenceGraph
-
-if TYPE_CHECKING:
-    from .gap import Sources
+from .sources import Sources
 
 Versions = tuple[Row | None, Row | None, Row | None]   # (snapshot, crashed, production)
 # Classes only production's own writes produce (a row crashed holds as the snapshot did).

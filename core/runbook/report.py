@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import shown
-from ..apply.restore import RestoreReport
+from ..apply.reports import RestoreReport
 from ..plan.model import jsonable
 from ..private_files import write_private
 from .steps import STEPS, Checklist

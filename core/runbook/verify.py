@@ -19,9 +19,9 @@ from ..databases import journal, triggers
 from ..databases import rows as rowio
 from ..databases.dialects import dialect_of
 from ..databases.schema import Schema, TableInfo, reflect
-from ..inspect.gap import Sources
 from ..inspect.graph import Edge, ReferenceGraph, build_graph, graph_decisions, held_id
 from ..inspect.payloads import PayloadEdge
+from ..inspect.sources import Sources
 from ..plan.decisions import load_decisions
 from .outcome import check_values
 
