@@ -22,7 +22,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 from sqlalchemy import Connection, case, func, select
 
@@ -111,7 +111,7 @@ def build_plan(
                 snapshot_at=settings.snapshot_at, trust_updated_at=settings.trust_updated_at, decisions=decisions,
                 progress=progress, cancel=cancel, on_row=on_row, row_classes=row_classes, joint_allowed=joint,
                 count_only=count_only, hide_restored=on_row is None,
-                delta=delta if s_conn is not None else None, known=known.keys if known is not None else None,
+                delta=delta if s_conn is not None else None, known=known,
             ).run()
             journaled = journal.has_runs(p_conn)
             jobs = queued_jobs(c_conn, schema, gaps)
@@ -247,7 +247,7 @@ class _Inspector:
     # as restored, not as work still to do (`journal`).
     hide_restored: bool = False
     delta: Delta | None = None                       # filled with Friday's delta (`plan.delta`)
-    known: Mapping[str, list[Row]] | None = None     # a delta to read instead of comparing
+    known: Delta | None = None                       # a delta to read instead of comparing
     boundaries: dict[str, Boundary] = field(default_factory=dict)
     maxima: dict[str, tuple[int, int]] = field(default_factory=dict)   # (crashed, production) highest ids
     # Friday ids that collide with a production row, per table -> that row's id (`unique`).
@@ -258,8 +258,9 @@ class _Inspector:
         finder = BoundaryFinder(self.schema, self.graph, self.c, self.p, self.s, self.snapshot_at, self.decisions)
         self.boundaries = finder.find_all(tables, self.progress, self.cancel)
         self.maxima = finder.maxima
+        known = None if self.known is None else self.known.valid_keys({n: b.value for n, b in self.boundaries.items()})
         reader = VersionReader(self.schema, self.graph, self.sources, self.c, self.p, self.s, self.boundaries,
-                               self.snapshot_at, self.row_classes, self.trust_updated_at, self.cancel, self.known)
+                               self.snapshot_at, self.row_classes, self.trust_updated_at, self.cancel, known)
         gaps = []
         self.progress.start("inspecting tables", len(tables))
         with reader.opened(self.joint_allowed):
@@ -275,7 +276,7 @@ class _Inspector:
     def _inspect(self, t: TableInfo, reader: VersionReader) -> TableGap:
         acc = Findings()
         if self.delta is not None and usable(t):
-            self.delta.keys.setdefault(t.name, [])   # covered, even with no key in it
+            self.delta.cover(t.name, self.boundaries[t.name].value)
         done, written = self._restored(t)
         acc.restored_keys, acc.written_keys = done, written
         ev = evidence(t, self.graph.edges_from(t.name), self.boundaries, self.s is not None, self.snapshot_at)

@@ -38,19 +38,33 @@ class Delta:
 
     keys: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
     fingerprints: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Each covered table's boundary when its keys were found: Friday's changes up to it
+    # (a boundary moved later, by the operator, leaves the rows between uncompared).
+    boundaries: dict[str, int | None] = field(default_factory=dict)
+
+    def cover(self, table: str, boundary: int | None) -> None:
+        """`table`'s keys are being found, under `boundary`: covered even if none is added."""
+        self.keys.setdefault(table, [])
+        self.boundaries[table] = boundary
 
     def add(self, table: str, key: Key) -> None:
         self.keys[table].append(key)
 
+    def valid_keys(self, boundaries: dict[str, int | None]) -> dict[str, list[Key]]:
+        """The keys of the tables whose boundary is still the one they were found under."""
+        return {t: k for t, k in self.keys.items() if t in self.boundaries and self.boundaries[t] == boundaries.get(t)}
+
     def to_json(self) -> dict[str, Any]:
-        return {"fingerprints": self.fingerprints, "keys": {t: jsonable(k) for t, k in self.keys.items()}}
+        return {"fingerprints": self.fingerprints, "boundaries": self.boundaries,
+                "keys": {t: jsonable(k) for t, k in self.keys.items()}}
 
     @classmethod
     def from_json(cls, data: Any) -> Delta | None:
         if not isinstance(data, dict) or not isinstance(data.get("keys"), dict):
             return None
         keys = {str(t): [tuple(k) for k in ks] for t, ks in data["keys"].items()}
-        return cls(defaultdict(list, keys), {str(r): dict(f) for r, f in data.get("fingerprints", {}).items()})
+        return cls(defaultdict(list, keys), {str(r): dict(f) for r, f in data.get("fingerprints", {}).items()},
+                   {str(t): b for t, b in data.get("boundaries", {}).items()})
 
 
 def usable(t: TableInfo) -> bool:
