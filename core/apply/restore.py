@@ -119,7 +119,7 @@ def _restore(sources: Sources, settings: Settings, decisions: Decisions, options
                  picks={name: frozenset(ids) for name, ids in decisions.picked.items()})
     created = False
     try:
-        known = _known_delta(sources, options, progress)
+        known = _known_delta(sources, settings, options, progress)
         plan = build_plan(settings, decisions, progress, cancel, sources=sources, on_row=work.sink,
                           row_classes=Work.CLASSES, count_only=surrogate, prepared=(schema, graph), known=known)
         roles.require_settled(roles.findings_of(plan), decisions.roles_confirmed)
@@ -151,11 +151,15 @@ def _restore(sources: Sources, settings: Settings, decisions: Decisions, options
     return report
 
 
-def _known_delta(sources: Sources, options: RestoreOptions, progress: Progress) -> Delta | None:
+def _known_delta(sources: Sources, settings: Settings, options: RestoreOptions, progress: Progress) -> Delta | None:
     """Friday's delta from the reviewed plan, when it has one and crashed and the snapshot
-    are as it read them (refused when they are not): only its keys are compared again."""
+    are as it read them (refused when they are not): only its keys are compared again.
+    One found trusting ``updated_at`` is used only by a restore that trusts it too."""
     reviewed = options.reviewed
     if reviewed is None or reviewed.delta is None or sources.snapshot is None:
+        return None
+    if reviewed.delta.trusting and not settings.trust_updated_at:
+        progress.note("the plan's delta was found trusting updated_at and this restore does not: comparing in full")
         return None
     require_sources_unchanged(reviewed, dict(sources.identities),
                               fingerprints({"crashed": sources.crashed, "snapshot": sources.snapshot}))

@@ -92,6 +92,7 @@ def build_plan(
     try:
         if delta is not None and sources.snapshot is not None:   # before anything is read
             delta.fingerprints = fingerprints({"crashed": sources.crashed, "snapshot": sources.snapshot})
+            delta.trusting = settings.trust_updated_at
         progress.start("reflecting schemas", None)
         schema, findings = _reflect_sides(sources, decisions, prepared)
         snapshot = connect(sources.snapshot, "snapshot") if sources.snapshot is not None else contextlib.nullcontext()

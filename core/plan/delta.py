@@ -41,6 +41,9 @@ class Delta:
     # Each covered table's boundary when its keys were found: Friday's changes up to it
     # (a boundary moved later, by the operator, leaves the rows between uncompared).
     boundaries: dict[str, int | None] = field(default_factory=dict)
+    # Found trusting ``updated_at`` (only rows stamped after the snapshot time compared):
+    # a restore that does not trust it compares in full.
+    trusting: bool = False
 
     def cover(self, table: str, boundary: int | None) -> None:
         """`table`'s keys are being found, under `boundary`: covered even if none is added."""
@@ -55,7 +58,7 @@ class Delta:
         return {t: k for t, k in self.keys.items() if t in self.boundaries and self.boundaries[t] == boundaries.get(t)}
 
     def to_json(self) -> dict[str, Any]:
-        return {"fingerprints": self.fingerprints, "boundaries": self.boundaries,
+        return {"fingerprints": self.fingerprints, "boundaries": self.boundaries, "trusting": self.trusting,
                 "keys": {t: jsonable(k) for t, k in self.keys.items()}}
 
     @classmethod
@@ -64,7 +67,7 @@ class Delta:
             return None
         keys = {str(t): [tuple(k) for k in ks] for t, ks in data["keys"].items()}
         return cls(defaultdict(list, keys), {str(r): dict(f) for r, f in data.get("fingerprints", {}).items()},
-                   {str(t): b for t, b in data.get("boundaries", {}).items()})
+                   {str(t): b for t, b in data.get("boundaries", {}).items()}, bool(data.get("trusting")))
 
 
 def usable(t: TableInfo) -> bool:
