@@ -4,8 +4,11 @@
     python bench/run_all.py --json figures.json  # 1,000,000 rows per big table, gap 5 %
 
 Runs `trio_bench.py` on SQLite and, when `.ci/mariadb-up` has started one, on MariaDB with
-CRASHED beside PRODUCTION and on a second server; prints each table as it comes and writes
-every figure, with the sizes and the date, to `--json` so that runs can be compared.
+CRASHED beside PRODUCTION and on a second server, then again restoring the plan's delta
+(`--planned`, SQLite and MariaDB on one server), and `many_tables.py` (200 small tables,
+Friday in a tenth of them and in all, restoring the plan's delta) on each dialect; prints
+each table as it comes and writes every figure, with the sizes, the machine and the date,
+to `--json` so that runs can be compared.
 """
 
 from __future__ import annotations
@@ -34,26 +37,41 @@ def main() -> None:
     from tests.conftest import mariadb_base_url
 
     rows = 100_000 if args.quick else 1_000_000
-    layouts = [["--dialect", "sqlite"]]
-    if mariadb_base_url() is not None:
-        layouts += [["--dialect", "mariadb", "--layout", "same-server"], ["--dialect", "mariadb", "--layout", "two-servers"]]
+    dialects = ["sqlite"] + (["mariadb"] if mariadb_base_url() is not None else [])
+    trio = [["--dialect", "sqlite"], ["--dialect", "sqlite", "--planned"]]
+    if "mariadb" in dialects:
+        trio += [["--dialect", "mariadb", "--layout", "same-server"], ["--dialect", "mariadb", "--layout", "two-servers"],
+                 ["--dialect", "mariadb", "--layout", "same-server", "--planned"]]
+    sized = ["--rows", str(rows), "--gap", str(args.gap)] + (["--profile"] if args.profile else [])
+    runs = [("trio_bench.py", layout + sized + (["--buffer-pool", str(args.buffer_pool)]
+                                               if args.buffer_pool and "mariadb" in layout else []))
+            for layout in trio]
+    runs += [("many_tables.py", ["--dialect", d, "--planned", "--busy", busy]) for d in dialects for busy in ("0.1", "1")]
     figures = []
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
-        for i, layout in enumerate(layouts):
+        for i, (script, argv) in enumerate(runs):
             out = Path(tmp) / f"{i}.json"
-            argv = [sys.executable, str(HERE / "trio_bench.py"), *layout, "--rows", str(rows), "--gap", str(args.gap),
-                    "--json", str(out)] + (["--profile"] if args.profile else []) + (
-                    ["--buffer-pool", str(args.buffer_pool)] if args.buffer_pool and "mariadb" in layout else [])
-            proc = subprocess.run(argv, stdout=subprocess.PIPE, text=True)
+            proc = subprocess.run([sys.executable, str(HERE / script), *argv, "--json", str(out)],
+                                  stdout=subprocess.PIPE, text=True)
             if proc.returncode != 0:
-                sys.exit(f"{' '.join(layout)} failed")
+                sys.exit(f"{script} {' '.join(argv)} failed")
             print(proc.stdout)
-            figures.append(json.loads(out.read_text()))
+            figures.append({"bench": script.removesuffix(".py"), "argv": argv, **json.loads(out.read_text())})
     took = round(time.monotonic() - started, 1)
     print(f"all layouts in {took} s; figures in {args.json}")
     args.json.write_text(json.dumps({"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                                     "rows": rows, "gap": args.gap, "seconds": took, "runs": figures}, indent=2) + "\n")
+                                     "machine": _machine(), "rows": rows, "gap": args.gap, "seconds": took,
+                                     "runs": figures}, indent=2) + "\n")
+
+
+def _machine() -> dict[str, object]:
+    """Where the figures were measured: they compare only with figures from the same."""
+    import os
+    import platform
+
+    return {"host": platform.node(), "cpus": os.cpu_count(), "python": platform.python_version(),
+            "system": platform.platform()}
 
 
 if __name__ == "__main__":
