@@ -23,7 +23,7 @@ from .server_copy import ServerCopy
 from .spool import KeySpool
 from .work_tables import UPDATE
 
-DELETE_BATCH = 500   # keys per statement that names them (a DELETE, an update's copy, a reference lookup)
+DELETE_BATCH = 500   # keys per DELETE (and per reference lookup before it)
 
 
 @dataclass
@@ -181,17 +181,10 @@ class TableWrites:
         if not keys or not updated_columns(t, self.work):
             return
         self.progress.start(f"{t.name}: applying Friday's updates", len(keys))
-        if self.server.copies_by_key(t.name):   # crashed in place: the server copies the rows by key
-            ordered = sorted(keys, key=rowio.sort_key)
-            for start in range(0, len(ordered), DELETE_BATCH):
-                check_cancel(self.cancel)
-                self.server.stage_updates(t.name, ordered[start : start + DELETE_BATCH])
-                self.progress.advance(len(ordered[start : start + DELETE_BATCH]))
-        else:
-            for chunk in self._friday_rows(t, keys):
-                check_cancel(self.cancel)
-                self.server.stage_rows(t.name, chunk, UPDATE)
-                self.progress.advance(len(chunk))
+        for chunk in self._friday_rows(t, keys):
+            check_cancel(self.cancel)
+            self.server.stage_rows(t.name, chunk, UPDATE)
+            self.progress.advance(len(chunk))
         report.updated = self.server.apply_updates(t.name)
         report.skipped += [(key, "update not applied: " + why) for key, why in self.server.keyed_skipped(t.name, UPDATE)]
 

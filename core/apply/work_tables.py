@@ -203,20 +203,6 @@ class WorkTables:
              "gapmend_written": journal.encode_template([row[i] for i in key], holes) if holes else None}
             for row in rows], name)
 
-    def copies_by_key(self, name: str) -> bool:
-        """Whether Friday's updated rows of `name` can be copied from crashed's own table
-        by the server (`stage_updates`): crashed read in place, a key of integers (whose
-        journal spelling is SQL's)."""
-        return not self.address.staged and integer_key(self.schema[name])
-
-    def stage_updates(self, name: str, keys: list[tuple[Any, ...]]) -> None:
-        """Friday's rows of `keys` into `name`'s updates work table, by one ``INSERT …
-        SELECT`` from crashed's table: the rows never pass through Python."""
-        t, c = self.schema[name], self.crashed[name]
-        select_rows = select(*(c.c[n] for n in t.column_names)).where(
-            rowio.key_condition([c.c[k] for k in t.identity], keys))
-        self.execute(insert(self.updates[name]).from_select(t.column_names, select_rows))
-
     def keyed_skipped(self, name: str, action: str = INSERT) -> Iterator[tuple[tuple[Any, ...], str]]:
         """The staged rows (to insert, or `action` UPDATE: Friday's updates) skipped, and why."""
         r = (self.rows_work if action == INSERT else self.updates)[name]
