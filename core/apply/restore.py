@@ -67,7 +67,7 @@ from .payload_rewrite import rewrite_run
 from .reports import REPORT_CAP, RestoreOptions, RestoreReport, TableReport
 from .server_copy import ServerCopy
 from .sql_recorder import SqlRecorder
-from .table_writes import TableWrites, Work, updated_columns
+from .table_writes import TableWrites, Work
 from .work_tables import drop_leftovers
 
 
@@ -162,7 +162,7 @@ def _known_delta(sources: Sources, settings: Settings, options: RestoreOptions, 
         progress.note("the plan's delta was found trusting updated_at and this restore does not: comparing in full")
         return None
     require_sources_unchanged(reviewed, dict(sources.identities),
-                              fingerprints({"crashed": sources.crashed, "snapshot": sources.snapshot}))
+                              fingerprints(sources.crashed, sources.snapshot))
     progress.note(f"Friday's delta from {reviewed.where()}: {sum(map(len, reviewed.delta.keys.values()))} keys "
                   "to compare again, crashed and the snapshot unchanged since")
     return reviewed.delta
@@ -240,7 +240,7 @@ class _Run:
         self.server = ServerCopy(self.p, self.address, self.schema, surrogate,
                                  self.boundaries, self.graph.edges_from, run_id, self._execute_set, self.c,
                                  keyed=[n for n in tables if n in self.work.spools], picks=self.work.picks,
-                                 shapes=self.shapes, updated=[n for n in tables if updated_columns(self.schema[n], self.work)])
+                                 shapes=self.shapes, updated=[n for n in tables if self.work.has_updates(self.schema[n])])
         self.writes = TableWrites(self.schema, self.graph, self.c, self.p, self.work, self.options, self.decisions,
                                   self.server, self.reports, self.progress, self.cancel, self._execute_set)
         if self.address.staged:

@@ -65,12 +65,11 @@ class Work:
                   RowClass.CONFLICT: self.conflicts}[cls]
         bucket[table].append(key)
 
-def updated_columns(t: TableInfo, work: Work) -> list[str]:
-    """The columns Friday's updates of `t` write; none without updates or a key."""
-    if not t.primary_key or not (work.updates.get(t.name) or work.conflicts.get(t.name)):
-        return []
-    return [c for c in t.column_names if c not in t.identity]
-
+    def has_updates(self, t: TableInfo) -> bool:
+        """Whether `t` has Friday updates (or conflicts) to stage: rows with a key and a
+        column besides it (what `ServerCopy.apply_updates` writes)."""
+        wanted = self.updates.get(t.name) or self.conflicts.get(t.name)
+        return bool(t.primary_key and wanted and set(t.column_names) - set(t.identity))
 
 
 @dataclass
@@ -144,12 +143,12 @@ class TableWrites:
     def _friday_rows(self, t: TableInfo, keys: list[Key]) -> Iterator[list[tuple[Any, ...]]]:
         """Friday's rows for `keys`, in key order, chunk by chunk."""
         ordered = sorted(keys, key=rowio.sort_key)
+        key_idx = [t.column_names.index(c) for c in t.identity]
         for start in range(0, len(ordered), rowio.CHUNK):
             chunk = ordered[start : start + rowio.CHUNK]
             if tuple(t.identity) == tuple(t.column_names):   # the key is the whole row (pivots, keyless)
                 yield [tuple(k) for k in chunk]
                 continue
-            key_idx = [t.column_names.index(c) for c in t.identity]
             found = {tuple(r[i] for i in key_idx): r for r in rowio.fetch_keys(self.c, t, t.identity, chunk)}
             yield [found[tuple(k)] for k in chunk if tuple(k) in found]
 
@@ -178,7 +177,7 @@ class TableWrites:
                 report.conflicts_taken += 1
             else:
                 report.conflicts_kept += 1
-        if not keys or not updated_columns(t, self.work):
+        if not keys or t.name not in self.server.updates:   # no column to write (`Work.has_updates`)
             return
         self.progress.start(f"{t.name}: applying Friday's updates", len(keys))
         for chunk in self._friday_rows(t, keys):

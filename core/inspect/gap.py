@@ -91,7 +91,7 @@ def build_plan(
     sources = sources or Sources.open(settings)
     try:
         if delta is not None and sources.snapshot is not None:   # before anything is read
-            delta.fingerprints = fingerprints({"crashed": sources.crashed, "snapshot": sources.snapshot})
+            delta.fingerprints = fingerprints(sources.crashed, sources.snapshot)
             delta.trusting = settings.trust_updated_at
         progress.start("reflecting schemas", None)
         schema, findings = _reflect_sides(sources, decisions, prepared)

@@ -81,7 +81,9 @@ class VersionReader:
     def overlap(self, t: TableInfo, b: int) -> Iterator[Versions]:
         """(snapshot, crashed, production) versions of every id ≤ b that may differ."""
         known = self.known.get(t.name) if self.known is not None else None
-        ranges: Iterable[tuple[int, int]] | None = None if known is None else [(k - 1, k) for k in sorted({key[0] for key in known}) if k <= b]
+        ranges: Iterable[tuple[int, int]] | None = None
+        if known is not None:   # the delta's ids, each its own range
+            ranges = [(k - 1, k) for k in sorted({key[0] for key in known}) if k <= b]
         if ranges is None:
             ranges = self._changed_since(t, b)
         if ranges is None:

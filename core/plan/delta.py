@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Integer, String
+from sqlalchemy import Engine, Integer, String
 
 from ..databases.dialects import dialect_of
 from ..databases.engines import connect
@@ -76,11 +76,10 @@ def usable(t: TableInfo) -> bool:
     return bool(t.primary_key) and all(isinstance(t.table.c[k].type, (Integer, String)) for k in t.primary_key)
 
 
-def fingerprints(engines: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """The fingerprint of each source database in `engines` (role -> engine; None: absent)."""
+def fingerprints(crashed: Engine, snapshot: Engine | None) -> dict[str, dict[str, str]]:
+    """The fingerprint of each source database (the snapshot's when there is one)."""
     out = {}
-    for role in SOURCES:
-        engine = engines.get(role)
+    for role, engine in zip(SOURCES, (crashed, snapshot)):
         if engine is not None:
             with connect(engine, role) as conn:
                 out[role] = dialect_of(engine).fingerprint(conn)
