@@ -5,7 +5,8 @@
 
 Runs `trio_bench.py` on SQLite and, when `.ci/mariadb-up` has started one, on MariaDB with
 CRASHED beside PRODUCTION and on a second server, then again restoring the plan's delta
-(`--planned`, SQLite and MariaDB on one server), and `many_tables.py` (200 small tables,
+(`--planned`, SQLite and MariaDB on one server; each same-server run times its peer,
+`sqldiff` or `pt-table-sync --print`), and `many_tables.py` (200 small tables,
 Friday in a tenth of them and in all, restoring the plan's delta) on each dialect; prints
 each table as it comes and writes every figure, with the sizes, the machine and the date,
 to `--json` so that runs can be compared.

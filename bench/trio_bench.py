@@ -10,7 +10,9 @@ tags, post_tag and images, `--rows` per big table, the last `--gap` of them Frid
 In order, each in a child process so time and peak RSS are its own:
 1. `plan` three-way (snapshot loaded), with only the snapshot time (`updated_at`), and
    three-way trusting `updated_at` (only rows stamped after the snapshot time compared);
-2. the checksum floor over the overlap of the big tables;
+2. the peer a user would run instead of the plan (`peers.py`: `sqldiff --primarykey` on
+   SQLite, `pt-table-sync --print` on MariaDB; same-server layout), and the checksum floor
+   over the overlap of the big tables;
 3. `restore` (gap scan included), then `verify`;
 4. yardsticks copying as many rows of the same tables: `INSERT … SELECT`, and on MariaDB
    `mariadb-dump --where … | mariadb` (from the second server with `--layout two-servers`,
@@ -41,6 +43,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
+import peers  # noqa: E402
 import scale  # noqa: E402
 import yardsticks  # noqa: E402
 from databases import empty_databases, peak_rss_mb, write_env  # noqa: E402
@@ -140,6 +143,7 @@ def _run(dialect: str, layout: str, sizes: scale.Sizes, profile: bool, work: Pat
         result["plan_trusting"] = spawn("plan", trusting)
         sides = {"crashed": crashed, "production": engines["production"], "snapshot": engines["snapshot"]}
         if layout == "same-server":
+            result["peer"] = _peer(dialect, crashed, engines["production"], result["plan"]["rows"])
             result["checksum_floor"] = yardsticks.checksum_floor(dialect, sides, list(scale.BIG), sizes.snapshot)
         result["restore"] = spawn("restore", trusting if result.get("trust_updated_at") else three_way, profile,
                                   plan_file)
@@ -157,6 +161,17 @@ def _run(dialect: str, layout: str, sizes: scale.Sizes, profile: bool, work: Pat
         if second is not None:
             second.stop()
     return result
+
+
+def _peer(dialect: str, crashed: Engine, production: Engine, rows: int) -> dict[str, Any]:
+    """The peer a user would reach for instead of the plan, on the same data (or why not)."""
+    why = peers.missing(dialect)
+    if why is not None:
+        say(f"no peer: {why}")
+        return {"what": "peer", "skipped": why}
+    say("peer …")
+    return peers.sqldiff(crashed, production, rows) if dialect == "sqlite" else peers.pt_table_sync(
+        crashed, production, rows)
 
 
 def _start_second(work: Path, production: Engine, crashed: Engine) -> scale.SecondServer:
@@ -319,6 +334,14 @@ def print_table(r: dict[str, Any]) -> None:
     line("gapmend plan, snapshot time", r["plan_snapshot_time"])
     indexed = " (indexed)" if r.get("index_updated_at") else ""
     line(f"gapmend plan, three-way, trusting updated_at{indexed}", r["plan_trusting"])
+    peer = r.get("peer", {})
+    if "seconds" in peer:
+        line(peer["what"], peer, f"{r['plan']['seconds'] / peer['seconds']:.2f}x")
+        kinds = ", ".join(f"{n:,} {k}" for k, n in peer["statements"].items())
+        print(f"  its output: {kinds or 'nothing'}; {peer['overwrites']:,} of them overwrite or delete a row "
+              "production holds")
+    elif peer:
+        print(f"peer: {peer['skipped']}")
     if "checksum_floor" in r:
         floor = r["checksum_floor"]
         line(floor["what"], floor, f"{floor['seconds'] / r['plan']['seconds']:.2f}x / "
