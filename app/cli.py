@@ -791,6 +791,55 @@ def investigate() -> None:
         sys.exit(1)
 
 
+@cli.command()
+@click.option("--run", "run_id", default=None, metavar="ID",
+              help="The restore to take back (default: the latest; its id is in its report and in `investigate`).")
+@click.option("--tables", default=None, metavar="A,B", help="Take back only these tables.")
+@click.option("--force-table", "force_tables", multiple=True, metavar="TABLE",
+              help="Also take back this table's rows production changed since the restore (repeatable); "
+                   "rows production rows reference are left all the same.")
+@click.option("--dry-run", "dry_run", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the SQL the undo would run to this file, print what it would do, and change nothing.")
+@yes_option
+@guarded
+def undo(run_id: str | None, tables: str | None, force_tables: tuple[str, ...], dry_run: Path | None,
+         yes: bool) -> None:
+    """Take a restore back, leaving what production wrote since: remove the rows it inserted
+    and put back the rows it changed, where production has not touched them.
+
+    Example: gapmend --env-file prod.env undo --dry-run undo.sql
+    """
+    from gapmend.core.apply.undo import UndoOptions
+    from gapmend.core.apply.undo import undo as run_undo
+    from gapmend.core.apply.undo_report import render as render_undo
+    from gapmend.core.runbook.report import write_undo_report
+
+    ctx: Context = click.get_current_context().obj
+    settings = ctx.settings()
+    options = UndoOptions(run_id=run_id, dry_run=dry_run, force_tables=frozenset(force_tables),
+                          tables=frozenset(t.strip() for t in tables.split(",") if t.strip()) if tables else None)
+    if not yes and dry_run is None:
+        require_terminal("undo a restore")
+        click.echo(f"undo {run_id or 'the latest restore'} in {settings.production.render_as_string(hide_password=True)}"
+                   " (run it with --dry-run first to see what it takes back)")
+        click.confirm("Take the restore back?", default=False, abort=True)
+    LOGGER.info("undo: %s", settings.masked())
+    progress = StderrProgress()
+    try:
+        report = run_undo(settings, load_decisions(ctx.decisions_path(settings)), options, progress)
+    finally:
+        progress.finish()
+    LOGGER.info("undo %s of %s%s: %s", report.undo_id, report.run_id, " (dry run)" if dry_run else "", report.totals())
+    click.echo(render_undo(report))
+    if dry_run is not None:
+        click.echo(f"\ndry run: nothing was committed; the SQL is in {dry_run}")
+        return
+    json_path, text_path, moved = write_undo_report(report, ctx.reports_path())
+    if moved:
+        click.echo(f"\nthe undo committed; {moved}", err=True)
+    click.echo(f"\nreport: {text_path} (and {json_path.name})")
+
+
 @cli.command("triggers")
 @click.argument("action", type=click.Choice(["list", "restore"]), default="list")
 @guarded

@@ -41,7 +41,7 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import DBAPIError
 
 from ..config import Settings
-from ..databases import journal, triggers
+from ..databases import journal, row_images, triggers
 from ..databases import rows as rowio
 from ..databases.dialects import dialect_of
 from ..databases.engines import WRITER, translate
@@ -356,6 +356,7 @@ class _Run:
                 self._derive_rows_after(tables)
                 if self.options.reviewed is not None:   # what the server's own statements found
                     require_outcome(self.options.reviewed, self._outcomes(tables), self.options.orphans == "skip")
+                self._keep_after_images(run_id, tables)
                 writer.finish(self._summary(), resumed)
             finally:
                 if recorder is not None:
@@ -389,6 +390,7 @@ class _Run:
             resumed = self._rewrite_payloads(run_id)   # last: every table's ids are known by now
             self._check_references(tables)
             self._derive_rows_after(tables)
+            self._keep_after_images(run_id, tables)
             writer.finish(self._summary(), resumed)
 
     def _outcomes(self, tables: list[str]) -> dict[str, Outcome]:
@@ -427,6 +429,20 @@ class _Run:
                 report.payload_notes += result.unresolved + result.unconfirmed
         return stopped
 
+
+    def _keep_after_images(self, run_id: str, tables: list[str]) -> None:
+        """Every row this run inserted or updated, as it leaves it (`row_images`): `undo`
+        takes back only the rows production has not touched since."""
+        total = sum(self.reports[n].inserted + self.reports[n].updated for n in tables)
+        self.progress.start("keeping the restored rows' images for undo", total)
+        for name in tables:
+            t = self.schema[name]
+            for page in journal.run_keys(self.p, name, run_id, ("inserted", "updated"), row_images.BATCH):
+                check_cancel(self.cancel)
+                keys = [row_images.typed_key(t, new) for _, new in page]
+                rows = list(rowio.fetch_keys(self.p, t, t.identity, keys))
+                row_images.keep(self.p, run_id, t, journal.AFTER, rows)
+                self.progress.advance(len(page))
 
     def _summary(self) -> str:
         r = self.reports.values()

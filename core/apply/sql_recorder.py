@@ -15,13 +15,13 @@ class SqlRecorder:
     """Writes every statement sent on `conn` into a file (0600), with its parameters
     rendered by the driver where it can (PyMySQL's `mogrify`)."""
 
-    def __init__(self, conn: Connection, path: Path) -> None:
-        self.conn, self.path = conn, path
+    def __init__(self, conn: Connection, path: Path, what: str = "restore") -> None:
+        self.conn, self.path, self.what = conn, path, what
         self.fh: Any = None
 
     def start(self) -> None:
         self.fh = open_private(self.path)
-        self.fh.write("-- gapmend restore --dry-run: the statements a restore would run, in order.\n"
+        self.fh.write(f"-- gapmend {self.what} --dry-run: the statements it would run, in order.\n"
                       "-- They ran inside a transaction that was rolled back: production is unchanged.\n")
         event.listen(self.conn, "before_cursor_execute", self._record)
 

@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 from sqlalchemy import Connection, delete, select
 
-from ..databases import journal
+from ..databases import journal, row_images
 from ..databases import rows as rowio
 from ..databases.schema import Schema, TableInfo
 from ..inspect.graph import ReferenceGraph
@@ -206,6 +206,8 @@ class TableWrites:
                     writer.add(t.name, key, None, "skipped", "delete: referenced by production rows")
             if not doomed:
                 continue
+            before = list(rowio.fetch_keys(self.p, t, t.identity, doomed))   # for `undo`
+            row_images.keep(self.p, writer.run_id, t, journal.BEFORE, before)
             report.deleted += self.execute_set(delete(t.table).where(rowio.key_condition(cols, doomed)))
             for key in doomed:
                 writer.add(t.name, key, None, "deleted")

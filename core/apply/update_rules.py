@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import String, and_, case, func, insert, literal, null, or_, select, tuple_, update
 
-from ..databases import journal
+from ..databases import journal, row_images
 from ..inspect.graph import Edge
 from ..plan.model import COLLIDED
 from .work_tables import UPDATE, WorkTables, integer_key
@@ -35,8 +35,11 @@ class UpdateRules(WorkTables):
         self._skip_unique_held(name)
         live = r.c.gapmend_action == UPDATE
         columns = [c for c in t.column_names if c not in t.identity]
-        self.execute(update(t.table).values({c: r.c[c] for c in columns}).where(
-            live, *(t.table.c[k] == self.collations.as_production(name, k, r.c[k]) for k in t.identity)))
+        same_row = [t.table.c[k] == self.collations.as_production(name, k, r.c[k]) for k in t.identity]
+        # Production's rows as they were, for `undo`: in the same transaction as the change.
+        row_images.keep_selected(self.p, self.run_id, t, journal.BEFORE, select(
+            *(t.table.c[c] for c in t.column_names)).select_from(t.table.join(r, and_(*same_row))).where(live))
+        self.execute(update(t.table).values({c: r.c[c] for c in columns}).where(live, *same_row))
         key = journal.encode_key_sql([r.c[k] for k in t.identity]) if integer_key(t) else r.c.gapmend_key
         detail = func.substr(literal("update: ", String) + r.c.gapmend_reason, 1, 255)
         self.execute(insert(journal.id_map).from_select(

@@ -6,7 +6,9 @@ rows are in" and "we know the rows are in" commit or roll back together: a state
 written after the commit could be lost to a crash in between, and a second run would
 then insert everything twice. The id map is what makes a second restore a no-op, lets
 an interrupted per-table run resume, and lets `verify` find every restored row.
-Keys are stored as JSON arrays so natural and composite keys fit too.
+Keys are stored as JSON arrays so natural and composite keys fit too. A third table,
+``gapmend_images``, keeps each restored row as the restore left it and, for the rows it
+updated or deleted, as it was before (`row_images`): what ``gapmend undo`` puts back.
 """
 
 from __future__ import annotations
@@ -35,12 +37,14 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.dialects import mysql
 from sqlalchemy.sql.elements import ColumnElement
 
 from .collation import TABLE_OPTIONS, uniform
 
 RUNS = "gapmend_runs"
 ID_MAP = "gapmend_id_map"
+IMAGES = "gapmend_images"
 
 metadata = MetaData()
 runs = Table(
@@ -65,6 +69,19 @@ id_map = Table(
     **TABLE_OPTIONS,
 )
 
+images = Table(
+    IMAGES, metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(36), nullable=False),
+    Column("table_name", String(64), nullable=False),
+    Column("row_key", String(255), nullable=False),   # the row's key in production, encoded
+    Column("kind", String(8), nullable=False),        # before | after
+    Column("image", Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb"), nullable=False),
+    Index("gapmend_images_lookup", "run_id", "table_name", "kind"),
+    **TABLE_OPTIONS,
+)
+BEFORE, AFTER = "before", "after"
+
 # Actions that mean "this Friday row is done": a later run must not touch it again.
 FINAL_ACTIONS = ("inserted", "linked", "updated", "deleted")
 # Runs whose entries count: finished ones, per-table runs that committed some tables
@@ -79,6 +96,7 @@ def ensure(engine: Engine) -> bool:
     restore's transaction, since DDL commits implicitly on MariaDB."""
     with engine.connect() as conn:
         missing = not all(conn.dialect.has_table(conn, t.name) for t in (runs, id_map))
+        # A journal from before undo existed gains its images table here.
     metadata.create_all(engine)
     return missing
 
@@ -86,7 +104,7 @@ def ensure(engine: Engine) -> bool:
 def drop_if_empty(engine: Engine) -> None:
     """Drop the journal tables again when they hold nothing (a first run that failed)."""
     with engine.begin() as conn:
-        if any(conn.execute(select(func.count()).select_from(t)).scalar_one() for t in (runs, id_map)):
+        if any(conn.execute(select(func.count()).select_from(t)).scalar_one() for t in metadata.sorted_tables):
             return
     metadata.drop_all(engine)
 
@@ -94,7 +112,7 @@ def drop_if_empty(engine: Engine) -> None:
 def ensure_temporary(conn: Connection) -> None:
     """For a dry run: journal tables as TEMPORARY tables when production has none, so
     nothing persists (CREATE TEMPORARY TABLE does not commit implicitly on MariaDB)."""
-    for table in (runs, id_map):
+    for table in metadata.sorted_tables:
         if not conn.dialect.has_table(conn, table.name):
             temp = MetaData()
             copy = table.to_metadata(temp)

@@ -11,6 +11,8 @@ from typing import Any
 
 from .. import shown
 from ..apply.reports import RestoreReport
+from ..apply.undo_report import UndoReport
+from ..apply.undo_report import render as render_undo
 from ..plan.model import jsonable
 from ..private_files import write_private
 from .steps import STEPS, Checklist
@@ -69,20 +71,34 @@ def write_report(report: RestoreReport, folder: Path) -> tuple[Path, Path, str |
     """The report as JSON and text (0600) in `folder`; when that cannot be written (the
     restore has committed by now, so this must not fail) in a private folder under the
     temporary directory instead, with a line saying so as the third value."""
+    return _write_pair(folder, f"restore-{_stamp(report.started_at)}-{report.run_id[:8]}",
+                       json.dumps(to_dict(report), indent=2), render(report))
+
+
+def write_undo_report(report: UndoReport, folder: Path) -> tuple[Path, Path, str | None]:
+    """An undo's report, as `write_report` writes a restore's."""
+    return _write_pair(folder, f"undo-{_stamp(report.started_at)}-{report.undo_id[:8]}",
+                       json.dumps(report.to_dict(), indent=2), render_undo(report))
+
+
+def _stamp(started_at: str) -> str:
+    return started_at.replace(":", "").replace("+0000", "Z")
+
+
+def _write_pair(folder: Path, stem: str, as_json: str, as_text: str) -> tuple[Path, Path, str | None]:
     try:
-        return (*_write(report, folder), None)
+        return (*_write(folder, stem, as_json, as_text), None)
     except OSError as exc:
         fallback = Path(tempfile.gettempdir()) / f"gapmend-reports-{os.getuid()}"
-        json_path, text_path = _write(report, fallback)
+        json_path, text_path = _write(fallback, stem, as_json, as_text)
         return json_path, text_path, (f"the reports folder {folder} cannot be written ({exc.strerror or exc}): "
                                       f"the report went to {text_path} instead")
 
 
-def _write(report: RestoreReport, folder: Path) -> tuple[Path, Path]:
+def _write(folder: Path, stem: str, as_json: str, as_text: str) -> tuple[Path, Path]:
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    stem = folder / f"restore-{report.started_at.replace(':', '').replace('+0000', 'Z')}-{report.run_id[:8]}"
-    paths = (stem.with_suffix(".json"), stem.with_suffix(".txt"))
-    for path, content in zip(paths, (json.dumps(to_dict(report), indent=2), render(report))):
+    paths = ((folder / stem).with_suffix(".json"), (folder / stem).with_suffix(".txt"))
+    for path, content in zip(paths, (as_json, as_text)):
         write_private(path, content + "\n")
     return paths
 
