@@ -312,3 +312,29 @@ def test_a_reports_folder_that_cannot_be_written_after_the_commit(tmp_path: Path
     assert "the restore committed; the reports folder" in err and "report went to" in err
     moved = Path(err.split("report went to ")[1].split(" instead")[0])
     assert moved.exists() and moved.stat().st_mode & 0o777 == 0o600
+
+
+def test_undo_from_the_console(tmp_path: Path) -> None:
+    """`gapmend undo`: refused in one line where nothing was restored; a dry run that
+    changes nothing; the undo itself with its report (0600); the demo as it was before."""
+    env = build_demo(tmp_path)
+    production = create_engine(f"sqlite:///{tmp_path / 'production.sqlite'}")
+    pristine = database_state(production)
+    code, _, err = run("--env-file", str(env), "undo", "--yes")
+    assert code == 2 and err.count("\n") == 1 and "no gapmend journal" in err
+    code, out, _ = run("--env-file", str(env), "restore", "--yes", "--without-backup", "--approve-pending")
+    assert code == 0, out
+    restored = database_state(production)
+    code, out, _ = run("--env-file", str(env), "undo", "--dry-run", str(tmp_path / "undo.sql"))
+    assert code == 0 and "dry run: undo of restore" in out and database_state(production) == restored
+    assert (tmp_path / "undo.sql").stat().st_mode & 0o777 == 0o600
+    code, out, err = run("--env-file", str(env), "undo")   # no terminal to ask on
+    assert code == 2 and "pass --yes" in err and database_state(production) == restored
+    code, out, _ = run("--env-file", str(env), "undo", "--yes")
+    assert code == 0 and "left 0" in out, out
+    assert database_state(production, journal=False) == {k: v for k, v in pristine.items()
+                                                          if not k.startswith("gapmend_")}
+    report = Path(out.split("report: ")[1].split(" (and")[0])
+    assert report.stat().st_mode & 0o777 == 0o600 and "undo of restore" in report.read_text()
+    code, out, _ = run("--env-file", str(env), "undo", "--yes")
+    assert code == 0 and "nothing to undo" in out

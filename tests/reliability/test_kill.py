@@ -1,7 +1,8 @@
 """A real `gapmend restore` on MariaDB, killed at random moments: after each kill production
 is exactly as before (every table compared row by row) or, for a --per-table run,
 resumable; and the next restore ends in the same state as an uninterrupted run, nothing
-duplicated or lost. Also Ctrl-C (SIGINT) and the server killing the connection."""
+duplicated or lost. Also Ctrl-C (SIGINT), the server killing the connection, and a
+killed `gapmend undo`."""
 
 from __future__ import annotations
 
@@ -48,9 +49,13 @@ def trio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Databases, 
 
 def _restore(d: Databases, *flags: str, check: bool = False, start: bool = False) -> Any:
     """`gapmend restore --yes` on `d` as a child process (started, or run to its end)."""
+    return _gapmend(d, "restore", "--yes", "--without-backup", "--approve-pending", *flags, check=check, start=start)
+
+
+def _gapmend(d: Databases, *args: str, check: bool = False, start: bool = False) -> Any:
+    """`gapmend ARGS` on `d` as a child process (started, or run to its end)."""
     env_file = d.env_file(snapshot=True, snapshot_at=None)
-    argv = [sys.executable, "-c", "from gapmend.app.cli import main; main()", "--env-file", str(env_file),
-            "restore", "--yes", "--without-backup", "--approve-pending", *flags]
+    argv = [sys.executable, "-c", "from gapmend.app.cli import main; main()", "--env-file", str(env_file), *args]
     if start:
         # Ctrl-C as an operator's terminal delivers it: a suite started in the background
         # (`cmd &` in a script) hands its children SIGINT ignored, and Python keeps it so.
@@ -173,11 +178,37 @@ def test_connection_killed_by_the_server(trio: tuple[Databases, Any]) -> None:
     assert _differences(database_state(d.engines["production"], journal=False), reference) == {}
 
 
+def test_a_killed_undo_leaves_the_restore_whole(trio: tuple[Databases, Any]) -> None:
+    """SIGKILL while `gapmend undo` writes: production (its journal included) as the restore
+    left it; the next undo, nobody having written since, gives back production as it was
+    before the restore, and one more finds nothing to do."""
+    d, (pristine, initial, reference) = trio
+    _reset(d, pristine)
+    _restore(d, check=True)
+    restored = database_state(d.engines["production"])
+    proc = _gapmend(d, "undo", "--yes", start=True)
+    try:
+        _wait_for_writes(d, proc)
+        proc.send_signal(signal.SIGKILL)
+    except _Finished:
+        pass
+    proc.communicate()
+    after = database_state(d.engines["production"])
+    undone = after != restored
+    finished = _gapmend(d, "undo", "--yes")
+    assert finished.returncode == 0, finished.stderr
+    assert database_state(d.engines["production"], journal=False) == initial
+    again = _gapmend(d, "undo", "--yes")
+    assert again.returncode == 0 and "removed 0, put back 0" in again.stdout, again.stdout
+    assert not undone or "removed 0" in finished.stdout, "a killed undo committed half its work"
+    print(f"\nthe undo was {'finished' if undone else 'killed while it wrote'}; the next one took back the rest")
+
+
 class _Finished(AssertionError):
     pass
 
 
-_WRITE = re.compile(r"\s*(?:INSERT\s+INTO|UPDATE)\s+`?(\w+)", re.IGNORECASE)
+_WRITE = re.compile(r"\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+`?(\w+)", re.IGNORECASE)
 
 
 def _writes_app_table(info: str | None) -> bool:
