@@ -1,11 +1,19 @@
 """Step 13: what the restore did (read back from production), `verify`'s verdict and the
-conflicts still to decide — the same investigation `gapmend investigate` prints."""
+conflicts still to decide — the same investigation `gapmend investigate` prints. From
+here the restore can also be taken back (`gapmend undo`): a dry run shows what would be,
+and the production database's name typed confirms it."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import ClassVar
 
+from gapmend.core.apply.undo import UndoOptions, undo
+from gapmend.core.apply.undo_report import UndoReport, render
+from gapmend.core.databases.dialects import dialect_of
+from gapmend.core.logfile import LOGGER
 from gapmend.core.runbook.investigate import investigate, save
+from gapmend.core.runbook.report import write_undo_report
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -15,10 +23,12 @@ from textual.widgets import Static
 from textual.worker import Worker
 
 from .base import StepScreen
+from .dialogs import ConfirmScreen
 
 
 class InvestigateScreen(StepScreen):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("v", "verify", "Verify again")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("v", "verify", "Verify again"),
+                                             Binding("u", "undo", "Undo the restore")]
 
     def compose_body(self) -> ComposeResult:
         yield Static("investigating production…", id="verdict")
@@ -55,3 +65,56 @@ class InvestigateScreen(StepScreen):
         verdict.set_class(not ok, "-error")
         self.query_one("#last-report", Static).update(Text(text))
         self.mark("done" if ok else "failed")
+
+    # -- taking the restore back --
+
+    def action_undo(self) -> None:
+        if any(w.group in ("verify", "undo") and not w.is_finished for w in self.app.workers):
+            return
+        self.query_one("#verdict", Static).update("undo: a dry run first, to show what it would take back…")
+        self.run_undo(True)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="undo", description="undoing")
+    def run_undo(self, dry: bool) -> tuple[UndoReport, str]:
+        ctx = self.context
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        options = UndoOptions(dry_run=ctx.reports_dir / f"undo-dry-run-{stamp}.sql") if dry else UndoOptions()
+        if dry:
+            ctx.reports_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        LOGGER.info("wizard: undo%s: %s", " (dry run)" if dry else "", ctx.settings.masked())
+        report = undo(ctx.settings, ctx.decisions(), options)
+        LOGGER.info("wizard: undo %s of %s%s: %s", report.undo_id, report.run_id, " (dry run)" if dry else "",
+                    report.totals())
+        if dry:
+            return report, ""
+        _, text_path, moved = write_undo_report(report, ctx.reports_dir)
+        return report, moved or f"report: {text_path}"
+
+    @on(Worker.StateChanged)
+    def _undone(self, event: Worker.StateChanged) -> None:
+        done = self.outcome(event, "undo")
+        if done is None:
+            return
+        finished, value = done
+        verdict = self.query_one("#verdict", Static)
+        if not finished:
+            verdict.update(Text(f"undo failed: {value}"))
+            verdict.set_class(True, "-error")
+            return
+        report, where = value
+        self.query_one("#last-report", Static).update(Text(render(report) + (f"\n\n{where}" if where else "")))
+        if not report.dry_run:
+            verdict.update("the restore was taken back where production left it alone: press v to verify")
+            self.notify(where, title="Undo committed")
+            return
+        if report.noop:
+            verdict.update("nothing to undo")
+            return
+        verdict.update("undo, dry run: see below what it would take back")
+        settings = self.context.settings
+        name = dialect_of(settings.production).short_name(settings.production)
+        self.app.push_screen(
+            ConfirmScreen("Take the restore back?", render(report) + "\n\nRows production changed or references "
+                          "stay; everything production wrote since stays.", yes_label="Undo the restore",
+                          type_to_confirm=name),
+            lambda ok: self.run_undo(False) if ok else self.notify("undo: not run"))

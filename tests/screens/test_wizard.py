@@ -318,3 +318,52 @@ async def test_the_wizard_refuses_a_restore_production_outran_since_step_1(tmp_p
         assert "the plan scanned in step 1 no longer holds (users: Friday's updates to apply 2 → 1" in logged
         assert "run step 1's scan again" in logged
     assert database_state(prod) == before
+
+
+async def test_the_wizard_takes_a_restore_back_from_step_13(tmp_path: Path) -> None:
+    """Issue 19: `u` on the investigate screen runs undo's dry run, shows what it would take
+    back, and after the production database's name is typed takes the restore back; the
+    restored tag production renamed since stays, and everything else is as
+    it was before the restore."""
+    from gapmend.core.apply.restore import RestoreOptions, restore
+    from gapmend.core.runbook.steps import step
+    from gapmend.screens.messages import StepRequested
+    from sqlalchemy import create_engine
+
+    from ..dbstate import database_state
+
+    env = build_demo(tmp_path)
+    prod = create_engine(f"sqlite:///{tmp_path / 'production.sqlite'}")
+    pristine = database_state(prod, journal=False)
+    settings = load_settings(env, environ={})
+    restore(settings, options=RestoreOptions(approve_pending=True))
+    edited = _count(tmp_path / "production.sqlite",
+                    "SELECT MIN(CAST(substr(new_key, 2, length(new_key) - 2) AS INTEGER)) FROM gapmend_id_map "
+                    "WHERE table_name = 'tags' AND action = 'inserted'")
+    with sqlite3.connect(tmp_path / "production.sqlite") as conn:
+        conn.execute("UPDATE tags SET name = 'edited since the restore' WHERE id = ?", (edited,))
+    restored = database_state(prod)
+    app = GapmendApp(settings, tmp_path, Path(str(env) + ".decisions.json"))
+    log = open_log(tmp_path / "gapmend.log")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(app, pilot)
+        app.post_message(StepRequested(step("investigate").number))
+        await _settle(app, pilot)
+        await pilot.press("u")
+        await _settle(app, pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert database_state(prod) == restored          # the dry run changed nothing
+        await pilot.press("y", "enter")                  # not the name: still asking
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("backspace", *"production.sqlite", "enter")
+        await _settle(app, pilot)
+        shown = str(app.screen.query_one("#last-report", Static).render())
+        assert "undo of restore" in shown and f"left tags [{edited}]: production changed it" in shown
+    close_log(log)
+    after = database_state(prod, journal=False)
+    assert _count(tmp_path / "production.sqlite", f"SELECT COUNT(*) FROM tags WHERE id = {edited}") == 1
+    assert {t: rows for t, rows in after.items() if t != "tags"} == \
+        {t: rows for t, rows in pristine.items() if t != "tags"}
+    assert len(after["tags"]) == len(pristine["tags"]) + 1
+    assert "wizard: undo " in (tmp_path / "gapmend.log").read_text()
+    assert list((tmp_path / "gapmend-reports").glob("undo-*.txt"))
