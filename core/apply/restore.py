@@ -437,6 +437,9 @@ class _Run:
         self.progress.start("keeping the restored rows' images for undo", total)
         for name in tables:
             t = self.schema[name]
+            if row_images.integer_keys(t):   # found and fingerprinted by the server
+                self.progress.advance(row_images.keep_digests(self.p, run_id, t, ("inserted", "updated")))
+                continue
             for page in journal.run_keys(self.p, name, run_id, ("inserted", "updated"), row_images.BATCH):
                 check_cancel(self.cancel)
                 keys = [row_images.typed_key(t, new) for _, new in page]

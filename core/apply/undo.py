@@ -184,13 +184,16 @@ class _Undo:
         """What to take back in `t`: the rows whose current image is the restore's."""
         actions = self._actions(run_id, t.name)
         after = self._images(run_id, t.name, journal.AFTER)
+        digests = self._images(run_id, t.name, journal.DIGEST)
         before = self._images(run_id, t.name, journal.BEFORE)
         force = t.name in self.options.force_tables
         work = _Table()
-        # Looked up by the images' own values: the journal's keys spell dates as text.
-        typed = {key: tuple(values[c] for c in t.identity)
-                 for key, values in ((k, row_images.decode(i)) for k, i in (after | before).items())}
-        current, copies = self._current(t, list(typed.values()))
+        # Looked up by the images' own values where there are some: the journal's keys
+        # spell dates as text. A table keyed by one integer has its digests' keys.
+        typed = {key: journal.decode(key) or () for key in digests}
+        typed |= {key: tuple(values[c] for c in t.identity)
+                  for key, values in ((k, row_images.decode(i)) for k, i in (after | before).items())}
+        current, copies, prints = self._current(t, list(typed.values()))
         restored_copies = Counter(k for k, action in actions.items() if action == "inserted")
         self.progress.start(f"{t.name}: judging the restore's rows", len(actions))
         for key, action in actions.items():
@@ -218,10 +221,11 @@ class _Undo:
                 else:
                     report.keep(decoded, "production deleted it since")
                 continue
-            if key not in after or (action == "updated" and key not in before):
+            if (key not in after and key not in digests) or (action == "updated" and key not in before):
                 report.keep(decoded, "no image of it as the restore left it")
                 continue
-            changed = row_images.encode(t.column_names, row) != after[key]
+            changed = (prints[key] != digests[key] if key in digests
+                       else row_images.encode(t.column_names, row) != after[key])
             if changed and not force:
                 report.keep(decoded, "production changed it since the restore")
                 continue
@@ -243,22 +247,25 @@ class _Undo:
     def _images(self, run_id: str, table: str, kind: str) -> dict[str, str]:
         return {key: image for page in row_images.read(self.conn, run_id, table, kind) for key, image in page}
 
-    def _current(self, t: TableInfo, keys: Sequence[Key]) -> tuple[dict[str, tuple[Any, ...]], Counter[str]]:
+    def _current(self, t: TableInfo, keys: Sequence[Key]) -> tuple[dict[str, tuple[Any, ...]], Counter[str],
+                                                                      dict[str, str]]:
         """The rows of `t` under `keys` as production holds them now, locked until the
-        commit, by encoded key; and how many rows hold each key (a table without one may
-        hold identical rows)."""
+        commit, by encoded key; how many rows hold each key (a table without one may hold
+        identical rows); and each row's fingerprint (`row_images.fingerprint`)."""
         cols = [t.table.c[c] for c in t.identity]
         at = [t.column_names.index(c) for c in t.identity]
         out: dict[str, tuple[Any, ...]] = {}
         copies: Counter[str] = Counter()
+        prints: dict[str, str] = {}
+        fingerprint = row_images.fingerprint(self.conn, t)
         for start in range(0, len(keys), CHUNK):
-            stmt = (select(*(t.table.c[c] for c in t.column_names))
+            stmt = (select(*(t.table.c[c] for c in t.column_names), fingerprint)
                     .where(rowio.key_condition(cols, list(keys[start:start + CHUNK]))).with_for_update())
-            for row in self.conn.execute(stmt):
+            for *row, digest in self.conn.execute(stmt):
                 key = journal.encode([row[i] for i in at])
                 copies[key] += 1
-                out[key] = tuple(row)
-        return out, copies
+                out[key], prints[key] = tuple(row), digest
+        return out, copies, prints
 
     # -- 2. keeping what production uses --
 

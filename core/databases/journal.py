@@ -75,12 +75,12 @@ images = Table(
     Column("run_id", String(36), nullable=False),
     Column("table_name", String(64), nullable=False),
     Column("row_key", String(255), nullable=False),   # the row's key in production, encoded
-    Column("kind", String(8), nullable=False),        # before | after
+    Column("kind", String(8), nullable=False),        # before | after | digest
     Column("image", Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb"), nullable=False),
     Index("gapmend_images_lookup", "run_id", "table_name", "kind"),
     **TABLE_OPTIONS,
 )
-BEFORE, AFTER = "before", "after"
+BEFORE, AFTER, DIGEST = "before", "after", "digest"
 
 # Actions that mean "this Friday row is done": a later run must not touch it again.
 FINAL_ACTIONS = ("inserted", "linked", "updated", "deleted")
@@ -174,6 +174,13 @@ def encode_key_sql(values: Sequence[ColumnElement[Any]]) -> ColumnElement[str]:
 def decode_id_sql(text_: ColumnElement[Any]) -> ColumnElement[Any]:
     """The integer inside an encoded one-integer key, in SQL."""
     return cast(func.substr(text_, 2, func.length(text_) - 2), BigInteger)
+
+
+def decode_pair_sql(text_: ColumnElement[Any]) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """The two integers inside an encoded two-integer key (``[4,7]``: a pivot's), in SQL."""
+    comma = func.instr(text_, ",")
+    return (cast(func.substr(text_, 2, comma - 2), BigInteger),
+            cast(func.substr(text_, comma + 1, func.length(text_) - comma - 1), BigInteger))
 
 
 def done_keys(conn: Connection, table: str,

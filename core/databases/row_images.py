@@ -1,6 +1,7 @@
 """Row images: a row's values as the journal keeps them, for ``gapmend undo``.
 
-A restored row is kept as the restore left it (``after``) and, when the restore changed or
+A restored row is kept as the restore left it (``after``; for a table keyed by one or two
+integer columns, only the server's fingerprint of it, ``digest``: `Dialect.row_fingerprint`) and, when the restore changed or
 deleted a row production had, as it was before (``before``), in ``gapmend_images`` in the
 same transaction as the change. Undo compares a row's current image with its ``after``
 one (production has not touched it since when they are equal) and writes ``before`` back.
@@ -18,9 +19,10 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, Iterable, Iterator, Sequence
 
-from sqlalchemy import Connection, Select, insert, select
+from sqlalchemy import Connection, Integer, Select, and_, insert, literal, select
 
 from . import journal
+from .dialects import dialect_of
 from .schema import TableInfo
 
 BATCH = 1000   # images per INSERT, and rows per read of the rows they show
@@ -102,6 +104,29 @@ def _as_date(type_: Any, value: Any) -> Any:
     except ValueError:
         return value
     return value
+
+
+def integer_keys(t: TableInfo) -> bool:
+    """Whether `t`'s rows are named by one or two integer columns (a pivot's): the server
+    finds them from the journal's keys itself (`keep_digests`)."""
+    return len(t.identity) in (1, 2) and all(isinstance(t.table.c[c].type, Integer) for c in t.identity)
+
+
+def fingerprint(conn: Connection, t: TableInfo) -> Any:
+    """The SQL fingerprint of a row of `t` (`Dialect.row_fingerprint`)."""
+    return dialect_of(conn).row_fingerprint([t.table.c[c] for c in t.column_names])
+
+
+def keep_digests(conn: Connection, run_id: str, t: TableInfo, actions: Sequence[str]) -> int:
+    """The fingerprint of every row of `t` that `run_id` journaled with one of `actions`,
+    as it is now, by one ``INSERT … SELECT`` (a table keyed by one integer column)."""
+    m, key = journal.id_map, [t.table.c[c] for c in t.identity]
+    values = [journal.decode_id_sql(m.c.new_key)] if len(key) == 1 else journal.decode_pair_sql(m.c.new_key)
+    rows = (select(literal(run_id), literal(t.name), m.c.new_key, literal(journal.DIGEST), fingerprint(conn, t))
+            .select_from(m.join(t.table, and_(*(k == v for k, v in zip(key, values)))))
+            .where(m.c.run_id == run_id, m.c.table_name == t.name, m.c.action.in_(list(actions))))
+    done = conn.execute(insert(journal.images).from_select(["run_id", "table_name", "row_key", "kind", "image"], rows))
+    return int(done.rowcount)
 
 
 def keep(conn: Connection, run_id: str, t: TableInfo, kind: str, rows: Iterable[Sequence[Any]]) -> int:

@@ -134,6 +134,11 @@ class Dialect(ABC):
         slow (None: group by the values)."""
         return None
 
+    @abstractmethod
+    def row_fingerprint(self, cols: Sequence[ColumnElement[Any]]) -> ColumnElement[str]:
+        """One string standing for a row's exact values (NULL counting as a value, strings
+        as bytes), the same whenever the row is: what `undo` compares a row by."""
+
     def checksum_text(self, quoted: str, is_string: bool) -> str:
         """`exact` for hand-written SQL (the chunk checksums, where `checksums`)."""
         raise NotImplementedError(f"{self.name} has no chunk checksums")

@@ -152,7 +152,11 @@ class MariaDB(Dialect):
         # are grouped by one MD5 of their bytes instead, NULL flags included.
         if not any(isinstance(c.type, String) for c in cols):
             return None
-        return func.md5(func.concat_ws("#", *(self.exact(c) for c in cols), func.concat(*(func.isnull(c) for c in cols))))
+        return self.row_fingerprint(cols)
+
+    def row_fingerprint(self, cols: Sequence[ColumnElement[Any]]) -> ColumnElement[str]:
+        return func.md5(func.concat_ws("#", *(self.exact(c) for c in cols), func.concat(*(func.isnull(c) for c in cols))),
+                        type_=String)
 
     def checksum_text(self, quoted: str, is_string: bool) -> str:
         return f"CAST(CONVERT({quoted} USING utf8mb4) AS BINARY)" if is_string else f"CAST({quoted} AS BINARY)"

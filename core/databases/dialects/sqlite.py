@@ -25,6 +25,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    literal,
     not_,
     null,
     text,
@@ -135,6 +136,14 @@ class SQLite(Dialect):
     def exact(self, col: ColumnElement[Any]) -> ColumnElement[Any]:
         # BINARY: a column declared NOCASE would compare case-blind.
         return col.collate("BINARY") if isinstance(col.type, String) else col
+
+    def row_fingerprint(self, cols: Sequence[ColumnElement[Any]]) -> ColumnElement[str]:
+        # quote() spells each value as the SQL literal it is (text quoted, blobs as X'…',
+        # NULL as NULL): the row's exact values, joined.
+        out: ColumnElement[str] = func.quote(cols[0], type_=String)
+        for col in cols[1:]:
+            out = out + literal(",", String) + func.quote(col, type_=String)
+        return out
 
     def catalogue_keys(self, engine: Engine) -> tuple[list[ForeignKeyRow] | None, list[UniqueRow] | None]:
         # SQLAlchemy reads no column's inline ``UNIQUE`` (SQLite's sqlite_autoindex_*), and
