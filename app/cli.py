@@ -898,10 +898,12 @@ def verify() -> None:
 @cli.command()
 @click.argument("table")
 @click.argument("keys", nargs=-1)
-@click.option("--take", type=click.Choice(["friday", "production"]), required=True, help="Whose value wins.")
+@click.option("--take", type=click.Choice(["friday", "production", "merge"]), required=True,
+              help="The whole row from Friday, the whole row as production has it, or merged by column "
+                   "(the default: each side's changes stand, a column both changed keeps production's value).")
 @guarded
 def resolve(table: str, keys: tuple[str, ...], take: str) -> None:
-    """Resolve TABLE's conflicts (all of them, or those with KEYS) as Friday's or production's value.
+    """Resolve the rows both sides changed in TABLE (all, or those with KEYS): Friday's, production's, or merged.
 
     Example: gapmend resolve users 6 --take friday
     """
@@ -912,13 +914,12 @@ def resolve(table: str, keys: tuple[str, ...], take: str) -> None:
     _require_tables(settings, [table])
     path = ctx.decisions_path(settings)
     decisions = load_decisions(path)
-    chosen = set(decisions.take_friday.get(table, []))
     items = {"*"} if not keys else {encode([int(k) if k.lstrip("-").isdigit() else k]) for k in keys}
-    chosen = chosen | items if take == "friday" else chosen - items
-    decisions.take_friday[table] = sorted(chosen)
+    decisions.resolve(table, items, take)
     save_decisions(path, decisions)
     LOGGER.info("resolve %s %s: take %s", table, keys or "all", take)
-    click.echo(f"{table} {' '.join(keys) or '(all conflicts)'}: take {take}'s value")
+    click.echo(f"{table} {' '.join(keys) or '(all rows both sides changed)'}: "
+               + ("merged by column" if take == "merge" else f"take {take}'s row"))
 
 
 @cli.command()

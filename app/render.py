@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gapmend.core import shown
-from gapmend.core.inspect import payloads, picks, soft_deletes
+from gapmend.core.inspect import cell_merge, payloads, picks, soft_deletes
 from gapmend.core.plan.model import Decision, Plan, RowClass
 from gapmend.core.plan.selection import Selection
 
@@ -15,6 +15,7 @@ COLUMNS = [
     ("fri upd", RowClass.FRIDAY_UPDATE),
     ("prod upd", RowClass.PRODUCTION_UPDATE),
     ("conflicts", RowClass.CONFLICT),
+    ("merged", RowClass.MERGE),
     ("fri del", RowClass.FRIDAY_DELETE),
     ("prod del", RowClass.PRODUCTION_DELETE),
 ]
@@ -28,6 +29,9 @@ def render_plan(plan: Plan, detail: bool = True, wide: bool = False) -> str:
     """The plan as text; conflicting values are cut at 60 characters unless `wide`."""
     width = None if wide else 60
     lines = [f"gapmend plan — mode: {plan.mode}; inspected in {plan.elapsed_s:.2f} s"]
+    if not plan.mode.startswith("three-way"):
+        lines.append("  without a snapshot nothing says which side changed which column: rows both sides may "
+                     "have changed stay conflicts, none is merged by column")
     for role, url in plan.connections.items():
         if url:
             lines.append(f"  {role:<10} {url}")
@@ -108,6 +112,12 @@ def render_plan(plan: Plan, detail: bool = True, wide: bool = False) -> str:
             extra.append(f"  conflict {shown.key(c.key)}: {c.reason}")
             extra.extend(f"    {col}: snapshot {short(s, width)} | friday {short(f, width)} | production {short(p, width)}"
                          for col, s, f, p in c.values[:6])
+            if c.merge is not None:
+                extra.append(f"    by default merged by column: {cell_merge.describe(c.merge)}; the rest keep production's")
+        for m in g.merges[:10]:
+            extra.append(f"  merged {shown.key(m.key)}: {cell_merge.describe(m)}")
+        if g.count(RowClass.MERGE) or any(c.merge for c in g.conflicts):
+            extra.append(f"  whole rows instead: `gapmend resolve {g.table} [KEY...] --take friday|production`")
         for c in g.collisions[:10]:
             held = ", ".join(f"{col}={short(v, width)}" for col, v in zip(c.unique_columns, c.value))
             extra.append(f"  collision: Friday row {shown.key(c.key)} has {held}, held by production row "

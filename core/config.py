@@ -49,6 +49,9 @@ class Settings:
     snapshot: URL | None = None
     snapshot_at: datetime | None = None
     trust_updated_at: bool = False
+    # Columns an app stamps on every save: where both sides changed one, the later stands
+    # instead of a conflict (`cell_merge`). GAPMEND_STAMP_COLUMNS=updated_at,synced_at
+    stamp_columns: tuple[str, ...] = ("updated_at",)
     decisions_path: Path | None = None
     source: str = ""  # where the settings came from, for messages
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -120,6 +123,7 @@ def load_settings(env_file: Path, environ: Mapping[str, str] | None = None) -> S
         snapshot=urls["snapshot"],
         snapshot_at=snapshot_at,
         trust_updated_at=trust,
+        stamp_columns=_stamp_columns(values),
         decisions_path=decisions_path,
         source=str(env_file),
         extra={k: v for k, v in values.items() if k in RUNBOOK_KEYS},
@@ -133,6 +137,14 @@ def _app_facts(app: str | None, base: Path) -> dict[str, Any]:
         return {}
     path = Path(app) if Path(app).is_absolute() else base / app
     return {"app_aliases": tuple(morph_map.read(path)), "app_guards": tuple(app_guards.read(path))}
+
+
+def _stamp_columns(values: Mapping[str, str]) -> tuple[str, ...]:
+    """``GAPMEND_STAMP_COLUMNS`` (default ``updated_at``): the columns merged by "the later"."""
+    raw = values.get("GAPMEND_STAMP_COLUMNS")
+    if raw is None:
+        return ("updated_at",)
+    return tuple(c.strip() for c in raw.split(",") if c.strip())
 
 
 def _snapshot_time(values: Mapping[str, str]) -> tuple[datetime | None, bool]:
@@ -238,6 +250,7 @@ def load_laravel_settings(app_path: Path, environ: Mapping[str, str] | None = No
         snapshot=snapshot,
         snapshot_at=snapshot_at,
         trust_updated_at=trust,
+        stamp_columns=_stamp_columns(gm),
         decisions_path=app_path / "storage" / "gapmend.decisions.json",
         source=f"{env_file} (Laravel)",
         # Every step finds the app where the operator said it is (`laravel.app_path`).

@@ -132,6 +132,7 @@ FRIDAY_DELETE = "friday_delete"
 PRODUCTION_DELETE = "production_delete"
 CONFLICT = "conflict"
 CONVERGED = "converged"
+MERGE = "merge"
 
 
 @dataclass
@@ -304,7 +305,7 @@ class _Writes:
         return users
 
     def user_updates(self) -> None:
-        """2 Friday-only, 2 production-only, 1 conflict, 1 converged."""
+        """2 Friday-only, 2 production-only, 1 conflict, 1 converged, 1 merged by column."""
         c, p, fri, prod = self.c, self.p, FRIDAY, RESTORED
         c.update("users", {"id": 2}, {"name": "renamed on friday", "updated_at": fri})
         c.update("users", {"id": 3}, {"name": "renamed on friday", "updated_at": fri})
@@ -314,8 +315,11 @@ class _Writes:
         p.update("users", {"id": 6}, {"name": "production's name", "updated_at": prod})
         c.update("users", {"id": 7}, {"name": "same new name", "updated_at": fri})
         p.update("users", {"id": 7}, {"name": "same new name", "updated_at": fri})
+        # Both changed user 8, in different columns: merged by column, both changes stand.
+        c.update("users", {"id": 8}, {"name": "renamed on friday", "updated_at": fri})
+        p.update("users", {"id": 8}, {"email": "user8.new@example.test", "updated_at": prod})
         for k, cls in ((2, FRIDAY_UPDATE), (3, FRIDAY_UPDATE), (4, PRODUCTION_UPDATE), (5, PRODUCTION_UPDATE),
-                       (6, CONFLICT), (7, CONVERGED)):
+                       (6, CONFLICT), (7, CONVERGED), (8, MERGE)):
             self.ledger.mark("users", (k,), cls)
 
     def posts(self, users: list[dict[str, Any]],

@@ -146,7 +146,7 @@ class InspectGapsScreen(StepScreen):
 
     def _cells(self, g: TableGap) -> tuple[str, ...]:
         return (_short(g.table, 16), self._decision(g.table), str(g.count(RowClass.FRIDAY_INSERT)),
-                str(g.count(RowClass.FRIDAY_UPDATE)), str(g.count(RowClass.CONFLICT)), str(len(g.collisions)),
+                str(g.count(RowClass.FRIDAY_UPDATE) + g.count(RowClass.MERGE)), str(g.count(RowClass.CONFLICT)), str(len(g.collisions)),
                 str(len(g.orphans)), str(g.count(RowClass.PRODUCTION_INSERT)),
                 "-" if g.boundary.value is None else str(g.boundary.value), g.boundary.confidence, g.key_kind,
                 str(len(g.references_out)))
@@ -299,16 +299,17 @@ class InspectGapsScreen(StepScreen):
         decisions = self.context.decisions()
         conflicts = self.query_one("#conflicts", DataTable)
         whose = "Friday" if take_friday else "production"
+        take = "friday" if take_friday else "production"
         if self.focused is conflicts and conflicts.row_count:
             key = str(conflicts.coordinate_to_cell_key(conflicts.cursor_coordinate).row_key.value)
-            chosen = set(decisions.take_friday.get(name, []))
-            if "*" in chosen:   # a table-wide choice becomes a list so one row can differ
-                chosen = {encode(c.key) for c in g.conflicts}
-            chosen = chosen | {key} if take_friday else chosen - {key}
-            decisions.take_friday[name] = sorted(chosen)
+            for chosen in (decisions.take_friday, decisions.keep_production):
+                if "*" in chosen.get(name, []):   # a table-wide choice becomes a list so one row can differ
+                    chosen[name] = sorted(encode(c.key) for c in g.conflicts)
+            decisions.resolve(name, {key}, take)
             message = f"{name} {key}: {whose}'s values"
         else:
-            decisions.take_friday[name] = ["*"] if take_friday else []
+            decisions.take_friday[name], decisions.keep_production[name] = [], []
+            decisions.resolve(name, {"*"}, take)
             message = f"{name}: {len(g.conflicts)} conflicts → {whose}'s values"
         self.context.save_decisions(decisions)
         row = conflicts.cursor_coordinate

@@ -46,6 +46,9 @@ class TableReport:
     skipped: list[tuple[Key, str]] = field(default_factory=list)
     conflicts_kept: int = 0
     conflicts_taken: int = 0
+    conflicts_merged: int = 0                 # conflicts whose other columns were merged (`cell_merge`)
+    merged: int = 0                           # rows both sides changed in different columns, merged
+    merges_kept: int = 0                      # ... kept as production has them (the operator's choice)
     already_done: int = 0
     payload_ids: int = 0                      # ids inside JSON values rewritten (`payload_rewrite`)
     payload_rows: int = 0                     # ... in this many rows
@@ -73,5 +76,6 @@ class RestoreReport:
             "inserted": sum(r.inserted for r in t), "linked": sum(len(r.linked) for r in t),
             "updated": sum(r.updated for r in t), "deleted": sum(r.deleted for r in t),
             "skipped": sum(len(r.skipped) for r in t), "conflicts_kept": sum(r.conflicts_kept for r in t),
+            "merged": sum(r.merged for r in t), "conflicts_merged": sum(r.conflicts_merged for r in t),
             "already_done": sum(r.already_done for r in t),
         }

@@ -14,9 +14,10 @@ from sqlalchemy import Connection, delete, select
 from ..databases import journal, row_images
 from ..databases import rows as rowio
 from ..databases.schema import Schema, TableInfo
+from ..inspect.cell_merge import written
 from ..inspect.graph import ReferenceGraph
 from ..plan.decisions import Decisions
-from ..plan.model import COLLIDED, RowClass
+from ..plan.model import COLLIDED, Merge, RowClass
 from ..progress import Progress, check_cancel
 from .reports import Key, RestoreOptions, TableReport
 from .server_copy import ServerCopy
@@ -33,6 +34,10 @@ class Work:
     updates: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
     deletes: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
     conflicts: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
+    merges: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
+    # The cell merge of each merged or conflicting row with something of Friday's to write
+    # (`cell_merge.written`): table -> key -> the columns written.
+    columns: dict[str, dict[Key, str]] = field(default_factory=lambda: defaultdict(dict))
 
     # Tables without an integer key: the server cannot find their Friday inserts past a
     # boundary, so the inspection's keys are spooled to disk and their rows staged from
@@ -45,16 +50,19 @@ class Work:
     picks: Mapping[str, frozenset[int]] = field(default_factory=dict)
 
     # The classes the restore acts on; the inspection need not stream the others.
-    CLASSES = frozenset({RowClass.FRIDAY_INSERT, RowClass.FRIDAY_UPDATE, RowClass.FRIDAY_DELETE, RowClass.CONFLICT})
+    CLASSES = frozenset({RowClass.FRIDAY_INSERT, RowClass.FRIDAY_UPDATE, RowClass.FRIDAY_DELETE, RowClass.CONFLICT,
+                         RowClass.MERGE})
 
     def close(self) -> None:
         for spool in self.spools.values():
             spool.close()
 
-    def sink(self, table: str, cls: RowClass, key: Key) -> None:
+    def sink(self, table: str, cls: RowClass, key: Key, merge: Merge | None = None) -> None:
         chosen = self.picks.get(table)
         if chosen is not None and key[0] not in chosen:
             return
+        if merge is not None:
+            self.columns[table][key] = written(merge)
         if cls is RowClass.FRIDAY_INSERT:
             if table in self.keyed:
                 if table not in self.spools:   # not setdefault: a spool opens a file
@@ -62,13 +70,13 @@ class Work:
                 self.spools[table].append(key)
             return
         bucket = {RowClass.FRIDAY_UPDATE: self.updates, RowClass.FRIDAY_DELETE: self.deletes,
-                  RowClass.CONFLICT: self.conflicts}[cls]
+                  RowClass.CONFLICT: self.conflicts, RowClass.MERGE: self.merges}[cls]
         bucket[table].append(key)
 
     def has_updates(self, t: TableInfo) -> bool:
         """Whether `t` has Friday updates (or conflicts) to stage: rows with a key and a
         column besides it (what `ServerCopy.apply_updates` writes)."""
-        wanted = self.updates.get(t.name) or self.conflicts.get(t.name)
+        wanted = self.updates.get(t.name) or self.conflicts.get(t.name) or self.merges.get(t.name)
         return bool(t.primary_key and wanted and set(t.column_names) - set(t.identity))
 
 
@@ -99,7 +107,7 @@ class TableWrites:
                 continue
             if name in self.work.keyed:   # its inserts are filtered as they are staged
                 self.done_keyed[name] = set(done)
-            for bucket in (self.work.updates, self.work.deletes, self.work.conflicts):
+            for bucket in (self.work.updates, self.work.deletes, self.work.conflicts, self.work.merges):
                 keep = [k for k in bucket.get(name, []) if journal.encode(k) not in done]
                 self.reports[name].already_done += len(bucket.get(name, [])) - len(keep)
                 if name in bucket:
@@ -171,21 +179,37 @@ class TableWrites:
         and then decided, mapped and applied by the server (`ServerCopy.apply_updates`)."""
         report = self.reports[t.name]
         keys = list(self.work.updates.get(t.name, []))
-        for key in self.work.conflicts.get(t.name, []):
-            if self.decisions.takes_friday(t.name, journal.encode(key)):
+        columns: dict[Key, str] = {}   # merged by column: the columns written
+        for cls, key in self._both_changed(t.name):
+            choice = self.decisions.choice(t.name, journal.encode(key))
+            merge = self.work.columns[t.name].get(key)
+            if choice == "friday":   # the whole row from Friday
                 keys.append(key)
                 report.conflicts_taken += 1
+            elif choice == "production" or merge is None:
+                report.conflicts_kept += cls is RowClass.CONFLICT
+                report.merges_kept += cls is RowClass.MERGE
             else:
-                report.conflicts_kept += 1
+                keys.append(key)
+                columns[key] = merge
+                report.merged += cls is RowClass.MERGE
+                report.conflicts_merged += cls is RowClass.CONFLICT
         if not keys or t.name not in self.server.updates:   # no column to write (`Work.has_updates`)
             return
         self.progress.start(f"{t.name}: applying Friday's updates", len(keys))
         for chunk in self._friday_rows(t, keys):
             check_cancel(self.cancel)
-            self.server.stage_rows(t.name, chunk, UPDATE)
+            self.server.stage_rows(t.name, chunk, UPDATE, columns)
             self.progress.advance(len(chunk))
-        report.updated = self.server.apply_updates(t.name)
+        later = frozenset(c[1:] for mask in columns.values() for c in mask.split(",") if c.startswith("^"))
+        report.updated = self.server.apply_updates(t.name, later)
         report.skipped += [(key, "update not applied: " + why) for key, why in self.server.keyed_skipped(t.name, UPDATE)]
+
+    def _both_changed(self, table: str) -> Iterator[tuple[RowClass, Key]]:
+        """The rows both sides changed: conflicts, and rows merged by column."""
+        for cls, bucket in ((RowClass.CONFLICT, self.work.conflicts), (RowClass.MERGE, self.work.merges)):
+            for key in bucket.get(table, []):
+                yield cls, key
 
     def _write_deletes(self, t: TableInfo, writer: journal.Writer) -> None:
         """Friday's deletes of rows no production row references, by one ``DELETE`` per

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String, and_, case, func, insert, literal, null, or_, select, tuple_, update
+from sqlalchemy import String, Table, and_, case, func, insert, literal, null, or_, select, tuple_, update
+from sqlalchemy.sql.elements import ColumnElement
 
 from ..databases import journal, row_images
 from ..inspect.graph import Edge
@@ -16,22 +17,25 @@ from .work_tables import UPDATE, WorkTables, integer_key
 class UpdateRules(WorkTables):
     """Friday's updated rows, applied where nothing they name is lost."""
 
-    def apply_updates(self, name: str) -> int:
+    def apply_updates(self, name: str, later: frozenset[str] = frozenset()) -> int:
         """Friday's staged updates of `name` where nothing they name is lost: skipped where
         a reference finds no parent (`skip_broken`), the rest mapped in place (a reference
         past its parent's boundary becomes the parent's new id), skipped where another
         production row holds a unique value they write (`_skip_unique_held`), and written
-        by one ``UPDATE … FROM``, journaled by one ``INSERT … SELECT``. Returns the rows updated."""
+        by one ``UPDATE … FROM``, journaled by one ``INSERT … SELECT``. Rows merged by column
+        write only their columns, and the timestamps in `later` only where Friday's is the
+        later (`_written`). Returns the rows updated."""
         t, r = self.schema[name], self.updates[name]
-        for ref in self.refs(name):
-            self.skip_broken(name, r, UPDATE, ref, False)   # an update never writes a reference NULL
+        for ref in self.refs(name):   # an update never writes a reference NULL
+            self.skip_broken(name, r, UPDATE, ref, False, only=[self.writes(r, ref.column)])
         for ref in self.refs(name):
             if ref.work is None or ref.column in t.identity:   # past the boundary: skipped above
                 continue
             wp = ref.work.alias("wp")
             new_id = select(wp.c.new_id).where(wp.c.old_id == ref.value(r)).scalar_subquery()
             self.execute(update(r).values({ref.column: ref.written(new_id)}).where(
-                r.c.gapmend_action == UPDATE, ref.value(r) > ref.boundary, *ref.edge.type_filter(r)))
+                r.c.gapmend_action == UPDATE, ref.value(r) > ref.boundary, *ref.edge.type_filter(r),
+                self.writes(r, ref.column)))
         self._skip_unique_held(name)
         live = r.c.gapmend_action == UPDATE
         columns = [c for c in t.column_names if c not in t.identity]
@@ -39,14 +43,27 @@ class UpdateRules(WorkTables):
         # Production's rows as they were, for `undo`: in the same transaction as the change.
         row_images.keep_selected(self.p, self.run_id, t, journal.BEFORE, select(
             *(t.table.c[c] for c in t.column_names)).select_from(t.table.join(r, and_(*same_row))).where(live))
-        self.execute(update(t.table).values({c: r.c[c] for c in columns}).where(live, *same_row))
+        self.execute(update(t.table).values({c: self._written(t.table, r, c, c in later) for c in columns})
+                     .where(live, *same_row))
         key = journal.encode_key_sql([r.c[k] for k in t.identity]) if integer_key(t) else r.c.gapmend_key
         detail = func.substr(literal("update: ", String) + r.c.gapmend_reason, 1, 255)
+        merged = func.substr(literal(journal.MERGED, String) + r.c.gapmend_columns, 1, 255)   # what verify compares
         self.execute(insert(journal.id_map).from_select(
             ["run_id", "table_name", "old_key", "new_key", "action", "detail"],
             select(literal(self.run_id), literal(name), key, case((live, key), else_=null()),
-                   case((live, literal("updated")), else_=literal("skipped")), case((live, null()), else_=detail))))
+                   case((live, literal("updated")), else_=literal("skipped")), case((live, merged), else_=detail))))
         return int(self.p.execute(select(func.count()).select_from(r).where(live)).scalar_one())
+
+    def _written(self, table: Table, r: Table, column: str, stamp: bool) -> ColumnElement[Any]:
+        """What a staged update writes into `column`: Friday's value, unless it is merged by
+        column (`cell_merge`): then only where Friday changed it, and a timestamp (`stamp`)
+        both sides changed only where Friday's is the later."""
+        mine, theirs, mask = r.c[column], table.c[column], r.c.gapmend_columns
+        whens: list[Any] = [(mask.is_(None), mine), (mask.contains(f",{column},", autoescape=True), mine)]
+        if stamp:
+            later = case((or_(theirs.is_(None), mine > theirs), mine), else_=theirs)
+            whens.append((mask.contains(f",^{column},", autoescape=True), later))
+        return case(*whens, else_=theirs)
 
     def _skip_unique_held(self, name: str) -> None:
         """The staged updates that write, into a unique key besides the row's own, a value
@@ -59,7 +76,8 @@ class UpdateRules(WorkTables):
                 continue
             held = t.table.alias("held")
             meets = and_(*(self.collations.as_production(name, c, r.c[c]) == held.c[c] for c in cols),
-                         or_(*(held.c[k] != self.collations.as_production(name, k, r.c[k]) for k in t.identity)))
+                         or_(*(held.c[k] != self.collations.as_production(name, k, r.c[k]) for k in t.identity)),
+                         or_(*(self.writes(r, c) for c in cols)))   # a merge may leave the key production's
             # Through a derived table: MySQL will not update a table its subquery reads.
             doomed = (select(*own).select_from(r.join(held, meets))
                       .where(r.c.gapmend_action == UPDATE).subquery("doomed"))
@@ -70,4 +88,4 @@ class UpdateRules(WorkTables):
         """Reference values Friday's applied updates of `name` wrote (mapped in place by
         `apply_updates`) that find no parent in production (at most 5)."""
         r = self.updates[name]
-        return self.broken(name, edge, r, UPDATE, r, r.c[edge.columns[0]])
+        return self.broken(name, edge, r, UPDATE, r, r.c[edge.columns[0]], only=[self.writes(r, edge.columns[0])])

@@ -28,6 +28,7 @@ from sqlalchemy import (
     insert,
     literal,
     null,
+    or_,
     select,
     text,
     update,
@@ -186,22 +187,32 @@ class WorkTables:
 
     # -- staged rows --
 
-    def stage_rows(self, name: str, rows: list[tuple[Any, ...]], action: str = INSERT) -> None:
+    def stage_rows(self, name: str, rows: list[tuple[Any, ...]], action: str = INSERT,
+                   columns: Mapping[tuple[Any, ...], str] | None = None) -> None:
         """Friday's rows of `name` into its work table (one multi-row INSERT): rows to
-        insert (a keyed table's) or Friday's updated rows (`action` UPDATE)."""
+        insert (a keyed table's) or Friday's updated rows (`action` UPDATE), those merged by
+        column with the `columns` they write (by key)."""
         if not rows:
             return
         t, work = self.schema[name], (self.rows_work if action == INSERT else self.updates)[name]
         names = t.column_names
-        if integer_key(t):   # its journal spelling is made in SQL (`copy_keyed`)
-            rowio.execute_rows(self.p, insert(work), [dict(zip(names, row)) for row in rows], name)
-            return
         key = [names.index(k) for k in t.identity]
+        masks = columns or {}
+        if integer_key(t):   # its journal spelling is made in SQL (`copy_keyed`)
+            rowio.execute_rows(self.p, insert(work), [
+                {**dict(zip(names, row)), "gapmend_columns": masks.get(tuple(row[i] for i in key))} for row in rows], name)
+            return
         holes = key_holes(t, self.edges_from(name))
         rowio.execute_rows(self.p, insert(work), [
             {**dict(zip(names, row)), "gapmend_key": journal.encode(row[i] for i in key),
-             "gapmend_written": journal.encode_template([row[i] for i in key], holes) if holes else None}
+             "gapmend_written": journal.encode_template([row[i] for i in key], holes) if holes else None,
+             "gapmend_columns": masks.get(tuple(row[i] for i in key))}
             for row in rows], name)
+
+    def writes(self, r: Table, column: str) -> ColumnElement[bool]:
+        """Whether a staged update of `r` writes `column` (all do unless merged by column)."""
+        return or_(r.c.gapmend_columns.is_(None), r.c.gapmend_columns.contains(f",{column},", autoescape=True),
+                   r.c.gapmend_columns.contains(f",^{column},", autoescape=True))
 
     def keyed_skipped(self, name: str, action: str = INSERT) -> Iterator[tuple[tuple[Any, ...], str]]:
         """The staged rows (to insert, or `action` UPDATE: Friday's updates) skipped, and why."""
@@ -265,11 +276,12 @@ class WorkTables:
             why = text_of(f"{ref.column}=", value, f": {ORPHANED}")
             self.execute(update(work).values({action: "skip", reason: why}).where(*where))
 
-    def skip_broken(self, name: str, r: Table, live: str, ref: Ref, nullable_ok: bool) -> None:
-        """The rows of `r` still to write (`live`) whose `ref` names a snapshot-range parent
-        production deleted (`orphaned`), or points past the boundary at a row this restore
-        gives no id: skipped, with why."""
-        t, col, types = self.schema[name], ref.value(r), ref.edge.type_filter(r)
+    def skip_broken(self, name: str, r: Table, live: str, ref: Ref, nullable_ok: bool,
+                    only: Sequence[ColumnElement[bool]] = ()) -> None:
+        """The rows of `r` still to write (`live`; and `only`) whose `ref` names a
+        snapshot-range parent production deleted (`orphaned`), or points past the boundary
+        at a row this restore gives no id: skipped, with why."""
+        t, col, types = self.schema[name], ref.value(r), [*ref.edge.type_filter(r), *only]
         parent = self.schema[ref.edge.parent]
         par = parent.table.alias("par")
         gone = [r.c.gapmend_action == live, col.is_not(None), col <= ref.boundary, *types,
@@ -278,16 +290,16 @@ class WorkTables:
         self.orphaned(t, ref, nullable_ok, r, fate, col, gone)
         unrestored, why = ref.unrestored(r)
         self.execute(update(r).values(gapmend_action="skip", gapmend_reason=text_of(f"{ref.column}=", col, why))
-                     .where(r.c.gapmend_action == live, *unrestored))
+                     .where(r.c.gapmend_action == live, *unrestored, *only))
 
     def broken(self, name: str, edge: Edge, r: Table, live: str, source: Any,
-                written: ColumnElement[Any]) -> list[Any]:
+               written: ColumnElement[Any], only: Sequence[ColumnElement[bool]] = ()) -> list[Any]:
         parent = self.schema[edge.parent]
         par = parent.table.alias("par")
         value = as_id(self.dialect, holds_text(self.schema[name], edge.columns[0]), written)
         par_key = par.c[edge.parent_columns[0]]
         stmt = (select(value).select_from(source.outerjoin(par, par_key == value))
-                .where(r.c.gapmend_action == live, value.is_not(None), par_key.is_(None), *edge.type_filter(r))
+                .where(r.c.gapmend_action == live, value.is_not(None), par_key.is_(None), *edge.type_filter(r), *only)
                 .limit(5))
         return list(self.p.execute(stmt).scalars())
 
@@ -318,6 +330,8 @@ def rows_table(metadata: MetaData, name: str, t: TableInfo, action: str = INSERT
     stage.append_column(Column("gapmend_reason", String(255)))
     stage.append_column(Column("gapmend_key", Text))   # the journal's encoding of the Friday key (not integers)
     stage.append_column(Column("gapmend_written", Text))   # ... of the key as written, its references' holes open
+    # Friday's updates merged by column (`cell_merge.written`): the columns written; NULL: all of them.
+    stage.append_column(Column("gapmend_columns", Text))
     return stage
 
 

@@ -272,6 +272,19 @@ def entries(conn: Connection, table: str, actions: tuple[str, ...],
         yield [(decode(old) or (), decode(new) or (), action) for _, old, new, action in page]
 
 
+MERGED = "columns: "   # the detail of an update merged by column, before the columns it wrote (`cell_merge.written`)
+
+
+def merged_columns(conn: Connection, table: str) -> dict[str, frozenset[str]]:
+    """Encoded key -> the columns Friday's value was written into, for `table`'s counted
+    updates merged by column (a timestamp merged by "the later" is not among them)."""
+    stmt = (select(id_map.c.new_key, id_map.c.detail).join(runs, runs.c.run_id == id_map.c.run_id)
+            .where(id_map.c.table_name == table, id_map.c.action == "updated", runs.c.status.in_(COUNTING),
+                   id_map.c.detail.like(MERGED + "%")))
+    return {key: frozenset(c for c in detail[len(MERGED):].split(",") if c and not c.startswith("^"))
+            for key, detail in conn.execute(stmt)}
+
+
 def has_runs(conn: Connection) -> bool:
     """Whether a counted gapmend run ever wrote to this database."""
     if not conn.dialect.has_table(conn, RUNS):

@@ -15,35 +15,18 @@ sides may have changed stay conflicts there.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
+
+from ..plan.model import Merge
 
 Row = tuple[Any, ...]
 
 
-@dataclass(frozen=True)
-class CellMerge:
-    """Which side each changed column of a merged row comes from."""
-
-    friday: tuple[str, ...]       # only Friday changed it: Friday's value
-    production: tuple[str, ...]   # only production changed it: production's value stays
-    later: tuple[str, ...]        # a timestamp both changed: the later value
-
-    @property
-    def written(self) -> tuple[str, ...]:
-        """The columns the restore writes (Friday's, and the timestamps it compares)."""
-        return self.friday + self.later
-
-    def describe(self) -> str:
-        parts = [f"Friday's {', '.join(self.friday)}" if self.friday else "",
-                 f"production's {', '.join(self.production)}" if self.production else "",
-                 f"the later {', '.join(self.later)}" if self.later else ""]
-        return "merged by column: " + "; ".join(p for p in parts if p)
-
-
-def merge_cells(names: Sequence[str], s: Row, c: Row, p: Row, stamps: frozenset[int],
-                new_refs: Mapping[int, Callable[[Row], bool]]) -> tuple[CellMerge | None, tuple[str, ...]]:
-    """The merge of a row both sides changed, or None and the columns that clash."""
+def merge_cells(key: Row, names: Sequence[str], s: Row, c: Row, p: Row, stamps: frozenset[int],
+                new_refs: Mapping[int, Callable[[Row], bool]]) -> tuple[Merge, tuple[str, ...]]:
+    """The merge of a row both sides changed, and the columns that clash (both changed
+    them to different values): none, and the row is merged; some, and it is a conflict
+    whose other columns merge all the same (the clashing ones keep production's value)."""
     friday: list[str] = []
     production: list[str] = []
     later: list[str] = []
@@ -60,9 +43,20 @@ def merge_cells(names: Sequence[str], s: Row, c: Row, p: Row, stamps: frozenset[
             friday.append(name)
         elif p_changed:
             production.append(name)
-    if clashing:
-        return None, tuple(clashing)
-    return CellMerge(tuple(friday), tuple(production), tuple(later)), ()
+    return Merge(key, tuple(friday), tuple(production), tuple(later)), tuple(clashing)
+
+
+def written(merge: Merge) -> str:
+    """The columns a merge writes, as the restore's staged row carries them: ``,a,b,^t,``
+    (``^``: a timestamp, written only where Friday's is the later)."""
+    return "," + "".join(f"{n}," for n in merge.friday) + "".join(f"^{n}," for n in merge.later)
+
+
+def describe(merge: Merge) -> str:
+    parts = [f"Friday's {', '.join(merge.friday)}" if merge.friday else "",
+             f"production's {', '.join(merge.production)}" if merge.production else "",
+             f"the later {', '.join(merge.later)}" if merge.later else ""]
+    return "; ".join(p for p in parts if p) or "nothing to write"
 
 
 def stamp_indices(names: Sequence[str], stamp_columns: Sequence[str]) -> frozenset[int]:

@@ -9,6 +9,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from ..databases.schema import TableInfo
 from ..plan.model import Boundary, RowClass
+from .cell_merge import describe, merge_cells, stamp_indices
 from .graph import Edge, held_id
 
 Row = tuple[Any, ...]
@@ -23,6 +24,8 @@ class Evidence:
     updated_at: int | None      # column index
     created_at: int | None
     ref_columns: dict[int, Callable[[Row], bool]]   # column index -> "value points past the parent's boundary"
+    names: tuple[str, ...] = ()                     # the columns, for merging by column (`cell_merge`)
+    stamps: frozenset[int] = frozenset()            # column indices merged by "the later"
 
 
 def classify(s: Row | None, c: Row | None, p: Row | None, ev: Evidence,
@@ -61,7 +64,12 @@ def classify(s: Row | None, c: Row | None, p: Row | None, ev: Evidence,
             return RowClass.CONFLICT, "Friday updated a row production deleted (not resurrected)"
         if _same(c, p, ev):
             return RowClass.CONVERGED, "changed alike on both sides"
-        return RowClass.CONFLICT, "both sides changed the row"
+        if not ev.names:
+            return RowClass.CONFLICT, "both sides changed the row"
+        merge, clashing = merge_cells((), ev.names, s, c, p, ev.stamps, ev.ref_columns)
+        if not clashing:
+            return RowClass.MERGE, "both sides changed the row, in different columns: " + describe(merge)
+        return RowClass.CONFLICT, f"both sides changed the row ({', '.join(clashing)} differently)"
     # Without the snapshot: c and p are versions of a snapshot row, or one side's insert.
     if c is not None and p is not None:
         if _same(c, p, ev):
@@ -120,7 +128,7 @@ def _same(c: Row, p: Row, ev: Evidence) -> bool:
 
 
 def evidence(t: TableInfo, edges: Sequence[Edge], boundaries: Mapping[str, Boundary],
-             has_snapshot: bool, snapshot_at: datetime | None) -> Evidence:
+             has_snapshot: bool, snapshot_at: datetime | None, stamp_columns: Sequence[str] = ()) -> Evidence:
     """What `classify` may use for table `t`: its timestamps and, per reference column,
     whether a value points past its parent's boundary."""
     names = t.column_names
@@ -138,6 +146,8 @@ def evidence(t: TableInfo, edges: Sequence[Edge], boundaries: Mapping[str, Bound
         updated_at=names.index("updated_at") if "updated_at" in names else None,
         created_at=names.index("created_at") if "created_at" in names else None,
         ref_columns=refs,
+        names=tuple(names),
+        stamps=stamp_indices(names, stamp_columns),
     )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..databases import journal
-from ..plan.model import Collision, Conflict, Orphan, RowClass
+from ..plan.model import Collision, Conflict, Merge, Orphan, RowClass
 from .classify import Row
 
 SAMPLES = 5
@@ -21,6 +21,7 @@ class Findings:
     counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     samples: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
     conflicts: list[Conflict] = field(default_factory=list)
+    merges: list[Merge] = field(default_factory=list)
     collisions: list[Collision] = field(default_factory=list)
     orphans: list[Orphan] = field(default_factory=list)
     truncated: bool = False

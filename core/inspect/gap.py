@@ -35,10 +35,11 @@ from ..databases.schema import compare as compare_schemas
 from ..errors import PlanError
 from ..plan.decisions import Decisions
 from ..plan.delta import Delta, fingerprints, usable
-from ..plan.model import Boundary, Conflict, Decision, Plan, RowClass, TableGap
+from ..plan.model import Boundary, Conflict, Decision, Merge, Plan, RowClass, TableGap
 from ..progress import NullProgress, Progress, check_cancel
 from . import framework, payloads, php_payloads, roles, soft_deletes
 from .boundaries import BoundaryFinder
+from .cell_merge import merge_cells
 from .classify import Evidence, Row, classify, diff, evidence, key_of
 from .findings import SAMPLES, Findings
 from .friday_rows import FridayRows
@@ -46,7 +47,8 @@ from .graph import Edge, ReferenceGraph, build_graph, graph_decisions
 from .sources import Sources
 from .versions import VersionReader
 
-RowSink = Callable[[str, RowClass, tuple[Any, ...]], None]
+# (table, class, key, the cell merge of a merged or conflicting row: what the restore writes)
+RowSink = Callable[[str, RowClass, tuple[Any, ...], "Merge | None"], None]
 
 
 # --- the entry point ----------------------------------------------------------------
@@ -110,6 +112,7 @@ def build_plan(
             gaps = _Inspector(
                 schema=schema, graph=graph, sources=sources, c=c_conn, p=p_conn, s=s_conn,
                 snapshot_at=settings.snapshot_at, trust_updated_at=settings.trust_updated_at, decisions=decisions,
+                stamp_columns=settings.stamp_columns,
                 progress=progress, cancel=cancel, on_row=on_row, row_classes=row_classes, joint_allowed=joint,
                 count_only=count_only, hide_restored=on_row is None,
                 delta=delta if s_conn is not None else None, known=known,
@@ -244,6 +247,7 @@ class _Inspector:
     joint_allowed: bool = True
     count_only: frozenset[str] = frozenset()   # tables whose Friday inserts are counted, not read
     trust_updated_at: bool = False
+    stamp_columns: tuple[str, ...] = ("updated_at",)   # merged by "the later" (`cell_merge`)
     # A plan to read (not the restore's own): rows a committed run restored are counted
     # as restored, not as work still to do (`journal`).
     hide_restored: bool = False
@@ -280,7 +284,8 @@ class _Inspector:
             self.delta.cover(t.name, self.boundaries[t.name].value)
         done, written = self._restored(t)
         acc.restored_keys, acc.written_keys = done, written
-        ev = evidence(t, self.graph.edges_from(t.name), self.boundaries, self.s is not None, self.snapshot_at)
+        ev = evidence(t, self.graph.edges_from(t.name), self.boundaries, self.s is not None, self.snapshot_at,
+                      self.stamp_columns)
         boundary = self.boundaries[t.name]
         key_idx = [t.column_names.index(c) for c in t.identity]
         p_max = c_max = None
@@ -301,7 +306,7 @@ class _Inspector:
                         chunk = [row for row in chunk if not acc.was_restored(key_of(row, key_idx))]
                     for row in chunk:
                         acc.add(RowClass.FRIDAY_INSERT, key_of(row, key_idx))
-                        self._tell(t.name, RowClass.FRIDAY_INSERT, key_of(row, key_idx))
+                        self._tell(t.name, RowClass.FRIDAY_INSERT, key_of(row, key_idx), None)
                         if row[key_idx[0]] <= p_max:
                             acc.ids_taken += 1
                     friday_rows.extend(chunk)
@@ -313,7 +318,7 @@ class _Inspector:
             if self.on_row is not None and RowClass.PRODUCTION_INSERT in self.row_classes:
                 for chunk in rowio.page_by_id(self.p, t, lo=b):
                     for row in chunk:
-                        self._tell(t.name, RowClass.PRODUCTION_INSERT, key_of(row, key_idx))
+                        self._tell(t.name, RowClass.PRODUCTION_INSERT, key_of(row, key_idx), None)
         else:
             key_refs = [fn for i, fn in ev.ref_columns.items() if i in key_idx]
             for s_row, c_row, p_row in reader.merge_keyed(t, ev, key_idx):
@@ -334,6 +339,7 @@ class _Inspector:
             counts=dict(acc.counts),
             samples={k: v for k, v in acc.samples.items() if v},
             conflicts=acc.conflicts,
+            merges=acc.merges,
             collisions=acc.collisions,
             orphans=acc.orphans,
             references_out=[e.id for e in self.graph.edges_from(t.name)],
@@ -389,16 +395,25 @@ class _Inspector:
             if cls is RowClass.PRODUCTION_INSERT and journal.encode(key) in acc.written_keys:
                 return   # a row a committed run restored (under a key of its own)
         acc.add(cls, key)
-        self._tell(t.name, cls, key)
+        merge = writes = None
+        if cls in (RowClass.MERGE, RowClass.CONFLICT) and s is not None and c is not None and p is not None and ev.names:
+            merge = merge_cells(key, ev.names, s, c, p, ev.stamps, ev.ref_columns)[0]
+            # Nothing of Friday's to write when only a timestamp of its is newer.
+            writes = merge if merge.friday else None
+        self._tell(t.name, cls, key, writes)
         if cls is RowClass.CONFLICT:
-            acc.keep(acc.conflicts, Conflict(key, reason, diff(t.column_names, s, c, p)))
+            acc.keep(acc.conflicts, Conflict(key, reason, diff(t.column_names, s, c, p), writes))
+        elif cls is RowClass.MERGE and merge is not None:
+            acc.keep(acc.merges, merge)
+            if writes is not None:
+                friday_rows.append(c, check_unique=False)  # type: ignore[arg-type]   # the references it writes: orphans?
         elif cls in (RowClass.FRIDAY_INSERT, RowClass.FRIDAY_UPDATE):
             assert c is not None
             friday_rows.append(c, check_unique=cls is RowClass.FRIDAY_INSERT)
             if cls is RowClass.FRIDAY_UPDATE and soft_deletes.deletes(t, s if s is not None else p, c):
                 acc.soft_deletes += 1
 
-    def _tell(self, table: str, cls: RowClass, key: Row) -> None:
+    def _tell(self, table: str, cls: RowClass, key: Row, merge: Merge | None) -> None:
         if self.on_row is not None and cls in self.row_classes:
-            self.on_row(table, cls, key)
+            self.on_row(table, cls, key, merge)
 

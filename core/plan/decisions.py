@@ -26,6 +26,9 @@ class Decisions:
     tables: dict[str, str] = field(default_factory=dict)   # table -> "approve" | "skip"
     # Conflicts resolved as "take Friday's value": table -> ["*"] (whole table) or JSON keys.
     take_friday: dict[str, list[str]] = field(default_factory=dict)
+    # Rows both sides changed kept whole as production has them, not merged by column
+    # (`cell_merge`): table -> ["*"] or JSON keys.
+    keep_production: dict[str, list[str]] = field(default_factory=dict)
     # `roles.Finding` ids the operator confirmed ("yes, the roles are right"), each naming the facts it saw.
     roles_confirmed: list[str] = field(default_factory=list)
     # Confirmed paths of ids inside JSON values (`payloads.PayloadEdge.as_dict`).
@@ -42,6 +45,22 @@ class Decisions:
         chosen = self.take_friday.get(table, [])
         return "*" in chosen or key_json in chosen
 
+    def choice(self, table: str, key_json: str) -> str | None:
+        """The operator's word on a row both sides changed: "friday" (the whole row from
+        Friday), "production" (the whole row as production has it), or None (merged by
+        column, the clashing columns kept as production has them)."""
+        if self.takes_friday(table, key_json):
+            return "friday"
+        kept = self.keep_production.get(table, [])
+        return "production" if "*" in kept or key_json in kept else None
+
+    def resolve(self, table: str, items: set[str], take: str) -> None:
+        """Record `take` ("friday", "production" or "merge") for `items` (JSON keys, or "*")."""
+        friday, kept = set(self.take_friday.get(table, [])), set(self.keep_production.get(table, []))
+        friday = friday | items if take == "friday" else friday - items
+        kept = kept | items if take == "production" else kept - items
+        self.take_friday[table], self.keep_production[table] = sorted(friday), sorted(kept)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "boundaries": self.boundaries,
@@ -49,6 +68,7 @@ class Decisions:
             "morph_map": self.morph_map,
             "tables": self.tables,
             "take_friday": self.take_friday,
+            "keep_production": self.keep_production,
             "roles_confirmed": self.roles_confirmed,
             "payload_edges": self.payload_edges,
             "picked": self.picked,
@@ -79,6 +99,7 @@ def decisions_from_json(data: Any, where: str) -> Decisions:
             morph_map={str(k): str(v) for k, v in data.get("morph_map", {}).items()},
             tables={str(k): str(v) for k, v in data.get("tables", {}).items()},
             take_friday={str(k): [str(x) for x in v] for k, v in data.get("take_friday", {}).items()},
+            keep_production={str(k): [str(x) for x in v] for k, v in data.get("keep_production", {}).items()},
             roles_confirmed=[str(x) for x in data.get("roles_confirmed", [])],
             payload_edges=[dict(x) for x in data.get("payload_edges", [])],
             picked={str(k): [int(x) for x in v] for k, v in data.get("picked", {}).items()},

@@ -22,6 +22,7 @@ class RowClass(str, enum.Enum):
     FRIDAY_UPDATE = "friday_update"          # apply: production left the row alone
     PRODUCTION_UPDATE = "production_update"  # keep
     CONFLICT = "conflict"                    # both changed it, or gapmend cannot tell: report
+    MERGE = "merge"                          # both changed other columns: Friday's applied, production's kept
     CONVERGED = "converged"                  # both made the same change: nothing to do
     FRIDAY_DELETE = "friday_delete"          # apply only if the operator opts in
     PRODUCTION_DELETE = "production_delete"  # never resurrected
@@ -62,6 +63,19 @@ class Conflict:
     reason: str
     # (column, snapshot's value, Friday's value, production's value) for differing columns
     values: tuple[tuple[str, Any, Any, Any], ...]
+    # The cell merge of its other columns (`cell_merge`): what the restore writes by
+    # default beside the clashing ones, which keep production's value.
+    merge: Merge | None = None
+
+
+@dataclass(frozen=True)
+class Merge:
+    """A row both sides changed in different columns (`cell_merge`): where each comes from."""
+
+    key: tuple[Any, ...]
+    friday: tuple[str, ...]        # Friday's value is written
+    production: tuple[str, ...]    # production's value stays
+    later: tuple[str, ...] = ()    # timestamps both changed: the later of the two
 
 
 @dataclass(frozen=True)
@@ -88,6 +102,7 @@ class TableGap:
     counts: dict[str, int]                          # RowClass value -> rows
     samples: dict[str, list[tuple[Any, ...]]]       # RowClass value -> a few keys
     conflicts: list[Conflict] = field(default_factory=list)
+    merges: list[Merge] = field(default_factory=list)
     collisions: list[Collision] = field(default_factory=list)
     orphans: list[Orphan] = field(default_factory=list)
     references_out: list[str] = field(default_factory=list)   # edges from this table
@@ -111,7 +126,8 @@ class TableGap:
 
     @property
     def has_work(self) -> bool:
-        return any(self.count(c) for c in (RowClass.FRIDAY_INSERT, RowClass.FRIDAY_UPDATE, RowClass.FRIDAY_DELETE, RowClass.CONFLICT))
+        return any(self.count(c) for c in (RowClass.FRIDAY_INSERT, RowClass.FRIDAY_UPDATE, RowClass.FRIDAY_DELETE,
+                                           RowClass.CONFLICT, RowClass.MERGE))
 
 
 @dataclass(frozen=True)

@@ -110,7 +110,7 @@ def test_the_restore_compares_only_fridays_delta_and_ends_as_a_full_scan_does(tm
     env, plan = _planned(tmp_path / "planned")
     delta = json.loads(plan.read_text())["delta"]
     assert set(delta["fingerprints"]) == {"crashed", "snapshot"}
-    assert sorted(delta["keys"]["users"]) == [[2], [3], [6], [7]]   # Friday's two updates, a conflict, a converged row
+    assert sorted(delta["keys"]["users"]) == [[2], [3], [6], [7], [8]]   # two updates, a conflict, a converged and a merged row
     full = build_demo(tmp_path / "full")
     assert _restore(env, plan)[0] == 0
     assert "Friday's delta from" in (tmp_path / "planned" / "gapmend.log").read_text()

@@ -11,7 +11,7 @@ import pytest
 from gapmend.core.apply.restore import RestoreError, RestoreOptions, restore
 from gapmend.core.config import load_settings
 from gapmend.core.databases import journal
-from gapmend.core.demo import FRIDAY_INSERT, FRIDAY_UPDATE, SNAPSHOT_AT, build_trio
+from gapmend.core.demo import FRIDAY_INSERT, FRIDAY_UPDATE, MERGE, SNAPSHOT_AT, build_trio
 from gapmend.core.inspect.gap import build_plan
 from gapmend.core.plan.decisions import Decisions
 from gapmend.core.plan.delta import Delta
@@ -110,11 +110,19 @@ def test_restore_whole_state(dbs: Databases, with_snapshot: bool, staged: bool) 
                 if IDENTITY.get(parent):
                     assert after[parent][(dst[col],)][IDENTITY[parent]] == crashed[parent][(value,)][IDENTITY[parent]], (table, old, col)
 
-    # Production's own rows: unchanged, except Friday's updates where production left the row alone.
+    # Production's own rows: unchanged, except Friday's updates where production left the row
+    # alone, and (three-way) rows both changed in different columns: each side's changes stand.
+    snapshot = _rows(e["snapshot"]) if with_snapshot else {}
     for table, rows in before.items():
         for key, row in rows.items():
             if ledger.classes.get(table, {}).get(key) == FRIDAY_UPDATE:
                 assert after[table][key] == {**crashed[table][key]}, (table, key)
+            elif ledger.classes.get(table, {}).get(key) == MERGE and with_snapshot:
+                base, friday = snapshot[table][key], crashed[table][key]
+                want = {col: friday[col] if friday[col] != base[col] and row[col] == base[col] else row[col]
+                        for col in row}
+                want["updated_at"] = max(friday["updated_at"], row["updated_at"])
+                assert after[table][key] == want, (table, key)
             else:
                 assert after[table][key] == row, (table, key)
         assert len(after[table]) == len(rows) + report.tables.get(table, type("R", (), {"inserted": 0})).inserted
