@@ -13,7 +13,7 @@ from typing import ClassVar
 from gapmend.core import shown
 from gapmend.core.databases.journal import encode
 from gapmend.core.errors import GapmendError
-from gapmend.core.inspect import payloads, picks, soft_deletes
+from gapmend.core.inspect import cell_merge, payloads, picks, soft_deletes
 from gapmend.core.inspect.framework import require_approvable
 from gapmend.core.inspect.gap import build_plan
 from gapmend.core.inspect.payloads import PayloadEdge
@@ -82,7 +82,7 @@ class InspectGapsScreen(StepScreen):
         table.add_columns(*COLUMNS)
         yield table
         conflicts: DataTable[str] = DataTable(id="conflicts", cursor_type="row")
-        conflicts.add_columns("conflict", "reason", "resolution")
+        conflicts.add_columns("both changed", "reason", "resolution")
         yield conflicts
         jobs: DataTable[str] = DataTable(id="jobs", cursor_type="row")
         jobs.add_columns("job", "class", "models", "due", "restore")
@@ -233,14 +233,18 @@ class InspectGapsScreen(StepScreen):
         self.query_one("#samples", Static).update(Text("\n".join(lines)))
 
     def _fill_conflicts(self, g: TableGap) -> None:
-        """One row per conflict of the table, with how it is resolved now."""
+        """One row per row both sides changed (conflicts, and rows merged by column), with
+        how it is resolved now: a whole row from one side, or which column from which."""
         table = self.query_one("#conflicts", DataTable)
         table.clear()
         decisions = self.context.decisions()
-        for c in g.conflicts:
-            whose = "Friday's" if decisions.takes_friday(g.table, encode(c.key)) else "production's"
-            table.add_row(_short(shown.key(c.key), 24), c.reason, whose, key=encode(c.key))
-        table.display = bool(g.conflicts)
+        rows = [(c.key, c.reason, c.merge) for c in g.conflicts] + [(m.key, "merged by column", m) for m in g.merges]
+        for key, reason, merge in rows:
+            choice = decisions.choice(g.table, encode(key))
+            whose = ("Friday's" if choice == "friday" else "production's" if choice == "production" else
+                     cell_merge.describe(merge) if merge is not None and merge.friday else "production's")
+            table.add_row(_short(shown.key(key), 24), reason, whose, key=encode(key))
+        table.display = bool(rows)
 
     def _fill_jobs(self, g: TableGap) -> None:
         """Friday's queued jobs of the table, one per row, with what the restore does with each."""
@@ -293,7 +297,8 @@ class InspectGapsScreen(StepScreen):
         if name is None or self.plan is None:
             return
         g = self.plan.table(name)
-        if not g.conflicts:
+        both = [c.key for c in g.conflicts] + [m.key for m in g.merges]   # rows both sides changed
+        if not both:
             self.notify(f"{name} has no conflicts")
             return
         decisions = self.context.decisions()
@@ -304,13 +309,13 @@ class InspectGapsScreen(StepScreen):
             key = str(conflicts.coordinate_to_cell_key(conflicts.cursor_coordinate).row_key.value)
             for chosen in (decisions.take_friday, decisions.keep_production):
                 if "*" in chosen.get(name, []):   # a table-wide choice becomes a list so one row can differ
-                    chosen[name] = sorted(encode(c.key) for c in g.conflicts)
+                    chosen[name] = sorted(encode(k) for k in both)
             decisions.resolve(name, {key}, take)
             message = f"{name} {key}: {whose}'s values"
         else:
             decisions.take_friday[name], decisions.keep_production[name] = [], []
             decisions.resolve(name, {"*"}, take)
-            message = f"{name}: {len(g.conflicts)} conflicts → {whose}'s values"
+            message = f"{name}: {len(both)} rows both sides changed → {whose}'s values"
         self.context.save_decisions(decisions)
         row = conflicts.cursor_coordinate
         self._fill_conflicts(g)
