@@ -144,10 +144,15 @@ class _Undo:
             if found is None:
                 raise UndoError(f"no committed restore {self.options.run_id} in this database's journal: "
                                 "`gapmend investigate` lists the runs; leave out --run for the latest")
-        else:
-            found = self.conn.execute(stmt.order_by(runs.c.started_at.desc(), runs.c.run_id.desc()).limit(1)).first()
+        else:   # the latest restore that wrote a row (one that found nothing to do is no candidate);
+            # its rows already taken back count, so that a second undo does nothing
+            m = journal.id_map
+            wrote = select(m.c.id).where(m.c.run_id == runs.c.run_id,
+                                         m.c.action.in_([*UNDONE, *UNDONE.values()])).exists()
+            found = self.conn.execute(stmt.where(wrote).order_by(runs.c.started_at.desc(), runs.c.run_id.desc())
+                                      .limit(1)).first()
             if found is None:
-                raise UndoError("no committed restore in this database's journal: nothing to undo")
+                raise UndoError("no restore in this database's journal wrote a row: nothing to undo")
         run_id = str(found[0])
         if not self.conn.dialect.has_table(self.conn, journal.IMAGES) or self.conn.execute(
                 select(journal.images.c.id).where(journal.images.c.run_id == run_id).limit(1)).first() is None:

@@ -243,3 +243,13 @@ def _production_writes(conn: Any, restored: State, effects: dict[str, dict[str, 
                      {"n": f"renamed {rng.random()}", "id": users[pick % len(users)][0]})
     elif what == "unrelated":
         conn.execute(text("INSERT INTO tags (name) VALUES (:n)"), {"n": f"since {pick} {rng.random()}"})
+
+
+def test_undo_takes_back_the_latest_restore_that_wrote_something(dbs: Databases) -> None:
+    """A second restore that found nothing to do is not the one undo takes back."""
+    e = dbs.engines
+    settings_, before, restored, effects = _restore(dbs)
+    assert restore(settings_, options=RestoreOptions(approve_pending=True, apply_deletes=True)).noop
+    report = undo(settings_, Decisions())
+    assert report.totals()["removed"] > 0 and report.totals()["kept"] == 0
+    _same(_rows(e["production"]), before)
