@@ -6,7 +6,7 @@ and the production database's name typed confirms it."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from gapmend.core.apply.undo import UndoOptions, undo
 from gapmend.core.apply.undo_report import UndoReport, render
@@ -47,17 +47,25 @@ class InvestigateScreen(StepScreen):
         save(text, self.context.reports_dir)
         return text, ok
 
+    def _result(self, event: Worker.StateChanged, group: str, what: str) -> Any:
+        """`group`'s worker's result once it succeeded; None, with the error shown, if it failed."""
+        done = self.outcome(event, group)
+        if done is None:
+            return None
+        finished, value = done
+        if not finished:
+            verdict = self.query_one("#verdict", Static)
+            verdict.update(Text(f"{what} failed: {value}"))
+            verdict.set_class(True, "-error")
+            return None
+        return value
+
     @on(Worker.StateChanged)
     def _verified(self, event: Worker.StateChanged) -> None:
-        done = self.outcome(event, "verify")
-        if done is None:
+        value = self._result(event, "verify", "investigation")
+        if value is None:
             return
-        finished, value = done
         verdict = self.query_one("#verdict", Static)
-        if not finished:
-            verdict.update(Text(f"investigation failed: {value}"))
-            verdict.set_class(True, "-error")
-            return
         text, ok = value
         verdict.update("verified: every restored row present once, every reference resolves" if ok
                        else "verify found problems: see below")
@@ -92,15 +100,10 @@ class InvestigateScreen(StepScreen):
 
     @on(Worker.StateChanged)
     def _undone(self, event: Worker.StateChanged) -> None:
-        done = self.outcome(event, "undo")
-        if done is None:
+        value = self._result(event, "undo", "undo")
+        if value is None:
             return
-        finished, value = done
         verdict = self.query_one("#verdict", Static)
-        if not finished:
-            verdict.update(Text(f"undo failed: {value}"))
-            verdict.set_class(True, "-error")
-            return
         report, where = value
         self.query_one("#last-report", Static).update(Text(render(report) + (f"\n\n{where}" if where else "")))
         if not report.dry_run:

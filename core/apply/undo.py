@@ -43,7 +43,7 @@ from ..databases.dialects import dialect_of
 from ..databases.engines import WRITER, open_engine, translate
 from ..databases.schema import Schema, TableInfo, reflect
 from ..errors import GapmendError
-from ..inspect.graph import ReferenceGraph, build_graph, graph_decisions
+from ..inspect.graph import Edge, ReferenceGraph, build_graph, graph_decisions
 from ..plan.decisions import Decisions
 from ..progress import NullProgress, Progress
 from .exclusive import only_restore
@@ -280,27 +280,21 @@ class _Undo:
         changed = True
         while changed:
             changed = False
-            for name, part in work.items():
-                if not part.remove or schema[name].key_kind != "surrogate":
-                    continue
-                for edge in graph.edges_to(name):
-                    if len(edge.columns) != 1:
+            for name, part, edge in _edges_into_removed(schema, graph, work):
+                child = work.get(edge.child, _Table())
+                for parent_id, child_key in self._referencing(schema[edge.child], edge, list(part.remove.values())):
+                    encoded_child = journal.encode(child_key)
+                    if encoded_child in child.remove:   # removed together
                         continue
-                    child = work.get(edge.child, _Table())
-                    for parent_id, child_key in self._referencing(schema[edge.child], edge, list(part.remove.values())):
-                        encoded_child = journal.encode(child_key)
-                        if encoded_child in child.remove:   # removed together
-                            continue
-                        image = child.revert.get(encoded_child)
-                        if image is not None and _as_id(image.get(edge.columns[0])) != parent_id:
-                            continue   # put back as it was, it no longer points here
-                        encoded = journal.encode((parent_id,))
-                        if part.remove.pop(encoded, None) is not None:
-                            report.tables[name].keep((parent_id,), f"{edge.child} {list(child_key)} references it "
-                                                     f"({edge.id})")
-                            changed = True
+                    image = child.revert.get(encoded_child)
+                    if image is not None and _as_id(image.get(edge.columns[0])) != parent_id:
+                        continue   # put back as it was, it no longer points here
+                    if part.remove.pop(journal.encode((parent_id,)), None) is not None:
+                        report.tables[name].keep((parent_id,), f"{edge.child} {list(child_key)} references it "
+                                                 f"({edge.id})")
+                        changed = True
 
-    def _referencing(self, child: TableInfo, edge: Any, keys: list[Key]) -> Iterator[tuple[Any, Key]]:
+    def _referencing(self, child: TableInfo, edge: Edge, keys: list[Key]) -> Iterator[tuple[Any, Key]]:
         """(parent id, child key) of the rows of `child` whose `edge` points at one of `keys`."""
         col = child.table.c[edge.columns[0]]
         ident = [child.table.c[c] for c in child.identity]
@@ -341,16 +335,11 @@ class _Undo:
 
     def _check_unreferenced(self, schema: Schema, graph: ReferenceGraph, work: dict[str, _Table]) -> None:
         """No reference may point at a removed row (a user's insert since step 2 included)."""
-        for name, part in work.items():
-            if not part.remove or schema[name].key_kind != "surrogate":
-                continue
-            for edge in graph.edges_to(name):
-                if len(edge.columns) != 1:
-                    continue
-                found = next(self._referencing(schema[edge.child], edge, list(part.remove.values())), None)
-                if found is not None:
-                    raise UndoError(f"{edge.child} {list(found[1])} points at {name} {found[0]}, which undo removed "
-                                    f"({edge.id}): nothing was changed; run undo again")
+        for name, part, edge in _edges_into_removed(schema, graph, work):
+            found = next(self._referencing(schema[edge.child], edge, list(part.remove.values())), None)
+            if found is not None:
+                raise UndoError(f"{edge.child} {list(found[1])} points at {name} {found[0]}, which undo removed "
+                                f"({edge.id}): nothing was changed; run undo again")
 
     # -- 4. the journal --
 
@@ -369,6 +358,15 @@ class _Undo:
                    f"reinserted {t['reinserted']}, gone {t['gone']}, left {t['kept']}")
         self.conn.execute(insert(journal.runs).values(run_id=report.undo_id, started_at=_now(), finished_at=_now(),
                                                       status=UNDO, summary=summary))
+
+
+def _edges_into_removed(schema: Schema, graph: ReferenceGraph,
+                        work: dict[str, _Table]) -> Iterator[tuple[str, _Table, Edge]]:
+    """(table, its part, an edge into it) for every table with rows to remove: only
+    integer-keyed rows are referenced, by one column."""
+    for name, part in work.items():
+        if part.remove and schema[name].key_kind == "surrogate":
+            yield from ((name, part, edge) for edge in graph.edges_to(name) if len(edge.columns) == 1)
 
 
 def _as_id(value: Any) -> Any:
