@@ -629,7 +629,11 @@ def backup(directory: Path | None, yes: bool) -> None:
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
     folder = directory or ctx.backups_path()
-    record = run_backup(settings.production, folder)
+    progress = StderrProgress()
+    try:
+        record = run_backup(settings.production, folder, progress)
+    finally:
+        progress.finish()
     LOGGER.info("backup %s (%d bytes, sha256 %s), verified", record.path, record.bytes, record.sha256)
     click.echo(f"backup {record.path} ({record.bytes:,} bytes), sha256 {record.sha256}")
     click.echo(f"verified: loaded into a scratch database, {sum(record.row_counts.values()):,} rows in "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import ClassVar
 
 from gapmend.core.logfile import LOGGER
@@ -29,10 +30,40 @@ class BackupScreen(StepScreen):
         target = self.context.settings.production.render_as_string(hide_password=True)
         self.ask(self.run_backup, target=target, folder=str(self.context.backups_dir))
 
+    def show_status(self, line: str) -> None:
+        self.query_one("#backup-status", Static).update(line)
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="backup", description="backing up")
     def run_backup(self) -> Backup:
-        self.app.call_from_thread(self.query_one("#backup-status", Static).update, "backing up…")
-        return backup(self.context.settings.production, self.context.backups_dir)
+        self.app.call_from_thread(self.show_status, "backing up…")
+        return backup(self.context.settings.production, self.context.backups_dir, _StatusProgress(self))
+
+
+class _StatusProgress:
+    """The backup's progress on the screen's status line (from the worker's thread), and in the log."""
+
+    def __init__(self, screen: BackupScreen) -> None:
+        self.screen, self.label, self.total, self.done, self.shown = screen, "", None, 0, 0.0
+
+    def start(self, label: str, total: int | None) -> None:
+        self.label, self.total, self.done = label, total, 0
+        LOGGER.info("wizard: backup: %s", label)
+        self._show(force=True)
+
+    def advance(self, done: int) -> None:
+        self.done += done
+        self._show()
+
+    def note(self, message: str) -> None:
+        LOGGER.info("wizard: backup: %s", message)
+
+    def _show(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.shown < 0.2:   # a redraw per megabyte would flood the screen
+            return
+        self.shown = now
+        of = f" of {self.total:,}" if self.total else ""
+        self.screen.app.call_from_thread(self.screen.show_status, f"{self.label}: {self.done:,}{of}")
 
     @on(Worker.StateChanged)
     def _done(self, event: Worker.StateChanged) -> None:

@@ -5,6 +5,8 @@
   never on the command line (``ps`` shows argv) and never in the environment.
 - SQLite: the online backup API (a consistent copy while others read).
 
+While it runs it reports the table being dumped (of how many) and the bytes so far, and
+the bytes loaded back while it is proved (`Progress`; the log keeps each table's line).
 The backup is gzip-compressed, created 0600, named after the database and the time, and
 checksummed (SHA-256). Verification loads it into a scratch database (a uniquely named
 database on the same server, or a temporary file) and compares the row count of every
@@ -36,6 +38,7 @@ from ..databases.dialects import dialect_of
 from ..databases.engines import open_engine
 from ..errors import GapmendError
 from ..private_files import open_private, write_private
+from ..progress import NullProgress, Progress
 
 if TYPE_CHECKING:
     from .steps import Checklist
@@ -58,8 +61,9 @@ class Backup:
     row_counts: dict[str, int]
 
 
-def backup(url: URL, folder: Path) -> Backup:
+def backup(url: URL, folder: Path, progress: Progress | None = None) -> Backup:
     """Dump production into `folder`, verify the dump restores, record it; return it."""
+    progress = progress or NullProgress()
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     engine = open_engine(url, "production")
     try:
@@ -68,8 +72,8 @@ def backup(url: URL, folder: Path) -> Backup:
         name = Path(url.database or "database").stem
         suffix, dump, prove = _TOOLS[dialect_of(engine).name]
         path = folder / f"{name}-{stamp}{suffix}"
-        dump(url, path)
-        verify_counts = prove(url, path)
+        size = dump(url, path, _Tables(progress, len(counts)))
+        verify_counts = prove(url, path, progress, size)
     finally:
         engine.dispose()
     differing = {t: (counts.get(t), verify_counts.get(t)) for t in set(counts) | set(verify_counts)
@@ -139,7 +143,34 @@ def _tool(*names: str) -> str:
     raise BackupError(f"{names[0]} is not installed: install mariadb-client (apt-get install mariadb-client)")
 
 
-def _mysql_dump(url: URL, path: Path) -> None:
+class _Tables:
+    """The dump's progress: the table being dumped (from the dump's own markers), of how
+    many, and its bytes so far."""
+
+    MARKER = b"-- Dumping data for table `"
+
+    def __init__(self, progress: Progress, tables: int) -> None:
+        self.progress, self.tables, self.seen, self.tail, self.bytes = progress, tables, 0, b"", 0
+        progress.start(f"dumping production ({tables} tables), bytes", None)
+
+    def block(self, data: bytes) -> None:
+        """One block of the dump's output: its table markers and its size."""
+        window = self.tail + data
+        at = window.find(self.MARKER)
+        while at != -1:
+            end = window.find(b"`", at + len(self.MARKER))
+            if end == -1:
+                break
+            self.seen += 1
+            name = window[at + len(self.MARKER):end].decode(errors="replace")
+            self.progress.start(f"dumping production: table {self.seen} of {self.tables} ({name}), bytes", None)
+            at = window.find(self.MARKER, end)
+        self.tail = window[-(len(self.MARKER) + 64):]
+        self.bytes += len(data)
+        self.progress.advance(len(data))
+
+
+def _mysql_dump(url: URL, path: Path, tables: _Tables) -> int:
     dump = _tool("mariadb-dump", "mysqldump")
     with client_options(url) as cnf:
         args = [dump, f"--defaults-extra-file={cnf}", "--single-transaction", "--routines", "--triggers",
@@ -150,6 +181,7 @@ def _mysql_dump(url: URL, path: Path) -> None:
                 assert proc.stdout is not None
                 for block in iter(lambda: proc.stdout.read(CHUNK), b""):  # type: ignore[union-attr]
                     out.write(block)
+                    tables.block(block)
                 err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
                 if proc.wait() != 0:
                     raise BackupError(f"{Path(dump).name} failed: {err.strip().splitlines()[-1] if err.strip() else 'no message'}")
@@ -159,9 +191,10 @@ def _mysql_dump(url: URL, path: Path) -> None:
         except BackupError:
             path.unlink(missing_ok=True)
             raise
+    return tables.bytes
 
 
-def _verify_mysql(url: URL, path: Path) -> dict[str, int]:
+def _verify_mysql(url: URL, path: Path, progress: Progress, size: int) -> dict[str, int]:
     client = _tool("mariadb", "mysql")
     scratch = f"{(url.database or 'db')[:40]}_gmverify_{uuid.uuid4().hex[:8]}"
     admin = create_engine(url.set(database=None), connect_args={"connect_timeout": 10})
@@ -172,9 +205,11 @@ def _verify_mysql(url: URL, path: Path) -> dict[str, int]:
             proc = subprocess.Popen([client, f"--defaults-extra-file={cnf}", scratch],
                                     stdin=subprocess.PIPE, stderr=subprocess.PIPE)
             assert proc.stdin is not None
+            progress.start("proving the backup: loading it into a scratch database, bytes", size)
             with gzip.open(path, "rb") as src:
                 for block in iter(lambda: src.read(CHUNK), b""):
                     proc.stdin.write(block)
+                    progress.advance(len(block))
             proc.stdin.close()
             err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
             if proc.wait() != 0:
@@ -192,30 +227,43 @@ def _verify_mysql(url: URL, path: Path) -> dict[str, int]:
 
 # --- SQLite -------------------------------------------------------------------------------
 
-def _sqlite_backup(url: URL, path: Path) -> None:
+def _sqlite_backup(url: URL, path: Path, tables: _Tables) -> int:
     source = Path(url.database or "")
     folder = Path(tempfile.mkdtemp(prefix="gapmend-"))
     os.chmod(folder, 0o700)
     copy = folder / "copy.sqlite"
+    progress = tables.progress
+    progress.start(f"copying production ({tables.tables} tables), pages", None)
+    copied = [0]
+
+    def pages(_status: int, remaining: int, total: int) -> None:
+        progress.advance(total - remaining - copied[0])
+        copied[0] = total - remaining
+
     try:
         with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, sqlite3.connect(copy) as dst:
-            src.backup(dst)
+            src.backup(dst, pages=256, progress=pages)
         with open(copy, "rb") as raw, open_private(path, binary=True, exclusive=True) as out_raw, gzip.GzipFile(fileobj=out_raw, mode="wb") as out:
             shutil.copyfileobj(raw, out, CHUNK)
+        size = copy.stat().st_size
     except OSError as exc:
         path.unlink(missing_ok=True)
         raise BackupError(f"cannot write the backup {path} ({exc.strerror}): free some space or choose another folder") from None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    return size
 
 
-def _verify_sqlite(_url: URL, path: Path) -> dict[str, int]:
+def _verify_sqlite(_url: URL, path: Path, progress: Progress, size: int) -> dict[str, int]:
     folder = Path(tempfile.mkdtemp(prefix="gapmend-"))
     os.chmod(folder, 0o700)
     try:
         copy = folder / "verify.sqlite"
+        progress.start("proving the backup: unpacking it and checking its integrity, bytes", size)
         with gzip.open(path, "rb") as src, open(copy, "wb") as dst:
-            shutil.copyfileobj(src, dst, CHUNK)
+            for block in iter(lambda: src.read(CHUNK), b""):
+                dst.write(block)
+                progress.advance(len(block))
         engine = create_engine(f"sqlite:///{copy}")
         try:
             with engine.connect() as conn:
@@ -232,7 +280,7 @@ def _verify_sqlite(_url: URL, path: Path) -> dict[str, int]:
 
 # Per dialect (`dialects`): the backup's file suffix, its own dump tool, and the proof
 # that the dump loads back (a scratch database, SQLite's integrity check).
-_TOOLS: dict[str, tuple[str, Callable[[URL, Path], None], Callable[[URL, Path], dict[str, int]]]] = {
+_TOOLS: dict[str, tuple[str, Callable[[URL, Path, _Tables], int], Callable[[URL, Path, Progress, int], dict[str, int]]]] = {
     "mariadb": (".sql.gz", _mysql_dump, _verify_mysql),
     "sqlite": (".sqlite.gz", _sqlite_backup, _verify_sqlite),
 }

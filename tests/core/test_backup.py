@@ -34,7 +34,8 @@ def test_backup_is_private_checksummed_and_restorable(dbs: Databases, monkeypatc
     monkeypatch.setattr(backup_module.subprocess, "Popen", recording_popen)
     before = database_state(e["production"])
     folder = dbs.workdir / "backups"
-    record = backup(settings.production, folder)
+    progress = _Recorded()
+    record = backup(settings.production, folder, progress)
 
     path = Path(record.path)
     assert path.stat().st_mode & 0o777 == 0o600 and folder.stat().st_mode & 0o777 == 0o700
@@ -52,6 +53,31 @@ def test_backup_is_private_checksummed_and_restorable(dbs: Databases, monkeypatc
         assert any("--single-transaction" in a and "--routines" in a and "--triggers" in a for a in argvs)
     else:
         assert head.startswith(b"SQLite format 3")
+    # It said what it was doing: each table as it was dumped (MariaDB), the bytes, the proof.
+    phases = [label for label, _, _ in progress.phases]
+    if dbs.dialect == "mariadb":
+        tables = len(record.row_counts)
+        assert [p for p in phases if " of " in p] == [
+            f"dumping production: table {i} of {tables} ({name}), bytes" for i, name in enumerate(sorted(record.row_counts), 1)]
+    assert sum(done for label, _, done in progress.phases if not label.startswith("proving")) > 0
+    proof = [(total, done) for label, total, done in progress.phases if label.startswith("proving")]
+    assert len(proof) == 1 and proof[0][0] == proof[0][1] > 0   # every byte of the dump loaded back
+
+
+class _Recorded:
+    """A `Progress` that keeps (label, total, units done) per phase."""
+
+    def __init__(self) -> None:
+        self.phases: list[list[Any]] = []
+
+    def start(self, label: str, total: int | None) -> None:
+        self.phases.append([label, total, 0])
+
+    def advance(self, done: int) -> None:
+        self.phases[-1][2] += done
+
+    def note(self, message: str) -> None:
+        pass
 
 
 def test_tampered_backup_is_not_trusted(tmp_path: Path) -> None:
