@@ -32,7 +32,7 @@ FORMAT = "gapmend-plan/1"
 # Rows a committed gapmend run restored are classed "restored" by `gapmend plan` and as
 # Friday inserts (or converged rows) by the restore itself: their sum is one fact.
 _INSERTED = (RowClass.FRIDAY_INSERT, RowClass.CONVERGED)
-_CHANGED = (RowClass.FRIDAY_UPDATE, RowClass.FRIDAY_DELETE, RowClass.CONFLICT)
+_CHANGED = (RowClass.FRIDAY_UPDATE, RowClass.FRIDAY_DELETE, RowClass.CONFLICT, RowClass.MERGE)
 
 
 class PlanOutrun(GapmendError):
@@ -188,7 +188,8 @@ def _moved_databases(then: dict[str, Any], now: dict[str, Any]) -> list[str]:
 
 _SAID = {"boundary": "the boundary", "decision": "the decision", "picked": "the rows picked",
          "friday_inserts": "Friday's inserts", "friday_update": "Friday's updates to apply",
-         "friday_delete": "Friday's deletes", "conflict": "conflicts", "soft_deletes": "soft deletes",
+         "friday_delete": "Friday's deletes", "conflict": "conflicts", "merge": "rows merged by column",
+         "soft_deletes": "soft deletes",
          "conflict_keys": "the conflicting rows", "collisions": "collisions", "orphans": "orphans"}
 
 
