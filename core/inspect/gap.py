@@ -403,10 +403,10 @@ class _Inspector:
         self._tell(t.name, cls, key, writes)
         if cls is RowClass.CONFLICT:
             acc.keep(acc.conflicts, Conflict(key, reason, diff(t.column_names, s, c, p), writes))
-        elif cls is RowClass.MERGE and merge is not None:
+        elif cls is RowClass.MERGE and merge is not None and c is not None:
             acc.keep(acc.merges, merge)
             if writes is not None:
-                friday_rows.append(c, check_unique=False)  # type: ignore[arg-type]   # the references it writes: orphans?
+                friday_rows.append(c, check_unique=False)   # the references it writes: orphans?
         elif cls in (RowClass.FRIDAY_INSERT, RowClass.FRIDAY_UPDATE):
             assert c is not None
             friday_rows.append(c, check_unique=cls is RowClass.FRIDAY_INSERT)
