@@ -11,6 +11,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.widgets import Static
 from textual.worker import Worker
 
@@ -30,13 +31,41 @@ class BackupScreen(StepScreen):
         target = self.context.settings.production.render_as_string(hide_password=True)
         self.ask(self.run_backup, target=target, folder=str(self.context.backups_dir))
 
-    def show_status(self, line: str) -> None:
-        self.query_one("#backup-status", Static).update(line)
+    class Status(Message):
+        """A progress line from the backup's worker thread (posting never blocks it)."""
+
+        def __init__(self, line: str) -> None:
+            super().__init__()
+            self.line = line
+
+    @on(Status)
+    def _status(self, message: Status) -> None:
+        self.query_one("#backup-status", Static).update(message.line)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="backup", description="backing up")
     def run_backup(self) -> Backup:
-        self.app.call_from_thread(self.show_status, "backing up…")
+        self.post_message(BackupScreen.Status("backing up…"))
         return backup(self.context.settings.production, self.context.backups_dir, _StatusProgress(self))
+
+    @on(Worker.StateChanged)
+    def _done(self, event: Worker.StateChanged) -> None:
+        done = self.outcome(event, "backup")
+        if done is None:
+            return
+        ok, value = done
+        status = self.query_one("#backup-status", Static)
+        if ok:
+            record: Backup = value
+            LOGGER.info("wizard: backup %s (%d bytes, sha256 %s), verified", record.path, record.bytes, record.sha256)
+            status.update(Text(f"verified backup {record.path}\n{record.bytes:,} bytes, sha256 {record.sha256}\n"
+                               f"{sum(record.row_counts.values()):,} rows in {len(record.row_counts)} tables match production"))
+            status.set_class(True, "-ok")
+            self.mark("done")
+        else:
+            LOGGER.error("wizard: backup failed: %s", value)
+            status.update(Text(f"backup failed: {value}"))
+            status.set_class(True, "-error")
+            self.mark("failed")
 
 
 class _StatusProgress:
@@ -63,24 +92,4 @@ class _StatusProgress:
             return
         self.shown = now
         of = f" of {self.total:,}" if self.total else ""
-        self.screen.app.call_from_thread(self.screen.show_status, f"{self.label}: {self.done:,}{of}")
-
-    @on(Worker.StateChanged)
-    def _done(self, event: Worker.StateChanged) -> None:
-        done = self.outcome(event, "backup")
-        if done is None:
-            return
-        ok, value = done
-        status = self.query_one("#backup-status", Static)
-        if ok:
-            record: Backup = value
-            LOGGER.info("wizard: backup %s (%d bytes, sha256 %s), verified", record.path, record.bytes, record.sha256)
-            status.update(Text(f"verified backup {record.path}\n{record.bytes:,} bytes, sha256 {record.sha256}\n"
-                               f"{sum(record.row_counts.values()):,} rows in {len(record.row_counts)} tables match production"))
-            status.set_class(True, "-ok")
-            self.mark("done")
-        else:
-            LOGGER.error("wizard: backup failed: %s", value)
-            status.update(Text(f"backup failed: {value}"))
-            status.set_class(True, "-error")
-            self.mark("failed")
+        self.screen.post_message(BackupScreen.Status(f"{self.label}: {self.done:,}{of}"))
