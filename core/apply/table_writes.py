@@ -14,7 +14,7 @@ from sqlalchemy import Connection, delete, select
 from ..databases import journal, row_images
 from ..databases import rows as rowio
 from ..databases.schema import Schema, TableInfo
-from ..inspect.cell_merge import written
+from ..inspect import cell_merge
 from ..inspect.graph import ReferenceGraph
 from ..plan.decisions import Decisions
 from ..plan.model import COLLIDED, Merge, RowClass
@@ -62,7 +62,7 @@ class Work:
         if chosen is not None and key[0] not in chosen:
             return
         if merge is not None:
-            self.columns[table][key] = written(merge)
+            self.columns[table][key] = cell_merge.written(merge)
         if cls is RowClass.FRIDAY_INSERT:
             if table in self.keyed:
                 if table not in self.spools:   # not setdefault: a spool opens a file
@@ -201,7 +201,7 @@ class TableWrites:
             check_cancel(self.cancel)
             self.server.stage_rows(t.name, chunk, UPDATE, columns)
             self.progress.advance(len(chunk))
-        later = frozenset(c[1:] for mask in columns.values() for c in mask.split(",") if c.startswith("^"))
+        later = frozenset().union(*(cell_merge.later_columns(mask) for mask in columns.values()))
         report.updated = self.server.apply_updates(t.name, later)
         report.skipped += [(key, "update not applied: " + why) for key, why in self.server.keyed_skipped(t.name, UPDATE)]
 

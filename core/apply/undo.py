@@ -194,7 +194,7 @@ class _Undo:
         force = t.name in self.options.force_tables
         work = _Table()
         # Looked up by the images' own values where there are some: the journal's keys
-        # spell dates as text. A table keyed by one integer has its digests' keys.
+        # spell dates as text. A table keyed by integers has its digests' keys.
         typed = {key: journal.decode(key) or () for key in digests}
         typed |= {key: tuple(values[c] for c in t.identity)
                   for key, values in ((k, row_images.decode(i)) for k, i in (after | before).items())}

@@ -9,6 +9,7 @@ from sqlalchemy import String, Table, and_, case, func, insert, literal, null, o
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..databases import journal, row_images
+from ..inspect import cell_merge
 from ..inspect.graph import Edge
 from ..plan.model import COLLIDED
 from .work_tables import UPDATE, WorkTables, integer_key
@@ -59,10 +60,11 @@ class UpdateRules(WorkTables):
         column (`cell_merge`): then only where Friday changed it, and a timestamp (`stamp`)
         both sides changed only where Friday's is the later."""
         mine, theirs, mask = r.c[column], table.c[column], r.c.gapmend_columns
-        whens: list[Any] = [(mask.is_(None), mine), (mask.contains(f",{column},", autoescape=True), mine)]
+        friday, later_mark = cell_merge.marks(column)
+        whens: list[Any] = [(mask.is_(None), mine), (mask.contains(friday, autoescape=True), mine)]
         if stamp:
             later = case((or_(theirs.is_(None), mine > theirs), mine), else_=theirs)
-            whens.append((mask.contains(f",^{column},", autoescape=True), later))
+            whens.append((mask.contains(later_mark, autoescape=True), later))
         return case(*whens, else_=theirs)
 
     def _skip_unique_held(self, name: str) -> None:

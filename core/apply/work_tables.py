@@ -40,6 +40,7 @@ from ..databases import rows as rowio
 from ..databases.collation import Collations
 from ..databases.dialects import Dialect, dialect_of
 from ..databases.schema import Schema, TableInfo
+from ..inspect import cell_merge
 from ..inspect.graph import Edge
 from ..plan.model import ORPHANED
 from .crashed_address import CrashedAddress, attach, detach
@@ -211,8 +212,9 @@ class WorkTables:
 
     def writes(self, r: Table, column: str) -> ColumnElement[bool]:
         """Whether a staged update of `r` writes `column` (all do unless merged by column)."""
-        return or_(r.c.gapmend_columns.is_(None), r.c.gapmend_columns.contains(f",{column},", autoescape=True),
-                   r.c.gapmend_columns.contains(f",^{column},", autoescape=True))
+        friday, later = cell_merge.marks(column)
+        return or_(r.c.gapmend_columns.is_(None), r.c.gapmend_columns.contains(friday, autoescape=True),
+                   r.c.gapmend_columns.contains(later, autoescape=True))
 
     def keyed_skipped(self, name: str, action: str = INSERT) -> Iterator[tuple[tuple[Any, ...], str]]:
         """The staged rows (to insert, or `action` UPDATE: Friday's updates) skipped, and why."""

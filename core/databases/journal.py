@@ -92,11 +92,11 @@ COUNTING = ("committed", STOPPED, "resumed")
 
 
 def ensure(engine: Engine) -> bool:
-    """Create the journal tables if missing; True if this created them. Runs before the
-    restore's transaction, since DDL commits implicitly on MariaDB."""
+    """Create the journal tables if missing; True if this created the journal (a journal
+    from before undo existed only gains its images table). Runs before the restore's
+    transaction, since DDL commits implicitly on MariaDB."""
     with engine.connect() as conn:
         missing = not all(conn.dialect.has_table(conn, t.name) for t in (runs, id_map))
-        # A journal from before undo existed gains its images table here.
     metadata.create_all(engine)
     return missing
 
@@ -275,14 +275,13 @@ def entries(conn: Connection, table: str, actions: tuple[str, ...],
 MERGED = "columns: "   # the detail of an update merged by column, before the columns it wrote (`cell_merge.written`)
 
 
-def merged_columns(conn: Connection, table: str) -> dict[str, frozenset[str]]:
-    """Encoded key -> the columns Friday's value was written into, for `table`'s counted
-    updates merged by column (a timestamp merged by "the later" is not among them)."""
+def merged_columns(conn: Connection, table: str) -> dict[str, str]:
+    """Encoded key -> the columns it wrote (`cell_merge.written`), for `table`'s counted
+    updates merged by column."""
     stmt = (select(id_map.c.new_key, id_map.c.detail).join(runs, runs.c.run_id == id_map.c.run_id)
             .where(id_map.c.table_name == table, id_map.c.action == "updated", runs.c.status.in_(COUNTING),
                    id_map.c.detail.like(MERGED + "%")))
-    return {key: frozenset(c for c in detail[len(MERGED):].split(",") if c and not c.startswith("^"))
-            for key, detail in conn.execute(stmt)}
+    return {key: detail[len(MERGED):] for key, detail in conn.execute(stmt)}
 
 
 def has_runs(conn: Connection) -> bool:

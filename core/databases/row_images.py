@@ -22,6 +22,7 @@ from typing import Any, Iterable, Iterator, Sequence
 from sqlalchemy import Connection, Integer, Select, and_, insert, literal, select
 
 from . import journal
+from . import rows as rowio
 from .dialects import dialect_of
 from .schema import TableInfo
 
@@ -119,7 +120,7 @@ def fingerprint(conn: Connection, t: TableInfo) -> Any:
 
 def keep_digests(conn: Connection, run_id: str, t: TableInfo, actions: Sequence[str]) -> int:
     """The fingerprint of every row of `t` that `run_id` journaled with one of `actions`,
-    as it is now, by one ``INSERT … SELECT`` (a table keyed by one integer column)."""
+    as it is now, by one ``INSERT … SELECT`` (a table keyed by one or two integer columns)."""
     m, key = journal.id_map, [t.table.c[c] for c in t.identity]
     values = [journal.decode_id_sql(m.c.new_key)] if len(key) == 1 else journal.decode_pair_sql(m.c.new_key)
     rows = (select(literal(run_id), literal(t.name), m.c.new_key, literal(journal.DIGEST), fingerprint(conn, t))
@@ -129,26 +130,25 @@ def keep_digests(conn: Connection, run_id: str, t: TableInfo, actions: Sequence[
     return int(done.rowcount)
 
 
-def keep(conn: Connection, run_id: str, t: TableInfo, kind: str, rows: Iterable[Sequence[Any]]) -> int:
-    """Journal `rows` (whole rows of `t`, in its column order) as images of `kind`."""
+def keep(conn: Connection, run_id: str, t: TableInfo, kind: str, rows: Iterable[Sequence[Any]]) -> None:
+    """Journal `rows` (whole rows of `t`, in its column order) as images of `kind`, `BATCH`
+    to a multi-row INSERT (one past MariaDB's packet limit is said in one line, naming
+    the row of `t`: `rows.execute_rows`)."""
     names, at = t.column_names, [t.column_names.index(c) for c in t.identity]
     batch: list[dict[str, Any]] = []
-    kept = 0
     for row in rows:
         batch.append({"run_id": run_id, "table_name": t.name, "row_key": journal.encode([row[i] for i in at]),
                       "kind": kind, "image": encode(names, row)})
         if len(batch) >= BATCH:
-            conn.execute(insert(journal.images), batch)
-            kept, batch = kept + len(batch), []
+            rowio.execute_rows(conn, insert(journal.images), batch, t.name)
+            batch = []
     if batch:
-        conn.execute(insert(journal.images), batch)
-    return kept + len(batch)
+        rowio.execute_rows(conn, insert(journal.images), batch, t.name)
 
 
-def keep_selected(conn: Connection, run_id: str, t: TableInfo, kind: str, stmt: Select[Any]) -> int:
+def keep_selected(conn: Connection, run_id: str, t: TableInfo, kind: str, stmt: Select[Any]) -> None:
     """Journal as images of `kind` the rows of `t` that `stmt` (its columns, in order) selects."""
-    rows = [tuple(r) for r in conn.execute(stmt)]   # read before writing: one connection
-    return keep(conn, run_id, t, kind, rows)
+    keep(conn, run_id, t, kind, [tuple(r) for r in conn.execute(stmt)])   # read before writing: one connection
 
 
 def read(conn: Connection, run_id: str, table: str, kind: str) -> Iterator[list[tuple[str, str]]]:

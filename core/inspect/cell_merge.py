@@ -52,6 +52,21 @@ def written(merge: Merge) -> str:
     return "," + "".join(f"{n}," for n in merge.friday) + "".join(f"^{n}," for n in merge.later)
 
 
+def marks(column: str) -> tuple[str, str]:
+    """How `written` spells `column` among the columns written: Friday's value, or the later."""
+    return f",{column},", f",^{column},"
+
+
+def friday_columns(mask: str) -> frozenset[str]:
+    """The columns `written` spelled as taking Friday's value."""
+    return frozenset(c for c in mask.split(",") if c and not c.startswith("^"))
+
+
+def later_columns(mask: str) -> frozenset[str]:
+    """The timestamps `written` spelled as taking the later value."""
+    return frozenset(c[1:] for c in mask.split(",") if c.startswith("^"))
+
+
 def describe(merge: Merge) -> str:
     parts = [f"Friday's {', '.join(merge.friday)}" if merge.friday else "",
              f"production's {', '.join(merge.production)}" if merge.production else "",

@@ -31,7 +31,7 @@ from .. import shown
 from ..databases import journal
 from ..databases import rows as rowio
 from ..databases.schema import Schema, TableInfo
-from ..inspect import payloads
+from ..inspect import cell_merge, payloads
 from ..inspect.graph import Edge, ReferenceGraph, as_held, held_id
 from ..inspect.payloads import PayloadEdge
 
@@ -51,7 +51,8 @@ def check_values(p: Connection, c: Connection, p_schema: Schema, c_schema: Schem
     defaults = {col: _constant_default(tp, col) for col in tp.column_names if col not in tc.column_names}
     compared = 0
     found: list[str] = []
-    merged = journal.merged_columns(p, table)   # updates merged by column: only those columns are Friday's
+    # Updates merged by column: only the columns they took Friday's value into are Friday's.
+    merged = {key: cell_merge.friday_columns(mask) for key, mask in journal.merged_columns(p, table).items()}
     for page in journal.entries(p, table, ("inserted", "updated"), rowio.CHUNK):
         friday = _by_key(c, tc, [old for old, _, _ in page])
         restored = _by_key(p, tp, [new for _, new, _ in page])
