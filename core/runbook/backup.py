@@ -151,7 +151,6 @@ class _Tables:
 
     def __init__(self, progress: Progress, tables: int) -> None:
         self.progress, self.tables, self.seen, self.tail, self.bytes = progress, tables, 0, b"", 0
-        progress.start(f"dumping production ({tables} tables), bytes", None)
 
     def block(self, data: bytes) -> None:
         """One block of the dump's output: its table markers and its size."""
@@ -172,6 +171,7 @@ class _Tables:
 
 def _mysql_dump(url: URL, path: Path, tables: _Tables) -> int:
     dump = _tool("mariadb-dump", "mysqldump")
+    tables.progress.start(f"dumping production ({tables.tables} tables), bytes", None)
     with client_options(url) as cnf:
         args = [dump, f"--defaults-extra-file={cnf}", "--single-transaction", "--routines", "--triggers",
                 "--hex-blob", "--default-character-set=utf8mb4", url.database or ""]
