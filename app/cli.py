@@ -129,6 +129,11 @@ def confirm_step(key: str, yes: bool, **facts: str) -> None:
     click.confirm(question, default=False, abort=True)
 
 
+def table_list(tables: str | None) -> frozenset[str] | None:
+    """The tables of a ``--tables a,b`` option (None: it was not given)."""
+    return frozenset(t.strip() for t in tables.split(",") if t.strip()) if tables else None
+
+
 def require_terminal(what: str) -> None:
     """A question with nobody to answer it (a pipe, cron) is an error naming --yes, not
     click's bare "Aborted!"."""
@@ -572,7 +577,7 @@ def restore(yes: bool, tables: str | None, approve_pending: bool, collisions: st
         require_recent_backup(ctx.backups_path(), Checklist(ctx.steps_path()))
     elif without_backup:
         LOGGER.warning("restore without a verified backup, on the operator's word (--without-backup)")
-    only = frozenset(t.strip() for t in tables.split(",") if t.strip()) if tables else None
+    only = table_list(tables)
     if not yes and dry_run is None:
         from gapmend.core.inspect.roles import findings_of, require_settled
         from gapmend.core.plan.selection import require_confirmed, select_tables
@@ -821,7 +826,7 @@ def undo(run_id: str | None, tables: str | None, force_tables: tuple[str, ...], 
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
     options = UndoOptions(run_id=run_id, dry_run=dry_run, force_tables=frozenset(force_tables),
-                          tables=frozenset(t.strip() for t in tables.split(",") if t.strip()) if tables else None)
+                          tables=table_list(tables))
     if not yes and dry_run is None:
         require_terminal("undo a restore")
         click.echo(f"undo {run_id or 'the latest restore'} in {settings.production.render_as_string(hide_password=True)}"
