@@ -149,8 +149,8 @@ def attached_ranges(conn: Connection, schemas: Sequence[str], table: TableInfo, 
                     engine: Engine | None = None, keys_only: bool = False) -> Iterator[tuple[int, int]]:
     """Ids in ``(lo, hi]`` whose row differs between `schemas[0]` and any other schema (or
     exists in only one), found by a join inside the server: SQLite files ATTACHed to one
-    connection, or databases on one MariaDB server. One join by primary key per other
-    side, exact: NULL counts as a value (``IS NOT`` / ``<=>``, like the checksum's NULL
+    connection, or databases on one MariaDB server. Joins by primary key (one per other
+    side where they run side by side, else one against every other side), exact: NULL counts as a value (``IS NOT`` / ``<=>``, like the checksum's NULL
     flags) and MariaDB compares strings as bytes, so case and trailing spaces count.
     Ids only another side has take an anti-join as costly as the join; it runs only
     when the sides' row counts in the range say there are some (a restore's overlap
@@ -160,7 +160,7 @@ def attached_ranges(conn: Connection, schemas: Sequence[str], table: TableInfo, 
     md = MetaData()
     first = table.table.to_metadata(md, schema=schemas[0]).alias("a")
     key = table.primary_key[0]
-    others = [table.table.to_metadata(md, schema=name).alias("b") for name in schemas[1:]]
+    others = [table.table.to_metadata(md, schema=name).alias(f"b{i}") for i, name in enumerate(schemas[1:])]
 
     def count(t: Any) -> Any:
         return select(func.count()).select_from(t).where(t.c[key] > lo, t.c[key] <= hi)
@@ -169,22 +169,31 @@ def attached_ranges(conn: Connection, schemas: Sequence[str], table: TableInfo, 
         return (select(other.c[key]).select_from(other.outerjoin(first, first.c[key] == other.c[key]))
                 .where(other.c[key] > lo, other.c[key] <= hi, first.c[key].is_(None)))
 
-    statements: list[Any] = []
-    for other in others:   # rows of `first` missing or different in `other`
-        differs = [] if keys_only else [
+    def differs(other: Any) -> ColumnElement[bool]:   # a row of `first` missing or different in `other`
+        exact = [] if keys_only else [
             dialect_of(conn).differs(first.c[n], other.c[n]) for n in table.column_names if n != key]
-        statements.append(select(first.c[key], other.c[key]).select_from(first.outerjoin(other, other.c[key] == first.c[key]))
-                          .where(first.c[key] > lo, first.c[key] <= hi, or_(other.c[key].is_(None), *differs)))
+        return or_(other.c[key].is_(None), *exact)
+
+    def join(group: Sequence[Any]) -> Any:
+        source: Any = first
+        for other in group:
+            source = source.outerjoin(other, other.c[key] == first.c[key])
+        return (select(first.c[key], *(o.c[key] for o in group)).select_from(source)
+                .where(first.c[key] > lo, first.c[key] <= hi, or_(*(differs(o) for o in group))))
+
+    # On MariaDB one join per other side, run side by side; one after another (SQLite),
+    # one join against every other side reads `first` once instead of once per side.
+    groups = [[o] for o in others] if engine is not None else [others]
     # The joins first: on MariaDB the counts then run beside them.
-    found = _each([*statements, count(first), *(count(o) for o in others)], conn, engine)
-    joins, (n_first,), n_others = found[: len(others)], found[len(others)][0], [f[0][0] for f in found[len(others) + 1 :]]
-    ids: set[int] = set()
+    found = _each([*(join(g) for g in groups), count(first), *(count(o) for o in others)], conn, engine)
+    joins, (n_first,), n_others = found[: len(groups)], found[len(groups)][0], [f[0][0] for f in found[len(groups) + 1 :]]
+    ids: set[int] = {int(r[0]) for rows in joins for r in rows}
+    per_other = [(rows, 1 + g.index(o)) for rows, g in zip(joins, groups) for o in g]
     extra: list[Any] = []
-    for other, n_other, rows in zip(others, n_others, joins):
-        ids |= {int(r[0]) for r in rows}
+    for other, n_other, (rows, col) in zip(others, n_others, per_other):
         # Rows only `other` has need an anti-join as costly as the join; the counts say
         # whether there are any: `other` holds n_first - missing of `first`'s ids.
-        missing = sum(1 for r in rows if r[1] is None)
+        missing = sum(1 for r in rows if r[col] is None)
         if n_other != n_first - missing:
             extra.append(only_in(other))
     for rows in _each(extra, conn, engine):
@@ -242,7 +251,7 @@ def keyed_versions(conn: Connection, sides: Sequence[Table], table: TableInfo, e
     k0 = names.index(key[0])
     ranges: list[tuple[int, int] | None] = [None]
     if isinstance(table.table.c[key[0]].type, Integer):
-        span = key_span(conn.execute(select(func.min(t.c[key[0]]), func.max(t.c[key[0]]))).one() for t in al[:compared])
+        span = key_span(min_max(conn, t.c[key[0]]) for t in al[:compared])
         if span is None:
             return
         lo, hi = span
@@ -259,15 +268,18 @@ def keyed_versions(conn: Connection, sides: Sequence[Table], table: TableInfo, e
     def statements(r: tuple[int, int] | None) -> list[Any]:
         def within(x: Any) -> list[ColumnElement[bool]]:
             return [] if r is None else [x.c[key[0]] > r[0], x.c[key[0]] <= r[1]]
-        out = []
-        for other in al[1:compared]:
-            differs = [dialect.differs(base.c[n], other.c[n]) for n in names if n not in key]
-            out += [   # rows of the base missing or different in `other`, and rows only `other` has
-                select(*columns).select_from(joined(base, other))
-                .where(*within(base), or_(other.c[key[0]].is_(None), *differs)),
-                select(*columns).select_from(joined(other, base)).where(*within(other), base.c[key[0]].is_(None)),
-            ]
-        return out
+        def differs(other: Any) -> ColumnElement[bool]:   # a row of the base missing or different in `other`
+            return or_(other.c[key[0]].is_(None), *(dialect.differs(base.c[n], other.c[n]) for n in names if n not in key))
+
+        compared_sides = al[1:compared]
+        # Side by side (MariaDB), one join per compared side; else one join against them all
+        # reads the base once.
+        groups = [[o] for o in compared_sides] if engine is not None else [compared_sides]
+        out = [select(*columns).select_from(joined(base, g[0])).where(*within(base), or_(*(differs(o) for o in g)))
+               for g in groups]
+        return out + [   # rows only `other` has
+            select(*columns).select_from(joined(other, base)).where(*within(other), base.c[key[0]].is_(None))
+            for other in compared_sides]
 
     n = len(names)
     key_idx = [names.index(k) for k in key]
@@ -287,6 +299,13 @@ def keyed_versions(conn: Connection, sides: Sequence[Table], table: TableInfo, e
                 v = versions(row)
                 found.setdefault(key_of(v), v)   # a key differing from several sides comes once
         yield [found[k] for k in sorted(found)]
+
+
+def min_max(conn: Connection, col: Any) -> tuple[Any, Any]:
+    """A column's lowest and highest value, as two subqueries: SQLite answers ``min()``
+    or ``max()`` alone from the index, but both in one SELECT by reading every row."""
+    low, high = conn.execute(select(select(func.min(col)).scalar_subquery(), select(func.max(col)).scalar_subquery())).one()
+    return low, high
 
 
 def key_span(bounds: Iterable[tuple[Any, Any]]) -> tuple[int, int] | None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-from sqlalchemy import Connection, DateTime, Engine, Integer, MetaData, String, Table, and_, func, or_, select
+from sqlalchemy import Connection, DateTime, Engine, Integer, MetaData, String, Table, and_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..databases import rows as rowio
@@ -223,7 +223,7 @@ class VersionReader:
         sides = self._checksum_sides()
         assert sides is not None
         col = t.table.c[t.primary_key[0]]
-        span = compare.key_span(conn.execute(select(func.min(col), func.max(col))).one() for conn in sides)
+        span = compare.key_span(compare.min_max(conn, col) for conn in sides)
         if span is None:
             return
         ranges: Iterable[tuple[int, int]] = compare.checksum_ranges([compare.Side(conn, t) for conn in sides], *span)

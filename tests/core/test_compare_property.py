@@ -45,11 +45,12 @@ def _load(engine: Any, rows: dict[int, tuple[Any, Any]]) -> None:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(base=ROWS, edits=EDITS, shift=st.sampled_from([0, -70]))
+@given(base=ROWS, edits=EDITS, third_edits=EDITS, shift=st.sampled_from([0, -70]))
 def test_candidates_are_exactly_the_differing_ids(dbs: Databases, base: list[tuple[Any, Any]], edits: list[Any],
-                                                  shift: int) -> None:
+                                                  third_edits: list[Any], shift: int) -> None:
     """`shift` puts ids below zero too (a natural key may hold them): chunks must not fold
-    -5 and 5 together."""
+    -5 and 5 together. On SQLite a third side (the snapshot) is joined too, against both
+    others in one statement: the ids differing from either come back."""
     a_rows = {i + 1 + shift: r for i, r in enumerate(base)}
     b_rows = _apply(a_rows, [(i + shift, op, v) for i, op, v in edits])
     _load(dbs.engines["crashed"], a_rows)
@@ -59,12 +60,19 @@ def test_candidates_are_exactly_the_differing_ids(dbs: Databases, base: list[tup
     hi = max(truth | set(a_rows) | set(b_rows) | {0})
     lo = min(set(a_rows) | set(b_rows) | {1}) - 1
     if dbs.dialect == "sqlite":
+        c_rows = {i: r for i, r in _apply(a_rows, [(i + shift, op, v) for i, op, v in third_edits]).items() if lo < i <= hi}
+        _load(dbs.engines["snapshot"], c_rows)
+        truth3 = truth | {i for i in set(a_rows) | set(c_rows) if lo < i <= hi and a_rows.get(i) != c_rows.get(i)}
         with dbs.engines["production"].connect() as conn:
-            conn.connection.driver_connection.execute(  # type: ignore[union-attr]
-                "ATTACH DATABASE ? AS crashed", (str(dbs.urls["crashed"].database),))
+            for alias in ("crashed", "snapshot"):
+                conn.connection.driver_connection.execute(  # type: ignore[union-attr]
+                    f"ATTACH DATABASE ? AS {alias}", (str(dbs.urls[alias].database),))
             ranges = list(compare.attached_ranges(conn, ["crashed", "main"], table, lo, hi))
+            three = list(compare.attached_ranges(conn, ["crashed", "main", "snapshot"], table, lo, hi))
             conn.rollback()
-            conn.connection.driver_connection.execute("DETACH DATABASE crashed")  # type: ignore[union-attr]
+            for alias in ("crashed", "snapshot"):
+                conn.connection.driver_connection.execute(f"DETACH DATABASE {alias}")  # type: ignore[union-attr]
+        assert {i for r_lo, r_hi in three for i in range(r_lo + 1, r_hi + 1)} == truth3
     else:
         with dbs.engines["crashed"].connect() as c, dbs.engines["production"].connect() as p:
             c.exec_driver_sql("SET time_zone = '+00:00'")
