@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, MetaData
+from sqlalchemy import Connection, Engine, table
 
 from ..databases.dialects import dialect_of
 from ..databases.engines import unreadable as unreadable_tables
@@ -42,11 +42,10 @@ def unreadable(engine: Engine, address: CrashedAddress, schema: Schema, tables: 
     crashed = address.schema
     if crashed is None:   # staged: production reads only its own tables
         return None
-    md = MetaData()
     with engine.connect() as conn:
         attach(conn, address)
         try:
-            why = unreadable_tables(conn, (schema[n].table.to_metadata(md, schema=crashed) for n in tables))
+            why = unreadable_tables(conn, (table(schema[n].name, schema=crashed) for n in tables))
         finally:
             detach(conn, address)
     return None if why is None else f"production's user {why}"

@@ -17,6 +17,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, func, select
 
 from ..databases import journal
+from ..databases import rows as rowio
 from ..databases.dialects import dialect_of
 from ..databases.schema import Schema
 from ..errors import GapmendError
@@ -65,14 +66,18 @@ def release_ids(conn: Connection, before: dict[str, int]) -> None:
 
 
 def check_unchanged(conn: Connection, plan: Plan, schema: Schema, tables: list[str]) -> None:
-    for name in tables:
-        gap, t = plan.table(name), schema[name]
-        if t.key_kind != "surrogate" or gap.production_max_id is None:
-            continue
+    """Refuse when production's integer-keyed tables gained or lost rows at the top since
+    the plan read their highest ids; the ids past it are locked first (``FOR UPDATE``), so
+    no writer can add one before the commit."""
+    guarded = [(plan.table(name), schema[name]) for name in tables]
+    guarded = [(gap, t) for gap, t in guarded if t.key_kind == "surrogate" and gap.production_max_id is not None]
+    newer = {}
+    for gap, t in guarded:   # each its own locking read: the lock is what keeps writers out
         key = t.table.c[t.primary_key[0]]
-        newer = conn.execute(select(func.count()).where(key > gap.production_max_id).with_for_update()).scalar()
-        now = conn.execute(select(func.max(key))).scalar() or 0
-        if newer or int(now) != gap.production_max_id:
+        newer[t.name] = conn.execute(select(func.count()).where(key > gap.production_max_id).with_for_update()).scalar()
+    now = rowio.highest_ids(conn, [t for _, t in guarded])
+    for gap, t in guarded:
+        if newer[t.name] or now[t.name] != gap.production_max_id:
             raise ConcurrentWrite(
-                f"production's {name} was written since the plan (max id {gap.production_max_id} → {now}): "
+                f"production's {t.name} was written since the plan (max id {gap.production_max_id} → {now[t.name]}): "
                 "stop the writers (maintenance mode, workers, cron) and run the restore again")

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
 from ..config import Settings
@@ -288,9 +288,9 @@ class _Run:
         return report
 
     def _count_rows_before(self, tables: list[str]) -> None:
+        counts = rowio.row_counts(self.p, [self.schema[name] for name in tables])
         for name in tables:
-            n = self.p.execute(select(func.count()).select_from(self.schema[name].table)).scalar_one()
-            self.reports[name].rows_before = int(n)
+            self.reports[name].rows_before = counts[name]
 
     def _derive_rows_after(self, tables: list[str]) -> None:
         # Nobody else writes these tables during the restore (`id_guard`), so the count
@@ -437,6 +437,8 @@ class _Run:
         self.progress.start("keeping the restored rows' images for undo", total)
         for name in tables:
             t = self.schema[name]
+            if not (self.reports[name].inserted or self.reports[name].updated):
+                continue   # nothing of this table to keep (most tables of an app)
             if row_images.integer_keys(t):   # found and fingerprinted by the server
                 self.progress.advance(row_images.keep_digests(self.p, run_id, t, ("inserted", "updated")))
                 continue

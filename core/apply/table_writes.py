@@ -101,6 +101,8 @@ class TableWrites:
     def load_done(self, tables: list[str]) -> None:
         """Take out what a committed run already restored: Friday's updates and deletes it
         applied, and a keyed table's inserts (an integer-keyed table's: `ServerCopy.fill`)."""
+        if not journal.has_runs(self.p):
+            return   # no committed run: nothing restored yet (asked once, not per table)
         for name in tables:
             done = journal.done_keys(self.p, name, None if name in self.work.keyed else ("updated", "deleted"))
             if not done:

@@ -37,12 +37,16 @@ class BoundaryFinder:
     decisions: Decisions
     # Each integer-keyed table's highest id in crashed and in production, as `find` read them.
     maxima: dict[str, tuple[int, int]] = field(default_factory=dict)
+    _highest: dict[str, dict[str, int]] = field(default_factory=dict, init=False)   # side -> table -> highest id
 
     def find_all(self, tables: list[TableInfo], progress: Progress,
                  cancel: threading.Event | None) -> dict[str, Boundary]:
         """Every table's boundary, parents first (a child's rows confirm its parents')."""
         boundaries: dict[str, Boundary] = {}
         progress.start("finding boundaries", len(tables))
+        keyed = [t for t in tables if t.key_kind == "surrogate"]
+        self._highest = {side: rowio.highest_ids(conn, keyed) for side, conn in (("c", self.c), ("p", self.p), ("s", self.s))
+                         if conn is not None}
         for t in tables:
             check_cancel(cancel)
             boundaries[t.name] = self.find(t)
@@ -58,8 +62,7 @@ class BoundaryFinder:
             return Boundary(None, "by key", "exact" if self.s is not None else ("high" if self.snapshot_at else "low"),
                             "rows matched by key" + (" across the snapshot" if self.s is not None else ""))
         key = t.table.c[t.primary_key[0]]
-        c_max = int(self.c.execute(select(func.max(key))).scalar() or 0)
-        p_max = int(self.p.execute(select(func.max(key))).scalar() or 0)
+        c_max, p_max = self._max_id("c", t), self._max_id("p", t)
         self.maxima[t.name] = (c_max, p_max)
         if t.name in self.decisions.boundaries:
             value = self.decisions.boundaries[t.name]
@@ -68,8 +71,8 @@ class BoundaryFinder:
                     f"boundary {value} for {t.name} is past the end of the table (max id {max(c_max, p_max)}): fix the override")
             return Boundary(value, "operator", "operator", f"set by the operator (crashed max {c_max}, production max {p_max})")
         if self.s is not None:
-            value = self.s.execute(select(func.max(key))).scalar() or 0
-            return Boundary(int(value), "snapshot", "exact", f"the snapshot's last id is {value}")
+            value = self._max_id("s", t)
+            return Boundary(value, "snapshot", "exact", f"the snapshot's last id is {value}")
         created = t.table.c.get("created_at")
         if self.snapshot_at is not None and created is not None:
             at = self.snapshot_at
@@ -82,6 +85,15 @@ class BoundaryFinder:
             confidence = "high" if c_next is None or c_next > value else "medium"
             return Boundary(int(value), "snapshot_at", confidence, evidence)
         return self._content_boundary(t, int(c_max), int(p_max))
+
+    def _max_id(self, side: str, t: TableInfo) -> int:
+        """`t`'s highest id on one side (0 when empty), as `find_all` read them all at once."""
+        highest = self._highest.get(side, {})
+        if t.name not in highest:   # `find` asked alone
+            conn = {"c": self.c, "p": self.p, "s": self.s}[side]
+            assert conn is not None
+            highest.update(rowio.highest_ids(conn, [t]))
+        return highest[t.name]
 
     def confirmed(self, t: TableInfo, estimate: Boundary, boundaries: dict[str, Boundary]) -> Boundary:
         """More evidence for a boundary not read from the snapshot: rows of a child table
@@ -140,3 +152,4 @@ class BoundaryFinder:
             scanned += hi - lo
             hi = lo
         return Boundary(0, "content", "low", "no id holds the same row on both sides: every row counts as after the snapshot")
+

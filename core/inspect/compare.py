@@ -37,7 +37,6 @@ from sqlalchemy import (
     Connection,
     Engine,
     Integer,
-    MetaData,
     String,
     Table,
     and_,
@@ -49,7 +48,10 @@ from sqlalchemy import (
     text,
     union_all,
 )
+from sqlalchemy.sql import column as sql_column
+from sqlalchemy.sql import table as sql_table
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.expression import TableClause
 
 from ..databases.collation import uniform
 from ..databases.dialects import dialect_of
@@ -65,6 +67,13 @@ class Side:
 
     conn: Connection
     table: TableInfo
+
+
+def in_schema(table: TableInfo, schema: str | None) -> TableClause:
+    """`table` as another schema names it (an ATTACHed file, another database on the
+    server): its name and typed columns only, much cheaper to build than
+    ``Table.to_metadata``, which copies every constraint and index (200 tables × 3 sides)."""
+    return sql_table(table.name, *(sql_column(c.name, c.type) for c in table.table.c), schema=schema)
 
 
 def merge_ranges(ranges: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -149,18 +158,19 @@ def attached_ranges(conn: Connection, schemas: Sequence[str], table: TableInfo, 
                     engine: Engine | None = None, keys_only: bool = False) -> Iterator[tuple[int, int]]:
     """Ids in ``(lo, hi]`` whose row differs between `schemas[0]` and any other schema (or
     exists in only one), found by a join inside the server: SQLite files ATTACHed to one
-    connection, or databases on one MariaDB server. Joins by primary key (one per other
-    side where they run side by side, else one against every other side), exact: NULL counts as a value (``IS NOT`` / ``<=>``, like the checksum's NULL
-    flags) and MariaDB compares strings as bytes, so case and trailing spaces count.
-    Ids only another side has take an anti-join as costly as the join; it runs only
-    when the sides' row counts in the range say there are some (a restore's overlap
-    rarely has any). With `engine` (MariaDB) the statements run side by side on
-    connections of their own. With `keys_only` only the ids one side lacks are named.
+    connection, or databases on one MariaDB server. Joins by primary key, exact: NULL
+    counts as a value (``IS NOT`` / ``<=>``, like the checksum's NULL flags) and MariaDB
+    compares strings as bytes, so case and trailing spaces count. Ids only another side
+    has take an anti-join as costly as the join; it runs only when the sides' row counts
+    in the range say there are some (a restore's overlap rarely has any). With `engine`
+    (MariaDB) one join per other side and each count run side by side on connections of
+    their own; without, one join against every other side (the first side read once)
+    and one statement of every count. With `keys_only` only the ids one side lacks are
+    named.
     """
-    md = MetaData()
-    first = table.table.to_metadata(md, schema=schemas[0]).alias("a")
+    first = in_schema(table, schemas[0]).alias("a")
     key = table.primary_key[0]
-    others = [table.table.to_metadata(md, schema=name).alias(f"b{i}") for i, name in enumerate(schemas[1:])]
+    others = [in_schema(table, name).alias(f"b{i}") for i, name in enumerate(schemas[1:])]
 
     def count(t: Any) -> Any:
         return select(func.count()).select_from(t).where(t.c[key] > lo, t.c[key] <= hi)
@@ -181,12 +191,16 @@ def attached_ranges(conn: Connection, schemas: Sequence[str], table: TableInfo, 
         return (select(first.c[key], *(o.c[key] for o in group)).select_from(source)
                 .where(first.c[key] > lo, first.c[key] <= hi, or_(*(differs(o) for o in group))))
 
-    # On MariaDB one join per other side, run side by side; one after another (SQLite),
-    # one join against every other side reads `first` once instead of once per side.
-    groups = [[o] for o in others] if engine is not None else [others]
-    # The joins first: on MariaDB the counts then run beside them.
-    found = _each([*(join(g) for g in groups), count(first), *(count(o) for o in others)], conn, engine)
-    joins, (n_first,), n_others = found[: len(groups)], found[len(groups)][0], [f[0][0] for f in found[len(groups) + 1 :]]
+    sides = [first, *others]
+    if engine is not None:   # the joins first: the counts then run beside them
+        groups = [[o] for o in others]
+        found = _each([*(join(g) for g in groups), *(count(t) for t in sides)], conn, engine)
+        joins, counts = found[: len(groups)], [f[0][0] for f in found[len(groups):]]
+    else:
+        groups = [others]
+        joins = [list(conn.execute(join(others)))]
+        counts = list(conn.execute(select(*(count(t).scalar_subquery() for t in sides))).one())
+    n_first, n_others = counts[0], counts[1:]
     ids: set[int] = {int(r[0]) for rows in joins for r in rows}
     per_other = [(rows, 1 + g.index(o)) for rows, g in zip(joins, groups) for o in g]
     extra: list[Any] = []

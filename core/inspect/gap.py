@@ -229,7 +229,6 @@ def payload_candidates(conn: Connection, schema: Schema, decisions: Decisions,
     return out
 
 
-
 @dataclass
 class _Inspector:
     schema: Schema
@@ -260,6 +259,8 @@ class _Inspector:
 
     def run(self) -> list[TableGap]:
         tables = [self.schema[name] for name in self.graph.order]
+        # Asked once, not per table: without a committed run nothing was restored yet.
+        self.hide_restored = self.hide_restored and journal.has_runs(self.p)
         finder = BoundaryFinder(self.schema, self.graph, self.c, self.p, self.s, self.snapshot_at, self.decisions)
         self.boundaries = finder.find_all(tables, self.progress, self.cancel)
         self.maxima = finder.maxima
@@ -298,8 +299,9 @@ class _Inspector:
             for s_row, c_row, p_row in reader.overlap(t, b):
                 self._record(t, ev, acc, friday_rows, key_idx, s_row, c_row, p_row, in_snapshot=True)
             if t.name in self.count_only:
-                self._count_friday_inserts(t, acc, b, p_max)
-            else:
+                if c_max > b:   # crashed holds rows past the boundary (it never changes)
+                    self._count_friday_inserts(t, acc, b, p_max)
+            elif c_max > b:   # crashed holds rows past the boundary (it never changes)
                 for chunk in rowio.page_by_id(self.c, t, lo=b):
                     check_cancel(self.cancel)
                     if done:
@@ -310,12 +312,14 @@ class _Inspector:
                         if row[key_idx[0]] <= p_max:
                             acc.ids_taken += 1
                     friday_rows.extend(chunk)
+            # Counted, not taken from the maxima: production is live while a plan is made.
             n_prod = self.p.execute(select(func.count()).select_from(t.table).where(keycol > b)).scalar_one()
+            past = n_prod > 0   # production holds rows past the boundary
             # Rows a committed run inserted are past the boundary too: they are Friday's.
             acc.counts[RowClass.PRODUCTION_INSERT.value] += int(n_prod) - len(written)
-            for row in self.p.execute(select(keycol).where(keycol > b).order_by(keycol).limit(SAMPLES)):
+            for row in self.p.execute(select(keycol).where(keycol > b).order_by(keycol).limit(SAMPLES)) if past else ():
                 acc.samples[RowClass.PRODUCTION_INSERT.value].append((row[0],))
-            if self.on_row is not None and RowClass.PRODUCTION_INSERT in self.row_classes:
+            if past and self.on_row is not None and RowClass.PRODUCTION_INSERT in self.row_classes:
                 for chunk in rowio.page_by_id(self.p, t, lo=b):
                     for row in chunk:
                         self._tell(t.name, RowClass.PRODUCTION_INSERT, key_of(row, key_idx), None)

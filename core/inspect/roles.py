@@ -28,13 +28,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterator
 
-from sqlalchemy import Connection, DateTime, select
+from sqlalchemy import Connection, DateTime, literal, null, select, type_coerce, union_all
 
 from ..databases import journal
 from ..databases.dialects import dialect_of
-from ..databases.schema import Schema
+from ..databases.schema import Schema, TableInfo
 from ..errors import GapmendError
 from ..plan.model import Plan, RowClass, TableGap
 from .graph import ReferenceGraph
@@ -86,21 +86,48 @@ def _latest_write(conn: Connection, schema: Schema, own: bool) -> tuple[datetime
     that is not one a gapmend run restored (those carry Friday's times)."""
     # Every role has crashed's tables by now (`schema.require_compatible`, the snapshot's check).
     journaled = own and journal.has_runs(conn)
+    stamped = [(t, [c for c in STAMPS if c in t.table.c and isinstance(t.table.c[c].type, DateTime)])
+               for t in schema.tables.values() if t.key_kind == "surrogate"]
+    stamped = [(t, cols) for t, cols in stamped if cols]
     best: tuple[datetime, str] | None = None
-    for t in schema.tables.values():
-        if t.key_kind != "surrogate":
-            continue
-        stamps = [t.table.c[c] for c in STAMPS if c in t.table.c and isinstance(t.table.c[c].type, DateTime)]
-        if not stamps:
-            continue
-        restored = {new[0] for action, new in journal.done_keys(conn, t.name, ("inserted",)).values()
-                    if new is not None} if journaled else set()
-        key = t.table.c[t.primary_key[0]]
-        row = _last_row(conn, key, stamps, restored)
-        for col, value in zip(stamps, row or ()):
+    for t, row in _last_rows(conn, stamped, journaled):
+        for col, value in zip(STAMPS, row):
             if isinstance(value, datetime) and (best is None or value > best[0]):
-                best = (value, f"{t.name}.{col.name}")
+                best = (value, f"{t.name}.{col}")
     return (best[0], best[1]) if best else (None, None)
+
+
+LAST_ROWS_BATCH = 50   # tables per statement
+
+
+def _last_rows(conn: Connection, stamped: list[tuple[TableInfo, list[str]]],
+               journaled: bool) -> Iterator[tuple[TableInfo, tuple[Any, ...]]]:
+    """Each table's last row's `STAMPS` (None where it has no such column). Without a
+    journal, one UNION ALL per `LAST_ROWS_BATCH` tables (an app has 60-200 of them and
+    each lookup is one round trip); with one, table by table, paging past the rows a
+    restore wrote."""
+    if journaled:
+        for t, cols in stamped:
+            restored = {new[0] for action, new in journal.done_keys(conn, t.name, ("inserted",)).values()
+                        if new is not None}
+            key = t.table.c[t.primary_key[0]]
+            row = _last_row(conn, key, [t.table.c[c] for c in cols], restored)
+            if row is not None:
+                yield t, tuple(row[cols.index(c)] if c in cols else None for c in STAMPS)
+        return
+    for start in range(0, len(stamped), LAST_ROWS_BATCH):
+        batch = stamped[start : start + LAST_ROWS_BATCH]
+        members = []
+        for i, (t, cols) in enumerate(batch):
+            key = t.table.c[t.primary_key[0]]
+            values = [t.table.c[c] if c in cols else type_coerce(null(), DateTime) for c in STAMPS]
+            last = select(literal(i).label("n"), *(v.label(c) for v, c in zip(values, STAMPS))).order_by(
+                key.desc()).limit(1).subquery(f"l{i}")
+            members.append(select(*last.c))
+        # In the schema's order, whatever order the server returns them in: of two equal
+        # stamps the first table's is named, as a confirmation of these facts expects.
+        for n, *stamps in sorted(conn.execute(union_all(*members)).all(), key=lambda r: int(r[0])):
+            yield batch[int(n)][0], tuple(stamps)
 
 
 def _last_row(conn: Connection, key: Any, stamps: list[Any], skip: set[Any]) -> tuple[Any, ...] | None:
