@@ -7,7 +7,8 @@ Runs `trio_bench.py` on SQLite and, when `.ci/mariadb-up` has started one, on Ma
 CRASHED beside PRODUCTION and on a second server, then again restoring the plan's delta
 (`--planned`, SQLite and MariaDB on one server; each same-server run times its peer,
 `sqldiff` or `pt-table-sync --print`), and `many_tables.py` (200 small tables,
-Friday in a tenth of them and in all, restoring the plan's delta) on each dialect; prints
+Friday in a tenth of them and in all, restoring the plan's delta) on each dialect, and
+`backup_bench.py` (step 8 beside `mariadb-dump | gzip` and dump-then-load); prints
 each table as it comes and writes every figure, with the sizes, the machine and the date,
 to `--json` so that runs can be compared.
 """
@@ -48,6 +49,8 @@ def main() -> None:
                                                if args.buffer_pool and "mariadb" in layout else []))
             for layout in trio]
     runs += [("many_tables.py", ["--dialect", d, "--planned", "--busy", busy]) for d in dialects for busy in ("0.1", "1")]
+    if "mariadb" in dialects:   # step 8 beside the shell pipelines (SQLite's backup is a file copy)
+        runs.append(("backup_bench.py", ["--rows", str(rows), "--gap", str(args.gap)]))
     figures = []
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:

@@ -57,8 +57,9 @@ def test_backup_is_private_checksummed_and_restorable(dbs: Databases, monkeypatc
     phases = [label for label, _, _ in progress.phases]
     if dbs.dialect == "mariadb":
         tables = len(record.row_counts)
-        assert [p for p in phases if " of " in p] == [
-            f"dumping production: table {i} of {tables} ({name}), bytes" for i, name in enumerate(sorted(record.row_counts), 1)]
+        dumped = [p for p in phases if " of " in p]   # the largest table first: the parallel loads end together
+        assert [p.split(" (")[0] for p in dumped] == [f"dumping production: table {i} of {tables}" for i in range(1, tables + 1)]
+        assert sorted(p.split(" (")[1].split(")")[0] for p in dumped) == sorted(record.row_counts)
     assert sum(done for label, _, done in progress.phases if not label.startswith("proving")) > 0
     proof = [(total, done) for label, total, done in progress.phases if label.startswith("proving")]
     assert len(proof) == 1 and proof[0][0] == proof[0][1] > 0   # every byte of the dump loaded back
@@ -69,6 +70,7 @@ class _Recorded:
 
     def __init__(self) -> None:
         self.phases: list[list[Any]] = []
+        self.notes: list[str] = []
 
     def start(self, label: str, total: int | None) -> None:
         self.phases.append([label, total, 0])
@@ -77,7 +79,7 @@ class _Recorded:
         self.phases[-1][2] += done
 
     def note(self, message: str) -> None:
-        pass
+        self.notes.append(message)
 
 
 def test_tampered_backup_is_not_trusted(tmp_path: Path) -> None:
@@ -89,22 +91,87 @@ def test_tampered_backup_is_not_trusted(tmp_path: Path) -> None:
     assert latest_verified(tmp_path / "b") is None
 
 
-def test_full_disk_is_a_clear_error_and_leaves_nothing(tmp_path: Path) -> None:
-    """The backup folder on a 8 KiB tmpfs: the dump cannot fit."""
+def test_full_disk_is_a_clear_error_and_leaves_nothing(dbs: Databases) -> None:
+    """The backup folder on a 8 KiB tmpfs: the dump cannot fit. No partial file is left,
+    and on MariaDB the scratch database the dump was being loaded into is dropped too."""
     import os
 
-    from gapmend.core.demo import build_demo
+    from sqlalchemy import text
 
     if os.geteuid() != 0:
         pytest.skip("mounting a tiny tmpfs needs root (CI runs as root)")
-    env = build_demo(tmp_path, users=400)
-    folder = tmp_path / "tiny"
+    e = dbs.engines
+    build_trio(e["crashed"], e["production"], None)
+    with e["production"].begin() as conn:   # more than 8 KiB once compressed
+        conn.execute(text("CREATE TABLE filler (id INTEGER PRIMARY KEY, junk VARCHAR(200))"))
+        conn.execute(text("INSERT INTO filler VALUES (:i, :j)"), [{"i": i, "j": os.urandom(60).hex()} for i in range(400)])
+    settings = load_settings(dbs.env_file(snapshot=False, snapshot_at=None), environ={})
+    folder = dbs.workdir / "tiny"
     folder.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8k", "tmpfs", str(folder)], check=True)
     try:
         with pytest.raises(BackupError, match="free some space"):
-            backup(load_settings(env, environ={}).production, folder)
+            backup(settings.production, folder)
         assert not any(p.suffix == ".gz" for p in folder.iterdir())     # no partial backup left
         assert latest_verified(folder) is None
     finally:
         subprocess.run(["umount", str(folder)], check=True)
+    if dbs.dialect == "mariadb":
+        prefix = str(dbs.urls["production"].database)[:40] + "_gmverify_"
+        with e["production"].connect() as conn:
+            assert conn.execute(text("SHOW DATABASES LIKE :p"), {"p": prefix.replace("_", "\\_") + "%"}).all() == []
+
+
+@pytest.mark.parametrize("dies", ["while dumping", "always"])
+def test_a_load_that_dies(dbs: Databases, monkeypatch: pytest.MonkeyPatch, dies: str) -> None:
+    """The scratch database's loaders are killed (SIGKILL, as the OOM killer would) while
+    the dump is being written. The file is loaded again by one client as it is read
+    back: when that load stands, the backup is proved and taken; when it is killed too,
+    the backup is refused, no process it started is left running, and neither the file,
+    its spooled parts nor the scratch databases are left."""
+    import os
+    import signal
+
+    from sqlalchemy import text
+
+    if dbs.dialect != "mariadb":
+        pytest.skip("SQLite's backup is a file copy: nothing loads it while it is written")
+    e = dbs.engines
+    build_trio(e["crashed"], e["production"], None)
+    with e["production"].begin() as conn:   # a dump of several blocks (1 MiB each)
+        conn.execute(text("CREATE TABLE filler (id INTEGER PRIMARY KEY, junk TEXT)"))
+        conn.execute(text("INSERT INTO filler VALUES (:i, :j)"), [{"i": i, "j": os.urandom(500).hex()} for i in range(6000)])
+    started: list[Any] = []
+    real_popen = subprocess.Popen
+
+    def recording_popen(args: Any, *a: Any, **kw: Any) -> Any:
+        started.append(real_popen(args, *a, **kw))
+        return started[-1]
+
+    class KillsTheLoaders(_Recorded):
+        def advance(self, done: int) -> None:
+            super().advance(done)
+            if dies == "while dumping" and not self.phases[-1][0].startswith("dumping"):
+                return
+            for proc in started:
+                if Path(proc.args[0]).name in ("mariadb", "mysql") and proc.poll() is None:
+                    os.kill(proc.pid, signal.SIGKILL)
+
+    monkeypatch.setattr(backup_module.subprocess, "Popen", recording_popen)
+    settings = load_settings(dbs.env_file(snapshot=False, snapshot_at=None), environ={})
+    folder = dbs.workdir / "backups"
+    progress = KillsTheLoaders()
+    if dies == "always":
+        with pytest.raises(BackupError, match="does not load into a scratch database"):
+            backup(settings.production, folder, progress)
+        assert not any(folder.iterdir()) and latest_verified(folder) is None
+    else:
+        record = backup(settings.production, folder, progress)
+        assert record.verified and record.row_counts["filler"] == 6000 and latest_verified(folder) == record
+        assert sorted(p.name for p in folder.iterdir()) == sorted(
+            [Path(record.path).name, Path(record.path).name + ".sha256", "manifest.json"])   # no spooled part left
+    assert any("loading the backup again with one client" in n for n in progress.notes)
+    assert len(started) > 2 and all(proc.poll() is not None for proc in started)
+    prefix = str(dbs.urls["production"].database)[:40] + "_gmverify_"
+    with e["production"].connect() as conn:
+        assert conn.execute(text("SHOW DATABASES LIKE :p"), {"p": prefix.replace("_", "\\_") + "%"}).all() == []
