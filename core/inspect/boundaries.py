@@ -152,4 +152,3 @@ class BoundaryFinder:
             scanned += hi - lo
             hi = lo
         return Boundary(0, "content", "low", "no id holds the same row on both sides: every row counts as after the snapshot")
-

@@ -298,10 +298,11 @@ class _Inspector:
             c_max, p_max = self.maxima[t.name]   # read by the boundary's search, just before
             for s_row, c_row, p_row in reader.overlap(t, b):
                 self._record(t, ev, acc, friday_rows, key_idx, s_row, c_row, p_row, in_snapshot=True)
+            friday_past = c_max > b   # crashed holds rows past the boundary (and never changes)
             if t.name in self.count_only:
-                if c_max > b:   # crashed holds rows past the boundary (it never changes)
+                if friday_past:
                     self._count_friday_inserts(t, acc, b, p_max)
-            elif c_max > b:   # crashed holds rows past the boundary (it never changes)
+            elif friday_past:
                 for chunk in rowio.page_by_id(self.c, t, lo=b):
                     check_cancel(self.cancel)
                     if done:
