@@ -34,7 +34,7 @@ from ..databases.schema import Schema, SchemaFinding, TableInfo, reflect, requir
 from ..databases.schema import compare as compare_schemas
 from ..errors import PlanError
 from ..plan.decisions import Decisions
-from ..plan.delta import Delta, fingerprints, usable
+from ..plan.delta import SOURCES, Delta, LatestWrite, fingerprints, usable
 from ..plan.model import Boundary, Conflict, Decision, Merge, Plan, RowClass, TableGap
 from ..progress import NullProgress, Progress, check_cancel
 from . import framework, payloads, php_payloads, roles, soft_deletes
@@ -84,7 +84,8 @@ def build_plan(
     `check_roles` is False (`gapmend roles`, which shows them). With a snapshot, `delta`
     (when given) is filled with Friday's delta and the sources' fingerprints (`plan.delta`),
     and `known` (a delta the caller checked is still true) limits the comparison of
-    crashed with the snapshot to its keys.
+    crashed with the snapshot to its keys; what its plan read of those two databases
+    (their latest writes, that the snapshot is crashed's) is not read again.
     """
     started = time.monotonic()
     decisions = decisions or Decisions()
@@ -96,13 +97,15 @@ def build_plan(
             delta.fingerprints = fingerprints(sources.crashed, sources.snapshot)
             delta.trusting = settings.trust_updated_at
         progress.start("reflecting schemas", None)
-        schema, findings = _reflect_sides(sources, decisions, prepared)
+        schema, findings = _reflect_sides(sources, decisions, prepared, snapshot_checked=known is not None)
         snapshot = connect(sources.snapshot, "snapshot") if sources.snapshot is not None else contextlib.nullcontext()
         with connect(sources.crashed, "crashed") as c_conn, connect(sources.production, "production") as p_conn, \
                 snapshot as s_conn:
-            facts = {role: roles.read_facts(role, conn, schema)
+            facts = {role: roles.read_facts(role, conn, schema, _known_latest(known, role))
                      for role, conn in (("production", p_conn), ("crashed", c_conn), ("snapshot", s_conn))
                      if conn is not None}
+            if delta is not None:
+                delta.latest_writes = {r: (facts[r].latest_write, facts[r].latest_at) for r in SOURCES if r in facts}
             found = roles.check_facts(facts)
             if check_roles:   # before the gap is read: a snapshot newer than the crash is no snapshot
                 roles.require_settled([f for f in found if f.kind == roles.REFUSE], [])
@@ -151,16 +154,17 @@ def build_plan(
             sources.dispose()
 
 
-def _reflect_sides(sources: Sources, decisions: Decisions,
-                   prepared: tuple[Schema, ReferenceGraph] | None) -> tuple[Schema, list[SchemaFinding]]:
+def _reflect_sides(sources: Sources, decisions: Decisions, prepared: tuple[Schema, ReferenceGraph] | None,
+                   snapshot_checked: bool = False) -> tuple[Schema, list[SchemaFinding]]:
     """Crashed's schema (the one every table is read by) and how production's differs;
-    refused when they cannot be compared, the snapshot is not crashed's, or an override
-    names a table crashed does not have."""
+    refused when they cannot be compared, the snapshot is not crashed's (unless
+    `snapshot_checked`: a plan found it was, and neither has changed since), or an
+    override names a table crashed does not have."""
     crashed_schema = prepared[0] if prepared is not None else reflect(sources.crashed, "crashed")
     production_schema = reflect(sources.production, "production")
     findings = compare_schemas(crashed_schema, production_schema)
     require_compatible(findings)   # first: a migration only one side ran is the likelier story
-    if sources.snapshot is not None:
+    if sources.snapshot is not None and not snapshot_checked:
         snap_schema = reflect(sources.snapshot, "snapshot")
         snap_findings = [f for f in compare_schemas(crashed_schema, snap_schema, "crashed", "snapshot") if f.blocking]
         if snap_findings:
@@ -172,6 +176,11 @@ def _reflect_sides(sources: Sources, decisions: Decisions,
         if table not in crashed_schema:
             raise PlanError(f"boundary override for unknown table {table!r}: fix the decisions file")
     return crashed_schema, findings
+
+
+def _known_latest(known: Delta | None, role: str) -> LatestWrite | None:
+    """A source's latest write as the plan of `known` read it (None: read it now)."""
+    return known.latest_writes.get(role) if known is not None and role in SOURCES else None
 
 
 def _triggers(conn: Connection, written: list[str]) -> list[dict[str, Any]]:

@@ -36,6 +36,7 @@ from ..databases import journal
 from ..databases.dialects import dialect_of
 from ..databases.schema import Schema, TableInfo
 from ..errors import GapmendError
+from ..plan.delta import LatestWrite
 from ..plan.model import Plan, RowClass, TableGap
 from .graph import ReferenceGraph
 
@@ -74,10 +75,11 @@ class Finding:
     message: str
 
 
-def read_facts(role: str, conn: Connection, schema: Schema) -> RoleFacts:
-    """One role's server, name, size and latest write (read-only, a lookup per table)."""
+def read_facts(role: str, conn: Connection, schema: Schema, known: LatestWrite | None = None) -> RoleFacts:
+    """One role's server, name, size and latest write (read-only, a lookup per table);
+    `known` is its latest write as read before from a database unchanged since."""
     described = dialect_of(conn).describe(conn)
-    latest, where = _latest_write(conn, schema, own=role == "production")
+    latest, where = known if known is not None else _latest_write(conn, schema, own=role == "production")
     return RoleFacts(role, described.server, described.database, described.size_bytes, latest, where)
 
 

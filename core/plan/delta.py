@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, Integer, String
@@ -29,6 +30,7 @@ from .model import jsonable
 
 Key = tuple[Any, ...]
 SOURCES = ("crashed", "snapshot")
+LatestWrite = tuple[datetime | None, str | None]   # the newest stamp, and where (`roles.RoleFacts`)
 
 
 @dataclass
@@ -44,6 +46,9 @@ class Delta:
     # Found trusting ``updated_at`` (only rows stamped after the snapshot time compared):
     # a restore that does not trust it compares in full.
     trusting: bool = False
+    # Each source's latest write (`roles`), read with the rows: as true as the keys while
+    # the fingerprints hold, so the restore does not look it up again table by table.
+    latest_writes: dict[str, LatestWrite] = field(default_factory=dict)
 
     def cover(self, table: str, boundary: int | None) -> None:
         """`table`'s keys are being found, under `boundary`: covered even if none is added."""
@@ -59,6 +64,8 @@ class Delta:
 
     def to_json(self) -> dict[str, Any]:
         return {"fingerprints": self.fingerprints, "boundaries": self.boundaries, "trusting": self.trusting,
+                "latest_writes": {r: [None if at is None else at.isoformat(), where]
+                                  for r, (at, where) in self.latest_writes.items()},
                 "keys": {t: jsonable(k) for t, k in self.keys.items()}}
 
     @classmethod
@@ -66,8 +73,10 @@ class Delta:
         if not isinstance(data, dict) or not isinstance(data.get("keys"), dict):
             return None
         keys = {str(t): [tuple(k) for k in ks] for t, ks in data["keys"].items()}
+        latest = {str(r): (None if at is None else datetime.fromisoformat(at), where)
+                  for r, (at, where) in data.get("latest_writes", {}).items()}
         return cls(defaultdict(list, keys), {str(r): dict(f) for r, f in data.get("fingerprints", {}).items()},
-                   {str(t): b for t, b in data.get("boundaries", {}).items()}, bool(data.get("trusting")))
+                   {str(t): b for t, b in data.get("boundaries", {}).items()}, bool(data.get("trusting")), latest)
 
 
 def usable(t: TableInfo) -> bool:

@@ -5,6 +5,8 @@ kept, collisions linked, orphans skipped, a second run a no-op, a failure a full
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ from gapmend.core.config import load_settings
 from gapmend.core.databases import journal
 from gapmend.core.demo import FRIDAY_INSERT, FRIDAY_UPDATE, MERGE, SNAPSHOT_AT, build_trio
 from gapmend.core.inspect.gap import build_plan
+from gapmend.core.inspect.roles import RolesError
 from gapmend.core.plan.decisions import Decisions
 from gapmend.core.plan.delta import Delta
 from gapmend.core.plan.file import Reviewed, facts_of
@@ -316,6 +319,25 @@ def test_the_plans_delta_ends_in_the_same_state(dbs_pair: tuple[Databases, Datab
         assert verify(settings)[0] == []
         states.append((database_state(d.engines["production"], journal=False), report.totals()))
     assert states[0] == states[1]
+
+
+def test_the_plans_delta_keeps_what_it_read_of_the_sources(dbs: Databases) -> None:
+    """Crashed's and the snapshot's latest writes are read by the plan, kept in its delta
+    (through the plan file's JSON) and not looked up again, table by table, by a restore
+    whose fingerprints show both unchanged: the role facts it checks are the plan's."""
+    build_trio(dbs.engines["crashed"], dbs.engines["production"], dbs.engines["snapshot"])
+    settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
+    delta = Delta()
+    plan = build_plan(settings, delta=delta)
+    kept = Delta.from_json(json.loads(json.dumps(delta.to_json())))
+    assert kept is not None
+    assert kept.latest_writes == {f.role: (f.latest_write, f.latest_at) for f in plan.roles if f.role != "production"}
+    assert build_plan(settings, known=kept).roles == plan.roles
+    crashed_at = kept.latest_writes["crashed"][0]
+    assert crashed_at is not None
+    kept.latest_writes["snapshot"] = (crashed_at + timedelta(days=1), "posts.updated_at")
+    with pytest.raises(RolesError, match="snapshot"):   # the plan's word, not a new lookup
+        build_plan(settings, known=kept)
 
 
 def test_a_delta_found_under_another_boundary_is_not_trusted(dbs_pair: tuple[Databases, Databases]) -> None:
