@@ -115,6 +115,20 @@ class Ref:
         return cond, f": its {self.edge.parent} row is skipped or missing"
 
 
+class _Named(dict[str, Table]):
+    """Crashed's tables as production's connection names them (in crashed's database),
+    each copied when a statement first names it: an app has a few hundred tables and a
+    restore names only those it writes and their parents."""
+
+    def __init__(self, schema: Schema, database: str) -> None:
+        super().__init__()
+        self._schema, self._database, self._metadata = schema, database, MetaData()
+
+    def __missing__(self, name: str) -> Table:
+        table = self[name] = self._schema[name].table.to_metadata(self._metadata, schema=self._database)
+        return table
+
+
 class WorkTables:
     """The work tables of one restore of `tables` (all integer-keyed, in write order),
     with the statements every rule class builds on."""
@@ -152,9 +166,7 @@ class WorkTables:
             self.crashed = {name: staging_table(self.metadata, f"{prefix}s{i}", shapes[name])
                             for i, name in enumerate(tables)}
         else:
-            crashed_md, crashed = MetaData(), address.schema
-            self.crashed = {name: schema[name].table.to_metadata(crashed_md, schema=crashed)
-                            for name in schema.tables}
+            self.crashed = _Named(schema, address.schema)
 
     # -- setup --
 
