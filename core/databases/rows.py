@@ -14,7 +14,7 @@ the database's order even under a case-insensitive collation.
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from sqlalchemy import Connection, Engine, and_, func, select, tuple_
 from sqlalchemy.exc import DBAPIError
@@ -139,6 +139,17 @@ def row_counts(conn: Connection, tables: Sequence[TableInfo]) -> dict[str, int]:
     """Each table's number of rows."""
     return {name: int(v or 0) for name, v in _per_table(
         conn, tables, lambda t: select(func.count()).select_from(t.table)).items()}
+
+
+def counts_past(conn: Connection, tables: Sequence[TableInfo], boundaries: Mapping[str, int],
+                upto: Mapping[str, int] | None = None) -> dict[str, int]:
+    """Each integer-keyed table's number of rows with an id past its boundary (and, with
+    `upto`, not past ``upto[table]`` either), answered from the key's index."""
+    def one(t: TableInfo) -> Any:
+        key = t.table.c[t.primary_key[0]]
+        where = [key > boundaries[t.name], *([key <= upto[t.name]] if upto is not None else [])]
+        return select(func.count()).select_from(t.table).where(*where)
+    return {name: int(v or 0) for name, v in _per_table(conn, tables, one).items()}
 
 
 def _per_table(conn: Connection, tables: Sequence[TableInfo], one: Any) -> dict[str, Any]:

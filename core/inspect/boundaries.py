@@ -37,6 +37,9 @@ class BoundaryFinder:
     decisions: Decisions
     # Each integer-keyed table's highest id in crashed and in production, as `find` read them.
     maxima: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # Crashed's and the snapshot's highest ids as a plan read them from databases
+    # unchanged since (`plan.delta`), by role; read again where one lacks a table.
+    known: dict[str, dict[str, int]] = field(default_factory=dict)
     _highest: dict[str, dict[str, int]] = field(default_factory=dict, init=False)   # side -> table -> highest id
 
     def find_all(self, tables: list[TableInfo], progress: Progress,
@@ -45,8 +48,8 @@ class BoundaryFinder:
         boundaries: dict[str, Boundary] = {}
         progress.start("finding boundaries", len(tables))
         keyed = [t for t in tables if t.key_kind == "surrogate"]
-        self._highest = {side: rowio.highest_ids(conn, keyed) for side, conn in (("c", self.c), ("p", self.p), ("s", self.s))
-                         if conn is not None}
+        self._highest = {side: self._read_highest(side, conn, keyed)
+                         for side, conn in (("c", self.c), ("p", self.p), ("s", self.s)) if conn is not None}
         for t in tables:
             check_cancel(cancel)
             boundaries[t.name] = self.find(t)
@@ -56,6 +59,16 @@ class BoundaryFinder:
             if b.unconfirmed or b.method == "snapshot_at":
                 boundaries[t.name] = self.confirmed(t, b, boundaries)
         return boundaries
+
+    def highest(self, side: str) -> dict[str, int]:
+        """One side's ("c", "p" or "s") highest id per integer-keyed table, as read."""
+        return dict(self._highest.get(side, {}))
+
+    def _read_highest(self, side: str, conn: Connection, keyed: list[TableInfo]) -> dict[str, int]:
+        known = self.known.get({"c": "crashed", "s": "snapshot"}.get(side, ""), {})
+        if all(t.name in known for t in keyed):
+            return {t.name: known[t.name] for t in keyed}
+        return rowio.highest_ids(conn, keyed)
 
     def find(self, t: TableInfo) -> Boundary:
         if t.key_kind != "surrogate":

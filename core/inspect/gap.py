@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, select
 
 from ..config import Settings
 from ..databases import journal, triggers
@@ -263,6 +263,9 @@ class _Inspector:
     known: Delta | None = None                       # a delta to read instead of comparing
     boundaries: dict[str, Boundary] = field(default_factory=dict)
     maxima: dict[str, tuple[int, int]] = field(default_factory=dict)   # (crashed, production) highest ids
+    # Per integer-keyed table, rows past its boundary: production's, and (for `count_only`
+    # tables) crashed's and how many of those have an id production holds too.
+    past: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     # Friday ids that collide with a production row, per table -> that row's id (`unique`).
     linked: dict[str, dict[Any, Any]] = field(default_factory=lambda: defaultdict(dict))
 
@@ -270,9 +273,13 @@ class _Inspector:
         tables = [self.schema[name] for name in self.graph.order]
         # Asked once, not per table: without a committed run nothing was restored yet.
         self.hide_restored = self.hide_restored and journal.has_runs(self.p)
-        finder = BoundaryFinder(self.schema, self.graph, self.c, self.p, self.s, self.snapshot_at, self.decisions)
+        finder = BoundaryFinder(self.schema, self.graph, self.c, self.p, self.s, self.snapshot_at, self.decisions,
+                                known=self.known.highest if self.known is not None else {})
         self.boundaries = finder.find_all(tables, self.progress, self.cancel)
         self.maxima = finder.maxima
+        if self.delta is not None:
+            self.delta.highest = {"crashed": finder.highest("c"), "snapshot": finder.highest("s")}
+        self.past = self._count_past(tables)
         known = None if self.known is None else self.known.valid_keys({n: b.value for n, b in self.boundaries.items()})
         reader = VersionReader(self.schema, self.graph, self.sources, self.c, self.p, self.s, self.boundaries,
                                self.snapshot_at, self.row_classes, self.trust_updated_at, self.cancel, known)
@@ -285,6 +292,19 @@ class _Inspector:
                 self.progress.note(f"{t.name}: inspected")
                 self.progress.advance(1)
         return gaps
+
+    def _count_past(self, tables: list[TableInfo]) -> dict[str, tuple[int, int, int]]:
+        """Rows past each boundary, counted a hundred tables per statement (an app has
+        60-200 tables, most with nothing past it): production's, and the Friday inserts
+        of tables whose rows the restore copies on the server (it finds their collisions
+        and orphans itself; no row is read) with how many take an id production holds."""
+        keyed = [t for t in tables if t.key_kind == "surrogate"]
+        bounds = {t.name: int(self.boundaries[t.name].value or 0) for t in keyed}
+        produced = rowio.counts_past(self.p, keyed, bounds)
+        counted = [t for t in keyed if t.name in self.count_only and self.maxima[t.name][0] > bounds[t.name]]
+        friday = rowio.counts_past(self.c, counted, bounds)
+        taken = rowio.counts_past(self.c, counted, bounds, upto={n: p for n, (_, p) in self.maxima.items()})
+        return {t.name: (produced[t.name], friday.get(t.name, 0), taken.get(t.name, 0)) for t in keyed}
 
     # -- per table --
 
@@ -308,9 +328,10 @@ class _Inspector:
             for s_row, c_row, p_row in reader.overlap(t, b):
                 self._record(t, ev, acc, friday_rows, key_idx, s_row, c_row, p_row, in_snapshot=True)
             friday_past = c_max > b   # crashed holds rows past the boundary (and never changes)
+            n_prod, n_friday, n_taken = self.past[t.name]
             if t.name in self.count_only:
                 if friday_past:
-                    self._count_friday_inserts(t, acc, b, p_max)
+                    self._count_friday_inserts(t, acc, b, n_friday, n_taken)
             elif friday_past:
                 for chunk in rowio.page_by_id(self.c, t, lo=b):
                     check_cancel(self.cancel)
@@ -323,7 +344,6 @@ class _Inspector:
                             acc.ids_taken += 1
                     friday_rows.extend(chunk)
             # Counted, not taken from the maxima: production is live while a plan is made.
-            n_prod = self.p.execute(select(func.count()).select_from(t.table).where(keycol > b)).scalar_one()
             past = n_prod > 0   # production holds rows past the boundary
             # Rows a committed run inserted are past the boundary too: they are Friday's.
             acc.counts[RowClass.PRODUCTION_INSERT.value] += int(n_prod) - len(written)
@@ -380,13 +400,11 @@ class _Inspector:
         written = {journal.encode(new) for action, new in entries.values() if action == "inserted" and new is not None}
         return set(entries), written
 
-    def _count_friday_inserts(self, t: TableInfo, acc: Findings, b: int, p_max: int) -> None:
-        """Friday's inserts counted by the server, for a restore that copies them there
-        (it finds their collisions and orphans itself): no row is read."""
+    def _count_friday_inserts(self, t: TableInfo, acc: Findings, b: int, n: int, taken: int) -> None:
+        """Friday's inserts as counted by the server (`_count_past`), and the first few."""
         key = t.table.c[t.primary_key[0]]
-        n, taken = self.c.execute(select(func.count(), func.sum(case((key <= p_max, 1), else_=0))).where(key > b)).one()
-        acc.counts[RowClass.FRIDAY_INSERT.value] += int(n)
-        acc.ids_taken += int(taken or 0)
+        acc.counts[RowClass.FRIDAY_INSERT.value] += n
+        acc.ids_taken += taken
         for (first,) in self.c.execute(select(key).where(key > b).order_by(key).limit(SAMPLES)):
             acc.samples[RowClass.FRIDAY_INSERT.value].append((first,))
 

@@ -49,6 +49,8 @@ class Delta:
     # Each source's latest write (`roles`), read with the rows: as true as the keys while
     # the fingerprints hold, so the restore does not look it up again table by table.
     latest_writes: dict[str, LatestWrite] = field(default_factory=dict)
+    # Each source's highest id per integer-keyed table (`boundaries.BoundaryFinder`), alike.
+    highest: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def cover(self, table: str, boundary: int | None) -> None:
         """`table`'s keys are being found, under `boundary`: covered even if none is added."""
@@ -66,6 +68,7 @@ class Delta:
         return {"fingerprints": self.fingerprints, "boundaries": self.boundaries, "trusting": self.trusting,
                 "latest_writes": {r: [None if at is None else at.isoformat(), where]
                                   for r, (at, where) in self.latest_writes.items()},
+                "highest": self.highest,
                 "keys": {t: jsonable(k) for t, k in self.keys.items()}}
 
     @classmethod
@@ -75,8 +78,10 @@ class Delta:
         keys = {str(t): [tuple(k) for k in ks] for t, ks in data["keys"].items()}
         latest = {str(r): (None if at is None else datetime.fromisoformat(at), where)
                   for r, (at, where) in data.get("latest_writes", {}).items()}
+        highest = {str(r): {str(t): int(i) for t, i in ids.items()} for r, ids in data.get("highest", {}).items()}
         return cls(defaultdict(list, keys), {str(r): dict(f) for r, f in data.get("fingerprints", {}).items()},
-                   {str(t): b for t, b in data.get("boundaries", {}).items()}, bool(data.get("trusting")), latest)
+                   {str(t): b for t, b in data.get("boundaries", {}).items()}, bool(data.get("trusting")), latest,
+                   highest)
 
 
 def usable(t: TableInfo) -> bool:

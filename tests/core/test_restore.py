@@ -333,6 +333,10 @@ def test_the_plans_delta_keeps_what_it_read_of_the_sources(dbs: Databases) -> No
     assert kept is not None
     assert kept.latest_writes == {f.role: (f.latest_write, f.latest_at) for f in plan.roles if f.role != "production"}
     assert build_plan(settings, known=kept).roles == plan.roles
+    keyed = [g.table for g in plan.tables if g.key_kind == "surrogate"]
+    assert keyed and kept.highest == {role: _highest_ids(dbs.engines[role], keyed) for role in ("crashed", "snapshot")}
+    kept.highest["crashed"]["posts"] += 5   # the plan's word is the one read, while the fingerprints hold
+    assert build_plan(settings, known=kept).table("posts").crashed_max_id == kept.highest["crashed"]["posts"]
     crashed_at = kept.latest_writes["crashed"][0]
     assert crashed_at is not None
     kept.latest_writes["snapshot"] = (crashed_at + timedelta(days=1), "posts.updated_at")
@@ -357,6 +361,11 @@ def test_a_delta_found_under_another_boundary_is_not_trusted(dbs_pair: tuple[Dat
         assert report.tables["posts"].conflicts_kept >= 2   # the two ids both sides wrote, now in the overlap
         states.append((database_state(d.engines["production"], journal=False), report.totals()))
     assert states[0] == states[1]
+
+
+def _highest_ids(engine: Any, tables: list[str]) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {name: conn.execute(text(f"SELECT coalesce(max(id), 0) FROM {name}")).scalar_one() for name in tables}
 
 
 class _Notes(NullProgress):
