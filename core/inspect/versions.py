@@ -63,21 +63,38 @@ class VersionReader:
     # Friday's delta from the reviewed plan (`plan.delta`): per table it covers, the only
     # keys whose crashed row can differ from the snapshot's.
     known: Mapping[str, list[Row]] | None = None
-    # One connection that names every side's tables (tag -> schema; None = its own), when there is one.
-    joint: tuple[Connection, dict[int, str | None]] | None = field(default=None, init=False)
+    # The one connection that names every side's tables (tag -> schema; None = its own),
+    # when there is one, found when first asked for (`joint`).
+    _joint_allowed: bool = field(default=False, init=False)
+    _found: tuple[tuple[Connection, dict[int, str | None]] | None] | None = field(default=None, init=False)
+    _attached: Connection | None = field(default=None, init=False)
 
     @contextlib.contextmanager
     def opened(self, joint_allowed: bool) -> Iterator[VersionReader]:
-        """Find (and, for SQLite files, open) the one connection that sees every side."""
-        addresses = self._addresses()   # asked once: on MariaDB each answer takes two connections
-        attached = self._attach_sqlite(addresses)
-        self.joint = self._joint(attached, addresses) if joint_allowed else None
+        """Read within this: the one connection that sees every side is found (and, for
+        SQLite files, opened) when a comparison first needs it, and closed after."""
+        self._joint_allowed, self._found = joint_allowed, None
         try:
             yield self
         finally:
-            self.joint = None
-            if attached is not None:
-                attached.close()
+            self._found = None
+            if self._attached is not None:
+                self._attached.close()
+                self._attached = None
+
+    @property
+    def joint(self) -> tuple[Connection, dict[int, str | None]] | None:
+        """The connection that sees every side, asked for once and only when a table is
+        compared: reading only the keys of Friday's delta needs none, and asking whether
+        production's connection may read every table costs a statement per hundred."""
+        if self._found is None:
+            found = None
+            if self._joint_allowed:
+                addresses = self._addresses()   # asked once: on MariaDB each answer takes two connections
+                self._attached = self._attach_sqlite(addresses)
+                found = self._joint(self._attached, addresses)
+            self._found = (found,)
+        return self._found[0]
 
     def overlap(self, t: TableInfo, b: int) -> Iterator[Versions]:
         """(snapshot, crashed, production) versions of every id ≤ b that may differ."""
