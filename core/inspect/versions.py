@@ -77,7 +77,7 @@ class VersionReader:
         try:
             yield self
         finally:
-            self._found = None
+            self._joint_allowed, self._found = False, None
             if self._attached is not None:
                 self._attached.close()
                 self._attached = None
