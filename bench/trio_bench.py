@@ -222,7 +222,7 @@ def child(what: str, env: str, profile: bool) -> None:
     out: dict[str, Any] = {}
     planned = os.environ.get(PLAN_FILE)   # the plan file the three-way plan writes and the restore runs
     if what == "plan":
-        from gapmend.core.inspect.gap import build_plan
+        from gapmend.core.apply.preview import build_plan
         from gapmend.core.plan.decisions import Decisions
         from gapmend.core.plan.delta import Delta
         from gapmend.core.plan.file import write_plan_file

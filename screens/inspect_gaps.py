@@ -15,7 +15,7 @@ from gapmend.core.databases.journal import encode
 from gapmend.core.errors import GapmendError
 from gapmend.core.inspect import cell_merge, payloads, picks, soft_deletes
 from gapmend.core.inspect.framework import require_approvable
-from gapmend.core.inspect.gap import build_plan
+from gapmend.core.apply.preview import build_plan
 from gapmend.core.inspect.payloads import PayloadEdge
 from gapmend.core.inspect.roles import findings_of
 from gapmend.core.inspect.samples import sample_rows

@@ -168,7 +168,7 @@ def guarded(fn: F) -> F:
 
 def plan_with_progress(settings: Settings, decisions: Decisions, delta: Any = None) -> Any:
     """`build_plan` with the progress line on stderr; Ctrl-C cancels it."""
-    from gapmend.core.inspect.gap import build_plan
+    from gapmend.core.apply.preview import build_plan
 
     progress = StderrProgress()
     cancel = threading.Event()

@@ -59,7 +59,7 @@ def roles(confirm_them: bool) -> None:
 
     Example: gapmend --env-file prod.env roles --confirm
     """
-    from gapmend.core.inspect.gap import build_plan
+    from gapmend.core.apply.preview import build_plan
     from gapmend.core.inspect.roles import REFUSE, findings_of
 
     ctx: Context = click.get_current_context().obj

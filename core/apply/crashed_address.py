@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Engine, table
 
 from ..databases.dialects import dialect_of
 from ..databases.engines import unreadable as unreadable_tables
-from ..databases.schema import Schema
+from ..databases.schema import Schema, reflect
 
 ATTACHED = "gapmend_crashed"
 
@@ -35,6 +35,31 @@ def locate_crashed(production: Engine, crashed: Engine) -> tuple[CrashedAddress 
     """Where production's connection finds crashed's tables, or None and why not."""
     address, why = dialect_of(production).locate(production, crashed, "crashed", ATTACHED)
     return (None if address is None else CrashedAddress(address.schema, address.attach_uri)), why
+
+
+def choose_address(production: Engine, crashed: Engine, schema: Schema, staged: bool) -> tuple[CrashedAddress, str]:
+    """Where production's connection reads Friday's rows (crashed's own tables, or
+    staging tables filled first, `staged` asks for them anywhere; see `server_copy`),
+    and a line saying which and why."""
+    address, why = locate_crashed(production, crashed)
+    if address is not None and not staged:
+        surrogate = [n for n, t in schema.tables.items() if t.key_kind == "surrogate"]
+        problem = unreadable(production, address, schema, surrogate)
+        if problem is None:
+            return address, f"server-side ({why})"
+        why = problem
+    if staged:
+        why = "as asked"
+    return STAGED, f"server-side, Friday's rows staged in production's database first ({why})"
+
+
+def staging_shapes(production: Engine, crashed: Engine, address: CrashedAddress) -> Schema | None:
+    """Production's own tables, when Friday's rows are staged beside them from another kind
+    of database: the staging tables take production's column types (crashed's, reflected
+    from SQLite, would not mean the same in MariaDB's CREATE TABLE, nor the other way)."""
+    if not address.staged or dialect_of(production).name == dialect_of(crashed).name:
+        return None
+    return reflect(production, "production")
 
 
 def unreadable(engine: Engine, address: CrashedAddress, schema: Schema, tables: list[str]) -> str | None:

@@ -43,7 +43,7 @@ class KeyedRules(WorkTables):
             # Through a derived table: MySQL will not update a table its subquery reads.
             held = (select(*(r.c[k] for k in key)).select_from(source.join(meets.table, meets.condition))
                     .where(r.c.gapmend_action == "insert").subquery("held"))
-            self.execute(update(r).values(**values).where(
+            self.execute(update(r).values(**values, gapmend_met_on=",".join(meets.columns)).where(
                 r.c.gapmend_action == "insert", tuple_(*(r.c[k] for k in key)).in_(select(*held.c))))
 
     def _meets(self, name: str, mapped: dict[str, ColumnElement[Any]]) -> list[Meets]:
@@ -58,7 +58,7 @@ class KeyedRules(WorkTables):
             if unique.whole_row(t, cols):   # only once a reference in it is mapped
                 meets.append(or_(*(and_(ref.value(r) > ref.boundary, *ref.edge.type_filter(r))
                                    for ref in self.refs(name) if ref.column in cols)))
-            out.append(Meets(p, and_(*meets)))
+            out.append(Meets(p, and_(*meets), tuple(cols)))
         return out
 
     def copy_keyed(self, name: str) -> int:
@@ -92,19 +92,19 @@ class KeyedRules(WorkTables):
             ["run_id", "table_name", "old_key", "new_key", "action", "detail"], journaled))
         return inserted
 
-    def keyed_linked(self, name: str) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    def keyed_linked(self, name: str) -> dict[tuple[Any, ...], tuple[tuple[Any, ...], tuple[str, ...]]]:
         """Friday key -> the key of the production row it is linked to (journaled by the
-        restore: a production key is spelled as gapmend spells it)."""
+        restore: a production key is spelled as gapmend spells it) and the key met on."""
         r = self.rows_work[name]
         key = list(self.schema[name].identity)
-        out: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        out: dict[tuple[Any, ...], tuple[tuple[Any, ...], tuple[str, ...]]] = {}
         source, mapped = self.mapped(name, r, r.c.gapmend_nulled, r)
         for meets in self._meets(name, mapped):
             stmt = (select(*(r.c[k] for k in key), *(meets.table.c[k] for k in key))
                     .select_from(source.join(meets.table, meets.condition))
                     .where(r.c.gapmend_action == "link").order_by(*(r.c[k] for k in key)))
             for row in self.p.execute(stmt):
-                out.setdefault(tuple(row[: len(key)]), tuple(row[len(key):]))
+                out.setdefault(tuple(row[: len(key)]), (tuple(row[len(key):]), meets.columns))
         return out
 
     def broken_keyed(self, name: str, edge: Edge) -> list[Any]:

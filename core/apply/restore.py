@@ -2,7 +2,7 @@
 
 The order of work is what makes cycles and self-references need no guesswork:
 
-1. **Classify** (the same inspection as `gapmend plan`) to learn each table's Friday
+1. **Classify** (the same inspection as `gapmend plan`, `inspect.gap`) to learn each table's Friday
    inserts, updates, deletes and conflicts; rows a committed run already restored are
    taken out (the journal, `journal.py`).
 2. **Decide each Friday row's fate** before writing anything, by the server's own
@@ -48,7 +48,7 @@ from ..databases.engines import WRITER, translate
 from ..databases.schema import JOURNAL_PREFIX, Schema, reflect
 from ..errors import GapmendError
 from ..inspect import roles
-from ..inspect.gap import build_plan
+from ..inspect.gap import inspect_gaps
 from ..inspect.graph import Edge, ReferenceGraph, build_graph, graph_decisions
 from ..inspect.payloads import PayloadEdge
 from ..inspect.picks import not_picked, require_plan_picks
@@ -60,7 +60,7 @@ from ..plan.model import COLLIDED, ORPHANED, Plan, RowClass
 from ..plan.selection import Selection, require_confirmed, select_tables
 from ..progress import NullProgress, Progress, check_cancel
 from . import id_guard
-from .crashed_address import STAGED, CrashedAddress, locate_crashed, unreadable
+from .crashed_address import CrashedAddress, choose_address, staging_shapes
 from .exclusive import only_restore
 from .id_guard import ConcurrentWrite  # noqa: F401  (re-exported: the restore raises it)
 from .payload_rewrite import rewrite_run
@@ -112,7 +112,8 @@ def _restore(sources: Sources, settings: Settings, decisions: Decisions, options
         # Friday's type values are the ones its rows hold; production's own cannot matter
         # to rows being restored (and production's schema is checked by the plan, next).
         graph = build_graph(schema, [c_conn], graph_decisions(decisions, settings.app_aliases))
-    address, path = _server_side(sources, schema, options)
+    address, path = choose_address(sources.production, sources.crashed, schema, options.staged)
+    drop_leftovers(sources.production)
     progress.note(f"rows travel {path}")
     surrogate = frozenset(n for n, t in schema.tables.items() if t.key_kind == "surrogate")
     work = Work(keyed=frozenset(schema.tables) - surrogate,
@@ -120,8 +121,8 @@ def _restore(sources: Sources, settings: Settings, decisions: Decisions, options
     created = False
     try:
         known = _known_delta(sources, settings, options, progress)
-        plan = build_plan(settings, decisions, progress, cancel, sources=sources, on_row=work.sink,
-                          row_classes=Work.CLASSES, count_only=surrogate, prepared=(schema, graph), known=known)
+        plan = inspect_gaps(settings, decisions, progress, cancel, sources=sources, on_row=work.sink,
+                            row_classes=Work.CLASSES, count_only=surrogate, schema=schema, graph=graph, known=known).plan
         roles.require_settled(roles.findings_of(plan), decisions.roles_confirmed)
         selection = select_tables(plan, options.tables, options.approve_pending)
         require_confirmed(plan, selection.order)
@@ -138,7 +139,7 @@ def _restore(sources: Sources, settings: Settings, decisions: Decisions, options
         with sources.crashed.connect() as c_conn, sources.production.connect() as p_conn:
             p_conn.execution_options(**{WRITER: True})
             run = _Run(schema, graph, plan, decisions, options, selection, work, c_conn, p_conn, progress, cancel, address,
-                       shapes=_staging_shapes(sources, address))
+                       shapes=staging_shapes(sources.production, sources.crashed, address))
             report = run.execute()
     except BaseException:
         if created:   # a first run that failed: production as it was, without empty journal tables
@@ -166,34 +167,6 @@ def _known_delta(sources: Sources, settings: Settings, options: RestoreOptions, 
     progress.note(f"Friday's delta from {reviewed.where()}: {sum(map(len, reviewed.delta.keys.values()))} keys "
                   "to compare again, crashed and the snapshot unchanged since")
     return reviewed.delta
-
-
-def _staging_shapes(sources: Sources, address: CrashedAddress) -> Schema | None:
-    """Production's own tables, when Friday's rows are staged beside them from another kind
-    of database: the staging tables take production's column types (crashed's, reflected
-    from SQLite, would not mean the same in MariaDB's CREATE TABLE, nor the other way)."""
-    if not address.staged:
-        return None
-    if dialect_of(sources.production).name == dialect_of(sources.crashed).name:
-        return None
-    return reflect(sources.production, "production")
-
-
-def _server_side(sources: Sources, schema: Schema, options: RestoreOptions) -> tuple[CrashedAddress, str]:
-    """Where production's connection reads Friday's rows (crashed's own tables, or
-    staging tables it fills first; see `server_copy`), and a line saying which and why."""
-    address, why = locate_crashed(sources.production, sources.crashed)
-    if address is not None and not options.staged:
-        surrogate = [n for n, t in schema.tables.items() if t.key_kind == "surrogate"]
-        problem = unreadable(sources.production, address, schema, surrogate)
-        if problem is None:
-            drop_leftovers(sources.production)
-            return address, f"server-side ({why})"
-        why = problem
-    if options.staged:
-        why = "as asked"
-    drop_leftovers(sources.production)
-    return STAGED, f"server-side, Friday's rows staged in production's database first ({why})"
 
 
 @dataclass
@@ -306,31 +279,14 @@ class _Run:
         self._decide()   # the keyed tables' rows are decided as they are staged (`_write_inserts`)
 
     def _decide(self) -> None:
-        """The fates of the integer-keyed tables' Friday rows, decided by the server."""
+        """The fates of the integer-keyed tables' Friday rows, decided by the server, and their ids."""
         names = self.server.tables
         self.progress.start("deciding each Friday row (server-side)", len(names) * 2)
-        for name in names:
-            self.reports[name].already_done += self.server.fill(name)
-            self.progress.advance(1)
-        for name in names:
-            check_cancel(self.cancel)
-            # Orphans first: a reference written NULL (``--orphans null``) collides with nothing.
-            self.server.orphans(name, self.options.orphans == "null")
-            self.progress.advance(1)
-        # Collisions are judged on the keys as written, so a parent's link or skip can
-        # change a child's: both travel along references until a pass changes nothing.
-        changed: set[str] | None = None   # the first pass looks along every reference
-        for _ in range(50):
-            check_cancel(self.cancel)
-            changed = {name for name in names
-                       if self.server.collisions(name, self.options.collisions, changed)
-                       + self.server.propagate(name, changed)}
-            if not changed:
-                break
-        else:
-            raise RestoreError("skips kept changing after 50 passes: report this as a bug")
+        done = self.server.decide(self.options.collisions, self.options.orphans == "null", self.cancel,
+                                  self.progress.advance)
         for name in names:
             report = self.reports[name]
+            report.already_done += done[name]
             report.kept_ids, report.moved_count, report.moved = self.server.allocate(name, REPORT_CAP)
 
     def _execute_atomic(self, run_id: str, tables: list[str]) -> None:

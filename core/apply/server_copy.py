@@ -43,11 +43,13 @@ pass through Python in chunks) are staged in a work table whose fate starts as
 boundary are mapped in place from the parent's work table, and one ``UPDATE … FROM``
 writes them, one ``INSERT … SELECT`` journals them (`ServerCopy.apply_updates`).
 
-Memory is therefore flat in the size of the gap. The work tables are real tables (a
-MariaDB TEMPORARY table cannot be opened twice in one statement, and a self-reference
-needs exactly that), created before the transaction because DDL commits on MariaDB,
-named ``gapmend_w<run>_<n>`` (``reflect`` ignores ``gapmend_*``) and dropped afterwards;
-the rows in them are written inside the restore's transaction and roll back with it.
+Memory is therefore flat in the size of the gap. The restore's work tables are real
+tables (MySQL cannot open a TEMPORARY table twice in one statement, and a
+self-reference needs exactly that), created before the transaction because DDL commits
+on MariaDB, named ``gapmend_w<run>_<n>`` (``reflect`` ignores ``gapmend_*``) and dropped
+afterwards; the rows in them are written inside the restore's transaction and roll back
+with it. The plan runs the same rules on TEMPORARY work tables in its read-only session
+(`preview`): SQLite and MariaDB (since 10.2) open one twice; MySQL would refuse.
 """
 
 from __future__ import annotations

@@ -4,14 +4,17 @@ id, and then its row is copied with its references mapped."""
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from typing import Any, Callable
 
 from sqlalchemy import BigInteger, and_, case, exists, func, insert, literal, null, select, update
 
 from ..databases import journal
+from ..errors import GapmendError
 from ..inspect import unique
 from ..inspect.graph import Edge
 from ..plan.model import COLLIDED
+from ..progress import check_cancel
 from .work_tables import WorkTables, as_id, holds_text, text_of
 
 
@@ -20,6 +23,33 @@ class SurrogateRules(WorkTables):
 
     # -- fates --
 
+    def decide(self, collisions: str, orphans_null: bool, cancel: threading.Event | None = None,
+               advance: Callable[[int], None] = lambda n: None) -> dict[str, int]:
+        """Every Friday row's fate in `tables`, before anything is written: one work row
+        per Friday id, orphans, then collisions (``link`` or ``skip``) and skips along
+        references until a pass changes nothing. `advance` hears two steps per table.
+        Returns per table the rows a committed run restored already."""
+        names = self.tables
+        done = {}
+        for name in names:
+            done[name] = self.fill(name)
+            advance(1)
+        for name in names:
+            check_cancel(cancel)
+            # Orphans first: a reference written NULL (``--orphans null``) collides with nothing.
+            self.orphans(name, orphans_null)
+            advance(1)
+        # Collisions are judged on the keys as written, so a parent's link or skip can
+        # change a child's: both travel along references until a pass changes nothing.
+        changed: set[str] | None = None   # the first pass looks along every reference
+        for _ in range(50):
+            check_cancel(cancel)
+            changed = {name for name in names
+                       if self.collisions(name, collisions, changed) + self.propagate(name, changed)}
+            if not changed:
+                return done
+        raise GapmendError("skips kept changing after 50 passes: report this as a bug", "Restore failed")
+
     def fill(self, name: str) -> int:
         """One work row per Friday id past the boundary (the picked ones, in a table
         restored for picked rows only); rows a committed run restored are 'done' with the
@@ -27,19 +57,24 @@ class SurrogateRules(WorkTables):
         t, w = self.schema[name], self.work[name]
         c = self.crashed[name].alias("c")
         key = c.c[t.primary_key[0]]
-        ids, runs = journal.id_map, journal.runs
-        done = (select(ids.c.old_key, func.max(ids.c.new_key).label("new_key"))
-                .join(runs, runs.c.run_id == ids.c.run_id)
-                .where(ids.c.table_name == name, ids.c.action.in_(("inserted", "linked")),
-                       runs.c.status.in_(journal.COUNTING))
-                .group_by(ids.c.old_key).subquery("j"))
-        sel = (select(key, case((done.c.new_key.is_(None), literal("insert")), else_=literal("done")),
-                      journal.decode_id_sql(done.c.new_key))
-               .select_from(c.outerjoin(done, done.c.old_key == journal.encode_id_sql(key)))
-               .where(key > self.boundaries[name]))
+        if not self.journaled:   # no restore ever ran here (a plan's preview): every row is to insert
+            sel = select(key, literal("insert"), null()).where(key > self.boundaries[name])
+        else:
+            ids, runs = journal.id_map, journal.runs
+            done = (select(ids.c.old_key, func.max(ids.c.new_key).label("new_key"))
+                    .join(runs, runs.c.run_id == ids.c.run_id)
+                    .where(ids.c.table_name == name, ids.c.action.in_(("inserted", "linked")),
+                           runs.c.status.in_(journal.COUNTING))
+                    .group_by(ids.c.old_key).subquery("j"))
+            sel = (select(key, case((done.c.new_key.is_(None), literal("insert")), else_=literal("done")),
+                          journal.decode_id_sql(done.c.new_key))
+                   .select_from(c.outerjoin(done, done.c.old_key == journal.encode_id_sql(key)))
+                   .where(key > self.boundaries[name]))
         if name in self.picks:
             sel = sel.where(key.in_(sorted(self.picks[name])))
         self.execute(insert(w).from_select(["old_id", "action", "new_id"], sel))
+        if not self.journaled:
+            return 0
         self._keep_promises(name)
         return int(self.p.execute(select(func.count()).select_from(w).where(w.c.action == "done")).scalar_one())
 
@@ -78,13 +113,13 @@ class SurrogateRules(WorkTables):
                 wi, and_(wi.c.old_id == c.c[pk], wi.c.action == "insert")))
             source = source.join(p, and_(*(self.collations.as_production(name, col, mapped[col]) == p.c[col]
                                            for col in cols)))
-            met = (select(c.c[pk], func.min(p.c[pk])).select_from(source)
+            met = (select(c.c[pk], func.min(p.c[pk]), literal(",".join(cols))).select_from(source)
                    .where(~exists().where(seen.c.old_id == c.c[pk])).group_by(c.c[pk]))
-            self.execute(insert(self.alloc).from_select(["old_id", "new_id"], met))
+            self.execute(insert(self.alloc).from_select(["old_id", "new_id", "met_on"], met))
         a = self.alloc.alias("a")
         values: dict[str, Any] = (
-            {"action": "link", "new_id": a.c.new_id} if mode == "link" else
-            {"action": "skip", "reason": text_of(f"{COLLIDED} row ", a.c.new_id)})
+            {"action": "link", "new_id": a.c.new_id, "met_on": a.c.met_on} if mode == "link" else
+            {"action": "skip", "reason": text_of(f"{COLLIDED} row ", a.c.new_id), "met_on": a.c.met_on})
         return self.execute(update(w).values(**values).where(w.c.old_id == a.c.old_id, w.c.action == "insert"))
 
     def orphans(self, name: str, nullable_ok: bool) -> None:
@@ -92,7 +127,6 @@ class SurrogateRules(WorkTables):
         (``--orphans null`` on a nullable column) the reference set to NULL."""
         t, w = self.schema[name], self.work[name]
         pk = t.primary_key[0]
-        c = self.crashed[name].alias("c")
         for ref in self.refs(name):
             parent = self.schema[ref.edge.parent]
             # The orphans found by an anti-join (MariaDB reads the parent's key and stops:
@@ -105,8 +139,8 @@ class SurrogateRules(WorkTables):
                       .where(w2.c.action.in_(("insert", "link")), value.is_not(None),
                              value <= ref.boundary, par_key.is_(None), *ref.edge.type_filter(o))
                       .subquery("doomed"))
-            cond = [w.c.old_id == c.c[pk], w.c.old_id.in_(select(doomed.c.old_id))]
-            self.orphaned(t, ref, nullable_ok, w, (w.c.action, w.c.nulled, w.c.reason), c.c[ref.column], cond)
+            self.orphaned(t, ref, nullable_ok, w, self._friday_value(name, ref.value, w),
+                          [w.c.old_id.in_(select(doomed.c.old_id))])
 
     def propagate(self, name: str, parents: set[str] | None = None) -> int:
         """Skip the Friday rows whose Friday parent is skipped or not restored; returns how
@@ -125,12 +159,18 @@ class SurrogateRules(WorkTables):
             w2 = w.alias("w2")
             doomed = (select(w2.c.old_id).select_from(w2.join(c, c.c[pk] == w2.c.old_id))
                       .where(w2.c.action.in_(("insert", "link")), *cond).subquery("doomed"))
-            c_out = self.crashed[name].alias("co")
+            held = self._friday_value(name, lambda rows: rows.c[ref.column], w)
             changed += self.execute(
-                update(w).values(action="skip", reason=text_of(f"{ref.column}=", c_out.c[ref.column], why))
-                .where(w.c.old_id == c_out.c[pk], w.c.action.in_(("insert", "link")),
-                       w.c.old_id.in_(select(doomed.c.old_id))))
+                update(w).values(action="skip", reason=text_of(f"{ref.column}=", held, why))
+                .where(w.c.action.in_(("insert", "link")), w.c.old_id.in_(select(doomed.c.old_id))))
         return changed
+
+    def _friday_value(self, name: str, value: Callable[[Any], Any], w: Any) -> Any:
+        """`value` of the Friday row a work row stands for, read by a subquery: an UPDATE
+        of a work table names no other table (MariaDB refuses a multi-table UPDATE naming
+        one of production's tables in a READ ONLY transaction, as the plan's preview is)."""
+        c = self.crashed[name].alias("co")
+        return select(value(c)).where(c.c[self.schema[name].primary_key[0]] == w.c.old_id).scalar_subquery()
 
     def allocate(self, name: str, cap: int) -> tuple[int, int, list[tuple[int, int]]]:
         """New ids: kept past production's highest, else next after both sides' highest,

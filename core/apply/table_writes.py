@@ -121,19 +121,24 @@ class TableWrites:
             self.progress.start(f"{t.name}: copying server-side", None)
             report.inserted = self.server.copy(t.name)
             return
-        # A keyed table: its spooled Friday inserts staged, then decided and copied by the server.
+        if not self.decide_keyed(t):
+            return
+        report.inserted = self.server.copy_keyed(t.name)
+        report.skipped += list(self.server.keyed_skipped(t.name))
+        for key, (holder, _) in self.server.keyed_linked(t.name).items():
+            report.linked.append((key, holder))
+            writer.add(t.name, key, holder, "linked", COLLIDED)
+
+    def decide_keyed(self, t: TableInfo) -> bool:
+        """A keyed table's spooled Friday inserts staged, then decided by the server;
+        False when there were none (then no statement ran: apps have many small tables)."""
         staged = 0
         for chunk in self._spooled_rows(t):
             self.server.stage_rows(t.name, chunk)
             staged += len(chunk)
-        if not staged:   # nothing to decide: no statements (apps have many small tables)
-            return
-        self.server.decide_keyed(t.name, self.options.orphans == "null", self.options.collisions)
-        report.inserted = self.server.copy_keyed(t.name)
-        report.skipped += list(self.server.keyed_skipped(t.name))
-        for key, holder in self.server.keyed_linked(t.name).items():
-            report.linked.append((key, holder))
-            writer.add(t.name, key, holder, "linked", COLLIDED)
+        if staged:
+            self.server.decide_keyed(t.name, self.options.orphans == "null", self.options.collisions)
+        return bool(staged)
 
     def _spooled_rows(self, t: TableInfo) -> Iterator[list[tuple[Any, ...]]]:
         """Friday's rows of `t`'s spooled keys, chunk by chunk, without those a committed
@@ -179,6 +184,18 @@ class TableWrites:
     def _write_updates(self, t: TableInfo) -> None:
         """Friday's updates (and the conflicts the operator took Friday's side of), staged
         and then decided, mapped and applied by the server (`ServerCopy.apply_updates`)."""
+        later = self.stage_updates(t)
+        if later is None:
+            return
+        report = self.reports[t.name]
+        report.updated = self.server.apply_updates(t.name, later)
+        report.skipped += [(key, "update not applied: " + why) for key, why in self.server.keyed_skipped(t.name, UPDATE)]
+
+    def stage_updates(self, t: TableInfo) -> frozenset[str] | None:
+        """Friday's updates of `t` and the rows both sides changed that the operator's
+        choice (or the cell merge) writes, staged in its work table; returns the
+        timestamp columns written only where Friday's is the later (`cell_merge`), or
+        None when there is nothing to stage."""
         report = self.reports[t.name]
         keys = list(self.work.updates.get(t.name, []))
         columns: dict[Key, str] = {}   # merged by column: the columns written
@@ -197,15 +214,13 @@ class TableWrites:
                 report.merged += cls is RowClass.MERGE
                 report.conflicts_merged += cls is RowClass.CONFLICT
         if not keys or t.name not in self.server.updates:   # no column to write (`Work.has_updates`)
-            return
+            return None
         self.progress.start(f"{t.name}: applying Friday's updates", len(keys))
         for chunk in self._friday_rows(t, keys):
             check_cancel(self.cancel)
             self.server.stage_rows(t.name, chunk, UPDATE, columns)
             self.progress.advance(len(chunk))
-        later = frozenset().union(*(cell_merge.later_columns(mask) for mask in columns.values()))
-        report.updated = self.server.apply_updates(t.name, later)
-        report.skipped += [(key, "update not applied: " + why) for key, why in self.server.keyed_skipped(t.name, UPDATE)]
+        return frozenset().union(*(cell_merge.later_columns(mask) for mask in columns.values()))
 
     def _both_changed(self, table: str) -> Iterator[tuple[RowClass, Key]]:
         """The rows both sides changed: conflicts, and rows merged by column."""

@@ -18,14 +18,11 @@ from .work_tables import UPDATE, WorkTables, integer_key
 class UpdateRules(WorkTables):
     """Friday's updated rows, applied where nothing they name is lost."""
 
-    def apply_updates(self, name: str, later: frozenset[str] = frozenset()) -> int:
+    def decide_updates(self, name: str) -> None:
         """Friday's staged updates of `name` where nothing they name is lost: skipped where
         a reference finds no parent (`skip_broken`), the rest mapped in place (a reference
         past its parent's boundary becomes the parent's new id), skipped where another
-        production row holds a unique value they write (`_skip_unique_held`), and written
-        by one ``UPDATE … FROM``, journaled by one ``INSERT … SELECT``. Rows merged by column
-        write only their columns, and the timestamps in `later` only where Friday's is the
-        later (`_written`). Returns the rows updated."""
+        production row holds a unique value they write (`_skip_unique_held`)."""
         t, r = self.schema[name], self.updates[name]
         for ref in self.refs(name):   # an update never writes a reference NULL
             self.skip_broken(name, r, UPDATE, ref, False, only=[self.writes(r, ref.column)])
@@ -38,6 +35,14 @@ class UpdateRules(WorkTables):
                 r.c.gapmend_action == UPDATE, ref.value(r) > ref.boundary, *ref.edge.type_filter(r),
                 self.writes(r, ref.column)))
         self._skip_unique_held(name)
+
+    def apply_updates(self, name: str, later: frozenset[str] = frozenset()) -> int:
+        """Friday's staged updates of `name`, decided (`decide_updates`), written by one
+        ``UPDATE … FROM`` and journaled by one ``INSERT … SELECT``. Rows merged by column
+        write only their columns, and the timestamps in `later` only where Friday's is the
+        later (`_written`). Returns the rows updated."""
+        self.decide_updates(name)
+        t, r = self.schema[name], self.updates[name]
         live = r.c.gapmend_action == UPDATE
         columns = [c for c in t.column_names if c not in t.identity]
         same_row = [t.table.c[k] == self.collations.as_production(name, k, r.c[k]) for k in t.identity]
@@ -83,7 +88,8 @@ class UpdateRules(WorkTables):
             # Through a derived table: MySQL will not update a table its subquery reads.
             doomed = (select(*own).select_from(r.join(held, meets))
                       .where(r.c.gapmend_action == UPDATE).subquery("doomed"))
-            self.execute(update(r).values(gapmend_action="skip", gapmend_reason=f"{', '.join(cols)}: {COLLIDED}")
+            self.execute(update(r).values(gapmend_action="skip", gapmend_reason=f"{', '.join(cols)}: {COLLIDED}",
+                                          gapmend_met_on=",".join(cols))
                          .where(r.c.gapmend_action == UPDATE, tuple_(*own).in_(select(*doomed.c))))
 
     def broken_update(self, name: str, edge: Edge) -> list[Any]:

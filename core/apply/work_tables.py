@@ -8,7 +8,7 @@ through them; `server_copy.ServerCopy` is all of them together."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, NamedTuple, Sequence
 
 from sqlalchemy import (
     BigInteger,
@@ -40,7 +40,7 @@ from ..databases import rows as rowio
 from ..databases.collation import Collations
 from ..databases.dialects import Dialect, dialect_of
 from ..databases.schema import Schema, TableInfo
-from ..inspect import cell_merge
+from ..inspect import cell_merge, soft_deletes
 from ..inspect.graph import Edge
 from ..plan.model import ORPHANED
 from .crashed_address import CrashedAddress, attach, detach
@@ -79,6 +79,24 @@ class Meets:
 
     table: Any                          # production's table, aliased
     condition: ColumnElement[bool]      # its row holds a staged row's key as written
+    columns: tuple[str, ...]            # the key met on
+
+
+class Fate(NamedTuple):
+    """The columns of a work table that say what becomes of each Friday row: a work
+    table's own, or the ``gapmend_`` ones beside a staged row (`fate_of`)."""
+
+    action: Column[Any]        # insert | link | skip | done (a staged row: insert | update | link | skip)
+    nulled: Column[Any]        # ",3,7,": positions of references written NULL (``--orphans null``)
+    reason: Column[Any]        # why it is skipped, in words
+    orphan_edge: Column[Any]   # the reference whose snapshot-range parent production deleted
+    orphan_id: Column[Any]     # ... and the id it names
+    met_on: Column[Any]        # the unique key production holds its value of ("a,b"), when linked or skipped for it
+
+
+def fate_of(work: Table) -> Fate:
+    prefix = "gapmend_" if "gapmend_action" in work.c else ""
+    return Fate(*(work.c[prefix + name] for name in Fate._fields))
 
 
 @dataclass
@@ -137,33 +155,39 @@ class WorkTables:
                  boundaries: dict[str, int | None], edges_from: Callable[[str], list[Edge]],
                  run_id: str, execute: Callable[[Any], int], source: Connection | None = None,
                  keyed: Sequence[str] = (), picks: Mapping[str, frozenset[int]] | None = None,
-                 shapes: Schema | None = None, updated: Sequence[str] = ()) -> None:
+                 shapes: Schema | None = None, updated: Sequence[str] = (), scratch: bool = False) -> None:
         self.p, self.address, self.schema, self.tables = conn, address, schema, tables
+        # Scratch: every work table TEMPORARY, for a session that may write nothing else
+        # (the plan's preview of the restore's fates, `preview`).
+        self.scratch = scratch
+        self.journaled = False   # whether production keeps gapmend's journal (read by `open`)
         self.dialect = dialect_of(conn)
         self.picks = picks or {}   # tables restored for the operator's picked ids only (`picks`)
         self.boundaries, self.edges_from, self.execute = boundaries, edges_from, execute
         self.run_id, self.source = run_id, source
         self.metadata = MetaData()
+        prefixes = ["TEMPORARY"] if scratch else []
         self.collations: Collations   # production's, read by `open`
         shapes = shapes or schema     # the tables whose column types the staging tables take
         prefix = f"{WORK_PREFIX}{run_id[:8]}_"
-        self.work = {name: work_table(self.metadata, f"{prefix}{i}") for i, name in enumerate(tables)}
+        self.work = {name: work_table(self.metadata, f"{prefix}{i}", prefixes) for i, name in enumerate(tables)}
         # Tables without an integer key: Friday's rows themselves, each
         # with its fate, staged by the restore as it reads them from its key spool.
-        self.rows_work = {name: rows_table(self.metadata, f"{prefix}k{i}", shapes[name])
+        self.rows_work = {name: rows_table(self.metadata, f"{prefix}k{i}", shapes[name], prefixes=prefixes)
                           for i, name in enumerate(keyed)}
         # Friday's updated rows of every table that has any, each with its fate: decided,
         # mapped and applied by the same kind of statements as the inserts.
-        self.updates = {name: rows_table(self.metadata, f"{prefix}u{i}", shapes[name], UPDATE)
+        self.updates = {name: rows_table(self.metadata, f"{prefix}u{i}", shapes[name], UPDATE, prefixes)
                         for i, name in enumerate(updated)}
         self.alloc = Table(f"{prefix}alloc", self.metadata,
                            Column("old_id", BigInteger, primary_key=True, autoincrement=False),
-                           Column("new_id", BigInteger, nullable=False))
+                           Column("new_id", BigInteger, nullable=False),
+                           Column("met_on", String(255)), prefixes=prefixes)
         # Crashed's tables as production's connection names them: the crashed database's
         # own, or (staged) copies of Friday's rows in production's database.
         self.crashed: dict[str, Table]
         if address.schema is None:
-            self.crashed = {name: staging_table(self.metadata, f"{prefix}s{i}", shapes[name])
+            self.crashed = {name: staging_table(self.metadata, f"{prefix}s{i}", shapes[name], prefixes)
                             for i, name in enumerate(tables)}
         else:
             self.crashed = _Named(schema, address.schema)
@@ -176,8 +200,13 @@ class WorkTables:
         id-ordered chunks of multi-row INSERTs (`progress` hears each chunk's size).
         Rows before a boundary are never read from crashed by these statements."""
         attach(self.p, self.address)
-        self.metadata.create_all(self.p)
+        if self.scratch:
+            self.dialect.create_scratch(self.p, self.metadata)
+        else:
+            self.metadata.create_all(self.p)
+        self.p.commit()
         self.collations = Collations(self.p)
+        self.journaled = journal.kept(self.p)
         self.p.commit()
         if not self.address.staged:
             return
@@ -193,7 +222,10 @@ class WorkTables:
     def close(self) -> None:
         try:
             self.p.rollback()
-            self.metadata.drop_all(self.p)
+            if self.scratch:
+                self.dialect.drop_scratch(self.p, self.metadata)
+            else:
+                self.metadata.drop_all(self.p)
             self.p.commit()
         finally:
             detach(self.p, self.address)
@@ -275,20 +307,21 @@ class WorkTables:
         return source, {n: case(*whens[n], else_=rows.c[n]) if n in whens else rows.c[n]
                         for n in self.schema[name].column_names}
 
-    def orphaned(self, t: TableInfo, ref: Ref, nullable_ok: bool, work: Table,
-                  fate: tuple[Column[Any], Column[Any], Column[Any]], value: ColumnElement[Any],
+    def orphaned(self, t: TableInfo, ref: Ref, nullable_ok: bool, work: Table, value: ColumnElement[Any],
                   where: list[ColumnElement[bool]]) -> None:
-        """The `where` rows of `work` point at a parent production deleted: under
-        ``--orphans null`` on a nullable column the reference is marked to be written NULL,
-        else the row is skipped. `fate` is `work`'s (action, nulled, reason) columns."""
-        action, nulled, reason = fate
+        """The `where` rows of `work` point at a parent production deleted (the id
+        `value`): under ``--orphans null`` on a nullable column the reference is marked
+        to be written NULL, else the row is skipped; either way the reference and the id
+        are kept (`Fate`), for the plan to show."""
+        fate = fate_of(work)
         column = t.column(ref.column)
+        found = {fate.orphan_edge: literal(ref.edge.id), fate.orphan_id: value}
         if nullable_ok and column is not None and column.nullable:
-            marked = func.coalesce(nulled, literal(",")) + literal(f"{ref.index},")
-            self.execute(update(work).values({nulled: marked}).where(*where))
+            marked = func.coalesce(fate.nulled, literal(",")) + literal(f"{ref.index},")
+            self.execute(update(work).values({fate.nulled: marked, **found}).where(*where))
         else:
             why = text_of(f"{ref.column}=", value, f": {ORPHANED}")
-            self.execute(update(work).values({action: "skip", reason: why}).where(*where))
+            self.execute(update(work).values({fate.action: "skip", fate.reason: why, **found}).where(*where))
 
     def skip_broken(self, name: str, r: Table, live: str, ref: Ref, nullable_ok: bool,
                     only: Sequence[ColumnElement[bool]] = ()) -> None:
@@ -300,11 +333,38 @@ class WorkTables:
         par = parent.table.alias("par")
         gone = [r.c.gapmend_action == live, col.is_not(None), col <= ref.boundary, *types,
                 ~exists().where(par.c[parent.primary_key[0]] == col)]
-        fate = (r.c.gapmend_action, r.c.gapmend_nulled, r.c.gapmend_reason)
-        self.orphaned(t, ref, nullable_ok, r, fate, col, gone)
+        self.orphaned(t, ref, nullable_ok, r, col, gone)
         unrestored, why = ref.unrestored(r)
         self.execute(update(r).values(gapmend_action="skip", gapmend_reason=text_of(f"{ref.column}=", col, why))
                      .where(r.c.gapmend_action == live, *unrestored, *only))
+
+    def soft_parents(self, name: str) -> dict[str, int]:
+        """Per reference, Friday's rows of `name` still to write (inserts and updates) that
+        name a snapshot-range parent production soft-deleted: restored all the same, since
+        the parent is still a row (`soft_deletes`), and counted for the plan to say so."""
+        t = self.schema[name]
+        rows: list[tuple[Any, Any, ColumnElement[bool]]] = []   # (Friday's rows, joined to their fates, live)
+        if name in self.work:
+            w, c = self.work[name], self.crashed[name].alias("c")
+            rows.append((c, c.join(w, w.c.old_id == c.c[t.primary_key[0]]), w.c.action.in_(("insert", "link"))))
+        for staged, actions in ((self.rows_work.get(name), ("insert", "link")), (self.updates.get(name), (UPDATE,))):
+            if staged is not None:
+                rows.append((staged, staged, staged.c.gapmend_action.in_(actions)))
+        out: dict[str, int] = {}
+        for ref in self.refs(name):
+            parent = self.schema[ref.edge.parent]
+            if soft_deletes.index(parent) is None:
+                continue
+            par = parent.table.alias("par")
+            for friday, source, live in rows:
+                value = ref.value(friday)
+                n = self.p.execute(select(func.count()).select_from(
+                    source.join(par, par.c[parent.primary_key[0]] == value)).where(
+                    live, value <= ref.boundary, par.c[soft_deletes.COLUMN].is_not(None),
+                    *ref.edge.type_filter(friday))).scalar_one()
+                if n:
+                    out[ref.edge.id] = out.get(ref.edge.id, 0) + int(n)
+        return out
 
     def broken(self, name: str, edge: Edge, r: Table, live: str, source: Any,
                written: ColumnElement[Any], only: Sequence[ColumnElement[bool]] = ()) -> list[Any]:
@@ -326,22 +386,26 @@ def drop_leftovers(engine: Engine) -> None:
                 conn.execute(text(f"DROP TABLE {engine.dialect.identifier_preparer.quote(name)}"))
 
 
-def staging_table(metadata: MetaData, name: str, t: TableInfo) -> Table:
+def staging_table(metadata: MetaData, name: str, t: TableInfo, prefixes: Sequence[str] = ()) -> Table:
     """An empty copy of `t` to hold Friday's rows: the same columns and types (and, on
     MariaDB, character set), the primary key, no other index, no constraint, no default."""
     columns = [Column(c.name, c.type, primary_key=c.name in t.primary_key, autoincrement=False,
                       nullable=c.name not in t.primary_key) for c in t.table.columns]
     options = {k: v for k, v in t.table.dialect_kwargs.items() if k.startswith(("mysql_", "mariadb_"))}
-    return Table(name, metadata, *columns, **options)
+    return Table(name, metadata, *columns, prefixes=list(prefixes), **options)
 
 
-def rows_table(metadata: MetaData, name: str, t: TableInfo, action: str = INSERT) -> Table:
-    """Staged Friday rows of `t` and the fate of each (the ``gapmend_`` columns): `action`
-    until a rule skips or links the row."""
-    stage = staging_table(metadata, name, t)
+def rows_table(metadata: MetaData, name: str, t: TableInfo, action: str = INSERT,
+               prefixes: Sequence[str] = ()) -> Table:
+    """Staged Friday rows of `t` and the fate of each (the ``gapmend_`` columns, `Fate`):
+    `action` until a rule skips or links the row."""
+    stage = staging_table(metadata, name, t, prefixes)
     stage.append_column(Column("gapmend_action", String(8), nullable=False, server_default=action))
     stage.append_column(Column("gapmend_nulled", String(255)))
     stage.append_column(Column("gapmend_reason", String(255)))
+    stage.append_column(Column("gapmend_orphan_edge", String(255)))
+    stage.append_column(Column("gapmend_orphan_id", BigInteger))
+    stage.append_column(Column("gapmend_met_on", String(255)))
     stage.append_column(Column("gapmend_key", Text))   # the journal's encoding of the Friday key (not integers)
     stage.append_column(Column("gapmend_written", Text))   # ... of the key as written, its references' holes open
     # Friday's updates merged by column (`cell_merge.written`): the columns written; NULL: all of them.
@@ -349,14 +413,19 @@ def rows_table(metadata: MetaData, name: str, t: TableInfo, action: str = INSERT
     return stage
 
 
-def work_table(metadata: MetaData, name: str) -> Table:
+def work_table(metadata: MetaData, name: str, prefixes: Sequence[str] = ()) -> Table:
+    """One integer-keyed table's Friday ids and the fate of each (`Fate`)."""
     return Table(name, metadata,
                  Column("old_id", BigInteger, primary_key=True, autoincrement=False),
                  Column("new_id", BigInteger),
-                 Column("action", String(8), nullable=False),     # insert | link | skip | done
-                 Column("nulled", String(255)),                    # ",3,7," column positions set to NULL
+                 Column("action", String(8), nullable=False),
+                 Column("nulled", String(255)),
                  Column("reason", String(255)),
-                 Column("promised", Integer, nullable=False, server_default="0"))   # 1: new_id from a stopped run
+                 Column("orphan_edge", String(255)),
+                 Column("orphan_id", BigInteger),
+                 Column("met_on", String(255)),
+                 Column("promised", Integer, nullable=False, server_default="0"),   # 1: new_id from a stopped run
+                 prefixes=list(prefixes))
 
 
 def text_of(prefix: str, value: ColumnElement[Any], suffix: str = "") -> ColumnElement[str]:

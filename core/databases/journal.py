@@ -284,9 +284,14 @@ def merged_columns(conn: Connection, table: str) -> dict[str, str]:
     return {key: detail[len(MERGED):] for key, detail in conn.execute(stmt)}
 
 
+def kept(conn: Connection) -> bool:
+    """Whether this database holds gapmend's journal (a restore made it; a plan reads without it)."""
+    return bool(conn.dialect.has_table(conn, RUNS))
+
+
 def has_runs(conn: Connection) -> bool:
     """Whether a counted gapmend run ever wrote to this database."""
-    if not conn.dialect.has_table(conn, RUNS):
+    if not kept(conn):
         return False
     return conn.execute(select(runs.c.run_id).where(runs.c.status.in_(COUNTING)).limit(1)).first() is not None
 

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..databases import journal
-from ..plan.model import Collision, Conflict, Merge, Orphan, RowClass
+from ..plan.model import Conflict, Merge, RowClass
 from .classify import Row
 
 SAMPLES = 5
-DETAIL_CAP = 500            # conflicts/collisions/orphans kept per table in the plan
+DETAIL_CAP = 500            # conflicts and merges kept per table in the plan (collisions, orphans: `preview`)
 
 
 @dataclass
@@ -22,15 +22,12 @@ class Findings:
     samples: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
     conflicts: list[Conflict] = field(default_factory=list)
     merges: list[Merge] = field(default_factory=list)
-    collisions: list[Collision] = field(default_factory=list)
-    orphans: list[Orphan] = field(default_factory=list)
     truncated: bool = False
     ids_taken: int = 0
     restored: int = 0                                           # Friday rows a committed run restored
     restored_keys: set[str] = field(default_factory=set)       # their encoded keys (`gap._Inspector._restored`)
     written_keys: set[str] = field(default_factory=set)        # the production keys they were inserted under
     soft_deletes: int = 0                                       # Friday updates that set deleted_at
-    soft_parents: dict[str, int] = field(default_factory=lambda: defaultdict(int))   # edge -> Friday rows
 
     def was_restored(self, key: Row) -> bool:
         if journal.encode(key) in self.restored_keys:

@@ -6,11 +6,12 @@ Read-only on every database. For each table, in the reference graph's order:
 2. **Overlap** (ids up to the boundary, or every key of a table without an integer
    key): only the rows that may differ are read, every side's version of each key
    (`versions`), and classified by the three-way rule of a merge with a base (`classify`).
-3. **Past the boundary**: Friday's rows are read in chunks (they are the restore's
-   work and are previewed for unique-key collisions and orphans, `friday_rows`);
-   production's are counted.
+3. **Past the boundary**: Friday's rows are counted by the server, or read in chunks
+   where a caller hears each row; production's are counted.
 
-`build_plan` runs it and returns the `Plan` the operator reviews.
+`inspect_gaps` runs it and returns the inspected `Plan`. What the restore will do with
+each Friday row (collisions, orphans) is not decided here but by the restore's own
+rules: `apply.preview.build_plan` adds it to make the plan the operator reviews.
 """
 
 from __future__ import annotations
@@ -19,10 +20,9 @@ import contextlib
 import dataclasses
 import threading
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from sqlalchemy import Connection, select
 
@@ -42,7 +42,6 @@ from .boundaries import BoundaryFinder
 from .cell_merge import merge_cells
 from .classify import Evidence, Row, classify, diff, evidence, key_of
 from .findings import SAMPLES, Findings
-from .friday_rows import FridayRows
 from .graph import Edge, ReferenceGraph, build_graph, graph_decisions
 from .sources import Sources
 from .versions import VersionReader
@@ -51,9 +50,16 @@ from .versions import VersionReader
 RowSink = Callable[[str, RowClass, tuple[Any, ...], "Merge | None"], None]
 
 
+class Inspected(NamedTuple):
+    """The inspected plan, and the reference graph its tables were read by."""
+
+    plan: Plan
+    graph: ReferenceGraph
+
+
 # --- the entry point ----------------------------------------------------------------
 
-def build_plan(
+def inspect_gaps(
     settings: Settings,
     decisions: Decisions | None = None,
     progress: Progress | None = None,
@@ -63,11 +69,13 @@ def build_plan(
     row_classes: frozenset[RowClass] = frozenset(RowClass),
     joint: bool = True,
     count_only: frozenset[str] = frozenset(),
-    prepared: tuple[Schema, ReferenceGraph] | None = None,
+    schema: Schema | None = None,
+    graph: ReferenceGraph | None = None,
     check_roles: bool = True,
     delta: Delta | None = None,
     known: Delta | None = None,
-) -> Plan:
+    hide_restored: bool | None = None,
+) -> Inspected:
     """Inspect every table's gap and return the plan. Writes nothing anywhere.
 
     `on_row`, when given, hears every classified row of `row_classes` as
@@ -77,9 +85,11 @@ def build_plan(
     `joint` False keeps every comparison in gapmend even where one connection sees every
     side (as between servers; tests compare both ways). Tables in
     `count_only` have their Friday inserts counted by the server instead of read (the
-    server-side restore's own statements find their collisions and orphans). `prepared`
-    is crashed's schema and the reference graph when the caller has them already (the
-    restore): reflecting and reading every type column again costs a scan per table.
+    server-side restore's own statements find their collisions and orphans). `schema`
+    (crashed's) and `graph` are given when the caller has them already: reflecting and
+    reading every type column again costs a scan per table. Rows a committed run
+    restored are counted as restored, not as work still to do, when `hide_restored`
+    (by default: when no caller hears the rows, as the restore does).
     A contradiction between the roles and their contents (`roles`) is refused unless
     `check_roles` is False (`gapmend roles`, which shows them). With a snapshot, `delta`
     (when given) is filled with Friday's delta and the sources' fingerprints (`plan.delta`),
@@ -97,7 +107,7 @@ def build_plan(
             delta.fingerprints = fingerprints(sources.crashed, sources.snapshot)
             delta.trusting = settings.trust_updated_at
         progress.start("reflecting schemas", None)
-        schema, findings = _reflect_sides(sources, decisions, prepared, snapshot_checked=known is not None)
+        schema, findings = _reflect_sides(sources, decisions, schema, snapshot_checked=known is not None)
         snapshot = connect(sources.snapshot, "snapshot") if sources.snapshot is not None else contextlib.nullcontext()
         with connect(sources.crashed, "crashed") as c_conn, connect(sources.production, "production") as p_conn, \
                 snapshot as s_conn:
@@ -109,15 +119,14 @@ def build_plan(
             found = roles.check_facts(facts)
             if check_roles:   # before the gap is read: a snapshot newer than the crash is no snapshot
                 roles.require_settled([f for f in found if f.kind == roles.REFUSE], [])
-            graph = prepared[1] if prepared is not None else build_graph(
-                schema, [c_conn, p_conn], graph_decisions(decisions, settings.app_aliases))
+            graph = graph or build_graph(schema, [c_conn, p_conn], graph_decisions(decisions, settings.app_aliases))
             payload_edges = payload_candidates(c_conn, schema, decisions, settings)
             gaps = _Inspector(
                 schema=schema, graph=graph, sources=sources, c=c_conn, p=p_conn, s=s_conn,
                 snapshot_at=settings.snapshot_at, trust_updated_at=settings.trust_updated_at, decisions=decisions,
                 stamp_columns=settings.stamp_columns,
                 progress=progress, cancel=cancel, on_row=on_row, row_classes=row_classes, joint_allowed=joint,
-                count_only=count_only, hide_restored=on_row is None,
+                count_only=count_only, hide_restored=on_row is None if hide_restored is None else hide_restored,
                 delta=delta if s_conn is not None else None, known=known,
             ).run()
             journaled = journal.has_runs(p_conn)
@@ -148,19 +157,19 @@ def build_plan(
             found += roles.check_plan(plan, facts)
         if check_roles:
             roles.require_settled([f for f in found if f.kind == roles.REFUSE], [])
-        return dataclasses.replace(plan, role_findings=[dataclasses.asdict(f) for f in found])
+        return Inspected(dataclasses.replace(plan, role_findings=[dataclasses.asdict(f) for f in found]), graph)
     finally:
         if own:
             sources.dispose()
 
 
-def _reflect_sides(sources: Sources, decisions: Decisions, prepared: tuple[Schema, ReferenceGraph] | None,
+def _reflect_sides(sources: Sources, decisions: Decisions, crashed: Schema | None,
                    snapshot_checked: bool = False) -> tuple[Schema, list[SchemaFinding]]:
     """Crashed's schema (the one every table is read by) and how production's differs;
     refused when they cannot be compared, the snapshot is not crashed's (unless
     `snapshot_checked`: a plan found it was, and neither has changed since), or an
     override names a table crashed does not have."""
-    crashed_schema = prepared[0] if prepared is not None else reflect(sources.crashed, "crashed")
+    crashed_schema = crashed or reflect(sources.crashed, "crashed")
     production_schema = reflect(sources.production, "production")
     findings = compare_schemas(crashed_schema, production_schema)
     require_compatible(findings)   # first: a migration only one side ran is the likelier story
@@ -266,8 +275,6 @@ class _Inspector:
     # Per integer-keyed table, rows past its boundary: production's, and (for `count_only`
     # tables) crashed's and how many of those have an id production holds too.
     past: dict[str, tuple[int, int, int]] = field(default_factory=dict)
-    # Friday ids that collide with a production row, per table -> that row's id (`unique`).
-    linked: dict[str, dict[Any, Any]] = field(default_factory=lambda: defaultdict(dict))
 
     def run(self) -> list[TableGap]:
         tables = [self.schema[name] for name in self.graph.order]
@@ -319,17 +326,16 @@ class _Inspector:
         boundary = self.boundaries[t.name]
         key_idx = [t.column_names.index(c) for c in t.identity]
         p_max = c_max = None
-        friday_rows = FridayRows(self.p, self.schema, self.graph, self.boundaries, self.linked, t, acc)
         if t.key_kind == "surrogate":
             assert boundary.value is not None
             b = boundary.value
             keycol = t.table.c[t.primary_key[0]]
             c_max, p_max = self.maxima[t.name]   # read by the boundary's search, just before
             for s_row, c_row, p_row in reader.overlap(t, b):
-                self._record(t, ev, acc, friday_rows, key_idx, s_row, c_row, p_row, in_snapshot=True)
+                self._record(t, ev, acc, key_idx, s_row, c_row, p_row, in_snapshot=True)
             friday_past = c_max > b   # crashed holds rows past the boundary (and never changes)
             n_prod, n_friday, n_taken = self.past[t.name]
-            if t.name in self.count_only:
+            if t.name in self.count_only and not done:   # rows a committed run restored are told apart by reading
                 if friday_past:
                     self._count_friday_inserts(t, acc, b, n_friday, n_taken)
             elif friday_past:
@@ -342,7 +348,6 @@ class _Inspector:
                         self._tell(t.name, RowClass.FRIDAY_INSERT, key_of(row, key_idx), None)
                         if row[key_idx[0]] <= p_max:
                             acc.ids_taken += 1
-                    friday_rows.extend(chunk)
             # Counted, not taken from the maxima: production is live while a plan is made.
             past = n_prod > 0   # production holds rows past the boundary
             # Rows a committed run inserted are past the boundary too: they are Friday's.
@@ -358,8 +363,7 @@ class _Inspector:
             for s_row, c_row, p_row in reader.merge_keyed(t, ev, key_idx):
                 lone = c_row if p_row is None and s_row is None else p_row if c_row is None and s_row is None else None
                 known = lone is not None and any(fn(lone) for fn in key_refs)
-                self._record(t, ev, acc, friday_rows, key_idx, s_row, c_row, p_row, known_new=known)
-        friday_rows.flush()
+                self._record(t, ev, acc, key_idx, s_row, c_row, p_row, known_new=known)
         decision, default = framework.decide(t.name, t.column_names, self.decisions.tables.get(t.name))
         picked = self.decisions.picked.get(t.name)
         for cls in list(acc.counts):
@@ -374,8 +378,6 @@ class _Inspector:
             samples={k: v for k, v in acc.samples.items() if v},
             conflicts=acc.conflicts,
             merges=acc.merges,
-            collisions=acc.collisions,
-            orphans=acc.orphans,
             references_out=[e.id for e in self.graph.edges_from(t.name)],
             references_in=[e.id for e in self.graph.edges_to(t.name)],
             production_max_id=p_max,
@@ -388,7 +390,6 @@ class _Inspector:
             ids_taken=acc.ids_taken,
             restored=acc.restored,
             soft_deletes=acc.soft_deletes,
-            soft_deleted_parents=dict(acc.soft_parents),
         )
 
     def _restored(self, t: TableInfo) -> tuple[set[str], set[str]]:
@@ -408,7 +409,7 @@ class _Inspector:
         for (first,) in self.c.execute(select(key).where(key > b).order_by(key).limit(SAMPLES)):
             acc.samples[RowClass.FRIDAY_INSERT.value].append((first,))
 
-    def _record(self, t: TableInfo, ev: Evidence, acc: Findings, friday_rows: FridayRows, key_idx: list[int],
+    def _record(self, t: TableInfo, ev: Evidence, acc: Findings, key_idx: list[int],
                 s: Row | None, c: Row | None, p: Row | None, in_snapshot: bool = False,
                 known_new: bool = False) -> None:
         cls: RowClass | None
@@ -435,15 +436,10 @@ class _Inspector:
         self._tell(t.name, cls, key, writes)
         if cls is RowClass.CONFLICT:
             acc.keep(acc.conflicts, Conflict(key, reason, diff(t.column_names, s, c, p), writes))
-        elif cls is RowClass.MERGE and merge is not None and c is not None:
+        elif cls is RowClass.MERGE and merge is not None:
             acc.keep(acc.merges, merge)
-            if writes is not None:
-                friday_rows.append(c, check_unique=False)   # the references it writes: orphans?
-        elif cls in (RowClass.FRIDAY_INSERT, RowClass.FRIDAY_UPDATE):
-            assert c is not None
-            friday_rows.append(c, check_unique=cls is RowClass.FRIDAY_INSERT)
-            if cls is RowClass.FRIDAY_UPDATE and soft_deletes.deletes(t, s if s is not None else p, c):
-                acc.soft_deletes += 1
+        elif cls is RowClass.FRIDAY_UPDATE and c is not None and soft_deletes.deletes(t, s if s is not None else p, c):
+            acc.soft_deletes += 1
 
     def _tell(self, table: str, cls: RowClass, key: Row, merge: Merge | None) -> None:
         if self.on_row is not None and cls in self.row_classes:

@@ -18,7 +18,7 @@ from .. import shown
 from ..config import Settings
 from ..databases.engines import open_engine
 from ..databases.schema import reflect
-from ..inspect.gap import build_plan
+from ..apply.preview import build_plan
 from ..plan.decisions import Decisions
 from ..private_files import write_private
 from .report import latest_report

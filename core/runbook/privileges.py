@@ -1,7 +1,8 @@
 """Step 9, the database half: do the configured users have the privileges the restore needs?
 
 CRASHED and SNAPSHOT are only read: SELECT. PRODUCTION is written: SELECT, INSERT, UPDATE,
-DELETE, plus CREATE (the journal tables) and CREATE TEMPORARY TABLES (the dry run).
+DELETE, plus CREATE (the journal tables) and CREATE TEMPORARY TABLES (the dry run, and the
+plan's preview of what the restore decides, `apply.preview`).
 MariaDB answers from ``SHOW GRANTS FOR CURRENT_USER()``; for SQLite the question is the
 file's (and its folder's, for the journal) read and write permission.
 """

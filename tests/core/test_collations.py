@@ -13,7 +13,7 @@ import pytest
 from gapmend.core.apply.restore import RestoreOptions, restore
 from gapmend.core.config import load_settings
 from gapmend.core.demo import SNAPSHOT_AT, build_trio, demo_metadata
-from gapmend.core.inspect.gap import build_plan
+from gapmend.core.apply.preview import build_plan
 from gapmend.core.runbook.verify import verify
 from sqlalchemy import insert, update
 

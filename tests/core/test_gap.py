@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from gapmend.core.config import load_settings
 from gapmend.core.demo import CONFLICT, CONVERGED, MERGE, PRODUCTION_DELETE, SNAPSHOT_AT, build_trio, demo_metadata
-from gapmend.core.inspect.gap import build_plan
+from gapmend.core.apply.preview import build_plan
 from gapmend.core.plan.model import RowClass
 from sqlalchemy import text
 

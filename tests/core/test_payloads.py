@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from gapmend.app.cli import cli
 from gapmend.core.apply.restore import RestoreOptions, restore
 from gapmend.core.config import load_settings
-from gapmend.core.inspect.gap import build_plan
+from gapmend.core.apply.preview import build_plan
 from gapmend.core.runbook.verify import verify
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert, select
 

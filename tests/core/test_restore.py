@@ -14,7 +14,7 @@ from gapmend.core.apply.restore import RestoreError, RestoreOptions, restore
 from gapmend.core.config import load_settings
 from gapmend.core.databases import journal
 from gapmend.core.demo import FRIDAY_INSERT, FRIDAY_UPDATE, MERGE, SNAPSHOT_AT, build_trio
-from gapmend.core.inspect.gap import build_plan
+from gapmend.core.apply.preview import build_plan
 from gapmend.core.inspect.roles import RolesError
 from gapmend.core.plan.decisions import Decisions
 from gapmend.core.plan.delta import Delta
@@ -430,7 +430,7 @@ def test_an_estimated_boundary_is_not_restored_until_the_operator_confirms_it(db
         restore(settings, options=RestoreOptions(approve_pending=True))
     assert "\n" not in str(err.value)
     assert database_state(e["production"]) == before
-    from gapmend.core.inspect.gap import build_plan
+    from gapmend.core.apply.preview import build_plan
 
     plan = build_plan(settings)
     unconfirmed = {g.table: g.boundary.value for g in plan.tables if g.has_work and g.boundary.unconfirmed}

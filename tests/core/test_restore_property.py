@@ -3,17 +3,20 @@ a cycle (a ↔ b), a self-reference (a.parent_id), a polymorphic pair (c.owner_t
 owner_id) and two pivots (one keyed by its references, one by an id with a unique pair),
 the restore loses no Friday row (each is in production exactly once, or skipped with a
 reason), points every reference at the same logical row, leaves production's own
-writes alone, is a no-op the second time and passes `verify`."""
+writes alone, is a no-op the second time and passes `verify`; and the plan made before
+it, writing nothing, showed exactly the collisions and orphans the restore then found."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from gapmend.core.apply.preview import build_plan
 from gapmend.core.apply.restore import RestoreOptions, restore
 from gapmend.core.config import load_settings
 from gapmend.core.inspect import roles
 from gapmend.core.plan.decisions import load_decisions
+from gapmend.core.plan.model import ORPHANED
 from gapmend.core.runbook.verify import verify
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -161,6 +164,8 @@ def test_restore_invariants(dbs: Databases, staged: bool, base: list[Any], ops: 
     decisions = load_decisions(settings_.decisions_path)
     options = RestoreOptions(approve_pending=True, staged=staged)
     state = database_state(e["production"])
+    plan = build_plan(settings_, decisions, check_roles=False)
+    assert database_state(e["production"]) == state   # the plan's preview writes nothing
     try:
         report = restore(settings_, decisions, options)
     except roles.RolesError as refused:
@@ -170,6 +175,10 @@ def test_restore_invariants(dbs: Databases, staged: bool, base: list[Any], ops: 
         decisions.roles_confirmed = [f.id for f in refused.findings]
         report = restore(settings_, decisions, options)
     assert ("staged" in report.path) == staged
+    for name, done in report.tables.items():   # the plan showed what the restore's own rules found
+        g = plan.table(name)
+        assert sorted(c.key for c in g.collisions) == sorted(k for k, _ in done.linked), name
+        assert sorted(o.key for o in g.orphans) == sorted(k for k, why in done.skipped if ORPHANED in why), name
     after = _by_tag(e["production"])
     skipped = {(t, k[0]) for t, r in report.tables.items() for k, _ in r.skipped}
     # The pivots: production's pairs kept, Friday's added (their ids mapped), unless skipped;

@@ -180,6 +180,16 @@ class Dialect(ABC):
         """Turn the session's foreign key checks on or off (the restore writes cycles
         with their final ids in one pass and checks references itself)."""
 
+    def create_scratch(self, conn: Connection, metadata: MetaData) -> None:
+        """Create `metadata`'s tables, all TEMPORARY: this session's own, gone with it,
+        and writable even where the session may write nothing else (the plan's)."""
+        metadata.create_all(conn)
+
+    @abstractmethod
+    def drop_scratch(self, conn: Connection, metadata: MetaData) -> None:
+        """Drop the TEMPORARY tables `create_scratch` made (never a table of that name
+        the database holds)."""
+
     @abstractmethod
     def update_rows(self, conn: Connection, table: Table, key: Sequence[str], columns: Sequence[str],
                     rows: list[dict[str, Any]], execute: Execute) -> None:

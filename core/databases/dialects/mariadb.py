@@ -211,6 +211,17 @@ class MariaDB(Dialect):
         conn.exec_driver_sql(f"SET FOREIGN_KEY_CHECKS = {1 if enabled else 0}")
         conn.commit()
 
+    def create_scratch(self, conn: Connection, metadata: MetaData) -> None:
+        # A READ ONLY session's transactions may write TEMPORARY tables but not create
+        # them: this one transaction, which creates nothing else, may.
+        conn.exec_driver_sql("SET TRANSACTION READ WRITE")
+        metadata.create_all(conn)
+
+    def drop_scratch(self, conn: Connection, metadata: MetaData) -> None:
+        conn.exec_driver_sql("SET TRANSACTION READ WRITE")
+        for table in reversed(metadata.sorted_tables):
+            conn.exec_driver_sql(f"DROP TEMPORARY TABLE IF EXISTS {conn.dialect.identifier_preparer.quote(table.name)}")
+
     def update_rows(self, conn: Connection, table: Table, key: Sequence[str], columns: Sequence[str],
                     rows: list[dict[str, Any]], execute: Execute) -> None:
         # PyMySQL sends an executemany UPDATE as one statement per row (only INSERT … VALUES

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Column,
     Connection,
     Engine,
+    MetaData,
     String,
     Table,
     and_,
@@ -175,6 +176,10 @@ class SQLite(Dialect):
             return None
         seq = conn.execute(text("SELECT seq FROM sqlite_sequence WHERE name = :t"), {"t": table}).scalar()
         return None if seq is None else int(seq) + 1
+
+    def drop_scratch(self, conn: Connection, metadata: MetaData) -> None:
+        for table in reversed(metadata.sorted_tables):
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{conn.dialect.identifier_preparer.quote(table.name)}")
 
     def update_rows(self, conn: Connection, table: Table, key: Sequence[str], columns: Sequence[str],
                     rows: list[dict[str, Any]], execute: Execute) -> None:

@@ -1,0 +1,201 @@
+"""The plan the operator reviews: the inspection (`inspect.gap`) and what the restore's
+own rules decide for each Friday row, found before the window.
+
+The rules run exactly as the restore runs them (`ServerCopy`: one work row per Friday
+id, orphans, collisions on the key as written and skips along references until nothing
+changes; keyed tables' rows and Friday's updates staged and decided the same way), over
+work tables that are TEMPORARY in production's read-only session
+(`Dialect.create_scratch`): production's own tables are never written, and nothing
+outlives the session. What they decided is read back as the plan's collisions (a Friday
+row linked to the production row holding its unique value as written), orphans (a
+reference to a snapshot-range parent production deleted) and the Friday rows kept
+although their parent was soft-deleted.
+
+The tables are those a restore with every pending table approved would write. A table
+the operator skips afterwards can change a child's fate; the restore of a reviewed plan
+finds that by its own statements and refuses (`plan.file.require_outcome`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import uuid
+from collections import defaultdict
+from typing import Any, Iterator
+
+from sqlalchemy import Connection, Table, select
+
+from ..config import Settings
+from ..databases import rows as rowio
+from ..databases.engines import connect
+from ..databases.schema import Schema, reflect
+from ..inspect.findings import DETAIL_CAP
+from ..inspect.gap import RowSink, inspect_gaps
+from ..inspect.graph import ReferenceGraph
+from ..inspect.sources import Sources
+from ..plan.decisions import Decisions
+from ..plan.delta import Delta
+from ..plan.model import Collision, Merge, Orphan, Plan, RowClass, TableGap
+from ..plan.selection import select_tables
+from ..progress import NullProgress, Progress
+from .crashed_address import choose_address, staging_shapes
+from .reports import Key, RestoreOptions, TableReport
+from .server_copy import ServerCopy
+from .table_writes import TableWrites, Work
+from .work_tables import fate_of
+
+
+def build_plan(
+    settings: Settings,
+    decisions: Decisions | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    sources: Sources | None = None,
+    on_row: RowSink | None = None,
+    row_classes: frozenset[RowClass] = frozenset(RowClass),
+    joint: bool = True,
+    check_roles: bool = True,
+    delta: Delta | None = None,
+    known: Delta | None = None,
+) -> Plan:
+    """Inspect every table's gap and decide each Friday row's fate by the restore's rules;
+    return the plan. Writes nothing to any database's tables. `on_row`, `row_classes`,
+    `joint`, `check_roles`, `delta` and `known` are `inspect_gaps`'s."""
+    decisions = decisions or Decisions()
+    progress = progress or NullProgress()
+    own = sources is None
+    sources = sources or Sources.open(settings)
+    try:
+        schema = reflect(sources.crashed, "crashed")
+        surrogate = frozenset(n for n, t in schema.tables.items() if t.key_kind == "surrogate")
+        work = Work(keyed=frozenset(schema.tables) - surrogate,
+                    picks={name: frozenset(ids) for name, ids in decisions.picked.items()})
+
+        def hear(table: str, cls: RowClass, key: Key, merge: Merge | None) -> None:
+            if cls in Work.CLASSES:
+                work.sink(table, cls, key, merge)
+            if on_row is not None and cls in row_classes:
+                on_row(table, cls, key, merge)
+
+        # The server counts the integer-keyed tables' Friday inserts unless a caller hears each.
+        hears_inserts = on_row is not None and RowClass.FRIDAY_INSERT in row_classes
+        try:
+            plan, graph = inspect_gaps(
+                settings, decisions, progress, cancel, sources=sources, on_row=hear,
+                row_classes=row_classes | Work.CLASSES, joint=joint,
+                count_only=frozenset() if hears_inserts else surrogate, schema=schema,
+                check_roles=check_roles, delta=delta, known=known, hide_restored=on_row is None)
+            return _Preview(sources, schema, graph, plan, decisions, work, progress, cancel).run()
+        finally:
+            work.close()
+    finally:
+        if own:
+            sources.dispose()
+
+
+@dataclasses.dataclass
+class _Preview:
+    """The restore's rules over one plan, on scratch work tables, and what they decided."""
+
+    sources: Sources
+    schema: Schema
+    graph: ReferenceGraph
+    plan: Plan
+    decisions: Decisions
+    work: Work
+    progress: Progress
+    cancel: threading.Event | None
+
+    def run(self) -> Plan:
+        order = select_tables(self.plan, approve_pending=True).order
+        counts = {g.table: g.count(RowClass.FRIDAY_INSERT) for g in self.plan.tables}
+        surrogate = [n for n in order if n not in self.work.keyed and counts[n]]
+        keyed = [n for n in order if n in self.work.spools]
+        updated = [n for n in order if self.work.has_updates(self.schema[n])]
+        if not (surrogate or keyed or updated):
+            return self.plan
+        production, crashed = self.sources.production, self.sources.crashed
+        address, _ = choose_address(production, crashed, self.schema, staged=False)
+        boundaries = {name: self.plan.table(name).boundary.value if t.key_kind == "surrogate" else None
+                      for name, t in self.schema.tables.items()}
+        with connect(crashed, "crashed") as c_conn, connect(production, "production") as p_conn:
+            server = ServerCopy(p_conn, address, self.schema, surrogate, boundaries, self.graph.edges_from,
+                                str(uuid.uuid4()), lambda stmt: int(p_conn.execute(stmt).rowcount), c_conn,
+                                keyed=keyed, picks=self.work.picks, updated=updated, scratch=True,
+                                shapes=staging_shapes(production, crashed, address))
+            if address.staged:
+                self.progress.start("copying Friday's rows beside production's, for the preview", sum(
+                    counts[n] for n in surrogate))
+            try:
+                server.open(self.progress.advance)
+                self._decide(server, c_conn, p_conn, order)
+                return self._read(server, p_conn, order)
+            finally:
+                server.close()
+
+    def _decide(self, server: ServerCopy, c_conn: Connection, p_conn: Connection, order: list[str]) -> None:
+        """The restore's decisions, in its order and with its default options."""
+        options = RestoreOptions()
+        writes = TableWrites(self.schema, self.graph, c_conn, p_conn, self.work, options, self.decisions, server,
+                             defaultdict(TableReport), self.progress, self.cancel, server.execute)
+        writes.load_done(order)
+        self.progress.start("deciding each Friday row, as the restore will", len(server.tables) * 2)
+        server.decide(options.collisions, options.orphans == "null", self.cancel, self.progress.advance)
+        for name in order:
+            if name in server.rows_work:
+                writes.decide_keyed(self.schema[name])
+            if name in server.updates and writes.stage_updates(self.schema[name]) is not None:
+                server.decide_updates(name)
+
+    def _read(self, server: ServerCopy, p_conn: Connection, order: list[str]) -> Plan:
+        gaps = {}
+        for name in order:
+            collisions = list(self._collisions(server, p_conn, name))
+            orphans = list(self._orphans(server, name))
+            soft = server.soft_parents(name)
+            if not (collisions or orphans or soft):
+                continue
+            g = self.plan.table(name)
+            truncated = g.truncated or len(collisions) > DETAIL_CAP or len(orphans) > DETAIL_CAP
+            gaps[name] = dataclasses.replace(g, collisions=collisions[:DETAIL_CAP], orphans=orphans[:DETAIL_CAP],
+                                             soft_deleted_parents=soft, truncated=truncated)
+        return dataclasses.replace(self.plan, tables=[gaps.get(g.table, g) for g in self.plan.tables])
+
+    def _collisions(self, server: ServerCopy, p_conn: Connection, name: str) -> Iterator[Collision]:
+        """The Friday rows linked to the production row holding their unique value as
+        written, with that value (read from the production row)."""
+        t = self.schema[name]
+        if name in server.work:
+            w = server.work[name]
+            linked = [((old,), (new,), tuple(on.split(","))) for old, new, on in p_conn.execute(
+                select(w.c.old_id, w.c.new_id, w.c.met_on).where(w.c.action == "link")
+                .order_by(w.c.old_id).limit(DETAIL_CAP + 1))]
+        elif name in server.rows_work:
+            linked = [(key, holder, on) for key, (holder, on) in server.keyed_linked(name).items()][: DETAIL_CAP + 1]
+        else:
+            return
+        values: dict[tuple[Key, tuple[str, ...]], Key] = {}
+        for on in {on for _, _, on in linked}:
+            holders = sorted({holder for _, holder, met in linked if met == on}, key=rowio.sort_key)
+            for row in rowio.fetch_keys(p_conn, t, t.identity, holders, select_cols=[*t.identity, *on]):
+                values[tuple(row[: len(t.identity)]), on] = tuple(row[len(t.identity):])
+        for key, holder, on in linked:
+            yield Collision(key, on, values.get((holder, on), ()), holder)
+
+    def _orphans(self, server: ServerCopy, name: str) -> Iterator[Orphan]:
+        """The Friday rows (inserts, then updates) skipped for a parent production deleted."""
+        t = self.schema[name]
+        tables: list[tuple[Table, list[Any]]] = []
+        if name in server.work:
+            tables.append((server.work[name], [server.work[name].c.old_id]))
+        for staged in (server.rows_work.get(name), server.updates.get(name)):
+            if staged is not None:
+                tables.append((staged, [staged.c[k] for k in t.identity]))
+        for table, key in tables:
+            fate = fate_of(table)
+            stmt = (select(*key, fate.orphan_edge, fate.orphan_id).where(fate.action == "skip",
+                                                                          fate.orphan_edge.is_not(None))
+                    .order_by(*key).limit(DETAIL_CAP + 1))
+            for row in server.p.execute(stmt):
+                yield Orphan(tuple(row[:-2]), row[-2], row[-1])
