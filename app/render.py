@@ -27,7 +27,14 @@ def short(value: Any, width: int | None = 24) -> str:
 
 def render_plan(plan: Plan, detail: bool = True, wide: bool = False) -> str:
     """The plan as text; conflicting values are cut at 60 characters unless `wide`."""
-    width = None if wide else 60
+    lines = _summary(plan) + _notes(plan)
+    if detail:
+        lines += _references(plan) + _tables(plan, None if wide else 60)
+    return "\n".join(lines)
+
+
+def _summary(plan: Plan) -> list[str]:
+    """The mode, the databases and their roles, and a line per table."""
     lines = [f"gapmend plan — mode: {plan.mode}; inspected in {plan.elapsed_s:.2f} s"]
     if not plan.mode.startswith("three-way"):
         lines.append("  without a snapshot nothing says which side changed which column: rows both sides may "
@@ -50,6 +57,13 @@ def render_plan(plan: Plan, detail: bool = True, wide: bool = False) -> str:
         line += " ".join(f"{g.count(cls):>10}" for _, cls in COLUMNS)
         line += f" {len(g.collisions):>7} {len(g.orphans):>6} {g.ids_taken:>9} {g.decision.value:<8}"
         lines.append(line)
+    return lines
+
+
+def _notes(plan: Plan) -> list[str]:
+    """What the table of counts does not say: restored rows, framework tables, queued
+    jobs, soft deletes, pending decisions, the write order, cycles and triggers."""
+    lines: list[str] = []
     restored = [(g.table, g.restored) for g in plan.tables if g.restored]
     if restored:
         lines.append("")
@@ -86,10 +100,12 @@ def render_plan(plan: Plan, detail: bool = True, wide: bool = False) -> str:
         lines.append("cycle: " + " ↔ ".join(cycle) + "  (ids are allocated first, then rows written)")
     for t in plan.triggers:
         lines.append(f"trigger {t['name']}: {t['timing']} {t['event']} on {t['table']}, {t['writes']} — {t['action']}")
-    if not detail:
-        return "\n".join(lines)
-    lines.append("")
-    lines.append("references:")
+    return lines
+
+
+def _references(plan: Plan) -> list[str]:
+    """Every reference with its evidence, and how the schemas differ."""
+    lines = ["", "references:"]
     for e in plan.edges:
         mark = "" if e["confirmed"] else "  [implied: confirm or drop with `gapmend edges`]"
         lines.append(f"  {e['kind']:<11} {e['id']}  — {e['evidence']}{mark}")
@@ -102,6 +118,13 @@ def render_plan(plan: Plan, detail: bool = True, wide: bool = False) -> str:
         lines.append("")
         lines.append("schema differences:")
         lines.extend("  " + f for f in plan.schema_findings)
+    return lines
+
+
+def _tables(plan: Plan, width: int | None) -> list[str]:
+    """Per table with something to say: the boundary's evidence, conflicts, merges,
+    collisions and orphans."""
+    lines: list[str] = []
     for g in (plan.table(n) for n in plan.order):
         extra = []
         extra.append(f"  boundary: {g.boundary.evidence} [{g.boundary.method}, {g.boundary.confidence}]")
@@ -129,7 +152,7 @@ def render_plan(plan: Plan, detail: bool = True, wide: bool = False) -> str:
             lines.append("")
             lines.append(f"{g.table}:")
             lines.extend(extra)
-    return "\n".join(lines)
+    return lines
 
 
 def render_selection(chosen: Selection) -> str:

@@ -38,7 +38,9 @@ def empty_databases(dialect: str, work: Path, roles: list[str], prefix: str) -> 
             conn.execute(text(f"CREATE DATABASE {db}"))
         atexit.register(_drop, base, db)
         engines[role] = create_engine(base.set(database=db))
-        lines.append(f"GAPMEND_{role.upper()}_URL={base.set(database=db, password=None).render_as_string(False)}")
+        # The URL without the password (`URL.set` keeps a password set to None): it goes on the line after.
+        bare = URL.create(base.drivername, base.username, None, base.host, base.port, db, base.query)
+        lines.append(f"GAPMEND_{role.upper()}_URL={bare.render_as_string(False)}")
         lines.append(f"GAPMEND_{role.upper()}_PASSWORD={base.password}")
     admin.dispose()
     return engines, lines

@@ -11,11 +11,11 @@ from dataclasses import replace
 from typing import ClassVar
 
 from gapmend.core import shown
+from gapmend.core.apply.preview import build_plan
 from gapmend.core.databases.journal import encode
 from gapmend.core.errors import GapmendError
-from gapmend.core.inspect import cell_merge, payloads, picks, soft_deletes
+from gapmend.core.inspect import cell_merge, picks
 from gapmend.core.inspect.framework import require_approvable
-from gapmend.core.apply.preview import build_plan
 from gapmend.core.inspect.payloads import PayloadEdge
 from gapmend.core.inspect.roles import findings_of
 from gapmend.core.inspect.samples import sample_rows
@@ -32,6 +32,7 @@ from textual.worker import Worker, WorkerState
 
 from .base import StepScreen
 from .dialogs import ConfirmScreen
+from .gap_detail import detail_lines, short, val
 
 # What the operator decides on comes first (all of it visible at 80 columns); the rest
 # follows, and the detail below says it in words.
@@ -39,15 +40,6 @@ COLUMNS = ("table", "decision", "Fri ins", "apply", "confl", "collide", "orphan"
            "prod ins", "boundary", "conf", "key", "refs")
 DECISION_COLUMN = COLUMNS.index("decision")
 CONF_COLUMN = COLUMNS.index("conf")
-
-
-def _short(text: str, width: int = 18) -> str:
-    return shown.cut(text, width)
-
-
-def _val(value: object, width: int = 18) -> str:
-    """A data value as the database shows it, cut to `width`."""
-    return shown.cut(shown.value(value), width)
 
 
 class InspectGapsScreen(StepScreen):
@@ -145,7 +137,7 @@ class InspectGapsScreen(StepScreen):
         self._show_detail(self.plan.order[0] if self.plan.order else None)
 
     def _cells(self, g: TableGap) -> tuple[str, ...]:
-        return (_short(g.table, 16), self._decision(g.table), str(g.count(RowClass.FRIDAY_INSERT)),
+        return (short(g.table, 16), self._decision(g.table), str(g.count(RowClass.FRIDAY_INSERT)),
                 str(g.count(RowClass.FRIDAY_UPDATE) + g.count(RowClass.MERGE)), str(g.count(RowClass.CONFLICT)), str(len(g.collisions)),
                 str(len(g.orphans)), str(g.count(RowClass.PRODUCTION_INSERT)),
                 "-" if g.boundary.value is None else str(g.boundary.value), g.boundary.confidence, g.key_kind,
@@ -167,48 +159,7 @@ class InspectGapsScreen(StepScreen):
         if self.plan is None or name is None:
             return
         g = self.plan.table(name)
-        confirmed = self.context.decisions().roles_confirmed
-        lines = [*(facts.line() for facts in self.plan.roles),
-                 *(f"CHECK THE ROLES{' (confirmed)' if f['id'] in confirmed else ', then press w'}: {f['message']}"
-                   for f in self.plan.role_findings),
-                 f"write order: {' → '.join(self.plan.order)}",
-                 *(f"cycle: {' ↔ '.join(c)} (ids allocated first)" for c in self.plan.cycles), "",
-                 f"{g.table}  (" + ("no key: rows compared whole" if g.key_kind == "none" else
-                                  f"{g.key_kind} key: {', '.join(g.identity)}") + ")",
-                 f"boundary: {g.boundary.evidence} [{g.boundary.method}, {g.boundary.confidence}]"]
-        if g.default_reason:
-            lines.append(f"decision: {g.decision.value}* (gapmend's default: {g.default_reason})")
-        if any(j["table"] == name for j in self.plan.queued_jobs):
-            lines.append("  Friday's queued jobs are listed above: Tab to them, j picks one to replay")
-        if g.boundary.unconfirmed:
-            lines.append(f"  only estimated: press o to confirm {g.boundary.value} (or `gapmend boundary {g.table} ID`); "
-                         "the restore leaves this table alone until then")
-        for t in (t for t in self.plan.triggers if t["table"] == name):
-            lines.append(f"trigger {t['name']}: {t['timing']} {t['event']}, {t['writes']} — {t['action']}")
-        for cls, keys in g.samples.items():
-            lines.append(f"  {cls}: {', '.join(_short(shown.key(k), 24) for k in keys)}")
-        lines.extend(soft_deletes.lines(g.table, g.soft_deletes, g.soft_deleted_parents))
-        if g.ids_taken:
-            lines.append(f"  {shown.plural(g.ids_taken, 'Friday id is', 'Friday ids are')} taken by production: "
-                         f"{'that row gets a new id' if g.ids_taken == 1 else 'those rows get new ids'}")
-        for c in g.conflicts[:8]:
-            lines.append(f"conflict {shown.key(c.key)}: {c.reason}")
-            for col, s, f, p in c.values[:5]:
-                lines.append(f"    {col}: snapshot {_val(s)} | friday {_val(f)} | production {_val(p)}")
-        for c in g.collisions[:5]:
-            held = ", ".join(f"{col}={_val(v)}" for col, v in zip(c.unique_columns, c.value))
-            lines.append(f"collision: Friday {shown.key(c.key)} has {held}; production {shown.key(c.production_key)} holds it")
-        for o in g.orphans[:5]:
-            lines.append(f"orphan: Friday {shown.key(o.key)} → {_val(o.parent_key)} via {o.edge} (deleted by production)")
-        edges = [e for e in self.plan.edges if e["child"] == name or e["parent"] == name]
-        if edges:
-            lines.append("references:")
-            lines.extend(f"  {e['kind']:<11} {e['id']}  ({e['evidence']})" for e in edges)
-        inside = [e for e in self.plan.payload_edges if e["table"] == name or e["parent"] == name]
-        if inside:
-            lines.append("ids inside JSON values (confirm with `gapmend edges --confirm ID`):")
-            lines.extend(f"  {'confirmed' if e['confirmed'] else 'unconfirmed':<11} {e['id']}  ({e['evidence']}; "
-                         f"{payloads.summary(e)})" for e in inside)
+        lines = detail_lines(self.plan, g, self.context.decisions().roles_confirmed)
         self.query_one("#detail", Static).update(Text("\n".join(lines)))
         self._fill_conflicts(g)
         self._fill_jobs(g)
@@ -229,7 +180,7 @@ class InspectGapsScreen(StepScreen):
         lines = ["", f"sample rows of {table} — Friday's inserts (crashed) and production's own:"]
         for side, label in (("crashed", "Friday    "), ("production", "production")):
             for row in rows.get(side, []):
-                lines.append(f"  {label} " + ", ".join(f"{k}={_val(v, 20)}" for k, v in list(row.items())[:5]))
+                lines.append(f"  {label} " + ", ".join(f"{k}={val(v, 20)}" for k, v in list(row.items())[:5]))
         self.query_one("#samples", Static).update(Text("\n".join(lines)))
 
     def _fill_conflicts(self, g: TableGap) -> None:
@@ -243,7 +194,7 @@ class InspectGapsScreen(StepScreen):
             choice = decisions.choice(g.table, encode(key))
             whose = ("Friday's" if choice == "friday" else "production's" if choice == "production" else
                      cell_merge.describe(merge) if merge is not None and merge.friday else "production's")
-            table.add_row(_short(shown.key(key), 24), reason, whose, key=encode(key))
+            table.add_row(short(shown.key(key), 24), reason, whose, key=encode(key))
         table.display = bool(rows)
 
     def _fill_jobs(self, g: TableGap) -> None:
@@ -252,7 +203,7 @@ class InspectGapsScreen(StepScreen):
         table = self.query_one("#jobs", DataTable)
         table.clear()
         for job in (j for j in self.plan.queued_jobs if j["table"] == g.table):
-            table.add_row(str(job["id"]), _short(job["job"], 28), _short(", ".join(job["models"]) or "-", 28),
+            table.add_row(str(job["id"]), short(job["job"], 28), short(", ".join(job["models"]) or "-", 28),
                           str(job["available_at"]), picks.fate(g, job["id"]), key=str(job["id"]))
         table.display = bool(table.row_count)
 

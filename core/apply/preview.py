@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 import uuid
 from collections import defaultdict
 from typing import Any, Iterator
@@ -36,7 +37,7 @@ from ..inspect.graph import ReferenceGraph
 from ..inspect.sources import Sources
 from ..plan.decisions import Decisions
 from ..plan.delta import Delta
-from ..plan.model import Collision, Merge, Orphan, Plan, RowClass, TableGap
+from ..plan.model import Collision, Merge, Orphan, Plan, RowClass
 from ..plan.selection import select_tables
 from ..progress import NullProgress, Progress
 from .crashed_address import choose_address, staging_shapes
@@ -62,6 +63,7 @@ def build_plan(
     """Inspect every table's gap and decide each Friday row's fate by the restore's rules;
     return the plan. Writes nothing to any database's tables. `on_row`, `row_classes`,
     `joint`, `check_roles`, `delta` and `known` are `inspect_gaps`'s."""
+    started = time.monotonic()
     decisions = decisions or Decisions()
     progress = progress or NullProgress()
     own = sources is None
@@ -77,16 +79,18 @@ def build_plan(
                 work.sink(table, cls, key, merge)
             if on_row is not None and cls in row_classes:
                 on_row(table, cls, key, merge)
+        told = (row_classes if on_row is not None else frozenset()) | Work.CLASSES
 
         # The server counts the integer-keyed tables' Friday inserts unless a caller hears each.
         hears_inserts = on_row is not None and RowClass.FRIDAY_INSERT in row_classes
         try:
             plan, graph = inspect_gaps(
                 settings, decisions, progress, cancel, sources=sources, on_row=hear,
-                row_classes=row_classes | Work.CLASSES, joint=joint,
+                row_classes=row_classes | Work.CLASSES, told=told, joint=joint,
                 count_only=frozenset() if hears_inserts else surrogate, schema=schema,
                 check_roles=check_roles, delta=delta, known=known, hide_restored=on_row is None)
-            return _Preview(sources, schema, graph, plan, decisions, work, progress, cancel).run()
+            plan = _Preview(sources, schema, graph, plan, decisions, work, progress, cancel).run()
+            return dataclasses.replace(plan, elapsed_s=round(time.monotonic() - started, 3))
         finally:
             work.close()
     finally:

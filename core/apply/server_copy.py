@@ -37,9 +37,10 @@ When production's connection cannot name crashed's tables (another server, or no
 order, in chunks of multi-row INSERTs, into staging tables beside production's, which
 then stand in for crashed's in every statement above.
 
-Friday's **updates** take the same road: their rows (read by key from crashed, so they
-pass through Python in chunks) are staged in a work table whose fate starts as
-``update``; the orphan and unrestored-parent rules skip them, references past a
+Friday's **updates** take the same road: their rows are staged in a work table whose
+fate starts as ``update`` (copied by the server, joining crashed's table with their keys,
+where the key is one integer and crashed's tables are read in place; else read by key
+from crashed in chunks, through Python); the orphan and unrestored-parent rules skip them, references past a
 boundary are mapped in place from the parent's work table, and one ``UPDATE … FROM``
 writes them, one ``INSERT … SELECT`` journals them (`ServerCopy.apply_updates`).
 

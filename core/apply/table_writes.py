@@ -216,10 +216,13 @@ class TableWrites:
         if not keys or t.name not in self.server.updates:   # no column to write (`Work.has_updates`)
             return None
         self.progress.start(f"{t.name}: applying Friday's updates", len(keys))
-        for chunk in self._friday_rows(t, keys):
-            check_cancel(self.cancel)
-            self.server.stage_rows(t.name, chunk, UPDATE, columns)
-            self.progress.advance(len(chunk))
+        if self.server.stages_by_key(t.name):
+            self.server.stage_by_key(t.name, keys, columns, self.progress.advance)
+        else:
+            for chunk in self._friday_rows(t, keys):
+                check_cancel(self.cancel)
+                self.server.stage_rows(t.name, chunk, UPDATE, columns)
+                self.progress.advance(len(chunk))
         return frozenset().union(*(cell_merge.later_columns(mask) for mask in columns.values()))
 
     def _both_changed(self, table: str) -> Iterator[tuple[RowClass, Key]]:

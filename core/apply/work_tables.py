@@ -179,6 +179,11 @@ class WorkTables:
         # mapped and applied by the same kind of statements as the inserts.
         self.updates = {name: rows_table(self.metadata, f"{prefix}u{i}", shapes[name], UPDATE, prefixes)
                         for i, name in enumerate(updated)}
+        # The keys of Friday's updated rows (and the columns each writes), for the server to
+        # copy those rows from crashed's table itself (`stage_by_key`).
+        self.keys = Table(f"{prefix}keys", self.metadata,
+                          Column("id", BigInteger, primary_key=True, autoincrement=False),
+                          Column("columns", Text), prefixes=prefixes)
         self.alloc = Table(f"{prefix}alloc", self.metadata,
                            Column("old_id", BigInteger, primary_key=True, autoincrement=False),
                            Column("new_id", BigInteger, nullable=False),
@@ -221,10 +226,13 @@ class WorkTables:
 
     def close(self) -> None:
         try:
-            self.p.rollback()
             if self.scratch:
+                # Only the scratch tables were written (the session refuses anything else):
+                # ending the transaction by a commit spares InnoDB undoing their rows.
+                self.p.commit()
                 self.dialect.drop_scratch(self.p, self.metadata)
             else:
+                self.p.rollback()
                 self.metadata.drop_all(self.p)
             self.p.commit()
         finally:
@@ -253,6 +261,29 @@ class WorkTables:
              "gapmend_written": journal.encode_template([row[i] for i in key], holes) if holes else None,
              "gapmend_columns": masks.get(tuple(row[i] for i in key))}
             for row in rows], name)
+
+    def stages_by_key(self, name: str) -> bool:
+        """Whether Friday's updated rows of `name` can be copied by the server itself
+        (`stage_by_key`): production's connection reads crashed's tables in place (staged
+        copies hold only the rows past a boundary) and the key is one integer."""
+        t = self.schema[name]
+        return not self.address.staged and len(t.identity) == 1 and integer_key(t)
+
+    def stage_by_key(self, name: str, keys: Sequence[tuple[Any, ...]],
+                     columns: Mapping[tuple[Any, ...], str], progress: Callable[[int], None]) -> None:
+        """Friday's updated rows of `name` for `keys` into its work table, copied by the
+        server from crashed's table: the keys (with the columns a row merged by column
+        writes) go into the key table in multi-row INSERTs, then one ``INSERT … SELECT``
+        joins them with crashed's rows; no row passes through Python."""
+        t, r, k = self.schema[name], self.updates[name], self.keys
+        self.execute(k.delete())
+        for start in range(0, len(keys), rowio.CHUNK):
+            chunk = keys[start : start + rowio.CHUNK]
+            rowio.execute_rows(self.p, insert(k), [{"id": key[0], "columns": columns.get(tuple(key))} for key in chunk])
+            progress(len(chunk))
+        c = self.crashed[name].alias("c")
+        self.execute(insert(r).from_select([*t.column_names, "gapmend_columns"], select(
+            *(c.c[n] for n in t.column_names), k.c.columns).select_from(c.join(k, k.c.id == c.c[t.identity[0]]))))
 
     def writes(self, r: Table, column: str) -> ColumnElement[bool]:
         """Whether a staged update of `r` writes `column` (all do unless merged by column)."""

@@ -67,6 +67,7 @@ def inspect_gaps(
     sources: Sources | None = None,
     on_row: RowSink | None = None,
     row_classes: frozenset[RowClass] = frozenset(RowClass),
+    told: frozenset[RowClass] | None = None,
     joint: bool = True,
     count_only: frozenset[str] = frozenset(),
     schema: Schema | None = None,
@@ -78,10 +79,10 @@ def inspect_gaps(
 ) -> Inspected:
     """Inspect every table's gap and return the plan. Writes nothing anywhere.
 
-    `on_row`, when given, hears every classified row of `row_classes` as
-    ``(table, class, key)``: the restore and the tests use it to see each row's fate, not
-    only the counts. Production's inserts into integer-key tables are otherwise only
-    counted; they are read row by row only when `row_classes` asks for them.
+    `on_row`, when given, hears every classified row of `told` (by default `row_classes`,
+    the classes read) as ``(table, class, key)``: the restore and the tests use it to see
+    each row's fate, not only the counts. Production's inserts into integer-key tables
+    are otherwise only counted; they are read row by row only when `told` asks for them.
     `joint` False keeps every comparison in gapmend even where one connection sees every
     side (as between servers; tests compare both ways). Tables in
     `count_only` have their Friday inserts counted by the server instead of read (the
@@ -125,7 +126,8 @@ def inspect_gaps(
                 schema=schema, graph=graph, sources=sources, c=c_conn, p=p_conn, s=s_conn,
                 snapshot_at=settings.snapshot_at, trust_updated_at=settings.trust_updated_at, decisions=decisions,
                 stamp_columns=settings.stamp_columns,
-                progress=progress, cancel=cancel, on_row=on_row, row_classes=row_classes, joint_allowed=joint,
+                progress=progress, cancel=cancel, on_row=on_row, row_classes=row_classes,
+                told=row_classes if told is None else told, joint_allowed=joint,
                 count_only=count_only, hide_restored=on_row is None if hide_restored is None else hide_restored,
                 delta=delta if s_conn is not None else None, known=known,
             ).run()
@@ -260,7 +262,8 @@ class _Inspector:
     progress: Progress
     cancel: threading.Event | None
     on_row: RowSink | None = None
-    row_classes: frozenset[RowClass] = frozenset(RowClass)
+    row_classes: frozenset[RowClass] = frozenset(RowClass)   # the classes read
+    told: frozenset[RowClass] = frozenset(RowClass)          # the classes `on_row` hears
     joint_allowed: bool = True
     count_only: frozenset[str] = frozenset()   # tables whose Friday inserts are counted, not read
     trust_updated_at: bool = False
@@ -354,7 +357,7 @@ class _Inspector:
             acc.counts[RowClass.PRODUCTION_INSERT.value] += int(n_prod) - len(written)
             for row in self.p.execute(select(keycol).where(keycol > b).order_by(keycol).limit(SAMPLES)) if past else ():
                 acc.samples[RowClass.PRODUCTION_INSERT.value].append((row[0],))
-            if past and self.on_row is not None and RowClass.PRODUCTION_INSERT in self.row_classes:
+            if past and self.on_row is not None and RowClass.PRODUCTION_INSERT in self.told:
                 for chunk in rowio.page_by_id(self.p, t, lo=b):
                     for row in chunk:
                         self._tell(t.name, RowClass.PRODUCTION_INSERT, key_of(row, key_idx), None)
@@ -442,6 +445,6 @@ class _Inspector:
             acc.soft_deletes += 1
 
     def _tell(self, table: str, cls: RowClass, key: Row, merge: Merge | None) -> None:
-        if self.on_row is not None and cls in self.row_classes:
+        if self.on_row is not None and cls in self.told:
             self.on_row(table, cls, key, merge)
 

@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import select
 
 from .. import shown
+from ..apply.preview import build_plan
 from ..config import Settings
 from ..databases.engines import open_engine
 from ..databases.schema import reflect
-from ..apply.preview import build_plan
 from ..plan.decisions import Decisions
 from ..private_files import write_private
 from .report import latest_report

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from gapmend.app.cli import cli
+from gapmend.core.apply.preview import build_plan
 from gapmend.core.apply.restore import RestoreOptions, restore
 from gapmend.core.config import load_settings
-from gapmend.core.apply.preview import build_plan
 from gapmend.core.laravel.app_guards import Guard, read
 from gapmend.core.plan.decisions import load_decisions
 from gapmend.core.runbook.verify import verify

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from gapmend.core.apply.preview import build_plan
 from gapmend.core.apply.restore import RestoreOptions, restore
 from gapmend.core.apply.undo import undo
 from gapmend.core.config import load_settings
 from gapmend.core.databases import journal
-from gapmend.core.apply.preview import build_plan
 from gapmend.core.plan.decisions import Decisions
 from gapmend.core.plan.model import RowClass
 from gapmend.core.runbook.verify import verify

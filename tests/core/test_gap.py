@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from gapmend.core.apply.preview import build_plan
 from gapmend.core.config import load_settings
 from gapmend.core.demo import CONFLICT, CONVERGED, MERGE, PRODUCTION_DELETE, SNAPSHOT_AT, build_trio, demo_metadata
-from gapmend.core.apply.preview import build_plan
 from gapmend.core.plan.model import RowClass
 from sqlalchemy import text
 

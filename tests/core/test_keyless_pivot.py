@@ -11,9 +11,9 @@ import sqlite3
 from pathlib import Path
 from typing import Mapping
 
+from gapmend.core.apply.preview import build_plan
 from gapmend.core.apply.restore import RestoreOptions, restore
 from gapmend.core.config import load_settings
-from gapmend.core.apply.preview import build_plan
 from gapmend.core.runbook.verify import verify
 from sqlalchemy import Column, Engine, ForeignKey, Integer, MetaData, String, Table, create_engine, insert
 

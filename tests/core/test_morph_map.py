@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from gapmend.core.apply.preview import build_plan
 from gapmend.core.apply.restore import RestoreOptions, restore
 from gapmend.core.config import load_settings
 from gapmend.core.errors import GapmendError
-from gapmend.core.apply.preview import build_plan
 from gapmend.core.laravel.morph_map import read
 from gapmend.core.runbook.verify import verify
 from sqlalchemy import Column, Integer, MetaData, String, Table, select

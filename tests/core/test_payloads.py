@@ -13,9 +13,9 @@ from typing import Any
 
 from click.testing import CliRunner
 from gapmend.app.cli import cli
+from gapmend.core.apply.preview import build_plan
 from gapmend.core.apply.restore import RestoreOptions, restore
 from gapmend.core.config import load_settings
-from gapmend.core.apply.preview import build_plan
 from gapmend.core.runbook.verify import verify
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert, select
 

@@ -10,11 +10,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from gapmend.core.apply.preview import build_plan
 from gapmend.core.apply.restore import RestoreError, RestoreOptions, restore
 from gapmend.core.config import load_settings
 from gapmend.core.databases import journal
 from gapmend.core.demo import FRIDAY_INSERT, FRIDAY_UPDATE, MERGE, SNAPSHOT_AT, build_trio
-from gapmend.core.apply.preview import build_plan
 from gapmend.core.inspect.roles import RolesError
 from gapmend.core.plan.decisions import Decisions
 from gapmend.core.plan.delta import Delta

@@ -18,9 +18,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from gapmend.core.apply.preview import build_plan
 from gapmend.core.apply.restore import RestoreOptions, restore
 from gapmend.core.config import load_settings
-from gapmend.core.apply.preview import build_plan
 from gapmend.core.runbook.verify import verify
 from sqlalchemy import Engine, text
 

@@ -11,9 +11,9 @@ from datetime import datetime
 import pytest
 from click.testing import CliRunner
 from gapmend.app.cli import cli
+from gapmend.core.apply.preview import build_plan
 from gapmend.core.apply.restore import RestoreOptions, restore
 from gapmend.core.config import load_settings
-from gapmend.core.apply.preview import build_plan
 from gapmend.core.plan.model import RowClass
 from gapmend.core.runbook.verify import verify
 from sqlalchemy import MetaData, select

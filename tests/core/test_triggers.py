@@ -14,10 +14,10 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from gapmend.core.apply.preview import build_plan
 from gapmend.core.apply.restore import RestoreError, RestoreOptions, restore
 from gapmend.core.config import load_settings
 from gapmend.core.databases import triggers
-from gapmend.core.apply.preview import build_plan
 from gapmend.core.runbook.verify import verify
 from sqlalchemy import Engine, text
 

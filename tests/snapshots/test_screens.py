@@ -13,6 +13,7 @@ from typing import Any, Awaitable, Callable
 
 import pytest
 from gapmend.app.wizard import GapmendApp
+from gapmend.core.apply import preview
 from gapmend.core.config import load_settings
 from gapmend.core.demo import build_demo
 from gapmend.core.inspect import gap
@@ -35,6 +36,7 @@ def demo_app(monkeypatch: pytest.MonkeyPatch) -> GapmendApp:
     shutil.rmtree(DEMO, ignore_errors=True)
     env = build_demo(DEMO)
     monkeypatch.setattr(gap, "time", _FrozenClock)
+    monkeypatch.setattr(preview, "time", _FrozenClock)   # the plan's time includes the restore's decisions
     environ = {"GAPMEND_SUPERVISORCTL": "gapmend-no-supervisorctl"}
     return GapmendApp(load_settings(env, environ=environ), DEMO, Path(str(env) + ".decisions.json"))
 
