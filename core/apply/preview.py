@@ -26,11 +26,14 @@ from collections import defaultdict
 from typing import Any, Iterator
 
 from sqlalchemy import Connection, Table, select
+from sqlalchemy.exc import DBAPIError
 
 from ..config import Settings
 from ..databases import rows as rowio
+from ..databases.dialects import dialect_of
 from ..databases.engines import connect
 from ..databases.schema import Schema, reflect
+from ..errors import PlanError
 from ..inspect.findings import DETAIL_CAP
 from ..inspect.gap import RowSink, inspect_gaps
 from ..inspect.graph import ReferenceGraph
@@ -132,11 +135,23 @@ class _Preview:
                 self.progress.start("copying Friday's rows beside production's, for the preview", sum(
                     counts[n] for n in surrogate))
             try:
-                server.open(self.progress.advance)
+                self._open(server)
                 self._decide(server, c_conn, p_conn, order)
                 return self._read(server, p_conn, order)
             finally:
                 server.close()
+
+    def _open(self, server: ServerCopy) -> None:
+        """The scratch work tables; a user that may not create them is told how to grant it."""
+        try:
+            server.open(self.progress.advance)
+        except DBAPIError:
+            production = self.sources.production
+            lacking = dialect_of(production).missing_privileges(production, "production", ("CREATE TEMPORARY TABLES",))
+            if lacking:
+                raise PlanError(f"{lacking[0]} (the plan runs the restore's own rules on temporary tables, "
+                                "without writing; the restore needs it too)") from None
+            raise
 
     def _decide(self, server: ServerCopy, c_conn: Connection, p_conn: Connection, order: list[str]) -> None:
         """The restore's decisions, in its order and with its default options."""

@@ -130,6 +130,13 @@ def read_only_user(d: Databases, env: Path) -> list[str]:
     return _restore(_env(d, env, production=d.urls["production"].set(username=user, password=pw)))
 
 
+def read_only_plan(d: Databases, env: Path) -> list[str]:
+    # The plan runs the restore's rules on temporary tables: a SELECT-only user is told
+    # which grant it needs instead of a bare "access denied".
+    argv = read_only_user(d, env)
+    return [*argv[:2], "plan"]
+
+
 def unknown_morph_type(d: Databases, env: Path) -> list[str]:
     _sql(d.engines["crashed"], "INSERT INTO images (imageable_type, imageable_id, url) VALUES ('App\\\\Models\\\\Gizmo', 1, 'x')")
     return _restore(env)
@@ -165,6 +172,7 @@ CASES: dict[str, tuple[Case, str]] = {
     "env file syntax error": (env_syntax_error, "cannot parse"),
     "env file is a directory": (env_is_a_directory, "env"),
     "read-only production user": (read_only_user, "production"),
+    "plan by a read-only production user": (read_only_plan, "GRANT CREATE TEMPORARY TABLES"),
     "polymorphic type naming no table": (unknown_morph_type, "names no table"),
     "unique key only production declares": (unique_key_only_production_has, "posts_title_unique"),
     "unknown table in --tables": (unknown_table_in_tables, "no_such_table"),
