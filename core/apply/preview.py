@@ -82,6 +82,7 @@ def build_plan(
                 work.sink(table, cls, key, merge)
             if on_row is not None and cls in row_classes:
                 on_row(table, cls, key, merge)
+
         told = (row_classes if on_row is not None else frozenset()) | Work.CLASSES
 
         # The server counts the integer-keyed tables' Friday inserts unless a caller hears each.
@@ -137,7 +138,7 @@ class _Preview:
             try:
                 self._open(server)
                 self._decide(server, c_conn, p_conn, order)
-                return self._read(server, p_conn, order)
+                return self._read(server, order)
             finally:
                 server.close()
 
@@ -167,10 +168,11 @@ class _Preview:
             if name in server.updates and writes.stage_updates(self.schema[name]) is not None:
                 server.decide_updates(name)
 
-    def _read(self, server: ServerCopy, p_conn: Connection, order: list[str]) -> Plan:
+    def _read(self, server: ServerCopy, order: list[str]) -> Plan:
+        """The plan with what the rules decided for the tables of `order`."""
         gaps = {}
         for name in order:
-            collisions = list(self._collisions(server, p_conn, name))
+            collisions = list(self._collisions(server, name))
             orphans = list(self._orphans(server, name))
             soft = server.soft_parents(name)
             if not (collisions or orphans or soft):
@@ -181,13 +183,13 @@ class _Preview:
                                              soft_deleted_parents=soft, truncated=truncated)
         return dataclasses.replace(self.plan, tables=[gaps.get(g.table, g) for g in self.plan.tables])
 
-    def _collisions(self, server: ServerCopy, p_conn: Connection, name: str) -> Iterator[Collision]:
+    def _collisions(self, server: ServerCopy, name: str) -> Iterator[Collision]:
         """The Friday rows linked to the production row holding their unique value as
         written, with that value (read from the production row)."""
         t = self.schema[name]
         if name in server.work:
             w = server.work[name]
-            linked = [((old,), (new,), tuple(on.split(","))) for old, new, on in p_conn.execute(
+            linked = [((old,), (new,), tuple(on.split(","))) for old, new, on in server.p.execute(
                 select(w.c.old_id, w.c.new_id, w.c.met_on).where(w.c.action == "link")
                 .order_by(w.c.old_id).limit(DETAIL_CAP + 1))]
         elif name in server.rows_work:
@@ -197,7 +199,7 @@ class _Preview:
         values: dict[tuple[Key, tuple[str, ...]], Key] = {}
         for on in {on for _, _, on in linked}:
             holders = sorted({holder for _, holder, met in linked if met == on}, key=rowio.sort_key)
-            for row in rowio.fetch_keys(p_conn, t, t.identity, holders, select_cols=[*t.identity, *on]):
+            for row in rowio.fetch_keys(server.p, t, t.identity, holders, select_cols=[*t.identity, *on]):
                 values[tuple(row[: len(t.identity)]), on] = tuple(row[len(t.identity):])
         for key, holder, on in linked:
             yield Collision(key, on, values.get((holder, on), ()), holder)

@@ -156,14 +156,17 @@ class TableWrites:
             self.progress.advance(len(keys))
 
     def _friday_rows(self, t: TableInfo, keys: list[Key]) -> Iterator[list[tuple[Any, ...]]]:
-        """Friday's rows for `keys`, in key order, chunk by chunk."""
+        """Friday's rows for `keys`, chunk by chunk: read from crashed in key order (each
+        chunk a range of the index), or, where the key is the whole row (pivots, keyless
+        tables), the keys themselves as they came (a work table's order is its key's)."""
+        if tuple(t.identity) == tuple(t.column_names):
+            for start in range(0, len(keys), rowio.CHUNK):
+                yield [tuple(k) for k in keys[start : start + rowio.CHUNK]]
+            return
         ordered = sorted(keys, key=rowio.sort_key)
         key_idx = [t.column_names.index(c) for c in t.identity]
         for start in range(0, len(ordered), rowio.CHUNK):
             chunk = ordered[start : start + rowio.CHUNK]
-            if tuple(t.identity) == tuple(t.column_names):   # the key is the whole row (pivots, keyless)
-                yield [tuple(k) for k in chunk]
-                continue
             found = {tuple(r[i] for i in key_idx): r for r in rowio.fetch_keys(self.c, t, t.identity, chunk)}
             yield [found[tuple(k)] for k in chunk if tuple(k) in found]
 
