@@ -23,6 +23,7 @@ import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -48,7 +49,9 @@ def main() -> None:
     runs = [("trio_bench.py", layout + sized + (["--buffer-pool", str(args.buffer_pool)]
                                                if args.buffer_pool and "mariadb" in layout else []))
             for layout in trio]
-    runs += [("many_tables.py", ["--dialect", d, "--planned", "--busy", busy]) for d in dialects for busy in ("0.1", "1")]
+    # 200 tables with Friday in a tenth of them, the same 20 busy tables among 400, and Friday in all 200.
+    runs += [("many_tables.py", ["--dialect", d, "--planned", "--tables", n, "--busy", busy]) for d in dialects
+             for n, busy in (("200", "0.1"), ("400", "0.05"), ("200", "1"))]
     if "mariadb" in dialects:   # step 8 beside the shell pipelines (SQLite's backup is a file copy)
         runs.append(("backup_bench.py", ["--rows", str(rows), "--gap", str(args.gap)]))
     figures = []
@@ -63,10 +66,45 @@ def main() -> None:
             print(proc.stdout)
             figures.append({"bench": script.removesuffix(".py"), "argv": argv, **json.loads(out.read_text())})
     took = round(time.monotonic() - started, 1)
+    targets = issue_targets(figures)
+    print("issue 18's targets, from this run:")
+    for t in targets:
+        print(f"  {t['what']:<58} {t['measured']:>8.2f}  target {t['target']:<8} {'met' if t['met'] else 'NOT met'}")
     print(f"all layouts in {took} s; figures in {args.json}")
     args.json.write_text(json.dumps({"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                                      "machine": _machine(), "rows": rows, "gap": args.gap, "seconds": took,
-                                     "runs": figures}, indent=2) + "\n")
+                                     "targets": targets, "runs": figures}, indent=2) + "\n")
+
+
+def issue_targets(figures: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ratios issue 18 sets targets for, as this run measured them."""
+    out: list[dict[str, Any]] = []
+
+    def target(what: str, measured: float, bound: float, most: bool = True) -> None:
+        out.append({"what": what, "measured": round(measured, 3), "target": f"{'≤' if most else '≥'} {bound}",
+                    "met": measured <= bound if most else measured >= bound})
+
+    for f in figures:
+        if f["bench"] == "trio_bench" and f.get("planned"):
+            where = f"{f['dialect']} {f['rows']:,} rows"
+            peer = f.get("peer", {})
+            if "seconds" in peer:
+                target(f"{where}: plan / {peer['what'].split(' ')[0]}", f["plan"]["seconds"] / peer["seconds"],
+                       1.0 if f["dialect"] == "sqlite" else 0.3)
+            copy = f["yardsticks"].get("insert_select", {})
+            if copy.get("rows_per_s"):
+                target(f"{where}: restore / INSERT … SELECT (rows/s)", f["restore"]["rows_per_s"] / copy["rows_per_s"],
+                       0.25, most=False)
+    many = {(f["dialect"], f["tables"], f["busy"]): f for f in figures if f["bench"] == "many_tables"}
+    for (dialect, tables, busy), f in sorted(many.items()):
+        if (tables, busy) == (200, 0.1):
+            target(f"{dialect} 200 tables, Friday in 20: plan (s)", f["plan"]["seconds"], 3.0)
+            target(f"{dialect} 200 tables, Friday in 20: restore (s)", f["restore"]["seconds"], 5.0)
+            double = many.get((dialect, 400, 0.05))
+            if double is not None:
+                target(f"{dialect} tables doubled, the same 20 busy: restore growth",
+                       double["restore"]["seconds"] / f["restore"]["seconds"] - 1, 0.2)
+    return out
 
 
 def _machine() -> dict[str, object]:

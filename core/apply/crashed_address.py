@@ -53,13 +53,14 @@ def choose_address(production: Engine, crashed: Engine, schema: Schema, staged: 
     return STAGED, f"server-side, Friday's rows staged in production's database first ({why})"
 
 
-def staging_shapes(production: Engine, crashed: Engine, address: CrashedAddress) -> Schema | None:
-    """Production's own tables, when Friday's rows are staged beside them from another kind
-    of database: the staging tables take production's column types (crashed's, reflected
-    from SQLite, would not mean the same in MariaDB's CREATE TABLE, nor the other way)."""
+def staging_shapes(production: Engine, crashed: Engine, address: CrashedAddress, schema: Schema) -> Schema | None:
+    """Production's own tables of `schema` (crashed's), when Friday's rows are staged beside
+    them from another kind of database: the staging tables take production's column types
+    (crashed's, reflected from SQLite, would not mean the same in MariaDB's CREATE TABLE,
+    nor the other way)."""
     if not address.staged or dialect_of(production).name == dialect_of(crashed).name:
         return None
-    return reflect(production, "production")
+    return reflect(production, "production", only=schema.tables)
 
 
 def unreadable(engine: Engine, address: CrashedAddress, schema: Schema, tables: list[str]) -> str | None:

@@ -131,7 +131,7 @@ class _Preview:
             server = ServerCopy(p_conn, address, self.schema, surrogate, boundaries, self.graph.edges_from,
                                 str(uuid.uuid4()), lambda stmt: int(p_conn.execute(stmt).rowcount), c_conn,
                                 keyed=keyed, picks=self.work.picks, updated=updated, scratch=True,
-                                shapes=staging_shapes(production, crashed, address))
+                                shapes=staging_shapes(production, crashed, address, self.schema))
             if address.staged:
                 self.progress.start("copying Friday's rows beside production's, for the preview", sum(
                     counts[n] for n in surrogate))

@@ -30,6 +30,9 @@ class RestoreOptions:
     # The plan the operator reviewed (`plan_file`): the restore refuses when what it
     # finds now differs from it.
     reviewed: Reviewed | None = None
+    # With a reviewed plan whose delta holds, read only the tables Friday wrote and their
+    # neighbours (`apply.scope`); False reads every table, as without a plan.
+    scoped: bool = True
 
 
 @dataclass

@@ -59,7 +59,7 @@ from ..plan.file import Outcome, require_outcome, require_sources_unchanged, req
 from ..plan.model import COLLIDED, ORPHANED, Plan, RowClass
 from ..plan.selection import Selection, require_confirmed, select_tables
 from ..progress import NullProgress, Progress, check_cancel
-from . import id_guard
+from . import id_guard, scope
 from .crashed_address import CrashedAddress, choose_address, staging_shapes
 from .exclusive import only_restore
 from .id_guard import ConcurrentWrite  # noqa: F401  (re-exported: the restore raises it)
@@ -105,9 +105,28 @@ def restore(
     return report
 
 
+class _ReadEveryTable(Exception):
+    """The tables a scoped restore read do not hold the plan's references (`scope`)."""
+
+
 def _restore(sources: Sources, settings: Settings, decisions: Decisions, options: RestoreOptions,
              progress: Progress, cancel: threading.Event | None) -> RestoreReport:
-    schema = reflect(sources.crashed, "crashed")
+    known = _known_delta(sources, settings, options, progress)
+    read = _tables_to_read(sources, known, options, decisions)
+    if read is not None:
+        progress.note(f"reading {len(read)} tables: those Friday wrote, and those their rows name or that name them")
+        try:
+            return _restore_reading(read, known, sources, settings, decisions, options, progress, cancel)
+        except _ReadEveryTable as moved:
+            progress.note(f"{moved}: reading every table")
+    return _restore_reading(None, known, sources, settings, decisions, options, progress, cancel)
+
+
+def _restore_reading(read: frozenset[str] | None, known: Delta | None, sources: Sources, settings: Settings,
+                     decisions: Decisions, options: RestoreOptions, progress: Progress,
+                     cancel: threading.Event | None) -> RestoreReport:
+    """The restore, reading the tables of `read` (None: every one)."""
+    schema = reflect(sources.crashed, "crashed", only=read)
     with sources.crashed.connect() as c_conn:
         # Friday's type values are the ones its rows hold; production's own cannot matter
         # to rows being restored (and production's schema is checked by the plan, next).
@@ -120,16 +139,23 @@ def _restore(sources: Sources, settings: Settings, decisions: Decisions, options
                  picks={name: frozenset(ids) for name, ids in decisions.picked.items()})
     created = False
     try:
-        known = _known_delta(sources, settings, options, progress)
         plan = inspect_gaps(settings, decisions, progress, cancel, sources=sources, on_row=work.sink,
-                            row_classes=Work.CLASSES, count_only=surrogate, schema=schema, graph=graph, known=known).plan
-        roles.require_settled(roles.findings_of(plan), decisions.roles_confirmed)
+                            row_classes=Work.CLASSES, count_only=surrogate, schema=schema, graph=graph, known=known,
+                            check_roles=read is None).plan
+        findings = roles.findings_of(plan)
+        if read is not None:   # before anything is written
+            assert known is not None and options.reviewed is not None
+            moved = scope.references_moved(known, plan)
+            if moved is not None:
+                raise _ReadEveryTable(moved)
+            findings = [roles.Finding(**f) for f in options.reviewed.role_findings]   # its look at every table
+        roles.require_settled(findings, decisions.roles_confirmed)
         selection = select_tables(plan, options.tables, options.approve_pending)
         require_confirmed(plan, selection.order)
         with sources.crashed.connect() as c_conn:
             require_plan_picks(c_conn, schema, plan, selection.order)
         if options.reviewed is not None:   # collisions and orphans: by what the writing finds (`_outcomes`)
-            require_unmoved(options.reviewed, plan, selection.order, detailed=frozenset())
+            require_unmoved(options.reviewed, plan, selection.order, detailed=frozenset(), partial=read is not None)
         # After the plan, so that input the plan refuses leaves production without a trace.
         created = options.dry_run is None and journal.ensure(sources.production)
         with sources.production.connect() as p_conn:   # a killed run's suspended triggers first
@@ -139,7 +165,7 @@ def _restore(sources: Sources, settings: Settings, decisions: Decisions, options
         with sources.crashed.connect() as c_conn, sources.production.connect() as p_conn:
             p_conn.execution_options(**{WRITER: True})
             run = _Run(schema, graph, plan, decisions, options, selection, work, c_conn, p_conn, progress, cancel, address,
-                       shapes=staging_shapes(sources.production, sources.crashed, address))
+                       shapes=staging_shapes(sources.production, sources.crashed, address, schema))
             report = run.execute()
     except BaseException:
         if created:   # a first run that failed: production as it was, without empty journal tables
@@ -150,6 +176,19 @@ def _restore(sources: Sources, settings: Settings, decisions: Decisions, options
         work.close()
     report.path = path
     return report
+
+
+def _tables_to_read(sources: Sources, known: Delta | None, options: RestoreOptions,
+                    decisions: Decisions) -> frozenset[str] | None:
+    """The tables this restore reads (`scope`), or None for every one: without a delta
+    that holds, and when a stopped ``--per-table`` run is to be finished (its last step
+    reads the tables it wrote)."""
+    if known is None or options.reviewed is None or not options.scoped:
+        return None
+    with sources.production.connect() as p_conn:
+        if journal.kept(p_conn) and journal.stopped_runs(p_conn, ""):
+            return None
+    return scope.tables_to_read(known, options.reviewed.facts, decisions, options.tables or ())
 
 
 def _known_delta(sources: Sources, settings: Settings, options: RestoreOptions, progress: Progress) -> Delta | None:

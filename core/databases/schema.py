@@ -13,7 +13,7 @@ import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Iterable
+from typing import Any, Collection, Iterable
 
 from sqlalchemy import Engine, Integer, MetaData, Table
 from sqlalchemy.exc import DBAPIError, SAWarning
@@ -82,6 +82,9 @@ class TableInfo:
 class Schema:
     tables: dict[str, TableInfo]
     dialect: str
+    # Reflected for a few tables only (`reflect`'s `only`, with the tables their declared
+    # foreign keys name): the other roles are then reflected for the same tables.
+    partial: bool = False
 
     def __contains__(self, name: str) -> bool:
         return name in self.tables
@@ -90,8 +93,9 @@ class Schema:
         return self.tables[name]
 
 
-def reflect(engine: Engine, role: str) -> Schema:
-    """Every table of the database behind `engine` (views are not restored)."""
+def reflect(engine: Engine, role: str, only: Collection[str] | None = None) -> Schema:
+    """Every table of the database behind `engine` (views are not restored), or those of
+    `only` that it has and the tables their declared foreign keys name."""
     metadata = MetaData()
     dialect = dialect_of(engine)
     dialect.prepare_reflection(metadata)
@@ -105,13 +109,15 @@ def reflect(engine: Engine, role: str) -> Schema:
             # Types SQLAlchemy has no class for (spatial ones): named from the catalogue
             # next (`_name_unknown_types`) and copied as the server's own bytes.
             warnings.filterwarnings("ignore", "Did not recognize type", SAWarning)
-            metadata.reflect(bind=engine, only=lambda name, _md: not name.startswith(JOURNAL_PREFIX))
+            wanted = frozenset(only) if only is not None else None
+            metadata.reflect(bind=engine, only=lambda name, _md: not name.startswith(JOURNAL_PREFIX)
+                             and (wanted is None or name in wanted))
         keys = _catalogue_keys(dialect.catalogue_keys(engine))
         _name_unknown_types(dialect, engine, metadata)
     except DBAPIError as exc:
         raise translate(exc, role, engine.url) from None
     tables = {name: _table_info(table, engine, keys) for name, table in sorted(metadata.tables.items())}
-    return Schema(tables=tables, dialect=engine.dialect.name)
+    return Schema(tables=tables, dialect=engine.dialect.name, partial=only is not None)
 
 
 class Opaque(UserDefinedType[Any]):

@@ -34,7 +34,7 @@ from ..databases.schema import Schema, SchemaFinding, TableInfo, reflect, requir
 from ..databases.schema import compare as compare_schemas
 from ..errors import PlanError
 from ..plan.decisions import Decisions
-from ..plan.delta import SOURCES, Delta, LatestWrite, fingerprints, usable
+from ..plan.delta import SOURCES, Delta, LatestWrite, fingerprints, references_of, usable
 from ..plan.model import Boundary, Conflict, Decision, Merge, Plan, RowClass, TableGap
 from ..progress import NullProgress, Progress, check_cancel
 from . import framework, payloads, php_payloads, roles, soft_deletes
@@ -155,6 +155,8 @@ def inspect_gaps(
             payload_edges=payload_edges,
             queued_jobs=jobs,
         )
+        if delta is not None and sources.snapshot is not None:   # what a restore of this plan must read (`apply.scope`)
+            delta.references = references_of(schema.tables, plan.edges, plan.payload_edges)
         if not journaled:   # after a restore production holds Friday's changes by gapmend's own doing
             found += roles.check_plan(plan, facts)
         if check_roles:
@@ -172,7 +174,8 @@ def _reflect_sides(sources: Sources, decisions: Decisions, crashed: Schema | Non
     `snapshot_checked`: a plan found it was, and neither has changed since), or an
     override names a table crashed does not have."""
     crashed_schema = crashed or reflect(sources.crashed, "crashed")
-    production_schema = reflect(sources.production, "production")
+    production_schema = reflect(sources.production, "production",
+                                only=crashed_schema.tables if crashed_schema.partial else None)
     findings = compare_schemas(crashed_schema, production_schema)
     require_compatible(findings)   # first: a migration only one side ran is the likelier story
     if sources.snapshot is not None and not snapshot_checked:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterable, Mapping
 
 from sqlalchemy import Engine, Integer, String
 
@@ -51,6 +51,10 @@ class Delta:
     latest_writes: dict[str, LatestWrite] = field(default_factory=dict)
     # Each source's highest id per integer-keyed table (`boundaries.BoundaryFinder`), alike.
     highest: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Per table of crashed, what its rows name: (the reference's id, the parent table), by
+    # every edge and confirmed-or-not path inside JSON the plan found; which tables a
+    # restore of the plan must read besides those Friday wrote (`apply.scope`).
+    references: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
     def cover(self, table: str, boundary: int | None) -> None:
         """`table`'s keys are being found, under `boundary`: covered even if none is added."""
@@ -68,7 +72,7 @@ class Delta:
         return {"fingerprints": self.fingerprints, "boundaries": self.boundaries, "trusting": self.trusting,
                 "latest_writes": {r: [None if at is None else at.isoformat(), where]
                                   for r, (at, where) in self.latest_writes.items()},
-                "highest": self.highest,
+                "highest": self.highest, "references": self.references,
                 "keys": {t: jsonable(k) for t, k in self.keys.items()}}
 
     @classmethod
@@ -79,9 +83,22 @@ class Delta:
         latest = {str(r): (None if at is None else datetime.fromisoformat(at), where)
                   for r, (at, where) in data.get("latest_writes", {}).items()}
         highest = {str(r): {str(t): int(i) for t, i in ids.items()} for r, ids in data.get("highest", {}).items()}
+        references = {str(t): [(str(i), str(p)) for i, p in refs] for t, refs in data.get("references", {}).items()}
         return cls(defaultdict(list, keys), {str(r): dict(f) for r, f in data.get("fingerprints", {}).items()},
                    {str(t): b for t, b in data.get("boundaries", {}).items()}, bool(data.get("trusting")), latest,
-                   highest)
+                   highest, references)
+
+
+def references_of(tables: Iterable[str], edges: Iterable[Mapping[str, Any]],
+                  payload_edges: Iterable[Mapping[str, Any]]) -> dict[str, list[tuple[str, str]]]:
+    """Per table, every reference out of its rows as a plan lists them (its edges, and
+    its paths inside JSON): (id, parent table)."""
+    out: dict[str, list[tuple[str, str]]] = {name: [] for name in tables}
+    for e in edges:
+        out[str(e["child"])].append((str(e["id"]), str(e["parent"])))
+    for d in payload_edges:
+        out[str(d["table"])].append((str(d["id"]), str(d["parent"])))
+    return {name: sorted(refs) for name, refs in out.items()}
 
 
 def usable(t: TableInfo) -> bool:

@@ -17,7 +17,7 @@ The wizard checks the same facts between its step 1 scan and step 11's restore.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -47,10 +47,14 @@ class Reviewed:
     decisions: Decisions
     path: Path | None = None     # the file it came from (None: the wizard's own scan)
     delta: Delta | None = None   # Friday's delta, found by the plan (`delta`): None, the restore compares again
+    # What the plan's look at every table found of the roles (`inspect.roles`): a restore
+    # that reads only some tables (`apply.scope`) holds to these.
+    role_findings: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def of(cls, plan: Plan, decisions: Decisions, delta: Delta | None = None) -> "Reviewed":
-        return cls(facts_of(plan), decisions, delta=delta if delta is not None and delta.fingerprints else None)
+        return cls(facts_of(plan), decisions, delta=delta if delta is not None and delta.fingerprints else None,
+                   role_findings=list(plan.role_findings))
 
     def where(self) -> str:
         return str(self.path) if self.path is not None else "the plan scanned in step 1"
@@ -115,15 +119,25 @@ def read_plan_file(path: Path) -> Reviewed:
         raise ConfigError(f"{path} is not a plan file gapmend wrote (no format {FORMAT!r}; `plan --json` prints "
                           f"the plan for reading only): write one with `gapmend plan --output {path}`")
     decisions = decisions_from_json(data.get("decisions"), f"plan file {path}")
-    return Reviewed(facts=data["facts"], decisions=decisions, path=path, delta=Delta.from_json(data.get("delta")))
+    plan = data.get("plan")
+    plan = plan if isinstance(plan, dict) else {}
+    return Reviewed(facts=data["facts"], decisions=decisions, path=path, delta=Delta.from_json(data.get("delta")),
+                    role_findings=list(plan.get("role_findings") or []))
 
 
-def require_unmoved(reviewed: Reviewed, now: Plan, tables: list[str], detailed: frozenset[str] | None = None) -> None:
+def require_unmoved(reviewed: Reviewed, now: Plan, tables: list[str], detailed: frozenset[str] | None = None,
+                    partial: bool = False) -> None:
     """Raise `PlanOutrun` naming what differs between the reviewed plan and `now` (the
-    restore's own look, with production locked), for the tables the restore writes."""
+    restore's own look, with production locked), for the tables the restore writes.
+    A `partial` look read only some tables (`apply.scope`, which compared their
+    references): their schema findings are compared with the plan's of the same tables."""
     then, seen = reviewed.facts, facts_of(now, detailed)
     moved = _moved_databases(then["databases"], seen["databases"])
-    for what in ("order", "edges", "payload_edges", "schema"):
+    if partial:
+        read = {g.table for g in now.tables}
+        if _about(then.get("schema", []), read) != seen["schema"]:
+            moved.append("the schema changed")
+    for what in ("order", "edges", "payload_edges", "schema") if not partial else ():
         if then.get(what) != seen[what]:
             moved.append(f"the {what.replace('_', ' ')} changed")
     for name in tables:
@@ -133,6 +147,11 @@ def require_unmoved(reviewed: Reviewed, now: Plan, tables: list[str], detailed: 
             continue
         moved.extend(f"{name}: {line}" for line in _moved_table(before, after))
     _refuse(reviewed, moved)
+
+
+def _about(findings: list[str], tables: set[str]) -> list[str]:
+    """The schema findings (`SchemaFinding.line`: a verdict, the table, what) about `tables`."""
+    return [line for line in findings if line[len("BLOCKING "):].split(": ", 1)[0] in tables]
 
 
 def require_sources_unchanged(reviewed: Reviewed, identities: dict[str, str | None],

@@ -1,0 +1,95 @@
+"""A restore of a reviewed plan reads only the tables Friday wrote and their neighbours
+(`apply.scope`), and ends exactly where a restore that reads every table ends: Friday's
+authors moved past production's, their books pointing at them, a delete of a label
+production's stickers (a table Friday never wrote) still name left alone, and production's
+own writes to the tables it did not read, before and after the plan, untouched."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from gapmend.core.apply.preview import build_plan
+from gapmend.core.apply.restore import RestoreOptions, restore
+from gapmend.core.config import load_settings
+from gapmend.core.plan.decisions import Decisions
+from gapmend.core.plan.delta import Delta
+from gapmend.core.plan.file import Reviewed
+from gapmend.core.progress import NullProgress
+from gapmend.core.runbook.verify import verify
+from sqlalchemy import Column, Engine, ForeignKey, Integer, MetaData, String, Table, insert, update
+
+from ..conftest import ROLES, Databases
+from ..dbstate import database_state
+
+md = MetaData()
+Table("authors", md, Column("id", Integer, primary_key=True), Column("name", String(20), nullable=False))
+Table("books", md, Column("id", Integer, primary_key=True), Column("author_id", Integer, ForeignKey("authors.id")),
+      Column("title", String(20)))
+Table("labels", md, Column("id", Integer, primary_key=True), Column("name", String(20)))
+Table("stickers", md, Column("id", Integer, primary_key=True), Column("label_id", Integer, ForeignKey("labels.id")))
+Table("shelves", md, Column("id", Integer, primary_key=True), Column("label", String(20)))
+Table("ledger", md, Column("id", Integer, primary_key=True), Column("shelf_id", Integer, ForeignKey("shelves.id")),
+      Column("note", String(20)))
+
+SNAPSHOT = {"authors": [dict(id=1, name="ann"), dict(id=2, name="bob")], "books": [dict(id=1, author_id=1, title="a")],
+            "labels": [dict(id=1, name="red"), dict(id=2, name="green"), dict(id=3, name="blue")],
+            "stickers": [dict(id=1, label_id=1)], "shelves": [dict(id=1, label="top")],
+            "ledger": [dict(id=1, shelf_id=1, note="thursday")]}
+FRIDAY = {"authors": [dict(id=3, name="cat"), dict(id=4, name="dan")],
+          "books": [dict(id=2, author_id=3, title="b"), dict(id=3, author_id=4, title="c")]}
+PRODUCTION = {"authors": [dict(id=3, name="eve")], "stickers": [dict(id=2, label_id=2)],
+              "shelves": [dict(id=2, label="low")], "ledger": [dict(id=2, shelf_id=2, note="saturday")]}
+READ = {"authors", "books", "labels", "stickers"}   # Friday's, the parent they name, the child of a delete
+
+
+def _load(engines: Mapping[str, Engine]) -> None:
+    for role in ROLES:
+        md.create_all(engines[role])
+        with engines[role].begin() as conn:
+            for part in (SNAPSHOT, FRIDAY if role == "crashed" else PRODUCTION if role == "production" else {}):
+                for name, rows in part.items():
+                    conn.execute(insert(md.tables[name]), rows)
+            if role == "crashed":   # Friday deletes a label production's sticker names, and one nobody names
+                conn.execute(md.tables["labels"].delete().where(md.tables["labels"].c.id.in_([2, 3])))
+
+
+class _Notes(NullProgress):
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def note(self, message: str) -> None:
+        self.lines.append(message)
+
+
+def _restore_planned(d: Databases, scoped: bool, tamper: bool = False) -> tuple[Any, ...]:
+    _load(d.engines)
+    settings = load_settings(d.env_file(snapshot=True, snapshot_at=None), environ={})
+    delta = Delta()
+    plan = build_plan(settings, delta=delta)
+    if tamper:   # a reference the restore will not find among the tables it reads
+        delta.references["books"] = sorted([*delta.references["books"], ("books.title->shelves.id", "shelves")])
+    with d.engines["production"].begin() as conn:   # production goes on writing where Friday did not
+        conn.execute(insert(md.tables["shelves"]), [dict(id=3, label="new")])
+        conn.execute(update(md.tables["ledger"]).where(md.tables["ledger"].c.id == 1).values(note="sunday"))
+    notes = _Notes()
+    report = restore(settings, options=RestoreOptions(approve_pending=True, apply_deletes=True, scoped=scoped,
+                                                      reviewed=Reviewed.of(plan, Decisions(), delta)), progress=notes)
+    assert verify(settings)[0] == []
+    state = database_state(d.engines["production"], journal=False)
+    assert state["shelves"] == [(1, "top"), (2, "low"), (3, "new")] and (1, 1, "sunday") in state["ledger"]
+    labels = report.tables["labels"]
+    assert labels.deleted == 1 and [k for k, _ in labels.skipped] == [(2,)]   # stickers' label kept
+    return state, report.totals(), set(report.tables), notes.lines
+
+
+def test_a_planned_restore_reads_only_the_tables_it_needs(dbs_pair: tuple[Databases, Databases]) -> None:
+    full, scoped = _restore_planned(dbs_pair[0], scoped=False), _restore_planned(dbs_pair[1], scoped=True)
+    assert scoped[:2] == full[:2]
+    assert scoped[2] == READ and full[2] == set(md.tables)
+    assert any(n.startswith(f"reading {len(READ)} tables") for n in scoped[3])
+
+
+def test_references_the_plan_did_not_see_make_it_read_every_table(dbs: Databases) -> None:
+    state, totals, tables, notes = _restore_planned(dbs, scoped=True, tamper=True)
+    assert any("references are not the plan's" in n and n.endswith("reading every table") for n in notes)
+    assert tables == set(md.tables) and totals["inserted"] == 4
