@@ -135,7 +135,7 @@ def require_unmoved(reviewed: Reviewed, now: Plan, tables: list[str], detailed: 
     moved = _moved_databases(then["databases"], seen["databases"])
     if partial:
         read = {g.table for g in now.tables}
-        if _about(then.get("schema", []), read) != seen["schema"]:
+        if _about(then.get("schema", []), read) != _about(seen["schema"], read):
             moved.append("the schema changed")
     for what in ("order", "edges", "payload_edges", "schema") if not partial else ():
         if then.get(what) != seen[what]:

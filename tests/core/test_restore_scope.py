@@ -6,11 +6,14 @@ own writes to the tables it did not read, before and after the plan, untouched."
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Mapping
 
+import pytest
 from gapmend.core.apply.preview import build_plan
 from gapmend.core.apply.restore import RestoreOptions, restore
 from gapmend.core.config import load_settings
+from gapmend.core.inspect import roles
 from gapmend.core.plan.decisions import Decisions
 from gapmend.core.plan.delta import Delta
 from gapmend.core.plan.file import Reviewed
@@ -93,3 +96,21 @@ def test_references_the_plan_did_not_see_make_it_read_every_table(dbs: Databases
     state, totals, tables, notes = _restore_planned(dbs, scoped=True, tamper=True)
     assert any("references are not the plan's" in n and n.endswith("reading every table") for n in notes)
     assert tables == set(md.tables) and totals["inserted"] == 4
+
+
+def test_it_holds_to_the_roles_the_plan_found_on_every_table(dbs: Databases) -> None:
+    """The roles' checks read every table's latest write: a restore that reads a few
+    takes the plan's findings, and one the operator has not confirmed still refuses."""
+    _load(dbs.engines)
+    settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
+    delta = Delta()
+    plan = build_plan(settings, delta=delta)
+    quiet = {"kind": roles.CONFIRM, "id": "production-older:0123456789ab", "message": "production looks older"}
+    reviewed = dataclasses.replace(Reviewed.of(plan, Decisions(), delta), role_findings=[quiet])
+    before = database_state(dbs.engines["production"])
+    with pytest.raises(roles.RolesError, match="production looks older"):
+        restore(settings, options=RestoreOptions(approve_pending=True, reviewed=reviewed))
+    assert database_state(dbs.engines["production"]) == before
+    report = restore(settings, Decisions(roles_confirmed=[quiet["id"]]),
+                     RestoreOptions(approve_pending=True, reviewed=reviewed))
+    assert set(report.tables) == READ and report.totals()["inserted"] == 4
