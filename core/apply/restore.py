@@ -112,7 +112,8 @@ class _ReadEveryTable(Exception):
 def _restore(sources: Sources, settings: Settings, decisions: Decisions, options: RestoreOptions,
              progress: Progress, cancel: threading.Event | None) -> RestoreReport:
     known = _known_delta(sources, settings, options, progress)
-    read = _tables_to_read(sources, known, options, decisions)
+    read = scope.restore_scope(sources.production, known, options.reviewed if options.scoped else None, decisions,
+                               options.tables or ())
     if read is not None:
         progress.note(f"reading {len(read)} tables: those Friday wrote, and those their rows name or that name them")
         try:
@@ -178,19 +179,6 @@ def _restore_reading(read: frozenset[str] | None, known: Delta | None, sources: 
     return report
 
 
-def _tables_to_read(sources: Sources, known: Delta | None, options: RestoreOptions,
-                    decisions: Decisions) -> frozenset[str] | None:
-    """The tables this restore reads (`scope`), or None for every one: without a delta
-    that holds, and when a stopped ``--per-table`` run is to be finished (its last step
-    reads the tables it wrote)."""
-    if known is None or options.reviewed is None or not options.scoped:
-        return None
-    with sources.production.connect() as p_conn:
-        if journal.kept(p_conn) and journal.stopped_runs(p_conn, ""):
-            return None
-    return scope.tables_to_read(known, options.reviewed.facts, decisions, options.tables or ())
-
-
 def _known_delta(sources: Sources, settings: Settings, options: RestoreOptions, progress: Progress) -> Delta | None:
     """Friday's delta from the reviewed plan, when it has one and crashed and the snapshot
     are as it read them (refused when they are not): only its keys are compared again.
@@ -252,7 +240,10 @@ class _Run:
         self.server = ServerCopy(self.p, self.address, self.schema, surrogate,
                                  self.boundaries, self.graph.edges_from, run_id, self._execute_set, self.c,
                                  keyed=[n for n in tables if n in self.work.spools], picks=self.work.picks,
-                                 shapes=self.shapes, updated=[n for n in tables if self.work.has_updates(self.schema[n])])
+                                 shapes=self.shapes, updated=[n for n in tables if self.work.has_updates(self.schema[n])],
+                                 # Not the staging tables of Friday's rows: InnoDB's temporary
+                                 # tablespace keeps its size until the server restarts.
+                                 temporary=not self.address.staged and dialect.reopens_temporary(self.p))
         self.writes = TableWrites(self.schema, self.graph, self.c, self.p, self.work, self.options, self.decisions,
                                   self.server, self.reports, self.progress, self.cancel, self._execute_set)
         if self.address.staged:

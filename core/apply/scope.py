@@ -25,12 +25,29 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from typing import Any
 
+from sqlalchemy import Engine
+
+from ..databases import journal
 from ..plan.decisions import Decisions
 from ..plan.delta import Delta, references_of
+from ..plan.file import Reviewed
 from ..plan.model import Plan, RowClass
 
 # A Friday change of one of these may delete a row (a conflict resolved as Friday's).
 _DELETING = (RowClass.FRIDAY_DELETE.value, RowClass.CONFLICT.value)
+
+
+def restore_scope(production: Engine, delta: Delta | None, reviewed: Reviewed | None, decisions: Decisions,
+                  named: Iterable[str] = ()) -> frozenset[str] | None:
+    """The tables a restore of `reviewed` reads, or None for every one: without a delta
+    that holds (`delta`), and when a stopped ``--per-table`` run is to be finished (its
+    last step reads the tables it wrote)."""
+    if delta is None or reviewed is None:
+        return None
+    with production.connect() as conn:
+        if journal.kept(conn) and journal.stopped_runs(conn, ""):
+            return None
+    return tables_to_read(delta, reviewed.facts, decisions, named)
 
 
 def tables_to_read(delta: Delta | None, facts: dict[str, Any], decisions: Decisions,

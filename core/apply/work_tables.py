@@ -155,18 +155,22 @@ class WorkTables:
                  boundaries: dict[str, int | None], edges_from: Callable[[str], list[Edge]],
                  run_id: str, execute: Callable[[Any], int], source: Connection | None = None,
                  keyed: Sequence[str] = (), picks: Mapping[str, frozenset[int]] | None = None,
-                 shapes: Schema | None = None, updated: Sequence[str] = (), scratch: bool = False) -> None:
+                 shapes: Schema | None = None, updated: Sequence[str] = (), scratch: bool = False,
+                 temporary: bool = False) -> None:
         self.p, self.address, self.schema, self.tables = conn, address, schema, tables
-        # Scratch: every work table TEMPORARY, for a session that may write nothing else
-        # (the plan's preview of the restore's fates, `preview`).
+        # Scratch: for a session that may write nothing else (the plan's preview of the
+        # restore's fates, `preview`), so every work table TEMPORARY.
         self.scratch = scratch
+        # TEMPORARY work tables are this session's own and gone with it, and cost no data
+        # dictionary change to create and drop (an app with 200 busy tables has 400).
+        self.temporary = scratch or temporary
         self.journaled = False   # whether production keeps gapmend's journal (read by `open`)
         self.dialect = dialect_of(conn)
         self.picks = picks or {}   # tables restored for the operator's picked ids only (`picks`)
         self.boundaries, self.edges_from, self.execute = boundaries, edges_from, execute
         self.run_id, self.source = run_id, source
         self.metadata = MetaData()
-        prefixes = ["TEMPORARY"] if scratch else []
+        prefixes = ["TEMPORARY"] if self.temporary else []
         self.collations: Collations   # production's, read by `open`
         shapes = shapes or schema     # the tables whose column types the staging tables take
         prefix = f"{WORK_PREFIX}{run_id[:8]}_"
@@ -205,7 +209,7 @@ class WorkTables:
         id-ordered chunks of multi-row INSERTs (`progress` hears each chunk's size).
         Rows before a boundary are never read from crashed by these statements."""
         attach(self.p, self.address)
-        if self.scratch:
+        if self.temporary:
             self.dialect.create_scratch(self.p, self.metadata)
         else:
             self.metadata.create_all(self.p)
@@ -230,9 +234,11 @@ class WorkTables:
                 # Only the scratch tables were written (the session refuses anything else):
                 # ending the transaction by a commit spares InnoDB undoing their rows.
                 self.p.commit()
-                self.dialect.drop_scratch(self.p, self.metadata)
             else:
                 self.p.rollback()
+            if self.temporary:
+                self.dialect.drop_scratch(self.p, self.metadata)
+            else:
                 self.metadata.drop_all(self.p)
             self.p.commit()
         finally:

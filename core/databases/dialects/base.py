@@ -185,6 +185,11 @@ class Dialect(ABC):
         and writable even where the session may write nothing else (the plan's)."""
         metadata.create_all(conn)
 
+    def reopens_temporary(self, conn: Connection) -> bool:
+        """Whether one statement may name a TEMPORARY table twice, as the restore's rules
+        do: then its work tables may be TEMPORARY."""
+        return True
+
     @abstractmethod
     def drop_scratch(self, conn: Connection, metadata: MetaData) -> None:
         """Drop the TEMPORARY tables `create_scratch` made (never a table of that name
