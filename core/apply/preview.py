@@ -30,7 +30,6 @@ from sqlalchemy.exc import DBAPIError
 
 from ..config import Settings
 from ..databases import rows as rowio
-from ..databases.dialects import dialect_of
 from ..databases.engines import connect
 from ..databases.schema import Schema, reflect
 from ..errors import PlanError
@@ -47,7 +46,7 @@ from .crashed_address import choose_address, staging_shapes
 from .reports import Key, RestoreOptions, TableReport
 from .server_copy import ServerCopy
 from .table_writes import TableWrites, Work
-from .work_tables import fate_of
+from .work_tables import fate_of, temporary_refused
 
 
 def build_plan(
@@ -147,10 +146,9 @@ class _Preview:
         try:
             server.open(self.progress.advance)
         except DBAPIError:
-            production = self.sources.production
-            lacking = dialect_of(production).missing_privileges(production, "production", ("CREATE TEMPORARY TABLES",))
-            if lacking:
-                raise PlanError(f"{lacking[0]} (the plan runs the restore's own rules on temporary tables, "
+            refused = temporary_refused(self.sources.production)
+            if refused is not None:
+                raise PlanError(f"{refused} (the plan runs the restore's own rules on temporary tables, "
                                 "without writing; the restore needs it too)") from None
             raise
 

@@ -68,7 +68,7 @@ from .reports import REPORT_CAP, RestoreOptions, RestoreReport, TableReport
 from .server_copy import ServerCopy
 from .sql_recorder import SqlRecorder
 from .table_writes import TableWrites, Work
-from .work_tables import drop_leftovers
+from .work_tables import drop_leftovers, temporary_refused
 
 
 class RestoreError(GapmendError):
@@ -251,9 +251,12 @@ class _Run:
                                 sum(self.plan.table(n).counts.get(RowClass.FRIDAY_INSERT.value, 0) for n in surrogate))
         try:
             self.server.open(self.progress.advance)
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(DBAPIError):   # a connection the server dropped: the next run's `drop_leftovers`
                 self.server.close()
+            refused = temporary_refused(self.p.engine) if isinstance(exc, DBAPIError) and self.server.temporary else None
+            if refused is not None:
+                raise RestoreError(f"{refused} (the restore's work tables are temporary): nothing was written") from None
             raise
         # Cycles are written with their final ids in one pass; references are checked
         # by `_check_references` before the commit instead (a session setting).

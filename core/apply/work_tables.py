@@ -415,6 +415,13 @@ class WorkTables:
         return list(self.p.execute(stmt).scalars())
 
 
+def temporary_refused(engine: Engine) -> str | None:
+    """The grant production's user lacks to create TEMPORARY work tables (one line that
+    names it), or None."""
+    lacking = dialect_of(engine).missing_privileges(engine, "production", ("CREATE TEMPORARY TABLES",))
+    return lacking[0] if lacking else None
+
+
 def drop_leftovers(engine: Engine) -> None:
     """Work tables of a run that was killed before it could drop them."""
     with engine.begin() as conn:

@@ -137,6 +137,20 @@ def read_only_plan(d: Databases, env: Path) -> list[str]:
     return [*argv[:2], "plan"]
 
 
+def no_temporary_tables(d: Databases, env: Path) -> list[str]:
+    # Every privilege a restore writes with but CREATE TEMPORARY TABLES, which its work
+    # tables need: told which grant, before anything is written.
+    user = f"gm_nt_{uuid.uuid4().hex[:8]}"
+    pw = uuid.uuid4().hex
+    grants = [f"CREATE USER '{user}'@'%' IDENTIFIED BY '{pw}'",
+              f"GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX, TRIGGER ON "
+              f"`{d.urls['production'].database}`.* TO '{user}'@'%'"]
+    grants += [f"GRANT SELECT ON `{d.urls[r].database}`.* TO '{user}'@'%'" for r in ("crashed", "snapshot")]
+    _sql(d.engines["production"], *grants)
+    CLEANUP.append(f"DROP USER IF EXISTS '{user}'@'%'")
+    return _restore(_env(d, env, production=d.urls["production"].set(username=user, password=pw)))
+
+
 def unknown_morph_type(d: Databases, env: Path) -> list[str]:
     _sql(d.engines["crashed"], "INSERT INTO images (imageable_type, imageable_id, url) VALUES ('App\\\\Models\\\\Gizmo', 1, 'x')")
     return _restore(env)
@@ -173,6 +187,7 @@ CASES: dict[str, tuple[Case, str]] = {
     "env file is a directory": (env_is_a_directory, "env"),
     "read-only production user": (read_only_user, "production"),
     "plan by a read-only production user": (read_only_plan, "GRANT CREATE TEMPORARY TABLES"),
+    "restore without CREATE TEMPORARY TABLES": (no_temporary_tables, "GRANT CREATE TEMPORARY TABLES"),
     "polymorphic type naming no table": (unknown_morph_type, "names no table"),
     "unique key only production declares": (unique_key_only_production_has, "posts_title_unique"),
     "unknown table in --tables": (unknown_table_in_tables, "no_such_table"),
