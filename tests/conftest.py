@@ -12,10 +12,21 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from gapmend.core.progress import NullProgress
 from sqlalchemy import URL, Engine, create_engine, make_url, text
 
 ROOT = Path(__file__).resolve().parent.parent
 ROLES = ("snapshot", "crashed", "production")
+
+
+class Notes(NullProgress):
+    """A progress that keeps the notes a run made (what it told the operator it did)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def note(self, message: str) -> None:
+        self.lines.append(message)
 
 
 def mariadb_base_url() -> URL | None:

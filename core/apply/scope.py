@@ -50,11 +50,11 @@ def restore_scope(production: Engine, delta: Delta | None, reviewed: Reviewed | 
     return tables_to_read(delta, reviewed.facts, decisions, named)
 
 
-def tables_to_read(delta: Delta | None, facts: dict[str, Any], decisions: Decisions,
+def tables_to_read(delta: Delta, facts: dict[str, Any], decisions: Decisions,
                    named: Iterable[str] = ()) -> frozenset[str] | None:
     """The tables a restore of the plan with `facts` and `delta` reads (None: every one;
     a plan file written before the delta kept its references has no scope)."""
-    if delta is None or not delta.references:
+    if not delta.references:
         return None
     refs = delta.references
     crashed_highest = delta.highest.get("crashed", {})

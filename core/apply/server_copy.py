@@ -44,13 +44,15 @@ from crashed in chunks, through Python); the orphan and unrestored-parent rules 
 boundary are mapped in place from the parent's work table, and one ``UPDATE … FROM``
 writes them, one ``INSERT … SELECT`` journals them (`ServerCopy.apply_updates`).
 
-Memory is therefore flat in the size of the gap. The restore's work tables are real
-tables (MySQL cannot open a TEMPORARY table twice in one statement, and a
-self-reference needs exactly that), created before the transaction because DDL commits
-on MariaDB, named ``gapmend_w<run>_<n>`` (``reflect`` ignores ``gapmend_*``) and dropped
-afterwards; the rows in them are written inside the restore's transaction and roll back
-with it. The plan runs the same rules on TEMPORARY work tables in its read-only session
-(`preview`): SQLite and MariaDB (since 10.2) open one twice; MySQL would refuse.
+Memory is therefore flat in the size of the gap. The work tables, named
+``gapmend_w<run>_<n>`` (``reflect`` ignores ``gapmend_*``), are created before the
+transaction (DDL commits on MariaDB) and dropped afterwards; the rows in them are written
+inside the restore's transaction and roll back with it. They are TEMPORARY where one
+statement may name a TEMPORARY table twice, as a self-reference needs
+(`Dialect.reopens_temporary`: SQLite, and MariaDB since 10.2; MySQL refuses), and
+Friday's rows are not staged (InnoDB's temporary tablespace keeps its size until a
+restart); else real tables. The plan runs the same rules on TEMPORARY work tables in its
+read-only session (`preview`).
 """
 
 from __future__ import annotations

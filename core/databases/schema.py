@@ -236,6 +236,11 @@ class SchemaFinding:
     def line(self) -> str:
         return f"{'BLOCKING' if self.blocking else 'allowed '} {self.table}: {self.what}"
 
+    @staticmethod
+    def table_of(line: str) -> str:
+        """The table a `line` names."""
+        return line[len("BLOCKING "):].split(": ", 1)[0]
+
 
 def compare(source: Schema, target: Schema, source_role: str = "crashed", target_role: str = "production") -> list[SchemaFinding]:
     """What differs between `source` (whose rows we restore) and `target` (where they go).

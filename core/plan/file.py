@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from ..databases.schema import SchemaFinding
 from ..errors import ConfigError, GapmendError
 from ..private_files import write_private
 from .decisions import Decisions, decisions_from_json
@@ -150,8 +151,8 @@ def require_unmoved(reviewed: Reviewed, now: Plan, tables: list[str], detailed: 
 
 
 def _about(findings: list[str], tables: set[str]) -> list[str]:
-    """The schema findings (`SchemaFinding.line`: a verdict, the table, what) about `tables`."""
-    return [line for line in findings if line[len("BLOCKING "):].split(": ", 1)[0] in tables]
+    """The schema findings (`SchemaFinding.line`) about `tables`."""
+    return [line for line in findings if SchemaFinding.table_of(line) in tables]
 
 
 def require_sources_unchanged(reviewed: Reviewed, identities: dict[str, str | None],

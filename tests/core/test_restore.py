@@ -20,11 +20,10 @@ from gapmend.core.plan.decisions import Decisions
 from gapmend.core.plan.delta import Delta
 from gapmend.core.plan.file import Reviewed, facts_of
 from gapmend.core.plan.selection import SelectionError
-from gapmend.core.progress import NullProgress
 from gapmend.core.runbook.verify import verify
 from sqlalchemy import MetaData, select, text
 
-from ..conftest import Databases
+from ..conftest import Databases, Notes
 from ..dbstate import database_state
 
 # The demo's references, written down by hand so the check does not trust gapmend's graph.
@@ -313,7 +312,7 @@ def test_the_plans_delta_ends_in_the_same_state(dbs_pair: tuple[Databases, Datab
             plan = build_plan(settings, delta=delta)
             assert delta.keys["users"] and set(delta.fingerprints) == {"crashed", "snapshot"}
             reviewed = Reviewed(facts_of(plan), Decisions(), delta=delta)
-        notes = _Notes()
+        notes = Notes()
         report = restore(settings, options=RestoreOptions(approve_pending=True, reviewed=reviewed), progress=notes)
         assert any(n.startswith("Friday's delta from") for n in notes.lines) == planned
         assert verify(settings)[0] == []
@@ -366,16 +365,6 @@ def test_a_delta_found_under_another_boundary_is_not_trusted(dbs_pair: tuple[Dat
 def _highest_ids(engine: Any, tables: list[str]) -> dict[str, int]:
     with engine.connect() as conn:
         return {name: conn.execute(text(f"SELECT coalesce(max(id), 0) FROM {name}")).scalar_one() for name in tables}
-
-
-class _Notes(NullProgress):
-    """A progress that keeps the restore's notes."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def note(self, message: str) -> None:
-        self.lines.append(message)
 
 
 def test_trusting_updated_at_ends_in_the_same_state(dbs_pair: tuple[Databases, Databases]) -> None:

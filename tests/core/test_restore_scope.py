@@ -20,11 +20,10 @@ from gapmend.core.plan.decisions import Decisions
 from gapmend.core.plan.delta import Delta
 from gapmend.core.plan.file import Reviewed
 from gapmend.core.plan.model import ORPHANED
-from gapmend.core.progress import NullProgress
 from gapmend.core.runbook.verify import verify
 from sqlalchemy import Column, Engine, ForeignKey, Integer, MetaData, String, Table, insert, update
 
-from ..conftest import ROLES, Databases
+from ..conftest import ROLES, Databases, Notes
 from ..dbstate import database_state
 
 md = MetaData()
@@ -66,14 +65,6 @@ def _load(engines: Mapping[str, Engine]) -> None:
                 conn.execute(md.tables["rooms"].delete().where(md.tables["rooms"].c.id == 1))
 
 
-class _Notes(NullProgress):
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def note(self, message: str) -> None:
-        self.lines.append(message)
-
-
 def _restore_planned(d: Databases, scoped: bool, tamper: bool = False) -> tuple[Any, ...]:
     _load(d.engines)
     settings = load_settings(d.env_file(snapshot=True, snapshot_at=None), environ={})
@@ -84,7 +75,7 @@ def _restore_planned(d: Databases, scoped: bool, tamper: bool = False) -> tuple[
     with d.engines["production"].begin() as conn:   # production goes on writing where Friday did not
         conn.execute(insert(md.tables["shelves"]), [dict(id=3, label="new")])
         conn.execute(update(md.tables["ledger"]).where(md.tables["ledger"].c.id == 1).values(note="sunday"))
-    notes = _Notes()
+    notes = Notes()
     report = restore(settings, options=RestoreOptions(approve_pending=True, apply_deletes=True, scoped=scoped,
                                                       reviewed=Reviewed.of(plan, Decisions(), delta)), progress=notes)
     assert verify(settings)[0] == []
