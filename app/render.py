@@ -15,7 +15,7 @@ COLUMNS = [
     ("fri upd", RowClass.FRIDAY_UPDATE),
     ("prod upd", RowClass.PRODUCTION_UPDATE),
     ("conflicts", RowClass.CONFLICT),
-    ("merged", RowClass.MERGE),
+    ("mergeable", RowClass.MERGE),
     ("fri del", RowClass.FRIDAY_DELETE),
     ("prod del", RowClass.PRODUCTION_DELETE),
 ]
@@ -39,6 +39,11 @@ def _summary(plan: Plan) -> list[str]:
     if not plan.mode.startswith("three-way"):
         lines.append("  without a snapshot nothing says which side changed which column: rows both sides may "
                      "have changed stay conflicts, none is merged by column")
+    settled = sum(g.count(RowClass.MERGE) for g in plan.tables)
+    if settled:
+        lines.append(f"  {settled} rows both sides changed, in different columns, keep production's values (a row "
+                     "production changed is not updated); a cell merge would settle them: restore --merge-cells, "
+                     "or `gapmend resolve TABLE [KEY...] --take merge`")
     for role, url in plan.connections.items():
         if url:
             lines.append(f"  {role:<10} {url}")
@@ -135,12 +140,13 @@ def _tables(plan: Plan, width: int | None) -> list[str]:
             extra.append(f"  conflict {shown.key(c.key)}: {c.reason}")
             extra.extend(f"    {col}: snapshot {short(s, width)} | friday {short(f, width)} | production {short(p, width)}"
                          for col, s, f, p in c.values[:6])
-            if c.merge is not None:
-                extra.append(f"    by default merged by column: {cell_merge.describe(c.merge)}; the rest keep production's")
+            if c.merge is not None and c.merge.friday:
+                extra.append(f"    a cell merge would write {cell_merge.describe(c.merge)}; the rest keep production's")
         for m in g.merges[:10]:
-            extra.append(f"  merged {shown.key(m.key)}: {cell_merge.describe(m)}")
+            extra.append(f"  both changed {shown.key(m.key)}, in different columns: production's row stands; "
+                         f"a cell merge would write {cell_merge.describe(m)}")
         if g.count(RowClass.MERGE) or any(c.merge for c in g.conflicts):
-            extra.append(f"  whole rows instead: `gapmend resolve {g.table} [KEY...] --take friday|production`")
+            extra.append(f"  production's rows stand; instead: `gapmend resolve {g.table} [KEY...] --take friday|merge`")
         for c in g.collisions[:10]:
             held = ", ".join(f"{col}={short(v, width)}" for col, v in zip(c.unique_columns, c.value))
             extra.append(f"  collision: Friday row {shown.key(c.key)} has {held}, held by production row "

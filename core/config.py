@@ -52,6 +52,9 @@ class Settings:
     # Columns an app stamps on every save: where both sides changed one, the later stands
     # instead of a conflict (`cell_merge`). GAPMEND_STAMP_COLUMNS=updated_at,synced_at
     stamp_columns: tuple[str, ...] = ("updated_at",)
+    # Rows both sides changed merged by column unless the operator said otherwise of
+    # them (GAPMEND_MERGE_CELLS=yes); by default production's row stands (`Decisions.choice`).
+    merge_cells: bool = False
     decisions_path: Path | None = None
     source: str = ""  # where the settings came from, for messages
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -124,6 +127,7 @@ def load_settings(env_file: Path, environ: Mapping[str, str] | None = None) -> S
         snapshot_at=snapshot_at,
         trust_updated_at=trust,
         stamp_columns=_stamp_columns(values),
+        merge_cells=_parse_flag(values.get("GAPMEND_MERGE_CELLS", ""), "GAPMEND_MERGE_CELLS"),
         decisions_path=decisions_path,
         source=str(env_file),
         extra={k: v for k, v in values.items() if k in RUNBOOK_KEYS},
@@ -251,6 +255,7 @@ def load_laravel_settings(app_path: Path, environ: Mapping[str, str] | None = No
         snapshot_at=snapshot_at,
         trust_updated_at=trust,
         stamp_columns=_stamp_columns(gm),
+        merge_cells=_parse_flag(gm.get("GAPMEND_MERGE_CELLS", ""), "GAPMEND_MERGE_CELLS"),
         decisions_path=app_path / "storage" / "gapmend.decisions.json",
         source=f"{env_file} (Laravel)",
         # Every step finds the app where the operator said it is (`laravel.app_path`).

@@ -48,6 +48,7 @@ class InspectGapsScreen(StepScreen):
         Binding("s", "skip_table", "Skip"),
         Binding("f", "take_friday", "Take Friday's"),
         Binding("p", "keep_production", "Keep prod's"),
+        Binding("m", "merge_cells", "Merge cells"),
         Binding("o", "confirm_boundary", "Confirm boundary"),
         Binding("w", "confirm_roles", "Confirm roles"),
         Binding("e", "confirm_edges", "Confirm edges"),
@@ -189,11 +190,12 @@ class InspectGapsScreen(StepScreen):
         table = self.query_one("#conflicts", DataTable)
         table.clear()
         decisions = self.context.decisions()
-        rows = [(c.key, c.reason, c.merge) for c in g.conflicts] + [(m.key, "merged by column", m) for m in g.merges]
+        rows = [(c.key, c.reason, c.merge) for c in g.conflicts] + [(m.key, "both changed, other columns", m) for m in g.merges]
         for key, reason, merge in rows:
-            choice = decisions.choice(g.table, encode(key))
-            whose = ("Friday's" if choice == "friday" else "production's" if choice == "production" else
-                     cell_merge.describe(merge) if merge is not None and merge.friday else "production's")
+            choice = decisions.choice(g.table, encode(key), self.context.settings.merge_cells)
+            whose = ("Friday's" if choice == "friday" else
+                     cell_merge.describe(merge) if choice == "merge" and merge is not None and merge.friday else
+                     "production's")
             table.add_row(short(shown.key(key), 24), reason, whose, key=encode(key))
         table.display = bool(rows)
 
@@ -242,7 +244,7 @@ class InspectGapsScreen(StepScreen):
     def action_skip_table(self) -> None:
         self._decide(Decision.SKIP)
 
-    def _resolve(self, take_friday: bool) -> None:
+    def _resolve(self, take: str) -> None:
         """On the conflicts list (Tab to it): the highlighted conflict; elsewhere: the whole table."""
         name = self._selected()
         if name is None or self.plan is None:
@@ -254,19 +256,18 @@ class InspectGapsScreen(StepScreen):
             return
         decisions = self.context.decisions()
         conflicts = self.query_one("#conflicts", DataTable)
-        whose = "Friday" if take_friday else "production"
-        take = "friday" if take_friday else "production"
+        whose = {"friday": "Friday's values", "production": "production's values", "merge": "merged by column"}[take]
         if self.focused is conflicts and conflicts.row_count:
             key = str(conflicts.coordinate_to_cell_key(conflicts.cursor_coordinate).row_key.value)
-            for chosen in (decisions.take_friday, decisions.keep_production):
+            for chosen in (decisions.take_friday, decisions.keep_production, decisions.merge_cells):
                 if "*" in chosen.get(name, []):   # a table-wide choice becomes a list so one row can differ
                     chosen[name] = sorted(encode(k) for k in both)
             decisions.resolve(name, {key}, take)
-            message = f"{name} {key}: {whose}'s values"
+            message = f"{name} {key}: {whose}"
         else:
-            decisions.take_friday[name], decisions.keep_production[name] = [], []
+            decisions.take_friday[name], decisions.keep_production[name], decisions.merge_cells[name] = [], [], []
             decisions.resolve(name, {"*"}, take)
-            message = f"{name}: {len(both)} rows both sides changed → {whose}'s values"
+            message = f"{name}: {len(both)} rows both sides changed → {whose}"
         self.context.save_decisions(decisions)
         row = conflicts.cursor_coordinate
         self._fill_conflicts(g)
@@ -275,10 +276,13 @@ class InspectGapsScreen(StepScreen):
         self.notify(message)
 
     def action_take_friday(self) -> None:
-        self._resolve(True)
+        self._resolve("friday")
 
     def action_keep_production(self) -> None:
-        self._resolve(False)
+        self._resolve("production")
+
+    def action_merge_cells(self) -> None:
+        self._resolve("merge")
 
     def action_confirm_boundary(self) -> None:
         """An estimated boundary (below high confidence) keeps the restore off the table

@@ -340,8 +340,8 @@ def jobs(table_name: str | None, picked: tuple[int, ...], unpicked: tuple[int, .
 @click.argument("table")
 @click.argument("keys", nargs=-1)
 @click.option("--take", type=click.Choice(["friday", "production", "merge"]), required=True,
-              help="The whole row from Friday, the whole row as production has it, or merged by column "
-                   "(the default: each side's changes stand, a column both changed keeps production's value).")
+              help="The whole row from Friday, the whole row as production has it (the default), or merged by "
+                   "column (each side's changes stand, a column both changed keeps production's value).")
 @guarded
 def resolve(table: str, keys: tuple[str, ...], take: str) -> None:
     """Resolve the rows both sides changed in TABLE (all, or those with KEYS): Friday's, production's, or merged.

@@ -34,6 +34,9 @@ from .group import cli
 @click.option("--orphans", type=click.Choice(["skip", "null"]), default="skip", show_default=True,
               help="A Friday row whose parent production deleted: skip it (and its dependants) or set a nullable reference to NULL.")
 @click.option("--apply-deletes", is_flag=True, help="Also apply Friday's deletes of rows production left alone.")
+@click.option("--merge-cells", is_flag=True,
+              help="Merge the rows both sides changed column by column (Friday's changed columns written, "
+                   "production's kept) where you resolved nothing else; by default production's row stands.")
 @click.option("--without-backup", is_flag=True,
               help="Restore even though no verified backup was taken in this run (you have your own).")
 @click.option("--per-table", is_flag=True,
@@ -48,7 +51,7 @@ from .group import cli
                    "moved under it since.")
 @guarded
 def restore(yes: bool, tables: str | None, approve_pending: bool, collisions: str, orphans: str, apply_deletes: bool,
-            without_backup: bool, per_table: bool, dry_run: Path | None, staged: bool,
+            merge_cells: bool, without_backup: bool, per_table: bool, dry_run: Path | None, staged: bool,
             plan_file: Path | None) -> None:
     """Put Friday's rows into production in one transaction, and write a report.
 
@@ -94,7 +97,7 @@ def restore(yes: bool, tables: str | None, approve_pending: bool, collisions: st
     options = RestoreOptions(
         tables=only, approve_pending=approve_pending,
         collisions=collisions, orphans=orphans, apply_deletes=apply_deletes, dry_run=dry_run,
-        per_table=per_table, staged=staged, reviewed=reviewed,
+        per_table=per_table, staged=staged, reviewed=reviewed, merge_cells=merge_cells,
     )
     progress = StderrProgress()
     LOGGER.info("restore: %s", settings.masked())

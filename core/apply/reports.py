@@ -33,6 +33,9 @@ class RestoreOptions:
     # With a reviewed plan whose delta holds, read only the tables Friday wrote and their
     # neighbours (`apply.scope`); False reads every table, as without a plan.
     scoped: bool = True
+    # Rows both sides changed are merged by column where the operator said nothing of them
+    # (``--merge-cells``); by default production's row stands (`Decisions.choice`).
+    merge_cells: bool = False
 
 
 @dataclass

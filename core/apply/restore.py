@@ -33,7 +33,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -91,6 +91,8 @@ def restore(
 ) -> RestoreReport:
     """Restore Friday's rows into production in one transaction; see the module docstring."""
     started = time.monotonic()
+    if settings.merge_cells and not options.merge_cells:
+        options = replace(options, merge_cells=True)
     sources = Sources.open(settings, readonly=False)
     try:
         with only_restore(sources.production):

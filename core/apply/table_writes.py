@@ -203,7 +203,7 @@ class TableWrites:
         keys = list(self.work.updates.get(t.name, []))
         columns: dict[Key, str] = {}   # merged by column: the columns written
         for cls, key in self._both_changed(t.name):
-            choice = self.decisions.choice(t.name, journal.encode(key))
+            choice = self.decisions.choice(t.name, journal.encode(key), self.options.merge_cells)
             merge = self.work.columns[t.name].get(key)
             if choice == "friday":   # the whole row from Friday
                 keys.append(key)

@@ -26,9 +26,12 @@ class Decisions:
     tables: dict[str, str] = field(default_factory=dict)   # table -> "approve" | "skip"
     # Conflicts resolved as "take Friday's value": table -> ["*"] (whole table) or JSON keys.
     take_friday: dict[str, list[str]] = field(default_factory=dict)
-    # Rows both sides changed kept whole as production has them, not merged by column
-    # (`cell_merge`): table -> ["*"] or JSON keys.
+    # Rows both sides changed kept whole as production has them (the default, by the
+    # mission's rule: a row production changed is not updated): table -> ["*"] or JSON keys.
     keep_production: dict[str, list[str]] = field(default_factory=dict)
+    # Rows both sides changed merged by column (`cell_merge`), on the operator's word
+    # (`gapmend resolve T [KEY] --take merge`): table -> ["*"] or JSON keys.
+    merge_cells: dict[str, list[str]] = field(default_factory=dict)
     # `roles.Finding` ids the operator confirmed ("yes, the roles are right"), each naming the facts it saw.
     roles_confirmed: list[str] = field(default_factory=list)
     # Confirmed paths of ids inside JSON values (`payloads.PayloadEdge.as_dict`).
@@ -41,25 +44,28 @@ class Decisions:
         self.tables[table] = decision
         self.picked.pop(table, None)
 
-    def takes_friday(self, table: str, key_json: str) -> bool:
-        chosen = self.take_friday.get(table, [])
-        return "*" in chosen or key_json in chosen
+    def choice(self, table: str, key_json: str, merge_cells: bool = False) -> str:
+        """What the restore does with a row both sides changed: "friday" (the whole row
+        from Friday), "merge" (merged by column, the clashing columns kept as production
+        has them) or "production" (the row stays as production has it).
 
-    def choice(self, table: str, key_json: str) -> str | None:
-        """The operator's word on a row both sides changed: "friday" (the whole row from
-        Friday), "production" (the whole row as production has it), or None (merged by
-        column, the clashing columns kept as production has them)."""
-        if self.takes_friday(table, key_json):
-            return "friday"
-        kept = self.keep_production.get(table, [])
-        return "production" if "*" in kept or key_json in kept else None
+        A row's own word wins over its table's ("*"). Without one, production's row
+        stands: the mission's rule is that only rows production has not updated since the
+        snapshot are updated; `merge_cells` (``--merge-cells``, ``GAPMEND_MERGE_CELLS``)
+        makes the cell merge the default instead."""
+        for scope in (key_json, "*"):
+            for take, chosen in (("friday", self.take_friday), ("production", self.keep_production),
+                                 ("merge", self.merge_cells)):
+                if scope in chosen.get(table, []):
+                    return take
+        return "merge" if merge_cells else "production"
 
     def resolve(self, table: str, items: set[str], take: str) -> None:
         """Record `take` ("friday", "production" or "merge") for `items` (JSON keys, or "*")."""
-        friday, kept = set(self.take_friday.get(table, [])), set(self.keep_production.get(table, []))
-        friday = friday | items if take == "friday" else friday - items
-        kept = kept | items if take == "production" else kept - items
-        self.take_friday[table], self.keep_production[table] = sorted(friday), sorted(kept)
+        for side, chosen in (("friday", self.take_friday), ("production", self.keep_production),
+                             ("merge", self.merge_cells)):
+            now = set(chosen.get(table, []))
+            chosen[table] = sorted(now | items if take == side else now - items)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -69,6 +75,7 @@ class Decisions:
             "tables": self.tables,
             "take_friday": self.take_friday,
             "keep_production": self.keep_production,
+            "merge_cells": self.merge_cells,
             "roles_confirmed": self.roles_confirmed,
             "payload_edges": self.payload_edges,
             "picked": self.picked,
@@ -100,6 +107,7 @@ def decisions_from_json(data: Any, where: str) -> Decisions:
             tables={str(k): str(v) for k, v in data.get("tables", {}).items()},
             take_friday={str(k): [str(x) for x in v] for k, v in data.get("take_friday", {}).items()},
             keep_production={str(k): [str(x) for x in v] for k, v in data.get("keep_production", {}).items()},
+            merge_cells={str(k): [str(x) for x in v] for k, v in data.get("merge_cells", {}).items()},
             roles_confirmed=[str(x) for x in data.get("roles_confirmed", [])],
             payload_edges=[dict(x) for x in data.get("payload_edges", [])],
             picked={str(k): [int(x) for x in v] for k, v in data.get("picked", {}).items()},

@@ -208,7 +208,7 @@ def _moved_databases(then: dict[str, Any], now: dict[str, Any]) -> list[str]:
 
 _SAID = {"boundary": "the boundary", "decision": "the decision", "picked": "the rows picked",
          "friday_inserts": "Friday's inserts", "friday_update": "Friday's updates to apply",
-         "friday_delete": "Friday's deletes", "conflict": "conflicts", "merge": "rows merged by column",
+         "friday_delete": "Friday's deletes", "conflict": "conflicts", "merge": "rows both sides changed in different columns",
          "soft_deletes": "soft deletes",
          "conflict_keys": "the conflicting rows", "collisions": "collisions", "orphans": "orphans"}
 

@@ -198,7 +198,7 @@ def test_investigate_after_a_restore(tmp_path: Path) -> None:
     assert run("--env-file", str(env), "restore", "--yes", "--without-backup", "--approve-pending")[0] == 0
     code, out, _ = run("--env-file", str(env), "investigate")
     assert code == 0 and "verify: OK" in out
-    assert "users             45      48      3      3" in out       # before, after, inserted, updated (one merged)
+    assert "users             45      48      3      2" in out       # before, after, inserted, updated (none merged)
     assert "users 42 → 46: name='friday user 2'" in out                 # a restored row as production holds it
     assert "conflicts left to decide: 2" in out and "users 6: both sides changed" in out
     assert "datetime.datetime(" not in out

@@ -57,9 +57,9 @@ def test_the_plan_file_is_what_the_restore_runs(tmp_path: Path) -> None:
     ("UPDATE users SET name = 'Edited Saturday' WHERE id = 2;",
      "users: Friday's updates to apply 2 → 1; users: conflicts 1 → 2"),
     # production renamed the user whose name Friday changed beside production's new e-mail:
-    # the row merged by column is a conflict now
+    # the row both changed in different columns now clashes on name
     ("UPDATE users SET name = 'Edited Saturday' WHERE id = 8;",
-     "users: conflicts 1 → 2; users: rows merged by column 1 → 0"),
+     "users: conflicts 1 → 2; users: rows both sides changed in different columns 1 → 0"),
     # production took a unique value of a Friday row (found by the restore's own statements)
     ("INSERT INTO users (id, name, email, created_at, updated_at) "
      "VALUES (90, 'Saturday', 'friday3@example.test', '2026-01-03', '2026-01-03');", "users: collisions 1 → 2"),

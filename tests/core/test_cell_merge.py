@@ -71,6 +71,7 @@ def _state(dbs: Databases, articles: Table) -> dict[int, tuple[object, ...]]:
 
 
 def test_each_side_keeps_its_columns_and_only_a_clash_is_a_conflict(dbs: Databases) -> None:
+    """Production's row stands unless the operator merges it (one row, or `merge_cells`)."""
     articles = _load(dbs)
     settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=SNAPSHOT_AT.isoformat()), environ={})
     decisions = Decisions()
@@ -88,13 +89,29 @@ def test_each_side_keeps_its_columns_and_only_a_clash_is_a_conflict(dbs: Databas
     assert merged[(2,)].friday == ("title",) and merged[(2,)].production == ("body",)
 
     before = _state(dbs, articles)
+    # The mission's rule by default: a row production changed since the snapshot is not
+    # updated; the operator merges one row by column (`resolve --take merge`).
+    decisions.resolve("articles", {journal.encode([2])}, "merge")
     report = restore(settings, decisions, RestoreOptions(approve_pending=True))
     t = report.tables["articles"]
-    assert (t.merged, t.conflicts_merged, t.merges_kept, t.conflicts_taken, t.updated) == (1, 1, 1, 1, 4)
+    assert (t.merged, t.conflicts_merged, t.merges_kept, t.conflicts_kept, t.conflicts_taken, t.updated) == (
+        1, 0, 1, 1, 1, 3)
+    assert _state(dbs, articles) == {**before,
+                                     2: ("friday title", "production body", "draft", LATER),   # merged, as told
+                                     3: ("friday title", "b3", "draft", FRIDAY),
+                                     6: ("friday title", "b6", "draft", FRIDAY)}
+    assert verify(settings)[0] == []
+    assert undo(settings, decisions).totals()["reverted"] == 3 and _state(dbs, articles) == before
+
+    # `--merge-cells`: every row both changed that the operator said nothing of is merged.
+    decisions.resolve("articles", {journal.encode([2])}, "production")
+    report = restore(settings, decisions, RestoreOptions(approve_pending=True, merge_cells=True))
+    t = report.tables["articles"]
+    assert (t.merged, t.conflicts_merged, t.merges_kept, t.conflicts_taken, t.updated) == (0, 1, 2, 1, 3)
     assert _state(dbs, articles) == {
         # Friday's title, production's body, the clashing status kept as production has it, the later stamp
         1: ("friday title", "production body", "archived", LATER),
-        2: ("friday title", "production body", "draft", LATER),      # merged: both changes stand
+        2: ("t2", "production body", "draft", LATER),                 # the operator kept production's row
         3: ("friday title", "b3", "draft", FRIDAY),                   # Friday's update, production left it alone
         4: ("t4", "production body", "draft", LATER),                 # production's own
         5: ("t5", "production body", "draft", LATER),                 # the operator kept production's row
@@ -104,4 +121,4 @@ def test_each_side_keeps_its_columns_and_only_a_clash_is_a_conflict(dbs: Databas
     assert verify(settings)[0] == []
 
     taken = undo(settings, decisions)
-    assert taken.totals()["reverted"] == 4 and _state(dbs, articles) == before
+    assert taken.totals()["reverted"] == 3 and _state(dbs, articles) == before
