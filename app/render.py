@@ -94,6 +94,7 @@ def _notes(plan: Plan) -> list[str]:
         lines.append("")
         lines.append("soft deletes (deleted_at):")
         lines.extend(f"  {line}" for line in soft)
+    lines += id_column_lines(plan)
     pending = [g.table for g in plan.tables if g.has_work and g.decision is Decision.PENDING]
     if pending:
         lines.append("")
@@ -105,6 +106,20 @@ def _notes(plan: Plan) -> list[str]:
         lines.append("cycle: " + " ↔ ".join(cycle) + "  (ids are allocated first, then rows written)")
     for t in plan.triggers:
         lines.append(f"trigger {t['name']}: {t['timing']} {t['event']} on {t['table']}, {t['writes']} — {t['action']}")
+    return lines
+
+
+def id_column_lines(plan: Plan) -> list[str]:
+    """The columns nobody declared that can carry ids the restore moves (`census`), each
+    with its evidence and the proposal: the restore refuses until each is decided."""
+    if not plan.id_columns:
+        return []
+    lines = ["", f"undecided columns that can carry ids the restore moves ({len(plan.id_columns)}; "
+                 "the restore refuses until each is decided):"]
+    for f in plan.id_columns:
+        lines.append(f"  {f.id}: {f.evidence()}")
+        lines.append(f"    proposed: {f.edge}  (`gapmend edges --add {f.edge}`, or `--plain {f.id}`)")
+    lines.append("  take every proposal shown: `gapmend edges --accept-suggestions`")
     return lines
 
 

@@ -142,9 +142,14 @@ def schema() -> None:
 @click.option("--confirm", multiple=True, metavar="EDGE", help="Confirm an implied edge.")
 @click.option("--add", multiple=True, metavar="SPEC", help="Add an edge: child.column->parent.column")
 @click.option("--morph", multiple=True, metavar="VALUE=TABLE", help="Map a polymorphic type value to a table.")
+@click.option("--plain", multiple=True, metavar="TABLE.COLUMN",
+              help="An integer column holds plain values, not ids (the restore copies it as it is).")
+@click.option("--accept-suggestions", is_flag=True,
+              help="Take every proposal the census shows as a reference (read them first; recorded with their evidence).")
 @guarded
-def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...], morph: tuple[str, ...]) -> None:
-    """List the reference graph's edges, or record the operator's word on them.
+def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...], morph: tuple[str, ...],
+          plain: tuple[str, ...], accept_suggestions: bool) -> None:
+    """List the reference graph's edges and the census of undecided id columns, or record the operator's word on them.
 
     Example: gapmend edges --drop 'comments.user_id->users.id'
     """
@@ -163,7 +168,12 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
     schema = reflect(c, "crashed")
     with c.connect() as cc:
         inside = {e["id"]: e for e in payload_candidates(cc, schema, decisions, settings)}
-    if drop or confirm or add or morph:
+    if plain:
+        known = {f"{n}.{c}" for n, t in schema.tables.items() for c in t.column_names}
+        unknown = [p for p in plain if p not in known]
+        if unknown:
+            fail(f"--plain {unknown[0]}: no such column in crashed; write it as TABLE.COLUMN")
+    if drop or confirm or add or morph or plain:
         # A confirmed path inside values is kept whole: the restore and verify need no sampling to use it.
         decisions.payload_edges += [PayloadEdge.from_dict(inside[i]).as_dict()
                                     for i in confirm if i in inside and not inside[i]["confirmed"]]
@@ -171,13 +181,14 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
         decisions.drop_edges = sorted(set(decisions.drop_edges) | set(drop))
         decisions.confirm_edges = sorted(set(decisions.confirm_edges) | (set(confirm) - set(inside)))
         decisions.add_edges = sorted(set(decisions.add_edges) | set(add))
+        decisions.plain_columns = sorted(set(decisions.plain_columns) | set(plain))
         for item in morph:
             value, sep, table = item.partition("=")
             if not sep:
                 fail(f"--morph {item!r}: write it as VALUE=TABLE")
             decisions.morph_map[value] = table
         save_decisions(path, decisions)
-        LOGGER.info("edges: dropped %s, confirmed %s, added %s", drop, confirm, add)
+        LOGGER.info("edges: dropped %s, confirmed %s, added %s, plain %s", drop, confirm, add, plain)
         inside = {i: {**e, "confirmed": e["confirmed"] or i in confirm} for i, e in inside.items() if i not in drop}
     with c.connect() as cc, p.connect() as pc:
         graph = build_graph(schema, [cc, pc], graph_decisions(decisions, settings.app_aliases))
@@ -196,6 +207,31 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
         click.echo(f"{'dropped':<11} {'':<11} {e}")
     for cycle in graph.cycles:
         click.echo("cycle: " + " ↔ ".join(cycle))
+    for column in decisions.plain_columns:
+        click.echo(f"{'plain':<11} {'':<11} {column}")
+    _census(settings, decisions, path, accept_suggestions)
+
+
+def _census(settings: Settings, decisions: Any, path: Path, accept: bool) -> None:
+    """The columns nobody declared whose Friday values name moved ids (`census`, read
+    from a plan of the data), or, with `accept`, each proposal taken as a reference."""
+    found = plan_with_progress(settings, decisions).id_columns
+    if accept and found:
+        for f in found:
+            decisions.add_edges = sorted(set(decisions.add_edges) | {f.edge})
+            decisions.accepted[f.edge] = f.evidence()
+        save_decisions(path, decisions)
+        LOGGER.info("edges: suggestions accepted: %s", {f.edge: f.evidence() for f in found})
+        for f in found:
+            click.echo(f"{'accepted':<11} {'added':<11} {f.edge}  — {f.evidence()}")
+        return
+    for f in found:
+        click.echo(f"{'census':<11} {'undecided':<11} {f.id}  — {f.evidence()}; proposed: {f.edge}")
+    if found:
+        click.echo("undecided columns: the restore refuses until each is decided (--add, --plain, "
+                   "or --accept-suggestions after reading the proposals)")
+    elif accept:
+        click.echo("no undecided column: nothing to accept")
 
 
 def _dropped(edge: dict[str, Any], drop: Iterable[str]) -> bool:

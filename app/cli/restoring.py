@@ -88,6 +88,9 @@ def restore(yes: bool, tables: str | None, approve_pending: bool, collisions: st
         require_settled(findings_of(result), decisions.roles_confirmed)       # refused before asking
         chosen = select_tables(result, only, approve_pending)
         require_confirmed(result, chosen.order)
+        from gapmend.core.inspect.census import require_decided
+
+        require_decided([f for f in result.id_columns if f.table in chosen.order])
         if reviewed is not None:   # refused before asking, as the restore itself would refuse it
             from gapmend.core.plan.file import require_unmoved
 

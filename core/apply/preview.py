@@ -33,6 +33,7 @@ from ..databases import rows as rowio
 from ..databases.engines import connect
 from ..databases.schema import Schema, reflect
 from ..errors import PlanError
+from ..inspect import census
 from ..inspect.findings import DETAIL_CAP
 from ..inspect.gap import RowSink, inspect_gaps
 from ..inspect.graph import ReferenceGraph
@@ -93,6 +94,10 @@ def build_plan(
                 count_only=frozenset() if hears_inserts else surrogate, schema=schema,
                 check_roles=check_roles, delta=delta, known=known, hide_restored=on_row is None)
             plan = _Preview(sources, schema, graph, plan, decisions, work, progress, cancel).run()
+            with connect(sources.crashed, "crashed") as c_conn:
+                found = census.plan_census(c_conn, schema, graph, plan, select_tables(plan, approve_pending=True).order,
+                                           decisions.plain_columns)
+            plan = dataclasses.replace(plan, id_columns=found)
             return dataclasses.replace(plan, elapsed_s=round(time.monotonic() - started, 3))
         finally:
             work.close()

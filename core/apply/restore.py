@@ -47,7 +47,7 @@ from ..databases.dialects import dialect_of
 from ..databases.engines import WRITER, translate
 from ..databases.schema import JOURNAL_PREFIX, Schema, reflect
 from ..errors import GapmendError
-from ..inspect import roles
+from ..inspect import census, roles
 from ..inspect.gap import inspect_gaps
 from ..inspect.graph import Edge, ReferenceGraph, build_graph, graph_decisions
 from ..inspect.payloads import PayloadEdge
@@ -157,6 +157,9 @@ def _restore_reading(read: frozenset[str] | None, known: Delta | None, sources: 
         require_confirmed(plan, selection.order)
         with sources.crashed.connect() as c_conn:
             require_plan_picks(c_conn, schema, plan, selection.order)
+            # `--yes` decides nothing: a column that can carry a moved id is the operator's to decide.
+            census.require_decided(census.plan_census(c_conn, schema, graph, plan, selection.order,
+                                                      decisions.plain_columns))
         if options.reviewed is not None:   # collisions and orphans: by what the writing finds (`_outcomes`)
             require_unmoved(options.reviewed, plan, selection.order, detailed=frozenset(), partial=read is not None)
         # After the plan, so that input the plan refuses leaves production without a trace.

@@ -236,6 +236,6 @@ class SurrogateRules(WorkTables):
                     child.join(w, and_(w.c.new_id == key, w.c.action == "insert"))
                     .outerjoin(par, par.c[edge.parent_columns[0]] == col))
                 .where(key > self.boundaries[name], col.is_not(None), par.c[edge.parent_columns[0]].is_(None),
-                       *edge.type_filter(child))
+                       *edge.type_filter(child), *self.not_sentinel(name, edge, col))
                 .limit(5))
         return list(self.p.execute(stmt).scalars())

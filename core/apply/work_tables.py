@@ -169,6 +169,8 @@ class WorkTables:
         self.picks = picks or {}   # tables restored for the operator's picked ids only (`picks`)
         self.boundaries, self.edges_from, self.execute = boundaries, edges_from, execute
         self.run_id, self.source = run_id, source
+        # (table, edge id) -> reference values naming no row in crashed either (`orphaned`).
+        self.sentinels: dict[tuple[str, str], set[Any]] = {}
         self.metadata = MetaData()
         prefixes = ["TEMPORARY"] if self.temporary else []
         self.collations: Collations   # production's, read by `open`
@@ -346,10 +348,16 @@ class WorkTables:
 
     def orphaned(self, t: TableInfo, ref: Ref, nullable_ok: bool, work: Table, value: ColumnElement[Any],
                   where: list[ColumnElement[bool]]) -> None:
-        """The `where` rows of `work` point at a parent production deleted (the id
-        `value`): under ``--orphans null`` on a nullable column the reference is marked
-        to be written NULL, else the row is skipped; either way the reference and the id
-        are kept (`Fate`), for the plan to show."""
+        """The `where` rows of `work` name, by `value`, a snapshot-range id production
+        holds no row for. Where crashed holds that row, production deleted it: an orphan.
+        Under ``--orphans null`` on a nullable column the reference is marked to be
+        written NULL, else the row is skipped; either way the reference and the id are
+        kept (`Fate`), for the plan to show. Where crashed holds no such row either
+        (``0`` for "none", ``-1``, an id Friday already left dangling) the value is a
+        sentinel, written as Friday had it (`sentinels`)."""
+        sentinels = self._sentinels(t.name, ref, work, value, where)
+        if sentinels:
+            where = [*where, value.not_in(sorted(sentinels))]
         fate = fate_of(work)
         column = t.column(ref.column)
         found = {fate.orphan_edge: literal(ref.edge.id), fate.orphan_id: value}
@@ -359,6 +367,30 @@ class WorkTables:
         else:
             why = text_of(f"{ref.column}=", value, f": {ORPHANED}")
             self.execute(update(work).values({fate.action: "skip", fate.reason: why, **found}).where(*where))
+
+    def _sentinels(self, name: str, ref: Ref, work: Table, value: ColumnElement[Any],
+                   where: list[ColumnElement[bool]]) -> frozenset[Any]:
+        """The values `orphaned`'s rows name that no row of crashed's parent holds: read
+        in crashed itself, since a staged copy holds only the rows past a boundary. Only
+        the few values production lacks are looked up, a chunk at a time; they are kept
+        per reference so the check before the commit lets them be."""
+        assert self.source is not None, "sentinels are told apart in crashed"
+        parent = self.schema[ref.edge.parent]
+        key = parent.table.c[parent.primary_key[0]]
+        named = self.p.execute(select(value).distinct().select_from(work).where(*where)).scalars()
+        found: set[Any] = set()
+        for chunk in rowio.chunks(named, rowio.CHUNK):
+            wanted = set(chunk)
+            held = set(self.source.execute(select(key).where(key.in_(sorted(wanted)))).scalars())
+            found |= wanted - held
+        out = self.sentinels.setdefault((name, ref.edge.id), set())
+        out |= found
+        return frozenset(found)
+
+    def not_sentinel(self, name: str, edge: Edge, value: ColumnElement[Any]) -> list[ColumnElement[bool]]:
+        """The condition that `value` (`edge` of `name`) is none of the sentinels found."""
+        found = self.sentinels.get((name, edge.id))
+        return [value.not_in(sorted(found))] if found else []
 
     def skip_broken(self, name: str, r: Table, live: str, ref: Ref, nullable_ok: bool,
                     only: Sequence[ColumnElement[bool]] = ()) -> None:
@@ -410,7 +442,8 @@ class WorkTables:
         value = as_id(self.dialect, holds_text(self.schema[name], edge.columns[0]), written)
         par_key = par.c[edge.parent_columns[0]]
         stmt = (select(value).select_from(source.outerjoin(par, par_key == value))
-                .where(r.c.gapmend_action == live, value.is_not(None), par_key.is_(None), *edge.type_filter(r), *only)
+                .where(r.c.gapmend_action == live, value.is_not(None), par_key.is_(None), *edge.type_filter(r), *only,
+                       *self.not_sentinel(name, edge, value))
                 .limit(5))
         return list(self.p.execute(stmt).scalars())
 

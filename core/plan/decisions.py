@@ -22,6 +22,10 @@ class Decisions:
     drop_edges: list[str] = field(default_factory=list)
     add_edges: list[str] = field(default_factory=list)
     confirm_edges: list[str] = field(default_factory=list)
+    # Integer columns the operator says hold plain values, not ids ("table.column", `census`).
+    plain_columns: list[str] = field(default_factory=list)
+    # Proposals taken by `edges --accept-suggestions`: the edge added -> the evidence shown then.
+    accepted: dict[str, str] = field(default_factory=dict)
     morph_map: dict[str, str] = field(default_factory=dict)
     tables: dict[str, str] = field(default_factory=dict)   # table -> "approve" | "skip"
     # Conflicts resolved as "take Friday's value": table -> ["*"] (whole table) or JSON keys.
@@ -70,7 +74,8 @@ class Decisions:
     def to_json(self) -> dict[str, Any]:
         return {
             "boundaries": self.boundaries,
-            "edges": {"drop": self.drop_edges, "add": self.add_edges, "confirm": self.confirm_edges},
+            "edges": {"drop": self.drop_edges, "add": self.add_edges, "confirm": self.confirm_edges,
+                      "plain": self.plain_columns, "accepted": self.accepted},
             "morph_map": self.morph_map,
             "tables": self.tables,
             "take_friday": self.take_friday,
@@ -103,6 +108,8 @@ def decisions_from_json(data: Any, where: str) -> Decisions:
             drop_edges=[str(e) for e in edges.get("drop", [])],
             add_edges=[str(e) for e in edges.get("add", [])],
             confirm_edges=[str(e) for e in edges.get("confirm", [])],
+            plain_columns=[str(e) for e in edges.get("plain", [])],
+            accepted={str(k): str(v) for k, v in edges.get("accepted", {}).items()},
             morph_map={str(k): str(v) for k, v in data.get("morph_map", {}).items()},
             tables={str(k): str(v) for k, v in data.get("tables", {}).items()},
             take_friday={str(k): [str(x) for x in v] for k, v in data.get("take_friday", {}).items()},

@@ -94,6 +94,32 @@ class Orphan:
 
 
 @dataclass(frozen=True)
+class IdColumn:
+    """One integer column nobody declared as a reference, whose Friday values name moved ids."""
+
+    table: str
+    column: str
+    parent: str               # the proposal: the table most of its moved-id values name
+    parent_key: str
+    friday_values: int        # Friday rows holding a value other than NULL and 0
+    named: int                # ... naming a row of `parent` in crashed
+    moved: int                # ... naming a Friday-only `parent` id production took (left as is: the wrong row)
+
+    @property
+    def id(self) -> str:
+        return f"{self.table}.{self.column}"
+
+    @property
+    def edge(self) -> str:
+        """The edge `--accept-suggestions` adds (`graph`'s spelling)."""
+        return f"{self.table}.{self.column}->{self.parent}.{self.parent_key}"
+
+    def evidence(self) -> str:
+        return (f"{self.column}: {self.named} of {self.friday_values} Friday values are {self.parent} ids; "
+                f"{self.moved} name Friday-only {self.parent} ids that production's rows took")
+
+
+@dataclass(frozen=True)
 class TableGap:
     table: str
     key_kind: str                                   # surrogate | natural | composite | none
@@ -160,6 +186,9 @@ class Plan:
     # operator can judge them before letting any be restored (`queued_jobs`).
     queued_jobs: list[dict[str, Any]] = field(default_factory=list)
     role_findings: list[dict[str, str]] = field(default_factory=list)
+    # Integer columns nobody declared as references whose Friday values name moved ids
+    # (`census`): the restore refuses until each is decided.
+    id_columns: list[IdColumn] = field(default_factory=list)
 
     def table(self, name: str) -> TableGap:
         return next(t for t in self.tables if t.table == name)

@@ -10,7 +10,8 @@ its references mapped through the journal (`outcome`).
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Iterable
 
 from sqlalchemy import Connection, func, select
 
@@ -19,11 +20,30 @@ from ..databases import journal, triggers
 from ..databases import rows as rowio
 from ..databases.dialects import dialect_of
 from ..databases.schema import Schema, TableInfo, reflect
+from ..inspect.census import undecided_columns
 from ..inspect.graph import Edge, ReferenceGraph, build_graph, graph_decisions, held_id
 from ..inspect.payloads import PayloadEdge
 from ..inspect.sources import Sources
 from ..plan.decisions import load_decisions
 from .outcome import check_values
+
+
+@dataclass
+class _Friday:
+    """Crashed, to tell a reference value Friday itself left naming no row (a sentinel:
+    ``0`` for "none", an id it left dangling) from one the restore broke."""
+
+    conn: Connection
+    schema: Schema
+
+    def lacks(self, edge: Edge, values: Iterable[Any]) -> set[Any]:
+        """The `values` no row of `edge`'s parent holds in crashed."""
+        wanted = set(values)
+        parent = self.schema.tables.get(edge.parent)
+        if parent is None or not wanted:
+            return set()
+        key = parent.table.c[edge.parent_columns[0]]
+        return wanted - set(self.conn.execute(select(key).where(key.in_(sorted(wanted, key=str)))).scalars())
 
 
 def verify(settings: Settings) -> tuple[list[str], dict[str, int]]:
@@ -32,15 +52,16 @@ def verify(settings: Settings) -> tuple[list[str], dict[str, int]]:
     decisions = load_decisions(settings.decisions_path)
     try:
         schema = reflect(sources.production, "production")
-        with sources.production.connect() as p:
+        crashed = reflect(sources.crashed, "crashed")
+        with sources.production.connect() as p, sources.crashed.connect() as c:
             if not p.dialect.has_table(p, journal.ID_MAP):
                 return ["no gapmend journal in production: nothing was restored yet (run gapmend restore)",
                         *triggers.problems(p)], {}
             graph = build_graph(schema, [p], graph_decisions(decisions, settings.app_aliases))
-            problems, counts = _verify(p, schema, graph)
+            problems, counts = _verify(p, schema, graph, _Friday(c, crashed))
+            problems += undeclared_ids(p, schema, graph, decisions.plain_columns)
             problems += triggers.problems(p)
         # The outcome, against Friday's own rows: equal, references mapped (`outcome`).
-        crashed = reflect(sources.crashed, "crashed")
         confirmed = [PayloadEdge.from_dict(d) for d in decisions.payload_edges]
         with sources.production.connect() as p, sources.crashed.connect() as c:
             counts["compared"] = 0
@@ -53,7 +74,7 @@ def verify(settings: Settings) -> tuple[list[str], dict[str, int]]:
         sources.dispose()
 
 
-def _verify(p: Connection, schema: Schema, graph: ReferenceGraph) -> tuple[list[str], dict[str, int]]:
+def _verify(p: Connection, schema: Schema, graph: ReferenceGraph, friday: _Friday) -> tuple[list[str], dict[str, int]]:
     """Table by table, chunk by chunk of the journal: memory stays flat however large the
     restore was."""
     problems = [f"{table}: Friday row {key} was restored {n} times" for table, key, n in journal.repeated(p, "old_key")]
@@ -68,14 +89,14 @@ def _verify(p: Connection, schema: Schema, graph: ReferenceGraph) -> tuple[list[
         t = schema[table]
         found_problems: list[str] = []
         if t.key_kind == "surrogate":
-            counts["rows"] += _check_in_server(p, schema, graph, t, found_problems, counts)
+            counts["rows"] += _check_in_server(p, schema, graph, t, found_problems, counts, friday)
             problems.extend(found_problems[:10])
             continue
         for keys in journal.inserted_keys(p, table, rowio.CHUNK):
             if not t.primary_key:
                 counts["rows"] += len(keys)
                 continue
-            counts["rows"] += _check_chunk(p, schema, graph, t, keys, found_problems, counts)
+            counts["rows"] += _check_chunk(p, schema, graph, t, keys, found_problems, counts, friday)
             del found_problems[10:]
         problems.extend(found_problems[:10])
     problems.extend(_counters(p, schema, tables))
@@ -83,7 +104,7 @@ def _verify(p: Connection, schema: Schema, graph: ReferenceGraph) -> tuple[list[
 
 
 def _check_in_server(p: Connection, schema: Schema, graph: ReferenceGraph, t: TableInfo, problems: list[str],
-                     counts: dict[str, int]) -> int:
+                     counts: dict[str, int], friday: _Friday) -> int:
     """`_check_chunk` for an integer-keyed table, as joins of the journal with the table
     and its parents inside the database: no key travels. Returns how many are present."""
     m, r = journal.id_map, journal.runs
@@ -106,14 +127,14 @@ def _check_in_server(p: Connection, schema: Schema, graph: ReferenceGraph, t: Ta
         cond = [col.is_not(None), *edge.type_filter(row)]
         source = restored.join(row, pk == restored.c.id)
         counts["references"] += p.execute(select(func.count(col.distinct())).select_from(source).where(*cond)).scalar_one()
-        dangling = p.execute(select(col).distinct().select_from(source.outerjoin(par, target == col))
-                             .where(*cond, target.is_(None)).limit(10)).scalars()
-        problems.extend(_dangling(t, edge, v) for v in dangling)
+        dangling = list(p.execute(select(col).distinct().select_from(source.outerjoin(par, target == col))
+                                  .where(*cond, target.is_(None)).limit(50)).scalars())
+        problems.extend(_dangling(t, edge, v) for v in _broken(edge, dangling, friday)[:10])
     return int(present)
 
 
 def _check_chunk(p: Connection, schema: Schema, graph: ReferenceGraph, t: TableInfo, keys: list[tuple[Any, ...]],
-                 problems: list[str], counts: dict[str, int]) -> int:
+                 problems: list[str], counts: dict[str, int], friday: _Friday) -> int:
     """Restored rows `keys` of `t` present, and every reference they hold finds its
     parent; returns how many are present."""
     found = [tuple(r) for r in rowio.fetch_keys(p, t, t.identity, keys)]
@@ -132,8 +153,48 @@ def _check_chunk(p: Connection, schema: Schema, graph: ReferenceGraph, t: TableI
         have = {r[0] for r in rowio.fetch_keys(p, parent, edge.parent_columns, [(v,) for v in values],
                                                select_cols=edge.parent_columns)}
         counts["references"] += len(values)
-        problems.extend(_dangling(t, edge, v) for v in sorted(values - have, key=str))
+        problems.extend(_dangling(t, edge, v) for v in _broken(edge, sorted(values - have, key=str), friday))
     return len(present)
+
+
+def undeclared_ids(p: Connection, schema: Schema, graph: ReferenceGraph, plain: Iterable[str],
+                   cap: int = 10) -> list[str]:
+    """Restored rows holding, in a column decided neither reference nor plain value
+    (`census.undecided_columns`), a value equal to an id the journal says a Friday row
+    of some table was moved from: that value names production's row now, not Friday's.
+    Independent of the census the plan made: it reads the rows as the restore left them."""
+    m, runs = journal.id_map, journal.runs
+    counted = select(m.c.table_name, m.c.old_key, m.c.new_key).join(runs, runs.c.run_id == m.c.run_id).where(
+        m.c.action == "inserted", m.c.new_key.is_not(None), runs.c.status.in_(journal.COUNTING))
+    restored, moved = counted.subquery("restored"), counted.where(m.c.old_key != m.c.new_key).subquery("moved")
+    keyed = {name for name, t in schema.tables.items() if t.key_kind == "surrogate"}
+    out: list[str] = []
+    for table in journal.inserted_tables(p):
+        t = schema.tables.get(table)
+        if t is None or t.key_kind != "surrogate":
+            continue
+        row = t.table.alias("row")
+        pk = row.c[t.primary_key[0]]
+        for col in undecided_columns(t, graph, plain):
+            value = row.c[col]
+            stmt = (select(pk, value, moved.c.table_name, moved.c.new_key)
+                    .select_from(restored.join(row, pk == journal.decode_id_sql(restored.c.new_key))
+                                 .join(moved, moved.c.old_key == journal.encode_id_sql(value)))
+                    .where(restored.c.table_name == table, moved.c.table_name.in_(sorted(keyed)), value.is_not(None))
+                    .order_by(pk).limit(cap))
+            for key, held, parent, new in p.execute(stmt):
+                out.append(f"{table} {key} {col} = {held}: Friday's {parent} {held} is production's "
+                           f"{(journal.decode(new) or ('?',))[0]} now; {col} is undecided (`gapmend edges --add "
+                           f"{table}.{col}->{parent}.{schema[parent].primary_key[0]}` or `--plain {table}.{col}`)")
+    return out[:cap * 5]
+
+
+def _broken(edge: Edge, dangling: list[Any], friday: _Friday) -> list[Any]:
+    """The `dangling` values that name a row in crashed: the restore broke those. One
+    that names no row there either is a sentinel written as Friday had it (the outcome
+    check compares it with Friday's value)."""
+    sentinels = friday.lacks(edge, dangling)
+    return [v for v in dangling if v not in sentinels]
 
 
 def _missing(t: TableInfo, key: tuple[Any, ...]) -> str:

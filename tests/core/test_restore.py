@@ -152,7 +152,7 @@ def test_verify_fails_on_a_broken_reference(dbs: Databases) -> None:
         # an implied reference (no declared FK, so the server lets it break)
         conn.execute(text("UPDATE comments SET user_id = 999999 WHERE id = :i"), {"i": target})
     problems, _ = verify(settings)
-    assert any("user_id = 999999" in p for p in problems)
+    assert any("user_id" in p and "999999" in p for p in problems)
     # A restored row gone from an integer-keyed table (checked in the server) and from
     # the pivot (checked chunk by chunk): both found.
     with e["production"].begin() as conn:

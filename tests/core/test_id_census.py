@@ -1,0 +1,116 @@
+"""Issue 38, items 1, 2 and 6: integer columns nobody declared (``created_by``,
+``updated_by``) whose Friday values name ids the restore moves are found in the data,
+with their evidence and a proposal; the restore refuses while one is undecided (``--yes``
+decides nothing); verify lists every restored row holding such a value in an undecided
+column, whoever made the restore; after the operator takes the proposals and calls the
+look-alike count plain, the whole state is right. Both dialects."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from gapmend.app.cli import cli
+from gapmend.core.apply.preview import build_plan
+from gapmend.core.apply.restore import RestoreOptions, restore
+from gapmend.core.config import load_settings
+from gapmend.core.errors import ReferenceError_
+from gapmend.core.plan.decisions import Decisions, load_decisions, save_decisions
+from gapmend.core.runbook.verify import verify
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, select
+
+from ..conftest import Databases
+from ..dbstate import database_state, load_roles
+
+AT = datetime(2026, 11, 1, 8, 0)
+
+
+def _schema() -> MetaData:
+    md = MetaData()
+    Table("users", md, Column("id", Integer, primary_key=True), Column("email", String(40), nullable=False, unique=True))
+    Table("pages", md, Column("id", Integer, primary_key=True), Column("name", String(40), nullable=False),
+          Column("created_by", Integer, nullable=False), Column("updated_by", Integer),
+          Column("views", Integer, nullable=False), Column("created_at", DateTime))
+    return md
+
+
+def _page(i: int, by: int, views: int, updated_by: int | None = None) -> dict[str, object]:
+    return dict(id=i, name=f"page {i}", created_by=by, updated_by=updated_by, views=views, created_at=AT)
+
+
+SNAPSHOT = {"users": [dict(id=1, email="ann@x"), dict(id=2, email="bob@x")], "pages": [_page(1, 1, 3)]}
+FRIDAY = {"users": [dict(id=3, email="friday-3@x"), dict(id=4, email="friday-4@x")],
+          "pages": [_page(2, 3, 3, updated_by=4), _page(3, 1, 4)]}
+PRODUCTION = {"users": [dict(id=3, email="prod-3@x"), dict(id=4, email="prod-4@x")]}
+
+
+def _cli(env: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["--env-file", str(env), *args])
+    return result.exit_code, result.output
+
+
+def _pages(dbs: Databases) -> dict[str, tuple[str, str | None, int]]:
+    """Each page by name: its creator's and updater's e-mail, and its views."""
+    md = _schema()
+    users, pages = md.tables["users"], md.tables["pages"]
+    with dbs.engines["production"].connect() as conn:
+        emails = dict(conn.execute(select(users.c.id, users.c.email)).all())
+        return {n: (emails[c], emails.get(u), v) for n, c, u, v in conn.execute(
+            select(pages.c.name, pages.c.created_by, pages.c.updated_by, pages.c.views))}
+
+
+def test_columns_nobody_declared_are_decided_before_the_restore(dbs: Databases) -> None:
+    load_roles(dbs.engines, _schema(), {"snapshot": [SNAPSHOT], "crashed": [SNAPSHOT, FRIDAY],
+                                        "production": [SNAPSHOT, PRODUCTION]})
+    env = dbs.env_file(snapshot=True, snapshot_at=None)
+    settings = load_settings(env, environ={})
+
+    # The census: evidence in figures, and a proposal per column.
+    found = {f.id: f for f in build_plan(settings).id_columns}
+    assert sorted(found) == ["pages.created_by", "pages.updated_by", "pages.views"]
+    assert found["pages.created_by"].evidence() == (
+        "created_by: 2 of 2 Friday values are users ids; 1 name Friday-only users ids that production's rows took")
+    assert found["pages.created_by"].edge == "pages.created_by->users.id"
+    code, out = _cli(env, "edges")
+    assert code == 0 and "census      undecided   pages.updated_by  — updated_by: 1 of 1 Friday values" in out
+
+    # Refused while undecided, --yes or not: one line, exit 2, nothing written.
+    before = database_state(dbs.engines["production"])
+    with pytest.raises(ReferenceError_, match="undecided columns can carry ids the restore moves: pages.created_by"):
+        restore(settings, options=RestoreOptions(approve_pending=True))
+    code, out = _cli(env, "restore", "--yes", "--approve-pending", "--without-backup")
+    assert code == 2 and "undecided columns" in out and "--accept-suggestions" in out
+    assert database_state(dbs.engines["production"]) == before
+
+    # A restore made without the census (the operator called every column plain):
+    # verify finds each restored value naming a moved id, independently of the census.
+    wrong = Decisions(plain_columns=["pages.created_by", "pages.updated_by", "pages.views"])
+    restore(settings, wrong, RestoreOptions(approve_pending=True))
+    problems, _ = verify(settings)
+    assert any("created_by = 3: Friday's users 3 is production's 5 now; created_by is undecided" in p
+               for p in problems), problems
+    assert any("updated_by = 4: Friday's users 4 is production's 6 now" in p for p in problems)
+    assert any("views = 4: Friday's users 4" in p for p in problems)   # a look-alike is listed until called plain
+
+
+def test_accepted_suggestions_restore_every_reference_right(dbs: Databases) -> None:
+    load_roles(dbs.engines, _schema(), {"snapshot": [SNAPSHOT], "crashed": [SNAPSHOT, FRIDAY],
+                                        "production": [SNAPSHOT, PRODUCTION]})
+    env = dbs.env_file(snapshot=True, snapshot_at=None)
+    settings = load_settings(env, environ={})
+    assert settings.decisions_path is not None
+    save_decisions(settings.decisions_path, Decisions(plain_columns=["pages.views"]))   # the look-alike: plain
+
+    code, out = _cli(env, "edges", "--accept-suggestions")
+    assert code == 0 and "accepted    added       pages.created_by->users.id" in out
+    decisions = load_decisions(settings.decisions_path)
+    assert set(decisions.accepted) == {"pages.created_by->users.id", "pages.updated_by->users.id"}
+    assert build_plan(settings, decisions).id_columns == []
+
+    restore(settings, decisions, RestoreOptions(approve_pending=True))
+    assert _pages(dbs) == {"page 1": ("ann@x", None, 3),
+                           "page 2": ("friday-3@x", "friday-4@x", 3),   # the moved users, followed
+                           "page 3": ("ann@x", None, 4)}                 # views copied as they were
+    assert verify(settings)[0] == []
