@@ -62,6 +62,8 @@ class Settings:
     app_aliases: tuple[Alias, ...] = ()
     # ... and its session guards, each with the model it logs in (`app_guards`, config/auth.php).
     app_guards: tuple[Guard, ...] = ()
+    # The app's folder those were read from, when known.
+    app_path: Path | None = None
 
     def url(self, role: str) -> URL | None:
         return {"production": self.production, "crashed": self.crashed, "snapshot": self.snapshot}[role]
@@ -140,7 +142,7 @@ def _app_facts(app: str | None, base: Path) -> dict[str, Any]:
     if not app:
         return {}
     path = Path(app) if Path(app).is_absolute() else base / app
-    return {"app_aliases": tuple(morph_map.read(path)), "app_guards": tuple(app_guards.read(path))}
+    return {"app_aliases": tuple(morph_map.read(path)), "app_guards": tuple(app_guards.read(path)), "app_path": path}
 
 
 def _stamp_columns(values: Mapping[str, str]) -> tuple[str, ...]:

@@ -209,6 +209,11 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
         click.echo("cycle: " + " ↔ ".join(cycle))
     for column in decisions.plain_columns:
         click.echo(f"{'plain':<11} {'':<11} {column}")
+    if settings.app_path is not None:
+        from gapmend.core.laravel.layout import reading
+
+        for line in reading(settings.app_path, settings.app_aliases, settings.app_guards):
+            click.echo(line)
     _census(settings, decisions, path, accept_suggestions)
 
 

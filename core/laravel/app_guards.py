@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import layout
 from .php_source import array_body, qualify, without_comments
 from .php_source import imports as php_imports
 
@@ -37,7 +38,11 @@ class Guard:
 def read(app: Path) -> list[Guard]:
     """The session guards of ``config/auth.php`` with what each logs in; empty when the
     file is missing or unreadable."""
-    path = app / "config" / "auth.php"
+    found = layout.find(app)
+    if found.config is None:
+        return []
+    path = found.config / "auth.php"
+    shown = found.relative(path)
     try:
         source = without_comments(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError):
@@ -52,7 +57,7 @@ def read(app: Path) -> list[Guard]:
         if provider is None:
             continue
         text, offset = provider
-        where = f"config/auth.php:{source.count(chr(10), 0, offset) + 1}"
+        where = f"{shown}:{source.count(chr(10), 0, offset) + 1}"
         model = _value(text, "model", imports)
         out.append(Guard(name, model, None if model else _value(text, "table"), where))
     return out

@@ -4,7 +4,7 @@
 An app that maps `'article' => Post::class` stores `article` in every `*_type` column;
 without the map gapmend cannot tell which table `article` names and asks for
 `--morph article=posts`. With the app's folder known (`--laravel`, or
-``GAPMEND_APP_PATH``), the aliases are read from `app/Providers/*.php`, each with the
+``GAPMEND_APP_PATH``), the aliases are read from its service providers (`layout`), each with the
 file and line it came from; the operator's own `--morph` still wins.
 
 PHP source is read, not run: the array literal after the call, its
@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import layout
 from .php_source import array_body, qualify
 from .php_source import imports as php_imports
 
@@ -34,14 +35,16 @@ class Alias:
 
 
 def read(app: Path) -> list[Alias]:
-    """Every alias the app's service providers map, in file order."""
+    """Every alias the app's service providers map (found where the app registers them,
+    `layout`), in the order found."""
+    found = layout.find(app)
     out: list[Alias] = []
-    for path in sorted((app / "app" / "Providers").glob("*.php")):
+    for path in found.providers:
         try:
             source = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        out.extend(_aliases(source, str(path.relative_to(app))))
+        out.extend(_aliases(source, found.relative(path)))
     return out
 
 
