@@ -149,7 +149,10 @@ class _Undo:
             m = journal.id_map
             wrote = select(m.c.id).where(m.c.run_id == runs.c.run_id,
                                          m.c.action.in_([*UNDONE, *UNDONE.values()])).exists()
-            found = self.conn.execute(stmt.where(wrote).order_by(runs.c.started_at.desc(), runs.c.run_id.desc())
+            # Two runs started in one second (the journal keeps whole seconds): the later
+            # journal lines are the later run's.
+            last_line = select(func.max(m.c.id)).where(m.c.run_id == runs.c.run_id).scalar_subquery()
+            found = self.conn.execute(stmt.where(wrote).order_by(runs.c.started_at.desc(), last_line.desc())
                                       .limit(1)).first()
             if found is None:
                 raise UndoError("no restore in this database's journal wrote a row: nothing to undo")

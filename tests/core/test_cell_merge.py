@@ -121,4 +121,5 @@ def test_each_side_keeps_its_columns_and_only_a_clash_is_a_conflict(dbs: Databas
     assert verify(settings)[0] == []
 
     taken = undo(settings, decisions)
-    assert taken.totals()["reverted"] == 3 and _state(dbs, articles) == before
+    assert taken.totals()["reverted"] == 3, (taken.totals(), taken)
+    assert _state(dbs, articles) == before
