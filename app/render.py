@@ -41,8 +41,10 @@ def _summary(plan: Plan) -> list[str]:
                      "have changed stay conflicts, none is merged by column")
     settled = sum(g.count(RowClass.MERGE) for g in plan.tables)
     if settled:
-        lines.append(f"  {settled} rows both sides changed, in different columns, keep production's values (a row "
-                     "production changed is not updated); a cell merge would settle them: restore --merge-cells, "
+        rows = "1 row" if settled == 1 else f"{settled} rows"
+        lines.append(f"  {rows} both sides changed, in different columns, {'keeps' if settled == 1 else 'keep'} "
+                     "production's values (a row production changed is not updated); a cell merge would settle "
+                     f"{'it' if settled == 1 else 'them'}: restore --merge-cells, "
                      "or `gapmend resolve TABLE [KEY...] --take merge`")
     for role, url in plan.connections.items():
         if url:
