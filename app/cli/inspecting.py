@@ -11,7 +11,7 @@ from typing import Any, Iterable
 import click
 from gapmend.core.config import Settings
 from gapmend.core.logfile import LOGGER
-from gapmend.core.plan.decisions import load_decisions, save_decisions
+from gapmend.core.plan.decisions import Decisions, load_decisions, save_decisions
 from gapmend.core.plan.model import Decision, to_dict
 
 from ..render import job_line, render_plan
@@ -217,7 +217,7 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
     _census(settings, decisions, path, accept_suggestions)
 
 
-def _census(settings: Settings, decisions: Any, path: Path, accept: bool) -> None:
+def _census(settings: Settings, decisions: Decisions, path: Path, accept: bool) -> None:
     """The columns nobody declared whose Friday values name moved ids (`census`, read
     from a plan of the data), or, with `accept`, each proposal taken as a reference."""
     found = plan_with_progress(settings, decisions).id_columns

@@ -376,13 +376,10 @@ class WorkTables:
         per reference so the check before the commit lets them be."""
         assert self.source is not None, "sentinels are told apart in crashed"
         parent = self.schema[ref.edge.parent]
-        key = parent.table.c[parent.primary_key[0]]
-        named = self.p.execute(select(value).distinct().select_from(work).where(*where)).scalars()
-        found: set[Any] = set()
-        for chunk in rowio.chunks(named, rowio.CHUNK):
-            wanted = set(chunk)
-            held = set(self.source.execute(select(key).where(key.in_(sorted(wanted)))).scalars())
-            found |= wanted - held
+        key = parent.primary_key[:1]
+        named = [(v,) for v in self.p.execute(select(value).distinct().select_from(work).where(*where)).scalars()]
+        held = {row[0] for row in rowio.fetch_keys(self.source, parent, key, named, select_cols=key)}
+        found = {v for (v,) in named} - held
         out = self.sentinels.setdefault((name, ref.edge.id), set())
         out |= found
         return frozenset(found)

@@ -14,8 +14,7 @@ the database's order even under a case-insensitive collation.
 
 from __future__ import annotations
 
-from itertools import islice
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from sqlalchemy import Connection, Engine, and_, func, select, tuple_
 from sqlalchemy.exc import DBAPIError
@@ -26,13 +25,6 @@ from .schema import TableInfo
 
 Row = tuple[Any, ...]
 CHUNK = 5000
-
-
-def chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    """`items` in lists of at most `size`, read as they come (a result streams)."""
-    it = iter(items)
-    while chunk := list(islice(it, size)):
-        yield chunk
 
 
 class RowTooLarge(GapmendError):

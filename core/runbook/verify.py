@@ -42,8 +42,9 @@ class _Friday:
         parent = self.schema.tables.get(edge.parent)
         if parent is None or not wanted:
             return set()
-        key = parent.table.c[edge.parent_columns[0]]
-        return wanted - set(self.conn.execute(select(key).where(key.in_(sorted(wanted, key=str)))).scalars())
+        key = edge.parent_columns[:1]
+        return wanted - {row[0] for row in rowio.fetch_keys(self.conn, parent, key, [(v,) for v in wanted],
+                                                            select_cols=key)}
 
 
 def verify(settings: Settings) -> tuple[list[str], dict[str, int]]:
