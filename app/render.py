@@ -120,7 +120,9 @@ def id_column_lines(plan: Plan) -> list[str]:
                  "the restore refuses until each is decided):"]
     for f in plan.id_columns:
         lines.append(f"  {f.id}: {f.evidence()}")
-        lines.append(f"    proposed: {f.edge}  (`gapmend edges --add {f.edge}`, or `--plain {f.id}`)")
+        for edge in f.edges:
+            lines.append(f"    proposed: {edge}  (`gapmend edges --add '{edge}'`)")
+        lines.append(f"    or a plain value: `gapmend edges --plain {f.id}`")
     lines.append("  take every proposal shown: `gapmend edges --accept-suggestions`")
     return lines
 

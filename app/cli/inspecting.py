@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import click
 from gapmend.core.config import Settings
@@ -17,6 +17,9 @@ from gapmend.core.plan.model import Decision, to_dict
 from ..render import job_line, render_plan
 from .context import EXIT_ERROR, Context, StderrProgress, fail, guarded, plan_with_progress, tick
 from .group import cli
+
+if TYPE_CHECKING:
+    from gapmend.core.databases.schema import Schema
 
 
 @cli.command()
@@ -140,10 +143,13 @@ def schema() -> None:
 @cli.command()
 @click.option("--drop", multiple=True, metavar="EDGE", help="Drop an implied edge (its id as `plan` prints it).")
 @click.option("--confirm", multiple=True, metavar="EDGE", help="Confirm an implied edge.")
-@click.option("--add", multiple=True, metavar="SPEC", help="Add an edge: child.column->parent.column")
+@click.option("--add", multiple=True, metavar="SPEC",
+              help="Add an edge: child.column->parent.column, or child.column[discriminator=value]->parent.column "
+                   "for the rows whose discriminator holds value.")
 @click.option("--morph", multiple=True, metavar="VALUE=TABLE", help="Map a polymorphic type value to a table.")
 @click.option("--plain", multiple=True, metavar="TABLE.COLUMN",
-              help="An integer column holds plain values, not ids (the restore copies it as it is).")
+              help="An integer column holds plain values, not ids (the restore copies it as it is); "
+                   "TABLE.COLUMN[DISCRIMINATOR=VALUE] for the rows of one kind.")
 @click.option("--accept-suggestions", is_flag=True,
               help="Take every proposal the census shows as a reference (read them first; recorded with their evidence).")
 @guarded
@@ -169,10 +175,10 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
     with c.connect() as cc:
         inside = {e["id"]: e for e in payload_candidates(cc, schema, decisions, settings)}
     if plain:
-        known = {f"{n}.{c}" for n, t in schema.tables.items() for c in t.column_names}
-        unknown = [p for p in plain if p not in known]
+        unknown = [p for p in plain if not _known_column(schema, p)]
         if unknown:
-            fail(f"--plain {unknown[0]}: no such column in crashed; write it as TABLE.COLUMN")
+            fail(f"--plain {unknown[0]}: no such column in crashed; write it as TABLE.COLUMN "
+                 "(or TABLE.COLUMN[DISCRIMINATOR=VALUE])")
     if drop or confirm or add or morph or plain:
         # A confirmed path inside values is kept whole: the restore and verify need no sampling to use it.
         decisions.payload_edges += [PayloadEdge.from_dict(inside[i]).as_dict()
@@ -217,21 +223,33 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
     _census(settings, decisions, path, accept_suggestions)
 
 
+def _known_column(schema: Schema, spec: str) -> bool:
+    """Whether `spec` (``T.col`` or ``T.col[d=value]``) names columns `schema` has."""
+    from gapmend.core.inspect.graph import column_spec
+
+    try:
+        table, column, discriminator, _ = column_spec(spec)
+    except ValueError:
+        return False
+    t = schema.tables.get(table)
+    return t is not None and column in t.column_names and (discriminator is None or discriminator in t.column_names)
+
+
 def _census(settings: Settings, decisions: Decisions, path: Path, accept: bool) -> None:
     """The columns nobody declared whose Friday values name moved ids (`census`, read
     from a plan of the data), or, with `accept`, each proposal taken as a reference."""
     found = plan_with_progress(settings, decisions).id_columns
     if accept and found:
-        for f in found:
-            decisions.add_edges = sorted(set(decisions.add_edges) | {f.edge})
-            decisions.accepted[f.edge] = f.evidence()
+        taken = {edge: f.evidence() for f in found for edge in f.edges}
+        decisions.add_edges = sorted(set(decisions.add_edges) | set(taken))
+        decisions.accepted.update(taken)
         save_decisions(path, decisions)
-        LOGGER.info("edges: suggestions accepted: %s", {f.edge: f.evidence() for f in found})
-        for f in found:
-            click.echo(f"{'accepted':<11} {'added':<11} {f.edge}  — {f.evidence()}")
+        LOGGER.info("edges: suggestions accepted: %s", taken)
+        for edge, evidence in taken.items():
+            click.echo(f"{'accepted':<11} {'added':<11} {edge}  — {evidence}")
         return
     for f in found:
-        click.echo(f"{'census':<11} {'undecided':<11} {f.id}  — {f.evidence()}; proposed: {f.edge}")
+        click.echo(f"{'census':<11} {'undecided':<11} {f.id}  — {f.evidence()}; proposed: {', '.join(f.edges)}")
     if found:
         click.echo("undecided columns: the restore refuses until each is decided (--add, --plain, "
                    "or --accept-suggestions after reading the proposals)")

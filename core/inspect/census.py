@@ -20,14 +20,15 @@ value (``gapmend edges --plain``); the restore refuses while one is undecided.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
-from sqlalchemy import Connection, Integer, and_, case, func, select
+from sqlalchemy import Connection, Integer, String, and_, case, cast, func, or_, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from ..databases.schema import Schema, TableInfo
 from ..errors import ReferenceError_
-from ..plan.model import IdColumn, Plan, RowClass
-from .graph import ReferenceGraph
+from ..plan.model import IdColumn, Plan, RowClass, Target
+from .graph import ReferenceGraph, column_spec
 
 # Column names that say "an id of some row" without the ``_id`` Laravel's naming reads:
 # the proposal prefers their table when the figures tie.
@@ -44,14 +45,60 @@ class Mover:
     production_max: int
 
 
-def undecided_columns(t: TableInfo, graph: ReferenceGraph, plain: Iterable[str]) -> list[str]:
+@dataclass(frozen=True)
+class Open:
+    """A column that can carry an id unseen: all its rows, or, when the operator decided
+    some values of its discriminator (``uploaded_to[type=gallery]``), the rows of the others."""
+
+    column: str
+    discriminator: str | None = None
+    decided: tuple[str, ...] = ()
+
+    def rows(self, table: Any) -> list[ColumnElement[bool]]:
+        """The SQL condition picking, in `table`, the rows whose value is still undecided."""
+        if self.discriminator is None:
+            return []
+        d = table.c[self.discriminator]
+        return [or_(d.is_(None), cast(d, String).not_in(self.decided))]
+
+
+def undecided_columns(t: TableInfo, graph: ReferenceGraph, plain: Iterable[str]) -> list[Open]:
     """`t`'s integer columns that are neither its key, nor a reference the graph knows,
-    nor a plain value by the operator's word: the columns that can carry an id unseen."""
-    covered = {c for e in graph.edges_from(t.name) for c in e.columns} | set(t.primary_key)
-    covered |= {e.type_column for e in graph.edges_from(t.name) if e.type_column}
-    said = set(plain)
-    return [c.name for c in t.table.columns
-            if isinstance(c.type, Integer) and c.name not in covered and f"{t.name}.{c.name}" not in said]
+    nor a plain value by the operator's word: the columns that can carry an id unseen.
+    A column decided for some values of a discriminator stays open for the others."""
+    edges = graph.edges_from(t.name)
+    whole = {c for e in edges if e.type_column is None or e.kind == "polymorphic" for c in e.columns}
+    whole |= {e.type_column for e in edges if e.type_column} | set(t.primary_key)
+    decided: dict[str, dict[str, set[str]]] = {}
+    for e in edges:
+        if e.type_column is not None and e.kind != "polymorphic" and e.type_value is not None:
+            decided.setdefault(e.columns[0], {}).setdefault(e.type_column, set()).add(e.type_value)
+    for spec in plain:
+        table, column, d, value = _spec(spec)
+        if table != t.name:
+            continue
+        if d is None:
+            whole.add(column)
+        elif value is not None:
+            decided.setdefault(column, {}).setdefault(d, set()).add(value)
+    out = []
+    for c in t.table.columns:
+        if not isinstance(c.type, Integer) or c.name in whole:
+            continue
+        by = decided.get(c.name)
+        if by:
+            d, values = sorted(by.items())[0]
+            out.append(Open(c.name, d, tuple(sorted(values))))
+        else:
+            out.append(Open(c.name))
+    return out
+
+
+def _spec(spec: str) -> tuple[str, str, str | None, str | None]:
+    try:
+        return column_spec(spec)
+    except ValueError:
+        return "", "", None, None
 
 
 def movers(schema: Schema, boundaries: Mapping[str, int | None], production_max: Mapping[str, int | None]) -> list[Mover]:
@@ -80,32 +127,93 @@ def census(c: Connection, schema: Schema, graph: ReferenceGraph, tables: Sequenc
         t, b = schema[name], boundaries.get(name)
         if t.key_kind != "surrogate" or b is None:
             continue
-        for col in undecided_columns(t, graph, plain):
-            found = _column(c, schema, t, b, col, moving)
+        for column in undecided_columns(t, graph, plain):
+            found = _column(c, schema, t, b, column, moving)
             if found is not None:
                 out.append(found)
     return out
 
 
-def _column(c: Connection, schema: Schema, t: TableInfo, boundary: int, col: str,
+def _column(c: Connection, schema: Schema, t: TableInfo, boundary: int, column: Open,
             moving: list[Mover]) -> IdColumn | None:
     rows = t.table.alias("f")
-    value = rows.c[col]
-    friday = [rows.c[t.primary_key[0]] > boundary, value.is_not(None), value != 0]
-    best: tuple[int, bool, int, Mover] | None = None
-    for m in moving:
-        par = schema[m.table].table.alias("par")
-        joined = rows.join(par, par.c[m.key] == value)
-        moved, named = c.execute(select(
-            func.coalesce(func.sum(case((and_(value > m.boundary, value <= m.production_max), 1), else_=0)), 0),
-            func.count()).select_from(joined).where(*friday)).one()
-        if moved and (best is None or (moved, _hinted(col, m.table), named) > best[:3]):
-            best = (int(moved), _hinted(col, m.table), int(named), m)
+    value = rows.c[column.column]
+    friday = [rows.c[t.primary_key[0]] > boundary, value.is_not(None), value != 0, *column.rows(rows)]
+    tallies = [_tally(c, schema, rows, value, friday, m) for m in moving]
+    best = _best(column.column, [(m, moved, named) for m, (moved, named) in zip(moving, tallies)])
     if best is None:
         return None
     total = int(c.execute(select(func.count()).select_from(rows).where(*friday)).scalar_one())
-    moved, _, named, m = best
-    return IdColumn(t.name, col, m.table, m.key, total, named, moved)
+    m, moved, named = best
+    targets = _by_discriminator(c, schema, t, rows, value, friday, moving, column)
+    return IdColumn(t.name, column.column, m.table, m.key, total, named, moved,
+                    discriminator=targets[0] if targets else None, targets=targets[1] if targets else ())
+
+
+def _tally(c: Connection, schema: Schema, rows: Any, value: Any, friday: list[ColumnElement[bool]],
+           m: Mover) -> tuple[int, int]:
+    """(Friday values naming a moved `m` id, ... naming any `m` row in crashed)."""
+    par = schema[m.table].table.alias("par")
+    moved, named = c.execute(select(_moved(value, m), func.count())
+                             .select_from(rows.join(par, par.c[m.key] == value)).where(*friday)).one()
+    return int(moved), int(named)
+
+
+def _moved(value: Any, m: Mover) -> Any:
+    return func.coalesce(func.sum(case((and_(value > m.boundary, value <= m.production_max), 1), else_=0)), 0)
+
+
+def _best(column: str, tallies: Iterable[tuple[Mover, int, int]]) -> tuple[Mover, int, int] | None:
+    """The table most moved-id values name; a name that reads as a reference, then the
+    values naming any row, break ties."""
+    found = [(moved, _hinted(column, m.table), named, m.table, m) for m, moved, named in tallies if moved]
+    if not found:
+        return None
+    moved, _, named, _, m = max(found, key=lambda f: f[:4])
+    return m, moved, named
+
+
+def _by_discriminator(c: Connection, schema: Schema, t: TableInfo, rows: Any, value: Any,
+                      friday: list[ColumnElement[bool]], moving: list[Mover], column: Open,
+                      ) -> tuple[str, tuple[Target, ...]] | None:
+    """One target per value of a discriminator column (an upload's ``type``: a page's,
+    a book's or a user's id), when the evidence names different tables for different
+    values; None when one table explains them all."""
+    for d in _discriminators(t, column):
+        kinds = rows.c[d]
+        per: dict[str, list[tuple[Mover, int, int]]] = {}
+        for m in moving:
+            par = schema[m.table].table.alias("par")
+            stmt = (select(kinds, _moved(value, m), func.count()).select_from(rows.join(par, par.c[m.key] == value))
+                    .where(*friday, kinds.is_not(None)).group_by(kinds).limit(DISCRIMINATOR_VALUES + 1))
+            found = c.execute(stmt).all()
+            if len(found) > DISCRIMINATOR_VALUES:
+                break
+            for kind, moved, named in found:
+                per.setdefault(str(kind), []).append((m, int(moved), int(named)))
+        else:
+            targets = []
+            for kind, tallies in sorted(per.items()):
+                best = _best(column.column, tallies)
+                if best is not None:
+                    targets.append(Target(kind, best[0].table, best[0].key, best[2], best[1]))
+            if len({x.parent for x in targets}) > 1:
+                return d, tuple(targets)
+    return None
+
+
+DISCRIMINATOR_VALUES = 20   # a column with more values among Friday's rows is not a discriminator
+DISCRIMINATOR_NAMES = ("type", "kind", "category", "model", "class")
+
+
+def _discriminators(t: TableInfo, column: Open) -> list[str]:
+    """The columns of `t` that may choose `column`'s target table: the operator's, or
+    short text columns named as a kind (``type``, ``*_type``, ``kind``)."""
+    if column.discriminator is not None:
+        return [column.discriminator]
+    return [c.name for c in t.table.columns
+            if c.name != column.column and isinstance(c.type, String) and (c.type.length or 256) <= 255
+            and any(c.name == n or c.name.endswith("_" + n) for n in DISCRIMINATOR_NAMES)]
 
 
 def _hinted(column: str, table: str) -> bool:
@@ -132,5 +240,5 @@ def require_decided(found: Sequence[IdColumn]) -> None:
     more = f" and {len(found) - 5} more" if len(found) > 5 else ""
     raise ReferenceError_(
         f"undecided columns can carry ids the restore moves: {shown}{more}: read `gapmend edges`, then decide each "
-        f"(`gapmend edges --add {found[0].edge}`, `--plain {found[0].id}`, or `--accept-suggestions`); "
+        f"(`gapmend edges --add {found[0].edges[0]}`, `--plain {found[0].id}`, or `--accept-suggestions`); "
         "nothing was written")

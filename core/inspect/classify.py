@@ -156,7 +156,7 @@ def _past_boundary(i: int, ti: int | None, type_value: str | None, b: int,
     def check(row: Row) -> bool:
         if previous is not None and previous(row):
             return True
-        if ti is not None and row[ti] != type_value:
+        if ti is not None and (row[ti] is None or str(row[ti]) != type_value):
             return False
         v = held_id(row[i])
         return isinstance(v, int) and v > b

@@ -37,8 +37,9 @@ from ..plan.decisions import Decisions
 class Edge:
     """`child.columns` hold values of `parent.parent_columns`.
 
-    For a polymorphic edge only the child rows whose `type_column` equals `type_value`
-    point into `parent`.
+    For a polymorphic edge, or one the operator added for one value of a discriminator
+    column (``images.uploaded_to[type=gallery]->pages.id``), only the child rows whose
+    `type_column` equals `type_value` point into `parent`.
     """
 
     child: str
@@ -52,7 +53,8 @@ class Edge:
 
     @cached_property
     def id(self) -> str:
-        morph = f"[{self.type_value}]" if self.type_value is not None else ""
+        morph = "" if self.type_value is None else (
+            f"[{self.type_value}]" if self.kind == "polymorphic" else f"[{self.type_column}={self.type_value}]")
         return f"{self.child}.{','.join(self.columns)}{morph}->{self.parent}.{','.join(self.parent_columns)}"
 
     @property
@@ -66,6 +68,11 @@ class Edge:
         """The SQL condition picking, in `table` (the child or an alias of it), the rows
         this edge covers: ``type_column = type_value`` when polymorphic, none otherwise."""
         return [table.c[self.type_column] == self.type_value] if self.type_column else []
+
+    def covers(self, type_value: Any) -> bool:
+        """Whether a child row whose type column holds `type_value` points along this edge
+        (compared as text: a discriminator may be an integer column)."""
+        return self.type_column is None or (type_value is not None and str(type_value) == self.type_value)
 
 
 @dataclass(frozen=True)
@@ -262,23 +269,45 @@ def _polymorphic(
         )
 
 
+def column_spec(spec: str) -> tuple[str, str, str | None, str | None]:
+    """``table.column`` or ``table.column[discriminator=value]`` as (table, column,
+    discriminator, value); ValueError when it is neither."""
+    spec = spec.strip()
+    discriminator = value = None
+    if spec.endswith("]") and "[" in spec:
+        spec, _, cond = spec[:-1].partition("[")
+        discriminator, eq, value = cond.partition("=")
+        if not eq or not discriminator.strip():
+            raise ValueError(spec)
+        discriminator, value = discriminator.strip(), value.strip()
+    table, _, column = spec.partition(".")
+    if not table or not column:
+        raise ValueError(spec)
+    return table, column, discriminator, value
+
+
 def _added(specs: Iterable[str], schema: Schema) -> Iterable[Edge]:
     for spec in specs:
         try:
             left, right = spec.split("->")
-            child, cols = left.strip().split(".", 1)
+            child, cols, type_column, type_value = column_spec(left)
             parent, pcols = right.strip().split(".", 1)
         except ValueError:
-            raise ReferenceError_(f"edge {spec!r} in the decisions file: write it as child.column->parent.column") from None
+            raise ReferenceError_(f"edge {spec!r} in the decisions file: write it as child.column->parent.column "
+                                  "(or child.column[discriminator=value]->parent.column)") from None
         if child not in schema or parent not in schema:
             raise ReferenceError_(f"edge {spec!r}: no table {child if child not in schema else parent}: fix the decisions file")
-        yield Edge(child, tuple(cols.split(",")), parent, tuple(pcols.split(",")), "added", "added by the operator")
+        if type_column is not None and type_column not in schema[child].column_names:
+            raise ReferenceError_(f"edge {spec!r}: {child} has no column {type_column}: fix the decisions file")
+        why = "added by the operator" + (f" for {type_column} = {type_value!r}" if type_column else "")
+        yield Edge(child, tuple(cols.split(",")), parent, tuple(pcols.split(",")), "added", why,
+                   type_column=type_column, type_value=type_value)
 
 
 def _dedupe(edges: list[Edge]) -> list[Edge]:
-    seen: dict[tuple[str, tuple[str, ...], str | None], Edge] = {}
+    seen: dict[tuple[str, tuple[str, ...], str | None, str | None], Edge] = {}
     for e in edges:
-        seen.setdefault((e.child, e.columns, e.type_value), e)
+        seen.setdefault((e.child, e.columns, e.type_column, e.type_value), e)
     return list(seen.values())
 
 

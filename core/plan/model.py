@@ -94,6 +94,17 @@ class Orphan:
 
 
 @dataclass(frozen=True)
+class Target:
+    """For one value of a discriminator column, the table a column's values name."""
+
+    value: str
+    parent: str
+    parent_key: str
+    named: int                # Friday values of this kind naming a row of `parent` in crashed
+    moved: int                # ... naming a moved `parent` id
+
+
+@dataclass(frozen=True)
 class IdColumn:
     """One integer column nobody declared as a reference, whose Friday values name moved ids."""
 
@@ -104,19 +115,30 @@ class IdColumn:
     friday_values: int        # Friday rows holding a value other than NULL and 0
     named: int                # ... naming a row of `parent` in crashed
     moved: int                # ... naming a Friday-only `parent` id production took (left as is: the wrong row)
+    # When another column chooses the target (an upload's `type`): its name, and the
+    # table each of its values names; the proposal is then one edge per value.
+    discriminator: str | None = None
+    targets: tuple[Target, ...] = ()
 
     @property
     def id(self) -> str:
         return f"{self.table}.{self.column}"
 
     @property
-    def edge(self) -> str:
-        """The edge `--accept-suggestions` adds (`graph`'s spelling)."""
-        return f"{self.table}.{self.column}->{self.parent}.{self.parent_key}"
+    def edges(self) -> list[str]:
+        """The edges `--accept-suggestions` adds (`graph`'s spelling)."""
+        if self.discriminator is None:
+            return [f"{self.table}.{self.column}->{self.parent}.{self.parent_key}"]
+        return [f"{self.table}.{self.column}[{self.discriminator}={t.value}]->{t.parent}.{t.parent_key}"
+                for t in self.targets]
 
     def evidence(self) -> str:
-        return (f"{self.column}: {self.named} of {self.friday_values} Friday values are {self.parent} ids; "
-                f"{self.moved} name Friday-only {self.parent} ids that production's rows took")
+        if self.discriminator is None:
+            return (f"{self.column}: {self.named} of {self.friday_values} Friday values are {self.parent} ids; "
+                    f"{self.moved} name Friday-only {self.parent} ids that production's rows took")
+        kinds = ", ".join(f"{self.discriminator} = {t.value!r}: {t.named} are {t.parent} ids, {t.moved} moved ones"
+                          for t in self.targets)
+        return f"{self.column}: {self.friday_values} Friday values, their table chosen by {self.discriminator} ({kinds})"
 
 
 @dataclass(frozen=True)

@@ -100,7 +100,7 @@ def _refs(edges: Iterable[Edge]) -> dict[str, list[Edge]]:
 
 def _edge(edges: list[Edge], row: Row) -> Edge | None:
     """The edge `row`'s value travels along: for a polymorphic column, its type's."""
-    return next((e for e in edges if e.type_column is None or row.get(e.type_column) == e.type_value), None)
+    return next((e for e in edges if e.covers(row.get(e.type_column) if e.type_column else None)), None)
 
 
 def _by_key(conn: Connection, t: TableInfo, keys: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], Row]:

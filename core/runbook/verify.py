@@ -147,7 +147,7 @@ def _check_chunk(p: Connection, schema: Schema, graph: ReferenceGraph, t: TableI
             continue
         i = t.column_names.index(edge.columns[0])
         ti = t.column_names.index(edge.type_column) if edge.type_column else None
-        values = {held_id(r[i]) for r in found if r[i] is not None and (ti is None or r[ti] == edge.type_value)}
+        values = {held_id(r[i]) for r in found if r[i] is not None and (ti is None or edge.covers(r[ti]))}
         if not values:
             continue
         parent = schema[edge.parent]
@@ -176,12 +176,13 @@ def undeclared_ids(p: Connection, schema: Schema, graph: ReferenceGraph, plain: 
             continue
         row = t.table.alias("row")
         pk = row.c[t.primary_key[0]]
-        for col in undecided_columns(t, graph, plain):
-            value = row.c[col]
+        for open_ in undecided_columns(t, graph, plain):
+            col, value = open_.column, row.c[open_.column]
             stmt = (select(pk, value, moved.c.table_name, moved.c.new_key)
                     .select_from(restored.join(row, pk == journal.decode_id_sql(restored.c.new_key))
                                  .join(moved, moved.c.old_key == journal.encode_id_sql(value)))
-                    .where(restored.c.table_name == table, moved.c.table_name.in_(sorted(keyed)), value.is_not(None))
+                    .where(restored.c.table_name == table, moved.c.table_name.in_(sorted(keyed)), value.is_not(None),
+                           *open_.rows(row))
                     .order_by(pk).limit(cap))
             for key, held, parent, new in p.execute(stmt):
                 out.append(f"{table} {key} {col} = {held}: Friday's {parent} {held} is production's "

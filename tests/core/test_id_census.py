@@ -72,7 +72,7 @@ def test_columns_nobody_declared_are_decided_before_the_restore(dbs: Databases) 
     assert sorted(found) == ["pages.created_by", "pages.updated_by", "pages.views"]
     assert found["pages.created_by"].evidence() == (
         "created_by: 2 of 2 Friday values are users ids; 1 name Friday-only users ids that production's rows took")
-    assert found["pages.created_by"].edge == "pages.created_by->users.id"
+    assert found["pages.created_by"].edges == ["pages.created_by->users.id"]
     code, out = _cli(env, "edges")
     assert code == 0 and "census      undecided   pages.updated_by  — updated_by: 1 of 1 Friday values" in out
 
