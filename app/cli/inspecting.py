@@ -238,10 +238,17 @@ def _known_column(schema: Schema, spec: str) -> bool:
 def _census(settings: Settings, decisions: Decisions, path: Path, accept: bool) -> None:
     """The columns nobody declared whose Friday values name moved ids (`census`, read
     from a plan of the data), or, with `accept`, each proposal taken as a reference."""
-    found = plan_with_progress(settings, decisions).id_columns
+    from gapmend.core.inspect.payloads import PayloadEdge
+
+    plan = plan_with_progress(settings, decisions)
+    found = plan.id_columns
     if accept and found:
         taken = {edge: f.evidence() for f in found for edge in f.edges}
-        decisions.add_edges = sorted(set(decisions.add_edges) | set(taken))
+        inside = {f.payload for f in found if f.payload is not None}
+        implied = {f.implied for f in found if f.implied is not None}
+        decisions.add_edges = sorted(set(decisions.add_edges) | (set(taken) - inside - implied))
+        decisions.confirm_edges = sorted(set(decisions.confirm_edges) | implied)
+        decisions.payload_edges += [PayloadEdge.from_dict(e).as_dict() for e in plan.payload_edges if e["id"] in inside]
         decisions.accepted.update(taken)
         save_decisions(path, decisions)
         LOGGER.info("edges: suggestions accepted: %s", taken)
@@ -249,7 +256,8 @@ def _census(settings: Settings, decisions: Decisions, path: Path, accept: bool) 
             click.echo(f"{'accepted':<11} {'added':<11} {edge}  — {evidence}")
         return
     for f in found:
-        click.echo(f"{'census':<11} {'undecided':<11} {f.id}  — {f.evidence()}; proposed: {', '.join(f.edges)}")
+        proposed = "confirm (the restore rewrites them)" if f.inferred else ", ".join(f.edges)
+        click.echo(f"{'census':<11} {'undecided':<11} {f.id}  — {f.evidence()}; proposed: {proposed}")
     if found:
         click.echo("undecided columns: the restore refuses until each is decided (--add, --plain, "
                    "or --accept-suggestions after reading the proposals)")

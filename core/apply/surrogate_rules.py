@@ -157,6 +157,8 @@ class SurrogateRules(WorkTables):
             # The rows to skip, read through a derived table: MySQL refuses an UPDATE whose
             # subquery reads the table being updated unless it is materialized first.
             w2 = w.alias("w2")
+            cond += self.past_sentinels(name, ref, w2.join(c, c.c[pk] == w2.c.old_id), c,
+                                        [w2.c.action.in_(("insert", "link"))])
             doomed = (select(w2.c.old_id).select_from(w2.join(c, c.c[pk] == w2.c.old_id))
                       .where(w2.c.action.in_(("insert", "link")), *cond).subquery("doomed"))
             held = self._friday_value(name, lambda rows: rows.c[ref.column], w)

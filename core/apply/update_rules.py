@@ -33,7 +33,7 @@ class UpdateRules(WorkTables):
             new_id = select(wp.c.new_id).where(wp.c.old_id == ref.value(r)).scalar_subquery()
             self.execute(update(r).values({ref.column: ref.written(new_id)}).where(
                 r.c.gapmend_action == UPDATE, ref.value(r) > ref.boundary, *ref.edge.type_filter(r),
-                self.writes(r, ref.column)))
+                self.writes(r, ref.column), *self.not_sentinel(name, ref.edge, ref.value(r))))
         self._skip_unique_held(name)
 
     def apply_updates(self, name: str, later: frozenset[str] = frozenset()) -> int:

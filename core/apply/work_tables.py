@@ -171,6 +171,7 @@ class WorkTables:
         self.run_id, self.source = run_id, source
         # (table, edge id) -> reference values naming no row in crashed either (`orphaned`).
         self.sentinels: dict[tuple[str, str], set[Any]] = {}
+        self._past_read: set[tuple[str, str]] = set()   # (table, edge) whose `past_sentinels` were read
         self.metadata = MetaData()
         prefixes = ["TEMPORARY"] if self.temporary else []
         self.collations: Collations   # production's, read by `open`
@@ -341,8 +342,9 @@ class WorkTables:
             types = ref.edge.type_filter(rows)
             source = source.outerjoin(wp, and_(wp.c.old_id == col, *types))
             is_nulled = func.instr(func.coalesce(nulled, literal("")), literal(f",{ref.index},")) > 0
+            # No work row: a sentinel past the boundary (`past_sentinels`), kept as it is.
             whens.setdefault(ref.column, [(is_nulled, null())]).append(
-                (and_(col > ref.boundary, *types), ref.written(wp.c.new_id)))
+                (and_(col > ref.boundary, wp.c.old_id.is_not(None), *types), ref.written(wp.c.new_id)))
         return source, {n: case(*whens[n], else_=rows.c[n]) if n in whens else rows.c[n]
                         for n in self.schema[name].column_names}
 
@@ -384,6 +386,22 @@ class WorkTables:
         out |= found
         return frozenset(found)
 
+    def past_sentinels(self, name: str, ref: Ref, source: Any, rows: Any,
+                       where: Sequence[ColumnElement[bool]] = ()) -> list[ColumnElement[bool]]:
+        """The condition that a row of `rows` (read from `source`, `where`) does not hold,
+        past the parent's boundary, a sentinel: a value no Friday row of the parent has
+        (its work table holds one row per Friday id, whatever its fate), so crashed holds
+        no such row either: a dangling id Friday already had, written as Friday had it.
+        Read once per reference; a parent restored for picked ids only has none (a row
+        not picked is still a row)."""
+        if ref.work is not None and ref.edge.parent not in self.picks and (name, ref.edge.id) not in self._past_read:
+            self._past_read.add((name, ref.edge.id))
+            col, wp = ref.value(rows), ref.work.alias("wps")
+            found = self.p.execute(select(col).distinct().select_from(source).where(
+                col > ref.boundary, *ref.edge.type_filter(rows), *where, ~exists().where(wp.c.old_id == col))).scalars()
+            self.sentinels.setdefault((name, ref.edge.id), set()).update(found)
+        return self.not_sentinel(name, ref.edge, ref.value(rows))
+
     def not_sentinel(self, name: str, edge: Edge, value: ColumnElement[Any]) -> list[ColumnElement[bool]]:
         """The condition that `value` (`edge` of `name`) is none of the sentinels found."""
         found = self.sentinels.get((name, edge.id))
@@ -401,6 +419,7 @@ class WorkTables:
                 ~exists().where(par.c[parent.primary_key[0]] == col)]
         self.orphaned(t, ref, nullable_ok, r, col, gone)
         unrestored, why = ref.unrestored(r)
+        unrestored += self.past_sentinels(name, ref, r, r, [r.c.gapmend_action == live, *only])
         self.execute(update(r).values(gapmend_action="skip", gapmend_reason=text_of(f"{ref.column}=", col, why))
                      .where(r.c.gapmend_action == live, *unrestored, *only))
 

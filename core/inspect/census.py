@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
+import inflection
 from sqlalchemy import Connection, Integer, String, and_, case, cast, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -114,11 +115,11 @@ def movers(schema: Schema, boundaries: Mapping[str, int | None], production_max:
 
 def census(c: Connection, schema: Schema, graph: ReferenceGraph, tables: Sequence[str],
            boundaries: Mapping[str, int | None], production_max: Mapping[str, int | None],
-           plain: Iterable[str]) -> list[IdColumn]:
+           plain: Iterable[str], confirmed: Iterable[str] = ()) -> list[IdColumn]:
     """The undecided columns of `tables` (integer-keyed, Friday's rows past their
     boundary) whose Friday values name moved ids, read in crashed (`c`): one count per
     column and table that moved ids, so the cost follows the columns, not the rows."""
-    plain = list(plain)
+    plain, confirmed = list(plain), frozenset(confirmed)
     moving = movers(schema, boundaries, production_max)
     out: list[IdColumn] = []
     if not moving:
@@ -131,7 +132,30 @@ def census(c: Connection, schema: Schema, graph: ReferenceGraph, tables: Sequenc
             found = _column(c, schema, t, b, column, moving)
             if found is not None:
                 out.append(found)
+        out.extend(_implied(c, schema, graph, t, b, moving, confirmed))
     return out
+
+
+def _implied(c: Connection, schema: Schema, graph: ReferenceGraph, t: TableInfo, boundary: int,
+             moving: list[Mover], confirmed: frozenset[str]) -> Iterable[IdColumn]:
+    """`t`'s references implied by naming alone (``parent_id``, ``user_id``) that the
+    data contradicts: some Friday values name no row of the parent in crashed, so the
+    column may hold something else (a per-thread number, a look-alike), and some name
+    moved ids, which the restore would rewrite. Undecided until confirmed or dropped;
+    where every value names a parent row, the name and the data agree."""
+    by_table = {m.table: m for m in moving}
+    rows = t.table.alias("f")
+    for e in graph.edges_from(t.name):
+        m = by_table.get(e.parent)
+        if (e.kind != "implied" or e.id in confirmed or m is None or len(e.columns) != 1
+                or not isinstance(t.table.c[e.columns[0]].type, Integer)):
+            continue
+        value = rows.c[e.columns[0]]
+        friday = [rows.c[t.primary_key[0]] > boundary, value.is_not(None), value != 0, *e.type_filter(rows)]
+        moved, named = _tally(c, schema, rows, value, friday, m)
+        total = int(c.execute(select(func.count()).select_from(rows).where(*friday)).scalar_one())
+        if moved and named < total:
+            yield IdColumn(t.name, e.columns[0], m.table, m.key, total, named, moved, implied=e.id)
 
 
 def _column(c: Connection, schema: Schema, t: TableInfo, boundary: int, column: Open,
@@ -140,7 +164,7 @@ def _column(c: Connection, schema: Schema, t: TableInfo, boundary: int, column: 
     value = rows.c[column.column]
     friday = [rows.c[t.primary_key[0]] > boundary, value.is_not(None), value != 0, *column.rows(rows)]
     tallies = [_tally(c, schema, rows, value, friday, m) for m in moving]
-    best = _best(column.column, [(m, moved, named) for m, (moved, named) in zip(moving, tallies)])
+    best = _best(column.column, [(m, moved, named) for m, (moved, named) in zip(moving, tallies)], t.name)
     if best is None:
         return None
     total = int(c.execute(select(func.count()).select_from(rows).where(*friday)).scalar_one())
@@ -163,13 +187,18 @@ def _moved(value: Any, m: Mover) -> Any:
     return func.coalesce(func.sum(case((and_(value > m.boundary, value <= m.production_max), 1), else_=0)), 0)
 
 
-def _best(column: str, tallies: Iterable[tuple[Mover, int, int]]) -> tuple[Mover, int, int] | None:
-    """The table most moved-id values name; a name that reads as a reference, then the
-    values naming any row, break ties."""
-    found = [(moved, _hinted(column, m.table), named, m.table, m) for m, moved, named in tallies if moved]
+def _best(column: str, tallies: Iterable[tuple[Mover, int, int]], table: str,
+          words: str = "") -> tuple[Mover, int, int] | None:
+    """Among the tables some moved-id value names, the one most of the values name a row
+    of (a reference's values all do; a look-alike's or a wrong table's fall short);
+    then the one most moved-id values name; ties go to a table the column's name (or
+    the discriminator value, `words`) names, then to any name that reads as a
+    reference, then to another table than the column's own."""
+    found = [(named, moved, _hint(f"{column} {words}", m.table), m.table != table, m.table, m)
+             for m, moved, named in tallies if moved]
     if not found:
         return None
-    moved, _, named, _, m = max(found, key=lambda f: f[:4])
+    named, moved, _, _, _, m = max(found, key=lambda f: f[:5])
     return m, moved, named
 
 
@@ -194,7 +223,7 @@ def _by_discriminator(c: Connection, schema: Schema, t: TableInfo, rows: Any, va
         else:
             targets = []
             for kind, tallies in sorted(per.items()):
-                best = _best(column.column, tallies)
+                best = _best(column.column, tallies, t.name, kind)
                 if best is not None:
                     targets.append(Target(kind, best[0].table, best[0].key, best[2], best[1]))
             if len({x.parent for x in targets}) > 1:
@@ -216,19 +245,26 @@ def _discriminators(t: TableInfo, column: Open) -> list[str]:
             and any(c.name == n or c.name.endswith("_" + n) for n in DISCRIMINATOR_NAMES)]
 
 
-def _hinted(column: str, table: str) -> bool:
-    """Whether `column`'s name reads as an id of a row (``created_by``), or names `table`."""
-    return any(h in column for h in NAME_HINTS) or table.rstrip("s") in column
+def _hint(words: str, table: str) -> int:
+    """2 when `words` (a column's name, a discriminator's value) name `table`
+    (``cover_book``: books), 1 when they read as an id of some row (``created_by``)."""
+    if inflection.singularize(table) in words:
+        return 2
+    return 1 if any(h in words for h in NAME_HINTS) else 0
 
 
 def plan_census(c: Connection, schema: Schema, graph: ReferenceGraph, plan: Plan, tables: Sequence[str],
-                plain: Iterable[str]) -> list[IdColumn]:
+                plain: Iterable[str], confirmed: Iterable[str] = ()) -> list[IdColumn]:
     """`census` of the tables of `tables` that hold Friday inserts, with the plan's boundaries."""
     gaps = {g.table: g for g in plan.tables if g.table in schema}
     boundaries = {n: g.boundary.value for n, g in gaps.items()}
     production_max = {n: g.production_max_id for n, g in gaps.items()}
     writing = [n for n in tables if n in gaps and gaps[n].count(RowClass.FRIDAY_INSERT)]
-    return census(c, schema, graph, writing, boundaries, production_max, plain)
+    found = census(c, schema, graph, writing, boundaries, production_max, plain, confirmed)
+    return found + [IdColumn(e["table"], e["column"], e["parent"], schema[e["parent"]].primary_key[0], e["ids"],
+                             e["ids_found"], e["moved"], payload=e["id"])
+                    for e in plan.payload_edges
+                    if not e["confirmed"] and e.get("moved") and e["table"] in tables and e["parent"] in schema]
 
 
 def require_decided(found: Sequence[IdColumn]) -> None:
@@ -238,7 +274,9 @@ def require_decided(found: Sequence[IdColumn]) -> None:
         return
     shown = "; ".join(f"{f.id} ({f.moved} Friday values name moved {f.parent} ids)" for f in found[:5])
     more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+    first = found[0]
+    how = (f"`gapmend edges --confirm '{first.id}'`, `--drop '{first.id}'`" if first.inferred else
+           f"`gapmend edges --add '{first.edges[0]}'`, `--plain {first.id}`")
     raise ReferenceError_(
         f"undecided columns can carry ids the restore moves: {shown}{more}: read `gapmend edges`, then decide each "
-        f"(`gapmend edges --add {found[0].edges[0]}`, `--plain {found[0].id}`, or `--accept-suggestions`); "
-        "nothing was written")
+        f"({how}, or `--accept-suggestions`); nothing was written")

@@ -22,7 +22,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, Mapping, NamedTuple
 
 from sqlalchemy import Connection, select
 
@@ -121,7 +121,6 @@ def inspect_gaps(
             if check_roles:   # before the gap is read: a snapshot newer than the crash is no snapshot
                 roles.require_settled([f for f in found if f.kind == roles.REFUSE], [])
             graph = graph or build_graph(schema, [c_conn, p_conn], graph_decisions(decisions, settings.app_aliases))
-            payload_edges = payload_candidates(c_conn, schema, decisions, settings)
             gaps = _Inspector(
                 schema=schema, graph=graph, sources=sources, c=c_conn, p=p_conn, s=s_conn,
                 snapshot_at=settings.snapshot_at, trust_updated_at=settings.trust_updated_at, decisions=decisions,
@@ -131,6 +130,9 @@ def inspect_gaps(
                 count_only=count_only, hide_restored=on_row is None if hide_restored is None else hide_restored,
                 delta=delta if s_conn is not None else None, known=known,
             ).run()
+            moving = {g.table: (g.boundary.value, g.production_max_id) for g in gaps
+                      if g.boundary.value is not None and g.production_max_id is not None}
+            payload_edges = payload_candidates(c_conn, schema, decisions, settings, moving)
             journaled = journal.has_runs(p_conn)
             jobs = queued_jobs(c_conn, schema, gaps)
             found += roles.check_friday_rows(c_conn, p_conn, schema, graph, gaps, {
@@ -239,16 +241,21 @@ def queued_jobs(conn: Connection, schema: Schema, gaps: list[TableGap]) -> list[
     return out
 
 
-def payload_candidates(conn: Connection, schema: Schema, decisions: Decisions,
-                       settings: Settings) -> list[dict[str, Any]]:
-    """The paths of ids inside crashed's JSON values, with the operator's word on each."""
+def payload_candidates(conn: Connection, schema: Schema, decisions: Decisions, settings: Settings,
+                       moving: Mapping[str, tuple[int, int]] | None = None) -> list[dict[str, Any]]:
+    """The paths of ids inside crashed's JSON values, with the operator's word on each,
+    and (given `moving`: table -> its boundary and production's highest id) how many of
+    their sampled ids are Friday-only ids the restore moves: left unconfirmed, those
+    would name production's rows (`census`)."""
     confirmed = {payloads.PayloadEdge.from_dict(d).id for d in decisions.payload_edges}
     out = []
     for c in payloads.find(conn, schema, graph_decisions(decisions, settings.app_aliases).morph_map, settings.app_guards):
         if c.edge.id in decisions.drop_edges:
             continue
+        low, high = (moving or {}).get(c.edge.parent, (0, 0))
         out.append({**c.edge.as_dict(), "evidence": c.evidence, "sampled": c.values, "ids": len(c.ids),
-                    "ids_found": c.parents, "confirmed": c.edge.id in confirmed})
+                    "ids_found": c.parents, "confirmed": c.edge.id in confirmed,
+                    "moved": sum(1 for i in c.ids if low < i <= high)})
     return out
 
 

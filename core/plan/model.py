@@ -119,20 +119,40 @@ class IdColumn:
     # table each of its values names; the proposal is then one edge per value.
     discriminator: str | None = None
     targets: tuple[Target, ...] = ()
+    # A path of ids inside the column's JSON or serialized values (`payloads`), not yet
+    # confirmed: its id; `friday_values` are then the ids sampled, `named` those finding a row.
+    payload: str | None = None
+    # A reference implied by naming alone that the data contradicts (some Friday values
+    # name no parent row), not yet confirmed: its edge id.
+    implied: str | None = None
 
     @property
     def id(self) -> str:
-        return f"{self.table}.{self.column}"
+        return self.payload or self.implied or f"{self.table}.{self.column}"
+
+    @property
+    def inferred(self) -> bool:
+        """An edge gapmend inferred, decided by confirming or dropping it (not by adding one)."""
+        return self.payload is not None or self.implied is not None
 
     @property
     def edges(self) -> list[str]:
-        """The edges `--accept-suggestions` adds (`graph`'s spelling)."""
+        """The edges `--accept-suggestions` adds (`graph`'s spelling), or the inferred
+        edge it confirms."""
+        if self.inferred:
+            return [self.id]
         if self.discriminator is None:
             return [f"{self.table}.{self.column}->{self.parent}.{self.parent_key}"]
         return [f"{self.table}.{self.column}[{self.discriminator}={t.value}]->{t.parent}.{t.parent_key}"
                 for t in self.targets]
 
     def evidence(self) -> str:
+        if self.implied is not None:
+            return (f"{self.column}: implied by its name, but only {self.named} of {self.friday_values} Friday values "
+                    f"name a {self.parent} row; {self.moved} name Friday-only {self.parent} ids the restore would rewrite")
+        if self.payload is not None:
+            return (f"ids inside {self.column}: {self.named} of {self.friday_values} sampled ids are {self.parent} ids; "
+                    f"{self.moved} name Friday-only {self.parent} ids that production's rows took")
         if self.discriminator is None:
             return (f"{self.column}: {self.named} of {self.friday_values} Friday values are {self.parent} ids; "
                     f"{self.moved} name Friday-only {self.parent} ids that production's rows took")

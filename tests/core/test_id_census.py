@@ -114,3 +114,48 @@ def test_accepted_suggestions_restore_every_reference_right(dbs: Databases) -> N
                            "page 2": ("friday-3@x", "friday-4@x", 3),   # the moved users, followed
                            "page 3": ("ann@x", None, 4)}                 # views copied as they were
     assert verify(settings)[0] == []
+
+
+def _threads() -> MetaData:
+    """BookStack's comments: ``parent_id`` holds the parent's number within its page
+    (``local_id``), not its id, though its name implies a self-reference."""
+    md = MetaData()
+    Table("comments", md, Column("id", Integer, primary_key=True), Column("entity_id", Integer, nullable=False),
+          Column("local_id", Integer, nullable=False), Column("parent_id", Integer), Column("text", String(40)))
+    return md
+
+
+def _comment(i: int, page: int, local: int, parent: int | None) -> dict[str, object]:
+    return dict(id=i, entity_id=page, local_id=local, parent_id=parent, text=f"page {page} #{local}")
+
+
+def test_an_implied_reference_the_data_contradicts_is_undecided(dbs: Databases) -> None:
+    snapshot = {"comments": [_comment(1, 1, 1, None), _comment(2, 1, 2, 1)]}
+    friday = {"comments": [_comment(3, 2, 1, None), _comment(4, 2, 2, 1), _comment(5, 2, 3, 2), _comment(6, 2, 4, 3),
+                           _comment(7, 3, 9, 8)]}       # a reply to #8 of page 3: comment id 8 exists nowhere
+    production = {"comments": [_comment(3, 1, 3, 2)]}
+    load_roles(dbs.engines, _threads(), {"snapshot": [snapshot], "crashed": [snapshot, friday],
+                                         "production": [snapshot, production]})
+    env = dbs.env_file(snapshot=True, snapshot_at=None)
+    settings = load_settings(env, environ={})
+
+    found = {f.id: f for f in build_plan(settings).id_columns}
+    edge = "comments.parent_id->comments.id"
+    assert sorted(found) == ["comments.entity_id", "comments.local_id", edge]   # the numbers look like ids too
+    assert found[edge].evidence() == ("parent_id: implied by its name, but only 3 of 4 Friday values name a comments "
+                                      "row; 1 name Friday-only comments ids the restore would rewrite")
+    with pytest.raises(ReferenceError_, match=f"undecided columns can carry ids .*; {edge} \\(1 Friday values"):
+        restore(settings, options=RestoreOptions(approve_pending=True))
+
+    # The operator reads it: a number within the page, not an id.
+    code, out = _cli(env, "edges", "--drop", edge, "--plain", "comments.parent_id", "--plain", "comments.local_id",
+                     "--plain", "comments.entity_id")
+    assert code == 0, out
+    decisions = load_decisions(settings.decisions_path) if settings.decisions_path else Decisions()
+    assert build_plan(settings, decisions).id_columns == []
+    restore(settings, decisions, RestoreOptions(approve_pending=True))
+    comments = _threads().tables["comments"]
+    with dbs.engines["production"].connect() as conn:
+        replies = {text: parent for text, parent in conn.execute(select(comments.c.text, comments.c.parent_id))}
+    assert replies == {"page 1 #1": None, "page 1 #2": 1, "page 1 #3": 2, "page 2 #1": None, "page 2 #2": 1,
+                       "page 2 #3": 2, "page 2 #4": 3, "page 3 #9": 8}   # Friday's numbers, as Friday wrote them

@@ -49,12 +49,14 @@ USER, TEAM = "App\\Models\\User", "App\\Models\\Team"
 AT = datetime(2026, 11, 20, 12, 0)
 
 
-def _migrate(app: Path, dbs: Databases, role: str) -> None:
+def migrate(app: Path, dbs: Databases, role: str, *, strict: bool = True) -> None:
     """`php artisan migrate` into the role's database; the password travels in the
-    environment, never on the command line."""
+    environment, never on the command line. `strict=False` as apps that ask for it
+    (BookStack) configure their connection."""
     url = dbs.urls[role]
     env = {**os.environ, "DB_CONNECTION": "mysql", "DB_HOST": url.host or "127.0.0.1", "DB_PORT": str(url.port or 3306),
-           "DB_DATABASE": url.database or "", "DB_USERNAME": url.username or "", "DB_PASSWORD": url.password or ""}
+           "DB_DATABASE": url.database or "", "DB_USERNAME": url.username or "", "DB_PASSWORD": url.password or "",
+           "DB_STRICT": "true" if strict else "false"}
     done = subprocess.run(["php", "artisan", "migrate", "--force", "--no-interaction"], cwd=app, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -65,7 +67,7 @@ def laravel_trio(dbs: Databases, tmp_path: Path) -> Databases:
     app = make_app(tmp_path / "app")
     install_migrations(app)
     for role in ("snapshot", "crashed", "production"):
-        _migrate(app, dbs, role)
+        migrate(app, dbs, role)
     return dbs
 
 
@@ -177,7 +179,7 @@ def laravel_app_trio(dbs: Databases, tmp_path: Path) -> Databases:
         done = subprocess.run(["php", "artisan", command], cwd=app, capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stdout + done.stderr
     for role in ("snapshot", "crashed", "production"):
-        _migrate(app, dbs, role)
+        migrate(app, dbs, role)
     return dbs
 
 

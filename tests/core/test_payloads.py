@@ -1,7 +1,7 @@
 """Ids inside JSON values (issue 16, item 2): a Laravel notification's ``data`` names a
 thread, a reply and a user (``{"type": "App\\Models\\User", "id": 5}``) that Friday
 created and production's own rows now hold the ids of. gapmend shows each path as an
-inferred edge; unconfirmed, the restore leaves the ids and reports each row; confirmed,
+inferred edge; unconfirmed while it holds ids the restore moves, the restore refuses; confirmed,
 it rewrites them so that every id names Friday's row, the value staying JSON, and
 `verify` catches a payload id that names another row."""
 
@@ -11,11 +11,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from gapmend.app.cli import cli
 from gapmend.core.apply.preview import build_plan
 from gapmend.core.apply.restore import RestoreOptions, restore
 from gapmend.core.config import load_settings
+from gapmend.core.errors import ReferenceError_
 from gapmend.core.runbook.verify import verify
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert, select
 
@@ -102,10 +104,13 @@ def test_ids_inside_json_values(dbs: Databases) -> None:
     # The data's own word on each path: how many of its ids find a row in the parent table.
     assert (found[EDGES[1]]["sampled"], found[EDGES[1]]["ids"], found[EDGES[1]]["ids_found"]) == (3, 3, 3)
 
-    # Unconfirmed: nothing rewritten, each affected row reported (a dry run changes nothing).
-    dry = restore(settings, options=RestoreOptions(approve_pending=True, dry_run=dbs.workdir / "dry.sql"))
-    notes = dry.tables["notifications"].payload_notes
-    assert any("n-fri-1" in n and "reply" in n and "confirm with" in n for n in notes), notes
+    # Unconfirmed, a path holding ids the restore moves is undecided: the census names
+    # it and the restore refuses, a dry run too (issue 38, item 2).
+    undecided = {f.id: f for f in plan.id_columns if f.payload is not None}
+    assert set(undecided) <= set(EDGES) and undecided, sorted(undecided)
+    assert "name Friday-only" in next(iter(undecided.values())).evidence()
+    with pytest.raises(ReferenceError_, match="undecided columns can carry ids the restore moves: notifications.data"):
+        restore(settings, options=RestoreOptions(approve_pending=True, dry_run=dbs.workdir / "dry.sql"))
 
     result = CliRunner().invoke(cli, ["--env-file", str(env), "edges", *[a for i in EDGES for a in ("--confirm", i)]])
     assert result.exit_code == 0, result.output

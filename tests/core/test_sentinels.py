@@ -1,6 +1,6 @@
 """Issue 38, item 4: a reference value that names no row in crashed either ("0 means
 none": a page directly in its book has ``chapter_id = 0``, a user without an avatar
-``image_id = 0``) is written as Friday had it, like NULL, never an orphan; an orphan is a
+``image_id = 0``; past the boundary, an id Friday already left dangling) is written as Friday had it, like NULL, never an orphan; an orphan is a
 Friday row naming a row crashed holds and production deleted. Whole states on both
 dialects and both copy paths, with production holding Friday's ids."""
 
@@ -47,7 +47,8 @@ SNAPSHOT = {"images": [dict(id=1, name="avatar 1")],
 FRIDAY = {"users": [dict(id=3, email="friday@x", image_id=0)],
           "chapters": [dict(id=2, book_id=1, name="friday chapter")],
           "pages": [_page(3, 0, "friday loose page"), _page(4, 2, "in friday's chapter"),
-                    _page(5, 1, "in the intro production deleted")]}
+                    _page(5, 1, "in the intro production deleted"),
+                    _page(6, 99, "dangling on friday")]}   # past the boundary, names no row anywhere
 PRODUCTION = {"users": [dict(id=3, email="prod@x", image_id=0)],
               "chapters": [dict(id=2, book_id=1, name="production chapter")],
               "pages": [_page(3, 0, "production page")]}
@@ -67,7 +68,7 @@ def test_zero_means_none_is_written_as_friday_had_it(dbs: Databases, staged: boo
     assert plan.table("users").orphans == []
 
     report = restore(settings, options=RestoreOptions(approve_pending=True, staged=staged))
-    assert report.tables["users"].inserted == 1 and report.tables["pages"].inserted == 2
+    assert report.tables["users"].inserted == 1 and report.tables["pages"].inserted == 3
     assert [why for _, why in report.tables["pages"].skipped] == ["chapter_id=1: parent deleted by production"]
     t = md.tables
     with dbs.engines["production"].connect() as conn:
@@ -75,7 +76,7 @@ def test_zero_means_none_is_written_as_friday_had_it(dbs: Databases, staged: boo
         pages = {name: chapter for name, chapter in conn.execute(select(t["pages"].c.name, t["pages"].c.chapter_id))}
         users = dict(conn.execute(select(t["users"].c.email, t["users"].c.image_id)).all())
     assert pages == {"loose page": 0, "production page": 0, "friday loose page": 0,
-                     "in friday's chapter": chapters["friday chapter"]}
+                     "in friday's chapter": chapters["friday chapter"], "dangling on friday": 99}
     assert chapters["friday chapter"] != 2            # production took id 2: the reference followed it
     assert users == {"ann@x": 1, "bob@x": 0, "prod@x": 0, "friday@x": 0}
     assert verify(settings)[0] == []

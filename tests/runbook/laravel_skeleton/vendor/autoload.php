@@ -1,5 +1,6 @@
 <?php
-// Debian's php-laravel-framework autoloader (on PHP's include path), plus this app's App\ namespace.
+// Debian's php-laravel-framework autoloader (on PHP's include path), plus this app's App\ namespace
+// and any class a test puts under support/ (an application's own classes its migrations call).
 require_once 'Illuminate/autoload.php';
 spl_autoload_register(function ($class) {
     if (strpos($class, 'App\\') === 0) {
@@ -7,5 +8,11 @@ spl_autoload_register(function ($class) {
         if (is_file($file)) {
             require $file;
         }
+    }
+});
+spl_autoload_register(function ($class) {
+    $file = __DIR__.'/../support/'.str_replace('\\', '/', $class).'.php';
+    if (is_file($file)) {
+        require $file;
     }
 });
