@@ -19,6 +19,7 @@ from gapmend.screens.investigate import InvestigateScreen
 from gapmend.screens.laravel_app import LaravelAppScreen
 from gapmend.screens.manual_step import ManualStepScreen
 from gapmend.screens.messages import StepRequested, StepStateChanged
+from gapmend.screens.references import ReferencesScreen
 from gapmend.screens.restore import RestoreScreen
 from gapmend.screens.workers import WorkersScreen
 from textual.app import App
@@ -26,7 +27,7 @@ from textual.binding import BindingType
 
 # Which screen carries which step (by the registry's keys); every other step is ticked off by hand.
 SCREENS: dict[str, type[StepScreen]] = {
-    "inspect": InspectGapsScreen, "order": InspectGapsScreen, "decide": InspectGapsScreen,
+    "inspect": InspectGapsScreen, "order": ReferencesScreen, "decide": InspectGapsScreen,
     "conflicts": InspectGapsScreen, "dry-run": RestoreScreen, "workers-stop": WorkersScreen,
     "maintenance-on": LaravelAppScreen, "backup": BackupScreen, "permissions": LaravelAppScreen,
     "connection-add": LaravelAppScreen, "restore": RestoreScreen, "connection-remove": LaravelAppScreen,

@@ -6,12 +6,10 @@ when the worker's result arrives, never from the thread.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import replace
 from typing import ClassVar
 
 from gapmend.core import shown
-from gapmend.core.apply.preview import build_plan
 from gapmend.core.databases.journal import encode
 from gapmend.core.errors import GapmendError
 from gapmend.core.inspect import cell_merge, picks
@@ -20,19 +18,18 @@ from gapmend.core.inspect.payloads import PayloadEdge
 from gapmend.core.inspect.roles import findings_of
 from gapmend.core.inspect.samples import sample_rows
 from gapmend.core.logfile import LOGGER
-from gapmend.core.plan.delta import Delta
-from gapmend.core.plan.model import Decision, Plan, RowClass, TableGap
+from gapmend.core.plan.model import Decision, RowClass, TableGap
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, ProgressBar, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
-from .base import StepScreen
 from .dialogs import ConfirmScreen
 from .gap_detail import detail_lines, short, val
+from .plan_scan import RESCAN, PlanScreen
 
 # What the operator decides on comes first (all of it visible at 80 columns); the rest
 # follows, and the detail below says it in words.
@@ -42,7 +39,7 @@ DECISION_COLUMN = COLUMNS.index("decision")
 CONF_COLUMN = COLUMNS.index("conf")
 
 
-class InspectGapsScreen(StepScreen):
+class InspectGapsScreen(PlanScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "approve", "Approve"),
         Binding("s", "skip_table", "Skip"),
@@ -53,24 +50,11 @@ class InspectGapsScreen(StepScreen):
         Binding("w", "confirm_roles", "Confirm roles"),
         Binding("e", "confirm_edges", "Confirm edges"),
         Binding("j", "pick_job", "Pick job"),
-        Binding("r", "rescan", "Rescan"),
+        RESCAN,
     ]
 
-    def __init__(self, context, step: int | None = None) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(context, step)
-        self.cancel = threading.Event()
-
-    @property
-    def plan(self) -> Plan | None:
-        return self.context.plan
-
-    @plan.setter
-    def plan(self, plan: Plan | None) -> None:
-        self.context.plan = plan
-
     def compose_body(self) -> ComposeResult:
-        yield Static("scanning the gap…", id="scan-status")
-        yield ProgressBar(total=100, id="scan-progress", show_eta=True)
+        yield from self.compose_scan()
         table: DataTable[str] = DataTable(id="gaps", cursor_type="row", zebra_stripes=True)
         table.add_columns(*COLUMNS)
         yield table
@@ -83,40 +67,6 @@ class InspectGapsScreen(StepScreen):
         with VerticalScroll(id="detail-scroll"):
             yield Static("", id="detail")
             yield Static("", id="samples")
-
-    def on_mount(self) -> None:
-        if self.plan is None:
-            self.scan()
-        else:   # scanned at an earlier step: shown as it was, `r` scans again
-            self.query_one("#scan-progress", ProgressBar).display = False
-            self._show_plan("scanned before; r to rescan")
-
-    def on_unmount(self) -> None:
-        self.cancel.set()
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="db", description="scanning the gap")
-    def scan(self) -> Plan:
-        delta = Delta()
-        plan = build_plan(self.context.settings, self.context.decisions(), _ScanProgress(self), cancel=self.cancel,
-                          delta=delta)
-        self.context.delta = delta
-        return plan
-
-    @on(Worker.StateChanged)
-    def _scanned(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "db":
-            return
-        status = self.query_one("#scan-status", Static)
-        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
-            self.query_one("#scan-progress", ProgressBar).display = False
-        if event.state == WorkerState.SUCCESS:
-            self.plan = event.worker.result
-            self._show_plan(f"{self.plan.elapsed_s:.2f} s")
-        elif event.state == WorkerState.ERROR:
-            message = getattr(event.worker.error, "message", str(event.worker.error))
-            status.update(f"scan failed: {message}")
-            status.add_class("-error")
-            self.notify(message, title="Gap scan failed", severity="error")
 
     def _show_plan(self, when: str) -> None:
         assert self.plan is not None
@@ -404,28 +354,3 @@ class InspectGapsScreen(StepScreen):
         self._fill_jobs(self.plan.table(name))
         jobs.move_cursor(row=row)
         self.notify(message)
-
-    def action_rescan(self) -> None:
-        self.query_one("#scan-status", Static).update("scanning the gap…")
-        self.query_one("#scan-progress", ProgressBar).display = True
-        self.scan()
-
-
-class _ScanProgress:
-    """Core's `Progress` for the scan: phases and tables onto the screen's bar and status,
-    through `call_from_thread` (the scan reports per table, so this is a handful of calls)."""
-
-    def __init__(self, screen: InspectGapsScreen) -> None:
-        self.screen = screen
-
-    def start(self, label: str, total: int | None) -> None:
-        def show() -> None:
-            self.screen.query_one("#scan-status", Static).update(f"scanning the gap: {label}…")
-            self.screen.query_one("#scan-progress", ProgressBar).update(total=total, progress=0)
-        self.screen.app.call_from_thread(show)
-
-    def advance(self, done: int) -> None:
-        self.screen.app.call_from_thread(self.screen.query_one("#scan-progress", ProgressBar).advance, done)
-
-    def note(self, message: str) -> None:
-        pass

@@ -238,18 +238,12 @@ def _known_column(schema: Schema, spec: str) -> bool:
 def _census(settings: Settings, decisions: Decisions, path: Path, accept: bool) -> None:
     """The columns nobody declared whose Friday values name moved ids (`census`, read
     from a plan of the data), or, with `accept`, each proposal taken as a reference."""
-    from gapmend.core.inspect.payloads import PayloadEdge
+    from gapmend.core.inspect import census
 
     plan = plan_with_progress(settings, decisions)
     found = plan.id_columns
     if accept and found:
-        taken = {edge: f.evidence() for f in found for edge in f.edges}
-        inside = {f.payload for f in found if f.payload is not None}
-        implied = {f.implied for f in found if f.implied is not None}
-        decisions.add_edges = sorted(set(decisions.add_edges) | (set(taken) - inside - implied))
-        decisions.confirm_edges = sorted(set(decisions.confirm_edges) | implied)
-        decisions.payload_edges += [PayloadEdge.from_dict(e).as_dict() for e in plan.payload_edges if e["id"] in inside]
-        decisions.accepted.update(taken)
+        taken = census.accept(decisions, plan, found)
         save_decisions(path, decisions)
         LOGGER.info("edges: suggestions accepted: %s", taken)
         for edge, evidence in taken.items():

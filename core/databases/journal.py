@@ -272,6 +272,16 @@ def entries(conn: Connection, table: str, actions: tuple[str, ...],
         yield [(decode(old) or (), decode(new) or (), action) for _, old, new, action in page]
 
 
+def restored_ids(conn: Connection, table: str, low: int, high: int) -> set[int]:
+    """The ids in (`low`, `high`] that counted runs gave the Friday rows they inserted
+    into `table`: rows gapmend wrote, not evidence of what the snapshot held."""
+    new = decode_id_sql(id_map.c.new_key)
+    stmt = (select(new).join(runs, runs.c.run_id == id_map.c.run_id)
+            .where(id_map.c.table_name == table, id_map.c.action == "inserted", id_map.c.new_key.is_not(None),
+                   runs.c.status.in_(COUNTING), new > low, new <= high))
+    return {int(v) for v in conn.execute(stmt).scalars()}
+
+
 MERGED = "columns: "   # the detail of an update merged by column, before the columns it wrote (`cell_merge.written`)
 
 

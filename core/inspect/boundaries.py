@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, func, select
 
+from ..databases import journal
 from ..databases import rows as rowio
 from ..databases.schema import Schema, TableInfo
 from ..errors import PlanError
@@ -41,6 +42,7 @@ class BoundaryFinder:
     # unchanged since (`plan.delta`), by role; read again where one lacks a table.
     known: dict[str, dict[str, int]] = field(default_factory=dict)
     _highest: dict[str, dict[str, int]] = field(default_factory=dict, init=False)   # side -> table -> highest id
+    _journaled: bool | None = field(default=None, init=False)   # whether a counted restore wrote to production
 
     def find_all(self, tables: list[TableInfo], progress: Progress,
                  cancel: threading.Event | None) -> dict[str, Boundary]:
@@ -110,8 +112,8 @@ class BoundaryFinder:
 
     def confirmed(self, t: TableInfo, estimate: Boundary, boundaries: dict[str, Boundary]) -> Boundary:
         """More evidence for a boundary not read from the snapshot: rows of a child table
-        from before the snapshot (within its own exact or high boundary) that reference an
-        id of `t` on both sides say that id existed at the snapshot. A higher one raises
+        from before the snapshot (within its own boundary, estimated or not) that reference
+        an id of `t` on both sides say that id existed at the snapshot. A higher one raises
         the boundary (Friday's updates of early rows hide them from the content
         comparison; a clock or a missing created_at can mislead the snapshot time) to low
         confidence: the operator confirms it."""
@@ -119,8 +121,9 @@ class BoundaryFinder:
         best: tuple[int, str] | None = None
         for edge in self.graph.edges_to(t.name):
             child_b = boundaries.get(edge.child)
-            if (len(edge.columns) != 1 or edge.child == t.name or child_b is None or child_b.value is None
-                    or child_b.confidence not in ("exact", "high", "operator")):
+            # A child's own estimate serves too: what its rows say only proposes a boundary
+            # (low confidence) that the operator confirms.
+            if len(edge.columns) != 1 or edge.child == t.name or child_b is None or child_b.value is None:
                 continue
             child = self.schema[edge.child]
             col, key = child.table.c[edge.columns[0]], child.table.c[child.primary_key[0]]
@@ -145,6 +148,14 @@ class BoundaryFinder:
         disagrees = "" if estimate.unconfirmed else "the evidence disagrees: "
         return Boundary(value, estimate.method, "low", f"{estimate.evidence}; {disagrees}raised to {value}{seen}")
 
+    def _restored(self, t: TableInfo, low: int, high: int) -> set[int]:
+        """Production's ids in (`low`, `high`] that a committed gapmend run wrote (none
+        before the first restore): left out of the evidence, so that a rerun after a
+        restore estimates the boundary it estimated before, and has nothing to do."""
+        if self._journaled is None:
+            self._journaled = journal.has_runs(self.p)
+        return journal.restored_ids(self.p, t.name, low, high) if self._journaled else set()
+
     def _content_boundary(self, t: TableInfo, c_max: int, p_max: int) -> Boundary:
         """The highest id whose row both sides hold alike, searched downward from the top."""
         key = t.table.c[t.primary_key[0]]
@@ -155,6 +166,8 @@ class BoundaryFinder:
             lo = max(0, hi - rowio.CHUNK)
             c_rows = {r[0]: r for r in self.c.execute(select(key, *t.table.c).where(key > lo, key <= hi))}
             p_rows = {r[0]: r for r in self.p.execute(select(key, *t.table.c).where(key > lo, key <= hi))}
+            for k in self._restored(t, lo, hi):   # Friday's rows a restore wrote: alike, yet not the snapshot's
+                p_rows.pop(k, None)
             for k in sorted(set(c_rows) & set(p_rows), reverse=True):
                 a, b = c_rows[k][1:], p_rows[k][1:]
                 same = (a[idx] == b[idx] and a[idx] is not None) if idx is not None else a == b

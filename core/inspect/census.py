@@ -28,8 +28,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ..databases.schema import Schema, TableInfo
 from ..errors import ReferenceError_
+from ..plan.decisions import Decisions
 from ..plan.model import IdColumn, Plan, RowClass, Target
 from .graph import ReferenceGraph, column_spec
+from .payloads import PayloadEdge
 
 # Column names that say "an id of some row" without the ``_id`` Laravel's naming reads:
 # the proposal prefers their table when the figures tie.
@@ -265,6 +267,61 @@ def plan_census(c: Connection, schema: Schema, graph: ReferenceGraph, plan: Plan
                              e["ids_found"], e["moved"], payload=e["id"])
                     for e in plan.payload_edges
                     if not e["confirmed"] and e.get("moved") and e["table"] in tables and e["parent"] in schema]
+
+
+def rewritten(c: Connection, schema: Schema, plan: Plan, f: IdColumn, limit: int = 3) -> list[str]:
+    """A few of Friday's rows (read in crashed, `c`) whose value in `f`'s column names a
+    moved id of the proposed table: the rows a decision rewrites, or leaves naming
+    production's row. Words for the operator; none for a path inside values."""
+    if f.payload is not None or f.table not in schema:
+        return []
+    t = schema[f.table]
+    gaps = {g.table: g for g in plan.tables}
+    rows, out = t.table.alias("f"), []
+    value, key = rows.c[f.column], rows.c[t.primary_key[0]]
+    kinds = [(t_.value, t_.parent) for t_ in f.targets] if f.discriminator else [(None, f.parent)]
+    for kind, parent in kinds:
+        g, own = gaps.get(parent), gaps.get(f.table)
+        if g is None or own is None or g.boundary.value is None or g.production_max_id is None:
+            continue
+        where = [key > (own.boundary.value or 0), value > g.boundary.value, value <= g.production_max_id]
+        if kind is not None and f.discriminator is not None:
+            where.append(cast(rows.c[f.discriminator], String) == kind)
+        for k, v in c.execute(select(key, value).where(*where).order_by(key).limit(limit)):
+            which = f" ({f.discriminator} = {kind})" if kind is not None else ""
+            out.append(f"{f.table} {k}: {f.column} = {v}{which}: Friday's {parent} {v}, "
+                       f"whose id production's own row holds")
+    return out[:limit]
+
+
+def accept(decisions: Decisions, plan: Plan, found: Sequence[IdColumn]) -> dict[str, str]:
+    """Each of `found`'s proposals taken, after the operator read them (`gapmend edges
+    --accept-suggestions`, the wizard's step 2): a column's edges added, an inferred
+    edge confirmed; each recorded with the evidence shown. Returns edge -> evidence."""
+    taken = {edge: f.evidence() for f in found for edge in f.edges}
+    inside = {f.payload for f in found if f.payload is not None}
+    implied = {f.implied for f in found if f.implied is not None}
+    decisions.add_edges = sorted(set(decisions.add_edges) | (set(taken) - inside - implied))
+    decisions.confirm_edges = sorted(set(decisions.confirm_edges) | implied)
+    held = {PayloadEdge.from_dict(d).id for d in decisions.payload_edges}
+    decisions.payload_edges += [PayloadEdge.from_dict(e).as_dict() for e in plan.payload_edges
+                                if e["id"] in inside and e["id"] not in held]
+    decisions.accepted.update(taken)
+    return taken
+
+
+def reject(decisions: Decisions, f: IdColumn) -> str:
+    """`f` is not a reference: a column's values are plain, an inferred edge is dropped
+    (and its column plain, so the census does not ask again). Returns what was recorded."""
+    if f.payload is not None:
+        decisions.drop_edges = sorted(set(decisions.drop_edges) | {f.payload})
+        return f"dropped {f.payload}"
+    column = f"{f.table}.{f.column}"
+    decisions.plain_columns = sorted(set(decisions.plain_columns) | {column})
+    if f.implied is not None:
+        decisions.drop_edges = sorted(set(decisions.drop_edges) | {f.implied})
+        return f"dropped {f.implied}; {column} plain"
+    return f"{column} plain"
 
 
 def require_decided(found: Sequence[IdColumn]) -> None:
