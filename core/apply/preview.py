@@ -96,7 +96,7 @@ def build_plan(
             plan = _Preview(sources, schema, graph, plan, decisions, work, progress, cancel).run()
             with connect(sources.crashed, "crashed") as c_conn:
                 found = census.plan_census(c_conn, schema, graph, plan, select_tables(plan, approve_pending=True).order,
-                                           decisions.plain_columns, decisions.confirm_edges)
+                                           decisions)
             plan = dataclasses.replace(plan, id_columns=found)
             return dataclasses.replace(plan, elapsed_s=round(time.monotonic() - started, 3))
         finally:

@@ -256,13 +256,14 @@ def _hint(words: str, table: str) -> int:
 
 
 def plan_census(c: Connection, schema: Schema, graph: ReferenceGraph, plan: Plan, tables: Sequence[str],
-                plain: Iterable[str], confirmed: Iterable[str] = ()) -> list[IdColumn]:
+                decisions: Decisions) -> list[IdColumn]:
     """`census` of the tables of `tables` that hold Friday inserts, with the plan's boundaries."""
     gaps = {g.table: g for g in plan.tables if g.table in schema}
     boundaries = {n: g.boundary.value for n, g in gaps.items()}
     production_max = {n: g.production_max_id for n, g in gaps.items()}
     writing = [n for n in tables if n in gaps and gaps[n].count(RowClass.FRIDAY_INSERT)]
-    found = census(c, schema, graph, writing, boundaries, production_max, plain, confirmed)
+    found = census(c, schema, graph, writing, boundaries, production_max, decisions.plain_columns,
+                   decisions.confirm_edges)
     return found + [IdColumn(e["table"], e["column"], e["parent"], schema[e["parent"]].primary_key[0], e["ids"],
                              e["ids_found"], e["moved"], payload=e["id"])
                     for e in plan.payload_edges

@@ -11,6 +11,7 @@ from datetime import datetime
 from gapmend.core.apply.preview import build_plan
 from gapmend.core.apply.restore import RestoreOptions, restore
 from gapmend.core.config import load_settings
+from gapmend.core.plan.decisions import Decisions
 from gapmend.core.runbook.verify import verify
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, select
 
@@ -67,7 +68,12 @@ def test_zero_means_none_is_written_as_friday_had_it(dbs: Databases, staged: boo
         ((5,), "pages.chapter_id->chapters.id", 1)]
     assert plan.table("users").orphans == []
 
-    report = restore(settings, options=RestoreOptions(approve_pending=True, staged=staged))
+    # A value naming no row makes the name's implied reference one the data contradicts:
+    # the operator, having read it, confirms it (issue 38, item 2).
+    assert [f.id for f in plan.id_columns] == ["pages.chapter_id->chapters.id"]
+    decisions = Decisions(confirm_edges=["pages.chapter_id->chapters.id"])
+    assert build_plan(settings, decisions).id_columns == []
+    report = restore(settings, decisions, RestoreOptions(approve_pending=True, staged=staged))
     assert report.tables["users"].inserted == 1 and report.tables["pages"].inserted == 3
     assert [why for _, why in report.tables["pages"].skipped] == ["chapter_id=1: parent deleted by production"]
     t = md.tables
