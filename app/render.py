@@ -120,12 +120,9 @@ def id_column_lines(plan: Plan) -> list[str]:
                  "the restore refuses until each is decided):"]
     for f in plan.id_columns:
         lines.append(f"  {f.id}: {f.evidence()}")
-        if f.inferred:
-            lines.append(f"    proposed: rewrite them (`gapmend edges --confirm '{f.id}'`, or `--drop '{f.id}'`)")
-            continue
-        for edge in f.edges:
-            lines.append(f"    proposed: {edge}  (`gapmend edges --add '{edge}'`)")
-        lines.append(f"    or a plain value: `gapmend edges --plain {f.id}`")
+        lines.append(f"    proposed: {f.proposal()}  (`{f.command()}`)")
+        lines.append(f"    or not a reference: `gapmend edges --drop '{f.id}'`" if f.inferred else
+                     f"    or a plain value: `gapmend edges --plain {f.id}`")
     lines.append("  take every proposal shown: `gapmend edges --accept-suggestions`")
     return lines
 

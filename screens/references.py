@@ -60,7 +60,7 @@ class ReferencesScreen(PlanScreen):
         table = self.query_one("#census", DataTable)
         table.clear()
         for f in found:
-            table.add_row(short(f.id, 40), str(f.moved), short(_proposed(f), 40), key=f.id)
+            table.add_row(short(f.id, 40), str(f.moved), short(f.proposal(), 40), key=f.id)
         table.display = bool(found)
         status = (f"{len(found)} undecided column{'s' if len(found) != 1 else ''} can carry ids the restore moves: "
                   "the restore waits for each" if found else "every column that can carry a moved id is decided")
@@ -85,9 +85,9 @@ class ReferencesScreen(PlanScreen):
         f = self._found(column_id)
         if f is None:
             return
-        how = ("a: confirm it (the restore rewrites these ids) · d: drop it" if f.inferred else
-               "a: add the proposed reference · d: the values are plain, not ids")
-        lines = [f.id, f"  {f.evidence()}", f"  proposed: {_proposed(f)}", f"  {how}"]
+        how = ("a: confirm it · d: drop it" if f.inferred else
+               "a: take the proposal · d: the values are plain, not ids")
+        lines = [f.id, f"  {f.evidence()}", f"  proposed: {f.proposal()}", f"  {how}"]
         self.query_one("#reference-detail", Static).update(Text("\n".join(lines)))
         self.query_one("#reference-rows", Static).update("")
         self.load_rows(f)
@@ -166,13 +166,9 @@ class ReferencesScreen(PlanScreen):
 
         self.app.push_screen(ConfirmScreen(
             f"Take all {len(found)} proposals?",
-            "\n".join(f"{f.id}: {_proposed(f)}\n  {f.evidence()}" for f in found)
+            "\n".join(f"{f.id}: {f.proposal()}\n  {f.evidence()}" for f in found)
             + "\n\nA look-alike taken as a reference is rewritten: d on it first if its values are plain.",
             yes_label="Take them"), confirmed)
-
-
-def _proposed(f: IdColumn) -> str:
-    return "confirm: the restore rewrites them" if f.inferred else ", ".join(f.edges)
 
 
 def _order_lines(order: list[str], cycles: list[list[str]]) -> list[str]:

@@ -150,11 +150,17 @@ def schema() -> None:
 @click.option("--plain", multiple=True, metavar="TABLE.COLUMN",
               help="An integer column holds plain values, not ids (the restore copies it as it is); "
                    "TABLE.COLUMN[DISCRIMINATOR=VALUE] for the rows of one kind.")
+@click.option("--scoped", multiple=True, metavar="TABLE.COLUMN[PARENT,...]",
+              help="A number unique within a parent, not an id (a comment's local_id within its page): "
+                   "the restore renumbers a Friday row whose number production's row holds there.")
+@click.option("--scoped-ref", multiple=True, metavar="TABLE.COLUMN->TABLE.NUMBER",
+              help="A column naming a row of the same parent by its --scoped number (a reply's parent_id).")
 @click.option("--accept-suggestions", is_flag=True,
               help="Take every proposal the census shows as a reference (read them first; recorded with their evidence).")
 @guarded
 def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...], morph: tuple[str, ...],
-          plain: tuple[str, ...], accept_suggestions: bool) -> None:
+          plain: tuple[str, ...], scoped: tuple[str, ...], scoped_ref: tuple[str, ...],
+          accept_suggestions: bool) -> None:
     """List the reference graph's edges and the census of undecided id columns, or record the operator's word on them.
 
     Example: gapmend edges --drop 'comments.user_id->users.id'
@@ -179,7 +185,11 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
         if unknown:
             fail(f"--plain {unknown[0]}: no such column in crashed; write it as TABLE.COLUMN "
                  "(or TABLE.COLUMN[DISCRIMINATOR=VALUE])")
-    if drop or confirm or add or morph or plain:
+    for item in scoped:
+        _scope(decisions, schema, item)
+    for item in scoped_ref:
+        _scope_ref(decisions, item)
+    if drop or confirm or add or morph or plain or scoped or scoped_ref:
         # A confirmed path inside values is kept whole: the restore and verify need no sampling to use it.
         decisions.payload_edges += [PayloadEdge.from_dict(inside[i]).as_dict()
                                     for i in confirm if i in inside and not inside[i]["confirmed"]]
@@ -194,7 +204,8 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
                 fail(f"--morph {item!r}: write it as VALUE=TABLE")
             decisions.morph_map[value] = table
         save_decisions(path, decisions)
-        LOGGER.info("edges: dropped %s, confirmed %s, added %s, plain %s", drop, confirm, add, plain)
+        LOGGER.info("edges: dropped %s, confirmed %s, added %s, plain %s, scoped %s %s", drop, confirm, add, plain,
+                    scoped, scoped_ref)
         inside = {i: {**e, "confirmed": e["confirmed"] or i in confirm} for i, e in inside.items() if i not in drop}
     with c.connect() as cc, p.connect() as pc:
         graph = build_graph(schema, [cc, pc], graph_decisions(decisions, settings.app_aliases))
@@ -215,12 +226,40 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
         click.echo("cycle: " + " ↔ ".join(cycle))
     for column in decisions.plain_columns:
         click.echo(f"{'plain':<11} {'':<11} {column}")
+    for number in decisions.scoped_numbers():
+        named = f"; named by {', '.join(number.named_by)}" if number.named_by else ""
+        click.echo(f"{'scoped':<11} {'':<11} {number.id}  — a number within its parent{named}")
     if settings.app_path is not None:
         from gapmend.core.laravel.layout import reading
 
         for line in reading(settings.app_path, settings.app_aliases, settings.app_guards):
             click.echo(line)
     _census(settings, decisions, path, accept_suggestions)
+
+
+def _scope(decisions: Decisions, schema: Schema, spec: str) -> None:
+    """``--scoped T.col[parent,...]``: recorded, once every column is one crashed has."""
+    table, column, within = "", "", ""
+    if spec.endswith("]") and "[" in spec:
+        head, _, within = spec[:-1].partition("[")
+        table, _, column = head.partition(".")
+    t = schema.tables.get(table)
+    parents = [c.strip() for c in within.split(",") if c.strip()]
+    if t is None or column not in t.column_names or not parents or any(c not in t.column_names for c in parents):
+        fail(f"--scoped {spec!r}: write it as TABLE.COLUMN[PARENT_COLUMN,...], with columns crashed's table has")
+    named = decisions.scoped.get(f"{table}.{column}", {}).get("named_by", [])
+    decisions.scoped[f"{table}.{column}"] = {"within": parents, "named_by": list(named)}
+
+
+def _scope_ref(decisions: Decisions, spec: str) -> None:
+    """``--scoped-ref T.col->T.number``: a column of the same table naming a row by its scoped number."""
+    left, sep, right = spec.partition("->")
+    table, _, column = left.strip().partition(".")
+    number = right.strip()
+    if not sep or number not in decisions.scoped or not number.startswith(f"{table}.") or not column:
+        fail(f"--scoped-ref {spec!r}: write it as TABLE.COLUMN->TABLE.NUMBER, the number declared with --scoped first")
+    how = decisions.scoped[number]
+    how["named_by"] = sorted(set(how.get("named_by", [])) | {column})
 
 
 def _known_column(schema: Schema, spec: str) -> bool:
@@ -250,8 +289,7 @@ def _census(settings: Settings, decisions: Decisions, path: Path, accept: bool) 
             click.echo(f"{'accepted':<11} {'added':<11} {edge}  — {evidence}")
         return
     for f in found:
-        proposed = "confirm (the restore rewrites them)" if f.inferred else ", ".join(f.edges)
-        click.echo(f"{'census':<11} {'undecided':<11} {f.id}  — {f.evidence()}; proposed: {proposed}")
+        click.echo(f"{'census':<11} {'undecided':<11} {f.id}  — {f.evidence()}; proposed: {f.proposal()}")
     if found:
         click.echo("undecided columns: the restore refuses until each is decided (--add, --plain, "
                    "or --accept-suggestions after reading the proposals)")

@@ -60,6 +60,7 @@ class TableReport:
     payload_rows: int = 0                     # ... in this many rows
     payload_notes: list[str] = field(default_factory=list)   # ids left as they were, and why
     not_picked: int = 0                       # Friday rows left out: the operator picked others (`picks`)
+    renumbered: int = 0                       # rows given a new number within a parent (`scoped_numbers`)
 
 
 @dataclass

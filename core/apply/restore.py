@@ -65,6 +65,7 @@ from .exclusive import only_restore
 from .id_guard import ConcurrentWrite  # noqa: F401  (re-exported: the restore raises it)
 from .payload_rewrite import rewrite_run
 from .reports import REPORT_CAP, RestoreOptions, RestoreReport, TableReport
+from .scoped_numbers import renumber_run
 from .server_copy import ServerCopy
 from .sql_recorder import SqlRecorder
 from .table_writes import TableWrites, Work
@@ -345,6 +346,7 @@ class _Run:
                     self.writes.write_changes(self.schema[name], writer)
                 writer.flush()
                 resumed = self._rewrite_payloads(run_id)
+                self._renumber(run_id, writer)
                 self._check_references(tables)
                 self._derive_rows_after(tables)
                 if self.options.reviewed is not None:   # what the server's own statements found
@@ -381,6 +383,7 @@ class _Run:
             self.progress.note(f"{name}: committed")
         with self.p.begin():
             resumed = self._rewrite_payloads(run_id)   # last: every table's ids are known by now
+            self._renumber(run_id, writer)
             self._check_references(tables)
             self._derive_rows_after(tables)
             self._keep_after_images(run_id, tables)
@@ -422,6 +425,16 @@ class _Run:
                 report.payload_notes += result.unresolved + result.unconfirmed
         return stopped
 
+
+    def _renumber(self, run_id: str, writer: journal.Writer) -> None:
+        """Numbers within a parent both sides used (`scoped_numbers`), among the rows this
+        run wrote, once every parent is mapped."""
+        numbers = [n for n in self.decisions.scoped_numbers() if n.table in self.order]
+        if not numbers:
+            return
+        self.progress.start("numbers within a parent", None)
+        for table, changed in renumber_run(self.p, self.schema, run_id, numbers, writer, self._execute).items():
+            self.reports[table].renumbered += changed
 
     def _keep_after_images(self, run_id: str, tables: list[str]) -> None:
         """Every row this run inserted or updated, as it leaves it (`row_images`): `undo`

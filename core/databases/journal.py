@@ -282,6 +282,23 @@ def restored_ids(conn: Connection, table: str, low: int, high: int) -> set[int]:
     return {int(v) for v in conn.execute(stmt).scalars()}
 
 
+RENUMBERED = "renumbered"   # a number within a parent a run changed (`apply.scoped_numbers`)
+
+
+def renumbered(p: Connection, table: str) -> dict[tuple[Any, str], tuple[Any, Any]]:
+    """(row key, column) -> (Friday's number, the number counted runs gave it) for `table`."""
+    m = id_map
+    stmt = (select(m.c.old_key, m.c.new_key).join(runs, runs.c.run_id == m.c.run_id)
+            .where(m.c.table_name == table, m.c.action == RENUMBERED, runs.c.status.in_(COUNTING))
+            .order_by(m.c.id))
+    out: dict[tuple[Any, str], tuple[Any, Any]] = {}
+    for old_key, new_key in p.execute(stmt):
+        old, new = decode(old_key), decode(new_key)
+        if old and new and len(old) == 3 and len(new) == 3:
+            out[(old[0], str(old[1]))] = (old[2], new[2])
+    return out
+
+
 MERGED = "columns: "   # the detail of an update merged by column, before the columns it wrote (`cell_merge.written`)
 
 

@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 import inflection
-from sqlalchemy import Connection, Integer, String, and_, case, cast, func, or_, select
+from sqlalchemy import Connection, Integer, String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..databases.schema import Schema, TableInfo
 from ..errors import ReferenceError_
-from ..plan.decisions import Decisions
+from ..plan.decisions import Decisions, ScopedNumber
 from ..plan.model import IdColumn, Plan, RowClass, Target
 from .graph import ReferenceGraph, column_spec
 from .payloads import PayloadEdge
@@ -65,13 +65,15 @@ class Open:
         return [or_(d.is_(None), cast(d, String).not_in(self.decided))]
 
 
-def undecided_columns(t: TableInfo, graph: ReferenceGraph, plain: Iterable[str]) -> list[Open]:
+def undecided_columns(t: TableInfo, graph: ReferenceGraph, plain: Iterable[str],
+                      numbers: Iterable[ScopedNumber] = ()) -> list[Open]:
     """`t`'s integer columns that are neither its key, nor a reference the graph knows,
     nor a plain value by the operator's word: the columns that can carry an id unseen.
     A column decided for some values of a discriminator stays open for the others."""
     edges = graph.edges_from(t.name)
     whole = {c for e in edges if e.type_column is None or e.kind == "polymorphic" for c in e.columns}
     whole |= {e.type_column for e in edges if e.type_column} | set(t.primary_key)
+    whole |= {c for n in numbers if n.table == t.name for c in n.columns}
     decided: dict[str, dict[str, set[str]]] = {}
     for e in edges:
         if e.type_column is not None and e.kind != "polymorphic" and e.type_value is not None:
@@ -117,7 +119,7 @@ def movers(schema: Schema, boundaries: Mapping[str, int | None], production_max:
 
 def census(c: Connection, schema: Schema, graph: ReferenceGraph, tables: Sequence[str],
            boundaries: Mapping[str, int | None], production_max: Mapping[str, int | None],
-           plain: Iterable[str], confirmed: Iterable[str] = ()) -> list[IdColumn]:
+           plain: Iterable[str], confirmed: Iterable[str] = (), numbers: Iterable[ScopedNumber] = ()) -> list[IdColumn]:
     """The undecided columns of `tables` (integer-keyed, Friday's rows past their
     boundary) whose Friday values name moved ids, read in crashed (`c`): one count per
     column and table that moved ids, so the cost follows the columns, not the rows."""
@@ -130,8 +132,8 @@ def census(c: Connection, schema: Schema, graph: ReferenceGraph, tables: Sequenc
         t, b = schema[name], boundaries.get(name)
         if t.key_kind != "surrogate" or b is None:
             continue
-        for column in undecided_columns(t, graph, plain):
-            found = _column(c, schema, t, b, column, moving)
+        for column in undecided_columns(t, graph, plain, numbers):
+            found = _column(c, schema, graph, t, b, column, moving)
             if found is not None:
                 out.append(found)
         out.extend(_implied(c, schema, graph, t, b, moving, confirmed))
@@ -160,7 +162,7 @@ def _implied(c: Connection, schema: Schema, graph: ReferenceGraph, t: TableInfo,
             yield IdColumn(t.name, e.columns[0], m.table, m.key, total, named, moved, implied=e.id)
 
 
-def _column(c: Connection, schema: Schema, t: TableInfo, boundary: int, column: Open,
+def _column(c: Connection, schema: Schema, graph: ReferenceGraph, t: TableInfo, boundary: int, column: Open,
             moving: list[Mover]) -> IdColumn | None:
     rows = t.table.alias("f")
     value = rows.c[column.column]
@@ -171,9 +173,35 @@ def _column(c: Connection, schema: Schema, t: TableInfo, boundary: int, column: 
         return None
     total = int(c.execute(select(func.count()).select_from(rows).where(*friday)).scalar_one())
     m, moved, named = best
+    within = _scope(c, t, column.column, graph) if column.discriminator is None else ()
+    if within:
+        return IdColumn(t.name, column.column, m.table, m.key, total, named, moved, within=within)
     targets = _by_discriminator(c, schema, t, rows, value, friday, moving, column)
     return IdColumn(t.name, column.column, m.table, m.key, total, named, moved,
                     discriminator=targets[0] if targets else None, targets=targets[1] if targets else ())
+
+
+def _scope(c: Connection, t: TableInfo, column: str, graph: ReferenceGraph) -> tuple[str, ...]:
+    """The parent (a reference of `t`, with its type column when polymorphic) within which
+    `column`'s values never repeat in crashed, while they do repeat across parents: a
+    comment's number within its page. () when no reference of `t` is such a parent."""
+    number = t.table.c[column]
+    if not _repeats(c, [number]):
+        return ()
+    for e in graph.edges_from(t.name):
+        if len(e.columns) != 1 or e.is_self or e.columns[0] == column:
+            continue
+        within = (e.columns[0], *([e.type_column] if e.type_column else []))
+        if not _repeats(c, [*(t.table.c[w] for w in within), number]):
+            return within
+    return ()
+
+
+def _repeats(c: Connection, columns: list[Any]) -> bool:
+    """Whether two rows hold the same values in `columns` (NULLs left out)."""
+    stmt = (select(literal(1)).where(*(col.is_not(None) for col in columns)).group_by(*columns)
+            .having(func.count() > 1).limit(1))
+    return c.execute(stmt).first() is not None
 
 
 def _tally(c: Connection, schema: Schema, rows: Any, value: Any, friday: list[ColumnElement[bool]],
@@ -263,7 +291,7 @@ def plan_census(c: Connection, schema: Schema, graph: ReferenceGraph, plan: Plan
     production_max = {n: g.production_max_id for n, g in gaps.items()}
     writing = [n for n in tables if n in gaps and gaps[n].count(RowClass.FRIDAY_INSERT)]
     found = census(c, schema, graph, writing, boundaries, production_max, decisions.plain_columns,
-                   decisions.confirm_edges)
+                   decisions.confirm_edges, decisions.scoped_numbers())
     return found + [IdColumn(e["table"], e["column"], e["parent"], schema[e["parent"]].primary_key[0], e["ids"],
                              e["ids_found"], e["moved"], payload=e["id"])
                     for e in plan.payload_edges
@@ -302,7 +330,10 @@ def accept(decisions: Decisions, plan: Plan, found: Sequence[IdColumn]) -> dict[
     taken = {edge: f.evidence() for f in found for edge in f.edges}
     inside = {f.payload for f in found if f.payload is not None}
     implied = {f.implied for f in found if f.implied is not None}
-    decisions.add_edges = sorted(set(decisions.add_edges) | (set(taken) - inside - implied))
+    numbers = {f.edges[0]: f for f in found if f.within}
+    for f in numbers.values():
+        decisions.scoped.setdefault(f"{f.table}.{f.column}", {"within": list(f.within), "named_by": []})
+    decisions.add_edges = sorted(set(decisions.add_edges) | (set(taken) - inside - implied - set(numbers)))
     decisions.confirm_edges = sorted(set(decisions.confirm_edges) | implied)
     held = {PayloadEdge.from_dict(d).id for d in decisions.payload_edges}
     decisions.payload_edges += [PayloadEdge.from_dict(e).as_dict() for e in plan.payload_edges
@@ -333,8 +364,7 @@ def require_decided(found: Sequence[IdColumn]) -> None:
     shown = "; ".join(f"{f.id} ({f.moved} Friday values name moved {f.parent} ids)" for f in found[:5])
     more = f" and {len(found) - 5} more" if len(found) > 5 else ""
     first = found[0]
-    how = (f"`gapmend edges --confirm '{first.id}'`, `--drop '{first.id}'`" if first.inferred else
-           f"`gapmend edges --add '{first.edges[0]}'`, `--plain {first.id}`")
+    how = f"`{first.command()}`, " + (f"`--drop '{first.id}'`" if first.inferred else f"`--plain {first.id}`")
     raise ReferenceError_(
         f"undecided columns can carry ids the restore moves: {shown}{more}: read `gapmend edges`, then decide each "
         f"({how}, or `--accept-suggestions`); nothing was written")

@@ -100,6 +100,8 @@ class GraphDecisions:
     added: tuple[str, ...] = ()                  # "child.col->parent.col"
     morph_map: Mapping[str, str] = field(default_factory=dict)  # type value -> table (or a model's class)
     morph_sources: Mapping[str, str] = field(default_factory=dict)  # type value -> where its mapping came from
+    # "table.column"s that hold numbers within a parent (`ScopedNumber`), not ids: no edge is implied on them.
+    numbers: frozenset[str] = frozenset()
 
 
 def held_id(value: Any) -> Any:
@@ -122,8 +124,9 @@ def graph_decisions(decisions: Decisions, app_aliases: Iterable[Alias] = ()) -> 
     aliases = list(app_aliases)
     morphs = {a.alias: a.model for a in aliases} | dict(decisions.morph_map)
     sources = {a.alias: f"the app's morph map, {a.where}" for a in aliases if a.alias not in decisions.morph_map}
+    numbers = frozenset(f"{n.table}.{c}" for n in decisions.scoped_numbers() for c in n.columns)
     return GraphDecisions(dropped=frozenset(decisions.drop_edges), added=tuple(decisions.add_edges), morph_map=morphs,
-                          morph_sources=sources)
+                          morph_sources=sources, numbers=numbers)
 
 
 def build_graph(schema: Schema, sources: Iterable[Connection], decisions: GraphDecisions = GraphDecisions()) -> ReferenceGraph:
@@ -137,7 +140,7 @@ def build_graph(schema: Schema, sources: Iterable[Connection], decisions: GraphD
         covered = {c for e in edges if e.child == table.name for c in e.columns}
         covered |= {f"{stem}_id" for stem in morph_pairs}
         for col in table.column_names:
-            if col.endswith("_id") and col not in covered:
+            if col.endswith("_id") and col not in covered and f"{table.name}.{col}" not in decisions.numbers:
                 edge = _implied(table, col, schema, sources)
                 if edge is None:
                     unmatched.append(f"{table.name}.{col}")

@@ -16,6 +16,28 @@ from ..errors import ConfigError
 from ..private_files import write_private
 
 
+@dataclass(frozen=True)
+class ScopedNumber:
+    """A number unique within a parent, not across the table (a comment's ``local_id``
+    within its page: ``within`` = ``entity_id, entity_type``), and the columns of the same
+    table that name a row by it (a reply's ``parent_id``). The restore renumbers a Friday
+    row whose number production's own row holds in that parent (`scoped_numbers`)."""
+
+    table: str
+    column: str
+    within: tuple[str, ...]
+    named_by: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return f"{self.table}.{self.column}[{','.join(self.within)}]"
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns this decides: the number and those naming rows by it."""
+        return (self.column, *self.named_by)
+
+
 @dataclass
 class Decisions:
     boundaries: dict[str, int] = field(default_factory=dict)
@@ -24,6 +46,8 @@ class Decisions:
     confirm_edges: list[str] = field(default_factory=list)
     # Integer columns the operator says hold plain values, not ids ("table.column", `census`).
     plain_columns: list[str] = field(default_factory=list)
+    # Numbers unique within a parent (`ScopedNumber`): "table.column" -> {"within": [...], "named_by": [...]}.
+    scoped: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     # Proposals taken by `edges --accept-suggestions`: the edge added -> the evidence shown then.
     accepted: dict[str, str] = field(default_factory=dict)
     morph_map: dict[str, str] = field(default_factory=dict)
@@ -42,6 +66,13 @@ class Decisions:
     payload_edges: list[dict[str, Any]] = field(default_factory=list)
     # Friday rows picked one by one (`picks`): table -> ids; only those rows are restored.
     picked: dict[str, list[int]] = field(default_factory=dict)
+
+    def scoped_numbers(self) -> list[ScopedNumber]:
+        out = []
+        for spec, how in sorted(self.scoped.items()):
+            table, _, column = spec.partition(".")
+            out.append(ScopedNumber(table, column, tuple(how.get("within", [])), tuple(how.get("named_by", []))))
+        return out
 
     def decide(self, table: str, decision: str) -> None:
         """Approve or skip the whole table: a pick list of its rows (`picks`) goes."""
@@ -75,7 +106,7 @@ class Decisions:
         return {
             "boundaries": self.boundaries,
             "edges": {"drop": self.drop_edges, "add": self.add_edges, "confirm": self.confirm_edges,
-                      "plain": self.plain_columns, "accepted": self.accepted},
+                      "plain": self.plain_columns, "accepted": self.accepted, "scoped": self.scoped},
             "morph_map": self.morph_map,
             "tables": self.tables,
             "take_friday": self.take_friday,
@@ -110,6 +141,7 @@ def decisions_from_json(data: Any, where: str) -> Decisions:
             confirm_edges=[str(e) for e in edges.get("confirm", [])],
             plain_columns=[str(e) for e in edges.get("plain", [])],
             accepted={str(k): str(v) for k, v in edges.get("accepted", {}).items()},
+            scoped={str(k): {str(a): [str(c) for c in b] for a, b in v.items()} for k, v in edges.get("scoped", {}).items()},
             morph_map={str(k): str(v) for k, v in data.get("morph_map", {}).items()},
             tables={str(k): str(v) for k, v in data.get("tables", {}).items()},
             take_friday={str(k): [str(x) for x in v] for k, v in data.get("take_friday", {}).items()},

@@ -125,6 +125,9 @@ class IdColumn:
     # A reference implied by naming alone that the data contradicts (some Friday values
     # name no parent row), not yet confirmed: its edge id.
     implied: str | None = None
+    # The values are unique within these columns (a parent) and repeat across parents:
+    # the proposal is a number within its parent (`ScopedNumber`), not a reference.
+    within: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -141,15 +144,37 @@ class IdColumn:
         edge it confirms."""
         if self.inferred:
             return [self.id]
+        if self.within:
+            return [f"{self.table}.{self.column}[{','.join(self.within)}]"]
         if self.discriminator is None:
             return [f"{self.table}.{self.column}->{self.parent}.{self.parent_key}"]
         return [f"{self.table}.{self.column}[{self.discriminator}={t.value}]->{t.parent}.{t.parent_key}"
                 for t in self.targets]
 
+    def proposal(self) -> str:
+        """The proposal in words."""
+        if self.inferred:
+            return "confirm: the restore rewrites these ids"
+        if self.within:
+            return f"a number within its {', '.join(self.within)}: {self.edges[0]}"
+        return ", ".join(self.edges)
+
+    def command(self) -> str:
+        """The console command that takes the proposal."""
+        if self.inferred:
+            return f"gapmend edges --confirm '{self.id}'"
+        if self.within:
+            return f"gapmend edges --scoped '{self.edges[0]}'"
+        return "gapmend edges " + " ".join(f"--add '{e}'" for e in self.edges)
+
     def evidence(self) -> str:
         if self.implied is not None:
             return (f"{self.column}: implied by its name, but only {self.named} of {self.friday_values} Friday values "
                     f"name a {self.parent} row; {self.moved} name Friday-only {self.parent} ids the restore would rewrite")
+        if self.within:
+            parent = ", ".join(self.within)
+            return (f"{self.column}: unique within {parent} in crashed, repeated across them: a number within its "
+                    f"{parent}, not an id ({self.moved} of {self.friday_values} Friday values equal moved {self.parent} ids)")
         if self.payload is not None:
             return (f"ids inside {self.column}: {self.named} of {self.friday_values} sampled ids are {self.parent} ids; "
                     f"{self.moved} name Friday-only {self.parent} ids that production's rows took")

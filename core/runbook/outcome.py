@@ -11,7 +11,9 @@ be equal, NULL-safe, value for value (strings exactly, case and spaces included)
   parent from the snapshot); NULL is accepted only where that parent is gone from
   production (``--orphans null``);
 - a column only production has (a later migration): its constant default, when it has
-  one (an expression such as ``CURRENT_TIMESTAMP`` cannot be predicted and is not compared).
+  one (an expression such as ``CURRENT_TIMESTAMP`` cannot be predicted and is not compared);
+- a number within a parent the restore renumbered (`apply.scoped_numbers`), and a
+  reference by it: the number the journal says it gave, where Friday's is the one it replaced.
 
 So a production trigger that rewrote a date, a reference pointing at another row than
 the mapping says, or a value changed since the restore each becomes a line naming the
@@ -53,6 +55,8 @@ def check_values(p: Connection, c: Connection, p_schema: Schema, c_schema: Schem
     found: list[str] = []
     # Updates merged by column: only the columns they took Friday's value into are Friday's.
     merged = {key: cell_merge.friday_columns(mask) for key, mask in journal.merged_columns(p, table).items()}
+    # Numbers within a parent the restore gave a Friday row (`scoped_numbers`): expected as given.
+    numbers = journal.renumbered(p, table)
     for page in journal.entries(p, table, ("inserted", "updated"), rowio.CHUNK):
         friday = _by_key(c, tc, [old for old, _, _ in page])
         restored = _by_key(p, tp, [new for _, new, _ in page])
@@ -71,6 +75,9 @@ def check_values(p: Connection, c: Connection, p_schema: Schema, c_schema: Schem
                     if only is not None and col not in only:
                         continue   # production's value, or a timestamp merged by "the later"
                     expected = _expected(tp, col, f, new, refs, mapped, defaults)
+                    renumbered = numbers.get((new[0], col)) if len(new) == 1 else None
+                    if renumbered is not None and _same(f[col], renumbered[0]):
+                        expected = renumbered[1]
                     if (_norm(old), col) in documents:
                         fmt, expected = documents[_norm(old), col]
                         got = payloads.document(r[col], fmt)

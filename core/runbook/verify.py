@@ -15,6 +15,7 @@ from typing import Any, Iterable
 
 from sqlalchemy import Connection, func, select
 
+from .. import shown
 from ..config import Settings
 from ..databases import journal, triggers
 from ..databases import rows as rowio
@@ -24,7 +25,7 @@ from ..inspect.census import undecided_columns
 from ..inspect.graph import Edge, ReferenceGraph, build_graph, graph_decisions, held_id
 from ..inspect.payloads import PayloadEdge
 from ..inspect.sources import Sources
-from ..plan.decisions import load_decisions
+from ..plan.decisions import ScopedNumber, load_decisions
 from .outcome import check_values
 
 
@@ -60,7 +61,8 @@ def verify(settings: Settings) -> tuple[list[str], dict[str, int]]:
                         *triggers.problems(p)], {}
             graph = build_graph(schema, [p], graph_decisions(decisions, settings.app_aliases))
             problems, counts = _verify(p, schema, graph, _Friday(c, crashed))
-            problems += undeclared_ids(p, schema, graph, decisions.plain_columns)
+            problems += undeclared_ids(p, schema, graph, decisions.plain_columns, decisions.scoped_numbers())
+            problems += doubled_numbers(p, schema, decisions.scoped_numbers())
             problems += triggers.problems(p)
         # The outcome, against Friday's own rows: equal, references mapped (`outcome`).
         confirmed = [PayloadEdge.from_dict(d) for d in decisions.payload_edges]
@@ -159,7 +161,7 @@ def _check_chunk(p: Connection, schema: Schema, graph: ReferenceGraph, t: TableI
 
 
 def undeclared_ids(p: Connection, schema: Schema, graph: ReferenceGraph, plain: Iterable[str],
-                   cap: int = 10) -> list[str]:
+                   numbers: Iterable[ScopedNumber] = (), cap: int = 10) -> list[str]:
     """Restored rows holding, in a column decided neither reference nor plain value
     (`census.undecided_columns`), a value equal to an id the journal says a Friday row
     of some table was moved from: that value names production's row now, not Friday's.
@@ -176,7 +178,7 @@ def undeclared_ids(p: Connection, schema: Schema, graph: ReferenceGraph, plain: 
             continue
         row = t.table.alias("row")
         pk = row.c[t.primary_key[0]]
-        for open_ in undecided_columns(t, graph, plain):
+        for open_ in undecided_columns(t, graph, plain, numbers):
             col, value = open_.column, row.c[open_.column]
             stmt = (select(pk, value, moved.c.table_name, moved.c.new_key)
                     .select_from(restored.join(row, pk == journal.decode_id_sql(restored.c.new_key))
@@ -189,6 +191,24 @@ def undeclared_ids(p: Connection, schema: Schema, graph: ReferenceGraph, plain: 
                            f"{(journal.decode(new) or ('?',))[0]} now; {col} is undecided (`gapmend edges --add "
                            f"{table}.{col}->{parent}.{schema[parent].primary_key[0]}` or `--plain {table}.{col}`)")
     return out[:cap * 5]
+
+
+def doubled_numbers(p: Connection, schema: Schema, numbers: Iterable[ScopedNumber], cap: int = 10) -> list[str]:
+    """Numbers within a parent (`ScopedNumber`) that two rows of the same parent hold:
+    a reply by that number names either. Whoever wrote them: one grouped count per number."""
+    out: list[str] = []
+    for n in numbers:
+        t = schema.tables.get(n.table)
+        if t is None or any(c not in t.column_names for c in (*n.within, n.column)):
+            continue
+        cols = [t.table.c[c] for c in (*n.within, n.column)]
+        stmt = (select(*cols, func.count()).where(t.table.c[n.column].is_not(None)).group_by(*cols)
+                .having(func.count() > 1).limit(cap))
+        for *scope, number, count in p.execute(stmt):
+            within = ", ".join(f"{c} = {shown.value(v)}" for c, v in zip(n.within, scope))
+            out.append(f"{n.table}: {count} rows with {within} hold {n.column} {number}: a reference by that "
+                       f"number ({', '.join(n.named_by) or 'none declared'}) names either")
+    return out
 
 
 def _broken(edge: Edge, dangling: list[Any], friday: _Friday) -> list[Any]:

@@ -159,3 +159,72 @@ def test_an_implied_reference_the_data_contradicts_is_undecided(dbs: Databases) 
         replies = {text: parent for text, parent in conn.execute(select(comments.c.text, comments.c.parent_id))}
     assert replies == {"page 1 #1": None, "page 1 #2": 1, "page 1 #3": 2, "page 2 #1": None, "page 2 #2": 1,
                        "page 2 #3": 2, "page 2 #4": 3, "page 3 #9": 8}   # Friday's numbers, as Friday wrote them
+
+
+def _forum() -> MetaData:
+    md = MetaData()
+    Table("pages", md, Column("id", Integer, primary_key=True), Column("name", String(40), nullable=False))
+    Table("comments", md, Column("id", Integer, primary_key=True), Column("page_id", Integer, nullable=False),
+          Column("local_id", Integer, nullable=False), Column("parent_id", Integer), Column("text", String(40)))
+    return md
+
+
+def _numbered(i: int, page: int, local: int, parent: int | None, text: str) -> dict[str, object]:
+    return dict(id=i, page_id=page, local_id=local, parent_id=parent, text=text)
+
+
+def _thread(dbs: Databases) -> dict[str, tuple[str, int, int | None]]:
+    """Each comment by its text: its page's name, its number, and the text of the comment
+    of the same page its reply number names."""
+    t = _forum().tables
+    with dbs.engines["production"].connect() as conn:
+        pages = dict(conn.execute(select(t["pages"].c.id, t["pages"].c.name)).all())
+        rows = conn.execute(select(t["comments"].c.text, t["comments"].c.page_id, t["comments"].c.local_id,
+                                   t["comments"].c.parent_id)).all()
+    by_number = {(page, local): text for text, page, local, _ in rows}
+    return {text: (pages[page], local, None if parent is None else by_number.get((page, parent), f"?{parent}"))
+            for text, page, local, parent in rows}
+
+
+def test_numbers_within_a_parent_are_renumbered_and_followed(dbs: Databases, staged: bool) -> None:
+    snapshot = {"pages": [dict(id=1, name="welcome")],
+                "comments": [_numbered(1, 1, 1, None, "first"), _numbered(2, 1, 2, 1, "re first")]}
+    friday = {"pages": [dict(id=2, name="friday page")],
+              "comments": [_numbered(3, 1, 3, 1, "friday on welcome"), _numbered(4, 1, 4, 3, "re friday on welcome"),
+                           _numbered(5, 2, 1, None, "friday page #1"), _numbered(6, 2, 2, 1, "re friday page #1")]}
+    production = {"pages": [dict(id=2, name="sunday page")],
+                  "comments": [_numbered(3, 1, 3, 2, "sunday on welcome"), _numbered(4, 2, 1, None, "sunday page #1")]}
+    load_roles(dbs.engines, _forum(), {"snapshot": [snapshot], "crashed": [snapshot, friday],
+                                       "production": [snapshot, production]})
+    env = dbs.env_file(snapshot=True, snapshot_at=None)
+    settings = load_settings(env, environ={})
+    # local_id looks like an id the restore moves; parent_id's numbers all happen to be
+    # comment ids too, so its implied self-reference agrees with the data: only the
+    # operator can say both are numbers within the page.
+    (number,) = build_plan(settings).id_columns
+    assert (number.id, number.within, number.command()) == (
+        "comments.local_id", ("page_id",), "gapmend edges --scoped 'comments.local_id[page_id]'")
+
+    code, out = _cli(env, "edges", "--scoped", "comments.local_id[page_id]",
+                     "--scoped-ref", "comments.parent_id->comments.local_id")
+    assert code == 0 and "scoped                  comments.local_id[page_id]  — a number within its parent; named by " \
+                         "parent_id" in out, out
+    decisions = load_decisions(settings.decisions_path) if settings.decisions_path else Decisions()
+    assert build_plan(settings, decisions).id_columns == []
+    report = restore(settings, decisions, RestoreOptions(approve_pending=True, staged=staged))
+    assert report.tables["comments"].renumbered == 2      # friday's #3 on welcome, and the reply naming it
+
+    assert _thread(dbs) == {
+        "first": ("welcome", 1, None), "re first": ("welcome", 2, "first"),
+        "sunday on welcome": ("welcome", 3, "re first"), "sunday page #1": ("sunday page", 1, None),
+        "friday on welcome": ("welcome", 5, "first"),              # production took #3 there: the next after #4
+        "re friday on welcome": ("welcome", 4, "friday on welcome"),   # its reply number followed
+        "friday page #1": ("friday page", 1, None),                # a page of its own: nothing to renumber
+        "re friday page #1": ("friday page", 2, "friday page #1")}
+    assert verify(settings)[0] == []
+
+    # verify catches two comments of one page sharing a number, whoever wrote them.
+    comments = _forum().tables["comments"]
+    with dbs.engines["production"].begin() as conn:
+        conn.execute(comments.update().where(comments.c.text == "sunday on welcome").values(local_id=5))
+    assert any("2 rows with page_id = 1 hold local_id 5" in p for p in verify(settings)[0])
