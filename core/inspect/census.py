@@ -182,19 +182,31 @@ def _column(c: Connection, schema: Schema, graph: ReferenceGraph, t: TableInfo, 
 
 
 def _scope(c: Connection, t: TableInfo, column: str, graph: ReferenceGraph) -> tuple[str, ...]:
-    """The parent (a reference of `t`, with its type column when polymorphic) within which
-    `column`'s values never repeat in crashed, while they do repeat across parents: a
-    comment's number within its page. () when no reference of `t` is such a parent."""
+    """The parent (a reference of `t`, with its type column when polymorphic) that
+    numbers `column`'s values in crashed: they never repeat within a parent, do repeat
+    across parents, and count up from 1 in each (a comment's number within its page; a
+    few numbers lost to deleted rows allowed). () when no reference of `t` is such a
+    parent, or the name reads as a reference (``created_by``)."""
     number = t.table.c[column]
-    if not _repeats(c, [number]):
+    if any(h in column for h in NAME_HINTS) or not _repeats(c, [number]):
         return ()
     for e in graph.edges_from(t.name):
         if len(e.columns) != 1 or e.is_self or e.columns[0] == column:
             continue
         within = (e.columns[0], *([e.type_column] if e.type_column else []))
-        if not _repeats(c, [*(t.table.c[w] for w in within), number]):
+        parents = [t.table.c[w] for w in within]
+        if not _repeats(c, [*parents, number]) and _counts_up(c, parents, number):
             return within
     return ()
+
+
+def _counts_up(c: Connection, parents: list[Any], number: Any) -> bool:
+    """Whether `number` counts 1, 2, 3… within each parent: the parents' highest numbers
+    add up to at most a quarter more than their rows."""
+    per = (select(func.max(number).label("top"), func.count().label("rows"))
+           .where(number.is_not(None), *(p.is_not(None) for p in parents)).group_by(*parents).subquery("per"))
+    top, rows = c.execute(select(func.sum(per.c.top), func.sum(per.c.rows))).one()
+    return bool(rows) and int(top or 0) <= int(rows) * 1.25
 
 
 def _repeats(c: Connection, columns: list[Any]) -> bool:

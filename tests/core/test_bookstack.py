@@ -4,11 +4,13 @@ MariaDB. No declared foreign key on its content tables; ``created_by``/``updated
 ``owned_by`` name users; an image's ``uploaded_to`` names a page, a book or a user
 depending on its ``type`` (and is 0 for a ``system`` image); ``chapter_id = 0`` is a page
 directly in its book, ``image_id = 0`` a user without an avatar; activities and tags name
-entities by morph alias (``page``, ``book``).
+entities by morph alias (``page``, ``book``); a comment's ``local_id`` numbers it within its
+page and a reply's ``parent_id`` holds its parent's number, not its id.
 
 Production was restored from the snapshot and its users wrote users 4-5, book 2, pages
-3-4 and image 2: Friday's rows with those ids must move, and every reference to them
-follow. The census finds the columns nobody declared, proposes their targets from the
+3-4, image 2 and comment #3 on page 1: Friday's rows with those ids must move, every
+reference to them follow, and Friday's comment #3 there take the next number, its reply
+following. The census finds the columns nobody declared, proposes their targets from the
 data (one per image type for ``uploaded_to``), and the restore refuses until they are
 decided; once the operator has called the look-alike plain and taken the proposals, every
 Friday row is in production once and every reference names the row it named on Friday,
@@ -57,6 +59,13 @@ def _image(i: int, name: str, kind: str, to: int, by: int, at: datetime) -> dict
                 created_by=by, updated_by=by, created_at=at, updated_at=at)
 
 
+def _comment(i: int, page: int, local: int, parent: int | None, text: str, by: int, at: datetime) -> dict[str, Any]:
+    """A comment on a page: ``local_id`` numbers it within the page, ``parent_id`` holds
+    the number of the comment it replies to (BookStack's CommentRepo)."""
+    return dict(id=i, entity_id=page, entity_type="page", local_id=local, parent_id=parent, text=text, html=text,
+                created_by=by, updated_by=by, created_at=at, updated_at=at)
+
+
 SNAPSHOT = {
     "users": [_user(3, "ann")],
     "books": [_entity(1, "handbook", 1, AT)],
@@ -64,6 +73,7 @@ SNAPSHOT = {
     "pages": [_entity(1, "welcome", 3, AT, book_id=1, chapter_id=1, priority=0, revision_count=1),
               _entity(2, "loose-page", 3, AT, book_id=1, chapter_id=0, priority=1, revision_count=1)],
     "images": [_image(1, "diagram.png", "gallery", 1, 3, AT)],
+    "comments": [_comment(1, 1, 1, None, "looks good", 3, AT), _comment(2, 1, 2, 1, "thanks", 1, AT)],
 }
 FRIDAY = {
     "users": [_user(4, "fay", at=FRIDAY_AT), _user(5, "gil", image_id=3, at=FRIDAY_AT), _user(6, "hal", at=FRIDAY_AT)],
@@ -85,6 +95,10 @@ FRIDAY = {
                    dict(id=2, type="book_create", detail="fay made friday-book", user_id=4, ip="10.0.0.4",
                         loggable_id=2, loggable_type="book", created_at=FRIDAY_AT)],
     "tags": [dict(id=1, entity_id=4, entity_type="page", name="status", value="friday", order=0, created_at=FRIDAY_AT)],
+    # Both sides numbered a new comment 3 on page 1; Friday's reply names its own #3.
+    "comments": [_comment(3, 1, 3, 1, "friday: a typo here", 4, FRIDAY_AT),
+                 _comment(4, 1, 4, 3, "friday: fixed it", 5, FRIDAY_AT),
+                 _comment(5, 3, 1, None, "friday: on friday-page", 4, FRIDAY_AT)],
 }
 PRODUCTION = {
     "users": [_user(4, "pat", at=SUNDAY_AT), _user(5, "quinn", at=SUNDAY_AT)],
@@ -92,6 +106,7 @@ PRODUCTION = {
     "pages": [_entity(3, "sunday-page", 4, SUNDAY_AT, book_id=2, chapter_id=0, priority=0, revision_count=1),
               _entity(4, "sunday-in-basics", 5, SUNDAY_AT, book_id=1, chapter_id=1, priority=2, revision_count=1)],
     "images": [_image(2, "sunday-shot.png", "gallery", 3, 4, SUNDAY_AT)],
+    "comments": [_comment(3, 1, 3, 2, "sunday: agreed", 4, SUNDAY_AT), _comment(4, 3, 1, None, "sunday: hello", 4, SUNDAY_AT)],
 }
 
 
@@ -146,12 +161,14 @@ def meaning(engine: Engine) -> dict[str, dict[str, tuple[Any, ...]]]:
     """The content tables by meaning: each row by its name, each reference by the name of
     the row it names (``?N`` where it names none, 0 kept as 0)."""
     md = MetaData()
-    md.reflect(bind=engine, only=["users", "books", "chapters", "pages", "images", "page_revisions", "activities", "tags"])
+    md.reflect(bind=engine, only=["users", "books", "chapters", "pages", "images", "page_revisions", "activities", "tags",
+                                  "comments"])
     t = md.tables
     with engine.connect() as conn:
         rows = {n: [r._asdict() for r in conn.execute(select(t[n]))] for n in t}
     names = {n: {r["id"]: r.get("email") or r["name"] for r in rows[n]} for n in ("users", "books", "chapters", "pages", "images")}
     names["bookshelves"] = {}
+    numbered = {(r["entity_type"], r["entity_id"], r["local_id"]): r["text"] for r in rows["comments"]}
 
     def of(table: str, value: Any) -> Any:
         return 0 if value == 0 else names[table].get(value, f"?{value}")
@@ -172,6 +189,10 @@ def meaning(engine: Engine) -> dict[str, dict[str, tuple[Any, ...]]]:
         "activities": [(r["detail"], of("users", r["user_id"]), of(alias[r["loggable_type"]], r["loggable_id"]))
                        for r in rows["activities"]],
         "tags": [(r["value"], of(alias[r["entity_type"]], r["entity_id"])) for r in rows["tags"]],
+        "comments": [(r["text"], of(alias[r["entity_type"]], r["entity_id"]), of("users", r["created_by"]),
+                      None if r["parent_id"] is None else numbered.get((r["entity_type"], r["entity_id"], r["parent_id"]),
+                                                                         f"?{r['parent_id']}"))
+                     for r in rows["comments"]],
     }
     by_name: dict[str, dict[str, tuple[Any, ...]]] = {}
     for name, found in out.items():
@@ -211,10 +232,15 @@ def test_bookstack_ids_nobody_declared(bookstack: Databases, staged: bool) -> No
         restore(settings, options=RestoreOptions(approve_pending=True, staged=staged))
     assert database_state(dbs.engines["production"]) == production_before
 
-    # The operator calls the look-alike plain and takes the proposals after reading them.
+    # A comment's local_id is a number within its page, proposed as such.
+    assert found["comments.local_id"].within == ("entity_id", "entity_type"), found["comments.local_id"].evidence()
+
+    # The operator calls the look-alike plain, says a reply names its parent by that
+    # number, and takes the proposals after reading them.
     assert _cli(env, "edges", "--plain", "pages.priority")[0] == 0
     code, out = _cli(env, "edges", "--accept-suggestions")
     assert code == 0 and "accepted    added       images.uploaded_to[type=user]->users.id" in out, out
+    assert _cli(env, "edges", "--scoped-ref", "comments.parent_id->comments.local_id")[0] == 0
     decisions = load_decisions(settings.decisions_path)
     assert build_plan(settings, decisions).id_columns == []
 
@@ -225,4 +251,8 @@ def test_bookstack_ids_nobody_declared(bookstack: Databases, staged: bool) -> No
     assert after["images"]["gil-avatar.png"] == ("user", "gil@x", "gil@x")
     assert after["pages"]["friday-loose"][1] == 0          # chapter_id 0: in its book directly, not an orphan
     assert after["users"]["hal@x"] == (0,)                 # image_id 0: no avatar
+    assert after["comments"]["friday: fixed it"] == ("welcome", "gil@x", "friday: a typo here")
+    with dbs.engines["production"].connect() as conn:
+        numbers = sorted(conn.execute(text("SELECT local_id FROM comments WHERE entity_id = 1")).scalars())
+    assert numbers == [1, 2, 3, 4, 5]                      # Friday's #3 renumbered after its own #4
     assert verify(settings)[0] == []
