@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, insert, select
+from sqlalchemy import Engine, MetaData, Table, insert, select
 
 
 def database_state(engine: Engine, *, journal: bool = True) -> dict[str, list[tuple[Any, ...]]]:
@@ -31,3 +31,16 @@ def load_roles(engines: Mapping[str, Engine], md: MetaData, parts: Mapping[str, 
             for part in role_parts:
                 for name, rows in part.items():
                     conn.execute(insert(md.tables[name]), list(rows))
+
+
+def load_reflected(engine: Engine, *parts: Rows,
+                   fill: Callable[[Table, Mapping[str, Any]], Mapping[str, Any]] | None = None) -> None:
+    """Insert `parts`' rows into the tables `engine`'s database already has (made by
+    artisan, say); `fill` completes a row for its table first."""
+    md = MetaData()
+    md.reflect(bind=engine)
+    with engine.begin() as conn:
+        for part in parts:
+            for name, rows in part.items():
+                table = md.tables[name]
+                conn.execute(insert(table), [fill(table, r) if fill else r for r in rows])

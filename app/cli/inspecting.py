@@ -210,7 +210,8 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
     with c.connect() as cc, p.connect() as pc:
         graph = build_graph(schema, [cc, pc], graph_decisions(decisions, settings.app_aliases))
         for e in graph.edges:
-            state = "declared" if e.kind == "declared" else ("confirmed" if e.id in decisions.confirm_edges else "unconfirmed")
+            state = ("declared" if e.kind == "declared" else "operator's" if e.kind == "added" else
+                     "confirmed" if e.id in decisions.confirm_edges else "unconfirmed")
             data = ""
             if e.kind != "declared":
                 # The data's own word on an inferred edge: how many values find their parent.

@@ -168,11 +168,13 @@ def undeclared_ids(p: Connection, schema: Schema, graph: ReferenceGraph, plain: 
     Independent of the census the plan made: it reads the rows as the restore left them."""
     m, runs = journal.id_map, journal.runs
     counted = select(m.c.table_name, m.c.old_key, m.c.new_key).join(runs, runs.c.run_id == m.c.run_id).where(
-        m.c.action == "inserted", m.c.new_key.is_not(None), runs.c.status.in_(journal.COUNTING))
-    restored, moved = counted.subquery("restored"), counted.where(m.c.old_key != m.c.new_key).subquery("moved")
+        m.c.new_key.is_not(None), runs.c.status.in_(journal.COUNTING))
+    # The rows a run wrote (inserted or updated), and the ids it moved.
+    restored = counted.where(m.c.action.in_(("inserted", "updated"))).subquery("restored")
+    moved = counted.where(m.c.action == "inserted", m.c.old_key != m.c.new_key).subquery("moved")
     keyed = {name for name, t in schema.tables.items() if t.key_kind == "surrogate"}
     out: list[str] = []
-    for table in journal.inserted_tables(p):
+    for table in journal.inserted_tables(p, ("inserted", "updated")):
         t = schema.tables.get(table)
         if t is None or t.key_kind != "surrogate":
             continue
@@ -186,10 +188,16 @@ def undeclared_ids(p: Connection, schema: Schema, graph: ReferenceGraph, plain: 
                     .where(restored.c.table_name == table, moved.c.table_name.in_(sorted(keyed)), value.is_not(None),
                            *open_.rows(row))
                     .order_by(pk).limit(cap))
-            for key, held, parent, new in p.execute(stmt):
-                out.append(f"{table} {key} {col} = {held}: Friday's {parent} {held} is production's "
-                           f"{(journal.decode(new) or ('?',))[0]} now; {col} is undecided (`gapmend edges --add "
-                           f"{table}.{col}->{parent}.{schema[parent].primary_key[0]}` or `--plain {table}.{col}`)")
+            # One line per row and column, naming every table whose moved id the value equals.
+            found: dict[tuple[Any, Any], list[tuple[str, Any]]] = {}
+            for key, held, parent, new in p.execute(stmt.order_by(moved.c.table_name)):
+                found.setdefault((key, held), []).append((parent, (journal.decode(new) or ("?",))[0]))
+            for (key, held), moves in found.items():
+                (parent, new), others = moves[0], moves[1:]
+                also = "".join(f", or Friday's {o} {held} (production's {n} now)" for o, n in others)
+                out.append(f"{table} {key} {col} = {held}: Friday's {parent} {held} is production's {new} now{also}; "
+                           f"{col} is undecided (`gapmend edges --add {table}.{col}->"
+                           f"{parent}.{schema[parent].primary_key[0]}` or `--plain {table}.{col}`)")
     return out[:cap * 5]
 
 

@@ -98,6 +98,11 @@ def test_columns_nobody_declared_are_decided_before_the_restore(dbs: Databases) 
 def test_accepted_suggestions_restore_every_reference_right(dbs: Databases) -> None:
     load_roles(dbs.engines, _schema(), {"snapshot": [SNAPSHOT], "crashed": [SNAPSHOT, FRIDAY],
                                         "production": [SNAPSHOT, PRODUCTION]})
+    # Friday also updated the snapshot's page 1: its updater is Friday's user 4. A moved id
+    # in a row from before the boundary is Friday's writing: the census counts it too.
+    pages = _schema().tables["pages"]
+    with dbs.engines["crashed"].begin() as conn:
+        conn.execute(pages.update().where(pages.c.id == 1).values(updated_by=4))
     env = dbs.env_file(snapshot=True, snapshot_at=None)
     settings = load_settings(env, environ={})
     assert settings.decisions_path is not None
@@ -107,10 +112,11 @@ def test_accepted_suggestions_restore_every_reference_right(dbs: Databases) -> N
     assert code == 0 and "accepted    added       pages.created_by->users.id" in out
     decisions = load_decisions(settings.decisions_path)
     assert set(decisions.accepted) == {"pages.created_by->users.id", "pages.updated_by->users.id"}
+    assert "updated_by: 2 of 2 Friday values are users ids; 2 name" in decisions.accepted["pages.updated_by->users.id"]
     assert build_plan(settings, decisions).id_columns == []
 
     restore(settings, decisions, RestoreOptions(approve_pending=True))
-    assert _pages(dbs) == {"page 1": ("ann@x", None, 3),
+    assert _pages(dbs) == {"page 1": ("ann@x", "friday-4@x", 3),    # Friday's update, its user followed
                            "page 2": ("friday-3@x", "friday-4@x", 3),   # the moved users, followed
                            "page 3": ("ann@x", None, 4)}                 # views copied as they were
     assert verify(settings)[0] == []

@@ -27,9 +27,10 @@ from gapmend.core.apply.preview import build_plan
 from gapmend.core.apply.restore import RestoreOptions, restore
 from gapmend.core.config import load_settings
 from gapmend.core.runbook.verify import verify
-from sqlalchemy import Engine, MetaData, insert, select
+from sqlalchemy import Engine, MetaData, select
 
 from ..conftest import Databases
+from ..dbstate import load_reflected
 from ..runbook.test_laravel import make_app
 
 pytestmark = pytest.mark.mariadb
@@ -112,15 +113,6 @@ PRODUCTION = {
 }
 
 
-def _load(engine: Engine, *parts: dict[str, list[dict[str, Any]]]) -> None:
-    md = MetaData()
-    md.reflect(bind=engine)
-    with engine.begin() as conn:
-        for part in parts:
-            for name, rows in part.items():
-                conn.execute(insert(md.tables[name]), rows)
-
-
 def _meaning(engine: Engine) -> dict[str, set[tuple[Any, ...]]]:
     """Every row by what it means: references followed to e-mails, team and role names."""
     md = MetaData()
@@ -145,9 +137,9 @@ def _meaning(engine: Engine) -> dict[str, set[tuple[Any, ...]]]:
 @pytest.mark.parametrize("dbs", ["mariadb"], indirect=True)
 def test_laravel_tables_restore_by_meaning(laravel_trio: Databases, staged: bool) -> None:
     e = laravel_trio.engines
-    _load(e["snapshot"], SNAPSHOT)
-    _load(e["crashed"], SNAPSHOT, FRIDAY)
-    _load(e["production"], SNAPSHOT, PRODUCTION)
+    load_reflected(e["snapshot"], SNAPSHOT)
+    load_reflected(e["crashed"], SNAPSHOT, FRIDAY)
+    load_reflected(e["production"], SNAPSHOT, PRODUCTION)
     crashed, before = _meaning(e["crashed"]), _meaning(e["production"])
     settings = load_settings(laravel_trio.env_file(snapshot=True, snapshot_at=None), environ={})
 
@@ -236,9 +228,9 @@ def test_laravel_operational_tables_are_left_out_by_default(laravel_app_trio: Da
               "migrations": [dict(migration="2026_11_20_000000_friday_data_fix", batch=2)]}
     production = {"users": PRODUCTION["users"][:2], "sessions": [_session("prod-4", 4)], "jobs": [_job(1, 5)],
                   "cache": [dict(key="gm:page", value="production's page", expiration=1763650000)]}
-    _load(e["snapshot"], {"users": SNAPSHOT["users"], "sessions": [_session("thu-1", 1)]})
-    _load(e["crashed"], {"users": SNAPSHOT["users"], "sessions": [_session("thu-1", 1)]}, friday)
-    _load(e["production"], {"users": SNAPSHOT["users"], "sessions": [_session("thu-1", 1)]}, production)
+    load_reflected(e["snapshot"], {"users": SNAPSHOT["users"], "sessions": [_session("thu-1", 1)]})
+    load_reflected(e["crashed"], {"users": SNAPSHOT["users"], "sessions": [_session("thu-1", 1)]}, friday)
+    load_reflected(e["production"], {"users": SNAPSHOT["users"], "sessions": [_session("thu-1", 1)]}, production)
     env = laravel_app_trio.env_file(snapshot=True, snapshot_at=None)
     settings = load_settings(env, environ={})
 

@@ -1,0 +1,219 @@
+"""The evidence the census (`census`) proposes from: in crashed's data, how many of a
+column's Friday values name a row of each table whose ids the restore moves, and how
+many name a moved id; per value of a discriminator column; whether the column numbers
+rows within a parent instead; whether an implied reference's values all find a row.
+
+Every figure is one count over Friday's rows per column and table that moved ids, so
+the cost follows the columns, not the rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import inflection
+from sqlalchemy import Connection, Integer, String, and_, case, cast, func, literal, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from ..databases.schema import Schema, TableInfo
+from ..plan.model import IdColumn, Target
+from .graph import ReferenceGraph
+
+# Column names that say "an id of some row" without the ``_id`` Laravel's naming reads:
+# the proposal prefers their table when the figures tie.
+NAME_HINTS = ("_by", "_to", "owner", "parent", "author", "creator", "editor")
+
+
+@dataclass(frozen=True)
+class Mover:
+    """A table whose Friday rows production took the ids of: ids in (boundary, production's highest]."""
+
+    table: str
+    key: str
+    boundary: int
+    production_max: int
+
+
+@dataclass(frozen=True)
+class Open:
+    """A column that can carry an id unseen: all its rows, or, when the operator decided
+    some values of its discriminator (``uploaded_to[type=gallery]``), the rows of the others."""
+
+    column: str
+    discriminator: str | None = None
+    decided: tuple[str, ...] = ()
+
+    def rows(self, table: Any) -> list[ColumnElement[bool]]:
+        """The SQL condition picking, in `table`, the rows whose value is still undecided."""
+        if self.discriminator is None:
+            return []
+        d = table.c[self.discriminator]
+        return [or_(d.is_(None), cast(d, String).not_in(self.decided))]
+
+
+def implied(c: Connection, schema: Schema, graph: ReferenceGraph, t: TableInfo, boundary: int,
+             moving: list[Mover], confirmed: frozenset[str]) -> Iterable[IdColumn]:
+    """`t`'s references implied by naming alone (``parent_id``, ``user_id``) that the
+    data contradicts: some Friday values name no row of the parent in crashed, so the
+    column may hold something else (a per-thread number, a look-alike), and some name
+    moved ids, which the restore would rewrite. Undecided until confirmed or dropped;
+    where every value names a parent row, the name and the data agree."""
+    by_table = {m.table: m for m in moving}
+    rows = t.table.alias("f")
+    for e in graph.edges_from(t.name):
+        m = by_table.get(e.parent)
+        if (e.kind != "implied" or e.id in confirmed or m is None or len(e.columns) != 1
+                or not isinstance(t.table.c[e.columns[0]].type, Integer)):
+            continue
+        value = rows.c[e.columns[0]]
+        friday = [rows.c[t.primary_key[0]] > boundary, value.is_not(None), value != 0, *e.type_filter(rows)]
+        moved, named = _tally(c, schema, rows, value, friday, m)
+        total = int(c.execute(select(func.count()).select_from(rows).where(*friday)).scalar_one())
+        if moved and named < total:
+            yield IdColumn(t.name, e.columns[0], m.table, m.key, total, named, moved, implied=e.id)
+
+
+def column_evidence(c: Connection, schema: Schema, graph: ReferenceGraph, t: TableInfo, boundary: int, column: Open,
+            moving: list[Mover]) -> IdColumn | None:
+    rows = t.table.alias("f")
+    value, key = rows.c[column.column], rows.c[t.primary_key[0]]
+    friday = [_friday_rows(c, key, value, boundary, moving, column.rows(rows)), value.is_not(None), value != 0,
+              *column.rows(rows)]
+    tallies = [_tally(c, schema, rows, value, friday, m) for m in moving]
+    best = _best(column.column, [(m, moved, named) for m, (moved, named) in zip(moving, tallies)], t.name)
+    if best is None:
+        return None
+    total = int(c.execute(select(func.count()).select_from(rows).where(*friday)).scalar_one())
+    m, moved, named = best
+    within = _scope(c, t, column.column, graph) if column.discriminator is None else ()
+    if within:
+        return IdColumn(t.name, column.column, m.table, m.key, total, named, moved, within=within)
+    targets = _by_discriminator(c, schema, t, rows, value, friday, moving, column)
+    return IdColumn(t.name, column.column, m.table, m.key, total, named, moved,
+                    discriminator=targets[0] if targets else None, targets=targets[1] if targets else ())
+
+
+def _scope(c: Connection, t: TableInfo, column: str, graph: ReferenceGraph) -> tuple[str, ...]:
+    """The parent (a reference of `t`, with its type column when polymorphic) that
+    numbers `column`'s values in crashed: they never repeat within a parent, do repeat
+    across parents, and count up from 1 in each (a comment's number within its page; a
+    few numbers lost to deleted rows allowed). () when no reference of `t` is such a
+    parent, or the name reads as a reference (``created_by``)."""
+    number = t.table.c[column]
+    if any(h in column for h in NAME_HINTS) or not _repeats(c, [number]):
+        return ()
+    for e in graph.edges_from(t.name):
+        if len(e.columns) != 1 or e.is_self or e.columns[0] == column:
+            continue
+        within = (e.columns[0], *([e.type_column] if e.type_column else []))
+        parents = [t.table.c[w] for w in within]
+        if not _repeats(c, [*parents, number]) and _counts_up(c, parents, number):
+            return within
+    return ()
+
+
+def _counts_up(c: Connection, parents: list[Any], number: Any) -> bool:
+    """Whether `number` counts 1, 2, 3… within each parent: the parents' highest numbers
+    add up to at most a quarter more than their rows."""
+    per = (select(func.max(number).label("top"), func.count().label("rows"))
+           .where(number.is_not(None), *(p.is_not(None) for p in parents)).group_by(*parents).subquery("per"))
+    top, rows = c.execute(select(func.sum(per.c.top), func.sum(per.c.rows))).one()
+    return bool(rows) and int(top or 0) <= int(rows) * 1.25
+
+
+def _repeats(c: Connection, columns: list[Any]) -> bool:
+    """Whether two rows hold the same values in `columns` (NULLs left out)."""
+    stmt = (select(literal(1)).where(*(col.is_not(None) for col in columns)).group_by(*columns)
+            .having(func.count() > 1).limit(1))
+    return c.execute(stmt).first() is not None
+
+
+def _friday_rows(c: Connection, key: Any, value: Any, boundary: int, moving: list[Mover],
+                 open_rows: list[ColumnElement[bool]]) -> ColumnElement[bool]:
+    """The condition picking Friday's rows of a table in crashed: those past its boundary,
+    and those from before it that hold a moved id in `value`: that id did not exist at
+    the snapshot, so Friday wrote it there (an update). Looked for once, so that a table
+    whose early rows hold none is read by its key's range alone."""
+    moved = or_(*(and_(value > m.boundary, value <= m.production_max) for m in moving))
+    updated = c.execute(select(key).where(key <= boundary, moved, *open_rows).limit(1)).first()
+    return or_(key > boundary, and_(key <= boundary, moved)) if updated is not None else key > boundary
+
+
+def _tally(c: Connection, schema: Schema, rows: Any, value: Any, friday: list[ColumnElement[bool]],
+           m: Mover) -> tuple[int, int]:
+    """(Friday values naming a moved `m` id, ... naming any `m` row in crashed)."""
+    par = schema[m.table].table.alias("par")
+    moved, named = c.execute(select(_moved(value, m), func.count())
+                             .select_from(rows.join(par, par.c[m.key] == value)).where(*friday)).one()
+    return int(moved), int(named)
+
+
+def _moved(value: Any, m: Mover) -> Any:
+    return func.coalesce(func.sum(case((and_(value > m.boundary, value <= m.production_max), 1), else_=0)), 0)
+
+
+def _best(column: str, tallies: Iterable[tuple[Mover, int, int]], table: str,
+          words: str = "") -> tuple[Mover, int, int] | None:
+    """Among the tables some moved-id value names, the one most of the values name a row
+    of (a reference's values all do; a look-alike's or a wrong table's fall short);
+    then the one most moved-id values name; ties go to a table the column's name (or
+    the discriminator value, `words`) names, then to any name that reads as a
+    reference, then to another table than the column's own."""
+    found = [(named, moved, _hint(f"{column} {words}", m.table), m.table != table, m.table, m)
+             for m, moved, named in tallies if moved]
+    if not found:
+        return None
+    named, moved, _, _, _, m = max(found, key=lambda f: f[:5])
+    return m, moved, named
+
+
+def _by_discriminator(c: Connection, schema: Schema, t: TableInfo, rows: Any, value: Any,
+                      friday: list[ColumnElement[bool]], moving: list[Mover], column: Open,
+                      ) -> tuple[str, tuple[Target, ...]] | None:
+    """One target per value of a discriminator column (an upload's ``type``: a page's,
+    a book's or a user's id), when the evidence names different tables for different
+    values; None when one table explains them all."""
+    for d in _discriminators(t, column):
+        kinds = rows.c[d]
+        per: dict[str, list[tuple[Mover, int, int]]] = {}
+        for m in moving:
+            par = schema[m.table].table.alias("par")
+            stmt = (select(kinds, _moved(value, m), func.count()).select_from(rows.join(par, par.c[m.key] == value))
+                    .where(*friday, kinds.is_not(None)).group_by(kinds).limit(DISCRIMINATOR_VALUES + 1))
+            found = c.execute(stmt).all()
+            if len(found) > DISCRIMINATOR_VALUES:
+                break
+            for kind, moved, named in found:
+                per.setdefault(str(kind), []).append((m, int(moved), int(named)))
+        else:
+            targets = []
+            for kind, tallies in sorted(per.items()):
+                best = _best(column.column, tallies, t.name, kind)
+                if best is not None:
+                    targets.append(Target(kind, best[0].table, best[0].key, best[2], best[1]))
+            if len({x.parent for x in targets}) > 1:
+                return d, tuple(targets)
+    return None
+
+
+DISCRIMINATOR_VALUES = 20   # a column with more values among Friday's rows is not a discriminator
+DISCRIMINATOR_NAMES = ("type", "kind", "category", "model", "class")
+
+
+def _discriminators(t: TableInfo, column: Open) -> list[str]:
+    """The columns of `t` that may choose `column`'s target table: the operator's, or
+    short text columns named as a kind (``type``, ``*_type``, ``kind``)."""
+    if column.discriminator is not None:
+        return [column.discriminator]
+    return [c.name for c in t.table.columns
+            if c.name != column.column and isinstance(c.type, String) and (c.type.length or 256) <= 255
+            and any(c.name == n or c.name.endswith("_" + n) for n in DISCRIMINATOR_NAMES)]
+
+
+def _hint(words: str, table: str) -> int:
+    """2 when `words` (a column's name, a discriminator's value) name `table`
+    (``cover_book``: books), 1 when they read as an id of some row (``created_by``)."""
+    if inflection.singularize(table) in words:
+        return 2
+    return 1 if any(h in words for h in NAME_HINTS) else 0
