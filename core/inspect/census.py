@@ -22,7 +22,7 @@ refuses while one is undecided. The figures come from `id_evidence`.
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from sqlalchemy import Connection, Integer, String, cast, select
 
@@ -31,14 +31,15 @@ from ..errors import ReferenceError_
 from ..plan.decisions import Decisions, ScopedNumber
 from ..plan.model import IdColumn, Plan, RowClass
 from .graph import ReferenceGraph, column_spec
-from .id_evidence import Mover, Open, column_evidence, implied
+from .id_evidence import Mover, Open, column_evidence, held, implied
 from .payloads import PayloadEdge
 
 
 def undecided_columns(t: TableInfo, graph: ReferenceGraph, plain: Iterable[str],
                       numbers: Iterable[ScopedNumber] = ()) -> list[Open]:
-    """`t`'s integer columns that are neither its key, nor a reference the graph knows,
-    nor a plain value by the operator's word: the columns that can carry an id unseen.
+    """`t`'s columns that can hold an id (`_can_hold_id`) and are neither its key, nor a
+    reference the graph knows, nor a plain value by the operator's word: the columns
+    that can carry an id unseen.
     A column decided for some values of a discriminator stays open for the others."""
     edges = graph.edges_from(t.name)
     whole = {c for e in edges if e.type_column is None or e.kind == "polymorphic" for c in e.columns}
@@ -58,7 +59,7 @@ def undecided_columns(t: TableInfo, graph: ReferenceGraph, plain: Iterable[str],
             decided.setdefault(column, {}).setdefault(d, set()).add(value)
     out = []
     for c in t.table.columns:
-        if not isinstance(c.type, Integer) or c.name in whole:
+        if not _can_hold_id(c) or c.name in whole:
             continue
         by = decided.get(c.name)
         if by:
@@ -67,6 +68,18 @@ def undecided_columns(t: TableInfo, graph: ReferenceGraph, plain: Iterable[str],
         else:
             out.append(Open(c.name))
     return out
+
+
+SHORT_TEXT = 64   # a string column this long or shorter can hold an id spelled out ('42')
+
+
+def _can_hold_id(column: Any) -> bool:
+    """An integer column, or a short string one (an id spelled out, as a VARCHAR ``*_id``
+    or a settings value holds it). A UUID never needs a decision: the restore keeps every
+    UUID key, so none moves."""
+    if isinstance(column.type, Integer):
+        return True
+    return isinstance(column.type, String) and 0 < (column.type.length or 0) <= SHORT_TEXT
 
 
 def _spec(spec: str) -> tuple[str, str, str | None, str | None]:
@@ -136,7 +149,7 @@ def rewritten(c: Connection, schema: Schema, plan: Plan, f: IdColumn, limit: int
     t = schema[f.table]
     gaps = {g.table: g for g in plan.tables}
     rows, out = t.table.alias("f"), []
-    value, key = rows.c[f.column], rows.c[t.primary_key[0]]
+    value, key = held(c, rows.c[f.column]), rows.c[t.primary_key[0]]
     kinds = [(t_.value, t_.parent) for t_ in f.targets] if f.discriminator else [(None, f.parent)]
     for kind, parent in kinds:
         g, own = gaps.get(parent), gaps.get(f.table)

@@ -16,6 +16,7 @@ import inflection
 from sqlalchemy import Connection, Integer, String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from ..databases.dialects import dialect_of
 from ..databases.schema import Schema, TableInfo
 from ..plan.model import IdColumn, Target
 from .graph import ReferenceGraph
@@ -75,11 +76,15 @@ def implied(c: Connection, schema: Schema, graph: ReferenceGraph, t: TableInfo, 
 
 
 def column_evidence(c: Connection, schema: Schema, graph: ReferenceGraph, t: TableInfo, boundary: int, column: Open,
-            moving: list[Mover]) -> IdColumn | None:
+                    moving: list[Mover]) -> IdColumn | None:
+    """`column`'s evidence and proposal, or None when none of Friday's values names a
+    moved id (a string column's values read as the ids they spell, `Dialect.held_id`)."""
     rows = t.table.alias("f")
-    value, key = rows.c[column.column], rows.c[t.primary_key[0]]
+    value, key = held(c, rows.c[column.column]), rows.c[t.primary_key[0]]
     friday = [_friday_rows(c, key, value, boundary, moving, column.rows(rows)), value.is_not(None), value != 0,
               *column.rows(rows)]
+    if c.execute(select(key).where(*friday, _any_moved(value, moving)).limit(1)).first() is None:
+        return None   # one look, by the key's range: most columns stop here
     tallies = [_tally(c, schema, rows, value, friday, m) for m in moving]
     best = _best(column.column, [(m, moved, named) for m, (moved, named) in zip(moving, tallies)], t.name)
     if best is None:
@@ -129,13 +134,22 @@ def _repeats(c: Connection, columns: list[Any]) -> bool:
     return c.execute(stmt).first() is not None
 
 
+def held(c: Connection, column: Any) -> Any:
+    """`column` as the ids it holds: a string column's values that spell one, as integers."""
+    return dialect_of(c).held_id(column) if isinstance(column.type, String) else column
+
+
+def _any_moved(value: Any, moving: list[Mover]) -> ColumnElement[bool]:
+    return or_(*(and_(value > m.boundary, value <= m.production_max) for m in moving))
+
+
 def _friday_rows(c: Connection, key: Any, value: Any, boundary: int, moving: list[Mover],
                  open_rows: list[ColumnElement[bool]]) -> ColumnElement[bool]:
     """The condition picking Friday's rows of a table in crashed: those past its boundary,
     and those from before it that hold a moved id in `value`: that id did not exist at
     the snapshot, so Friday wrote it there (an update). Looked for once, so that a table
     whose early rows hold none is read by its key's range alone."""
-    moved = or_(*(and_(value > m.boundary, value <= m.production_max) for m in moving))
+    moved = _any_moved(value, moving)
     updated = c.execute(select(key).where(key <= boundary, moved, *open_rows).limit(1)).first()
     return or_(key > boundary, and_(key <= boundary, moved)) if updated is not None else key > boundary
 

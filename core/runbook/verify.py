@@ -21,6 +21,7 @@ from ..databases import journal, triggers
 from ..databases import rows as rowio
 from ..databases.dialects import dialect_of
 from ..databases.schema import Schema, TableInfo, reflect
+from ..inspect import id_evidence
 from ..inspect.census import undecided_columns
 from ..inspect.graph import Edge, ReferenceGraph, build_graph, graph_decisions, held_id
 from ..inspect.payloads import PayloadEdge
@@ -181,7 +182,7 @@ def undeclared_ids(p: Connection, schema: Schema, graph: ReferenceGraph, plain: 
         row = t.table.alias("row")
         pk = row.c[t.primary_key[0]]
         for open_ in undecided_columns(t, graph, plain, numbers):
-            col, value = open_.column, row.c[open_.column]
+            col, value = open_.column, id_evidence.held(p, row.c[open_.column])
             stmt = (select(pk, value, moved.c.table_name, moved.c.new_key)
                     .select_from(restored.join(row, pk == journal.decode_id_sql(restored.c.new_key))
                                  .join(moved, moved.c.old_key == journal.encode_id_sql(value)))

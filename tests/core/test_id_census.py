@@ -234,3 +234,32 @@ def test_numbers_within_a_parent_are_renumbered_and_followed(dbs: Databases, sta
     with dbs.engines["production"].begin() as conn:
         conn.execute(comments.update().where(comments.c.text == "sunday on welcome").values(local_id=5))
     assert any("2 rows with page_id = 1 hold local_id 5" in p for p in verify(settings)[0])
+
+
+def test_ids_spelled_in_a_string_column_are_decided(dbs: Databases) -> None:
+    """A short string column holding ids spelled out ('3'), nobody's reference."""
+    md = MetaData()
+    Table("users", md, Column("id", Integer, primary_key=True), Column("email", String(40), nullable=False))
+    notes = Table("notes", md, Column("id", Integer, primary_key=True), Column("body", String(40), nullable=False),
+                  Column("author", String(20)))
+    load_roles(dbs.engines, md, {
+        "snapshot": [{"users": [dict(id=1, email="ann@x")], "notes": [dict(id=1, body="old", author="1")]}],
+        "crashed": [{"users": [dict(id=1, email="ann@x"), dict(id=2, email="fay@x")],
+                     "notes": [dict(id=1, body="old", author="1"), dict(id=2, body="friday", author="2"),
+                               dict(id=3, body="by name", author="fay")]}],
+        "production": [{"users": [dict(id=1, email="ann@x"), dict(id=2, email="pat@x")],
+                        "notes": [dict(id=1, body="old", author="1")]}]})
+    env = dbs.env_file(snapshot=True, snapshot_at=None)
+    settings = load_settings(env, environ={})
+
+    (found,) = build_plan(settings).id_columns
+    assert (found.id, found.edges) == ("notes.author", ["notes.author->users.id"]), found.evidence()
+    assert _cli(env, "edges", "--accept-suggestions")[0] == 0
+    decisions = load_decisions(settings.decisions_path) if settings.decisions_path else Decisions()
+    restore(settings, decisions, RestoreOptions(approve_pending=True))
+    with dbs.engines["production"].connect() as conn:
+        emails = dict(conn.execute(select(md.tables["users"].c.id, md.tables["users"].c.email)).all())
+        authors = dict(conn.execute(select(notes.c.body, notes.c.author)).all())
+    assert authors["by name"] == "fay"                          # not an id: as Friday wrote it
+    assert emails[int(authors["friday"])] == "fay@x" and isinstance(authors["friday"], str)
+    assert verify(settings)[0] == []

@@ -19,8 +19,8 @@ from gapmend.core.runbook.verify import verify
 from sqlalchemy import MetaData, select
 
 from ..conftest import Databases
-from ..dbstate import database_state
-from .test_laravel_schemas import AT, _load, _users, laravel_trio  # noqa: F401  (the fixture)
+from ..dbstate import database_state, load_reflected
+from .test_laravel_schemas import AT, _users, laravel_trio  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.mariadb
 FRIDAY_AT, PROD_AT = datetime(2026, 11, 20, 18, 0), datetime(2026, 11, 21, 9, 0)
@@ -45,9 +45,9 @@ def test_soft_deletes(laravel_trio: Databases, staged: bool) -> None:  # noqa: F
     friday = {"users": _users((4, "friday-4@x")),
               "replies": [_reply(2, 2, 4, "on a thread production soft-deleted"),
                           _reply(3, 3, 4, "on a thread production deleted"), _reply(4, 1, 4, "on thread 1")]}
-    _load(e["snapshot"], SNAPSHOT)
-    _load(e["crashed"], {**SNAPSHOT, "threads": [_thread(1, 1, FRIDAY_AT), _thread(2, 2), _thread(3, 3)]}, friday)
-    _load(e["production"], {**SNAPSHOT, "threads": [_thread(1, 1), _thread(2, 2, PROD_AT)]},
+    load_reflected(e["snapshot"], SNAPSHOT)
+    load_reflected(e["crashed"], {**SNAPSHOT, "threads": [_thread(1, 1, FRIDAY_AT), _thread(2, 2), _thread(3, 3)]}, friday)
+    load_reflected(e["production"], {**SNAPSHOT, "threads": [_thread(1, 1), _thread(2, 2, PROD_AT)]},
           {"users": _users((4, "prod-4@x"))})
     env = laravel_trio.env_file(snapshot=True, snapshot_at=None)
     settings = load_settings(env, environ={})

@@ -22,7 +22,8 @@ from sqlalchemy import text
 from textual.widgets import Static
 
 from ..conftest import Databases
-from ..core.test_laravel_schemas import FRIDAY, PRODUCTION, SNAPSHOT, _load, _meaning, laravel_app_trio  # noqa: F401
+from ..core.test_laravel_schemas import FRIDAY, PRODUCTION, SNAPSHOT, _meaning, laravel_app_trio  # noqa: F401
+from ..dbstate import load_reflected
 from ..runbook.test_workers import supervisor  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.mariadb
@@ -38,9 +39,9 @@ async def _settle(app: GapmendApp, pilot) -> None:  # type: ignore[no-untyped-de
 async def test_the_wizard_restores_a_laravel_app(laravel_app_trio: Databases, supervisor: Supervisor,  # noqa: F811
                                                  tmp_path: Path) -> None:
     e = laravel_app_trio.engines
-    _load(e["snapshot"], SNAPSHOT)
-    _load(e["crashed"], SNAPSHOT, FRIDAY)
-    _load(e["production"], SNAPSHOT, PRODUCTION)
+    load_reflected(e["snapshot"], SNAPSHOT)
+    load_reflected(e["crashed"], SNAPSHOT, FRIDAY)
+    load_reflected(e["production"], SNAPSHOT, PRODUCTION)
     crashed, before = _meaning(e["crashed"]), _meaning(e["production"])
     # `gapmend --laravel APP`: production is the app's own DB_* connection; the crashed
     # database is named beside it until step 10 adds the connection (and after step 12).
