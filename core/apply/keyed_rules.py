@@ -26,7 +26,7 @@ class KeyedRules(WorkTables):
         whose key as written production already holds (a pivot row of a linked parent).
         No row depends on these rows' fates, so one pass decides them (after every
         integer-keyed table's)."""
-        for ref in self.refs(name):
+        for ref in [*self.refs(name), *self.keyed_refs(name)]:
             self.skip_broken(name, self.rows_work[name], INSERT, ref, nullable_ok)
         self._keyed_collisions(name, collisions)
 

@@ -36,7 +36,7 @@ from ..errors import PlanError
 from ..inspect import census
 from ..inspect.findings import DETAIL_CAP
 from ..inspect.gap import RowSink, inspect_gaps
-from ..inspect.graph import ReferenceGraph
+from ..inspect.graph import ReferenceGraph, held_id
 from ..inspect.sources import Sources
 from ..plan.decisions import Decisions
 from ..plan.delta import Delta
@@ -163,6 +163,7 @@ class _Preview:
         writes = TableWrites(self.schema, self.graph, c_conn, p_conn, self.work, options, self.decisions, server,
                              defaultdict(TableReport), self.progress, self.cancel, server.execute)
         writes.load_done(order)
+        writes.stage_keyed(order)
         self.progress.start("deciding each Friday row, as the restore will", len(server.tables) * 2)
         server.decide(options.collisions, options.orphans == "null", self.cancel, self.progress.advance)
         for name in order:
@@ -221,5 +222,5 @@ class _Preview:
             stmt = (select(*key, fate.orphan_edge, fate.orphan_id).where(fate.action == "skip",
                                                                           fate.orphan_edge.is_not(None))
                     .order_by(*key).limit(DETAIL_CAP + 1))
-            for row in server.p.execute(stmt):
-                yield Orphan(tuple(row[:-2]), row[-2], row[-1])
+            for row in server.p.execute(stmt):   # the parent's key as text: an integer id read back as one
+                yield Orphan(tuple(row[:-2]), row[-2], held_id(row[-1]))

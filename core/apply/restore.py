@@ -319,6 +319,7 @@ class _Run:
     def _decide(self) -> None:
         """The fates of the integer-keyed tables' Friday rows, decided by the server, and their ids."""
         names = self.server.tables
+        self.writes.stage_keyed(self.order)
         self.progress.start("deciding each Friday row (server-side)", len(names) * 2)
         done = self.server.decide(self.options.collisions, self.options.orphans == "null", self.cancel,
                                   self.progress.advance)

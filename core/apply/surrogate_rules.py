@@ -15,7 +15,7 @@ from ..inspect import unique
 from ..inspect.graph import Edge
 from ..plan.model import COLLIDED
 from ..progress import check_cancel
-from .work_tables import WorkTables, as_id, holds_text, text_of
+from .work_tables import WorkTables, as_id, spells_id, text_of
 
 
 class SurrogateRules(WorkTables):
@@ -141,6 +141,14 @@ class SurrogateRules(WorkTables):
                       .subquery("doomed"))
             self.orphaned(t, ref, nullable_ok, w, self._friday_value(name, ref.value, w),
                           [w.c.old_id.in_(select(doomed.c.old_id))])
+        for ref in self.keyed_refs(name):   # parents keyed by a string: their staged rows are known by now
+            w2, o = w.alias("w2"), self.crashed[name].alias("o")
+            doomed = (select(w2.c.old_id).select_from(w2.join(o, o.c[pk] == w2.c.old_id))
+                      .where(w2.c.action.in_(("insert", "link")), *ref.edge.type_filter(o),
+                             *self.keyed_parent_gone(ref, ref.value(o)))
+                      .subquery("doomed"))
+            self.orphaned(t, ref, nullable_ok, w, self._friday_value(name, ref.value, w),
+                          [w.c.old_id.in_(select(doomed.c.old_id))])
 
     def propagate(self, name: str, parents: set[str] | None = None) -> int:
         """Skip the Friday rows whose Friday parent is skipped or not restored; returns how
@@ -230,7 +238,7 @@ class SurrogateRules(WorkTables):
         t, w = self.schema[name], self.work[name].alias("w")
         parent = self.schema[edge.parent]
         child, par = t.table.alias("ch"), parent.table.alias("par")
-        col = as_id(self.dialect, holds_text(t, edge.columns[0]), child.c[edge.columns[0]])
+        col = as_id(self.dialect, spells_id(self.schema, edge), child.c[edge.columns[0]])
         # Every id this run inserted lies past the table's boundary: the range keeps the
         # server from reading the whole table (a full scan per reference at 1M rows).
         key = child.c[t.primary_key[0]]

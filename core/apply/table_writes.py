@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from sqlalchemy import Connection, delete, select
 
@@ -97,6 +97,7 @@ class TableWrites:
     cancel: threading.Event | None
     execute_set: Callable[[Any], int]   # one set-based statement, counted as a write batch
     done_keyed: dict[str, set[str]] = field(default_factory=dict)   # encoded keys a committed run restored
+    staged: dict[str, int] = field(default_factory=dict)   # keyed table -> Friday inserts staged (`stage_keyed`)
 
     def load_done(self, tables: list[str]) -> None:
         """Take out what a committed run already restored: Friday's updates and deletes it
@@ -129,13 +130,22 @@ class TableWrites:
             report.linked.append((key, holder))
             writer.add(t.name, key, holder, "linked", COLLIDED)
 
+    def stage_keyed(self, names: Iterable[str]) -> None:
+        """The keyed tables' spooled Friday inserts staged, before any fate is decided: a
+        row naming a string-keyed parent is an orphan unless production or these rows
+        hold that parent (`WorkTables.keyed_parent_gone`)."""
+        for name in names:
+            if name in self.server.rows_work and name not in self.staged:
+                self.staged[name] = 0
+                for chunk in self._spooled_rows(self.schema[name]):
+                    self.server.stage_rows(name, chunk)
+                    self.staged[name] += len(chunk)
+
     def decide_keyed(self, t: TableInfo) -> bool:
-        """A keyed table's spooled Friday inserts staged, then decided by the server;
+        """A keyed table's staged Friday inserts (`stage_keyed`) decided by the server;
         False when there were none (then no statement ran: apps have many small tables)."""
-        staged = 0
-        for chunk in self._spooled_rows(t):
-            self.server.stage_rows(t.name, chunk)
-            staged += len(chunk)
+        self.stage_keyed([t.name])
+        staged = self.staged.get(t.name, 0)
         if staged:
             self.server.decide_keyed(t.name, self.options.orphans == "null", self.options.collisions)
         return bool(staged)

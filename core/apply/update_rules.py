@@ -24,7 +24,7 @@ class UpdateRules(WorkTables):
         past its parent's boundary becomes the parent's new id), skipped where another
         production row holds a unique value they write (`_skip_unique_held`)."""
         t, r = self.schema[name], self.updates[name]
-        for ref in self.refs(name):   # an update never writes a reference NULL
+        for ref in [*self.refs(name), *self.keyed_refs(name)]:   # an update never writes a reference NULL
             self.skip_broken(name, r, UPDATE, ref, False, only=[self.writes(r, ref.column)])
         for ref in self.refs(name):
             if ref.work is None or ref.column in t.identity:   # past the boundary: skipped above

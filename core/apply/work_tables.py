@@ -68,6 +68,14 @@ def holds_text(t: TableInfo, column: str) -> bool:
     return isinstance(t.table.c[column].type, String)
 
 
+def spells_id(schema: Schema, edge: Edge) -> bool:
+    """Whether `edge`'s child column spells its parent's integer ids in a string: read
+    through `Dialect.held_id`. A string naming a string key (a UUID) is read as it is."""
+    parent = schema[edge.parent]
+    key = parent.table.c[edge.parent_columns[0]]
+    return holds_text(schema[edge.child], edge.columns[0]) and isinstance(key.type, Integer)
+
+
 def as_id(dialect: Dialect, text: bool, value: ColumnElement[Any]) -> ColumnElement[Any]:
     """A reference's `value` as the id it names: a string's through `Dialect.held_id`."""
     return dialect.held_id(value) if text else value
@@ -328,6 +336,32 @@ class WorkTables:
                             self.dialect, holds_text(t, edge.columns[0])))
         return out
 
+    def keyed_refs(self, name: str) -> list[Ref]:
+        """`name`'s single-column references into tables keyed otherwise than by one
+        integer (a UUID, a string): no id of theirs moves, so only their orphans matter."""
+        t = self.schema[name]
+        out = []
+        for edge in self.edges_from(name):
+            parent = self.schema.tables.get(edge.parent)
+            if (len(edge.columns) != 1 or parent is None or self.boundaries.get(edge.parent) is not None
+                    or len(parent.primary_key) != 1 or edge.parent_columns != parent.primary_key):
+                continue
+            out.append(Ref(edge, edge.columns[0], t.column_names.index(edge.columns[0]), 0, None, self.dialect))
+        return out
+
+    def keyed_parent_gone(self, ref: Ref, value: ColumnElement[Any]) -> list[ColumnElement[bool]]:
+        """The condition that `value` (a reference by `ref` into a table keyed by a string)
+        names no row production holds, nor a Friday row of the parent this restore stages."""
+        parent = self.schema[ref.edge.parent]
+        key = parent.primary_key[0]
+        par = parent.table.alias("kp")
+        cond: list[ColumnElement[bool]] = [value.is_not(None), ~exists().where(par.c[key] == value)]
+        staged = self.rows_work.get(ref.edge.parent)
+        if staged is not None:
+            sp = staged.alias("ks")
+            cond.append(~exists().where(sp.c[key] == value, sp.c.gapmend_action.in_(("insert", "link"))))
+        return cond
+
     def mapped(self, name: str, rows: Any, nulled: ColumnElement[Any],
                 source: Any) -> tuple[Any, dict[str, ColumnElement[Any]]]:
         """Each column of `rows` (Friday's rows of `name`) as written: a reference past its
@@ -345,6 +379,9 @@ class WorkTables:
             # No work row: a sentinel past the boundary (`past_sentinels`), kept as it is.
             whens.setdefault(ref.column, [(is_nulled, null())]).append(
                 (and_(col > ref.boundary, wp.c.old_id.is_not(None), *types), ref.written(wp.c.new_id)))
+        for ref in self.keyed_refs(name):   # no id moves there: only a reference nulled (``--orphans null``)
+            is_nulled = func.instr(func.coalesce(nulled, literal("")), literal(f",{ref.index},")) > 0
+            whens.setdefault(ref.column, [(is_nulled, null())])
         return source, {n: case(*whens[n], else_=rows.c[n]) if n in whens else rows.c[n]
                         for n in self.schema[name].column_names}
 
@@ -362,7 +399,7 @@ class WorkTables:
             where = [*where, value.not_in(sorted(sentinels))]
         fate = fate_of(work)
         column = t.column(ref.column)
-        found = {fate.orphan_edge: literal(ref.edge.id), fate.orphan_id: value}
+        found = {fate.orphan_edge: literal(ref.edge.id), fate.orphan_id: cast(value, String)}
         if nullable_ok and column is not None and column.nullable:
             marked = func.coalesce(fate.nulled, literal(",")) + literal(f"{ref.index},")
             self.execute(update(work).values({fate.nulled: marked, **found}).where(*where))
@@ -415,13 +452,33 @@ class WorkTables:
         t, col, types = self.schema[name], ref.value(r), [*ref.edge.type_filter(r), *only]
         parent = self.schema[ref.edge.parent]
         par = parent.table.alias("par")
-        gone = [r.c.gapmend_action == live, col.is_not(None), col <= ref.boundary, *types,
-                ~exists().where(par.c[parent.primary_key[0]] == col)]
+        if self.boundaries.get(ref.edge.parent) is None:   # keyed by a string (`keyed_refs`)
+            self._skip_for_skipped_parent(r, live, ref, col, types)
+            gone = [r.c.gapmend_action == live, *types, *self.keyed_parent_gone(ref, col)]
+        else:
+            gone = [r.c.gapmend_action == live, col.is_not(None), col <= ref.boundary, *types,
+                    ~exists().where(par.c[parent.primary_key[0]] == col)]
         self.orphaned(t, ref, nullable_ok, r, col, gone)
+        if ref.work is None and self.boundaries.get(ref.edge.parent) is None:
+            return   # a parent keyed by a string (`keyed_refs`): its orphans are all
         unrestored, why = ref.unrestored(r)
         unrestored += self.past_sentinels(name, ref, r, r, [r.c.gapmend_action == live, *only])
         self.execute(update(r).values(gapmend_action="skip", gapmend_reason=text_of(f"{ref.column}=", col, why))
                      .where(r.c.gapmend_action == live, *unrestored, *only))
+
+    def _skip_for_skipped_parent(self, r: Table, live: str, ref: Ref, col: ColumnElement[Any],
+                                 types: Sequence[ColumnElement[bool]]) -> None:
+        """The rows of `r` naming a staged Friday row of a string-keyed parent that this
+        restore skips (decided before them: parents first): skipped too, with why."""
+        staged = self.rows_work.get(ref.edge.parent)
+        if staged is None:
+            return
+        key = self.schema[ref.edge.parent].primary_key[0]
+        sp = staged.alias("kx")
+        self.execute(update(r).values(gapmend_action="skip", gapmend_reason=text_of(
+            f"{ref.column}=", col, f": its {ref.edge.parent} row is skipped")).where(
+            r.c.gapmend_action == live, *types, exists().where(sp.c[key] == col, sp.c.gapmend_action == "skip"),
+            ~exists().where(self.schema[ref.edge.parent].table.alias("kq").c[key] == col)))
 
     def soft_parents(self, name: str) -> dict[str, int]:
         """Per reference, Friday's rows of `name` still to write (inserts and updates) that
@@ -455,7 +512,7 @@ class WorkTables:
                written: ColumnElement[Any], only: Sequence[ColumnElement[bool]] = ()) -> list[Any]:
         parent = self.schema[edge.parent]
         par = parent.table.alias("par")
-        value = as_id(self.dialect, holds_text(self.schema[name], edge.columns[0]), written)
+        value = as_id(self.dialect, spells_id(self.schema, edge), written)
         par_key = par.c[edge.parent_columns[0]]
         stmt = (select(value).select_from(source.outerjoin(par, par_key == value))
                 .where(r.c.gapmend_action == live, value.is_not(None), par_key.is_(None), *edge.type_filter(r), *only,
@@ -497,7 +554,7 @@ def rows_table(metadata: MetaData, name: str, t: TableInfo, action: str = INSERT
     stage.append_column(Column("gapmend_nulled", String(255)))
     stage.append_column(Column("gapmend_reason", String(255)))
     stage.append_column(Column("gapmend_orphan_edge", String(255)))
-    stage.append_column(Column("gapmend_orphan_id", BigInteger))
+    stage.append_column(Column("gapmend_orphan_id", String(255)))   # an integer id or a string key, as text
     stage.append_column(Column("gapmend_met_on", String(255)))
     stage.append_column(Column("gapmend_key", Text))   # the journal's encoding of the Friday key (not integers)
     stage.append_column(Column("gapmend_written", Text))   # ... of the key as written, its references' holes open
@@ -515,7 +572,7 @@ def work_table(metadata: MetaData, name: str, prefixes: Sequence[str] = ()) -> T
                  Column("nulled", String(255)),
                  Column("reason", String(255)),
                  Column("orphan_edge", String(255)),
-                 Column("orphan_id", BigInteger),
+                 Column("orphan_id", String(255)),   # an integer id or a string key, as text
                  Column("met_on", String(255)),
                  Column("promised", Integer, nullable=False, server_default="0"),   # 1: new_id from a stopped run
                  prefixes=list(prefixes))

@@ -31,7 +31,7 @@ from ..errors import ReferenceError_
 from ..plan.decisions import Decisions, ScopedNumber
 from ..plan.model import IdColumn, Plan, RowClass
 from .graph import ReferenceGraph, column_spec
-from .id_evidence import Mover, Open, column_evidence, held, implied
+from .id_evidence import Mover, Open, by_number, column_evidence, held, implied
 from .payloads import PayloadEdge
 
 
@@ -115,11 +115,16 @@ def census(c: Connection, schema: Schema, graph: ReferenceGraph, tables: Sequenc
         t, b = schema[name], boundaries.get(name)
         if t.key_kind != "surrogate" or b is None:
             continue
+        here: list[IdColumn] = []
         for column in undecided_columns(t, graph, plain, numbers):
             found = column_evidence(c, schema, graph, t, b, column, moving)
             if found is not None:
-                out.append(found)
-        out.extend(implied(c, schema, graph, t, b, moving, confirmed))
+                here.append(found)
+        counted = [(n.column, n.within) for n in numbers if n.table == name] + [(f.column, f.within)
+                                                                                for f in here if f.within]
+        replies = list(by_number(c, graph, t, b, counted, confirmed))
+        out += here + replies
+        out.extend(implied(c, schema, graph, t, b, moving, confirmed | {f.implied for f in replies if f.implied}))
     return out
 
 
@@ -171,11 +176,18 @@ def accept(decisions: Decisions, plan: Plan, found: Sequence[IdColumn]) -> dict[
     edge confirmed; each recorded with the evidence shown. Returns edge -> evidence."""
     taken = {edge: f.evidence() for f in found for edge in f.edges}
     inside = {f.payload for f in found if f.payload is not None}
-    implied = {f.implied for f in found if f.implied is not None}
-    numbers = {f.edges[0]: f for f in found if f.within}
+    replies = [f for f in found if f.names_number is not None]
+    implied = {f.implied for f in found if f.implied is not None and f.names_number is None}
+    numbers = {f.edges[0]: f for f in found if f.within and f.names_number is None}
     for f in numbers.values():
         decisions.scoped.setdefault(f"{f.table}.{f.column}", {"within": list(f.within), "named_by": []})
-    decisions.add_edges = sorted(set(decisions.add_edges) | (set(taken) - inside - implied - set(numbers)))
+    for f in replies:   # a reply's parent by its number: the implied self-reference goes
+        how = decisions.scoped.setdefault(f"{f.table}.{f.names_number}", {"within": list(f.within), "named_by": []})
+        how["named_by"] = sorted(set(how.get("named_by", [])) | {f.column})
+        if f.implied is not None:
+            decisions.drop_edges = sorted(set(decisions.drop_edges) | {f.implied})
+    decisions.add_edges = sorted(set(decisions.add_edges)
+                                 | (set(taken) - inside - implied - set(numbers) - {e for f in replies for e in f.edges}))
     decisions.confirm_edges = sorted(set(decisions.confirm_edges) | implied)
     held = {PayloadEdge.from_dict(d).id for d in decisions.payload_edges}
     decisions.payload_edges += [PayloadEdge.from_dict(e).as_dict() for e in plan.payload_edges
@@ -187,6 +199,9 @@ def accept(decisions: Decisions, plan: Plan, found: Sequence[IdColumn]) -> dict[
 def reject(decisions: Decisions, f: IdColumn) -> str:
     """`f` is not a reference: a column's values are plain, an inferred edge is dropped
     (and its column plain, so the census does not ask again). Returns what was recorded."""
+    if f.names_number is not None:   # not a number either: its implied reference confirmed
+        decisions.confirm_edges = sorted(set(decisions.confirm_edges) | {f.implied or ""} - {""})
+        return f"confirmed {f.implied}"
     if f.payload is not None:
         decisions.drop_edges = sorted(set(decisions.drop_edges) | {f.payload})
         return f"dropped {f.payload}"

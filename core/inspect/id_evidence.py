@@ -10,10 +10,10 @@ the cost follows the columns, not the rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator, Sequence
 
 import inflection
-from sqlalchemy import Connection, Integer, String, and_, case, cast, func, literal, or_, select
+from sqlalchemy import Connection, Integer, String, and_, case, cast, exists, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..databases.dialects import dialect_of
@@ -231,3 +231,28 @@ def _hint(words: str, table: str) -> int:
     if inflection.singularize(table) in words:
         return 2
     return 1 if any(h in words for h in NAME_HINTS) else 0
+
+
+def by_number(c: Connection, graph: ReferenceGraph, t: TableInfo, boundary: int,
+              numbers: Sequence[tuple[str, tuple[str, ...]]], confirmed: frozenset[str]) -> Iterator[IdColumn]:
+    """`t`'s self-references implied by naming alone (a reply's ``parent_id``) whose
+    Friday values name a row of the same parent by its number within it (`numbers`:
+    column, parent) at least as often as by its id: proposed as naming by that number."""
+    rows, other = t.table.alias("r"), t.table.alias("o")
+    key = t.primary_key[0]
+    for e in graph.edges_from(t.name):
+        if e.kind != "implied" or not e.is_self or e.id in confirmed or len(e.columns) != 1:
+            continue
+        value = rows.c[e.columns[0]]
+        for number, within in numbers:
+            same = [other.c[w] == rows.c[w] for w in within]
+            friday = [rows.c[key] > boundary, value.is_not(None)]
+            total, as_number, as_id = c.execute(select(
+                func.count(),
+                func.coalesce(func.sum(case((exists().where(*same, other.c[number] == value), 1), else_=0)), 0),
+                func.coalesce(func.sum(case((exists().where(*same, other.c[key] == value), 1), else_=0)), 0),
+            ).where(*friday)).one()
+            if as_number and as_number >= as_id:
+                yield IdColumn(t.name, e.columns[0], t.name, number, int(total), int(as_number), int(as_id),
+                               implied=e.id, within=within, names_number=number)
+                break

@@ -128,6 +128,10 @@ class IdColumn:
     # The values are unique within these columns (a parent) and repeat across parents:
     # the proposal is a number within its parent (`ScopedNumber`), not a reference.
     within: tuple[str, ...] = ()
+    # The values name a row of the same parent (`within`) by this number column, not by
+    # its id (a reply's parent by its number in the thread): `named` of `friday_values`
+    # do, `moved` name one by id. The proposal: `--scoped-ref`.
+    names_number: str | None = None
 
     @property
     def id(self) -> str:
@@ -136,12 +140,14 @@ class IdColumn:
     @property
     def inferred(self) -> bool:
         """An edge gapmend inferred, decided by confirming or dropping it (not by adding one)."""
-        return self.payload is not None or self.implied is not None
+        return (self.payload is not None or self.implied is not None) and self.names_number is None
 
     @property
     def edges(self) -> list[str]:
         """The edges `--accept-suggestions` adds (`graph`'s spelling), or the inferred
         edge it confirms."""
+        if self.names_number is not None:
+            return [f"{self.table}.{self.column}->{self.table}.{self.names_number}"]
         if self.inferred:
             return [self.id]
         if self.within:
@@ -153,6 +159,8 @@ class IdColumn:
 
     def proposal(self) -> str:
         """The proposal in words."""
+        if self.names_number is not None:
+            return f"names a row by its {self.names_number} within its {', '.join(self.within)}: {self.edges[0]}"
         if self.inferred:
             return "confirm: the restore rewrites these ids"
         if self.within:
@@ -161,6 +169,9 @@ class IdColumn:
 
     def command(self) -> str:
         """The console command that takes the proposal."""
+        if self.names_number is not None:
+            scoped = f"{self.table}.{self.names_number}[{','.join(self.within)}]"
+            return f"gapmend edges --scoped '{scoped}' --scoped-ref '{self.edges[0]}'"
         if self.inferred:
             return f"gapmend edges --confirm '{self.id}'"
         if self.within:
@@ -168,6 +179,10 @@ class IdColumn:
         return "gapmend edges " + " ".join(f"--add '{e}'" for e in self.edges)
 
     def evidence(self) -> str:
+        if self.names_number is not None:
+            return (f"{self.column}: implied as a {self.table} id, but {self.named} of {self.friday_values} Friday "
+                    f"values are the {self.names_number} of a row of the same {', '.join(self.within)} "
+                    f"({self.moved} the id of one)")
         if self.implied is not None:
             return (f"{self.column}: implied by its name, but only {self.named} of {self.friday_values} Friday values "
                     f"name a {self.parent} row; {self.moved} name Friday-only {self.parent} ids the restore would rewrite")

@@ -213,8 +213,10 @@ def _census_and_refusal(settings: Settings, env: Path, dbs: Databases) -> None:
                                      "images.uploaded_to[type=gallery]->pages.id",
                                      "images.uploaded_to[type=user]->users.id"], uploads.evidence()
     assert found["pages.priority"].parent == "users"   # a look-alike: priority 5 is a moved user's id
-    # A comment's local_id is a number within its page, proposed as such.
+    # A comment's local_id is a number within its page, and a reply names its parent by it.
     assert found["comments.local_id"].within == ("entity_id", "entity_type"), found["comments.local_id"].evidence()
+    reply = found["comments.parent_id->comments.id"]
+    assert reply.edges == ["comments.parent_id->comments.local_id"], reply.evidence()
     code, out = _cli(env, "edges")
     assert code == 0 and "census      undecided   images.uploaded_to  — uploaded_to: " in out, out
     with pytest.raises(ReferenceError_, match="undecided columns can carry ids the restore moves"):
@@ -233,10 +235,9 @@ def test_bookstack_ids_nobody_declared(bookstack: Databases, staged: bool) -> No
     if not staged:   # what the plan and the console say does not depend on the copy path
         _census_and_refusal(settings, env, dbs)
 
-    # The operator calls the look-alike plain, says a reply names its parent by its number
-    # within the page, and takes the proposals after reading them.
-    code, out = _cli(env, "edges", "--plain", "pages.priority", "--scoped", "comments.local_id[entity_id,entity_type]",
-                     "--scoped-ref", "comments.parent_id->comments.local_id")
+    # The operator calls the look-alike plain and takes the proposals after reading them
+    # (a comment's number within its page, a reply's parent by that number among them).
+    code, out = _cli(env, "edges", "--plain", "pages.priority")
     assert code == 0, out
     code, out = _cli(env, "edges", "--accept-suggestions")
     assert code == 0 and "accepted    added       images.uploaded_to[type=user]->users.id" in out, out

@@ -204,12 +204,14 @@ def test_numbers_within_a_parent_are_renumbered_and_followed(dbs: Databases, sta
                                        "production": [snapshot, production]})
     env = dbs.env_file(snapshot=True, snapshot_at=None)
     settings = load_settings(env, environ={})
-    # local_id looks like an id the restore moves; parent_id's numbers all happen to be
-    # comment ids too, so its implied self-reference agrees with the data: only the
-    # operator can say both are numbers within the page.
-    (number,) = build_plan(settings).id_columns
+    # local_id counts within its page; parent_id, implied as a comment id, more often
+    # names a comment of the same page by its number than by its id.
+    number, reply = build_plan(settings).id_columns
     assert (number.id, number.within, number.command()) == (
         "comments.local_id", ("page_id",), "gapmend edges --scoped 'comments.local_id[page_id]'")
+    assert (reply.column, reply.names_number, reply.named, reply.moved) == ("parent_id", "local_id", 3, 2)
+    assert reply.command() == ("gapmend edges --scoped 'comments.local_id[page_id]' "
+                               "--scoped-ref 'comments.parent_id->comments.local_id'")
 
     code, out = _cli(env, "edges", "--scoped", "comments.local_id[page_id]",
                      "--scoped-ref", "comments.parent_id->comments.local_id")

@@ -1,0 +1,108 @@
+"""Issue 44, item 1: orphans of a parent keyed by a string. A media library keyed by
+UUIDs; production deleted one item; Friday had a playlist entry (a pivot keyed by its
+references) and a play count (an integer-keyed row) naming it, under declared foreign
+keys. Both are orphans like those of an integer-keyed parent: the plan shows them, the
+restore skips them with the reason (or, with ``--orphans null``, writes NULL where the
+column allows it), their dependants follow, and nothing dangling is committed. Both
+dialects, both copy paths."""
+
+from __future__ import annotations
+
+import pytest
+from gapmend.core.apply.preview import build_plan
+from gapmend.core.apply.restore import RestoreError, RestoreOptions, restore
+from gapmend.core.config import load_settings
+from gapmend.core.plan.model import ORPHANED
+from gapmend.core.runbook.verify import verify
+from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, UniqueConstraint, select
+
+from ..conftest import Databases
+from ..dbstate import database_state, load_roles
+
+M1, M2, M3 = "6f1c54d0-0000-4000-8000-000000000001", "6f1c54d0-0000-4000-8000-000000000002", \
+    "6f1c54d0-0000-4000-8000-000000000003"
+
+
+def _schema() -> MetaData:
+    md = MetaData()
+    Table("media", md, Column("uuid", String(36), primary_key=True), Column("title", String(40), nullable=False))
+    Table("playlists", md, Column("id", Integer, primary_key=True), Column("name", String(40), nullable=False))
+    Table("playlist_media", md, Column("playlist_id", Integer, ForeignKey("playlists.id"), primary_key=True),
+          Column("media_uuid", String(36), ForeignKey("media.uuid"), primary_key=True))
+    Table("plays", md, Column("id", Integer, primary_key=True), Column("user_id", Integer, nullable=False),
+          Column("media_uuid", String(36), ForeignKey("media.uuid"), nullable=True), Column("count", Integer))
+    # A note on a play: it travels with the play it names.
+    Table("play_notes", md, Column("id", Integer, primary_key=True), Column("play_id", Integer, ForeignKey("plays.id")),
+          Column("body", String(40)))
+    return md
+
+
+SNAPSHOT = {"media": [dict(uuid=M1, title="song one"), dict(uuid=M2, title="song two")],
+            "playlists": [dict(id=1, name="mix")],
+            "playlist_media": [dict(playlist_id=1, media_uuid=M1)],
+            "plays": [dict(id=1, user_id=1, media_uuid=M1, count=1)]}
+FRIDAY = {"media": [dict(uuid=M3, title="friday song")],
+          "playlist_media": [dict(playlist_id=1, media_uuid=M2), dict(playlist_id=1, media_uuid=M3)],
+          "plays": [dict(id=2, user_id=1, media_uuid=M2, count=3), dict(id=3, user_id=1, media_uuid=M3, count=1)],
+          "play_notes": [dict(id=1, play_id=2, body="on song two"), dict(id=2, play_id=3, body="on friday song")]}
+
+
+PRODUCTION = {"plays": [dict(id=2, user_id=2, media_uuid=M1, count=7)]}   # production's own play took id 2
+
+
+def _trio(dbs: Databases) -> None:
+    production_snapshot = {**SNAPSHOT, "media": [dict(uuid=M1, title="song one")]}   # production deleted song two
+    load_roles(dbs.engines, _schema(), {"snapshot": [SNAPSHOT], "crashed": [SNAPSHOT, FRIDAY],
+                                        "production": [production_snapshot, PRODUCTION]})
+
+
+def test_orphans_of_a_uuid_keyed_parent(dbs: Databases, staged: bool) -> None:
+    _trio(dbs)
+    settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
+    plan = build_plan(settings)
+    assert [(o.key, o.edge, o.parent_key) for o in plan.table("playlist_media").orphans] == [
+        ((1, M2), "playlist_media.media_uuid->media.uuid", M2)]
+    assert [(o.key, o.parent_key) for o in plan.table("plays").orphans] == [((2,), M2)]
+
+    report = restore(settings, options=RestoreOptions(approve_pending=True, staged=staged))
+    assert [why for _, why in report.tables["plays"].skipped] == [f"media_uuid={M2}: {ORPHANED}"]
+    assert [k for k, _ in report.tables["play_notes"].skipped] == [(1,)]     # the skip travels
+    md = _schema()
+    t = md.tables
+    with dbs.engines["production"].connect() as conn:
+        pivot = sorted(conn.execute(select(t["playlist_media"].c.media_uuid)).scalars())
+        plays = sorted(conn.execute(select(t["plays"].c.media_uuid)).scalars())
+        notes = sorted(conn.execute(select(t["play_notes"].c.body)).scalars())
+    assert pivot == [M1, M3] and plays == [M1, M1, M3] and notes == ["on friday song"]
+    assert verify(settings)[0] == []
+
+
+def test_orphans_null_where_the_column_allows(dbs: Databases) -> None:
+    _trio(dbs)
+    settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
+    report = restore(settings, options=RestoreOptions(approve_pending=True, orphans="null"))
+    t = _schema().tables
+    with dbs.engines["production"].connect() as conn:
+        plays = dict(conn.execute(select(t["plays"].c.count, t["plays"].c.media_uuid)).all())
+    assert plays[3] is None and plays[7] == M1                # the play of song two, its song gone: NULL
+    assert [k for k, _ in report.tables["playlist_media"].skipped] == [(1, M2)]   # a key column: skipped
+
+
+def test_a_dangling_reference_is_refused_before_commit(dbs: Databases) -> None:
+    """Issue 44, item 2: production added its own "friday song" under another UUID, so
+    Friday's song is taken for production's (a unique title: linked), and nothing maps a
+    UUID: Friday's play of it would name no row, under a declared foreign key whose
+    checks the restore turns off. The proof inside the transaction refuses, names the
+    rows, and production stays as it was; the same in a dry run."""
+    md = _schema()
+    md.tables["media"].append_constraint(UniqueConstraint("title"))
+    production = {**PRODUCTION, "media": [dict(uuid="6f1c54d0-0000-4000-8000-000000000004", title="friday song")]}
+    load_roles(dbs.engines, md, {"snapshot": [SNAPSHOT], "crashed": [SNAPSHOT, FRIDAY],
+                                 "production": [SNAPSHOT, production]})
+    settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
+    before = database_state(dbs.engines["production"])
+    for dry in (dbs.workdir / "dry.sql", None):
+        with pytest.raises(RestoreError, match=f"integrity check failed: .*media_uuid->media.uuid would point at "
+                                               f"missing media .*{M3}"):
+            restore(settings, options=RestoreOptions(approve_pending=True, dry_run=dry))
+        assert database_state(dbs.engines["production"]) == before
