@@ -155,11 +155,14 @@ def schema() -> None:
                    "the restore renumbers a Friday row whose number production's row holds there.")
 @click.option("--scoped-ref", multiple=True, metavar="TABLE.COLUMN->TABLE.NUMBER",
               help="A column naming a row of the same parent by its --scoped number (a reply's parent_id).")
+@click.option("--unique", "unique_keys", multiple=True, metavar="TABLE(A,B)",
+              help="A key the application keeps though no index declares it (a per-user counter): a Friday row "
+                   "whose key production holds is linked to production's row, not inserted a second time.")
 @click.option("--accept-suggestions", is_flag=True,
               help="Take every proposal the census shows as a reference (read them first; recorded with their evidence).")
 @guarded
 def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...], morph: tuple[str, ...],
-          plain: tuple[str, ...], scoped: tuple[str, ...], scoped_ref: tuple[str, ...],
+          plain: tuple[str, ...], scoped: tuple[str, ...], scoped_ref: tuple[str, ...], unique_keys: tuple[str, ...],
           accept_suggestions: bool) -> None:
     """List the reference graph's edges and the census of undecided id columns, or record the operator's word on them.
 
@@ -189,7 +192,9 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
         _scope(decisions, schema, item)
     for item in scoped_ref:
         _scope_ref(decisions, item)
-    if drop or confirm or add or morph or plain or scoped or scoped_ref:
+    for item in unique_keys:
+        _unique(decisions, schema, item)
+    if drop or confirm or add or morph or plain or scoped or scoped_ref or unique_keys:
         # A confirmed path inside values is kept whole: the restore and verify need no sampling to use it.
         decisions.payload_edges += [PayloadEdge.from_dict(inside[i]).as_dict()
                                     for i in confirm if i in inside and not inside[i]["confirmed"]]
@@ -204,8 +209,8 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
                 fail(f"--morph {item!r}: write it as VALUE=TABLE")
             decisions.morph_map[value] = table
         save_decisions(path, decisions)
-        LOGGER.info("edges: dropped %s, confirmed %s, added %s, plain %s, scoped %s %s", drop, confirm, add, plain,
-                    scoped, scoped_ref)
+        LOGGER.info("edges: dropped %s, confirmed %s, added %s, plain %s, scoped %s %s, unique %s", drop, confirm, add,
+                    plain, scoped, scoped_ref, unique_keys)
         inside = {i: {**e, "confirmed": e["confirmed"] or i in confirm} for i, e in inside.items() if i not in drop}
     with c.connect() as cc, p.connect() as pc:
         graph = build_graph(schema, [cc, pc], graph_decisions(decisions, settings.app_aliases))
@@ -227,6 +232,8 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
         click.echo("cycle: " + " ↔ ".join(cycle))
     for column in decisions.plain_columns:
         click.echo(f"{'plain':<11} {'':<11} {column}")
+    for key in decisions.unique_keys:
+        click.echo(f"{'unique':<11} {'':<11} {key}  — a key the application keeps (the operator's word)")
     for number in decisions.scoped_numbers():
         named = f"; named by {', '.join(number.named_by)}" if number.named_by else ""
         click.echo(f"{'scoped':<11} {'':<11} {number.id}  — a number within its parent{named}")
@@ -250,6 +257,17 @@ def _scope(decisions: Decisions, schema: Schema, spec: str) -> None:
         fail(f"--scoped {spec!r}: write it as TABLE.COLUMN[PARENT_COLUMN,...], with columns crashed's table has")
     named = decisions.scoped.get(f"{table}.{column}", {}).get("named_by", [])
     decisions.scoped[f"{table}.{column}"] = {"within": parents, "named_by": list(named)}
+
+
+def _unique(decisions: Decisions, schema: Schema, spec: str) -> None:
+    """``--unique T(a,b)``: recorded, once every column is one crashed's table has."""
+    table, _, cols = spec.strip().partition("(")
+    columns = [c.strip() for c in cols.rstrip(")").split(",") if c.strip()]
+    t = schema.tables.get(table.strip())
+    if t is None or not spec.strip().endswith(")") or not columns or any(c not in t.column_names for c in columns):
+        fail(f"--unique {spec!r}: write it as TABLE(COLUMN,COLUMN), with columns crashed's table has")
+    key = f"{table.strip()}({','.join(columns)})"
+    decisions.unique_keys = sorted(set(decisions.unique_keys) | {key})
 
 
 def _scope_ref(decisions: Decisions, spec: str) -> None:

@@ -38,6 +38,7 @@ from ..inspect.findings import DETAIL_CAP
 from ..inspect.gap import RowSink, inspect_gaps
 from ..inspect.graph import ReferenceGraph, held_id
 from ..inspect.sources import Sources
+from ..inspect.unique import with_operator_keys
 from ..plan.decisions import Decisions
 from ..plan.delta import Delta
 from ..plan.model import Collision, Merge, Orphan, Plan, RowClass
@@ -72,7 +73,7 @@ def build_plan(
     own = sources is None
     sources = sources or Sources.open(settings)
     try:
-        schema = reflect(sources.crashed, "crashed")
+        schema = with_operator_keys(reflect(sources.crashed, "crashed"), decisions)
         surrogate = frozenset(n for n, t in schema.tables.items() if t.key_kind == "surrogate")
         work = Work(keyed=frozenset(schema.tables) - surrogate,
                     picks={name: frozenset(ids) for name, ids in decisions.picked.items()})

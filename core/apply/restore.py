@@ -53,6 +53,7 @@ from ..inspect.graph import Edge, ReferenceGraph, build_graph, graph_decisions
 from ..inspect.payloads import PayloadEdge
 from ..inspect.picks import not_picked, require_plan_picks
 from ..inspect.sources import Sources
+from ..inspect.unique import with_operator_keys
 from ..plan.decisions import Decisions
 from ..plan.delta import Delta, fingerprints
 from ..plan.file import Outcome, require_outcome, require_sources_unchanged, require_unmoved
@@ -130,7 +131,7 @@ def _restore_reading(read: frozenset[str] | None, known: Delta | None, sources: 
                      decisions: Decisions, options: RestoreOptions, progress: Progress,
                      cancel: threading.Event | None) -> RestoreReport:
     """The restore, reading the tables of `read` (None: every one)."""
-    schema = reflect(sources.crashed, "crashed", only=read)
+    schema = with_operator_keys(reflect(sources.crashed, "crashed", only=read), decisions)
     with sources.crashed.connect() as c_conn:
         # Friday's type values are the ones its rows hold; production's own cannot matter
         # to rows being restored (and production's schema is checked by the plan, next).

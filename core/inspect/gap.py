@@ -44,6 +44,7 @@ from .classify import Evidence, Row, classify, diff, evidence, key_of
 from .findings import SAMPLES, Findings
 from .graph import Edge, ReferenceGraph, build_graph, graph_decisions
 from .sources import Sources
+from .unique import with_operator_keys
 from .versions import VersionReader
 
 # (table, class, key, the cell merge of a merged or conflicting row: what the restore writes)
@@ -175,7 +176,7 @@ def _reflect_sides(sources: Sources, decisions: Decisions, crashed: Schema | Non
     refused when they cannot be compared, the snapshot is not crashed's (unless
     `snapshot_checked`: a plan found it was, and neither has changed since), or an
     override names a table crashed does not have."""
-    crashed_schema = crashed or reflect(sources.crashed, "crashed")
+    crashed_schema = crashed or with_operator_keys(reflect(sources.crashed, "crashed"), decisions)
     production_schema = reflect(sources.production, "production",
                                 only=crashed_schema.tables if crashed_schema.partial else None)
     findings = compare_schemas(crashed_schema, production_schema)

@@ -23,10 +23,32 @@ judged); the plan shows what they decide (`apply.preview`).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Sequence
 
-from ..databases.schema import TableInfo
+from ..databases.schema import Schema, TableInfo
+from ..errors import PlanError
+from ..plan.decisions import Decisions
 from .graph import Edge
+
+
+def with_operator_keys(schema: Schema, decisions: Decisions) -> Schema:
+    """`schema` with the unique keys the operator declared (`gapmend edges --unique`):
+    the application keeps them (a per-user counter read by "first or create") though no
+    index says so. Every rule then treats them as declared ones: a Friday row whose key
+    production holds is a collision, linked to production's row."""
+    extra = decisions.operator_keys()
+    if not extra:
+        return schema
+    tables = dict(schema.tables)
+    for name, keys in extra.items():
+        t = tables.get(name)
+        if t is None or any(c not in t.column_names for key in keys for c in key) or any(not k for k in keys):
+            raise PlanError(f"unique key {name}({', '.join(keys[0])}) in the decisions file names no such table or "
+                            "column of crashed: fix it with `gapmend edges --unique 'TABLE(A,B)'`")
+        added = tuple(k for k in keys if k not in t.unique_keys)
+        tables[name] = dataclasses.replace(t, unique_keys=t.unique_keys + added)
+    return dataclasses.replace(schema, tables=tables)
 
 
 def collision_keys(t: TableInfo, edges: Sequence[Edge]) -> list[tuple[str, ...]]:

@@ -46,6 +46,8 @@ class Decisions:
     confirm_edges: list[str] = field(default_factory=list)
     # Integer columns the operator says hold plain values, not ids ("table.column", `census`).
     plain_columns: list[str] = field(default_factory=list)
+    # Keys nobody declared, unique by the operator's word: "table(a,b)" (`unique.with_operator_keys`).
+    unique_keys: list[str] = field(default_factory=list)
     # Numbers unique within a parent (`ScopedNumber`): "table.column" -> {"within": [...], "named_by": [...]}.
     scoped: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     # Proposals taken by `edges --accept-suggestions`: the edge added -> the evidence shown then.
@@ -66,6 +68,14 @@ class Decisions:
     payload_edges: list[dict[str, Any]] = field(default_factory=list)
     # Friday rows picked one by one (`picks`): table -> ids; only those rows are restored.
     picked: dict[str, list[int]] = field(default_factory=dict)
+
+    def operator_keys(self) -> dict[str, list[tuple[str, ...]]]:
+        """table -> the unique keys the operator declared on it (`unique_keys`)."""
+        out: dict[str, list[tuple[str, ...]]] = {}
+        for spec in self.unique_keys:
+            table, _, cols = spec.partition("(")
+            out.setdefault(table.strip(), []).append(tuple(c.strip() for c in cols.rstrip(")").split(",") if c.strip()))
+        return out
 
     def scoped_numbers(self) -> list[ScopedNumber]:
         out = []
@@ -106,7 +116,8 @@ class Decisions:
         return {
             "boundaries": self.boundaries,
             "edges": {"drop": self.drop_edges, "add": self.add_edges, "confirm": self.confirm_edges,
-                      "plain": self.plain_columns, "accepted": self.accepted, "scoped": self.scoped},
+                      "plain": self.plain_columns, "accepted": self.accepted, "scoped": self.scoped,
+                      "unique": self.unique_keys},
             "morph_map": self.morph_map,
             "tables": self.tables,
             "take_friday": self.take_friday,
@@ -142,6 +153,7 @@ def decisions_from_json(data: Any, where: str) -> Decisions:
             plain_columns=[str(e) for e in edges.get("plain", [])],
             accepted={str(k): str(v) for k, v in edges.get("accepted", {}).items()},
             scoped={str(k): {str(a): [str(c) for c in b] for a, b in v.items()} for k, v in edges.get("scoped", {}).items()},
+            unique_keys=[str(e) for e in edges.get("unique", [])],
             morph_map={str(k): str(v) for k, v in data.get("morph_map", {}).items()},
             tables={str(k): str(v) for k, v in data.get("tables", {}).items()},
             take_friday={str(k): [str(x) for x in v] for k, v in data.get("take_friday", {}).items()},

@@ -11,7 +11,7 @@ its references mapped through the journal (`outcome`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from sqlalchemy import Connection, func, select
 
@@ -64,6 +64,7 @@ def verify(settings: Settings) -> tuple[list[str], dict[str, int]]:
             problems, counts = _verify(p, schema, graph, _Friday(c, crashed))
             problems += undeclared_ids(p, schema, graph, decisions.plain_columns, decisions.scoped_numbers())
             problems += doubled_numbers(p, schema, decisions.scoped_numbers())
+            problems += doubled_keys(p, schema, decisions.operator_keys())
             problems += triggers.problems(p)
         # The outcome, against Friday's own rows: equal, references mapped (`outcome`).
         confirmed = [PayloadEdge.from_dict(d) for d in decisions.payload_edges]
@@ -217,6 +218,24 @@ def doubled_numbers(p: Connection, schema: Schema, numbers: Iterable[ScopedNumbe
             within = ", ".join(f"{c} = {shown.value(v)}" for c, v in zip(n.within, scope))
             out.append(f"{n.table}: {count} rows with {within} hold {n.column} {number}: a reference by that "
                        f"number ({', '.join(n.named_by) or 'none declared'}) names either")
+    return out
+
+
+def doubled_keys(p: Connection, schema: Schema, keys: Mapping[str, list[tuple[str, ...]]], cap: int = 10) -> list[str]:
+    """Values of a key the operator declared unique (`gapmend edges --unique`) that two
+    rows of production hold: the application keeps one. One grouped count per key."""
+    out: list[str] = []
+    for table, columns in keys.items():
+        t = schema.tables.get(table)
+        for key in columns:
+            if t is None or any(c not in t.column_names for c in key):
+                continue
+            cols = [t.table.c[c] for c in key]
+            stmt = (select(*cols, func.count()).where(*(c.is_not(None) for c in cols)).group_by(*cols)
+                    .having(func.count() > 1).limit(cap))
+            for *values, count in p.execute(stmt):
+                out.append(f"{table}: {count} rows hold ({', '.join(key)}) = ({', '.join(shown.value(v) for v in values)}),"
+                           " a key the application keeps once")
     return out
 
 

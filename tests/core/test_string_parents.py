@@ -9,9 +9,12 @@ dialects, both copy paths."""
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
+from gapmend.app.cli import cli
 from gapmend.core.apply.preview import build_plan
 from gapmend.core.apply.restore import RestoreError, RestoreOptions, restore
 from gapmend.core.config import load_settings
+from gapmend.core.plan.decisions import Decisions, load_decisions
 from gapmend.core.plan.model import ORPHANED
 from gapmend.core.runbook.verify import verify
 from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, UniqueConstraint, select
@@ -106,3 +109,36 @@ def test_a_dangling_reference_is_refused_before_commit(dbs: Databases) -> None:
                                                f"missing media .*{M3}"):
             restore(settings, options=RestoreOptions(approve_pending=True, dry_run=dry))
         assert database_state(dbs.engines["production"]) == before
+
+
+def test_a_key_nobody_declared_links_the_pair_production_holds(dbs: Databases, staged: bool) -> None:
+    """Issue 44, item 3: one play count per (user, item), kept by the application with
+    "first or create" and no index. Both sides created user 1's count for song one after
+    the snapshot: declared unique (`gapmend edges --unique`), Friday's is production's
+    row (production's count stands), and a note on it names production's row."""
+    snapshot = {"media": [dict(uuid=M1, title="song one"), dict(uuid=M2, title="song two")],
+                "plays": [dict(id=1, user_id=2, media_uuid=M1, count=4)]}
+    friday = {"plays": [dict(id=2, user_id=1, media_uuid=M1, count=5), dict(id=3, user_id=1, media_uuid=M2, count=1)],
+              "play_notes": [dict(id=1, play_id=2, body="friday's note on the count")]}
+    production = {"plays": [dict(id=2, user_id=1, media_uuid=M1, count=2)]}
+    load_roles(dbs.engines, _schema(), {"snapshot": [snapshot], "crashed": [snapshot, friday],
+                                        "production": [snapshot, production]})
+    env = dbs.env_file(snapshot=True, snapshot_at=None)
+    settings = load_settings(env, environ={})
+    # (No users table here: the operator calls user_id plain.)
+    result = CliRunner().invoke(cli, ["--env-file", str(env), "edges", "--unique", "plays(user_id,media_uuid)",
+                                      "--plain", "plays.user_id"])
+    assert result.exit_code == 0 and "unique                  plays(user_id,media_uuid)" in result.output, result.output
+    decisions = load_decisions(settings.decisions_path) if settings.decisions_path else Decisions()
+
+    plan = build_plan(settings, decisions)
+    assert [(c.key, c.production_key) for c in plan.table("plays").collisions] == [((2,), (2,))]
+    report = restore(settings, decisions, RestoreOptions(approve_pending=True, staged=staged))
+    assert report.tables["plays"].linked == [((2,), (2,))]
+    t = _schema().tables
+    with dbs.engines["production"].connect() as conn:
+        plays = sorted(conn.execute(select(t["plays"].c.user_id, t["plays"].c.media_uuid, t["plays"].c.count)).all())
+        notes = conn.execute(select(t["play_notes"].c.play_id, t["play_notes"].c.body)).all()
+    assert plays == sorted([(2, M1, 4), (1, M1, 2), (1, M2, 1)])   # one count for (1, song one): production's
+    assert notes == [(2, "friday's note on the count")]            # names production's row
+    assert verify(settings)[0] == []
