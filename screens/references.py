@@ -86,6 +86,7 @@ class ReferencesScreen(PlanScreen):
         if f is None:
             return
         how = ("a: confirm it · d: drop it" if f.inferred else
+               "a: take it as a key · d: not a key" if f.unique else
                "a: take the proposal · d: the values are plain, not ids")
         lines = [f.id, f"  {f.evidence()}", f"  proposed: {f.proposal()}", f"  {how}"]
         self.query_one("#reference-detail", Static).update(Text("\n".join(lines)))

@@ -95,9 +95,9 @@ def build_plan(
                 count_only=frozenset() if hears_inserts else surrogate, schema=schema,
                 check_roles=check_roles, delta=delta, known=known, hide_restored=on_row is None)
             plan = _Preview(sources, schema, graph, plan, decisions, work, progress, cancel).run()
-            with connect(sources.crashed, "crashed") as c_conn:
+            with connect(sources.crashed, "crashed") as c_conn, connect(sources.production, "production") as p_conn:
                 found = census.plan_census(c_conn, schema, graph, plan, select_tables(plan, approve_pending=True).order,
-                                           decisions)
+                                           decisions, p_conn)
             plan = dataclasses.replace(plan, id_columns=found)
             return dataclasses.replace(plan, elapsed_s=round(time.monotonic() - started, 3))
         finally:

@@ -157,10 +157,10 @@ def _restore_reading(read: frozenset[str] | None, known: Delta | None, sources: 
         roles.require_settled(findings, decisions.roles_confirmed)
         selection = select_tables(plan, options.tables, options.approve_pending)
         require_confirmed(plan, selection.order)
-        with sources.crashed.connect() as c_conn:
+        with sources.crashed.connect() as c_conn, sources.production.connect() as p_conn:
             require_plan_picks(c_conn, schema, plan, selection.order)
             # `--yes` decides nothing: a column that can carry a moved id is the operator's to decide.
-            census.require_decided(census.plan_census(c_conn, schema, graph, plan, selection.order, decisions))
+            census.require_decided(census.plan_census(c_conn, schema, graph, plan, selection.order, decisions, p_conn))
         if options.reviewed is not None:   # collisions and orphans: by what the writing finds (`_outcomes`)
             require_unmoved(options.reviewed, plan, selection.order, detailed=frozenset(), partial=read is not None)
         # After the plan, so that input the plan refuses leaves production without a trace.

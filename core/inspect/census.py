@@ -31,7 +31,7 @@ from ..errors import ReferenceError_
 from ..plan.decisions import Decisions, ScopedNumber
 from ..plan.model import IdColumn, Plan, RowClass
 from .graph import ReferenceGraph, column_spec
-from .id_evidence import Mover, Open, by_number, column_evidence, held, implied
+from .id_evidence import Mover, Open, by_number, column_evidence, held, implied, key_evidence
 from .payloads import PayloadEdge
 
 
@@ -102,18 +102,21 @@ def movers(schema: Schema, boundaries: Mapping[str, int | None], production_max:
 
 def census(c: Connection, schema: Schema, graph: ReferenceGraph, tables: Sequence[str],
            boundaries: Mapping[str, int | None], production_max: Mapping[str, int | None],
-           plain: Iterable[str], confirmed: Iterable[str] = (), numbers: Iterable[ScopedNumber] = ()) -> list[IdColumn]:
+           plain: Iterable[str], confirmed: Iterable[str] = (), numbers: Iterable[ScopedNumber] = (),
+           p: Connection | None = None, said_keys: Iterable[str] = ()) -> list[IdColumn]:
     """The undecided columns of `tables` (integer-keyed, Friday's rows past their
     boundary) whose Friday values name moved ids, read in crashed (`c`): one count per
     column and table that moved ids, so the cost follows the columns, not the rows."""
-    plain, confirmed = list(plain), frozenset(confirmed)
+    plain, confirmed, said = list(plain), frozenset(confirmed), frozenset(said_keys)
     moving = movers(schema, boundaries, production_max)
     out: list[IdColumn] = []
-    if not moving:
-        return out
     for name in tables:
         t, b = schema[name], boundaries.get(name)
         if t.key_kind != "surrogate" or b is None:
+            continue
+        if p is not None:   # keys nobody declared matter whether or not ids move
+            out.extend(key_evidence(c, p, graph, t, b, boundaries, said))
+        if not moving:
             continue
         here: list[IdColumn] = []
         for column in undecided_columns(t, graph, plain, numbers):
@@ -129,7 +132,7 @@ def census(c: Connection, schema: Schema, graph: ReferenceGraph, tables: Sequenc
 
 
 def plan_census(c: Connection, schema: Schema, graph: ReferenceGraph, plan: Plan, tables: Sequence[str],
-                decisions: Decisions) -> list[IdColumn]:
+                decisions: Decisions, p: Connection | None = None) -> list[IdColumn]:
     """`census` of the tables of `tables` that hold Friday inserts or updates, with the
     plan's boundaries."""
     gaps = {g.table: g for g in plan.tables if g.table in schema}
@@ -138,7 +141,8 @@ def plan_census(c: Connection, schema: Schema, graph: ReferenceGraph, plan: Plan
     writing = [n for n in tables if n in gaps and (gaps[n].count(RowClass.FRIDAY_INSERT)
                                                    or gaps[n].count(RowClass.FRIDAY_UPDATE))]
     found = census(c, schema, graph, writing, boundaries, production_max, decisions.plain_columns,
-                   decisions.confirm_edges, decisions.scoped_numbers())
+                   decisions.confirm_edges, decisions.scoped_numbers(), p,
+                   [*decisions.unique_keys, *decisions.not_unique])
     return found + [IdColumn(e["table"], e["column"], e["parent"], schema[e["parent"]].primary_key[0], e["ids"],
                              e["ids_found"], e["moved"], payload=e["id"])
                     for e in plan.payload_edges
@@ -175,6 +179,8 @@ def accept(decisions: Decisions, plan: Plan, found: Sequence[IdColumn]) -> dict[
     --accept-suggestions`, the wizard's step 2): a column's edges added, an inferred
     edge confirmed; each recorded with the evidence shown. Returns edge -> evidence."""
     taken = {edge: f.evidence() for f in found for edge in f.edges}
+    keys = {f.id for f in found if f.unique}
+    decisions.unique_keys = sorted(set(decisions.unique_keys) | keys)
     inside = {f.payload for f in found if f.payload is not None}
     replies = [f for f in found if f.names_number is not None]
     implied = {f.implied for f in found if f.implied is not None and f.names_number is None}
@@ -186,8 +192,8 @@ def accept(decisions: Decisions, plan: Plan, found: Sequence[IdColumn]) -> dict[
         how["named_by"] = sorted(set(how.get("named_by", [])) | {f.column})
         if f.implied is not None:
             decisions.drop_edges = sorted(set(decisions.drop_edges) | {f.implied})
-    decisions.add_edges = sorted(set(decisions.add_edges)
-                                 | (set(taken) - inside - implied - set(numbers) - {e for f in replies for e in f.edges}))
+    decisions.add_edges = sorted(set(decisions.add_edges) | (set(taken) - inside - implied - set(numbers) - keys
+                                                             - {e for f in replies for e in f.edges}))
     decisions.confirm_edges = sorted(set(decisions.confirm_edges) | implied)
     held = {PayloadEdge.from_dict(d).id for d in decisions.payload_edges}
     decisions.payload_edges += [PayloadEdge.from_dict(e).as_dict() for e in plan.payload_edges
@@ -199,6 +205,9 @@ def accept(decisions: Decisions, plan: Plan, found: Sequence[IdColumn]) -> dict[
 def reject(decisions: Decisions, f: IdColumn) -> str:
     """`f` is not a reference: a column's values are plain, an inferred edge is dropped
     (and its column plain, so the census does not ask again). Returns what was recorded."""
+    if f.unique:
+        decisions.not_unique = sorted(set(decisions.not_unique) | {f.id})
+        return f"{f.id} not a key"
     if f.names_number is not None:   # not a number either: its implied reference confirmed
         decisions.confirm_edges = sorted(set(decisions.confirm_edges) | {f.implied or ""} - {""})
         return f"confirmed {f.implied}"
@@ -218,10 +227,12 @@ def require_decided(found: Sequence[IdColumn]) -> None:
     copied as they are, those values would name production's rows."""
     if not found:
         return
-    shown = "; ".join(f"{f.id} ({f.moved} Friday values name moved {f.parent} ids)" for f in found[:5])
+    shown = "; ".join(f"{f.id} ({f.named} Friday rows hold a pair production's row holds)" if f.unique else
+                      f"{f.id} ({f.moved} Friday values name moved {f.parent} ids)" for f in found[:5])
     more = f" and {len(found) - 5} more" if len(found) > 5 else ""
     first = found[0]
-    how = f"`{first.command()}`, " + (f"`--drop '{first.id}'`" if first.inferred else f"`--plain {first.id}`")
+    how = f"`{first.command()}`" + ("" if first.unique else
+                                    f", `--drop '{first.id}'`" if first.inferred else f", `--plain {first.id}`")
     raise ReferenceError_(
         f"undecided columns can carry ids the restore moves: {shown}{more}: read `gapmend edges`, then decide each "
         f"({how}, or `--accept-suggestions`); nothing was written")

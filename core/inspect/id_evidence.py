@@ -9,13 +9,15 @@ the cost follows the columns, not the rows.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import inflection
 from sqlalchemy import Connection, Integer, String, and_, case, cast, exists, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from ..databases import rows as rowio
 from ..databases.dialects import dialect_of
 from ..databases.schema import Schema, TableInfo
 from ..plan.model import IdColumn, Target
@@ -256,3 +258,36 @@ def by_number(c: Connection, graph: ReferenceGraph, t: TableInfo, boundary: int,
                 yield IdColumn(t.name, e.columns[0], t.name, number, int(total), int(as_number), int(as_id),
                                implied=e.id, within=within, names_number=number)
                 break
+
+
+PAIRS_READ = 5000   # Friday's pairs looked up in production, for the evidence of a key
+
+
+def key_evidence(c: Connection, p: Connection, graph: ReferenceGraph, t: TableInfo, boundary: int,
+                 boundaries: Mapping[str, int | None], said: frozenset[str]) -> Iterator[IdColumn]:
+    """Pairs of `t`'s references (a counter's user and item) that no row of crashed or
+    production repeats, though each repeats alone, and that a Friday row holds as a
+    production row does (both naming rows from before the snapshot, so the same rows on
+    both sides): proposed as a key the application keeps. A pivot keyed by its
+    references collides on its key already; a pair the operator has spoken of is not asked."""
+    if t.key_kind != "surrogate":
+        return
+    edges = {e.columns[0]: e for e in graph.edges_from(t.name)
+             if len(e.columns) == 1 and e.type_column is None and not e.is_self}
+    declared = [set(k) for k in t.unique_keys]
+    key = t.table.c[t.primary_key[0]]
+    for a, b in itertools.combinations(sorted(edges), 2):
+        if f"{t.name}({a},{b})" in said or any(k <= {a, b} for k in declared):
+            continue
+        cols = [t.table.c[a], t.table.c[b]]
+        early = [col <= boundaries[edges[n].parent] for n, col in zip((a, b), cols)
+                 if boundaries.get(edges[n].parent) is not None]
+        # Friday's pairs production holds first (Friday's rows only, by the key's range):
+        # only then the whole tables' counts, which most pairs never reach.
+        pairs = [tuple(r) for r in c.execute(select(*cols).where(
+            key > boundary, *(col.is_not(None) for col in cols), *early).limit(PAIRS_READ))]
+        held = {tuple(r) for r in rowio.fetch_keys(p, t, (a, b), pairs, select_cols=(a, b))}
+        if not held or _repeats(c, cols) or _repeats(p, cols) or not _repeats(c, cols[:1]) or not _repeats(c, cols[1:]):
+            continue
+        yield IdColumn(t.name, f"{a},{b}", t.name, t.primary_key[0], len(pairs),
+                       sum(1 for pair in pairs if pair in held), 0, unique=(a, b))

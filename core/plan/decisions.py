@@ -48,6 +48,7 @@ class Decisions:
     plain_columns: list[str] = field(default_factory=list)
     # Keys nobody declared, unique by the operator's word: "table(a,b)" (`unique.with_operator_keys`).
     unique_keys: list[str] = field(default_factory=list)
+    not_unique: list[str] = field(default_factory=list)   # proposed keys the operator said are none
     # Numbers unique within a parent (`ScopedNumber`): "table.column" -> {"within": [...], "named_by": [...]}.
     scoped: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     # Proposals taken by `edges --accept-suggestions`: the edge added -> the evidence shown then.
@@ -117,7 +118,7 @@ class Decisions:
             "boundaries": self.boundaries,
             "edges": {"drop": self.drop_edges, "add": self.add_edges, "confirm": self.confirm_edges,
                       "plain": self.plain_columns, "accepted": self.accepted, "scoped": self.scoped,
-                      "unique": self.unique_keys},
+                      "unique": self.unique_keys, "not_unique": self.not_unique},
             "morph_map": self.morph_map,
             "tables": self.tables,
             "take_friday": self.take_friday,
@@ -154,6 +155,7 @@ def decisions_from_json(data: Any, where: str) -> Decisions:
             accepted={str(k): str(v) for k, v in edges.get("accepted", {}).items()},
             scoped={str(k): {str(a): [str(c) for c in b] for a, b in v.items()} for k, v in edges.get("scoped", {}).items()},
             unique_keys=[str(e) for e in edges.get("unique", [])],
+            not_unique=[str(e) for e in edges.get("not_unique", [])],
             morph_map={str(k): str(v) for k, v in data.get("morph_map", {}).items()},
             tables={str(k): str(v) for k, v in data.get("tables", {}).items()},
             take_friday={str(k): [str(x) for x in v] for k, v in data.get("take_friday", {}).items()},

@@ -132,9 +132,15 @@ class IdColumn:
     # its id (a reply's parent by its number in the thread): `named` of `friday_values`
     # do, `moved` name one by id. The proposal: `--scoped-ref`.
     names_number: str | None = None
+    # A pair of references no row repeats though each does alone (a per-user counter's
+    # (user, item)), which a Friday row holds as production's row does: the proposal is
+    # a key the application keeps (`gapmend edges --unique`). `column` is "a,b".
+    unique: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
+        if self.unique:
+            return f"{self.table}({','.join(self.unique)})"
         return self.payload or self.implied or f"{self.table}.{self.column}"
 
     @property
@@ -146,6 +152,8 @@ class IdColumn:
     def edges(self) -> list[str]:
         """The edges `--accept-suggestions` adds (`graph`'s spelling), or the inferred
         edge it confirms."""
+        if self.unique:
+            return [self.id]
         if self.names_number is not None:
             return [f"{self.table}.{self.column}->{self.table}.{self.names_number}"]
         if self.inferred:
@@ -159,6 +167,8 @@ class IdColumn:
 
     def proposal(self) -> str:
         """The proposal in words."""
+        if self.unique:
+            return f"a key the application keeps: {self.id}"
         if self.names_number is not None:
             return f"names a row by its {self.names_number} within its {', '.join(self.within)}: {self.edges[0]}"
         if self.inferred:
@@ -169,6 +179,8 @@ class IdColumn:
 
     def command(self) -> str:
         """The console command that takes the proposal."""
+        if self.unique:
+            return f"gapmend edges --unique '{self.id}'"
         if self.names_number is not None:
             scoped = f"{self.table}.{self.names_number}[{','.join(self.within)}]"
             return f"gapmend edges --scoped '{scoped}' --scoped-ref '{self.edges[0]}'"
@@ -179,6 +191,10 @@ class IdColumn:
         return "gapmend edges " + " ".join(f"--add '{e}'" for e in self.edges)
 
     def evidence(self) -> str:
+        if self.unique:
+            return (f"({', '.join(self.unique)}): no row of crashed or production holds a pair twice, though each "
+                    f"column repeats alone; {self.named} of {self.friday_values} Friday rows hold a pair a production "
+                    "row holds (inserted, the application would find two)")
         if self.names_number is not None:
             return (f"{self.column}: implied as a {self.table} id, but {self.named} of {self.friday_values} Friday "
                     f"values are the {self.names_number} of a row of the same {', '.join(self.within)} "

@@ -14,6 +14,7 @@ from gapmend.app.cli import cli
 from gapmend.core.apply.preview import build_plan
 from gapmend.core.apply.restore import RestoreError, RestoreOptions, restore
 from gapmend.core.config import load_settings
+from gapmend.core.errors import ReferenceError_
 from gapmend.core.plan.decisions import Decisions, load_decisions
 from gapmend.core.plan.model import ORPHANED
 from gapmend.core.runbook.verify import verify
@@ -28,6 +29,7 @@ M1, M2, M3 = "6f1c54d0-0000-4000-8000-000000000001", "6f1c54d0-0000-4000-8000-00
 
 def _schema() -> MetaData:
     md = MetaData()
+    Table("users", md, Column("id", Integer, primary_key=True), Column("name", String(40), nullable=False))
     Table("media", md, Column("uuid", String(36), primary_key=True), Column("title", String(40), nullable=False))
     Table("playlists", md, Column("id", Integer, primary_key=True), Column("name", String(40), nullable=False))
     Table("playlist_media", md, Column("playlist_id", Integer, ForeignKey("playlists.id"), primary_key=True),
@@ -40,7 +42,8 @@ def _schema() -> MetaData:
     return md
 
 
-SNAPSHOT = {"media": [dict(uuid=M1, title="song one"), dict(uuid=M2, title="song two")],
+USERS = [dict(id=1, name="ann"), dict(id=2, name="bob")]
+SNAPSHOT = {"users": USERS, "media": [dict(uuid=M1, title="song one"), dict(uuid=M2, title="song two")],
             "playlists": [dict(id=1, name="mix")],
             "playlist_media": [dict(playlist_id=1, media_uuid=M1)],
             "plays": [dict(id=1, user_id=1, media_uuid=M1, count=1)]}
@@ -114,31 +117,36 @@ def test_a_dangling_reference_is_refused_before_commit(dbs: Databases) -> None:
 def test_a_key_nobody_declared_links_the_pair_production_holds(dbs: Databases, staged: bool) -> None:
     """Issue 44, item 3: one play count per (user, item), kept by the application with
     "first or create" and no index. Both sides created user 1's count for song one after
-    the snapshot: declared unique (`gapmend edges --unique`), Friday's is production's
-    row (production's count stands), and a note on it names production's row."""
-    snapshot = {"media": [dict(uuid=M1, title="song one"), dict(uuid=M2, title="song two")],
-                "plays": [dict(id=1, user_id=2, media_uuid=M1, count=4)]}
-    friday = {"plays": [dict(id=2, user_id=1, media_uuid=M1, count=5), dict(id=3, user_id=1, media_uuid=M2, count=1)],
-              "play_notes": [dict(id=1, play_id=2, body="friday's note on the count")]}
-    production = {"plays": [dict(id=2, user_id=1, media_uuid=M1, count=2)]}
+    the snapshot: the pair is proposed as a key from the data (unique on every side,
+    each column repeating alone), the restore waits for the operator, and once taken
+    (`--accept-suggestions`, as `gapmend edges --unique` would), Friday's is production's
+    row (production's count stands) and a note on it names production's row."""
+    snapshot = {"users": USERS, "media": [dict(uuid=M1, title="song one"), dict(uuid=M2, title="song two")],
+                "plays": [dict(id=1, user_id=2, media_uuid=M1, count=40), dict(id=4, user_id=1, media_uuid=M2, count=10)]}
+    friday = {"plays": [dict(id=5, user_id=1, media_uuid=M1, count=50), dict(id=6, user_id=2, media_uuid=M2, count=10)],
+              "play_notes": [dict(id=1, play_id=5, body="friday's note on the count")]}
+    production = {"plays": [dict(id=5, user_id=1, media_uuid=M1, count=20)]}
     load_roles(dbs.engines, _schema(), {"snapshot": [snapshot], "crashed": [snapshot, friday],
                                         "production": [snapshot, production]})
     env = dbs.env_file(snapshot=True, snapshot_at=None)
     settings = load_settings(env, environ={})
-    # (No users table here: the operator calls user_id plain.)
-    result = CliRunner().invoke(cli, ["--env-file", str(env), "edges", "--unique", "plays(user_id,media_uuid)",
-                                      "--plain", "plays.user_id"])
-    assert result.exit_code == 0 and "unique                  plays(user_id,media_uuid)" in result.output, result.output
+    # The pair is proposed from the data, and the restore waits for the operator's word.
+    (key,) = build_plan(settings).id_columns
+    assert (key.id, key.named, key.friday_values) == ("plays(media_uuid,user_id)", 1, 2), key.evidence()
+    with pytest.raises(ReferenceError_, match=r"plays\(media_uuid,user_id\) \(1 Friday rows hold a pair"):
+        restore(settings, options=RestoreOptions(approve_pending=True))
+    result = CliRunner().invoke(cli, ["--env-file", str(env), "edges", "--accept-suggestions"])
+    assert result.exit_code == 0 and "accepted    added       plays(media_uuid,user_id)" in result.output, result.output
     decisions = load_decisions(settings.decisions_path) if settings.decisions_path else Decisions()
 
     plan = build_plan(settings, decisions)
-    assert [(c.key, c.production_key) for c in plan.table("plays").collisions] == [((2,), (2,))]
+    assert [(c.key, c.production_key) for c in plan.table("plays").collisions] == [((5,), (5,))]
     report = restore(settings, decisions, RestoreOptions(approve_pending=True, staged=staged))
-    assert report.tables["plays"].linked == [((2,), (2,))]
+    assert report.tables["plays"].linked == [((5,), (5,))]
     t = _schema().tables
     with dbs.engines["production"].connect() as conn:
         plays = sorted(conn.execute(select(t["plays"].c.user_id, t["plays"].c.media_uuid, t["plays"].c.count)).all())
         notes = conn.execute(select(t["play_notes"].c.play_id, t["play_notes"].c.body)).all()
-    assert plays == sorted([(2, M1, 4), (1, M1, 2), (1, M2, 1)])   # one count for (1, song one): production's
-    assert notes == [(2, "friday's note on the count")]            # names production's row
+    assert plays == sorted([(2, M1, 40), (1, M2, 10), (1, M1, 20), (2, M2, 10)])   # one (1, song one): production's
+    assert notes == [(5, "friday's note on the count")]            # names production's row
     assert verify(settings)[0] == []
