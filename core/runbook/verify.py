@@ -197,9 +197,10 @@ def undeclared_ids(p: Connection, schema: Schema, graph: ReferenceGraph, plain: 
             for (key, held), moves in found.items():
                 (parent, new), others = moves[0], moves[1:]
                 also = "".join(f", or Friday's {o} {held} (production's {n} now)" for o, n in others)
+                decide = ("`gapmend edges` says which table the data points to" if others else
+                          f"`gapmend edges --add {table}.{col}->{parent}.{schema[parent].primary_key[0]}`")
                 out.append(f"{table} {key} {col} = {held}: Friday's {parent} {held} is production's {new} now{also}; "
-                           f"{col} is undecided (`gapmend edges --add {table}.{col}->"
-                           f"{parent}.{schema[parent].primary_key[0]}` or `--plain {table}.{col}`)")
+                           f"{col} is undecided ({decide}, or `--plain {table}.{col}`)")
     return out[:cap * 5]
 
 
