@@ -343,8 +343,10 @@ class WorkTables:
         out = []
         for edge in self.edges_from(name):
             parent = self.schema.tables.get(edge.parent)
+            # A self-reference is left to the check before the commit: MySQL will not
+            # update a work table its own subquery reads.
             if (len(edge.columns) != 1 or parent is None or self.boundaries.get(edge.parent) is not None
-                    or len(parent.primary_key) != 1 or edge.parent_columns != parent.primary_key):
+                    or len(parent.primary_key) != 1 or edge.parent_columns != parent.primary_key or edge.is_self):
                 continue
             out.append(Ref(edge, edge.columns[0], t.column_names.index(edge.columns[0]), 0, None, self.dialect))
         return out
