@@ -11,11 +11,14 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, NamedTuple, Sequence
 
 from sqlalchemy import (
+    BINARY,
+    VARBINARY,
     BigInteger,
     Column,
     Connection,
     Engine,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -401,7 +404,7 @@ class WorkTables:
             where = [*where, value.not_in(sorted(sentinels))]
         fate = fate_of(work)
         column = t.column(ref.column)
-        found = {fate.orphan_edge: literal(ref.edge.id), fate.orphan_id: cast(value, String)}
+        found = {fate.orphan_edge: literal(ref.edge.id), fate.orphan_id: as_text(value)}
         if nullable_ok and column is not None and column.nullable:
             marked = func.coalesce(fate.nulled, literal(",")) + literal(f"{ref.index},")
             self.execute(update(work).values({fate.nulled: marked, **found}).where(*where))
@@ -581,5 +584,13 @@ def work_table(metadata: MetaData, name: str, prefixes: Sequence[str] = ()) -> T
 
 
 def text_of(prefix: str, value: ColumnElement[Any], suffix: str = "") -> ColumnElement[str]:
-    out = literal(prefix, String) + cast(value, String)
+    out = literal(prefix, String) + as_text(value)
     return out + literal(suffix, String) if suffix else out
+
+
+def as_text(value: ColumnElement[Any]) -> ColumnElement[str]:
+    """`value` as text for a reason or an orphan's key: bytes (a BINARY(16) UUID) in hex,
+    which every server spells the same and any text column holds."""
+    if isinstance(value.type, (LargeBinary, BINARY, VARBINARY)):
+        return func.lower(func.hex(value))
+    return cast(value, String)

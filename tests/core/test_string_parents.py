@@ -8,6 +8,8 @@ dialects, both copy paths."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from click.testing import CliRunner
 from gapmend.app.cli import cli
@@ -18,7 +20,18 @@ from gapmend.core.errors import ReferenceError_
 from gapmend.core.plan.decisions import Decisions, load_decisions
 from gapmend.core.plan.model import ORPHANED
 from gapmend.core.runbook.verify import verify
-from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, UniqueConstraint, select
+from sqlalchemy import (
+    BINARY,
+    Column,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    select,
+)
 
 from ..conftest import Databases
 from ..dbstate import database_state, load_roles
@@ -149,4 +162,30 @@ def test_a_key_nobody_declared_links_the_pair_production_holds(dbs: Databases, s
         notes = conn.execute(select(t["play_notes"].c.play_id, t["play_notes"].c.body)).all()
     assert plays == sorted([(2, M1, 40), (1, M2, 10), (1, M1, 20), (2, M2, 10)])   # one (1, song one): production's
     assert notes == [(5, "friday's note on the count")]            # names production's row
+    assert verify(settings)[0] == []
+
+
+def test_orphans_of_a_binary_uuid_keyed_parent(dbs: Databases, staged: bool) -> None:
+    """The same with the UUIDs stored as 16 bytes (``BINARY(16)``, as some Laravel apps
+    keep them): the orphan is found, skipped and reported with its key in hex."""
+    b1, b2 = uuid.UUID(M1).bytes, uuid.UUID(M2).bytes
+    binary = LargeBinary(16).with_variant(BINARY(16), "mysql", "mariadb")   # Laravel's binary(): BLOB on SQLite
+    md = MetaData()
+    Table("media", md, Column("uuid", binary, primary_key=True), Column("title", String(40)))
+    plays = Table("plays", md, Column("id", Integer, primary_key=True), Column("media_uuid", binary,
+                                                                              ForeignKey("media.uuid")),
+                  Column("hits", Integer))
+    snapshot = {"media": [dict(uuid=b1, title="song one"), dict(uuid=b2, title="song two")],
+                "plays": [dict(id=1, media_uuid=b1, hits=10)]}
+    load_roles(dbs.engines, md, {"snapshot": [snapshot],
+                                 "crashed": [snapshot, {"plays": [dict(id=2, media_uuid=b2, hits=30),
+                                                                  dict(id=3, media_uuid=b1, hits=40)]}],
+                                 "production": [{**snapshot, "media": [dict(uuid=b1, title="song one")]},
+                                                {"plays": [dict(id=2, media_uuid=b1, hits=20)]}]})
+    settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
+    assert [(o.key, o.parent_key) for o in build_plan(settings).table("plays").orphans] == [((2,), b2.hex())]
+    report = restore(settings, options=RestoreOptions(approve_pending=True, staged=staged))
+    assert [k for k, _ in report.tables["plays"].skipped] == [(2,)]
+    with dbs.engines["production"].connect() as conn:
+        assert sorted(conn.execute(select(plays.c.hits)).scalars()) == [10, 20, 40]
     assert verify(settings)[0] == []
