@@ -104,9 +104,11 @@ def census(c: Connection, schema: Schema, graph: ReferenceGraph, tables: Sequenc
            boundaries: Mapping[str, int | None], production_max: Mapping[str, int | None],
            plain: Iterable[str], confirmed: Iterable[str] = (), numbers: Iterable[ScopedNumber] = (),
            p: Connection | None = None, said_keys: Iterable[str] = ()) -> list[IdColumn]:
-    """The undecided columns of `tables` (integer-keyed, Friday's rows past their
-    boundary) whose Friday values name moved ids, read in crashed (`c`): one count per
-    column and table that moved ids, so the cost follows the columns, not the rows."""
+    """What of `tables` (integer-keyed) the operator must decide before the restore, read
+    in crashed (`c`): undecided columns whose Friday values name moved ids, implied
+    references the data contradicts or reads as numbers within a parent, and (given
+    production, `p`) pairs of references a Friday row holds as production's row does.
+    One count per column and table that moved ids: the cost follows the columns."""
     plain, confirmed, said = list(plain), frozenset(confirmed), frozenset(said_keys)
     moving = movers(schema, boundaries, production_max)
     out: list[IdColumn] = []
@@ -195,9 +197,9 @@ def accept(decisions: Decisions, plan: Plan, found: Sequence[IdColumn]) -> dict[
     decisions.add_edges = sorted(set(decisions.add_edges) | (set(taken) - inside - implied - set(numbers) - keys
                                                              - {e for f in replies for e in f.edges}))
     decisions.confirm_edges = sorted(set(decisions.confirm_edges) | implied)
-    held = {PayloadEdge.from_dict(d).id for d in decisions.payload_edges}
+    kept = {PayloadEdge.from_dict(d).id for d in decisions.payload_edges}
     decisions.payload_edges += [PayloadEdge.from_dict(e).as_dict() for e in plan.payload_edges
-                                if e["id"] in inside and e["id"] not in held]
+                                if e["id"] in inside and e["id"] not in kept]
     decisions.accepted.update(taken)
     return taken
 

@@ -1,7 +1,9 @@
 """The evidence the census (`census`) proposes from: in crashed's data, how many of a
 column's Friday values name a row of each table whose ids the restore moves, and how
 many name a moved id; per value of a discriminator column; whether the column numbers
-rows within a parent instead; whether an implied reference's values all find a row.
+rows within a parent instead, and whether a self-reference names rows by that number;
+whether an implied reference's values all find a row; and, with production, whether a
+pair of references is a key nobody declared that a Friday row shares with production.
 
 Every figure is one count over Friday's rows per column and table that moved ids, so
 the cost follows the columns, not the rows.
