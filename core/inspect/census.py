@@ -154,8 +154,8 @@ def plan_census(c: Connection, schema: Schema, graph: ReferenceGraph, plan: Plan
 def rewritten(c: Connection, schema: Schema, plan: Plan, f: IdColumn, limit: int = 3) -> list[str]:
     """A few of Friday's rows (read in crashed, `c`) whose value in `f`'s column names a
     moved id of the proposed table: the rows a decision rewrites, or leaves naming
-    production's row. Words for the operator; none for a path inside values."""
-    if f.payload is not None or f.table not in schema:
+    production's row. Words for the operator; none for a path inside values or a key."""
+    if f.payload is not None or f.unique or f.table not in schema:
         return []
     t = schema[f.table]
     gaps = {g.table: g for g in plan.tables}
