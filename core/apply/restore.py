@@ -315,7 +315,7 @@ class _Run:
         self._count_rows_before(tables)
         id_guard.check_unchanged(self.p, self.plan, self.schema, tables)
         self.writes.load_done(tables)
-        self._decide()   # the keyed tables' rows are decided as they are staged (`_write_inserts`)
+        self._decide()   # the keyed tables' rows are staged here, decided as each is written (`write_inserts`)
 
     def _decide(self) -> None:
         """The fates of the integer-keyed tables' Friday rows, decided by the server, and their ids."""
