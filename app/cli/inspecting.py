@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 import click
 from gapmend.core.config import Settings
 from gapmend.core.logfile import LOGGER
-from gapmend.core.plan.decisions import Decisions, load_decisions, save_decisions
+from gapmend.core.plan.decisions import Decisions, key_spec, load_decisions, save_decisions
 from gapmend.core.plan.model import Decision, to_dict
 
 from ..render import job_line, render_plan
@@ -261,12 +261,11 @@ def _scope(decisions: Decisions, schema: Schema, spec: str) -> None:
 
 def _unique(decisions: Decisions, schema: Schema, spec: str) -> None:
     """``--unique T(a,b)``: recorded, once every column is one crashed's table has."""
-    table, _, cols = spec.strip().partition("(")
-    columns = [c.strip() for c in cols.rstrip(")").split(",") if c.strip()]
-    t = schema.tables.get(table.strip())
-    if t is None or not spec.strip().endswith(")") or not columns or any(c not in t.column_names for c in columns):
+    table, columns = key_spec(spec)
+    t = schema.tables.get(table)
+    if t is None or not columns or any(c not in t.column_names for c in columns):
         fail(f"--unique {spec!r}: write it as TABLE(COLUMN,COLUMN), with columns crashed's table has")
-    key = f"{table.strip()}({','.join(columns)})"
+    key = f"{table}({','.join(columns)})"
     decisions.unique_keys = sorted(set(decisions.unique_keys) | {key})
 
 

@@ -38,11 +38,7 @@ def renumber_run(p: Connection, schema: Schema, run_id: str, numbers: Sequence[S
         moved = _renumbered(p, t.table, t.primary_key[0], run_id, n)
         if not moved:
             continue
-        key = t.table.c[t.primary_key[0]]
-        execute(update(t.table).where(key == bindparam("k")).values({n.column: bindparam("v")}),
-                [{"k": k, "v": new} for k, _, _, new in moved])
-        for k, _, old, new in moved:
-            writer.add(n.table, (k, n.column, old), (k, n.column, new), journal.RENUMBERED)
+        _write(t.table, t.primary_key[0], n.column, [(k, old, new) for k, _, old, new in moved], writer, execute)
         changed = {k for k, _, _, _ in moved}
         for column in n.named_by:
             changed |= _follow(p, t.table, t.primary_key[0], run_id, n, column, moved, writer, execute)
@@ -88,10 +84,17 @@ def _follow(p: Connection, table: Any, key: str, run_id: str, n: ScopedNumber, c
         scope, old = tuple(row[1:1 + len(n.within)]), row[-1]
         if (scope, old) in new_of:
             found.append((row[0], old, new_of[scope, old]))
-    if found:
-        k = table.c[key]
-        execute(update(table).where(k == bindparam("k")).values({column: bindparam("v")}),
-                [{"k": key_, "v": new} for key_, _, new in found])
-        for key_, old, new in found:
-            writer.add(n.table, (key_, column, old), (key_, column, new), journal.RENUMBERED)
+    _write(table, key, column, found, writer, execute)
     return {key_ for key_, _, _ in found}
+
+
+def _write(table: Any, key: str, column: str, changes: list[tuple[Any, Any, Any]], writer: journal.Writer,
+           execute: Callable[[Any, list[dict[str, Any]]], None]) -> None:
+    """`column` of the rows keyed in `changes` (key, Friday's value, the new one) set to the
+    new value in batches, each change journaled (``renumbered``) for `verify` to expect."""
+    if not changes:
+        return
+    execute(update(table).where(table.c[key] == bindparam("k")).values({column: bindparam("v")}),
+            [{"k": k, "v": new} for k, _, new in changes])
+    for k, old, new in changes:
+        writer.add(table.name, (k, column, old), (k, column, new), journal.RENUMBERED)

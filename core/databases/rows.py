@@ -129,6 +129,13 @@ def key_condition(cols: Sequence[Any], batch: Sequence[Row]) -> Any:
 PER_TABLE_BATCH = 100   # tables per statement
 
 
+def repeated(conn: Connection, columns: Sequence[Any], where: Sequence[Any] = (), limit: int = 10) -> list[Row]:
+    """Values of `columns` (with their count, last) that more than one row holds, among
+    the rows `where` picks: one grouped count, at most `limit` values."""
+    stmt = select(*columns, func.count()).where(*where).group_by(*columns).having(func.count() > 1).limit(limit)
+    return [tuple(r) for r in conn.execute(stmt)]
+
+
 def highest_ids(conn: Connection, tables: Sequence[TableInfo]) -> dict[str, int]:
     """Each integer-keyed table's highest id (0 when empty), each answered from the key's index."""
     return {name: int(v or 0) for name, v in _per_table(

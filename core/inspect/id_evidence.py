@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import inflection
-from sqlalchemy import Connection, Integer, String, and_, case, cast, exists, func, literal, or_, select
+from sqlalchemy import Connection, Integer, String, and_, case, cast, exists, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..databases import rows as rowio
@@ -133,9 +133,7 @@ def _counts_up(c: Connection, parents: list[Any], number: Any) -> bool:
 
 def _repeats(c: Connection, columns: list[Any]) -> bool:
     """Whether two rows hold the same values in `columns` (NULLs left out)."""
-    stmt = (select(literal(1)).where(*(col.is_not(None) for col in columns)).group_by(*columns)
-            .having(func.count() > 1).limit(1))
-    return c.execute(stmt).first() is not None
+    return bool(rowio.repeated(c, columns, [col.is_not(None) for col in columns], limit=1))
 
 
 def held(c: Connection, column: Any) -> Any:
@@ -288,8 +286,9 @@ def key_evidence(c: Connection, p: Connection, graph: ReferenceGraph, t: TableIn
         # only then the whole tables' counts, which most pairs never reach.
         pairs = [tuple(r) for r in c.execute(select(*cols).where(
             key > boundary, *(col.is_not(None) for col in cols), *early).limit(PAIRS_READ))]
-        held = {tuple(r) for r in rowio.fetch_keys(p, t, (a, b), pairs, select_cols=(a, b))}
-        if not held or _repeats(c, cols) or _repeats(p, cols) or not _repeats(c, cols[:1]) or not _repeats(c, cols[1:]):
+        shared = {tuple(r) for r in rowio.fetch_keys(p, t, (a, b), pairs, select_cols=(a, b))}
+        if (not shared or _repeats(c, cols) or _repeats(p, cols) or not _repeats(c, cols[:1])
+                or not _repeats(c, cols[1:])):
             continue
         yield IdColumn(t.name, f"{a},{b}", t.name, t.primary_key[0], len(pairs),
-                       sum(1 for pair in pairs if pair in held), 0, unique=(a, b))
+                       sum(1 for pair in pairs if pair in shared), 0, unique=(a, b))

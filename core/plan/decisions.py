@@ -16,6 +16,15 @@ from ..errors import ConfigError
 from ..private_files import write_private
 
 
+def key_spec(spec: str) -> tuple[str, tuple[str, ...]]:
+    """``table(a,b)`` as (table, its columns); the columns are empty when it is not so written."""
+    spec = spec.strip()
+    table, _, cols = spec.partition("(")
+    if not spec.endswith(")"):
+        return table.strip(), ()
+    return table.strip(), tuple(c.strip() for c in cols[:-1].split(",") if c.strip())
+
+
 @dataclass(frozen=True)
 class ScopedNumber:
     """A number unique within a parent, not across the table (a comment's ``local_id``
@@ -74,8 +83,8 @@ class Decisions:
         """table -> the unique keys the operator declared on it (`unique_keys`)."""
         out: dict[str, list[tuple[str, ...]]] = {}
         for spec in self.unique_keys:
-            table, _, cols = spec.partition("(")
-            out.setdefault(table.strip(), []).append(tuple(c.strip() for c in cols.rstrip(")").split(",") if c.strip()))
+            table, columns = key_spec(spec)
+            out.setdefault(table, []).append(columns)
         return out
 
     def scoped_numbers(self) -> list[ScopedNumber]:

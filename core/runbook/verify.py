@@ -213,9 +213,7 @@ def doubled_numbers(p: Connection, schema: Schema, numbers: Iterable[ScopedNumbe
         if t is None or any(c not in t.column_names for c in (*n.within, n.column)):
             continue
         cols = [t.table.c[c] for c in (*n.within, n.column)]
-        stmt = (select(*cols, func.count()).where(t.table.c[n.column].is_not(None)).group_by(*cols)
-                .having(func.count() > 1).limit(cap))
-        for *scope, number, count in p.execute(stmt):
+        for *scope, number, count in rowio.repeated(p, cols, [t.table.c[n.column].is_not(None)], cap):
             within = ", ".join(f"{c} = {shown.value(v)}" for c, v in zip(n.within, scope))
             out.append(f"{n.table}: {count} rows with {within} hold {n.column} {number}: a reference by that "
                        f"number ({', '.join(n.named_by) or 'none declared'}) names either")
@@ -232,9 +230,7 @@ def doubled_keys(p: Connection, schema: Schema, keys: Mapping[str, list[tuple[st
             if t is None or any(c not in t.column_names for c in key):
                 continue
             cols = [t.table.c[c] for c in key]
-            stmt = (select(*cols, func.count()).where(*(c.is_not(None) for c in cols)).group_by(*cols)
-                    .having(func.count() > 1).limit(cap))
-            for *values, count in p.execute(stmt):
+            for *values, count in rowio.repeated(p, cols, [c.is_not(None) for c in cols], cap):
                 out.append(f"{table}: {count} rows hold ({', '.join(key)}) = ({', '.join(shown.value(v) for v in values)}),"
                            " a key the application keeps once")
     return out
