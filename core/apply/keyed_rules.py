@@ -13,7 +13,7 @@ from ..databases import journal
 from ..inspect import unique
 from ..inspect.graph import Edge
 from ..plan.model import COLLIDED
-from .work_tables import INSERT, Meets, WorkTables, holds_text, integer_key, key_holes
+from .work_tables import INSERT, FridayRows, Meets, WorkTables, holds_text, integer_key, key_holes, tuple_text
 
 
 class KeyedRules(WorkTables):
@@ -26,8 +26,12 @@ class KeyedRules(WorkTables):
         whose key as written production already holds (a pivot row of a linked parent).
         No row depends on these rows' fates, so one pass decides them (after every
         integer-keyed table's)."""
+        r = self.rows_work[name]
         for ref in [*self.refs(name), *self.keyed_refs(name)]:
-            self.skip_broken(name, self.rows_work[name], INSERT, ref, nullable_ok)
+            self.skip_broken(name, r, INSERT, ref, nullable_ok)
+        key = [r.c[k] for k in self.schema[name].identity]
+        self.composite_orphans(name, r, key, FridayRows(r, r, key, r.c.gapmend_action == INSERT, r.c.gapmend_nulled),
+                               lambda columns: tuple_text([r.c[c] for c in columns]))
         self._keyed_collisions(name, collisions)
 
     def _keyed_collisions(self, name: str, mode: str) -> None:
@@ -112,4 +116,4 @@ class KeyedRules(WorkTables):
         no parent in production (at most 5)."""
         r = self.rows_work[name]
         source, mapped = self.mapped(name, r, r.c.gapmend_nulled, r)
-        return self.broken(name, edge, r, INSERT, source, mapped[edge.columns[0]])
+        return self.broken(name, edge, r, INSERT, source, mapped)

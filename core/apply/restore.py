@@ -496,12 +496,11 @@ class _Run:
                 continue
             check = self.server.broken_reference if name in self.server.work else self.server.broken_keyed
             for edge in self.graph.edges_from(name):
-                _require_none_missing(edge, check(name, edge) if len(edge.columns) == 1 else [])
+                _require_none_missing(edge, check(name, edge))
         for name in tables:
             if self.reports[name].updated:   # Friday's updates: the references they wrote
                 for edge in self.graph.edges_from(name):
-                    if len(edge.columns) == 1:
-                        _require_none_missing(edge, self.server.broken_update(name, edge))
+                    _require_none_missing(edge, self.server.broken_update(name, edge))
 
 
 def _require_none_missing(edge: Edge, missing: list[Any]) -> None:

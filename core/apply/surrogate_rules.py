@@ -15,7 +15,7 @@ from ..inspect import unique
 from ..inspect.graph import Edge
 from ..plan.model import COLLIDED
 from ..progress import check_cancel
-from .work_tables import WorkTables, as_id, spells_id, text_of
+from .work_tables import FridayRows, WorkTables, text_of, tuple_text
 
 
 class SurrogateRules(WorkTables):
@@ -149,6 +149,11 @@ class SurrogateRules(WorkTables):
                       .subquery("doomed"))
             self.orphaned(t, ref, nullable_ok, w, self._friday_value(name, ref.value, w),
                           [w.c.old_id.in_(select(doomed.c.old_id))])
+        w2, o = w.alias("w2"), self.crashed[name].alias("o")
+        friday = FridayRows(o, w2.join(o, o.c[pk] == w2.c.old_id), [w2.c.old_id], w2.c.action.in_(("insert", "link")),
+                            w2.c.nulled)
+        self.composite_orphans(name, w, [w.c.old_id], friday, lambda columns: self._friday_value(
+            name, lambda rows: tuple_text([rows.c[c] for c in columns]), w))
 
     def propagate(self, name: str, parents: set[str] | None = None) -> int:
         """Skip the Friday rows whose Friday parent is skipped or not restored; returns how
@@ -234,18 +239,17 @@ class SurrogateRules(WorkTables):
         self.execute(insert(journal.id_map).from_select(["run_id", "table_name", "old_key", "new_key", "action"], sel))
 
     def broken_reference(self, name: str, edge: Edge) -> list[Any]:
-        """Reference values of the rows this run inserted that find no parent (at most 5)."""
+        """Values `edge` names in the rows this run inserted that find no parent (at most 5)."""
         t, w = self.schema[name], self.work[name].alias("w")
-        parent = self.schema[edge.parent]
-        child, par = t.table.alias("ch"), parent.table.alias("par")
-        col = as_id(self.dialect, spells_id(self.schema, edge), child.c[edge.columns[0]])
+        child = t.table.alias("ch")
+        values, named = self.named_parent(edge, {c: child.c[c] for c in edge.columns})
+        shown = values[0] if len(values) == 1 else tuple_text(values)
         # Every id this run inserted lies past the table's boundary: the range keeps the
         # server from reading the whole table (a full scan per reference at 1M rows).
         key = child.c[t.primary_key[0]]
-        stmt = (select(col).select_from(
-                    child.join(w, and_(w.c.new_id == key, w.c.action == "insert"))
-                    .outerjoin(par, par.c[edge.parent_columns[0]] == col))
-                .where(key > self.boundaries[name], col.is_not(None), par.c[edge.parent_columns[0]].is_(None),
-                       *edge.type_filter(child), *self.not_sentinel(name, edge, col))
+        stmt = (select(shown).select_from(
+                    child.join(w, and_(w.c.new_id == key, w.c.action == "insert")).outerjoin(named.parent, named.held))
+                .where(key > self.boundaries[name], *named.named, *edge.type_filter(child),
+                       *self.not_sentinel(name, edge, values[0]))
                 .limit(5))
         return list(self.p.execute(stmt).scalars())

@@ -12,7 +12,7 @@ from ..databases import journal, row_images
 from ..inspect import cell_merge
 from ..inspect.graph import Edge
 from ..plan.model import COLLIDED
-from .work_tables import UPDATE, WorkTables, integer_key
+from .work_tables import UPDATE, FridayRows, WorkTables, integer_key, tuple_text
 
 
 class UpdateRules(WorkTables):
@@ -26,6 +26,9 @@ class UpdateRules(WorkTables):
         t, r = self.schema[name], self.updates[name]
         for ref in [*self.refs(name), *self.keyed_refs(name)]:   # an update never writes a reference NULL
             self.skip_broken(name, r, UPDATE, ref, False, only=[self.writes(r, ref.column)])
+        key = [r.c[k] for k in t.identity]
+        self.composite_orphans(name, r, key, FridayRows(r, r, key, r.c.gapmend_action == UPDATE, r.c.gapmend_nulled),
+                               lambda columns: tuple_text([r.c[c] for c in columns]))
         for ref in self.refs(name):
             if ref.work is None or ref.column in t.identity:   # past the boundary: skipped above
                 continue
@@ -96,4 +99,5 @@ class UpdateRules(WorkTables):
         """Reference values Friday's applied updates of `name` wrote (mapped in place by
         `apply_updates`) that find no parent in production (at most 5)."""
         r = self.updates[name]
-        return self.broken(name, edge, r, UPDATE, r, r.c[edge.columns[0]], only=[self.writes(r, edge.columns[0])])
+        return self.broken(name, edge, r, UPDATE, r, {c: r.c[c] for c in edge.columns},
+                           only=self._writes_any(r, edge.columns))

@@ -27,6 +27,7 @@ from sqlalchemy import (
     case,
     cast,
     exists,
+    false,
     func,
     insert,
     literal,
@@ -34,6 +35,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    tuple_,
     update,
 )
 from sqlalchemy.sql.elements import ColumnElement
@@ -108,6 +110,24 @@ class Fate(NamedTuple):
 def fate_of(work: Table) -> Fate:
     prefix = "gapmend_" if "gapmend_action" in work.c else ""
     return Fate(*(work.c[prefix + name] for name in Fate._fields))
+
+
+class Named(NamedTuple):
+    """Production's parent of a reference, outer-joined to the rows naming it."""
+
+    parent: Any                          # production's parent table, aliased
+    held: ColumnElement[bool]            # the join: it holds the values named
+    named: list[ColumnElement[bool]]     # a row names values (none NULL) and no parent holds them
+
+
+class FridayRows(NamedTuple):
+    """Friday's rows of a table as a rule reads them beside their fates."""
+
+    rows: Any                             # Friday's rows: crashed's table or a staged one, aliased
+    source: Any                           # the FROM joining them to their fates
+    key: Sequence[ColumnElement[Any]]     # names each row's fate in `source`
+    live: ColumnElement[bool]             # the row is still to write
+    nulled: ColumnElement[Any]            # its references written NULL (`Fate.nulled`)
 
 
 @dataclass
@@ -305,6 +325,11 @@ class WorkTables:
         self.execute(insert(r).from_select([*t.column_names, "gapmend_columns"], select(
             *(c.c[n] for n in t.column_names), k.c.columns).select_from(c.join(k, k.c.id == c.c[t.identity[0]]))))
 
+    def _writes_any(self, rows: Any, columns: Sequence[str]) -> list[ColumnElement[bool]]:
+        """For staged rows (`rows` with fate columns beside them), that one writes a column
+        of `columns`; crashed's own rows write them all."""
+        return [or_(*(self.writes(rows, c) for c in columns))] if "gapmend_columns" in rows.c else []
+
     def writes(self, r: Table, column: str) -> ColumnElement[bool]:
         """Whether a staged update of `r` writes `column` (all do unless merged by column)."""
         friday, later = cell_merge.marks(column)
@@ -360,12 +385,83 @@ class WorkTables:
         parent = self.schema[ref.edge.parent]
         key = parent.primary_key[0]
         par = parent.table.alias("kp")
-        cond: list[ColumnElement[bool]] = [value.is_not(None), ~exists().where(par.c[key] == value)]
+        held = par.c[key] == self.collations.as_production(parent.name, key, value)
+        cond: list[ColumnElement[bool]] = [value.is_not(None), ~exists().where(held)]
         staged = self.rows_work.get(ref.edge.parent)
         if staged is not None:
             sp = staged.alias("ks")
             cond.append(~exists().where(sp.c[key] == value, sp.c.gapmend_action.in_(("insert", "link"))))
         return cond
+
+    def composite_refs(self, name: str) -> list[Edge]:
+        """`name`'s references of more than one column (a foreign key onto a composite
+        key). The restore maps none of them as a whole (a column of one that is a
+        reference of its own is mapped as that), so what it decides for them is whether
+        the row they name is there. A self-reference is left to the check before the
+        commit, as in `keyed_refs`."""
+        return [e for e in self.edges_from(name) if len(e.columns) > 1 and not e.is_self
+                and e.parent in self.schema.tables]
+
+    def composite_gone(self, edge: Edge, friday: Any, written: Mapping[str, ColumnElement[Any]],
+                       skipped: bool = False) -> list[ColumnElement[bool]]:
+        """The condition that a Friday row of `friday` (its columns `written` as the
+        restore writes them: `mapped`) names by `edge` a row production does not hold,
+        nor a Friday row this restore writes. `skipped`: and a Friday row it does not
+        write holds that key (its parent is skipped); else none does (production
+        deleted it: an orphan)."""
+        pairs = list(zip(edge.columns, edge.parent_columns))
+        par = self.schema[edge.parent].table.alias("cpar")
+        held = [par.c[pc] == self.collations.as_production(edge.parent, pc, written[c]) for c, pc in pairs]
+        cond = [*(friday.c[c].is_not(None) for c, _ in pairs), *edge.type_filter(friday), ~exists().where(*held)]
+        parent_rows = self._friday_parent_rows(edge, friday)
+        if parent_rows is None:
+            return cond if not skipped else [false()]
+        rows, live = parent_rows
+        cond.append(~exists().where(*rows, live))
+        return [*cond, exists().where(*rows)] if skipped else [*cond, ~exists().where(*rows)]
+
+    def _friday_parent_rows(self, edge: Edge, friday: Any) -> tuple[list[ColumnElement[bool]], ColumnElement[bool]] | None:
+        """The condition that a Friday row of `edge`'s parent holds the key a row of
+        `friday` names, and that it is written (or linked); None when this restore writes
+        no row of that parent."""
+        pairs = list(zip(edge.columns, edge.parent_columns))
+        staged = self.rows_work.get(edge.parent)
+        if staged is not None:
+            sp = staged.alias("cst")
+            return [sp.c[pc] == friday.c[c] for c, pc in pairs], sp.c.gapmend_action.in_(("insert", "link"))
+        work = self.work.get(edge.parent)
+        if work is None:
+            return None
+        parent = self.schema[edge.parent]
+        cp, wp = self.crashed[edge.parent].alias("ccp"), work.alias("cwp")
+        return ([cp.c[pc] == friday.c[c] for c, pc in pairs] + [wp.c.old_id == cp.c[parent.primary_key[0]]],
+                wp.c.action.in_(LIVE))
+
+    def composite_orphans(self, name: str, work: Table, work_key: Sequence[ColumnElement[Any]], friday: FridayRows,
+                          named: Callable[[Sequence[str]], ColumnElement[Any]]) -> None:
+        """Skip the rows of `work` (`work_key` naming each) whose Friday row names by a
+        composite reference no row production holds or this restore writes: first those
+        whose Friday parent is skipped, then the orphans (never written NULL: a column of
+        the key may be part of another reference). `named(columns)`: the Friday values
+        of `columns` as text, seen from `work`'s row. Through a derived table: MySQL will
+        not update a table its subquery reads."""
+        fate = fate_of(work)
+        target = tuple_(*work_key) if len(work_key) > 1 else work_key[0]
+        for edge in self.composite_refs(name):
+            shown = named(edge.columns)
+            for skipped in (True, False):
+                joined, written = self.mapped(name, friday.rows, friday.nulled, friday.source)
+                doomed = (select(*friday.key).select_from(joined)
+                          .where(friday.live, *self._writes_any(friday.rows, edge.columns),
+                                 *self.composite_gone(edge, friday.rows, written, skipped))
+                          .subquery("doomed"))
+                values: dict[Any, Any] = {fate.action: "skip"}
+                if skipped:
+                    values[fate.reason] = text_of(f"{','.join(edge.columns)}=", shown, f": its {edge.parent} row is skipped")
+                else:
+                    values |= {fate.reason: text_of(f"{','.join(edge.columns)}=", shown, f": {ORPHANED}"),
+                               fate.orphan_edge: literal(edge.id), fate.orphan_id: shown}
+                self.execute(update(work).values(values).where(target.in_(select(*doomed.c))))
 
     def mapped(self, name: str, rows: Any, nulled: ColumnElement[Any],
                 source: Any) -> tuple[Any, dict[str, ColumnElement[Any]]]:
@@ -514,16 +610,30 @@ class WorkTables:
         return out
 
     def broken(self, name: str, edge: Edge, r: Table, live: str, source: Any,
-               written: ColumnElement[Any], only: Sequence[ColumnElement[bool]] = ()) -> list[Any]:
-        parent = self.schema[edge.parent]
-        par = parent.table.alias("par")
-        value = as_id(self.dialect, spells_id(self.schema, edge), written)
-        par_key = par.c[edge.parent_columns[0]]
-        stmt = (select(value).select_from(source.outerjoin(par, par_key == value))
-                .where(r.c.gapmend_action == live, value.is_not(None), par_key.is_(None), *edge.type_filter(r), *only,
-                       *self.not_sentinel(name, edge, value))
+               written: Mapping[str, ColumnElement[Any]], only: Sequence[ColumnElement[bool]] = ()) -> list[Any]:
+        """Values `edge` names in the `live` rows of `r` (read from `source`, their
+        columns `written` as the restore wrote them) that find no parent row (at most 5;
+        a composite reference's as ``a,b``)."""
+        values, cond = self.named_parent(edge, written)
+        shown = values[0] if len(values) == 1 else tuple_text(values)
+        stmt = (select(shown).select_from(source.outerjoin(cond.parent, cond.held))
+                .where(r.c.gapmend_action == live, *cond.named, *edge.type_filter(r), *only,
+                       *self.not_sentinel(name, edge, values[0]))
                 .limit(5))
         return list(self.p.execute(stmt).scalars())
+
+    def named_parent(self, edge: Edge, written: Mapping[str, ColumnElement[Any]]) -> tuple[list[ColumnElement[Any]], Named]:
+        """What a row names by `edge` (its columns `written` as production holds them; a
+        string spelling an integer id read as that id), and how production's parent is
+        joined to it (`Named`)."""
+        par = self.schema[edge.parent].table.alias("par")
+        if len(edge.columns) == 1:
+            values = [as_id(self.dialect, spells_id(self.schema, edge), written[edge.columns[0]])]
+        else:
+            values = [self.collations.as_production(edge.parent, pc, written[c])
+                      for c, pc in zip(edge.columns, edge.parent_columns)]
+        held = and_(*(par.c[pc] == v for pc, v in zip(edge.parent_columns, values)))
+        return values, Named(par, held, [*(v.is_not(None) for v in values), par.c[edge.parent_columns[0]].is_(None)])
 
 
 def temporary_refused(engine: Engine) -> str | None:
@@ -586,6 +696,14 @@ def work_table(metadata: MetaData, name: str, prefixes: Sequence[str] = ()) -> T
 def text_of(prefix: str, value: ColumnElement[Any], suffix: str = "") -> ColumnElement[str]:
     out = literal(prefix, String) + as_text(value)
     return out + literal(suffix, String) if suffix else out
+
+
+def tuple_text(values: Sequence[ColumnElement[Any]]) -> ColumnElement[str]:
+    """The values of a composite reference as text, comma-separated: ``eu,b``."""
+    out = as_text(values[0])
+    for value in values[1:]:
+        out = out + literal(",", String) + as_text(value)
+    return out
 
 
 def as_text(value: ColumnElement[Any]) -> ColumnElement[str]:

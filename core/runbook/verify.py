@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, func, select
 
 from .. import shown
 from ..config import Settings
@@ -38,15 +38,16 @@ class _Friday:
     conn: Connection
     schema: Schema
 
-    def lacks(self, edge: Edge, values: Iterable[Any]) -> set[Any]:
-        """The `values` no row of `edge`'s parent holds in crashed."""
+    def lacks(self, edge: Edge, values: Iterable[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
+        """The `values` (one tuple per row, `edge`'s columns) no row of `edge`'s parent
+        holds in crashed."""
         wanted = set(values)
         parent = self.schema.tables.get(edge.parent)
         if parent is None or not wanted:
             return set()
-        key = edge.parent_columns[:1]
-        return wanted - {row[0] for row in rowio.fetch_keys(self.conn, parent, key, [(v,) for v in wanted],
-                                                            select_cols=key)}
+        key = edge.parent_columns
+        return wanted - {tuple(row) for row in rowio.fetch_keys(self.conn, parent, key, sorted(wanted, key=str),
+                                                               select_cols=key)}
 
 
 def verify(settings: Settings) -> tuple[list[str], dict[str, int]]:
@@ -124,16 +125,14 @@ def _check_in_server(p: Connection, schema: Schema, graph: ReferenceGraph, t: Ta
                         .where(pk.is_(None)).limit(10)).scalars()
     problems.extend(_missing(t, (k,)) for k in missing)
     for edge in graph.edges_from(t.name):
-        if len(edge.columns) != 1:
-            continue
-        col = row.c[edge.columns[0]]
+        cols = [row.c[c] for c in edge.columns]
         par = schema[edge.parent].table.alias("par")
-        target = par.c[edge.parent_columns[0]]
-        cond = [col.is_not(None), *edge.type_filter(row)]
-        source = restored.join(row, pk == restored.c.id)
-        counts["references"] += p.execute(select(func.count(col.distinct())).select_from(source).where(*cond)).scalar_one()
-        dangling = list(p.execute(select(col).distinct().select_from(source.outerjoin(par, target == col))
-                                  .where(*cond, target.is_(None)).limit(50)).scalars())
+        held = [par.c[pc] == col for pc, col in zip(edge.parent_columns, cols)]
+        cond = [*(col.is_not(None) for col in cols), *edge.type_filter(row)]
+        named = select(*cols).distinct().select_from(restored.join(row, pk == restored.c.id)).where(*cond)
+        counts["references"] += p.execute(select(func.count()).select_from(named.subquery())).scalar_one()
+        dangling = [tuple(r) for r in p.execute(named.outerjoin_from(row, par, and_(*held))
+                                                .where(par.c[edge.parent_columns[0]].is_(None)).limit(50))]
         problems.extend(_dangling(t, edge, v) for v in _broken(edge, dangling, friday)[:10])
     return int(present)
 
@@ -147,16 +146,17 @@ def _check_chunk(p: Connection, schema: Schema, graph: ReferenceGraph, t: TableI
     present = {tuple(r[i] for i in key_idx) for r in found}
     problems.extend(_missing(t, k) for k in keys if tuple(k) not in present)
     for edge in graph.edges_from(t.name):
-        if len(edge.columns) != 1:
-            continue
-        i = t.column_names.index(edge.columns[0])
+        idx = [t.column_names.index(c) for c in edge.columns]
         ti = t.column_names.index(edge.type_column) if edge.type_column else None
-        values = {held_id(r[i]) for r in found if r[i] is not None and (ti is None or edge.covers(r[ti]))}
+        # One column: a string spelling an id read as that id (`held_id`); a composite key as it is.
+        read = held_id if len(idx) == 1 else (lambda v: v)
+        values = {tuple(read(r[i]) for i in idx) for r in found
+                  if all(r[i] is not None for i in idx) and (ti is None or edge.covers(r[ti]))}
         if not values:
             continue
         parent = schema[edge.parent]
-        have = {r[0] for r in rowio.fetch_keys(p, parent, edge.parent_columns, [(v,) for v in values],
-                                               select_cols=edge.parent_columns)}
+        have = {tuple(r) for r in rowio.fetch_keys(p, parent, edge.parent_columns, sorted(values, key=str),
+                                                   select_cols=edge.parent_columns)}
         counts["references"] += len(values)
         problems.extend(_dangling(t, edge, v) for v in _broken(edge, sorted(values - have, key=str), friday))
     return len(present)
@@ -236,7 +236,7 @@ def doubled_keys(p: Connection, schema: Schema, keys: Mapping[str, list[tuple[st
     return out
 
 
-def _broken(edge: Edge, dangling: list[Any], friday: _Friday) -> list[Any]:
+def _broken(edge: Edge, dangling: list[tuple[Any, ...]], friday: _Friday) -> list[tuple[Any, ...]]:
     """The `dangling` values that name a row in crashed: the restore broke those. One
     that names no row there either is a sentinel written as Friday had it (the outcome
     check compares it with Friday's value)."""
@@ -248,8 +248,9 @@ def _missing(t: TableInfo, key: tuple[Any, ...]) -> str:
     return f"{t.name}: restored row {tuple(key)} is missing from production"
 
 
-def _dangling(t: TableInfo, edge: Edge, value: Any) -> str:
-    return f"{t.name}: a restored row's {edge.columns[0]} = {value} points at no {edge.parent} row ({edge.id})"
+def _dangling(t: TableInfo, edge: Edge, values: tuple[Any, ...]) -> str:
+    named = ",".join(str(v) for v in values)
+    return f"{t.name}: a restored row's {','.join(edge.columns)} = {named} points at no {edge.parent} row ({edge.id})"
 
 
 def _counters(p: Connection, schema: Schema, tables: list[str]) -> list[str]:

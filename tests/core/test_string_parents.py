@@ -24,6 +24,7 @@ from sqlalchemy import (
     BINARY,
     Column,
     ForeignKey,
+    ForeignKeyConstraint,
     Integer,
     LargeBinary,
     MetaData,
@@ -31,6 +32,8 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     select,
+    text,
+    update,
 )
 
 from ..conftest import Databases
@@ -189,3 +192,85 @@ def test_orphans_of_a_binary_uuid_keyed_parent(dbs: Databases, staged: bool) -> 
     with dbs.engines["production"].connect() as conn:
         assert sorted(conn.execute(select(plays.c.hits)).scalars()) == [10, 20, 40]
     assert verify(settings)[0] == []
+
+
+def _composite_schema() -> MetaData:
+    """Codes keyed by (region, code), as an app keeps per-region catalogues; a shipment
+    (integer-keyed) and a tag (keyed by its reference and a word) name one by both
+    columns under a declared foreign key; a note travels with its shipment."""
+    md = MetaData()
+    Table("codes", md, Column("region", String(8), primary_key=True), Column("code", String(8), primary_key=True),
+          Column("label", String(40), nullable=False, unique=True))
+    Table("shipments", md, Column("id", Integer, primary_key=True), Column("region", String(8)),
+          Column("code", String(8)), Column("qty", Integer),
+          ForeignKeyConstraint(["region", "code"], ["codes.region", "codes.code"]))
+    Table("code_tags", md, Column("region", String(8), primary_key=True), Column("code", String(8), primary_key=True),
+          Column("tag", String(16), primary_key=True),
+          ForeignKeyConstraint(["region", "code"], ["codes.region", "codes.code"]))
+    Table("shipment_notes", md, Column("id", Integer, primary_key=True),
+          Column("shipment_id", Integer, ForeignKey("shipments.id")), Column("body", String(40)))
+    return md
+
+
+CODES = [dict(region="eu", code="a", label="apples"), dict(region="eu", code="b", label="bananas")]
+COMPOSITE_SNAPSHOT = {"codes": CODES, "shipments": [dict(id=1, region="eu", code="a", qty=10)]}
+COMPOSITE_FRIDAY = {
+    "codes": [dict(region="eu", code="c", label="cherries")],
+    "shipments": [dict(id=2, region="eu", code="b", qty=20), dict(id=3, region="eu", code="c", qty=30),
+                  dict(id=4, region="eu", code="a", qty=40)],
+    "code_tags": [dict(region="eu", code="b", tag="yellow"), dict(region="eu", code="c", tag="red")],
+    "shipment_notes": [dict(id=1, shipment_id=2, body="on bananas"), dict(id=2, shipment_id=3, body="on cherries")]}
+COMPOSITE_EDGE = "shipments.region,code->codes.region,code"
+
+
+def test_orphans_of_a_composite_keyed_parent(dbs: Databases, staged: bool) -> None:
+    """Production deleted (eu, b); Friday's shipment and tag of it are orphans, shown by
+    the plan with the key they name, skipped with the reason, the note on the shipment
+    after them; Friday's own new code (eu, c) is no orphan for its children."""
+    md = _composite_schema()
+    production = {"codes": [CODES[0]], "shipments": [dict(id=1, region="eu", code="a", qty=10)]}
+    load_roles(dbs.engines, md, {"snapshot": [COMPOSITE_SNAPSHOT], "crashed": [COMPOSITE_SNAPSHOT, COMPOSITE_FRIDAY],
+                                 "production": [production, {"shipments": [dict(id=2, region="eu", code="a", qty=70)]}]})
+    settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
+    plan = build_plan(settings)
+    assert [(o.key, o.edge, o.parent_key) for o in plan.table("shipments").orphans] == [((2,), COMPOSITE_EDGE, "eu,b")]
+    assert [(o.key, o.parent_key) for o in plan.table("code_tags").orphans] == [(("eu", "b", "yellow"), "eu,b")]
+
+    report = restore(settings, options=RestoreOptions(approve_pending=True, staged=staged))
+    assert report.tables["shipments"].skipped == [((2,), f"region,code=eu,b: {ORPHANED}")]
+    assert [k for k, _ in report.tables["shipment_notes"].skipped] == [(1,)]     # the skip travels
+    t = md.tables
+    with dbs.engines["production"].connect() as conn:
+        shipments = sorted(conn.execute(select(t["shipments"].c.qty, t["shipments"].c.code)).all())
+        tags = conn.execute(select(t["code_tags"].c.code, t["code_tags"].c.tag)).all()
+        notes = conn.execute(select(t["shipment_notes"].c.body)).scalars().all()
+    assert shipments == [(10, "a"), (30, "c"), (40, "a"), (70, "a")] and tags == [("c", "red")] and notes == ["on cherries"]
+    assert verify(settings)[0] == []
+    # verify catches a composite reference broken afterwards, whoever broke it: the
+    # restored shipment of (eu, c) made to name the code production deleted.
+    with dbs.engines["production"].begin() as conn:
+        if conn.dialect.name != "sqlite":
+            conn.execute(text("SET FOREIGN_KEY_CHECKS = 0"))
+        conn.execute(update(t["shipments"]).where(t["shipments"].c.qty == 30).values(code="b"))
+    problems = verify(settings)[0]
+    assert f"shipments: a restored row's region,code = eu,b points at no codes row ({COMPOSITE_EDGE})" in problems, \
+        problems
+
+
+def test_a_dangling_composite_reference_is_refused_before_commit(dbs: Databases) -> None:
+    """Production added its own "cherries" under (eu, z): Friday's (eu, c) is taken for
+    it (a unique label: linked), and nothing maps a composite key, so Friday's shipment
+    and tag of (eu, c) would name no row. The proof inside the transaction refuses and
+    names the key; production stays as it was, in a dry run too."""
+    md = _composite_schema()
+    production = {"codes": [dict(region="eu", code="z", label="cherries")],
+                  "shipments": [dict(id=2, region="eu", code="a", qty=70)]}
+    load_roles(dbs.engines, md, {"snapshot": [COMPOSITE_SNAPSHOT], "crashed": [COMPOSITE_SNAPSHOT, COMPOSITE_FRIDAY],
+                                 "production": [COMPOSITE_SNAPSHOT, production]})
+    settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
+    before = database_state(dbs.engines["production"])
+    for dry in (dbs.workdir / "dry.sql", None):
+        with pytest.raises(RestoreError, match=r"integrity check failed: \S+\.region,code->codes\.region,code would "
+                                               r"point at missing codes \['eu,c'\]"):
+            restore(settings, options=RestoreOptions(approve_pending=True, dry_run=dry))
+        assert database_state(dbs.engines["production"]) == before
