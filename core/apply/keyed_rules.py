@@ -49,6 +49,8 @@ class KeyedRules(WorkTables):
                     .where(r.c.gapmend_action == "insert").subquery("held"))
             self.execute(update(r).values(**values, gapmend_met_on=",".join(meets.columns)).where(
                 r.c.gapmend_action == "insert", tuple_(*(r.c[k] for k in key)).in_(select(*held.c))))
+            if mode == "link":
+                self.keep_links(name, meets, source)
 
     def _meets(self, name: str, mapped: dict[str, ColumnElement[Any]]) -> list[Meets]:
         """Per key a staged row can collide on (`unique.collision_keys`): production's

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String, Table, and_, case, func, insert, literal, null, or_, select, tuple_, update
+from sqlalchemy import String, Table, and_, case, exists, func, insert, literal, null, or_, select, tuple_, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..databases import journal, row_images
+from ..databases.collation import uniform
 from ..inspect import cell_merge
 from ..inspect.graph import Edge
 from ..plan.model import COLLIDED
@@ -37,6 +38,11 @@ class UpdateRules(WorkTables):
             self.execute(update(r).values({ref.column: ref.written(new_id)}).where(
                 r.c.gapmend_action == UPDATE, ref.value(r) > ref.boundary, *ref.edge.type_filter(r),
                 self.writes(r, ref.column), *self.not_sentinel(name, ref.edge, ref.value(r))))
+        for edge in self.linked_edges(name):   # a Friday parent linked to production's row: that row's key
+            lk, column = self.links[edge.parent].alias("lk"), edge.columns[0]
+            meets = uniform(lk.c.friday) == uniform(r.c[column])
+            self.execute(update(r).values({column: select(lk.c.production).where(meets).scalar_subquery()}).where(
+                r.c.gapmend_action == UPDATE, *edge.type_filter(r), self.writes(r, column), exists().where(meets)))
         self._skip_unique_held(name)
 
     def apply_updates(self, name: str, later: frozenset[str] = frozenset()) -> int:

@@ -42,7 +42,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ..databases import journal
 from ..databases import rows as rowio
-from ..databases.collation import Collations
+from ..databases.collation import Collations, uniform
 from ..databases.dialects import Dialect, dialect_of
 from ..databases.schema import Schema, TableInfo
 from ..inspect import cell_merge, soft_deletes
@@ -213,6 +213,12 @@ class WorkTables:
         # with its fate, staged by the restore as it reads them from its key spool.
         self.rows_work = {name: rows_table(self.metadata, f"{prefix}k{i}", shapes[name], prefixes=prefixes)
                           for i, name in enumerate(keyed)}
+        # Per staged table keyed by one column (a UUID, a string) that a restored row may
+        # name: Friday's keys linked to the production row holding their unique value, and
+        # that row's key, for the references to them (`mapped`).
+        named = {e.parent for n in (*tables, *keyed) for e in edges_from(n)}
+        self.links = {name: link_table(self.metadata, f"{prefix}l{i}", shapes[name], prefixes)
+                      for i, name in enumerate(keyed) if name in named and len(shapes[name].identity) == 1}
         # Friday's updated rows of every table that has any, each with its fate: decided,
         # mapped and applied by the same kind of statements as the inserts.
         self.updates = {name: rows_table(self.metadata, f"{prefix}u{i}", shapes[name], UPDATE, prefixes)
@@ -379,6 +385,24 @@ class WorkTables:
             out.append(Ref(edge, edge.columns[0], t.column_names.index(edge.columns[0]), 0, None, self.dialect))
         return out
 
+    def linked_edges(self, name: str) -> list[Edge]:
+        """`name`'s single-column references to the key of a staged table keyed by one
+        column (`links`): a Friday row naming a Friday parent linked to production's row
+        names production's row as written."""
+        return [e for e in self.edges_from(name) if len(e.columns) == 1 and e.parent in self.links
+                and e.parent_columns == self.schema[e.parent].identity]
+
+    def keep_links(self, name: str, meets: Meets, source: Any) -> None:
+        """The staged rows of `name` linked on `meets` (read from `source`) and the key of
+        the production row each is linked to, for the references to them (`linked_edges`)."""
+        links, r = self.links.get(name), self.rows_work[name]
+        if links is None:
+            return
+        key = self.schema[name].identity[0]
+        self.execute(insert(links).from_select(["friday", "production"], select(r.c[key], meets.table.c[key])
+                     .select_from(source.join(meets.table, meets.condition))
+                     .where(r.c.gapmend_action == "link", r.c.gapmend_met_on == ",".join(meets.columns))))
+
     def keyed_parent_gone(self, ref: Ref, value: ColumnElement[Any]) -> list[ColumnElement[bool]]:
         """The condition that `value` (a reference by `ref` into a table keyed by a string)
         names no row production holds, nor a Friday row of the parent this restore stages."""
@@ -480,9 +504,14 @@ class WorkTables:
             # No work row: a sentinel past the boundary (`past_sentinels`), kept as it is.
             whens.setdefault(ref.column, [(is_nulled, null())]).append(
                 (and_(col > ref.boundary, wp.c.old_id.is_not(None), *types), ref.written(wp.c.new_id)))
-        for ref in self.keyed_refs(name):   # no id moves there: only a reference nulled (``--orphans null``)
+        for ref in self.keyed_refs(name):   # no id moves there: a reference nulled (``--orphans null``) ...
             is_nulled = func.instr(func.coalesce(nulled, literal("")), literal(f",{ref.index},")) > 0
             whens.setdefault(ref.column, [(is_nulled, null())])
+        for k, edge in enumerate(self.linked_edges(name)):   # ... or naming a Friday row linked to production's
+            lk = self.links[edge.parent].alias(f"lk{k}")
+            column = edge.columns[0]
+            source = source.outerjoin(lk, and_(uniform(lk.c.friday) == uniform(rows.c[column]), *edge.type_filter(rows)))
+            whens.setdefault(column, []).append((lk.c.friday.is_not(None), lk.c.production))
         return source, {n: case(*whens[n], else_=rows.c[n]) if n in whens else rows.c[n]
                         for n in self.schema[name].column_names}
 
@@ -676,6 +705,15 @@ def rows_table(metadata: MetaData, name: str, t: TableInfo, action: str = INSERT
     # Friday's updates merged by column (`cell_merge.written`): the columns written; NULL: all of them.
     stage.append_column(Column("gapmend_columns", Text))
     return stage
+
+
+def link_table(metadata: MetaData, name: str, t: TableInfo, prefixes: Sequence[str] = ()) -> Table:
+    """Friday's keys of `t` (keyed by one column) linked to a production row, and that
+    row's key (`WorkTables.links`)."""
+    key = t.table.c[t.identity[0]]
+    options = {k: v for k, v in t.table.dialect_kwargs.items() if k.startswith(("mysql_", "mariadb_"))}
+    return Table(name, metadata, Column("friday", key.type, primary_key=True, autoincrement=False),
+                 Column("production", key.type, nullable=False), prefixes=list(prefixes), **options)
 
 
 def work_table(metadata: MetaData, name: str, prefixes: Sequence[str] = ()) -> Table:

@@ -1,10 +1,13 @@
-"""Issue 44, item 1: orphans of a parent keyed by a string. A media library keyed by
-UUIDs; production deleted one item; Friday had a playlist entry (a pivot keyed by its
-references) and a play count (an integer-keyed row) naming it, under declared foreign
-keys. Both are orphans like those of an integer-keyed parent: the plan shows them, the
-restore skips them with the reason (or, with ``--orphans null``, writes NULL where the
-column allows it), their dependants follow, and nothing dangling is committed. Both
-dialects, both copy paths."""
+"""Issue 44: parents keyed otherwise than by one integer. A media library keyed by
+UUIDs (strings, and 16 bytes); production deleted one item; Friday had a playlist entry
+(a pivot keyed by its references) and a play count (an integer-keyed row) naming it,
+under declared foreign keys. Both are orphans like those of an integer-keyed parent:
+the plan shows them, the restore skips them with the reason (or, with ``--orphans
+null``, writes NULL where the column allows it), their dependants follow, and nothing
+dangling is committed. The same for a parent keyed by two columns. A Friday parent
+linked to production's row is named as production holds it; a rewrite that fails to
+is refused before the commit. A pair nobody declared unique is proposed as a key and,
+once confirmed, links. Both dialects, both copy paths."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from click.testing import CliRunner
 from gapmend.app.cli import cli
 from gapmend.core.apply.preview import build_plan
 from gapmend.core.apply.restore import RestoreError, RestoreOptions, restore
+from gapmend.core.apply.work_tables import WorkTables
 from gapmend.core.config import load_settings
 from gapmend.core.errors import ReferenceError_
 from gapmend.core.plan.decisions import Decisions, load_decisions
@@ -31,6 +35,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    func,
     select,
     text,
     update,
@@ -110,17 +115,49 @@ def test_orphans_null_where_the_column_allows(dbs: Databases) -> None:
     assert [k for k, _ in report.tables["playlist_media"].skipped] == [(1, M2)]   # a key column: skipped
 
 
-def test_a_dangling_reference_is_refused_before_commit(dbs: Databases) -> None:
-    """Issue 44, item 2: production added its own "friday song" under another UUID, so
-    Friday's song is taken for production's (a unique title: linked), and nothing maps a
-    UUID: Friday's play of it would name no row, under a declared foreign key whose
-    checks the restore turns off. The proof inside the transaction refuses, names the
-    rows, and production stays as it was; the same in a dry run."""
+M4 = "6f1c54d0-0000-4000-8000-000000000004"
+
+
+def _linked_trio(dbs: Databases) -> MetaData:
+    """Production added its own "friday song" under M4; Friday's is M3, with a playlist
+    entry, a play, and an update of play 1 naming it."""
     md = _schema()
     md.tables["media"].append_constraint(UniqueConstraint("title"))
-    production = {**PRODUCTION, "media": [dict(uuid="6f1c54d0-0000-4000-8000-000000000004", title="friday song")]}
-    load_roles(dbs.engines, md, {"snapshot": [SNAPSHOT], "crashed": [SNAPSHOT, FRIDAY],
+    production = {**PRODUCTION, "media": [dict(uuid=M4, title="friday song")]}
+    crashed = {**SNAPSHOT, "media": [*SNAPSHOT["media"], *FRIDAY["media"]],
+               "plays": [dict(id=1, user_id=1, media_uuid=M3, count=6)]}   # Friday's update of play 1
+    rest = {name: rows for name, rows in FRIDAY.items() if name != "media"}
+    load_roles(dbs.engines, md, {"snapshot": [SNAPSHOT], "crashed": [crashed, rest],
                                  "production": [SNAPSHOT, production]})
+    return md
+
+
+def test_a_linked_uuid_parent_is_named_as_production_holds_it(dbs: Databases, staged: bool) -> None:
+    """Production added its own "friday song" under another UUID (M4), so Friday's song
+    (M3) is taken for production's (a unique title: linked). Every Friday row naming M3
+    names M4 as written: the playlist entry (its key), the play, and Friday's update of a
+    snapshot play that moved it to that song; verify agrees, references mapped."""
+    md = _linked_trio(dbs)
+    settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
+    report = restore(settings, options=RestoreOptions(approve_pending=True, staged=staged))
+    assert report.tables["media"].linked == [((M3,), (M4,))]
+    t = md.tables
+    with dbs.engines["production"].connect() as conn:
+        pivot = sorted(conn.execute(select(t["playlist_media"].c.media_uuid)).scalars())
+        plays = sorted(conn.execute(select(t["plays"].c.count, t["plays"].c.media_uuid)).all())
+        media = conn.execute(select(func.count()).select_from(t["media"])).scalar_one()
+    assert pivot == [M1, M2, M4] and media == 3
+    assert plays == [(1, M4), (3, M2), (6, M4), (7, M1)]
+    assert verify(settings)[0] == []
+
+
+def test_a_broken_rewrite_is_refused_before_commit(dbs: Databases, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 44, item 2: the same restore with the rewrite of links deliberately broken
+    (no reference to a linked UUID mapped), under declared foreign keys whose checks the
+    restore turns off. The proof inside the transaction refuses and names the rows'
+    values; production stays as it was, in a dry run too."""
+    _linked_trio(dbs)
+    monkeypatch.setattr(WorkTables, "linked_edges", lambda self, name: [])
     settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
     before = database_state(dbs.engines["production"])
     for dry in (dbs.workdir / "dry.sql", None):
