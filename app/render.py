@@ -171,7 +171,7 @@ def _tables(plan: Plan, width: int | None) -> list[str]:
             extra.append(f"  collision: Friday row {shown.key(c.key)} has {held}, held by production row "
                          f"{shown.key(c.production_key)}")
         for o in g.orphans[:10]:
-            extra.append(f"  orphan: Friday row {shown.key(o.key)} references {short(o.parent_key)} via {o.edge}, "
+            extra.append(f"  orphan: Friday row {shown.key(o.key)} references {shown.value(o.parent_key)} via {o.edge}, "
                          "which production deleted")
         if len(extra) > 1 or g.has_work:
             lines.append("")

@@ -1,6 +1,6 @@
 """Property: for random sequences of Friday and production writes on a small schema with
 a cycle (a ↔ b), a self-reference (a.parent_id), a polymorphic pair (c.owner_type/
-owner_id), columns nobody declares (c.made_by, c.target chosen by c.kind and 0 for none,
+owner_id), a UUID-keyed table and a counter kept once per pair with no index (v), columns nobody declares (c.made_by, c.target chosen by c.kind and 0 for none,
 c.num counting within an owner and c.reply naming by it) and two pivots (one keyed by its references, one by an id with a unique pair),
 production deleting rows too, the restore loses no Friday row (each is in production
 exactly once, or skipped with a reason), points every reference at the same logical
@@ -59,9 +59,11 @@ C = Table("cs", md, Column("id", Integer, primary_key=True), Column("tag", Strin
           Column("reply", Integer))
 # A table keyed by UUIDs (no id of it moves) and a counter naming its rows: a Friday
 # counter naming a UUID row production deleted is an orphan like any other (issue 44).
+# The counter is kept once per (a row, UUID row) by "first or create", with no index:
+# the operator's key (`DECISIONS`); a pair both sides created is one row, production's.
 U = Table("us", md, Column("id", String(36), primary_key=True), Column("tag", String(20), nullable=False))
 V = Table("vs", md, Column("id", Integer, primary_key=True), Column("tag", String(20), nullable=False),
-          Column("u_id", String(36)), Column("hits", Integer))
+          Column("a_id", Integer), Column("u_id", String(36)), Column("hits", Integer))
 TABLES = {"as": A, "bs": B, "cs": C, "us": U, "vs": V}
 # A pivot (composite key, references by naming only) between them.
 AB = Table("ab", md, Column("a_id", Integer, nullable=False), Column("b_id", Integer, nullable=False),
@@ -124,8 +126,10 @@ def _apply(engine: Engine, side: str, ops: list[tuple[str, str, str, int, int]],
                 ids["us"].append(row["id"])
                 continue
             if table == "vs":
-                row = dict(tag=tag, u_id=pick("us", x), hits=100 + y)
-                ids["vs"].append(conn.execute(insert(V).values(**row)).inserted_primary_key[0])
+                row = dict(tag=tag, a_id=pick("as", y), u_id=pick("us", x), hits=100 + y)
+                held = conn.execute(select(V.c.id).where(V.c.a_id == row["a_id"], V.c.u_id == row["u_id"])).first()
+                if held is None:   # first or create
+                    ids["vs"].append(conn.execute(insert(V).values(**row)).inserted_primary_key[0])
                 continue
             if table == "as":
                 row = dict(tag=tag, name="new", parent_id=pick("as", x) if x % 3 else None, b_id=pick("bs", y))
@@ -165,7 +169,7 @@ def _ref_tag(state: dict[str, dict[str, dict[str, Any]]], table: str, value: Any
     return next((tag for tag, r in state[table].items() if r["id"] == value), f"<missing {table} {value}>")
 
 
-REFS = {"as": [("parent_id", "as"), ("b_id", "bs")], "bs": [("a_id", "as")], "vs": [("u_id", "us")]}
+REFS = {"as": [("parent_id", "as"), ("b_id", "bs")], "bs": [("a_id", "as")], "vs": [("a_id", "as"), ("u_id", "us")]}
 
 
 def _refs(state: dict[str, Any], table: str, row: dict[str, Any]) -> dict[str, str | None]:
@@ -185,7 +189,8 @@ def _refs(state: dict[str, Any], table: str, row: dict[str, Any]) -> dict[str, s
 # The operator's word on cs's columns nobody declared (as `gapmend edges` records it).
 DECISIONS = {"morph_map": {"b": "bs"},
              "edges": {"add": ["cs.made_by->as.id", "cs.target[kind=a]->as.id", "cs.target[kind=b]->bs.id"],
-                       "scoped": {"cs.num": {"within": ["owner_id", "owner_type"], "named_by": ["reply"]}}}}
+                       "scoped": {"cs.num": {"within": ["owner_id", "owner_type"], "named_by": ["reply"]}},
+                       "unique": ["vs(a_id,u_id)"]}}
 
 
 # Both sides insert an a row (the same id number) and pair it with the same b row: Friday's
@@ -207,11 +212,15 @@ DECISIONS = {"morph_map": {"b": "bs"},
 @example(base=[("F", "insert", "as", 0, 0), ("F", "insert", "us", 0, 0), ("F", "insert", "us", 0, 0)],
          ops=[("F", "insert", "vs", 0, 0), ("F", "insert", "vs", 1, 0), ("P", "insert", "as", 0, 0),
               ("P", "delete", "us", 0, 0)])
+# Both sides count the snapshot's a row with the same UUID row after the snapshot: one
+# counter, production's, Friday's linked to it (the operator's key, issue 44).
+@example(base=[("F", "insert", "as", 0, 0), ("F", "insert", "us", 0, 0)],
+         ops=[("F", "insert", "vs", 0, 0), ("P", "insert", "vs", 0, 0), ("P", "insert", "as", 0, 0)])
 # Both sides number a c row 2 under the snapshot's a row; Friday's next row (its #3)
 # replies to its own #2, which the restore renumbers: the reply follows it.
 @example(base=[("F", "insert", "as", 0, 0), ("F", "insert", "bs", 0, 0), ("F", "insert", "cs", 0, 1)],
          ops=[("F", "insert", "cs", 0, 1), ("P", "insert", "cs", 0, 1), ("F", "insert", "cs", 0, 3)])
-# Nine random worlds beside the five examples: the schema grew (UUID-keyed rows, numbers
+# Nine random worlds beside the six examples: the schema grew (UUID-keyed rows, numbers
 # within an owner) and so did each world's cost; the examples hold the shapes that failed.
 @settings(max_examples=9, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(base=st.lists(OP, min_size=2, max_size=8), ops=st.lists(OP, min_size=1, max_size=14))
@@ -257,6 +266,7 @@ def test_restore_invariants(dbs: Databases, staged: bool, base: list[Any], ops: 
         assert sorted(o.key for o in g.orphans) == sorted(k for k, why in done.skipped if ORPHANED in why), name
     after = _by_tag(e["production"])
     skipped = {(t, k[0]) for t, r in report.tables.items() for k, _ in r.skipped}
+    linked = {(t, k[0]) for t, r in report.tables.items() for k, _ in r.linked}
     # The pivots: production's pairs kept, Friday's added (their ids mapped), unless skipped;
     # a Friday pair equal to production's once mapped is the same pair, there once.
     # A Friday pair naming a snapshot row production deleted is not restored: an orphan, or
@@ -276,6 +286,11 @@ def test_restore_invariants(dbs: Databases, staged: bool, base: list[Any], ops: 
             if (table, row["id"]) in skipped:
                 assert tag not in after[table]
                 continue
+            if (table, row["id"]) in linked:   # production holds its pair: that row, production's own
+                assert tag not in after[table] and any(
+                    _refs(after, table, r) == _refs(crashed, table, row) and r["tag"] in before[table]
+                    for r in after[table].values()), (table, tag)
+                continue
             assert tag in after[table], (table, tag)                       # not lost
             assert _refs(after, table, after[table][tag]) == _refs(crashed, table, row), (table, tag)
     for table, rows in before.items():
@@ -287,6 +302,8 @@ def test_restore_invariants(dbs: Databases, staged: bool, base: list[Any], ops: 
     assert sum(len(r) for r in after.values()) == len({(t, g) for t, rows in after.items() for g in rows})  # no duplicates
     numbered = [(r["owner_type"], r["owner_id"], r["num"]) for r in after["cs"].values() if r["num"] is not None]
     assert len(numbered) == len(set(numbered))   # one row per number within an owner
+    counters = [(r["a_id"], r["u_id"]) for r in after["vs"].values()]
+    assert len(counters) == len(set(counters))   # one counter per pair
     assert verify(settings_)[0] == []
     state = database_state(e["production"], journal=False)
     assert restore(settings_, decisions, RestoreOptions(approve_pending=True)).noop

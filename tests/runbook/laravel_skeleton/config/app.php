@@ -27,5 +27,13 @@ return [
         Illuminate\Validation\ValidationServiceProvider::class,
         Illuminate\View\ViewServiceProvider::class,
     ],
-    'aliases' => [],
+    // The facade aliases a new Laravel 8 app's config lists, for those its migrations use
+    // without a `use` line (Koel's call `Schema::` and `DB::` so).
+    'aliases' => [
+        'App' => Illuminate\Support\Facades\App::class,
+        'Arr' => Illuminate\Support\Arr::class,
+        'DB' => Illuminate\Support\Facades\DB::class,
+        'Schema' => Illuminate\Support\Facades\Schema::class,
+        'Str' => Illuminate\Support\Str::class,
+    ],
 ];

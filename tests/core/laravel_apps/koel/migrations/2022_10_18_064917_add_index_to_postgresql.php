@@ -1,0 +1,17 @@
+<?php
+
+use Illuminate\Database\Migrations\Migration;
+use Illuminate\Database\Schema\Blueprint;
+use Illuminate\Support\Facades\DB;
+use Illuminate\Support\Facades\Schema;
+
+return new class extends Migration {
+    public function up(): void
+    {
+        Schema::table('songs', static function (Blueprint $table): void {
+            if (DB::getDriverName() === 'pgsql') {
+                $table->index('album_id');
+            }
+        });
+    }
+};
