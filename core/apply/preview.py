@@ -166,10 +166,9 @@ class _Preview:
         writes.load_done(order)
         writes.stage_keyed(order)
         self.progress.start("deciding each Friday row, as the restore will", len(server.tables) * 2)
-        server.decide(options.collisions, options.orphans == "null", self.cancel, self.progress.advance)
+        server.decide(options.collisions, options.orphans == "null", writes.staged_tables(order), self.cancel,
+                      self.progress.advance)
         for name in order:
-            if name in server.rows_work:
-                writes.decide_keyed(self.schema[name])
             if name in server.updates and writes.stage_updates(self.schema[name]) is not None:
                 server.decide_updates(name)
 

@@ -315,15 +315,15 @@ class _Run:
         self._count_rows_before(tables)
         id_guard.check_unchanged(self.p, self.plan, self.schema, tables)
         self.writes.load_done(tables)
-        self._decide()   # the keyed tables' rows are staged here, decided as each is written (`write_inserts`)
+        self._decide()   # the keyed tables' rows are staged and decided here too
 
     def _decide(self) -> None:
         """The fates of the integer-keyed tables' Friday rows, decided by the server, and their ids."""
         names = self.server.tables
         self.writes.stage_keyed(self.order)
         self.progress.start("deciding each Friday row (server-side)", len(names) * 2)
-        done = self.server.decide(self.options.collisions, self.options.orphans == "null", self.cancel,
-                                  self.progress.advance)
+        done = self.server.decide(self.options.collisions, self.options.orphans == "null",
+                                  self.writes.staged_tables(self.order), self.cancel, self.progress.advance)
         for name in names:
             report = self.reports[name]
             report.already_done += done[name]

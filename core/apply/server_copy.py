@@ -57,6 +57,11 @@ read-only session (`preview`).
 
 from __future__ import annotations
 
+import threading
+from typing import Callable, Sequence
+
+from ..errors import GapmendError
+from ..progress import check_cancel
 from .keyed_rules import KeyedRules
 from .surrogate_rules import SurrogateRules
 from .update_rules import UpdateRules
@@ -65,3 +70,23 @@ from .update_rules import UpdateRules
 class ServerCopy(SurrogateRules, KeyedRules, UpdateRules):
     """The set-based restore of `tables` (all integer-keyed, in write order) and of the
     staged tables beside them: every rule class over one set of work tables."""
+
+    def decide(self, collisions: str, orphans_null: bool, staged: Sequence[str] = (),
+               cancel: threading.Event | None = None, advance: Callable[[int], None] = lambda n: None) -> dict[str, int]:
+        """Every Friday row's fate, before anything is written: the integer-keyed tables'
+        (`start`, `settle`), then the `staged` rows of the other tables (their rules read
+        the integer-keyed parents' fates; the tables in write order, so a staged parent's
+        skip reaches its staged children), then again the integer-keyed rows naming a
+        staged row skipped, until nothing changes. `advance` hears two steps per table.
+        Returns per table the rows a committed run restored already."""
+        done = self.start(orphans_null, cancel, advance)
+        changed: set[str] | None = None   # the first pass looks along every reference
+        for _ in range(50):
+            self.settle(collisions, changed, cancel)
+            for name in staged:
+                check_cancel(cancel)
+                self.decide_keyed(name, orphans_null, collisions)
+            changed = {name for name in self.tables if self.skip_for_staged_parents(name)}
+            if not changed:
+                return done
+        raise GapmendError("skips kept changing after 50 passes: report this as a bug", "Restore failed")

@@ -23,32 +23,57 @@ class SurrogateRules(WorkTables):
 
     # -- fates --
 
-    def decide(self, collisions: str, orphans_null: bool, cancel: threading.Event | None = None,
-               advance: Callable[[int], None] = lambda n: None) -> dict[str, int]:
-        """Every Friday row's fate in `tables`, before anything is written: one work row
-        per Friday id, orphans, then collisions (``link`` or ``skip``) and skips along
-        references until a pass changes nothing. `advance` hears two steps per table.
-        Returns per table the rows a committed run restored already."""
-        names = self.tables
+    def start(self, orphans_null: bool, cancel: threading.Event | None = None,
+              advance: Callable[[int], None] = lambda n: None) -> dict[str, int]:
+        """One work row per Friday id of `tables`, then the orphans (first: a reference
+        written NULL under ``--orphans null`` collides with nothing). `advance` hears two
+        steps per table. Returns per table the rows a committed run restored already."""
         done = {}
-        for name in names:
+        for name in self.tables:
             done[name] = self.fill(name)
             advance(1)
-        for name in names:
+        for name in self.tables:
             check_cancel(cancel)
-            # Orphans first: a reference written NULL (``--orphans null``) collides with nothing.
             self.orphans(name, orphans_null)
             advance(1)
-        # Collisions are judged on the keys as written, so a parent's link or skip can
-        # change a child's: both travel along references until a pass changes nothing.
-        changed: set[str] | None = None   # the first pass looks along every reference
+        return done
+
+    def settle(self, collisions: str, changed: set[str] | None, cancel: threading.Event | None = None) -> None:
+        """Collisions (``link`` or ``skip``) and skips along references until a pass
+        changes nothing: collisions are judged on the keys as written, so a parent's link
+        or skip can change a child's. `changed`: the tables whose fates changed last (None:
+        look along every reference)."""
         for _ in range(50):
             check_cancel(cancel)
-            changed = {name for name in names
+            changed = {name for name in self.tables
                        if self.collisions(name, collisions, changed) + self.propagate(name, changed)}
             if not changed:
-                return done
+                return
         raise GapmendError("skips kept changing after 50 passes: report this as a bug", "Restore failed")
+
+    def skip_for_staged_parents(self, name: str) -> int:
+        """Friday rows of `name` naming a staged Friday row (of a table keyed otherwise
+        than by one integer) that this restore skips: skipped too, with why. Returns how
+        many changed."""
+        w, pk = self.work[name], self.schema[name].primary_key[0]
+        changed = 0
+        for ref in self.keyed_refs(name):
+            if ref.edge.parent not in self.rows_work:
+                continue
+            w2, o = w.alias("w2"), self.crashed[name].alias("o")
+            doomed = (select(w2.c.old_id).select_from(w2.join(o, o.c[pk] == w2.c.old_id))
+                      .where(w2.c.action.in_(("insert", "link")), *ref.edge.type_filter(o),
+                             *self.staged_parent_skipped(ref, ref.value(o)))
+                      .subquery("doomed"))
+            why = self._friday_value(name, lambda rows: text_of(f"{ref.column}=", ref.value(rows),
+                                                                f": its {ref.edge.parent} row is skipped"), w)
+            changed += self.execute(update(w).values(action="skip", reason=why).where(
+                w.c.action.in_(("insert", "link")), w.c.old_id.in_(select(doomed.c.old_id))))
+        w2, o = w.alias("w2"), self.crashed[name].alias("o")
+        friday = FridayRows(o, w2.join(o, o.c[pk] == w2.c.old_id), [w2.c.old_id], w2.c.action.in_(("insert", "link")),
+                            w2.c.nulled)
+        return changed + self.composite_orphans(name, w, [w.c.old_id], friday, lambda columns: self._friday_value(
+            name, lambda rows: tuple_text([rows.c[c] for c in columns]), w), orphans=False)
 
     def fill(self, name: str) -> int:
         """One work row per Friday id past the boundary (the picked ones, in a table

@@ -122,13 +122,17 @@ class TableWrites:
             self.progress.start(f"{t.name}: copying server-side", None)
             report.inserted = self.server.copy(t.name)
             return
-        if not self.decide_keyed(t):
+        if not self.has_staged(t):
             return
         report.inserted = self.server.copy_keyed(t.name)
         report.skipped += list(self.server.keyed_skipped(t.name))
         for key, (holder, _) in self.server.keyed_linked(t.name).items():
             report.linked.append((key, holder))
             writer.add(t.name, key, holder, "linked", COLLIDED)
+
+    def staged_tables(self, order: Iterable[str]) -> list[str]:
+        """The keyed tables of `order` with Friday inserts staged, in that order."""
+        return [name for name in order if self.staged.get(name)]
 
     def stage_keyed(self, names: Iterable[str]) -> None:
         """The keyed tables' spooled Friday inserts staged, before any fate is decided: a
@@ -141,14 +145,12 @@ class TableWrites:
                     self.server.stage_rows(name, chunk)
                     self.staged[name] += len(chunk)
 
-    def decide_keyed(self, t: TableInfo) -> bool:
-        """A keyed table's staged Friday inserts (`stage_keyed`) decided by the server;
-        False when there were none (then no statement ran: apps have many small tables)."""
+    def has_staged(self, t: TableInfo) -> bool:
+        """Whether a keyed table has staged Friday inserts (`stage_keyed`), decided by the
+        server with every other Friday row (`ServerCopy.decide`); False when there were
+        none (then no statement runs for it: apps have many small tables)."""
         self.stage_keyed([t.name])
-        staged = self.staged.get(t.name, 0)
-        if staged:
-            self.server.decide_keyed(t.name, self.options.orphans == "null", self.options.collisions)
-        return bool(staged)
+        return bool(self.staged.get(t.name, 0))
 
     def _spooled_rows(self, t: TableInfo) -> Iterator[list[tuple[Any, ...]]]:
         """Friday's rows of `t`'s spooled keys, chunk by chunk, without those a committed

@@ -398,10 +398,11 @@ class WorkTables:
         links, r = self.links.get(name), self.rows_work[name]
         if links is None:
             return
-        key = self.schema[name].identity[0]
+        key, kept = self.schema[name].identity[0], links.alias("kept")
         self.execute(insert(links).from_select(["friday", "production"], select(r.c[key], meets.table.c[key])
                      .select_from(source.join(meets.table, meets.condition))
-                     .where(r.c.gapmend_action == "link", r.c.gapmend_met_on == ",".join(meets.columns))))
+                     .where(r.c.gapmend_action == "link", r.c.gapmend_met_on == ",".join(meets.columns),
+                            ~exists().where(kept.c.friday == r.c[key]))))   # decided again: kept once
 
     def keyed_parent_gone(self, ref: Ref, value: ColumnElement[Any]) -> list[ColumnElement[bool]]:
         """The condition that `value` (a reference by `ref` into a table keyed by a string)
@@ -462,18 +463,20 @@ class WorkTables:
                 wp.c.action.in_(LIVE))
 
     def composite_orphans(self, name: str, work: Table, work_key: Sequence[ColumnElement[Any]], friday: FridayRows,
-                          named: Callable[[Sequence[str]], ColumnElement[Any]]) -> None:
+                          named: Callable[[Sequence[str]], ColumnElement[Any]], orphans: bool = True) -> int:
         """Skip the rows of `work` (`work_key` naming each) whose Friday row names by a
         composite reference no row production holds or this restore writes: first those
         whose Friday parent is skipped, then the orphans (never written NULL: a column of
         the key may be part of another reference). `named(columns)`: the Friday values
-        of `columns` as text, seen from `work`'s row. Through a derived table: MySQL will
-        not update a table its subquery reads."""
+        of `columns` as text, seen from `work`'s row. `orphans`: False for the first kind
+        only. Through a derived table: MySQL will not update a table its subquery reads.
+        Returns the rows skipped."""
         fate = fate_of(work)
         target = tuple_(*work_key) if len(work_key) > 1 else work_key[0]
+        changed = 0
         for edge in self.composite_refs(name):
             shown = named(edge.columns)
-            for skipped in (True, False):
+            for skipped in (True, False) if orphans else (True,):
                 joined, written = self.mapped(name, friday.rows, friday.nulled, friday.source)
                 doomed = (select(*friday.key).select_from(joined)
                           .where(friday.live, *self._writes_any(friday.rows, edge.columns),
@@ -485,7 +488,8 @@ class WorkTables:
                 else:
                     values |= {fate.reason: text_of(f"{','.join(edge.columns)}=", shown, f": {ORPHANED}"),
                                fate.orphan_edge: literal(edge.id), fate.orphan_id: shown}
-                self.execute(update(work).values(values).where(target.in_(select(*doomed.c))))
+                changed += self.execute(update(work).values(values).where(target.in_(select(*doomed.c))))
+        return changed
 
     def mapped(self, name: str, rows: Any, nulled: ColumnElement[Any],
                 source: Any) -> tuple[Any, dict[str, ColumnElement[Any]]]:
@@ -600,15 +604,20 @@ class WorkTables:
                                  types: Sequence[ColumnElement[bool]]) -> None:
         """The rows of `r` naming a staged Friday row of a string-keyed parent that this
         restore skips (decided before them: parents first): skipped too, with why."""
-        staged = self.rows_work.get(ref.edge.parent)
-        if staged is None:
+        if ref.edge.parent not in self.rows_work:
             return
-        key = self.schema[ref.edge.parent].primary_key[0]
-        sp = staged.alias("kx")
         self.execute(update(r).values(gapmend_action="skip", gapmend_reason=text_of(
             f"{ref.column}=", col, f": its {ref.edge.parent} row is skipped")).where(
-            r.c.gapmend_action == live, *types, exists().where(sp.c[key] == col, sp.c.gapmend_action == "skip"),
-            ~exists().where(self.schema[ref.edge.parent].table.alias("kq").c[key] == col)))
+            r.c.gapmend_action == live, *types, *self.staged_parent_skipped(ref, col)))
+
+    def staged_parent_skipped(self, ref: Ref, value: ColumnElement[Any]) -> list[ColumnElement[bool]]:
+        """The condition that `value` (a reference by `ref`) names a staged Friday row of
+        its string-keyed parent that this restore skips, and no row production holds."""
+        parent = self.schema[ref.edge.parent]
+        key = parent.primary_key[0]
+        sp, par = self.rows_work[ref.edge.parent].alias("kx"), parent.table.alias("kq")
+        return [exists().where(sp.c[key] == value, sp.c.gapmend_action == "skip"),
+                ~exists().where(par.c[key] == self.collations.as_production(parent.name, key, value))]
 
     def soft_parents(self, name: str) -> dict[str, int]:
         """Per reference, Friday's rows of `name` still to write (inserts and updates) that

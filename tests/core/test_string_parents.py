@@ -311,3 +311,35 @@ def test_a_dangling_composite_reference_is_refused_before_commit(dbs: Databases)
                                                r"point at missing codes \['eu,c'\]"):
             restore(settings, options=RestoreOptions(approve_pending=True, dry_run=dry))
         assert database_state(dbs.engines["production"]) == before
+
+
+def test_the_skip_of_a_uuid_keyed_row_travels_to_its_dependants(dbs: Databases, staged: bool) -> None:
+    """Friday's song was uploaded by a user production deleted: the song is an orphan,
+    and Friday's play of it (an integer-keyed row) and the note on that play follow it,
+    in the plan as in the restore."""
+    md = MetaData()
+    Table("users", md, Column("id", Integer, primary_key=True), Column("name", String(40)))
+    Table("media", md, Column("uuid", String(36), primary_key=True), Column("title", String(40)),
+          Column("user_id", Integer, ForeignKey("users.id")))
+    plays = Table("plays", md, Column("id", Integer, primary_key=True),
+                  Column("media_uuid", String(36), ForeignKey("media.uuid")), Column("hits", Integer))
+    Table("play_notes", md, Column("id", Integer, primary_key=True), Column("play_id", Integer, ForeignKey("plays.id")),
+          Column("body", String(40)))
+    snapshot = {"users": USERS, "media": [dict(uuid=M1, title="song one", user_id=1)],
+                "plays": [dict(id=1, media_uuid=M1, hits=10)]}
+    friday = {"media": [dict(uuid=M3, title="bob's song", user_id=2)],
+              "plays": [dict(id=2, media_uuid=M3, hits=30), dict(id=3, media_uuid=M1, hits=40)],
+              "play_notes": [dict(id=1, play_id=2, body="on bob's song"), dict(id=2, play_id=3, body="on song one")]}
+    load_roles(dbs.engines, md, {"snapshot": [snapshot], "crashed": [snapshot, friday],
+                                 "production": [{**snapshot, "users": USERS[:1]},
+                                                {"plays": [dict(id=2, media_uuid=M1, hits=20)]}]})
+    settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
+    plan = build_plan(settings)
+    assert [(o.key, o.parent_key) for o in plan.table("media").orphans] == [((M3,), 2)]
+    report = restore(settings, options=RestoreOptions(approve_pending=True, staged=staged))
+    assert [k for k, _ in report.tables["media"].skipped] == [(M3,)]
+    assert report.tables["plays"].skipped == [((2,), f"media_uuid={M3}: its media row is skipped")]
+    assert [k for k, _ in report.tables["play_notes"].skipped] == [(1,)]
+    with dbs.engines["production"].connect() as conn:
+        assert sorted(conn.execute(select(plays.c.hits)).scalars()) == [10, 20, 40]
+    assert verify(settings)[0] == []
