@@ -121,8 +121,7 @@ def id_column_lines(plan: Plan) -> list[str]:
     for f in plan.id_columns:
         lines.append(f"  {f.id}: {f.evidence()}")
         lines.append(f"    proposed: {f.proposal()}  (`{f.command()}`)")
-        lines.append(f"    or not a reference: `gapmend edges --drop '{f.id}'`" if f.inferred else
-                     f"    or a plain value: `gapmend edges --plain {f.id}`")
+        lines.append(f"    or {'not a key' if f.unique else 'not a reference'}: `{f.reject_command()}`")
     lines.append("  take every proposal shown: `gapmend edges --accept-suggestions`")
     return lines
 

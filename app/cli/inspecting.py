@@ -158,12 +158,14 @@ def schema() -> None:
 @click.option("--unique", "unique_keys", multiple=True, metavar="TABLE(A,B)",
               help="A key the application keeps though no index declares it (a per-user counter): a Friday row "
                    "whose key production holds is linked to production's row, not inserted a second time.")
+@click.option("--not-unique", multiple=True, metavar="TABLE(A,B)",
+              help="A key the census proposed is none: the application may keep the pair twice.")
 @click.option("--accept-suggestions", is_flag=True,
               help="Take every proposal the census shows as a reference (read them first; recorded with their evidence).")
 @guarded
 def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...], morph: tuple[str, ...],
           plain: tuple[str, ...], scoped: tuple[str, ...], scoped_ref: tuple[str, ...], unique_keys: tuple[str, ...],
-          accept_suggestions: bool) -> None:
+          not_unique: tuple[str, ...], accept_suggestions: bool) -> None:
     """List the reference graph's edges and the census of undecided id columns, or record the operator's word on them.
 
     Example: gapmend edges --drop 'comments.user_id->users.id'
@@ -194,7 +196,9 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
         _scope_ref(decisions, item)
     for item in unique_keys:
         _unique(decisions, schema, item)
-    if drop or confirm or add or morph or plain or scoped or scoped_ref or unique_keys:
+    for item in not_unique:
+        _unique(decisions, schema, item, key=False)
+    if drop or confirm or add or morph or plain or scoped or scoped_ref or unique_keys or not_unique:
         # A confirmed path inside values is kept whole: the restore and verify need no sampling to use it.
         decisions.payload_edges += [PayloadEdge.from_dict(inside[i]).as_dict()
                                     for i in confirm if i in inside and not inside[i]["confirmed"]]
@@ -209,8 +213,8 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
                 fail(f"--morph {item!r}: write it as VALUE=TABLE")
             decisions.morph_map[value] = table
         save_decisions(path, decisions)
-        LOGGER.info("edges: dropped %s, confirmed %s, added %s, plain %s, scoped %s %s, unique %s", drop, confirm, add,
-                    plain, scoped, scoped_ref, unique_keys)
+        LOGGER.info("edges: dropped %s, confirmed %s, added %s, plain %s, scoped %s %s, unique %s, not unique %s", drop,
+                    confirm, add, plain, scoped, scoped_ref, unique_keys, not_unique)
         inside = {i: {**e, "confirmed": e["confirmed"] or i in confirm} for i, e in inside.items() if i not in drop}
     with c.connect() as cc, p.connect() as pc:
         graph = build_graph(schema, [cc, pc], graph_decisions(decisions, settings.app_aliases))
@@ -259,14 +263,18 @@ def _scope(decisions: Decisions, schema: Schema, spec: str) -> None:
     decisions.scoped[f"{table}.{column}"] = {"within": parents, "named_by": list(named)}
 
 
-def _unique(decisions: Decisions, schema: Schema, spec: str) -> None:
-    """``--unique T(a,b)``: recorded, once every column is one crashed's table has."""
+def _unique(decisions: Decisions, schema: Schema, spec: str, key: bool = True) -> None:
+    """``--unique T(a,b)`` (`key`) or ``--not-unique T(a,b)``: recorded, once every column
+    is one crashed's table has; the one undoes the other."""
     table, columns = key_spec(spec)
     t = schema.tables.get(table)
     if t is None or not columns or any(c not in t.column_names for c in columns):
-        fail(f"--unique {spec!r}: write it as TABLE(COLUMN,COLUMN), with columns crashed's table has")
-    key = f"{table}({','.join(columns)})"
-    decisions.unique_keys = sorted(set(decisions.unique_keys) | {key})
+        option = "--unique" if key else "--not-unique"
+        fail(f"{option} {spec!r}: write it as TABLE(COLUMN,COLUMN), with columns crashed's table has")
+    said = {f"{table}({','.join(columns)})"}
+    keys, not_keys = set(decisions.unique_keys), set(decisions.not_unique)
+    decisions.unique_keys = sorted(keys | said if key else keys - said)
+    decisions.not_unique = sorted(not_keys - said if key else not_keys | said)
 
 
 def _scope_ref(decisions: Decisions, spec: str) -> None:
@@ -309,8 +317,8 @@ def _census(settings: Settings, decisions: Decisions, path: Path, accept: bool) 
     for f in found:
         click.echo(f"{'census':<11} {'undecided':<11} {f.id}  — {f.evidence()}; proposed: {f.proposal()}")
     if found:
-        click.echo("undecided columns: the restore refuses until each is decided (--add, --plain, "
-                   "or --accept-suggestions after reading the proposals)")
+        click.echo("undecided columns: the restore refuses until each is decided (--add, --plain, --unique, "
+                   "--not-unique, or --accept-suggestions after reading the proposals)")
     elif accept:
         click.echo("no undecided column: nothing to accept")
 

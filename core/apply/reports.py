@@ -12,6 +12,7 @@ from ..plan.file import Reviewed
 
 Key = tuple[Any, ...]
 REPORT_CAP = 10_000   # moved ids listed per table
+LINKED_CAP = 50       # linked rows per table whose other values are compared for the report
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,9 @@ class TableReport:
     moved_count: int = 0
     kept_ids: int = 0
     linked: list[tuple[Key, Key]] = field(default_factory=list)   # Friday key -> production key
+    # Linked rows whose other columns differ (the first LINKED_CAP linked rows compared):
+    # production's row stands, and these are Friday's values, (column, Friday's, production's).
+    linked_values: list[tuple[Key, list[tuple[str, Any, Any]]]] = field(default_factory=list)
     updated: int = 0
     deleted: int = 0
     skipped: list[tuple[Key, str]] = field(default_factory=list)

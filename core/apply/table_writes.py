@@ -19,7 +19,7 @@ from ..inspect.graph import ReferenceGraph
 from ..plan.decisions import Decisions
 from ..plan.model import COLLIDED, Merge, RowClass
 from ..progress import Progress, check_cancel
-from .reports import Key, RestoreOptions, TableReport
+from .reports import LINKED_CAP, Key, RestoreOptions, TableReport
 from .server_copy import ServerCopy
 from .spool import KeySpool
 from .work_tables import UPDATE
@@ -129,6 +129,7 @@ class TableWrites:
         for key, (holder, _) in self.server.keyed_linked(t.name).items():
             report.linked.append((key, holder))
             writer.add(t.name, key, holder, "linked", COLLIDED)
+        report.linked_values = self._linked_values(t, report.linked)
 
     def staged_tables(self, order: Iterable[str]) -> list[str]:
         """The keyed tables of `order` with Friday inserts staged, in that order."""
@@ -195,6 +196,29 @@ class TableWrites:
                     report.skipped.append(((old,), reason or ""))
                 else:
                     report.linked.append(((old,), (new,)))
+            report.linked_values = self._linked_values(t, report.linked)
+
+    def _linked_values(self, t: TableInfo, linked: list[tuple[Key, Key]]) -> list[tuple[Key, list[tuple[str, Any, Any]]]]:
+        """Of the first linked rows of `t`, those whose values besides the key and the
+        references differ from the production row they are linked to: production's row
+        stands (a conflict under the rule), and the report lists Friday's values."""
+        pairs = linked[:LINKED_CAP]
+        if not pairs:
+            return []
+        references = {c for e in self.graph.edges_from(t.name) for c in e.columns}
+        columns = [c for c in t.column_names if c not in t.identity and c not in references]
+        key_idx = [t.column_names.index(k) for k in t.identity]
+        friday = {tuple(r[i] for i in key_idx): r for r in rowio.fetch_keys(self.c, t, t.identity, [k for k, _ in pairs])}
+        held = {tuple(r[i] for i in key_idx): r for r in rowio.fetch_keys(self.p, t, t.identity, [p for _, p in pairs])}
+        out = []
+        for old, new in pairs:
+            f, p = friday.get(tuple(old)), held.get(tuple(new))
+            if f is None or p is None:
+                continue
+            differ = [(c, f[i], p[i]) for c in columns if f[(i := t.column_names.index(c))] != p[i]]
+            if differ:
+                out.append((old, differ))
+        return out
 
     def _write_updates(self, t: TableInfo) -> None:
         """Friday's updates (and the conflicts the operator took Friday's side of), staged

@@ -233,8 +233,7 @@ def require_decided(found: Sequence[IdColumn]) -> None:
                       f"{f.id} ({f.moved} Friday values name moved {f.parent} ids)" for f in found[:5])
     more = f" and {len(found) - 5} more" if len(found) > 5 else ""
     first = found[0]
-    how = f"`{first.command()}`" + ("" if first.unique else
-                                    f", `--drop '{first.id}'`" if first.inferred else f", `--plain {first.id}`")
+    how = f"`{first.command()}`, `{first.reject_command()}`"
     raise ReferenceError_(
         f"undecided columns can carry ids the restore moves: {shown}{more}: read `gapmend edges`, then decide each "
         f"({how}, or `--accept-suggestions`); nothing was written")

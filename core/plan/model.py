@@ -190,6 +190,15 @@ class IdColumn:
             return f"gapmend edges --scoped '{self.edges[0]}'"
         return "gapmend edges " + " ".join(f"--add '{e}'" for e in self.edges)
 
+    def reject_command(self) -> str:
+        """The console command that says the proposal is wrong: not a key, not a
+        reference (an inferred edge dropped), or a plain value."""
+        if self.unique:
+            return f"gapmend edges --not-unique '{self.id}'"
+        if self.inferred:
+            return f"gapmend edges --drop '{self.id}'"
+        return f"gapmend edges --plain {self.id}"
+
     def evidence(self) -> str:
         if self.unique:
             return (f"({', '.join(self.unique)}): no row of crashed or production holds a pair twice, though each "

@@ -54,8 +54,12 @@ def render(report: RestoreReport) -> str:
                      f"updated {r.updated}, deleted {r.deleted}, conflicts kept {r.conflicts_kept}, taken {r.conflicts_taken}")
         if r.moved:
             lines.append("  moved: " + ", ".join(f"{a}→{b}" for a, b in r.moved[:20]) + (" …" if len(r.moved) > 20 else ""))
+        differ = dict(r.linked_values)
         for key, target in r.linked[:20]:
             lines.append(f"  linked: Friday {key} → production {target} (same unique key)")
+            if key in differ:
+                friday = ", ".join(f"{c}={shown.value(f)} (production's {shown.value(p)})" for c, f, p in differ[key][:6])
+                lines.append(f"    production's row stands; Friday had {friday}")
         for key, why in r.skipped[:20]:
             lines.append(f"  skipped: {key}: {why}")
         if r.not_picked:

@@ -163,6 +163,7 @@ def test_koel_uuid_songs_and_a_counter_kept_once(koel: Databases, staged: bool) 
         (key,) = [f for f in plan.id_columns if f.unique]
         assert key.id == "interactions(song_id,user_id)", key.evidence()
         code, out = _cli(env, "plan", "--wide")
+        assert "or not a key: `gapmend edges --not-unique 'interactions(song_id,user_id)'`" in out, out
         assert f"orphan: Friday row 2 references '{S2}' via playlist_song.song_id->songs.id, which production " \
                "deleted" in out, out   # a key whole, however wide
         state = database_state(dbs.engines["production"])
@@ -170,12 +171,18 @@ def test_koel_uuid_songs_and_a_counter_kept_once(koel: Databases, staged: bool) 
             restore(settings, options=RestoreOptions(approve_pending=True))
         assert database_state(dbs.engines["production"]) == state
 
+    # The operator's word either way, and the later word stands.
+    code, out = _cli(env, "edges", "--not-unique", "interactions(song_id,user_id)")
+    assert code == 0 and not build_plan(settings, load_decisions(settings.decisions_path)).id_columns, out
     code, out = _cli(env, "edges", "--unique", "interactions(song_id,user_id)")
-    assert code == 0, out
+    assert code == 0 and "unique                  interactions(song_id,user_id)" in out, out
     report = restore(settings, load_decisions(settings.decisions_path), RestoreOptions(approve_pending=True, staged=staged))
     assert [k for k, _ in report.tables["playlist_song"].skipped] == [(2,)]
     assert [k for k, _ in report.tables["interactions"].skipped] == [(2,)]
     assert report.tables["interactions"].linked == [((4,), (2,))]
+    # Its other values differ: production's row stands, the report lists Friday's.
+    ((key, differ),) = report.tables["interactions"].linked_values
+    assert key == (4,) and ("play_count", 50, 90) in differ and ("created_at", FRIDAY_AT, SUNDAY_AT) in differ, differ
     after = meaning(dbs.engines["production"])
     assert after == {
         "songs": before["songs"] | {("friday song",)},
