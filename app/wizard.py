@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import ClassVar
 
 from gapmend.core.config import Settings
-from gapmend.core.runbook.report import run_summary
+from gapmend.core.logfile import LOGGER
+from gapmend.core.runbook.report import run_summary, summary_title
 from gapmend.core.runbook.steps import STEPS, Checklist
 from gapmend.screens.backup import BackupScreen
-from gapmend.screens.base import CONNECTIONS, NAVIGATION, StepScreen
+from gapmend.screens.base import CONNECTIONS, NAVIGATION, WORK, StepList, StepScreen, running_work
 from gapmend.screens.connections import ConnectionsScreen
 from gapmend.screens.context import WizardContext
-from gapmend.screens.dialogs import SummaryScreen
+from gapmend.screens.dialogs import ConfirmScreen, NoticeScreen, SummaryScreen
 from gapmend.screens.inspect_gaps import InspectGapsScreen
 from gapmend.screens.investigate import InvestigateScreen
 from gapmend.screens.laravel_app import LaravelAppScreen
@@ -68,14 +69,43 @@ class GapmendApp(App[None]):
     def on_step_requested(self, message: StepRequested) -> None:
         if isinstance(self.screen, StepScreen) and self.screen.step_number == message.number:
             return
-        if any(w.group == "restore" and not w.is_finished for w in self.workers):
-            self.notify("the restore is running: cancel it (Escape) before leaving", severity="warning")
+        if "restore" in running_work(self) or "undo" in running_work(self):
+            self.push_screen(NoticeScreen("Not now: the restore is running",
+                                          "Stay on this step until it has committed or rolled back "
+                                          "(Escape cancels it: production rolls back to as it was)."))
             return
         self.switch_screen(self._screen(message.number))
 
+    def action_quit(self) -> None:
+        """Quit; while work runs, ask first and say what happens to it."""
+        running = running_work(self)
+        if not running:
+            self.exit()
+            return
+        what, then, _ = WORK[running[0]]
+
+        def decided(yes: bool | None) -> None:
+            if not yes:
+                return
+            LOGGER.info("wizard: quit asked while %s runs: %s", what, then)
+            self.context.cancel.set()   # the restore rolls back at its next chunk; the rest finish
+            self.notify(f"quitting once {what} has stopped…", timeout=30)
+            self.set_interval(0.2, self._quit_when_idle)
+
+        self.push_screen(ConfirmScreen(f"Quit while {what} runs?", f"If you quit now, {then}.",
+                                       yes_label="Quit when it has stopped"), decided)
+
+    def _quit_when_idle(self) -> None:
+        if not running_work(self):
+            self.exit()
+
     def on_step_state_changed(self, message: StepStateChanged) -> None:
-        """The last step settled: the run ends with what it did and where that is written."""
+        """A step settled (perhaps by work that ended on another screen): the checklist
+        redraws; the last step settled ends the run with what it did and where that is."""
+        for screen in self.screen_stack:
+            if isinstance(screen, StepScreen) and screen.is_mounted:
+                screen.query_one(StepList).refresh_states()
         last = STEPS[-1].number
         if message.number == last and self.context.checklist.get(last).state in ("done", "skipped"):
             c = self.context
-            self.push_screen(SummaryScreen("The run is complete", run_summary(c.checklist, c.reports_dir, c.log_path)))
+            self.push_screen(SummaryScreen(summary_title(c.checklist), run_summary(c.checklist, c.reports_dir, c.log_path)))

@@ -40,6 +40,7 @@ from sqlalchemy import (
 
 from .private_files import write_private
 
+ENV_NAME = "demo.env"   # the demo's env file, in its folder
 SNAPSHOT_AT = datetime(2026, 11, 19, 23, 0, 0)
 FRIDAY = SNAPSHOT_AT + timedelta(hours=10)        # Friday's writes, before the crash
 RESTORED = SNAPSHOT_AT + timedelta(days=1, hours=6)  # production live again from the snapshot
@@ -448,6 +449,6 @@ def build_demo(directory: Path, *, with_snapshot: bool = True, users: int = 40) 
     ]
     if with_snapshot:
         lines.insert(3, "GAPMEND_SNAPSHOT_URL=sqlite:///snapshot.sqlite")
-    env_file = directory / "demo.env"
+    env_file = directory / ENV_NAME
     write_private(env_file, "\n".join(lines) + "\n")
     return env_file

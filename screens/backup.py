@@ -44,8 +44,18 @@ class BackupScreen(StepScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="backup", description="backing up")
     def run_backup(self) -> Backup:
+        """The backup, its outcome recorded here: kept whichever screen shows when it ends."""
         self.post_message(BackupScreen.Status("backing up…"))
-        return backup(self.context.settings.production, self.context.backups_dir, _StatusProgress(self))
+        try:
+            record = backup(self.context.settings.production, self.context.backups_dir, _StatusProgress(self))
+        except Exception as exc:
+            message = getattr(exc, "message", str(exc))
+            LOGGER.error("wizard: backup failed: %s", message)
+            self.mark("failed", message)
+            raise
+        LOGGER.info("wizard: backup %s (%d bytes, sha256 %s), verified", record.path, record.bytes, record.sha256)
+        self.mark("done")
+        return record
 
     @on(Worker.StateChanged)
     def _done(self, event: Worker.StateChanged) -> None:
@@ -56,16 +66,13 @@ class BackupScreen(StepScreen):
         status = self.query_one("#backup-status", Static)
         if ok:
             record: Backup = value
-            LOGGER.info("wizard: backup %s (%d bytes, sha256 %s), verified", record.path, record.bytes, record.sha256)
+            self.query_one("#last-backup", Static).update(Text(f"last verified backup: {record.path} ({record.taken_at})"))
             status.update(Text(f"verified backup {record.path}\n{record.bytes:,} bytes, sha256 {record.sha256}\n"
                                f"{sum(record.row_counts.values()):,} rows in {len(record.row_counts)} tables match production"))
             status.set_class(True, "-ok")
-            self.mark("done")
         else:
-            LOGGER.error("wizard: backup failed: %s", value)
             status.update(Text(f"backup failed: {value}"))
             status.set_class(True, "-error")
-            self.mark("failed")
 
 
 class _StatusProgress:

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from gapmend.core.logfile import LOGGER
 from gapmend.core.runbook.steps import STEPS, Step
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -16,10 +16,28 @@ from textual.widgets import Footer, Header, Label, ListItem, ListView, Static
 from textual.worker import Worker, WorkerState
 
 from .context import WizardContext
-from .dialogs import ConfirmScreen, ReasonScreen
+from .dialogs import ConfirmScreen, NoticeScreen, ReasonScreen
 from .messages import StepRequested, StepStateChanged
 
 GLYPHS = {"pending": "[ ]", "done": "[x]", "skipped": "[-]", "failed": "[!]"}
+# Work that runs in a worker thread: what it is, what quitting does to it, and whether it
+# changes something (then a step is not ticked off or skipped under it) (`running_work`).
+WORK = {
+    "restore": ("the restore", "gapmend cancels it: production rolls back to as it was, then gapmend quits", True),
+    "undo": ("the undo", "gapmend waits for it to commit or roll back, then quits", True),
+    "backup": ("the backup", "gapmend waits for it to finish and records it, then quits", True),
+    "laravel": ("artisan", "gapmend waits for the command to finish and records it, then quits", True),
+    "workers": ("supervisorctl", "gapmend waits for the command to finish and records it, then quits", True),
+    "verify": ("the investigation", "gapmend waits for its reads to end (it writes nothing), then quits", False),
+    "db": ("a scan of the databases", "gapmend waits for its reads to end (it writes nothing), then quits", False),
+}
+
+
+def running_work(app: App[Any], changing: bool = False) -> list[str]:
+    """The worker groups of `WORK` still running (`changing`: those that change
+    something), in `WORK`'s order."""
+    busy = {w.group for w in app.workers if not w.is_finished}
+    return [group for group, (_, _, changes) in WORK.items() if group in busy and (changes or not changing)]
 # The screen before step 1 (which database is which): not a runbook step.
 CONNECTIONS = 0
 
@@ -118,12 +136,20 @@ class StepScreen(Screen[None]):
         return None
 
     def mark(self, state: str, reason: str | None = None) -> None:
+        """The step's state, in the checklist file and the log; the app redraws the list.
+        Safe from a worker's thread: work records its own outcome, so it is kept whichever
+        screen shows when it ends."""
         if self.step is None:
             return
         self.context.checklist.mark(self.step.number, state, reason)
         LOGGER.info("wizard: step %d (%s) %s%s", self.step.number, self.step.title, state, f": {reason}" if reason else "")
-        self.query_one(StepList).refresh_states()
-        self.post_message(StepStateChanged(self.step.number))
+        self.app.post_message(StepStateChanged(self.step.number))
+
+    def refuse(self, title: str, text: str) -> None:
+        """A refusal, shown in a dialog the operator dismisses (the keys typed after it
+        stay there), and logged."""
+        LOGGER.info("wizard: step %d: %s: %s", self.step_number, title, text)
+        self.app.push_screen(NoticeScreen(title, text))
 
     def action_next(self) -> None:
         self.post_message(StepRequested(min(len(STEPS), self.step_number + 1)))
@@ -134,11 +160,24 @@ class StepScreen(Screen[None]):
     def action_connections(self) -> None:
         self.post_message(StepRequested(CONNECTIONS))
 
+    def _work_refused(self, what: str) -> bool:
+        """Whether work is running, so that `what` is refused (with why)."""
+        running = running_work(self.app, changing=True)
+        if running:
+            self.refuse(f"Not now: {WORK[running[0]][0]} is running",
+                        f"{what} waits until it has finished: it records its own outcome in the checklist.")
+        return bool(running)
+
     def action_mark_done(self) -> None:
+        if self._work_refused(f"Ticking off step {self.step_number}"):
+            return
         self.mark("done")
         self.notify(f"step {self.step_number} ticked off")
 
     def action_skip_step(self) -> None:
+        if self._work_refused(f"Skipping step {self.step_number}"):
+            return
+
         def skipped(reason: str | None) -> None:
             if reason:
                 self.mark("skipped", reason)

@@ -3,7 +3,8 @@ import the app: the arrows run app → screens → core)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gapmend.core.config import Settings
@@ -26,6 +27,8 @@ class WizardContext:
     plan: Plan | None = None
     # Friday's delta, kept by that scan: the restore compares only its keys again (`plan.delta`).
     delta: Delta | None = None
+    # Set to cancel the running restore (Escape, or quitting): core checks it between chunks.
+    cancel: threading.Event = field(default_factory=threading.Event)
 
     def decisions(self) -> Decisions:
         return load_decisions(self.decisions_path)

@@ -74,11 +74,41 @@ class ReasonScreen(ModalScreen["str | None"]):
         with Vertical(id="dialog"):
             yield Static(self.question, classes="dialog-title")
             yield Input(placeholder="e.g. no supervisor on this host", id="reason")
+            yield Static("Enter records it; Escape cancels", id="reason-hint", classes="hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
+        reason = event.value.strip()
+        if not reason:   # an empty Enter closes nothing: the keys after it stay in this dialog
+            self.query_one("#reason-hint", Static).update("a reason is needed to skip a step (Escape cancels)")
+            return
+        self.dismiss(reason)
 
     def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class NoticeScreen(ModalScreen[None]):
+    """A refusal or a failure, shown until the operator dismisses it (Enter or Escape):
+    a toast fades while the keys typed after it reach the screen behind."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter", "close", "Close")]
+    AUTO_FOCUS = "#ok"
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        self.title_text, self.text = title, text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(Text(self.title_text), classes="dialog-title")
+            yield Static(Text(self.text), classes="dialog-detail")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("OK", id="ok", variant="primary")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(None)
+
+    def action_close(self) -> None:
         self.dismiss(None)
 
 

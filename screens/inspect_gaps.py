@@ -175,7 +175,7 @@ class InspectGapsScreen(PlanScreen):
                 g = self.plan.table(name)
                 require_approvable(name, g.default_reason if g.default_fixed else None)
             except GapmendError as exc:
-                self.notify(exc.message, title=f"{name} stays out", severity="error")
+                self.refuse(f"{name} stays out", exc.message)
                 return
         decisions = self.context.decisions()
         decisions.decide(name, decision.value)

@@ -43,8 +43,10 @@ class InvestigateScreen(StepScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="verify", description="investigating")
     def run_verify(self) -> tuple[str, bool]:
+        """The investigation, its outcome recorded here (whichever screen shows when it ends)."""
         text, ok = investigate(self.context.settings, self.context.reports_dir, self.context.decisions())
         save(text, self.context.reports_dir)
+        self.mark("done" if ok else "failed")
         return text, ok
 
     def _result(self, event: Worker.StateChanged, group: str, what: str) -> Any:
@@ -72,7 +74,6 @@ class InvestigateScreen(StepScreen):
         verdict.set_class(ok, "-ok")
         verdict.set_class(not ok, "-error")
         self.query_one("#last-report", Static).update(Text(text))
-        self.mark("done" if ok else "failed")
 
     # -- taking the restore back --
 
@@ -92,7 +93,7 @@ class InvestigateScreen(StepScreen):
         LOGGER.info("wizard: undo%s: %s", " (dry run)" if dry else "", ctx.settings.masked())
         report = undo(ctx.settings, ctx.decisions(), options)
         LOGGER.info("wizard: undo %s of %s%s: %s", report.undo_id, report.run_id, " (dry run)" if dry else "",
-                    report.totals())
+                    ", ".join(f"{what} {n}" for what, n in report.totals().items()))
         if dry:
             return report, ""
         _, text_path, moved = write_undo_report(report, ctx.reports_dir)

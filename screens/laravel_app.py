@@ -38,7 +38,7 @@ class LaravelAppScreen(StepScreen):
 
     def action_run(self) -> None:
         if self.problem is not None:
-            self.notify(self.problem, title=f"Step {self.step_number} is not configured", severity="error")
+            self.refuse(f"Step {self.step_number} is not configured", self.problem)
             return
         if self.step is None or self.step.asks is None:   # checking permissions asks nothing
             self.run_step()
@@ -47,6 +47,16 @@ class LaravelAppScreen(StepScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="laravel", description="artisan")
     def run_step(self) -> str:
+        """The step, its outcome recorded here (whichever screen shows when it ends)."""
+        try:
+            said = self._run_step()
+        except Exception as exc:
+            self.mark("failed", getattr(exc, "message", str(exc)))
+            raise
+        self.mark("done")
+        return said
+
+    def _run_step(self) -> str:
         extra = self.context.settings.extra
         app = artisan.app_path(extra, None)
         php = extra.get("GAPMEND_PHP") or "php"
@@ -75,9 +85,7 @@ class LaravelAppScreen(StepScreen):
         if ok:
             status.update(Text(str(value)))
             status.set_class(True, "-ok")
-            self.mark("done")
         else:
             status.update(Text(value))
             status.set_class(True, "-error")
-            self.mark("failed", value)
-            self.notify(value, title=f"Step {self.step_number} failed", severity="error")
+            self.refuse(f"Step {self.step_number} failed", value)

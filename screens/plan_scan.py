@@ -70,7 +70,7 @@ class PlanScreen(StepScreen):
             message = getattr(event.worker.error, "message", str(event.worker.error))
             status.update(f"scan failed: {message}")
             status.add_class("-error")
-            self.notify(message, title="Gap scan failed", severity="error")
+            self.refuse("Gap scan failed", message)
 
     def compose_scan(self) -> ComposeResult:
         yield Static("scanning the gap…", id="scan-status")

@@ -7,9 +7,9 @@ between chunks: the transaction rolls back and production is left as it was.
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar
 
 from gapmend.core.apply.reports import RestoreReport
@@ -22,8 +22,10 @@ from gapmend.core.plan.file import Reviewed
 from gapmend.core.plan.selection import require_confirmed, select_tables
 from gapmend.core.progress import Cancelled
 from gapmend.core.runbook.backup import require_recent_backup
-from gapmend.core.runbook.report import render, write_report
+from gapmend.core.runbook.report import render, render_totals, write_report
+from gapmend.core.runbook.restored import describe, last_restore
 from gapmend.core.runbook.steps import step
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -55,7 +57,7 @@ class RestoreScreen(StepScreen):
 
     def __init__(self, context, step: int | None = None) -> None:  # type: ignore[no-untyped-def]
         super().__init__(context, step)
-        self.cancel_token = threading.Event()
+        self.cancel_token = context.cancel   # shared: quitting cancels the restore too
         self.started = 0.0
         self.phase_started = 0.0
         self.dry = self.key == "dry-run"
@@ -81,17 +83,38 @@ class RestoreScreen(StepScreen):
         if self.dry:
             self._start(True)
             return
+        if self._already_restored():
+            return
         if self.context.checklist.get("backup").state != "skipped":   # skipping it (with a reason) is the override
             try:
                 require_recent_backup(self.context.backups_dir, self.context.checklist)
             except GapmendError as exc:
-                self.notify(exc.message + f" (or skip step {step('backup').number} with a reason)", title="No backup",
-                            severity="error")
+                self.refuse("No backup", exc.message + f" (or skip step {step('backup').number} with a reason)")
                 return
         tables = self._tables()
         if tables is None:
             return
         self.ask(lambda: self._start(False), type_to_confirm=self._target_name(), target=target, tables=tables)
+
+    def _already_restored(self) -> bool:
+        """Whether a restore committed since step 1's scan: then that scan no longer
+        describes the databases, and running again from it would be refused as if
+        something had gone wrong. Say what happened instead, and keep the step done."""
+        plan = self.context.plan
+        last = last_restore(self.context.settings)
+        if plan is None or last is None or last.finished_at is None:
+            return False   # no scan in this session: the restore itself finds what is left (`noop`)
+        scanned = datetime.fromisoformat(plan.created_at).replace(tzinfo=None)
+        if last.finished_at < scanned:
+            return False
+        said = f"Already restored by {describe(last)}: nothing to do."
+        self.query_one("#restore-what", Static).update(
+            Text(f"{said}\nTo look for anything left (tables approved since), scan again at step 1 (r there), then "
+                 "come back here. Step 13 shows what that run wrote."))
+        LOGGER.info("wizard: restore not run again: %s", said)
+        if self.context.checklist.get(self.step_number).state != "done":
+            self.mark("done")
+        return True
 
     def _tables(self) -> str | None:
         """What the restore will write, from step 1's scan (`selection`): None, with the
@@ -105,9 +128,8 @@ class RestoreScreen(StepScreen):
             chosen = select_tables(plan)
             require_confirmed(plan, chosen.order)
         except GapmendError as exc:
-            LOGGER.info("restore not started: %s", exc.message)
             self.query_one("#log", RichLog).write(f"not started: {exc.message}")
-            self.notify(exc.message, title="Not ready to restore (step 1)", severity="error")
+            self.refuse("Not ready to restore (step 1)", exc.message)
             return None
         lines = [f"Writes: {', '.join(chosen.order) or 'nothing'}."]
         lines.extend(f"Left out: {name} ({why})." for name, why in chosen.left_out.items())
@@ -141,8 +163,18 @@ class RestoreScreen(StepScreen):
         options = RestoreOptions(dry_run=self.context.reports_dir / "dry-run.sql" if dry else None, reviewed=reviewed)
         if dry:
             self.context.reports_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        report = restore(self.context.settings, decisions, options, _Progress(self), self.cancel_token)
-        if not dry:
+        try:
+            report = restore(self.context.settings, decisions, options, _Progress(self), self.cancel_token)
+        except Cancelled:
+            LOGGER.info("wizard: restore cancelled, rolled back")
+            raise
+        except Exception as exc:   # recorded here, whichever screen shows when the work ends
+            self.mark("failed", getattr(exc, "message", str(exc)))
+            raise
+        LOGGER.info("wizard: restore %s%s: %s", report.run_id, " (dry run)" if report.dry_run else "",
+                    render_totals(report))
+        self.mark("done")
+        if not dry and not report.noop:
             _, text_path, moved = write_report(report, self.context.reports_dir)
             self.post_message(RestoreScreen.Noted(moved or f"report: {text_path}"))
         return report
@@ -176,23 +208,29 @@ class RestoreScreen(StepScreen):
         log = self.query_one("#log", RichLog)
         if event.state == WorkerState.SUCCESS:
             report: RestoreReport = event.worker.result
-            LOGGER.info("wizard: restore %s%s: %s", report.run_id, " (dry run)" if report.dry_run else "", report.totals())
             self.query_one("#overall", ProgressBar).update(total=100, progress=100)
+            if report.noop and not report.dry_run:   # a run that wrote nothing is no "last restore"
+                last = last_restore(self.context.settings)
+                said = "nothing to do: every Friday row is already restored" + (f" (by {describe(last)})" if last else "")
+                self.query_one("#restore-what", Static).update(Text(said))
+                log.write(said)
+                self.notify(said)
+                return
             log.write(render(report))
-            self.mark("done")
+            if report.dry_run:
+                self.query_one("#restore-what", Static).update(Text(f"dry run done, nothing committed: every statement "
+                                                                    f"is in {report.dry_run}"))
             self.notify("dry run done: nothing committed" if report.dry_run else "restore committed")
         elif event.state == WorkerState.ERROR:
             error = event.worker.error
             if isinstance(error, Cancelled):   # the operator's choice, not a failure of the step
-                LOGGER.info("wizard: restore cancelled, rolled back")
                 log.write("cancelled: rolled back, production unchanged")
                 self.notify("cancelled: rolled back, production unchanged", severity="warning")
                 return
             message = getattr(error, "message", str(error))
             LOGGER.error("wizard: restore failed: %s", message)
             log.write(f"FAILED: {message}")
-            self.mark("failed")
-            self.notify(message, title="Restore failed", severity="error")
+            self.refuse("Dry run failed" if self.dry else "Restore failed", message)
 
 
 class _Progress:

@@ -36,11 +36,16 @@ class WorkersScreen(StepScreen):
         self.action_status()
 
     def action_status(self) -> None:
-        self.run_action("status")
+        self.run_status()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="supervisor-status", description="workers' state")
+    def run_status(self) -> tuple[str, list[str], dict[str, str]]:
+        """supervisorctl's view of the programs (reads only: nothing waits for it)."""
+        return "status", [], w.from_settings(self.context.settings.extra).status()
 
     def action_run(self) -> None:
         if self.problem is not None:
-            self.notify(self.problem, title=f"Step {self.step_number} cannot run here", severity="error")
+            self.refuse(f"Step {self.step_number} cannot run here", self.problem)
             return
         programs = w.from_settings(self.context.settings.extra).programs
         self.ask(lambda: self.run_action("stop" if self.stopping else "start"), programs=programs)
@@ -53,11 +58,13 @@ class WorkersScreen(StepScreen):
             names = w.stop(sup, self._state_file())
         elif action == "start":
             names = w.start(sup, self._state_file())
+        if action != "status":   # recorded here, whichever screen shows when it ends
+            self.mark("done")
         return action, names, sup.status()
 
     @on(Worker.StateChanged)
     def _done(self, event: Worker.StateChanged) -> None:
-        done = self.outcome(event, "workers")
+        done = self.outcome(event, "workers") or self.outcome(event, "supervisor-status")
         if done is None:
             return
         ok, value = done
@@ -67,11 +74,11 @@ class WorkersScreen(StepScreen):
             lines = [f"{n:<30} {s}" for n, s in states.items()] or ["no programs configured"]
             if action != "status":
                 lines.insert(0, f"{action}: {', '.join(names) or 'nothing to do'}")
-                self.mark("done")
             status.update(Text("\n".join(lines)))
         else:
             if isinstance(event.worker.error, w.NoSupervisor):   # not a failure of the step: nothing to run it with
                 self.problem = value = f"{value}; here: k skips, or set GAPMEND_SUPERVISOR_CONF in the env file"
             status.update(Text(value))
             status.set_class(True, "-error")
-            self.notify(value, title=f"Step {self.step_number}: supervisor", severity="error")
+            if event.worker.group == "workers":   # the operator's r: a dialog; the look on arrival: the body
+                self.refuse(f"Step {self.step_number}: supervisor", value)

@@ -59,7 +59,7 @@ def restore(yes: bool, tables: str | None, approve_pending: bool, collisions: st
     """
     from gapmend.core.apply.restore import RestoreOptions
     from gapmend.core.apply.restore import restore as run_restore
-    from gapmend.core.runbook.report import render, write_report
+    from gapmend.core.runbook.report import render, render_totals, write_report
 
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
@@ -108,7 +108,7 @@ def restore(yes: bool, tables: str | None, approve_pending: bool, collisions: st
         report = run_restore(settings, decisions, options, progress)
     finally:
         progress.finish()
-    LOGGER.info("restore %s%s: %s", report.run_id, " (dry run)" if dry_run else "", report.totals())
+    LOGGER.info("restore %s%s: %s", report.run_id, " (dry run)" if dry_run else "", render_totals(report))
     click.echo(render(report))
     if dry_run is not None:
         click.echo(f"\ndry run: nothing was committed; the SQL is in {dry_run}")

@@ -14,6 +14,7 @@ updated or deleted, as it was before (`row_images`): what ``gapmend undo`` puts 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -31,6 +32,7 @@ from sqlalchemy import (
     Table,
     Text,
     cast,
+    exists,
     func,
     insert,
     literal,
@@ -371,6 +373,27 @@ class Writer:
         if resumed:
             self.conn.execute(runs.update().where(runs.c.run_id.in_(list(resumed)), runs.c.status == STOPPED)
                               .values(status="resumed"))
+
+
+@dataclass(frozen=True)
+class Run:
+    """A restore run as the journal keeps it."""
+
+    run_id: str
+    finished_at: datetime | None   # UTC
+    summary: str
+
+
+def last_writing_run(conn: Connection) -> Run | None:
+    """The newest counting run that wrote rows (inserted, updated, deleted or linked
+    one); None when no restore wrote any, or production keeps no journal."""
+    if not kept(conn):
+        return None
+    wrote = exists().where(id_map.c.run_id == runs.c.run_id,
+                           id_map.c.action.in_(("inserted", "updated", "deleted", "linked")))
+    row = conn.execute(select(runs.c.run_id, runs.c.finished_at, runs.c.summary)
+                       .where(runs.c.status.in_(COUNTING), wrote).order_by(runs.c.started_at.desc()).limit(1)).first()
+    return None if row is None else Run(row[0], row[1], row[2] or "")
 
 
 def stopped_runs(conn: Connection, running: str) -> list[str]:

@@ -108,12 +108,17 @@ class Decisions:
         stands: the mission's rule is that only rows production has not updated since the
         snapshot are updated; `merge_cells` (``--merge-cells``, ``GAPMEND_MERGE_CELLS``)
         makes the cell merge the default instead."""
+        return self.chosen(table, key_json) or ("merge" if merge_cells else "production")
+
+    def chosen(self, table: str, key_json: str) -> str | None:
+        """The operator's own word on a row both sides changed (the row's, else its
+        table's): "friday", "production" or "merge"; None where nobody decided."""
         for scope in (key_json, "*"):
             for take, chosen in (("friday", self.take_friday), ("production", self.keep_production),
                                  ("merge", self.merge_cells)):
                 if scope in chosen.get(table, []):
                     return take
-        return "merge" if merge_cells else "production"
+        return None
 
     def resolve(self, table: str, items: set[str], take: str) -> None:
         """Record `take` ("friday", "production" or "merge") for `items` (JSON keys, or "*")."""

@@ -17,9 +17,11 @@ from sqlalchemy import select
 from .. import shown
 from ..apply.preview import build_plan
 from ..config import Settings
+from ..databases import journal
 from ..databases.engines import open_engine
 from ..databases.schema import reflect
 from ..plan.decisions import Decisions
+from ..plan.model import Conflict
 from ..private_files import write_private
 from .report import latest_report
 from .verify import verify
@@ -46,15 +48,31 @@ def investigate(settings: Settings, reports_dir: Path, decisions: Decisions | No
                          f"{len(t['linked']):>6} {len(t['skipped']):>5} {t['conflicts_kept']:>5}")
         lines += ["", "sample restored rows (old id → new id, as production holds them now):"]
         lines += _samples(settings, report)
+    decisions = decisions or Decisions()
     plan = build_plan(settings, decisions)
-    left = [(g.table, c) for g in plan.tables for c in g.conflicts]
-    lines += ["", f"conflicts left to decide: {len(left)}"]
+    conflicts = [(g.table, c, decisions.chosen(g.table, journal.encode(c.key))) for g in plan.tables for c in g.conflicts]
+    left = [(table, c) for table, c, chosen in conflicts if chosen is None]
+    lines += ["", f"conflicts left to decide: {len(left)} (production's rows stand until you do)"]
     for table, c in left[:50]:
-        cols = "; ".join(f"{col}: friday={shown.value(f)} production={shown.value(p)}" for col, _s, f, p in c.values[:3])
-        lines.append(f"  {table} {shown.key(c.key)}: {c.reason} — {cols}")
+        lines.append(f"  {table} {shown.key(c.key)}: {c.reason} — {_values(c)}")
     if left:
         lines.append("  decide with: gapmend resolve TABLE KEY --take friday, then gapmend restore")
+    decided = [(table, c, chosen) for table, c, chosen in conflicts if chosen is not None]
+    if decided:
+        lines += ["", f"conflicts you decided: {len(decided)}"]
+    for table, c, chosen in decided[:50]:
+        lines.append(f"  {table} {shown.key(c.key)}: {CHOSEN[chosen]} — {_values(c)}")
     return "\n".join(lines), not problems
+
+
+# A decided conflict still found after the restore, by the operator's choice.
+CHOSEN = {"production": "kept production's (your choice)",
+          "friday": "Friday's chosen (your choice): not written yet, run gapmend restore",
+          "merge": "merged (your choice): production's values kept where both sides changed the column"}
+
+
+def _values(c: Conflict) -> str:
+    return "; ".join(f"{col}: friday={shown.value(f)} production={shown.value(p)}" for col, _s, f, p in c.values[:3])
 
 
 def save(text: str, reports_dir: Path) -> Path:

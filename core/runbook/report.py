@@ -24,15 +24,17 @@ def to_dict(report: RestoreReport) -> dict[str, Any]:
     return data  # type: ignore[no-any-return]
 
 
-def render(report: RestoreReport) -> str:
+def render_totals(report: RestoreReport) -> str:
+    """The run's totals in one line, as the report and the log say them."""
     t = report.totals()
+    return (f"inserted {t['inserted']}, linked {t['linked']}, updated {t['updated']}, deleted {t['deleted']}, "
+            f"skipped {t['skipped']}, conflicts kept {t['conflicts_kept']}, already restored {t['already_done']}")
+
+
+def render(report: RestoreReport) -> str:
     head = ("dry run, rolled back" if report.dry_run else
             "nothing to do: every Friday row is already restored" if report.noop else "restore committed")
-    lines = [
-        f"gapmend restore {report.run_id} — {head} in {report.seconds:.2f} s",
-        f"inserted {t['inserted']}, linked {t['linked']}, updated {t['updated']}, deleted {t['deleted']}, "
-        f"skipped {t['skipped']}, conflicts kept {t['conflicts_kept']}, already restored {t['already_done']}",
-    ]
+    lines = [f"gapmend restore {report.run_id} — {head} in {report.seconds:.2f} s", render_totals(report)]
     if report.path:
         lines.append(f"rows travelled {report.path}")
     if report.triggers:
@@ -108,15 +110,27 @@ def _write(folder: Path, stem: str, as_json: str, as_text: str) -> tuple[Path, P
 
 
 def latest_report(folder: Path) -> tuple[Path, dict[str, Any]] | None:
-    """The newest committed restore's report in `folder` (its name starts with the time)."""
+    """The newest report in `folder` of a restore that wrote rows (its name starts with
+    the time)."""
     for path in sorted(folder.glob("restore-*.json"), reverse=True):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if not data.get("dry_run"):
+        # A dry run committed nothing, and a run that found nothing to do wrote nothing:
+        # the restore to show is the one that wrote the rows.
+        if not data.get("dry_run") and not data.get("noop"):
             return path.with_suffix(".txt"), data
     return None
+
+
+def summary_title(checklist: Checklist) -> str:
+    """The end of the run's title, true to the checklist: complete only when every step
+    is done or skipped with a reason."""
+    open_ = [s.number for s in STEPS if checklist.get(s.number).state in ("pending", "failed")]
+    if not open_:
+        return "The run is complete: every step done or skipped"
+    return f"The run ended with {shown.plural(len(open_), 'step')} not done"
 
 
 def run_summary(checklist: Checklist, reports: Path, log: Path) -> str:
