@@ -108,4 +108,16 @@ class GapmendApp(App[None]):
         last = STEPS[-1].number
         if message.number == last and self.context.checklist.get(last).state in ("done", "skipped"):
             c = self.context
-            self.push_screen(SummaryScreen(summary_title(c.checklist), run_summary(c.checklist, c.reports_dir, c.log_path)))
+            self.push_screen(SummaryScreen(summary_title(c.checklist), run_summary(c.checklist, c.reports_dir, c.log_path),
+                                           export=self._export_ids))
+
+    def _export_ids(self) -> str:
+        """The id map into the reports folder (from the summary's `e`, in a worker): where it is."""
+        from datetime import datetime, timezone
+
+        from gapmend.core.runbook import id_map
+
+        path = self.context.reports_dir / f"ids-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.csv"
+        n = id_map.export_file(self.context.settings, path)
+        LOGGER.info("wizard: id map of %d Friday rows written to %s", n, path)
+        return f"id map: {n} Friday rows in {path} (readable by you only)"

@@ -22,6 +22,15 @@ def value(v: Any) -> str:
     return str(v)
 
 
+def bare(v: Any) -> str:
+    """A value as the database shows it, unquoted (an id in a file or a sentence)."""
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return bytes(v).hex()
+    if isinstance(v, (datetime, date)):
+        return v.isoformat(sep=" ") if isinstance(v, datetime) else v.isoformat()
+    return "" if v is None else str(v)
+
+
 def key(k: Iterable[Any]) -> str:
     """A row's key: the value alone for a one-column key, else in parentheses."""
     parts = [value(v) for v in k]

@@ -5,14 +5,16 @@ and Enter confirms once they match)."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Callable, ClassVar
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
+from textual.worker import Worker, WorkerState
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -113,19 +115,41 @@ class NoticeScreen(ModalScreen[None]):
 
 
 class SummaryScreen(ModalScreen[None]):
-    """A closing statement (the end of the run): Enter or Escape closes it."""
+    """A closing statement (the end of the run): Enter or Escape closes it. With `export`
+    (which writes the id map and says where), `e` runs it: for the people who answer
+    Friday's customers."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter", "close", "Close"), Binding("q", "app.quit", "Quit")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter", "close", "Close"), Binding("q", "app.quit", "Quit"),
+                                             Binding("e", "export", "Export the id map")]
 
-    def __init__(self, title: str, text: str) -> None:
+    def __init__(self, title: str, text: str, export: Callable[[], str] | None = None) -> None:
         super().__init__()
-        self.title_text, self.text = title, text
+        self.title_text, self.text, self.export = title, text, export
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(Text(self.title_text), classes="dialog-title")
             yield Static(Text(self.text), id="summary")
+            if self.export is not None:
+                yield Static("e writes the id map (Friday id → new id, who) for whoever answers Friday's customers",
+                             id="export", classes="hint")
             yield Static("Enter closes; q quits gapmend", classes="hint")
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def action_export(self) -> None:
+        if self.export is not None:
+            self.query_one("#export", Static).update("writing the id map…")
+            self._export()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ids", description="writing the id map")
+    def _export(self) -> str:
+        assert self.export is not None
+        return self.export()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "ids" and event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
+            error = event.worker.error
+            said = event.worker.result if error is None else f"the id map was not written: {error}"
+            self.query_one("#export", Static).update(Text(str(said)))

@@ -1,10 +1,11 @@
 """The runbook's other steps at the console: workers, maintenance mode, backup,
-permissions, the crashed connection, investigation, triggers, verify, the step list."""
+permissions, the crashed connection, investigation, the id map, triggers, verify, the step list."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from gapmend.core.logfile import LOGGER
@@ -193,6 +194,61 @@ def investigate() -> None:
     tick("investigate", state="done" if ok else "failed")
     if not ok:
         sys.exit(1)
+
+
+@cli.command()
+@click.argument("table", required=False)
+@click.argument("value", required=False, metavar="ID")
+@click.option("--csv", "fmt", flag_value="csv", help="Export the id map as CSV.")
+@click.option("--json", "fmt", flag_value="json", help="Export the id map as JSON lines.")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the export here (readable by you only) instead of to the terminal.")
+@guarded
+def ids(table: str | None, value: str | None, fmt: str | None, output: Path | None) -> None:
+    """Friday's ids and where the restore put them: look one up both ways, or export the map.
+
+    For support: Friday's e-mails, links and order numbers carry Friday's ids, and after the
+    restore some of those ids name other rows. Every committed run, from production's journal.
+
+    Examples: gapmend ids users 241 · gapmend ids --csv --output friday-ids.csv
+    """
+    from gapmend.core.runbook import id_map
+
+    ctx: Context = click.get_current_context().obj
+    settings = ctx.settings()
+    if value is not None:
+        if table is None:
+            fail("give the table and the id: gapmend ids TABLE ID")
+        for line in id_map.look_up(settings, table, value):
+            click.echo(line)
+        LOGGER.info("ids: looked up %s %s", table, value)
+        return
+    if fmt is None and output is None:
+        _ids_summary(id_map.entries(settings, table))
+        return
+    if output is not None:
+        n = id_map.export_file(settings, output, fmt or "csv")
+        click.echo(f"{n} Friday rows in {output} (readable by you only)")
+    else:
+        n = id_map.export(settings, sys.stdout, fmt or "csv", table)
+    LOGGER.info("ids: exported %d Friday rows%s", n, f" to {output}" if output else "")
+
+
+def _ids_summary(entries: Any) -> None:
+    """Per table: Friday rows restored under their own id, under a new one, linked, not
+    restored; and how to export them all."""
+    counts: dict[str, dict[str, int]] = {}
+    for e in entries:
+        fate = "moved" if e.moved else e.fate
+        counts.setdefault(e.table, {}).setdefault(fate, 0)
+        counts[e.table][fate] += 1
+    if not counts:
+        click.echo("no Friday row in production's journal: nothing was restored yet")
+        return
+    for name, c in sorted(counts.items()):
+        click.echo(f"{name}: {c.get('inserted', 0)} kept their Friday id, {c.get('moved', 0)} have a new id, "
+                   f"{c.get('linked', 0)} are production's rows, {c.get('skipped', 0)} not restored")
+    click.echo("look one up: gapmend ids TABLE ID · export all: gapmend ids --csv --output FILE")
 
 
 @cli.command("triggers")

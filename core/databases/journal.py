@@ -230,6 +230,34 @@ def iter_entries(conn: Connection) -> Iterator[tuple[str, tuple[Any, ...], tuple
         yield table, key, decode(new), action
 
 
+# The fates of Friday's rows a person looks an id up by (`runbook.id_map`).
+FRIDAY_FATES = ("inserted", "linked", "skipped")
+
+
+def fate_pages(conn: Connection, chunk: int, table: str | None = None, key: Sequence[Any] | None = None,
+               ) -> Iterator[list[tuple[str, tuple[Any, ...], tuple[Any, ...] | None, str, str, str]]]:
+    """(table, Friday key, new key, fate, run id, detail) of the counted runs' Friday rows
+    (`FRIDAY_FATES`), of `table` only, and naming `key` as Friday's or as new only, when
+    given; `chunk` at a time, paged by the journal's own id (memory stays flat)."""
+    after = 0
+    where: list[ColumnElement[bool]] = [id_map.c.action.in_(FRIDAY_FATES), runs.c.status.in_(COUNTING)]
+    if table is not None:
+        where.append(id_map.c.table_name == table)
+    if key is not None:
+        where.append(or_(id_map.c.old_key == encode(key), id_map.c.new_key == encode(key)))
+    while True:
+        stmt = (select(id_map.c.id, id_map.c.table_name, id_map.c.old_key, id_map.c.new_key, id_map.c.action,
+                       id_map.c.run_id, id_map.c.detail)
+                .join(runs, runs.c.run_id == id_map.c.run_id).where(*where, id_map.c.id > after)
+                .order_by(id_map.c.id).limit(chunk))
+        page = conn.execute(stmt).all()
+        if not page:
+            return
+        after = page[-1][0]
+        yield [(t, decode(old) or (), decode(new), action, run, detail or "")
+               for _, t, old, new, action, run, detail in page]
+
+
 def repeated(conn: Connection, column: str, limit: int = 50) -> list[tuple[str, str, int]]:
     """(table, key, times) of `column` ("old_key" or "new_key") values that more than one
     counted insert holds: a Friday row restored twice, or a new key given twice."""

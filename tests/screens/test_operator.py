@@ -181,6 +181,10 @@ async def test_the_closing_summary_says_what_is_true(tmp_path: Path) -> None:
         await pilot.pause()
         assert isinstance(app.screen, SummaryScreen)
         assert app.screen.title_text == "The run ended with 14 steps not done"
+        await pilot.press("e")                 # the id map, for support: written, and named
+        await settle(app, pilot)
+        said = str(app.screen.query_one("#export", Static).render())
+        assert said.startswith("id map: 0 Friday rows in ") and "readable by you only" in said, said
 
 
 def test_a_demo_is_not_built_over_a_demo(tmp_path: Path) -> None:
