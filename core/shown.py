@@ -5,7 +5,7 @@ text quoted, NULL, dates and numbers plain, bytes in hex (never Python's reprs s
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 
 def value(v: Any) -> str:
@@ -29,6 +29,11 @@ def bare(v: Any) -> str:
     if isinstance(v, (datetime, date)):
         return v.isoformat(sep=" ") if isinstance(v, datetime) else v.isoformat()
     return "" if v is None else str(v)
+
+
+def pairs(values: Mapping[str, Any]) -> str:
+    """``production=…, crashed=…``: a mapping in a log line, without Python's braces."""
+    return ", ".join(f"{k}={bare(v)}" for k, v in values.items())
 
 
 def key(k: Iterable[Any]) -> str:

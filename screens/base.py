@@ -9,14 +9,14 @@ from typing import Any, ClassVar
 from gapmend.core.logfile import LOGGER
 from gapmend.core.runbook.steps import STEPS, Step
 from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, ListItem, ListView, Static
 from textual.worker import Worker, WorkerState
 
 from .context import WizardContext
-from .dialogs import ConfirmScreen, NoticeScreen, ReasonScreen
+from .dialogs import ConfirmScreen, KeysScreen, NoticeScreen, ReasonScreen
 from .messages import StepRequested, StepStateChanged
 
 GLYPHS = {"pending": "[ ]", "done": "[x]", "skipped": "[-]", "failed": "[!]"}
@@ -41,14 +41,18 @@ def running_work(app: App[Any], changing: bool = False) -> list[str]:
 # The screen before step 1 (which database is which): not a runbook step.
 CONNECTIONS = 0
 
-NAVIGATION: list[BindingType] = [
-    Binding("n", "screen.next", "Next"),
-    Binding("b", "screen.back", "Back"),
-    Binding("x", "screen.mark_done", "Tick off"),
-    Binding("k", "screen.skip_step", "Skip step"),
-    Binding("c", "screen.connections", "Connections"),
-    Binding("q", "quit", "Quit"),
+# The keys every step shares: on the line above the footer (`NAVIGATION_LINE`), so that
+# the footer has the width for the step's own keys; `?` lists them all (`KeysScreen`).
+NAVIGATION: list[Binding] = [
+    Binding("n", "screen.next", "Next step", show=False),
+    Binding("b", "screen.back", "Previous step", show=False),
+    Binding("x", "screen.mark_done", "Tick the step off (done by hand)", show=False),
+    Binding("k", "screen.skip_step", "Skip the step, with a reason", show=False),
+    Binding("c", "screen.connections", "Connections", show=False),
+    Binding("question_mark", "screen.keys", "Every key of this step", show=False),
+    Binding("q", "quit", "Quit (asks while work runs)", show=False),
 ]
+NAVIGATION_LINE = "n next · b back · x tick off · k skip · c connections · ? keys · q quit"
 
 
 class StepList(ListView):
@@ -104,6 +108,7 @@ class StepScreen(Screen[None]):
                     yield Static(f"Step {self.step.number} — {self.step.title}", classes="step-title")
                     yield Static(f"console: {self.step.command}", classes="step-command")
                 yield from self.compose_body()
+        yield Static(NAVIGATION_LINE, id="navigation")
         yield Footer()
 
     @property
@@ -159,6 +164,13 @@ class StepScreen(Screen[None]):
 
     def action_connections(self) -> None:
         self.post_message(StepRequested(CONNECTIONS))
+
+    def action_keys(self) -> None:
+        """Every key of this step and the ones all steps share, with what each does."""
+        own = [b for bindings in self._bindings.key_to_bindings.values() for b in bindings if b.show]   # not Tab, ^c
+        shown_ = [(self.app.get_key_display(b), b.description) for b in own]
+        shared = [(self.app.get_key_display(b), b.description) for b in NAVIGATION]
+        self.app.push_screen(KeysScreen(f"Keys: {self.sub_title}", shown_, shared))
 
     def _work_refused(self, what: str) -> bool:
         """Whether work is running, so that `what` is refused (with why)."""

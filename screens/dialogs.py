@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 from textual.worker import Worker, WorkerState
@@ -34,7 +34,8 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(Text(self.title_text), classes="dialog-title")
-            yield Static(Text(self.detail), classes="dialog-detail")
+            with VerticalScroll(classes="dialog-scroll"):   # a long detail scrolls; the input and buttons stay
+                yield Static(Text(self.detail), classes="dialog-detail")
             if self.type_to_confirm is not None:
                 yield Static(Text(f"Type {self.type_to_confirm} to enable {self.yes_label}:"))
                 # The placeholder must not look like the name already typed.
@@ -103,7 +104,8 @@ class NoticeScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(Text(self.title_text), classes="dialog-title")
-            yield Static(Text(self.text), classes="dialog-detail")
+            with VerticalScroll(classes="dialog-scroll"):
+                yield Static(Text(self.text), classes="dialog-detail")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("OK", id="ok", variant="primary")
 
@@ -129,7 +131,8 @@ class SummaryScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(Text(self.title_text), classes="dialog-title")
-            yield Static(Text(self.text), id="summary")
+            with VerticalScroll(classes="dialog-scroll"):
+                yield Static(Text(self.text), id="summary")
             if self.export is not None:
                 yield Static("e writes the id map (Friday id → new id, who) for whoever answers Friday's customers",
                              id="export", classes="hint")
@@ -153,3 +156,26 @@ class SummaryScreen(ModalScreen[None]):
             error = event.worker.error
             said = event.worker.result if error is None else f"the id map was not written: {error}"
             self.query_one("#export", Static).update(Text(str(said)))
+
+
+class KeysScreen(ModalScreen[None]):
+    """`?`: the current step's keys and the keys every step shares; any of Escape, Enter
+    or ? closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter,question_mark", "close", "Close")]
+
+    def __init__(self, title: str, own: list[tuple[str, str]], shared: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.title_text, self.own, self.shared = title, own, shared
+
+    def compose(self) -> ComposeResult:
+        lines = [f"{key:>7}  {what}" for key, what in self.own] or ["(none of its own)"]
+        lines += ["", "every step:"] + [f"{key:>7}  {what}" for key, what in self.shared]
+        with Vertical(id="dialog"):
+            yield Static(Text(self.title_text), classes="dialog-title")
+            with VerticalScroll(classes="dialog-scroll"):
+                yield Static(Text("\n".join(lines)), id="keys")
+            yield Static("Escape closes", classes="hint")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

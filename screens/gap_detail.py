@@ -7,14 +7,14 @@ from collections.abc import Collection
 
 from gapmend.core import shown
 from gapmend.core.inspect import payloads, soft_deletes
-from gapmend.core.plan.model import Plan, TableGap
+from gapmend.core.plan.model import Plan, RowClass, TableGap
 
 
 def short(text: str, width: int = 18) -> str:
     return shown.cut(text, width)
 
 
-def val(value: object, width: int = 18) -> str:
+def val(value: object, width: int = 40) -> str:
     """A data value as the database shows it, cut to `width`."""
     return shown.cut(shown.value(value), width)
 
@@ -39,7 +39,7 @@ def detail_lines(plan: Plan, g: TableGap, confirmed: Collection[str]) -> list[st
     for t in (t for t in plan.triggers if t["table"] == g.table):
         lines.append(f"trigger {t['name']}: {t['timing']} {t['event']}, {t['writes']} — {t['action']}")
     for cls, keys in g.samples.items():
-        lines.append(f"  {cls}: {', '.join(short(shown.key(k), 24) for k in keys)}")
+        lines.append(f"  {RowClass(cls).label}: {', '.join(short(shown.key(k), 40) for k in keys)}")
     lines.extend(soft_deletes.lines(g.table, g.soft_deletes, g.soft_deleted_parents))
     if g.ids_taken:
         lines.append(f"  {shown.plural(g.ids_taken, 'Friday id is', 'Friday ids are')} taken by production: "
@@ -52,7 +52,7 @@ def detail_lines(plan: Plan, g: TableGap, confirmed: Collection[str]) -> list[st
         held = ", ".join(f"{col}={val(v)}" for col, v in zip(c.unique_columns, c.value))
         lines.append(f"collision: Friday {shown.key(c.key)} has {held}; production {shown.key(c.production_key)} holds it")
     for o in g.orphans[:5]:
-        lines.append(f"orphan: Friday {shown.key(o.key)} → {val(o.parent_key)} via {o.edge} (deleted by production)")
+        lines.append(f"orphan: Friday {shown.key(o.key)} → {shown.value(o.parent_key)} via {o.edge} (deleted by production)")
     edges = [e for e in plan.edges if e["child"] == g.table or e["parent"] == g.table]
     if edges:
         lines.append("references:")

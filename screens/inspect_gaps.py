@@ -186,6 +186,7 @@ class InspectGapsScreen(PlanScreen):
                                                for g in self.plan.tables])
         if all(self.plan.table(t).decision is not Decision.PENDING for t in self.plan.order):
             self.context.checklist.mark("decide", "done")
+        LOGGER.info("wizard: %s: %s (the operator's decision)", name, decision.value)
         self.notify(f"{name}: {decision.value}")
 
     def action_approve(self) -> None:
@@ -223,6 +224,7 @@ class InspectGapsScreen(PlanScreen):
         self._fill_conflicts(g)
         if conflicts.row_count:
             conflicts.move_cursor(row=min(row.row, conflicts.row_count - 1))
+        LOGGER.info("wizard: resolved %s", message)
         self.notify(message)
 
     def action_take_friday(self) -> None:
@@ -257,6 +259,7 @@ class InspectGapsScreen(PlanScreen):
             table = self.query_one("#gaps", DataTable)
             table.update_cell_at((table.cursor_coordinate.row, CONF_COLUMN), "operator")
             self._show_detail(name)
+            LOGGER.info("wizard: %s: boundary %s confirmed by the operator", name, b.value)
             self.notify(f"{name}: boundary {b.value} confirmed")
 
         self.app.push_screen(ConfirmScreen(
@@ -278,7 +281,7 @@ class InspectGapsScreen(PlanScreen):
             decisions = self.context.decisions()
             decisions.roles_confirmed = sorted(set(decisions.roles_confirmed) | {f.id for f in found})
             self.context.save_decisions(decisions)
-            LOGGER.info("wizard: roles confirmed by the operator: %s", [f.message for f in found])
+            LOGGER.info("wizard: roles confirmed by the operator: %s", "; ".join(f.message for f in found))
             self._show_detail(self._selected())
             self.notify("roles confirmed")
 
@@ -311,7 +314,7 @@ class InspectGapsScreen(PlanScreen):
                                 edges=[{**e, "confirmed": True} if e["id"] in ids else e for e in self.plan.edges],
                                 payload_edges=[{**e, "confirmed": True} if e["id"] in ids else e
                                                for e in self.plan.payload_edges])
-            LOGGER.info("wizard: edges confirmed: %s", sorted(ids))
+            LOGGER.info("wizard: edges confirmed: %s", ", ".join(sorted(ids)))
             self._show_detail(name)
             self.notify(f"{name}: {len(ids)} reference{'s' if len(ids) != 1 else ''} confirmed")
 

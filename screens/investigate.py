@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, ClassVar
 
+from gapmend.core import shown
 from gapmend.core.apply.undo import UndoOptions, undo
 from gapmend.core.apply.undo_report import UndoReport, render
 from gapmend.core.databases.dialects import dialect_of
@@ -90,7 +91,7 @@ class InvestigateScreen(StepScreen):
         options = UndoOptions(dry_run=ctx.reports_dir / f"undo-dry-run-{stamp}.sql") if dry else UndoOptions()
         if dry:
             ctx.reports_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        LOGGER.info("wizard: undo%s: %s", " (dry run)" if dry else "", ctx.settings.masked())
+        LOGGER.info("wizard: undo%s: %s", " (dry run)" if dry else "", shown.pairs(ctx.settings.masked()))
         report = undo(ctx.settings, ctx.decisions(), options)
         LOGGER.info("wizard: undo %s of %s%s: %s", report.undo_id, report.run_id, " (dry run)" if dry else "",
                     ", ".join(f"{what} {n}" for what, n in report.totals().items()))
@@ -118,7 +119,8 @@ class InvestigateScreen(StepScreen):
         settings = self.context.settings
         name = dialect_of(settings.production).short_name(settings.production)
         self.app.push_screen(
-            ConfirmScreen("Take the restore back?", render(report) + "\n\nRows production changed or references "
-                          "stay; everything production wrote since stays.", yes_label="Undo the restore",
-                          type_to_confirm=name),
+            ConfirmScreen("Take the restore back?", f"Run {report.run_id[:8]}: " + ", ".join(
+                              f"{what} {n}" for what, n in report.totals().items()) + " (the detail is in the pane "
+                          "behind).\nRows production changed or references stay; everything production wrote since "
+                          "stays.", yes_label="Undo the restore", type_to_confirm=name),
             lambda ok: self.run_undo(False) if ok else self.notify("undo: not run"))

@@ -10,8 +10,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import ClassVar
 
+from gapmend.core import shown
 from gapmend.core.apply.reports import RestoreReport
 from gapmend.core.apply.restore import RestoreOptions, restore
 from gapmend.core.databases.dialects import dialect_of
@@ -62,18 +64,34 @@ class RestoreScreen(StepScreen):
         self.phase_started = 0.0
         self.dry = self.key == "dry-run"
         self.row_phase = False
+        self.phases = 0
+        self.log_lines: list[str] = []
 
     def compose_body(self) -> ComposeResult:
-        what = ("runs the restore inside a transaction, writes every statement to a file and rolls back"
-                if self.dry else "writes Friday's rows into production in one transaction")
+        what = (f"runs the restore inside a transaction, writes every statement to {self._dry_run_file()} and "
+                "rolls back" if self.dry else "writes Friday's rows into production in one transaction")
         yield Static(f"Press r: gapmend {what}.", id="restore-what")
-        yield Static("overall", classes="bar-label")
-        yield ProgressBar(total=100, id="overall", show_eta=True)
+        # No time left for the whole run: nobody knows the phases' lengths in advance, and a
+        # made-up estimate misleads. The phase bar's is measured, where the phase counts rows.
+        yield Static("overall", id="overall-label", classes="bar-label")
+        yield ProgressBar(total=100, id="overall", show_eta=False, show_percentage=False)
         yield Static("", id="phase-label", classes="bar-label")
-        yield ProgressBar(total=100, id="phase", show_eta=True)
+        yield ProgressBar(total=None, id="phase", show_eta=True)
         yield Static("", id="rate")
         # min_width: RichLog renders at 78 columns by default and clips what is narrower.
         yield RichLog(id="log", wrap=True, markup=False, min_width=20)
+
+    def _log(self, line: str) -> None:
+        """A line in the screen's log, kept to be wrapped again when the terminal resizes
+        (RichLog wraps a line once, as it is written)."""
+        self.log_lines.append(line)
+        self.query_one("#log", RichLog).write(line)
+
+    def on_resize(self) -> None:
+        log = self.query_one("#log", RichLog)
+        log.clear()
+        for line in self.log_lines:
+            log.write(line)
 
     def action_run(self) -> None:
         if self._busy():
@@ -128,12 +146,15 @@ class RestoreScreen(StepScreen):
             chosen = select_tables(plan)
             require_confirmed(plan, chosen.order)
         except GapmendError as exc:
-            self.query_one("#log", RichLog).write(f"not started: {exc.message}")
+            self._log(f"not started: {exc.message}")
             self.refuse("Not ready to restore (step 1)", exc.message)
             return None
         lines = [f"Writes: {', '.join(chosen.order) or 'nothing'}."]
         lines.extend(f"Left out: {name} ({why})." for name, why in chosen.left_out.items())
         return "\n".join(lines)
+
+    def _dry_run_file(self) -> Path:
+        return self.context.reports_dir / "dry-run.sql"
 
     def _target_name(self) -> str:
         """What the operator types to confirm: the production database's name (file name for SQLite)."""
@@ -141,9 +162,9 @@ class RestoreScreen(StepScreen):
 
     def _start(self, dry: bool) -> None:
         self.cancel_token.clear()
-        self.started = time.monotonic()
-        self.query_one("#log", RichLog).write("dry run started" if dry else "restore started")
-        LOGGER.info("wizard: %s: %s", "dry run" if dry else "restore", self.context.settings.masked())
+        self.started, self.phases = time.monotonic(), 0
+        self._log("dry run started" if dry else "restore started")
+        LOGGER.info("wizard: %s: %s", "dry run" if dry else "restore", shown.pairs(self.context.settings.masked()))
         self.run_restore(dry)
 
     def _busy(self) -> bool:
@@ -152,7 +173,7 @@ class RestoreScreen(StepScreen):
     def action_cancel(self) -> None:
         if self._busy():
             self.cancel_token.set()
-            self.query_one("#log", RichLog).write("cancel requested: rolling back at the next chunk")
+            self._log("cancel requested: rolling back at the next chunk")
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="restore", description="restoring")
     def run_restore(self, dry: bool) -> RestoreReport:
@@ -160,7 +181,7 @@ class RestoreScreen(StepScreen):
         # The restore runs what step 1 showed, or refuses when the databases moved since (`plan_file`).
         reviewed = (Reviewed.of(self.context.plan, decisions, self.context.delta)
                     if self.context.plan is not None else None)
-        options = RestoreOptions(dry_run=self.context.reports_dir / "dry-run.sql" if dry else None, reviewed=reviewed)
+        options = RestoreOptions(dry_run=self._dry_run_file() if dry else None, reviewed=reviewed)
         if dry:
             self.context.reports_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         try:
@@ -186,9 +207,11 @@ class RestoreScreen(StepScreen):
         self.query_one("#rate", Static).update("")
         self.query_one("#phase-label", Static).update(message.label)
         self.query_one("#phase", ProgressBar).update(total=message.total, progress=0)
-        self.query_one("#log", RichLog).write(message.label)
-        overall = self.query_one("#overall", ProgressBar)
-        overall.update(total=100, progress=min(95, (overall.progress or 0) + 5))
+        self._log(message.label)
+        self.phases += 1
+        elapsed = time.monotonic() - self.started
+        self.query_one("#overall-label", Static).update(f"overall: phase {self.phases}, {elapsed:,.0f} s so far")
+        self.query_one("#overall", ProgressBar).update(total=None)   # running, length unknown
 
     def on_restore_screen_advanced(self, message: Advanced) -> None:
         bar = self.query_one("#phase", ProgressBar)
@@ -199,24 +222,25 @@ class RestoreScreen(StepScreen):
         self.query_one("#rate", Static).update(f"{bar.progress:,.0f}{of}{rate}")
 
     def on_restore_screen_noted(self, message: Noted) -> None:
-        self.query_one("#log", RichLog).write(message.line)
+        self._log(message.line)
 
     @on(Worker.StateChanged)
     def _finished(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "restore":
             return
-        log = self.query_one("#log", RichLog)
         if event.state == WorkerState.SUCCESS:
             report: RestoreReport = event.worker.result
             self.query_one("#overall", ProgressBar).update(total=100, progress=100)
+            self.query_one("#overall-label", Static).update(
+                f"overall: done in {time.monotonic() - self.started:,.1f} s, {self.phases} phases")
             if report.noop and not report.dry_run:   # a run that wrote nothing is no "last restore"
                 last = last_restore(self.context.settings)
                 said = "nothing to do: every Friday row is already restored" + (f" (by {describe(last)})" if last else "")
                 self.query_one("#restore-what", Static).update(Text(said))
-                log.write(said)
+                self._log(said)
                 self.notify(said)
                 return
-            log.write(render(report))
+            self._log(render(report))
             if report.dry_run:
                 self.query_one("#restore-what", Static).update(Text(f"dry run done, nothing committed: every statement "
                                                                     f"is in {report.dry_run}"))
@@ -224,12 +248,12 @@ class RestoreScreen(StepScreen):
         elif event.state == WorkerState.ERROR:
             error = event.worker.error
             if isinstance(error, Cancelled):   # the operator's choice, not a failure of the step
-                log.write("cancelled: rolled back, production unchanged")
+                self._log("cancelled: rolled back, production unchanged")
                 self.notify("cancelled: rolled back, production unchanged", severity="warning")
                 return
             message = getattr(error, "message", str(error))
             LOGGER.error("wizard: restore failed: %s", message)
-            log.write(f"FAILED: {message}")
+            self._log(f"FAILED: {message}")
             self.refuse("Dry run failed" if self.dry else "Restore failed", message)
 
 

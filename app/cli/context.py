@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 import click
+from gapmend.core import shown
 from gapmend.core.config import Settings, load_laravel_settings, load_settings, password_exposure
 from gapmend.core.errors import GapmendError
 from gapmend.core.logfile import LOGGER, close_log, open_log
@@ -172,7 +173,7 @@ def plan_with_progress(settings: Settings, decisions: Decisions, delta: Any = No
 
     progress = StderrProgress()
     cancel = threading.Event()
-    LOGGER.info("plan: %s", settings.masked())
+    LOGGER.info("plan: %s", shown.pairs(settings.masked()))
     try:
         result = build_plan(settings, decisions, progress, cancel, delta=delta)
     except KeyboardInterrupt:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from gapmend.core import shown
 from gapmend.core.logfile import LOGGER
 from gapmend.core.plan.decisions import load_decisions
 
@@ -103,7 +104,7 @@ def restore(yes: bool, tables: str | None, approve_pending: bool, collisions: st
         per_table=per_table, staged=staged, reviewed=reviewed, merge_cells=merge_cells,
     )
     progress = StderrProgress()
-    LOGGER.info("restore: %s", settings.masked())
+    LOGGER.info("restore: %s", shown.pairs(settings.masked()))
     try:
         report = run_restore(settings, decisions, options, progress)
     finally:
@@ -155,7 +156,7 @@ def undo(run_id: str | None, tables: str | None, force_tables: tuple[str, ...], 
         click.echo(f"undo {run_id or 'the latest restore'} in {settings.production.render_as_string(hide_password=True)}"
                    " (run it with --dry-run first to see what it takes back)")
         click.confirm("Take the restore back?", default=False, abort=True)
-    LOGGER.info("undo: %s", settings.masked())
+    LOGGER.info("undo: %s", shown.pairs(settings.masked()))
     progress = StderrProgress()
     try:
         report = run_undo(settings, load_decisions(ctx.decisions_path(settings)), options, progress)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from gapmend.core import shown
 from gapmend.core.logfile import LOGGER
 
 from .context import Context, fail, guarded
@@ -39,7 +40,7 @@ def wizard_app(ctx: Context) -> Any:
     from gapmend.app.wizard import GapmendApp
 
     settings = ctx.settings()
-    LOGGER.info("wizard: %s", settings.masked())
+    LOGGER.info("wizard: %s", shown.pairs(settings.masked()))
     return GapmendApp(settings, ctx.log_path().parent, ctx.decisions_path(settings), ctx.steps_path())
 
 

@@ -27,6 +27,15 @@ class RowClass(str, enum.Enum):
     FRIDAY_DELETE = "friday_delete"          # apply only if the operator opts in
     PRODUCTION_DELETE = "production_delete"  # never resurrected
 
+    @property
+    def label(self) -> str:
+        """The class in the operator's words (the value is the plan file's)."""
+        return {"friday_insert": "Friday's new rows", "production_insert": "production's new rows",
+                "friday_update": "Friday's updates", "production_update": "production's updates",
+                "conflict": "changed on both sides", "merge": "changed on both sides, other columns",
+                "converged": "the same change on both sides", "friday_delete": "deleted on Friday",
+                "production_delete": "deleted by production"}[self.value]
+
 
 # Why a restore did not insert a Friday row as a new one (its report and journal say it;
 # `plan_file` reads them back to compare with the reviewed plan).

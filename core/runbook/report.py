@@ -55,22 +55,34 @@ def render(report: RestoreReport) -> str:
         lines.append(f"{name}: inserted {r.inserted}{ids}, "
                      f"updated {r.updated}, deleted {r.deleted}, conflicts kept {r.conflicts_kept}, taken {r.conflicts_taken}")
         if r.moved:
-            lines.append("  moved: " + ", ".join(f"{a}→{b}" for a, b in r.moved[:20]) + (" …" if len(r.moved) > 20 else ""))
+            lines.append("  moved (Friday id → new id): " + ", ".join(f"{a}→{b}" for a, b in r.moved[:20])
+                         + (" …" if len(r.moved) > 20 else ""))
         differ = dict(r.linked_values)
         for key, target in r.linked[:20]:
-            lines.append(f"  linked: Friday {key} → production {target} (same unique key)")
+            lines.append(f"  linked: Friday id {shown.key(key)} → production's id {shown.key(target)} (same unique key)")
             if key in differ:
                 friday = ", ".join(f"{c}={shown.value(f)} (production's {shown.value(p)})" for c, f, p in differ[key][:6])
                 lines.append(f"    production's row stands; Friday had {friday}")
         for key, why in r.skipped[:20]:
-            lines.append(f"  skipped: {key}: {why}")
+            lines.append(f"  skipped: Friday id {shown.key(key)}: {why}")
         if r.not_picked:
             lines.append(f"  left out: {shown.plural(r.not_picked, 'Friday row')} the operator did not pick "
                          "(`gapmend jobs`)")
         if r.payload_ids:
             lines.append(f"  ids inside JSON values rewritten: {r.payload_ids} in {r.payload_rows} rows")
         lines.extend(f"  inside a value: {note}" for note in r.payload_notes[:20])
+    lines += ["", *LEGEND]
     return "\n".join(lines)
+
+
+# The report's words, said once at its end.
+LEGEND = [
+    "words: inserted: Friday's row written (moved: under a new id, production having taken its own); "
+    "linked: production already held that row (the same unique key): Friday's references to it name production's; "
+    "skipped: not written, and why; conflicts kept: rows both sides changed, production's standing; "
+    "taken: Friday's values written where you chose them (`gapmend resolve`); "
+    "already restored: written by an earlier run, not again.",
+]
 
 
 def write_report(report: RestoreReport, folder: Path) -> tuple[Path, Path, str | None]:
