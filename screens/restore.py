@@ -76,7 +76,7 @@ class RestoreScreen(StepScreen):
         yield Static("overall", id="overall-label", classes="bar-label")
         yield ProgressBar(total=100, id="overall", show_eta=False, show_percentage=False)
         yield Static("", id="phase-label", classes="bar-label")
-        yield ProgressBar(total=None, id="phase", show_eta=True)
+        yield ProgressBar(total=100, id="phase", show_eta=True)
         yield Static("", id="rate")
         # min_width: RichLog renders at 78 columns by default and clips what is narrower.
         yield RichLog(id="log", wrap=True, markup=False, min_width=20)

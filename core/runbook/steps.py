@@ -60,7 +60,7 @@ STEPS: tuple[Step, ...] = (
     Step(2, "order", "Plan the restore order around the references", "gapmend plan; gapmend edges", "Plan the order"),
     Step(3, "decide", "Approve or skip each table", "gapmend approve / skip TABLE", "Approve / skip tables"),
     Step(4, "conflicts", "Resolve conflicts", "gapmend resolve TABLE [KEY] --take friday|production", "Resolve conflicts"),
-    Step(5, "dry-run", "Dry-run the restore", "gapmend restore --dry-run restore.sql", "Dry run",
+    Step(5, "dry-run", "Dry-run the restore", "gapmend restore --dry-run gapmend-reports/dry-run.sql", "Dry run",
          does="run the whole restore and roll it back, keeping its SQL"),
     Step(6, "workers-stop", "Stop the queue workers", "gapmend workers stop", "Stop workers",
          does="stop the running workers", asks=Ask("Stop the queue workers?", _WORKERS, "Stop them")),
