@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from gapmend.core import shown
 from gapmend.core.inspect import cell_merge, payloads, picks, soft_deletes
 from gapmend.core.plan.model import Decision, Plan, RowClass
 from gapmend.core.plan.selection import Selection
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
 COLUMNS = [
     ("friday ins", RowClass.FRIDAY_INSERT),
@@ -25,9 +30,13 @@ def short(value: Any, width: int | None = 24) -> str:
     return shown.cut(shown.value(value), width)
 
 
-def render_plan(plan: Plan, detail: bool = True, wide: bool = False) -> str:
-    """The plan as text; conflicting values are cut at 60 characters unless `wide`."""
-    lines = _summary(plan) + _notes(plan)
+def render_plan(plan: Plan, detail: bool = True, wide: bool = False, width: int | None = None,
+                color: bool = False) -> str:
+    """The plan as text; conflicting values are cut at 60 characters unless `wide`.
+    `width`: the terminal's (None: not a terminal, every table on one line); the counts
+    are a table where it fits, else a block per table. `color`: decisions, conflicts and
+    orphans in colour (a terminal that did not set NO_COLOR)."""
+    lines = _summary(plan) + _counts(plan, width, color) + _notes(plan)
     if detail:
         lines += _references(plan) + _tables(plan, None if wide else 60)
     return "\n".join(lines)
@@ -52,19 +61,76 @@ def _summary(plan: Plan) -> list[str]:
     lines.extend("  " + facts.line() for facts in plan.roles)
     lines.extend(f"  check the roles: {f['message']} (confirm with `gapmend roles --confirm` once checked)"
                  for f in plan.role_findings)
-    lines.append("")
-    head = f"{'table':<16} {'key':<9} {'boundary':>8} {'conf':<8} " + " ".join(f"{n:>10}" for n, _ in COLUMNS)
-    head += f" {'collide':>7} {'orphan':>6} {'ids taken':>9} {'decision':<8}"
-    lines.append(head)
-    lines.append("-" * len(head))
+    return lines
+
+
+DECISION_STYLE = {Decision.APPROVE: "green", Decision.SKIP: "dim", Decision.PENDING: "bold yellow"}
+
+
+def _counts(plan: Plan, width: int | None, color: bool) -> list[str]:
+    """A line per table of the counts, through Rich: a table where `width` holds it (or
+    anywhere when None), else a block per table."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
+    for name, justify in [("table", "left"), ("key", "left"), ("boundary", "right"), ("conf", "left"),
+                          *((n, "right") for n, _ in COLUMNS), ("collide", "right"), ("orphan", "right"),
+                          ("ids taken", "right"), ("decision", "left")]:
+        table.add_column(name, justify=justify, no_wrap=True)   # type: ignore[arg-type]
+    for name in plan.order:
+        g = plan.table(name)
+        cells = [g.table, g.key_kind, "-" if g.boundary.value is None else str(g.boundary.value), g.boundary.confidence,
+                 *(_n(g.count(cls), "red" if cls is RowClass.CONFLICT else None) for _, cls in COLUMNS),
+                 _n(len(g.collisions)), _n(len(g.orphans), "red"), _n(g.ids_taken),
+                 Text(g.decision.value, DECISION_STYLE.get(g.decision, ""))]
+        table.add_row(*cells)
+    natural = Console(width=10_000).measure(table).maximum
+    if width is not None and natural > width:
+        return ["", *_blocks(plan, width, color)]
+    return ["", *_printed(table, natural if width is None else width, color)]
+
+
+def _n(n: int, style: str | None = None) -> Text:
+    return Text(str(n), style or "") if n and style else Text(str(n))
+
+
+def _blocks(plan: Plan, width: int, color: bool) -> list[str]:
+    """The counts for a narrow terminal: per table a line of what it is, then what each
+    side did since the snapshot and what the restore meets, the zeros left out."""
+    out = Text()
     for name in plan.order:
         g = plan.table(name)
         b = "-" if g.boundary.value is None else str(g.boundary.value)
-        line = f"{shown.cut(g.table, 16):<16} {g.key_kind:<9} {b:>8} {g.boundary.confidence:<8} "
-        line += " ".join(f"{g.count(cls):>10}" for _, cls in COLUMNS)
-        line += f" {len(g.collisions):>7} {len(g.orphans):>6} {g.ids_taken:>9} {g.decision.value:<8}"
-        lines.append(line)
-    return lines
+        out.append(g.table, "bold")
+        key = "no key" if g.key_kind == "none" else f"{g.key_kind} key"
+        out.append(f"  {key}, boundary {b} ({g.boundary.confidence}) · ")
+        out.append(g.decision.value, DECISION_STYLE.get(g.decision, ""))
+        out.append("\n")
+        friday = _said([("new", g.count(RowClass.FRIDAY_INSERT)), ("updated", g.count(RowClass.FRIDAY_UPDATE)),
+                        ("deleted", g.count(RowClass.FRIDAY_DELETE))])
+        production = _said([("new", g.count(RowClass.PRODUCTION_INSERT)), ("updated", g.count(RowClass.PRODUCTION_UPDATE)),
+                            ("deleted", g.count(RowClass.PRODUCTION_DELETE))])
+        meets = ", ".join(shown.plural(n, one, many) for n, one, many in (
+            (g.count(RowClass.CONFLICT), "conflict", "conflicts"), (g.count(RowClass.MERGE), "mergeable row", None),
+            (len(g.collisions), "collision", None), (len(g.orphans), "orphan", None),
+            (g.ids_taken, "Friday id taken", "Friday ids taken")) if n)
+        sides = " · ".join(part for part in (f"Friday {friday}" if friday else "",
+                                             f"production {production}" if production else "") if part)
+        out.append(f"  {sides or 'nothing since the snapshot'}\n")
+        if meets:
+            out.append(f"  {meets}\n", "red" if g.conflicts or g.orphans else "")
+    return _printed(out, width, color)
+
+
+def _said(counts: list[tuple[str, int]]) -> str:
+    return ", ".join(f"{n} {what}" for what, n in counts if n)
+
+
+def _printed(renderable: Any, width: int, color: bool) -> list[str]:
+    """`renderable` as Rich prints it at `width`, in colour only when asked."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, force_terminal=color, no_color=not color, highlight=False,
+                      color_system="standard" if color else None)
+    console.print(renderable)
+    return buffer.getvalue().rstrip("\n").split("\n")
 
 
 def _notes(plan: Plan) -> list[str]:

@@ -3,6 +3,8 @@ log, its questions, and its one-line errors (exit code 2)."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 import threading
 from dataclasses import dataclass
@@ -131,6 +133,15 @@ def require_terminal(what: str) -> None:
     click's bare "Aborted!"."""
     if not sys.stdin.isatty():
         fail(f"{what}: not confirmed: pass --yes (no terminal to ask on)")
+
+
+def terminal() -> dict[str, Any]:
+    """How the console prints: the terminal's width (None when the output is not a
+    terminal: a file or a pipe gets every table whole) and whether in colour (a terminal,
+    unless NO_COLOR is set: no-color.org)."""
+    if not sys.stdout.isatty():
+        return {"width": None, "color": False}
+    return {"width": shutil.get_terminal_size().columns, "color": "NO_COLOR" not in os.environ}
 
 
 def fail(message: str) -> None:

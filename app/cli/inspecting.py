@@ -15,7 +15,7 @@ from gapmend.core.plan.decisions import Decisions, key_spec, load_decisions, sav
 from gapmend.core.plan.model import Decision, to_dict
 
 from ..render import job_line, render_plan
-from .context import EXIT_ERROR, Context, StderrProgress, fail, guarded, plan_with_progress, tick
+from .context import EXIT_ERROR, Context, StderrProgress, fail, guarded, plan_with_progress, terminal, tick
 from .group import cli
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def plan(as_json: bool, output: Path | None, wide: bool) -> None:
 
         write_plan_file(output, result, decisions, delta)
         LOGGER.info("plan file written: %s", output)
-    click.echo(json.dumps(to_dict(result), indent=2) if as_json else render_plan(result, wide=wide))
+    click.echo(json.dumps(to_dict(result), indent=2) if as_json else render_plan(result, wide=wide, **terminal()))
     if output is not None:
         click.echo(f"\nplan file: {output} (restore exactly this: gapmend restore --plan {output})", err=True)
     tick("inspect", "order")

@@ -18,6 +18,7 @@ from .context import (
     plan_with_progress,
     require_terminal,
     table_list,
+    terminal,
     tick,
     yes_option,
 )
@@ -85,7 +86,7 @@ def restore(yes: bool, tables: str | None, approve_pending: bool, collisions: st
 
         require_terminal("write to production")   # before the plan: nobody would read it
         result = plan_with_progress(settings, decisions)
-        click.echo(render_plan(result, detail=False) + "\n")
+        click.echo(render_plan(result, detail=False, **terminal()) + "\n")
         require_settled(findings_of(result), decisions.roles_confirmed)       # refused before asking
         chosen = select_tables(result, only, approve_pending)
         require_confirmed(result, chosen.order)

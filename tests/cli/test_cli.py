@@ -28,7 +28,7 @@ def test_demo_plan_text_and_json(tmp_path: Path) -> None:
     assert code == 0
     assert "cycle: teams ↔ users" in out
     assert "orphan: Friday row 265" in out
-    assert "\nusers            surrogate" in out and "\n'users'" not in out   # a name, not a value
+    assert re.search(r"\nusers +surrogate +40 +exact +4 ", out) and "\n'users'" not in out   # a name, not a value
     code, out, _ = run("--env-file", str(env), "plan", "--json")
     data = json.loads(out)
     users = next(t for t in data["tables"] if t["table"] == "users")
@@ -338,3 +338,24 @@ def test_undo_from_the_console(tmp_path: Path) -> None:
     assert report.stat().st_mode & 0o777 == 0o600 and "undo of restore" in report.read_text()
     code, out, _ = run("--env-file", str(env), "undo", "--yes")
     assert code == 0 and "nothing to undo" in out
+
+
+def test_the_plan_fits_an_80_column_terminal(tmp_path: Path) -> None:
+    """Issue 39, item 4: the counts were one 166-column table. At 80 columns each table is
+    a block of lines that fit, the zeros left out; not a terminal, the whole table; colour
+    only when asked (a terminal without NO_COLOR)."""
+    from gapmend.app.render import render_plan
+    from gapmend.core.apply.preview import build_plan
+    from gapmend.core.config import load_settings
+
+    env = build_demo(tmp_path)
+    plan = build_plan(load_settings(env, environ={}))
+    text = render_plan(plan, detail=False, width=80)
+    block = text[text.index("\nsettings "):text.index("\npending (")].strip("\n").splitlines()
+    assert block and max(len(line) for line in block) <= 80, block
+    at = block.index(next(line for line in block if line.startswith("users ")))
+    assert block[at:at + 3] == ["users  surrogate key, boundary 40 (exact) · pending",
+                                "  Friday 4 new, 2 updated · production 5 new, 2 updated",
+                                "  1 conflict, 1 mergeable row, 1 collision, 4 Friday ids taken"]
+    assert "\x1b[" not in text and "\x1b[" in render_plan(plan, detail=False, width=80, color=True)
+    assert re.search(r"\nusers +surrogate", render_plan(plan, detail=False))   # a file or a pipe: the table
