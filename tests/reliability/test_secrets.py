@@ -15,6 +15,7 @@ import pytest
 from gapmend.core.demo import build_trio
 
 from ..conftest import Databases
+from ..pilot import settle
 
 pytestmark = pytest.mark.mariadb
 
@@ -108,15 +109,11 @@ async def test_the_wizard_never_shows_the_password(dbs_mariadb: Databases) -> No
     env = d.env_file(snapshot=True, snapshot_at=None)
     app = GapmendApp(load_settings(env, environ={}), d.workdir, Path(str(env) + ".decisions.json"))
     async with app.run_test(size=(160, 50)) as pilot:
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(app, pilot)
         shown = [app.export_screenshot()]
         assert "***" in shown[0]                      # a URL is on screen, masked
         await pilot.press("n")                        # step 1: the scan
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(app, pilot)
         shown.append(app.export_screenshot())
         shown += ["\n".join(log.lines) for log in app.screen.query(Log)]
     assert all(password not in page for page in shown)

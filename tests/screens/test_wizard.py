@@ -18,11 +18,11 @@ from gapmend.screens.dialogs import ConfirmScreen, NoticeScreen, ReasonScreen, S
 from gapmend.screens.inspect_gaps import InspectGapsScreen
 from textual.widgets import DataTable, Static
 
+from ..pilot import settle
+
 
 async def _settle(app: GapmendApp, pilot) -> None:  # type: ignore[no-untyped-def]
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+    await settle(app, pilot)
 
 
 async def _scanned(app: GapmendApp, pilot) -> InspectGapsScreen:  # type: ignore[no-untyped-def]

@@ -24,15 +24,14 @@ from textual.widgets import Static
 from ..conftest import Databases
 from ..core.test_laravel_schemas import FRIDAY, PRODUCTION, SNAPSHOT, _meaning, laravel_app_trio  # noqa: F401
 from ..dbstate import load_reflected
+from ..pilot import settle
 from ..runbook.test_workers import supervisor  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.mariadb
 
 
 async def _settle(app: GapmendApp, pilot) -> None:  # type: ignore[no-untyped-def]
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+    await settle(app, pilot)
 
 
 @pytest.mark.parametrize("dbs", ["mariadb"], indirect=True)

@@ -20,6 +20,8 @@ from gapmend.core.inspect import gap
 from gapmend.core.plan.decisions import Decisions
 from gapmend.screens.messages import StepRequested
 
+from ..pilot import settle
+
 DEMO = Path(tempfile.gettempdir()) / "gapmend-snapshot-demo"
 SIZES = [(80, 24), (120, 40)]
 SIZE_IDS = ["80x24", "120x40"]
@@ -42,9 +44,7 @@ def demo_app(monkeypatch: pytest.MonkeyPatch) -> GapmendApp:
 
 
 async def _settled(pilot: Any) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    await settle(pilot.app, pilot)
 
 
 def _at_step(number: int, *keys: str, scan: bool = True) -> Callable[[Any], Awaitable[None]]:
