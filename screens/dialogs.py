@@ -173,9 +173,9 @@ class KeysScreen(ModalScreen[None]):
         lines += ["", "every step:"] + [f"{key:>7}  {what}" for key, what in self.shared]
         with Vertical(id="dialog"):
             yield Static(Text(self.title_text), classes="dialog-title")
-            with VerticalScroll(classes="dialog-scroll"):
+            with VerticalScroll(classes="dialog-scroll", id="keys-scroll"):
                 yield Static(Text("\n".join(lines)), id="keys")
-            yield Static("Escape closes", classes="hint")
+            yield Static("↓ scrolls; Escape closes", classes="hint")
 
     def action_close(self) -> None:
         self.dismiss(None)

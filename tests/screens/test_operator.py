@@ -202,3 +202,22 @@ def test_a_demo_is_not_built_over_a_demo(tmp_path: Path) -> None:
     fresh = runner.invoke(cli, ["demo", "--dir", str(tmp_path), "--plan", "--fresh"])
     assert fresh.exit_code == 0, fresh.output
     assert Checklist(tmp_path / "gapmend.steps.json").get(11).state == "pending"
+
+
+async def test_the_undo_dialog_fits_80_by_24(tmp_path: Path) -> None:
+    """Its input and buttons were off-screen: the totals are in the dialog, the detail in
+    the pane behind, and a long text scrolls."""
+    env = build_demo(tmp_path)
+    restore(load_settings(env, environ={}), options=RestoreOptions(approve_pending=True))
+    app = _app(env, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.post_message(StepRequested(13))
+        await settle(app, pilot)
+        await pilot.press("u")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmScreen) and app.screen.title_text == "Take the restore back?"
+        visible = app.screen.region
+        for widget in ("#typed", "#no", "#yes"):
+            region = app.screen.query_one(widget).region
+            assert visible.contains_region(region), (widget, region, visible)

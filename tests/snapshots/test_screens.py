@@ -97,6 +97,7 @@ SCREENS: dict[str, Callable[[Any], Awaitable[None]]] = {
     "step11-pending-refused": _pending_refused,
     "step11-confirmation": _approved_restore_dialog,
     "step13-investigate": _at_step(13, scan=False),
+    "step1-keys": _at_step(1, "question_mark"),       # ?: every key of the step, and the shared ones
 }
 
 
