@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import textwrap
 from typing import Any
 
 from gapmend.core import shown
@@ -39,7 +40,22 @@ def render_plan(plan: Plan, detail: bool = True, wide: bool = False, width: int 
     lines = _summary(plan) + _counts(plan, width, color) + _notes(plan)
     if detail:
         lines += _references(plan) + _tables(plan, None if wide else 60)
-    return "\n".join(lines)
+    return "\n".join(_fitted(lines, width))
+
+
+def _fitted(lines: list[str], width: int | None) -> list[str]:
+    """`lines` wrapped at words to `width` (None: as they are), a wrapped line's rest
+    indented under its start; a line in colour is Rich's, already fitted."""
+    if width is None:
+        return lines
+    out: list[str] = []
+    for line in lines:
+        if len(line) <= width or "\x1b" in line:
+            out.append(line)
+            continue
+        indent = " " * (len(line) - len(line.lstrip()) + 2)
+        out.extend(textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False) or [""])
+    return out
 
 
 def _summary(plan: Plan) -> list[str]:

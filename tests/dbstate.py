@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, Table, insert, select
+from sqlalchemy import Engine, Float, Integer, MetaData, String, Table, Text, insert, inspect, select, text
 
 
 def database_state(engine: Engine, *, journal: bool = True) -> dict[str, list[tuple[Any, ...]]]:
@@ -44,3 +44,27 @@ def load_reflected(engine: Engine, *parts: Rows,
             for name, rows in part.items():
                 table = md.tables[name]
                 conn.execute(insert(table), [fill(table, r) if fill else r for r in rows])
+
+
+def not_null_filled(at: Any) -> Callable[[Table, Mapping[str, Any]], dict[str, Any]]:
+    """A `load_reflected` fill: every NOT NULL column a row leaves out and its table gives
+    no default, as an app's non-strict connection would store it: text '', numbers 0,
+    times `at`."""
+    def fill(table: Table, row: Mapping[str, Any]) -> dict[str, Any]:
+        out = dict(row)
+        for c in table.columns:
+            if c.name in out or c.nullable or c.server_default is not None or c.autoincrement is True and c.primary_key:
+                continue
+            out[c.name] = "" if isinstance(c.type, (String, Text)) else 0 if isinstance(c.type, (Integer, Float)) else at
+        return out
+    return fill
+
+
+def copy_database(engine: Engine, source: str) -> None:
+    """Every table of `engine`'s MariaDB database holding the rows of database `source`
+    on the same server (production as it is after the restore from the snapshot)."""
+    with engine.begin() as conn:
+        conn.execute(text("SET FOREIGN_KEY_CHECKS = 0"))
+        for name in inspect(conn).get_table_names():
+            conn.execute(text(f"DELETE FROM `{name}`"))
+            conn.execute(text(f"INSERT INTO `{name}` SELECT * FROM `{source}`.`{name}`"))

@@ -23,7 +23,7 @@ from __future__ import annotations
 import shutil
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -34,10 +34,10 @@ from gapmend.core.config import Settings, load_settings
 from gapmend.core.errors import ReferenceError_
 from gapmend.core.plan.decisions import load_decisions
 from gapmend.core.runbook.verify import verify
-from sqlalchemy import Engine, Integer, MetaData, String, Text, inspect, select, text
+from sqlalchemy import Engine, MetaData, select, text
 
 from ..conftest import Databases
-from ..dbstate import database_state, load_reflected
+from ..dbstate import copy_database, database_state, load_reflected, not_null_filled
 from ..runbook.test_laravel import make_app
 from .test_laravel_schemas import migrate
 
@@ -110,30 +110,8 @@ PRODUCTION = {
 }
 
 
-def _filled(table: Any, row: Mapping[str, Any]) -> dict[str, Any]:
-    """`row` with every NOT NULL column it leaves out and the table gives no default:
-    text '' and numbers 0, as BookStack's non-strict connection would store them."""
-    out = dict(row)
-    for c in table.columns:
-        if c.name in out or c.nullable or c.server_default is not None or c.autoincrement is True and c.primary_key:
-            continue
-        out[c.name] = "" if isinstance(c.type, (String, Text)) else 0 if isinstance(c.type, Integer) else AT
-    return out
-
-
 def _load(engine: Engine, *parts: dict[str, list[dict[str, Any]]]) -> None:
-    load_reflected(engine, *parts, fill=_filled)
-
-
-def _copy_of_snapshot(dbs: Databases, role: str) -> None:
-    """`role`'s database as production is after the restore from the snapshot: every
-    table's rows the snapshot's, the migrations' own rows (roles, permissions, admin) too."""
-    source = dbs.urls["snapshot"].database
-    with dbs.engines[role].begin() as conn:
-        conn.execute(text("SET FOREIGN_KEY_CHECKS = 0"))
-        for name in inspect(conn).get_table_names():
-            conn.execute(text(f"DELETE FROM `{name}`"))
-            conn.execute(text(f"INSERT INTO `{name}` SELECT * FROM `{source}`.`{name}`"))
+    load_reflected(engine, *parts, fill=not_null_filled(AT))
 
 
 @pytest.fixture
@@ -146,7 +124,7 @@ def bookstack(dbs: Databases, tmp_path: Path) -> Databases:
         migrate(app, dbs, role, strict=False)
     _load(dbs.engines["snapshot"], SNAPSHOT)
     for role in ("crashed", "production"):
-        _copy_of_snapshot(dbs, role)
+        copy_database(dbs.engines[role], dbs.urls["snapshot"].database or "")
     _load(dbs.engines["crashed"], FRIDAY)
     _load(dbs.engines["production"], PRODUCTION)
     return dbs
