@@ -40,6 +40,11 @@ class InvestigateScreen(StepScreen):
         self.action_verify()
 
     def action_verify(self) -> None:
+        if any(w.group == "verify" and not w.is_finished for w in self.app.workers):
+            return
+        verdict = self.query_one("#verdict", Static)
+        verdict.update("investigating production… (verify reads every restored row: a large restore takes a while)")
+        verdict.remove_class("-ok", "-error")
         self.run_verify()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="verify", description="investigating")
