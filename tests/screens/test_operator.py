@@ -50,6 +50,7 @@ async def test_a_second_restore_says_it_was_done_and_by_which_run(tmp_path: Path
         app.post_message(StepRequested(11))
         await settle(app, pilot)
         await pilot.press("r")
+        await settle(app, pilot)
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press(*"production.sqlite", "enter")
         await settle(app, pilot)
@@ -72,7 +73,10 @@ async def test_a_second_restore_says_it_was_done_and_by_which_run(tmp_path: Path
         await settle(app, pilot)
         app.post_message(StepRequested(11))
         await settle(app, pilot)
+        assert isinstance(app.screen, RestoreScreen)
         await pilot.press("r")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmScreen)   # no scan in this session: the restore looks itself
         await pilot.press(*"production.sqlite", "enter")
         await settle(app, pilot)
         said = _said(app.screen, "#restore-what")
@@ -100,7 +104,7 @@ async def test_q_during_a_restore_asks_and_the_restore_rolls_back(tmp_path: Path
         app.post_message(StepRequested(11))
         await pilot.pause()
         await pilot.press("r")
-        await pilot.pause()
+        await _until(lambda: isinstance(app.screen, ConfirmScreen))
         app.screen.query_one("#typed").value = "production.sqlite"
         app.screen.dismiss(True)          # confirmed as the typed name would (the restore starts)
         while not any(w.group == "restore" for w in app.workers):
