@@ -136,6 +136,17 @@ def latest_report(folder: Path) -> tuple[Path, dict[str, Any]] | None:
     return None
 
 
+def _ranges(numbers: list[int]) -> str:
+    """``1-10, 12, 14``: sorted step numbers, runs joined."""
+    runs: list[list[int]] = []
+    for n in sorted(numbers):
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 2 else ", ".join(map(str, r)) for r in runs)
+
+
 def summary_title(checklist: Checklist) -> str:
     """The end of the run's title, true to the checklist: complete only when every step
     is done or skipped with a reason."""
@@ -153,7 +164,9 @@ def run_summary(checklist: Checklist, reports: Path, log: Path) -> str:
     lines = [f"{len(done)} of {len(STEPS)} steps done"]
     lines.extend(f"step {n} skipped: {st.reason}" for n, st in states.items() if st.state == "skipped")
     lines.extend(f"step {n} FAILED{': ' + st.reason if st.reason else ''}" for n, st in states.items() if st.state == "failed")
-    lines.extend(f"step {n} not done" for n, st in states.items() if st.state == "pending")
+    pending = [n for n, st in states.items() if st.state == "pending"]
+    if pending:
+        lines.append(f"not done: {'step' if len(pending) == 1 else 'steps'} {_ranges(pending)}")
     found = latest_report(reports)
     if found is None:
         lines.append("no restore was committed in this run")

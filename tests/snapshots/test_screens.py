@@ -98,6 +98,8 @@ SCREENS: dict[str, Callable[[Any], Awaitable[None]]] = {
     "step11-confirmation": _approved_restore_dialog,
     "step13-investigate": _at_step(13, scan=False),
     "step1-keys": _at_step(1, "question_mark"),       # ?: every key of the step, and the shared ones
+    "step7-skip-reason": _at_step(7, "k", "enter", scan=False),   # an empty reason: asked again, not closed
+    "step15-summary": _at_step(15, "x", scan=False),  # the run's end: what is true, the id map offered
 }
 
 
