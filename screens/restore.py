@@ -123,7 +123,7 @@ class RestoreScreen(StepScreen):
         if plan is None or last is None or last.finished_at is None:
             return False   # no scan in this session: the restore itself finds what is left (`noop`)
         scanned = datetime.fromisoformat(plan.created_at).replace(tzinfo=None)
-        if last.finished_at < scanned:
+        if last.finished_at < scanned:   # both in whole seconds: a run in the scan's second counts as after it
             return False
         said = f"Already restored by {describe(last)}: nothing to do."
         self.query_one("#restore-what", Static).update(

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from gapmend.core import shown
 from gapmend.core.logfile import LOGGER
 from gapmend.core.plan.decisions import load_decisions
 
@@ -296,7 +297,7 @@ def verify() -> None:
     problems, counts = run_verify(ctx.settings())
     for p in problems:
         click.echo(f"problem: {p}")
-    LOGGER.info("verify: %d problems, %s", len(problems), counts)
+    LOGGER.info("verify: %s; %s", shown.plural(len(problems), "problem"), shown.pairs(counts))
     if problems:
         tick("investigate", state="failed")
         sys.exit(1)

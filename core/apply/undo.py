@@ -52,7 +52,6 @@ from .undo_report import Key, UndoOptions, UndoReport, UndoTable
 
 CHUNK = 500   # keys per lookup, DELETE and UPDATE
 UNDONE = {"inserted": "undone", "updated": "reverted", "deleted": "reinserted"}
-UNDO = "undo"   # the status of an undo's own run: not a restore, never counted as one
 
 
 class UndoError(GapmendError):
@@ -360,7 +359,7 @@ class _Undo:
         summary = (f"undo of {run_id}: removed {t['removed']}, reverted {t['reverted']}, "
                    f"reinserted {t['reinserted']}, gone {t['gone']}, left {t['kept']}")
         self.conn.execute(insert(journal.runs).values(run_id=report.undo_id, started_at=_now(), finished_at=_now(),
-                                                      status=UNDO, summary=summary))
+                                                      status=journal.UNDO, summary=summary))
 
 
 def _edges_into_removed(schema: Schema, graph: ReferenceGraph,

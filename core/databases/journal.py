@@ -91,6 +91,7 @@ FINAL_ACTIONS = ("inserted", "linked", "updated", "deleted")
 # run finished their work ("resumed": the ids inside their rows' values rewritten too).
 STOPPED = "partial"
 COUNTING = ("committed", STOPPED, "resumed")
+UNDO = "undo"   # the status of an undo's own run: not a restore, never counted as one
 
 
 def ensure(engine: Engine) -> bool:
@@ -413,14 +414,23 @@ class Run:
 
 
 def last_writing_run(conn: Connection) -> Run | None:
-    """The newest counting run that wrote rows (inserted, updated, deleted or linked
-    one); None when no restore wrote any, or production keeps no journal."""
+    """The newest counting run whose rows are in production (inserted, updated or
+    deleted one, and no undo took them all back); None when there is none, or production
+    keeps no journal."""
     if not kept(conn):
         return None
-    wrote = exists().where(id_map.c.run_id == runs.c.run_id,
-                           id_map.c.action.in_(("inserted", "updated", "deleted", "linked")))
+    wrote = exists().where(id_map.c.run_id == runs.c.run_id, id_map.c.action.in_(("inserted", "updated", "deleted")))
     row = conn.execute(select(runs.c.run_id, runs.c.finished_at, runs.c.summary)
                        .where(runs.c.status.in_(COUNTING), wrote).order_by(runs.c.started_at.desc()).limit(1)).first()
+    return None if row is None else Run(row[0], row[1], row[2] or "")
+
+
+def last_undo(conn: Connection) -> Run | None:
+    """The newest undo (its summary names the run it took back); None without one."""
+    if not kept(conn):
+        return None
+    row = conn.execute(select(runs.c.run_id, runs.c.finished_at, runs.c.summary)
+                       .where(runs.c.status == UNDO).order_by(runs.c.started_at.desc()).limit(1)).first()
     return None if row is None else Run(row[0], row[1], row[2] or "")
 
 

@@ -61,6 +61,9 @@ def verify(settings: Settings) -> tuple[list[str], dict[str, int]]:
             if not p.dialect.has_table(p, journal.ID_MAP):
                 return ["no gapmend journal in production: nothing was restored yet (run gapmend restore)",
                         *triggers.problems(p)], {}
+            nothing = _nothing_restored(p)
+            if nothing is not None:
+                return [nothing, *triggers.problems(p)], {}
             graph = build_graph(schema, [p], graph_decisions(decisions, settings.app_aliases))
             problems, counts = _verify(p, schema, graph, _Friday(c, crashed))
             problems += undeclared_ids(p, schema, graph, decisions.plain_columns, decisions.scoped_numbers())
@@ -78,6 +81,22 @@ def verify(settings: Settings) -> tuple[list[str], dict[str, int]]:
         return problems, counts
     finally:
         sources.dispose()
+
+
+def _nothing_restored(p: Connection) -> str | None:
+    """Why there is nothing to verify, when no committed restore's rows are in production:
+    none committed (one stopped before its commit wrote nothing), or an undo took the
+    last back. A verdict of "verified: 0 rows" would say the restore is fine."""
+    if journal.last_writing_run(p) is not None:
+        return None
+    undone = journal.last_undo(p)
+    if undone is not None:
+        at = f" at {undone.finished_at:%Y-%m-%d %H:%M} UTC" if undone.finished_at else ""
+        run = undone.summary.split(":")[0].removeprefix("undo of ")[:8]
+        return (f"nothing restored to verify: restore {run} was taken back by undo {undone.run_id[:8]}{at}; "
+                "restore again if that was not meant")
+    return ("nothing restored to verify: no committed restore wrote a row to production (one stopped before "
+            "its commit wrote nothing): run gapmend restore")
 
 
 def _verify(p: Connection, schema: Schema, graph: ReferenceGraph, friday: _Friday) -> tuple[list[str], dict[str, int]]:

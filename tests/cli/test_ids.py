@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import stat
+from datetime import datetime
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -53,3 +54,28 @@ def _run(env: Path) -> str:
         run = journal.last_writing_run(conn)
     assert run is not None
     return run.run_id
+
+
+def test_verify_says_when_nothing_restored_is_there(tmp_path: Path) -> None:
+    """Issue 40, item 8: verify said "verified: 0 restored rows", exit 0, after a restore
+    killed before its commit and after an undo took the only restore back."""
+    from gapmend.core.apply.undo import undo
+    from gapmend.core.databases import journal
+    from gapmend.core.plan.decisions import Decisions
+    from sqlalchemy import create_engine, insert
+
+    env = build_demo(tmp_path)
+    settings = load_settings(env, environ={})
+    engine = create_engine(f"sqlite:///{tmp_path / 'production.sqlite'}")
+    journal.ensure(engine)
+    with engine.begin() as conn:   # what a restore killed before its commit leaves: its run, never committed
+        conn.execute(insert(journal.runs).values(run_id="killed", started_at=datetime(2026, 12, 7, 2, 0), status="running"))
+    result = CliRunner().invoke(cli, ["--env-file", str(env), "verify"])
+    assert result.exit_code == 1 and "no committed restore wrote a row to production" in result.output, result.output
+
+    report = restore(settings, options=RestoreOptions(approve_pending=True))
+    assert CliRunner().invoke(cli, ["--env-file", str(env), "verify"]).exit_code == 0
+    taken = undo(settings, Decisions())
+    result = CliRunner().invoke(cli, ["--env-file", str(env), "verify"])
+    assert result.exit_code == 1, result.output
+    assert f"restore {report.run_id[:8]} was taken back by undo {taken.undo_id[:8]} at " in result.output
