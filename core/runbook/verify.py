@@ -90,6 +90,8 @@ def _nothing_restored(p: Connection) -> str | None:
     if journal.last_writing_run(p) is not None:
         return None
     undone = journal.last_undo(p)
+    if undone is None and journal.has_runs(p):
+        return None   # a committed run that only linked Friday's rows to production's: verified as such
     if undone is not None:
         at = f" at {undone.finished_at:%Y-%m-%d %H:%M} UTC" if undone.finished_at else ""
         run = undone.summary.split(":")[0].removeprefix("undo of ")[:8]
