@@ -119,9 +119,11 @@ class RestoreScreen(StepScreen):
         describes the databases, and running again from it would be refused as if
         something had gone wrong. Say what happened instead, and keep the step done."""
         plan = self.context.plan
-        last = last_restore(self.context.settings)
-        if plan is None or last is None or last.finished_at is None:
+        if plan is None:
             return False   # no scan in this session: the restore itself finds what is left (`noop`)
+        last = last_restore(self.context.settings)
+        if last is None or last.finished_at is None:
+            return False
         scanned = datetime.fromisoformat(plan.created_at).replace(tzinfo=None)
         if last.finished_at < scanned:   # both in whole seconds: a run in the scan's second counts as after it
             return False
