@@ -105,7 +105,7 @@ class RestoreScreen(StepScreen):
             return
         if self.context.checklist.get("backup").state != "skipped":   # skipping it (with a reason) is the override
             try:
-                require_recent_backup(self.context.backups_dir, self.context.checklist)
+                require_recent_backup(self.context.backups_dir, self.context.checklist, self.context.settings.production)
             except GapmendError as exc:
                 self.refuse("No backup", exc.message + f" (or skip step {step('backup').number} with a reason)")
                 return

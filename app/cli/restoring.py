@@ -76,7 +76,9 @@ def restore(yes: bool, tables: str | None, approve_pending: bool, collisions: st
         from gapmend.core.runbook.backup import require_recent_backup
         from gapmend.core.runbook.steps import Checklist
 
-        require_recent_backup(ctx.backups_path(), Checklist(ctx.steps_path()))
+        accepted = require_recent_backup(ctx.backups_path(), Checklist(ctx.steps_path()), settings.production)
+        click.echo(f"backup: {accepted.path} (taken {accepted.taken_at}, verified)")
+        LOGGER.info("restore: the backup it relies on: %s", accepted.path)
     elif without_backup:
         LOGGER.warning("restore without a verified backup, on the operator's word (--without-backup)")
     only = table_list(tables)

@@ -33,7 +33,7 @@ def backup(directory: Path | None, yes: bool) -> None:
     folder = directory or ctx.backups_path()
     progress = StderrProgress()
     try:
-        record = run_backup(settings.production, folder, progress)
+        record = run_backup(settings.production, folder, progress, index=ctx.backups_path())
     finally:
         progress.finish()
     LOGGER.info("backup %s (%d bytes, sha256 %s), verified", record.path, record.bytes, record.sha256)

@@ -67,8 +67,10 @@ class Backup:
     row_counts: dict[str, int]
 
 
-def backup(url: URL, folder: Path, progress: Progress | None = None) -> Backup:
-    """Dump production into `folder`, verify the dump restores, record it; return it."""
+def backup(url: URL, folder: Path, progress: Progress | None = None, index: Path | None = None) -> Backup:
+    """Dump production into `folder`, verify the dump restores, record it; return it.
+    `index`: the folder the restore's gate reads (`require_recent_backup`), where a backup
+    written elsewhere (`--dir`) is recorded too, so that it is found where it was written."""
     progress = progress or NullProgress()
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     engine = open_engine(url, "production")
@@ -89,24 +91,33 @@ def backup(url: URL, folder: Path, progress: Progress | None = None) -> Backup:
                           f"backup {got}): is production still being written? Turn maintenance mode on and retry")
     record = Backup(str(path), _sha256(path), path.stat().st_size, name, stamp, True, counts)
     _append_manifest(folder, record)
+    if index is not None and index.resolve() != folder.resolve():
+        index.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _append_manifest(index, record, checksum_file=False)
     return record
 
 
-def latest_verified(folder: Path) -> Backup | None:
+def latest_verified(folder: Path, database: str | None = None) -> Backup | None:
+    """The newest verified backup `folder`'s manifest records (of `database` only, when
+    given), wherever it was written, if its file is still there with its checksum."""
     manifest = folder / "manifest.json"
     if not manifest.exists():
         return None
     entries = [Backup(**e) for e in json.loads(manifest.read_text()).get("backups", [])]
-    good = [b for b in entries if b.verified and Path(b.path).exists() and _sha256(Path(b.path)) == b.sha256]
-    return max(good, key=lambda b: b.taken_at, default=None)
+    entries = [b for b in entries if database is None or b.database == database]
+    for b in sorted(entries, key=lambda b: b.taken_at, reverse=True):   # the newest first: one checksum read
+        if b.verified and Path(b.path).exists() and _sha256(Path(b.path)) == b.sha256:
+            return b
+    return None
 
 
-def require_recent_backup(folder: Path, checklist: "Checklist") -> Backup:
-    """The restore's gate: a verified backup taken after this run's gap inspection (step 1),
-    or in the last 12 hours when the run has no step file. Raises with what to do."""
+def require_recent_backup(folder: Path, checklist: "Checklist", url: URL | None = None) -> Backup:
+    """The restore's gate: a verified backup of production (`url`'s database) taken after
+    this run's gap inspection (step 1), or in the last 12 hours when the run has no step
+    file, recorded in `folder` wherever it was written. Raises with what to do."""
     from datetime import timedelta
 
-    latest = latest_verified(folder)
+    latest = latest_verified(folder, None if url is None else Path(url.database or "database").stem)
     inspected = checklist.get("inspect").at
     if inspected:
         since = datetime.fromisoformat(inspected)
@@ -570,9 +581,12 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _append_manifest(folder: Path, record: Backup) -> None:
+def _append_manifest(folder: Path, record: Backup, checksum_file: bool = True) -> None:
+    """`record` in `folder`'s manifest; `checksum_file`: and a ``sha256sum -c`` file beside
+    the backup (the folder holds it)."""
     manifest = folder / "manifest.json"
     data = json.loads(manifest.read_text()) if manifest.exists() else {"backups": []}
     data["backups"].append(asdict(record))
     write_private(manifest, json.dumps(data, indent=2), atomic=True)
-    write_private(folder / (Path(record.path).name + ".sha256"), f"{record.sha256}  {Path(record.path).name}\n")
+    if checksum_file:
+        write_private(folder / (Path(record.path).name + ".sha256"), f"{record.sha256}  {Path(record.path).name}\n")

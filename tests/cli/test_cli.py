@@ -184,9 +184,13 @@ def test_restore_needs_a_verified_backup(tmp_path: Path) -> None:
     env = build_demo(tmp_path)
     code, _, err = run("--env-file", str(env), "restore", "--yes")
     assert code == 2 and "no verified backup" in err and "gapmend backup" in err
-    assert run("--env-file", str(env), "backup")[0] == 0
+    # Issue 40, item 5: a backup written elsewhere (`--dir`) is found where it was written,
+    # and the restore names the one it relies on.
+    elsewhere = tmp_path / "elsewhere"
+    assert run("--env-file", str(env), "backup", "--dir", str(elsewhere))[0] == 0
+    (backup_file,) = elsewhere.glob("production-*.sqlite.gz")
     code, out, _ = run("--env-file", str(env), "restore", "--yes", "--approve-pending")
-    assert code == 0 and "restore committed" in out
+    assert code == 0 and "restore committed" in out and f"backup: {backup_file} (taken " in out
     code, out, _ = run("--env-file", str(env), "verify")
     assert code == 0 and "verified" in out
     steps = json.loads((tmp_path / "gapmend.steps.json").read_text())["steps"]
