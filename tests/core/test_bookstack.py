@@ -20,7 +20,6 @@ names), on both copy paths; verify agrees.
 
 from __future__ import annotations
 
-import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -38,8 +37,7 @@ from sqlalchemy import Engine, MetaData, select, text
 
 from ..conftest import Databases
 from ..dbstate import copy_database, database_state, load_reflected, not_null_filled
-from ..runbook.test_laravel import make_app
-from .test_laravel_schemas import migrate
+from .test_laravel_schemas import migrate_app
 
 pytestmark = pytest.mark.mariadb
 BOOKSTACK = Path(__file__).parent / "laravel_apps" / "bookstack"
@@ -116,12 +114,7 @@ def _load(engine: Engine, *parts: dict[str, list[dict[str, Any]]]) -> None:
 
 @pytest.fixture
 def bookstack(dbs: Databases, tmp_path: Path) -> Databases:
-    app = make_app(tmp_path / "bookstack")
-    shutil.rmtree(app / "database" / "migrations", ignore_errors=True)
-    shutil.copytree(BOOKSTACK / "migrations", app / "database" / "migrations")
-    shutil.copytree(BOOKSTACK / "support", app / "support")
-    for role in ("snapshot", "crashed", "production"):
-        migrate(app, dbs, role, strict=False)
+    migrate_app(BOOKSTACK, dbs, tmp_path / "bookstack", strict=False)
     _load(dbs.engines["snapshot"], SNAPSHOT)
     for role in ("crashed", "production"):
         copy_database(dbs.engines[role], dbs.urls["snapshot"].database or "")

@@ -17,7 +17,6 @@ on both copy paths; verify agrees.
 
 from __future__ import annotations
 
-import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,8 +34,7 @@ from sqlalchemy import Engine, MetaData, select, text
 
 from ..conftest import Databases
 from ..dbstate import copy_database, database_state, load_reflected, not_null_filled
-from ..runbook.test_laravel import make_app
-from .test_laravel_schemas import migrate
+from .test_laravel_schemas import migrate_app
 
 pytestmark = pytest.mark.mariadb
 KOEL = Path(__file__).parent / "laravel_apps" / "koel"
@@ -86,12 +84,7 @@ def _load(engine: Engine, *parts: dict[str, list[dict[str, Any]]]) -> None:
 
 @pytest.fixture
 def koel(dbs: Databases, tmp_path: Path) -> Databases:
-    app = make_app(tmp_path / "koel")
-    shutil.rmtree(app / "database" / "migrations", ignore_errors=True)
-    shutil.copytree(KOEL / "migrations", app / "database" / "migrations")
-    shutil.copytree(KOEL / "support", app / "support")
-    for role in ("snapshot", "crashed", "production"):
-        migrate(app, dbs, role, strict=False)   # as Koel's config sets it
+    migrate_app(KOEL, dbs, tmp_path / "koel", strict=False)   # as Koel's config sets it
     _load(dbs.engines["snapshot"], SNAPSHOT)
     for role in ("crashed", "production"):
         copy_database(dbs.engines[role], dbs.urls["snapshot"].database or "")

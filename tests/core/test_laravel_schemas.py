@@ -63,6 +63,18 @@ def migrate(app: Path, dbs: Databases, role: str, *, strict: bool = True) -> Non
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def migrate_app(source: Path, dbs: Databases, folder: Path, *, strict: bool = True) -> None:
+    """An application's own migrations (`source`/migrations, with the least stand-ins of
+    its classes they call in `source`/support) run by artisan into all three roles."""
+    app = make_app(folder)
+    shutil.rmtree(app / "database" / "migrations", ignore_errors=True)
+    shutil.copytree(source / "migrations", app / "database" / "migrations")
+    if (source / "support").is_dir():
+        shutil.copytree(source / "support", app / "support")
+    for role in ("snapshot", "crashed", "production"):
+        migrate(app, dbs, role, strict=strict)
+
+
 @pytest.fixture
 def laravel_trio(dbs: Databases, tmp_path: Path) -> Databases:
     app = make_app(tmp_path / "app")
