@@ -31,13 +31,6 @@ WORK = {
     "verify": ("the investigation", "gapmend waits for its reads to end (it writes nothing), then quits", False),
     "db": ("a scan of the databases", "gapmend waits for its reads to end (it writes nothing), then quits", False),
 }
-
-
-def running_work(app: App[Any], changing: bool = False) -> list[str]:
-    """The worker groups of `WORK` still running (`changing`: those that change
-    something), in `WORK`'s order."""
-    busy = {w.group for w in app.workers if not w.is_finished}
-    return [group for group, (_, _, changes) in WORK.items() if group in busy and (changes or not changing)]
 # The screen before step 1 (which database is which): not a runbook step.
 CONNECTIONS = 0
 
@@ -53,6 +46,13 @@ NAVIGATION: list[Binding] = [
     Binding("q", "quit", "Quit (asks while work runs)", show=False),
 ]
 NAVIGATION_LINE = "n next · b back · x tick off · k skip · c connections · ? keys · q quit"
+
+
+def running_work(app: App[Any], changing: bool = False) -> list[str]:
+    """The worker groups of `WORK` still running (`changing`: those that change
+    something), in `WORK`'s order."""
+    busy = {w.group for w in app.workers if not w.is_finished}
+    return [group for group, (_, _, changes) in WORK.items() if group in busy and (changes or not changing)]
 
 
 class StepList(ListView):
