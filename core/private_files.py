@@ -37,3 +37,35 @@ def write_private(path: Path, content: str | bytes, *, atomic: bool = False, mod
         os.fchmod(fh.fileno(), mode)
     if atomic:
         os.replace(target, path)
+
+
+# Room proven for a restore's report before production is written: its lists are capped
+# (`apply.reports`), so a report stays well under this.
+REPORT_ROOM = 1 << 20
+
+
+def require_room(folders: dict[str, Path], need: int = REPORT_ROOM) -> None:
+    """Prove that each folder (what gapmend keeps there → the folder) takes a file of
+    `need` bytes, before the first write to production: a restore that commits and then
+    cannot write its report or its step leaves the operator no record but the journal.
+    The probe is written, synced and removed; nothing else is left. Raises in one line."""
+    from .errors import GapmendError
+
+    for what, folder in folders.items():
+        probe = folder / ".gapmend-room-probe"
+        try:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            with open_private(probe, binary=True) as fh:
+                fh.write(bytes(need))
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            raise GapmendError(
+                f"gapmend cannot write {what} in {folder} ({exc.strerror or exc}): make room there, or point "
+                "--env-file (its folder) or --laravel (its storage) elsewhere; nothing was written",
+                "No room for gapmend's own files") from None
+        finally:
+            try:
+                probe.unlink(missing_ok=True)
+            except OSError:
+                pass

@@ -22,6 +22,7 @@ from gapmend.core.inspect.roles import findings_of, require_settled
 from gapmend.core.logfile import LOGGER
 from gapmend.core.plan.file import Reviewed
 from gapmend.core.plan.selection import require_confirmed, select_tables
+from gapmend.core.private_files import require_room
 from gapmend.core.progress import Cancelled
 from gapmend.core.runbook.backup import require_recent_backup
 from gapmend.core.runbook.report import render, render_totals, write_report
@@ -111,6 +112,12 @@ class RestoreScreen(StepScreen):
                 return
         tables = self._tables()
         if tables is None:
+            return
+        try:   # gapmend's own record is proven before production's first write
+            require_room({"the restore's report": self.context.reports_dir, "the step file": self.context.checklist.path.parent,
+                          "the log": self.context.log_path.parent})
+        except GapmendError as exc:
+            self.refuse(exc.title, exc.message)
             return
         self.ask(lambda: self._start(False), type_to_confirm=self._target_name(), target=target, tables=tables)
 

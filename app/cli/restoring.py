@@ -8,6 +8,7 @@ import click
 from gapmend.core import shown
 from gapmend.core.logfile import LOGGER
 from gapmend.core.plan.decisions import load_decisions
+from gapmend.core.private_files import require_room
 
 from ..render import render_plan, render_selection
 from .context import (
@@ -106,6 +107,9 @@ def restore(yes: bool, tables: str | None, approve_pending: bool, collisions: st
         collisions=collisions, orphans=orphans, apply_deletes=apply_deletes, dry_run=dry_run,
         per_table=per_table, staged=staged, reviewed=reviewed, merge_cells=merge_cells,
     )
+    if dry_run is None:   # gapmend's own record is proven before production's first write
+        require_room({"the restore's report": ctx.reports_path(), "the step file": ctx.steps_path().parent,
+                      "the log": ctx.log_path().parent})
     progress = StderrProgress()
     LOGGER.info("restore: %s", shown.pairs(settings.masked()))
     try:

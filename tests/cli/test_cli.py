@@ -363,3 +363,23 @@ def test_the_plan_fits_an_80_column_terminal(tmp_path: Path) -> None:
                                 "  1 conflict, 1 mergeable row, 1 collision, 4 Friday ids taken"]
     assert "\x1b[" not in text and "\x1b[" in render_plan(plan, detail=False, width=80, color=True)
     assert re.search(r"\nusers +surrogate", render_plan(plan, detail=False))   # a file or a pipe: the table
+
+
+def test_no_room_for_gapmends_own_record_writes_nothing(tmp_path: Path) -> None:
+    """Issue 40, item 3: the restore committed, then could not write its report. Now the
+    folders of the report, the step file and the log are proven before production's
+    first write: where the report's cannot be made, one line, exit 2, production as it
+    was, and no file left behind."""
+    from gapmend.core.runbook.steps import Checklist
+    from sqlalchemy import create_engine
+
+    from ..dbstate import database_state
+
+    env = build_demo(tmp_path)
+    (tmp_path / "gapmend-reports").write_text("a file where the reports folder goes\n")
+    before = database_state(create_engine(f"sqlite:///{tmp_path / 'production.sqlite'}"))
+    code, _, err = run("--env-file", str(env), "restore", "--yes", "--without-backup", "--approve-pending")
+    assert code == 2 and f"cannot write the restore's report in {tmp_path / 'gapmend-reports'}" in err, err
+    assert database_state(create_engine(f"sqlite:///{tmp_path / 'production.sqlite'}")) == before
+    assert not list(tmp_path.glob("**/.gapmend-room-probe"))
+    assert Checklist(tmp_path / "gapmend.steps.json").get("restore").state == "pending"

@@ -229,3 +229,24 @@ async def test_the_undo_dialog_fits_80_by_24(tmp_path: Path) -> None:
         for widget in ("#typed", "#no", "#yes"):
             region = app.screen.query_one(widget).region
             assert visible.contains_region(region), (widget, region, visible)
+
+
+async def test_no_room_for_the_report_is_refused_before_the_restore(tmp_path: Path) -> None:
+    """Issue 40, item 3, in the wizard: the report's folder is proven before the
+    confirmation; where it cannot be made, a dialog says so and nothing runs."""
+    env = build_demo(tmp_path)
+    _approve_all(env)
+    (tmp_path / "gapmend-reports").write_text("a file where the reports folder goes\n")
+    prod = create_engine(f"sqlite:///{tmp_path / 'production.sqlite'}")
+    before = database_state(prod)
+    app = _app(env, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await scanned_step_one(app, pilot)
+        app.context.checklist.mark("backup", "skipped", "test: a throwaway demo")
+        app.post_message(StepRequested(11))
+        await settle(app, pilot)
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert isinstance(app.screen, NoticeScreen) and app.screen.title_text == "No room for gapmend's own files"
+        assert "cannot write the restore's report" in app.screen.text
+    assert database_state(prod) == before
