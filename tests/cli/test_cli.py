@@ -306,12 +306,20 @@ def test_an_env_file_with_a_password_readable_by_others_is_warned_about(tmp_path
     assert code == 0 and "warning" not in err and env.stat().st_mode & 0o777 == 0o600
 
 
-def test_a_reports_folder_that_cannot_be_written_after_the_commit(tmp_path: Path) -> None:
-    """The restore has committed when the report is written: an unwritable folder is one
-    line saying so and where the report went (it was a traceback)."""
+def test_a_reports_folder_that_cannot_be_written_after_the_commit(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The restore has committed when the report is written: a folder that fails then
+    (proven before the restore, a disk filled during it: here the proof finds it fine and
+    the folder is a file by the end) is one line saying so and where the report went (it
+    was a traceback)."""
+    from gapmend.app.cli import restoring
+
     env = build_demo(tmp_path)
+    proven: list[object] = []
+    monkeypatch.setattr(restoring, "require_room", proven.append)   # the folder was fine then
     (tmp_path / "gapmend-reports").write_text("a file where the folder should be\n")
     code, out, err = run("--env-file", str(env), "restore", "--yes", "--without-backup", "--approve-pending")
+    assert proven   # the restore did prove its folders first
     assert code == 0 and "restore committed" in out and "Traceback" not in out + err
     assert "the restore committed; the reports folder" in err and "report went to" in err
     moved = Path(err.split("report went to ")[1].split(" instead")[0])
