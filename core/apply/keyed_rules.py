@@ -13,7 +13,7 @@ from ..databases import journal
 from ..inspect import unique
 from ..inspect.graph import Edge
 from ..plan.model import COLLIDED
-from .work_tables import INSERT, FridayRows, Meets, WorkTables, holds_text, integer_key, key_holes, tuple_text
+from .work_tables import INSERT, Meets, WorkTables, holds_text, integer_key, key_holes
 
 
 class KeyedRules(WorkTables):
@@ -29,9 +29,7 @@ class KeyedRules(WorkTables):
         r = self.rows_work[name]
         for ref in [*self.refs(name), *self.keyed_refs(name)]:
             self.skip_broken(name, r, INSERT, ref, nullable_ok)
-        key = [r.c[k] for k in self.schema[name].identity]
-        self.composite_orphans(name, r, key, FridayRows(r, r, key, r.c.gapmend_action == INSERT, r.c.gapmend_nulled),
-                               lambda columns: tuple_text([r.c[c] for c in columns]))
+        self.staged_composite_orphans(name, r, INSERT)
         self._keyed_collisions(name, collisions)
 
     def _keyed_collisions(self, name: str, mode: str) -> None:

@@ -69,11 +69,7 @@ class SurrogateRules(WorkTables):
                                                                 f": its {ref.edge.parent} row is skipped"), w)
             changed += self.execute(update(w).values(action="skip", reason=why).where(
                 w.c.action.in_(("insert", "link")), w.c.old_id.in_(select(doomed.c.old_id))))
-        w2, o = w.alias("w2"), self.crashed[name].alias("o")
-        friday = FridayRows(o, w2.join(o, o.c[pk] == w2.c.old_id), [w2.c.old_id], w2.c.action.in_(("insert", "link")),
-                            w2.c.nulled)
-        return changed + self.composite_orphans(name, w, [w.c.old_id], friday, lambda columns: self._friday_value(
-            name, lambda rows: tuple_text([rows.c[c] for c in columns]), w), orphans=False)
+        return changed + self._composite_skips(name, orphans=False)
 
     def fill(self, name: str) -> int:
         """One work row per Friday id past the boundary (the picked ones, in a table
@@ -174,11 +170,16 @@ class SurrogateRules(WorkTables):
                       .subquery("doomed"))
             self.orphaned(t, ref, nullable_ok, w, self._friday_value(name, ref.value, w),
                           [w.c.old_id.in_(select(doomed.c.old_id))])
+        self._composite_skips(name)
+
+    def _composite_skips(self, name: str, orphans: bool = True) -> int:
+        """`composite_orphans` for `name`'s Friday rows in crashed, their fates in its work table."""
+        w, pk = self.work[name], self.schema[name].primary_key[0]
         w2, o = w.alias("w2"), self.crashed[name].alias("o")
         friday = FridayRows(o, w2.join(o, o.c[pk] == w2.c.old_id), [w2.c.old_id], w2.c.action.in_(("insert", "link")),
                             w2.c.nulled)
-        self.composite_orphans(name, w, [w.c.old_id], friday, lambda columns: self._friday_value(
-            name, lambda rows: tuple_text([rows.c[c] for c in columns]), w))
+        return self.composite_orphans(name, w, [w.c.old_id], friday, lambda columns: self._friday_value(
+            name, lambda rows: tuple_text([rows.c[c] for c in columns]), w), orphans=orphans)
 
     def propagate(self, name: str, parents: set[str] | None = None) -> int:
         """Skip the Friday rows whose Friday parent is skipped or not restored; returns how

@@ -206,7 +206,7 @@ class TableWrites:
         if not pairs:
             return []
         references = {c for e in self.graph.edges_from(t.name) for c in e.columns}
-        columns = [c for c in t.column_names if c not in t.identity and c not in references]
+        columns = [(i, c) for i, c in enumerate(t.column_names) if c not in t.identity and c not in references]
         key_idx = [t.column_names.index(k) for k in t.identity]
         friday = {tuple(r[i] for i in key_idx): r for r in rowio.fetch_keys(self.c, t, t.identity, [k for k, _ in pairs])}
         held = {tuple(r[i] for i in key_idx): r for r in rowio.fetch_keys(self.p, t, t.identity, [p for _, p in pairs])}
@@ -215,7 +215,7 @@ class TableWrites:
             f, p = friday.get(tuple(old)), held.get(tuple(new))
             if f is None or p is None:
                 continue
-            differ = [(c, f[i], p[i]) for c in columns if f[(i := t.column_names.index(c))] != p[i]]
+            differ = [(c, f[i], p[i]) for i, c in columns if f[i] != p[i]]
             if differ:
                 out.append((old, differ))
         return out

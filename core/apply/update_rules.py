@@ -13,7 +13,7 @@ from ..databases.collation import uniform
 from ..inspect import cell_merge
 from ..inspect.graph import Edge
 from ..plan.model import COLLIDED
-from .work_tables import UPDATE, FridayRows, WorkTables, integer_key, tuple_text
+from .work_tables import UPDATE, WorkTables, integer_key
 
 
 class UpdateRules(WorkTables):
@@ -27,9 +27,7 @@ class UpdateRules(WorkTables):
         t, r = self.schema[name], self.updates[name]
         for ref in [*self.refs(name), *self.keyed_refs(name)]:   # an update never writes a reference NULL
             self.skip_broken(name, r, UPDATE, ref, False, only=[self.writes(r, ref.column)])
-        key = [r.c[k] for k in t.identity]
-        self.composite_orphans(name, r, key, FridayRows(r, r, key, r.c.gapmend_action == UPDATE, r.c.gapmend_nulled),
-                               lambda columns: tuple_text([r.c[c] for c in columns]))
+        self.staged_composite_orphans(name, r, UPDATE)
         for ref in self.refs(name):
             if ref.work is None or ref.column in t.identity:   # past the boundary: skipped above
                 continue

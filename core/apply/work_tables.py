@@ -471,13 +471,16 @@ class WorkTables:
         of `columns` as text, seen from `work`'s row. `orphans`: False for the first kind
         only. Through a derived table: MySQL will not update a table its subquery reads.
         Returns the rows skipped."""
+        edges = self.composite_refs(name)
+        if not edges:
+            return 0
         fate = fate_of(work)
         target = tuple_(*work_key) if len(work_key) > 1 else work_key[0]
+        joined, written = self.mapped(name, friday.rows, friday.nulled, friday.source)
         changed = 0
-        for edge in self.composite_refs(name):
+        for edge in edges:
             shown = named(edge.columns)
             for skipped in (True, False) if orphans else (True,):
-                joined, written = self.mapped(name, friday.rows, friday.nulled, friday.source)
                 doomed = (select(*friday.key).select_from(joined)
                           .where(friday.live, *self._writes_any(friday.rows, edge.columns),
                                  *self.composite_gone(edge, friday.rows, written, skipped))
@@ -490,6 +493,13 @@ class WorkTables:
                                fate.orphan_edge: literal(edge.id), fate.orphan_id: shown}
                 changed += self.execute(update(work).values(values).where(target.in_(select(*doomed.c))))
         return changed
+
+    def staged_composite_orphans(self, name: str, r: Table, live: str) -> None:
+        """`composite_orphans` for the staged rows of `r` (to insert, or Friday's updates)
+        still `live`: their fates beside them."""
+        key = [r.c[k] for k in self.schema[name].identity]
+        self.composite_orphans(name, r, key, FridayRows(r, r, key, r.c.gapmend_action == live, r.c.gapmend_nulled),
+                               lambda columns: tuple_text([r.c[c] for c in columns]))
 
     def mapped(self, name: str, rows: Any, nulled: ColumnElement[Any],
                 source: Any) -> tuple[Any, dict[str, ColumnElement[Any]]]:
