@@ -44,13 +44,15 @@ def write_private(path: Path, content: str | bytes, *, atomic: bool = False, mod
 REPORT_ROOM = 1 << 20
 
 
-def require_room(folders: dict[str, Path], need: int = REPORT_ROOM) -> None:
-    """Prove that each folder (what gapmend keeps there → the folder) takes a file of
-    `need` bytes, before the first write to production: a restore that commits and then
-    cannot write its report or its step leaves the operator no record but the journal.
-    The probe is written, synced and removed; nothing else is left. Raises in one line."""
+def require_room(reports: Path, steps_file: Path, log: Path, need: int = REPORT_ROOM) -> None:
+    """Prove that the folders of the restore's report (`reports`), the step file and the
+    log each take a file of `need` bytes, before the first write to production: a
+    restore that commits and then cannot write its report or its step leaves the operator
+    no record but the journal. The probe is written, synced and removed; nothing else is
+    left. Raises in one line."""
     from .errors import GapmendError
 
+    folders = {"the restore's report": reports, "the step file": steps_file.parent, "the log": log.parent}
     for what, folder in folders.items():
         probe = folder / ".gapmend-room-probe"
         try:

@@ -114,8 +114,7 @@ class RestoreScreen(StepScreen):
         if tables is None:
             return
         try:   # gapmend's own record is proven before production's first write
-            require_room({"the restore's report": self.context.reports_dir, "the step file": self.context.checklist.path.parent,
-                          "the log": self.context.log_path.parent})
+            require_room(self.context.reports_dir, self.context.checklist.path, self.context.log_path)
         except GapmendError as exc:
             self.refuse(exc.title, exc.message)
             return

@@ -108,8 +108,7 @@ def restore(yes: bool, tables: str | None, approve_pending: bool, collisions: st
         per_table=per_table, staged=staged, reviewed=reviewed, merge_cells=merge_cells,
     )
     if dry_run is None:   # gapmend's own record is proven before production's first write
-        require_room({"the restore's report": ctx.reports_path(), "the step file": ctx.steps_path().parent,
-                      "the log": ctx.log_path().parent})
+        require_room(ctx.reports_path(), ctx.steps_path(), ctx.log_path())
     progress = StderrProgress()
     LOGGER.info("restore: %s", shown.pairs(settings.masked()))
     try:

@@ -420,17 +420,19 @@ def last_writing_run(conn: Connection) -> Run | None:
     if not kept(conn):
         return None
     wrote = exists().where(id_map.c.run_id == runs.c.run_id, id_map.c.action.in_(("inserted", "updated", "deleted")))
-    row = conn.execute(select(runs.c.run_id, runs.c.finished_at, runs.c.summary)
-                       .where(runs.c.status.in_(COUNTING), wrote).order_by(runs.c.started_at.desc()).limit(1)).first()
-    return None if row is None else Run(row[0], row[1], row[2] or "")
+    return _last_run(conn, runs.c.status.in_(COUNTING), wrote)
 
 
 def last_undo(conn: Connection) -> Run | None:
     """The newest undo (its summary names the run it took back); None without one."""
     if not kept(conn):
         return None
+    return _last_run(conn, runs.c.status == UNDO)
+
+
+def _last_run(conn: Connection, *where: ColumnElement[bool]) -> Run | None:
     row = conn.execute(select(runs.c.run_id, runs.c.finished_at, runs.c.summary)
-                       .where(runs.c.status == UNDO).order_by(runs.c.started_at.desc()).limit(1)).first()
+                       .where(*where).order_by(runs.c.started_at.desc()).limit(1)).first()
     return None if row is None else Run(row[0], row[1], row[2] or "")
 
 

@@ -77,7 +77,7 @@ def backup(url: URL, folder: Path, progress: Progress | None = None, index: Path
     try:
         counts = _row_counts(engine)
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        name = Path(url.database or "database").stem
+        name = database_name(url)
         suffix, take = _TOOLS[dialect_of(engine).name]
         path = folder / f"{name}-{stamp}{suffix}"
         verify_counts = take(url, path, _Tables(progress, len(counts)))
@@ -95,6 +95,11 @@ def backup(url: URL, folder: Path, progress: Progress | None = None, index: Path
         index.mkdir(mode=0o700, parents=True, exist_ok=True)
         _append_manifest(index, record, checksum_file=False)
     return record
+
+
+def database_name(url: URL) -> str:
+    """The name a backup of `url` is recorded under (a SQLite file's without its suffix)."""
+    return Path(url.database or "database").stem
 
 
 def latest_verified(folder: Path, database: str | None = None) -> Backup | None:
@@ -117,7 +122,7 @@ def require_recent_backup(folder: Path, checklist: "Checklist", url: URL | None 
     file, recorded in `folder` wherever it was written. Raises with what to do."""
     from datetime import timedelta
 
-    latest = latest_verified(folder, None if url is None else Path(url.database or "database").stem)
+    latest = latest_verified(folder, None if url is None else database_name(url))
     inspected = checklist.get("inspect").at
     if inspected:
         since = datetime.fromisoformat(inspected)

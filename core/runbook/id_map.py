@@ -19,7 +19,7 @@ from ..config import Settings
 from ..databases import journal
 from ..databases import rows as rowio
 from ..databases.engines import open_engine
-from ..databases.schema import Schema, reflect
+from ..databases.schema import Schema, TableInfo, reflect
 from ..private_files import open_private
 
 # The columns that say who or what a row is, in the order tried (the first one a table has).
@@ -70,7 +70,7 @@ def _labelled(page: list[tuple[str, tuple[Any, ...], tuple[Any, ...] | None, str
         wanted.setdefault((side, name), set()).add(k)
     for (side, name), keys in wanted.items():
         t = schemas[side].tables.get(name)
-        label = next((col for col in LABELS if t is not None and col in t.column_names), None)
+        label = _label_column(t)
         if t is None or label is None or len(t.identity) != len(next(iter(keys))):
             continue
         conn = p if side == "production" else c
@@ -81,6 +81,11 @@ def _labelled(page: list[tuple[str, tuple[Any, ...], tuple[Any, ...] | None, str
         side, k = ("production", new) if new is not None else ("crashed", old)
         yield IdEntry(name, _spelled(old), "" if new is None else _spelled(new), fate, run,
                       labels.get((side, name, k), ""), detail)
+
+
+def _label_column(t: TableInfo | None) -> str | None:
+    """The first of `LABELS` that `t` has."""
+    return next((col for col in LABELS if t is not None and col in t.column_names), None)
 
 
 def _spelled(key: tuple[Any, ...]) -> str:
@@ -119,7 +124,7 @@ def _production_label(settings: Settings, table: str, keys: list[list[Any]]) -> 
         t = reflect(engine, "production").tables.get(table)
         if t is None or len(t.identity) != 1:
             return None
-        label = next((col for col in LABELS if col in t.column_names), None)
+        label = _label_column(t)
         with engine.connect() as conn:
             for key in keys:
                 row = next(rowio.fetch_keys(conn, t, t.identity, [tuple(key)], select_cols=[label or t.identity[0]]), None)

@@ -316,7 +316,7 @@ def test_a_reports_folder_that_cannot_be_written_after_the_commit(tmp_path: Path
 
     env = build_demo(tmp_path)
     proven: list[object] = []
-    monkeypatch.setattr(restoring, "require_room", proven.append)   # the folder was fine then
+    monkeypatch.setattr(restoring, "require_room", lambda *folders: proven.append(folders))   # fine then
     (tmp_path / "gapmend-reports").write_text("a file where the folder should be\n")
     code, out, err = run("--env-file", str(env), "restore", "--yes", "--without-backup", "--approve-pending")
     assert proven   # the restore did prove its folders first
