@@ -36,6 +36,16 @@ def _app(env: Path, tmp_path: Path) -> GapmendApp:
     return GapmendApp(load_settings(env, environ={}), tmp_path, Path(str(env) + ".decisions.json"))
 
 
+async def _restore_pressed(app: GapmendApp, pilot) -> None:  # type: ignore[no-untyped-def]
+    """Step 1 scanned, step 8 skipped (a throwaway demo), r pressed at step 11."""
+    await scanned_step_one(app, pilot)
+    app.context.checklist.mark("backup", "skipped", "test: a throwaway demo")
+    app.post_message(StepRequested(11))
+    await settle(app, pilot)
+    await pilot.press("r")
+    await settle(app, pilot)
+
+
 def _said(screen: StepScreen, selector: str) -> str:
     return " ".join(str(screen.query_one(selector, Static).render()).split())
 
@@ -45,12 +55,7 @@ async def test_a_second_restore_says_it_was_done_and_by_which_run(tmp_path: Path
     _approve_all(env)
     app = _app(env, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await scanned_step_one(app, pilot)
-        app.context.checklist.mark("backup", "skipped", "test: a throwaway demo")
-        app.post_message(StepRequested(11))
-        await settle(app, pilot)
-        await pilot.press("r")
-        await settle(app, pilot)
+        await _restore_pressed(app, pilot)
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press(*"production.sqlite", "enter")
         await settle(app, pilot)
@@ -241,12 +246,7 @@ async def test_no_room_for_the_report_is_refused_before_the_restore(tmp_path: Pa
     before = database_state(prod)
     app = _app(env, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await scanned_step_one(app, pilot)
-        app.context.checklist.mark("backup", "skipped", "test: a throwaway demo")
-        app.post_message(StepRequested(11))
-        await settle(app, pilot)
-        await pilot.press("r")
-        await settle(app, pilot)
+        await _restore_pressed(app, pilot)
         assert isinstance(app.screen, NoticeScreen) and app.screen.title_text == "No room for gapmend's own files"
         assert "cannot write the restore's report" in app.screen.text
     assert database_state(prod) == before
