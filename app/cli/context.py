@@ -13,6 +13,7 @@ from typing import Any, Callable, TypeVar
 
 import click
 from gapmend.core import shown
+from gapmend.core.apply.leftovers import left_behind
 from gapmend.core.config import Settings, load_laravel_settings, load_settings, password_exposure
 from gapmend.core.errors import GapmendError
 from gapmend.core.logfile import LOGGER, close_log, open_log
@@ -27,15 +28,19 @@ EXIT_ERROR = 2
 class Context:
     env_file: Path
     laravel: Path | None
-    warned: bool = False   # the env file's mode, said once per command
+    warned: bool = False   # the env file's mode and what a stopped restore left, said once per command
 
-    def settings(self) -> Settings:
+    def settings(self, say_leftovers: bool = True) -> Settings:
+        """The run's settings; the first call of a command also warns, first, of a
+        readable env file and of what a stopped restore left in production (`leftovers`)."""
         settings = load_laravel_settings(self.laravel) if self.laravel is not None else load_settings(self.env_file)
-        exposed = password_exposure(self.env_path())
-        if exposed and not self.warned:
+        if not self.warned:
             self.warned = True
-            LOGGER.warning("%s", exposed)
-            click.echo(f"gapmend: warning: {exposed}", err=True)
+            exposed = password_exposure(self.env_path())
+            left = left_behind(settings.production) if say_leftovers else []
+            for said in ([exposed] if exposed else []) + left:
+                LOGGER.warning("%s", said)
+                click.echo(f"gapmend: warning: {said}", err=True)
         return settings
 
     def env_path(self) -> Path:
@@ -164,11 +169,20 @@ def guarded(fn: F) -> F:
             LOGGER.info("command: %s", click.get_current_context().command_path)
             return fn(*args, **kwargs)
         except GapmendError as exc:
+            if exc.__cause__ is not None:   # what the paragraph was made from, for whoever reads the log later
+                LOGGER.error("%s failed", click.get_current_context().command_path, exc_info=exc.__cause__)
             fail(exc.message)
         except Cancelled:
             fail("cancelled: nothing was written")
         except KeyboardInterrupt:
             fail("interrupted: nothing was written")
+        except (click.ClickException, click.exceptions.Abort, click.exceptions.Exit):
+            raise
+        except Exception as exc:   # a bug: one line on screen, the traceback in the log
+            LOGGER.error("unexpected failure", exc_info=exc)
+            first = str(exc).splitlines()[0] if str(exc) else "no detail"
+            fail(f"unexpected failure ({type(exc).__name__}: {first}): the traceback is in {ctx.log_path()}; "
+                 "report it with that log")
         finally:
             if handler is not None:
                 close_log(handler)

@@ -259,8 +259,9 @@ def triggers_command(action: str) -> None:
     """Production's triggers, or `restore`: create again those a stopped restore suspended.
 
     A restore suspends production's triggers on the tables it writes and creates them
-    again when it ends; a restore killed in between leaves them suspended (the next
-    restore, this command and `verify` all say so).
+    again when it ends; a restore killed in between leaves them suspended (every later
+    command says so). `restore` is `gapmend put-back`: it puts back the counters and work
+    tables such a restore left too.
 
     Example: gapmend --env-file prod.env triggers restore
     """
@@ -268,10 +269,8 @@ def triggers_command(action: str) -> None:
 
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
-    if action == "restore":
-        names = triggers.put_back(settings.production)
-        LOGGER.info("triggers restore: %s", names)
-        click.echo(f"created again: {', '.join(names)}" if names else "no trigger is suspended")
+    if action == "restore":   # what a stopped restore left is put back whole (`put-back`)
+        click.get_current_context().invoke(put_back_command)
         return
     found, problems = triggers.listed(settings.production)
     for t in found:
@@ -282,6 +281,39 @@ def triggers_command(action: str) -> None:
         click.echo("production has no triggers")
     if problems:
         sys.exit(1)
+
+
+@cli.command("put-back")
+@guarded
+def put_back_command() -> None:
+    """Put back what a stopped restore changed outside its transaction.
+
+    A restore moves production's id counters, suspends its triggers and may stage
+    Friday's rows in work tables; every way out puts them back, but a restore whose
+    server went away mid-run cannot. Every command names what is left; this puts back
+    all of it (the next restore does so first too).
+
+    Example: gapmend --env-file prod.env put-back
+    """
+    from gapmend.core.apply.leftovers import put_back_in
+    from gapmend.core.databases.dialects import LockHeld
+    from gapmend.core.databases.engines import open_engine
+
+    ctx: Context = click.get_current_context().obj
+    settings = ctx.settings(say_leftovers=False)   # this command says what it puts back instead
+    engine = open_engine(settings.production, "production", readonly=False)
+    try:
+        done = put_back_in(engine)
+    except LockHeld as held:
+        fail(f"a restore is running on production ({held.where}): it puts back what it changed when it ends; "
+             "run this again if it is killed")
+    finally:
+        engine.dispose()
+    for said in done:
+        LOGGER.info("put-back: %s", said)
+        click.echo(said)
+    if not done:
+        click.echo("nothing to put back: no trigger suspended, no counter moved, no work table left")
 
 
 @cli.command()

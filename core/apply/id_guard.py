@@ -3,9 +3,8 @@ restore: nothing it commits is lost, and no id is handed out twice.
 
 - `reserve_ids` (MariaDB, before the transaction, since it is DDL): each table's
   AUTO_INCREMENT moves past every id the restore may use, so a writer draws ids past ours;
-  `release_ids` puts the counters `counters` read first back on every way out, commit,
-  rollback or dry run (InnoDB raises a value below the highest id to the next one, so
-  the next insert lands right after the restored rows).
+  the counters `counters` read first are recorded and put back on every way out, commit,
+  rollback or dry run (`leftovers`).
 - `check_unchanged` (inside the transaction): production's highest ids must still be what
   the plan saw. On MariaDB the read locks the range past them until the commit, so a writer
   that comes later waits instead of slipping in; SQLite's writing connection takes the
@@ -56,13 +55,6 @@ def reserve_ids(conn: Connection, plan: Plan, schema: Schema, tables: list[str],
         reserve = max(gap.production_max_id or 0, gap.crashed_max_id or 0) + inserts + 1
         if before[name] < reserve:
             dialect_of(conn).set_next_id(conn, name, reserve)
-
-
-def release_ids(conn: Connection, before: dict[str, int]) -> None:
-    """Put every counter back (InnoDB raises one below the highest id to the next free
-    id, so after a commit the next insert lands right after the restored rows)."""
-    for name, counter in before.items():
-        dialect_of(conn).set_next_id(conn, name, counter)
 
 
 def check_unchanged(conn: Connection, plan: Plan, schema: Schema, tables: list[str]) -> None:

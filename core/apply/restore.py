@@ -37,14 +37,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from ..config import Settings
 from ..databases import journal, row_images, triggers
 from ..databases import rows as rowio
 from ..databases.dialects import dialect_of
-from ..databases.engines import WRITER, translate
+from ..databases.engines import WRITER
 from ..databases.schema import JOURNAL_PREFIX, Schema, reflect
 from ..errors import GapmendError
 from ..inspect import census, roles
@@ -59,8 +59,8 @@ from ..plan.delta import Delta, fingerprints
 from ..plan.file import Outcome, require_outcome, require_sources_unchanged, require_unmoved
 from ..plan.model import COLLIDED, ORPHANED, Plan, RowClass
 from ..plan.selection import Selection, require_confirmed, select_tables
-from ..progress import NullProgress, Progress, check_cancel
-from . import id_guard, scope
+from ..progress import Cancelled, NullProgress, Progress, check_cancel
+from . import failure, id_guard, leftovers, scope
 from .crashed_address import CrashedAddress, choose_address, staging_shapes
 from .exclusive import only_restore
 from .id_guard import ConcurrentWrite  # noqa: F401  (re-exported: the restore raises it)
@@ -70,15 +70,11 @@ from .scoped_numbers import renumber_run
 from .server_copy import ServerCopy
 from .sql_recorder import SqlRecorder
 from .table_writes import TableWrites, Work
-from .work_tables import drop_leftovers, temporary_refused
+from .work_tables import temporary_refused
 
 
 class RestoreError(GapmendError):
     title = "Restore failed"
-
-
-_ROLLED_BACK = ("the open transaction was rolled back (a --per-table run keeps the tables it committed): "
-                "run the restore again to finish")
 
 
 # --- fates -----------------------------------------------------------------------------
@@ -95,18 +91,37 @@ def restore(
     started = time.monotonic()
     if settings.merge_cells and not options.merge_cells:
         options = replace(options, merge_cells=True)
+    run_id = str(uuid.uuid4())
+    phases = failure.Phases(progress or NullProgress())
     sources = Sources.open(settings, readonly=False)
     try:
         with only_restore(sources.production):
-            report = _restore(sources, settings, decisions or Decisions(), options, progress or NullProgress(), cancel)
-    except DBAPIError as exc:
-        raise RestoreError(f"{translate(exc, 'production', settings.production).message}; {_ROLLED_BACK}") from None
-    except KeyboardInterrupt:
-        raise RestoreError(f"interrupted; {_ROLLED_BACK}") from None
+            try:
+                report = _restore(sources, settings, decisions or Decisions(), options, phases, cancel, run_id)
+            except Cancelled:
+                raise
+            except GapmendError as exc:   # already says what to do; and what is left, if anything is
+                exc.message = _with_leftovers(exc.message, sources.production)
+                exc.args = (exc.message,)
+                raise
+            except BaseException as exc:   # the traceback goes to the log (`__cause__`), never the screen
+                raise RestoreError(failure.paragraph(exc, phases.phase, run_id, sources.production)) from exc
     finally:
         sources.dispose()
     report.seconds = round(time.monotonic() - started, 3)
     return report
+
+
+def _with_leftovers(message: str, engine: Engine) -> str:
+    """`message`, and what a stopped restore left outside its transaction, if anything."""
+    try:
+        with engine.connect() as conn:
+            left = leftovers.found(conn)
+    except DBAPIError:
+        return message
+    if not left:
+        return message
+    return f"{message}. Production still holds: {'; '.join(x.said() for x in left)}: run `{leftovers.PUT_BACK}` first"
 
 
 class _ReadEveryTable(Exception):
@@ -114,22 +129,22 @@ class _ReadEveryTable(Exception):
 
 
 def _restore(sources: Sources, settings: Settings, decisions: Decisions, options: RestoreOptions,
-             progress: Progress, cancel: threading.Event | None) -> RestoreReport:
+             progress: Progress, cancel: threading.Event | None, run_id: str) -> RestoreReport:
     known = _known_delta(sources, settings, options, progress)
     read = scope.restore_scope(sources.production, known, options.reviewed if options.scoped else None, decisions,
                                options.tables or ())
     if read is not None:
         progress.note(f"reading {len(read)} tables: those Friday wrote, and those their rows name or that name them")
         try:
-            return _restore_reading(read, known, sources, settings, decisions, options, progress, cancel)
+            return _restore_reading(read, known, sources, settings, decisions, options, progress, cancel, run_id)
         except _ReadEveryTable as moved:
             progress.note(f"{moved}: reading every table")
-    return _restore_reading(None, known, sources, settings, decisions, options, progress, cancel)
+    return _restore_reading(None, known, sources, settings, decisions, options, progress, cancel, run_id)
 
 
 def _restore_reading(read: frozenset[str] | None, known: Delta | None, sources: Sources, settings: Settings,
                      decisions: Decisions, options: RestoreOptions, progress: Progress,
-                     cancel: threading.Event | None) -> RestoreReport:
+                     cancel: threading.Event | None, run_id: str) -> RestoreReport:
     """The restore, reading the tables of `read` (None: every one)."""
     schema = with_operator_keys(reflect(sources.crashed, "crashed", only=read), decisions)
     with sources.crashed.connect() as c_conn:
@@ -137,7 +152,10 @@ def _restore_reading(read: frozenset[str] | None, known: Delta | None, sources: 
         # to rows being restored (and production's schema is checked by the plan, next).
         graph = build_graph(schema, [c_conn], graph_decisions(decisions, settings.app_aliases))
     address, path = choose_address(sources.production, sources.crashed, schema, options.staged)
-    drop_leftovers(sources.production)
+    with sources.production.connect() as p_conn:   # what a stopped restore left, put back first
+        p_conn.execution_options(**{WRITER: True})
+        for done in leftovers.put_back(p_conn):
+            progress.note(f"{done} (a stopped restore had left them)")
     progress.note(f"rows travel {path}")
     surrogate = frozenset(n for n, t in schema.tables.items() if t.key_kind == "surrogate")
     work = Work(keyed=frozenset(schema.tables) - surrogate,
@@ -165,14 +183,10 @@ def _restore_reading(read: frozenset[str] | None, known: Delta | None, sources: 
             require_unmoved(options.reviewed, plan, selection.order, detailed=frozenset(), partial=read is not None)
         # After the plan, so that input the plan refuses leaves production without a trace.
         created = options.dry_run is None and journal.ensure(sources.production)
-        with sources.production.connect() as p_conn:   # a killed run's suspended triggers first
-            p_conn.execution_options(**{WRITER: True})
-            for name in triggers.resume(p_conn):
-                progress.note(f"trigger {name} created again (a stopped restore had suspended it)")
         with sources.crashed.connect() as c_conn, sources.production.connect() as p_conn:
             p_conn.execution_options(**{WRITER: True})
-            run = _Run(schema, graph, plan, decisions, options, selection, work, c_conn, p_conn, progress, cancel, address,
-                       shapes=staging_shapes(sources.production, sources.crashed, address, schema))
+            run = _Run(run_id, schema, graph, plan, decisions, options, selection, work, c_conn, p_conn, progress, cancel,
+                       address, shapes=staging_shapes(sources.production, sources.crashed, address, schema))
             report = run.execute()
     except BaseException:
         if created:   # a first run that failed: production as it was, without empty journal tables
@@ -204,6 +218,7 @@ def _known_delta(sources: Sources, settings: Settings, options: RestoreOptions, 
 
 @dataclass
 class _Run:
+    run_id: str
     schema: Schema
     graph: ReferenceGraph
     plan: Plan
@@ -233,7 +248,7 @@ class _Run:
     # -- orchestration --
 
     def execute(self) -> RestoreReport:
-        run_id = str(uuid.uuid4())
+        run_id = self.run_id
         started_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
         tables = self.order = self.selection.order
         for name in tables:
@@ -258,7 +273,7 @@ class _Run:
         try:
             self.server.open(self.progress.advance)
         except BaseException as exc:
-            with contextlib.suppress(DBAPIError):   # a connection the server dropped: the next run's `drop_leftovers`
+            with contextlib.suppress(DBAPIError):   # a connection the server dropped: `leftovers` finds them
                 self.server.close()
             refused = temporary_refused(self.p.engine) if isinstance(exc, DBAPIError) and self.server.temporary else None
             if refused is not None:
@@ -268,12 +283,16 @@ class _Run:
         # by `_check_references` before the commit instead (a session setting).
         dialect.foreign_key_checks(self.p, False)
         try:
+            # Recorded before they move: a way out that cannot put them back leaves the record (`leftovers`).
             self.counters = id_guard.counters(self.p, self.schema, surrogate)   # the tables that insert
+            self.progress.start("moving the id counters past the restore's ids", None)
+            leftovers.record_counters(self.p, run_id, self.counters)
             if self.options.dry_run is None:
                 id_guard.reserve_ids(self.p, self.plan, self.schema, tables, self.counters)
             # Friday's rows already hold what its triggers wrote: production's stay out (`triggers`).
             suspended = triggers.on_tables(self.p, tables)
             self.p.rollback()
+            self.progress.start("suspending production's triggers on the tables it writes", None)
             triggers.suspend(self.p, run_id, suspended)
             self.suspended = [t.name for t in suspended]
             if suspended:
@@ -282,15 +301,11 @@ class _Run:
                 self._execute_per_table(run_id, tables)
             else:
                 self._execute_atomic(run_id, tables)
-        finally:
-            self.p.rollback()
-            if triggers.resume(self.p):
-                self.progress.note("triggers created again")
-            if self.options.dry_run is not None:
-                triggers.forget(self.p, run_id)
-            dialect.foreign_key_checks(self.p, True)
-            id_guard.release_ids(self.p, self.counters)
-            self.server.close()
+        except BaseException:
+            with contextlib.suppress(Exception):   # the first failure is the one to tell; `failure` says what is left
+                self._put_back(failed=True)
+            raise
+        self._put_back(failed=False)   # a failure here is told too: the run committed, something is left
         report = RestoreReport(run_id, started_at, 0.0, {t: self.reports[t] for t in tables}, self.selection.pulled_in, noop=False,
                                dry_run=str(self.options.dry_run) if self.options.dry_run else None,
                                triggers=self.suspended, approved_now=self.selection.approved_now,
@@ -298,6 +313,31 @@ class _Run:
         t = report.totals()
         report.noop = not (t["inserted"] or t["updated"] or t["deleted"] or t["linked"])
         return report
+
+    def _put_back(self, failed: bool) -> None:
+        """Everything changed outside the transaction, put back (`leftovers`): on this
+        connection, or when the server dropped it, once more on a new one (SQLAlchemy
+        connects again after the rollback); the temporary work tables went with the old.
+        After a failure, a note: the phase that failed is the one to tell (`failure`)."""
+        said = "putting back production's triggers, id counters and work tables"
+        if failed:
+            self.progress.note(said)
+        else:
+            self.progress.start(said, None)
+        try:
+            self.p.rollback()
+            if triggers.resume(self.p):
+                self.progress.note("triggers created again")
+            dialect_of(self.p).foreign_key_checks(self.p, True)
+            leftovers.release_counters(self.p, self.run_id)
+            self.server.close()
+        except DBAPIError:
+            self.p.rollback()
+            for done in leftovers.put_back(self.p, self.run_id):
+                self.progress.note(f"{done} (on a new connection)")
+        finally:
+            if self.options.dry_run is not None:
+                triggers.forget(self.p, self.run_id)
 
     def _count_rows_before(self, tables: list[str]) -> None:
         counts = rowio.row_counts(self.p, [self.schema[name] for name in tables])
@@ -312,6 +352,7 @@ class _Run:
             r.rows_after = r.rows_before + r.inserted - r.deleted
 
     def _prepare(self, tables: list[str]) -> None:
+        self.progress.start("locking the ids past production's newest and counting its rows", None)
         self._count_rows_before(tables)
         id_guard.check_unchanged(self.p, self.plan, self.schema, tables)
         self.writes.load_done(tables)
@@ -355,6 +396,8 @@ class _Run:
                     require_outcome(self.options.reviewed, self._outcomes(tables), self.options.orphans == "skip")
                 self._keep_after_images(run_id, tables)
                 writer.finish(self._summary(), resumed)
+                if recorder is None:
+                    self.progress.start("committing", None)
             finally:
                 if recorder is not None:
                     recorder.stop()
@@ -390,6 +433,7 @@ class _Run:
             self._derive_rows_after(tables)
             self._keep_after_images(run_id, tables)
             writer.finish(self._summary(), resumed)
+            self.progress.start("committing", None)
 
     def _outcomes(self, tables: list[str]) -> dict[str, Outcome]:
         """Per table, the Friday rows this run found colliding and orphaned (linked or

@@ -34,7 +34,6 @@ from sqlalchemy import (
     null,
     or_,
     select,
-    text,
     tuple_,
     update,
 )
@@ -689,14 +688,6 @@ def temporary_refused(engine: Engine) -> str | None:
     names it), or None."""
     lacking = dialect_of(engine).missing_privileges(engine, "production", ("CREATE TEMPORARY TABLES",))
     return lacking[0] if lacking else None
-
-
-def drop_leftovers(engine: Engine) -> None:
-    """Work tables of a run that was killed before it could drop them."""
-    with engine.begin() as conn:
-        for name in engine.dialect.get_table_names(conn):
-            if name.startswith(WORK_PREFIX):
-                conn.execute(text(f"DROP TABLE {engine.dialect.identifier_preparer.quote(name)}"))
 
 
 def staging_table(metadata: MetaData, name: str, t: TableInfo, prefixes: Sequence[str] = ()) -> Table:

@@ -436,6 +436,13 @@ def _last_run(conn: Connection, *where: ColumnElement[bool]) -> Run | None:
     return None if row is None else Run(row[0], row[1], row[2] or "")
 
 
+def status(conn: Connection, run_id: str) -> str | None:
+    """A run's status as committed (None: the run committed nothing, or there is no journal)."""
+    if not kept(conn):
+        return None
+    return conn.execute(select(runs.c.status).where(runs.c.run_id == run_id)).scalar()
+
+
 def stopped_runs(conn: Connection, running: str) -> list[str]:
     """The per-table runs that stopped before their last step, oldest first (not the
     `running` one): the next run to finish does that step for their rows too."""

@@ -14,7 +14,7 @@ the tables it writes are **suspended** for it:
    saved trigger is created again from its definition, in its original order, and its
    row marked ``restored``;
 3. a restore killed in between leaves rows marked ``suspended``: the next restore and
-   ``gapmend triggers restore`` create those triggers again first, and ``verify`` fails
+   ``gapmend put-back`` create those triggers again first, and ``verify`` fails
    until they are back, or when a restored trigger's definition is not the saved one.
 
 While they are suspended, a write by anything else (the app must be in maintenance mode,
@@ -33,7 +33,7 @@ from sqlalchemy.engine import URL
 
 from .collation import TABLE_OPTIONS
 from .dialects import dialect_of
-from .engines import WRITER, open_engine
+from .engines import open_engine
 
 TRIGGERS = "gapmend_triggers"
 metadata = MetaData()
@@ -123,6 +123,20 @@ def resume(conn: Connection) -> list[str]:
     return [row.trigger_name for row in pending]
 
 
+def suspended(conn: Connection) -> list[tuple[str, list[str], str, datetime]]:
+    """Per table, the triggers a restore suspended and nobody put back: (table, trigger
+    names, the run that suspended them, when, UTC)."""
+    conn.rollback()
+    if not conn.dialect.has_table(conn, TRIGGERS):
+        return []
+    by_table: dict[str, tuple[list[str], str, datetime]] = {}
+    for row in conn.execute(select(saved).where(saved.c.status == "suspended")
+                            .order_by(saved.c.table_name, saved.c.action_order, saved.c.id)):
+        by_table.setdefault(row.table_name, ([], row.run_id, row.saved_at))[0].append(row.trigger_name)
+    conn.rollback()
+    return [(table, names, run_id, since) for table, (names, run_id, since) in by_table.items()]
+
+
 def forget(conn: Connection, run_id: str) -> None:
     """A dry run's rows, once its triggers are back: it leaves no table of its own."""
     conn.rollback()
@@ -134,17 +148,6 @@ def forget(conn: Connection, run_id: str) -> None:
     if left is None:
         metadata.drop_all(conn)
         conn.commit()
-
-
-def put_back(production: URL) -> list[str]:
-    """`resume` on production, for ``gapmend triggers restore`` after a stopped restore."""
-    engine = open_engine(production, "production", readonly=False)
-    try:
-        with engine.connect() as conn:
-            conn.execution_options(**{WRITER: True})
-            return resume(conn)
-    finally:
-        engine.dispose()
 
 
 def listed(production: URL) -> tuple[list[Trigger], list[str]]:
@@ -188,7 +191,7 @@ def problems(conn: Connection) -> list[str]:
     for name, row in sorted(latest.items()):
         if row.status == "suspended":
             out.append(f"trigger {name} on {row.table_name} is still suspended by a restore that stopped: "
-                       "run `gapmend triggers restore`")
+                       "run `gapmend put-back`")
         elif current.get(name) != row.definition:
             out.append(f"trigger {name} on {row.table_name} is not as it was before the restore "
                        f"({'missing' if name not in current else 'its definition differs'})")

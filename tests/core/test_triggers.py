@@ -168,17 +168,33 @@ def test_a_stopped_restore_leaves_triggers_that_verify_and_the_next_run_put_back
         triggers.suspend(conn, "killed-run", triggers.on_tables(conn, ["customer", "film"]))
     assert _definitions(e["production"]) == {}
     assert any("ins_film on film is still suspended" in p for p in verify(settings)[0])
-    assert sorted(triggers.put_back(settings.production)) == sorted(before)
-    assert _definitions(e["production"]) == before
-    restore(settings, options=RestoreOptions(approve_pending=True))
+    notes = _Notes()
+    restore(settings, options=RestoreOptions(approve_pending=True), progress=notes)   # puts them back first
+    assert any(n.startswith("triggers created again: ") and "(a stopped restore had left them)" in n
+               for n in notes.lines), notes.lines
     assert verify(settings)[0] == [] and _definitions(e["production"]) == before
+
+
+class _Notes:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def start(self, label: str, total: int | None) -> None:
+        pass
+
+    def advance(self, done: int) -> None:
+        pass
+
+    def note(self, message: str) -> None:
+        self.lines.append(message)
 
 
 @pytest.mark.parametrize("dbs", ["mariadb"], indirect=True)
 def test_sigkill_while_triggers_are_suspended(dbs: Databases) -> None:
     """A real `gapmend restore`, killed (SIGKILL) while production's triggers are dropped:
-    production keeps none of its rows, verify says the triggers are suspended, and
-    `gapmend triggers restore` or the next restore put them back as they were."""
+    production keeps none of its rows, verify and every later command say what is left
+    (the triggers; on MariaDB the moved counters and the work tables too), and
+    `gapmend put-back` or the next restore put it back as it was."""
     import signal
     import subprocess
     import sys
@@ -193,6 +209,7 @@ def test_sigkill_while_triggers_are_suspended(dbs: Databases) -> None:
         conn.execute(text("INSERT INTO customer (customer_id, first_name, email, create_date) VALUES (:i, 'F', :m, :d)"),
                      [dict(i=i, m=f"f{i}@x", d=FRIDAY) for i in range(5, 10_005)])
     before = _definitions(e["production"])
+    counter = _counter(e["production"], "customer")
     env_file = dbs.env_file(snapshot=True, snapshot_at=None)
     child = subprocess.Popen([sys.executable, "-c", "from gapmend.app.cli import main; main()", "--env-file",
                               str(env_file), "restore", "--yes", "--without-backup", "--approve-pending", "--staged"],
@@ -213,8 +230,30 @@ def test_sigkill_while_triggers_are_suspended(dbs: Databases) -> None:
         assert conn.execute(text("SELECT COUNT(*) FROM customer WHERE first_name = 'F'")).scalar() == 0
     assert _definitions(e["production"]) != before
     assert any("still suspended" in p for p in verify(settings)[0])
-    done = CliRunner().invoke(cli, ["--env-file", str(env_file), "triggers", "restore"])
-    assert done.exit_code == 0 and "created again" in done.output, done.output
+    # Every later command says first what the killed run left, and what to run.
+    listed = CliRunner().invoke(cli, ["--env-file", str(env_file), "triggers"])
+    first = listed.stderr.splitlines()[0]
+    assert first.startswith("gapmend: warning: production's trigger") and "is suspended since" in first, listed.stderr
+    assert first.endswith("run `gapmend put-back`"), first
+    if dbs.dialect == "mariadb":   # the counters moved and the staged rows' work tables, named too
+        assert "id counters of customer, " in listed.stderr and "are moved ahead" in listed.stderr, listed.stderr
+        assert "work table" in listed.stderr, listed.stderr
+    done = CliRunner().invoke(cli, ["--env-file", str(env_file), "put-back"])
+    assert done.exit_code == 0 and "triggers created again" in done.output, done.output
+    if dbs.dialect == "mariadb":
+        assert "counters put back: customer" in done.output and "work tables dropped" in done.output, done.output
+        assert _counter(e["production"], "customer") == counter
     assert _definitions(e["production"]) == before
+    again = CliRunner().invoke(cli, ["--env-file", str(env_file), "put-back"])
+    assert again.exit_code == 0 and "nothing to put back" in again.output and not again.stderr, again.output
     restore(settings, options=RestoreOptions(approve_pending=True))
     assert verify(settings)[0] == [] and _definitions(e["production"]) == before
+
+
+def _counter(engine: Any, table: str) -> int | None:
+    """The table's next id (MariaDB's AUTO_INCREMENT; None on SQLite, whose counter is transactional)."""
+    if engine.dialect.name == "sqlite":
+        return None
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
+                                 "AND TABLE_NAME = :t"), {"t": table}).scalar()

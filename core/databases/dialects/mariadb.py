@@ -5,7 +5,7 @@ named across, AUTO_INCREMENT counters outside transactions, a named lock for the
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from fnmatch import fnmatchcase
 from itertools import count
 from typing import Any, Iterator, Sequence
@@ -32,6 +32,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
 from .base import ID_DIGITS, Address, Description, Dialect, Execute, ForeignKeyRow, LockHeld, TriggerRow, UniqueRow
@@ -257,7 +258,8 @@ class MariaDB(Dialect):
             try:
                 yield
             finally:
-                conn.execute(text("SELECT RELEASE_LOCK(:n)"), {"n": name})
+                with suppress(DBAPIError):   # a connection the server dropped took its lock with it
+                    conn.execute(text("SELECT RELEASE_LOCK(:n)"), {"n": name})
 
     def packet_limit(self, engine: Engine, code: int | None) -> int | None:
         if code not in _PACKET:
