@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
+from gapmend.core.apply.leftovers import left_behind
 from gapmend.core.config import Settings
 from gapmend.core.logfile import LOGGER
 from gapmend.core.runbook.report import run_summary, summary_title
@@ -23,6 +24,7 @@ from gapmend.screens.messages import StepRequested, StepStateChanged
 from gapmend.screens.references import ReferencesScreen
 from gapmend.screens.restore import RestoreScreen
 from gapmend.screens.workers import WorkersScreen
+from textual import work
 from textual.app import App
 from textual.binding import BindingType
 
@@ -60,6 +62,19 @@ class GapmendApp(App[None]):
         current = self.context.checklist.current().number
         first = CONNECTIONS if all(self.context.checklist.get(s.number).state == "pending" for s in STEPS) else current
         self.push_screen(self._screen(first))
+        self._say_leftovers()
+
+    @work(thread=True, exit_on_error=False, group="leftovers")
+    def _say_leftovers(self) -> None:
+        """What a stopped restore left in production, said first (as every console command
+        does); asked in a worker, since an unreachable server answers slowly."""
+        lines = left_behind(self.context.settings.production)
+        if lines:
+            LOGGER.warning("wizard: %s", "; ".join(lines))
+            self.call_from_thread(self.push_screen, NoticeScreen(
+                "A stopped restore left production changed",
+                "\n".join(lines) + "\n\nThe restore at step 11 puts it back before it starts; `gapmend put-back` "
+                "does it now."))
 
     def _screen(self, number: int) -> StepScreen:
         if number == CONNECTIONS:

@@ -198,6 +198,7 @@ class RestoreScreen(StepScreen):
             LOGGER.info("wizard: restore cancelled, rolled back")
             raise
         except Exception as exc:   # recorded here, whichever screen shows when the work ends
+            LOGGER.error("wizard: restore failed", exc_info=exc.__cause__ or exc)   # the traceback: the log only
             self.mark("failed", getattr(exc, "message", str(exc)))
             raise
         LOGGER.info("wizard: restore %s%s: %s", report.run_id, " (dry run)" if report.dry_run else "",

@@ -283,6 +283,29 @@ def triggers_command(action: str) -> None:
         sys.exit(1)
 
 
+@cli.command()
+@click.argument("run", required=False)
+@guarded
+def report(run: str | None) -> None:
+    """Write a restore's report again, rebuilt from production's journal.
+
+    RUN is the run's id or its first characters (the last restore that wrote rows by
+    default). For a report file that was lost: the journal keeps what each Friday row
+    became, in the same transaction as the rows.
+
+    Example: gapmend --env-file prod.env report b36e0c1a
+    """
+    from gapmend.core.runbook.rebuilt import rebuild
+    from gapmend.core.runbook.report import render, write_report
+
+    ctx: Context = click.get_current_context().obj
+    rebuilt = rebuild(ctx.settings(), run)
+    _, text_path, moved = write_report(rebuilt, ctx.reports_path())
+    LOGGER.info("report of run %s rebuilt from the journal: %s", rebuilt.run_id, text_path)
+    click.echo(render(rebuilt))
+    click.echo(f"\n{moved or f'report: {text_path}'}")
+
+
 @cli.command("put-back")
 @guarded
 def put_back_command() -> None:

@@ -80,6 +80,7 @@ class RestoreReport:
     triggers: list[str] = field(default_factory=list)   # production's, suspended for the restore
     approved_now: list[str] = field(default_factory=list)   # pending tables restored on --approve-pending
     left_out: dict[str, str] = field(default_factory=dict)  # tables with work not written, and why
+    rebuilt: bool = False             # from the journal after the run (`runbook.rebuilt`), not by the run
 
     def totals(self) -> dict[str, int]:
         t = self.tables.values()

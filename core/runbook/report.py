@@ -35,6 +35,8 @@ def render(report: RestoreReport) -> str:
     head = ("dry run, rolled back" if report.dry_run else
             "nothing to do: every Friday row is already restored" if report.noop else "restore committed")
     lines = [f"gapmend restore {report.run_id} — {head} in {report.seconds:.2f} s", render_totals(report)]
+    if report.rebuilt:
+        lines.append(REBUILT)
     if report.path:
         lines.append(f"rows travelled {report.path}")
     if report.triggers:
@@ -74,6 +76,9 @@ def render(report: RestoreReport) -> str:
     lines += ["", *LEGEND]
     return "\n".join(lines)
 
+
+REBUILT = ("rebuilt from production's journal after the run: conflicts production kept, triggers, row counts and "
+           "ids inside values are not kept there")
 
 # The report's words, said once at its end.
 LEGEND = [

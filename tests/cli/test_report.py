@@ -1,0 +1,49 @@
+"""Issue 40, item 3: a restore's report rebuilt from production's journal, for a report
+file that was lost: what each Friday row became is what the run itself reported."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+from click.testing import CliRunner
+from gapmend.app.cli import cli
+from gapmend.core.apply.restore import RestoreOptions, restore
+from gapmend.core.config import load_settings
+from gapmend.core.demo import build_demo
+from gapmend.core.runbook.report import REBUILT
+
+
+def test_a_report_rebuilt_from_the_journal_says_what_the_run_said(tmp_path: Path) -> None:
+    env = build_demo(tmp_path)
+    said = CliRunner().invoke(cli, ["--env-file", str(env), "report"])
+    assert said.exit_code == 2 and "production keeps no journal" in said.output, said.output
+    ran = restore(load_settings(env, environ={}), options=RestoreOptions(approve_pending=True))
+    assert ran.totals()["inserted"] and ran.totals()["linked"] and ran.totals()["skipped"]
+
+    for named in ([], [ran.run_id[:8]]):   # the last run, or the one named by its first characters
+        result = CliRunner().invoke(cli, ["--env-file", str(env), "report", *named])
+        assert result.exit_code == 0, result.output
+        lines = result.output.splitlines()
+        assert lines[0].startswith(f"gapmend restore {ran.run_id} — restore committed in ") and REBUILT in lines
+        assert lines[1] == (f"inserted {ran.totals()['inserted']}, linked {ran.totals()['linked']}, updated "
+                            f"{ran.totals()['updated']}, deleted {ran.totals()['deleted']}, skipped "
+                            f"{ran.totals()['skipped']}, conflicts kept 0, already restored 0")
+        path = Path(lines[-1].removeprefix("report: "))
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600 and path.parent == tmp_path / "gapmend-reports"
+    from gapmend.core.runbook.rebuilt import rebuild
+
+    again = rebuild(load_settings(env, environ={}), ran.run_id[:8])
+    for name, table in ran.tables.items():   # per table: what each Friday row became, as the run reported it
+        if not (table.inserted or table.linked or table.skipped or table.updated or table.deleted):
+            continue
+        got = again.tables[name]
+        assert (got.inserted, got.updated, got.deleted, got.moved_count) == \
+            (table.inserted, table.updated, table.deleted, table.moved_count), name
+        assert sorted(got.moved) == sorted(table.moved) and sorted(got.linked) == sorted(table.linked), name
+        assert sorted(got.skipped) == sorted(table.skipped), name
+        assert got.kept_ids == table.kept_ids, name
+
+    unknown = CliRunner().invoke(cli, ["--env-file", str(env), "report", "zzzz"])
+    assert unknown.exit_code == 2 and "no committed restore in production's journal has an id starting 'zzzz'" in \
+        unknown.output and ran.run_id[:8] in unknown.output, unknown.output
