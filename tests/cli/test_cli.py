@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -391,3 +392,41 @@ def test_no_room_for_gapmends_own_record_writes_nothing(tmp_path: Path) -> None:
     assert database_state(create_engine(f"sqlite:///{tmp_path / 'production.sqlite'}")) == before
     assert not list(tmp_path.glob("**/.gapmend-room-probe"))
     assert Checklist(tmp_path / "gapmend.steps.json").get("restore").state == "pending"
+
+
+def test_a_full_filesystem_for_gapmends_own_folder_writes_nothing(tmp_path: Path) -> None:
+    """Issue 40, item 3: the env file's folder (its log, step file and reports) on a full
+    filesystem, a small tmpfs filled to the last byte: one line naming the folder and
+    what to do, exit 2, production as it was, no logging error, and no empty file left."""
+    import subprocess
+
+    from sqlalchemy import create_engine
+
+    from ..dbstate import database_state
+
+    env = build_demo(tmp_path / "demo")
+    full = tmp_path / "full"
+    full.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(full)], capture_output=True).returncode:
+        pytest.skip("mounting a tmpfs needs root (CI runs as root)")
+    try:
+        demo = tmp_path / "demo"
+        (full / env.name).write_text(env.read_text().replace("sqlite:///", f"sqlite:///{demo}/"))
+        filler = full / "filler"
+        with contextlib.suppress(OSError), filler.open("wb") as fh:
+            while True:
+                fh.write(bytes(4096))
+                fh.flush()
+        before = database_state(create_engine(f"sqlite:///{tmp_path / 'demo' / 'production.sqlite'}"))
+        listed = sorted(p.name for p in full.iterdir())
+        code, _, err = run("--env-file", str(full / env.name), "restore", "--yes", "--without-backup",
+                           "--approve-pending")
+        assert code == 2, err
+        assert err.strip().splitlines()[-1].startswith(f"gapmend: error: gapmend cannot write the restore's report in "
+                                                       f"{full / 'gapmend-reports'} (No space left on device)"), err
+        assert "Logging error" not in err and "Traceback" not in err, err
+        assert database_state(create_engine(f"sqlite:///{tmp_path / 'demo' / 'production.sqlite'}")) == before
+        assert sorted(p.name for p in full.iterdir() if p.name != "gapmend-reports") == listed   # no empty log
+        assert not any((full / "gapmend-reports").iterdir())
+    finally:
+        subprocess.run(["umount", str(full)], check=True)
