@@ -16,7 +16,8 @@ In order, each in a child process so time and peak RSS are its own:
 3. `restore` (gap scan included), then `verify`;
 4. yardsticks copying as many rows of the same tables: `INSERT … SELECT`, and on MariaDB
    `mariadb-dump --where … | mariadb` (from the second server with `--layout two-servers`,
-   which starts a throw-away mariadbd on port 3307 and loads CRASHED there).
+   which starts a throw-away mariadbd on port 3307 and loads CRASHED there);
+5. the same restore run again (after a commit it finds nothing to do), and `undo`.
 `--trust-updated-at` runs the restore that way too; `--index-updated-at` indexes
 `updated_at` first (Laravel does not), which makes the trusting scan's cost follow the
 rows changed rather than the table. `--profile` runs the restore under pyinstrument
@@ -148,6 +149,8 @@ def _run(dialect: str, layout: str, sizes: scale.Sizes, profile: bool, work: Pat
         result["restore"] = spawn("restore", trusting if result.get("trust_updated_at") else three_way, profile,
                                   plan_file)
         result["restore"]["apply"] = _apply(result["restore"])
+        # The same restore again: a committed run answers from the journal (issue 40, item 6).
+        result["rerun"] = spawn("restore", trusting if result.get("trust_updated_at") else three_way)
         result["verify"] = spawn("verify", three_way)
         counts = result["restore"]["tables"]
         yard: dict[str, Any] = {}
@@ -157,6 +160,7 @@ def _run(dialect: str, layout: str, sizes: scale.Sizes, profile: bool, work: Pat
         if dialect == "mariadb":
             yard["dump_pipe"] = yardsticks.dump_pipe(crashed, engines["production"], counts, layout == "two-servers")
         result["yardsticks"] = yard
+        result["undo"] = spawn("undo", three_way)   # last: it takes the restore back
     finally:
         if second is not None:
             second.stop()
@@ -245,6 +249,13 @@ def child(what: str, env: str, profile: bool) -> None:
         out.update(totals=report.totals(), path=report.path,
                    tables={n: r.inserted for n, r in report.tables.items()})
         out["rows"] = report.totals()["inserted"] + report.totals()["updated"]
+    elif what == "undo":
+        from gapmend.core.apply.undo import undo
+        from gapmend.core.plan.decisions import Decisions
+
+        undone = undo(settings, Decisions())
+        out["rows"] = undone.totals()["removed"] + undone.totals()["reverted"] + undone.totals()["reinserted"]
+        out["totals"] = undone.totals()
     else:
         from gapmend.core.runbook.verify import verify
 
@@ -352,14 +363,20 @@ def print_table(r: dict[str, Any]) -> None:
     line(f"gapmend restore ({path}{trust}{planned}, scan included)", r["restore"])
     apply = r["restore"]["apply"]
     line("  of which applying the plan (after the scan)", apply)
+    if "rerun" in r:   # its time against the restore's (issue 40: at most half)
+        line("gapmend restore again (committed: nothing to do)", r["rerun"],
+             f"{r['rerun']['seconds'] / r['restore']['seconds']:.2f}x restore")
     line("gapmend verify", r["verify"])
+    if "undo" in r:   # issue 40: at most 1.5x the restore
+        line("gapmend undo", r["undo"], f"{r['undo']['seconds'] / r['restore']['seconds']:.2f}x restore")
     for y in r["yardsticks"].values():
         ratios = [f"{f['rows_per_s'] / y['rows_per_s']:.2f}" for f in (r["restore"], apply)] if y["rows_per_s"] else []
         line(y["what"], y, "x / ".join(ratios) + "x" if ratios else "")
     if r["verify"]["problem_count"]:
         print(f"VERIFY FOUND {r['verify']['problem_count']} PROBLEMS: {r['verify']['problems']}")
-    if r["restore"].get("phases"):
-        print("\nrestore phases: " + ", ".join(f"{k} {v:.2f} s" for k, v in r["restore"]["phases"].items()))
+    for run in ("restore", "rerun"):
+        if r.get(run, {}).get("phases"):
+            print(f"\n{run} phases: " + ", ".join(f"{k} {v:.2f} s" for k, v in r[run]["phases"].items()))
     for what in ("plan", "restore"):
         if "profile" in r[what]:
             print(f"\n{what}: the functions with the most time of their own (pyinstrument):")

@@ -122,6 +122,13 @@ def restore(yes: bool, tables: str | None, approve_pending: bool, collisions: st
         tick("dry-run")
         return
     tick("restore")
+    if report.noop:   # nothing new, nothing committed: the run that did it is the one to read
+        from gapmend.core.runbook.restored import describe, last_restore
+
+        last = last_restore(settings)
+        click.echo(f"\nalready restored{f' by {describe(last)}' if last else ''}: nothing to do, nothing written"
+                   + (f" (its report: `gapmend report {last.run_id[:8]}`)" if last else ""))
+        return
     json_path, text_path, moved = write_report(report, ctx.reports_path())
     if moved:
         LOGGER.warning("restore %s committed; %s", report.run_id, moved)

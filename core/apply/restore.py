@@ -240,6 +240,7 @@ class _Run:
     counters: dict[str, int] = field(default_factory=dict)   # AUTO_INCREMENT before the restore (`id_guard`)
     order: list[str] = field(default_factory=list)   # the tables of this restore, in write order
     suspended: list[str] = field(default_factory=list)   # production's triggers, for the report
+    found_nothing: bool = False   # nothing new to write: rolled back, the journal left as it was
 
     def __post_init__(self) -> None:
         for name, t in self.schema.tables.items():
@@ -311,7 +312,8 @@ class _Run:
                                triggers=self.suspended, approved_now=self.selection.approved_now,
                                left_out=self.selection.left_out)
         t = report.totals()
-        report.noop = not (t["inserted"] or t["updated"] or t["deleted"] or t["linked"])
+        report.noop = self.found_nothing if not self.options.per_table else \
+            not (t["inserted"] or t["updated"] or t["deleted"] or t["linked"])
         return report
 
     def _put_back(self, failed: bool) -> None:
@@ -396,13 +398,23 @@ class _Run:
                     require_outcome(self.options.reviewed, self._outcomes(tables), self.options.orphans == "skip")
                 self._keep_after_images(run_id, tables)
                 writer.finish(self._summary(), resumed)
-                if recorder is None:
+                self.found_nothing = recorder is None and not resumed and self._found_nothing(run_id)
+                if recorder is None and not self.found_nothing:
                     self.progress.start("committing", None)
             finally:
                 if recorder is not None:
                     recorder.stop()
-            if recorder is not None:
-                trans.rollback()   # a dry run: everything above really ran, and is undone
+            if recorder is not None or self.found_nothing:
+                # A dry run: everything above really ran, and is undone. A run that found
+                # nothing new: its journal would only repeat the last one's.
+                trans.rollback()
+
+    def _found_nothing(self, run_id: str) -> bool:
+        """Whether this run changed no row and journaled only what earlier runs did."""
+        r = self.reports.values()
+        if any(x.inserted or x.updated or x.deleted or x.linked or x.renumbered or x.payload_ids for x in r):
+            return False
+        return journal.repeats_only(self.p, run_id)
 
     def _execute_per_table(self, run_id: str, tables: list[str]) -> None:
         """One transaction per table, for gaps too large for one. The id allocation for

@@ -443,6 +443,19 @@ def status(conn: Connection, run_id: str) -> str | None:
     return conn.execute(select(runs.c.status).where(runs.c.run_id == run_id)).scalar()
 
 
+def repeats_only(conn: Connection, run_id: str) -> bool:
+    """Whether every entry `run_id` wrote so far repeats one an earlier counting run wrote
+    (the same row, the same fate): a run that found nothing new, whose journal need not
+    be kept (a rerun must not grow the journal)."""
+    earlier = id_map.alias("e")
+    repeated = (select(literal(1)).select_from(earlier.join(runs, runs.c.run_id == earlier.c.run_id))
+                .where(earlier.c.table_name == id_map.c.table_name, earlier.c.old_key == id_map.c.old_key,
+                       earlier.c.action == id_map.c.action, earlier.c.run_id != run_id,
+                       runs.c.status.in_(COUNTING)))
+    new = conn.execute(select(id_map.c.id).where(id_map.c.run_id == run_id, ~repeated.exists()).limit(1)).first()
+    return new is None
+
+
 def stopped_runs(conn: Connection, running: str) -> list[str]:
     """The per-table runs that stopped before their last step, oldest first (not the
     `running` one): the next run to finish does that step for their rows too."""

@@ -47,3 +47,28 @@ def test_a_report_rebuilt_from_the_journal_says_what_the_run_said(tmp_path: Path
     unknown = CliRunner().invoke(cli, ["--env-file", str(env), "report", "zzzz"])
     assert unknown.exit_code == 2 and "no committed restore in production's journal has an id starting 'zzzz'" in \
         unknown.output and ran.run_id[:8] in unknown.output, unknown.output
+
+
+def test_a_rerun_answers_from_the_journal_and_does_not_grow_it(tmp_path: Path) -> None:
+    """Issue 40, item 6: after a committed restore, the same restore again says which run
+    did it and writes nothing: no run row, no journal entry, no report file."""
+    from sqlalchemy import create_engine, text
+
+    env = build_demo(tmp_path)
+    ran = restore(load_settings(env, environ={}), options=RestoreOptions(approve_pending=True))
+    engine = create_engine(f"sqlite:///{tmp_path / 'production.sqlite'}")
+
+    def journal() -> tuple[int, int]:
+        with engine.connect() as conn:
+            return (conn.execute(text("SELECT COUNT(*) FROM gapmend_runs")).scalar_one(),
+                    conn.execute(text("SELECT COUNT(*) FROM gapmend_id_map")).scalar_one())
+
+    kept, reports = journal(), sorted((tmp_path / "gapmend-reports").glob("*"))
+    result = CliRunner().invoke(cli, ["--env-file", str(env), "restore", "--yes", "--without-backup",
+                                      "--approve-pending"])
+    assert result.exit_code == 0, result.output
+    said = result.output.strip().splitlines()[-1]
+    assert said.startswith(f"already restored by run {ran.run_id[:8]}, at ") and \
+        f"nothing to do, nothing written (its report: `gapmend report {ran.run_id[:8]}`)" in said, said
+    assert journal() == kept and sorted((tmp_path / "gapmend-reports").glob("*")) == reports
+    engine.dispose()
