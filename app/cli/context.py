@@ -85,6 +85,10 @@ class StderrProgress:
 
     def note(self, message: str) -> None:
         LOGGER.info("%s", message)
+        if self.tty and message.startswith("waiting"):   # what it waits on, where the operator looks
+            width = shutil.get_terminal_size().columns
+            sys.stderr.write(f"\r\x1b[2K{shown.cut(f'{self.label}: {message}', width - 1)}")
+            sys.stderr.flush()
 
     def _draw(self) -> None:
         if self.tty:
@@ -206,5 +210,5 @@ def plan_with_progress(settings: Settings, decisions: Decisions, delta: Any = No
         raise
     finally:
         progress.finish()
-    LOGGER.info("plan built in %.2f s: %d tables", result.elapsed_s, len(result.tables))
+    LOGGER.info("plan built in %.2f s: %s", result.elapsed_s, shown.plural(len(result.tables), "table"))
     return result

@@ -64,6 +64,7 @@ from . import failure, id_guard, leftovers, scope
 from .crashed_address import CrashedAddress, choose_address, staging_shapes
 from .exclusive import only_restore
 from .id_guard import ConcurrentWrite  # noqa: F401  (re-exported: the restore raises it)
+from .lock_watch import lock_waits_said
 from .payload_rewrite import rewrite_run
 from .reports import REPORT_CAP, RestoreOptions, RestoreReport, TableReport
 from .scoped_numbers import renumber_run
@@ -284,24 +285,8 @@ class _Run:
         # by `_check_references` before the commit instead (a session setting).
         dialect.foreign_key_checks(self.p, False)
         try:
-            # Recorded before they move: a way out that cannot put them back leaves the record (`leftovers`).
-            self.counters = id_guard.counters(self.p, self.schema, surrogate)   # the tables that insert
-            self.progress.start("moving the id counters past the restore's ids", None)
-            leftovers.record_counters(self.p, run_id, self.counters)
-            if self.options.dry_run is None:
-                id_guard.reserve_ids(self.p, self.plan, self.schema, tables, self.counters)
-            # Friday's rows already hold what its triggers wrote: production's stay out (`triggers`).
-            suspended = triggers.on_tables(self.p, tables)
-            self.p.rollback()
-            self.progress.start("suspending production's triggers on the tables it writes", None)
-            triggers.suspend(self.p, run_id, suspended)
-            self.suspended = [t.name for t in suspended]
-            if suspended:
-                self.progress.note("triggers suspended for the restore: " + ", ".join(t.name for t in suspended))
-            if self.options.per_table:
-                self._execute_per_table(run_id, tables)
-            else:
-                self._execute_atomic(run_id, tables)
+            with lock_waits_said(self.p.engine, self.p, self.progress):   # a wait on the app's locks, named
+                self._write(run_id, tables, surrogate)
         except BaseException:
             with contextlib.suppress(Exception):   # the first failure is the one to tell; `failure` says what is left
                 self._put_back(failed=True)
@@ -315,6 +300,27 @@ class _Run:
         report.noop = self.found_nothing if not self.options.per_table else \
             not (t["inserted"] or t["updated"] or t["deleted"] or t["linked"])
         return report
+
+    def _write(self, run_id: str, tables: list[str], surrogate: list[str]) -> None:
+        """Counters moved and triggers suspended (each recorded first), then the rows."""
+        # Recorded before they move: a way out that cannot put them back leaves the record (`leftovers`).
+        self.counters = id_guard.counters(self.p, self.schema, surrogate)   # the tables that insert
+        self.progress.start("moving the id counters past the restore's ids", None)
+        leftovers.record_counters(self.p, run_id, self.counters)
+        if self.options.dry_run is None:
+            id_guard.reserve_ids(self.p, self.plan, self.schema, tables, self.counters)
+        # Friday's rows already hold what its triggers wrote: production's stay out (`triggers`).
+        suspended = triggers.on_tables(self.p, tables)
+        self.p.rollback()
+        self.progress.start("suspending production's triggers on the tables it writes", None)
+        triggers.suspend(self.p, run_id, suspended)
+        self.suspended = [t.name for t in suspended]
+        if suspended:
+            self.progress.note("triggers suspended for the restore: " + ", ".join(t.name for t in suspended))
+        if self.options.per_table:
+            self._execute_per_table(run_id, tables)
+        else:
+            self._execute_atomic(run_id, tables)
 
     def _put_back(self, failed: bool) -> None:
         """Everything changed outside the transaction, put back (`leftovers`): on this

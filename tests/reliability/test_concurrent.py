@@ -182,3 +182,36 @@ def test_a_second_restore_says_another_is_running(trio: Databases) -> None:
     assert "error" not in result, result.get("error")
     assert verify(settings)[0] == []
     assert restore(settings, options=RestoreOptions(approve_pending=True)).noop   # the lock was let go
+
+
+@pytest.mark.parametrize("trio", ["mariadb"], indirect=True)
+def test_a_lock_the_application_holds_is_named_while_the_restore_waits(trio: Databases) -> None:
+    """Issue 40, item 9: the application's transaction left open on a table the restore
+    writes: the restore waits, and says while it waits on what, held by which
+    connection, for how long; once that transaction ends, the restore commits."""
+    d = trio
+    notes: list[str] = []
+
+    class Noted(NullProgress):
+        def note(self, message: str) -> None:
+            notes.append(message)
+
+    settings = load_settings(d.env_file(snapshot=True, snapshot_at=None), environ={})
+    app = create_engine(d.urls["production"])
+    done: list[Any] = []
+    with app.connect() as conn:
+        holder = conn.execute(text("SELECT CONNECTION_ID()")).scalar_one()
+        conn.execute(text("INSERT INTO users (id, name, email) VALUES (900000, 'app', 'open@app.example')"))
+        worker = threading.Thread(target=lambda: done.append(
+            restore(settings, options=RestoreOptions(approve_pending=True), progress=Noted())), daemon=True)
+        worker.start()
+        deadline = time.monotonic() + 30
+        while not any(n.startswith("waiting") for n in notes) and time.monotonic() < deadline and worker.is_alive():
+            time.sleep(0.1)
+        conn.rollback()   # the application's transaction ends
+    worker.join(timeout=60)
+    app.dispose()
+    waits = [n for n in notes if n.startswith("waiting")]
+    assert waits and f"server connection {holder} (" in waits[0] and f"KILL {holder}" in waits[0], notes
+    print("\n" + waits[0])
+    assert done and done[0].totals()["inserted"], "the restore did not commit once the lock was gone"

@@ -208,6 +208,15 @@ class Dialect(ABC):
         """The largest statement the server takes, when error `code` says a batch was larger."""
         return None
 
+    def connection_id(self, conn: Connection) -> int | None:
+        """The server's id of this connection, for another to ask what it waits on (None: no server)."""
+        return None
+
+    def lock_wait(self, conn: Connection, waiter: int) -> str | None:
+        """What connection `waiter` waits on, asked on `conn`: the lock's table, the
+        connection holding it and what that one is doing, and for how long (None: not waiting)."""
+        return None
+
     @abstractmethod
     def triggers(self, conn: Connection) -> list[TriggerRow]:
         """Every trigger, in the order they fire per table and event."""

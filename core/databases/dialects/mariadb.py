@@ -261,6 +261,40 @@ class MariaDB(Dialect):
                 with suppress(DBAPIError):   # a connection the server dropped took its lock with it
                     conn.execute(text("SELECT RELEASE_LOCK(:n)"), {"n": name})
 
+    def connection_id(self, conn: Connection) -> int | None:
+        return int(conn.execute(text("SELECT CONNECTION_ID()")).scalar_one())
+
+    def lock_wait(self, conn: Connection, waiter: int) -> str | None:
+        row = conn.execute(text(
+            "SELECT TIMESTAMPDIFF(SECOND, w.trx_wait_started, NOW()), l.lock_table, b.trx_mysql_thread_id, "
+            "p.USER, p.HOST, p.COMMAND, p.TIME, LEFT(COALESCE(b.trx_query, p.INFO, ''), 80) "
+            "FROM information_schema.INNODB_TRX w "
+            "JOIN information_schema.INNODB_LOCK_WAITS lw ON lw.requesting_trx_id = w.trx_id "
+            "JOIN information_schema.INNODB_LOCKS l ON l.lock_id = lw.requested_lock_id "
+            "JOIN information_schema.INNODB_TRX b ON b.trx_id = lw.blocking_trx_id "
+            "LEFT JOIN information_schema.PROCESSLIST p ON p.ID = b.trx_mysql_thread_id "
+            "WHERE w.trx_mysql_thread_id = :me AND w.trx_state = 'LOCK WAIT' LIMIT 1"), {"me": waiter}).first()
+        if row is not None:
+            seconds, table, holder, user, host, command, idle, query = row
+            doing = f"running {query}" if query else f"{(command or 'idle').lower()} for {idle} s, its transaction open"
+            return (f"waiting {seconds} s for a row lock on {table} held by server connection {holder} "
+                    f"({user}@{host}, {doing}): commit or end that transaction, or KILL {holder}")
+        state = conn.execute(text("SELECT STATE, TIME, DB FROM information_schema.PROCESSLIST WHERE ID = :me"),
+                             {"me": waiter}).first()
+        if state is None or not state[0] or "lock" not in state[0].lower():
+            return None
+        # A table's metadata lock: held by a transaction left open on it (the server does
+        # not name it without a plugin); the open transactions in the same database are named.
+        holders = conn.execute(text(
+            "SELECT p.ID, p.USER, p.HOST, p.COMMAND, p.TIME FROM information_schema.INNODB_TRX t "
+            "JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id "
+            "WHERE p.ID <> :me AND p.DB = :db ORDER BY t.trx_started LIMIT 3"), {"me": waiter, "db": state[2]}).all()
+        named = ", ".join(f"server connection {i} ({u}@{h}, {(c or 'idle').lower()} for {t} s)"
+                          for i, u, h, c, t in holders)
+        return (f"waiting {state[1]} s: {state[0].lower()}"
+                + (f", held by a transaction left open: {named}: commit or end it, or KILL {holders[0][0]}"
+                   if holders else ": a connection holds the table in an open transaction: end it"))
+
     def packet_limit(self, engine: Engine, code: int | None) -> int | None:
         if code not in _PACKET:
             return None
