@@ -27,6 +27,7 @@ from gapmend.core.progress import Cancelled
 from gapmend.core.runbook.backup import require_recent_backup
 from gapmend.core.runbook.report import render, render_totals, write_report
 from gapmend.core.runbook.restored import describe, last_restore
+from gapmend.core.runbook.room import room
 from gapmend.core.runbook.steps import step
 from rich.text import Text
 from textual import on, work
@@ -157,7 +158,8 @@ class RestoreScreen(StepScreen):
             self._log(f"not started: {exc.message}")
             self.refuse("Not ready to restore (step 1)", exc.message)
             return None
-        lines = [f"Writes: {', '.join(chosen.order) or 'nothing'}."]
+        space = room(self.context.settings, plan, chosen.order).line()   # and whether production has the room
+        lines = [f"Writes: {', '.join(chosen.order) or 'nothing'}.", space[0].upper() + space[1:] + "."]
         lines.extend(f"Left out: {name} ({why})." for name, why in chosen.left_out.items())
         return "\n".join(lines)
 

@@ -46,6 +46,10 @@ def plan(as_json: bool, output: Path | None, wide: bool) -> None:
         write_plan_file(output, result, decisions, delta)
         LOGGER.info("plan file written: %s", output)
     click.echo(json.dumps(to_dict(result), indent=2) if as_json else render_plan(result, wide=wide, **terminal()))
+    if not as_json:
+        from gapmend.core.runbook.room import room
+
+        click.echo("\n" + room(settings, result).line())
     if output is not None:
         click.echo(f"\nplan file: {output} (restore exactly this: gapmend restore --plan {output})", err=True)
     tick("inspect", "order")

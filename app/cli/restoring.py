@@ -100,6 +100,9 @@ def restore(yes: bool, tables: str | None, approve_pending: bool, collisions: st
             from gapmend.core.plan.file import require_unmoved
 
             require_unmoved(reviewed, result, chosen.order)
+        from gapmend.core.runbook.room import room
+
+        click.echo(room(settings, result, chosen.order, staged).line())
         confirm_step("restore", yes, target=settings.production.render_as_string(hide_password=True),
                      tables=render_selection(chosen))
     options = RestoreOptions(

@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -430,3 +431,30 @@ def test_a_full_filesystem_for_gapmends_own_folder_writes_nothing(tmp_path: Path
         assert not any((full / "gapmend-reports").iterdir())
     finally:
         subprocess.run(["umount", str(full)], check=True)
+
+
+def test_the_plan_says_what_the_restore_writes_and_the_room_production_has(tmp_path: Path) -> None:
+    """Issue 40, item 4: the plan estimates what the restore writes into production and
+    says how much room its disk has; on a disk nearly full (a tmpfs holding the demo,
+    filled but for 32 kB) it says that is not enough."""
+    import subprocess
+
+    code, out, _ = run("--env-file", str(build_demo(tmp_path / "roomy")), "plan")
+    last = out.strip().splitlines()[-1]
+    assert code == 0 and re.match(r"writes about [\d.]+ kB into production: 73 Friday rows \([\d.]+ kB\), work tables "
+                                  r"and journal \([\d.]+ kB\), estimated from the plan; [\d.]+ [GMk]B free in ", last), last
+    assert "LESS THAN" not in last
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)], capture_output=True).returncode:
+        pytest.skip("mounting a tmpfs needs root (CI runs as root)")
+    try:
+        env = build_demo(disk)
+        filler = disk / "filler"
+        with filler.open("wb") as fh:
+            fh.write(bytes(max(0, shutil.disk_usage(disk).free - 32 * 1024)))
+        code, out, _ = run("--env-file", str(env), "plan")
+        last = out.strip().splitlines()[-1]
+        assert code == 0 and f"free in {disk}: LESS THAN 2x THE ESTIMATE: make room before restoring" in last, last
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)

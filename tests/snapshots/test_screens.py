@@ -1,6 +1,7 @@
 """Snapshot tests of every screen at 80×24 and 120×40, on the demo built at a fixed
-path (paths show on screen) with the scan's clock frozen (its time shows too), and the
-runbook tools pointed at nothing (their messages would depend on this machine).
+path (paths show on screen) with the scan's clock frozen (its time shows too), the
+disk's free space fixed, and the runbook tools pointed at nothing (their messages would
+depend on this machine).
 
 Update with `pytest tests/snapshots --snapshot-update` only after looking at the report."""
 
@@ -15,6 +16,7 @@ import pytest
 from gapmend.app.wizard import GapmendApp
 from gapmend.core.apply import preview
 from gapmend.core.config import load_settings
+from gapmend.core.databases.dialects.sqlite import SQLite
 from gapmend.core.demo import build_demo
 from gapmend.core.inspect import gap
 from gapmend.core.plan.decisions import Decisions
@@ -39,6 +41,8 @@ def demo_app(monkeypatch: pytest.MonkeyPatch) -> GapmendApp:
     env = build_demo(DEMO)
     monkeypatch.setattr(gap, "time", _FrozenClock)
     monkeypatch.setattr(preview, "time", _FrozenClock)   # the plan's time includes the restore's decisions
+    # Step 11 says how much room production's disk has: this machine's figure, fixed here.
+    monkeypatch.setattr(SQLite, "free_bytes", lambda self, conn: (50 << 30, str(DEMO)))
     environ = {"GAPMEND_SUPERVISORCTL": "gapmend-no-supervisorctl"}
     return GapmendApp(load_settings(env, environ=environ), DEMO, Path(str(env) + ".decisions.json"))
 

@@ -208,6 +208,16 @@ class Dialect(ABC):
         """The largest statement the server takes, when error `code` says a batch was larger."""
         return None
 
+    def row_bytes(self, conn: Connection, tables: Sequence[str]) -> dict[str, float]:
+        """Each table's bytes per row, its indexes included, as the database keeps them
+        (estimated where the database keeps statistics); tables it cannot tell are left out."""
+        return {}
+
+    def free_bytes(self, conn: Connection) -> tuple[int, str] | None:
+        """Bytes free on the filesystem holding the database, and that folder, when this
+        machine can see it (None: a server elsewhere, or a folder it may not read)."""
+        return None
+
     def connection_id(self, conn: Connection) -> int | None:
         """The server's id of this connection, for another to ask what it waits on (None: no server)."""
         return None

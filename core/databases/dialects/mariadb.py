@@ -261,6 +261,18 @@ class MariaDB(Dialect):
                 with suppress(DBAPIError):   # a connection the server dropped took its lock with it
                     conn.execute(text("SELECT RELEASE_LOCK(:n)"), {"n": name})
 
+    def row_bytes(self, conn: Connection, tables: Sequence[str]) -> dict[str, float]:
+        rows = conn.execute(text("SELECT TABLE_NAME, (DATA_LENGTH + INDEX_LENGTH) / TABLE_ROWS FROM "
+                                 "information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_ROWS > 0"))
+        wanted = set(tables)
+        return {str(n): float(b) for n, b in rows if n in wanted and b is not None}
+
+    def free_bytes(self, conn: Connection) -> tuple[int, str] | None:
+        if (conn.engine.url.host or "localhost") not in ("localhost", "127.0.0.1", "::1"):
+            return None   # another machine's disk: this one cannot see it
+        datadir = str(conn.execute(text("SELECT @@datadir")).scalar_one())
+        return _free_in(datadir)
+
     def connection_id(self, conn: Connection) -> int | None:
         return int(conn.execute(text("SELECT CONNECTION_ID()")).scalar_one())
 
@@ -339,3 +351,12 @@ def _unescape_backticks(_inspector: object, _table: Table, info: dict[str, objec
     name = info["name"]
     if isinstance(name, str) and "``" in name:
         info["name"] = info["key"] = name.replace("``", "`")
+
+
+def _free_in(folder: str) -> tuple[int, str] | None:
+    import shutil
+
+    try:
+        return shutil.disk_usage(folder).free, folder
+    except OSError:
+        return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+import shutil
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,6 +34,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
 from ...errors import SourceUnavailable
@@ -114,6 +116,32 @@ class SQLite(Dialect):
         if os.path.exists(wal) and os.path.getsize(wal) > 0:
             out["wal"] = str(os.path.getsize(wal))
         return out
+
+    def row_bytes(self, conn: Connection, tables: Sequence[str]) -> dict[str, float]:
+        try:   # each table's pages and its indexes' (the dbstat table, where SQLite has it)
+            pages = conn.exec_driver_sql(
+                "SELECT m.tbl_name, SUM(d.pgsize) FROM dbstat d JOIN sqlite_master m ON m.name = d.name "
+                "WHERE d.schema = 'main' GROUP BY m.tbl_name").all()
+        except DBAPIError:
+            return {}
+        q = conn.dialect.identifier_preparer.quote
+        by_table = {str(n): int(b) for n, b in pages}
+        out = {}
+        for name in tables:
+            count = conn.exec_driver_sql(f"SELECT COUNT(*) FROM main.{q(name)}").scalar() if name in by_table else 0
+            if count:
+                out[name] = by_table[name] / count
+        return out
+
+    def free_bytes(self, conn: Connection) -> tuple[int, str] | None:
+        path = self._file(conn)
+        if path is None:
+            return None
+        folder = os.path.dirname(path) or "."
+        try:
+            return shutil.disk_usage(folder).free, folder
+        except OSError:
+            return None
 
     def describe(self, conn: Connection) -> Description:
         database = conn.engine.url.database or ":memory:"
