@@ -253,7 +253,9 @@ def child(what: str, env: str, profile: bool) -> None:
         from gapmend.core.apply.undo import undo
         from gapmend.core.plan.decisions import Decisions
 
-        undone = undo(settings, Decisions())
+        phases = _Phases()
+        undone = undo(settings, Decisions(), progress=phases)
+        out["phases"] = phases.seconds()
         out["rows"] = undone.totals()["removed"] + undone.totals()["reverted"] + undone.totals()["reinserted"]
         out["totals"] = undone.totals()
     else:
@@ -374,7 +376,7 @@ def print_table(r: dict[str, Any]) -> None:
         line(y["what"], y, "x / ".join(ratios) + "x" if ratios else "")
     if r["verify"]["problem_count"]:
         print(f"VERIFY FOUND {r['verify']['problem_count']} PROBLEMS: {r['verify']['problems']}")
-    for run in ("restore", "rerun"):
+    for run in ("restore", "rerun", "undo"):
         if r.get(run, {}).get("phases"):
             print(f"\n{run} phases: " + ", ".join(f"{k} {v:.2f} s" for k, v in r[run]["phases"].items()))
     for what in ("plan", "restore"):

@@ -97,6 +97,9 @@ class _Undo:
     decisions: Decisions
     options: UndoOptions
     progress: Progress
+    # (table, action, encoded key) -> the journal entries' own ids: marked undone by them,
+    # since no index of the journal leads from a production key to its entries.
+    entries: dict[tuple[str, str, str], list[int]] = field(default_factory=lambda: defaultdict(list))
 
     def run(self) -> UndoReport:
         run_id = self._pick_run()
@@ -115,10 +118,14 @@ class _Undo:
                     recorder.start()
                 try:
                     work = {name: self._judge(run_id, schema[name], report.tables[name]) for name in tables}
+                    self.progress.start("leaving the rows production's rows reference", None)
                     self._keep_referenced(schema, graph, work, report)
                     for name in tables:
+                        self.progress.start(f"{name}: taking the restore's rows back", None)
                         self._write(schema[name], work[name], report.tables[name])
+                    self.progress.start("checking no row references a removed one", None)
                     self._check_unreferenced(schema, graph, work)
+                    self.progress.start("marking the journal's entries undone", None)
                     self._journal(run_id, report, work)
                 finally:
                     if recorder is not None:
@@ -247,9 +254,14 @@ class _Undo:
     def _actions(self, run_id: str, table: str) -> dict[str, str]:
         """Encoded production key -> what `run_id` did there (inserted, updated, deleted)."""
         m = journal.id_map
-        rows = self.conn.execute(select(m.c.old_key, m.c.new_key, m.c.action).where(
+        rows = self.conn.execute(select(m.c.id, m.c.old_key, m.c.new_key, m.c.action).where(
             m.c.run_id == run_id, m.c.table_name == table, m.c.action.in_(list(UNDONE))))
-        return {(new if action != "deleted" else old): action for old, new, action in rows}
+        out = {}
+        for entry, old, new, action in rows:
+            key = new if action != "deleted" else old
+            out[key] = action
+            self.entries[(table, action, key)].append(entry)
+        return out
 
     def _images(self, run_id: str, table: str, kind: str) -> dict[str, str]:
         return {key: image for page in row_images.read(self.conn, run_id, table, kind) for key, image in page}
@@ -349,11 +361,9 @@ class _Undo:
         m = journal.id_map
         for name, part in work.items():
             for action, keys in part.taken.items():
-                column = m.c.old_key if action == "deleted" else m.c.new_key
-                for start in range(0, len(keys), CHUNK):
-                    self.conn.execute(update(m).where(
-                        m.c.run_id == run_id, m.c.table_name == name, m.c.action == action,
-                        column.in_(keys[start:start + CHUNK])).values(
+                ids = [entry for key in keys for entry in self.entries[(name, action, key)]]
+                for start in range(0, len(ids), CHUNK):
+                    self.conn.execute(update(m).where(m.c.id.in_(ids[start:start + CHUNK])).values(
                         action=UNDONE[action], detail=func.substr(f"undone by {report.undo_id}", 1, 255)))
         t = report.totals()
         summary = (f"undo of {run_id}: removed {t['removed']}, reverted {t['reverted']}, "
