@@ -8,6 +8,11 @@ import os
 from pathlib import Path
 
 LOGGER = logging.getLogger("gapmend")
+# The pool's own reports (a connection the server killed, failing its reset on return)
+# go to the operator's log, never to the screen as a traceback (logging's last resort).
+POOL = logging.getLogger("sqlalchemy.pool")
+POOL.addHandler(logging.NullHandler())
+POOL.propagate = False
 
 
 def open_log(path: Path) -> logging.Handler:
@@ -21,11 +26,13 @@ def open_log(path: Path) -> logging.Handler:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     LOGGER.addHandler(handler)
     LOGGER.setLevel(logging.INFO)
+    POOL.addHandler(handler)
     return handler
 
 
 def close_log(handler: logging.Handler) -> None:
     LOGGER.removeHandler(handler)
+    POOL.removeHandler(handler)
     handler.close()
 
 
@@ -41,6 +48,7 @@ class _OperatorLog(logging.FileHandler):
 
         error = sys.exc_info()[1]
         LOGGER.removeHandler(self)
+        POOL.removeHandler(self)
         stream, self.stream = self.stream, None   # what it holds unwritten is dropped: `close` must not raise
         with contextlib.suppress(OSError):
             if stream is not None:

@@ -60,7 +60,7 @@ from ..plan.file import Outcome, require_outcome, require_sources_unchanged, req
 from ..plan.model import COLLIDED, ORPHANED, Plan, RowClass
 from ..plan.selection import Selection, require_confirmed, select_tables
 from ..progress import Cancelled, NullProgress, Progress, check_cancel
-from . import failure, id_guard, leftovers, scope
+from . import failure, id_guard, leftovers, rerun, scope
 from .crashed_address import CrashedAddress, choose_address, staging_shapes
 from .exclusive import only_restore
 from .id_guard import ConcurrentWrite  # noqa: F401  (re-exported: the restore raises it)
@@ -98,7 +98,10 @@ def restore(
     try:
         with only_restore(sources.production):
             try:
-                report = _restore(sources, settings, decisions or Decisions(), options, phases, cancel, run_id)
+                decisions = decisions or Decisions()
+                inputs = rerun.digest(settings, decisions, options, sources)
+                report = (_answered(sources, inputs, run_id, phases, options)
+                          or _restore(sources, settings, decisions, options, phases, cancel, run_id, inputs))
             except Cancelled:
                 raise
             except GapmendError as exc:   # already says what to do; and what is left, if anything is
@@ -111,6 +114,21 @@ def restore(
         sources.dispose()
     report.seconds = round(time.monotonic() - started, 3)
     return report
+
+
+def _answered(sources: Sources, inputs: str, run_id: str, progress: Progress,
+              options: RestoreOptions) -> RestoreReport | None:
+    """A rerun's answer from the journal (`rerun`): nothing to do, or None."""
+    if options.dry_run is not None or options.per_table:
+        return None
+    with sources.production.connect() as conn:
+        last = rerun.answered(conn, inputs)
+    if last is None:
+        return None
+    progress.note(f"already restored by run {last.run_id[:8]}: crashed, the snapshot, the decisions and the options "
+                  "are as that run found them; nothing read again, nothing written")
+    started = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return RestoreReport(run_id, started, 0.0, {}, [], noop=True)
 
 
 def _with_leftovers(message: str, engine: Engine) -> str:
@@ -130,22 +148,23 @@ class _ReadEveryTable(Exception):
 
 
 def _restore(sources: Sources, settings: Settings, decisions: Decisions, options: RestoreOptions,
-             progress: Progress, cancel: threading.Event | None, run_id: str) -> RestoreReport:
+             progress: Progress, cancel: threading.Event | None, run_id: str, inputs: str) -> RestoreReport:
     known = _known_delta(sources, settings, options, progress)
     read = scope.restore_scope(sources.production, known, options.reviewed if options.scoped else None, decisions,
                                options.tables or ())
     if read is not None:
         progress.note(f"reading {len(read)} tables: those Friday wrote, and those their rows name or that name them")
         try:
-            return _restore_reading(read, known, sources, settings, decisions, options, progress, cancel, run_id)
+            return _restore_reading(read, known, sources, settings, decisions, options, progress, cancel, run_id,
+                                    inputs)
         except _ReadEveryTable as moved:
             progress.note(f"{moved}: reading every table")
-    return _restore_reading(None, known, sources, settings, decisions, options, progress, cancel, run_id)
+    return _restore_reading(None, known, sources, settings, decisions, options, progress, cancel, run_id, inputs)
 
 
 def _restore_reading(read: frozenset[str] | None, known: Delta | None, sources: Sources, settings: Settings,
                      decisions: Decisions, options: RestoreOptions, progress: Progress,
-                     cancel: threading.Event | None, run_id: str) -> RestoreReport:
+                     cancel: threading.Event | None, run_id: str, inputs: str) -> RestoreReport:
     """The restore, reading the tables of `read` (None: every one)."""
     schema = with_operator_keys(reflect(sources.crashed, "crashed", only=read), decisions)
     with sources.crashed.connect() as c_conn:
@@ -186,7 +205,7 @@ def _restore_reading(read: frozenset[str] | None, known: Delta | None, sources: 
         created = options.dry_run is None and journal.ensure(sources.production)
         with sources.crashed.connect() as c_conn, sources.production.connect() as p_conn:
             p_conn.execution_options(**{WRITER: True})
-            run = _Run(run_id, schema, graph, plan, decisions, options, selection, work, c_conn, p_conn, progress, cancel,
+            run = _Run(run_id, inputs, schema, graph, plan, decisions, options, selection, work, c_conn, p_conn, progress, cancel,
                        address, shapes=staging_shapes(sources.production, sources.crashed, address, schema))
             report = run.execute()
     except BaseException:
@@ -220,6 +239,7 @@ def _known_delta(sources: Sources, settings: Settings, options: RestoreOptions, 
 @dataclass
 class _Run:
     run_id: str
+    inputs: str   # what the run is decided by, hashed: a rerun with the same answers from the journal (`rerun`)
     schema: Schema
     graph: ReferenceGraph
     plan: Plan
@@ -403,6 +423,7 @@ class _Run:
                 if self.options.reviewed is not None:   # what the server's own statements found
                     require_outcome(self.options.reviewed, self._outcomes(tables), self.options.orphans == "skip")
                 self._keep_after_images(run_id, tables)
+                rerun.record(self.p, run_id, self.inputs)
                 writer.finish(self._summary(), resumed)
                 self.found_nothing = recorder is None and not resumed and self._found_nothing(run_id)
                 if recorder is None and not self.found_nothing:
@@ -450,6 +471,7 @@ class _Run:
             self._check_references(tables)
             self._derive_rows_after(tables)
             self._keep_after_images(run_id, tables)
+            rerun.record(self.p, run_id, self.inputs)
             writer.finish(self._summary(), resumed)
             self.progress.start("committing", None)
 

@@ -83,6 +83,14 @@ images = Table(
     **TABLE_OPTIONS,
 )
 BEFORE, AFTER, DIGEST = "before", "after", "digest"
+# What each committed run was decided by, hashed (`apply.rerun`): a rerun with the same
+# answers from the journal.
+run_inputs = Table(
+    "gapmend_run_inputs", metadata,
+    Column("run_id", String(36), primary_key=True),
+    Column("digest", String(64), nullable=False),
+    **TABLE_OPTIONS,
+)
 
 # Actions that mean "this Friday row is done": a later run must not touch it again.
 FINAL_ACTIONS = ("inserted", "linked", "updated", "deleted")

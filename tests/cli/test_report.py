@@ -50,8 +50,10 @@ def test_a_report_rebuilt_from_the_journal_says_what_the_run_said(tmp_path: Path
 
 
 def test_a_rerun_answers_from_the_journal_and_does_not_grow_it(tmp_path: Path) -> None:
-    """Issue 40, item 6: after a committed restore, the same restore again says which run
-    did it and writes nothing: no run row, no journal entry, no report file."""
+    """Issue 40, item 6: after a committed restore, the same restore again answers from
+    the journal (crashed, the snapshot, the decisions and the options unchanged) which run
+    did it, and writes nothing: no run row, no journal entry, no report file. Once crashed
+    changes, it reads everything again."""
     from sqlalchemy import create_engine, text
 
     env = build_demo(tmp_path)
@@ -71,4 +73,13 @@ def test_a_rerun_answers_from_the_journal_and_does_not_grow_it(tmp_path: Path) -
     assert said.startswith(f"already restored by run {ran.run_id[:8]}, at ") and \
         f"nothing to do, nothing written (its report: `gapmend report {ran.run_id[:8]}`)" in said, said
     assert journal() == kept and sorted((tmp_path / "gapmend-reports").glob("*")) == reports
+    assert "nothing read again, nothing written" in (tmp_path / "gapmend.log").read_text()   # from the journal
+
+    # Crashed written since (a row found later): the answer no longer holds; everything is read again.
+    crashed = create_engine(f"sqlite:///{tmp_path / 'crashed.sqlite'}")
+    with crashed.begin() as conn:
+        conn.execute(text("INSERT INTO tags (id, name) VALUES (9001, 'found later')"))
+    crashed.dispose()
+    again = restore(load_settings(env, environ={}), options=RestoreOptions(approve_pending=True))
+    assert again.totals()["inserted"] == 1 and not again.noop
     engine.dispose()
