@@ -205,7 +205,7 @@ ACTION = st.tuples(st.sampled_from(["edit", "reference", "delete_leaf", "edit_up
                    st.integers(min_value=0, max_value=10_000))
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(actions=st.lists(ACTION, min_size=0, max_size=8))
 def test_undo_after_random_production_writes(tmp_path_factory: pytest.TempPathFactory,
                                              actions: list[tuple[str, int]]) -> None:

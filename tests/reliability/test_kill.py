@@ -27,7 +27,9 @@ from ..dbstate import database_state
 
 pytestmark = pytest.mark.mariadb
 
-TRIALS = int(os.environ.get("GAPMEND_KILL_TRIALS", "6"))   # 2 per mode; GAPMEND_KILL_TRIALS=60 for a longer run
+# One per mode at random moments (the lost connection in each phase is its own test
+# below); GAPMEND_KILL_TRIALS=60 for a longer run.
+TRIALS = int(os.environ.get("GAPMEND_KILL_TRIALS", "3"))
 MODES: tuple[list[str], ...] = ([], ["--per-table"], ["--staged"])
 USERS = 1500
 
@@ -273,6 +275,10 @@ PHASES = {   # where: (the label it is killed at, the phase the paragraph names)
 }
 
 
+# Where the next run is tried too (suite time): outside the transaction, while deciding, at COMMIT.
+RERUN = ("counters", "deciding", "commit")
+
+
 @pytest.mark.parametrize("phase", PHASES)
 def test_a_connection_lost_in_each_phase_leaves_production_as_it_was(
         trio: tuple[Databases, Any], phase: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -316,8 +322,9 @@ def test_a_connection_lost_in_each_phase_leaves_production_as_it_was(
     assert "are as they were" in said and "Run the restore again" in said, said
     assert after == initial
     assert _outside(d) == outside   # counters, trigger and gapmend's tables as before the run
-    assert _restore(d).returncode == 0
-    assert _differences(database_state(d.engines["production"], journal=False), reference) == {}
+    if phase in RERUN:   # production as before the run: the reference restore's own start
+        assert _restore(d).returncode == 0
+        assert _differences(database_state(d.engines["production"], journal=False), reference) == {}
 
 
 def _outside(d: Databases) -> dict[str, Any]:
