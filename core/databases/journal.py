@@ -453,13 +453,17 @@ def status(conn: Connection, run_id: str) -> str | None:
 
 def repeats_only(conn: Connection, run_id: str) -> bool:
     """Whether every entry `run_id` wrote so far repeats one an earlier counting run wrote
-    (the same row, the same fate): a run that found nothing new, whose journal need not
-    be kept (a rerun must not grow the journal)."""
+    (the same row, the same fate), there being one: a rerun that found nothing new, whose
+    journal need not be kept (a rerun must not grow the journal)."""
     earlier = id_map.alias("e")
     repeated = (select(literal(1)).select_from(earlier.join(runs, runs.c.run_id == earlier.c.run_id))
                 .where(earlier.c.table_name == id_map.c.table_name, earlier.c.old_key == id_map.c.old_key,
                        earlier.c.action == id_map.c.action, earlier.c.run_id != run_id,
                        runs.c.status.in_(COUNTING)))
+    earlier_run = conn.execute(select(runs.c.run_id).where(runs.c.run_id != run_id, runs.c.status.in_(COUNTING))
+                               .limit(1)).first()
+    if earlier_run is None:   # the first run: kept, so that `verify` knows a restore ran and found nothing
+        return False
     new = conn.execute(select(id_map.c.id).where(id_map.c.run_id == run_id, ~repeated.exists()).limit(1)).first()
     return new is None
 
