@@ -24,7 +24,6 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from gapmend.core.demo import demo_metadata
 from sqlalchemy import Connection, Engine, text
@@ -222,21 +221,19 @@ class SecondServer:
         shutil.rmtree(self.datadir, ignore_errors=True)
 
 
-def start_second_server(base: Path, port: int, user: str, password: str, buffer_pool: int,
-                        extra: Sequence[str] = ()) -> SecondServer:
+def start_second_server(base: Path, port: int, user: str, password: str, buffer_pool: int) -> SecondServer:
     """A throw-away mariadbd on `port` with its own data directory, configured like the
-    first (same InnoDB buffer pool) and by `extra` server options, with `user` allowed in
-    over TCP."""
+    first (same InnoDB buffer pool), with `user` allowed in over TCP."""
     datadir = base / "mariadb2"
     datadir.mkdir(parents=True)
     shutil.chown(datadir, "mysql", "mysql")
     subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={datadir}", "--user=mysql",
-                    "--skip-test-db", *extra], check=True, capture_output=True)
+                    "--skip-test-db"], check=True, capture_output=True)
     sock = datadir / "mysqld.sock"
     process = subprocess.Popen(
         ["/usr/sbin/mariadbd", "--no-defaults", f"--datadir={datadir}", f"--port={port}", f"--socket={sock}",
          "--bind-address=127.0.0.1", "--user=mysql", f"--innodb-buffer-pool-size={buffer_pool}",
-         f"--pid-file={datadir / 'mysqld.pid'}", "--skip-log-bin", *extra],
+         f"--pid-file={datadir / 'mysqld.pid'}", "--skip-log-bin"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     server = SecondServer(datadir, port, process)
     for _ in range(120):
