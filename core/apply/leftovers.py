@@ -139,8 +139,8 @@ def put_back(conn: Connection, run_id: str | None = None) -> list[str]:
 
 
 def found(conn: Connection) -> list[Leftover]:
-    """What stopped restores left in production (nothing while a restore runs: then it is
-    that restore's own work)."""
+    """What stopped restores left in production (`left_in` asks only while no restore
+    runs: a running one's changes are its own work, not leftovers)."""
     out = []
     for table, names, run_id, since in triggers.suspended(conn):
         out.append(Leftover(f"trigger{'s' if len(names) > 1 else ''} {', '.join(names)} on {table} "

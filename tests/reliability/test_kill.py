@@ -316,6 +316,7 @@ def test_a_connection_lost_in_each_phase_leaves_production_as_it_was(
         return
     assert result.exit_code == 2, result.output
     said = result.stderr.strip().splitlines()[-1]
+    print(f"\n{phase}: {said}")   # the paragraph, for whoever reads the run with -s
     phase_said = said.split(": production (")[0]
     assert phase_said.startswith("gapmend: error: the restore stopped while ") and PHASES[phase][1] in phase_said, said
     assert "Nothing was written: the open transaction was rolled back" in said, said
