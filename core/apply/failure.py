@@ -14,7 +14,6 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from ..databases import journal
 from ..databases.engines import translate
-from ..errors import GapmendError
 from ..progress import Progress
 from . import leftovers
 
@@ -39,8 +38,6 @@ class Phases:
 
 def cause(exc: BaseException, engine: Engine) -> str:
     """Why, in the server's or gapmend's own words (the first line only)."""
-    if isinstance(exc, GapmendError):
-        return exc.message
     if isinstance(exc, DBAPIError):
         return translate(exc, "production", engine.url).message
     if isinstance(exc, KeyboardInterrupt):
@@ -76,7 +73,20 @@ def _state(conn: Connection, run_id: str) -> str:
         wrote = "Nothing was written: the open transaction was rolled back."
         todo = "Run the restore again: it does only what is left."
     if left:
-        held = "; ".join(x.said() for x in left)
-        return f"{wrote} Production still holds what it changed outside the transaction: {held}. " \
-               f"Run `{leftovers.PUT_BACK}` first. {todo}"
+        return f"{wrote} {_still_held(left)} {todo}"
     return f"{wrote} Triggers, id counters and work tables are as they were. {todo}"
+
+
+def with_leftovers(message: str, engine: Engine) -> str:
+    """A refusal's own message, and what a stopped restore left outside its transaction, if anything."""
+    try:
+        with engine.connect() as conn:
+            left = leftovers.found(conn)
+    except DBAPIError:
+        return message
+    return f"{message.rstrip('.')}. {_still_held(left)}" if left else message
+
+
+def _still_held(left: list[leftovers.Leftover]) -> str:
+    return (f"Production still holds what a restore changed outside its transaction: "
+            f"{'; '.join(x.said() for x in left)}. Run `{leftovers.PUT_BACK}` first.")

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
 from ..config import Settings
@@ -105,7 +105,7 @@ def restore(
             except Cancelled:
                 raise
             except GapmendError as exc:   # already says what to do; and what is left, if anything is
-                exc.message = _with_leftovers(exc.message, sources.production)
+                exc.message = failure.with_leftovers(exc.message, sources.production)
                 exc.args = (exc.message,)
                 raise
             except BaseException as exc:   # the traceback goes to the log (`__cause__`), never the screen
@@ -129,18 +129,6 @@ def _answered(sources: Sources, inputs: str, run_id: str, progress: Progress,
                   "are as that run found them; nothing read again, nothing written")
     started = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
     return RestoreReport(run_id, started, 0.0, {}, [], noop=True)
-
-
-def _with_leftovers(message: str, engine: Engine) -> str:
-    """`message`, and what a stopped restore left outside its transaction, if anything."""
-    try:
-        with engine.connect() as conn:
-            left = leftovers.found(conn)
-    except DBAPIError:
-        return message
-    if not left:
-        return message
-    return f"{message}. Production still holds: {'; '.join(x.said() for x in left)}: run `{leftovers.PUT_BACK}` first"
 
 
 class _ReadEveryTable(Exception):
@@ -353,16 +341,14 @@ class _Run:
         else:
             self.progress.start(said, None)
         try:
-            self.p.rollback()
-            if triggers.resume(self.p):
-                self.progress.note("triggers created again")
-            dialect_of(self.p).foreign_key_checks(self.p, True)
-            leftovers.release_counters(self.p, self.run_id)
-            self.server.close()
-        except DBAPIError:
-            self.p.rollback()
-            for done in leftovers.put_back(self.p, self.run_id):
-                self.progress.note(f"{done} (on a new connection)")
+            try:
+                self.p.rollback()
+                dialect_of(self.p).foreign_key_checks(self.p, True)
+                self.server.close()
+            except DBAPIError:   # the connection is gone, and its session with it: a new one below
+                self.p.rollback()
+            for done in leftovers.put_back(self.p, self.run_id):   # staged work tables the close could not drop too
+                self.progress.note(done)
         finally:
             if self.options.dry_run is not None:
                 triggers.forget(self.p, self.run_id)

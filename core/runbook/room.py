@@ -56,9 +56,8 @@ class Room:
 def room(settings: Settings, plan: Plan, tables: list[str] | None = None, staged: bool = False) -> Room:
     """The estimate for `tables` of `plan` (default every table with Friday work)."""
     names = tables if tables is not None else [g.table for g in plan.tables]
-    rows = {n: plan.table(n).count(RowClass.FRIDAY_INSERT) + plan.table(n).count(RowClass.FRIDAY_UPDATE)
-            for n in names}
-    inserts = sum(plan.table(n).count(RowClass.FRIDAY_INSERT) for n in names)
+    inserts = {n: plan.table(n).count(RowClass.FRIDAY_INSERT) for n in names}
+    rows = {n: inserts[n] + plan.table(n).count(RowClass.FRIDAY_UPDATE) for n in names}
     busy = [n for n, r in rows.items() if r]
     crashed = open_engine(settings.crashed, "crashed")
     try:
@@ -67,15 +66,14 @@ def room(settings: Settings, plan: Plan, tables: list[str] | None = None, staged
     finally:
         crashed.dispose()
     row_bytes = int(sum(rows[n] * per_row.get(n, UNKNOWN_ROW_BYTES) for n in busy))
-    staged_bytes = int(sum(plan.table(n).count(RowClass.FRIDAY_INSERT) * per_row.get(n, UNKNOWN_ROW_BYTES)
-                           for n in busy)) if staged else 0
+    staged_bytes = int(sum(inserts[n] * per_row.get(n, UNKNOWN_ROW_BYTES) for n in busy)) if staged else 0
     production = open_engine(settings.production, "production")
     try:
         with production.connect() as conn:
             free = dialect_of(production).free_bytes(conn)
     finally:
         production.dispose()
-    return Room(sum(rows.values()), row_bytes, staged_bytes + OWN_BYTES * (inserts + sum(rows.values())),
+    return Room(sum(rows.values()), row_bytes, staged_bytes + OWN_BYTES * (sum(inserts.values()) + sum(rows.values())),
                 free[0] if free else None, free[1] if free else "")
 
 

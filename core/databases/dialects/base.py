@@ -7,6 +7,7 @@ means writing one more subclass.
 
 from __future__ import annotations
 
+import shutil
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -32,6 +33,14 @@ ForeignKeyRow = tuple[str, str, str, str, str]
 UniqueRow = tuple[str, str, str]
 # `update_rows`'s writer: runs one batch statement with its rows (the restore counts them).
 Execute = Callable[[Any, list[dict[str, Any]]], None]
+
+
+def free_in(folder: str) -> tuple[int, str] | None:
+    """`Dialect.free_bytes` of a folder this machine sees (None: it may not be read)."""
+    try:
+        return shutil.disk_usage(folder).free, folder
+    except OSError:
+        return None
 
 
 class LockHeld(Exception):

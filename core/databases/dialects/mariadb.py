@@ -35,7 +35,18 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
-from .base import ID_DIGITS, Address, Description, Dialect, Execute, ForeignKeyRow, LockHeld, TriggerRow, UniqueRow
+from .base import (
+    ID_DIGITS,
+    Address,
+    Description,
+    Dialect,
+    Execute,
+    ForeignKeyRow,
+    LockHeld,
+    TriggerRow,
+    UniqueRow,
+    free_in,
+)
 from .convert import Convert
 
 # Error codes (server and client) and what to tell the operator; {ROLE} is the role's name.
@@ -271,7 +282,7 @@ class MariaDB(Dialect):
         if (conn.engine.url.host or "localhost") not in ("localhost", "127.0.0.1", "::1"):
             return None   # another machine's disk: this one cannot see it
         datadir = str(conn.execute(text("SELECT @@datadir")).scalar_one())
-        return _free_in(datadir)
+        return free_in(datadir)
 
     def connection_id(self, conn: Connection) -> int | None:
         return int(conn.execute(text("SELECT CONNECTION_ID()")).scalar_one())
@@ -352,11 +363,3 @@ def _unescape_backticks(_inspector: object, _table: Table, info: dict[str, objec
     if isinstance(name, str) and "``" in name:
         info["name"] = info["key"] = name.replace("``", "`")
 
-
-def _free_in(folder: str) -> tuple[int, str] | None:
-    import shutil
-
-    try:
-        return shutil.disk_usage(folder).free, folder
-    except OSError:
-        return None

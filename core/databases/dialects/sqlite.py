@@ -6,7 +6,6 @@ from __future__ import annotations
 import fcntl
 import os
 import re
-import shutil
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,6 +48,7 @@ from .base import (
     LockHeld,
     TriggerRow,
     UniqueRow,
+    free_in,
 )
 
 
@@ -137,11 +137,7 @@ class SQLite(Dialect):
         path = self._file(conn)
         if path is None:
             return None
-        folder = os.path.dirname(path) or "."
-        try:
-            return shutil.disk_usage(folder).free, folder
-        except OSError:
-            return None
+        return free_in(os.path.dirname(path) or ".")
 
     def describe(self, conn: Connection) -> Description:
         database = conn.engine.url.database or ":memory:"
