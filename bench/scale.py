@@ -24,6 +24,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 from gapmend.core.demo import demo_metadata
 from sqlalchemy import Connection, Engine, text
@@ -210,44 +211,59 @@ def _copy_snapshot(dialect: str, engines: dict[str, Engine], role: str) -> None:
 class SecondServer:
     datadir: Path
     port: int
-    process: subprocess.Popen[bytes]
+    command: list[str]
+    error_log: Path
+    process: subprocess.Popen[bytes] | None = None
 
     def url(self, user: str, password: str) -> URL:
         return URL.create("mysql+pymysql", username=user, password=password, host="127.0.0.1", port=self.port)
 
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(60)
-        shutil.rmtree(self.datadir, ignore_errors=True)
+    def start(self) -> None:
+        """Starts the server on its data directory (again, after a crash or `stop(keep=True)`)
+        and waits until it answers."""
+        with self.error_log.open("ab") as log:
+            self.process = subprocess.Popen(self.command, stdout=log, stderr=log)
+        for _ in range(120):
+            ping = subprocess.run(["mariadb-admin", f"--socket={self.datadir / 'mysqld.sock'}", "ping", "--silent"],
+                                  capture_output=True)
+            if ping.returncode == 0:
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.5)
+        self.stop()
+        raise RuntimeError(f"the second mariadbd on port {self.port} did not answer in 60 s")
+
+    def stop(self, keep: bool = False) -> None:
+        """Stops the server; its data directory goes too unless `keep`."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(60)
+        if not keep:
+            shutil.rmtree(self.datadir, ignore_errors=True)
 
 
-def start_second_server(base: Path, port: int, user: str, password: str, buffer_pool: int) -> SecondServer:
+def start_second_server(base: Path, port: int, user: str, password: str, buffer_pool: int,
+                        extra: Sequence[str] = (), error_log: Path | None = None) -> SecondServer:
     """A throw-away mariadbd on `port` with its own data directory, configured like the
-    first (same InnoDB buffer pool), with `user` allowed in over TCP."""
+    first (same InnoDB buffer pool) and by `extra` server options, with `user` allowed in
+    over TCP. Its error log is `error_log`, by default `mariadb2.err` beside the data
+    directory."""
     datadir = base / "mariadb2"
     datadir.mkdir(parents=True)
     shutil.chown(datadir, "mysql", "mysql")
     subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={datadir}", "--user=mysql",
-                    "--skip-test-db"], check=True, capture_output=True)
-    sock = datadir / "mysqld.sock"
-    process = subprocess.Popen(
-        ["/usr/sbin/mariadbd", "--no-defaults", f"--datadir={datadir}", f"--port={port}", f"--socket={sock}",
-         "--bind-address=127.0.0.1", "--user=mysql", f"--innodb-buffer-pool-size={buffer_pool}",
-         f"--pid-file={datadir / 'mysqld.pid'}", "--skip-log-bin"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    server = SecondServer(datadir, port, process)
-    for _ in range(120):
-        ping = subprocess.run(["mariadb-admin", f"--socket={sock}", "ping", "--silent"], capture_output=True)
-        if ping.returncode == 0:
-            break
-        time.sleep(0.5)
-    else:
-        server.stop()
-        raise RuntimeError(f"the second mariadbd on port {port} did not answer in 60 s")
+                    "--skip-test-db", *extra], check=True, capture_output=True)
+    server = SecondServer(datadir, port, [
+        "/usr/sbin/mariadbd", "--no-defaults", f"--datadir={datadir}", f"--port={port}",
+        f"--socket={datadir / 'mysqld.sock'}", "--bind-address=127.0.0.1", "--user=mysql",
+        f"--innodb-buffer-pool-size={buffer_pool}", f"--pid-file={datadir / 'mysqld.pid'}", "--skip-log-bin", *extra],
+        error_log or base / "mariadb2.err")
+    server.start()
     # The password goes through stdin, never a command line.
     sql = (f"CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY '{password}';\n"
            f"GRANT ALL PRIVILEGES ON *.* TO '{user}'@'127.0.0.1';\n")
-    subprocess.run(["mariadb", f"--socket={sock}", "-uroot"], input=sql.encode(), check=True,
+    subprocess.run(["mariadb", f"--socket={datadir / 'mysqld.sock'}", "-uroot"], input=sql.encode(), check=True,
                    env={**os.environ, "MYSQL_PWD": ""})
     return server
 

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from ..databases import journal
-from ..databases.engines import translate
+from ..databases.engines import explained, translate
 from ..progress import Progress
 from . import leftovers
 
@@ -54,7 +54,7 @@ def paragraph(exc: BaseException, phase: str, run_id: str, engine: Engine) -> st
         with engine.connect() as conn:
             state = _state(conn, run_id)
     except DBAPIError as again:
-        why = str(again.orig).splitlines()[0] if again.orig is not None else "unreachable"
+        why = explained(again, engine.url)[1].replace("{ROLE}", "PRODUCTION")
         return (f"{said} Production could not be asked again ({why}): once it answers, run `{leftovers.PUT_BACK}` "
                 "(it puts back any trigger, counter or work table left and says which), then the restore again.")
     return f"{said} {state}"
