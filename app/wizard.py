@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from gapmend.core.apply.leftovers import left_behind
+from gapmend.core.apply.leftovers import NOTHING, left_behind, put_back_in
 from gapmend.core.config import Settings
+from gapmend.core.errors import GapmendError
 from gapmend.core.logfile import LOGGER
 from gapmend.core.runbook.report import run_summary, summary_title
 from gapmend.core.runbook.steps import STEPS, Checklist
@@ -67,14 +68,34 @@ class GapmendApp(App[None]):
     @work(thread=True, exit_on_error=False, group="leftovers")
     def _say_leftovers(self) -> None:
         """What a stopped restore left in production, said first (as every console command
-        does); asked in a worker, since an unreachable server answers slowly."""
+        does), with the offer to put it back; asked in a worker, since an unreachable
+        server answers slowly."""
         lines = left_behind(self.context.settings.production)
-        if lines:
-            LOGGER.warning("wizard: %s", "; ".join(lines))
-            self.call_from_thread(self.push_screen, NoticeScreen(
-                "A stopped restore left production changed",
-                "\n".join(lines) + "\n\nThe restore at step 11 puts it back before it starts; `gapmend put-back` "
-                "does it now."))
+        if not lines:
+            return
+        LOGGER.warning("wizard: %s", "; ".join(lines))
+
+        def decided(yes: bool | None) -> None:
+            if yes:
+                self._put_back()
+
+        self.call_from_thread(self.push_screen, ConfirmScreen(
+            "A stopped restore left production changed",
+            "\n".join(lines) + "\n\nPut it back now? (The restore at step 11 also puts it back before it starts.)",
+            yes_label="Put it back"), decided)
+
+    @work(thread=True, exit_on_error=False, group="leftovers")
+    def _put_back(self) -> None:
+        """`gapmend put-back`, said in a dialog and logged."""
+        try:
+            done = put_back_in(self.context.settings.production)
+        except GapmendError as exc:
+            LOGGER.error("wizard: put-back: %s", exc)
+            self.call_from_thread(self.push_screen, NoticeScreen("Nothing was put back", str(exc)))
+            return
+        for said in done:
+            LOGGER.info("wizard: put-back: %s", said)
+        self.call_from_thread(self.push_screen, NoticeScreen("Production is put back", "\n".join(done) or NOTHING))
 
     def _screen(self, number: int) -> StepScreen:
         if number == CONNECTIONS:

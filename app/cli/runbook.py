@@ -318,25 +318,15 @@ def put_back_command() -> None:
 
     Example: gapmend --env-file prod.env put-back
     """
-    from gapmend.core.apply.leftovers import put_back_in
-    from gapmend.core.databases.dialects import LockHeld
-    from gapmend.core.databases.engines import open_engine
+    from gapmend.core.apply.leftovers import NOTHING, put_back_in
 
     ctx: Context = click.get_current_context().obj
-    settings = ctx.settings(say_leftovers=False)   # this command says what it puts back instead
-    engine = open_engine(settings.production, "production", readonly=False)
-    try:
-        done = put_back_in(engine)
-    except LockHeld as held:
-        fail(f"a restore is running on production ({held.where}): it puts back what it changed when it ends; "
-             "run this again if it is killed")
-    finally:
-        engine.dispose()
+    done = put_back_in(ctx.settings(say_leftovers=False).production)   # it says what it puts back instead
     for said in done:
         LOGGER.info("put-back: %s", said)
         click.echo(said)
     if not done:
-        click.echo("nothing to put back: no trigger suspended, no counter moved, no work table left")
+        click.echo(NOTHING)
 
 
 @cli.command()

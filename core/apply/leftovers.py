@@ -43,6 +43,7 @@ from .work_tables import WORK_PREFIX
 
 COUNTERS = "gapmend_counters"
 PUT_BACK = "gapmend put-back"
+NOTHING = "nothing to put back: no trigger suspended, no counter moved, no work table left"
 metadata = MetaData()
 moved = Table(
     COUNTERS, metadata,
@@ -188,9 +189,17 @@ def left_behind(production: URL) -> list[str]:
         engine.dispose()
 
 
-def put_back_in(engine: Engine) -> list[str]:
+def put_back_in(production: URL) -> list[str]:
     """`put_back` of everything any stopped restore left, holding the restore lock
-    (``gapmend put-back``)."""
-    with dialect_of(engine).restore_lock(engine), engine.connect() as conn:
-        conn.execution_options(**{WRITER: True})
-        return put_back(conn)
+    (``gapmend put-back``, and the wizard's answer to what it says on opening); refused
+    while a restore runs, which puts back what it changed when it ends."""
+    engine = open_engine(production, "production", readonly=False)
+    try:
+        with dialect_of(engine).restore_lock(engine), engine.connect() as conn:
+            conn.execution_options(**{WRITER: True})
+            return put_back(conn)
+    except LockHeld as held:
+        raise GapmendError(f"a restore is running on production ({held.where}): it puts back what it changed "
+                           "when it ends; put back again if it is killed") from held
+    finally:
+        engine.dispose()

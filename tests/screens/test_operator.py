@@ -254,7 +254,8 @@ async def test_no_room_for_the_report_is_refused_before_the_restore(tmp_path: Pa
 
 async def test_the_wizard_says_first_what_a_stopped_restore_left(tmp_path: Path) -> None:
     """Issue 40, item 2: a restore killed with production's triggers suspended: the wizard
-    opens on what is left and what to run, before anything else (as every command does)."""
+    opens on what is left, before anything else (as every command does), and puts it back
+    on the operator's word, as `gapmend put-back` does."""
     from gapmend.core.databases import triggers
 
     env = build_demo(tmp_path)
@@ -262,15 +263,24 @@ async def test_the_wizard_says_first_what_a_stopped_restore_left(tmp_path: Path)
     with engine.connect() as conn:
         conn.exec_driver_sql("CREATE TRIGGER posts_touch AFTER INSERT ON posts BEGIN SELECT 1; END")
         triggers.suspend(conn, "0badc0de-killed-run", triggers.on_tables(conn, ["posts"]))
-    engine.dispose()
     app = _app(env, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         for _ in range(50):   # asked in a worker
-            if isinstance(app.screen, NoticeScreen):
+            if isinstance(app.screen, ConfirmScreen):
                 break
             await asyncio.sleep(0.05)
-        assert isinstance(app.screen, NoticeScreen), type(app.screen)
+        assert isinstance(app.screen, ConfirmScreen), type(app.screen)
         said = " ".join(str(app.screen.query_one(".dialog-detail", Static).render()).split())
         assert said.startswith("production's trigger posts_touch on posts is suspended since ") and \
             "(run 0badc0de): run `gapmend put-back`" in said, said
+        await pilot.click("#yes")
+        for _ in range(50):
+            if isinstance(app.screen, NoticeScreen):
+                break
+            await asyncio.sleep(0.05)
+        assert isinstance(app.screen, NoticeScreen) and app.screen.title_text == "Production is put back", app.screen
+        assert app.screen.text == "triggers created again: posts_touch", app.screen.text
+    with engine.connect() as conn:
+        assert [t.name for t in triggers.on_tables(conn, ["posts"])] == ["posts_touch"]
+    engine.dispose()
