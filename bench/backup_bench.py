@@ -51,7 +51,8 @@ def main() -> None:
 
 
 def run(sizes: scale.Sizes) -> dict[str, Any]:
-    from gapmend.core.runbook.backup import backup, client_options
+    from gapmend.core.databases.dialects.mariadb_dump import client_options
+    from gapmend.core.runbook.backup import backup
 
     work = Path(tempfile.mkdtemp(prefix="gapmend-backup-bench-"))
     engines, _lines = empty_databases("mariadb", work, ["snapshot", "crashed", "production"], "gm_bbench")

@@ -52,7 +52,7 @@ def sqldiff(crashed: Engine, production: Engine, rows: int) -> dict[str, Any]:
 
 def pt_table_sync(crashed: Engine, production: Engine, rows: int) -> dict[str, Any]:
     """`pt-table-sync --print` of every table from crashed to production (a dry run)."""
-    from gapmend.core.runbook.backup import client_options
+    from gapmend.core.databases.dialects.mariadb_dump import client_options
 
     tables = [t for t in inspect(crashed).get_table_names() if not t.startswith("gapmend_")]
     kinds: Counter[str] = Counter()

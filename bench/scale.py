@@ -270,7 +270,7 @@ def start_second_server(base: Path, port: int, user: str, password: str, buffer_
 
 def copy_database(source: URL, target: URL, database: str) -> float:
     """`mariadb-dump | mariadb` of one database from one server to another; seconds."""
-    from gapmend.core.runbook.backup import client_options
+    from gapmend.core.databases.dialects.mariadb_dump import client_options
 
     t = time.monotonic()
     with client_options(source) as src, client_options(target) as dst:

@@ -72,7 +72,7 @@ def insert_select(dialect: str, crashed: Engine, admin: Engine, counts: dict[str
 def dump_pipe(crashed: Engine, admin: Engine, counts: dict[str, int], across: bool) -> dict[str, Any]:
     """`mariadb-dump --where … | mariadb` of the same rows from crashed (on its own server
     when `across`) into an empty schema copy beside production."""
-    from gapmend.core.runbook.backup import client_options
+    from gapmend.core.databases.dialects.mariadb_dump import client_options
 
     counts = {t: n for t, n in counts.items() if n}
     yard_db = _fresh_yard(admin, counts)

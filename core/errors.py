@@ -33,6 +33,10 @@ class SourceUnavailable(GapmendError):
         self.code = code
 
 
+class BackupError(GapmendError):
+    title = "Backup failed"
+
+
 class SchemaMismatch(GapmendError):
     title = "Schema differs between the databases"
 

@@ -66,7 +66,12 @@ def test_steps_are_named_by_their_registry_keys() -> None:
 
 # A database told apart by its name outside `core/dialects`: `is_mysql(...)`,
 # `dialect.name == "sqlite"`, `get_backend_name() in ("mysql", ...)`.
-DIALECT_TEST = re.compile(r"\bis_mysql\b|dialect\.name\s*(?:==|!=|in)|get_backend_name\(\)\s*(?:==|!=|in)")
+# Also a dialect's name read or used as a key (`_TOOLS[dialect_of(engine).name]`), its
+# table options picked by prefix (`k.startswith("mysql_")`), its types or its driver.
+DIALECT_TEST = re.compile(
+    r"\bis_mysql\b|dialect\.name\b|dialect_of\([^()]*\)\.name\b|get_backend_name\(\)\s*(?:==|!=|in)"
+    r"|[\"'](?:mysql|mariadb|sqlite)_[\"']|[\"'](?:mysql|mariadb)_\w+[\"']\s*:"
+    r"|\bsqlalchemy\.dialects\b|^\s*(?:import|from)\s+(?:sqlite3|pymysql)\b", re.M)
 # URLs and Laravel's own connection names are parsed where the config is read.
 DIALECT_TEST_ALLOWED = {"config.py", "connection.py"}
 

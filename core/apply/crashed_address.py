@@ -58,7 +58,7 @@ def staging_shapes(production: Engine, crashed: Engine, address: CrashedAddress,
     them from another kind of database: the staging tables take production's column types
     (crashed's, reflected from SQLite, would not mean the same in MariaDB's CREATE TABLE,
     nor the other way)."""
-    if not address.staged or dialect_of(production).name == dialect_of(crashed).name:
+    if not address.staged or dialect_of(production).same_kind(dialect_of(crashed)):
         return None
     return reflect(production, "production", only=schema.tables)
 
@@ -79,11 +79,8 @@ def unreadable(engine: Engine, address: CrashedAddress, schema: Schema, tables: 
 
 def attach(conn: Connection, address: CrashedAddress) -> None:
     """ATTACH the crashed SQLite file to `conn` (outside any transaction); nothing on MariaDB."""
-    if address.attach_uri is not None:
-        conn.connection.driver_connection.execute(  # type: ignore[union-attr]
-            f"ATTACH DATABASE ? AS {ATTACHED}", (address.attach_uri,))
+    dialect_of(conn).attach(conn, ATTACHED, address.attach_uri)
 
 
 def detach(conn: Connection, address: CrashedAddress) -> None:
-    if address.attach_uri is not None:
-        conn.connection.driver_connection.execute(f"DETACH DATABASE {ATTACHED}")  # type: ignore[union-attr]
+    dialect_of(conn).detach(conn, ATTACHED, address.attach_uri)

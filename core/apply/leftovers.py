@@ -35,8 +35,8 @@ from sqlalchemy.exc import DBAPIError
 
 from .. import shown
 from ..databases import triggers
-from ..databases.collation import TABLE_OPTIONS
 from ..databases.dialects import LockHeld, dialect_of
+from ..databases.dialects.own_tables import TABLE_OPTIONS
 from ..databases.engines import WRITER, open_engine
 from ..errors import GapmendError
 from .work_tables import WORK_PREFIX

@@ -210,17 +210,19 @@ class WorkTables:
         self.work = {name: work_table(self.metadata, f"{prefix}{i}", prefixes) for i, name in enumerate(tables)}
         # Tables without an integer key: Friday's rows themselves, each
         # with its fate, staged by the restore as it reads them from its key spool.
-        self.rows_work = {name: rows_table(self.metadata, f"{prefix}k{i}", shapes[name], prefixes=prefixes)
+        self.rows_work = {name: rows_table(self.metadata, f"{prefix}k{i}", shapes[name], self.dialect,
+                                               prefixes=prefixes)
                           for i, name in enumerate(keyed)}
         # Per staged table keyed by one column (a UUID, a string) that a restored row may
         # name: Friday's keys linked to the production row holding their unique value, and
         # that row's key, for the references to them (`mapped`).
         named = {e.parent for n in (*tables, *keyed) for e in edges_from(n)}
-        self.links = {name: link_table(self.metadata, f"{prefix}l{i}", shapes[name], prefixes)
+        self.links = {name: link_table(self.metadata, f"{prefix}l{i}", shapes[name], self.dialect, prefixes)
                       for i, name in enumerate(keyed) if name in named and len(shapes[name].identity) == 1}
         # Friday's updated rows of every table that has any, each with its fate: decided,
         # mapped and applied by the same kind of statements as the inserts.
-        self.updates = {name: rows_table(self.metadata, f"{prefix}u{i}", shapes[name], UPDATE, prefixes)
+        self.updates = {name: rows_table(self.metadata, f"{prefix}u{i}", shapes[name], self.dialect, UPDATE,
+                                   prefixes)
                         for i, name in enumerate(updated)}
         # The keys of Friday's updated rows (and the columns each writes), for the server to
         # copy those rows from crashed's table itself (`stage_by_key`).
@@ -235,7 +237,7 @@ class WorkTables:
         # own, or (staged) copies of Friday's rows in production's database.
         self.crashed: dict[str, Table]
         if address.schema is None:
-            self.crashed = {name: staging_table(self.metadata, f"{prefix}s{i}", shapes[name], prefixes)
+            self.crashed = {name: staging_table(self.metadata, f"{prefix}s{i}", shapes[name], self.dialect, prefixes)
                             for i, name in enumerate(tables)}
         else:
             self.crashed = _Named(schema, address.schema)
@@ -690,20 +692,20 @@ def temporary_refused(engine: Engine) -> str | None:
     return lacking[0] if lacking else None
 
 
-def staging_table(metadata: MetaData, name: str, t: TableInfo, prefixes: Sequence[str] = ()) -> Table:
-    """An empty copy of `t` to hold Friday's rows: the same columns and types (and, on
-    MariaDB, character set), the primary key, no other index, no constraint, no default."""
+def staging_table(metadata: MetaData, name: str, t: TableInfo, dialect: Dialect, prefixes: Sequence[str] = ()) -> Table:
+    """An empty copy of `t` to hold Friday's rows in a `dialect` database: the same columns
+    and types (and the table options the dialect keeps: `Dialect.copied_options`), the
+    primary key, no other index, no constraint, no default."""
     columns = [Column(c.name, c.type, primary_key=c.name in t.primary_key, autoincrement=False,
                       nullable=c.name not in t.primary_key) for c in t.table.columns]
-    options = {k: v for k, v in t.table.dialect_kwargs.items() if k.startswith(("mysql_", "mariadb_"))}
-    return Table(name, metadata, *columns, prefixes=list(prefixes), **options)
+    return Table(name, metadata, *columns, prefixes=list(prefixes), **dialect.copied_options(t.table))
 
 
-def rows_table(metadata: MetaData, name: str, t: TableInfo, action: str = INSERT,
+def rows_table(metadata: MetaData, name: str, t: TableInfo, dialect: Dialect, action: str = INSERT,
                prefixes: Sequence[str] = ()) -> Table:
     """Staged Friday rows of `t` and the fate of each (the ``gapmend_`` columns, `Fate`):
     `action` until a rule skips or links the row."""
-    stage = staging_table(metadata, name, t, prefixes)
+    stage = staging_table(metadata, name, t, dialect, prefixes)
     stage.append_column(Column("gapmend_action", String(8), nullable=False, server_default=action))
     stage.append_column(Column("gapmend_nulled", String(255)))
     stage.append_column(Column("gapmend_reason", String(255)))
@@ -717,13 +719,13 @@ def rows_table(metadata: MetaData, name: str, t: TableInfo, action: str = INSERT
     return stage
 
 
-def link_table(metadata: MetaData, name: str, t: TableInfo, prefixes: Sequence[str] = ()) -> Table:
+def link_table(metadata: MetaData, name: str, t: TableInfo, dialect: Dialect, prefixes: Sequence[str] = ()) -> Table:
     """Friday's keys of `t` (keyed by one column) linked to a production row, and that
     row's key (`WorkTables.links`)."""
     key = t.table.c[t.identity[0]]
-    options = {k: v for k, v in t.table.dialect_kwargs.items() if k.startswith(("mysql_", "mariadb_"))}
     return Table(name, metadata, Column("friday", key.type, primary_key=True, autoincrement=False),
-                 Column("production", key.type, nullable=False), prefixes=list(prefixes), **options)
+                 Column("production", key.type, nullable=False), prefixes=list(prefixes),
+                 **dialect.copied_options(t.table))
 
 
 def work_table(metadata: MetaData, name: str, prefixes: Sequence[str] = ()) -> Table:

@@ -27,10 +27,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from .dialects import dialect_of
 from .dialects.convert import Convert
-
-JOURNAL_COLLATION = "utf8mb4_bin"
-# Table options for gapmend's own tables: one collation, whatever the database's default.
-TABLE_OPTIONS: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_collate": JOURNAL_COLLATION}
+from .dialects.own_tables import JOURNAL_COLLATION
 
 
 def uniform(expr: ColumnElement[Any]) -> ColumnElement[Any]:

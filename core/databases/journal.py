@@ -39,10 +39,10 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.dialects import mysql
 from sqlalchemy.sql.elements import ColumnElement
 
-from .collation import TABLE_OPTIONS, uniform
+from .collation import uniform
+from .dialects.own_tables import LONG_TEXT, TABLE_OPTIONS
 
 RUNS = "gapmend_runs"
 ID_MAP = "gapmend_id_map"
@@ -78,7 +78,7 @@ images = Table(
     Column("table_name", String(64), nullable=False),
     Column("row_key", String(255), nullable=False),   # the row's key in production, encoded
     Column("kind", String(8), nullable=False),        # before | after | digest
-    Column("image", Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb"), nullable=False),
+    Column("image", LONG_TEXT, nullable=False),
     Index("gapmend_images_lookup", "run_id", "table_name", "kind"),
     **TABLE_OPTIONS,
 )

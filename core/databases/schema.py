@@ -81,7 +81,7 @@ class TableInfo:
 @dataclass(frozen=True)
 class Schema:
     tables: dict[str, TableInfo]
-    dialect: str
+    dialect: Dialect   # the kind of database it was reflected from
     # Reflected for a few tables only (`reflect`'s `only`, with the tables their declared
     # foreign keys name): the other roles are then reflected for the same tables.
     partial: bool = False
@@ -117,7 +117,7 @@ def reflect(engine: Engine, role: str, only: Collection[str] | None = None) -> S
     except DBAPIError as exc:
         raise translate(exc, role, engine.url) from None
     tables = {name: _table_info(table, engine, keys) for name, table in sorted(metadata.tables.items())}
-    return Schema(tables=tables, dialect=engine.dialect.name, partial=only is not None)
+    return Schema(tables=tables, dialect=dialect, partial=only is not None)
 
 
 class Opaque(UserDefinedType[Any]):
@@ -251,7 +251,7 @@ def compare(source: Schema, target: Schema, source_role: str = "crashed", target
     source value is blocking.
     """
     findings: list[SchemaFinding] = []
-    same_dialect = source.dialect == target.dialect
+    same_dialect = source.dialect.same_kind(target.dialect)
     for name in sorted(set(source.tables) - set(target.tables)):
         findings.append(SchemaFinding(name, f"table exists in {source_role} but not in {target_role}", True))
     for name in sorted(set(target.tables) - set(source.tables)):

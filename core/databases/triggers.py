@@ -31,8 +31,8 @@ from typing import Any, Iterable
 from sqlalchemy import Column, Connection, DateTime, Integer, MetaData, String, Table, Text, insert, select, update
 from sqlalchemy.engine import URL
 
-from .collation import TABLE_OPTIONS
 from .dialects import dialect_of
+from .dialects.own_tables import TABLE_OPTIONS
 from .engines import open_engine
 
 TRIGGERS = "gapmend_triggers"

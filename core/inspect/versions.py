@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import heapq
-import sqlite3
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,7 +29,7 @@ from ..databases import rows as rowio
 from ..databases.dialects import Address, dialect_of
 from ..databases.engines import unreadable
 from ..databases.schema import Schema, TableInfo
-from ..errors import PlanError
+from ..errors import GapmendError
 from ..plan.model import Boundary, RowClass
 from ..progress import check_cancel
 from . import compare
@@ -91,7 +90,7 @@ class VersionReader:
             found = None
             if self._joint_allowed:
                 addresses = self._addresses()   # asked once: on MariaDB each answer takes two connections
-                self._attached = self._attach_sqlite(addresses)
+                self._attached = self._attach_files(addresses)
                 found = self._joint(self._attached, addresses)
             self._found = (found,)
         return self._found[0]
@@ -340,21 +339,19 @@ class VersionReader:
         return {tag: dialect_of(production).locate(production, engine, role, alias)[0]
                 for tag, role, alias, engine in sides if engine is not None}
 
-    def _attach_sqlite(self, addresses: dict[int, Address | None]) -> Connection | None:
-        """One SQLite connection with crashed (and snapshot) ATTACHed read-only beside
-        production, for joins across the files; None unless every side is a SQLite file."""
+    def _attach_files(self, addresses: dict[int, Address | None]) -> Connection | None:
+        """One connection with crashed (and snapshot) ATTACHed read-only beside production,
+        for joins across the files; None unless every side is a file to attach (SQLite)."""
         if any(a is None or a.attach_uri is None for a in addresses.values()):
             return None
         conn = self.sources.production.connect()
-        raw = conn.connection.driver_connection  # ATTACH must run outside a transaction
-        for address in addresses.values():
-            assert address is not None
-            try:
-                raw.execute(f"ATTACH DATABASE ? AS {address.schema}", (address.attach_uri,))  # type: ignore[union-attr]
-            except sqlite3.OperationalError as exc:
-                conn.close()
-                raise PlanError(f"cannot read production beside {address.schema} ({exc}): another program is "
-                                "writing to it; stop the writers (maintenance mode, workers, cron) and retry") from None
+        try:
+            for address in addresses.values():
+                assert address is not None
+                dialect_of(conn).attach(conn, address.schema, address.attach_uri)
+        except GapmendError:
+            conn.close()
+            raise
         return conn
 
 

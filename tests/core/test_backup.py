@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 from gapmend.core.config import load_settings
+from gapmend.core.databases.dialects import mariadb_dump
 from gapmend.core.demo import build_trio
-from gapmend.core.runbook import backup as backup_module
 from gapmend.core.runbook.backup import BackupError, backup, latest_verified
 
 from ..conftest import Databases
@@ -31,7 +31,7 @@ def test_backup_is_private_checksummed_and_restorable(dbs: Databases, monkeypatc
         assert "env" not in kw                                      # no password through the environment
         return real_popen(args, *a, **kw)
 
-    monkeypatch.setattr(backup_module.subprocess, "Popen", recording_popen)
+    monkeypatch.setattr(mariadb_dump.subprocess, "Popen", recording_popen)
     before = database_state(e["production"])
     folder = dbs.workdir / "backups"
     progress = _Recorded()
@@ -157,7 +157,7 @@ def test_a_load_that_dies(dbs: Databases, monkeypatch: pytest.MonkeyPatch, dies:
                 if Path(proc.args[0]).name in ("mariadb", "mysql") and proc.poll() is None:
                     os.kill(proc.pid, signal.SIGKILL)
 
-    monkeypatch.setattr(backup_module.subprocess, "Popen", recording_popen)
+    monkeypatch.setattr(mariadb_dump.subprocess, "Popen", recording_popen)
     settings = load_settings(dbs.env_file(snapshot=False, snapshot_at=None), environ={})
     folder = dbs.workdir / "backups"
     progress = KillsTheLoaders()

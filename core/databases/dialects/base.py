@@ -11,11 +11,14 @@ import shutil
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, ClassVar, Sequence
 
 from sqlalchemy import Column, Connection, Engine, MetaData, Table
 from sqlalchemy.engine import URL
 from sqlalchemy.sql.elements import ColumnElement
+
+from ..dumps import DumpProgress
 
 # The longest id a string is read as (a BIGINT holds 18 digits whatever they are).
 ID_DIGITS = 18
@@ -81,6 +84,8 @@ class Dialect(ABC):
     # Whether independent statements are worth running side by side on connections of
     # their own (a server works on them in parallel; a file in one process does not).
     side_by_side: ClassVar[bool]
+    # The file a backup is written to ends so (`take_backup`).
+    backup_suffix: ClassVar[str]
 
     # -- connecting --
 
@@ -118,6 +123,15 @@ class Dialect(ABC):
         `role`; ATTACHed under `alias` where files are), or None and why it cannot."""
 
     # -- comparing values --
+
+    def attach(self, conn: Connection, schema: str, uri: str | None) -> None:
+        """Make the database at `uri` readable on `conn` as `schema` (outside any
+        transaction); nothing where `uri` is None: the server sees it already."""
+        return None
+
+    def detach(self, conn: Connection, schema: str, uri: str | None) -> None:
+        """Undo `attach`."""
+        return None
 
     @abstractmethod
     def exact(self, col: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -189,6 +203,11 @@ class Dialect(ABC):
         """Turn the session's foreign key checks on or off (the restore writes cycles
         with their final ids in one pass and checks references itself)."""
 
+    def copied_options(self, table: Table) -> dict[str, Any]:
+        """The options of reflected `table` a copy of it in this database keeps (its
+        character set and collation, where the database has them)."""
+        return {}
+
     def create_scratch(self, conn: Connection, metadata: MetaData) -> None:
         """Create `metadata`'s tables, all TEMPORARY: this session's own, gone with it,
         and writable even where the session may write nothing else (the plan's)."""
@@ -244,3 +263,13 @@ class Dialect(ABC):
     def missing_privileges(self, engine: Engine, role: str, needs: Sequence[str]) -> list[str]:
         """One line per privilege of `needs` the connection lacks, saying how to grant it."""
 
+    # -- the runbook --
+
+    @abstractmethod
+    def take_backup(self, url: URL, path: Path, progress: DumpProgress) -> dict[str, int]:
+        """Back up `url`'s database into `path` with the database's own tool and prove it
+        restores: the proof's row count per table (compared with production's)."""
+
+    def same_kind(self, other: Dialect) -> bool:
+        """Whether `other` is this kind of database (types mean the same on both)."""
+        return type(self) is type(other)

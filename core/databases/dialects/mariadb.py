@@ -8,6 +8,7 @@ import re
 from contextlib import contextmanager, suppress
 from fnmatch import fnmatchcase
 from itertools import count
+from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from sqlalchemy import (
@@ -35,6 +36,8 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
+from ..dumps import DumpProgress
+from . import mariadb_dump
 from .base import (
     ID_DIGITS,
     Address,
@@ -83,6 +86,7 @@ class MariaDB(Dialect):
     counters_transactional = False
     checksums = True
     side_by_side = True
+    backup_suffix = ".sql.gz"
 
     # -- connecting --
 
@@ -223,6 +227,9 @@ class MariaDB(Dialect):
         conn.exec_driver_sql(f"SET FOREIGN_KEY_CHECKS = {1 if enabled else 0}")
         conn.commit()
 
+    def copied_options(self, table: Table) -> dict[str, Any]:
+        return {k: v for k, v in table.dialect_kwargs.items() if k.startswith(("mysql_", "mariadb_"))}
+
     def create_scratch(self, conn: Connection, metadata: MetaData) -> None:
         # A READ ONLY session's transactions may write TEMPORARY tables but not create
         # them: this one transaction, which creates nothing else, may.
@@ -355,6 +362,9 @@ class MariaDB(Dialect):
         return [f"{role}: {user} lacks {', '.join(lacking)} on `{database}`: "
                 f"GRANT {', '.join(lacking)} ON `{database}`.* TO '{name}'@'{host}';"]
 
+    def take_backup(self, url: URL, path: Path, progress: DumpProgress) -> dict[str, int]:
+        return mariadb_dump.take(url, path, progress)
+
 
 def _unescape_backticks(_inspector: object, _table: Table, info: dict[str, object]) -> None:
     """SQLAlchemy parses SHOW CREATE TABLE and keeps a column named ``a`b`` as ``a``b``:
@@ -362,4 +372,3 @@ def _unescape_backticks(_inspector: object, _table: Table, info: dict[str, objec
     name = info["name"]
     if isinstance(name, str) and "``" in name:
         info["name"] = info["key"] = name.replace("``", "`")
-

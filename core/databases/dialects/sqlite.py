@@ -37,6 +37,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
 from ...errors import SourceUnavailable
+from ..dumps import DumpProgress
+from . import sqlite_copy
 from .base import (
     ID_DIGITS,
     WRITER,
@@ -57,6 +59,7 @@ class SQLite(Dialect):
     counters_transactional = True
     checksums = False
     side_by_side = False
+    backup_suffix = ".sqlite.gz"
     own_schema = "main."   # crashed may be ATTACHed to the same connection
 
     def open(self, url: URL, role: str, readonly: bool) -> Engine:
@@ -158,6 +161,19 @@ class SQLite(Dialect):
         row = conn.exec_driver_sql("PRAGMA database_list").fetchone()
         return str(row[2]) if row and row[2] else None
 
+    def attach(self, conn: Connection, schema: str, uri: str | None) -> None:
+        if uri is None:
+            return
+        try:   # ATTACH must run outside a transaction: on the driver's connection
+            conn.connection.driver_connection.execute(f"ATTACH DATABASE ? AS {schema}", (uri,))  # type: ignore[union-attr]
+        except sqlite3.OperationalError as exc:
+            raise SourceUnavailable(f"cannot read production beside {schema} ({exc}): another program is writing "
+                                    "to it; stop the writers (maintenance mode, workers, cron) and retry") from None
+
+    def detach(self, conn: Connection, schema: str, uri: str | None) -> None:
+        if uri is not None:
+            conn.connection.driver_connection.execute(f"DETACH DATABASE {schema}")  # type: ignore[union-attr]
+
     def exact(self, col: ColumnElement[Any]) -> ColumnElement[Any]:
         # BINARY: a column declared NOCASE would compare case-blind.
         return col.collate("BINARY") if isinstance(col.type, String) else col
@@ -252,6 +268,9 @@ class SQLite(Dialect):
             if not os.access(path.parent, os.W_OK):
                 problems.append(f"{role}: cannot create the journal beside {path} (folder not writable)")
         return problems
+
+    def take_backup(self, url: URL, path: Path, progress: DumpProgress) -> dict[str, int]:
+        return sqlite_copy.take(url, path, progress)
 
 
 def _quoted(name: str) -> str:
