@@ -210,13 +210,9 @@ class InspectGapsScreen(PlanScreen):
         whose = {"friday": "Friday's values", "production": "production's values", "merge": "merged by column"}[take]
         if self.focused is conflicts and conflicts.row_count:
             key = str(conflicts.coordinate_to_cell_key(conflicts.cursor_coordinate).row_key.value)
-            for chosen in (decisions.take_friday, decisions.keep_production, decisions.merge_cells):
-                if "*" in chosen.get(name, []):   # a table-wide choice becomes a list so one row can differ
-                    chosen[name] = sorted(encode(k) for k in both)
             decisions.resolve(name, {key}, take)
             message = f"{name} {key}: {whose}"
         else:
-            decisions.take_friday[name], decisions.keep_production[name], decisions.merge_cells[name] = [], [], []
             decisions.resolve(name, {"*"}, take)
             message = f"{name}: {len(both)} rows both sides changed → {whose}"
         self.context.save_decisions(decisions)
@@ -251,7 +247,7 @@ class InspectGapsScreen(PlanScreen):
             if not yes or self.plan is None:
                 return
             decisions = self.context.decisions()
-            decisions.boundaries[name] = int(b.value)  # type: ignore[arg-type]
+            decisions.set_boundary(name, int(b.value))  # type: ignore[arg-type]
             self.context.save_decisions(decisions)
             sure = replace(b, method="operator", confidence="operator", evidence=f"confirmed by the operator: {b.evidence}")
             self.plan = replace(self.plan, tables=[replace(g, boundary=sure) if g.table == name else g
@@ -279,7 +275,7 @@ class InspectGapsScreen(PlanScreen):
             if not yes:
                 return
             decisions = self.context.decisions()
-            decisions.roles_confirmed = sorted(set(decisions.roles_confirmed) | {f.id for f in found})
+            decisions.confirm_roles(f.id for f in found)
             self.context.save_decisions(decisions)
             LOGGER.info("wizard: roles confirmed by the operator: %s", "; ".join(f.message for f in found))
             self._show_detail(self._selected())
@@ -306,8 +302,7 @@ class InspectGapsScreen(PlanScreen):
             if not yes or self.plan is None:
                 return
             decisions = self.context.decisions()
-            decisions.confirm_edges = sorted(set(decisions.confirm_edges) | {e["id"] for e in implied})
-            decisions.payload_edges += [PayloadEdge.from_dict(e).as_dict() for e in inside]
+            decisions.confirm_references((e["id"] for e in implied), [PayloadEdge.from_dict(e).as_dict() for e in inside])
             self.context.save_decisions(decisions)
             ids = {e["id"] for e in implied + inside}
             self.plan = replace(self.plan,

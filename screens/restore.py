@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import ClassVar
 
 from gapmend.core import shown
+from gapmend.core.apply.preflight import require_ready
 from gapmend.core.apply.reports import RestoreReport
 from gapmend.core.apply.restore import RestoreOptions, restore
 from gapmend.core.databases.dialects import dialect_of
 from gapmend.core.errors import GapmendError
-from gapmend.core.inspect.roles import findings_of, require_settled
 from gapmend.core.logfile import LOGGER
 from gapmend.core.plan.file import Reviewed
-from gapmend.core.plan.selection import require_confirmed, select_tables
 from gapmend.core.private_files import require_room
 from gapmend.core.progress import Cancelled
 from gapmend.core.runbook.backup import require_recent_backup
@@ -151,9 +150,7 @@ class RestoreScreen(StepScreen):
             return "Approved tables only; pending ones are refused, skipped ones stay out."
         decisions = self.context.decisions()
         try:
-            require_settled(findings_of(plan), decisions.roles_confirmed)
-            chosen = select_tables(plan)
-            require_confirmed(plan, chosen.order)
+            chosen = require_ready(plan, decisions)
         except GapmendError as exc:
             self._log(f"not started: {exc.message}")
             self.refuse("Not ready to restore (step 1)", exc.message)

@@ -87,7 +87,7 @@ def test_databases_differ_only_behind_the_dialect() -> None:
     assert not offences, offences
 
 
-# The pipeline's packages, each importing only those before it (`README`, Layout); the
+# The pipeline's packages, each importing only those before it (`docs/layout.md`); the
 # modules at core's top (config, errors, progress, ...) serve them all.
 PIPELINE = ["laravel", "databases", "plan", "inspect", "apply", "runbook"]
 

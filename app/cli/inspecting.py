@@ -90,7 +90,7 @@ def roles(confirm_them: bool) -> None:
     if refused:
         fail(f"{refused[0].message} (a contradiction cannot be confirmed)")
     if confirm_them and found:
-        decisions.roles_confirmed = sorted(set(decisions.roles_confirmed) | {f.id for f in found})
+        decisions.confirm_roles(f.id for f in found)
         save_decisions(path, decisions)
         LOGGER.info("roles confirmed by the operator: %s", [f.message for f in found])
         click.echo("confirmed: the restore may go ahead on these roles")
@@ -203,12 +203,10 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
     for item in not_unique:
         _unique(decisions, schema, item, key=False)
     if drop or confirm or add or morph or plain or scoped or scoped_ref or unique_keys or not_unique:
-        # A confirmed path inside values is kept whole: the restore and verify need no sampling to use it.
-        decisions.payload_edges += [PayloadEdge.from_dict(inside[i]).as_dict()
-                                    for i in confirm if i in inside and not inside[i]["confirmed"]]
+        decisions.confirm_references(set(confirm) - set(inside), [PayloadEdge.from_dict(inside[i]).as_dict()
+                                                                  for i in confirm if i in inside and not inside[i]["confirmed"]])
         decisions.payload_edges = [d for d in decisions.payload_edges if not _dropped(d, drop)]
         decisions.drop_edges = sorted(set(decisions.drop_edges) | set(drop))
-        decisions.confirm_edges = sorted(set(decisions.confirm_edges) | (set(confirm) - set(inside)))
         decisions.add_edges = sorted(set(decisions.add_edges) | set(add))
         decisions.plain_columns = sorted(set(decisions.plain_columns) | set(plain))
         for item in morph:
@@ -348,12 +346,9 @@ def boundary(table: str, value: int | None, clear: bool) -> None:
     _require_tables(settings, [table])
     path = ctx.decisions_path(settings)
     decisions = load_decisions(path)
-    if clear:
-        decisions.boundaries.pop(table, None)
-    elif value is None:
+    if value is None and not clear:
         fail("give the last snapshot id, or --clear")
-    else:
-        decisions.boundaries[table] = value
+    decisions.set_boundary(table, None if clear else value)
     save_decisions(path, decisions)
     LOGGER.info("boundary %s = %s", table, "auto" if clear else value)
     click.echo(f"{table}: boundary {'detected again' if clear else value}")

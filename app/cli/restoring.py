@@ -84,22 +84,13 @@ def restore(yes: bool, tables: str | None, approve_pending: bool, collisions: st
         LOGGER.warning("restore without a verified backup, on the operator's word (--without-backup)")
     only = table_list(tables)
     if not yes and dry_run is None:
-        from gapmend.core.inspect.roles import findings_of, require_settled
-        from gapmend.core.plan.selection import require_confirmed, select_tables
+        from gapmend.core.apply.preflight import Asked, require_ready
 
         require_terminal("write to production")   # before the plan: nobody would read it
         result = plan_with_progress(settings, decisions)
         click.echo(render_plan(result, detail=False, **terminal()) + "\n")
-        require_settled(findings_of(result), decisions.roles_confirmed)       # refused before asking
-        chosen = select_tables(result, only, approve_pending)
-        require_confirmed(result, chosen.order)
-        from gapmend.core.inspect.census import require_decided
-
-        require_decided([f for f in result.id_columns if f.table in chosen.order])
-        if reviewed is not None:   # refused before asking, as the restore itself would refuse it
-            from gapmend.core.plan.file import require_unmoved
-
-            require_unmoved(reviewed, result, chosen.order)
+        # Refused before asking, as the restore itself would refuse it.
+        chosen = require_ready(result, decisions, Asked(only, approve_pending, reviewed))
         from gapmend.core.runbook.room import room
 
         click.echo(room(settings, result, chosen.order, staged).line())

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Engine, table
 
 from ..databases.dialects import dialect_of
 from ..databases.engines import unreadable as unreadable_tables
-from ..databases.schema import Schema, reflect
+from ..databases.schema import KeyKind, Schema, reflect
 
 ATTACHED = "gapmend_crashed"
 
@@ -43,7 +43,7 @@ def choose_address(production: Engine, crashed: Engine, schema: Schema, staged: 
     and a line saying which and why."""
     address, why = locate_crashed(production, crashed)
     if address is not None and not staged:
-        surrogate = [n for n, t in schema.tables.items() if t.key_kind == "surrogate"]
+        surrogate = [n for n, t in schema.tables.items() if t.key_kind == KeyKind.SURROGATE]
         problem = unreadable(production, address, schema, surrogate)
         if problem is None:
             return address, f"server-side ({why})"

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, func, select
 from ..databases import journal
 from ..databases import rows as rowio
 from ..databases.dialects import dialect_of
-from ..databases.schema import Schema
+from ..databases.schema import KeyKind, Schema
 from ..errors import GapmendError
 from ..plan.model import Plan, RowClass
 
@@ -37,7 +37,7 @@ def counters(conn: Connection, schema: Schema, tables: list[str]) -> dict[str, i
     if dialect.counters_transactional:
         return {}
     out: dict[str, int] = {}
-    for name in [*(n for n in tables if schema[n].key_kind == "surrogate"), journal.ID_MAP, journal.RUNS]:
+    for name in [*(n for n in tables if schema[n].key_kind == KeyKind.SURROGATE), journal.ID_MAP, journal.RUNS]:
         counter = dialect.next_id(conn, name)
         if counter is not None:
             out[name] = counter
@@ -62,7 +62,7 @@ def check_unchanged(conn: Connection, plan: Plan, schema: Schema, tables: list[s
     the plan read their highest ids; the ids past it are locked first (``FOR UPDATE``), so
     no writer can add one before the commit."""
     guarded = [(plan.table(name), schema[name]) for name in tables]
-    guarded = [(gap, t) for gap, t in guarded if t.key_kind == "surrogate" and gap.production_max_id is not None]
+    guarded = [(gap, t) for gap, t in guarded if t.key_kind == KeyKind.SURROGATE and gap.production_max_id is not None]
     newer = {}
     for gap, t in guarded:   # each its own locking read: the lock is what keeps writers out
         key = t.table.c[t.primary_key[0]]

@@ -31,7 +31,7 @@ from sqlalchemy.exc import DBAPIError
 from ..config import Settings
 from ..databases import rows as rowio
 from ..databases.engines import connect
-from ..databases.schema import Schema, reflect
+from ..databases.schema import KeyKind, Schema, reflect
 from ..errors import PlanError
 from ..inspect import census
 from ..inspect.findings import DETAIL_CAP
@@ -74,7 +74,7 @@ def build_plan(
     sources = sources or Sources.open(settings)
     try:
         schema = with_operator_keys(reflect(sources.crashed, "crashed"), decisions)
-        surrogate = frozenset(n for n, t in schema.tables.items() if t.key_kind == "surrogate")
+        surrogate = frozenset(n for n, t in schema.tables.items() if t.key_kind == KeyKind.SURROGATE)
         work = Work(keyed=frozenset(schema.tables) - surrogate,
                     picks={name: frozenset(ids) for name, ids in decisions.picked.items()})
 
@@ -130,7 +130,7 @@ class _Preview:
             return self.plan
         production, crashed = self.sources.production, self.sources.crashed
         address, _ = choose_address(production, crashed, self.schema, staged=False)
-        boundaries = {name: self.plan.table(name).boundary.value if t.key_kind == "surrogate" else None
+        boundaries = {name: self.plan.table(name).boundary.value if t.key_kind == KeyKind.SURROGATE else None
                       for name, t in self.schema.tables.items()}
         with connect(crashed, "crashed") as c_conn, connect(production, "production") as p_conn:
             server = ServerCopy(p_conn, address, self.schema, surrogate, boundaries, self.graph.edges_from,

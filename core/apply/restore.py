@@ -45,7 +45,7 @@ from ..databases import journal, row_images, triggers
 from ..databases import rows as rowio
 from ..databases.dialects import dialect_of
 from ..databases.engines import WRITER
-from ..databases.schema import JOURNAL_PREFIX, Schema, reflect
+from ..databases.schema import JOURNAL_PREFIX, KeyKind, Schema, reflect
 from ..errors import GapmendError
 from ..inspect import census, roles
 from ..inspect.gap import inspect_gaps
@@ -56,9 +56,9 @@ from ..inspect.sources import Sources
 from ..inspect.unique import with_operator_keys
 from ..plan.decisions import Decisions
 from ..plan.delta import Delta, fingerprints
-from ..plan.file import Outcome, require_outcome, require_sources_unchanged, require_unmoved
-from ..plan.model import COLLIDED, ORPHANED, Plan, RowClass
-from ..plan.selection import Selection, require_confirmed, select_tables
+from ..plan.file import Outcome, require_outcome, require_sources_unchanged
+from ..plan.model import COLLIDED, ORPHANED, IdColumn, Plan, RowClass
+from ..plan.selection import Selection
 from ..progress import Cancelled, NullProgress, Progress, check_cancel
 from . import failure, id_guard, leftovers, rerun, scope
 from .crashed_address import CrashedAddress, choose_address, staging_shapes
@@ -66,6 +66,7 @@ from .exclusive import only_restore
 from .id_guard import ConcurrentWrite  # noqa: F401  (re-exported: the restore raises it)
 from .lock_watch import lock_waits_said
 from .payload_rewrite import rewrite_run
+from .preflight import Asked, require_ready
 from .reports import REPORT_CAP, RestoreOptions, RestoreReport, TableReport
 from .scoped_numbers import renumber_run
 from .server_copy import ServerCopy
@@ -165,7 +166,7 @@ def _restore_reading(read: frozenset[str] | None, known: Delta | None, sources: 
         for done in leftovers.put_back(p_conn):
             progress.note(f"{done} (a stopped restore had left them)")
     progress.note(f"rows travel {path}")
-    surrogate = frozenset(n for n, t in schema.tables.items() if t.key_kind == "surrogate")
+    surrogate = frozenset(n for n, t in schema.tables.items() if t.key_kind == KeyKind.SURROGATE)
     work = Work(keyed=frozenset(schema.tables) - surrogate,
                  picks={name: frozenset(ids) for name, ids in decisions.picked.items()})
     created = False
@@ -180,15 +181,18 @@ def _restore_reading(read: frozenset[str] | None, known: Delta | None, sources: 
             if moved is not None:
                 raise _ReadEveryTable(moved)
             findings = [roles.Finding(**f) for f in options.reviewed.role_findings]   # its look at every table
-        roles.require_settled(findings, decisions.roles_confirmed)
-        selection = select_tables(plan, options.tables, options.approve_pending)
-        require_confirmed(plan, selection.order)
-        with sources.crashed.connect() as c_conn, sources.production.connect() as p_conn:
-            require_plan_picks(c_conn, schema, plan, selection.order)
-            # `--yes` decides nothing: a column that can carry a moved id is the operator's to decide.
-            census.require_decided(census.plan_census(c_conn, schema, graph, plan, selection.order, decisions, p_conn))
-        if options.reviewed is not None:   # collisions and orphans: by what the writing finds (`_outcomes`)
-            require_unmoved(options.reviewed, plan, selection.order, detailed=frozenset(), partial=read is not None)
+
+        def id_columns(order: list[str]) -> list[IdColumn]:
+            # The picks first: an id picked that Friday no longer holds is refused as such.
+            # `--yes` decides nothing: a column that can carry a moved id is the operator's.
+            with sources.crashed.connect() as c_conn, sources.production.connect() as p_conn:
+                require_plan_picks(c_conn, schema, plan, order)
+                return census.plan_census(c_conn, schema, graph, plan, order, decisions, p_conn)
+
+        # A reviewed plan's collisions and orphans are compared by what the writing finds (`_outcomes`).
+        selection = require_ready(plan, decisions, Asked(options.tables, options.approve_pending, options.reviewed),
+                                  findings=findings, id_columns=id_columns, detailed=frozenset(),
+                                  partial=read is not None)
         # After the plan, so that input the plan refuses leaves production without a trace.
         created = options.dry_run is None and journal.ensure(sources.production)
         with sources.crashed.connect() as c_conn, sources.production.connect() as p_conn:
@@ -253,7 +257,7 @@ class _Run:
 
     def __post_init__(self) -> None:
         for name, t in self.schema.tables.items():
-            self.boundaries[name] = self.plan.table(name).boundary.value if t.key_kind == "surrogate" else None
+            self.boundaries[name] = self.plan.table(name).boundary.value if t.key_kind == KeyKind.SURROGATE else None
 
     # -- orchestration --
 

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, delete, select
 
 from ..databases import journal, row_images
 from ..databases import rows as rowio
-from ..databases.schema import Schema, TableInfo
+from ..databases.schema import KeyKind, Schema, TableInfo
 from ..inspect import cell_merge
 from ..inspect.graph import ReferenceGraph
 from ..plan.decisions import Decisions
@@ -297,7 +297,7 @@ class TableWrites:
 
     def _referenced(self, t: TableInfo, keys: list[Key]) -> set[Key]:
         """The keys of `keys` some production row references (only integer keys are referenced)."""
-        if t.key_kind != "surrogate":
+        if t.key_kind != KeyKind.SURROGATE:
             return set()
         ids = [k[0] for k in keys]
         out: set[Key] = set()

@@ -41,7 +41,7 @@ from ..databases import journal, row_images
 from ..databases import rows as rowio
 from ..databases.dialects import dialect_of
 from ..databases.engines import WRITER, open_engine, translate
-from ..databases.schema import Schema, TableInfo, reflect
+from ..databases.schema import KeyKind, Schema, TableInfo, reflect
 from ..errors import GapmendError
 from ..inspect.graph import Edge, ReferenceGraph, build_graph, graph_decisions
 from ..plan.decisions import Decisions
@@ -216,7 +216,7 @@ class _Undo:
             if key not in typed:
                 report.keep(decoded, "no image of it in the journal")
                 continue
-            if t.key_kind == "none" and copies[key] > restored_copies[key]:
+            if t.key_kind == KeyKind.NONE and copies[key] > restored_copies[key]:
                 report.keep(decoded, "production holds an identical row (a table without a key): "
                                      "undo cannot tell the restore's copy from production's")
                 continue
@@ -377,7 +377,7 @@ def _edges_into_removed(schema: Schema, graph: ReferenceGraph,
     """(table, its part, an edge into it) for every table with rows to remove: only
     integer-keyed rows are referenced, by one column."""
     for name, part in work.items():
-        if part.remove and schema[name].key_kind == "surrogate":
+        if part.remove and schema[name].key_kind == KeyKind.SURROGATE:
             yield from ((name, part, edge) for edge in graph.edges_to(name) if len(edge.columns) == 1)
 
 

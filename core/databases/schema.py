@@ -12,6 +12,7 @@ import difflib
 import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cached_property
 from typing import Any, Collection, Iterable
 
@@ -25,6 +26,15 @@ from .dialects.base import ForeignKeyRow, UniqueRow
 from .engines import translate
 
 JOURNAL_PREFIX = "gapmend_"
+
+
+class KeyKind(StrEnum):
+    """How a table's rows are identified. A plan file holds the value as a string."""
+
+    SURROGATE = "surrogate"   # one auto-increment integer: a Friday row may move to a new id
+    NATURAL = "natural"       # one column of any other kind (a UUID, a code): kept as it is
+    COMPOSITE = "composite"   # several columns (a pivot): kept as they are
+    NONE = "none"             # no primary key: rows are compared as whole values
 
 
 @dataclass(frozen=True)
@@ -62,15 +72,14 @@ class TableInfo:
         return next((c for c in self.columns if c.name == name), None)
 
     @cached_property
-    def key_kind(self) -> str:
-        """How rows are identified: 'surrogate' (one auto-increment integer), 'natural',
-        'composite' or 'none' (no primary key: rows are compared as whole values)."""
+    def key_kind(self) -> KeyKind:
+        """How rows are identified (`KeyKind`)."""
         if not self.primary_key:
-            return "none"
+            return KeyKind.NONE
         if len(self.primary_key) > 1:
-            return "composite"
+            return KeyKind.COMPOSITE
         col = self.column(self.primary_key[0])
-        return "surrogate" if col is not None and col.autoincrement else "natural"
+        return KeyKind.SURROGATE if col is not None and col.autoincrement else KeyKind.NATURAL
 
     @cached_property
     def identity(self) -> tuple[str, ...]:

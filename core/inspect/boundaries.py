@@ -17,7 +17,7 @@ from sqlalchemy import Connection, func, select
 
 from ..databases import journal
 from ..databases import rows as rowio
-from ..databases.schema import Schema, TableInfo
+from ..databases.schema import KeyKind, Schema, TableInfo
 from ..errors import PlanError
 from ..plan.decisions import Decisions
 from ..plan.model import Boundary
@@ -49,7 +49,7 @@ class BoundaryFinder:
         """Every table's boundary, parents first (a child's rows confirm its parents')."""
         boundaries: dict[str, Boundary] = {}
         progress.start("finding boundaries", len(tables))
-        keyed = [t for t in tables if t.key_kind == "surrogate"]
+        keyed = [t for t in tables if t.key_kind == KeyKind.SURROGATE]
         self._highest = {side: self._read_highest(side, conn, keyed)
                          for side, conn in (("c", self.c), ("p", self.p), ("s", self.s)) if conn is not None}
         for t in tables:
@@ -73,7 +73,7 @@ class BoundaryFinder:
         return rowio.highest_ids(conn, keyed)
 
     def find(self, t: TableInfo) -> Boundary:
-        if t.key_kind != "surrogate":
+        if t.key_kind != KeyKind.SURROGATE:
             return Boundary(None, "by key", "exact" if self.s is not None else ("high" if self.snapshot_at else "low"),
                             "rows matched by key" + (" across the snapshot" if self.s is not None else ""))
         key = t.table.c[t.primary_key[0]]

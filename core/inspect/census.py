@@ -26,7 +26,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from sqlalchemy import Connection, Integer, String, cast, select
 
-from ..databases.schema import Schema, TableInfo
+from ..databases.schema import KeyKind, Schema, TableInfo
 from ..errors import ReferenceError_
 from ..plan.decisions import Decisions, ScopedNumber
 from ..plan.model import IdColumn, Plan, RowClass
@@ -95,7 +95,7 @@ def movers(schema: Schema, boundaries: Mapping[str, int | None], production_max:
     out = []
     for name, t in schema.tables.items():
         b, top = boundaries.get(name), production_max.get(name)
-        if t.key_kind == "surrogate" and b is not None and top is not None and top > b:
+        if t.key_kind == KeyKind.SURROGATE and b is not None and top is not None and top > b:
             out.append(Mover(name, t.primary_key[0], b, top))
     return out
 
@@ -114,7 +114,7 @@ def census(c: Connection, schema: Schema, graph: ReferenceGraph, tables: Sequenc
     out: list[IdColumn] = []
     for name in tables:
         t, b = schema[name], boundaries.get(name)
-        if t.key_kind != "surrogate" or b is None:
+        if t.key_kind != KeyKind.SURROGATE or b is None:
             continue
         if p is not None:   # keys nobody declared matter whether or not ids move
             out.extend(key_evidence(c, p, graph, t, b, boundaries, said))

@@ -30,7 +30,7 @@ from ..config import Settings
 from ..databases import journal, triggers
 from ..databases import rows as rowio
 from ..databases.engines import connect
-from ..databases.schema import Schema, SchemaFinding, TableInfo, reflect, require_compatible
+from ..databases.schema import KeyKind, Schema, SchemaFinding, TableInfo, reflect, require_compatible
 from ..databases.schema import compare as compare_schemas
 from ..errors import PlanError
 from ..plan.decisions import Decisions
@@ -227,7 +227,7 @@ def queued_jobs(conn: Connection, schema: Schema, gaps: list[TableGap]) -> list[
     out: list[dict[str, Any]] = []
     for g in gaps:
         t = schema[g.table]
-        if not {"queue", "payload"} <= set(t.column_names) or g.key_kind != "surrogate" or not g.count(
+        if not {"queue", "payload"} <= set(t.column_names) or g.key_kind != KeyKind.SURROGATE or not g.count(
                 RowClass.FRIDAY_INSERT):
             continue
         key, when = t.table.c[t.primary_key[0]], t.table.c.get("available_at")
@@ -319,7 +319,7 @@ class _Inspector:
         60-200 tables, most with nothing past it): production's, and the Friday inserts
         of tables whose rows the restore copies on the server (it finds their collisions
         and orphans itself; no row is read) with how many take an id production holds."""
-        keyed = [t for t in tables if t.key_kind == "surrogate"]
+        keyed = [t for t in tables if t.key_kind == KeyKind.SURROGATE]
         bounds = {t.name: int(self.boundaries[t.name].value or 0) for t in keyed}
         produced = rowio.counts_past(self.p, keyed, bounds)
         counted = [t for t in keyed if t.name in self.count_only and self.maxima[t.name][0] > bounds[t.name]]
@@ -340,7 +340,7 @@ class _Inspector:
         boundary = self.boundaries[t.name]
         key_idx = [t.column_names.index(c) for c in t.identity]
         p_max = c_max = None
-        if t.key_kind == "surrogate":
+        if t.key_kind == KeyKind.SURROGATE:
             assert boundary.value is not None
             b = boundary.value
             keycol = t.table.c[t.primary_key[0]]

@@ -21,7 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ..databases import rows as rowio
 from ..databases.dialects import dialect_of
-from ..databases.schema import Schema, TableInfo
+from ..databases.schema import KeyKind, Schema, TableInfo
 from ..plan.model import IdColumn, Target
 from .graph import ReferenceGraph
 
@@ -270,7 +270,7 @@ def key_evidence(c: Connection, p: Connection, graph: ReferenceGraph, t: TableIn
     production row does (both naming rows from before the snapshot, so the same rows on
     both sides): proposed as a key the application keeps. A pivot keyed by its
     references collides on its key already; a pair the operator has spoken of is not asked."""
-    if t.key_kind != "surrogate":
+    if t.key_kind != KeyKind.SURROGATE:
         return
     edges = {e.columns[0]: e for e in graph.edges_from(t.name)
              if len(e.columns) == 1 and e.type_column is None and not e.is_self}

@@ -27,7 +27,7 @@ from sqlalchemy import JSON, ColumnElement, Connection, Text, func, or_, select
 
 from .. import shown
 from ..databases import rows as rowio
-from ..databases.schema import Schema, TableInfo
+from ..databases.schema import KeyKind, Schema, TableInfo
 from ..laravel import app_guards
 from ..laravel.app_guards import Guard
 from . import php_payloads
@@ -102,7 +102,7 @@ def _leaves(doc: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, .
 
 def _surrogate(schema: Schema, name: str) -> bool:
     t = schema.tables.get(name)
-    return t is not None and t.key_kind == "surrogate"
+    return t is not None and t.key_kind == KeyKind.SURROGATE
 
 
 def _parent_by_key(key: str, schema: Schema) -> tuple[str, str] | None:

@@ -20,7 +20,7 @@ from dataclasses import replace
 from sqlalchemy import Connection
 
 from ..databases import rows as rowio
-from ..databases.schema import Schema
+from ..databases.schema import KeyKind, Schema
 from ..errors import GapmendError
 from ..plan.decisions import Decisions
 from ..plan.model import Decision, Plan, RowClass, TableGap
@@ -82,7 +82,7 @@ def require_friday(conn: Connection, schema: Schema, plan: Plan, table: str, ids
     if table not in schema:
         raise PickError(f"no table {table!r} in the crashed database: check the name against `gapmend plan`")
     t, gap = schema[table], plan.table(table)
-    if t.key_kind != "surrogate" or gap.boundary.value is None:
+    if t.key_kind != KeyKind.SURROGATE or gap.boundary.value is None:
         raise PickError(f"{table} has no integer id: rows are picked by id in integer-keyed tables only; "
                         f"approve or skip the whole table instead")
     wanted = sorted(set(ids))

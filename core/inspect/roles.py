@@ -34,7 +34,7 @@ from sqlalchemy import Connection, DateTime, literal, null, select, type_coerce,
 
 from ..databases import journal
 from ..databases.dialects import dialect_of
-from ..databases.schema import Schema, TableInfo
+from ..databases.schema import KeyKind, Schema, TableInfo
 from ..errors import GapmendError
 from ..plan.delta import LatestWrite
 from ..plan.model import Plan, RowClass, TableGap
@@ -89,7 +89,7 @@ def _latest_write(conn: Connection, schema: Schema, own: bool) -> tuple[datetime
     # Every role has crashed's tables by now (`schema.require_compatible`, the snapshot's check).
     journaled = own and journal.has_runs(conn)
     stamped = [(t, [c for c in STAMPS if c in t.table.c and isinstance(t.table.c[c].type, DateTime)])
-               for t in schema.tables.values() if t.key_kind == "surrogate"]
+               for t in schema.tables.values() if t.key_kind == KeyKind.SURROGATE]
     stamped = [(t, cols) for t, cols in stamped if cols]
     best: tuple[datetime, str] | None = None
     for t, row in _last_rows(conn, stamped, journaled):
@@ -175,7 +175,7 @@ def check_plan(plan: Plan, facts: dict[str, RoleFacts]) -> list[Finding]:
         return []
     friday = sum(g.count(c) for g in plan.tables
                  for c in (RowClass.FRIDAY_INSERT, RowClass.FRIDAY_UPDATE, RowClass.FRIDAY_DELETE, RowClass.CONFLICT))
-    keyed = [g for g in plan.tables if g.key_kind == "surrogate" and g.boundary.value is not None]
+    keyed = [g for g in plan.tables if g.key_kind == KeyKind.SURROGATE and g.boundary.value is not None]
     inserted = sum(1 for g in keyed if (g.production_max_id or 0) > (g.boundary.value or 0))
     findings: list[Finding] = []
     if friday == 0 and inserted:
@@ -205,7 +205,7 @@ def check_friday_rows(c: Connection, p: Connection, schema: Schema, graph: Refer
     checked = 0
     for g in gaps:
         keys = g.samples.get(RowClass.FRIDAY_INSERT.value, [])
-        if g.key_kind != "surrogate" or not keys or g.table in skipped:
+        if g.key_kind != KeyKind.SURROGATE or not keys or g.table in skipped:
             continue
         t = schema[g.table]
         key = t.table.c[t.primary_key[0]]

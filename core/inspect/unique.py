@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Sequence
 
-from ..databases.schema import Schema, TableInfo
+from ..databases.schema import KeyKind, Schema, TableInfo
 from ..errors import PlanError
 from ..plan.decisions import Decisions
 from .graph import Edge
@@ -58,7 +58,7 @@ def collision_keys(t: TableInfo, edges: Sequence[Edge]) -> list[tuple[str, ...]]
     row would be written a second time beside production's once its parent is linked)."""
     keys = list(t.unique_keys)
     ref_columns = {e.columns[0] for e in edges if len(e.columns) == 1}
-    if t.key_kind != "surrogate" and ref_columns & set(t.identity):
+    if t.key_kind != KeyKind.SURROGATE and ref_columns & set(t.identity):
         keys.append(tuple(t.identity))   # a key-less table's identity is its whole row
     return keys
 
@@ -67,4 +67,4 @@ def whole_row(t: TableInfo, cols: Sequence[str]) -> bool:
     """Whether `cols` is a key-less table's whole row (`collision_keys`): it collides only
     once a reference in it is mapped. Equal as it was, the gap scan has matched it with
     production's rows already, copy by copy: a Friday copy left over is one more row."""
-    return t.key_kind == "none" and tuple(cols) == tuple(t.identity)
+    return t.key_kind == KeyKind.NONE and tuple(cols) == tuple(t.identity)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from ..errors import ConfigError
 from ..private_files import write_private
@@ -121,11 +121,32 @@ class Decisions:
         return None
 
     def resolve(self, table: str, items: set[str], take: str) -> None:
-        """Record `take` ("friday", "production" or "merge") for `items` (JSON keys, or "*")."""
+        """Record `take` ("friday", "production" or "merge") for `items`: JSON keys, or
+        "*", every row of the table both sides changed (the rows' own words go with it).
+        A row's own word beside a table-wide one is kept: it wins (`chosen`)."""
         for side, chosen in (("friday", self.take_friday), ("production", self.keep_production),
                              ("merge", self.merge_cells)):
-            now = set(chosen.get(table, []))
+            now = set() if "*" in items else set(chosen.get(table, []))
             chosen[table] = sorted(now | items if take == side else now - items)
+
+    def confirm_roles(self, ids: Iterable[str]) -> None:
+        """The operator read what the contents suggest about the roles (`roles.Finding`) and
+        confirms them: the restore goes ahead on them."""
+        self.roles_confirmed = sorted(set(self.roles_confirmed) | set(ids))
+
+    def set_boundary(self, table: str, value: int | None) -> None:
+        """The snapshot's last id in `table`, by the operator's word; None: detected again."""
+        if value is None:
+            self.boundaries.pop(table, None)
+        else:
+            self.boundaries[table] = value
+
+    def confirm_references(self, edges: Iterable[str], inside: Iterable[dict[str, Any]] = ()) -> None:
+        """References the operator confirms: implied edges by id, and paths inside values
+        (`PayloadEdge.as_dict`), kept whole so that the restore and verify need no sampling."""
+        self.confirm_edges = sorted(set(self.confirm_edges) | set(edges))
+        known = {e["id"] for e in self.payload_edges}
+        self.payload_edges += [e for e in inside if e["id"] not in known]
 
     def to_json(self) -> dict[str, Any]:
         return {

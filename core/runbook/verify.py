@@ -20,7 +20,7 @@ from ..config import Settings
 from ..databases import journal, triggers
 from ..databases import rows as rowio
 from ..databases.dialects import dialect_of
-from ..databases.schema import Schema, TableInfo, reflect
+from ..databases.schema import KeyKind, Schema, TableInfo, reflect
 from ..inspect import id_evidence
 from ..inspect.census import undecided_columns
 from ..inspect.graph import Edge, ReferenceGraph, build_graph, graph_decisions, held_id
@@ -115,7 +115,7 @@ def _verify(p: Connection, schema: Schema, graph: ReferenceGraph, friday: _Frida
             continue
         t = schema[table]
         found_problems: list[str] = []
-        if t.key_kind == "surrogate":
+        if t.key_kind == KeyKind.SURROGATE:
             counts["rows"] += _check_in_server(p, schema, graph, t, found_problems, counts, friday)
             problems.extend(found_problems[:10])
             continue
@@ -195,11 +195,11 @@ def undeclared_ids(p: Connection, schema: Schema, graph: ReferenceGraph, plain: 
     # The rows a run wrote (inserted or updated), and the ids it moved.
     restored = counted.where(m.c.action.in_(("inserted", "updated"))).subquery("restored")
     moved = counted.where(m.c.action == "inserted", m.c.old_key != m.c.new_key).subquery("moved")
-    keyed = {name for name, t in schema.tables.items() if t.key_kind == "surrogate"}
+    keyed = {name for name, t in schema.tables.items() if t.key_kind == KeyKind.SURROGATE}
     out: list[str] = []
     for table in journal.inserted_tables(p, ("inserted", "updated")):
         t = schema.tables.get(table)
-        if t is None or t.key_kind != "surrogate":
+        if t is None or t.key_kind != KeyKind.SURROGATE:
             continue
         row = t.table.alias("row")
         pk = row.c[t.primary_key[0]]
@@ -278,7 +278,7 @@ def _counters(p: Connection, schema: Schema, tables: list[str]) -> list[str]:
     out = []
     for table in tables:
         t = schema.tables.get(table)
-        if t is None or t.key_kind != "surrogate":
+        if t is None or t.key_kind != KeyKind.SURROGATE:
             continue
         top = p.execute(select(func.max(t.table.c[t.primary_key[0]]))).scalar() or 0
         nxt = dialect_of(p).next_id(p, table)
