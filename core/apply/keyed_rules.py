@@ -13,13 +13,14 @@ from ..databases import journal
 from ..inspect import unique
 from ..inspect.graph import Edge
 from ..plan.model import COLLIDED
-from .work_tables import INSERT, Meets, WorkTables, holds_text, integer_key, key_holes
+from .reports import OnCollision
+from .work_tables import INSERT, LINK, SKIP, Meets, WorkTables, holds_text, integer_key, key_holes
 
 
 class KeyedRules(WorkTables):
     """Fates and copies of the staged rows of tables without an integer key."""
 
-    def decide_keyed(self, name: str, nullable_ok: bool, collisions: str = "link") -> None:
+    def decide_keyed(self, name: str, nullable_ok: bool, collisions: OnCollision = OnCollision.LINK) -> None:
         """Skip the staged rows that point at a snapshot-range parent production deleted
         (or NULL that reference, under ``--orphans null`` on a nullable column) or at a
         Friday parent that is skipped or not in this restore; then link (or skip) those
@@ -32,22 +33,22 @@ class KeyedRules(WorkTables):
         self.staged_composite_orphans(name, r, INSERT)
         self._keyed_collisions(name, collisions)
 
-    def _keyed_collisions(self, name: str, mode: str) -> None:
+    def _keyed_collisions(self, name: str, mode: OnCollision) -> None:
         """Staged rows whose unique values as written (references mapped: `unique`)
         production holds: a unique key's, or a pivot's primary key once its parents are
         linked. Linked to that row, or skipped."""
         t, r = self.schema[name], self.rows_work[name]
         key = list(t.identity)
-        values = ({"gapmend_action": "link"} if mode == "link" else
-                  {"gapmend_action": "skip", "gapmend_reason": literal(COLLIDED)})
+        values = ({"gapmend_action": LINK} if mode == OnCollision.LINK else
+                  {"gapmend_action": SKIP, "gapmend_reason": literal(COLLIDED)})
         source, mapped = self.mapped(name, r, r.c.gapmend_nulled, r)
         for meets in self._meets(name, mapped):
             # Through a derived table: MySQL will not update a table its subquery reads.
             held = (select(*(r.c[k] for k in key)).select_from(source.join(meets.table, meets.condition))
-                    .where(r.c.gapmend_action == "insert").subquery("held"))
+                    .where(r.c.gapmend_action == INSERT).subquery("held"))
             self.execute(update(r).values(**values, gapmend_met_on=",".join(meets.columns)).where(
-                r.c.gapmend_action == "insert", tuple_(*(r.c[k] for k in key)).in_(select(*held.c))))
-            if mode == "link":
+                r.c.gapmend_action == INSERT, tuple_(*(r.c[k] for k in key)).in_(select(*held.c))))
+            if mode == OnCollision.LINK:
                 self.keep_links(name, meets, source)
 
     def _meets(self, name: str, mapped: dict[str, ColumnElement[Any]]) -> list[Meets]:
@@ -73,8 +74,8 @@ class KeyedRules(WorkTables):
         key = list(t.identity)
         inserted = self.execute(insert(t.table).from_select(
             t.column_names, select(*(mapped[n] for n in t.column_names)).select_from(source)
-            .where(r.c.gapmend_action == "insert").order_by(*(r.c[k] for k in key))))
-        live, linked = r.c.gapmend_action == "insert", r.c.gapmend_action == "link"
+            .where(r.c.gapmend_action == INSERT).order_by(*(r.c[k] for k in key))))
+        live, linked = r.c.gapmend_action == INSERT, r.c.gapmend_action == LINK
         # The key as written: its references mapped. Integers are spelled in SQL; any other
         # key was spelled by gapmend while staging, its references' holes filled here.
         holes = key_holes(t, self.edges_from(name))
@@ -106,7 +107,7 @@ class KeyedRules(WorkTables):
         for meets in self._meets(name, mapped):
             stmt = (select(*(r.c[k] for k in key), *(meets.table.c[k] for k in key))
                     .select_from(source.join(meets.table, meets.condition))
-                    .where(r.c.gapmend_action == "link").order_by(*(r.c[k] for k in key)))
+                    .where(r.c.gapmend_action == LINK).order_by(*(r.c[k] for k in key)))
             for row in self.p.execute(stmt):
                 out.setdefault(tuple(row[: len(key)]), (tuple(row[len(key):]), meets.columns))
         return out

@@ -45,10 +45,10 @@ from ..plan.model import Collision, Merge, Orphan, Plan, RowClass
 from ..plan.selection import select_tables
 from ..progress import NullProgress, Progress
 from .crashed_address import choose_address, staging_shapes
-from .reports import Key, RestoreOptions, TableReport
+from .reports import Key, OnOrphan, RestoreOptions, TableReport
 from .server_copy import ServerCopy
 from .table_writes import TableWrites, Work
-from .work_tables import fate_of, temporary_refused
+from .work_tables import LINK, SKIP, fate_of, temporary_refused
 
 
 def build_plan(
@@ -166,7 +166,7 @@ class _Preview:
         writes.load_done(order)
         writes.stage_keyed(order)
         self.progress.start("deciding each Friday row, as the restore will", len(server.tables) * 2)
-        server.decide(options.collisions, options.orphans == "null", writes.staged_tables(order), self.cancel,
+        server.decide(options.collisions, options.orphans == OnOrphan.NULL, writes.staged_tables(order), self.cancel,
                       self.progress.advance)
         for name in order:
             if name in server.updates and writes.stage_updates(self.schema[name]) is not None:
@@ -194,7 +194,7 @@ class _Preview:
         if name in server.work:
             w = server.work[name]
             linked = [((old,), (new,), tuple(on.split(","))) for old, new, on in server.p.execute(
-                select(w.c.old_id, w.c.new_id, w.c.met_on).where(w.c.action == "link")
+                select(w.c.old_id, w.c.new_id, w.c.met_on).where(w.c.action == LINK)
                 .order_by(w.c.old_id).limit(DETAIL_CAP + 1))]
         elif name in server.rows_work:
             linked = [(key, holder, on) for key, (holder, on) in server.keyed_linked(name).items()][: DETAIL_CAP + 1]
@@ -219,7 +219,7 @@ class _Preview:
                 tables.append((staged, [staged.c[k] for k in t.identity]))
         for table, key in tables:
             fate = fate_of(table)
-            stmt = (select(*key, fate.orphan_edge, fate.orphan_id).where(fate.action == "skip",
+            stmt = (select(*key, fate.orphan_edge, fate.orphan_id).where(fate.action == SKIP,
                                                                           fate.orphan_edge.is_not(None))
                     .order_by(*key).limit(DETAIL_CAP + 1))
             for row in server.p.execute(stmt):   # the parent's key as text: an integer id read back as one

@@ -5,6 +5,7 @@ file show."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +16,26 @@ REPORT_CAP = 10_000   # moved ids listed per table
 LINKED_CAP = 50       # linked rows per table whose other values are compared for the report
 
 
+class OnCollision(StrEnum):
+    """A Friday row whose unique key production holds (``--collisions``)."""
+
+    LINK = "link"   # linked to production's row: what names the Friday row names it
+    SKIP = "skip"   # left out with what names it
+
+
+class OnOrphan(StrEnum):
+    """A Friday row naming a snapshot-range row production deleted (``--orphans``)."""
+
+    SKIP = "skip"   # left out with what names it
+    NULL = "null"   # the reference written NULL where the column allows it
+
+
 @dataclass(frozen=True)
 class RestoreOptions:
     tables: frozenset[str] | None = None      # restrict to these (their parents are pulled in)
     approve_pending: bool = False             # restore tables still pending as if approved (`selection`)
-    collisions: str = "link"                  # "link" | "skip"
-    orphans: str = "skip"                     # "skip" | "null"
+    collisions: OnCollision = OnCollision.LINK
+    orphans: OnOrphan = OnOrphan.SKIP
     apply_deletes: bool = False
     dry_run: Path | None = None               # write the SQL here and roll back instead of committing
     per_table: bool = False                   # commit table by table (resumable) instead of once
@@ -37,6 +52,10 @@ class RestoreOptions:
     # Rows both sides changed are merged by column where the operator said nothing of them
     # (``--merge-cells``); by default production's row stands (`Decisions.choice`).
     merge_cells: bool = False
+
+    def __post_init__(self) -> None:   # the console passes its choices' words
+        object.__setattr__(self, "collisions", OnCollision(self.collisions))
+        object.__setattr__(self, "orphans", OnOrphan(self.orphans))
 
 
 @dataclass

@@ -67,7 +67,7 @@ from .id_guard import ConcurrentWrite  # noqa: F401  (re-exported: the restore r
 from .lock_watch import lock_waits_said
 from .payload_rewrite import rewrite_run
 from .preflight import Asked, require_ready
-from .reports import REPORT_CAP, RestoreOptions, RestoreReport, TableReport
+from .reports import REPORT_CAP, OnOrphan, RestoreOptions, RestoreReport, TableReport
 from .scoped_numbers import renumber_run
 from .server_copy import ServerCopy
 from .sql_recorder import SqlRecorder
@@ -381,7 +381,7 @@ class _Run:
         names = self.server.tables
         self.writes.stage_keyed(self.order)
         self.progress.start("deciding each Friday row (server-side)", len(names) * 2)
-        done = self.server.decide(self.options.collisions, self.options.orphans == "null",
+        done = self.server.decide(self.options.collisions, self.options.orphans == OnOrphan.NULL,
                                   self.writes.staged_tables(self.order), self.cancel, self.progress.advance)
         for name in names:
             report = self.reports[name]
@@ -411,7 +411,7 @@ class _Run:
                 self._check_references(tables)
                 self._derive_rows_after(tables)
                 if self.options.reviewed is not None:   # what the server's own statements found
-                    require_outcome(self.options.reviewed, self._outcomes(tables), self.options.orphans == "skip")
+                    require_outcome(self.options.reviewed, self._outcomes(tables), self.options.orphans == OnOrphan.SKIP)
                 self._keep_after_images(run_id, tables)
                 rerun.record(self.p, run_id, self.inputs)
                 writer.finish(self._summary(), resumed)
@@ -451,7 +451,7 @@ class _Run:
                 self.writes.write_inserts(self.schema[name], writer)
                 self.writes.write_changes(self.schema[name], writer)
                 if self.options.reviewed is not None:
-                    require_outcome(self.options.reviewed, self._outcomes([name]), self.options.orphans == "skip",
+                    require_outcome(self.options.reviewed, self._outcomes([name]), self.options.orphans == OnOrphan.SKIP,
                                     written=f"{name} was not written, the tables before it were (a run resumes them)")
                 writer.flush()
             self.progress.note(f"{name}: committed")

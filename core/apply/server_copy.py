@@ -63,6 +63,7 @@ from typing import Callable, Sequence
 from ..errors import GapmendError
 from ..progress import check_cancel
 from .keyed_rules import KeyedRules
+from .reports import OnCollision
 from .surrogate_rules import SurrogateRules
 from .update_rules import UpdateRules
 
@@ -71,7 +72,7 @@ class ServerCopy(SurrogateRules, KeyedRules, UpdateRules):
     """The set-based restore of `tables` (all integer-keyed, in write order) and of the
     staged tables beside them: every rule class over one set of work tables."""
 
-    def decide(self, collisions: str, orphans_null: bool, staged: Sequence[str] = (),
+    def decide(self, collisions: OnCollision, orphans_null: bool, staged: Sequence[str] = (),
                cancel: threading.Event | None = None, advance: Callable[[int], None] = lambda n: None) -> dict[str, int]:
         """Every Friday row's fate, before anything is written: the integer-keyed tables'
         (`start`, `settle`), then the `staged` rows of the other tables (their rules read

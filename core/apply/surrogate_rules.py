@@ -15,7 +15,8 @@ from ..inspect import unique
 from ..inspect.graph import Edge
 from ..plan.model import COLLIDED
 from ..progress import check_cancel
-from .work_tables import FridayRows, WorkTables, text_of, tuple_text
+from .reports import OnCollision
+from .work_tables import DONE, INSERT, LINK, SKIP, WRITTEN, FridayRows, WorkTables, text_of, tuple_text
 
 
 class SurrogateRules(WorkTables):
@@ -38,7 +39,7 @@ class SurrogateRules(WorkTables):
             advance(1)
         return done
 
-    def settle(self, collisions: str, changed: set[str] | None, cancel: threading.Event | None = None) -> None:
+    def settle(self, collisions: OnCollision, changed: set[str] | None, cancel: threading.Event | None = None) -> None:
         """Collisions (``link`` or ``skip``) and skips along references until a pass
         changes nothing: collisions are judged on the keys as written, so a parent's link
         or skip can change a child's. `changed`: the tables whose fates changed last (None:
@@ -62,13 +63,13 @@ class SurrogateRules(WorkTables):
                 continue
             w2, o = w.alias("w2"), self.crashed[name].alias("o")
             doomed = (select(w2.c.old_id).select_from(w2.join(o, o.c[pk] == w2.c.old_id))
-                      .where(w2.c.action.in_(("insert", "link")), *ref.edge.type_filter(o),
+                      .where(w2.c.action.in_(WRITTEN), *ref.edge.type_filter(o),
                              *self.staged_parent_skipped(ref, ref.value(o)))
                       .subquery("doomed"))
             why = self._friday_value(name, lambda rows: text_of(f"{ref.column}=", ref.value(rows),
                                                                 f": its {ref.edge.parent} row is skipped"), w)
-            changed += self.execute(update(w).values(action="skip", reason=why).where(
-                w.c.action.in_(("insert", "link")), w.c.old_id.in_(select(doomed.c.old_id))))
+            changed += self.execute(update(w).values(action=SKIP, reason=why).where(
+                w.c.action.in_(WRITTEN), w.c.old_id.in_(select(doomed.c.old_id))))
         return changed + self._composite_skips(name, orphans=False)
 
     def fill(self, name: str) -> int:
@@ -79,7 +80,7 @@ class SurrogateRules(WorkTables):
         c = self.crashed[name].alias("c")
         key = c.c[t.primary_key[0]]
         if not self.journaled:   # no restore ever ran here (a plan's preview): every row is to insert
-            sel = select(key, literal("insert"), null()).where(key > self.boundaries[name])
+            sel = select(key, literal(INSERT.value), null()).where(key > self.boundaries[name])
         else:
             ids, runs = journal.id_map, journal.runs
             # Joined on the decoded integer, not on the key's text: an expression over
@@ -91,7 +92,7 @@ class SurrogateRules(WorkTables):
                     .where(ids.c.table_name == name, ids.c.action.in_(("inserted", "linked")),
                            runs.c.status.in_(journal.COUNTING))
                     .group_by(ids.c.old_key).subquery("j"))
-            sel = (select(key, case((done.c.new_key.is_(None), literal("insert")), else_=literal("done")),
+            sel = (select(key, case((done.c.new_key.is_(None), literal(INSERT.value)), else_=literal(DONE.value)),
                           journal.decode_id_sql(done.c.new_key))
                    .select_from(c.outerjoin(done, done.c.old_id == key))
                    .where(key > self.boundaries[name]))
@@ -101,7 +102,7 @@ class SurrogateRules(WorkTables):
         if not self.journaled:
             return 0
         self._keep_promises(name)
-        return int(self.p.execute(select(func.count()).select_from(w).where(w.c.action == "done")).scalar_one())
+        return int(self.p.execute(select(func.count()).select_from(w).where(w.c.action == DONE)).scalar_one())
 
     def _keep_promises(self, name: str) -> None:
         """Rows a stopped ``--per-table`` run promised an id (`journal.allocations`) get
@@ -113,9 +114,9 @@ class SurrogateRules(WorkTables):
         promised = select(func.min(journal.decode_id_sql(a.c.new_key))).where(
             a.c.old_key == journal.encode_id_sql(w.c.old_id)).scalar_subquery()
         self.execute(update(w).values(new_id=promised, promised=1).where(
-            w.c.action == "insert", exists().where(a.c.old_key == journal.encode_id_sql(w.c.old_id))))
+            w.c.action == INSERT, exists().where(a.c.old_key == journal.encode_id_sql(w.c.old_id))))
 
-    def collisions(self, name: str, mode: str, parents: set[str] | None = None) -> int:
+    def collisions(self, name: str, mode: OnCollision, parents: set[str] | None = None) -> int:
         """Friday rows whose unique values *as written* (`unique`: references mapped
         through the parents' work tables, an inserted parent's still-NULL ``new_id``
         matching nothing) production already holds: linked to that row, or skipped.
@@ -135,7 +136,7 @@ class SurrogateRules(WorkTables):
         for cols in keys:
             c, wi, p, seen = self.crashed[name].alias("c"), w.alias("wi"), t.table.alias("p"), self.alloc.alias("seen")
             source, mapped = self.mapped(name, c, wi.c.nulled, c.join(
-                wi, and_(wi.c.old_id == c.c[pk], wi.c.action == "insert")))
+                wi, and_(wi.c.old_id == c.c[pk], wi.c.action == INSERT)))
             source = source.join(p, and_(*(self.collations.as_production(name, col, mapped[col]) == p.c[col]
                                            for col in cols)))
             met = (select(c.c[pk], func.min(p.c[pk]), literal(",".join(cols))).select_from(source)
@@ -143,9 +144,9 @@ class SurrogateRules(WorkTables):
             self.execute(insert(self.alloc).from_select(["old_id", "new_id", "met_on"], met))
         a = self.alloc.alias("a")
         values: dict[str, Any] = (
-            {"action": "link", "new_id": a.c.new_id, "met_on": a.c.met_on} if mode == "link" else
-            {"action": "skip", "reason": text_of(f"{COLLIDED} row ", a.c.new_id), "met_on": a.c.met_on})
-        return self.execute(update(w).values(**values).where(w.c.old_id == a.c.old_id, w.c.action == "insert"))
+            {"action": LINK, "new_id": a.c.new_id, "met_on": a.c.met_on} if mode == OnCollision.LINK else
+            {"action": SKIP, "reason": text_of(f"{COLLIDED} row ", a.c.new_id), "met_on": a.c.met_on})
+        return self.execute(update(w).values(**values).where(w.c.old_id == a.c.old_id, w.c.action == INSERT))
 
     def orphans(self, name: str, nullable_ok: bool) -> None:
         """Friday rows pointing at a snapshot-range parent production deleted: skipped, or
@@ -161,7 +162,7 @@ class SurrogateRules(WorkTables):
             par_key, value = par.c[parent.primary_key[0]], ref.value(o)
             doomed = (select(w2.c.old_id)
                       .select_from(w2.join(o, o.c[pk] == w2.c.old_id).outerjoin(par, par_key == value))
-                      .where(w2.c.action.in_(("insert", "link")), value.is_not(None),
+                      .where(w2.c.action.in_(WRITTEN), value.is_not(None),
                              value <= ref.boundary, par_key.is_(None), *ref.edge.type_filter(o))
                       .subquery("doomed"))
             self.orphaned(t, ref, nullable_ok, w, self._friday_value(name, ref.value, w),
@@ -169,7 +170,7 @@ class SurrogateRules(WorkTables):
         for ref in self.keyed_refs(name):   # parents keyed by a string: their staged rows are known by now
             w2, o = w.alias("w2"), self.crashed[name].alias("o")
             doomed = (select(w2.c.old_id).select_from(w2.join(o, o.c[pk] == w2.c.old_id))
-                      .where(w2.c.action.in_(("insert", "link")), *ref.edge.type_filter(o),
+                      .where(w2.c.action.in_(WRITTEN), *ref.edge.type_filter(o),
                              *self.keyed_parent_gone(ref, ref.value(o)))
                       .subquery("doomed"))
             self.orphaned(t, ref, nullable_ok, w, self._friday_value(name, ref.value, w),
@@ -180,7 +181,7 @@ class SurrogateRules(WorkTables):
         """`composite_orphans` for `name`'s Friday rows in crashed, their fates in its work table."""
         w, pk = self.work[name], self.schema[name].primary_key[0]
         w2, o = w.alias("w2"), self.crashed[name].alias("o")
-        friday = FridayRows(o, w2.join(o, o.c[pk] == w2.c.old_id), [w2.c.old_id], w2.c.action.in_(("insert", "link")),
+        friday = FridayRows(o, w2.join(o, o.c[pk] == w2.c.old_id), [w2.c.old_id], w2.c.action.in_(WRITTEN),
                             w2.c.nulled)
         return self.composite_orphans(name, w, [w.c.old_id], friday, lambda columns: self._friday_value(
             name, lambda rows: tuple_text([rows.c[c] for c in columns]), w), orphans=orphans)
@@ -201,13 +202,13 @@ class SurrogateRules(WorkTables):
             # subquery reads the table being updated unless it is materialized first.
             w2 = w.alias("w2")
             cond += self.past_sentinels(name, ref, w2.join(c, c.c[pk] == w2.c.old_id), c,
-                                        [w2.c.action.in_(("insert", "link"))])
+                                        [w2.c.action.in_(WRITTEN)])
             doomed = (select(w2.c.old_id).select_from(w2.join(c, c.c[pk] == w2.c.old_id))
-                      .where(w2.c.action.in_(("insert", "link")), *cond).subquery("doomed"))
+                      .where(w2.c.action.in_(WRITTEN), *cond).subquery("doomed"))
             held = self._friday_value(name, lambda rows: rows.c[ref.column], w)
             changed += self.execute(
-                update(w).values(action="skip", reason=text_of(f"{ref.column}=", held, why))
-                .where(w.c.action.in_(("insert", "link")), w.c.old_id.in_(select(doomed.c.old_id))))
+                update(w).values(action=SKIP, reason=text_of(f"{ref.column}=", held, why))
+                .where(w.c.action.in_(WRITTEN), w.c.old_id.in_(select(doomed.c.old_id))))
         return changed
 
     def _friday_value(self, name: str, value: Callable[[Any], Any], w: Any) -> Any:
@@ -224,9 +225,9 @@ class SurrogateRules(WorkTables):
         key = t.table.c[t.primary_key[0]]
         p_max = int(self.p.execute(select(func.max(key))).scalar() or 0)
         f_max = int(self.p.execute(select(func.max(func.coalesce(w.c.new_id, w.c.old_id)))
-                                   .where(w.c.action == "insert")).scalar() or 0)
+                                   .where(w.c.action == INSERT)).scalar() or 0)
         nxt = max(p_max, f_max) + 1
-        fresh = [w.c.action == "insert", w.c.promised == 0]   # not promised by a stopped run (`_keep_promises`)
+        fresh = [w.c.action == INSERT, w.c.promised == 0]   # not promised by a stopped run (`_keep_promises`)
         kept = self.execute(update(w).values(new_id=w.c.old_id).where(*fresh, w.c.old_id > p_max))
         self.execute(self.alloc.delete())
         ranked = select(w.c.old_id, literal(nxt - 1, BigInteger) + func.row_number().over(order_by=w.c.old_id)).where(
@@ -244,19 +245,19 @@ class SurrogateRules(WorkTables):
         t, w = self.schema[name], self.work[name].alias("w")
         pk = t.primary_key[0]
         c = self.crashed[name].alias("c")
-        source, mapped = self.mapped(name, c, w.c.nulled, c.join(w, and_(w.c.old_id == c.c[pk], w.c.action == "insert")))
+        source, mapped = self.mapped(name, c, w.c.nulled, c.join(w, and_(w.c.old_id == c.c[pk], w.c.action == INSERT)))
         exprs = [w.c.new_id if n == pk else mapped[n] for n in t.column_names]
         stmt = insert(t.table).from_select(t.column_names, select(*exprs).select_from(source).order_by(c.c[pk]))
         return self.execute(stmt)
 
     def write_journal(self, name: str) -> None:
         w = self.work[name]
-        action = case((w.c.action == "insert", literal("inserted")), (w.c.action == "link", literal("linked")),
+        action = case((w.c.action == INSERT, literal("inserted")), (w.c.action == LINK, literal("linked")),
                       else_=literal("skipped"))
-        detail = case((w.c.action == "link", literal(COLLIDED)), else_=w.c.reason)
+        detail = case((w.c.action == LINK, literal(COLLIDED)), else_=w.c.reason)
         new_key = case((w.c.new_id.is_(None), null()), else_=journal.encode_id_sql(w.c.new_id))
         sel = select(literal(self.run_id), literal(name), journal.encode_id_sql(w.c.old_id), new_key, action, detail).where(
-            w.c.action.in_(("insert", "link", "skip")))
+            w.c.action.in_((*WRITTEN, SKIP)))
         self.execute(insert(journal.id_map).from_select(
             ["run_id", "table_name", "old_key", "new_key", "action", "detail"], sel))
 
@@ -265,7 +266,7 @@ class SurrogateRules(WorkTables):
         first, so a run that stops resumes with the same ids)."""
         w = self.work[name]
         sel = select(literal(self.run_id), literal(name), journal.encode_id_sql(w.c.old_id), journal.encode_id_sql(w.c.new_id),
-                     literal("allocated")).where(w.c.action == "insert", w.c.promised == 0)
+                     literal("allocated")).where(w.c.action == INSERT, w.c.promised == 0)
         self.execute(insert(journal.id_map).from_select(["run_id", "table_name", "old_key", "new_key", "action"], sel))
 
     def broken_reference(self, name: str, edge: Edge) -> list[Any]:
@@ -278,7 +279,7 @@ class SurrogateRules(WorkTables):
         # server from reading the whole table (a full scan per reference at 1M rows).
         key = child.c[t.primary_key[0]]
         stmt = (select(shown).select_from(
-                    child.join(w, and_(w.c.new_id == key, w.c.action == "insert")).outerjoin(named.parent, named.held))
+                    child.join(w, and_(w.c.new_id == key, w.c.action == INSERT)).outerjoin(named.parent, named.held))
                 .where(key > self.boundaries[name], *named.named, *edge.type_filter(child),
                        *self.not_sentinel(name, edge, values[0]))
                 .limit(5))

@@ -22,7 +22,7 @@ from ..progress import Progress, check_cancel
 from .reports import LINKED_CAP, Key, RestoreOptions, TableReport
 from .server_copy import ServerCopy
 from .spool import KeySpool
-from .work_tables import UPDATE
+from .work_tables import LINK, SKIP, UPDATE
 
 DELETE_BATCH = 500   # keys per DELETE (and per reference lookup before it)
 
@@ -191,8 +191,8 @@ class TableWrites:
         if t.name in self.server.work:
             report = self.reports[t.name]
             self.server.write_journal(t.name)
-            for action, old, new, reason in self.server.fates(t.name, ("skip", "link")):
-                if action == "skip":
+            for action, old, new, reason in self.server.fates(t.name, (SKIP, LINK)):
+                if action == SKIP:
                     report.skipped.append(((old,), reason or ""))
                 else:
                     report.linked.append(((old,), (new,)))

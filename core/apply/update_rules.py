@@ -13,7 +13,7 @@ from ..databases.collation import uniform
 from ..inspect import cell_merge
 from ..inspect.graph import Edge
 from ..plan.model import COLLIDED
-from .work_tables import UPDATE, WorkTables, integer_key
+from .work_tables import SKIP, UPDATE, WorkTables, integer_key
 
 
 class UpdateRules(WorkTables):
@@ -95,7 +95,7 @@ class UpdateRules(WorkTables):
             # Through a derived table: MySQL will not update a table its subquery reads.
             doomed = (select(*own).select_from(r.join(held, meets))
                       .where(r.c.gapmend_action == UPDATE).subquery("doomed"))
-            self.execute(update(r).values(gapmend_action="skip", gapmend_reason=f"{', '.join(cols)}: {COLLIDED}",
+            self.execute(update(r).values(gapmend_action=SKIP, gapmend_reason=f"{', '.join(cols)}: {COLLIDED}",
                                           gapmend_met_on=",".join(cols))
                          .where(r.c.gapmend_action == UPDATE, tuple_(*own).in_(select(*doomed.c))))
 

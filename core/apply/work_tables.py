@@ -8,6 +8,7 @@ through them; `server_copy.ServerCopy` is all of them together."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Callable, Iterator, Mapping, NamedTuple, Sequence
 
 from sqlalchemy import (
@@ -50,9 +51,22 @@ from ..plan.model import ORPHANED
 from .crashed_address import CrashedAddress, attach, detach
 
 WORK_PREFIX = "gapmend_w"
-# Actions of a Friday row that leave it with an id children may point at.
-LIVE = ("insert", "link", "done")
-INSERT, UPDATE = "insert", "update"   # a staged row still to write, as its table's rows are written
+
+
+class Action(StrEnum):
+    """What becomes of a Friday row: a work table's `action`, a staged row's
+    ``gapmend_action`` (the SQL holds the value, a string)."""
+
+    INSERT = "insert"   # written, under its new id where production took the old one
+    UPDATE = "update"   # a staged Friday update still to apply
+    LINK = "link"       # production holds its unique key: what names it names production's row
+    SKIP = "skip"       # left out, with the reason (an orphan, a collision skipped, a dependant)
+    DONE = "done"       # a committed run restored it already
+
+
+INSERT, UPDATE, LINK, SKIP, DONE = Action.INSERT, Action.UPDATE, Action.LINK, Action.SKIP, Action.DONE
+WRITTEN = (INSERT, LINK)   # a row the restore writes or links: what names it is mapped
+LIVE = (INSERT, LINK, DONE)   # a row that leaves an id children may point at
 
 
 def integer_key(t: TableInfo) -> bool:
@@ -347,7 +361,7 @@ class WorkTables:
         """The staged rows (to insert, or `action` UPDATE: Friday's updates) skipped, and why."""
         r = (self.rows_work if action == INSERT else self.updates)[name]
         key = [r.c[k] for k in self.schema[name].identity]
-        for row in self.p.execute(select(*key, r.c.gapmend_reason).where(r.c.gapmend_action == "skip").order_by(*key)):
+        for row in self.p.execute(select(*key, r.c.gapmend_reason).where(r.c.gapmend_action == SKIP).order_by(*key)):
             yield tuple(row[:-1]), row[-1] or ""
 
     # -- reading back --
@@ -402,7 +416,7 @@ class WorkTables:
         key, kept = self.schema[name].identity[0], links.alias("kept")
         self.execute(insert(links).from_select(["friday", "production"], select(r.c[key], meets.table.c[key])
                      .select_from(source.join(meets.table, meets.condition))
-                     .where(r.c.gapmend_action == "link", r.c.gapmend_met_on == ",".join(meets.columns),
+                     .where(r.c.gapmend_action == LINK, r.c.gapmend_met_on == ",".join(meets.columns),
                             ~exists().where(kept.c.friday == r.c[key]))))   # decided again: kept once
 
     def keyed_parent_gone(self, ref: Ref, value: ColumnElement[Any]) -> list[ColumnElement[bool]]:
@@ -416,7 +430,7 @@ class WorkTables:
         staged = self.rows_work.get(ref.edge.parent)
         if staged is not None:
             sp = staged.alias("ks")
-            cond.append(~exists().where(sp.c[key] == value, sp.c.gapmend_action.in_(("insert", "link"))))
+            cond.append(~exists().where(sp.c[key] == value, sp.c.gapmend_action.in_(WRITTEN)))
         return cond
 
     def composite_refs(self, name: str) -> list[Edge]:
@@ -454,7 +468,7 @@ class WorkTables:
         staged = self.rows_work.get(edge.parent)
         if staged is not None:
             sp = staged.alias("cst")
-            return [sp.c[pc] == friday.c[c] for c, pc in pairs], sp.c.gapmend_action.in_(("insert", "link"))
+            return [sp.c[pc] == friday.c[c] for c, pc in pairs], sp.c.gapmend_action.in_(WRITTEN)
         work = self.work.get(edge.parent)
         if work is None:
             return None
@@ -486,7 +500,7 @@ class WorkTables:
                           .where(friday.live, *self._writes_any(friday.rows, edge.columns),
                                  *self.composite_gone(edge, friday.rows, written, skipped))
                           .subquery("doomed"))
-                values: dict[Any, Any] = {fate.action: "skip"}
+                values: dict[Any, Any] = {fate.action: SKIP}
                 if skipped:
                     values[fate.reason] = text_of(f"{','.join(edge.columns)}=", shown, f": its {edge.parent} row is skipped")
                 else:
@@ -550,7 +564,7 @@ class WorkTables:
             self.execute(update(work).values({fate.nulled: marked, **found}).where(*where))
         else:
             why = text_of(f"{ref.column}=", value, f": {ORPHANED}")
-            self.execute(update(work).values({fate.action: "skip", fate.reason: why, **found}).where(*where))
+            self.execute(update(work).values({fate.action: SKIP, fate.reason: why, **found}).where(*where))
 
     def _sentinels(self, name: str, ref: Ref, work: Table, value: ColumnElement[Any],
                    where: list[ColumnElement[bool]]) -> frozenset[Any]:
@@ -608,7 +622,7 @@ class WorkTables:
             return   # a parent keyed by a string (`keyed_refs`): its orphans are all
         unrestored, why = ref.unrestored(r)
         unrestored += self.past_sentinels(name, ref, r, r, [r.c.gapmend_action == live, *only])
-        self.execute(update(r).values(gapmend_action="skip", gapmend_reason=text_of(f"{ref.column}=", col, why))
+        self.execute(update(r).values(gapmend_action=SKIP, gapmend_reason=text_of(f"{ref.column}=", col, why))
                      .where(r.c.gapmend_action == live, *unrestored, *only))
 
     def _skip_for_skipped_parent(self, r: Table, live: str, ref: Ref, col: ColumnElement[Any],
@@ -617,7 +631,7 @@ class WorkTables:
         restore skips (decided before them: parents first): skipped too, with why."""
         if ref.edge.parent not in self.rows_work:
             return
-        self.execute(update(r).values(gapmend_action="skip", gapmend_reason=text_of(
+        self.execute(update(r).values(gapmend_action=SKIP, gapmend_reason=text_of(
             f"{ref.column}=", col, f": its {ref.edge.parent} row is skipped")).where(
             r.c.gapmend_action == live, *types, *self.staged_parent_skipped(ref, col)))
 
@@ -627,7 +641,7 @@ class WorkTables:
         parent = self.schema[ref.edge.parent]
         key = parent.primary_key[0]
         sp, par = self.rows_work[ref.edge.parent].alias("kx"), parent.table.alias("kq")
-        return [exists().where(sp.c[key] == value, sp.c.gapmend_action == "skip"),
+        return [exists().where(sp.c[key] == value, sp.c.gapmend_action == SKIP),
                 ~exists().where(par.c[key] == self.collations.as_production(parent.name, key, value))]
 
     def soft_parents(self, name: str) -> dict[str, int]:
@@ -638,8 +652,8 @@ class WorkTables:
         rows: list[tuple[Any, Any, ColumnElement[bool]]] = []   # (Friday's rows, joined to their fates, live)
         if name in self.work:
             w, c = self.work[name], self.crashed[name].alias("c")
-            rows.append((c, c.join(w, w.c.old_id == c.c[t.primary_key[0]]), w.c.action.in_(("insert", "link"))))
-        for staged, actions in ((self.rows_work.get(name), ("insert", "link")), (self.updates.get(name), (UPDATE,))):
+            rows.append((c, c.join(w, w.c.old_id == c.c[t.primary_key[0]]), w.c.action.in_(WRITTEN)))
+        for staged, actions in ((self.rows_work.get(name), WRITTEN), (self.updates.get(name), (UPDATE,))):
             if staged is not None:
                 rows.append((staged, staged, staged.c.gapmend_action.in_(actions)))
         out: dict[str, int] = {}
