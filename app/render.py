@@ -7,8 +7,8 @@ import textwrap
 from typing import Any
 
 from gapmend.core import shown
-from gapmend.core.inspect import cell_merge, payloads, picks, soft_deletes
-from gapmend.core.plan.model import Decision, Plan, RowClass
+from gapmend.core.inspect import cell_merge, picks, soft_deletes
+from gapmend.core.plan.model import Decision, Plan, QueuedJob, RowClass
 from gapmend.core.plan.selection import Selection
 from rich import box
 from rich.console import Console
@@ -75,7 +75,7 @@ def _summary(plan: Plan) -> list[str]:
         if url:
             lines.append(f"  {role:<10} {url}")
     lines.extend("  " + facts.line() for facts in plan.roles)
-    lines.extend(f"  check the roles: {f['message']} (confirm with `gapmend roles --confirm` once checked)"
+    lines.extend(f"  check the roles: {f.message} (confirm with `gapmend roles --confirm` once checked)"
                  for f in plan.role_findings)
     return lines
 
@@ -212,11 +212,11 @@ def _references(plan: Plan) -> list[str]:
     """Every reference with its evidence, and how the schemas differ."""
     lines = ["", "references:"]
     for e in plan.edges:
-        mark = "" if e["confirmed"] else "  [implied: confirm or drop with `gapmend edges`]"
-        lines.append(f"  {e['kind']:<11} {e['id']}  — {e['evidence']}{mark}")
+        mark = "" if e.confirmed else "  [implied: confirm or drop with `gapmend edges`]"
+        lines.append(f"  {e.kind:<11} {e.id}  — {e.evidence}{mark}")
     for e in plan.payload_edges:
-        mark = "" if e["confirmed"] else "  [inside a value: confirm or drop with `gapmend edges`]"
-        lines.append(f"  {'payload':<11} {e['id']}  — {e['evidence']}; {payloads.summary(e)}{mark}")
+        mark = "" if e.confirmed else "  [inside a value: confirm or drop with `gapmend edges`]"
+        lines.append(f"  {'payload':<11} {e.id}  — {e.evidence}; {e.sampled_said()}{mark}")
     if plan.unmatched_columns:
         lines.append("  *_id columns with no table to point at: " + ", ".join(plan.unmatched_columns))
     if plan.schema_findings:
@@ -272,8 +272,8 @@ def render_selection(chosen: Selection) -> str:
     return "\n".join(lines)
 
 
-def job_line(plan: Plan, job: dict[str, Any]) -> str:
+def job_line(plan: Plan, job: QueuedJob) -> str:
     """One of Friday's queued jobs: what it would do, and what the restore does with it."""
-    models = ", ".join(job["models"]) or "no model"
-    return (f"{job['table']} {job['id']}: {job['job']}, naming {models}, due {job['available_at']} — "
-            f"{picks.fate(plan.table(job['table']), job['id'])}")
+    models = ", ".join(job.models) or "no model"
+    return (f"{job.table} {job.id}: {job.job}, naming {models}, due {job.available_at} — "
+            f"{picks.fate(plan.table(job.table), job.id)}")

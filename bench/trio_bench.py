@@ -227,12 +227,13 @@ def child(what: str, env: str, profile: bool) -> None:
     planned = os.environ.get(PLAN_FILE)   # the plan file the three-way plan writes and the restore runs
     if what == "plan":
         from gapmend.core.apply.preview import build_plan
+        from gapmend.core.inspect.gap import Reading
         from gapmend.core.plan.decisions import Decisions
         from gapmend.core.plan.delta import Delta
         from gapmend.core.plan.file import write_plan_file
 
         delta = Delta() if planned else None
-        plan = build_plan(settings, delta=delta)
+        plan = build_plan(settings, reading=Reading(delta=delta))
         if planned:
             write_plan_file(Path(planned), plan, Decisions(), delta)
         out["rows"] = sum(sum(g.counts.values()) for g in plan.tables)
@@ -251,6 +252,7 @@ def child(what: str, env: str, profile: bool) -> None:
         out["rows"] = report.totals()["inserted"] + report.totals()["updated"]
     elif what == "undo":
         from gapmend.core.apply.undo import undo
+        from gapmend.core.inspect.gap import Reading
         from gapmend.core.plan.decisions import Decisions
 
         phases = _Phases()

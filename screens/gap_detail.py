@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from gapmend.core import shown
-from gapmend.core.inspect import payloads, soft_deletes
+from gapmend.core.inspect import soft_deletes
 from gapmend.core.plan.model import Plan, RowClass, TableGap
 
 
@@ -22,7 +22,7 @@ def val(value: object, width: int = 40) -> str:
 def detail_lines(plan: Plan, g: TableGap, confirmed: Collection[str]) -> list[str]:
     """Table `g` of `plan` in words; `confirmed`: the role findings the operator confirmed."""
     lines = [*(facts.line() for facts in plan.roles),
-             *(f"CHECK THE ROLES{' (confirmed)' if f['id'] in confirmed else ', then press w'}: {f['message']}"
+             *(f"CHECK THE ROLES{' (confirmed)' if f.id in confirmed else ', then press w'}: {f.message}"
                for f in plan.role_findings),
              f"write order: {' → '.join(plan.order)}",
              *(f"cycle: {' ↔ '.join(c)} (ids allocated first)" for c in plan.cycles), "",
@@ -31,7 +31,7 @@ def detail_lines(plan: Plan, g: TableGap, confirmed: Collection[str]) -> list[st
              f"boundary: {g.boundary.evidence} [{g.boundary.method}, {g.boundary.confidence}]"]
     if g.default_reason:
         lines.append(f"decision: {g.decision.value}* (gapmend's default: {g.default_reason})")
-    if any(j["table"] == g.table for j in plan.queued_jobs):
+    if any(j.table == g.table for j in plan.queued_jobs):
         lines.append("  Friday's queued jobs are listed above: Tab to them, j picks one to replay")
     if g.boundary.unconfirmed:
         lines.append(f"  only estimated: press o to confirm {g.boundary.value} (or `gapmend boundary {g.table} ID`); "
@@ -53,13 +53,13 @@ def detail_lines(plan: Plan, g: TableGap, confirmed: Collection[str]) -> list[st
         lines.append(f"collision: Friday {shown.key(c.key)} has {held}; production {shown.key(c.production_key)} holds it")
     for o in g.orphans[:5]:
         lines.append(f"orphan: Friday {shown.key(o.key)} → {shown.value(o.parent_key)} via {o.edge} (deleted by production)")
-    edges = [e for e in plan.edges if e["child"] == g.table or e["parent"] == g.table]
+    edges = [e for e in plan.edges if g.table in (e.child, e.parent)]
     if edges:
         lines.append("references:")
-        lines.extend(f"  {e['kind']:<11} {e['id']}  ({e['evidence']})" for e in edges)
-    inside = [e for e in plan.payload_edges if e["table"] == g.table or e["parent"] == g.table]
+        lines.extend(f"  {e.kind:<11} {e.id}  ({e.evidence})" for e in edges)
+    inside = [e for e in plan.payload_edges if g.table in (e.table, e.parent)]
     if inside:
         lines.append("ids inside JSON values (confirm with `gapmend edges --confirm ID`):")
-        lines.extend(f"  {'confirmed' if e['confirmed'] else 'unconfirmed':<11} {e['id']}  ({e['evidence']}; "
-                     f"{payloads.summary(e)})" for e in inside)
+        lines.extend(f"  {'confirmed' if e.confirmed else 'unconfirmed':<11} {e.id}  ({e.evidence}; "
+                     f"{e.sampled_said()})" for e in inside)
     return lines

@@ -14,7 +14,6 @@ from gapmend.core.databases.journal import encode
 from gapmend.core.errors import GapmendError
 from gapmend.core.inspect import cell_merge, picks
 from gapmend.core.inspect.framework import require_approvable
-from gapmend.core.inspect.payloads import PayloadEdge
 from gapmend.core.inspect.roles import findings_of
 from gapmend.core.inspect.samples import sample_rows
 from gapmend.core.logfile import LOGGER
@@ -154,9 +153,9 @@ class InspectGapsScreen(PlanScreen):
         assert self.plan is not None
         table = self.query_one("#jobs", DataTable)
         table.clear()
-        for job in (j for j in self.plan.queued_jobs if j["table"] == g.table):
-            table.add_row(str(job["id"]), short(job["job"], 28), short(", ".join(job["models"]) or "-", 28),
-                          str(job["available_at"]), picks.fate(g, job["id"]), key=str(job["id"]))
+        for job in (j for j in self.plan.queued_jobs if j.table == g.table):
+            table.add_row(str(job.id), short(job.job, 28), short(", ".join(job.models) or "-", 28),
+                          str(job.available_at), picks.fate(g, job.id), key=str(job.id))
         table.display = bool(table.row_count)
 
     def _selected(self) -> str | None:
@@ -292,8 +291,8 @@ class InspectGapsScreen(PlanScreen):
         name = self._selected()
         if name is None or self.plan is None:
             return
-        implied = [e for e in self.plan.edges if e["child"] == name and not e["confirmed"]]
-        inside = [e for e in self.plan.payload_edges if e["table"] == name and not e["confirmed"]]
+        implied = [e for e in self.plan.edges if e.child == name and not e.confirmed]
+        inside = [e for e in self.plan.payload_edges if e.table == name and not e.confirmed]
         if not implied and not inside:
             self.notify(f"{name}: no unconfirmed reference")
             return
@@ -302,12 +301,12 @@ class InspectGapsScreen(PlanScreen):
             if not yes or self.plan is None:
                 return
             decisions = self.context.decisions()
-            decisions.confirm_references((e["id"] for e in implied), [PayloadEdge.from_dict(e).as_dict() for e in inside])
+            decisions.confirm_references((e.id for e in implied), [e.as_decided() for e in inside])
             self.context.save_decisions(decisions)
-            ids = {e["id"] for e in implied + inside}
+            ids = {e.id for e in implied} | {e.id for e in inside}
             self.plan = replace(self.plan,
-                                edges=[{**e, "confirmed": True} if e["id"] in ids else e for e in self.plan.edges],
-                                payload_edges=[{**e, "confirmed": True} if e["id"] in ids else e
+                                edges=[replace(e, confirmed=True) if e.id in ids else e for e in self.plan.edges],
+                                payload_edges=[replace(e, confirmed=True) if e.id in ids else e
                                                for e in self.plan.payload_edges])
             LOGGER.info("wizard: edges confirmed: %s", ", ".join(sorted(ids)))
             self._show_detail(name)
@@ -315,7 +314,7 @@ class InspectGapsScreen(PlanScreen):
 
         self.app.push_screen(ConfirmScreen(
             f"Confirm {name}'s inferred references?",
-            "\n".join(f"{e['id']}  ({e['evidence']})" for e in implied + inside)
+            "\n".join(f"{e.id}  ({e.evidence})" for e in [*implied, *inside])
             + "\n\nConfirmed ids inside values are rewritten by the restore; drop a wrong one with `gapmend edges --drop`.",
             yes_label="Confirm them"), confirmed)
 
@@ -341,7 +340,7 @@ class InspectGapsScreen(PlanScreen):
             message = f"{name} {job_id}: replayed by the restore" + (
                 f" (ids inside its payload confirmed: {len(confirmed)})" if confirmed else "")
             ids = set(confirmed)
-            self.plan = replace(self.plan, payload_edges=[{**e, "confirmed": True} if e["id"] in ids else e
+            self.plan = replace(self.plan, payload_edges=[replace(e, confirmed=True) if e.id in ids else e
                                                           for e in self.plan.payload_edges])
         self.context.save_decisions(decisions)
         self.plan = picks.applied(self.plan, decisions, name)

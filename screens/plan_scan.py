@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 
 from gapmend.core.apply.preview import build_plan
+from gapmend.core.inspect.gap import Reading
 from gapmend.core.plan.delta import Delta
 from gapmend.core.plan.model import Plan
 from textual import on, work
@@ -51,8 +52,8 @@ class PlanScreen(StepScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="db", description="scanning the gap")
     def scan(self) -> Plan:
         delta = Delta()
-        plan = build_plan(self.context.settings, self.context.decisions(), _ScanProgress(self), cancel=self.cancel,
-                          delta=delta)
+        plan = build_plan(self.context.settings, self.context.decisions(), _ScanProgress(self), self.cancel,
+                          Reading(delta=delta))
         self.context.delta = delta
         return plan
 

@@ -199,12 +199,13 @@ def guarded(fn: F) -> F:
 def plan_with_progress(settings: Settings, decisions: Decisions, delta: Any = None) -> Any:
     """`build_plan` with the progress line on stderr; Ctrl-C cancels it."""
     from gapmend.core.apply.preview import build_plan
+    from gapmend.core.inspect.gap import Reading
 
     progress = StderrProgress()
     cancel = threading.Event()
     LOGGER.info("plan: %s", shown.pairs(settings.masked()))
     try:
-        result = build_plan(settings, decisions, progress, cancel, delta=delta)
+        result = build_plan(settings, decisions, progress, cancel, Reading(delta=delta))
     except KeyboardInterrupt:
         cancel.set()
         raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -67,6 +68,7 @@ def roles(confirm_them: bool) -> None:
     Example: gapmend --env-file prod.env roles --confirm
     """
     from gapmend.core.apply.preview import build_plan
+    from gapmend.core.inspect.gap import Reading
     from gapmend.core.inspect.roles import REFUSE, findings_of
 
     ctx: Context = click.get_current_context().obj
@@ -75,7 +77,7 @@ def roles(confirm_them: bool) -> None:
     decisions = load_decisions(path)
     progress = StderrProgress()
     try:
-        result = build_plan(settings, decisions, progress, check_roles=False)
+        result = build_plan(settings, decisions, progress, reading=Reading(check_roles=False))
     finally:
         progress.finish()
     for facts in result.roles:
@@ -178,7 +180,6 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
     from gapmend.core.databases.schema import reflect
     from gapmend.core.inspect.gap import payload_candidates
     from gapmend.core.inspect.graph import build_graph, edge_counts, graph_decisions
-    from gapmend.core.inspect.payloads import PayloadEdge, summary
 
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
@@ -188,7 +189,7 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
     p = open_engine(settings.production, "production")
     schema = reflect(c, "crashed")
     with c.connect() as cc:
-        inside = {e["id"]: e for e in payload_candidates(cc, schema, decisions, settings)}
+        inside = {e.id: e for e in payload_candidates(cc, schema, decisions, settings)}
     if plain:
         unknown = [p for p in plain if not _known_column(schema, p)]
         if unknown:
@@ -203,8 +204,8 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
     for item in not_unique:
         _unique(decisions, schema, item, key=False)
     if drop or confirm or add or morph or plain or scoped or scoped_ref or unique_keys or not_unique:
-        decisions.confirm_references(set(confirm) - set(inside), [PayloadEdge.from_dict(inside[i]).as_dict()
-                                                                  for i in confirm if i in inside and not inside[i]["confirmed"]])
+        decisions.confirm_references(set(confirm) - set(inside), [inside[i].as_decided() for i in confirm
+                                                                  if i in inside and not inside[i].confirmed])
         decisions.payload_edges = [d for d in decisions.payload_edges if not _dropped(d, drop)]
         decisions.drop_edges = sorted(set(decisions.drop_edges) | set(drop))
         decisions.add_edges = sorted(set(decisions.add_edges) | set(add))
@@ -217,7 +218,7 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
         save_decisions(path, decisions)
         LOGGER.info("edges: dropped %s, confirmed %s, added %s, plain %s, scoped %s %s, unique %s, not unique %s", drop,
                     confirm, add, plain, scoped, scoped_ref, unique_keys, not_unique)
-        inside = {i: {**e, "confirmed": e["confirmed"] or i in confirm} for i, e in inside.items() if i not in drop}
+        inside = {i: replace(e, confirmed=e.confirmed or i in confirm) for i, e in inside.items() if i not in drop}
     with c.connect() as cc, p.connect() as pc:
         graph = build_graph(schema, [cc, pc], graph_decisions(decisions, settings.app_aliases))
         for e in graph.edges:
@@ -230,8 +231,8 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
                 data = f"; in crashed {total - missing}/{total} values find a parent row"
             click.echo(f"{e.describe_kind():<11} {state:<11} {e.id}  — {e.evidence}{data}")
     for e in inside.values():
-        state = "confirmed" if e["confirmed"] else "unconfirmed"
-        click.echo(f"{'payload':<11} {state:<11} {e['id']}  — {e['evidence']}; {summary(e)}")
+        state = "confirmed" if e.confirmed else "unconfirmed"
+        click.echo(f"{'payload':<11} {state:<11} {e.id}  — {e.evidence}; {e.sampled_said()}")
     for e in graph.dropped:
         click.echo(f"{'dropped':<11} {'':<11} {e}")
     for cycle in graph.cycles:
@@ -428,7 +429,7 @@ def jobs(table_name: str | None, picked: tuple[int, ...], unpicked: tuple[int, .
     path = ctx.decisions_path(settings)
     decisions = load_decisions(path)
     result = plan_with_progress(settings, decisions)
-    queues = sorted({j["table"] for j in result.queued_jobs})
+    queues = sorted({j.table for j in result.queued_jobs})
     if picked or unpicked:
         if table_name is None and len(queues) != 1:
             fail("give the queue table with --table (" + (", ".join(queues) or "no Friday job found") + ")")

@@ -22,7 +22,7 @@ from typing import Callable, Sequence
 from ..inspect import census, roles
 from ..plan.decisions import Decisions
 from ..plan.file import Reviewed, require_unmoved
-from ..plan.model import IdColumn, Plan
+from ..plan.model import IdColumn, Plan, RoleFinding
 from ..plan.selection import Selection, require_confirmed, select_tables
 
 # The columns of the chosen tables that can carry a moved id, by the tables' names.
@@ -39,7 +39,7 @@ class Asked:
 
 
 def require_ready(plan: Plan, decisions: Decisions, asked: Asked = Asked(), *,
-                  findings: Sequence[roles.Finding] | None = None, id_columns: Census | None = None,
+                  findings: Sequence[RoleFinding] | None = None, id_columns: Census | None = None,
                   detailed: frozenset[str] | None = None, partial: bool = False) -> Selection:
     """The tables the restore writes, once every check holds (else the first refusal).
 

@@ -31,19 +31,18 @@ from sqlalchemy.exc import DBAPIError
 from ..config import Settings
 from ..databases import rows as rowio
 from ..databases.engines import connect
-from ..databases.schema import KeyKind, Schema, reflect
+from ..databases.schema import KeyKind, reflect
 from ..errors import PlanError
 from ..inspect import census
 from ..inspect.findings import DETAIL_CAP
-from ..inspect.gap import RowSink, inspect_gaps
-from ..inspect.graph import ReferenceGraph, held_id
-from ..inspect.sources import Sources
+from ..inspect.gap import Reading, inspect_gaps
+from ..inspect.graph import held_id
+from ..inspect.trio import Trio
 from ..inspect.unique import with_operator_keys
 from ..plan.decisions import Decisions
-from ..plan.delta import Delta
 from ..plan.model import Collision, Merge, Orphan, Plan, RowClass
 from ..plan.selection import select_tables
-from ..progress import NullProgress, Progress
+from ..progress import Progress
 from .crashed_address import choose_address, staging_shapes
 from .reports import Key, OnOrphan, RestoreOptions, TableReport
 from .server_copy import ServerCopy
@@ -51,74 +50,57 @@ from .table_writes import TableWrites, Work
 from .work_tables import LINK, SKIP, fate_of, temporary_refused
 
 
-def build_plan(
-    settings: Settings,
-    decisions: Decisions | None = None,
-    progress: Progress | None = None,
-    cancel: threading.Event | None = None,
-    sources: Sources | None = None,
-    on_row: RowSink | None = None,
-    row_classes: frozenset[RowClass] = frozenset(RowClass),
-    joint: bool = True,
-    check_roles: bool = True,
-    delta: Delta | None = None,
-    known: Delta | None = None,
-) -> Plan:
+def build_plan(settings: Settings, decisions: Decisions | None = None, progress: Progress | None = None,
+               cancel: threading.Event | None = None, reading: Reading = Reading()) -> Plan:
     """Inspect every table's gap and decide each Friday row's fate by the restore's rules;
-    return the plan. Writes nothing to any database's tables. `on_row`, `row_classes`,
-    `joint`, `check_roles`, `delta` and `known` are `inspect_gaps`'s."""
+    return the plan. Writes nothing to any database's tables. `reading`'s `on_row`,
+    `row_classes`, `joint`, `check_roles`, `delta` and `known` say how it reads
+    (`inspect.gap.Reading`)."""
+    with Trio.opened(settings, decisions, progress, cancel) as trio:
+        return preview(trio, reading)
+
+
+def preview(trio: Trio, reading: Reading = Reading()) -> Plan:
+    """`build_plan` on an open trio."""
     started = time.monotonic()
-    decisions = decisions or Decisions()
-    progress = progress or NullProgress()
-    own = sources is None
-    sources = sources or Sources.open(settings)
+    schema = with_operator_keys(reflect(trio.crashed, "crashed"), trio.decisions)
+    surrogate = frozenset(n for n, t in schema.tables.items() if t.key_kind == KeyKind.SURROGATE)
+    work = Work(keyed=frozenset(schema.tables) - surrogate,
+                picks={name: frozenset(ids) for name, ids in trio.decisions.picked.items()})
+    on_row, row_classes = reading.on_row, reading.row_classes
+
+    def hear(table: str, cls: RowClass, key: Key, merge: Merge | None) -> None:
+        if cls in Work.CLASSES:
+            work.sink(table, cls, key, merge)
+        if on_row is not None and cls in row_classes:
+            on_row(table, cls, key, merge)
+
+    # The server counts the integer-keyed tables' Friday inserts unless a caller hears each.
+    hears_inserts = on_row is not None and RowClass.FRIDAY_INSERT in row_classes
+    previewing = dataclasses.replace(
+        reading, on_row=hear, row_classes=row_classes | Work.CLASSES,
+        told=(row_classes if on_row is not None else frozenset()) | Work.CLASSES,
+        count_only=frozenset() if hears_inserts else surrogate, hide_restored=on_row is None)
     try:
-        schema = with_operator_keys(reflect(sources.crashed, "crashed"), decisions)
-        surrogate = frozenset(n for n, t in schema.tables.items() if t.key_kind == KeyKind.SURROGATE)
-        work = Work(keyed=frozenset(schema.tables) - surrogate,
-                    picks={name: frozenset(ids) for name, ids in decisions.picked.items()})
-
-        def hear(table: str, cls: RowClass, key: Key, merge: Merge | None) -> None:
-            if cls in Work.CLASSES:
-                work.sink(table, cls, key, merge)
-            if on_row is not None and cls in row_classes:
-                on_row(table, cls, key, merge)
-
-        told = (row_classes if on_row is not None else frozenset()) | Work.CLASSES
-
-        # The server counts the integer-keyed tables' Friday inserts unless a caller hears each.
-        hears_inserts = on_row is not None and RowClass.FRIDAY_INSERT in row_classes
-        try:
-            plan, graph = inspect_gaps(
-                settings, decisions, progress, cancel, sources=sources, on_row=hear,
-                row_classes=row_classes | Work.CLASSES, told=told, joint=joint,
-                count_only=frozenset() if hears_inserts else surrogate, schema=schema,
-                check_roles=check_roles, delta=delta, known=known, hide_restored=on_row is None)
-            plan = _Preview(sources, schema, graph, plan, decisions, work, progress, cancel).run()
-            with connect(sources.crashed, "crashed") as c_conn, connect(sources.production, "production") as p_conn:
-                found = census.plan_census(c_conn, schema, graph, plan, select_tables(plan, approve_pending=True).order,
-                                           decisions, p_conn)
-            plan = dataclasses.replace(plan, id_columns=found)
-            return dataclasses.replace(plan, elapsed_s=round(time.monotonic() - started, 3))
-        finally:
-            work.close()
+        plan, graph = inspect_gaps(trio.knowing(schema), previewing)
+        plan = _Preview(trio.knowing(schema, graph), plan, work).run()
+        with connect(trio.crashed, "crashed") as c_conn, connect(trio.production, "production") as p_conn:
+            found = census.plan_census(c_conn, schema, graph, plan, select_tables(plan, approve_pending=True).order,
+                                       trio.decisions, p_conn)
+        plan = dataclasses.replace(plan, id_columns=found)
+        return dataclasses.replace(plan, elapsed_s=round(time.monotonic() - started, 3))
     finally:
-        if own:
-            sources.dispose()
+        work.close()
 
 
-@dataclasses.dataclass
 class _Preview:
     """The restore's rules over one plan, on scratch work tables, and what they decided."""
 
-    sources: Sources
-    schema: Schema
-    graph: ReferenceGraph
-    plan: Plan
-    decisions: Decisions
-    work: Work
-    progress: Progress
-    cancel: threading.Event | None
+    def __init__(self, trio: Trio, plan: Plan, work: Work) -> None:
+        assert trio.schema is not None and trio.graph is not None
+        self.trio, self.plan, self.work = trio, plan, work
+        self.schema, self.graph = trio.schema, trio.graph
+        self.progress, self.cancel, self.decisions = trio.progress, trio.cancel, trio.decisions
 
     def run(self) -> Plan:
         order = select_tables(self.plan, approve_pending=True).order
@@ -128,7 +110,7 @@ class _Preview:
         updated = [n for n in order if self.work.has_updates(self.schema[n])]
         if not (surrogate or keyed or updated):
             return self.plan
-        production, crashed = self.sources.production, self.sources.crashed
+        production, crashed = self.trio.production, self.trio.crashed
         address, _ = choose_address(production, crashed, self.schema, staged=False)
         boundaries = {name: self.plan.table(name).boundary.value if t.key_kind == KeyKind.SURROGATE else None
                       for name, t in self.schema.tables.items()}
@@ -152,7 +134,7 @@ class _Preview:
         try:
             server.open(self.progress.advance)
         except DBAPIError:
-            refused = temporary_refused(self.sources.production)
+            refused = temporary_refused(self.trio.production)
             if refused is not None:
                 raise PlanError(f"{refused} (the plan runs the restore's own rules on temporary tables, "
                                 "without writing; the restore needs it too)") from None

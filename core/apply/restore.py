@@ -48,11 +48,11 @@ from ..databases.engines import WRITER
 from ..databases.schema import JOURNAL_PREFIX, KeyKind, Schema, reflect
 from ..errors import GapmendError
 from ..inspect import census, roles
-from ..inspect.gap import inspect_gaps
+from ..inspect.gap import Reading, inspect_gaps
 from ..inspect.graph import Edge, ReferenceGraph, build_graph, graph_decisions
 from ..inspect.payloads import PayloadEdge
 from ..inspect.picks import not_picked, require_plan_picks
-from ..inspect.sources import Sources
+from ..inspect.trio import Trio
 from ..inspect.unique import with_operator_keys
 from ..plan.decisions import Decisions
 from ..plan.delta import Delta, fingerprints
@@ -95,39 +95,32 @@ def restore(
         options = replace(options, merge_cells=True)
     run_id = str(uuid.uuid4())
     phases = failure.Phases(progress or NullProgress())
-    sources = Sources.open(settings, readonly=False)
-    try:
-        with only_restore(sources.production):
-            try:
-                decisions = decisions or Decisions()
-                inputs = rerun.digest(settings, decisions, options, sources)
-                report = (_answered(sources, inputs, run_id, phases, options)
-                          or _restore(sources, settings, decisions, options, phases, cancel, run_id, inputs))
-            except Cancelled:
-                raise
-            except GapmendError as exc:   # already says what to do; and what is left, if anything is
-                exc.message = failure.with_leftovers(exc.message, sources.production)
-                exc.args = (exc.message,)
-                raise
-            except BaseException as exc:   # the traceback goes to the log (`__cause__`), never the screen
-                raise RestoreError(failure.paragraph(exc, phases.phase, run_id, sources.production)) from exc
-    finally:
-        sources.dispose()
+    with Trio.opened(settings, decisions, phases, cancel, readonly=False) as trio, only_restore(trio.production):
+        try:
+            inputs = rerun.digest(settings, trio.decisions, options, trio.sources)
+            report = _answered(trio, inputs, run_id, options) or _restore(trio, options, run_id, inputs)
+        except Cancelled:
+            raise
+        except GapmendError as exc:   # already says what to do; and what is left, if anything is
+            exc.message = failure.with_leftovers(exc.message, trio.production)
+            exc.args = (exc.message,)
+            raise
+        except BaseException as exc:   # the traceback goes to the log (`__cause__`), never the screen
+            raise RestoreError(failure.paragraph(exc, phases.phase, run_id, trio.production)) from exc
     report.seconds = round(time.monotonic() - started, 3)
     return report
 
 
-def _answered(sources: Sources, inputs: str, run_id: str, progress: Progress,
-              options: RestoreOptions) -> RestoreReport | None:
+def _answered(trio: Trio, inputs: str, run_id: str, options: RestoreOptions) -> RestoreReport | None:
     """A rerun's answer from the journal (`rerun`): nothing to do, or None."""
     if options.dry_run is not None or options.per_table:
         return None
-    with sources.production.connect() as conn:
+    with trio.production.connect() as conn:
         last = rerun.answered(conn, inputs)
     if last is None:
         return None
-    progress.note(f"already restored by run {last.run_id[:8]}: crashed, the snapshot, the decisions and the options "
-                  "are as that run found them; nothing read again, nothing written")
+    trio.progress.note(f"already restored by run {last.run_id[:8]}: crashed, the snapshot, the decisions and the "
+                       "options are as that run found them; nothing read again, nothing written")
     started = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
     return RestoreReport(run_id, started, 0.0, {}, [], noop=True)
 
@@ -136,56 +129,54 @@ class _ReadEveryTable(Exception):
     """The tables a scoped restore read do not hold the plan's references (`scope`)."""
 
 
-def _restore(sources: Sources, settings: Settings, decisions: Decisions, options: RestoreOptions,
-             progress: Progress, cancel: threading.Event | None, run_id: str, inputs: str) -> RestoreReport:
-    known = _known_delta(sources, settings, options, progress)
-    read = scope.restore_scope(sources.production, known, options.reviewed if options.scoped else None, decisions,
+def _restore(trio: Trio, options: RestoreOptions, run_id: str, inputs: str) -> RestoreReport:
+    known = _known_delta(trio, options)
+    read = scope.restore_scope(trio.production, known, options.reviewed if options.scoped else None, trio.decisions,
                                options.tables or ())
     if read is not None:
-        progress.note(f"reading {len(read)} tables: those Friday wrote, and those their rows name or that name them")
+        trio.progress.note(f"reading {len(read)} tables: those Friday wrote, and those their rows name or that "
+                           "name them")
         try:
-            return _restore_reading(read, known, sources, settings, decisions, options, progress, cancel, run_id,
-                                    inputs)
+            return _restore_reading(trio, options, read, known, run_id, inputs)
         except _ReadEveryTable as moved:
-            progress.note(f"{moved}: reading every table")
-    return _restore_reading(None, known, sources, settings, decisions, options, progress, cancel, run_id, inputs)
+            trio.progress.note(f"{moved}: reading every table")
+    return _restore_reading(trio, options, None, known, run_id, inputs)
 
 
-def _restore_reading(read: frozenset[str] | None, known: Delta | None, sources: Sources, settings: Settings,
-                     decisions: Decisions, options: RestoreOptions, progress: Progress,
-                     cancel: threading.Event | None, run_id: str, inputs: str) -> RestoreReport:
+def _restore_reading(trio: Trio, options: RestoreOptions, read: frozenset[str] | None, known: Delta | None,
+                     run_id: str, inputs: str) -> RestoreReport:
     """The restore, reading the tables of `read` (None: every one)."""
-    schema = with_operator_keys(reflect(sources.crashed, "crashed", only=read), decisions)
-    with sources.crashed.connect() as c_conn:
+    decisions, progress = trio.decisions, trio.progress
+    schema = with_operator_keys(reflect(trio.crashed, "crashed", only=read), decisions)
+    with trio.crashed.connect() as c_conn:
         # Friday's type values are the ones its rows hold; production's own cannot matter
         # to rows being restored (and production's schema is checked by the plan, next).
-        graph = build_graph(schema, [c_conn], graph_decisions(decisions, settings.app_aliases))
-    address, path = choose_address(sources.production, sources.crashed, schema, options.staged)
-    with sources.production.connect() as p_conn:   # what a stopped restore left, put back first
+        graph = build_graph(schema, [c_conn], graph_decisions(decisions, trio.settings.app_aliases))
+    address, path = choose_address(trio.production, trio.crashed, schema, options.staged)
+    with trio.production.connect() as p_conn:   # what a stopped restore left, put back first
         p_conn.execution_options(**{WRITER: True})
         for done in leftovers.put_back(p_conn):
             progress.note(f"{done} (a stopped restore had left them)")
     progress.note(f"rows travel {path}")
     surrogate = frozenset(n for n, t in schema.tables.items() if t.key_kind == KeyKind.SURROGATE)
     work = Work(keyed=frozenset(schema.tables) - surrogate,
-                 picks={name: frozenset(ids) for name, ids in decisions.picked.items()})
+                picks={name: frozenset(ids) for name, ids in decisions.picked.items()})
     created = False
     try:
-        plan = inspect_gaps(settings, decisions, progress, cancel, sources=sources, on_row=work.sink,
-                            row_classes=Work.CLASSES, count_only=surrogate, schema=schema, graph=graph, known=known,
-                            check_roles=read is None).plan
+        plan = inspect_gaps(trio.knowing(schema, graph),
+                            Reading.restoring(work.sink, Work.CLASSES, surrogate, known, every_table=read is None)).plan
         findings = roles.findings_of(plan)
         if read is not None:   # before anything is written
             assert known is not None and options.reviewed is not None
             moved = scope.references_moved(known, plan)
             if moved is not None:
                 raise _ReadEveryTable(moved)
-            findings = [roles.Finding(**f) for f in options.reviewed.role_findings]   # its look at every table
+            findings = options.reviewed.role_findings   # its look at every table
 
         def id_columns(order: list[str]) -> list[IdColumn]:
             # The picks first: an id picked that Friday no longer holds is refused as such.
             # `--yes` decides nothing: a column that can carry a moved id is the operator's.
-            with sources.crashed.connect() as c_conn, sources.production.connect() as p_conn:
+            with trio.crashed.connect() as c_conn, trio.production.connect() as p_conn:
                 require_plan_picks(c_conn, schema, plan, order)
                 return census.plan_census(c_conn, schema, graph, plan, order, decisions, p_conn)
 
@@ -194,16 +185,17 @@ def _restore_reading(read: frozenset[str] | None, known: Delta | None, sources: 
                                   findings=findings, id_columns=id_columns, detailed=frozenset(),
                                   partial=read is not None)
         # After the plan, so that input the plan refuses leaves production without a trace.
-        created = options.dry_run is None and journal.ensure(sources.production)
-        with sources.crashed.connect() as c_conn, sources.production.connect() as p_conn:
+        created = options.dry_run is None and journal.ensure(trio.production)
+        with trio.crashed.connect() as c_conn, trio.production.connect() as p_conn:
             p_conn.execution_options(**{WRITER: True})
-            run = _Run(run_id, inputs, schema, graph, plan, decisions, options, selection, work, c_conn, p_conn, progress, cancel,
-                       address, shapes=staging_shapes(sources.production, sources.crashed, address, schema))
+            run = _Run(run_id, inputs, schema, graph, plan, decisions, options, selection, work, c_conn, p_conn,
+                       progress, trio.cancel, address,
+                       shapes=staging_shapes(trio.production, trio.crashed, address, schema))
             report = run.execute()
     except BaseException:
         if created:   # a first run that failed: production as it was, without empty journal tables
             with contextlib.suppress(DBAPIError):   # the server gone: the first error is the one to tell
-                journal.drop_if_empty(sources.production)
+                journal.drop_if_empty(trio.production)
         raise
     finally:
         work.close()
@@ -211,20 +203,20 @@ def _restore_reading(read: frozenset[str] | None, known: Delta | None, sources: 
     return report
 
 
-def _known_delta(sources: Sources, settings: Settings, options: RestoreOptions, progress: Progress) -> Delta | None:
+def _known_delta(trio: Trio, options: RestoreOptions) -> Delta | None:
     """Friday's delta from the reviewed plan, when it has one and crashed and the snapshot
     are as it read them (refused when they are not): only its keys are compared again.
     One found trusting ``updated_at`` is used only by a restore that trusts it too."""
     reviewed = options.reviewed
-    if reviewed is None or reviewed.delta is None or sources.snapshot is None:
+    if reviewed is None or reviewed.delta is None or trio.snapshot is None:
         return None
-    if reviewed.delta.trusting and not settings.trust_updated_at:
-        progress.note("the plan's delta was found trusting updated_at and this restore does not: comparing in full")
+    if reviewed.delta.trusting and not trio.settings.trust_updated_at:
+        trio.progress.note("the plan's delta was found trusting updated_at and this restore does not: "
+                           "comparing in full")
         return None
-    require_sources_unchanged(reviewed, dict(sources.identities),
-                              fingerprints(sources.crashed, sources.snapshot))
-    progress.note(f"Friday's delta from {reviewed.where()}: {sum(map(len, reviewed.delta.keys.values()))} keys "
-                  "to compare again, crashed and the snapshot unchanged since")
+    require_sources_unchanged(reviewed, dict(trio.sources.identities), fingerprints(trio.crashed, trio.snapshot))
+    trio.progress.note(f"Friday's delta from {reviewed.where()}: {sum(map(len, reviewed.delta.keys.values()))} keys "
+                       "to compare again, crashed and the snapshot unchanged since")
     return reviewed.delta
 
 
@@ -482,7 +474,7 @@ class _Run:
         this was; returns those runs, for the journal to mark resumed."""
         confirmed = [PayloadEdge.from_dict(d) for d in self.decisions.payload_edges]
         sure = {e.id for e in confirmed}
-        unconfirmed = [PayloadEdge.from_dict(d) for d in self.plan.payload_edges if d["id"] not in sure]
+        unconfirmed = [PayloadEdge.from_dict(d.as_decided()) for d in self.plan.payload_edges if d.id not in sure]
         stopped = journal.stopped_runs(self.p, run_id)
         wanted = set(self.order)
         passes = [(stopped, confirmed, []), ([run_id], [e for e in confirmed if e.table in wanted],

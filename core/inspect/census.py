@@ -145,10 +145,10 @@ def plan_census(c: Connection, schema: Schema, graph: ReferenceGraph, plan: Plan
     found = census(c, schema, graph, writing, boundaries, production_max, decisions.plain_columns,
                    decisions.confirm_edges, decisions.scoped_numbers(), p,
                    [*decisions.unique_keys, *decisions.not_unique])
-    return found + [IdColumn(e["table"], e["column"], e["parent"], schema[e["parent"]].primary_key[0], e["ids"],
-                             e["ids_found"], e["moved"], payload=e["id"])
+    return found + [IdColumn(e.table, e.column, e.parent, schema[e.parent].primary_key[0], e.ids, e.ids_found,
+                             e.moved, payload=e.id)
                     for e in plan.payload_edges
-                    if not e["confirmed"] and e.get("moved") and e["table"] in tables and e["parent"] in schema]
+                    if not e.confirmed and e.moved and e.table in tables and e.parent in schema]
 
 
 def rewritten(c: Connection, schema: Schema, plan: Plan, f: IdColumn, limit: int = 3) -> list[str]:
@@ -198,8 +198,7 @@ def accept(decisions: Decisions, plan: Plan, found: Sequence[IdColumn]) -> dict[
                                                              - {e for f in replies for e in f.edges}))
     decisions.confirm_edges = sorted(set(decisions.confirm_edges) | implied)
     kept = {PayloadEdge.from_dict(d).id for d in decisions.payload_edges}
-    decisions.payload_edges += [PayloadEdge.from_dict(e).as_dict() for e in plan.payload_edges
-                                if e["id"] in inside and e["id"] not in kept]
+    decisions.payload_edges += [e.as_decided() for e in plan.payload_edges if e.id in inside and e.id not in kept]
     decisions.accepted.update(taken)
     return taken
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -35,8 +34,19 @@ from ..databases.schema import compare as compare_schemas
 from ..errors import PlanError
 from ..plan.decisions import Decisions
 from ..plan.delta import SOURCES, Delta, LatestWrite, fingerprints, references_of, usable
-from ..plan.model import Boundary, Conflict, Decision, Merge, Plan, RowClass, TableGap
-from ..progress import NullProgress, Progress, check_cancel
+from ..plan.model import (
+    Boundary,
+    Conflict,
+    Decision,
+    FoundPayloadEdge,
+    Merge,
+    Plan,
+    PlanEdge,
+    QueuedJob,
+    RowClass,
+    TableGap,
+)
+from ..progress import check_cancel
 from . import framework, payloads, php_payloads, roles, soft_deletes
 from .boundaries import BoundaryFinder
 from .cell_merge import merge_cells
@@ -44,6 +54,7 @@ from .classify import Evidence, Row, classify, diff, evidence, key_of
 from .findings import SAMPLES, Findings
 from .graph import Edge, ReferenceGraph, build_graph, graph_decisions
 from .sources import Sources
+from .trio import Trio
 from .unique import with_operator_keys
 from .versions import VersionReader
 
@@ -60,114 +71,106 @@ class Inspected(NamedTuple):
 
 # --- the entry point ----------------------------------------------------------------
 
-def inspect_gaps(
-    settings: Settings,
-    decisions: Decisions | None = None,
-    progress: Progress | None = None,
-    cancel: threading.Event | None = None,
-    sources: Sources | None = None,
-    on_row: RowSink | None = None,
-    row_classes: frozenset[RowClass] = frozenset(RowClass),
-    told: frozenset[RowClass] | None = None,
-    joint: bool = True,
-    count_only: frozenset[str] = frozenset(),
-    schema: Schema | None = None,
-    graph: ReferenceGraph | None = None,
-    check_roles: bool = True,
-    delta: Delta | None = None,
-    known: Delta | None = None,
-    hide_restored: bool | None = None,
-) -> Inspected:
-    """Inspect every table's gap and return the plan. Writes nothing anywhere.
+@dataclass(frozen=True)
+class Reading:
+    """How a look at the gaps reads, and who hears each row it classifies.
 
     `on_row`, when given, hears every classified row of `told` (by default `row_classes`,
-    the classes read) as ``(table, class, key)``: the restore and the tests use it to see
-    each row's fate, not only the counts. Production's inserts into integer-key tables
-    are otherwise only counted; they are read row by row only when `told` asks for them.
-    `joint` False keeps every comparison in gapmend even where one connection sees every
-    side (as between servers; tests compare both ways). Tables in
-    `count_only` have their Friday inserts counted by the server instead of read (the
-    server-side restore's own statements find their collisions and orphans). `schema`
-    (crashed's) and `graph` are given when the caller has them already: reflecting and
-    reading every type column again costs a scan per table. Rows a committed run
-    restored are counted as restored, not as work still to do, when `hide_restored`
-    (by default: when no caller hears the rows, as the restore does).
-    A contradiction between the roles and their contents (`roles`) is refused unless
-    `check_roles` is False (`gapmend roles`, which shows them). With a snapshot, `delta`
-    (when given) is filled with Friday's delta and the sources' fingerprints (`plan.delta`),
-    and `known` (a delta the caller checked is still true) limits the comparison of
-    crashed with the snapshot to its keys; what its plan read of those two databases
-    (their latest writes, that the snapshot is crashed's) is not read again.
+    the classes read) as ``(table, class, key, merge)``: the restore and the tests use it
+    to see each row's fate, not only the counts. Production's inserts into integer-key
+    tables are otherwise only counted; they are read row by row only when `told` asks for
+    them. `joint` False keeps every comparison in gapmend even where one connection sees
+    every side (as between servers; tests compare both ways). Tables in `count_only` have
+    their Friday inserts counted by the server instead of read (the server-side restore's
+    own statements find their collisions and orphans). Rows a committed run restored are
+    counted as restored, not as work still to do, when `hide_restored` (by default: when
+    no caller hears the rows, as the restore does). A contradiction between the roles and
+    their contents (`roles`) is refused unless `check_roles` is False (`gapmend roles`,
+    which shows them). With a snapshot, `delta` (when given) is filled with Friday's delta
+    and the sources' fingerprints (`plan.delta`), and `known` (a delta the caller checked
+    is still true) limits the comparison of crashed with the snapshot to its keys; what
+    its plan read of those two databases (their latest writes, that the snapshot is
+    crashed's) is not read again.
     """
+
+    on_row: RowSink | None = None
+    row_classes: frozenset[RowClass] = frozenset(RowClass)
+    told: frozenset[RowClass] | None = None
+    joint: bool = True
+    count_only: frozenset[str] = frozenset()
+    check_roles: bool = True
+    delta: Delta | None = None
+    known: Delta | None = None
+    hide_restored: bool | None = None
+
+    @classmethod
+    def restoring(cls, sink: RowSink, classes: frozenset[RowClass], counted: frozenset[str], known: Delta | None,
+                  every_table: bool) -> Reading:
+        """The restore's look: `sink` hears the rows of `classes` it writes, the server
+        counts the Friday inserts of `counted`, and the roles are checked where it reads
+        `every_table` (else the reviewed plan's look at every table holds)."""
+        return cls(on_row=sink, row_classes=classes, count_only=counted, check_roles=every_table, known=known)
+
+
+def inspect_gaps(trio: Trio, reading: Reading = Reading()) -> Inspected:
+    """Inspect every table's gap and return the plan (`Reading` says how). Writes nothing
+    anywhere. `trio.schema` (crashed's) and `trio.graph` are taken when read already:
+    reflecting and reading every type column again costs a scan per table."""
     started = time.monotonic()
-    decisions = decisions or Decisions()
-    progress = progress or NullProgress()
-    own = sources is None
-    sources = sources or Sources.open(settings)
-    try:
-        if delta is not None and sources.snapshot is not None:   # before anything is read
-            delta.fingerprints = fingerprints(sources.crashed, sources.snapshot)
-            delta.trusting = settings.trust_updated_at
-        progress.start("reflecting schemas", None)
-        schema, findings = _reflect_sides(sources, decisions, schema, snapshot_checked=known is not None)
-        snapshot = connect(sources.snapshot, "snapshot") if sources.snapshot is not None else contextlib.nullcontext()
-        with connect(sources.crashed, "crashed") as c_conn, connect(sources.production, "production") as p_conn, \
-                snapshot as s_conn:
-            facts = {role: roles.read_facts(role, conn, schema, _known_latest(known, role))
-                     for role, conn in (("production", p_conn), ("crashed", c_conn), ("snapshot", s_conn))
-                     if conn is not None}
-            if delta is not None:
-                delta.latest_writes = {r: (facts[r].latest_write, facts[r].latest_at) for r in SOURCES if r in facts}
-            found = roles.check_facts(facts)
-            if check_roles:   # before the gap is read: a snapshot newer than the crash is no snapshot
-                roles.require_settled([f for f in found if f.kind == roles.REFUSE], [])
-            graph = graph or build_graph(schema, [c_conn, p_conn], graph_decisions(decisions, settings.app_aliases))
-            gaps = _Inspector(
-                schema=schema, graph=graph, sources=sources, c=c_conn, p=p_conn, s=s_conn,
-                snapshot_at=settings.snapshot_at, trust_updated_at=settings.trust_updated_at, decisions=decisions,
-                stamp_columns=settings.stamp_columns,
-                progress=progress, cancel=cancel, on_row=on_row, row_classes=row_classes,
-                told=row_classes if told is None else told, joint_allowed=joint,
-                count_only=count_only, hide_restored=on_row is None if hide_restored is None else hide_restored,
-                delta=delta if s_conn is not None else None, known=known,
-            ).run()
-            moving = {g.table: (g.boundary.value, g.production_max_id) for g in gaps
-                      if g.boundary.value is not None and g.production_max_id is not None}
-            payload_edges = payload_candidates(c_conn, schema, decisions, settings, moving)
-            journaled = journal.has_runs(p_conn)
-            jobs = queued_jobs(c_conn, schema, gaps)
-            found += roles.check_friday_rows(c_conn, p_conn, schema, graph, gaps, {
-                t for t, d in decisions.tables.items() if d == Decision.SKIP.value})
-            if check_roles:
-                roles.require_settled([f for f in found if f.kind == roles.REFUSE], [])
-            trigger_list = _triggers(p_conn, [g.table for g in gaps if g.has_work])
-        plan = Plan(
-            tables=gaps,
-            order=list(graph.order),
-            cycles=[list(c) for c in graph.cycles],
-            edges=[_edge_entry(e, decisions) for e in graph.edges],
-            schema_findings=[f.line() for f in findings],
-            unmatched_columns=list(graph.unmatched),
-            mode=_mode(settings, sources),
-            created_at=datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
-            connections=settings.masked(),
-            identities=dict(sources.identities),
-            elapsed_s=round(time.monotonic() - started, 3),
-            triggers=trigger_list,
-            roles=list(facts.values()),
-            payload_edges=payload_edges,
-            queued_jobs=jobs,
-        )
-        if delta is not None and sources.snapshot is not None:   # what a restore of this plan must read (`apply.scope`)
-            delta.references = references_of(schema.tables, plan.edges, plan.payload_edges)
-        if not journaled:   # after a restore production holds Friday's changes by gapmend's own doing
-            found += roles.check_plan(plan, facts)
+    settings, decisions, sources, progress = trio.settings, trio.decisions, trio.sources, trio.progress
+    check_roles, delta, known = reading.check_roles, reading.delta, reading.known
+    if delta is not None and sources.snapshot is not None:   # before anything is read
+        delta.fingerprints = fingerprints(sources.crashed, sources.snapshot)
+        delta.trusting = settings.trust_updated_at
+    progress.start("reflecting schemas", None)
+    schema, findings = _reflect_sides(sources, decisions, trio.schema, snapshot_checked=known is not None)
+    snapshot = connect(sources.snapshot, "snapshot") if sources.snapshot is not None else contextlib.nullcontext()
+    with connect(sources.crashed, "crashed") as c_conn, connect(sources.production, "production") as p_conn, \
+            snapshot as s_conn:
+        facts = {role: roles.read_facts(role, conn, schema, _known_latest(known, role))
+                 for role, conn in (("production", p_conn), ("crashed", c_conn), ("snapshot", s_conn))
+                 if conn is not None}
+        if delta is not None:
+            delta.latest_writes = {r: (facts[r].latest_write, facts[r].latest_at) for r in SOURCES if r in facts}
+        found = roles.check_facts(facts)
+        if check_roles:   # before the gap is read: a snapshot newer than the crash is no snapshot
+            roles.require_settled([f for f in found if f.kind == roles.REFUSE], [])
+        graph = trio.graph or build_graph(schema, [c_conn, p_conn], graph_decisions(decisions, settings.app_aliases))
+        gaps = _Inspector(trio.knowing(schema, graph), reading, c_conn, p_conn, s_conn).run()
+        moving = {g.table: (g.boundary.value, g.production_max_id) for g in gaps
+                  if g.boundary.value is not None and g.production_max_id is not None}
+        payload_edges = payload_candidates(c_conn, schema, decisions, settings, moving)
+        journaled = journal.has_runs(p_conn)
+        jobs = queued_jobs(c_conn, schema, gaps)
+        found += roles.check_friday_rows(c_conn, p_conn, schema, graph, gaps, {
+            t for t, d in decisions.tables.items() if d == Decision.SKIP.value})
         if check_roles:
             roles.require_settled([f for f in found if f.kind == roles.REFUSE], [])
-        return Inspected(dataclasses.replace(plan, role_findings=[dataclasses.asdict(f) for f in found]), graph)
-    finally:
-        if own:
-            sources.dispose()
+        trigger_list = _triggers(p_conn, [g.table for g in gaps if g.has_work])
+    plan = Plan(
+        tables=gaps,
+        order=list(graph.order),
+        cycles=[list(c) for c in graph.cycles],
+        edges=[_edge_entry(e, decisions) for e in graph.edges],
+        schema_findings=[f.line() for f in findings],
+        unmatched_columns=list(graph.unmatched),
+        mode=_mode(settings, sources),
+        created_at=datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        connections=settings.masked(),
+        identities=dict(sources.identities),
+        elapsed_s=round(time.monotonic() - started, 3),
+        triggers=trigger_list,
+        roles=list(facts.values()),
+        payload_edges=payload_edges,
+        queued_jobs=jobs,
+    )
+    if delta is not None and sources.snapshot is not None:   # what a restore of this plan must read (`apply.scope`)
+        delta.references = references_of(schema.tables, plan.edges, plan.payload_edges)
+    if not journaled:   # after a restore production holds Friday's changes by gapmend's own doing
+        found += roles.check_plan(plan, facts)
+    if check_roles:
+        roles.require_settled([f for f in found if f.kind == roles.REFUSE], [])
+    return Inspected(dataclasses.replace(plan, role_findings=found), graph)
 
 
 def _reflect_sides(sources: Sources, decisions: Decisions, crashed: Schema | None,
@@ -206,10 +209,9 @@ def _triggers(conn: Connection, written: list[str]) -> list[dict[str, Any]]:
              "action": triggers.ACTION} for t in triggers.on_tables(conn, written)]
 
 
-def _edge_entry(e: Edge, decisions: Decisions) -> dict[str, Any]:
-    return {"id": e.id, "child": e.child, "columns": list(e.columns), "parent": e.parent,
-            "parent_columns": list(e.parent_columns), "kind": e.describe_kind(), "evidence": e.evidence,
-            "confirmed": e.kind == "declared" or e.id in decisions.confirm_edges}
+def _edge_entry(e: Edge, decisions: Decisions) -> PlanEdge:
+    return PlanEdge(e.id, e.child, list(e.columns), e.parent, list(e.parent_columns), e.describe_kind(), e.evidence,
+                    e.kind == "declared" or e.id in decisions.confirm_edges)
 
 
 def _mode(settings: Settings, sources: Sources) -> str:
@@ -221,10 +223,10 @@ def _mode(settings: Settings, sources: Sources) -> str:
 JOBS_SHOWN = 50
 
 
-def queued_jobs(conn: Connection, schema: Schema, gaps: list[TableGap]) -> list[dict[str, Any]]:
+def queued_jobs(conn: Connection, schema: Schema, gaps: list[TableGap]) -> list[QueuedJob]:
     """Friday's queued jobs (rows past the boundary of a table shaped like Laravel's
     ``jobs``), the first `JOBS_SHOWN` of each table: what each would do if replayed."""
-    out: list[dict[str, Any]] = []
+    out: list[QueuedJob] = []
     for g in gaps:
         t = schema[g.table]
         if not {"queue", "payload"} <= set(t.column_names) or g.key_kind != KeyKind.SURROGATE or not g.count(
@@ -235,15 +237,15 @@ def queued_jobs(conn: Connection, schema: Schema, gaps: list[TableGap]) -> list[
         for row in conn.execute(select(*cols).where(key > (g.boundary.value or 0)).order_by(key).limit(JOBS_SHOWN)):
             described = php_payloads.describe_job(row[1])
             at = row[2] if len(row) > 2 else None
-            out.append({"table": g.table, "id": row[0], "job": described[0] if described else "(not a Laravel job)",
-                        "models": described[1] if described else [],
-                        "available_at": datetime.fromtimestamp(at, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-                        if isinstance(at, int) else at})
+            out.append(QueuedJob(g.table, row[0], described[0] if described else "(not a Laravel job)",
+                                 described[1] if described else [],
+                                 datetime.fromtimestamp(at, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+                                 if isinstance(at, int) else at))
     return out
 
 
 def payload_candidates(conn: Connection, schema: Schema, decisions: Decisions, settings: Settings,
-                       moving: Mapping[str, tuple[int, int]] | None = None) -> list[dict[str, Any]]:
+                       moving: Mapping[str, tuple[int, int]] | None = None) -> list[FoundPayloadEdge]:
     """The paths of ids inside crashed's JSON values, with the operator's word on each,
     and (given `moving`: table -> its boundary and production's highest id) how many of
     their sampled ids are Friday-only ids the restore moves: left unconfirmed, those
@@ -254,59 +256,56 @@ def payload_candidates(conn: Connection, schema: Schema, decisions: Decisions, s
         if c.edge.id in decisions.drop_edges:
             continue
         low, high = (moving or {}).get(c.edge.parent, (0, 0))
-        out.append({**c.edge.as_dict(), "evidence": c.evidence, "sampled": c.values, "ids": len(c.ids),
-                    "ids_found": c.parents, "confirmed": c.edge.id in confirmed,
-                    "moved": sum(1 for i in c.ids if low < i <= high)})
+        out.append(FoundPayloadEdge(**c.edge.as_dict(), evidence=c.evidence, sampled=c.values, ids=len(c.ids),
+                                    ids_found=c.parents, confirmed=c.edge.id in confirmed,
+                                    moved=sum(1 for i in c.ids if low < i <= high)))
     return out
 
 
 @dataclass
 class _Inspector:
-    schema: Schema
-    graph: ReferenceGraph
-    sources: Sources
-    c: Connection
-    p: Connection
-    s: Connection | None
-    snapshot_at: datetime | None
-    decisions: Decisions
-    progress: Progress
-    cancel: threading.Event | None
-    on_row: RowSink | None = None
-    row_classes: frozenset[RowClass] = frozenset(RowClass)   # the classes read
-    told: frozenset[RowClass] = frozenset(RowClass)          # the classes `on_row` hears
-    joint_allowed: bool = True
-    count_only: frozenset[str] = frozenset()   # tables whose Friday inserts are counted, not read
-    trust_updated_at: bool = False
-    stamp_columns: tuple[str, ...] = ("updated_at",)   # merged by "the later" (`cell_merge`)
-    # A plan to read (not the restore's own): rows a committed run restored are counted
-    # as restored, not as work still to do (`journal`).
-    hide_restored: bool = False
-    delta: Delta | None = None                       # filled with Friday's delta (`plan.delta`)
-    known: Delta | None = None                       # a delta to read instead of comparing
+    """One look at every table's gap, on open connections to the three databases."""
+
+    trio: Trio               # with crashed's schema and its reference graph
+    reading: Reading
+    crashed: Connection
+    production: Connection
+    snapshot: Connection | None
     boundaries: dict[str, Boundary] = field(default_factory=dict)
     maxima: dict[str, tuple[int, int]] = field(default_factory=dict)   # (crashed, production) highest ids
     # Per integer-keyed table, rows past its boundary: production's, and (for `count_only`
     # tables) crashed's and how many of those have an id production holds too.
     past: dict[str, tuple[int, int, int]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        assert self.trio.schema is not None and self.trio.graph is not None
+        self.schema, self.graph = self.trio.schema, self.trio.graph
+        self.settings, self.decisions = self.trio.settings, self.trio.decisions
+        self.progress, self.cancel = self.trio.progress, self.trio.cancel
+        reading = self.reading
+        self.told = reading.row_classes if reading.told is None else reading.told   # the classes `on_row` hears
+        # A plan to read (not the restore's own): rows a committed run restored are counted
+        # as restored, not as work still to do (`journal`).
+        self.hide_restored = reading.on_row is None if reading.hide_restored is None else reading.hide_restored
+        self.delta = reading.delta if self.snapshot is not None else None   # filled with Friday's delta (`plan.delta`)
+
     def run(self) -> list[TableGap]:
         tables = [self.schema[name] for name in self.graph.order]
         # Asked once, not per table: without a committed run nothing was restored yet.
-        self.hide_restored = self.hide_restored and journal.has_runs(self.p)
-        finder = BoundaryFinder(self.schema, self.graph, self.c, self.p, self.s, self.snapshot_at, self.decisions,
-                                known=self.known.highest if self.known is not None else {})
+        self.hide_restored = self.hide_restored and journal.has_runs(self.production)
+        finder = BoundaryFinder(self.schema, self.graph, self.crashed, self.production, self.snapshot, self.settings.snapshot_at, self.decisions,
+                                known=self.reading.known.highest if self.reading.known is not None else {})
         self.boundaries = finder.find_all(tables, self.progress, self.cancel)
         self.maxima = finder.maxima
         if self.delta is not None:
             self.delta.highest = {"crashed": finder.highest("c"), "snapshot": finder.highest("s")}
         self.past = self._count_past(tables)
-        known = None if self.known is None else self.known.valid_keys({n: b.value for n, b in self.boundaries.items()})
-        reader = VersionReader(self.schema, self.graph, self.sources, self.c, self.p, self.s, self.boundaries,
-                               self.snapshot_at, self.row_classes, self.trust_updated_at, self.cancel, known)
+        known = None if self.reading.known is None else self.reading.known.valid_keys({n: b.value for n, b in self.boundaries.items()})
+        reader = VersionReader(self.schema, self.graph, self.trio.sources, self.crashed, self.production, self.snapshot, self.boundaries,
+                               self.settings.snapshot_at, self.reading.row_classes, self.settings.trust_updated_at, self.cancel, known)
         gaps = []
         self.progress.start("inspecting tables", len(tables))
-        with reader.opened(self.joint_allowed):
+        with reader.opened(self.reading.joint):
             for t in tables:
                 check_cancel(self.cancel)
                 gaps.append(self._inspect(t, reader))
@@ -321,10 +320,10 @@ class _Inspector:
         and orphans itself; no row is read) with how many take an id production holds."""
         keyed = [t for t in tables if t.key_kind == KeyKind.SURROGATE]
         bounds = {t.name: int(self.boundaries[t.name].value or 0) for t in keyed}
-        produced = rowio.counts_past(self.p, keyed, bounds)
-        counted = [t for t in keyed if t.name in self.count_only and self.maxima[t.name][0] > bounds[t.name]]
-        friday = rowio.counts_past(self.c, counted, bounds)
-        taken = rowio.counts_past(self.c, counted, bounds, upto={n: p for n, (_, p) in self.maxima.items()})
+        produced = rowio.counts_past(self.production, keyed, bounds)
+        counted = [t for t in keyed if t.name in self.reading.count_only and self.maxima[t.name][0] > bounds[t.name]]
+        friday = rowio.counts_past(self.crashed, counted, bounds)
+        taken = rowio.counts_past(self.crashed, counted, bounds, upto={n: p for n, (_, p) in self.maxima.items()})
         return {t.name: (produced[t.name], friday.get(t.name, 0), taken.get(t.name, 0)) for t in keyed}
 
     # -- per table --
@@ -335,8 +334,8 @@ class _Inspector:
             self.delta.cover(t.name, self.boundaries[t.name].value)
         done, written = self._restored(t)
         acc.restored_keys, acc.written_keys = done, written
-        ev = evidence(t, self.graph.edges_from(t.name), self.boundaries, self.s is not None, self.snapshot_at,
-                      self.stamp_columns)
+        ev = evidence(t, self.graph.edges_from(t.name), self.boundaries, self.snapshot is not None, self.settings.snapshot_at,
+                      self.settings.stamp_columns)
         boundary = self.boundaries[t.name]
         key_idx = [t.column_names.index(c) for c in t.identity]
         p_max = c_max = None
@@ -349,11 +348,11 @@ class _Inspector:
                 self._record(t, ev, acc, key_idx, s_row, c_row, p_row, in_snapshot=True)
             friday_past = c_max > b   # crashed holds rows past the boundary (and never changes)
             n_prod, n_friday, n_taken = self.past[t.name]
-            if t.name in self.count_only and not done:   # rows a committed run restored are told apart by reading
+            if t.name in self.reading.count_only and not done:   # rows a committed run restored are told apart by reading
                 if friday_past:
                     self._count_friday_inserts(t, acc, b, n_friday, n_taken)
             elif friday_past:
-                for chunk in rowio.page_by_id(self.c, t, lo=b):
+                for chunk in rowio.page_by_id(self.crashed, t, lo=b):
                     check_cancel(self.cancel)
                     if done:
                         chunk = [row for row in chunk if not acc.was_restored(key_of(row, key_idx))]
@@ -366,10 +365,10 @@ class _Inspector:
             past = n_prod > 0   # production holds rows past the boundary
             # Rows a committed run inserted are past the boundary too: they are Friday's.
             acc.counts[RowClass.PRODUCTION_INSERT.value] += int(n_prod) - len(written)
-            for row in self.p.execute(select(keycol).where(keycol > b).order_by(keycol).limit(SAMPLES)) if past else ():
+            for row in self.production.execute(select(keycol).where(keycol > b).order_by(keycol).limit(SAMPLES)) if past else ():
                 acc.samples[RowClass.PRODUCTION_INSERT.value].append((row[0],))
-            if past and self.on_row is not None and RowClass.PRODUCTION_INSERT in self.told:
-                for chunk in rowio.page_by_id(self.p, t, lo=b):
+            if past and self.reading.on_row is not None and RowClass.PRODUCTION_INSERT in self.told:
+                for chunk in rowio.page_by_id(self.production, t, lo=b):
                     for row in chunk:
                         self._tell(t.name, RowClass.PRODUCTION_INSERT, key_of(row, key_idx), None)
         else:
@@ -411,7 +410,7 @@ class _Inspector:
         they inserted (encoded): empty for the restore's own plan (it reads the journal itself)."""
         if not self.hide_restored:
             return set(), set()
-        entries = journal.done_keys(self.p, t.name, ("inserted", "linked"))
+        entries = journal.done_keys(self.production, t.name, ("inserted", "linked"))
         written = {journal.encode(new) for action, new in entries.values() if action == "inserted" and new is not None}
         return set(entries), written
 
@@ -420,7 +419,7 @@ class _Inspector:
         key = t.table.c[t.primary_key[0]]
         acc.counts[RowClass.FRIDAY_INSERT.value] += n
         acc.ids_taken += taken
-        for (first,) in self.c.execute(select(key).where(key > b).order_by(key).limit(SAMPLES)):
+        for (first,) in self.crashed.execute(select(key).where(key > b).order_by(key).limit(SAMPLES)):
             acc.samples[RowClass.FRIDAY_INSERT.value].append((first,))
 
     def _record(self, t: TableInfo, ev: Evidence, acc: Findings, key_idx: list[int],
@@ -456,6 +455,6 @@ class _Inspector:
             acc.soft_deletes += 1
 
     def _tell(self, table: str, cls: RowClass, key: Row, merge: Merge | None) -> None:
-        if self.on_row is not None and cls in self.told:
-            self.on_row(table, cls, key, merge)
+        if self.reading.on_row is not None and cls in self.told:
+            self.reading.on_row(table, cls, key, merge)
 

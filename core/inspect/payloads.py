@@ -25,7 +25,6 @@ from typing import Any
 import inflection
 from sqlalchemy import JSON, ColumnElement, Connection, Text, func, or_, select
 
-from .. import shown
 from ..databases import rows as rowio
 from ..databases.schema import KeyKind, Schema, TableInfo
 from ..laravel import app_guards
@@ -132,13 +131,6 @@ class Candidate:
     values: int = 0                              # sampled values holding the path
     ids: set[int] = field(default_factory=set)   # the ids they hold
     parents: int = 0                             # ... of which crashed's parent table has a row
-
-
-def summary(found: Mapping[str, Any]) -> str:
-    """A plan's payload edge (`gap.payload_candidates`) in words: how many sampled values
-    hold it, and how many of their ids find a parent row."""
-    return (f"in {shown.plural(found['sampled'], 'sampled value')}, {found['ids_found']} of "
-            f"{shown.plural(found['ids'], 'id')} finding a row in {found['parent']}")
 
 
 def find(conn: Connection, schema: Schema, morph_map: Mapping[str, str],

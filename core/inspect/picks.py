@@ -38,9 +38,9 @@ def pick(decisions: Decisions, plan: Plan, table: str, ids: Iterable[int]) -> li
     decisions.picked[table] = sorted(set(decisions.picked.get(table, [])) | set(ids))
     decisions.tables[table] = Decision.APPROVE.value
     known = {PayloadEdge.from_dict(d).id for d in decisions.payload_edges}
-    new = [d for d in plan.payload_edges if d["table"] == table and d["id"] not in known]
-    decisions.payload_edges += [PayloadEdge.from_dict(d).as_dict() for d in new]
-    return [str(d["id"]) for d in new]
+    new = [d for d in plan.payload_edges if d.table == table and d.id not in known]
+    decisions.payload_edges += [d.as_decided() for d in new]
+    return [d.id for d in new]
 
 
 def unpick(decisions: Decisions, table: str, ids: Iterable[int]) -> None:

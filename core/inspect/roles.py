@@ -26,7 +26,6 @@ table's last row by id (one index lookup per table, not a scan).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterator
 
@@ -37,7 +36,7 @@ from ..databases.dialects import dialect_of
 from ..databases.schema import KeyKind, Schema, TableInfo
 from ..errors import GapmendError
 from ..plan.delta import LatestWrite
-from ..plan.model import Plan, RowClass, TableGap
+from ..plan.model import Plan, RoleFacts, RoleFinding, RowClass, TableGap
 from .graph import ReferenceGraph
 
 STAMPS = ("updated_at", "created_at")
@@ -47,32 +46,9 @@ REFUSE, CONFIRM = "refuse", "confirm"
 class RolesError(GapmendError):
     title = "The databases do not look like their roles"
 
-    def __init__(self, message: str, findings: list["Finding"] | None = None) -> None:
+    def __init__(self, message: str, findings: list["RoleFinding"] | None = None) -> None:
         super().__init__(message)
         self.findings = findings or []   # what refused it: a caller may show them, or confirm the confirmable
-
-
-@dataclass(frozen=True)
-class RoleFacts:
-    role: str
-    server: str                     # "SQLite file" or "MariaDB 11.x at host:port"
-    database: str
-    size_bytes: int | None
-    latest_write: datetime | None   # the newest stamp found
-    latest_at: str | None = None    # where: table.column
-
-    def line(self) -> str:
-        size = "size unknown" if self.size_bytes is None else _size(self.size_bytes)
-        latest = f"latest write {self.latest_write:%Y-%m-%d %H:%M:%S} ({self.latest_at})" if self.latest_write \
-            else "no timestamps read"
-        return f"{self.role:<10} {self.server}, {self.database}, {size}, {latest}"
-
-
-@dataclass(frozen=True)
-class Finding:
-    kind: str           # REFUSE | CONFIRM
-    id: str             # what a confirmation names: the check and the facts it saw
-    message: str
 
 
 def read_facts(role: str, conn: Connection, schema: Schema, known: LatestWrite | None = None) -> RoleFacts:
@@ -147,18 +123,18 @@ def _last_row(conn: Connection, key: Any, stamps: list[Any], skip: set[Any]) -> 
         below = page[-1][0]
 
 
-def check_facts(facts: dict[str, RoleFacts]) -> list[Finding]:
+def check_facts(facts: dict[str, RoleFacts]) -> list[RoleFinding]:
     """What the latest writes say, before the gap is inspected."""
     crashed, production, snapshot = facts["crashed"], facts["production"], facts.get("snapshot")
-    findings: list[Finding] = []
+    findings: list[RoleFinding] = []
     if snapshot is not None and snapshot.latest_write and crashed.latest_write \
             and snapshot.latest_write > crashed.latest_write:
-        findings.append(Finding(REFUSE, "snapshot-newer", (
+        findings.append(RoleFinding(REFUSE, "snapshot-newer", (
             f"the snapshot holds a write at {snapshot.latest_write:%Y-%m-%d %H:%M:%S} ({snapshot.latest_at}), later than "
             f"crashed's last at {crashed.latest_write:%Y-%m-%d %H:%M:%S}: a snapshot taken before the crash cannot; GAPMEND_SNAPSHOT_URL names "
             f"{snapshot.database}, which looks like production or a newer dump: point it at the restored snapshot")))
     if production.latest_write and crashed.latest_write and production.latest_write < crashed.latest_write:
-        findings.append(Finding(CONFIRM, _id("production-older", production, crashed), (
+        findings.append(RoleFinding(CONFIRM, _id("production-older", production, crashed), (
             f"production's latest write ({production.latest_write:%Y-%m-%d %H:%M:%S}, {production.latest_at}) is "
             f"older than crashed's ({crashed.latest_write:%Y-%m-%d %H:%M:%S}, {crashed.latest_at}): if production has been live since it was "
             f"restored, GAPMEND_PRODUCTION_URL ({production.database}) and GAPMEND_CRASHED_URL ({crashed.database}) "
@@ -166,7 +142,7 @@ def check_facts(facts: dict[str, RoleFacts]) -> list[Finding]:
     return findings
 
 
-def check_plan(plan: Plan, facts: dict[str, RoleFacts]) -> list[Finding]:
+def check_plan(plan: Plan, facts: dict[str, RoleFacts]) -> list[RoleFinding]:
     """What the inspected gap says: with a snapshot, each side must have changed
     something. Friday's changes are what every plan counts; production's are judged by
     its integer-keyed tables holding ids past the snapshot's (the restore's own plan
@@ -177,14 +153,14 @@ def check_plan(plan: Plan, facts: dict[str, RoleFacts]) -> list[Finding]:
                  for c in (RowClass.FRIDAY_INSERT, RowClass.FRIDAY_UPDATE, RowClass.FRIDAY_DELETE, RowClass.CONFLICT))
     keyed = [g for g in plan.tables if g.key_kind == KeyKind.SURROGATE and g.boundary.value is not None]
     inserted = sum(1 for g in keyed if (g.production_max_id or 0) > (g.boundary.value or 0))
-    findings: list[Finding] = []
+    findings: list[RoleFinding] = []
     if friday == 0 and inserted:
-        findings.append(Finding(REFUSE, "snapshot-is-crashed", (
+        findings.append(RoleFinding(REFUSE, "snapshot-is-crashed", (
             f"the snapshot ({facts['snapshot'].database}) holds everything crashed ({facts['crashed'].database}) holds: "
             "either nothing was lost, or GAPMEND_SNAPSHOT_URL names a copy of crashed: point it at the restored "
             "snapshot (or leave it out and set GAPMEND_SNAPSHOT_AT)")))
     elif friday and keyed and not inserted:
-        findings.append(Finding(CONFIRM, _id("snapshot-is-production", facts["snapshot"], facts["production"]), (
+        findings.append(RoleFinding(CONFIRM, _id("snapshot-is-production", facts["snapshot"], facts["production"]), (
             f"production ({facts['production'].database}) has inserted no row since the snapshot (no table holds an id "
             "past the snapshot's): if production has taken writes since it was restored, GAPMEND_SNAPSHOT_URL names a "
             "copy of production and the restore would overwrite them")))
@@ -192,7 +168,7 @@ def check_plan(plan: Plan, facts: dict[str, RoleFacts]) -> list[Finding]:
 
 
 def check_friday_rows(c: Connection, p: Connection, schema: Schema, graph: ReferenceGraph, gaps: list[TableGap],
-                      skipped: set[str]) -> list[Finding]:
+                      skipped: set[str]) -> list[RoleFinding]:
     """Crashed's rows past a boundary are Friday's, which production, restored from the
     snapshot, cannot hold: a few of each integer-keyed table's (the plan's samples) are
     looked up in production by id. When every table's are there, identical, production
@@ -224,14 +200,14 @@ def check_friday_rows(c: Connection, p: Connection, schema: Schema, graph: Refer
     if checked < 2 or len(alike) < checked:
         return []
     table, same = alike[0]
-    return [Finding(REFUSE, "friday-rows-in-production", (
+    return [RoleFinding(REFUSE, "friday-rows-in-production", (
         f"crashed's rows past the snapshot are in production already, identical, in every table ({table}: ids "
         f"{', '.join(map(str, same))}; {len(alike)} tables), and gapmend's journal did not put them there: a restore "
         f"would insert them a second time; GAPMEND_PRODUCTION_URL ({p.engine.url.database}) looks like a copy of "
         "crashed: point it at the live database"))]
 
 
-def require_settled(findings: list[Finding], confirmed: list[str]) -> None:
+def require_settled(findings: list[RoleFinding], confirmed: list[str]) -> None:
     """Refuse on a contradiction, and on a suggestion the operator has not confirmed."""
     for f in findings:
         if f.kind == REFUSE:
@@ -247,14 +223,5 @@ def _id(check: str, *facts: RoleFacts) -> str:
     return f"{check}:{hashlib.sha256(seen.encode()).hexdigest()[:12]}"
 
 
-def _size(n: int) -> str:
-    value: float = n
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} bytes"
-
-
-def findings_of(plan: Plan) -> list[Finding]:
-    return [Finding(**f) for f in plan.role_findings]
+def findings_of(plan: Plan) -> list[RoleFinding]:
+    return list(plan.role_findings)

@@ -19,14 +19,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 
 from sqlalchemy import Engine, Integer, String
 
 from ..databases.dialects import dialect_of
 from ..databases.engines import connect
 from ..databases.schema import TableInfo
-from .model import jsonable
+from .model import FoundPayloadEdge, PlanEdge, jsonable
 
 Key = tuple[Any, ...]
 SOURCES = ("crashed", "snapshot")
@@ -89,15 +89,15 @@ class Delta:
                    highest, references)
 
 
-def references_of(tables: Iterable[str], edges: Iterable[Mapping[str, Any]],
-                  payload_edges: Iterable[Mapping[str, Any]]) -> dict[str, list[tuple[str, str]]]:
+def references_of(tables: Iterable[str], edges: Iterable[PlanEdge],
+                  payload_edges: Iterable[FoundPayloadEdge]) -> dict[str, list[tuple[str, str]]]:
     """Per table, every reference out of its rows as a plan lists them (its edges, and
     its paths inside JSON): (id, parent table)."""
     out: dict[str, list[tuple[str, str]]] = {name: [] for name in tables}
     for e in edges:
-        out[str(e["child"])].append((str(e["id"]), str(e["parent"])))
+        out[e.child].append((e.id, e.parent))
     for d in payload_edges:
-        out[str(d["table"])].append((str(d["id"]), str(d["parent"])))
+        out[d.table].append((d.id, d.parent))
     return {name: sorted(refs) for name, refs in out.items()}
 
 

@@ -26,7 +26,7 @@ from ..errors import ConfigError, GapmendError
 from ..private_files import write_private
 from .decisions import Decisions, decisions_from_json
 from .delta import Delta, changed_sources
-from .model import Plan, RowClass, TableGap, jsonable, to_dict
+from .model import Plan, RoleFinding, RowClass, TableGap, jsonable, to_dict
 
 FORMAT = "gapmend-plan/1"
 
@@ -50,7 +50,7 @@ class Reviewed:
     delta: Delta | None = None   # Friday's delta, found by the plan (`delta`): None, the restore compares again
     # What the plan's look at every table found of the roles (`inspect.roles`): a restore
     # that reads only some tables (`apply.scope`) holds to these.
-    role_findings: list[dict[str, Any]] = field(default_factory=list)
+    role_findings: list[RoleFinding] = field(default_factory=list)
 
     @classmethod
     def of(cls, plan: Plan, decisions: Decisions, delta: Delta | None = None) -> "Reviewed":
@@ -68,8 +68,8 @@ def facts_of(plan: Plan, detailed: frozenset[str] | None = None) -> dict[str, An
     facts: dict[str, Any] = jsonable({
         "databases": plan.identities,
         "order": plan.order,
-        "edges": sorted(e["id"] for e in plan.edges),
-        "payload_edges": sorted(e["id"] for e in plan.payload_edges if e.get("confirmed")),
+        "edges": sorted(e.id for e in plan.edges),
+        "payload_edges": sorted(e.id for e in plan.payload_edges if e.confirmed),
         "schema": plan.schema_findings,
         "tables": {g.table: _table_facts(g, detailed is None or g.table in detailed) for g in plan.tables},
     })
@@ -123,7 +123,15 @@ def read_plan_file(path: Path) -> Reviewed:
     plan = data.get("plan")
     plan = plan if isinstance(plan, dict) else {}
     return Reviewed(facts=data["facts"], decisions=decisions, path=path, delta=Delta.from_json(data.get("delta")),
-                    role_findings=list(plan.get("role_findings") or []))
+                    role_findings=_role_findings(plan.get("role_findings"), path))
+
+
+def _role_findings(found: Any, path: Path) -> list[RoleFinding]:
+    try:
+        return [RoleFinding(str(f["kind"]), str(f["id"]), str(f["message"])) for f in found or []]
+    except (KeyError, TypeError):
+        raise ConfigError(f"plan file {path} holds role findings gapmend cannot read: write it again with "
+                          f"`gapmend plan --output {path}`") from None
 
 
 def require_unmoved(reviewed: Reviewed, now: Plan, tables: list[str], detailed: frozenset[str] | None = None,

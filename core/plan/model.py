@@ -13,6 +13,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from .. import shown
+
 
 class RowClass(str, enum.Enum):
     """What happened to a row after the snapshot, and so what the restore does with it."""
@@ -273,13 +275,105 @@ class TableGap:
 
 
 @dataclass(frozen=True)
+class PlanEdge:
+    """A reference of the graph as the plan shows it (`graph.Edge`), with the operator's word."""
+
+    id: str                    # "child.col->parent.col"
+    child: str
+    columns: list[str]
+    parent: str
+    parent_columns: list[str]
+    kind: str                  # declared | implied | polymorphic (VALUE) | …, in words
+    evidence: str
+    confirmed: bool
+
+
+@dataclass(frozen=True)
+class FoundPayloadEdge:
+    """A path of ids inside crashed's JSON or serialized values (`payloads.PayloadEdge`'s
+    fields), with what a sample of the values says of it and the operator's word."""
+
+    table: str
+    column: str
+    path: list[str]
+    parent: str
+    type_key: str | None
+    type_value: str | None
+    format: str
+    id: str
+    evidence: str
+    sampled: int               # sampled values holding the path
+    ids: int                   # the ids they hold
+    ids_found: int             # ... of which crashed's parent table has a row
+    confirmed: bool
+    moved: int                 # ... Friday-only ids the restore moves
+
+    def sampled_said(self) -> str:
+        """How many sampled values hold the path, and how many of their ids find a row."""
+        return (f"in {shown.plural(self.sampled, 'sampled value')}, {self.ids_found} of "
+                f"{shown.plural(self.ids, 'id')} finding a row in {self.parent}")
+
+    def as_decided(self) -> dict[str, Any]:
+        """The path as the decisions file keeps a confirmed one (`PayloadEdge.as_dict`)."""
+        return {"table": self.table, "column": self.column, "path": list(self.path), "parent": self.parent,
+                "type_key": self.type_key, "type_value": self.type_value, "format": self.format, "id": self.id}
+
+
+@dataclass(frozen=True)
+class QueuedJob:
+    """One of Friday's queued jobs (a row of a table shaped like Laravel's ``jobs``)."""
+
+    table: str
+    id: Any
+    job: str                   # the job's class, or "(not a Laravel job)"
+    models: list[str]          # the models its payload names
+    available_at: Any          # when it is due (UTC), as the row holds it
+
+
+@dataclass(frozen=True)
+class RoleFacts:
+    """What tells one role's database apart (`roles.read_facts`)."""
+
+    role: str
+    server: str                     # "SQLite file" or "MariaDB 11.x at host:port"
+    database: str
+    size_bytes: int | None
+    latest_write: datetime | None   # the newest stamp found
+    latest_at: str | None = None    # where: table.column
+
+    def line(self) -> str:
+        size = "size unknown" if self.size_bytes is None else _size(self.size_bytes)
+        latest = f"latest write {self.latest_write:%Y-%m-%d %H:%M:%S} ({self.latest_at})" if self.latest_write \
+            else "no timestamps read"
+        return f"{self.role:<10} {self.server}, {self.database}, {size}, {latest}"
+
+
+@dataclass(frozen=True)
+class RoleFinding:
+    """What the databases' contents say against the shape of a crash (`roles`)."""
+
+    kind: str           # roles.REFUSE | roles.CONFIRM
+    id: str             # what a confirmation names: the check and the facts it saw
+    message: str
+
+
+def _size(n: int) -> str:
+    value: float = n
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} bytes"
+
+
+@dataclass(frozen=True)
 class Plan:
     """Everything gapmend knows before writing: per table gaps, the reference graph, the order."""
 
     tables: list[TableGap]
     order: list[str]
     cycles: list[list[str]]
-    edges: list[dict[str, Any]]
+    edges: list[PlanEdge]
     schema_findings: list[str]
     unmatched_columns: list[str]
     mode: str                 # "three-way (snapshot)" | "snapshot time" | "content"
@@ -294,14 +388,14 @@ class Plan:
     triggers: list[dict[str, str]] = field(default_factory=list)
     # Which database is which (`roles.RoleFacts`: server, name, size, latest write), and
     # what their contents say against the shape of a crash (`roles.Finding`).
-    roles: list[Any] = field(default_factory=list)
+    roles: list[RoleFacts] = field(default_factory=list)
     # Paths of ids inside JSON values found in crashed (`payloads`): the edge's fields,
     # its evidence, how many sampled values hold it, and whether the operator confirmed it.
-    payload_edges: list[dict[str, Any]] = field(default_factory=list)
+    payload_edges: list[FoundPayloadEdge] = field(default_factory=list)
     # Friday's queued jobs, one by one (table, id, job, models named, when), so the
     # operator can judge them before letting any be restored (`queued_jobs`).
-    queued_jobs: list[dict[str, Any]] = field(default_factory=list)
-    role_findings: list[dict[str, str]] = field(default_factory=list)
+    queued_jobs: list[QueuedJob] = field(default_factory=list)
+    role_findings: list[RoleFinding] = field(default_factory=list)
     # Integer columns nobody declared as references whose Friday values name moved ids
     # (`census`): the restore refuses until each is decided.
     id_columns: list[IdColumn] = field(default_factory=list)

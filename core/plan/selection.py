@@ -74,7 +74,7 @@ def _pull_parents(plan: Plan, wanted: set[str], decision: Callable[[str], str]) 
     rows that need it are then skipped as having an unrestored parent)."""
     parents: dict[str, set[str]] = {}
     for e in plan.edges:
-        parents.setdefault(e["child"], set()).add(e["parent"])
+        parents.setdefault(e.child, set()).add(e.parent)
     pulled: dict[str, str] = {}
     frontier = sorted(wanted)
     while frontier:

@@ -111,17 +111,17 @@ def test_a_sessions_user_follows_its_guard(dbs: Databases, tmp_path: Path) -> No
     env = dbs.env_file(snapshot=True, snapshot_at=None)
 
     # Without the app: the web guard is Laravel's default; the admin guard names no table.
-    plain = {p["id"]: p for p in build_plan(load_settings(env, environ={})).payload_edges}
+    plain = {p.id: p for p in build_plan(load_settings(env, environ={})).payload_edges}
     assert list(plain) == ["sessions.payload$login_*[guard=web]->users"]
-    assert "Laravel's default provider" in plain["sessions.payload$login_*[guard=web]->users"]["evidence"]
+    assert "Laravel's default provider" in plain["sessions.payload$login_*[guard=web]->users"].evidence
 
     env.write_text(env.read_text() + f"GAPMEND_APP_PATH={app}\n")
     settings = load_settings(env, environ={})
-    found = {p["id"]: p for p in build_plan(settings).payload_edges}
+    found = {p.id: p for p in build_plan(settings).payload_edges}
     assert set(found) == {"sessions.payload$login_*[guard=web]->users",
                           "sessions.payload$login_*[guard=admin]->admins"}
     assert "App\\Models\\Admin by config/auth.php:40 → table 'admins'" in \
-        found["sessions.payload$login_*[guard=admin]->admins"]["evidence"]
+        found["sessions.payload$login_*[guard=admin]->admins"].evidence
     confirm = [a for i in sorted(found) for a in ("--confirm", i)]
     assert CliRunner().invoke(cli, ["--env-file", str(env), "approve", "sessions"]).exit_code == 0
     assert CliRunner().invoke(cli, ["--env-file", str(env), "edges", *confirm]).exit_code == 0

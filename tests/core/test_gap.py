@@ -11,6 +11,7 @@ import pytest
 from gapmend.core.apply.preview import build_plan
 from gapmend.core.config import load_settings
 from gapmend.core.demo import CONFLICT, CONVERGED, MERGE, PRODUCTION_DELETE, SNAPSHOT_AT, build_trio, demo_metadata
+from gapmend.core.inspect.gap import Reading
 from gapmend.core.plan.model import RowClass
 from sqlalchemy import text
 
@@ -25,7 +26,7 @@ def _observe(settings: Any, **kw: Any) -> tuple[Any, dict[str, dict[tuple[Any, .
         assert tagged not in seen[table], f"{table} {tagged} classified twice"
         seen[table][tagged] = cls.value
 
-    plan = build_plan(settings, on_row=sink, **kw)
+    plan = build_plan(settings, reading=Reading(on_row=sink, **kw))
     return plan, seen
 
 

@@ -26,6 +26,7 @@ import pytest
 from gapmend.core.apply.preview import build_plan
 from gapmend.core.apply.restore import RestoreOptions, restore
 from gapmend.core.config import load_settings
+from gapmend.core.plan.model import QueuedJob
 from gapmend.core.runbook.verify import verify
 from sqlalchemy import Engine, MetaData, select
 
@@ -258,8 +259,8 @@ def test_laravel_operational_tables_are_left_out_by_default(laravel_app_trio: Da
     text = CliRunner().invoke(cli, ["--env-file", str(env), "plan"]).output
     assert "Laravel's operational tables, skipped by default" in text and "sessions: Laravel's sessions" in text
     # Friday's queued job, one by one: what it would do if replayed.
-    assert {"table": "jobs", "id": 1, "job": "App\\Jobs\\SendWelcome", "models": ["App\\Models\\User 4"],
-            "available_at": "2025-11-20 12:00:00"} in plan.queued_jobs
+    assert QueuedJob(table="jobs", id=1, job="App\\Jobs\\SendWelcome", models=["App\\Models\\User 4"],
+                     available_at="2025-11-20 12:00:00") in plan.queued_jobs
     assert "jobs 1: App\\Jobs\\SendWelcome, naming App\\Models\\User 4, due 2025-11-20 12:00:00" in text
     refused = CliRunner().invoke(cli, ["--env-file", str(env), "approve", "migrations"])
     assert refused.exit_code == 2 and "migrations cannot be approved" in refused.output
@@ -274,7 +275,7 @@ def test_laravel_operational_tables_are_left_out_by_default(laravel_app_trio: Da
 
     # The operator restores Friday's sessions and queued jobs anyway, having confirmed the
     # ids inside their PHP-serialized payloads (issue 16, item 2).
-    inside = {p["id"] for p in plan.payload_edges}
+    inside = {p.id for p in plan.payload_edges}
     assert {"sessions.payload$login_*[guard=web]->users", "jobs.payload$data.command[class=App\\Models\\User]->users"} <= inside
     assert CliRunner().invoke(cli, ["--env-file", str(env), "approve", "sessions", "jobs"]).exit_code == 0
     confirm = [a for i in sorted(inside) if i.startswith(("sessions.", "jobs.")) for a in ("--confirm", i)]

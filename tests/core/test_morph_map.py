@@ -79,7 +79,7 @@ def test_a_restore_follows_the_apps_morph_map(dbs: Databases, tmp_path: Path) ->
     app = _app(tmp_path / "app")
     settings = load_settings(env, environ={"GAPMEND_APP_PATH": str(app)})
     plan = build_plan(settings)
-    evidence = {e["id"]: e["evidence"] for e in plan.edges if e["kind"] == "polymorphic"}
+    evidence = {e.id: e.evidence for e in plan.edges if e.kind == "polymorphic"}
     assert any("'article' → posts (the app's morph map, app/Providers/AppServiceProvider.php:15)" in v
                for v in evidence.values()), evidence
     restore(settings, options=RestoreOptions(approve_pending=True))

@@ -98,11 +98,11 @@ def test_ids_inside_json_values(dbs: Databases) -> None:
     crashed = {nid: _meaning(e["crashed"], nid) for nid in ("n-fri-1", "n-fri-2")}
 
     plan = build_plan(settings)
-    found = {p["id"]: p for p in plan.payload_edges}
-    assert set(EDGES) <= set(found) and not any(found[i]["confirmed"] for i in EDGES), sorted(found)
-    assert "thread_id' names table 'threads'" in found[EDGES[0]]["evidence"]
+    found = {p.id: p for p in plan.payload_edges}
+    assert set(EDGES) <= set(found) and not any(found[i].confirmed for i in EDGES), sorted(found)
+    assert "thread_id' names table 'threads'" in found[EDGES[0]].evidence
     # The data's own word on each path: how many of its ids find a row in the parent table.
-    assert (found[EDGES[1]]["sampled"], found[EDGES[1]]["ids"], found[EDGES[1]]["ids_found"]) == (3, 3, 3)
+    assert (found[EDGES[1]].sampled, found[EDGES[1]].ids, found[EDGES[1]].ids_found) == (3, 3, 3)
 
     # Unconfirmed, a path holding ids the restore moves is undecided: the census names
     # it and the restore refuses, a dry run too (issue 38, item 2).

@@ -15,6 +15,7 @@ from gapmend.core.apply.restore import RestoreError, RestoreOptions, restore
 from gapmend.core.config import load_settings
 from gapmend.core.databases import journal
 from gapmend.core.demo import FRIDAY_INSERT, FRIDAY_UPDATE, MERGE, SNAPSHOT_AT, build_trio
+from gapmend.core.inspect.gap import Reading
 from gapmend.core.inspect.roles import RolesError
 from gapmend.core.plan.decisions import Decisions
 from gapmend.core.plan.delta import Delta
@@ -304,7 +305,7 @@ def test_the_plans_delta_ends_in_the_same_state(dbs_pair: tuple[Databases, Datab
         reviewed = None
         if planned:
             delta = Delta()
-            plan = build_plan(settings, delta=delta)
+            plan = build_plan(settings, reading=Reading(delta=delta))
             assert delta.keys["users"] and set(delta.fingerprints) == {"crashed", "snapshot"}
             reviewed = Reviewed(facts_of(plan), Decisions(), delta=delta)
         notes = Notes()
@@ -322,20 +323,20 @@ def test_the_plans_delta_keeps_what_it_read_of_the_sources(dbs: Databases) -> No
     build_trio(dbs.engines["crashed"], dbs.engines["production"], dbs.engines["snapshot"])
     settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
     delta = Delta()
-    plan = build_plan(settings, delta=delta)
+    plan = build_plan(settings, reading=Reading(delta=delta))
     kept = Delta.from_json(json.loads(json.dumps(delta.to_json())))
     assert kept is not None
     assert kept.latest_writes == {f.role: (f.latest_write, f.latest_at) for f in plan.roles if f.role != "production"}
-    assert build_plan(settings, known=kept).roles == plan.roles
+    assert build_plan(settings, reading=Reading(known=kept)).roles == plan.roles
     keyed = [g.table for g in plan.tables if g.key_kind == "surrogate"]
     assert keyed and kept.highest == {role: _highest_ids(dbs.engines[role], keyed) for role in ("crashed", "snapshot")}
     kept.highest["crashed"]["posts"] += 5   # the plan's word is the one read, while the fingerprints hold
-    assert build_plan(settings, known=kept).table("posts").crashed_max_id == kept.highest["crashed"]["posts"]
+    assert build_plan(settings, reading=Reading(known=kept)).table("posts").crashed_max_id == kept.highest["crashed"]["posts"]
     crashed_at = kept.latest_writes["crashed"][0]
     assert crashed_at is not None
     kept.latest_writes["snapshot"] = (crashed_at + timedelta(days=1), "posts.updated_at")
     with pytest.raises(RolesError, match="snapshot"):   # the plan's word, not a new lookup
-        build_plan(settings, known=kept)
+        build_plan(settings, reading=Reading(known=kept))
 
 
 def test_a_delta_found_under_another_boundary_is_not_trusted(dbs_pair: tuple[Databases, Databases]) -> None:
@@ -349,7 +350,7 @@ def test_a_delta_found_under_another_boundary_is_not_trusted(dbs_pair: tuple[Dat
         settings = load_settings(d.env_file(snapshot=True, snapshot_at=None), environ={})
         moved = Decisions(boundaries={"posts": ledger.boundaries["posts"] + 2})
         delta = Delta()
-        build_plan(settings, moved if not stale else Decisions(), delta=delta)
+        build_plan(settings, moved if not stale else Decisions(), reading=Reading(delta=delta))
         reviewed = Reviewed(facts_of(build_plan(settings, moved)), moved, delta=delta)
         report = restore(settings, moved, options=RestoreOptions(approve_pending=True, reviewed=reviewed))
         assert report.tables["posts"].conflicts_kept >= 2   # the two ids both sides wrote, now in the overlap

@@ -19,6 +19,7 @@ from gapmend.core.apply.preview import build_plan
 from gapmend.core.apply.restore import RestoreOptions, restore
 from gapmend.core.config import load_settings
 from gapmend.core.inspect import roles
+from gapmend.core.inspect.gap import Reading
 from gapmend.core.plan.decisions import load_decisions
 from gapmend.core.plan.model import ORPHANED
 from gapmend.core.runbook.verify import verify
@@ -253,7 +254,7 @@ def test_restore_invariants(dbs: Databases, staged: bool, base: list[Any], ops: 
     decisions = load_decisions(settings_.decisions_path)
     options = RestoreOptions(approve_pending=True, staged=staged)
     state = database_state(e["production"])
-    plan = build_plan(settings_, decisions, check_roles=False)
+    plan = build_plan(settings_, decisions, reading=Reading(check_roles=False))
     assert database_state(e["production"]) == state   # the plan's preview writes nothing
     try:
         report = restore(settings_, decisions, options)

@@ -16,10 +16,11 @@ from gapmend.core.apply.preview import build_plan
 from gapmend.core.apply.restore import RestoreOptions, restore
 from gapmend.core.config import load_settings
 from gapmend.core.inspect import roles
+from gapmend.core.inspect.gap import Reading
 from gapmend.core.plan.decisions import Decisions
 from gapmend.core.plan.delta import Delta
 from gapmend.core.plan.file import Reviewed
-from gapmend.core.plan.model import ORPHANED
+from gapmend.core.plan.model import ORPHANED, RoleFinding
 from gapmend.core.runbook.verify import verify
 from sqlalchemy import Column, Engine, ForeignKey, Integer, MetaData, String, Table, insert, update
 
@@ -69,7 +70,7 @@ def _restore_planned(d: Databases, scoped: bool, tamper: bool = False) -> tuple[
     _load(d.engines)
     settings = load_settings(d.env_file(snapshot=True, snapshot_at=None), environ={})
     delta = Delta()
-    plan = build_plan(settings, delta=delta)
+    plan = build_plan(settings, reading=Reading(delta=delta))
     if tamper:   # a reference the restore will not find among the tables it reads
         delta.references["books"] = sorted([*delta.references["books"], ("books.title->shelves.id", "shelves")])
     with d.engines["production"].begin() as conn:   # production goes on writing where Friday did not
@@ -107,13 +108,13 @@ def test_it_holds_to_the_roles_the_plan_found_on_every_table(dbs: Databases) -> 
     _load(dbs.engines)
     settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
     delta = Delta()
-    plan = build_plan(settings, delta=delta)
-    quiet = {"kind": roles.CONFIRM, "id": "production-older:0123456789ab", "message": "production looks older"}
+    plan = build_plan(settings, reading=Reading(delta=delta))
+    quiet = RoleFinding(kind=roles.CONFIRM, id="production-older:0123456789ab", message="production looks older")
     reviewed = dataclasses.replace(Reviewed.of(plan, Decisions(), delta), role_findings=[quiet])
     before = database_state(dbs.engines["production"])
     with pytest.raises(roles.RolesError, match="production looks older"):
         restore(settings, options=RestoreOptions(approve_pending=True, reviewed=reviewed))
     assert database_state(dbs.engines["production"]) == before
-    report = restore(settings, Decisions(roles_confirmed=[quiet["id"]]),
+    report = restore(settings, Decisions(roles_confirmed=[quiet.id]),
                      RestoreOptions(approve_pending=True, reviewed=reviewed))
     assert set(report.tables) == READ and report.totals()["inserted"] == 5
