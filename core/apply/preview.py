@@ -69,7 +69,7 @@ def preview(trio: Trio, reading: Reading = Reading()) -> Plan:
                 picks={name: frozenset(ids) for name, ids in trio.decisions.picked.items()})
     on_row, row_classes = reading.on_row, reading.row_classes
 
-    def hear(table: str, cls: RowClass, key: Key, merge: Merge | None) -> None:
+    def hear_both(table: str, cls: RowClass, key: Key, merge: Merge | None) -> None:
         if cls in Work.CLASSES:
             work.sink(table, cls, key, merge)
         if on_row is not None and cls in row_classes:
@@ -78,8 +78,8 @@ def preview(trio: Trio, reading: Reading = Reading()) -> Plan:
     # The server counts the integer-keyed tables' Friday inserts unless a caller hears each.
     hears_inserts = on_row is not None and RowClass.FRIDAY_INSERT in row_classes
     previewing = dataclasses.replace(
-        reading, on_row=hear, row_classes=row_classes | Work.CLASSES,
-        told=(row_classes if on_row is not None else frozenset()) | Work.CLASSES,
+        reading, on_row=hear_both, row_classes=row_classes | Work.CLASSES,
+        heard=(row_classes if on_row is not None else frozenset()) | Work.CLASSES,
         count_only=frozenset() if hears_inserts else surrogate, hide_restored=on_row is None)
     try:
         plan, graph = inspect_gaps(trio.knowing(schema), previewing)
@@ -152,7 +152,7 @@ class _Preview:
                       self.progress.advance)
         for name in order:
             if name in server.updates and writes.stage_updates(self.schema[name]) is not None:
-                server.decide_updates(name)
+                server.update_rules.decide_updates(name)
 
     def _read(self, server: ServerCopy, order: list[str]) -> Plan:
         """The plan with what the rules decided for the tables of `order`."""
@@ -175,17 +175,18 @@ class _Preview:
         t = self.schema[name]
         if name in server.work:
             w = server.work[name]
-            linked = [((old,), (new,), tuple(on.split(","))) for old, new, on in server.p.execute(
+            linked = [((old,), (new,), tuple(on.split(","))) for old, new, on in server.production.execute(
                 select(w.c.old_id, w.c.new_id, w.c.met_on).where(w.c.action == LINK)
                 .order_by(w.c.old_id).limit(DETAIL_CAP + 1))]
         elif name in server.rows_work:
-            linked = [(key, holder, on) for key, (holder, on) in server.keyed_linked(name).items()][: DETAIL_CAP + 1]
+            linked = [(key, holder, on)
+                      for key, (holder, on) in server.natural_key_rules.linked(name).items()][: DETAIL_CAP + 1]
         else:
             return
         values: dict[tuple[Key, tuple[str, ...]], Key] = {}
         for on in {on for _, _, on in linked}:
             holders = sorted({holder for _, holder, met in linked if met == on}, key=rowio.sort_key)
-            for row in rowio.fetch_keys(server.p, t, t.identity, holders, select_cols=[*t.identity, *on]):
+            for row in rowio.fetch_keys(server.production, t, t.identity, holders, select_cols=[*t.identity, *on]):
                 values[tuple(row[: len(t.identity)]), on] = tuple(row[len(t.identity):])
         for key, holder, on in linked:
             yield Collision(key, on, values.get((holder, on), ()), holder)
@@ -204,5 +205,5 @@ class _Preview:
             stmt = (select(*key, fate.orphan_edge, fate.orphan_id).where(fate.action == SKIP,
                                                                           fate.orphan_edge.is_not(None))
                     .order_by(*key).limit(DETAIL_CAP + 1))
-            for row in server.p.execute(stmt):   # the parent's key as text: an integer id read back as one
+            for row in server.production.execute(stmt):   # the parent's key as text: an integer id read back as one
                 yield Orphan(tuple(row[:-2]), row[-2], held_id(row[-1]))

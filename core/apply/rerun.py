@@ -49,9 +49,12 @@ def answered(conn: Connection, inputs_digest: str) -> journal.Run | None:
     if not journal.kept(conn) or not conn.dialect.has_table(conn, journal.run_inputs.name):
         return None
     runs = journal.runs
-    newest = conn.execute(select(runs.c.run_id, runs.c.status, runs.c.finished_at, runs.c.summary)
-                          .order_by(runs.c.started_at.desc(), runs.c.run_id).limit(1)).first()
-    if newest is None or newest.status != "committed":   # an undo, a stopped per-table run: not answered
+    last = conn.execute(select(runs.c.run_id, runs.c.status, runs.c.started_at, runs.c.finished_at, runs.c.summary)
+                        .order_by(runs.c.started_at.desc()).limit(2)).all()
+    if not last or last[0].status != "committed":   # an undo, a stopped per-table run: not answered
         return None
+    if len(last) == 2 and last[1].started_at == last[0].started_at:
+        return None   # two runs in one second (a restore and its undo): which came last is unknown, so read again
+    newest = last[0]
     same = conn.execute(select(journal.run_inputs.c.digest).where(journal.run_inputs.c.run_id == newest.run_id)).scalar()
     return journal.Run(newest.run_id, newest.finished_at, newest.summary or "") if same == inputs_digest else None

@@ -188,7 +188,7 @@ def _restore_reading(trio: Trio, options: RestoreOptions, read: frozenset[str] |
         created = options.dry_run is None and journal.ensure(trio.production)
         with trio.crashed.connect() as c_conn, trio.production.connect() as p_conn:
             p_conn.execution_options(**{WRITER: True})
-            run = _Run(run_id, inputs, schema, graph, plan, decisions, options, selection, work, c_conn, p_conn,
+            run = _Restoring(run_id, inputs, schema, graph, plan, decisions, options, selection, work, c_conn, p_conn,
                        progress, trio.cancel, address,
                        shapes=staging_shapes(trio.production, trio.crashed, address, schema))
             report = run.execute()
@@ -221,7 +221,7 @@ def _known_delta(trio: Trio, options: RestoreOptions) -> Delta | None:
 
 
 @dataclass
-class _Run:
+class _Restoring:
     run_id: str
     inputs: str   # what the run is decided by, hashed: a rerun with the same answers from the journal (`rerun`)
     schema: Schema
@@ -231,8 +231,8 @@ class _Run:
     options: RestoreOptions
     selection: Selection
     work: Work
-    c: Connection
-    p: Connection
+    crashed: Connection
+    production: Connection
     progress: Progress
     cancel: threading.Event | None
     address: CrashedAddress
@@ -259,20 +259,20 @@ class _Run:
         tables = self.order = self.selection.order
         for name in tables:
             self.reports[name].not_picked = not_picked(self.plan.table(name))
-        dialect = dialect_of(self.p)
+        dialect = dialect_of(self.production)
         # Integer-keyed tables with Friday rows past their boundary (the count is the
         # server's own): the others need no work table and no statement (apps have many).
         surrogate = [n for n in tables if n not in self.work.keyed
                      and self.plan.table(n).counts.get(RowClass.FRIDAY_INSERT.value, 0)]
-        self.server = ServerCopy(self.p, self.address, self.schema, surrogate,
-                                 self.boundaries, self.graph.edges_from, run_id, self._execute_set, self.c,
+        self.server = ServerCopy(self.production, self.address, self.schema, surrogate,
+                                 self.boundaries, self.graph.edges_from, run_id, self._execute_set, self.crashed,
                                  keyed=[n for n in tables if n in self.work.spools], picks=self.work.picks,
                                  shapes=self.shapes, updated=[n for n in tables if self.work.has_updates(self.schema[n])],
                                  # Not the staging tables of Friday's rows: InnoDB's temporary
                                  # tablespace keeps its size until the server restarts.
-                                 temporary=not self.address.staged and dialect.reopens_temporary(self.p))
-        self.writes = TableWrites(self.schema, self.graph, self.c, self.p, self.work, self.options, self.decisions,
-                                  self.server, self.reports, self.progress, self.cancel, self._execute_set)
+                                 temporary=not self.address.staged and dialect.reopens_temporary(self.production))
+        self.writes = TableWrites(self.schema, self.graph, self.crashed, self.production, self.work, self.options,
+                                  self.decisions, self.server, self.reports, self.progress, self.cancel, self._execute_set)
         if self.address.staged:
             self.progress.start("staging Friday's rows in production's database",
                                 sum(self.plan.table(n).counts.get(RowClass.FRIDAY_INSERT.value, 0) for n in surrogate))
@@ -281,15 +281,15 @@ class _Run:
         except BaseException as exc:
             with contextlib.suppress(DBAPIError):   # a connection the server dropped: `leftovers` finds them
                 self.server.close()
-            refused = temporary_refused(self.p.engine) if isinstance(exc, DBAPIError) and self.server.temporary else None
+            refused = temporary_refused(self.production.engine) if isinstance(exc, DBAPIError) and self.server.temporary else None
             if refused is not None:
                 raise RestoreError(f"{refused} (the restore's work tables are temporary): nothing was written") from None
             raise
         # Cycles are written with their final ids in one pass; references are checked
         # by `_check_references` before the commit instead (a session setting).
-        dialect.foreign_key_checks(self.p, False)
+        dialect.foreign_key_checks(self.production, False)
         try:
-            with lock_waits_said(self.p.engine, self.p, self.progress):   # a wait on the app's locks, named
+            with lock_waits_said(self.production.engine, self.production, self.progress):   # a wait on the app's locks, named
                 self._write(run_id, tables, surrogate)
         except BaseException:
             with contextlib.suppress(Exception):   # the first failure is the one to tell; `failure` says what is left
@@ -308,16 +308,16 @@ class _Run:
     def _write(self, run_id: str, tables: list[str], surrogate: list[str]) -> None:
         """Counters moved and triggers suspended (each recorded first), then the rows."""
         # Recorded before they move: a way out that cannot put them back leaves the record (`leftovers`).
-        self.counters = id_guard.counters(self.p, self.schema, surrogate)   # the tables that insert
+        self.counters = id_guard.counters(self.production, self.schema, surrogate)   # the tables that insert
         self.progress.start("moving the id counters past the restore's ids", None)
-        leftovers.record_counters(self.p, run_id, self.counters)
+        leftovers.record_counters(self.production, run_id, self.counters)
         if self.options.dry_run is None:
-            id_guard.reserve_ids(self.p, self.plan, self.schema, tables, self.counters)
+            id_guard.reserve_ids(self.production, self.plan, self.schema, tables, self.counters)
         # Friday's rows already hold what its triggers wrote: production's stay out (`triggers`).
-        suspended = triggers.on_tables(self.p, tables)
-        self.p.rollback()
+        suspended = triggers.on_tables(self.production, tables)
+        self.production.rollback()
         self.progress.start("suspending production's triggers on the tables it writes", None)
-        triggers.suspend(self.p, run_id, suspended)
+        triggers.suspend(self.production, run_id, suspended)
         self.suspended = [t.name for t in suspended]
         if suspended:
             self.progress.note("triggers suspended for the restore: " + ", ".join(t.name for t in suspended))
@@ -338,19 +338,19 @@ class _Run:
             self.progress.start(said, None)
         try:
             try:
-                self.p.rollback()
-                dialect_of(self.p).foreign_key_checks(self.p, True)
+                self.production.rollback()
+                dialect_of(self.production).foreign_key_checks(self.production, True)
                 self.server.close()
             except DBAPIError:   # the connection is gone, and its session with it: a new one below
-                self.p.rollback()
-            for done in leftovers.put_back(self.p, self.run_id):   # staged work tables the close could not drop too
+                self.production.rollback()
+            for done in leftovers.put_back(self.production, self.run_id):   # staged work tables the close could not drop too
                 self.progress.note(done)
         finally:
             if self.options.dry_run is not None:
-                triggers.forget(self.p, self.run_id)
+                triggers.forget(self.production, self.run_id)
 
     def _count_rows_before(self, tables: list[str]) -> None:
-        counts = rowio.row_counts(self.p, [self.schema[name] for name in tables])
+        counts = rowio.row_counts(self.production, [self.schema[name] for name in tables])
         for name in tables:
             self.reports[name].rows_before = counts[name]
 
@@ -364,7 +364,7 @@ class _Run:
     def _prepare(self, tables: list[str]) -> None:
         self.progress.start("locking the ids past production's newest and counting its rows", None)
         self._count_rows_before(tables)
-        id_guard.check_unchanged(self.p, self.plan, self.schema, tables)
+        id_guard.check_unchanged(self.production, self.plan, self.schema, tables)
         self.writes.load_done(tables)
         self._decide()   # the keyed tables' rows are staged and decided here too
 
@@ -378,18 +378,18 @@ class _Run:
         for name in names:
             report = self.reports[name]
             report.already_done += done[name]
-            report.kept_ids, report.moved_count, report.moved = self.server.allocate(name, REPORT_CAP)
+            report.kept_ids, report.moved_count, report.moved = self.server.surrogate_rules.allocate(name, REPORT_CAP)
 
     def _execute_atomic(self, run_id: str, tables: list[str]) -> None:
         """Everything in one transaction: any failure leaves production as it was."""
-        recorder = SqlRecorder(self.p, self.options.dry_run) if self.options.dry_run is not None else None
-        with self.p.begin() as trans:
+        recorder = SqlRecorder(self.production, self.options.dry_run) if self.options.dry_run is not None else None
+        with self.production.begin() as trans:
             try:
                 if recorder is not None:
-                    journal.ensure_temporary(self.p)
+                    journal.ensure_temporary(self.production)
                     recorder.start()
                 self._prepare(tables)
-                writer = journal.Writer(self.p, run_id)
+                writer = journal.Writer(self.production, run_id)
                 writer.start()
                 for name in tables:
                     check_cancel(self.cancel)
@@ -405,7 +405,7 @@ class _Run:
                 if self.options.reviewed is not None:   # what the server's own statements found
                     require_outcome(self.options.reviewed, self._outcomes(tables), self.options.orphans == OnOrphan.SKIP)
                 self._keep_after_images(run_id, tables)
-                rerun.record(self.p, run_id, self.inputs)
+                rerun.record(self.production, run_id, self.inputs)
                 writer.finish(self._summary(), resumed)
                 self.found_nothing = recorder is None and not resumed and self._found_nothing(run_id)
                 if recorder is None and not self.found_nothing:
@@ -423,7 +423,7 @@ class _Run:
         r = self.reports.values()
         if any(x.inserted or x.updated or x.deleted or x.linked or x.renumbered or x.payload_ids for x in r):
             return False
-        return journal.repeats_only(self.p, run_id)
+        return journal.repeats_only(self.production, run_id)
 
     def _execute_per_table(self, run_id: str, tables: list[str]) -> None:
         """One transaction per table, for gaps too large for one. The id allocation for
@@ -431,15 +431,15 @@ class _Run:
         the same ids and the rows it already wrote keep pointing at the right rows."""
         if self.options.dry_run is not None:
             raise RestoreError("--dry-run runs as one transaction: leave out --per-table")
-        writer = journal.Writer(self.p, run_id)
-        with self.p.begin():
+        writer = journal.Writer(self.production, run_id)
+        with self.production.begin():
             self._prepare(tables)
             writer.start(status=journal.STOPPED)
             for name in self.server.tables:
-                self.server.write_allocated(name)
+                self.server.surrogate_rules.write_allocated(name)
         for name in tables:
             check_cancel(self.cancel)
-            with self.p.begin():
+            with self.production.begin():
                 self.writes.write_inserts(self.schema[name], writer)
                 self.writes.write_changes(self.schema[name], writer)
                 if self.options.reviewed is not None:
@@ -447,13 +447,13 @@ class _Run:
                                     written=f"{name} was not written, the tables before it were (a run resumes them)")
                 writer.flush()
             self.progress.note(f"{name}: committed")
-        with self.p.begin():
+        with self.production.begin():
             resumed = self._rewrite_payloads(run_id)   # last: every table's ids are known by now
             self._renumber(run_id, writer)
             self._check_references(tables)
             self._derive_rows_after(tables)
             self._keep_after_images(run_id, tables)
-            rerun.record(self.p, run_id, self.inputs)
+            rerun.record(self.production, run_id, self.inputs)
             writer.finish(self._summary(), resumed)
             self.progress.start("committing", None)
 
@@ -475,7 +475,7 @@ class _Run:
         confirmed = [PayloadEdge.from_dict(d) for d in self.decisions.payload_edges]
         sure = {e.id for e in confirmed}
         unconfirmed = [PayloadEdge.from_dict(d.as_decided()) for d in self.plan.payload_edges if d.id not in sure]
-        stopped = journal.stopped_runs(self.p, run_id)
+        stopped = journal.stopped_runs(self.production, run_id)
         wanted = set(self.order)
         passes = [(stopped, confirmed, []), ([run_id], [e for e in confirmed if e.table in wanted],
                                            [e for e in unconfirmed if e.table in wanted])]
@@ -484,7 +484,7 @@ class _Run:
                 continue
             self.progress.start("ids inside JSON values" + (" (of the stopped run resumed)" if runs is stopped else ""),
                                 None)
-            done = rewrite_run(self.p, self.schema, runs, run_id, sure_edges, unsure_edges, self.boundaries,
+            done = rewrite_run(self.production, self.schema, runs, run_id, sure_edges, unsure_edges, self.boundaries,
                                self._execute)
             for table, result in done.items():
                 report = self.reports[table]
@@ -501,7 +501,7 @@ class _Run:
         if not numbers:
             return
         self.progress.start("numbers within a parent", None)
-        for table, changed in renumber_run(self.p, self.schema, run_id, numbers, writer, self._execute).items():
+        for table, changed in renumber_run(self.production, self.schema, run_id, numbers, writer, self._execute).items():
             self.reports[table].renumbered += changed
 
     def _keep_after_images(self, run_id: str, tables: list[str]) -> None:
@@ -514,13 +514,13 @@ class _Run:
             if not (self.reports[name].inserted or self.reports[name].updated):
                 continue   # nothing of this table to keep (most tables of an app)
             if row_images.integer_keys(t):   # found and fingerprinted by the server
-                self.progress.advance(row_images.keep_digests(self.p, run_id, t, ("inserted", "updated")))
+                self.progress.advance(row_images.keep_digests(self.production, run_id, t, ("inserted", "updated")))
                 continue
-            for page in journal.run_keys(self.p, name, run_id, ("inserted", "updated"), row_images.BATCH):
+            for page in journal.run_keys(self.production, name, run_id, ("inserted", "updated"), row_images.BATCH):
                 check_cancel(self.cancel)
                 keys = [row_images.typed_key(t, new) for _, new in page]
-                rows = list(rowio.fetch_keys(self.p, t, t.identity, keys))
-                row_images.keep(self.p, run_id, t, journal.AFTER, rows)
+                rows = list(rowio.fetch_keys(self.production, t, t.identity, keys))
+                row_images.keep(self.production, run_id, t, journal.AFTER, rows)
                 self.progress.advance(len(page))
 
     def _summary(self) -> str:
@@ -534,14 +534,14 @@ class _Run:
     def _execute(self, stmt: Any, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
-        rowio.execute_rows(self.p, stmt, rows)
+        rowio.execute_rows(self.production, stmt, rows)
         self._count_batch()
 
     def _execute_set(self, stmt: Any) -> int:
         """One set-based statement of the server-side copy; returns the rows it touched.
         Only statements writing application tables count as write batches (for
         `fail_after_batches`), as Friday's update batches do; work tables and journal do not."""
-        n = self.p.execute(stmt).rowcount
+        n = self.production.execute(stmt).rowcount
         target = getattr(getattr(stmt, "table", None), "name", "")
         if not target.startswith(JOURNAL_PREFIX):
             self._count_batch()
@@ -560,13 +560,14 @@ class _Run:
         for name in tables:
             if name not in self.server.work and not self.reports[name].inserted:
                 continue
-            check = self.server.broken_reference if name in self.server.work else self.server.broken_keyed
+            check = (self.server.surrogate_rules.broken_reference if name in self.server.work
+                     else self.server.natural_key_rules.broken_reference)
             for edge in self.graph.edges_from(name):
                 _require_none_missing(edge, check(name, edge))
         for name in tables:
             if self.reports[name].updated:   # Friday's updates: the references they wrote
                 for edge in self.graph.edges_from(name):
-                    _require_none_missing(edge, self.server.broken_update(name, edge))
+                    _require_none_missing(edge, self.server.update_rules.broken_update(name, edge))
 
 
 def _require_none_missing(edge: Edge, missing: list[Any]) -> None:

@@ -58,19 +58,37 @@ read-only session (`preview`).
 from __future__ import annotations
 
 import threading
+from functools import cached_property
 from typing import Callable, Sequence
 
 from ..errors import GapmendError
 from ..progress import check_cancel
-from .keyed_rules import KeyedRules
+from .natural_key_rules import NaturalKeyRules
 from .reports import OnCollision
 from .surrogate_rules import SurrogateRules
 from .update_rules import UpdateRules
+from .work_tables import WorkTables
 
 
-class ServerCopy(SurrogateRules, KeyedRules, UpdateRules):
+class ServerCopy(WorkTables):
     """The set-based restore of `tables` (all integer-keyed, in write order) and of the
-    staged tables beside them: every rule class over one set of work tables."""
+    staged tables beside them: one restore's work tables, and the three kinds of rules
+    over them, each an object of its own holding these work tables."""
+
+    @cached_property
+    def surrogate_rules(self) -> SurrogateRules:
+        """The integer-keyed tables' fates, ids and copies."""
+        return SurrogateRules(self)
+
+    @cached_property
+    def natural_key_rules(self) -> NaturalKeyRules:
+        """The staged rows of tables without an integer key: fates and copies."""
+        return NaturalKeyRules(self)
+
+    @cached_property
+    def update_rules(self) -> UpdateRules:
+        """Friday's updated rows."""
+        return UpdateRules(self)
 
     def decide(self, collisions: OnCollision, orphans_null: bool, staged: Sequence[str] = (),
                cancel: threading.Event | None = None, advance: Callable[[int], None] = lambda n: None) -> dict[str, int]:
@@ -80,14 +98,14 @@ class ServerCopy(SurrogateRules, KeyedRules, UpdateRules):
         skip reaches its staged children), then again the integer-keyed rows naming a
         staged row skipped, until nothing changes. `advance` hears two steps per table.
         Returns per table the rows a committed run restored already."""
-        done = self.start(orphans_null, cancel, advance)
+        done = self.surrogate_rules.start(orphans_null, cancel, advance)
         changed: set[str] | None = None   # the first pass looks along every reference
         for _ in range(50):
-            self.settle(collisions, changed, cancel)
+            self.surrogate_rules.settle(collisions, changed, cancel)
             for name in staged:
                 check_cancel(cancel)
-                self.decide_keyed(name, orphans_null, collisions)
-            changed = {name for name in self.tables if self.skip_for_staged_parents(name)}
+                self.natural_key_rules.decide(name, orphans_null, collisions)
+            changed = {name for name in self.tables if self.surrogate_rules.skip_for_staged_parents(name)}
             if not changed:
                 return done
         raise GapmendError("skips kept changing after 50 passes: report this as a bug", "Restore failed")

@@ -1,6 +1,6 @@
 """One table's writes in a restore: Friday's inserts (staged and decided by the server
 for tables without an integer key), its updates, its deletes on request, and the journal
-lines for linked and skipped rows. `restore._Run` calls them in write order."""
+lines for linked and skipped rows. `restore._Restoring` calls them in write order."""
 
 from __future__ import annotations
 
@@ -86,8 +86,8 @@ class TableWrites:
 
     schema: Schema
     graph: ReferenceGraph
-    c: Connection            # crashed
-    p: Connection            # production
+    crashed: Connection
+    production: Connection
     work: Work
     options: RestoreOptions
     decisions: Decisions
@@ -102,10 +102,10 @@ class TableWrites:
     def load_done(self, tables: list[str]) -> None:
         """Take out what a committed run already restored: Friday's updates and deletes it
         applied, and a keyed table's inserts (an integer-keyed table's: `ServerCopy.fill`)."""
-        if not journal.has_runs(self.p):
+        if not journal.has_runs(self.production):
             return   # no committed run: nothing restored yet (asked once, not per table)
         for name in tables:
-            done = journal.done_keys(self.p, name, None if name in self.work.keyed else ("updated", "deleted"))
+            done = journal.done_keys(self.production, name, None if name in self.work.keyed else ("updated", "deleted"))
             if not done:
                 continue
             if name in self.work.keyed:   # its inserts are filtered as they are staged
@@ -120,13 +120,13 @@ class TableWrites:
         report = self.reports[t.name]
         if t.name in self.server.work:
             self.progress.start(f"{t.name}: copying server-side", None)
-            report.inserted = self.server.copy(t.name)
+            report.inserted = self.server.surrogate_rules.copy(t.name)
             return
         if not self.has_staged(t):
             return
-        report.inserted = self.server.copy_keyed(t.name)
+        report.inserted = self.server.natural_key_rules.copy(t.name)
         report.skipped += list(self.server.keyed_skipped(t.name))
-        for key, (holder, _) in self.server.keyed_linked(t.name).items():
+        for key, (holder, _) in self.server.natural_key_rules.linked(t.name).items():
             report.linked.append((key, holder))
             writer.add(t.name, key, holder, "linked", COLLIDED)
         report.linked_values = self._linked_values(t, report.linked)
@@ -180,7 +180,7 @@ class TableWrites:
         key_idx = [t.column_names.index(c) for c in t.identity]
         for start in range(0, len(ordered), rowio.CHUNK):
             chunk = ordered[start : start + rowio.CHUNK]
-            found = {tuple(r[i] for i in key_idx): r for r in rowio.fetch_keys(self.c, t, t.identity, chunk)}
+            found = {tuple(r[i] for i in key_idx): r for r in rowio.fetch_keys(self.crashed, t, t.identity, chunk)}
             yield [found[tuple(k)] for k in chunk if tuple(k) in found]
 
     def write_changes(self, t: TableInfo, writer: journal.Writer) -> None:
@@ -190,7 +190,7 @@ class TableWrites:
             self._write_deletes(t, writer)
         if t.name in self.server.work:
             report = self.reports[t.name]
-            self.server.write_journal(t.name)
+            self.server.surrogate_rules.write_journal(t.name)
             for action, old, new, reason in self.server.fates(t.name, (SKIP, LINK)):
                 if action == SKIP:
                     report.skipped.append(((old,), reason or ""))
@@ -208,8 +208,8 @@ class TableWrites:
         references = {c for e in self.graph.edges_from(t.name) for c in e.columns}
         columns = [(i, c) for i, c in enumerate(t.column_names) if c not in t.identity and c not in references]
         key_idx = [t.column_names.index(k) for k in t.identity]
-        friday = {tuple(r[i] for i in key_idx): r for r in rowio.fetch_keys(self.c, t, t.identity, [k for k, _ in pairs])}
-        held = {tuple(r[i] for i in key_idx): r for r in rowio.fetch_keys(self.p, t, t.identity, [p for _, p in pairs])}
+        friday = {tuple(r[i] for i in key_idx): r for r in rowio.fetch_keys(self.crashed, t, t.identity, [k for k, _ in pairs])}
+        held = {tuple(r[i] for i in key_idx): r for r in rowio.fetch_keys(self.production, t, t.identity, [p for _, p in pairs])}
         out = []
         for old, new in pairs:
             f, p = friday.get(tuple(old)), held.get(tuple(new))
@@ -227,7 +227,7 @@ class TableWrites:
         if later is None:
             return
         report = self.reports[t.name]
-        report.updated = self.server.apply_updates(t.name, later)
+        report.updated = self.server.update_rules.apply_updates(t.name, later)
         report.skipped += [(key, "update not applied: " + why) for key, why in self.server.keyed_skipped(t.name, UPDATE)]
 
     def stage_updates(self, t: TableInfo) -> frozenset[str] | None:
@@ -289,8 +289,8 @@ class TableWrites:
                     writer.add(t.name, key, None, "skipped", "delete: referenced by production rows")
             if not doomed:
                 continue
-            before = list(rowio.fetch_keys(self.p, t, t.identity, doomed))   # for `undo`
-            row_images.keep(self.p, writer.run_id, t, journal.BEFORE, before)
+            before = list(rowio.fetch_keys(self.production, t, t.identity, doomed))   # for `undo`
+            row_images.keep(self.production, writer.run_id, t, journal.BEFORE, before)
             report.deleted += self.execute_set(delete(t.table).where(rowio.key_condition(cols, doomed)))
             for key in doomed:
                 writer.add(t.name, key, None, "deleted")
@@ -305,5 +305,5 @@ class TableWrites:
             child = self.schema[edge.child].table
             col = child.c[edge.columns[0]]
             cond = [col.in_(ids), *edge.type_filter(child)]
-            out |= {(v,) for v in self.p.execute(select(col).distinct().where(*cond)).scalars()}
+            out |= {(v,) for v in self.production.execute(select(col).distinct().where(*cond)).scalars()}
         return out

@@ -2,7 +2,7 @@
 
 A work table per table holds each Friday row's fate; staged rows (tables without an
 integer key, and Friday's updates) carry theirs in ``gapmend_`` columns beside the row.
-The rule classes (`surrogate_rules`, `keyed_rules`, `update_rules`) decide and write
+The rule classes (`surrogate_rules`, `natural_key_rules`, `update_rules`) decide and write
 through them; `server_copy.ServerCopy` is all of them together."""
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def as_id(dialect: Dialect, text: bool, value: ColumnElement[Any]) -> ColumnElem
 
 
 @dataclass(frozen=True)
-class Meets:
+class KeyMatch:
     """How a staged row meets the production row that holds its key as written."""
 
     table: Any                          # production's table, aliased
@@ -201,7 +201,7 @@ class WorkTables:
                  keyed: Sequence[str] = (), picks: Mapping[str, frozenset[int]] | None = None,
                  shapes: Schema | None = None, updated: Sequence[str] = (), scratch: bool = False,
                  temporary: bool = False) -> None:
-        self.p, self.address, self.schema, self.tables = conn, address, schema, tables
+        self.production, self.address, self.schema, self.tables = conn, address, schema, tables
         # Scratch: for a session that may write nothing else (the plan's preview of the
         # restore's fates, `preview`), so every work table TEMPORARY.
         self.scratch = scratch
@@ -263,15 +263,15 @@ class WorkTables:
         Staged: copy crashed's rows past each boundary into the staging tables, in
         id-ordered chunks of multi-row INSERTs (`progress` hears each chunk's size).
         Rows before a boundary are never read from crashed by these statements."""
-        attach(self.p, self.address)
+        attach(self.production, self.address)
         if self.temporary:
-            self.dialect.create_scratch(self.p, self.metadata)
+            self.dialect.create_scratch(self.production, self.metadata)
         else:
-            self.metadata.create_all(self.p)
-        self.p.commit()
-        self.collations = Collations(self.p)
-        self.journaled = journal.kept(self.p)
-        self.p.commit()
+            self.metadata.create_all(self.production)
+        self.production.commit()
+        self.collations = Collations(self.production)
+        self.journaled = journal.kept(self.production)
+        self.production.commit()
         if not self.address.staged:
             return
         assert self.source is not None
@@ -279,25 +279,25 @@ class WorkTables:
             stage, t = self.crashed[name], self.schema[name]
             stmt = insert(stage)
             for chunk in rowio.page_by_id(self.source, t, lo=self.boundaries[name]):
-                rowio.execute_rows(self.p, stmt, [dict(zip(t.column_names, row)) for row in chunk], name)
+                rowio.execute_rows(self.production, stmt, [dict(zip(t.column_names, row)) for row in chunk], name)
                 progress(len(chunk))
-            self.p.commit()
+            self.production.commit()
 
     def close(self) -> None:
         try:
             if self.scratch:
                 # Only the scratch tables were written (the session refuses anything else):
                 # ending the transaction by a commit spares InnoDB undoing their rows.
-                self.p.commit()
+                self.production.commit()
             else:
-                self.p.rollback()
+                self.production.rollback()
             if self.temporary:
-                self.dialect.drop_scratch(self.p, self.metadata)
+                self.dialect.drop_scratch(self.production, self.metadata)
             else:
-                self.metadata.drop_all(self.p)
-            self.p.commit()
+                self.metadata.drop_all(self.production)
+            self.production.commit()
         finally:
-            detach(self.p, self.address)
+            detach(self.production, self.address)
 
     # -- staged rows --
 
@@ -312,12 +312,12 @@ class WorkTables:
         names = t.column_names
         key = [names.index(k) for k in t.identity]
         masks = columns or {}
-        if integer_key(t):   # its journal spelling is made in SQL (`copy_keyed`)
-            rowio.execute_rows(self.p, insert(work), [
+        if integer_key(t):   # its journal spelling is made in SQL (`NaturalKeyRules.copy`)
+            rowio.execute_rows(self.production, insert(work), [
                 {**dict(zip(names, row)), "gapmend_columns": masks.get(tuple(row[i] for i in key))} for row in rows], name)
             return
         holes = key_holes(t, self.edges_from(name))
-        rowio.execute_rows(self.p, insert(work), [
+        rowio.execute_rows(self.production, insert(work), [
             {**dict(zip(names, row)), "gapmend_key": journal.encode(row[i] for i in key),
              "gapmend_written": journal.encode_template([row[i] for i in key], holes) if holes else None,
              "gapmend_columns": masks.get(tuple(row[i] for i in key))}
@@ -340,7 +340,7 @@ class WorkTables:
         self.execute(k.delete())
         for start in range(0, len(keys), rowio.CHUNK):
             chunk = keys[start : start + rowio.CHUNK]
-            rowio.execute_rows(self.p, insert(k), [{"id": key[0], "columns": columns.get(tuple(key))} for key in chunk])
+            rowio.execute_rows(self.production, insert(k), [{"id": key[0], "columns": columns.get(tuple(key))} for key in chunk])
             progress(len(chunk))
         c = self.crashed[name].alias("c")
         self.execute(insert(r).from_select([*t.column_names, "gapmend_columns"], select(
@@ -361,7 +361,7 @@ class WorkTables:
         """The staged rows (to insert, or `action` UPDATE: Friday's updates) skipped, and why."""
         r = (self.rows_work if action == INSERT else self.updates)[name]
         key = [r.c[k] for k in self.schema[name].identity]
-        for row in self.p.execute(select(*key, r.c.gapmend_reason).where(r.c.gapmend_action == SKIP).order_by(*key)):
+        for row in self.production.execute(select(*key, r.c.gapmend_reason).where(r.c.gapmend_action == SKIP).order_by(*key)):
             yield tuple(row[:-1]), row[-1] or ""
 
     # -- reading back --
@@ -369,7 +369,7 @@ class WorkTables:
     def fates(self, name: str, actions: Sequence[str]) -> Iterator[tuple[str, int, int | None, str | None]]:
         """(action, old id, new id, reason) of the Friday rows of `name` with one of `actions`."""
         w = self.work[name]
-        yield from self.p.execute(select(w.c.action, w.c.old_id, w.c.new_id, w.c.reason)
+        yield from self.production.execute(select(w.c.action, w.c.old_id, w.c.new_id, w.c.reason)
                                   .where(w.c.action.in_(actions)).order_by(w.c.old_id))
 
     # -- shared rules --
@@ -407,7 +407,7 @@ class WorkTables:
         return [e for e in self.edges_from(name) if len(e.columns) == 1 and e.parent in self.links
                 and e.parent_columns == self.schema[e.parent].identity]
 
-    def keep_links(self, name: str, meets: Meets, source: Any) -> None:
+    def keep_links(self, name: str, meets: KeyMatch, source: Any) -> None:
         """The staged rows of `name` linked on `meets` (read from `source`) and the key of
         the production row each is linked to, for the references to them (`linked_edges`)."""
         links, r = self.links.get(name), self.rows_work[name]
@@ -575,7 +575,7 @@ class WorkTables:
         assert self.source is not None, "sentinels are told apart in crashed"
         parent = self.schema[ref.edge.parent]
         key = parent.primary_key[:1]
-        named = [(v,) for v in self.p.execute(select(value).distinct().select_from(work).where(*where)).scalars()]
+        named = [(v,) for v in self.production.execute(select(value).distinct().select_from(work).where(*where)).scalars()]
         held = {row[0] for row in rowio.fetch_keys(self.source, parent, key, named, select_cols=key)}
         found = {v for (v,) in named} - held
         out = self.sentinels.setdefault((name, ref.edge.id), set())
@@ -593,7 +593,7 @@ class WorkTables:
         if ref.work is not None and ref.edge.parent not in self.picks and (name, ref.edge.id) not in self._past_read:
             self._past_read.add((name, ref.edge.id))
             col, wp = ref.value(rows), ref.work.alias("wps")
-            found = self.p.execute(select(col).distinct().select_from(source).where(
+            found = self.production.execute(select(col).distinct().select_from(source).where(
                 col > ref.boundary, *ref.edge.type_filter(rows), *where, ~exists().where(wp.c.old_id == col))).scalars()
             self.sentinels.setdefault((name, ref.edge.id), set()).update(found)
         return self.not_sentinel(name, ref.edge, ref.value(rows))
@@ -664,7 +664,7 @@ class WorkTables:
             par = parent.table.alias("par")
             for friday, source, live in rows:
                 value = ref.value(friday)
-                n = self.p.execute(select(func.count()).select_from(
+                n = self.production.execute(select(func.count()).select_from(
                     source.join(par, par.c[parent.primary_key[0]] == value)).where(
                     live, value <= ref.boundary, par.c[soft_deletes.COLUMN].is_not(None),
                     *ref.edge.type_filter(friday))).scalar_one()
@@ -683,7 +683,7 @@ class WorkTables:
                 .where(r.c.gapmend_action == live, *cond.named, *edge.type_filter(r), *only,
                        *self.not_sentinel(name, edge, values[0]))
                 .limit(5))
-        return list(self.p.execute(stmt).scalars())
+        return list(self.production.execute(stmt).scalars())
 
     def named_parent(self, edge: Edge, written: Mapping[str, ColumnElement[Any]]) -> tuple[list[ColumnElement[Any]], Named]:
         """What a row names by `edge` (its columns `written` as production holds them; a

@@ -31,9 +31,9 @@ class BoundaryFinder:
 
     schema: Schema
     graph: ReferenceGraph
-    c: Connection            # crashed
-    p: Connection            # production
-    s: Connection | None     # the snapshot, when loaded
+    crashed: Connection
+    production: Connection
+    snapshot: Connection | None   # when there is one
     snapshot_at: datetime | None
     decisions: Decisions
     # Each integer-keyed table's highest id in crashed and in production, as `find` read them.
@@ -51,7 +51,7 @@ class BoundaryFinder:
         progress.start("finding boundaries", len(tables))
         keyed = [t for t in tables if t.key_kind == KeyKind.SURROGATE]
         self._highest = {side: self._read_highest(side, conn, keyed)
-                         for side, conn in (("c", self.c), ("p", self.p), ("s", self.s)) if conn is not None}
+                         for side, conn in (("c", self.crashed), ("p", self.production), ("s", self.snapshot)) if conn is not None}
         for t in tables:
             check_cancel(cancel)
             boundaries[t.name] = self.find(t)
@@ -74,8 +74,8 @@ class BoundaryFinder:
 
     def find(self, t: TableInfo) -> Boundary:
         if t.key_kind != KeyKind.SURROGATE:
-            return Boundary(None, "by key", "exact" if self.s is not None else ("high" if self.snapshot_at else "low"),
-                            "rows matched by key" + (" across the snapshot" if self.s is not None else ""))
+            return Boundary(None, "by key", "exact" if self.snapshot is not None else ("high" if self.snapshot_at else "low"),
+                            "rows matched by key" + (" across the snapshot" if self.snapshot is not None else ""))
         key = t.table.c[t.primary_key[0]]
         c_max, p_max = self._max_id("c", t), self._max_id("p", t)
         self.maxima[t.name] = (c_max, p_max)
@@ -85,15 +85,15 @@ class BoundaryFinder:
                 raise PlanError(
                     f"boundary {value} for {t.name} is past the end of the table (max id {max(c_max, p_max)}): fix the override")
             return Boundary(value, "operator", "operator", f"set by the operator (crashed max {c_max}, production max {p_max})")
-        if self.s is not None:
+        if self.snapshot is not None:
             value = self._max_id("s", t)
             return Boundary(value, "snapshot", "exact", f"the snapshot's last id is {value}")
         created = t.table.c.get("created_at")
         if self.snapshot_at is not None and created is not None:
             at = self.snapshot_at
-            c_b = self.c.execute(select(func.max(key)).where(created <= at)).scalar() or 0
-            p_b = self.p.execute(select(func.max(key)).where(created <= at)).scalar() or 0
-            c_next = self.c.execute(select(func.min(key)).where(created > at)).scalar()
+            c_b = self.crashed.execute(select(func.max(key)).where(created <= at)).scalar() or 0
+            p_b = self.production.execute(select(func.max(key)).where(created <= at)).scalar() or 0
+            c_next = self.crashed.execute(select(func.min(key)).where(created > at)).scalar()
             value = max(c_b, p_b)
             evidence = (f"last id created at or before {at:%Y-%m-%d %H:%M:%S}: crashed {c_b}, production {p_b}; "
                         f"first Friday id after it: {c_next if c_next is not None else 'none'}")
@@ -105,7 +105,7 @@ class BoundaryFinder:
         """`t`'s highest id on one side (0 when empty), as `find_all` read them all at once."""
         highest = self._highest.get(side, {})
         if t.name not in highest:   # `find` asked alone
-            conn = {"c": self.c, "p": self.p, "s": self.s}[side]
+            conn = {"c": self.crashed, "p": self.production, "s": self.snapshot}[side]
             assert conn is not None
             highest.update(rowio.highest_ids(conn, [t]))
         return highest[t.name]
@@ -128,7 +128,7 @@ class BoundaryFinder:
             child = self.schema[edge.child]
             col, key = child.table.c[edge.columns[0]], child.table.c[child.primary_key[0]]
             where = [key <= child_b.value, *edge.type_filter(child.table)]
-            highest = [conn.execute(select(func.max(col)).where(*where)).scalar() for conn in (self.c, self.p)]
+            highest = [conn.execute(select(func.max(col)).where(*where)).scalar() for conn in (self.crashed, self.production)]
             ints = [h for h in highest if isinstance(h, int)]
             if len(ints) != len(highest):
                 continue
@@ -141,8 +141,8 @@ class BoundaryFinder:
         seen = f"; rows from before the snapshot reference {t.name} {value} on both sides: {where_seen}"
         if value <= estimate.value:
             return Boundary(estimate.value, estimate.method, estimate.confidence, estimate.evidence + seen)
-        top = min(int(self.c.execute(select(func.max(t.table.c[t.primary_key[0]]))).scalar() or 0),
-                  int(self.p.execute(select(func.max(t.table.c[t.primary_key[0]]))).scalar() or 0))
+        top = min(int(self.crashed.execute(select(func.max(t.table.c[t.primary_key[0]]))).scalar() or 0),
+                  int(self.production.execute(select(func.max(t.table.c[t.primary_key[0]]))).scalar() or 0))
         if value > top:
             return estimate
         disagrees = "" if estimate.unconfirmed else "the evidence disagrees: "
@@ -153,8 +153,8 @@ class BoundaryFinder:
         before the first restore): left out of the evidence, so that a rerun after a
         restore estimates the boundary it estimated before, and has nothing to do."""
         if self._journaled is None:
-            self._journaled = journal.has_runs(self.p)
-        return journal.restored_ids(self.p, t.name, low, high) if self._journaled else set()
+            self._journaled = journal.has_runs(self.production)
+        return journal.restored_ids(self.production, t.name, low, high) if self._journaled else set()
 
     def _content_boundary(self, t: TableInfo, c_max: int, p_max: int) -> Boundary:
         """The highest id whose row both sides hold alike, searched downward from the top."""
@@ -164,8 +164,8 @@ class BoundaryFinder:
         scanned = 0
         while hi > 0:
             lo = max(0, hi - rowio.CHUNK)
-            c_rows = {r[0]: r for r in self.c.execute(select(key, *t.table.c).where(key > lo, key <= hi))}
-            p_rows = {r[0]: r for r in self.p.execute(select(key, *t.table.c).where(key > lo, key <= hi))}
+            c_rows = {r[0]: r for r in self.crashed.execute(select(key, *t.table.c).where(key > lo, key <= hi))}
+            p_rows = {r[0]: r for r in self.production.execute(select(key, *t.table.c).where(key > lo, key <= hi))}
             for k in self._restored(t, lo, hi):   # Friday's rows a restore wrote: alike, yet not the snapshot's
                 p_rows.pop(k, None)
             for k in sorted(set(c_rows) & set(p_rows), reverse=True):

@@ -75,10 +75,10 @@ class Inspected(NamedTuple):
 class Reading:
     """How a look at the gaps reads, and who hears each row it classifies.
 
-    `on_row`, when given, hears every classified row of `told` (by default `row_classes`,
+    `on_row`, when given, hears every classified row of `heard` (by default `row_classes`,
     the classes read) as ``(table, class, key, merge)``: the restore and the tests use it
     to see each row's fate, not only the counts. Production's inserts into integer-key
-    tables are otherwise only counted; they are read row by row only when `told` asks for
+    tables are otherwise only counted; they are read row by row only when `heard` asks for
     them. `joint` False keeps every comparison in gapmend even where one connection sees
     every side (as between servers; tests compare both ways). Tables in `count_only` have
     their Friday inserts counted by the server instead of read (the server-side restore's
@@ -95,7 +95,7 @@ class Reading:
 
     on_row: RowSink | None = None
     row_classes: frozenset[RowClass] = frozenset(RowClass)
-    told: frozenset[RowClass] | None = None
+    heard: frozenset[RowClass] | None = None
     joint: bool = True
     count_only: frozenset[str] = frozenset()
     check_roles: bool = True
@@ -283,7 +283,7 @@ class _Inspector:
         self.settings, self.decisions = self.trio.settings, self.trio.decisions
         self.progress, self.cancel = self.trio.progress, self.trio.cancel
         reading = self.reading
-        self.told = reading.row_classes if reading.told is None else reading.told   # the classes `on_row` hears
+        self.heard = reading.row_classes if reading.heard is None else reading.heard   # the classes `on_row` hears
         # A plan to read (not the restore's own): rows a committed run restored are counted
         # as restored, not as work still to do (`journal`).
         self.hide_restored = reading.on_row is None if reading.hide_restored is None else reading.hide_restored
@@ -293,16 +293,19 @@ class _Inspector:
         tables = [self.schema[name] for name in self.graph.order]
         # Asked once, not per table: without a committed run nothing was restored yet.
         self.hide_restored = self.hide_restored and journal.has_runs(self.production)
-        finder = BoundaryFinder(self.schema, self.graph, self.crashed, self.production, self.snapshot, self.settings.snapshot_at, self.decisions,
-                                known=self.reading.known.highest if self.reading.known is not None else {})
+        known = self.reading.known
+        finder = BoundaryFinder(self.schema, self.graph, self.crashed, self.production, self.snapshot,
+                                self.settings.snapshot_at, self.decisions,
+                                known=known.highest if known is not None else {})
         self.boundaries = finder.find_all(tables, self.progress, self.cancel)
         self.maxima = finder.maxima
         if self.delta is not None:
             self.delta.highest = {"crashed": finder.highest("c"), "snapshot": finder.highest("s")}
         self.past = self._count_past(tables)
-        known = None if self.reading.known is None else self.reading.known.valid_keys({n: b.value for n, b in self.boundaries.items()})
-        reader = VersionReader(self.schema, self.graph, self.trio.sources, self.crashed, self.production, self.snapshot, self.boundaries,
-                               self.settings.snapshot_at, self.reading.row_classes, self.settings.trust_updated_at, self.cancel, known)
+        valid = None if known is None else known.valid_keys({n: b.value for n, b in self.boundaries.items()})
+        reader = VersionReader(self.schema, self.graph, self.trio.sources, self.crashed, self.production, self.snapshot,
+                               self.boundaries, self.settings.snapshot_at, self.reading.row_classes,
+                               self.settings.trust_updated_at, self.cancel, valid)
         gaps = []
         self.progress.start("inspecting tables", len(tables))
         with reader.opened(self.reading.joint):
@@ -367,7 +370,7 @@ class _Inspector:
             acc.counts[RowClass.PRODUCTION_INSERT.value] += int(n_prod) - len(written)
             for row in self.production.execute(select(keycol).where(keycol > b).order_by(keycol).limit(SAMPLES)) if past else ():
                 acc.samples[RowClass.PRODUCTION_INSERT.value].append((row[0],))
-            if past and self.reading.on_row is not None and RowClass.PRODUCTION_INSERT in self.told:
+            if past and self.reading.on_row is not None and RowClass.PRODUCTION_INSERT in self.heard:
                 for chunk in rowio.page_by_id(self.production, t, lo=b):
                     for row in chunk:
                         self._tell(t.name, RowClass.PRODUCTION_INSERT, key_of(row, key_idx), None)
@@ -455,6 +458,6 @@ class _Inspector:
             acc.soft_deletes += 1
 
     def _tell(self, table: str, cls: RowClass, key: Row, merge: Merge | None) -> None:
-        if self.reading.on_row is not None and cls in self.told:
+        if self.reading.on_row is not None and cls in self.heard:
             self.reading.on_row(table, cls, key, merge)
 

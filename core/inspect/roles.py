@@ -55,15 +55,15 @@ def read_facts(role: str, conn: Connection, schema: Schema, known: LatestWrite |
     """One role's server, name, size and latest write (read-only, a lookup per table);
     `known` is its latest write as read before from a database unchanged since."""
     described = dialect_of(conn).describe(conn)
-    latest, where = known if known is not None else _latest_write(conn, schema, own=role == "production")
+    latest, where = known if known is not None else _latest_write(conn, schema, is_production=role == "production")
     return RoleFacts(role, described.server, described.database, described.size_bytes, latest, where)
 
 
-def _latest_write(conn: Connection, schema: Schema, own: bool) -> tuple[datetime | None, str | None]:
-    """The newest stamp of each integer-keyed table's last row; with `own`, the last row
+def _latest_write(conn: Connection, schema: Schema, is_production: bool) -> tuple[datetime | None, str | None]:
+    """The newest stamp of each integer-keyed table's last row; in production, the last row
     that is not one a gapmend run restored (those carry Friday's times)."""
     # Every role has crashed's tables by now (`schema.require_compatible`, the snapshot's check).
-    journaled = own and journal.has_runs(conn)
+    journaled = is_production and journal.has_runs(conn)
     stamped = [(t, [c for c in STAMPS if c in t.table.c and isinstance(t.table.c[c].type, DateTime)])
                for t in schema.tables.values() if t.key_kind == KeyKind.SURROGATE]
     stamped = [(t, cols) for t, cols in stamped if cols]

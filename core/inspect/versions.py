@@ -51,9 +51,9 @@ class VersionReader:
     schema: Schema
     graph: ReferenceGraph
     sources: Sources   # the engines behind the connections
-    c: Connection
-    p: Connection
-    s: Connection | None
+    crashed: Connection
+    production: Connection
+    snapshot: Connection | None   # when there is one
     boundaries: dict[str, Boundary]
     snapshot_at: datetime | None
     row_classes: frozenset[RowClass]
@@ -158,7 +158,7 @@ class VersionReader:
         """Asked only for what Friday did (the restore), with the snapshot at hand: a row
         crashed holds as the snapshot did needs nothing, so production is read only for
         the keys where crashed differs (half the comparisons)."""
-        return self.s is not None and not (self.row_classes & PRODUCTION_SIDE)
+        return self.snapshot is not None and not (self.row_classes & PRODUCTION_SIDE)
 
     def _read_ranges(self, t: TableInfo, ranges: list[tuple[int, int]]) -> Iterator[Versions]:
         """Every side's rows whose first key column lies in `ranges`, as (snapshot,
@@ -170,7 +170,7 @@ class VersionReader:
             if conn is None:
                 return {}
             return {key_of(tuple(r), key_idx): tuple(r) for r in conn.execute(select(*t.table.c).where(cond))}
-        s_rows, c_rows, p_rows = read(self.s), read(self.c), read(self.p)
+        s_rows, c_rows, p_rows = read(self.snapshot), read(self.crashed), read(self.production)
         for k in sorted(set(s_rows) | set(c_rows) | set(p_rows), key=rowio.sort_key):
             yield s_rows.get(k), c_rows.get(k), p_rows.get(k)
 
@@ -213,14 +213,14 @@ class VersionReader:
             batch = ordered[start : start + rowio.CHUNK]
             sides = [{} if conn is None else
                      {key_of(row, key_idx): row for row in rowio.fetch_keys(conn, t, t.primary_key, batch)}
-                     for conn in (self.s, self.c, self.p)]
+                     for conn in (self.snapshot, self.crashed, self.production)]
             for key in batch:
                 yield from _emit(_tagged_versions([side.get(key) for side in sides]), key_refs)
 
     def _compared(self) -> list[Connection]:
         """The connections of the sides compared: snapshot (when loaded), crashed, and
         production unless only Friday's work is asked for."""
-        return [conn for conn in ((self.s, self.c) if self._friday_only() else (self.s, self.c, self.p))
+        return [conn for conn in ((self.snapshot, self.crashed) if self._friday_only() else (self.snapshot, self.crashed, self.production))
                 if conn is not None]
 
     def _checksum_sides(self) -> list[Connection] | None:
@@ -265,7 +265,7 @@ class VersionReader:
         """A connection that sees every side: the ATTACHed SQLite one, or production's
         when every side is a database on production's MariaDB server it may read."""
         if attached is not None:
-            return attached, {0: "snap", 1: "crashed", 2: "main"} if self.s is not None else {1: "crashed", 2: "main"}
+            return attached, {0: "snap", 1: "crashed", 2: "main"} if self.snapshot is not None else {1: "crashed", 2: "main"}
         schemas: dict[int, str | None] = {2: None}
         for tag, address in addresses.items():
             if address is None or address.attach_uri is not None:
@@ -273,7 +273,7 @@ class VersionReader:
             schemas[tag] = address.schema
         others = (table(name, schema=schema) for name in self.schema.tables for schema in schemas.values()
                   if schema is not None)
-        return None if unreadable(self.p, others) is not None else (self.p, schemas)
+        return None if unreadable(self.production, others) is not None else (self.production, schemas)
 
     def _joint_keyed(self, t: TableInfo, ev: Evidence, key_idx: list[int]) -> Iterator[Versions]:
         """`merge_keyed` done by the server: only rows not alike on every side come back."""

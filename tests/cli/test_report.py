@@ -83,3 +83,26 @@ def test_a_rerun_answers_from_the_journal_and_does_not_grow_it(tmp_path: Path) -
     again = restore(load_settings(env, environ={}), options=RestoreOptions(approve_pending=True))
     assert again.totals()["inserted"] == 1 and not again.noop
     engine.dispose()
+
+
+def test_a_restore_after_an_undo_in_the_same_second_is_not_answered(tmp_path: Path) -> None:
+    """The journal stamps runs to the second: a restore and its undo within one second must
+    not leave the next restore believing the restore was the last word (it would restore
+    nothing)."""
+    from gapmend.core.apply.undo import undo
+    from gapmend.core.databases import journal
+    from gapmend.core.plan.decisions import Decisions
+    from sqlalchemy import create_engine, update
+
+    env = build_demo(tmp_path)
+    settings = load_settings(env, environ={})
+    ran = restore(settings, options=RestoreOptions(approve_pending=True))
+    taken = undo(settings, Decisions())
+    assert taken.totals()["removed"]
+    engine = create_engine(f"sqlite:///{tmp_path / 'production.sqlite'}")
+    with engine.begin() as conn:   # the undo stamped with the restore's own second
+        started = conn.execute(journal.runs.select().where(journal.runs.c.run_id == ran.run_id)).one().started_at
+        conn.execute(update(journal.runs).values(started_at=started))
+    engine.dispose()
+    again = restore(settings, options=RestoreOptions(approve_pending=True))
+    assert not again.noop and again.totals()["inserted"] == ran.totals()["inserted"]
