@@ -93,6 +93,13 @@ class GapmendApp(App[None]):
             LOGGER.error("wizard: put-back: %s", exc)
             self.call_from_thread(self.push_screen, NoticeScreen("Nothing was put back", str(exc)))
             return
+        except Exception as exc:   # the server's own error: the traceback goes to the log, one line on screen
+            LOGGER.exception("wizard: put-back failed")
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            self.call_from_thread(self.push_screen, NoticeScreen(
+                "Nothing was put back", f"{first}\n\nThe log ({self.context.log_path}) has the details; "
+                "`gapmend put-back` tries again."))
+            return
         for said in done:
             LOGGER.info("wizard: put-back: %s", said)
         self.call_from_thread(self.push_screen, NoticeScreen("Production is put back", "\n".join(done) or NOTHING))
