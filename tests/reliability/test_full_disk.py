@@ -85,7 +85,7 @@ def _fill_and_restore(main: Databases, server: scale.SecondServer, disk: Path, t
     engines = {r: create_engine(u) for r, u in urls.items()}
     d = Databases("mariadb", urls, engines, tmp_path / "main")
     try:
-        build_trio(engines["crashed"], engines["production"], engines["snapshot"], users=3000, gap=0.5)
+        build_trio(engines["crashed"], engines["production"], engines["snapshot"], users=1000, gap=0.5)
         with engines["production"].begin() as conn:
             conn.execute(text(TRIGGER))
         initial, outside = database_state(engines["production"], journal=False), _outside(d)
