@@ -23,7 +23,7 @@ The order of work is what makes cycles and self-references need no guesswork:
 
 Inserts are ``INSERT … SELECT`` inside the server; Friday's updated rows are staged beside
 production's tables in chunks and then checked, mapped and applied by one ``UPDATE … FROM``
-per table (`ServerCopy.apply_updates`): never row by row.
+per table (`UpdateRules.apply_updates`): never row by row.
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ fate starts as ``update`` (copied by the server, joining crashed's table with th
 where the key is one integer and crashed's tables are read in place; else read by key
 from crashed in chunks, through Python); the orphan and unrestored-parent rules skip them, references past a
 boundary are mapped in place from the parent's work table, and one ``UPDATE … FROM``
-writes them, one ``INSERT … SELECT`` journals them (`ServerCopy.apply_updates`).
+writes them, one ``INSERT … SELECT`` journals them (`UpdateRules.apply_updates`).
 
 Memory is therefore flat in the size of the gap. The work tables, named
 ``gapmend_w<run>_<n>`` (``reflect`` ignores ``gapmend_*``), are created before the

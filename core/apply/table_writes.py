@@ -75,7 +75,7 @@ class Work:
 
     def has_updates(self, t: TableInfo) -> bool:
         """Whether `t` has Friday updates (or conflicts) to stage: rows with a key and a
-        column besides it (what `ServerCopy.apply_updates` writes)."""
+        column besides it (what `UpdateRules.apply_updates` writes)."""
         wanted = self.updates.get(t.name) or self.conflicts.get(t.name) or self.merges.get(t.name)
         return bool(t.primary_key and wanted and set(t.column_names) - set(t.identity))
 
@@ -101,7 +101,7 @@ class TableWrites:
 
     def load_done(self, tables: list[str]) -> None:
         """Take out what a committed run already restored: Friday's updates and deletes it
-        applied, and a keyed table's inserts (an integer-keyed table's: `ServerCopy.fill`)."""
+        applied, and a keyed table's inserts (an integer-keyed table's: `SurrogateRules.fill`)."""
         if not journal.has_runs(self.production):
             return   # no committed run: nothing restored yet (asked once, not per table)
         for name in tables:
@@ -222,7 +222,7 @@ class TableWrites:
 
     def _write_updates(self, t: TableInfo) -> None:
         """Friday's updates (and the conflicts the operator took Friday's side of), staged
-        and then decided, mapped and applied by the server (`ServerCopy.apply_updates`)."""
+        and then decided, mapped and applied by the server (`UpdateRules.apply_updates`)."""
         later = self.stage_updates(t)
         if later is None:
             return
