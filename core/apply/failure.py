@@ -54,7 +54,7 @@ def paragraph(exc: BaseException, phase: str, run_id: str, engine: Engine) -> st
         with engine.connect() as conn:
             state = _state(conn, run_id)
     except DBAPIError as again:
-        why = explained(again, engine.url)[1].replace("{ROLE}", "PRODUCTION")
+        why = explained(again, engine.url, "production")[1]
         return (f"{said} Production could not be asked again ({why}): once it answers, run `{leftovers.PUT_BACK}` "
                 "(it puts back any trigger, counter or work table left and says which), then the restore again.")
     return f"{said} {state}"

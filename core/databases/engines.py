@@ -51,17 +51,18 @@ def connect(engine: Engine, role: str) -> Iterator["Connection"]:
 
 def translate(exc: DBAPIError, role: str, url: URL) -> SourceUnavailable:
     where = url.render_as_string(hide_password=True)
-    code, said = explained(exc, url)
-    return SourceUnavailable(f"{role} ({where}): {said.replace('{ROLE}', role.upper())}", code=code)
+    code, said = explained(exc, url, role)
+    return SourceUnavailable(f"{role} ({where}): {said}", code=code)
 
 
-def explained(exc: DBAPIError, url: URL) -> tuple[int | None, str]:
-    """The driver's error code and the error in words the operator can act on (the
-    dialect's hint, else the driver's first line)."""
+def explained(exc: DBAPIError, url: URL, role: str) -> tuple[int | None, str]:
+    """The driver's error code and the error in words the operator of `role` can act on
+    (the dialect's hint, else the driver's first line)."""
     orig = exc.orig
     code = orig.args[0] if orig is not None and orig.args and isinstance(orig.args[0], int) else None
     detail = str(orig).splitlines()[0] if orig is not None else str(exc).splitlines()[0]
-    return code, dialect_of(url).explain(code, detail, orig.args if orig is not None else ()) or detail
+    said = dialect_of(url).explain(code, detail, orig.args if orig is not None else ()) or detail
+    return code, said.replace("{ROLE}", role.upper())
 
 
 UNREADABLE_BATCH = 100   # tables asked about in one statement

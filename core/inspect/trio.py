@@ -17,7 +17,6 @@ from typing import Iterator
 from sqlalchemy import Engine
 
 from ..config import Settings
-from ..databases.dialects import Dialect, dialect_of
 from ..databases.schema import Schema
 from ..plan.decisions import Decisions
 from ..progress import NullProgress, Progress
@@ -60,11 +59,6 @@ class Trio:
     @property
     def snapshot(self) -> Engine | None:
         return self.sources.snapshot
-
-    @property
-    def dialect(self) -> Dialect:
-        """Production's: the database every write goes to."""
-        return dialect_of(self.sources.production)
 
     def knowing(self, schema: Schema, graph: ReferenceGraph | None = None) -> Trio:
         """This trio with crashed's schema (and graph) read."""

@@ -37,7 +37,6 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..dumps import DumpProgress
-from . import mariadb_dump
 from .base import (
     ID_DIGITS,
     Address,
@@ -363,6 +362,8 @@ class MariaDB(Dialect):
                 f"GRANT {', '.join(lacking)} ON `{database}`.* TO '{name}'@'{host}';"]
 
     def take_backup(self, url: URL, path: Path, progress: DumpProgress) -> dict[str, int]:
+        from . import mariadb_dump  # the backup's tools load only for a backup, not for every command
+
         return mariadb_dump.take(url, path, progress)
 
 

@@ -38,7 +38,6 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ...errors import SourceUnavailable
 from ..dumps import DumpProgress
-from . import sqlite_copy
 from .base import (
     ID_DIGITS,
     WRITER,
@@ -270,6 +269,8 @@ class SQLite(Dialect):
         return problems
 
     def take_backup(self, url: URL, path: Path, progress: DumpProgress) -> dict[str, int]:
+        from . import sqlite_copy  # the backup's tools load only for a backup, not for every command
+
         return sqlite_copy.take(url, path, progress)
 
 
