@@ -189,7 +189,7 @@ def _notes(plan: Plan) -> list[str]:
     for cycle in plan.cycles:
         lines.append("cycle: " + " ↔ ".join(cycle) + "  (ids are allocated first, then rows written)")
     for t in plan.triggers:
-        lines.append(f"trigger {t['name']}: {t['timing']} {t['event']} on {t['table']}, {t['writes']} — {t['action']}")
+        lines.append(f"trigger {t.name}: {t.timing} {t.event} on {t.table}, {t.writes} — {t.action}")
     return lines
 
 

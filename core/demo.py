@@ -246,10 +246,10 @@ def _snapshot_rows(rng: random.Random, n_users: int, posts_per_user: int) -> dic
 
 
 def _apply_ops(rng: random.Random, ledger: Ledger, base: dict[str, list[dict[str, Any]]],
-               c: _Side, p: _Side, gap: float) -> None:
+               crashed: _Side, production: _Side, gap: float) -> None:
     """Friday's and production's writes after the snapshot, each recorded in the ledger
     (in this order: the seeded choices depend on it)."""
-    ops = _Writes(rng, ledger, base, c, p, dict(ledger.boundaries))
+    ops = _Writes(rng, ledger, base, crashed, production, dict(ledger.boundaries))
     n_posts = max(4, int(len(base["posts"]) * gap))
     users = ops.users_and_teams(max(3, int(len(base["users"]) * gap)))
     ops.user_updates()
@@ -271,15 +271,15 @@ class _Writes:
     rng: random.Random
     ledger: Ledger
     base: dict[str, list[dict[str, Any]]]
-    c: _Side
-    p: _Side
+    crashed: _Side      # Friday's writes
+    production: _Side   # production's, after the snapshot was restored
     B: dict[str, int]   # each table's boundary
 
     def add(self, side: _Side, table: str, rows: list[dict[str, Any]],
             key: Callable[[dict[str, Any]], tuple[Any, ...]] = _by_id) -> None:
         """Insert `rows` on `side` and mark them as that side's inserts."""
         side.insert(table, rows)
-        tag, cls = ("C", FRIDAY_INSERT) if side is self.c else ("P", PRODUCTION_INSERT)
+        tag, cls = ("C", FRIDAY_INSERT) if side is self.crashed else ("P", PRODUCTION_INSERT)
         for r in rows:
             self.ledger.mark(table, (tag, *key(r)), cls)
 
@@ -299,26 +299,26 @@ class _Writes:
                                             created_at=fri, updated_at=fri) for i, u in enumerate(users, start=1)]
         for u, t in zip(users, teams):
             u["current_team_id"] = t["id"]
-        self.add(self.c, "teams", teams)   # teams.user_id is not a declared FK; users.current_team_id is
-        self.add(self.c, "users", users)
-        self.add(self.p, "users", prod_users)
-        self.add(self.p, "teams", [dict(id=B["teams"] + 1, user_id=1, name="prod team", created_at=prod, updated_at=prod)])
+        self.add(self.crashed, "teams", teams)   # teams.user_id is not a declared FK; users.current_team_id is
+        self.add(self.crashed, "users", users)
+        self.add(self.production, "users", prod_users)
+        self.add(self.production, "teams", [dict(id=B["teams"] + 1, user_id=1, name="prod team", created_at=prod, updated_at=prod)])
         return users
 
     def user_updates(self) -> None:
         """2 Friday-only, 2 production-only, 1 conflict, 1 converged, 1 merged by column."""
-        c, p, fri, prod = self.c, self.p, FRIDAY, RESTORED
-        c.update("users", {"id": 2}, {"name": "renamed on friday", "updated_at": fri})
-        c.update("users", {"id": 3}, {"name": "renamed on friday", "updated_at": fri})
-        p.update("users", {"id": 4}, {"name": "renamed in prod", "updated_at": prod})
-        p.update("users", {"id": 5}, {"name": "renamed in prod", "updated_at": prod})
-        c.update("users", {"id": 6}, {"name": "friday's name", "updated_at": fri})
-        p.update("users", {"id": 6}, {"name": "production's name", "updated_at": prod})
-        c.update("users", {"id": 7}, {"name": "same new name", "updated_at": fri})
-        p.update("users", {"id": 7}, {"name": "same new name", "updated_at": fri})
+        crashed, production, fri, prod = self.crashed, self.production, FRIDAY, RESTORED
+        crashed.update("users", {"id": 2}, {"name": "renamed on friday", "updated_at": fri})
+        crashed.update("users", {"id": 3}, {"name": "renamed on friday", "updated_at": fri})
+        production.update("users", {"id": 4}, {"name": "renamed in prod", "updated_at": prod})
+        production.update("users", {"id": 5}, {"name": "renamed in prod", "updated_at": prod})
+        crashed.update("users", {"id": 6}, {"name": "friday's name", "updated_at": fri})
+        production.update("users", {"id": 6}, {"name": "production's name", "updated_at": prod})
+        crashed.update("users", {"id": 7}, {"name": "same new name", "updated_at": fri})
+        production.update("users", {"id": 7}, {"name": "same new name", "updated_at": fri})
         # Both changed user 8, in different columns: merged by column, both changes stand.
-        c.update("users", {"id": 8}, {"name": "renamed on friday", "updated_at": fri})
-        p.update("users", {"id": 8}, {"email": "user8.new@example.test", "updated_at": prod})
+        crashed.update("users", {"id": 8}, {"name": "renamed on friday", "updated_at": fri})
+        production.update("users", {"id": 8}, {"email": "user8.new@example.test", "updated_at": prod})
         for k, cls in ((2, FRIDAY_UPDATE), (3, FRIDAY_UPDATE), (4, PRODUCTION_UPDATE), (5, PRODUCTION_UPDATE),
                        (6, CONFLICT), (7, CONVERGED), (8, MERGE)):
             self.ledger.mark("users", (k,), cls)
@@ -334,16 +334,16 @@ class _Writes:
         prod_posts: list[dict[str, Any]] = [dict(id=B["posts"] + i, user_id=rng.randint(1, B["users"]),
                                                  title=f"prod post {i}", body="written after the restore",
                                                  created_at=prod, updated_at=prod) for i in range(1, n_new // 2 + 1)]
-        self.add(self.c, "posts", posts)
-        self.add(self.p, "posts", prod_posts)
+        self.add(self.crashed, "posts", posts)
+        self.add(self.production, "posts", prod_posts)
         doomed = 1
         for table, col in (("comments", "post_id"), ("post_tag", "post_id")):
             victims = [r for r in self.base[table] if r[col] == doomed]
-            self.p.delete(table, {col: doomed})
+            self.production.delete(table, {col: doomed})
             for r in victims:
                 self.ledger.mark(table, (r["id"],) if "id" in r else (r["post_id"], r["tag_id"]), PRODUCTION_DELETE)
         # comments whose parent production just deleted are gone too (as ON DELETE CASCADE would do)
-        self.p.delete("posts", {"id": doomed})
+        self.production.delete("posts", {"id": doomed})
         self.ledger.mark("posts", (doomed,), PRODUCTION_DELETE)
         return posts, prod_posts, doomed
 
@@ -368,28 +368,28 @@ class _Writes:
         prod_comments: list[dict[str, Any]] = [dict(id=first + i, post_id=rng.randint(2, B["posts"]), user_id=1,
                                                     parent_id=None, body=f"prod comment {i}", created_at=prod,
                                                     updated_at=prod) for i in range(n_posts)]
-        self.add(self.c, "comments", comments)
-        self.add(self.p, "comments", prod_comments)
+        self.add(self.crashed, "comments", comments)
+        self.add(self.production, "comments", prod_comments)
         parents = {x["parent_id"] for x in self.base["comments"] + comments}
         survivor = next(r for r in self.base["comments"]
                         if r["post_id"] != doomed and r["id"] > 10 and r["id"] not in parents)
-        self.c.delete("comments", {"id": survivor["id"]})
+        self.crashed.delete("comments", {"id": survivor["id"]})
         self.ledger.mark("comments", (survivor["id"],), FRIDAY_DELETE)
 
     def tags_and_pivot(self, posts: list[dict[str, Any]], prod_posts: list[dict[str, Any]]) -> None:
         """Friday adds a tag production also added under the same name (a collision) and
         one of its own; it tags its new posts and an old one, production its new post."""
         B, fri, prod = self.B, FRIDAY, RESTORED
-        self.add(self.c, "tags", [dict(id=B["tags"] + 1, name="blackfriday", created_at=fri, updated_at=fri),
+        self.add(self.crashed, "tags", [dict(id=B["tags"] + 1, name="blackfriday", created_at=fri, updated_at=fri),
                                   dict(id=B["tags"] + 2, name="friday-only", created_at=fri, updated_at=fri)])
-        self.add(self.p, "tags", [dict(id=B["tags"] + 1, name="blackfriday", created_at=prod, updated_at=prod)])
+        self.add(self.production, "tags", [dict(id=B["tags"] + 1, name="blackfriday", created_at=prod, updated_at=prod)])
         self.ledger.collisions["tags"].add((B["tags"] + 1,))
         pivot: list[dict[str, Any]] = [dict(post_id=r["id"], tag_id=(j % 10) + 1) for j, r in enumerate(posts)]
         pivot.append(dict(post_id=2, tag_id=B["tags"] + 2))
         existing = {(x["post_id"], x["tag_id"]) for x in self.base["post_tag"]}
         by_pair: Callable[[dict[str, Any]], tuple[Any, ...]] = lambda r: (r["post_id"], r["tag_id"])
-        self.add(self.c, "post_tag", [r for r in pivot if by_pair(r) not in existing], by_pair)
-        self.add(self.p, "post_tag", [dict(post_id=prod_posts[0]["id"], tag_id=1)], by_pair)
+        self.add(self.crashed, "post_tag", [r for r in pivot if by_pair(r) not in existing], by_pair)
+        self.add(self.production, "post_tag", [dict(post_id=prod_posts[0]["id"], tag_id=1)], by_pair)
 
     def polymorphic(self, users: list[dict[str, Any]], posts: list[dict[str, Any]]) -> None:
         """Friday's images point at its new posts and users; production adds one; and a
@@ -400,28 +400,28 @@ class _Writes:
                                              created_at=fri, updated_at=fri) for i, post in enumerate(posts[:3], start=1)]
         images.append(dict(id=B["images"] + 4, imageable_type="App\\Models\\User", imageable_id=users[1]["id"],
                            url="https://img.test/f-user.png", created_at=fri, updated_at=fri))
-        self.add(self.c, "images", images)
-        self.add(self.p, "images", [dict(id=B["images"] + 1, imageable_type="App\\Models\\User", imageable_id=1,
+        self.add(self.crashed, "images", images)
+        self.add(self.production, "images", [dict(id=B["images"] + 1, imageable_type="App\\Models\\User", imageable_id=1,
                                          url="https://img.test/p1.png", created_at=prod, updated_at=prod)])
-        self.add(self.c, "taggables", [dict(tag_id=1, taggable_type="post", taggable_id=posts[0]["id"])],
+        self.add(self.crashed, "taggables", [dict(tag_id=1, taggable_type="post", taggable_id=posts[0]["id"])],
                  lambda r: (r["tag_id"], r["taggable_type"], r["taggable_id"]))
 
     def settings_and_log(self, users: list[dict[str, Any]]) -> None:
         """settings (a natural key): a Friday-only update, a production-only one, a
         conflict, a new key on each side; activity_log (no key): rows on both sides."""
-        c, p, fri, prod = self.c, self.p, FRIDAY, RESTORED
-        c.update("settings", {"key": "site.name"}, {"value": "friday name", "updated_at": fri})
-        p.update("settings", {"key": "site.theme"}, {"value": "dark", "updated_at": prod})
-        c.update("settings", {"key": "mail.from"}, {"value": "friday@example.test", "updated_at": fri})
-        p.update("settings", {"key": "mail.from"}, {"value": "prod@example.test", "updated_at": prod})
+        crashed, production, fri, prod = self.crashed, self.production, FRIDAY, RESTORED
+        crashed.update("settings", {"key": "site.name"}, {"value": "friday name", "updated_at": fri})
+        production.update("settings", {"key": "site.theme"}, {"value": "dark", "updated_at": prod})
+        crashed.update("settings", {"key": "mail.from"}, {"value": "friday@example.test", "updated_at": fri})
+        production.update("settings", {"key": "mail.from"}, {"value": "prod@example.test", "updated_at": prod})
         for setting, cls in (("site.name", FRIDAY_UPDATE), ("site.theme", PRODUCTION_UPDATE), ("mail.from", CONFLICT)):
             self.ledger.mark("settings", (setting,), cls)
         by_key: Callable[[dict[str, Any]], tuple[Any, ...]] = lambda r: (r["key"],)
-        self.add(c, "settings", [dict(key="feature.friday", value="on", created_at=fri, updated_at=fri)], by_key)
-        self.add(p, "settings", [dict(key="feature.prod", value="on", created_at=prod, updated_at=prod)], by_key)
+        self.add(crashed, "settings", [dict(key="feature.friday", value="on", created_at=fri, updated_at=fri)], by_key)
+        self.add(production, "settings", [dict(key="feature.prod", value="on", created_at=prod, updated_at=prod)], by_key)
         by_row: Callable[[dict[str, Any]], tuple[Any, ...]] = lambda r: (r["user_id"], r["action"], r["created_at"])
-        self.add(c, "activity_log", [dict(user_id=u["id"], action="register", created_at=fri) for u in users], by_row)
-        self.add(p, "activity_log", [dict(user_id=1, action="login", created_at=prod)], by_row)
+        self.add(crashed, "activity_log", [dict(user_id=u["id"], action="register", created_at=fri) for u in users], by_row)
+        self.add(production, "activity_log", [dict(user_id=1, action="login", created_at=prod)], by_row)
 
 
 def iter_tables() -> Iterable[str]:

@@ -47,5 +47,11 @@ class ReferenceError_(GapmendError):
     title = "Unresolved reference"
 
 
+class DecisionError(GapmendError):
+    """The operator's word refused: it names what crashed's schema does not hold, or is misspelt."""
+
+    title = "Decision refused"
+
+
 class PlanError(GapmendError):
     title = "Cannot plan"

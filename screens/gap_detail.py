@@ -36,8 +36,8 @@ def detail_lines(plan: Plan, g: TableGap, confirmed: Collection[str]) -> list[st
     if g.boundary.unconfirmed:
         lines.append(f"  only estimated: press o to confirm {g.boundary.value} (or `gapmend boundary {g.table} ID`); "
                      "the restore leaves this table alone until then")
-    for t in (t for t in plan.triggers if t["table"] == g.table):
-        lines.append(f"trigger {t['name']}: {t['timing']} {t['event']}, {t['writes']} — {t['action']}")
+    for t in (t for t in plan.triggers if t.table == g.table):
+        lines.append(f"trigger {t.name}: {t.timing} {t.event}, {t.writes} — {t.action}")
     for cls, keys in g.samples.items():
         lines.append(f"  {RowClass(cls).label}: {', '.join(short(shown.key(k), 40) for k in keys)}")
     lines.extend(soft_deletes.lines(g.table, g.soft_deletes, g.soft_deleted_parents))

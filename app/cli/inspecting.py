@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import click
 from gapmend.core.config import Settings
 from gapmend.core.logfile import LOGGER
-from gapmend.core.plan.decisions import Decisions, key_spec, load_decisions, save_decisions
+from gapmend.core.plan.decisions import Decisions, load_decisions, save_decisions
 from gapmend.core.plan.model import Decision, to_dict
 
 from ..render import job_line, render_plan
@@ -20,7 +19,7 @@ from .context import EXIT_ERROR, Context, StderrProgress, fail, guarded, plan_wi
 from .group import cli
 
 if TYPE_CHECKING:
-    from gapmend.core.databases.schema import Schema
+    pass
 
 
 @cli.command()
@@ -161,7 +160,7 @@ def schema() -> None:
                    "the restore renumbers a Friday row whose number production's row holds there.")
 @click.option("--scoped-ref", multiple=True, metavar="TABLE.COLUMN->TABLE.NUMBER",
               help="A column naming a row of the same parent by its --scoped number (a reply's parent_id).")
-@click.option("--unique", "unique_keys", multiple=True, metavar="TABLE(A,B)",
+@click.option("--unique", multiple=True, metavar="TABLE(A,B)",
               help="A key the application keeps though no index declares it (a per-user counter): a Friday row "
                    "whose key production holds is linked to production's row, not inserted a second time.")
 @click.option("--not-unique", multiple=True, metavar="TABLE(A,B)",
@@ -169,73 +168,32 @@ def schema() -> None:
 @click.option("--accept-suggestions", is_flag=True,
               help="Take every proposal the census shows as a reference (read them first; recorded with their evidence).")
 @guarded
-def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...], morph: tuple[str, ...],
-          plain: tuple[str, ...], scoped: tuple[str, ...], scoped_ref: tuple[str, ...], unique_keys: tuple[str, ...],
-          not_unique: tuple[str, ...], accept_suggestions: bool) -> None:
+def edges(accept_suggestions: bool, **said: tuple[str, ...]) -> None:
     """List the reference graph's edges and the census of undecided id columns, or record the operator's word on them.
 
     Example: gapmend edges --drop 'comments.user_id->users.id'
     """
-    from gapmend.core.databases.engines import open_engine
-    from gapmend.core.databases.schema import reflect
-    from gapmend.core.inspect.gap import payload_candidates
-    from gapmend.core.inspect.graph import build_graph, edge_counts, graph_decisions
+    from gapmend.core.inspect.reference_edits import ReferenceEdits, edit_references
 
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
     path = ctx.decisions_path(settings)
     decisions = load_decisions(path)
-    c = open_engine(settings.crashed, "crashed")
-    p = open_engine(settings.production, "production")
-    schema = reflect(c, "crashed")
-    with c.connect() as cc:
-        inside = {e.id: e for e in payload_candidates(cc, schema, decisions, settings)}
-    if plain:
-        unknown = [p for p in plain if not _known_column(schema, p)]
-        if unknown:
-            fail(f"--plain {unknown[0]}: no such column in crashed; write it as TABLE.COLUMN "
-                 "(or TABLE.COLUMN[DISCRIMINATOR=VALUE])")
-    for item in scoped:
-        _scope(decisions, schema, item)
-    for item in scoped_ref:
-        _scope_ref(decisions, item)
-    for item in unique_keys:
-        _unique(decisions, schema, item)
-    for item in not_unique:
-        _unique(decisions, schema, item, key=False)
-    if drop or confirm or add or morph or plain or scoped or scoped_ref or unique_keys or not_unique:
-        decisions.confirm_references(set(confirm) - set(inside), [inside[i].as_decided() for i in confirm
-                                                                  if i in inside and not inside[i].confirmed])
-        decisions.payload_edges = [d for d in decisions.payload_edges if not _dropped(d, drop)]
-        decisions.drop_edges = sorted(set(decisions.drop_edges) | set(drop))
-        decisions.add_edges = sorted(set(decisions.add_edges) | set(add))
-        decisions.plain_columns = sorted(set(decisions.plain_columns) | set(plain))
-        for item in morph:
-            value, sep, table = item.partition("=")
-            if not sep:
-                fail(f"--morph {item!r}: write it as VALUE=TABLE")
-            decisions.morph_map[value] = table
+    edits = ReferenceEdits(**said)   # each option spelt as the edit it records
+    found = edit_references(settings, decisions, edits)
+    if edits.any:
         save_decisions(path, decisions)
-        LOGGER.info("edges: dropped %s, confirmed %s, added %s, plain %s, scoped %s %s, unique %s, not unique %s", drop,
-                    confirm, add, plain, scoped, scoped_ref, unique_keys, not_unique)
-        inside = {i: replace(e, confirmed=e.confirmed or i in confirm) for i, e in inside.items() if i not in drop}
-    with c.connect() as cc, p.connect() as pc:
-        graph = build_graph(schema, [cc, pc], graph_decisions(decisions, settings.app_aliases))
-        for e in graph.edges:
-            state = ("declared" if e.kind == "declared" else "operator's" if e.kind == "added" else
-                     "confirmed" if e.id in decisions.confirm_edges else "unconfirmed")
-            data = ""
-            if e.kind != "declared":
-                # The data's own word on an inferred edge: how many values find their parent.
-                total, missing = edge_counts(cc, schema, e)
-                data = f"; in crashed {total - missing}/{total} values find a parent row"
-            click.echo(f"{e.describe_kind():<11} {state:<11} {e.id}  — {e.evidence}{data}")
-    for e in inside.values():
-        state = "confirmed" if e.confirmed else "unconfirmed"
-        click.echo(f"{'payload':<11} {state:<11} {e.id}  — {e.evidence}; {e.sampled_said()}")
-    for e in graph.dropped:
-        click.echo(f"{'dropped':<11} {'':<11} {e}")
-    for cycle in graph.cycles:
+        LOGGER.info("edges: %s", ", ".join(f"{name} {list(specs)}" for name, specs in said.items() if specs))
+    for e in found.edges:
+        # The data's own word on an inferred edge: how many values find their parent.
+        data = "" if e.found is None else f"; in crashed {e.found[1]}/{e.found[0]} values find a parent row"
+        click.echo(f"{e.edge_kind:<11} {e.state:<11} {e.id}  — {e.evidence}{data}")
+    for p in found.inside:
+        state = "confirmed" if p.confirmed else "unconfirmed"
+        click.echo(f"{'payload':<11} {state:<11} {p.id}  — {p.evidence}; {p.sampled_said()}")
+    for dropped in found.graph.dropped:
+        click.echo(f"{'dropped':<11} {'':<11} {dropped}")
+    for cycle in found.graph.cycles:
         click.echo("cycle: " + " ↔ ".join(cycle))
     for column in decisions.plain_columns:
         click.echo(f"{'plain':<11} {'':<11} {column}")
@@ -250,57 +208,6 @@ def edges(drop: tuple[str, ...], confirm: tuple[str, ...], add: tuple[str, ...],
         for line in reading(settings.app_path, settings.app_aliases, settings.app_guards):
             click.echo(line)
     _census(settings, decisions, path, accept_suggestions)
-
-
-def _scope(decisions: Decisions, schema: Schema, spec: str) -> None:
-    """``--scoped T.col[parent,...]``: recorded, once every column is one crashed has."""
-    table, column, within = "", "", ""
-    if spec.endswith("]") and "[" in spec:
-        head, _, within = spec[:-1].partition("[")
-        table, _, column = head.partition(".")
-    t = schema.tables.get(table)
-    parents = [c.strip() for c in within.split(",") if c.strip()]
-    if t is None or column not in t.column_names or not parents or any(c not in t.column_names for c in parents):
-        fail(f"--scoped {spec!r}: write it as TABLE.COLUMN[PARENT_COLUMN,...], with columns crashed's table has")
-    named = decisions.scoped.get(f"{table}.{column}", {}).get("named_by", [])
-    decisions.scoped[f"{table}.{column}"] = {"within": parents, "named_by": list(named)}
-
-
-def _unique(decisions: Decisions, schema: Schema, spec: str, key: bool = True) -> None:
-    """``--unique T(a,b)`` (`key`) or ``--not-unique T(a,b)``: recorded, once every column
-    is one crashed's table has; the one undoes the other."""
-    table, columns = key_spec(spec)
-    t = schema.tables.get(table)
-    if t is None or not columns or any(c not in t.column_names for c in columns):
-        option = "--unique" if key else "--not-unique"
-        fail(f"{option} {spec!r}: write it as TABLE(COLUMN,COLUMN), with columns crashed's table has")
-    said = {f"{table}({','.join(columns)})"}
-    keys, not_keys = set(decisions.unique_keys), set(decisions.not_unique)
-    decisions.unique_keys = sorted(keys | said if key else keys - said)
-    decisions.not_unique = sorted(not_keys - said if key else not_keys | said)
-
-
-def _scope_ref(decisions: Decisions, spec: str) -> None:
-    """``--scoped-ref T.col->T.number``: a column of the same table naming a row by its scoped number."""
-    left, sep, right = spec.partition("->")
-    table, _, column = left.strip().partition(".")
-    number = right.strip()
-    if not sep or number not in decisions.scoped or not number.startswith(f"{table}.") or not column:
-        fail(f"--scoped-ref {spec!r}: write it as TABLE.COLUMN->TABLE.NUMBER, the number declared with --scoped first")
-    how = decisions.scoped[number]
-    how["named_by"] = sorted(set(how.get("named_by", [])) | {column})
-
-
-def _known_column(schema: Schema, spec: str) -> bool:
-    """Whether `spec` (``T.col`` or ``T.col[d=value]``) names columns `schema` has."""
-    from gapmend.core.inspect.graph import column_spec
-
-    try:
-        table, column, discriminator, _ = column_spec(spec)
-    except ValueError:
-        return False
-    t = schema.tables.get(table)
-    return t is not None and column in t.column_names and (discriminator is None or discriminator in t.column_names)
 
 
 def _census(settings: Settings, decisions: Decisions, path: Path, accept: bool) -> None:
@@ -324,12 +231,6 @@ def _census(settings: Settings, decisions: Decisions, path: Path, accept: bool) 
                    "--not-unique, or --accept-suggestions after reading the proposals)")
     elif accept:
         click.echo("no undecided column: nothing to accept")
-
-
-def _dropped(edge: dict[str, Any], drop: Iterable[str]) -> bool:
-    from gapmend.core.inspect.payloads import PayloadEdge
-
-    return PayloadEdge.from_dict(edge).id in set(drop)
 
 
 @cli.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 from gapmend.core import shown
@@ -53,9 +54,7 @@ from .group import cli
               help="Run exactly this reviewed plan (`plan --output`), with its decisions; refused if the databases "
                    "moved under it since.")
 @guarded
-def restore(yes: bool, tables: str | None, approve_pending: bool, collisions: str, orphans: str, apply_deletes: bool,
-            merge_cells: bool, without_backup: bool, per_table: bool, dry_run: Path | None, staged: bool,
-            plan_file: Path | None) -> None:
+def restore(yes: bool, tables: str | None, without_backup: bool, plan_file: Path | None, **chosen: Any) -> None:
     """Put Friday's rows into production in one transaction, and write a report.
 
     Example: gapmend --env-file prod.env restore --yes
@@ -73,6 +72,9 @@ def restore(yes: bool, tables: str | None, approve_pending: bool, collisions: st
         reviewed = read_plan_file(plan_file)
         LOGGER.info("restore runs the plan file %s with its decisions", plan_file)
     decisions = reviewed.decisions if reviewed is not None else load_decisions(ctx.decisions_path(settings))
+    # The options not named above are the restore's own, spelt alike (`RestoreOptions`).
+    options = RestoreOptions(tables=table_list(tables), reviewed=reviewed, **chosen)
+    dry_run = options.dry_run
     if dry_run is None and not without_backup:
         from gapmend.core.runbook.backup import require_recent_backup
         from gapmend.core.runbook.steps import Checklist
@@ -82,25 +84,19 @@ def restore(yes: bool, tables: str | None, approve_pending: bool, collisions: st
         LOGGER.info("restore: the backup it relies on: %s", accepted.path)
     elif without_backup:
         LOGGER.warning("restore without a verified backup, on the operator's word (--without-backup)")
-    only = table_list(tables)
     if not yes and dry_run is None:
-        from gapmend.core.apply.preflight import Asked, require_ready
+        from gapmend.core.apply.preflight import require_ready
 
         require_terminal("write to production")   # before the plan: nobody would read it
         result = plan_with_progress(settings, decisions)
         click.echo(render_plan(result, detail=False, **terminal()) + "\n")
         # Refused before asking, as the restore itself would refuse it.
-        chosen = require_ready(result, decisions, Asked(only, approve_pending, reviewed))
+        chosen_tables = require_ready(result, decisions, options)
         from gapmend.core.runbook.room import room
 
-        click.echo(room(settings, result, chosen.order, staged).line())
+        click.echo(room(settings, result, chosen_tables.order, options.staged).line())
         confirm_step("restore", yes, target=settings.production.render_as_string(hide_password=True),
-                     tables=render_selection(chosen))
-    options = RestoreOptions(
-        tables=only, approve_pending=approve_pending,
-        collisions=collisions, orphans=orphans, apply_deletes=apply_deletes, dry_run=dry_run,
-        per_table=per_table, staged=staged, reviewed=reviewed, merge_cells=merge_cells,
-    )
+                     tables=render_selection(chosen_tables))
     if dry_run is None:   # gapmend's own record is proven before production's first write
         require_room(ctx.reports_path(), ctx.steps_path(), ctx.log_path())
     progress = StderrProgress()

@@ -32,7 +32,7 @@ class NaturalKeyRules:
         No row depends on these rows' fates, so one pass decides them (after every
         integer-keyed table's)."""
         r = self.session.rows_work[name]
-        for ref in [*self.session.refs(name), *self.session.keyed_refs(name)]:
+        for ref in [*self.session.refs(name), *self.session.natural_refs(name)]:
             self.session.skip_broken(name, r, INSERT, ref, nullable_ok)
         self.session.staged_composite_orphans(name, r, INSERT)
         self._collisions(name, collisions)

@@ -23,9 +23,9 @@ from .. import shown
 from ..databases import journal
 from ..databases import rows as rowio
 from ..databases.dialects import dialect_of
-from ..databases.schema import Schema
 from ..inspect import payloads
 from ..inspect.payloads import PayloadEdge
+from .work_context import WorkContext
 
 REPORT_CAP = 50
 
@@ -38,12 +38,12 @@ class Rewritten:
     unresolved: list[str] = field(default_factory=list)   # confirmed ids naming a Friday row not restored
 
 
-def rewrite_run(p: Connection, schema: Schema, runs: Sequence[str], running: str, confirmed: list[PayloadEdge],
-                unconfirmed: list[PayloadEdge], boundaries: Mapping[str, int | None],
-                execute: Callable[[Any, list[dict[str, Any]]], None]) -> dict[str, Rewritten]:
-    """Rewrite the ids of `confirmed` paths in the rows `runs` wrote (`running` the
+def rewrite_run(context: WorkContext, runs: Sequence[str], confirmed: list[PayloadEdge],
+                unconfirmed: list[PayloadEdge], execute: Callable[[Any, list[dict[str, Any]]], None]) -> dict[str, Rewritten]:
+    """Rewrite the ids of `confirmed` paths in the rows `runs` wrote (`context`'s run the
     restore's own, not yet committed); report the rows `unconfirmed` paths leave naming
     moved rows. Per table."""
+    p, schema, running, boundaries = context.production, context.schema, context.run_id, context.boundaries
     out: dict[str, Rewritten] = {}
     paths = payloads.by_table(confirmed + unconfirmed)
     sure = set(confirmed)

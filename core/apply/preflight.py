@@ -16,32 +16,24 @@ Each refusal is one `GapmendError` line saying what to do; nothing is written.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from ..inspect import census, roles
 from ..plan.decisions import Decisions
-from ..plan.file import Reviewed, require_unmoved
+from ..plan.file import require_unmoved
 from ..plan.model import IdColumn, Plan, RoleFinding
 from ..plan.selection import Selection, require_confirmed, select_tables
+from .reports import RestoreOptions
 
 # The columns of the chosen tables that can carry a moved id, by the tables' names.
 Census = Callable[[list[str]], Sequence[IdColumn]]
 
 
-@dataclass(frozen=True)
-class Asked:
-    """What the operator asked of the restore that the checks read."""
-
-    tables: frozenset[str] | None = None   # --tables: only these (and the parents they need)
-    approve_pending: bool = False
-    reviewed: Reviewed | None = None        # the plan file the restore runs
-
-
-def require_ready(plan: Plan, decisions: Decisions, asked: Asked = Asked(), *,
+def require_ready(plan: Plan, decisions: Decisions, asked: RestoreOptions = RestoreOptions(), *,
                   findings: Sequence[RoleFinding] | None = None, id_columns: Census | None = None,
                   detailed: frozenset[str] | None = None, partial: bool = False) -> Selection:
     """The tables the restore writes, once every check holds (else the first refusal).
+    `asked`: what the operator asked of the restore (its tables, approvals, plan file).
 
     `findings`: the role findings to settle (by default the plan's own); `id_columns`:
     the census of the chosen tables (by default the plan's); `detailed` and `partial`:

@@ -3,7 +3,7 @@ own rules decide for each Friday row, found before the window.
 
 The rules run exactly as the restore runs them (`ServerCopy`: one work row per Friday
 id, orphans, collisions on the key as written and skips along references until nothing
-changes; keyed tables' rows and Friday's updates staged and decided the same way), over
+changes; the rows of tables without an integer key and Friday's updates staged and decided the same way), over
 work tables that are TEMPORARY in production's read-only session
 (`Dialect.create_scratch`): production's own tables are never written, and nothing
 outlives the session. What they decided is read back as the plan's collisions (a Friday
@@ -25,13 +25,13 @@ import uuid
 from collections import defaultdict
 from typing import Any, Iterator
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Table, select
 from sqlalchemy.exc import DBAPIError
 
 from ..config import Settings
 from ..databases import rows as rowio
 from ..databases.engines import connect
-from ..databases.schema import KeyKind, reflect
+from ..databases.schema import reflect
 from ..errors import PlanError
 from ..inspect import census
 from ..inspect.findings import DETAIL_CAP
@@ -43,10 +43,12 @@ from ..plan.decisions import Decisions
 from ..plan.model import Collision, Merge, Orphan, Plan, RowClass
 from ..plan.selection import select_tables
 from ..progress import Progress
+from .classified import Classified
 from .crashed_address import choose_address, staging_shapes
 from .reports import Key, OnOrphan, RestoreOptions, TableReport
 from .server_copy import ServerCopy
-from .table_writes import TableWrites, Work
+from .table_writes import TableWrites
+from .work_context import WorkContext, WorkLayout, boundaries_of
 from .work_tables import LINK, SKIP, fate_of, temporary_refused
 
 
@@ -64,67 +66,62 @@ def preview(trio: Trio, reading: Reading = Reading()) -> Plan:
     """`build_plan` on an open trio."""
     started = time.monotonic()
     schema = with_operator_keys(reflect(trio.crashed, "crashed"), trio.decisions)
-    surrogate = frozenset(n for n, t in schema.tables.items() if t.key_kind == KeyKind.SURROGATE)
-    work = Work(keyed=frozenset(schema.tables) - surrogate,
-                picks={name: frozenset(ids) for name, ids in trio.decisions.picked.items()})
+    classified = Classified.of(schema, trio.decisions)
     on_row, row_classes = reading.on_row, reading.row_classes
 
     def hear_both(table: str, cls: RowClass, key: Key, merge: Merge | None) -> None:
-        if cls in Work.CLASSES:
-            work.sink(table, cls, key, merge)
+        if cls in Classified.CLASSES:
+            classified.sink(table, cls, key, merge)
         if on_row is not None and cls in row_classes:
             on_row(table, cls, key, merge)
 
     # The server counts the integer-keyed tables' Friday inserts unless a caller hears each.
     hears_inserts = on_row is not None and RowClass.FRIDAY_INSERT in row_classes
     previewing = dataclasses.replace(
-        reading, on_row=hear_both, row_classes=row_classes | Work.CLASSES,
-        heard=(row_classes if on_row is not None else frozenset()) | Work.CLASSES,
-        count_only=frozenset() if hears_inserts else surrogate, hide_restored=on_row is None)
+        reading, on_row=hear_both, row_classes=row_classes | Classified.CLASSES,
+        heard=(row_classes if on_row is not None else frozenset()) | Classified.CLASSES,
+        count_only=frozenset() if hears_inserts else frozenset(schema.tables) - classified.natural, hide_restored=on_row is None)
     try:
         plan, graph = inspect_gaps(trio.knowing(schema), previewing)
-        plan = _Preview(trio.knowing(schema, graph), plan, work).run()
+        plan = _Preview(trio.knowing(schema, graph), plan, classified).run()
         with connect(trio.crashed, "crashed") as c_conn, connect(trio.production, "production") as p_conn:
-            found = census.plan_census(c_conn, schema, graph, plan, select_tables(plan, approve_pending=True).order,
-                                       trio.decisions, p_conn)
+            found = census.plan_census(trio.knowing(schema, graph), plan,
+                                       select_tables(plan, approve_pending=True).order, c_conn, p_conn)
         plan = dataclasses.replace(plan, id_columns=found)
         return dataclasses.replace(plan, elapsed_s=round(time.monotonic() - started, 3))
     finally:
-        work.close()
+        classified.close()
 
 
 class _Preview:
     """The restore's rules over one plan, on scratch work tables, and what they decided."""
 
-    def __init__(self, trio: Trio, plan: Plan, work: Work) -> None:
+    def __init__(self, trio: Trio, plan: Plan, classified: Classified) -> None:
         assert trio.schema is not None and trio.graph is not None
-        self.trio, self.plan, self.work = trio, plan, work
+        self.trio, self.plan, self.classified = trio, plan, classified
         self.schema, self.graph = trio.schema, trio.graph
         self.progress, self.cancel, self.decisions = trio.progress, trio.cancel, trio.decisions
 
     def run(self) -> Plan:
         order = select_tables(self.plan, approve_pending=True).order
-        counts = {g.table: g.count(RowClass.FRIDAY_INSERT) for g in self.plan.tables}
-        surrogate = [n for n in order if n not in self.work.keyed and counts[n]]
-        keyed = [n for n in order if n in self.work.spools]
-        updated = [n for n in order if self.work.has_updates(self.schema[n])]
-        if not (surrogate or keyed or updated):
+        layout = WorkLayout.of(self.plan, self.classified, order, self.schema)
+        if layout.empty:
             return self.plan
         production, crashed = self.trio.production, self.trio.crashed
         address, _ = choose_address(production, crashed, self.schema, staged=False)
-        boundaries = {name: self.plan.table(name).boundary.value if t.key_kind == KeyKind.SURROGATE else None
-                      for name, t in self.schema.tables.items()}
         with connect(crashed, "crashed") as c_conn, connect(production, "production") as p_conn:
-            server = ServerCopy(p_conn, address, self.schema, surrogate, boundaries, self.graph.edges_from,
-                                str(uuid.uuid4()), lambda stmt: int(p_conn.execute(stmt).rowcount), c_conn,
-                                keyed=keyed, picks=self.work.picks, updated=updated, scratch=True,
-                                shapes=staging_shapes(production, crashed, address, self.schema))
+            context = WorkContext(
+                production=p_conn, crashed=c_conn, address=address, schema=self.schema, graph=self.graph,
+                boundaries=boundaries_of(self.plan, self.schema), run_id=str(uuid.uuid4()),
+                execute=lambda stmt: int(p_conn.execute(stmt).rowcount), progress=self.progress, cancel=self.cancel,
+                shapes=staging_shapes(production, crashed, address, self.schema), scratch=True)
+            server = ServerCopy(context, layout)
             if address.staged:
                 self.progress.start("copying Friday's rows beside production's, for the preview", sum(
-                    counts[n] for n in surrogate))
+                    self.plan.table(n).count(RowClass.FRIDAY_INSERT) for n in layout.surrogate))
             try:
                 self._open(server)
-                self._decide(server, c_conn, p_conn, order)
+                self._decide(server, order)
                 return self._read(server, order)
             finally:
                 server.close()
@@ -140,13 +137,12 @@ class _Preview:
                                 "without writing; the restore needs it too)") from None
             raise
 
-    def _decide(self, server: ServerCopy, c_conn: Connection, p_conn: Connection, order: list[str]) -> None:
+    def _decide(self, server: ServerCopy, order: list[str]) -> None:
         """The restore's decisions, in its order and with its default options."""
         options = RestoreOptions()
-        writes = TableWrites(self.schema, self.graph, c_conn, p_conn, self.work, options, self.decisions, server,
-                             defaultdict(TableReport), self.progress, self.cancel, server.execute)
+        writes = TableWrites(server, self.classified, options, self.decisions, defaultdict(TableReport))
         writes.load_done(order)
-        writes.stage_keyed(order)
+        writes.stage_natural(order)
         self.progress.start("deciding each Friday row, as the restore will", len(server.tables) * 2)
         server.decide(options.collisions, options.orphans == OnOrphan.NULL, writes.staged_tables(order), self.cancel,
                       self.progress.advance)

@@ -45,11 +45,11 @@ from ..databases import journal, row_images, triggers
 from ..databases import rows as rowio
 from ..databases.dialects import dialect_of
 from ..databases.engines import WRITER
-from ..databases.schema import JOURNAL_PREFIX, KeyKind, Schema, reflect
+from ..databases.schema import JOURNAL_PREFIX, reflect
 from ..errors import GapmendError
 from ..inspect import census, roles
 from ..inspect.gap import Reading, inspect_gaps
-from ..inspect.graph import Edge, ReferenceGraph, build_graph, graph_decisions
+from ..inspect.graph import Edge, build_graph, graph_decisions
 from ..inspect.payloads import PayloadEdge
 from ..inspect.picks import not_picked, require_plan_picks
 from ..inspect.trio import Trio
@@ -61,17 +61,19 @@ from ..plan.model import COLLIDED, ORPHANED, IdColumn, Plan, RowClass
 from ..plan.selection import Selection
 from ..progress import Cancelled, NullProgress, Progress, check_cancel
 from . import failure, id_guard, leftovers, rerun, scope
-from .crashed_address import CrashedAddress, choose_address, staging_shapes
+from .classified import Classified
+from .crashed_address import choose_address, staging_shapes
 from .exclusive import only_restore
 from .id_guard import ConcurrentWrite  # noqa: F401  (re-exported: the restore raises it)
 from .lock_watch import lock_waits_said
 from .payload_rewrite import rewrite_run
-from .preflight import Asked, require_ready
+from .preflight import require_ready
 from .reports import REPORT_CAP, OnOrphan, RestoreOptions, RestoreReport, TableReport
 from .scoped_numbers import renumber_run
 from .server_copy import ServerCopy
 from .sql_recorder import SqlRecorder
-from .table_writes import TableWrites, Work
+from .table_writes import TableWrites
+from .work_context import WorkContext, WorkLayout, boundaries_of
 from .work_tables import temporary_refused
 
 
@@ -158,13 +160,12 @@ def _restore_reading(trio: Trio, options: RestoreOptions, read: frozenset[str] |
         for done in leftovers.put_back(p_conn):
             progress.note(f"{done} (a stopped restore had left them)")
     progress.note(f"rows travel {path}")
-    surrogate = frozenset(n for n, t in schema.tables.items() if t.key_kind == KeyKind.SURROGATE)
-    work = Work(keyed=frozenset(schema.tables) - surrogate,
-                picks={name: frozenset(ids) for name, ids in decisions.picked.items()})
+    classified = Classified.of(schema, decisions)
     created = False
     try:
         plan = inspect_gaps(trio.knowing(schema, graph),
-                            Reading.restoring(work.sink, Work.CLASSES, surrogate, known, every_table=read is None)).plan
+                            Reading.restoring(classified.sink, Classified.CLASSES, frozenset(schema.tables) - classified.natural,
+                                              known, every_table=read is None)).plan
         findings = roles.findings_of(plan)
         if read is not None:   # before anything is written
             assert known is not None and options.reviewed is not None
@@ -178,27 +179,32 @@ def _restore_reading(trio: Trio, options: RestoreOptions, read: frozenset[str] |
             # `--yes` decides nothing: a column that can carry a moved id is the operator's.
             with trio.crashed.connect() as c_conn, trio.production.connect() as p_conn:
                 require_plan_picks(c_conn, schema, plan, order)
-                return census.plan_census(c_conn, schema, graph, plan, order, decisions, p_conn)
+                return census.plan_census(trio.knowing(schema, graph), plan, order, c_conn, p_conn)
 
         # A reviewed plan's collisions and orphans are compared by what the writing finds (`_outcomes`).
-        selection = require_ready(plan, decisions, Asked(options.tables, options.approve_pending, options.reviewed),
+        selection = require_ready(plan, decisions, options,
                                   findings=findings, id_columns=id_columns, detailed=frozenset(),
                                   partial=read is not None)
         # After the plan, so that input the plan refuses leaves production without a trace.
         created = options.dry_run is None and journal.ensure(trio.production)
         with trio.crashed.connect() as c_conn, trio.production.connect() as p_conn:
             p_conn.execution_options(**{WRITER: True})
-            run = _Restoring(run_id, inputs, schema, graph, plan, decisions, options, selection, work, c_conn, p_conn,
-                       progress, trio.cancel, address,
-                       shapes=staging_shapes(trio.production, trio.crashed, address, schema))
-            report = run.execute()
+            batches = _WriteBatches(p_conn, options.fail_after_batches)
+            context = WorkContext(
+                production=p_conn, crashed=c_conn, address=address, schema=schema, graph=graph,
+                boundaries=boundaries_of(plan, schema), run_id=run_id, execute=batches.execute_set,
+                progress=progress, cancel=trio.cancel, shapes=staging_shapes(trio.production, trio.crashed, address, schema),
+                # Not the staging tables of Friday's rows: InnoDB's temporary
+                # tablespace keeps its size until the server restarts.
+                temporary=not address.staged and dialect_of(p_conn).reopens_temporary(p_conn))
+            report = _Restoring(context, inputs, plan, decisions, options, selection, classified, batches).execute()
     except BaseException:
         if created:   # a first run that failed: production as it was, without empty journal tables
             with contextlib.suppress(DBAPIError):   # the server gone: the first error is the one to tell
                 journal.drop_if_empty(trio.production)
         raise
     finally:
-        work.close()
+        classified.close()
     report.path = path
     return report
 
@@ -220,62 +226,71 @@ def _known_delta(trio: Trio, options: RestoreOptions) -> Delta | None:
     return reviewed.delta
 
 
+class _WriteBatches:
+    """The restore's statements on production's application tables, counted as write
+    batches (`RestoreOptions.fail_after_batches` fails after so many); work tables and
+    journal statements are not counted."""
+
+    def __init__(self, production: Connection, limit: int | None) -> None:
+        self.production, self.limit, self.count = production, limit, 0
+
+    def execute_set(self, stmt: Any) -> int:
+        """One set-based statement of the server-side copy; returns the rows it touched."""
+        n = self.production.execute(stmt).rowcount
+        target = getattr(getattr(stmt, "table", None), "name", "")
+        if not target.startswith(JOURNAL_PREFIX):
+            self._counted()
+        return int(n)
+
+    def execute_rows(self, stmt: Any, rows: list[dict[str, Any]]) -> None:
+        """One statement for many rows (a multi-row write)."""
+        if not rows:
+            return
+        rowio.execute_rows(self.production, stmt, rows)
+        self._counted()
+
+    def _counted(self) -> None:
+        self.count += 1
+        if self.limit is not None and self.count >= self.limit:
+            raise RestoreError(f"injected failure after write batch {self.count}")
+
+
 @dataclass
 class _Restoring:
-    run_id: str
+    """One restore's writes, after the plan: in `context`'s session on production."""
+
+    context: WorkContext
     inputs: str   # what the run is decided by, hashed: a rerun with the same answers from the journal (`rerun`)
-    schema: Schema
-    graph: ReferenceGraph
     plan: Plan
     decisions: Decisions
     options: RestoreOptions
     selection: Selection
-    work: Work
-    crashed: Connection
-    production: Connection
-    progress: Progress
-    cancel: threading.Event | None
-    address: CrashedAddress
-    shapes: Schema | None = None   # the staging tables' column types, when not crashed's (`_staging_shapes`)
-    server: ServerCopy = field(init=False)
-    writes: TableWrites = field(init=False)
+    classified: Classified
+    batches: _WriteBatches
     reports: dict[str, TableReport] = field(default_factory=lambda: defaultdict(TableReport))
-    batches: int = 0
-    boundaries: dict[str, int | None] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)   # AUTO_INCREMENT before the restore (`id_guard`)
     order: list[str] = field(default_factory=list)   # the tables of this restore, in write order
     suspended: list[str] = field(default_factory=list)   # production's triggers, for the report
     found_nothing: bool = False   # nothing new to write: rolled back, the journal left as it was
 
     def __post_init__(self) -> None:
-        for name, t in self.schema.tables.items():
-            self.boundaries[name] = self.plan.table(name).boundary.value if t.key_kind == KeyKind.SURROGATE else None
+        context = self.context
+        self.run_id, self.production, self.schema, self.graph = context.run_id, context.production, context.schema, context.graph
+        self.progress, self.cancel = context.progress, context.cancel
 
     # -- orchestration --
 
     def execute(self) -> RestoreReport:
-        run_id = self.run_id
         started_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
         tables = self.order = self.selection.order
         for name in tables:
             self.reports[name].not_picked = not_picked(self.plan.table(name))
-        dialect = dialect_of(self.production)
-        # Integer-keyed tables with Friday rows past their boundary (the count is the
-        # server's own): the others need no work table and no statement (apps have many).
-        surrogate = [n for n in tables if n not in self.work.keyed
-                     and self.plan.table(n).counts.get(RowClass.FRIDAY_INSERT.value, 0)]
-        self.server = ServerCopy(self.production, self.address, self.schema, surrogate,
-                                 self.boundaries, self.graph.edges_from, run_id, self._execute_set, self.crashed,
-                                 keyed=[n for n in tables if n in self.work.spools], picks=self.work.picks,
-                                 shapes=self.shapes, updated=[n for n in tables if self.work.has_updates(self.schema[n])],
-                                 # Not the staging tables of Friday's rows: InnoDB's temporary
-                                 # tablespace keeps its size until the server restarts.
-                                 temporary=not self.address.staged and dialect.reopens_temporary(self.production))
-        self.writes = TableWrites(self.schema, self.graph, self.crashed, self.production, self.work, self.options,
-                                  self.decisions, self.server, self.reports, self.progress, self.cancel, self._execute_set)
-        if self.address.staged:
+        layout = WorkLayout.of(self.plan, self.classified, tables, self.schema)
+        self.server = ServerCopy(self.context, layout)
+        self.writes = TableWrites(self.server, self.classified, self.options, self.decisions, self.reports)
+        if self.context.address.staged:
             self.progress.start("staging Friday's rows in production's database",
-                                sum(self.plan.table(n).counts.get(RowClass.FRIDAY_INSERT.value, 0) for n in surrogate))
+                                sum(self.plan.table(n).count(RowClass.FRIDAY_INSERT) for n in layout.surrogate))
         try:
             self.server.open(self.progress.advance)
         except BaseException as exc:
@@ -287,16 +302,17 @@ class _Restoring:
             raise
         # Cycles are written with their final ids in one pass; references are checked
         # by `_check_references` before the commit instead (a session setting).
+        dialect = dialect_of(self.production)
         dialect.foreign_key_checks(self.production, False)
         try:
             with lock_waits_said(self.production.engine, self.production, self.progress):   # a wait on the app's locks, named
-                self._write(run_id, tables, surrogate)
+                self._write(tables, list(layout.surrogate))
         except BaseException:
             with contextlib.suppress(Exception):   # the first failure is the one to tell; `failure` says what is left
                 self._put_back(failed=True)
             raise
         self._put_back(failed=False)   # a failure here is told too: the run committed, something is left
-        report = RestoreReport(run_id, started_at, 0.0, {t: self.reports[t] for t in tables}, self.selection.pulled_in, noop=False,
+        report = RestoreReport(self.run_id, started_at, 0.0, {t: self.reports[t] for t in tables}, self.selection.pulled_in, noop=False,
                                dry_run=str(self.options.dry_run) if self.options.dry_run else None,
                                triggers=self.suspended, approved_now=self.selection.approved_now,
                                left_out=self.selection.left_out)
@@ -305,26 +321,26 @@ class _Restoring:
             not (t["inserted"] or t["updated"] or t["deleted"] or t["linked"])
         return report
 
-    def _write(self, run_id: str, tables: list[str], surrogate: list[str]) -> None:
+    def _write(self, tables: list[str], surrogate: list[str]) -> None:
         """Counters moved and triggers suspended (each recorded first), then the rows."""
         # Recorded before they move: a way out that cannot put them back leaves the record (`leftovers`).
         self.counters = id_guard.counters(self.production, self.schema, surrogate)   # the tables that insert
         self.progress.start("moving the id counters past the restore's ids", None)
-        leftovers.record_counters(self.production, run_id, self.counters)
+        leftovers.record_counters(self.production, self.run_id, self.counters)
         if self.options.dry_run is None:
             id_guard.reserve_ids(self.production, self.plan, self.schema, tables, self.counters)
         # Friday's rows already hold what its triggers wrote: production's stay out (`triggers`).
         suspended = triggers.on_tables(self.production, tables)
         self.production.rollback()
         self.progress.start("suspending production's triggers on the tables it writes", None)
-        triggers.suspend(self.production, run_id, suspended)
+        triggers.suspend(self.production, self.run_id, suspended)
         self.suspended = [t.name for t in suspended]
         if suspended:
             self.progress.note("triggers suspended for the restore: " + ", ".join(t.name for t in suspended))
         if self.options.per_table:
-            self._execute_per_table(run_id, tables)
+            self._execute_per_table(tables)
         else:
-            self._execute_atomic(run_id, tables)
+            self._execute_atomic(tables)
 
     def _put_back(self, failed: bool) -> None:
         """Everything changed outside the transaction, put back (`leftovers`): on this
@@ -366,12 +382,12 @@ class _Restoring:
         self._count_rows_before(tables)
         id_guard.check_unchanged(self.production, self.plan, self.schema, tables)
         self.writes.load_done(tables)
-        self._decide()   # the keyed tables' rows are staged and decided here too
+        self._decide()   # the natural-keyed tables' rows are staged and decided here too
 
     def _decide(self) -> None:
         """The fates of the integer-keyed tables' Friday rows, decided by the server, and their ids."""
         names = self.server.tables
-        self.writes.stage_keyed(self.order)
+        self.writes.stage_natural(self.order)
         self.progress.start("deciding each Friday row (server-side)", len(names) * 2)
         done = self.server.decide(self.options.collisions, self.options.orphans == OnOrphan.NULL,
                                   self.writes.staged_tables(self.order), self.cancel, self.progress.advance)
@@ -380,7 +396,7 @@ class _Restoring:
             report.already_done += done[name]
             report.kept_ids, report.moved_count, report.moved = self.server.surrogate_rules.allocate(name, REPORT_CAP)
 
-    def _execute_atomic(self, run_id: str, tables: list[str]) -> None:
+    def _execute_atomic(self, tables: list[str]) -> None:
         """Everything in one transaction: any failure leaves production as it was."""
         recorder = SqlRecorder(self.production, self.options.dry_run) if self.options.dry_run is not None else None
         with self.production.begin() as trans:
@@ -389,7 +405,7 @@ class _Restoring:
                     journal.ensure_temporary(self.production)
                     recorder.start()
                 self._prepare(tables)
-                writer = journal.Writer(self.production, run_id)
+                writer = journal.Writer(self.production, self.run_id)
                 writer.start()
                 for name in tables:
                     check_cancel(self.cancel)
@@ -398,16 +414,16 @@ class _Restoring:
                     check_cancel(self.cancel)
                     self.writes.write_changes(self.schema[name], writer)
                 writer.flush()
-                resumed = self._rewrite_payloads(run_id)
-                self._renumber(run_id, writer)
+                resumed = self._rewrite_payloads()
+                self._renumber(writer)
                 self._check_references(tables)
                 self._derive_rows_after(tables)
                 if self.options.reviewed is not None:   # what the server's own statements found
                     require_outcome(self.options.reviewed, self._outcomes(tables), self.options.orphans == OnOrphan.SKIP)
-                self._keep_after_images(run_id, tables)
-                rerun.record(self.production, run_id, self.inputs)
+                self._keep_after_images(tables)
+                rerun.record(self.production, self.run_id, self.inputs)
                 writer.finish(self._summary(), resumed)
-                self.found_nothing = recorder is None and not resumed and self._found_nothing(run_id)
+                self.found_nothing = recorder is None and not resumed and self._found_nothing()
                 if recorder is None and not self.found_nothing:
                     self.progress.start("committing", None)
             finally:
@@ -418,20 +434,20 @@ class _Restoring:
                 # nothing new: its journal would only repeat the last one's.
                 trans.rollback()
 
-    def _found_nothing(self, run_id: str) -> bool:
+    def _found_nothing(self) -> bool:
         """Whether this run changed no row and journaled only what earlier runs did."""
         r = self.reports.values()
         if any(x.inserted or x.updated or x.deleted or x.linked or x.renumbered or x.payload_ids for x in r):
             return False
-        return journal.repeats_only(self.production, run_id)
+        return journal.repeats_only(self.production, self.run_id)
 
-    def _execute_per_table(self, run_id: str, tables: list[str]) -> None:
+    def _execute_per_table(self, tables: list[str]) -> None:
         """One transaction per table, for gaps too large for one. The id allocation for
         every table is committed first, so a run that stops after some tables resumes with
         the same ids and the rows it already wrote keep pointing at the right rows."""
         if self.options.dry_run is not None:
             raise RestoreError("--dry-run runs as one transaction: leave out --per-table")
-        writer = journal.Writer(self.production, run_id)
+        writer = journal.Writer(self.production, self.run_id)
         with self.production.begin():
             self._prepare(tables)
             writer.start(status=journal.STOPPED)
@@ -448,12 +464,12 @@ class _Restoring:
                 writer.flush()
             self.progress.note(f"{name}: committed")
         with self.production.begin():
-            resumed = self._rewrite_payloads(run_id)   # last: every table's ids are known by now
-            self._renumber(run_id, writer)
+            resumed = self._rewrite_payloads()   # last: every table's ids are known by now
+            self._renumber(writer)
             self._check_references(tables)
             self._derive_rows_after(tables)
-            self._keep_after_images(run_id, tables)
-            rerun.record(self.production, run_id, self.inputs)
+            self._keep_after_images(tables)
+            rerun.record(self.production, self.run_id, self.inputs)
             writer.finish(self._summary(), resumed)
             self.progress.start("committing", None)
 
@@ -468,24 +484,23 @@ class _Restoring:
             out[name] = Outcome(collided, orphaned)
         return out
 
-    def _rewrite_payloads(self, run_id: str) -> list[str]:
+    def _rewrite_payloads(self) -> list[str]:
         """Ids inside the JSON values of the rows this run wrote (`payload_rewrite`), and
         of the rows of the stopped ``--per-table`` runs it resumes, whose own last step
         this was; returns those runs, for the journal to mark resumed."""
         confirmed = [PayloadEdge.from_dict(d) for d in self.decisions.payload_edges]
         sure = {e.id for e in confirmed}
         unconfirmed = [PayloadEdge.from_dict(d.as_decided()) for d in self.plan.payload_edges if d.id not in sure]
-        stopped = journal.stopped_runs(self.production, run_id)
+        stopped = journal.stopped_runs(self.production, self.run_id)
         wanted = set(self.order)
-        passes = [(stopped, confirmed, []), ([run_id], [e for e in confirmed if e.table in wanted],
+        passes = [(stopped, confirmed, []), ([self.run_id], [e for e in confirmed if e.table in wanted],
                                            [e for e in unconfirmed if e.table in wanted])]
         for runs, sure_edges, unsure_edges in passes:
             if not runs or not (sure_edges or unsure_edges):
                 continue
             self.progress.start("ids inside JSON values" + (" (of the stopped run resumed)" if runs is stopped else ""),
                                 None)
-            done = rewrite_run(self.production, self.schema, runs, run_id, sure_edges, unsure_edges, self.boundaries,
-                               self._execute)
+            done = rewrite_run(self.context, runs, sure_edges, unsure_edges, self.batches.execute_rows)
             for table, result in done.items():
                 report = self.reports[table]
                 report.payload_ids += result.ids
@@ -494,17 +509,17 @@ class _Restoring:
         return stopped
 
 
-    def _renumber(self, run_id: str, writer: journal.Writer) -> None:
+    def _renumber(self, writer: journal.Writer) -> None:
         """Numbers within a parent both sides used (`scoped_numbers`), among the rows this
         run wrote, once every parent is mapped."""
         numbers = [n for n in self.decisions.scoped_numbers() if n.table in self.order]
         if not numbers:
             return
         self.progress.start("numbers within a parent", None)
-        for table, changed in renumber_run(self.production, self.schema, run_id, numbers, writer, self._execute).items():
+        for table, changed in renumber_run(self.production, self.schema, self.run_id, numbers, writer, self.batches.execute_rows).items():
             self.reports[table].renumbered += changed
 
-    def _keep_after_images(self, run_id: str, tables: list[str]) -> None:
+    def _keep_after_images(self, tables: list[str]) -> None:
         """Every row this run inserted or updated, as it leaves it (`row_images`): `undo`
         takes back only the rows production has not touched since."""
         total = sum(self.reports[n].inserted + self.reports[n].updated for n in tables)
@@ -514,43 +529,19 @@ class _Restoring:
             if not (self.reports[name].inserted or self.reports[name].updated):
                 continue   # nothing of this table to keep (most tables of an app)
             if row_images.integer_keys(t):   # found and fingerprinted by the server
-                self.progress.advance(row_images.keep_digests(self.production, run_id, t, ("inserted", "updated")))
+                self.progress.advance(row_images.keep_digests(self.production, self.run_id, t, ("inserted", "updated")))
                 continue
-            for page in journal.run_keys(self.production, name, run_id, ("inserted", "updated"), row_images.BATCH):
+            for page in journal.run_keys(self.production, name, self.run_id, ("inserted", "updated"), row_images.BATCH):
                 check_cancel(self.cancel)
                 keys = [row_images.typed_key(t, new) for _, new in page]
                 rows = list(rowio.fetch_keys(self.production, t, t.identity, keys))
-                row_images.keep(self.production, run_id, t, journal.AFTER, rows)
+                row_images.keep(self.production, self.run_id, t, journal.AFTER, rows)
                 self.progress.advance(len(page))
 
     def _summary(self) -> str:
         r = self.reports.values()
         return (f"inserted {sum(x.inserted for x in r)}, updated {sum(x.updated for x in r)}, "
                 f"deleted {sum(x.deleted for x in r)}")
-
-
-    # -- writes --
-
-    def _execute(self, stmt: Any, rows: list[dict[str, Any]]) -> None:
-        if not rows:
-            return
-        rowio.execute_rows(self.production, stmt, rows)
-        self._count_batch()
-
-    def _execute_set(self, stmt: Any) -> int:
-        """One set-based statement of the server-side copy; returns the rows it touched.
-        Only statements writing application tables count as write batches (for
-        `fail_after_batches`), as Friday's update batches do; work tables and journal do not."""
-        n = self.production.execute(stmt).rowcount
-        target = getattr(getattr(stmt, "table", None), "name", "")
-        if not target.startswith(JOURNAL_PREFIX):
-            self._count_batch()
-        return int(n)
-
-    def _count_batch(self) -> None:
-        self.batches += 1
-        if self.options.fail_after_batches is not None and self.batches >= self.options.fail_after_batches:
-            raise RestoreError(f"injected failure after write batch {self.batches}")
 
 
     # -- integrity --

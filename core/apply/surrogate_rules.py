@@ -61,7 +61,7 @@ class SurrogateRules:
         many changed."""
         w, pk = self.session.work[name], self.session.schema[name].primary_key[0]
         changed = 0
-        for ref in self.session.keyed_refs(name):
+        for ref in self.session.natural_refs(name):
             if ref.edge.parent not in self.session.rows_work:
                 continue
             w2, o = w.alias("w2"), self.session.crashed[name].alias("o")
@@ -170,11 +170,11 @@ class SurrogateRules:
                       .subquery("doomed"))
             self.session.orphaned(t, ref, nullable_ok, w, self._friday_value(name, ref.value, w),
                           [w.c.old_id.in_(select(doomed.c.old_id))])
-        for ref in self.session.keyed_refs(name):   # parents keyed by a string: their staged rows are known by now
+        for ref in self.session.natural_refs(name):   # parents keyed by a string: their staged rows are known by now
             w2, o = w.alias("w2"), self.session.crashed[name].alias("o")
             doomed = (select(w2.c.old_id).select_from(w2.join(o, o.c[pk] == w2.c.old_id))
                       .where(w2.c.action.in_(WRITTEN), *ref.edge.type_filter(o),
-                             *self.session.keyed_parent_gone(ref, ref.value(o)))
+                             *self.session.natural_parent_gone(ref, ref.value(o)))
                       .subquery("doomed"))
             self.session.orphaned(t, ref, nullable_ok, w, self._friday_value(name, ref.value, w),
                           [w.c.old_id.in_(select(doomed.c.old_id))])

@@ -4,100 +4,44 @@ lines for linked and skipped rows. `restore._Restoring` calls them in write orde
 
 from __future__ import annotations
 
-import threading
-from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import delete, select
 
 from ..databases import journal, row_images
 from ..databases import rows as rowio
-from ..databases.schema import KeyKind, Schema, TableInfo
+from ..databases.schema import KeyKind, TableInfo
 from ..inspect import cell_merge
-from ..inspect.graph import ReferenceGraph
 from ..plan.decisions import Decisions
-from ..plan.model import COLLIDED, Merge, RowClass
-from ..progress import Progress, check_cancel
+from ..plan.model import COLLIDED, RowClass
+from ..progress import check_cancel
+from .classified import Classified
 from .reports import LINKED_CAP, Key, RestoreOptions, TableReport
 from .server_copy import ServerCopy
-from .spool import KeySpool
 from .work_tables import LINK, SKIP, UPDATE
 
 DELETE_BATCH = 500   # keys per DELETE (and per reference lookup before it)
 
 
 @dataclass
-class Work:
-    """What the classification said each table needs."""
-
-    updates: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
-    deletes: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
-    conflicts: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
-    merges: dict[str, list[Key]] = field(default_factory=lambda: defaultdict(list))
-    # The cell merge of each merged or conflicting row with something of Friday's to write
-    # (`cell_merge.written`): table -> key -> the columns written.
-    columns: dict[str, dict[Key, str]] = field(default_factory=lambda: defaultdict(dict))
-
-    # Tables without an integer key: the server cannot find their Friday inserts past a
-    # boundary, so the inspection's keys are spooled to disk and their rows staged from
-    # it chunk by chunk (`ServerCopy.stage_rows`). The integer-keyed tables' inserts are
-    # found by the server itself: their keys are not collected, so memory does not grow
-    # with the gap.
-    keyed: frozenset[str] = frozenset()
-    spools: dict[str, KeySpool] = field(default_factory=dict)
-    # Tables restored for some Friday rows only (`picks`): table -> the picked ids.
-    picks: Mapping[str, frozenset[int]] = field(default_factory=dict)
-
-    # The classes the restore acts on; the inspection need not stream the others.
-    CLASSES = frozenset({RowClass.FRIDAY_INSERT, RowClass.FRIDAY_UPDATE, RowClass.FRIDAY_DELETE, RowClass.CONFLICT,
-                         RowClass.MERGE})
-
-    def close(self) -> None:
-        for spool in self.spools.values():
-            spool.close()
-
-    def sink(self, table: str, cls: RowClass, key: Key, merge: Merge | None = None) -> None:
-        chosen = self.picks.get(table)
-        if chosen is not None and key[0] not in chosen:
-            return
-        if merge is not None:
-            self.columns[table][key] = cell_merge.written(merge)
-        if cls is RowClass.FRIDAY_INSERT:
-            if table in self.keyed:
-                if table not in self.spools:   # not setdefault: a spool opens a file
-                    self.spools[table] = KeySpool()
-                self.spools[table].append(key)
-            return
-        bucket = {RowClass.FRIDAY_UPDATE: self.updates, RowClass.FRIDAY_DELETE: self.deletes,
-                  RowClass.CONFLICT: self.conflicts, RowClass.MERGE: self.merges}[cls]
-        bucket[table].append(key)
-
-    def has_updates(self, t: TableInfo) -> bool:
-        """Whether `t` has Friday updates (or conflicts) to stage: rows with a key and a
-        column besides it (what `UpdateRules.apply_updates` writes)."""
-        wanted = self.updates.get(t.name) or self.conflicts.get(t.name) or self.merges.get(t.name)
-        return bool(t.primary_key and wanted and set(t.column_names) - set(t.identity))
-
-
-@dataclass
 class TableWrites:
-    """The writes of one restore, table by table, through its `server` (`ServerCopy`)."""
+    """The writes of one restore, table by table, through its `server` (`ServerCopy`),
+    of what the inspection found (`classified`)."""
 
-    schema: Schema
-    graph: ReferenceGraph
-    crashed: Connection
-    production: Connection
-    work: Work
+    server: ServerCopy
+    classified: Classified
     options: RestoreOptions
     decisions: Decisions
-    server: ServerCopy
     reports: Mapping[str, TableReport]
-    progress: Progress
-    cancel: threading.Event | None
-    execute_set: Callable[[Any], int]   # one set-based statement, counted as a write batch
-    done_keyed: dict[str, set[str]] = field(default_factory=dict)   # encoded keys a committed run restored
-    staged: dict[str, int] = field(default_factory=dict)   # keyed table -> Friday inserts staged (`stage_keyed`)
+    done_natural: dict[str, set[str]] = field(default_factory=dict)   # encoded keys a committed run restored
+    staged: dict[str, int] = field(default_factory=dict)   # natural-keyed table -> Friday inserts staged (`stage_natural`)
+
+    def __post_init__(self) -> None:
+        context = self.server.context
+        self.schema, self.graph, self.progress, self.cancel = context.schema, context.graph, context.progress, context.cancel
+        self.crashed, self.production = context.crashed, context.production
+        self.execute_set = context.execute   # one set-based statement, counted as a write batch
 
     def load_done(self, tables: list[str]) -> None:
         """Take out what a committed run already restored: Friday's updates and deletes it
@@ -105,12 +49,12 @@ class TableWrites:
         if not journal.has_runs(self.production):
             return   # no committed run: nothing restored yet (asked once, not per table)
         for name in tables:
-            done = journal.done_keys(self.production, name, None if name in self.work.keyed else ("updated", "deleted"))
+            done = journal.done_keys(self.production, name, None if name in self.classified.natural else ("updated", "deleted"))
             if not done:
                 continue
-            if name in self.work.keyed:   # its inserts are filtered as they are staged
-                self.done_keyed[name] = set(done)
-            for bucket in (self.work.updates, self.work.deletes, self.work.conflicts, self.work.merges):
+            if name in self.classified.natural:   # its inserts are filtered as they are staged
+                self.done_natural[name] = set(done)
+            for bucket in (self.classified.updates, self.classified.deletes, self.classified.conflicts, self.classified.merges):
                 keep = [k for k in bucket.get(name, []) if journal.encode(k) not in done]
                 self.reports[name].already_done += len(bucket.get(name, [])) - len(keep)
                 if name in bucket:
@@ -125,20 +69,20 @@ class TableWrites:
         if not self.has_staged(t):
             return
         report.inserted = self.server.natural_key_rules.copy(t.name)
-        report.skipped += list(self.server.keyed_skipped(t.name))
+        report.skipped += list(self.server.staged_skipped(t.name))
         for key, (holder, _) in self.server.natural_key_rules.linked(t.name).items():
             report.linked.append((key, holder))
             writer.add(t.name, key, holder, "linked", COLLIDED)
         report.linked_values = self._linked_values(t, report.linked)
 
     def staged_tables(self, order: Iterable[str]) -> list[str]:
-        """The keyed tables of `order` with Friday inserts staged, in that order."""
+        """The natural-keyed tables of `order` with Friday inserts staged, in that order."""
         return [name for name in order if self.staged.get(name)]
 
-    def stage_keyed(self, names: Iterable[str]) -> None:
-        """The keyed tables' spooled Friday inserts staged, before any fate is decided: a
+    def stage_natural(self, names: Iterable[str]) -> None:
+        """The natural-keyed tables' spooled Friday inserts staged, before any fate is decided: a
         row naming a string-keyed parent is an orphan unless production or these rows
-        hold that parent (`WorkTables.keyed_parent_gone`)."""
+        hold that parent (`WorkTables.natural_parent_gone`)."""
         for name in names:
             if name in self.server.rows_work and name not in self.staged:
                 self.staged[name] = 0
@@ -147,20 +91,20 @@ class TableWrites:
                     self.staged[name] += len(chunk)
 
     def has_staged(self, t: TableInfo) -> bool:
-        """Whether a keyed table has staged Friday inserts (`stage_keyed`), decided by the
+        """Whether a natural-keyed table has staged Friday inserts (`stage_natural`), decided by the
         server with every other Friday row (`ServerCopy.decide`); False when there were
         none (then no statement runs for it: apps have many small tables)."""
-        self.stage_keyed([t.name])
+        self.stage_natural([t.name])
         return bool(self.staged.get(t.name, 0))
 
     def _spooled_rows(self, t: TableInfo) -> Iterator[list[tuple[Any, ...]]]:
         """Friday's rows of `t`'s spooled keys, chunk by chunk, without those a committed
         run already restored (counted as already done)."""
-        spool = self.work.spools.get(t.name)
+        spool = self.classified.spools.get(t.name)
         if spool is None or not len(spool):
             return
         self.progress.start(f"{t.name}: staging", len(spool))
-        done = self.done_keyed.get(t.name, set())
+        done = self.done_natural.get(t.name, set())
         for keys in spool.chunks():
             check_cancel(self.cancel)
             pending = [k for k in keys if journal.encode(k) not in done] if done else keys
@@ -228,7 +172,7 @@ class TableWrites:
             return
         report = self.reports[t.name]
         report.updated = self.server.update_rules.apply_updates(t.name, later)
-        report.skipped += [(key, "update not applied: " + why) for key, why in self.server.keyed_skipped(t.name, UPDATE)]
+        report.skipped += [(key, "update not applied: " + why) for key, why in self.server.staged_skipped(t.name, UPDATE)]
 
     def stage_updates(self, t: TableInfo) -> frozenset[str] | None:
         """Friday's updates of `t` and the rows both sides changed that the operator's
@@ -236,11 +180,11 @@ class TableWrites:
         timestamp columns written only where Friday's is the later (`cell_merge`), or
         None when there is nothing to stage."""
         report = self.reports[t.name]
-        keys = list(self.work.updates.get(t.name, []))
+        keys = list(self.classified.updates.get(t.name, []))
         columns: dict[Key, str] = {}   # merged by column: the columns written
         for cls, key in self._both_changed(t.name):
             choice = self.decisions.choice(t.name, journal.encode(key), self.options.merge_cells)
-            merge = self.work.columns[t.name].get(key)
+            merge = self.classified.columns[t.name].get(key)
             if choice == "friday":   # the whole row from Friday
                 keys.append(key)
                 report.conflicts_taken += 1
@@ -252,7 +196,7 @@ class TableWrites:
                 columns[key] = merge
                 report.merged += cls is RowClass.MERGE
                 report.conflicts_merged += cls is RowClass.CONFLICT
-        if not keys or t.name not in self.server.updates:   # no column to write (`Work.has_updates`)
+        if not keys or t.name not in self.server.updates:   # no column to write (`Classified.has_updates`)
             return None
         self.progress.start(f"{t.name}: applying Friday's updates", len(keys))
         if self.server.stages_by_key(t.name):
@@ -266,14 +210,14 @@ class TableWrites:
 
     def _both_changed(self, table: str) -> Iterator[tuple[RowClass, Key]]:
         """The rows both sides changed: conflicts, and rows merged by column."""
-        for cls, bucket in ((RowClass.CONFLICT, self.work.conflicts), (RowClass.MERGE, self.work.merges)):
+        for cls, bucket in ((RowClass.CONFLICT, self.classified.conflicts), (RowClass.MERGE, self.classified.merges)):
             for key in bucket.get(table, []):
                 yield cls, key
 
     def _write_deletes(self, t: TableInfo, writer: journal.Writer) -> None:
         """Friday's deletes of rows no production row references, by one ``DELETE`` per
         batch of keys; the referenced ones are skipped and said so."""
-        keys = self.work.deletes.get(t.name, [])
+        keys = self.classified.deletes.get(t.name, [])
         if not keys or not t.primary_key:
             return
         report = self.reports[t.name]

@@ -29,7 +29,7 @@ class UpdateRules:
         past its parent's boundary becomes the parent's new id), skipped where another
         production row holds a unique value they write (`_skip_unique_held`)."""
         t, r = self.session.schema[name], self.session.updates[name]
-        for ref in [*self.session.refs(name), *self.session.keyed_refs(name)]:   # an update never writes a reference NULL
+        for ref in [*self.session.refs(name), *self.session.natural_refs(name)]:   # an update never writes a reference NULL
             self.session.skip_broken(name, r, UPDATE, ref, False, only=[self.session.writes(r, ref.column)])
         self.session.staged_composite_orphans(name, r, UPDATE)
         for ref in self.session.refs(name):

@@ -16,7 +16,6 @@ from sqlalchemy import (
     VARBINARY,
     BigInteger,
     Column,
-    Connection,
     Engine,
     Integer,
     LargeBinary,
@@ -48,7 +47,8 @@ from ..databases.schema import Schema, TableInfo
 from ..inspect import cell_merge, soft_deletes
 from ..inspect.graph import Edge
 from ..plan.model import ORPHANED
-from .crashed_address import CrashedAddress, attach, detach
+from .crashed_address import attach, detach
+from .work_context import WorkContext, WorkLayout
 
 WORK_PREFIX = "gapmend_w"
 
@@ -192,52 +192,46 @@ class _Named(dict[str, Table]):
 
 
 class WorkTables:
-    """The work tables of one restore of `tables` (all integer-keyed, in write order),
-    with the statements every rule class builds on."""
+    """The work tables of one restore (`WorkContext`) of the tables of `layout`, with the
+    statements every rule class builds on."""
 
-    def __init__(self, conn: Connection, address: CrashedAddress, schema: Schema, tables: list[str],
-                 boundaries: dict[str, int | None], edges_from: Callable[[str], list[Edge]],
-                 run_id: str, execute: Callable[[Any], int], source: Connection | None = None,
-                 keyed: Sequence[str] = (), picks: Mapping[str, frozenset[int]] | None = None,
-                 shapes: Schema | None = None, updated: Sequence[str] = (), scratch: bool = False,
-                 temporary: bool = False) -> None:
-        self.production, self.address, self.schema, self.tables = conn, address, schema, tables
-        # Scratch: for a session that may write nothing else (the plan's preview of the
-        # restore's fates, `preview`), so every work table TEMPORARY.
-        self.scratch = scratch
-        # TEMPORARY work tables are this session's own and gone with it, and cost no data
-        # dictionary change to create and drop (an app with 200 busy tables has 400).
-        self.temporary = scratch or temporary
+    def __init__(self, context: WorkContext, layout: WorkLayout) -> None:
+        self.context, self.layout = context, layout
+        self.production, self.address, self.schema = context.production, context.address, context.schema
+        self.source = context.crashed   # crashed's own connection (`self.crashed`: its tables, as production names them)
+        self.tables = list(layout.surrogate)
+        self.scratch = context.scratch
+        self.temporary = context.scratch or context.temporary
         self.journaled = False   # whether production keeps gapmend's journal (read by `open`)
-        self.dialect = dialect_of(conn)
-        self.picks = picks or {}   # tables restored for the operator's picked ids only (`picks`)
-        self.boundaries, self.edges_from, self.execute = boundaries, edges_from, execute
-        self.run_id, self.source = run_id, source
+        self.dialect = dialect_of(context.production)
+        self.picks = layout.picks   # tables restored for the operator's picked ids only (`picks`)
+        self.boundaries, self.edges_from, self.execute = context.boundaries, context.graph.edges_from, context.execute
+        self.run_id = context.run_id
         # (table, edge id) -> reference values naming no row in crashed either (`orphaned`).
         self.sentinels: dict[tuple[str, str], set[Any]] = {}
         self._past_read: set[tuple[str, str]] = set()   # (table, edge) whose `past_sentinels` were read
         self.metadata = MetaData()
         prefixes = ["TEMPORARY"] if self.temporary else []
         self.collations: Collations   # production's, read by `open`
-        shapes = shapes or schema     # the tables whose column types the staging tables take
-        prefix = f"{WORK_PREFIX}{run_id[:8]}_"
-        self.work = {name: work_table(self.metadata, f"{prefix}{i}", prefixes) for i, name in enumerate(tables)}
+        shapes = context.shapes or context.schema   # the tables whose column types the staging tables take
+        prefix = f"{WORK_PREFIX}{context.run_id[:8]}_"
+        self.work = {name: work_table(self.metadata, f"{prefix}{i}", prefixes) for i, name in enumerate(self.tables)}
         # Tables without an integer key: Friday's rows themselves, each
         # with its fate, staged by the restore as it reads them from its key spool.
         self.rows_work = {name: rows_table(self.metadata, f"{prefix}k{i}", shapes[name], self.dialect,
                                                prefixes=prefixes)
-                          for i, name in enumerate(keyed)}
+                          for i, name in enumerate(layout.staged)}
         # Per staged table keyed by one column (a UUID, a string) that a restored row may
         # name: Friday's keys linked to the production row holding their unique value, and
         # that row's key, for the references to them (`mapped`).
-        named = {e.parent for n in (*tables, *keyed) for e in edges_from(n)}
+        named = {e.parent for n in (*self.tables, *layout.staged) for e in self.edges_from(n)}
         self.links = {name: link_table(self.metadata, f"{prefix}l{i}", shapes[name], self.dialect, prefixes)
-                      for i, name in enumerate(keyed) if name in named and len(shapes[name].identity) == 1}
+                      for i, name in enumerate(layout.staged) if name in named and len(shapes[name].identity) == 1}
         # Friday's updated rows of every table that has any, each with its fate: decided,
         # mapped and applied by the same kind of statements as the inserts.
         self.updates = {name: rows_table(self.metadata, f"{prefix}u{i}", shapes[name], self.dialect, UPDATE,
                                    prefixes)
-                        for i, name in enumerate(updated)}
+                        for i, name in enumerate(layout.updated)}
         # The keys of Friday's updated rows (and the columns each writes), for the server to
         # copy those rows from crashed's table itself (`stage_by_key`).
         self.keys = Table(f"{prefix}keys", self.metadata,
@@ -250,11 +244,11 @@ class WorkTables:
         # Crashed's tables as production's connection names them: the crashed database's
         # own, or (staged) copies of Friday's rows in production's database.
         self.crashed: dict[str, Table]
-        if address.schema is None:
+        if context.address.schema is None:
             self.crashed = {name: staging_table(self.metadata, f"{prefix}s{i}", shapes[name], self.dialect, prefixes)
-                            for i, name in enumerate(tables)}
+                            for i, name in enumerate(self.tables)}
         else:
-            self.crashed = _Named(schema, address.schema)
+            self.crashed = _Named(context.schema, context.address.schema)
 
     # -- setup --
 
@@ -274,7 +268,6 @@ class WorkTables:
         self.production.commit()
         if not self.address.staged:
             return
-        assert self.source is not None
         for name in self.tables:
             stage, t = self.crashed[name], self.schema[name]
             stmt = insert(stage)
@@ -304,7 +297,7 @@ class WorkTables:
     def stage_rows(self, name: str, rows: list[tuple[Any, ...]], action: str = INSERT,
                    columns: Mapping[tuple[Any, ...], str] | None = None) -> None:
         """Friday's rows of `name` into its work table (one multi-row INSERT): rows to
-        insert (a keyed table's) or Friday's updated rows (`action` UPDATE), those merged by
+        insert (a natural-keyed table's) or Friday's updated rows (`action` UPDATE), those merged by
         column with the `columns` they write (by key)."""
         if not rows:
             return
@@ -357,7 +350,7 @@ class WorkTables:
         return or_(r.c.gapmend_columns.is_(None), r.c.gapmend_columns.contains(friday, autoescape=True),
                    r.c.gapmend_columns.contains(later, autoescape=True))
 
-    def keyed_skipped(self, name: str, action: str = INSERT) -> Iterator[tuple[tuple[Any, ...], str]]:
+    def staged_skipped(self, name: str, action: str = INSERT) -> Iterator[tuple[tuple[Any, ...], str]]:
         """The staged rows (to insert, or `action` UPDATE: Friday's updates) skipped, and why."""
         r = (self.rows_work if action == INSERT else self.updates)[name]
         key = [r.c[k] for k in self.schema[name].identity]
@@ -385,7 +378,7 @@ class WorkTables:
                             self.dialect, holds_text(t, edge.columns[0])))
         return out
 
-    def keyed_refs(self, name: str) -> list[Ref]:
+    def natural_refs(self, name: str) -> list[Ref]:
         """`name`'s single-column references into tables keyed otherwise than by one
         integer (a UUID, a string): no id of theirs moves, so only their orphans matter."""
         t = self.schema[name]
@@ -419,7 +412,7 @@ class WorkTables:
                      .where(r.c.gapmend_action == LINK, r.c.gapmend_met_on == ",".join(meets.columns),
                             ~exists().where(kept.c.friday == r.c[key]))))   # decided again: kept once
 
-    def keyed_parent_gone(self, ref: Ref, value: ColumnElement[Any]) -> list[ColumnElement[bool]]:
+    def natural_parent_gone(self, ref: Ref, value: ColumnElement[Any]) -> list[ColumnElement[bool]]:
         """The condition that `value` (a reference by `ref` into a table keyed by a string)
         names no row production holds, nor a Friday row of the parent this restore stages."""
         parent = self.schema[ref.edge.parent]
@@ -438,7 +431,7 @@ class WorkTables:
         key). The restore maps none of them as a whole (a column of one that is a
         reference of its own is mapped as that), so what it decides for them is whether
         the row they name is there. A self-reference is left to the check before the
-        commit, as in `keyed_refs`."""
+        commit, as in `natural_refs`."""
         return [e for e in self.edges_from(name) if len(e.columns) > 1 and not e.is_self
                 and e.parent in self.schema.tables]
 
@@ -533,7 +526,7 @@ class WorkTables:
             # No work row: a sentinel past the boundary (`past_sentinels`), kept as it is.
             whens.setdefault(ref.column, [(is_nulled, null())]).append(
                 (and_(col > ref.boundary, wp.c.old_id.is_not(None), *types), ref.written(wp.c.new_id)))
-        for ref in self.keyed_refs(name):   # no id moves there: a reference nulled (``--orphans null``) ...
+        for ref in self.natural_refs(name):   # no id moves there: a reference nulled (``--orphans null``) ...
             is_nulled = func.instr(func.coalesce(nulled, literal("")), literal(f",{ref.index},")) > 0
             whens.setdefault(ref.column, [(is_nulled, null())])
         for k, edge in enumerate(self.linked_edges(name)):   # ... or naming a Friday row linked to production's
@@ -572,7 +565,6 @@ class WorkTables:
         in crashed itself, since a staged copy holds only the rows past a boundary. Only
         the few values production lacks are looked up, a chunk at a time; they are kept
         per reference so the check before the commit lets them be."""
-        assert self.source is not None, "sentinels are told apart in crashed"
         parent = self.schema[ref.edge.parent]
         key = parent.primary_key[:1]
         named = [(v,) for v in self.production.execute(select(value).distinct().select_from(work).where(*where)).scalars()]
@@ -611,15 +603,15 @@ class WorkTables:
         t, col, types = self.schema[name], ref.value(r), [*ref.edge.type_filter(r), *only]
         parent = self.schema[ref.edge.parent]
         par = parent.table.alias("par")
-        if self.boundaries.get(ref.edge.parent) is None:   # keyed by a string (`keyed_refs`)
+        if self.boundaries.get(ref.edge.parent) is None:   # keyed by a string (`natural_refs`)
             self._skip_for_skipped_parent(r, live, ref, col, types)
-            gone = [r.c.gapmend_action == live, *types, *self.keyed_parent_gone(ref, col)]
+            gone = [r.c.gapmend_action == live, *types, *self.natural_parent_gone(ref, col)]
         else:
             gone = [r.c.gapmend_action == live, col.is_not(None), col <= ref.boundary, *types,
                     ~exists().where(par.c[parent.primary_key[0]] == col)]
         self.orphaned(t, ref, nullable_ok, r, col, gone)
         if ref.work is None and self.boundaries.get(ref.edge.parent) is None:
-            return   # a parent keyed by a string (`keyed_refs`): its orphans are all
+            return   # a parent keyed by a string (`natural_refs`): its orphans are all
         unrestored, why = ref.unrestored(r)
         unrestored += self.past_sentinels(name, ref, r, r, [r.c.gapmend_action == live, *only])
         self.execute(update(r).values(gapmend_action=SKIP, gapmend_reason=text_of(f"{ref.column}=", col, why))

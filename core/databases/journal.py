@@ -439,8 +439,9 @@ def last_undo(conn: Connection) -> Run | None:
 
 
 def _last_run(conn: Connection, *where: ColumnElement[bool]) -> Run | None:
+    # Times are kept to the second: of two runs started in one, the later finished is the newer.
     row = conn.execute(select(runs.c.run_id, runs.c.finished_at, runs.c.summary)
-                       .where(*where).order_by(runs.c.started_at.desc()).limit(1)).first()
+                       .where(*where).order_by(runs.c.started_at.desc(), runs.c.finished_at.desc()).limit(1)).first()
     return None if row is None else Run(row[0], row[1], row[2] or "")
 
 

@@ -49,8 +49,8 @@ class BoundaryFinder:
         """Every table's boundary, parents first (a child's rows confirm its parents')."""
         boundaries: dict[str, Boundary] = {}
         progress.start("finding boundaries", len(tables))
-        keyed = [t for t in tables if t.key_kind == KeyKind.SURROGATE]
-        self._highest = {side: self._read_highest(side, conn, keyed)
+        integer_keyed = [t for t in tables if t.key_kind == KeyKind.SURROGATE]
+        self._highest = {side: self._read_highest(side, conn, integer_keyed)
                          for side, conn in (("c", self.crashed), ("p", self.production), ("s", self.snapshot)) if conn is not None}
         for t in tables:
             check_cancel(cancel)
@@ -66,11 +66,11 @@ class BoundaryFinder:
         """One side's ("c", "p" or "s") highest id per integer-keyed table, as read."""
         return dict(self._highest.get(side, {}))
 
-    def _read_highest(self, side: str, conn: Connection, keyed: list[TableInfo]) -> dict[str, int]:
+    def _read_highest(self, side: str, conn: Connection, integer_keyed: list[TableInfo]) -> dict[str, int]:
         known = self.known.get({"c": "crashed", "s": "snapshot"}.get(side, ""), {})
-        if all(t.name in known for t in keyed):
-            return {t.name: known[t.name] for t in keyed}
-        return rowio.highest_ids(conn, keyed)
+        if all(t.name in known for t in integer_keyed):
+            return {t.name: known[t.name] for t in integer_keyed}
+        return rowio.highest_ids(conn, integer_keyed)
 
     def find(self, t: TableInfo) -> Boundary:
         if t.key_kind != KeyKind.SURROGATE:

@@ -33,6 +33,7 @@ from ..plan.model import IdColumn, Plan, RowClass
 from .graph import ReferenceGraph, column_spec
 from .id_evidence import Mover, Open, by_number, column_evidence, held, implied, key_evidence
 from .payloads import PayloadEdge
+from .trio import Trio
 
 
 def undecided_columns(t: TableInfo, graph: ReferenceGraph, plain: Iterable[str],
@@ -100,55 +101,55 @@ def movers(schema: Schema, boundaries: Mapping[str, int | None], production_max:
     return out
 
 
-def census(c: Connection, schema: Schema, graph: ReferenceGraph, tables: Sequence[str],
-           boundaries: Mapping[str, int | None], production_max: Mapping[str, int | None],
-           plain: Iterable[str], confirmed: Iterable[str] = (), numbers: Iterable[ScopedNumber] = (),
-           p: Connection | None = None, said_keys: Iterable[str] = ()) -> list[IdColumn]:
-    """What of `tables` (integer-keyed) the operator must decide before the restore, read
-    in crashed (`c`): undecided columns whose Friday values name moved ids, implied
-    references the data contradicts or reads as numbers within a parent, and (given
-    production, `p`) pairs of references a Friday row holds as production's row does.
-    One count per column and table that moved ids: the cost follows the columns."""
-    plain, confirmed, said = list(plain), frozenset(confirmed), frozenset(said_keys)
-    moving = movers(schema, boundaries, production_max)
+def plan_census(trio: Trio, plan: Plan, tables: Sequence[str], crashed: Connection,
+                production: Connection | None = None) -> list[IdColumn]:
+    """What of `tables` the operator must decide before the restore, read in `crashed`
+    (with `trio`'s schema, graph and decisions and the plan's boundaries), of the
+    integer-keyed tables holding Friday inserts or updates: undecided columns whose
+    Friday values name moved ids, implied references the data contradicts or reads as
+    numbers within a parent, (given `production`) pairs of references a Friday row holds
+    as production's row does; and the plan's paths of ids inside values that hold moved
+    ids, unconfirmed. One count per column and table that moved ids: the cost follows
+    the columns."""
+    assert trio.schema is not None and trio.graph is not None
+    schema, graph, decisions = trio.schema, trio.graph, trio.decisions
+    gaps = {g.table: g for g in plan.tables if g.table in schema}
+    boundaries = {n: g.boundary.value for n, g in gaps.items()}
+    moving = movers(schema, boundaries, {n: g.production_max_id for n, g in gaps.items()})
+    writing = [n for n in tables if n in gaps and (gaps[n].count(RowClass.FRIDAY_INSERT)
+                                                   or gaps[n].count(RowClass.FRIDAY_UPDATE))]
+    said = frozenset([*decisions.unique_keys, *decisions.not_unique])
     out: list[IdColumn] = []
-    for name in tables:
+    for name in writing:
         t, b = schema[name], boundaries.get(name)
         if t.key_kind != KeyKind.SURROGATE or b is None:
             continue
-        if p is not None:   # keys nobody declared matter whether or not ids move
-            out.extend(key_evidence(c, p, graph, t, b, boundaries, said))
-        if not moving:
-            continue
-        here: list[IdColumn] = []
-        for column in undecided_columns(t, graph, plain, numbers):
-            found = column_evidence(c, schema, graph, t, b, column, moving)
-            if found is not None:
-                here.append(found)
-        counted = [(n.column, n.within) for n in numbers if n.table == name] + [(f.column, f.within)
-                                                                                for f in here if f.within]
-        replies = list(by_number(c, graph, t, b, counted, confirmed))
-        out += here + replies
-        out.extend(implied(c, schema, graph, t, b, moving, confirmed | {f.implied for f in replies if f.implied}))
-    return out
+        if production is not None:   # keys nobody declared matter whether or not ids move
+            out.extend(key_evidence(crashed, production, graph, t, b, boundaries, said))
+        if moving:
+            out += _moved_ids(crashed, schema, graph, t, b, moving, decisions)
+    return out + [IdColumn(e.table, e.column, e.parent, schema[e.parent].primary_key[0], e.ids, e.ids_found,
+                           e.moved, payload=e.id)
+                  for e in plan.payload_edges
+                  if not e.confirmed and e.moved and e.table in tables and e.parent in schema]
 
 
-def plan_census(c: Connection, schema: Schema, graph: ReferenceGraph, plan: Plan, tables: Sequence[str],
-                decisions: Decisions, p: Connection | None = None) -> list[IdColumn]:
-    """`census` of the tables of `tables` that hold Friday inserts or updates, with the
-    plan's boundaries."""
-    gaps = {g.table: g for g in plan.tables if g.table in schema}
-    boundaries = {n: g.boundary.value for n, g in gaps.items()}
-    production_max = {n: g.production_max_id for n, g in gaps.items()}
-    writing = [n for n in tables if n in gaps and (gaps[n].count(RowClass.FRIDAY_INSERT)
-                                                   or gaps[n].count(RowClass.FRIDAY_UPDATE))]
-    found = census(c, schema, graph, writing, boundaries, production_max, decisions.plain_columns,
-                   decisions.confirm_edges, decisions.scoped_numbers(), p,
-                   [*decisions.unique_keys, *decisions.not_unique])
-    return found + [IdColumn(e.table, e.column, e.parent, schema[e.parent].primary_key[0], e.ids, e.ids_found,
-                             e.moved, payload=e.id)
-                    for e in plan.payload_edges
-                    if not e.confirmed and e.moved and e.table in tables and e.parent in schema]
+def _moved_ids(crashed: Connection, schema: Schema, graph: ReferenceGraph, t: TableInfo, boundary: int,
+               moving: list[Mover], decisions: Decisions) -> list[IdColumn]:
+    """`t`'s undecided columns whose Friday values name moved ids, its replies naming a
+    parent's number within a thread, and the implied references the data contradicts."""
+    numbers, confirmed = decisions.scoped_numbers(), frozenset(decisions.confirm_edges)
+    here: list[IdColumn] = []
+    for column in undecided_columns(t, graph, decisions.plain_columns, numbers):
+        found = column_evidence(crashed, schema, graph, t, boundary, column, moving)
+        if found is not None:
+            here.append(found)
+    counted = [(n.column, n.within) for n in numbers if n.table == t.name] + [(f.column, f.within)
+                                                                            for f in here if f.within]
+    replies = list(by_number(crashed, graph, t, boundary, counted, confirmed))
+    contradicted = implied(crashed, schema, graph, t, boundary, moving,
+                           confirmed | {f.implied for f in replies if f.implied})
+    return [*here, *replies, *contradicted]
 
 
 def rewritten(c: Connection, schema: Schema, plan: Plan, f: IdColumn, limit: int = 3) -> list[str]:

@@ -42,7 +42,9 @@ from ..plan.model import (
     Merge,
     Plan,
     PlanEdge,
+    PlanTrigger,
     QueuedJob,
+    RoleFinding,
     RowClass,
     TableGap,
 )
@@ -117,60 +119,64 @@ def inspect_gaps(trio: Trio, reading: Reading = Reading()) -> Inspected:
     anywhere. `trio.schema` (crashed's) and `trio.graph` are taken when read already:
     reflecting and reading every type column again costs a scan per table."""
     started = time.monotonic()
-    settings, decisions, sources, progress = trio.settings, trio.decisions, trio.sources, trio.progress
-    check_roles, delta, known = reading.check_roles, reading.delta, reading.known
+    settings, decisions, sources = trio.settings, trio.decisions, trio.sources
+    delta = reading.delta
     if delta is not None and sources.snapshot is not None:   # before anything is read
         delta.fingerprints = fingerprints(sources.crashed, sources.snapshot)
         delta.trusting = settings.trust_updated_at
-    progress.start("reflecting schemas", None)
-    schema, findings = _reflect_sides(sources, decisions, trio.schema, snapshot_checked=known is not None)
+    trio.progress.start("reflecting schemas", None)
+    schema, findings = _reflect_sides(sources, decisions, trio.schema, snapshot_checked=reading.known is not None)
     snapshot = connect(sources.snapshot, "snapshot") if sources.snapshot is not None else contextlib.nullcontext()
     with connect(sources.crashed, "crashed") as c_conn, connect(sources.production, "production") as p_conn, \
             snapshot as s_conn:
-        facts = {role: roles.read_facts(role, conn, schema, _known_latest(known, role))
+        facts = {role: roles.read_facts(role, conn, schema, _known_latest(reading.known, role))
                  for role, conn in (("production", p_conn), ("crashed", c_conn), ("snapshot", s_conn))
                  if conn is not None}
         if delta is not None:
             delta.latest_writes = {r: (facts[r].latest_write, facts[r].latest_at) for r in SOURCES if r in facts}
         found = roles.check_facts(facts)
-        if check_roles:   # before the gap is read: a snapshot newer than the crash is no snapshot
-            roles.require_settled([f for f in found if f.kind == roles.REFUSE], [])
+        _settle(reading, found)   # before the gap is read: a snapshot newer than the crash is no snapshot
         graph = trio.graph or build_graph(schema, [c_conn, p_conn], graph_decisions(decisions, settings.app_aliases))
         gaps = _Inspector(trio.knowing(schema, graph), reading, c_conn, p_conn, s_conn).run()
         moving = {g.table: (g.boundary.value, g.production_max_id) for g in gaps
                   if g.boundary.value is not None and g.production_max_id is not None}
+        skipped = {t for t, d in decisions.tables.items() if d == Decision.SKIP.value}
+        found += roles.check_friday_rows(c_conn, p_conn, schema, graph, gaps, skipped)
+        _settle(reading, found)
         payload_edges = payload_candidates(c_conn, schema, decisions, settings, moving)
-        journaled = journal.has_runs(p_conn)
         jobs = queued_jobs(c_conn, schema, gaps)
-        found += roles.check_friday_rows(c_conn, p_conn, schema, graph, gaps, {
-            t for t, d in decisions.tables.items() if d == Decision.SKIP.value})
-        if check_roles:
-            roles.require_settled([f for f in found if f.kind == roles.REFUSE], [])
         trigger_list = _triggers(p_conn, [g.table for g in gaps if g.has_work])
-    plan = Plan(
-        tables=gaps,
-        order=list(graph.order),
-        cycles=[list(c) for c in graph.cycles],
-        edges=[_edge_entry(e, decisions) for e in graph.edges],
-        schema_findings=[f.line() for f in findings],
-        unmatched_columns=list(graph.unmatched),
-        mode=_mode(settings, sources),
-        created_at=datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
-        connections=settings.masked(),
-        identities=dict(sources.identities),
-        elapsed_s=round(time.monotonic() - started, 3),
-        triggers=trigger_list,
-        roles=list(facts.values()),
-        payload_edges=payload_edges,
-        queued_jobs=jobs,
-    )
+        journaled = journal.has_runs(p_conn)
+        plan = Plan(
+            tables=gaps,
+            order=list(graph.order),
+            cycles=[list(c) for c in graph.cycles],
+            edges=[_edge_entry(e, decisions) for e in graph.edges],
+            schema_findings=[f.line() for f in findings],
+            unmatched_columns=list(graph.unmatched),
+            mode=_mode(settings, sources),
+            created_at=datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+            connections=settings.masked(),
+            identities=dict(sources.identities),
+            elapsed_s=round(time.monotonic() - started, 3),
+            triggers=trigger_list,
+            roles=list(facts.values()),
+            payload_edges=payload_edges,
+            queued_jobs=jobs,
+        )
     if delta is not None and sources.snapshot is not None:   # what a restore of this plan must read (`apply.scope`)
         delta.references = references_of(schema.tables, plan.edges, plan.payload_edges)
     if not journaled:   # after a restore production holds Friday's changes by gapmend's own doing
         found += roles.check_plan(plan, facts)
-    if check_roles:
-        roles.require_settled([f for f in found if f.kind == roles.REFUSE], [])
+    _settle(reading, found)
     return Inspected(dataclasses.replace(plan, role_findings=found), graph)
+
+
+def _settle(reading: Reading, found: list[RoleFinding]) -> None:
+    """A contradiction between the roles and their contents refused (unless `reading`
+    does not check the roles: `gapmend roles`, which shows them)."""
+    if reading.check_roles:
+        roles.require_settled([f for f in found if f.kind == roles.REFUSE], [])
 
 
 def _reflect_sides(sources: Sources, decisions: Decisions, crashed: Schema | None,
@@ -203,10 +209,10 @@ def _known_latest(known: Delta | None, role: str) -> LatestWrite | None:
     return known.latest_writes.get(role) if known is not None and role in SOURCES else None
 
 
-def _triggers(conn: Connection, written: list[str]) -> list[dict[str, Any]]:
+def _triggers(conn: Connection, written: list[str]) -> list[PlanTrigger]:
     """Production's triggers on the tables the restore would write, and what it does with them."""
-    return [{"name": t.name, "table": t.table, "timing": t.timing, "event": t.event, "writes": t.writes,
-             "action": triggers.ACTION} for t in triggers.on_tables(conn, written)]
+    return [PlanTrigger(t.name, t.table, t.timing, t.event, t.writes, triggers.ACTION)
+            for t in triggers.on_tables(conn, written)]
 
 
 def _edge_entry(e: Edge, decisions: Decisions) -> PlanEdge:
@@ -321,13 +327,13 @@ class _Inspector:
         60-200 tables, most with nothing past it): production's, and the Friday inserts
         of tables whose rows the restore copies on the server (it finds their collisions
         and orphans itself; no row is read) with how many take an id production holds."""
-        keyed = [t for t in tables if t.key_kind == KeyKind.SURROGATE]
-        bounds = {t.name: int(self.boundaries[t.name].value or 0) for t in keyed}
-        produced = rowio.counts_past(self.production, keyed, bounds)
-        counted = [t for t in keyed if t.name in self.reading.count_only and self.maxima[t.name][0] > bounds[t.name]]
+        integer_keyed = [t for t in tables if t.key_kind == KeyKind.SURROGATE]
+        bounds = {t.name: int(self.boundaries[t.name].value or 0) for t in integer_keyed}
+        produced = rowio.counts_past(self.production, integer_keyed, bounds)
+        counted = [t for t in integer_keyed if t.name in self.reading.count_only and self.maxima[t.name][0] > bounds[t.name]]
         friday = rowio.counts_past(self.crashed, counted, bounds)
         taken = rowio.counts_past(self.crashed, counted, bounds, upto={n: p for n, (_, p) in self.maxima.items()})
-        return {t.name: (produced[t.name], friday.get(t.name, 0), taken.get(t.name, 0)) for t in keyed}
+        return {t.name: (produced[t.name], friday.get(t.name, 0), taken.get(t.name, 0)) for t in integer_keyed}
 
     # -- per table --
 

@@ -151,15 +151,15 @@ def check_plan(plan: Plan, facts: dict[str, RoleFacts]) -> list[RoleFinding]:
         return []
     friday = sum(g.count(c) for g in plan.tables
                  for c in (RowClass.FRIDAY_INSERT, RowClass.FRIDAY_UPDATE, RowClass.FRIDAY_DELETE, RowClass.CONFLICT))
-    keyed = [g for g in plan.tables if g.key_kind == KeyKind.SURROGATE and g.boundary.value is not None]
-    inserted = sum(1 for g in keyed if (g.production_max_id or 0) > (g.boundary.value or 0))
+    integer_keyed = [g for g in plan.tables if g.key_kind == KeyKind.SURROGATE and g.boundary.value is not None]
+    inserted = sum(1 for g in integer_keyed if (g.production_max_id or 0) > (g.boundary.value or 0))
     findings: list[RoleFinding] = []
     if friday == 0 and inserted:
         findings.append(RoleFinding(REFUSE, "snapshot-is-crashed", (
             f"the snapshot ({facts['snapshot'].database}) holds everything crashed ({facts['crashed'].database}) holds: "
             "either nothing was lost, or GAPMEND_SNAPSHOT_URL names a copy of crashed: point it at the restored "
             "snapshot (or leave it out and set GAPMEND_SNAPSHOT_AT)")))
-    elif friday and keyed and not inserted:
+    elif friday and integer_keyed and not inserted:
         findings.append(RoleFinding(CONFIRM, _id("snapshot-is-production", facts["snapshot"], facts["production"]), (
             f"production ({facts['production'].database}) has inserted no row since the snapshot (no table holds an id "
             "past the snapshot's): if production has taken writes since it was restored, GAPMEND_SNAPSHOT_URL names a "

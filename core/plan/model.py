@@ -320,6 +320,18 @@ class FoundPayloadEdge:
 
 
 @dataclass(frozen=True)
+class PlanTrigger:
+    """One of production's triggers on a table the restore writes (`databases.triggers`)."""
+
+    name: str
+    table: str
+    timing: str     # BEFORE | AFTER
+    event: str      # INSERT | UPDATE | DELETE
+    writes: str     # what its body writes, in words
+    action: str     # what the restore does about it
+
+
+@dataclass(frozen=True)
 class QueuedJob:
     """One of Friday's queued jobs (a row of a table shaped like Laravel's ``jobs``)."""
 
@@ -385,7 +397,7 @@ class Plan:
     elapsed_s: float = 0.0
     # Production's triggers on the tables with work: name, table, timing, event, what it
     # writes and what the restore does about it (`triggers`).
-    triggers: list[dict[str, str]] = field(default_factory=list)
+    triggers: list[PlanTrigger] = field(default_factory=list)
     # Which database is which (`roles.RoleFacts`: server, name, size, latest write), and
     # what their contents say against the shape of a crash (`roles.Finding`).
     roles: list[RoleFacts] = field(default_factory=list)

@@ -192,7 +192,7 @@ def test_sakila_restores_by_meaning(dbs: Databases, staged: bool) -> None:
     settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
 
     plan = build_plan(settings)
-    assert {t["name"] for t in plan.triggers} == {"customer_create_date", "payment_date", "rental_date", "ins_film"}
+    assert {t.name for t in plan.triggers} == {"customer_create_date", "payment_date", "rental_date", "ins_film"}
     # Rental 78 is the same (date, inventory 1, customer) on both sides, but customer 2 is
     # a different person on each: no collision once Friday's customer has moved.
     assert {g.table: g.collisions for g in plan.tables if g.collisions} == {}

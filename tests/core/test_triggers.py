@@ -126,10 +126,10 @@ def test_restored_rows_end_as_fridays_whatever_the_triggers_do(dbs: Databases, s
     before = _definitions(e["production"])
 
     plan = build_plan(settings)
-    listed = {t["name"]: t for t in plan.triggers}
+    listed = {t.name: t for t in plan.triggers}
     assert set(listed) == {"customer_create_date", "ins_film", "upd_film", "del_film"}
-    assert "create_date" in listed["customer_create_date"]["writes"] or dbs.dialect == "sqlite"
-    assert "film_text" in listed["ins_film"]["writes"] and "suspended" in listed["ins_film"]["action"]
+    assert "create_date" in listed["customer_create_date"].writes or dbs.dialect == "sqlite"
+    assert "film_text" in listed["ins_film"].writes and "suspended" in listed["ins_film"].action
 
     report = restore(settings, options=RestoreOptions(approve_pending=True, staged=staged))
     assert sorted(report.triggers) == sorted(before)
