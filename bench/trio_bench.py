@@ -60,7 +60,7 @@ def main() -> None:
                     help="MariaDB: CRASHED beside PRODUCTION, or on a second mariadbd")
     ap.add_argument("--rows", type=int, default=1_000_000, help="rows per big table in CRASHED")
     ap.add_argument("--gap", type=float, default=0.05, help="the fraction of them written on Friday")
-    ap.add_argument("--profile", action="store_true", help="profile the plan and the restore (pyinstrument)")
+    ap.add_argument("--profile", action="store_true", help="profile the plan, the restore and verify (pyinstrument)")
     ap.add_argument("--buffer-pool", type=int, metavar="MB",
                     help="MariaDB: resize the InnoDB buffer pool for the run (SET GLOBAL; put back after)")
     ap.add_argument("--trust-updated-at", action="store_true",
@@ -151,7 +151,7 @@ def _run(dialect: str, layout: str, sizes: scale.Sizes, profile: bool, work: Pat
         result["restore"]["apply"] = _apply(result["restore"])
         # The same restore again: a committed run answers from the journal (issue 40, item 6).
         result["rerun"] = spawn("restore", trusting if result.get("trust_updated_at") else three_way)
-        result["verify"] = spawn("verify", three_way)
+        result["verify"] = spawn("verify", three_way, profile)
         counts = result["restore"]["tables"]
         yard: dict[str, Any] = {}
         if layout == "same-server":
@@ -381,7 +381,7 @@ def print_table(r: dict[str, Any]) -> None:
     for run in ("restore", "rerun", "undo"):
         if r.get(run, {}).get("phases"):
             print(f"\n{run} phases: " + ", ".join(f"{k} {v:.2f} s" for k, v in r[run]["phases"].items()))
-    for what in ("plan", "restore"):
+    for what in ("plan", "restore", "verify"):
         if "profile" in r[what]:
             print(f"\n{what}: the functions with the most time of their own (pyinstrument):")
             print("\n".join(r[what]["profile"]))

@@ -23,6 +23,7 @@ table, the key and the column. Memory holds one page of the journal at a time.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Iterable, Mapping, Sequence
@@ -30,25 +31,47 @@ from typing import Any, Iterable, Mapping, Sequence
 from sqlalchemy import Connection
 
 from .. import shown
+from ..apply.crashed_address import CrashedAddress
 from ..databases import journal
 from ..databases import rows as rowio
 from ..databases.schema import Schema, TableInfo
 from ..inspect import cell_merge, payloads
 from ..inspect.graph import Edge, ReferenceGraph, as_held, held_id
 from ..inspect.payloads import PayloadEdge
+from .outcome_sql import sql_suspects
 
 Row = dict[str, Any]
 MISSING = object()   # a column whose expected value cannot be known
 
 
-def check_values(p: Connection, c: Connection, p_schema: Schema, c_schema: Schema, graph: ReferenceGraph,
-                 table: str, problems: list[str], cap: int = 10, inside: Sequence[PayloadEdge] = ()) -> int:
+@dataclass(frozen=True)
+class Sides:
+    """Production after the restore and crashed, each with its schema, and the references."""
+
+    production: Connection
+    crashed: Connection
+    production_schema: Schema
+    crashed_schema: Schema
+    graph: ReferenceGraph
+    address: CrashedAddress | None = None   # how production's connection reads crashed's tables, where it can
+
+
+def check_values(sides: Sides, table: str, problems: list[str], cap: int = 10,
+                 inside: Sequence[PayloadEdge] = ()) -> int:
     """Compare `table`'s restored rows with Friday's; append at most `cap` problems.
     A column with confirmed ids `inside` its JSON must hold Friday's document with those
-    ids mapped. Returns how many rows were compared."""
-    tp, tc = p_schema[table], c_schema.tables.get(table)
+    ids mapped. Where the server can, it compares every row first (`outcome_sql`) and
+    only the rows it finds differing are compared here. Returns how many rows were compared."""
+    p, c, p_schema, graph = sides.production, sides.crashed, sides.production_schema, sides.graph
+    tp, tc = p_schema[table], sides.crashed_schema.tables.get(table)
     if tc is None or not tp.primary_key:
         return 0
+    pages = journal.entries(p, table, ("inserted", "updated"), rowio.CHUNK)
+    in_server = None
+    if sides.address is not None and not inside:
+        in_server = sql_suspects(p, sides.address, p_schema, sides.crashed_schema, graph, table, rowio.CHUNK)
+    if in_server is not None:
+        pages = in_server[1]
     refs = _refs(graph.edges_from(table))
     defaults = {col: _constant_default(tp, col) for col in tp.column_names if col not in tc.column_names}
     compared = 0
@@ -57,7 +80,7 @@ def check_values(p: Connection, c: Connection, p_schema: Schema, c_schema: Schem
     merged = {key: cell_merge.friday_columns(mask) for key, mask in journal.merged_columns(p, table).items()}
     # Numbers within a parent the restore gave a Friday row (`scoped_numbers`): expected as given.
     numbers = journal.renumbered(p, table)
-    for page in journal.entries(p, table, ("inserted", "updated"), rowio.CHUNK):
+    for page in pages:
         friday = _by_key(c, tc, [old for old, _, _ in page])
         restored = _by_key(p, tp, [new for _, new, _ in page])
         mapped = _parent_maps(p, refs, friday.values())
@@ -92,9 +115,9 @@ def check_values(p: Connection, c: Connection, p_schema: Schema, c_schema: Schem
                                  f"{shown.key(old)} says {shown.value(expected)}")
             if len(found) >= cap:
                 problems.extend(found[:cap])
-                return compared
+                return compared if in_server is None else in_server[0]
     problems.extend(found)
-    return compared
+    return compared if in_server is None else in_server[0]
 
 
 def _refs(edges: Iterable[Edge]) -> dict[str, list[Edge]]:

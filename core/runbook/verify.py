@@ -10,12 +10,14 @@ its references mapped through the journal (`outcome`).
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, Integer, and_, func, select
 
 from .. import shown
+from ..apply.crashed_address import CrashedAddress, attach, choose_address, detach
 from ..config import Settings
 from ..databases import journal, triggers
 from ..databases import rows as rowio
@@ -27,7 +29,8 @@ from ..inspect.graph import Edge, ReferenceGraph, build_graph, graph_decisions, 
 from ..inspect.payloads import PayloadEdge
 from ..inspect.sources import Sources
 from ..plan.decisions import ScopedNumber, load_decisions
-from .outcome import check_values
+from .outcome import Sides, check_values
+from .outcome_sql import journal_keys
 
 
 @dataclass
@@ -72,15 +75,33 @@ def verify(settings: Settings) -> tuple[list[str], dict[str, int]]:
             problems += triggers.problems(p)
         # The outcome, against Friday's own rows: equal, references mapped (`outcome`).
         confirmed = [PayloadEdge.from_dict(d) for d in decisions.payload_edges]
-        with sources.production.connect() as p, sources.crashed.connect() as c:
+        address, _ = choose_address(sources.production, sources.crashed, crashed, staged=False)
+        in_place = None if address.staged else address   # else every row is compared in gapmend
+        with sources.production.connect() as p, sources.crashed.connect() as c, attached(p, in_place):
             counts["compared"] = 0
+            sides = Sides(p, c, schema, crashed, graph, in_place)
             for table in journal.inserted_tables(p, ("inserted", "updated")):
                 if table in schema:
                     inside = [e for e in confirmed if e.table == table]
-                    counts["compared"] += check_values(p, c, schema, crashed, graph, table, problems, inside=inside)
+                    counts["compared"] += check_values(sides, table, problems, inside=inside)
         return problems, counts
     finally:
         sources.dispose()
+
+
+@contextlib.contextmanager
+def attached(p: Connection, address: CrashedAddress | None) -> Iterator[None]:
+    """Crashed readable on production's connection `p` for the block (a SQLite file
+    ATTACHed; a database on the same MariaDB server is named as it is)."""
+    if address is None:
+        yield
+        return
+    attach(p, address)
+    try:
+        yield
+    finally:
+        p.rollback()   # DETACH runs outside a transaction, as ATTACH does
+        detach(p, address)
 
 
 def _nothing_restored(p: Connection) -> str | None:
@@ -115,7 +136,7 @@ def _verify(p: Connection, schema: Schema, graph: ReferenceGraph, friday: _Frida
             continue
         t = schema[table]
         found_problems: list[str] = []
-        if t.key_kind == KeyKind.SURROGATE:
+        if _integer_keys(t):
             counts["rows"] += _check_in_server(p, schema, graph, t, found_problems, counts, friday)
             problems.extend(found_problems[:10])
             continue
@@ -132,30 +153,36 @@ def _verify(p: Connection, schema: Schema, graph: ReferenceGraph, friday: _Frida
 
 def _check_in_server(p: Connection, schema: Schema, graph: ReferenceGraph, t: TableInfo, problems: list[str],
                      counts: dict[str, int], friday: _Friday) -> int:
-    """`_check_chunk` for an integer-keyed table, as joins of the journal with the table
-    and its parents inside the database: no key travels. Returns how many are present."""
-    m, r = journal.id_map, journal.runs
-    restored = (select(journal.decode_id_sql(m.c.new_key).label("id"))
-                .join(r, r.c.run_id == m.c.run_id)
-                .where(m.c.table_name == t.name, m.c.action == "inserted", m.c.new_key.is_not(None),
-                       r.c.status.in_(journal.COUNTING))).subquery("restored")
+    """`_check_chunk` for a table keyed by one or two integers, as joins of the journal
+    with the table and its parents inside the database: no key travels. Returns how
+    many are present."""
+    key = t.identity
+    restored = journal_keys(t.name, len(key), ("inserted",))
+    new = [restored.c[f"new_{i}"] for i in range(len(key))]
     row = t.table.alias("row")
-    pk = row.c[t.primary_key[0]]
-    present = p.execute(select(func.count()).select_from(restored.join(row, pk == restored.c.id))).scalar_one()
-    missing = p.execute(select(restored.c.id).select_from(restored.outerjoin(row, pk == restored.c.id))
-                        .where(pk.is_(None)).limit(10)).scalars()
-    problems.extend(_missing(t, (k,)) for k in missing)
+    at_row = and_(*(row.c[k] == n for k, n in zip(key, new)))
+    present = p.execute(select(func.count()).select_from(restored.join(row, at_row))).scalar_one()
+    missing = p.execute(select(*new).select_from(restored.outerjoin(row, at_row))
+                        .where(row.c[key[0]].is_(None)).limit(10))
+    problems.extend(_missing(t, tuple(k)) for k in missing)
     for edge in graph.edges_from(t.name):
         cols = [row.c[c] for c in edge.columns]
         par = schema[edge.parent].table.alias("par")
         held = [par.c[pc] == col for pc, col in zip(edge.parent_columns, cols)]
         cond = [*(col.is_not(None) for col in cols), *edge.type_filter(row)]
-        named = select(*cols).distinct().select_from(restored.join(row, pk == restored.c.id)).where(*cond)
+        named = select(*cols).distinct().select_from(restored.join(row, at_row)).where(*cond)
         counts["references"] += p.execute(select(func.count()).select_from(named.subquery())).scalar_one()
         dangling = [tuple(r) for r in p.execute(named.outerjoin_from(row, par, and_(*held))
                                                 .where(par.c[edge.parent_columns[0]].is_(None)).limit(50))]
         problems.extend(_dangling(t, edge, v) for v in _broken(edge, dangling, friday)[:10])
     return int(present)
+
+
+def _integer_keys(t: TableInfo) -> bool:
+    """Whether `t`'s restored rows are found by joins in the server (`_check_in_server`):
+    a key of one or two integers (a pivot's), decoded from the journal in SQL."""
+    return bool(t.primary_key) and len(t.identity) <= 2 and all(
+        isinstance(t.table.c[k].type, Integer) for k in t.identity)
 
 
 def _check_chunk(p: Connection, schema: Schema, graph: ReferenceGraph, t: TableInfo, keys: list[tuple[Any, ...]],
@@ -195,7 +222,7 @@ def undeclared_ids(p: Connection, schema: Schema, graph: ReferenceGraph, plain: 
     # The rows a run wrote (inserted or updated), and the ids it moved.
     restored = counted.where(m.c.action.in_(("inserted", "updated"))).subquery("restored")
     moved = counted.where(m.c.action == "inserted", m.c.old_key != m.c.new_key).subquery("moved")
-    keyed = {name for name, t in schema.tables.items() if t.key_kind == KeyKind.SURROGATE}
+    integer_keyed = {name for name, t in schema.tables.items() if t.key_kind == KeyKind.SURROGATE}
     out: list[str] = []
     for table in journal.inserted_tables(p, ("inserted", "updated")):
         t = schema.tables.get(table)
@@ -208,7 +235,7 @@ def undeclared_ids(p: Connection, schema: Schema, graph: ReferenceGraph, plain: 
             stmt = (select(pk, value, moved.c.table_name, moved.c.new_key)
                     .select_from(restored.join(row, pk == journal.decode_id_sql(restored.c.new_key))
                                  .join(moved, moved.c.old_key == journal.encode_id_sql(value)))
-                    .where(restored.c.table_name == table, moved.c.table_name.in_(sorted(keyed)), value.is_not(None),
+                    .where(restored.c.table_name == table, moved.c.table_name.in_(sorted(integer_keyed)), value.is_not(None),
                            *open_.rows(row))
                     .order_by(pk).limit(cap))
             # One line per row and column, naming every table whose moved id the value equals.

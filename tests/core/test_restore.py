@@ -403,6 +403,51 @@ def test_verify_compares_every_restored_row_with_fridays(dbs: Databases) -> None
     assert any(p.startswith(f"users {updated}: name is 'before Friday' but the updated Friday row") for p in problems)
 
 
+def test_verify_in_the_server_is_byte_exact_and_maps_references(dbs: Databases) -> None:
+    """The server's comparison of every restored row (`outcome_sql`, used where production's
+    connection reads crashed's tables) passes a clean restore and lets through no
+    difference the column-by-column check would name: case, a trailing space, a NULL, and
+    a polymorphic reference moved to another row of the same type (issue 42, item 2)."""
+    from gapmend.core.apply.crashed_address import choose_address
+    from gapmend.core.databases.schema import reflect
+    from gapmend.core.inspect.graph import build_graph
+    from gapmend.core.runbook.outcome_sql import sql_suspects
+    from gapmend.core.runbook.verify import attached
+
+    e = dbs.engines
+    build_trio(e["crashed"], e["production"], e["snapshot"])
+    settings = load_settings(dbs.env_file(snapshot=True, snapshot_at=None), environ={})
+    restore(settings, options=RestoreOptions(approve_pending=True))
+    crashed, production = reflect(e["crashed"], "crashed"), reflect(e["production"], "production")
+    address, _ = choose_address(e["production"], e["crashed"], crashed, staged=False)
+    assert not address.staged
+    with e["production"].connect() as conn, attached(conn, address):
+        graph = build_graph(production, [conn])
+        for table in ("posts", "comments", "images", "users"):
+            found = sql_suspects(conn, address, production, crashed, graph, table, 100)
+            assert found is not None and found[0] > 0, table
+            assert [entry for page in found[1] for entry in page] == [], table
+    with e["production"].begin() as conn:
+        entries = list(journal.iter_entries(conn))
+        posts = [new[0] for table, _, new, action in entries if table == "posts" and action == "inserted"]
+        images = [new[0] for table, _, new, action in entries if table == "images" and action == "inserted"]
+        image = conn.execute(text(f"SELECT MIN(id) FROM images WHERE imageable_type = :type "
+                                  f"AND id IN ({','.join(map(str, images))})"), {"type": "App\\Models\\Post"}).scalar()
+        other = conn.execute(text("SELECT imageable_id FROM images WHERE id = :i"), {"i": image}).scalar()
+        first = conn.execute(text("SELECT MIN(id) FROM posts")).scalar()   # another post, there to be pointed at
+        conn.execute(text("UPDATE posts SET title = UPPER(title) WHERE id = :i"), {"i": posts[0]})
+        conn.execute(text("UPDATE posts SET title = title || ' ' WHERE id = :i" if dbs.dialect == "sqlite" else
+                          "UPDATE posts SET title = CONCAT(title, ' ') WHERE id = :i"), {"i": posts[1]})
+        conn.execute(text("UPDATE posts SET body = NULL WHERE id = :i"), {"i": posts[2]})
+        conn.execute(text("UPDATE images SET imageable_id = :p WHERE id = :i"), {"p": first, "i": image})
+    assert other != first
+    problems, _ = verify(settings)
+    assert any(p.startswith(f"posts {posts[0]}: title is 'FRIDAY POST") for p in problems), problems
+    assert any(p.startswith(f"posts {posts[1]}: title is ") and "' but" in p for p in problems), problems
+    assert any(p.startswith(f"posts {posts[2]}: body is NULL but") for p in problems), problems
+    assert any(p.startswith(f"images {image}: imageable_id is {first} but") for p in problems), problems
+
+
 def test_an_estimated_boundary_is_not_restored_until_the_operator_confirms_it(dbs: Databases) -> None:
     """Without the snapshot or its time, boundaries come from content alone (medium or low
     confidence): the restore refuses, naming the table and the command, and changes
