@@ -167,7 +167,7 @@ def test_verify_fails_on_a_broken_reference(dbs: Databases) -> None:
     assert f"post_tag: restored row {tuple(pivot)} is missing from production" in problems
 
 
-@pytest.mark.parametrize("nth", [1, 3, 6])
+@pytest.mark.parametrize("nth", [1, 6])   # the first write batch, and one after several tables
 def test_failure_mid_restore_rolls_everything_back(dbs: Databases, nth: int, staged: bool) -> None:
     e = dbs.engines
     build_trio(e["crashed"], e["production"], e["snapshot"])

@@ -21,6 +21,7 @@ from gapmend.core.demo import build_demo
 from gapmend.core.inspect import gap
 from gapmend.core.plan.decisions import Decisions
 from gapmend.screens.messages import StepRequested
+from textual.widgets import Input
 
 from ..pilot import settle
 
@@ -49,6 +50,9 @@ def demo_app(monkeypatch: pytest.MonkeyPatch) -> GapmendApp:
 
 async def _settled(pilot: Any) -> None:
     await settle(pilot.app, pilot)
+    # A blinking cursor is drawn or not by the clock: shown steadily, every run draws the same.
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
 
 
 def _at_step(number: int, *keys: str, scan: bool = True) -> Callable[[Any], Awaitable[None]]:
