@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -241,6 +242,14 @@ class SecondServer:
             self.process.wait(60)
         if not keep:
             shutil.rmtree(self.datadir, ignore_errors=True)
+
+
+def free_port() -> int:
+    """A TCP port nothing on this host listens on now: two runs side by side (the suite's
+    workers, two benchmarks) never start their second servers on the same one."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def start_second_server(base: Path, port: int, user: str, password: str, buffer_pool: int,

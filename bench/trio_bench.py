@@ -183,7 +183,7 @@ def _start_second(work: Path, production: Engine, crashed: Engine) -> scale.Seco
     with production.connect() as conn:
         pool = int(conn.exec_driver_sql("SELECT @@innodb_buffer_pool_size").scalar_one())
     url = crashed.url
-    return scale.start_second_server(work, 3307, str(url.username), str(url.password), pool)
+    return scale.start_second_server(work, scale.free_port(), str(url.username), str(url.password), pool)
 
 
 def _load_crashed(server: scale.SecondServer, crashed: Engine, lines: list[str]) -> tuple[Engine, list[str], float]:

@@ -516,7 +516,7 @@ class _Restoring:
         if not numbers:
             return
         self.progress.start("numbers within a parent", None)
-        for table, changed in renumber_run(self.production, self.schema, self.run_id, numbers, writer, self.batches.execute_rows).items():
+        for table, changed in renumber_run(self.context, numbers, writer, self.batches.execute_rows).items():
             self.reports[table].renumbered += changed
 
     def _keep_after_images(self, tables: list[str]) -> None:

@@ -17,31 +17,36 @@ which `verify` reads to expect it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, exists, func, select, update
 
 from ..databases import journal
-from ..databases.schema import Schema
 from ..plan.decisions import ScopedNumber
+from .work_context import WorkContext
+
+Execute = Callable[[Any, list[dict[str, Any]]], None]   # one statement for many rows, counted as a write batch
 
 
-def renumber_run(p: Connection, schema: Schema, run_id: str, numbers: Sequence[ScopedNumber],
-                 writer: journal.Writer, execute: Callable[[Any, list[dict[str, Any]]], None]) -> dict[str, int]:
-    """Renumber the rows `run_id` inserted whose number production's own rows hold in
-    the same parent; returns how many rows changed per table."""
+def renumber_run(context: WorkContext, numbers: Sequence[ScopedNumber], writer: journal.Writer,
+                 execute: Execute) -> dict[str, int]:
+    """Renumber the rows `context`'s run inserted whose number production's own rows hold
+    in the same parent; returns how many rows changed per table."""
+    run = _Renumbering(context.production, context.run_id, writer, execute)
     out: dict[str, int] = {}
     for n in numbers:
-        t = schema.tables.get(n.table)
+        t = context.schema.tables.get(n.table)
         if t is None or len(t.primary_key) != 1 or any(c not in t.column_names for c in (*n.within, *n.columns)):
             continue
-        moved = _renumbered(p, t.table, t.primary_key[0], run_id, n)
+        key = t.primary_key[0]
+        moved = run.renumbered(t.table, key, n)
         if not moved:
             continue
-        _write(t.table, t.primary_key[0], n.column, [(k, old, new) for k, _, old, new in moved], writer, execute)
+        run.write(t.table, key, n.column, [(k, old, new) for k, _, old, new in moved])
         changed = {k for k, _, _, _ in moved}
         for column in n.named_by:
-            changed |= _follow(p, t.table, t.primary_key[0], run_id, n, column, moved, writer, execute)
+            changed |= run.follow(t.table, key, n, column, moved)
         out[n.table] = out.get(n.table, 0) + len(changed)
     return out
 
@@ -53,48 +58,53 @@ def _mine(rows: Any, name: str, key: str, run_id: str) -> Any:
         m.c.run_id == run_id, m.c.table_name == name, m.c.action == "inserted", m.c.new_key.is_not(None)))
 
 
-def _renumbered(p: Connection, table: Any, key: str, run_id: str,
-                n: ScopedNumber) -> list[tuple[Any, tuple[Any, ...], Any, int]]:
-    """(key, parent, Friday's number, new number) of this run's rows whose number another
-    row of the same parent holds: the new numbers follow the parent's highest, in
-    Friday's order."""
-    m, o, top = table.alias("m"), table.alias("o"), table.alias("top")
-    scope = [m.c[c] for c in n.within]
-    same = [o.c[c] == m.c[c] for c in n.within]
-    held = exists().where(*same, o.c[n.column] == m.c[n.column], ~_mine(o, n.table, key, run_id))
-    highest = select(func.max(top.c[n.column])).where(*(top.c[c] == m.c[c] for c in n.within)).scalar_subquery()
-    rank = func.row_number().over(partition_by=scope, order_by=[m.c[n.column], m.c[key]])
-    stmt = (select(m.c[key], *scope, m.c[n.column], highest + rank)
-            .where(_mine(m, n.table, key, run_id), m.c[n.column].is_not(None), held))
-    return [(r[0], tuple(r[1:1 + len(scope)]), r[1 + len(scope)], int(r[-1])) for r in p.execute(stmt)]
+Moved = list[tuple[Any, tuple[Any, ...], Any, int]]   # (key, parent, Friday's number, new number)
 
 
-def _follow(p: Connection, table: Any, key: str, run_id: str, n: ScopedNumber, column: str,
-            moved: list[tuple[Any, tuple[Any, ...], Any, int]], writer: journal.Writer,
-            execute: Callable[[Any, list[dict[str, Any]]], None]) -> set[Any]:
-    """This run's rows naming, by `column`, a renumbered row of the same parent: they name
-    its new number. Read only where the column holds one of the old numbers."""
-    new_of = {(scope, old): new for _, scope, old, new in moved}
-    olds = sorted({old for _, _, old, _ in moved})
-    r = table.alias("r")
-    stmt = select(r.c[key], *(r.c[c] for c in n.within), r.c[column]).where(
-        _mine(r, n.table, key, run_id), r.c[column].in_(olds))
-    found = []
-    for row in p.execute(stmt):
-        scope, old = tuple(row[1:1 + len(n.within)]), row[-1]
-        if (scope, old) in new_of:
-            found.append((row[0], old, new_of[scope, old]))
-    _write(table, key, column, found, writer, execute)
-    return {key_ for key_, _, _ in found}
+@dataclass(frozen=True)
+class _Renumbering:
+    """One run's renumbering, on production's connection `p`."""
 
+    p: Connection
+    run_id: str
+    writer: journal.Writer
+    execute: Execute
 
-def _write(table: Any, key: str, column: str, changes: list[tuple[Any, Any, Any]], writer: journal.Writer,
-           execute: Callable[[Any, list[dict[str, Any]]], None]) -> None:
-    """`column` of the rows keyed in `changes` (key, Friday's value, the new one) set to the
-    new value in batches, each change journaled (``renumbered``) for `verify` to expect."""
-    if not changes:
-        return
-    execute(update(table).where(table.c[key] == bindparam("k")).values({column: bindparam("v")}),
-            [{"k": k, "v": new} for k, _, new in changes])
-    for k, old, new in changes:
-        writer.add(table.name, (k, column, old), (k, column, new), journal.RENUMBERED)
+    def renumbered(self, table: Any, key: str, n: ScopedNumber) -> Moved:
+        """This run's rows whose number another row of the same parent holds: the new
+        numbers follow the parent's highest, in Friday's order."""
+        m, o, top = table.alias("m"), table.alias("o"), table.alias("top")
+        scope = [m.c[c] for c in n.within]
+        same = [o.c[c] == m.c[c] for c in n.within]
+        held = exists().where(*same, o.c[n.column] == m.c[n.column], ~_mine(o, n.table, key, self.run_id))
+        highest = select(func.max(top.c[n.column])).where(*(top.c[c] == m.c[c] for c in n.within)).scalar_subquery()
+        rank = func.row_number().over(partition_by=scope, order_by=[m.c[n.column], m.c[key]])
+        stmt = (select(m.c[key], *scope, m.c[n.column], highest + rank)
+                .where(_mine(m, n.table, key, self.run_id), m.c[n.column].is_not(None), held))
+        return [(r[0], tuple(r[1:1 + len(scope)]), r[1 + len(scope)], int(r[-1])) for r in self.p.execute(stmt)]
+
+    def follow(self, table: Any, key: str, n: ScopedNumber, column: str, moved: Moved) -> set[Any]:
+        """This run's rows naming, by `column`, a renumbered row of the same parent: they
+        name its new number. Read only where the column holds one of the old numbers."""
+        new_of = {(scope, old): new for _, scope, old, new in moved}
+        olds = sorted({old for _, _, old, _ in moved})
+        r = table.alias("r")
+        stmt = select(r.c[key], *(r.c[c] for c in n.within), r.c[column]).where(
+            _mine(r, n.table, key, self.run_id), r.c[column].in_(olds))
+        found = []
+        for row in self.p.execute(stmt):
+            scope, old = tuple(row[1:1 + len(n.within)]), row[-1]
+            if (scope, old) in new_of:
+                found.append((row[0], old, new_of[scope, old]))
+        self.write(table, key, column, found)
+        return {key_ for key_, _, _ in found}
+
+    def write(self, table: Any, key: str, column: str, changes: list[tuple[Any, Any, Any]]) -> None:
+        """`column` of the rows keyed in `changes` (key, Friday's value, the new one) set to
+        the new value in batches, each change journaled (``renumbered``) for `verify` to expect."""
+        if not changes:
+            return
+        self.execute(update(table).where(table.c[key] == bindparam("k")).values({column: bindparam("v")}),
+                     [{"k": k, "v": new} for k, _, new in changes])
+        for k, old, new in changes:
+            self.writer.add(table.name, (k, column, old), (k, column, new), journal.RENUMBERED)

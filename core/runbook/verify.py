@@ -129,6 +129,7 @@ def _verify(p: Connection, schema: Schema, graph: ReferenceGraph, friday: _Frida
     problems += [f"{table}: new key {key} given to more than one Friday row"
                  for table, key, n in journal.repeated(p, "new_key") if table in schema and schema[table].primary_key]
     counts = {"rows": 0, "references": 0}
+    presence = _Presence(p, schema, graph, friday, counts)
     tables = journal.inserted_tables(p)
     for table in tables:
         if table not in schema:
@@ -137,77 +138,85 @@ def _verify(p: Connection, schema: Schema, graph: ReferenceGraph, friday: _Frida
         t = schema[table]
         found_problems: list[str] = []
         if _integer_keys(t):
-            counts["rows"] += _check_in_server(p, schema, graph, t, found_problems, counts, friday)
+            counts["rows"] += presence.in_server(t, found_problems)
             problems.extend(found_problems[:10])
             continue
         for keys in journal.inserted_keys(p, table, rowio.CHUNK):
             if not t.primary_key:
                 counts["rows"] += len(keys)
                 continue
-            counts["rows"] += _check_chunk(p, schema, graph, t, keys, found_problems, counts, friday)
+            counts["rows"] += presence.chunk(t, keys, found_problems)
             del found_problems[10:]
         problems.extend(found_problems[:10])
     problems.extend(_counters(p, schema, tables))
     return problems, counts
 
 
-def _check_in_server(p: Connection, schema: Schema, graph: ReferenceGraph, t: TableInfo, problems: list[str],
-                     counts: dict[str, int], friday: _Friday) -> int:
-    """`_check_chunk` for a table keyed by one or two integers, as joins of the journal
-    with the table and its parents inside the database: no key travels. Returns how
-    many are present."""
-    key = t.identity
-    restored = journal_keys(t.name, len(key), ("inserted",))
-    new = [restored.c[f"new_{i}"] for i in range(len(key))]
-    row = t.table.alias("row")
-    at_row = and_(*(row.c[k] == n for k, n in zip(key, new)))
-    present = p.execute(select(func.count()).select_from(restored.join(row, at_row))).scalar_one()
-    missing = p.execute(select(*new).select_from(restored.outerjoin(row, at_row))
-                        .where(row.c[key[0]].is_(None)).limit(10))
-    problems.extend(_missing(t, tuple(k)) for k in missing)
-    for edge in graph.edges_from(t.name):
-        cols = [row.c[c] for c in edge.columns]
-        par = schema[edge.parent].table.alias("par")
-        held = [par.c[pc] == col for pc, col in zip(edge.parent_columns, cols)]
-        cond = [*(col.is_not(None) for col in cols), *edge.type_filter(row)]
-        named = select(*cols).distinct().select_from(restored.join(row, at_row)).where(*cond)
-        counts["references"] += p.execute(select(func.count()).select_from(named.subquery())).scalar_one()
-        dangling = [tuple(r) for r in p.execute(named.outerjoin_from(row, par, and_(*held))
-                                                .where(par.c[edge.parent_columns[0]].is_(None)).limit(50))]
-        problems.extend(_dangling(t, edge, v) for v in _broken(edge, dangling, friday)[:10])
-    return int(present)
+@dataclass
+class _Presence:
+    """Every restored row present in production, and every reference it holds finding its
+    parent (a value Friday itself left naming no row, a sentinel, excepted: `_Friday`)."""
+
+    p: Connection
+    schema: Schema
+    graph: ReferenceGraph
+    friday: _Friday
+    counts: dict[str, int]   # rows and references checked, added to
+
+    def chunk(self, t: TableInfo, keys: list[tuple[Any, ...]], problems: list[str]) -> int:
+        """Restored rows `keys` of `t` present, and every reference they hold finds its
+        parent; returns how many are present."""
+        found = [tuple(r) for r in rowio.fetch_keys(self.p, t, t.identity, keys)]
+        key_idx = [t.column_names.index(c) for c in t.identity]
+        present = {tuple(r[i] for i in key_idx) for r in found}
+        problems.extend(_missing(t, k) for k in keys if tuple(k) not in present)
+        for edge in self.graph.edges_from(t.name):
+            idx = [t.column_names.index(c) for c in edge.columns]
+            ti = t.column_names.index(edge.type_column) if edge.type_column else None
+            # One column: a string spelling an id read as that id (`held_id`); a composite key as it is.
+            read = held_id if len(idx) == 1 else (lambda v: v)
+            values = {tuple(read(r[i]) for i in idx) for r in found
+                      if all(r[i] is not None for i in idx) and (ti is None or edge.covers(r[ti]))}
+            if not values:
+                continue
+            parent = self.schema[edge.parent]
+            have = {tuple(r) for r in rowio.fetch_keys(self.p, parent, edge.parent_columns, sorted(values, key=str),
+                                                       select_cols=edge.parent_columns)}
+            self.counts["references"] += len(values)
+            problems.extend(_dangling(t, edge, v) for v in _broken(edge, sorted(values - have, key=str), self.friday))
+        return len(present)
+
+    def in_server(self, t: TableInfo, problems: list[str]) -> int:
+        """`chunk` for a table keyed by one or two integers, as joins of the journal with
+        the table and its parents inside the database: no key travels. Returns how many
+        are present."""
+        key = t.identity
+        restored = journal_keys(t.name, len(key), ("inserted",))
+        new = [restored.c[f"new_{i}"] for i in range(len(key))]
+        row = t.table.alias("row")
+        at_row = and_(*(row.c[k] == n for k, n in zip(key, new)))
+        present = self.p.execute(select(func.count()).select_from(restored.join(row, at_row))).scalar_one()
+        missing = self.p.execute(select(*new).select_from(restored.outerjoin(row, at_row))
+                                 .where(row.c[key[0]].is_(None)).limit(10))
+        problems.extend(_missing(t, tuple(k)) for k in missing)
+        for edge in self.graph.edges_from(t.name):
+            cols = [row.c[c] for c in edge.columns]
+            par = self.schema[edge.parent].table.alias("par")
+            held = [par.c[pc] == col for pc, col in zip(edge.parent_columns, cols)]
+            cond = [*(col.is_not(None) for col in cols), *edge.type_filter(row)]
+            named = select(*cols).distinct().select_from(restored.join(row, at_row)).where(*cond)
+            self.counts["references"] += self.p.execute(select(func.count()).select_from(named.subquery())).scalar_one()
+            dangling = [tuple(r) for r in self.p.execute(named.outerjoin_from(row, par, and_(*held))
+                                                         .where(par.c[edge.parent_columns[0]].is_(None)).limit(50))]
+            problems.extend(_dangling(t, edge, v) for v in _broken(edge, dangling, self.friday)[:10])
+        return int(present)
 
 
 def _integer_keys(t: TableInfo) -> bool:
-    """Whether `t`'s restored rows are found by joins in the server (`_check_in_server`):
+    """Whether `t`'s restored rows are found by joins in the server (`_Presence.in_server`):
     a key of one or two integers (a pivot's), decoded from the journal in SQL."""
     return bool(t.primary_key) and len(t.identity) <= 2 and all(
         isinstance(t.table.c[k].type, Integer) for k in t.identity)
-
-
-def _check_chunk(p: Connection, schema: Schema, graph: ReferenceGraph, t: TableInfo, keys: list[tuple[Any, ...]],
-                 problems: list[str], counts: dict[str, int], friday: _Friday) -> int:
-    """Restored rows `keys` of `t` present, and every reference they hold finds its
-    parent; returns how many are present."""
-    found = [tuple(r) for r in rowio.fetch_keys(p, t, t.identity, keys)]
-    key_idx = [t.column_names.index(c) for c in t.identity]
-    present = {tuple(r[i] for i in key_idx) for r in found}
-    problems.extend(_missing(t, k) for k in keys if tuple(k) not in present)
-    for edge in graph.edges_from(t.name):
-        idx = [t.column_names.index(c) for c in edge.columns]
-        ti = t.column_names.index(edge.type_column) if edge.type_column else None
-        # One column: a string spelling an id read as that id (`held_id`); a composite key as it is.
-        read = held_id if len(idx) == 1 else (lambda v: v)
-        values = {tuple(read(r[i]) for i in idx) for r in found
-                  if all(r[i] is not None for i in idx) and (ti is None or edge.covers(r[ti]))}
-        if not values:
-            continue
-        parent = schema[edge.parent]
-        have = {tuple(r) for r in rowio.fetch_keys(p, parent, edge.parent_columns, sorted(values, key=str),
-                                                   select_cols=edge.parent_columns)}
-        counts["references"] += len(values)
-        problems.extend(_dangling(t, edge, v) for v in _broken(edge, sorted(values - have, key=str), friday))
-    return len(present)
 
 
 def undeclared_ids(p: Connection, schema: Schema, graph: ReferenceGraph, plain: Iterable[str],

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -61,7 +60,7 @@ def test_a_full_disk_on_productions_server_leaves_it_as_it_was(tmp_path: Path, m
     try:
         with _databases("mariadb", tmp_path / "main") as main:
             # The error log off the full disk, so that an abort's report is whole.
-            server = scale.start_second_server(disk, _free_port(), "gapmend_full", "full-disk-pw", 64 << 20, SERVER,
+            server = scale.start_second_server(disk, scale.free_port(), "gapmend_full", "full-disk-pw", 64 << 20, SERVER,
                                                error_log=tmp_path / "mariadb2.err")
             try:
                 _fill_and_restore(main, server, disk, tmp_path, monkeypatch)
@@ -141,9 +140,3 @@ def _fill(filler: Path) -> None:
         while (free := shutil.disk_usage(filler.parent).free) > ROOM:
             fh.write(bytes(min(1 << 20, free - ROOM)))
             fh.flush()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
