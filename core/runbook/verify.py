@@ -14,7 +14,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Mapping
 
-from sqlalchemy import Connection, Integer, and_, func, select
+from sqlalchemy import Connection, Integer, and_, case, func, select
 
 from .. import shown
 from ..apply.crashed_address import CrashedAddress, attach, choose_address, detach
@@ -201,14 +201,18 @@ class _Presence:
         problems.extend(_missing(t, tuple(k)) for k in missing)
         for edge in self.graph.edges_from(t.name):
             cols = [row.c[c] for c in edge.columns]
-            par = self.schema[edge.parent].table.alias("par")
-            held = [par.c[pc] == col for pc, col in zip(edge.parent_columns, cols)]
             cond = [*(col.is_not(None) for col in cols), *edge.type_filter(row)]
-            named = select(*cols).distinct().select_from(restored.join(row, at_row)).where(*cond)
-            self.counts["references"] += self.p.execute(select(func.count()).select_from(named.subquery())).scalar_one()
-            dangling = [tuple(r) for r in self.p.execute(named.outerjoin_from(row, par, and_(*held))
-                                                         .where(par.c[edge.parent_columns[0]].is_(None)).limit(50))]
-            problems.extend(_dangling(t, edge, v) for v in _broken(edge, dangling, self.friday)[:10])
+            named = select(*cols).distinct().select_from(restored.join(row, at_row)).where(*cond).subquery("named")
+            par = self.schema[edge.parent].table.alias("par")
+            joined = named.outerjoin(par, and_(*(par.c[pc] == col for pc, col in zip(edge.parent_columns, named.c))))
+            unheld = par.c[edge.parent_columns[0]].is_(None)
+            # One pass counts the values named and those naming no row; these are read only when there are any.
+            total, missing_parents = self.p.execute(select(func.count(), func.count(case((unheld, 1))))
+                                                    .select_from(joined)).one()
+            self.counts["references"] += int(total)
+            if missing_parents:
+                dangling = [tuple(r) for r in self.p.execute(select(*named.c).select_from(joined).where(unheld).limit(50))]
+                problems.extend(_dangling(t, edge, v) for v in _broken(edge, dangling, self.friday)[:10])
         return int(present)
 
 
