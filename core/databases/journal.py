@@ -31,6 +31,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
     cast,
     exists,
     func,
@@ -348,6 +349,16 @@ def merged_columns(conn: Connection, table: str) -> dict[str, str]:
             .where(id_map.c.table_name == table, id_map.c.action == "updated", runs.c.status.in_(COUNTING),
                    id_map.c.detail.like(MERGED + "%")))
     return {key: detail[len(MERGED):] for key, detail in conn.execute(stmt)}
+
+
+def irregular_tables(conn: Connection) -> frozenset[str]:
+    """Tables whose counted runs wrote rows other than as Friday had them: updates merged
+    by column, numbers renumbered within a parent (one statement for every table)."""
+    stmt = (select(id_map.c.table_name).distinct().join(runs, runs.c.run_id == id_map.c.run_id)
+            .where(runs.c.status.in_(COUNTING),
+                   or_(id_map.c.action == RENUMBERED,
+                       and_(id_map.c.action == "updated", id_map.c.detail.like(MERGED + "%")))))
+    return frozenset(conn.execute(stmt).scalars())
 
 
 def kept(conn: Connection) -> bool:

@@ -54,6 +54,9 @@ class Sides:
     crashed_schema: Schema
     graph: ReferenceGraph
     address: CrashedAddress | None = None   # how production's connection reads crashed's tables, where it can
+    # Tables with rows written otherwise than as Friday had them (`journal.irregular_tables`):
+    # compared here whole.
+    irregular: frozenset[str] = frozenset()
 
 
 def check_values(sides: Sides, table: str, problems: list[str], cap: int = 10,
@@ -68,7 +71,7 @@ def check_values(sides: Sides, table: str, problems: list[str], cap: int = 10,
         return 0
     pages = journal.entries(p, table, ("inserted", "updated"), rowio.CHUNK)
     in_server = None
-    if sides.address is not None and not inside:
+    if sides.address is not None and not inside and table not in sides.irregular:
         in_server = sql_suspects(p, sides.address, p_schema, sides.crashed_schema, graph, table, rowio.CHUNK)
     if in_server is not None:
         pages = in_server[1]
@@ -77,9 +80,12 @@ def check_values(sides: Sides, table: str, problems: list[str], cap: int = 10,
     compared = 0
     found: list[str] = []
     # Updates merged by column: only the columns they took Friday's value into are Friday's.
-    merged = {key: cell_merge.friday_columns(mask) for key, mask in journal.merged_columns(p, table).items()}
     # Numbers within a parent the restore gave a Friday row (`scoped_numbers`): expected as given.
-    numbers = journal.renumbered(p, table)
+    merged: dict[str, frozenset[str]] = {}
+    numbers: dict[tuple[Any, str], tuple[Any, Any]] = {}
+    if in_server is None:   # else the table has neither (`Sides.irregular`)
+        merged = {key: cell_merge.friday_columns(mask) for key, mask in journal.merged_columns(p, table).items()}
+        numbers = journal.renumbered(p, table)
     for page in pages:
         friday = _by_key(c, tc, [old for old, _, _ in page])
         restored = _by_key(p, tp, [new for _, new, _ in page])

@@ -36,8 +36,9 @@ Entry = tuple[tuple[Any, ...], tuple[Any, ...], str]   # (old key, new key, acti
 def sql_suspects(p: Connection, address: CrashedAddress, p_schema: Schema, c_schema: Schema, graph: ReferenceGraph,
                  table: str, chunk: int) -> tuple[int, Iterator[list[Entry]]] | None:
     """(rows compared, pages of the entries that may differ) of `table`'s restored and
-    updated rows, or None when the table is `check_values`'s whole (see the module)."""
-    if address.schema is None or journal.merged_columns(p, table) or journal.renumbered(p, table):
+    updated rows, or None when the table is `check_values`'s whole (see the module; the
+    caller leaves out tables with updates merged by column or numbers renumbered)."""
+    if address.schema is None:
         return None
     tp, tc = p_schema[table], c_schema.tables.get(table)
     if tc is None or not _simple(tp, tc, p_schema, graph.edges_from(table)):

@@ -79,7 +79,7 @@ def verify(settings: Settings) -> tuple[list[str], dict[str, int]]:
         in_place = None if address.staged else address   # else every row is compared in gapmend
         with sources.production.connect() as p, sources.crashed.connect() as c, attached(p, in_place):
             counts["compared"] = 0
-            sides = Sides(p, c, schema, crashed, graph, in_place)
+            sides = Sides(p, c, schema, crashed, graph, in_place, journal.irregular_tables(p))
             for table in journal.inserted_tables(p, ("inserted", "updated")):
                 if table in schema:
                     inside = [e for e in confirmed if e.table == table]
