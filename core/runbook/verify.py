@@ -14,8 +14,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Mapping
 
-from sqlalchemy import Connection, Integer, and_, case, exists, func, select
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import Connection, Integer, and_, case, func, select
 
 from .. import shown
 from ..apply.crashed_address import CrashedAddress, attach, choose_address, detach
@@ -189,44 +188,32 @@ class _Presence:
 
     def in_server(self, t: TableInfo, problems: list[str]) -> int:
         """`chunk` for a table keyed by one or two integers, as joins of the journal with
-        the table and its parents inside the database: no key travels. One pass counts
-        the rows present and missing, and per reference the values held and those naming
-        no row; the missing rows and the dangling values are read only when there are
-        any. Returns how many are present."""
+        the table and its parents inside the database: no key travels. Returns how many
+        are present."""
         key = t.identity
         restored = journal_keys(t.name, len(key), ("inserted",))
         new = [restored.c[f"new_{i}"] for i in range(len(key))]
         row = t.table.alias("row")
         at_row = and_(*(row.c[k] == n for k, n in zip(key, new)))
-        found = row.c[key[0]].is_not(None)
-        edges = self.graph.edges_from(t.name)
-        counted: list[ColumnElement[Any]] = [func.count(case((found, 1))), func.count(case((~found, 1)))]
-        for i, edge in enumerate(edges):
-            held = and_(found, *(row.c[c].is_not(None) for c in edge.columns), *edge.type_filter(row))
-            par = self.schema[edge.parent].table.alias(f"par{i}")
-            named = exists().where(*(par.c[pc] == row.c[c] for pc, c in zip(edge.parent_columns, edge.columns)))
-            counted += [func.count(case((held, 1))), func.count(case((and_(held, ~named), 1)))]
-        present, missing, *per_edge = self.p.execute(select(*counted).select_from(restored.outerjoin(row, at_row))).one()
-        if missing:
-            problems.extend(_missing(t, tuple(k)) for k in self.p.execute(
-                select(*new).select_from(restored.outerjoin(row, at_row)).where(~found).limit(10)))
-        for i, edge in enumerate(edges):
-            self.counts["references"] += int(per_edge[2 * i])
-            if per_edge[2 * i + 1]:
-                problems.extend(self._dangling_in_server(t, edge, restored.join(row, at_row), row))
+        present = self.p.execute(select(func.count()).select_from(restored.join(row, at_row))).scalar_one()
+        missing = self.p.execute(select(*new).select_from(restored.outerjoin(row, at_row))
+                                 .where(row.c[key[0]].is_(None)).limit(10))
+        problems.extend(_missing(t, tuple(k)) for k in missing)
+        for edge in self.graph.edges_from(t.name):
+            cols = [row.c[c] for c in edge.columns]
+            cond = [*(col.is_not(None) for col in cols), *edge.type_filter(row)]
+            named = select(*cols).distinct().select_from(restored.join(row, at_row)).where(*cond).subquery("named")
+            par = self.schema[edge.parent].table.alias("par")
+            joined = named.outerjoin(par, and_(*(par.c[pc] == col for pc, col in zip(edge.parent_columns, named.c))))
+            unheld = par.c[edge.parent_columns[0]].is_(None)
+            # One pass counts the values named and those naming no row; these are read only when there are any.
+            total, missing_parents = self.p.execute(select(func.count(), func.count(case((unheld, 1))))
+                                                    .select_from(joined)).one()
+            self.counts["references"] += int(total)
+            if missing_parents:
+                dangling = [tuple(r) for r in self.p.execute(select(*named.c).select_from(joined).where(unheld).limit(50))]
+                problems.extend(_dangling(t, edge, v) for v in _broken(edge, dangling, self.friday)[:10])
         return int(present)
-
-    def _dangling_in_server(self, t: TableInfo, edge: Edge, source: Any, row: Any) -> list[str]:
-        """The values of `edge` restored rows of `t` hold that name no row of its parent,
-        but those Friday itself left naming none (`_broken`): at most ten lines."""
-        cols = [row.c[c] for c in edge.columns]
-        par = self.schema[edge.parent].table.alias("par")
-        named = select(*cols).distinct().select_from(source).where(
-            *(col.is_not(None) for col in cols), *edge.type_filter(row))
-        dangling = [tuple(r) for r in self.p.execute(
-            named.outerjoin_from(row, par, and_(*(par.c[pc] == col for pc, col in zip(edge.parent_columns, cols))))
-            .where(par.c[edge.parent_columns[0]].is_(None)).limit(50))]
-        return [_dangling(t, edge, v) for v in _broken(edge, dangling, self.friday)[:10]]
 
 
 def _integer_keys(t: TableInfo) -> bool:
