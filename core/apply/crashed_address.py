@@ -3,7 +3,9 @@ database on the same server (MariaDB), or nowhere (staged: copied beside product
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
+from typing import Iterator
 
 from sqlalchemy import Connection, Engine, table
 
@@ -68,12 +70,8 @@ def unreadable(engine: Engine, address: CrashedAddress, schema: Schema, tables: 
     crashed = address.schema
     if crashed is None:   # staged: production reads only its own tables
         return None
-    with engine.connect() as conn:
-        attach(conn, address)
-        try:
-            why = unreadable_tables(conn, (table(schema[n].name, schema=crashed) for n in tables))
-        finally:
-            detach(conn, address)
+    with engine.connect() as conn, attached(conn, address):
+        why = unreadable_tables(conn, (table(schema[n].name, schema=crashed) for n in tables))
     return None if why is None else f"production's user {why}"
 
 
@@ -84,3 +82,14 @@ def attach(conn: Connection, address: CrashedAddress) -> None:
 
 def detach(conn: Connection, address: CrashedAddress) -> None:
     dialect_of(conn).detach(conn, ATTACHED, address.attach_uri)
+
+
+@contextlib.contextmanager
+def attached(conn: Connection, address: CrashedAddress) -> Iterator[None]:
+    """Crashed readable on production's connection `conn` for the block (`attach`)."""
+    attach(conn, address)
+    try:
+        yield
+    finally:
+        conn.rollback()   # DETACH runs outside a transaction, as ATTACH does
+        detach(conn, address)

@@ -195,6 +195,32 @@ def decode_pair_sql(text_: ColumnElement[Any]) -> tuple[ColumnElement[Any], Colu
             cast(func.substr(text_, comma + 1, func.length(text_) - comma - 1), BigInteger))
 
 
+def counted_keys(table: str, width: int, actions: Sequence[str]) -> Any:
+    """`table`'s counted entries with one of `actions` and a new key, as a subquery: each
+    key (of `width` integers: one, or a pivot's two) decoded into columns ``old_0``,
+    ``new_0``, …, with the entry's own id (``entry``) and its ``action``."""
+    if width == 1:
+        olds, news = [decode_id_sql(id_map.c.old_key)], [decode_id_sql(id_map.c.new_key)]
+    else:
+        olds, news = list(decode_pair_sql(id_map.c.old_key)), list(decode_pair_sql(id_map.c.new_key))
+    return (select(id_map.c.id.label("entry"), *(v.label(f"old_{i}") for i, v in enumerate(olds)),
+                   *(v.label(f"new_{i}") for i, v in enumerate(news)), id_map.c.action)
+            .join(runs, runs.c.run_id == id_map.c.run_id)
+            .where(id_map.c.table_name == table, id_map.c.action.in_(actions), id_map.c.new_key.is_not(None),
+                   runs.c.status.in_(COUNTING))).subquery("e")
+
+
+def mapped_id_sql(parent: str, value: ColumnElement[Any]) -> ColumnElement[Any]:
+    """`mapped_keys` in SQL, for one integer id: the id a counted run inserted or linked
+    Friday's `parent` row `value` as (NULL when none: a snapshot row, kept as it is)."""
+    m, r = id_map.alias("jm"), runs.alias("jr")
+    return (select(decode_id_sql(m.c.new_key))
+            .where(m.c.table_name == parent, m.c.old_key == encode_id_sql(value),
+                   m.c.action.in_(("inserted", "linked")), m.c.new_key.is_not(None),
+                   exists().where(r.c.run_id == m.c.run_id, r.c.status.in_(COUNTING)))
+            .limit(1).scalar_subquery())
+
+
 def done_keys(conn: Connection, table: str,
               actions: tuple[str, ...] | None = None) -> dict[str, tuple[str, tuple[Any, ...] | None]]:
     """Friday keys of `table` a committed run already handled (with one of `actions`,

@@ -1,8 +1,9 @@
 """The operator's word on the references, checked against crashed's schema and recorded
 in the decisions; and the references as they then stand, with the data's word on each.
 
-``gapmend edges`` is this module's console face; the wizard's references screen records
-through the same `Decisions` methods.
+``gapmend edges`` is this module's console face. The wizard's references screen takes or
+rejects the census's proposals (`census.accept`, `census.reject`) and confirms through
+the same `Decisions.confirm_references`.
 """
 
 from __future__ import annotations

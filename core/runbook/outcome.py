@@ -38,7 +38,7 @@ from ..databases.schema import Schema, TableInfo
 from ..inspect import cell_merge, payloads
 from ..inspect.graph import Edge, ReferenceGraph, as_held, held_id
 from ..inspect.payloads import PayloadEdge
-from .outcome_sql import sql_suspects
+from .outcome_sql import column_refs, sql_suspects
 
 Row = dict[str, Any]
 MISSING = object()   # a column whose expected value cannot be known
@@ -69,13 +69,11 @@ def check_values(sides: Sides, table: str, problems: list[str], cap: int = 10,
     tp, tc = p_schema[table], sides.crashed_schema.tables.get(table)
     if tc is None or not tp.primary_key:
         return 0
-    pages = journal.entries(p, table, ("inserted", "updated"), rowio.CHUNK)
     in_server = None
     if sides.address is not None and not inside and table not in sides.irregular:
         in_server = sql_suspects(p, sides.address, p_schema, sides.crashed_schema, graph, table, rowio.CHUNK)
-    if in_server is not None:
-        pages = in_server[1]
-    refs = _refs(graph.edges_from(table))
+    pages = in_server[1] if in_server is not None else journal.entries(p, table, ("inserted", "updated"), rowio.CHUNK)
+    refs = column_refs(graph.edges_from(table))
     defaults = {col: _constant_default(tp, col) for col in tp.column_names if col not in tc.column_names}
     compared = 0
     found: list[str] = []
@@ -124,14 +122,6 @@ def check_values(sides: Sides, table: str, problems: list[str], cap: int = 10,
                 return compared if in_server is None else in_server[0]
     problems.extend(found)
     return compared if in_server is None else in_server[0]
-
-
-def _refs(edges: Iterable[Edge]) -> dict[str, list[Edge]]:
-    out: dict[str, list[Edge]] = defaultdict(list)
-    for e in edges:
-        if len(e.columns) == 1:
-            out[e.columns[0]].append(e)
-    return out
 
 
 def _edge(edges: list[Edge], row: Row) -> Edge | None:

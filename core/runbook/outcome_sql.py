@@ -19,9 +19,10 @@ parent, ids inside values) is left to `check_values` whole: `sql_suspects` answe
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
+from collections import defaultdict
+from typing import Any, Iterable, Iterator, Sequence
 
-from sqlalchemy import Connection, Integer, MetaData, and_, case, exists, func, or_, select, true
+from sqlalchemy import Connection, Integer, MetaData, and_, case, func, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..apply.crashed_address import CrashedAddress
@@ -45,7 +46,7 @@ def sql_suspects(p: Connection, address: CrashedAddress, p_schema: Schema, c_sch
         return None
     crashed = tc.table.to_metadata(MetaData(), schema=address.schema).alias("c")
     row, key = tp.table.alias("p"), tp.identity
-    entries = journal_keys(table, len(key), ("inserted", "updated"))
+    entries = journal.counted_keys(table, len(key), ("inserted", "updated"))
     old, new = _parts(entries, "old", len(key)), _parts(entries, "new", len(key))
     joined = (entries.outerjoin(crashed, and_(*(crashed.c[k] == o for k, o in zip(key, old))))
               .outerjoin(row, and_(*(row.c[k] == n for k, n in zip(key, new)))))
@@ -61,24 +62,18 @@ def sql_suspects(p: Connection, address: CrashedAddress, p_schema: Schema, c_sch
     return int(compared), _pages(p, stmt, entries.c.entry, len(key), chunk) if suspects else iter(())
 
 
-def journal_keys(table: str, width: int, actions: Sequence[str]) -> Any:
-    """`table`'s counted journal entries with one of `actions` and a new key, each key
-    (of `width` integers: one, or a pivot's two) decoded into columns ``old_0``,
-    ``new_0``, …; with the entry's own id (``entry``) and its ``action``."""
-    m, runs = journal.id_map, journal.runs
-    if width == 1:
-        olds, news = [journal.decode_id_sql(m.c.old_key)], [journal.decode_id_sql(m.c.new_key)]
-    else:
-        olds, news = list(journal.decode_pair_sql(m.c.old_key)), list(journal.decode_pair_sql(m.c.new_key))
-    return (select(m.c.id.label("entry"), *(v.label(f"old_{i}") for i, v in enumerate(olds)),
-                   *(v.label(f"new_{i}") for i, v in enumerate(news)), m.c.action)
-            .join(runs, runs.c.run_id == m.c.run_id)
-            .where(m.c.table_name == table, m.c.action.in_(actions), m.c.new_key.is_not(None),
-                   runs.c.status.in_(journal.COUNTING))).subquery("e")
-
-
 def _parts(entries: Any, side: str, width: int) -> list[ColumnElement[Any]]:
     return [entries.c[f"{side}_{i}"] for i in range(width)]
+
+
+def column_refs(edges: Iterable[Edge]) -> dict[str, list[Edge]]:
+    """A table's single-column references by their column (a polymorphic one has an edge
+    per type); composite ones are compared as Friday holds them."""
+    out: dict[str, list[Edge]] = defaultdict(list)
+    for e in edges:
+        if len(e.columns) == 1:
+            out[e.columns[0]].append(e)
+    return out
 
 
 def _never_if_none(conditions: Sequence[ColumnElement[bool]]) -> Sequence[ColumnElement[bool]]:
@@ -109,30 +104,16 @@ def _expected(tp: TableInfo, crashed: Any, edges: Sequence[Edge]) -> Iterator[tu
     """Each compared column of `tp` and what the restored row must hold there: Friday's
     value, a reference mapped through its parent's journal (by the first edge whose type
     the row holds, as `outcome._edge` picks it). The key is met by the join."""
-    refs: dict[str, list[Edge]] = {}
-    for e in edges:
-        if len(e.columns) == 1:
-            refs.setdefault(e.columns[0], []).append(e)
+    refs = column_refs(edges)
     for col in tp.column_names:
         value = crashed.c[col]
         if col not in refs:
             if col not in tp.identity:
                 yield col, value
             continue
-        whens = [(and_(true(), *e.type_filter(crashed)), func.coalesce(_mapped(e.parent, value), value))
+        whens = [(and_(true(), *e.type_filter(crashed)), func.coalesce(journal.mapped_id_sql(e.parent, value), value))
                  for e in refs[col]]
         yield col, case(*whens, else_=value)
-
-
-def _mapped(parent: str, value: ColumnElement[Any]) -> ColumnElement[Any]:
-    """The id the journal says a counted run inserted or linked Friday's `parent` row
-    `value` as (NULL when none: a snapshot row, kept as it is)."""
-    m, runs = journal.id_map.alias("jm"), journal.runs.alias("jr")
-    return (select(journal.decode_id_sql(m.c.new_key))
-            .where(m.c.table_name == parent, m.c.old_key == journal.encode_id_sql(value),
-                   m.c.action.in_(("inserted", "linked")), m.c.new_key.is_not(None),
-                   exists().where(runs.c.run_id == m.c.run_id, runs.c.status.in_(journal.COUNTING)))
-            .limit(1).scalar_subquery())
 
 
 def _pages(p: Connection, stmt: Any, order: ColumnElement[Any], width: int, chunk: int) -> Iterator[list[Entry]]:

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Mapping
 
 from sqlalchemy import Connection, Integer, and_, case, func, select
 
 from .. import shown
-from ..apply.crashed_address import CrashedAddress, attach, choose_address, detach
+from ..apply.crashed_address import attached, choose_address
 from ..config import Settings
 from ..databases import journal, triggers
 from ..databases import rows as rowio
@@ -30,7 +30,6 @@ from ..inspect.payloads import PayloadEdge
 from ..inspect.sources import Sources
 from ..plan.decisions import ScopedNumber, load_decisions
 from .outcome import Sides, check_values
-from .outcome_sql import journal_keys
 
 
 @dataclass
@@ -77,7 +76,8 @@ def verify(settings: Settings) -> tuple[list[str], dict[str, int]]:
         confirmed = [PayloadEdge.from_dict(d) for d in decisions.payload_edges]
         address, _ = choose_address(sources.production, sources.crashed, crashed, staged=False)
         in_place = None if address.staged else address   # else every row is compared in gapmend
-        with sources.production.connect() as p, sources.crashed.connect() as c, attached(p, in_place):
+        with sources.production.connect() as p, sources.crashed.connect() as c, \
+                attached(p, in_place) if in_place is not None else contextlib.nullcontext():
             counts["compared"] = 0
             sides = Sides(p, c, schema, crashed, graph, in_place, journal.irregular_tables(p))
             for table in journal.inserted_tables(p, ("inserted", "updated")):
@@ -87,21 +87,6 @@ def verify(settings: Settings) -> tuple[list[str], dict[str, int]]:
         return problems, counts
     finally:
         sources.dispose()
-
-
-@contextlib.contextmanager
-def attached(p: Connection, address: CrashedAddress | None) -> Iterator[None]:
-    """Crashed readable on production's connection `p` for the block (a SQLite file
-    ATTACHed; a database on the same MariaDB server is named as it is)."""
-    if address is None:
-        yield
-        return
-    attach(p, address)
-    try:
-        yield
-    finally:
-        p.rollback()   # DETACH runs outside a transaction, as ATTACH does
-        detach(p, address)
 
 
 def _nothing_restored(p: Connection) -> str | None:
@@ -191,7 +176,7 @@ class _Presence:
         the table and its parents inside the database: no key travels. Returns how many
         are present."""
         key = t.identity
-        restored = journal_keys(t.name, len(key), ("inserted",))
+        restored = journal.counted_keys(t.name, len(key), ("inserted",))
         new = [restored.c[f"new_{i}"] for i in range(len(key))]
         row = t.table.alias("row")
         at_row = and_(*(row.c[k] == n for k, n in zip(key, new)))

@@ -408,11 +408,10 @@ def test_verify_in_the_server_is_byte_exact_and_maps_references(dbs: Databases) 
     connection reads crashed's tables) passes a clean restore and lets through no
     difference the column-by-column check would name: case, a trailing space, a NULL, and
     a polymorphic reference moved to another row of the same type (issue 42, item 2)."""
-    from gapmend.core.apply.crashed_address import choose_address
+    from gapmend.core.apply.crashed_address import attached, choose_address
     from gapmend.core.databases.schema import reflect
     from gapmend.core.inspect.graph import build_graph
     from gapmend.core.runbook.outcome_sql import sql_suspects
-    from gapmend.core.runbook.verify import attached
 
     e = dbs.engines
     build_trio(e["crashed"], e["production"], e["snapshot"])
